@@ -1,0 +1,333 @@
+/*
+ * format.h - the whyslow log format: the one contract between the recorder
+ * (libwhyslow.so) and the decoder (the whyslow CLI).
+ *
+ * docs/FORMAT.md describes the format in prose; this header is its exact
+ * definition.  Both sides include it and nothing else of each other.
+ *
+ * A log is one file per process.  It is a valid zstd stream: every piece of
+ * it is either a zstd skippable frame (our headers) or a zstd frame (the
+ * compressed records), so `zstd -dc LOG` prints the raw records.
+ *
+ *   file    := file_header chunk*
+ *   file_header: skippable frame, magic WS_MAGIC_FILE, 16 bytes of payload:
+ *                "WHYSLOW\0", u32 version, u32 flags (0)
+ *   chunk   := chunk_header zstd_frame
+ *   chunk_header: skippable frame, magic WS_MAGIC_CHUNK, payload
+ *                 struct ws_chunk_header (little endian, packed)
+ *   zstd_frame: one zstd frame with its content checksum, holding
+ *               raw_size bytes: the chunk's records.
+ *
+ * A chunk is either an EVENTS chunk (the events of one thread, in the
+ * order that thread recorded them) or a META chunk (process metadata).
+ * Chunks of different threads interleave in the file; a decoder orders the
+ * chunks of one thread by their seq (a byte offset in that thread's
+ * stream of raw records, so it only grows).
+ *
+ * All multi-byte integers in headers are little endian.  Inside chunks,
+ * integers are LEB128 varints ("uv") or zigzag varints ("sv").
+ */
+#ifndef WHYSLOW_FORMAT_H
+#define WHYSLOW_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WS_FORMAT_VERSION 1
+
+/* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
+#define WS_MAGIC_FILE  0x184D2A5Eu
+#define WS_MAGIC_CHUNK 0x184D2A5Fu
+#define WS_FILE_TAG    "WHYSLOW" /* 8 bytes with its NUL */
+
+/* Chunk kinds. */
+enum ws_chunk_kind {
+    WS_CHUNK_EVENTS = 1,
+    WS_CHUNK_META = 2,
+};
+
+/* The payload of a chunk's skippable frame (32 bytes). */
+struct ws_chunk_header {
+    uint32_t kind;     /* enum ws_chunk_kind */
+    uint32_t thread;   /* EVENTS: the thread's serial in this process (1..) */
+    uint64_t seq;      /* EVENTS: offset of the chunk in its thread's stream */
+    uint64_t base_ts;  /* EVENTS: the timestamp deltas start from */
+    uint32_t tid;      /* EVENTS: the kernel thread id */
+    uint32_t raw_size; /* bytes of the decompressed zstd frame */
+} __attribute__((packed));
+
+/*
+ * Timestamps ("ts") are TSC ticks when the process's clock record says
+ * WS_CLOCK_TSC, else CLOCK_MONOTONIC nanoseconds.  CLOCK records pair a
+ * timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME, so the decoder turns
+ * ticks into nanoseconds and wall-clock time from the widest pair.
+ */
+enum ws_clock_source {
+    WS_CLOCK_TSC = 1,
+    WS_CLOCK_MONOTONIC = 2,
+};
+
+/*
+ * Event records (in EVENTS chunks).  Every record has the same fields:
+ *
+ *   u8  call      enum ws_call
+ *   sv  start     start timestamp minus the previous record's start
+ *                 (the first record: minus the chunk's base_ts)
+ *   uv  dur       duration in timestamp units
+ *   sv  obj       the fd, or the lock/futex address, or 0
+ *   sv  result    the return value (-1 on failure for syscalls; the
+ *                 returned error number for pthread calls)
+ *   uv  err       errno for syscalls that failed; for lock calls, the
+ *                 WS_LOCK_* flags
+ *   sv  caller    the caller's return address minus the previous
+ *                 record's caller (the first record: minus 0)
+ *   payload       only when the call has WS_CALL_HAS_PAYLOAD in
+ *                 ws_call_flags(): uv length, then that many bytes
+ *
+ * Payloads: open/open64/openat: the path; connect/accept/accept4: the
+ * peer's struct sockaddr as the kernel gave it; getaddrinfo: the node name;
+ * WS_EV_FD_INFO: a description of an fd the recorder first saw without
+ * seeing it opened (see below); WS_EV_THREAD_START: the thread's name.
+ */
+enum ws_call {
+    WS_READ = 1,
+    WS_WRITE = 2,
+    WS_PREAD = 3,
+    WS_PWRITE = 4,
+    WS_READV = 5,
+    WS_WRITEV = 6,
+    WS_SEND = 7,
+    WS_RECV = 8,
+    WS_SENDTO = 9,
+    WS_RECVFROM = 10,
+    WS_SENDMSG = 11,
+    WS_RECVMSG = 12,
+    WS_CONNECT = 13,
+    WS_ACCEPT = 14,
+    WS_ACCEPT4 = 15,
+    WS_OPEN = 16,
+    WS_OPENAT = 17,
+    WS_CLOSE = 18,
+    WS_FSYNC = 19,
+    WS_FDATASYNC = 20,
+    WS_POLL = 21,
+    WS_PPOLL = 22,
+    WS_SELECT = 23,
+    WS_EPOLL_WAIT = 24,
+    WS_EPOLL_PWAIT = 25,
+    WS_NANOSLEEP = 26,
+    WS_CLOCK_NANOSLEEP = 27,
+    WS_GETADDRINFO = 28,
+    WS_DUP = 29, /* obj: old fd, result: new fd (dup, dup2, dup3) */
+
+    /* Locks: obj is the lock's address. */
+    WS_MUTEX_LOCK = 40,
+    WS_MUTEX_TRYLOCK = 41,
+    WS_MUTEX_TIMEDLOCK = 42,
+    WS_MUTEX_UNLOCK = 43,
+    WS_RWLOCK_RDLOCK = 44,
+    WS_RWLOCK_WRLOCK = 45,
+    WS_RWLOCK_TIMEDRDLOCK = 46,
+    WS_RWLOCK_TIMEDWRLOCK = 47,
+    WS_RWLOCK_UNLOCK = 48,
+    WS_COND_WAIT = 49,      /* obj: the cond; payload-free */
+    WS_COND_TIMEDWAIT = 50, /* also pthread_cond_clockwait */
+    WS_SEM_WAIT = 51,
+    WS_SEM_TIMEDWAIT = 52, /* also sem_clockwait */
+    WS_FUTEX_WAIT = 53,    /* syscall(SYS_futex, FUTEX_WAIT*): obj uaddr */
+    WS_RWLOCK_TRYRDLOCK = 54,
+    WS_RWLOCK_TRYWRLOCK = 55,
+
+    /* Records about the thread rather than a call. */
+    WS_EV_THREAD_START = 100, /* result: parent serial or 0; payload name */
+    WS_EV_THREAD_END = 101,   /* result: uncontended lock acquisitions */
+    WS_EV_FD_INFO = 102,      /* obj: fd; err: enum ws_fd_kind; payload */
+    WS_EV_THREAD_NAME = 104,  /* payload: the thread's new name */
+
+    WS_CALL_MAX = 127,
+};
+
+/* err field of lock records. */
+#define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */
+
+/* err field of WS_EV_FD_INFO. */
+enum ws_fd_kind {
+    WS_FD_FILE = 1,   /* payload: path */
+    WS_FD_SOCKET = 2, /* payload: struct sockaddr of the peer (or of the
+                         local end when unconnected), may be empty */
+    WS_FD_PIPE = 3,   /* payload: "pipe:[inode]" */
+    WS_FD_TTY = 4,    /* payload: the terminal's path */
+    WS_FD_OTHER = 5,  /* payload: what /proc/self/fd/N links to */
+};
+
+/*
+ * Metadata records (in META chunks): u8 type, uv length, then that many
+ * bytes, laid out as listed (uv/sv varints, "str" = uv length + bytes).
+ * Unknown types are skipped by their length, so later versions may add
+ * record types without a version change.
+ */
+enum ws_meta_type {
+    /* uv pid, uv ppid, str exe, uv argc, str argv[argc],
+       uv start_realtime_ns, uv clock_source, uv flags */
+    WS_META_PROCESS = 1,
+    /* uv ts, uv monotonic_ns, uv realtime_ns */
+    WS_META_CLOCK = 2,
+    /* str: the text of /proc/self/maps */
+    WS_META_MAPS = 3,
+    /* uv events dropped by the whole process so far (cumulative) */
+    WS_META_LOST = 4,
+    /* uv thread serial, uv tid, uv uncontended lock acquisitions so far */
+    WS_META_COUNTERS = 5,
+    /* uv kind (enum ws_end_kind), sv status, uv ts */
+    WS_META_END = 6,
+    /* uv thread serial, uv tid, str name (a thread alive at the end) */
+    WS_META_THREAD_NAME = 7,
+};
+
+/* WS_META_PROCESS flags. */
+#define WS_PROC_LOCKS_ALL 1u /* WHYSLOW_LOCKS=all: every acquisition */
+
+enum ws_end_kind {
+    WS_END_EXIT = 1,  /* exit() or return from main: status */
+    WS_END__EXIT = 2, /* _exit() / _Exit(): status */
+    WS_END_EXEC = 3,  /* execve() and friends, about to run */
+};
+
+/* Properties of calls the decoder and the recorder agree on. */
+#define WS_CALL_HAS_PAYLOAD 1u
+#define WS_CALL_IS_LOCK     2u
+#define WS_CALL_WAITS       4u /* a call whose job is to wait */
+
+static inline unsigned ws_call_flags(unsigned call)
+{
+    switch (call) {
+    case WS_OPEN:
+    case WS_OPENAT:
+    case WS_CONNECT:
+    case WS_GETADDRINFO:
+    case WS_EV_THREAD_START:
+    case WS_EV_FD_INFO:
+    case WS_EV_THREAD_NAME:
+        return WS_CALL_HAS_PAYLOAD;
+    case WS_ACCEPT:
+    case WS_ACCEPT4:
+        return WS_CALL_HAS_PAYLOAD | WS_CALL_WAITS;
+    case WS_POLL:
+    case WS_PPOLL:
+    case WS_SELECT:
+    case WS_EPOLL_WAIT:
+    case WS_EPOLL_PWAIT:
+    case WS_NANOSLEEP:
+    case WS_CLOCK_NANOSLEEP:
+        return WS_CALL_WAITS;
+    case WS_COND_WAIT:
+    case WS_COND_TIMEDWAIT:
+        return WS_CALL_IS_LOCK | WS_CALL_WAITS;
+    default:
+        if (call >= WS_MUTEX_LOCK && call <= WS_RWLOCK_TRYWRLOCK) return WS_CALL_IS_LOCK;
+        return 0;
+    }
+}
+
+/* The name a user sees for a call (the function the program called). */
+static inline const char *ws_call_name(unsigned call)
+{
+    switch (call) {
+    case WS_READ: return "read";
+    case WS_WRITE: return "write";
+    case WS_PREAD: return "pread64";
+    case WS_PWRITE: return "pwrite64";
+    case WS_READV: return "readv";
+    case WS_WRITEV: return "writev";
+    case WS_SEND: return "send";
+    case WS_RECV: return "recv";
+    case WS_SENDTO: return "sendto";
+    case WS_RECVFROM: return "recvfrom";
+    case WS_SENDMSG: return "sendmsg";
+    case WS_RECVMSG: return "recvmsg";
+    case WS_CONNECT: return "connect";
+    case WS_ACCEPT: return "accept";
+    case WS_ACCEPT4: return "accept4";
+    case WS_OPEN: return "open";
+    case WS_OPENAT: return "openat";
+    case WS_CLOSE: return "close";
+    case WS_FSYNC: return "fsync";
+    case WS_FDATASYNC: return "fdatasync";
+    case WS_POLL: return "poll";
+    case WS_PPOLL: return "ppoll";
+    case WS_SELECT: return "select";
+    case WS_EPOLL_WAIT: return "epoll_wait";
+    case WS_EPOLL_PWAIT: return "epoll_pwait";
+    case WS_NANOSLEEP: return "nanosleep";
+    case WS_CLOCK_NANOSLEEP: return "clock_nanosleep";
+    case WS_GETADDRINFO: return "getaddrinfo";
+    case WS_DUP: return "dup";
+    case WS_MUTEX_LOCK: return "pthread_mutex_lock";
+    case WS_MUTEX_TRYLOCK: return "pthread_mutex_trylock";
+    case WS_MUTEX_TIMEDLOCK: return "pthread_mutex_timedlock";
+    case WS_MUTEX_UNLOCK: return "pthread_mutex_unlock";
+    case WS_RWLOCK_RDLOCK: return "pthread_rwlock_rdlock";
+    case WS_RWLOCK_WRLOCK: return "pthread_rwlock_wrlock";
+    case WS_RWLOCK_TIMEDRDLOCK: return "pthread_rwlock_timedrdlock";
+    case WS_RWLOCK_TIMEDWRLOCK: return "pthread_rwlock_timedwrlock";
+    case WS_RWLOCK_UNLOCK: return "pthread_rwlock_unlock";
+    case WS_RWLOCK_TRYRDLOCK: return "pthread_rwlock_tryrdlock";
+    case WS_RWLOCK_TRYWRLOCK: return "pthread_rwlock_trywrlock";
+    case WS_COND_WAIT: return "pthread_cond_wait";
+    case WS_COND_TIMEDWAIT: return "pthread_cond_timedwait";
+    case WS_SEM_WAIT: return "sem_wait";
+    case WS_SEM_TIMEDWAIT: return "sem_timedwait";
+    case WS_FUTEX_WAIT: return "futex_wait";
+    case WS_EV_THREAD_START: return "thread_start";
+    case WS_EV_THREAD_END: return "thread_end";
+    case WS_EV_FD_INFO: return "fd_info";
+    case WS_EV_THREAD_NAME: return "thread_name";
+    default: return NULL;
+    }
+}
+
+/* ---- varints, shared by the encoder and the decoder ---- */
+
+#define WS_VARINT_MAX 10 /* bytes of the longest 64-bit varint */
+
+static inline uint64_t ws_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t ws_unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Writes v at p (which has room for WS_VARINT_MAX bytes); returns the end. */
+static inline uint8_t *ws_put_uv(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Reads a varint from [*pp, end); returns 0 and advances *pp, or -1 when
+ * the varint runs past end or past 64 bits. */
+static inline int ws_get_uv(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (p >= end) return -1;
+        uint8_t b = *p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *pp = p;
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+#endif

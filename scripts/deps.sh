@@ -1,0 +1,25 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages a step needs are installed.
+# Usage: deps.sh build|test.  As root, installs what is missing with
+# apt-get; otherwise prints the one line to run and fails.
+set -e
+build="cmake make gcc pkg-config libzstd-dev liburcu-dev"
+test_pkgs="python3 zstd"
+case "$1" in
+build) want="$build" ;;
+test) want="$build $test_pkgs" ;;
+*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "whyslow: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+else
+    echo "whyslow: missing packages; run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
