@@ -74,11 +74,14 @@ enum ws_clock_source {
  *   sv  start     start timestamp minus the previous record's start
  *                 (the first record: minus the chunk's base_ts)
  *   uv  dur       duration in timestamp units
- *   sv  obj       the fd, or the lock/futex address, or 0
+ *   sv  obj       the fd (-1: none), or the lock/futex address; for
+ *                 open/openat the directory fd (-100: AT_FDCWD)
  *   sv  result    the return value (-1 on failure for syscalls; the
- *                 returned error number for pthread calls)
- *   uv  err       errno for syscalls that failed; for lock calls, the
- *                 WS_LOCK_* flags
+ *                 returned error number for pthread calls and
+ *                 clock_nanosleep; the EAI_* code for getaddrinfo)
+ *   uv  err       errno for syscalls that failed (for clock_nanosleep
+ *                 the error it returned; for getaddrinfo errno when it
+ *                 returned EAI_SYSTEM); for lock calls, WS_LOCK_* flags
  *   sv  caller    the caller's return address minus the previous
  *                 record's caller (the first record: minus 0)
  *   payload       only when the call has WS_CALL_HAS_PAYLOAD in
@@ -178,7 +181,8 @@ enum ws_meta_type {
     WS_META_LOST = 4,
     /* uv thread serial, uv tid, uv uncontended lock acquisitions so far */
     WS_META_COUNTERS = 5,
-    /* uv kind (enum ws_end_kind), sv status, uv ts */
+    /* uv kind (enum ws_end_kind), sv status (-1: unknown, as when main
+       returns), uv ts */
     WS_META_END = 6,
     /* uv thread serial, uv tid, str name (a thread alive at the end) */
     WS_META_THREAD_NAME = 7,

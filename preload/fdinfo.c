@@ -1,0 +1,52 @@
+/*
+ * fdinfo.c - what an fd is: a file, a socket and its peer, a pipe, a tty.
+ *
+ * The decoder learns what most fds are from the events that made them
+ * (open's path, connect's and accept's peer).  Fds the recorder did not see
+ * made (inherited, or from socket(), pipe(), dup through untraced paths)
+ * are described once, on their first traced use, in a WS_EV_FD_INFO record
+ * placed before that event.  ws_fd_known[fd] says the fd needs no
+ * description; close() clears it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+_Atomic uint8_t ws_fd_known[WS_FD_TABLE];
+
+void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
+{
+    int saved = errno;
+    char path[64], link[512];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link);
+    if (n <= 0) { /* not open: the call will fail with EBADF */
+        errno = saved;
+        return;
+    }
+    unsigned kind = WS_FD_OTHER;
+    const void *payload = link;
+    size_t plen = (size_t)n;
+    struct sockaddr_storage ss;
+    if (link[0] == '/') {
+        kind = strncmp(link, "/dev/pts/", 9) == 0 || strncmp(link, "/dev/tty", 8) == 0 ? WS_FD_TTY
+                                                                                       : WS_FD_FILE;
+    } else if (strncmp(link, "pipe:", 5) == 0) {
+        kind = WS_FD_PIPE;
+    } else if (strncmp(link, "socket:", 7) == 0) {
+        socklen_t len = sizeof ss;
+        kind = WS_FD_SOCKET;
+        payload = &ss;
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+            len = sizeof ss;
+            if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) len = 0;
+        }
+        plen = len > sizeof ss ? sizeof ss : len;
+    }
+    ws_emit(t, WS_EV_FD_INFO, kind, fd, 0, when, when, 0, payload, (uint32_t)plen);
+    ws_fd_set(fd, 1);
+    errno = saved;
+}

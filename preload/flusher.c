@@ -1,0 +1,368 @@
+/*
+ * flusher.c - the flusher: a small process that writes the events to the log.
+ *
+ * Why a process and not a thread: a second thread makes glibc take the
+ * multi-threaded path of every cancellable call (about 45 ns more per
+ * write() here, more than the whole budget of a traced call), changes the
+ * process as the program sees it (signals, fork), and dies with it on
+ * SIGKILL.  The flusher is a fork of the program made at start (clone()
+ * with no exit signal, so the program's wait() never sees it and no
+ * SIGCHLD is sent), in its own session, holding none of the program's
+ * descriptors.  It shares one memory region with the program (buffer.c).
+ *
+ * Threads hand full buffers over a liburcu wait-free queue in that region
+ * (an exchange and a store: safe in any context) and wake the flusher with
+ * a futex.  Every WHYSLOW_FLUSH_MS it also reads what is committed in
+ * buffers still being filled.  Each piece becomes a chunk: raw records
+ * compacted (deltas, varints), compressed as one zstd frame with its
+ * checksum, behind a skippable frame header naming the thread and the
+ * piece's offset in the thread's stream.
+ *
+ * The end: at exit and _exit the program posts how it ends and waits (a
+ * few ms, at most 5 s) for the flusher to write the rest.  At exec, or when
+ * the program is killed, the flusher notices by itself: the program holds
+ * the write end of a pipe (close-on-exec) whose read end the flusher
+ * polls, and the flusher's parent changes when the program dies.  Nothing
+ * committed is lost, even on SIGKILL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <zstd.h>
+
+#include "internal.h"
+#include "meta.h"
+
+static ZSTD_CCtx *cctx;
+static uint8_t *enc;   /* compacted records of one chunk */
+static uint8_t *batch; /* chunks waiting to be written */
+static size_t batch_len;
+static size_t batch_cap;
+static int failed; /* the log cannot be written: stop writing */
+
+static pid_t flusher_pid; /* the program's side */
+static int alive_fd = -1; /* the program's side: the pipe's write end */
+
+#define ENC_CAP   (2 * WS_BUF_SIZE + 4096)
+#define CHUNK_MAX (8u << 20) /* the largest raw chunk: a META one */
+
+int ws_flusher_init(void)
+{
+    enc = mmap(NULL, ENC_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    batch_cap = ZSTD_compressBound(CHUNK_MAX) + 64;
+    batch = mmap(NULL, batch_cap, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (enc == MAP_FAILED || batch == MAP_FAILED) return -1;
+    cctx = ZSTD_createCCtx();
+    if (!cctx) return -1;
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    return ws_meta_init();
+}
+
+/* The region is shared by two processes: no FUTEX_PRIVATE_FLAG. */
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return real_syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+void ws_flusher_enqueue(struct ws_buf *b)
+{
+    cds_wfcq_enqueue(&ws_sh->queue_head, &ws_sh->queue_tail, &b->node);
+    ws_flusher_wake();
+}
+
+void ws_flusher_wake(void)
+{
+    atomic_fetch_add(&ws_sh->wake_seq, 1);
+    if (atomic_load(&ws_sh->sleeping)) futex(&ws_sh->wake_seq, FUTEX_WAKE, 1, NULL);
+}
+
+/* ---- the flusher's side ---- */
+
+static void write_batch(void)
+{
+    if (batch_len && !failed && ws_log_write(batch, batch_len) != 0) failed = 1;
+    batch_len = 0;
+}
+
+/* Compresses raw[0..len) into a chunk at the end of the batch. */
+static void put_chunk(uint32_t kind, uint32_t thread, uint64_t seq, uint64_t base_ts, pid_t tid,
+                      const uint8_t *raw, size_t len)
+{
+    size_t need = 8 + sizeof(struct ws_chunk_header) + ZSTD_compressBound(len);
+    if (batch_len + need > batch_cap) write_batch();
+    uint8_t *p = batch + batch_len;
+    uint32_t magic = WS_MAGIC_CHUNK, hsize = sizeof(struct ws_chunk_header);
+    struct ws_chunk_header h = {
+        .kind = kind,
+        .thread = thread,
+        .seq = seq,
+        .base_ts = base_ts,
+        .tid = (uint32_t)tid,
+        .raw_size = (uint32_t)len,
+    };
+    memcpy(p, &magic, 4);
+    memcpy(p + 4, &hsize, 4);
+    memcpy(p + 8, &h, sizeof h);
+    size_t off = 8 + sizeof h;
+    size_t z = ZSTD_compress2(cctx, p + off, batch_cap - batch_len - off, raw, len);
+    if (ZSTD_isError(z)) { /* cannot happen with a bound-sized output */
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+        return;
+    }
+    batch_len += off + z;
+}
+
+/* Raw records [from, to) of b become one EVENTS chunk. */
+static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
+{
+    const uint8_t *p = b->data + from, *end = b->data + to;
+    uint64_t base = ((const struct ws_raw *)p)->start;
+    uint64_t prev_start = base, prev_caller = 0;
+    uint8_t *o = enc;
+    while (p < end) {
+        const struct ws_raw *r = (const struct ws_raw *)p;
+        *o++ = r->call;
+        o = ws_put_uv(o, ws_zigzag((int64_t)(r->start - prev_start)));
+        o = ws_put_uv(o, r->dur);
+        o = ws_put_uv(o, ws_zigzag(r->obj));
+        o = ws_put_uv(o, ws_zigzag(r->result));
+        o = ws_put_uv(o, r->err);
+        o = ws_put_uv(o, ws_zigzag((int64_t)(r->caller - prev_caller)));
+        if (ws_call_flags(r->call) & WS_CALL_HAS_PAYLOAD) {
+            o = ws_put_uv(o, r->plen);
+            memcpy(o, r + 1, r->plen);
+            o += r->plen;
+        }
+        prev_start = r->start;
+        prev_caller = r->caller;
+        p += sizeof *r + ((r->plen + 7u) & ~7u);
+    }
+    put_chunk(WS_CHUNK_EVENTS, b->thread, b->stream_off + from, base, b->tid, enc,
+              (size_t)(o - enc));
+}
+
+static void put_meta(void)
+{
+    size_t len;
+    const uint8_t *m = ws_meta_take(&len);
+    if (len) put_chunk(WS_CHUNK_META, 0, 0, 0, 0, m, len);
+}
+
+/* Everything committed so far goes to the log. */
+static void flush(int final)
+{
+    static uint64_t last_clock_ns, last_maps_ns;
+    /* Full buffers first, in the order they were handed over. */
+    struct cds_wfcq_head head;
+    struct cds_wfcq_tail tail;
+    cds_wfcq_init(&head, &tail);
+    __cds_wfcq_splice_blocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
+    struct cds_wfcq_node *node, *next;
+    __cds_wfcq_for_each_blocking_safe(&head, &tail, node, next)
+    {
+        struct ws_buf *b = caa_container_of(node, struct ws_buf, node);
+        uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
+        if (end > b->flushed) put_events(b, b->flushed, end);
+        ws_buffer_release(b);
+    }
+    /* Then what is committed in buffers still being filled. */
+    for (unsigned i = 0; i < ws_sh->nbufs; i++) {
+        struct ws_buf *b = &ws_sh->bufs[i];
+        if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
+        uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
+        if (end > b->flushed) {
+            put_events(b, b->flushed, end);
+            b->flushed = end;
+        }
+    }
+    uint64_t now = ws_mono_ns();
+    if (final || now - last_clock_ns >= 1000000000u) {
+        ws_meta_clock_now();
+        last_clock_ns = now;
+    }
+    if (final || now - last_maps_ns >= 500000000u) {
+        ws_meta_maps(0);
+        last_maps_ns = now;
+    }
+    ws_meta_lost(final);
+    ws_meta_counters(final);
+    put_meta();
+    write_batch();
+}
+
+/* Did the program's image end?  Returns the end kind, -1 when killed, or
+ * 0 while it runs. */
+static int program_ended(int *pipe_rd)
+{
+    int kind = atomic_load(&ws_sh->end_kind);
+    if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
+    if (getppid() != ws_sh->pid) return kind ? kind : -1; /* died */
+    if (*pipe_rd >= 0) {
+        struct pollfd p = {.fd = *pipe_rd, .events = POLLIN};
+        if (real_poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLIN))) {
+            if (kind == WS_END_EXEC) return kind; /* the pipe closed on exec */
+            /* The program closed our pipe itself: go on, watching only
+             * for its death. */
+            real_close(*pipe_rd);
+            *pipe_rd = -1;
+        }
+    }
+    return 0;
+}
+
+/* Closes every fd but a and b (the flusher holds none of the program's). */
+static void close_all_but(int a, int b)
+{
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    if (real_syscall(SYS_close_range, 0, lo - 1, 0) == 0 &&
+        real_syscall(SYS_close_range, lo + 1, hi - 1, 0) == 0 &&
+        real_syscall(SYS_close_range, hi + 1, ~0u, 0) == 0)
+        return;
+    for (int fd = 0; fd < 65536; fd++) /* kernels before 5.9 */
+        if (fd != a && fd != b) real_close(fd);
+}
+
+/* Runs in the new process; never returns. */
+static void flusher_run(int pipe_rd, int log_fd)
+{
+    /* Blocks every signal; leaves the program's session and process group,
+     * so its terminal's ^C and its kill(0, ...) are not ours. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setsid();
+    prctl(PR_SET_NAME, "whyslow-flush");
+    ws_thread_internal();
+    atomic_store(&ws_on, 0);
+    /* Keep only the log and the pipe: holding the program's pipes or
+     * sockets open would change what its peers see. */
+    close_all_but(pipe_rd, log_fd);
+    ws_log_fd = log_fd;
+
+    ws_meta_process();
+    ws_meta_clock(ws_sh->start_ts, ws_sh->start_mono_ns, ws_sh->start_real_ns);
+    ws_meta_maps(1);
+    put_meta();
+    write_batch();
+
+    /* The first wait is short: a second CLOCK record 10 ms after the first
+     * calibrates the TSC early, for programs that are killed. */
+    struct timespec ts = {0, 10 * 1000000};
+    int ended;
+    while ((ended = program_ended(&pipe_rd)) == 0) {
+        uint32_t seq = atomic_load(&ws_sh->wake_seq);
+        if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC && pipe_rd >= 0) {
+            /* exec is under way: watch the pipe, which closes when it
+             * succeeds, and go on flushing in case it fails. */
+            struct pollfd p = {.fd = pipe_rd, .events = POLLIN};
+            real_poll(&p, 1, 10);
+        } else if (cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
+            atomic_store(&ws_sh->sleeping, 1);
+            futex(&ws_sh->wake_seq, FUTEX_WAIT, seq, &ts);
+            atomic_store(&ws_sh->sleeping, 0);
+        }
+        ts.tv_sec = ws_flush_ms / 1000;
+        ts.tv_nsec = (long)(ws_flush_ms % 1000) * 1000000;
+        flush(0);
+    }
+    if (ended > 0) ws_meta_end(ended, ws_sh->end_status, ws_sh->end_ts);
+    flush(1);
+    atomic_store(&ws_sh->done, 1);
+    futex(&ws_sh->done, FUTEX_WAKE, 1, NULL);
+    real__exit(0);
+}
+
+/* Creates the log and the flusher process; in the program, at start and
+ * in the child of fork(). */
+int ws_flusher_start(void)
+{
+    int log_fd = ws_log_create();
+    if (log_fd < 0) return -1;
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        real_close(log_fd);
+        return -1;
+    }
+    batch_len = 0;
+    failed = 0;
+    long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
+    if (pid == 0) {
+        real_close(pipefd[1]);
+        flusher_run(pipefd[0], log_fd);
+    }
+    real_close(pipefd[0]);
+    real_close(log_fd);
+    if (pid < 0) {
+        real_close(pipefd[1]);
+        return -1;
+    }
+    flusher_pid = (pid_t)pid;
+    /* The write end stays open, out of the way of the program's fds, for
+     * as long as this image lives. */
+    int high = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        real_close(pipefd[1]);
+        pipefd[1] = high;
+    }
+    alive_fd = pipefd[1];
+    return 0;
+}
+
+/*
+ * The program's image ends by exit or _exit: post how, and wait until the
+ * flusher wrote everything (or died).  Not in a vfork() child: it shares
+ * our memory but is another process, and the parent's log is the parent's.
+ */
+void ws_flusher_end(int end_kind, int64_t status)
+{
+    if (!atomic_load(&ws_on) || getpid() != ws_sh->pid) return;
+    int saved = errno;
+    ws_sh->end_status = status;
+    ws_sh->end_ts = ws_now();
+    if (end_kind == WS_END_EXEC) {
+        atomic_store(&ws_sh->end_kind, end_kind);
+        ws_flusher_wake();
+        errno = saved;
+        return;
+    }
+    /* Later calls on any thread pass straight through. */
+    atomic_store(&ws_on, 0);
+    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
+        ws_sh->threads[i].busy = 1;
+    atomic_store(&ws_sh->end_kind, end_kind);
+    ws_flusher_wake();
+    struct timespec step = {0, 10 * 1000000};
+    for (int waited = 0; waited < 500; waited++) {
+        if (atomic_load(&ws_sh->done)) {
+            waitpid(flusher_pid, NULL, __WALL); /* it exits right after */
+            break;
+        }
+        futex(&ws_sh->done, FUTEX_WAIT, 0, &step);
+        if (waitpid(flusher_pid, NULL, WNOHANG | __WALL) == flusher_pid) break;
+    }
+    errno = saved;
+}
+
+/* exec failed: the program goes on, and so does the flusher. */
+void ws_flusher_exec_failed(void)
+{
+    if (atomic_load(&ws_on) && getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
+}
+
+/* In the child of fork(): the parent's pipe end must not keep the
+ * parent's flusher waiting. */
+void ws_flusher_forget_parent(void)
+{
+    if (alive_fd >= 0) real_close(alive_fd);
+    alive_fd = -1;
+}

@@ -1,0 +1,212 @@
+/*
+ * internal.h - what the parts of libwhyslow.so share.
+ *
+ * The recorder is a set of wrappers (wrap_*.c) around libc calls.  A
+ * wrapper times the real call and appends one fixed-size raw record to its
+ * thread's buffer (buffer.c).  The flusher thread (flusher.c) turns raw
+ * records into the compact log format of include/whyslow/format.h,
+ * compresses them and appends them to the process's log.  init.c reads the
+ * configuration and handles the process's life: start, fork, exec, exit.
+ *
+ * Rules of the hot path (everything reached from a wrapper before the real
+ * call returns and until the wrapper returns):
+ *  - no locks, no allocation, no syscalls except on rare slow paths (first
+ *    sight of a thread or an fd, a full buffer);
+ *  - async-signal-safe: a wrapper may run in a signal handler that
+ *    interrupted another wrapper on the same thread;
+ *  - errno as the real call left it when the wrapper returns;
+ *  - the tracer's own calls never come back into the wrappers: it calls
+ *    the real functions through the real_* pointers.
+ */
+#ifndef WHYSLOW_INTERNAL_H
+#define WHYSLOW_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <urcu/wfcqueue.h>
+
+#include "whyslow/format.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define barrier()   __asm__ __volatile__("" ::: "memory")
+#define WS_EXPORT   __attribute__((visibility("default")))
+#define WS_CALLER   ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* ---- clock.c ---- */
+
+extern int ws_clock_tsc; /* 1: timestamps are TSC ticks */
+
+static inline uint64_t ws_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (likely(ws_clock_tsc)) {
+        uint32_t lo, hi;
+        __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+        return ((uint64_t)hi << 32) | lo;
+    }
+#endif
+    extern uint64_t ws_now_mono(void);
+    return ws_now_mono();
+}
+
+void ws_clock_init(void);
+uint64_t ws_mono_ns(void);
+uint64_t ws_real_ns(void);
+
+/* ---- buffer.c: per-thread state and the raw record buffers ---- */
+
+/*
+ * A raw record, as a wrapper writes it into its thread's buffer: fixed
+ * size so the write is a few stores; the flusher compacts it.  A payload
+ * of plen bytes follows, padded to 8.
+ */
+struct ws_raw {
+    uint16_t plen;
+    uint8_t call;
+    uint8_t pad;
+    uint32_t err;
+    uint64_t start;
+    uint64_t dur;
+    int64_t obj;
+    int64_t result;
+    uint64_t caller;
+};
+
+#define WS_BUF_SIZE    (64 * 1024)
+#define WS_MAX_PAYLOAD 4096
+
+/* FREE -> CLAIMED (a thread sets it up) -> ACTIVE (filled; the flusher
+ * reads it) -> FULL (handed over) -> FREE (written by the flusher). */
+enum ws_buf_state { WS_BUF_FREE = 0, WS_BUF_CLAIMED = 1, WS_BUF_ACTIVE = 2, WS_BUF_FULL = 3 };
+
+struct ws_buf {
+    struct cds_wfcq_node node; /* on the flusher's queue when FULL */
+    _Atomic uint32_t state;
+    _Atomic uint32_t committed; /* bytes the flusher may read */
+    uint32_t flushed;           /* bytes the flusher has read: its own */
+    uint32_t thread;            /* the owner's serial */
+    pid_t tid;
+    uint64_t stream_off; /* offset of byte 0 in the owner's stream */
+    uint8_t *data;
+};
+
+/*
+ * Per-thread state.  It lives in a static array rather than in TLS so that
+ * the flusher may read a thread's counters at any time, even as the thread
+ * exits; the thread finds its slot through the TLS pointer ws_self.
+ */
+struct ws_thread {
+    struct ws_buf *buf; /* current buffer, or NULL */
+    uint32_t pos;       /* next free byte in buf */
+    uint32_t depth;     /* emits in progress on this thread (signals) */
+    uint32_t serial;    /* 1.. in this process; 0: slot free */
+    pid_t tid;
+    uint64_t stream_off;  /* bytes this thread handed over before buf */
+    uint64_t uncontended; /* lock acquisitions that did not wait */
+    uint64_t reported;    /* the flusher's: uncontended last written */
+    int busy;             /* do not record on this thread */
+} __attribute__((aligned(64)));
+
+#define WS_MAX_THREADS 4096
+
+/*
+ * Everything the program's threads share with the flusher process: one
+ * MAP_SHARED mapping, at the same address in both (the flusher is a fork
+ * of the program), so the queue's pointers are valid on both sides.
+ */
+struct ws_shared {
+    struct cds_wfcq_head queue_head; /* full buffers, to the flusher */
+    struct cds_wfcq_tail queue_tail;
+    _Atomic uint32_t wake_seq; /* futex: the program wakes the flusher */
+    _Atomic int sleeping;      /* the flusher waits on wake_seq */
+    _Atomic uint32_t done;     /* futex: the flusher wrote the end */
+    _Atomic int end_kind;      /* how the image ends (enum ws_end_kind) */
+    int64_t end_status;
+    uint64_t end_ts;
+    _Atomic uint64_t lost; /* events dropped, whole process */
+    _Atomic uint32_t next_serial;
+    _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
+    pid_t pid, ppid;                                 /* the program */
+    uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
+    unsigned nbufs;
+    struct ws_thread threads[WS_MAX_THREADS];
+    struct ws_buf bufs[]; /* then the buffers' memory */
+};
+
+extern struct ws_shared *ws_sh;
+extern __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
+
+int ws_shared_create(unsigned nbufs);
+struct ws_thread *ws_enter_slow(void);
+void ws_thread_detach(struct ws_thread *t);
+void ws_thread_internal(void);
+void ws_buffer_release(struct ws_buf *b);
+void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj, int64_t result,
+             uint64_t start, uint64_t end, uint64_t caller, const void *payload, uint32_t plen);
+
+/*
+ * The thread's state when the calling thread may record, else NULL: before
+ * init and after shutdown, in the flusher, inside the tracer, and for
+ * threads beyond WS_MAX_THREADS (whose events are counted as lost).
+ */
+static inline struct ws_thread *ws_enter(void)
+{
+    struct ws_thread *t = ws_self;
+    if (likely(t && !t->busy)) return t;
+    return ws_enter_slow();
+}
+
+/* ---- flusher.c: the flusher process ---- */
+
+int ws_flusher_init(void);
+int ws_flusher_start(void);
+void ws_flusher_enqueue(struct ws_buf *b);
+void ws_flusher_wake(void);
+void ws_flusher_end(int end_kind, int64_t status);
+void ws_flusher_exec_failed(void);
+void ws_flusher_forget_parent(void);
+
+/* ---- logfile.c and meta.c (in the flusher process) ---- */
+
+int ws_log_create(void);
+int ws_log_write(const uint8_t *p, size_t n);
+extern int ws_log_fd;
+
+/* ---- fdinfo.c ---- */
+
+#define WS_FD_TABLE 65536
+extern _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
+void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when);
+
+/* Before an event on fd that started at `when`: describe the fd the first
+ * time it is seen, stamped with the event's start so that it sorts first. */
+static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
+{
+    if ((unsigned)fd < WS_FD_TABLE && !atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed))
+        ws_fd_describe(t, fd, when);
+}
+
+static inline void ws_fd_set(int fd, uint8_t known)
+{
+    if ((unsigned)fd < WS_FD_TABLE)
+        atomic_store_explicit(&ws_fd_known[fd], known, memory_order_relaxed);
+}
+
+/* ---- init.c: configuration and lifecycle ---- */
+
+extern _Atomic int ws_on;    /* recording */
+extern int ws_debug;         /* WHYSLOW_DEBUG */
+extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */
+extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
+extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
+
+void ws_quiet(const char *why);
+
+/* ---- real functions ---- */
+
+#include "real.h"
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * meta.c - the metadata records of a log (WS_META_* in format.h): who the
+ * process is, its clocks, its memory map, its counters and how it ended.
+ *
+ * Records are appended to a growing META payload that the flusher
+ * compresses into a META chunk.  This runs in the flusher process, which
+ * reads what it needs of the program in /proc/<pid>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "meta.h"
+
+static uint8_t *meta; /* the pending META payload */
+static size_t meta_len;
+static size_t meta_cap;
+static uint8_t *scratch; /* one record while it is built */
+#define META_CAP (8u << 20)
+
+int ws_meta_init(void)
+{
+    meta_cap = META_CAP;
+    meta = mmap(NULL, meta_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                -1, 0);
+    scratch = mmap(NULL, meta_cap, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return meta == MAP_FAILED || scratch == MAP_FAILED ? -1 : 0;
+}
+
+const uint8_t *ws_meta_take(size_t *len)
+{
+    *len = meta_len;
+    meta_len = 0;
+    return meta;
+}
+
+/* Appends record type with body [scratch, end). */
+static void put_record(unsigned type, const uint8_t *end)
+{
+    size_t blen = (size_t)(end - scratch);
+    if (meta_len + blen + 1 + WS_VARINT_MAX > meta_cap) return;
+    meta[meta_len++] = (uint8_t)type;
+    meta_len = (size_t)(ws_put_uv(meta + meta_len, blen) - meta);
+    memcpy(meta + meta_len, scratch, blen);
+    meta_len += blen;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+    p = ws_put_uv(p, n);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Reads a small /proc file into buf; returns its length (0 on failure). */
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t r = real_read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    real_close(fd);
+    return n;
+}
+
+void ws_meta_process(void)
+{
+    static char exe[4096], cmdline[65536];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)ws_sh->pid);
+    ssize_t elen = readlink(path, exe, sizeof exe);
+    if (elen < 0) elen = 0;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_sh->pid);
+    size_t clen = read_file(path, cmdline, sizeof cmdline);
+
+    uint8_t *p = scratch;
+    p = ws_put_uv(p, (uint64_t)ws_sh->pid);
+    p = ws_put_uv(p, (uint64_t)ws_sh->ppid);
+    p = put_str(p, exe, (size_t)elen);
+    unsigned argc = 0;
+    for (size_t i = 0; i < clen; i++)
+        argc += cmdline[i] == 0;
+    if (clen && cmdline[clen - 1] != 0) argc++; /* cut short */
+    p = ws_put_uv(p, argc);
+    for (size_t i = 0; i < clen;) {
+        size_t n = strnlen(cmdline + i, clen - i);
+        p = put_str(p, cmdline + i, n);
+        i += n + 1;
+    }
+    p = ws_put_uv(p, ws_sh->start_real_ns);
+    p = ws_put_uv(p, ws_clock_tsc ? WS_CLOCK_TSC : WS_CLOCK_MONOTONIC);
+    p = ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
+    put_record(WS_META_PROCESS, p);
+}
+
+void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
+{
+    uint8_t *p = scratch;
+    p = ws_put_uv(p, ts);
+    p = ws_put_uv(p, mono_ns);
+    p = ws_put_uv(p, real_ns);
+    put_record(WS_META_CLOCK, p);
+}
+
+void ws_meta_clock_now(void)
+{
+    ws_meta_clock(ws_now(), ws_mono_ns(), ws_real_ns());
+}
+
+/* The memory map, so that the decoder can name code addresses; written
+ * again whenever it changed (a dlopen, say). */
+void ws_meta_maps(int force)
+{
+    static uint64_t last_hash;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_sh->pid);
+    char *text = (char *)scratch + meta_cap / 2;
+    size_t n = read_file(path, text, meta_cap / 2 - 2 * WS_VARINT_MAX);
+    uint64_t hash = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        hash = (hash ^ (uint8_t)text[i]) * 1099511628211u;
+    if (!force && hash == last_hash) return;
+    last_hash = hash;
+    uint8_t *p = ws_put_uv(scratch, n);
+    memmove(p, text, n);
+    put_record(WS_META_MAPS, p + n);
+}
+
+void ws_meta_lost(int force)
+{
+    static uint64_t last;
+    uint64_t lost = atomic_load(&ws_sh->lost);
+    if (lost == last && !force) return;
+    last = lost;
+    uint8_t *p = ws_put_uv(scratch, lost);
+    put_record(WS_META_LOST, p);
+}
+
+/* Uncontended lock counts of live threads, when they changed. */
+void ws_meta_counters(int final)
+{
+    for (unsigned i = 0; i < WS_MAX_THREADS; i++) {
+        struct ws_thread *t = &ws_sh->threads[i];
+        uint32_t serial =
+            atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
+        if (serial == 0) continue;
+        uint64_t n = t->uncontended;
+        pid_t tid = t->tid;
+        if (atomic_load((_Atomic uint32_t *)&t->serial) != serial) continue;
+        if (final) {
+            char path[64], name[64];
+            snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_sh->pid, (int)tid);
+            size_t len = read_file(path, name, sizeof name);
+            while (len && (name[len - 1] == '\n' || name[len - 1] == 0))
+                len--;
+            uint8_t *p = ws_put_uv(scratch, serial);
+            p = ws_put_uv(p, (uint64_t)tid);
+            p = put_str(p, name, len);
+            put_record(WS_META_THREAD_NAME, p);
+        }
+        if (n == t->reported && !final) continue;
+        t->reported = n;
+        uint8_t *p = ws_put_uv(scratch, serial);
+        p = ws_put_uv(p, (uint64_t)tid);
+        p = ws_put_uv(p, n);
+        put_record(WS_META_COUNTERS, p);
+    }
+}
+
+void ws_meta_end(int kind, int64_t status, uint64_t ts)
+{
+    uint8_t *p = ws_put_uv(scratch, (uint64_t)kind);
+    p = ws_put_uv(p, ws_zigzag(status));
+    p = ws_put_uv(p, ts);
+    put_record(WS_META_END, p);
+}

@@ -1,0 +1,20 @@
+/*
+ * meta.h - the metadata records of a log (meta.c).
+ */
+#ifndef WHYSLOW_META_H
+#define WHYSLOW_META_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int ws_meta_init(void);
+const uint8_t *ws_meta_take(size_t *len);
+void ws_meta_process(void);
+void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
+void ws_meta_clock_now(void);
+void ws_meta_maps(int force);
+void ws_meta_lost(int force);
+void ws_meta_counters(int final);
+void ws_meta_end(int kind, int64_t status, uint64_t ts);
+
+#endif

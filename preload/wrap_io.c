@@ -1,0 +1,331 @@
+/*
+ * wrap_io.c - the I/O calls: reads, writes, sockets, opens, syncs, waits.
+ *
+ * Every wrapper has the same shape: if this thread may not record, call
+ * the real function and nothing else; otherwise stamp, call, stamp, and
+ * append one record.  errno is read only when the call failed and is left
+ * as the real call set it.  The fortified forms (__read_chk, ...) that
+ * Debian's programs call are wrapped too, and recorded under the plain
+ * call's name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A call on fd returned r: describe fd if new, then record. */
+static inline void io_event(struct ws_thread *t, unsigned call, int fd, int64_t r, uint64_t start,
+                            uint64_t end, uint64_t caller)
+{
+    uint32_t err = r < 0 ? (uint32_t)errno : 0;
+    ws_fd_seen(t, fd, start);
+    ws_emit(t, call, err, fd, r, start, end, caller, NULL, 0);
+}
+
+/* The wrapper of a call on an fd whose result is a count or -1. */
+#define WRAP_FD(ret, name, call, params, args, fd)                                                 \
+    WS_EXPORT ret name params                                                                      \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name) args;                                                            \
+        uint64_t s = ws_now();                                                                     \
+        ret r = real_##name args;                                                                  \
+        uint64_t e = ws_now();                                                                     \
+        io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER);                                        \
+        return r;                                                                                  \
+    }
+
+WRAP_FD(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd)
+WRAP_FD(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd)
+WRAP_FD(ssize_t, pread64, WS_PREAD, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off),
+        fd)
+WRAP_FD(ssize_t, pread, WS_PREAD, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off), fd)
+WRAP_FD(ssize_t, pwrite, WS_PWRITE, (int fd, const void *buf, size_t n, off_t off),
+        (fd, buf, n, off), fd)
+WRAP_FD(ssize_t, pwrite64, WS_PWRITE, (int fd, const void *buf, size_t n, off64_t off),
+        (fd, buf, n, off), fd)
+WRAP_FD(ssize_t, readv, WS_READV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd)
+WRAP_FD(ssize_t, writev, WS_WRITEV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd)
+WRAP_FD(ssize_t, send, WS_SEND, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags),
+        fd)
+WRAP_FD(ssize_t, recv, WS_RECV, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags), fd)
+WRAP_FD(ssize_t, sendto, WS_SENDTO,
+        (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t tl),
+        (fd, buf, n, flags, to, tl), fd)
+WRAP_FD(ssize_t, recvfrom, WS_RECVFROM,
+        (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fl),
+        (fd, buf, n, flags, from, fl), fd)
+WRAP_FD(ssize_t, sendmsg, WS_SENDMSG, (int fd, const struct msghdr *m, int flags), (fd, m, flags),
+        fd)
+WRAP_FD(ssize_t, recvmsg, WS_RECVMSG, (int fd, struct msghdr *m, int flags), (fd, m, flags), fd)
+WRAP_FD(int, fsync, WS_FSYNC, (int fd), (fd), fd)
+WRAP_FD(int, fdatasync, WS_FDATASYNC, (int fd), (fd), fd)
+WRAP_FD(int, epoll_wait, WS_EPOLL_WAIT, (int ep, struct epoll_event *ev, int n, int ms),
+        (ep, ev, n, ms), ep)
+WRAP_FD(int, epoll_pwait, WS_EPOLL_PWAIT,
+        (int ep, struct epoll_event *ev, int n, int ms, const sigset_t *ss), (ep, ev, n, ms, ss),
+        ep)
+WRAP_FD(int, poll, WS_POLL, (struct pollfd * fds, nfds_t n, int ms), (fds, n, ms), -1)
+WRAP_FD(int, ppoll, WS_PPOLL,
+        (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss),
+        (fds, n, ts, ss), -1)
+WRAP_FD(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
+        (n, rd, wr, ex, tv), -1)
+WRAP_FD(int, nanosleep, WS_NANOSLEEP, (const struct timespec *req, struct timespec *rem),
+        (req, rem), -1)
+
+/* The fortified forms, as _FORTIFY_SOURCE builds call them. */
+WRAP_FD(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
+        fd)
+WRAP_FD(ssize_t, __pread64_chk, WS_PREAD, (int fd, void *buf, size_t n, off64_t off, size_t bl),
+        (fd, buf, n, off, bl), fd)
+WRAP_FD(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, int flags),
+        (fd, buf, n, bl, flags), fd)
+WRAP_FD(ssize_t, __recvfrom_chk, WS_RECVFROM,
+        (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from, socklen_t *fl),
+        (fd, buf, n, bl, flags, from, fl), fd)
+WRAP_FD(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
+        (fds, n, ms, fl), -1)
+WRAP_FD(int, __ppoll_chk, WS_PPOLL,
+        (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss, size_t fl),
+        (fds, n, ts, ss, fl), -1)
+
+/* clock_nanosleep returns its error rather than setting errno. */
+WS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+                              struct timespec *rem)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(clock_nanosleep)(clk, flags, req, rem);
+    uint64_t s = ws_now();
+    int r = real_clock_nanosleep(clk, flags, req, rem);
+    uint64_t e = ws_now();
+    ws_emit(t, WS_CLOCK_NANOSLEEP, (uint32_t)r, -1, r, s, e, WS_CALLER, NULL, 0);
+    return r;
+}
+
+/* ---- calls that make fds: the record carries the path or the peer ---- */
+
+static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, const char *path,
+                              int r, uint64_t s, uint64_t e, uint64_t caller)
+{
+    uint32_t err = r < 0 ? (uint32_t)errno : 0;
+    ws_emit(t, call, err, dirfd, r, s, e, caller, path, path ? (uint32_t)strnlen(path, 4096) : 0);
+    if (r >= 0) ws_fd_set(r, 1);
+}
+
+#define NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&__O_TMPFILE) == __O_TMPFILE)
+
+#define WRAP_OPEN(name)                                                                            \
+    WS_EXPORT int name(const char *path, int flags, ...)                                           \
+    {                                                                                              \
+        mode_t mode = 0;                                                                           \
+        if (NEEDS_MODE(flags)) {                                                                   \
+            va_list ap;                                                                            \
+            va_start(ap, flags);                                                                   \
+            mode = va_arg(ap, mode_t);                                                             \
+            va_end(ap);                                                                            \
+        }                                                                                          \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name)(path, flags, mode);                                              \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name(path, flags, mode);                                                    \
+        uint64_t e = ws_now();                                                                     \
+        open_event(t, WS_OPEN, AT_FDCWD, path, r, s, e, WS_CALLER);                                \
+        return r;                                                                                  \
+    }
+
+#define WRAP_OPENAT(name)                                                                          \
+    WS_EXPORT int name(int dirfd, const char *path, int flags, ...)                                \
+    {                                                                                              \
+        mode_t mode = 0;                                                                           \
+        if (NEEDS_MODE(flags)) {                                                                   \
+            va_list ap;                                                                            \
+            va_start(ap, flags);                                                                   \
+            mode = va_arg(ap, mode_t);                                                             \
+            va_end(ap);                                                                            \
+        }                                                                                          \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name)(dirfd, path, flags, mode);                                       \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name(dirfd, path, flags, mode);                                             \
+        uint64_t e = ws_now();                                                                     \
+        open_event(t, WS_OPENAT, dirfd, path, r, s, e, WS_CALLER);                                 \
+        return r;                                                                                  \
+    }
+
+WRAP_OPEN(open)
+WRAP_OPEN(open64)
+WRAP_OPENAT(openat)
+WRAP_OPENAT(openat64)
+
+#define WRAP_OPEN_2(name)                                                                          \
+    WS_EXPORT int name(const char *path, int flags)                                                \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name)(path, flags);                                                    \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name(path, flags);                                                          \
+        uint64_t e = ws_now();                                                                     \
+        open_event(t, WS_OPEN, AT_FDCWD, path, r, s, e, WS_CALLER);                                \
+        return r;                                                                                  \
+    }
+
+#define WRAP_OPENAT_2(name)                                                                        \
+    WS_EXPORT int name(int dirfd, const char *path, int flags)                                     \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name)(dirfd, path, flags);                                             \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name(dirfd, path, flags);                                                   \
+        uint64_t e = ws_now();                                                                     \
+        open_event(t, WS_OPENAT, dirfd, path, r, s, e, WS_CALLER);                                 \
+        return r;                                                                                  \
+    }
+
+WRAP_OPEN_2(__open_2)
+WRAP_OPEN_2(__open64_2)
+WRAP_OPENAT_2(__openat_2)
+WRAP_OPENAT_2(__openat64_2)
+
+WS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(connect)(fd, addr, len);
+    uint64_t s = ws_now();
+    int r = real_connect(fd, addr, len);
+    uint64_t e = ws_now();
+    uint32_t err = r < 0 ? (uint32_t)errno : 0;
+    ws_emit(t, WS_CONNECT, err, fd, r, s, e, WS_CALLER, addr,
+            addr ? (len < sizeof(struct sockaddr_storage) ? len : sizeof(struct sockaddr_storage))
+                 : 0);
+    ws_fd_set(fd, 1);
+    return r;
+}
+
+/* The new fd's peer: from the caller's buffer when it asked for it. */
+static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, struct sockaddr *addr,
+                         socklen_t *len, uint64_t s, uint64_t e, uint64_t caller)
+{
+    uint32_t err = r < 0 ? (uint32_t)errno : 0;
+    struct sockaddr_storage ss;
+    socklen_t plen = 0;
+    const void *peer = NULL;
+    if (r >= 0 && addr && len) {
+        peer = addr;
+        plen = *len < sizeof ss ? *len : sizeof ss;
+    } else if (r >= 0) {
+        int saved = errno;
+        plen = sizeof ss;
+        if (getpeername(r, (struct sockaddr *)&ss, &plen) == 0)
+            peer = &ss;
+        else
+            plen = 0;
+        errno = saved;
+    }
+    ws_fd_seen(t, fd, s);
+    ws_emit(t, call, err, fd, r, s, e, caller, peer, plen);
+    if (r >= 0) ws_fd_set(r, 1);
+}
+
+WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(accept)(fd, addr, len);
+    uint64_t s = ws_now();
+    int r = real_accept(fd, addr, len);
+    uint64_t e = ws_now();
+    accept_event(t, WS_ACCEPT, fd, r, addr, len, s, e, WS_CALLER);
+    return r;
+}
+
+WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(accept4)(fd, addr, len, flags);
+    uint64_t s = ws_now();
+    int r = real_accept4(fd, addr, len, flags);
+    uint64_t e = ws_now();
+    accept_event(t, WS_ACCEPT4, fd, r, addr, len, s, e, WS_CALLER);
+    return r;
+}
+
+WS_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                          struct addrinfo **res)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(getaddrinfo)(node, service, hints, res);
+    uint64_t s = ws_now();
+    int r = real_getaddrinfo(node, service, hints, res);
+    uint64_t e = ws_now();
+    uint32_t err = r == EAI_SYSTEM ? (uint32_t)errno : 0;
+    ws_emit(t, WS_GETADDRINFO, err, -1, r, s, e, WS_CALLER, node,
+            node ? (uint32_t)strnlen(node, 1024) : 0);
+    return r;
+}
+
+/* ---- calls that end or copy fds ---- */
+
+WS_EXPORT int close(int fd)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(close)(fd);
+    uint64_t s = ws_now();
+    int r = real_close(fd);
+    uint64_t e = ws_now();
+    io_event(t, WS_CLOSE, fd, r, s, e, WS_CALLER);
+    ws_fd_set(fd, 0);
+    return r;
+}
+
+WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    int r = REAL(close_range)(first, last, flags);
+    if (r == 0)
+        for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++)
+            ws_fd_set((int)fd, 0);
+    return r;
+}
+
+static inline void dup_event(struct ws_thread *t, int old, int r, uint64_t s, uint64_t e,
+                             uint64_t caller)
+{
+    uint32_t err = r < 0 ? (uint32_t)errno : 0;
+    ws_fd_seen(t, old, s);
+    ws_emit(t, WS_DUP, err, old, r, s, e, caller, NULL, 0);
+    if (r >= 0 && (unsigned)old < WS_FD_TABLE) ws_fd_set(r, atomic_load(&ws_fd_known[old]));
+}
+
+WS_EXPORT int dup(int old)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(dup)(old);
+    uint64_t s = ws_now();
+    int r = real_dup(old);
+    uint64_t e = ws_now();
+    dup_event(t, old, r, s, e, WS_CALLER);
+    return r;
+}
+
+WS_EXPORT int dup2(int old, int new)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(dup2)(old, new);
+    uint64_t s = ws_now();
+    int r = real_dup2(old, new);
+    uint64_t e = ws_now();
+    dup_event(t, old, r, s, e, WS_CALLER);
+    return r;
+}
+
+WS_EXPORT int dup3(int old, int new, int flags)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(dup3)(old, new, flags);
+    uint64_t s = ws_now();
+    int r = real_dup3(old, new, flags);
+    uint64_t e = ws_now();
+    dup_event(t, old, r, s, e, WS_CALLER);
+    return r;
+}

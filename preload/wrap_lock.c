@@ -1,0 +1,262 @@
+/*
+ * wrap_lock.c - locks: pthread mutexes and rwlocks, condition variables,
+ * semaphores, and futex waits made through syscall().
+ *
+ * As mutrace does, an acquisition first tries the lock (pthread_mutex_lock
+ * looks at it instead, see below).  When it is free that is all: a
+ * per-thread counter goes up, and the cost is a few loads and an increment.  Only when the lock is
+ * busy is the wait timed and recorded, with the lock's address and the caller.  A try that fails
+ * with anything but EBUSY has the same result the blocking call would
+ * have had (EINVAL, EOWNERDEAD, EAGAIN...) and is returned as it is.
+ *
+ * Condition waits, semaphore waits that cannot take the count at once, and
+ * futex waits always block, so they are always recorded.
+ *
+ * WHYSLOW_LOCKS=all also records every acquisition and release (err
+ * without WS_LOCK_CONTENDED), so the decoder can measure hold times.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+/*
+ * The fast path is kept tiny on purpose: what an uncontended pair costs is
+ * the few instructions below, so everything else (the first event of a
+ * thread, "all" mode, a busy lock) is in out-of-line functions that the
+ * fast path only jumps to.
+ */
+#define noinline __attribute__((noinline))
+
+static noinline void uncontended_slow(unsigned call, const void *lock, uint64_t caller)
+{
+    struct ws_thread *t = ws_self;
+    if (t == NULL && (t = ws_enter_slow()) != NULL) t->uncontended++; /* first event */
+    if (ws_locks_all && (t = ws_enter()) != NULL) {
+        uint64_t now = ws_now();
+        ws_emit(t, call, 0, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
+    }
+}
+
+/* A free lock was taken: count it (and record it in "all" mode). */
+static inline void uncontended(unsigned call, const void *lock, uint64_t caller)
+{
+    struct ws_thread *t = ws_self;
+    if (likely(t != NULL)) t->uncontended++;
+    if (unlikely(t == NULL || ws_locks_all)) uncontended_slow(call, lock, caller);
+}
+
+static inline void waited(struct ws_thread *t, unsigned call, const void *lock, int r, uint64_t s,
+                          uint64_t e, uint64_t caller)
+{
+    ws_emit(t, call, WS_LOCK_CONTENDED, (int64_t)(uintptr_t)lock, r, s, e, caller, NULL, 0);
+}
+
+/*
+ * Try first; time the blocking call only when the lock was busy.
+ * ws_enter() comes after the try: an uncontended lock never pays for it.
+ */
+#define UNPAREN(...) __VA_ARGS__
+
+/* The wait for a busy lock, timed. */
+#define WRAP_BUSY(name, call, params, args)                                                        \
+    static noinline int name##_busy(uint64_t caller, UNPAREN params)                               \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name) args;                                                            \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name args;                                                                  \
+        uint64_t e = ws_now();                                                                     \
+        waited(t, call, lock, r, s, e, caller);                                                    \
+        return r;                                                                                  \
+    }
+
+#define WRAP_TRY_FIRST(name, trylock, call, type, params, args)                                    \
+    WRAP_BUSY(name, call, params, args)                                                            \
+    WS_EXPORT int name params                                                                      \
+    {                                                                                              \
+        int r = REAL(trylock)(lock);                                                               \
+        if (likely(r == 0)) {                                                                      \
+            uncontended(call, lock, WS_CALLER);                                                    \
+            return 0;                                                                              \
+        }                                                                                          \
+        if (r != EBUSY) return r;                                                                  \
+        return name##_busy(WS_CALLER, UNPAREN args);                                               \
+    }
+
+WRAP_BUSY(pthread_mutex_lock, WS_MUTEX_LOCK, (pthread_mutex_t * lock), (lock))
+
+/*
+ * pthread_mutex_lock, the hottest of all: glibc's trylock costs 1.5 ns more
+ * than its lock, so rather than try first, look at the lock word (0: the
+ * mutex is free, for every kind of glibc mutex) and when it is free, count
+ * and tail-call the real lock.  A mutex taken by another thread in the
+ * nanoseconds between the look and the call is then counted as
+ * uncontended: a rare miss, against a cost paid on every lock.  Anything
+ * else goes the way of the other locks: try, then time the wait.
+ */
+static noinline int mutex_lock_slow(pthread_mutex_t *lock, uint64_t caller)
+{
+    int r = REAL(pthread_mutex_trylock)(lock);
+    if (r == 0) {
+        uncontended(WS_MUTEX_LOCK, lock, caller);
+        return 0;
+    }
+    if (r != EBUSY) return r;
+    return pthread_mutex_lock_busy(caller, lock);
+}
+
+WS_EXPORT int pthread_mutex_lock(pthread_mutex_t *lock)
+{
+#ifdef __GLIBC__
+    struct ws_thread *t = ws_self;
+    if (likely(t != NULL && !ws_locks_all &&
+               __atomic_load_n(&lock->__data.__lock, __ATOMIC_RELAXED) == 0)) {
+        t->uncontended++;
+        return real_pthread_mutex_lock(lock);
+    }
+#endif
+    return mutex_lock_slow(lock, WS_CALLER);
+}
+WRAP_TRY_FIRST(pthread_mutex_timedlock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK, pthread_mutex_t,
+               (pthread_mutex_t * lock, const struct timespec *ts), (lock, ts))
+WRAP_TRY_FIRST(pthread_mutex_clocklock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK, pthread_mutex_t,
+               (pthread_mutex_t * lock, clockid_t c, const struct timespec *ts), (lock, c, ts))
+WRAP_TRY_FIRST(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_RDLOCK, pthread_rwlock_t,
+               (pthread_rwlock_t * lock), (lock))
+WRAP_TRY_FIRST(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, WS_RWLOCK_WRLOCK, pthread_rwlock_t,
+               (pthread_rwlock_t * lock), (lock))
+WRAP_TRY_FIRST(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_TIMEDRDLOCK,
+               pthread_rwlock_t, (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
+WRAP_TRY_FIRST(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock, WS_RWLOCK_TIMEDWRLOCK,
+               pthread_rwlock_t, (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
+WRAP_TRY_FIRST(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_TIMEDRDLOCK,
+               pthread_rwlock_t, (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts),
+               (lock, c, ts))
+WRAP_TRY_FIRST(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock, WS_RWLOCK_TIMEDWRLOCK,
+               pthread_rwlock_t, (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts),
+               (lock, c, ts))
+
+/* The program's own tries: recorded only in "all" mode, when they succeed. */
+#define WRAP_TRY(name, call, type)                                                                 \
+    WS_EXPORT int name(type *lock)                                                                 \
+    {                                                                                              \
+        int r = REAL(name)(lock);                                                                  \
+        if (r == 0) uncontended(call, lock, WS_CALLER);                                            \
+        return r;                                                                                  \
+    }
+
+WRAP_TRY(pthread_mutex_trylock, WS_MUTEX_TRYLOCK, pthread_mutex_t)
+WRAP_TRY(pthread_rwlock_tryrdlock, WS_RWLOCK_TRYRDLOCK, pthread_rwlock_t)
+WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
+
+/* Releases: a tail call, unless every acquisition is recorded. */
+#define WRAP_UNLOCK(name, call, type)                                                              \
+    static noinline int name##_all(type *lock, uint64_t caller)                                    \
+    {                                                                                              \
+        int r = REAL(name)(lock);                                                                  \
+        struct ws_thread *t = ws_locks_all ? ws_enter() : NULL;                                    \
+        if (t && r == 0) {                                                                         \
+            uint64_t now = ws_now();                                                               \
+            ws_emit(t, call, 0, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);           \
+        }                                                                                          \
+        return r;                                                                                  \
+    }                                                                                              \
+    WS_EXPORT int name(type *lock)                                                                 \
+    {                                                                                              \
+        /* Both ways out are tail calls: no frame on the fast path. */                             \
+        if (likely(!ws_locks_all && real_##name)) return real_##name(lock);                        \
+        return name##_all(lock, WS_CALLER);                                                        \
+    }
+
+WRAP_UNLOCK(pthread_mutex_unlock, WS_MUTEX_UNLOCK, pthread_mutex_t)
+WRAP_UNLOCK(pthread_rwlock_unlock, WS_RWLOCK_UNLOCK, pthread_rwlock_t)
+
+/* A call that always blocks: time it. */
+#define WRAP_WAIT(name, call, params, args, obj)                                                   \
+    WS_EXPORT int name params                                                                      \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name) args;                                                            \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name args;                                                                  \
+        uint64_t e = ws_now();                                                                     \
+        waited(t, call, obj, r, s, e, WS_CALLER);                                                  \
+        return r;                                                                                  \
+    }
+
+WRAP_WAIT(pthread_cond_wait, WS_COND_WAIT, (pthread_cond_t * c, pthread_mutex_t *m), (c, m), c)
+WRAP_WAIT(pthread_cond_timedwait, WS_COND_TIMEDWAIT,
+          (pthread_cond_t * c, pthread_mutex_t *m, const struct timespec *ts), (c, m, ts), c)
+WRAP_WAIT(pthread_cond_clockwait, WS_COND_TIMEDWAIT,
+          (pthread_cond_t * c, pthread_mutex_t *m, clockid_t k, const struct timespec *ts),
+          (c, m, k, ts), c)
+
+/* Semaphores: sem_trywait first, as for locks.  sem_* report errors in
+ * errno, so a failed try (EAGAIN) leaves errno to restore. */
+#define WRAP_SEM(name, call, params, args)                                                         \
+    WS_EXPORT int name params                                                                      \
+    {                                                                                              \
+        int saved = errno;                                                                         \
+        if (REAL(sem_trywait)(sem) == 0) {                                                         \
+            struct ws_thread *t0 = ws_self;                                                        \
+            if (unlikely(t0 == NULL)) t0 = ws_enter_slow();                                        \
+            if (likely(t0 != NULL)) t0->uncontended++;                                             \
+            return 0;                                                                              \
+        }                                                                                          \
+        errno = saved;                                                                             \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name) args;                                                            \
+        uint64_t s = ws_now();                                                                     \
+        int r = real_##name args;                                                                  \
+        uint64_t e = ws_now();                                                                     \
+        int err = errno;                                                                           \
+        waited(t, call, sem, r < 0 ? err : 0, s, e, WS_CALLER);                                    \
+        errno = err;                                                                               \
+        return r;                                                                                  \
+    }
+
+WRAP_SEM(sem_wait, WS_SEM_WAIT, (sem_t * sem), (sem))
+WRAP_SEM(sem_timedwait, WS_SEM_TIMEDWAIT, (sem_t * sem, const struct timespec *ts), (sem, ts))
+WRAP_SEM(sem_clockwait, WS_SEM_TIMEDWAIT, (sem_t * sem, clockid_t c, const struct timespec *ts),
+         (sem, c, ts))
+
+/*
+ * syscall(SYS_futex, ...): the waits are timed; everything else passes
+ * through.  syscall() is variadic: its six possible arguments are passed
+ * on as they came, as glibc's own syscall() reads them.
+ */
+static int futex_waits(long op)
+{
+    switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+WS_EXPORT long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    struct ws_thread *t;
+    if (number != SYS_futex || !futex_waits(a2) || !(t = ws_enter()))
+        return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
+    uint64_t s = ws_now();
+    long r = real_syscall(number, a1, a2, a3, a4, a5, a6);
+    uint64_t e = ws_now();
+    int err = errno;
+    ws_emit(t, WS_FUTEX_WAIT, WS_LOCK_CONTENDED, a1, r < 0 ? err : 0, s, e, WS_CALLER, NULL, 0);
+    errno = err;
+    return r;
+}
