@@ -1,0 +1,301 @@
+"""e2e.py - end-to-end tests: real programs run under the real recorder,
+their logs read by the real decoder, the report checked for what a user
+would see (exact counts, findings, the process tree, exit codes).
+
+Usage: e2e.py BUILD_DIR CASE   (ctest runs one CASE per test)
+"""
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.path.abspath(sys.argv[1])
+WHYSLOW = os.path.join(BUILD, "whyslow")
+LIB = os.path.join(BUILD, "libwhyslow.so")
+PROGS = os.path.join(BUILD, "tests", "e2e")
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"  # Debian's, whatever python3 is first on PATH
+
+TMP = tempfile.mkdtemp(prefix="whyslow-e2e-")
+
+
+def prog(name):
+    return os.path.join(PROGS, "e2e_" + name)
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def record(argv, env=None, data=None, expect_rc=0):
+    """Runs argv under `whyslow record`; returns (data dir, stdout)."""
+    data = data or os.path.join(TMP, "data")
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--"] + argv, env=e,
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == expect_rc,
+          "record %s exited %d, not %d: %s" % (argv, p.returncode, expect_rc, p.stderr))
+    return data, p.stdout
+
+
+def report(path, *args):
+    p = subprocess.run([WHYSLOW, "report", "--json"] + list(args) + [path],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "report failed: %s" % p.stderr)
+    return json.loads(p.stdout)
+
+
+def dump(path):
+    p = subprocess.run([WHYSLOW, "dump", path], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "dump failed: %s" % p.stderr)
+    return p.stdout.splitlines()
+
+
+def calls(rep, pid=None):
+    """{call: syscalls[] row} of one process (the only one by default)."""
+    if pid is None:
+        check(len(rep["processes"]) == 1, "expected one process, got %d" % len(rep["processes"]))
+        pid = rep["processes"][0]["pid"]
+    return {s["call"]: s for s in rep["syscalls"] if s["pid"] == pid}
+
+
+def count(rep, call, pid=None):
+    row = calls(rep, pid).get(call)
+    return row["count"] if row else 0
+
+
+# ---- cases ----
+
+def case_io_counts():
+    data, out = record([prog("io_basic"), TMP])
+    rep = report(data)
+    p = rep["processes"][0]
+    check(p["threads"] == 2, "threads %d" % p["threads"])
+    check(p["lost_events"] == 0, "lost %d" % p["lost_events"])
+    check(not p["truncated"], "truncated")
+    c = calls(rep)
+    expect = {"write": (107, 0, 1007), "pread64": (100, 0, 1000), "read": (8, 1, 7),
+              "open": (2, 1, 0), "fsync": (1, 0, 0), "close": (6, 0, 0), "connect": (1, 0, 0),
+              "accept": (1, 0, 0), "send": (10, 0, 40), "recv": (10, 0, 40)}
+    for call, (n, errors, nbytes) in expect.items():
+        row = c.get(call)
+        check(row is not None, "no %s in the report" % call)
+        got = (row["count"], row["errors"], row["bytes"])
+        check(got == (n, errors, nbytes), "%s: count/errors/bytes %s, expected %s" %
+              (call, got, (n, errors, nbytes)))
+    check(set(c) == set(expect), "unexpected calls: %s" % (set(c) - set(expect)))
+    # Each event is named by what its fd is.
+    lines = dump(data)
+    path = os.path.join(TMP, "io_basic.dat")
+    check(sum(1 for l in lines if " write " in l and path in l) == 100, "writes on the file")
+    check(sum(1 for l in lines if " write " in l and "pipe:[" in l) == 7, "writes on the pipe")
+    check(sum(1 for l in lines if " send " in l and "127.0.0.1:" in l) == 10, "sends to a peer")
+    check(any(" connect " in l and "127.0.0.1:" in l for l in lines), "connect's peer")
+
+
+def case_errno_and_output():
+    plain = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True)
+    data, out = record([prog("io_basic"), TMP])
+    check(plain.returncode == 0, "untraced run failed")
+    check(out == plain.stdout, "output differs: %r vs %r" % (out, plain.stdout))
+    check("errno ok" in out, "errno changed under the tracer")
+
+
+def case_threads_exact():
+    data, _ = record([prog("threads"), "8", "1000"])
+    rep = report(data)
+    p = rep["processes"][0]
+    check(p["threads"] == 9, "threads %d, expected 9" % p["threads"])
+    check(count(rep, "write") == 8000, "writes %d" % count(rep, "write"))
+    check(p["lost_events"] == 0, "lost %d" % p["lost_events"])
+    names = [l for l in dump(data) if "thread_end" in l]
+    check(len(names) == 8, "thread ends %d" % len(names))
+    check(sum(1 for l in dump(data) if 'name="worker-' in l) >= 8, "thread names")
+
+
+def case_lifecycle_tree():
+    data, _ = record([prog("lifecycle")])
+    rep = report(data)
+    procs = rep["processes"]
+    check(len(procs) == 5, "processes %d, expected 5" % len(procs))
+    by_args = {}
+    for p in procs:
+        by_args.setdefault(" ".join(p["argv"][1:]), []).append(p)
+    root = [p for p in by_args[""] if p["end"] and p["end"]["kind"] == "exec"]
+    check(len(root) == 1, "one image that ended by exec")
+    root = root[0]
+    forked = [p for p in by_args[""] if p is not root]
+    check(len(forked) == 1 and forked[0]["end"] == {"kind": "_exit", "status": 7},
+          "fork child ends with _exit(7): %s" % forked)
+    check(forked[0]["ppid"] == root["pid"], "fork child's parent")
+    execd = by_args["leaf 6"][0]
+    check(execd["pid"] == root["pid"], "exec keeps the pid")
+    # Writes per image: pre-exec 3+1, fork child 5, vfork+exec 2, spawn 4, exec'd 6.
+    per_log = {}
+    for p in procs:
+        sub = report(p["log"])
+        per_log[" ".join(p["argv"][1:]) + ("#" + p["end"]["kind"] if p["end"] else "")] = \
+            count(sub, "write")
+    expect = {"#exec": 4, "#_exit": 5, "leaf 2#exit": 2, "leaf 4#exit": 4, "leaf 6#exit": 6}
+    check(per_log == expect, "writes per process %s, expected %s" % (per_log, expect))
+    for p in procs:
+        check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
+
+
+def case_sigkill_keeps_events():
+    data = os.path.join(TMP, "data")
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+    p = subprocess.Popen([prog("killed"), "5000"], env=env, stdout=subprocess.PIPE, text=True)
+    check(p.stdout.readline().strip() == "ready", "program did not start")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    time.sleep(0.5)  # the flusher notices the death on its next period
+    rep = report(data)
+    proc = rep["processes"][0]
+    check(count(rep, "write") == 5000, "writes after SIGKILL: %d" % count(rep, "write"))
+    check(proc["end"] is None, "a killed process has no end record")
+    check(proc["lost_events"] == 0, "lost %d" % proc["lost_events"])
+
+
+def case_signal_handlers():
+    data, out = record([prog("signals")])
+    check(out.startswith("fired=200 got=200"), "signals disturbed: %r" % out)
+    rep = report(data)
+    p = rep["processes"][0]
+    # Calls from handlers are recorded, or, when one interrupted the
+    # recorder itself, counted as lost: never silently missing.
+    check(count(rep, "write") + p["lost_events"] > 200, "handler writes")
+
+
+def case_lock_waits():
+    data, out = record([prog("locks")])
+    rep = report(data)
+    locks = {}
+    for l in rep["locks"]:
+        locks.setdefault(l["kind"], []).append(l)
+    mutex = max(locks["mutex"], key=lambda l: l["wait_total_ns"])
+    check(mutex["contended"] >= 10 and mutex["threads"] >= 2, "mutex contention %s" % mutex)
+    check(locks["rwlock"][0]["contended"] == 2, "rwlock waits %s" % locks["rwlock"])
+    for kind in ("cond", "sem", "futex"):
+        check(len(locks[kind]) == 1 and locks[kind][0]["contended"] == 1, kind)
+        check(locks[kind][0]["wait_total_ns"] >= 5e6, "%s wait %d" % (kind, locks[kind][0]["wait_total_ns"]))
+    found = [f for f in rep["findings"] if f["kind"] == "lock_contention"]
+    addrs = {f["addr"] for f in found}
+    check(mutex["addr"] in addrs, "no lock_contention finding for the hot mutex")
+    check(locks["cond"][0]["addr"] not in addrs, "a cond wait is not contention")
+    p = rep["processes"][0]
+    # Without WHYSLOW_LOCKS=all, uncontended acquisitions are only counted.
+    check(p["uncontended_locks"] >= 1000, "uncontended %d" % p["uncontended_locks"])
+    check(not any(l["kind"] == "mutex" and l["contended"] == 0 for l in rep["locks"]),
+          "uncontended locks listed without WHYSLOW_LOCKS=all")
+
+
+def case_locks_all():
+    data, out = record([prog("locks")], env={"WHYSLOW_LOCKS": "all"})
+    rep = report(data)
+    acq = sorted(l.get("acquisitions", 0) for l in rep["locks"] if l["kind"] in ("mutex", "rwlock"))
+    check(acq == [2, 3, 100, 1000], "acquisitions %s" % acq)
+    hot = next(l for l in rep["locks"] if l.get("acquisitions") == 100)
+    check(hot["hold_total_ns"] >= 100 * 200000, "hold time %d" % hot["hold_total_ns"])
+    p = rep["processes"][0]
+    contended = sum(l["contended"] for l in rep["locks"] if l["kind"] in ("mutex", "rwlock"))
+    check(p["uncontended_locks"] == 1105 - contended,
+          "uncontended %d, contended %d" % (p["uncontended_locks"], contended))
+
+
+def case_disable_env():
+    data, out = record([prog("io_basic"), TMP], env={"WHYSLOW_DISABLE": "1"})
+    check("errno ok" in out, "program output")
+    check(not [f for f in os.listdir(data) if f.endswith(".wslog")], "logs written while disabled")
+
+
+def case_python_threads_sockets():
+    data, out = record([PYTHON, os.path.join(HERE, "progs", "py_workload.py")])
+    check(out.strip() == "ok", "python output %r" % out)
+    rep = report(data)
+    p = rep["processes"][0]
+    check(p["threads"] == 4, "python threads %d" % p["threads"])
+    lines = dump(data)
+    devnull = sum(1 for l in lines if " write " in l and "(/dev/null)" in l)
+    check(devnull == 300, "writes to /dev/null %d" % devnull)
+    check(count(rep, "send") == 50 and count(rep, "recv") == 50,
+          "socketpair send/recv %d/%d" % (count(rep, "send"), count(rep, "recv")))
+    # The log is a zstd stream: the raw records hold the memory map's text,
+    # which must cover the extension module loaded after start.
+    raw = subprocess.run(["zstd", "-dcq", p["log"]], capture_output=True).stdout
+    check(b"_sqlite3" in raw, "the memory map misses the module loaded by dlopen")
+
+
+def case_flush_period():
+    """Events reach the log while the program still runs."""
+    data = os.path.join(TMP, "data")
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_FLUSH_MS="50")
+    p = subprocess.Popen([prog("killed"), "300"], env=env, stdout=subprocess.PIPE, text=True)
+    check(p.stdout.readline().strip() == "ready", "program did not start")
+    time.sleep(0.4)
+    rep = report(data)
+    n = count(rep, "write")
+    p.kill()
+    p.wait()
+    check(n == 300, "writes visible while running: %d" % n)
+
+
+def case_log_permissions():
+    rel = "reldata"
+    cwd = os.path.join(TMP, "cwd")
+    os.makedirs(cwd)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=rel)
+    r = subprocess.run([prog("threads"), "2", "10"], env=env, cwd=cwd)
+    check(r.returncode == 0, "program failed")
+    logs = os.listdir(os.path.join(cwd, rel))
+    check(len(logs) == 1 and logs[0].endswith(".wslog"), "logs %s" % logs)
+    mode = stat.S_IMODE(os.stat(os.path.join(cwd, rel, logs[0])).st_mode)
+    check(mode == 0o600, "log mode %o" % mode)
+
+
+def case_record_cli():
+    data = os.path.join(TMP, "d2")
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", "exit 3"],
+                       capture_output=True, text=True)
+    check(p.returncode == 3, "exit status %d" % p.returncode)
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", "kill -9 $$"],
+                       capture_output=True, text=True)
+    check(p.returncode == 128 + 9, "killed status %d" % p.returncode)
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--", "/nonexistent/cmd"],
+                       capture_output=True, text=True)
+    check(p.returncode == 127 and p.stderr.count("\n") == 1, "missing command: %d %r" %
+          (p.returncode, p.stderr))
+    # An existing LD_PRELOAD is kept, the library added to it.
+    env = dict(os.environ, LD_PRELOAD="libm.so.6")
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", "echo $LD_PRELOAD"],
+                       capture_output=True, text=True, env=env)
+    check("libm.so.6" in p.stdout and LIB in p.stdout, "LD_PRELOAD %r" % p.stdout)
+    # A static program cannot be traced: say so, and still run it.
+    static = os.path.join(TMP, "static")
+    subprocess.run(["cc", "-static", "-o", static, "-x", "c", "-"],
+                   input="int main(void){return 4;}", text=True, check=True)
+    p = subprocess.run([WHYSLOW, "record", "-o", data, "--", static], capture_output=True,
+                       text=True)
+    check(p.returncode == 4 and "statically linked" in p.stderr, "static: %r" % p.stderr)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    try:
+        CASES[sys.argv[2]]()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("ok")

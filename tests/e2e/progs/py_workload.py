@@ -1,0 +1,33 @@
+"""py_workload.py - a Python program for the end-to-end tests: three
+threads that each make 100 os.write() calls on /dev/null, a socketpair
+echo of 50 messages, and an import of an extension module (a dlopen) after
+start.  Prints "ok" when done."""
+import os
+import socket
+import threading
+
+
+def writer():
+    fd = os.open("/dev/null", os.O_WRONLY)
+    for _ in range(100):
+        os.write(fd, b"x")
+    os.close(fd)
+
+
+threads = [threading.Thread(target=writer) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+
+a, b = socket.socketpair()
+for _ in range(50):
+    a.send(b"ping")
+    assert b.recv(4) == b"ping"
+a.close()
+b.close()
+
+import sqlite3  # noqa: E402  (loaded late on purpose: a dlopen)
+
+sqlite3.connect(":memory:").close()
+print("ok")
