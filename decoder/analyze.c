@@ -1,0 +1,224 @@
+/*
+ * analyze.c - statistics over the events of each process.
+ *
+ * Locks: a record with WS_LOCK_CONTENDED, and every cond, sem and futex
+ * record, is a wait of `dur`.  Successful lock calls count as
+ * acquisitions; when the recorder saw them all (WS_PROC_LOCKS_ALL), a
+ * lock's hold time runs from the end of its acquisition to the next
+ * release of the same address by the same thread (nesting counted, so a
+ * recursive mutex is held until its outermost unlock).
+ */
+#include "analyze.h"
+
+#include "findings.h"
+#include "map.h"
+#include "util.h"
+
+#include <whyslow/format.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_call(const void *a, const void *b)
+{
+    const struct call_stat *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    return x->call < y->call ? -1 : x->call > y->call;
+}
+
+static int cmp_lock(const void *a, const void *b)
+{
+    const struct lock_stat *x = a, *y = b;
+    if (x->wait_total_ns != y->wait_total_ns) return x->wait_total_ns > y->wait_total_ns ? -1 : 1;
+    if (x->acquisitions != y->acquisitions) return x->acquisitions > y->acquisitions ? -1 : 1;
+    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+    return (int)x->kind - (int)y->kind;
+}
+
+/* Whether event a is slower than b (ties: the earlier one first). */
+static int slower(const struct ws_event *a, const struct ws_event *b)
+{
+    if (a->dur != b->dur) return a->dur > b->dur;
+    return a->at < b->at;
+}
+
+/* Inserts ev into the sorted top list if it belongs there. */
+static void top_insert(const struct ws_event **top, size_t *n, const struct ws_event *ev)
+{
+    if (*n == SLOWEST_MAX && !slower(ev, top[*n - 1])) return;
+    size_t i = *n < SLOWEST_MAX ? (*n)++ : SLOWEST_MAX - 1;
+    while (i > 0 && slower(ev, top[i - 1])) {
+        top[i] = top[i - 1];
+        i--;
+    }
+    top[i] = ev;
+}
+
+static void call_stats(struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    struct call_stat *by_call[256] = {0};
+
+    for (size_t i = 0; i < p->nev; i++) {
+        const struct ws_event *ev = &p->ev[i];
+        if (!call_is_syscall(ev->call)) continue;
+        struct call_stat *cs = by_call[ev->call];
+        if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
+        cs->call = ev->call;
+        cs->count++;
+        cs->errors += event_failed(ev);
+        cs->bytes += event_bytes(ev);
+        cs->total_ns += ev->dur;
+        if (ev->dur > cs->max_ns) cs->max_ns = ev->dur;
+        hist_add(&cs->hist, ev->dur);
+        if (call_can_be_slow(ev->call)) top_insert(pr->slowest, &pr->nslowest, ev);
+    }
+    size_t cap = 0;
+    for (int c = 0; c < 256; c++) {
+        if (!by_call[c]) continue;
+        ARRAY_PUSH(pr->calls, pr->ncalls, cap) = *by_call[c];
+        free(by_call[c]);
+    }
+    xsort(pr->calls, pr->ncalls, sizeof(*pr->calls), cmp_call);
+}
+
+struct lock_state {
+    struct map index;   /* (addr, kind) -> lock index + 1 */
+    struct map waiters; /* (lock index, thread) -> 1 */
+    struct map callers; /* (lock index, caller) -> waits from there */
+    struct map depth;   /* (thread, addr) -> nesting of held locks */
+    struct map since;   /* (thread, addr) -> when the outermost hold began */
+    uint64_t *best;     /* per lock: waits of its most frequent caller */
+    size_t lockcap, bestcap;
+};
+
+static struct lock_stat *lock_for(struct proc_report *pr, struct lock_state *ls,
+                                  const struct ws_event *ev, size_t *idx)
+{
+    enum lock_kind kind = lock_kind_of(ev->call);
+    int created;
+    uint64_t *slot = map_put(&ls->index, (uint64_t)ev->obj, (uint64_t)kind, &created);
+    if (created) {
+        struct lock_stat l = {.addr = (uint64_t)ev->obj, .kind = kind};
+        ARRAY_PUSH(pr->locks, pr->nlocks, ls->lockcap) = l;
+        xgrow(&ls->best, &ls->bestcap, pr->nlocks, sizeof(*ls->best));
+        ls->best[pr->nlocks - 1] = 0;
+        *slot = pr->nlocks;
+    }
+    *idx = *slot - 1;
+    return &pr->locks[*idx];
+}
+
+static void lock_wait(struct lock_state *ls, struct lock_stat *l, size_t idx,
+                      const struct ws_event *ev)
+{
+    int created;
+    l->contended++;
+    l->wait_total_ns += ev->dur;
+    if (ev->dur > l->wait_max_ns || l->contended == 1) {
+        l->wait_max_ns = ev->dur;
+        l->longest_tid = ev->tid;
+    }
+    map_put(&ls->waiters, idx, ev->thread, &created);
+    if (created) l->threads++;
+    uint64_t *n = map_put(&ls->callers, idx, ev->caller, NULL);
+    if (++*n > ls->best[idx]) {
+        ls->best[idx] = *n;
+        l->caller = ev->caller;
+    }
+}
+
+static void lock_hold(struct lock_state *ls, struct lock_stat *l, const struct ws_event *ev)
+{
+    uint64_t *depth;
+    if (lock_call_acquires(ev->call) && ev->result == 0) {
+        depth = map_put(&ls->depth, ev->thread, (uint64_t)ev->obj, NULL);
+        if ((*depth)++ == 0)
+            *map_put(&ls->since, ev->thread, (uint64_t)ev->obj, NULL) = (uint64_t)event_end(ev);
+    } else if (lock_call_releases(ev->call)) {
+        depth = map_get(&ls->depth, ev->thread, (uint64_t)ev->obj);
+        if (!depth || *depth == 0 || --*depth > 0) return;
+        int64_t since = (int64_t)*map_get(&ls->since, ev->thread, (uint64_t)ev->obj);
+        uint64_t hold = ev->at > since ? (uint64_t)((__int128)ev->at - since) : 0;
+        l->hold_total_ns += hold;
+        if (hold > l->hold_max_ns) l->hold_max_ns = hold;
+    }
+}
+
+static void lock_stats(struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    struct lock_state ls = {0};
+
+    for (size_t i = 0; i < p->nev; i++) {
+        const struct ws_event *ev = &p->ev[i];
+        if (lock_kind_of(ev->call) == LOCK_NONE) continue;
+        size_t idx;
+        struct lock_stat *l = lock_for(pr, &ls, ev, &idx);
+        if (lock_event_waited(ev)) lock_wait(&ls, l, idx, ev);
+        if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
+        if (pr->all_locks) lock_hold(&ls, l, ev);
+    }
+    map_free(&ls.index);
+    map_free(&ls.waiters);
+    map_free(&ls.callers);
+    map_free(&ls.depth);
+    map_free(&ls.since);
+    free(ls.best);
+
+    /* Keep the locks worth showing: waited on, or seen acquired in all mode. */
+    size_t n = 0;
+    for (size_t i = 0; i < pr->nlocks; i++)
+        if (pr->locks[i].contended || (pr->all_locks && pr->locks[i].acquisitions))
+            pr->locks[n++] = pr->locks[i];
+    pr->nlocks = n;
+    xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
+}
+
+static int cmp_slow_ref(const void *a, const void *b)
+{
+    const struct slow_ref *x = a, *y = b;
+    if (slower(x->ev, y->ev)) return -1;
+    if (slower(y->ev, x->ev)) return 1;
+    return x->pr->p->pid < y->pr->p->pid ? -1 : x->pr->p->pid > y->pr->p->pid;
+}
+
+void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t slow_ns)
+{
+    memset(a, 0, sizeof(*a));
+    a->slow_ns = slow_ns;
+    a->procs = xcalloc(n, sizeof(*a->procs));
+    a->nprocs = n;
+
+    struct slow_ref *all = NULL;
+    size_t nall = 0, allcap = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct proc_report *pr = &a->procs[i];
+        pr->p = procs[i];
+        pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
+        call_stats(pr);
+        lock_stats(pr);
+        for (size_t k = 0; k < pr->nslowest; k++)
+            ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, pr->slowest[k]};
+    }
+    xsort(all, nall, sizeof(*all), cmp_slow_ref);
+    a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
+    if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
+    free(all);
+
+    find_findings(a);
+}
+
+void analysis_free(struct analysis *a)
+{
+    for (size_t i = 0; i < a->nprocs; i++) {
+        struct proc_report *pr = &a->procs[i];
+        for (size_t k = 0; k < pr->ncalls; k++)
+            hist_free(&pr->calls[k].hist);
+        free(pr->calls);
+        free(pr->locks);
+    }
+    free(a->procs);
+    free(a->findings);
+    memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,189 @@
+/*
+ * dump.c - one line per event:
+ *
+ *   <seconds since the process start> pid=P tid=T <call> <what it was on>
+ *   result=R [err=ENAME] dur=D caller=0x...
+ *
+ * Events of all processes are merged by wall-clock time (process start +
+ * offset); the time printed is relative to each event's own process.
+ */
+#include "dump.h"
+
+#include "calls.h"
+#include "text.h"
+#include "units.h"
+#include "util.h"
+
+#include <whyslow/format.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dump_ref {
+    __int128 when; /* wall clock, ns */
+    size_t proc;
+    const struct ws_event *ev;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct dump_ref *x = a, *y = b;
+    if (x->when != y->when) return x->when < y->when ? -1 : 1;
+    if (x->proc != y->proc) return x->proc < y->proc ? -1 : 1;
+    return x->ev < y->ev ? -1 : x->ev > y->ev;
+}
+
+static const char *fd_kind_name(uint64_t kind)
+{
+    switch (kind) {
+    case WS_FD_FILE:
+        return "file";
+    case WS_FD_SOCKET:
+        return "socket";
+    case WS_FD_PIPE:
+        return "pipe";
+    case WS_FD_TTY:
+        return "tty";
+    case WS_FD_OTHER:
+        return "other";
+    default:
+        return "unknown";
+    }
+}
+
+static void process_lines(FILE *f, const struct ws_process *p)
+{
+    char buf[512];
+    fprintf(f, "# process pid=%" PRIu64 " ppid=%" PRIu64 " exe=%s", p->pid, p->ppid,
+            (text_clean((const uint8_t *)p->exe, strlen(p->exe), buf, sizeof(buf)), buf));
+    fprintf(f, " argv=[");
+    for (size_t i = 0; i < p->argc; i++) {
+        text_clean((const uint8_t *)p->argv[i], strlen(p->argv[i]), buf, sizeof(buf));
+        fprintf(f, "%s\"%s\"", i ? ", " : "", buf);
+    }
+    fprintf(f,
+            "] start_unix_ns=%" PRIu64 " clock=%s ticks_per_ns=%.6f flags=0x%" PRIx64
+            " events=%zu log=%s\n",
+            p->start_unix_ns,
+            p->clock_source == WS_CLOCK_TSC         ? "tsc"
+            : p->clock_source == WS_CLOCK_MONOTONIC ? "monotonic"
+                                                    : "unknown",
+            p->ticks_per_ns, p->flags, p->nev, p->log);
+
+    for (size_t i = 0; i < p->nmeta; i++) {
+        const struct ws_meta *m = &p->meta[i];
+        fprintf(f, "# pid=%" PRIu64 " meta ", p->pid);
+        switch (m->type) {
+        case WS_META_PROCESS:
+            fprintf(f, "process (%zu bytes)\n", m->len);
+            break;
+        case WS_META_CLOCK:
+            fprintf(f, "clock ts=%" PRIu64 " monotonic_ns=%" PRIu64 " realtime_ns=%" PRIu64 "\n",
+                    m->v[0], m->v[1], m->v[2]);
+            break;
+        case WS_META_MAPS:
+            fprintf(f, "maps (%zu bytes)\n", m->len);
+            break;
+        case WS_META_LOST:
+            fprintf(f, "lost %" PRIu64 "\n", m->v[0]);
+            break;
+        case WS_META_COUNTERS:
+            fprintf(f, "counters thread=%" PRIu64 " tid=%" PRIu64 " uncontended=%" PRIu64 "\n",
+                    m->v[0], m->v[1], m->v[2]);
+            break;
+        case WS_META_END:
+            fprintf(f, "end kind=%s status=%" PRId64 " ts=%" PRIu64 "\n",
+                    process_end_kind_name(m->v[0]), m->s, m->v[1]);
+            break;
+        case WS_META_THREAD_NAME:
+            fprintf(f, "thread_name thread=%" PRIu64 " tid=%" PRIu64 " name=%s\n", m->v[0], m->v[1],
+                    m->str ? strpool_get(&p->strings, m->str) : "");
+            break;
+        default:
+            fprintf(f, "type=%u (%zu bytes, skipped)\n", m->type, m->len);
+            break;
+        }
+    }
+    if (p->truncated) fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid, p->truncated_reason);
+    for (size_t i = 0; i < p->nnotes; i++)
+        fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid, p->notes[i]);
+}
+
+static void event_line(FILE *f, const struct ws_process *p, const struct ws_event *ev)
+{
+    char dur[UNITS_BUF], text[512];
+    const char *target = strpool_get(&p->strings, ev->target);
+    int64_t at = ev->at;
+    const char *sign = at < 0 ? "-" : "";
+    uint64_t mag = at < 0 ? -(uint64_t)at : (uint64_t)at;
+
+    fprintf(f, "%s%4" PRIu64 ".%09" PRIu64 " pid=%" PRIu64 " tid=%u %s", sign, mag / 1000000000,
+            mag % 1000000000, p->pid, ev->tid, call_name(ev->call));
+
+    enum lock_kind lk = lock_kind_of(ev->call);
+    switch (ev->call) {
+    case WS_OPEN:
+    case WS_OPENAT:
+        fprintf(f, " \"%s\"", target ? target : "");
+        if (ev->call == WS_OPENAT && ev->obj != -100) fprintf(f, " dirfd=%" PRId64, ev->obj);
+        break;
+    case WS_GETADDRINFO:
+        fprintf(f, " \"%s\"", target ? target : "");
+        break;
+    case WS_EV_THREAD_START:
+        text_clean(ev->payload, ev->payload_len, text, sizeof(text));
+        fprintf(f, " thread=%u name=\"%s\" parent=%" PRId64 "\n", ev->thread, text, ev->result);
+        return;
+    case WS_EV_THREAD_NAME:
+        text_clean(ev->payload, ev->payload_len, text, sizeof(text));
+        fprintf(f, " thread=%u name=\"%s\"\n", ev->thread, text);
+        return;
+    case WS_EV_THREAD_END:
+        fprintf(f, " thread=%u uncontended=%" PRId64 "\n", ev->thread, ev->result);
+        return;
+    case WS_EV_FD_INFO:
+        fprintf(f, " fd=%" PRId64 " kind=%s (%s)\n", ev->obj, fd_kind_name(ev->err),
+                target ? target : "");
+        return;
+    default:
+        if (lk != LOCK_NONE)
+            fprintf(f, " %s=0x%" PRIx64 "%s", lock_kind_name(lk), (uint64_t)ev->obj,
+                    (ev->err & WS_LOCK_CONTENDED) ? " contended" : "");
+        else if (target)
+            fprintf(f, " fd=%" PRId64 " (%s)", ev->obj, target);
+        else if (ev->obj != -1 && ev->obj != 0)
+            fprintf(f, " obj=%" PRId64, ev->obj);
+        break;
+    }
+
+    fprintf(f, " result=%" PRId64, ev->result);
+    if (lk == LOCK_NONE && (ev->err != 0 || event_failed(ev))) {
+        fprintf(f, " err=%s", event_error_name(ev, text, sizeof(text)));
+    } else if (lk != LOCK_NONE && (ev->err & ~(uint64_t)WS_LOCK_CONTENDED)) {
+        fprintf(f, " flags=0x%" PRIx64, ev->err);
+    }
+    fmt_dur(ev->dur, dur);
+    char *sp = strchr(dur, ' ');
+    if (sp) memmove(sp, sp + 1, strlen(sp));
+    fprintf(f, " dur=%s caller=0x%" PRIx64 "\n", dur, ev->caller);
+}
+
+void dump(FILE *f, struct ws_process **procs, size_t n)
+{
+    struct dump_ref *refs = NULL;
+    size_t nrefs = 0, cap = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        process_lines(f, procs[i]);
+        for (size_t k = 0; k < procs[i]->nev; k++) {
+            struct dump_ref r = {(__int128)procs[i]->start_unix_ns + procs[i]->ev[k].at, i,
+                                 &procs[i]->ev[k]};
+            ARRAY_PUSH(refs, nrefs, cap) = r;
+        }
+    }
+    xsort(refs, nrefs, sizeof(*refs), cmp_ref);
+    for (size_t i = 0; i < nrefs; i++)
+        event_line(f, procs[refs[i].proc], refs[i].ev);
+    free(refs);
+}

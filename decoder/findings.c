@@ -1,0 +1,115 @@
+/*
+ * findings.c - turning statistics into findings.  Slow syscalls are
+ * grouped here from the events (one group per call and target); lock
+ * contention comes from the lock statistics of analyze.c.
+ */
+#include "findings.h"
+
+#include "map.h"
+#include "units.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *finding_kind_name(enum finding_kind kind)
+{
+    return kind == FINDING_SLOW_SYSCALL ? "slow_syscall" : "lock_contention";
+}
+
+const char *finding_severity(uint64_t cost_ns, int64_t duration_ns)
+{
+    unsigned __int128 cost = cost_ns, dur = duration_ns > 0 ? (uint64_t)duration_ns : 0;
+    if (cost * 10 >= dur) return "high";
+    if (cost * 100 >= dur) return "medium";
+    return "low";
+}
+
+static struct finding *add(struct analysis *a, enum finding_kind kind, const struct proc_report *pr)
+{
+    struct finding f = {.kind = kind, .pr = pr};
+    ARRAY_PUSH(a->findings, a->nfindings, a->findcap) = f;
+    return &a->findings[a->nfindings - 1];
+}
+
+static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    struct map groups = {0}; /* (call, target) -> finding index + 1 */
+    char thr[UNITS_BUF], max[UNITS_BUF], total[UNITS_BUF];
+
+    for (size_t i = 0; i < p->nev; i++) {
+        const struct ws_event *ev = &p->ev[i];
+        if (!call_can_be_slow(ev->call) || ev->dur < a->slow_ns) continue;
+        int created;
+        uint64_t *slot = map_put(&groups, ev->call, ev->target, &created);
+        if (created) {
+            struct finding *f = add(a, FINDING_SLOW_SYSCALL, pr);
+            f->call = ev->call;
+            f->target = strpool_get(&p->strings, ev->target);
+            *slot = a->nfindings;
+        }
+        struct finding *f = &a->findings[*slot - 1];
+        if (f->count == 0 || ev->dur > f->max_ns) {
+            f->max_ns = ev->dur;
+            f->tid = ev->tid;
+        }
+        f->count++;
+        f->total_ns += ev->dur;
+    }
+    map_free(&groups);
+
+    fmt_dur(a->slow_ns, thr);
+    for (size_t i = 0; i < a->nfindings; i++) {
+        struct finding *f = &a->findings[i];
+        if (f->pr != pr || f->kind != FINDING_SLOW_SYSCALL) continue;
+        f->cost_ns = f->total_ns;
+        f->severity = finding_severity(f->cost_ns, p->duration_ns);
+        snprintf(f->summary, sizeof(f->summary),
+                 "%" PRIu64 " %s call%s%s%s took \u2265%s (max %s, total %s)", f->count,
+                 call_name(f->call), f->count == 1 ? "" : "s", f->target ? " on " : "",
+                 f->target ? f->target : "", thr, fmt_dur(f->max_ns, max),
+                 fmt_dur(f->total_ns, total));
+    }
+}
+
+static void lock_contention(struct analysis *a, const struct proc_report *pr)
+{
+    char total[UNITS_BUF], max[UNITS_BUF];
+
+    for (size_t i = 0; i < pr->nlocks; i++) {
+        const struct lock_stat *l = &pr->locks[i];
+        if (l->kind == LOCK_COND || !l->contended || l->wait_total_ns < a->slow_ns) continue;
+        struct finding *f = add(a, FINDING_LOCK_CONTENTION, pr);
+        f->lock = l;
+        f->tid = l->longest_tid;
+        f->cost_ns = l->wait_total_ns;
+        f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
+        snprintf(f->summary, sizeof(f->summary),
+                 "%s 0x%" PRIx64 ": %" PRIu64 " contended wait%s by %u thread%s, %s in total "
+                 "(max %s)",
+                 lock_kind_name(l->kind), l->addr, l->contended, l->contended == 1 ? "" : "s",
+                 l->threads, l->threads == 1 ? "" : "s", fmt_dur(l->wait_total_ns, total),
+                 fmt_dur(l->wait_max_ns, max));
+    }
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct finding *x = a, *y = b;
+    if (x->cost_ns != y->cost_ns) return x->cost_ns > y->cost_ns ? -1 : 1;
+    if (x->pr->p->pid != y->pr->p->pid) return x->pr->p->pid < y->pr->p->pid ? -1 : 1;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    return strcmp(x->summary, y->summary);
+}
+
+void find_findings(struct analysis *a)
+{
+    for (size_t i = 0; i < a->nprocs; i++) {
+        slow_syscalls(a, &a->procs[i]);
+        lock_contention(a, &a->procs[i]);
+    }
+    xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);
+}

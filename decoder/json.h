@@ -1,0 +1,39 @@
+/*
+ * json.h - a small streaming JSON writer for `whyslow report --json`.
+ * Strings are escaped properly (quotes, backslashes, control characters)
+ * and invalid UTF-8 becomes U+FFFD, since paths and argv can hold any
+ * bytes.  The two outer levels are written one member per line.
+ */
+#ifndef WHYSLOW_JSON_H
+#define WHYSLOW_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 32
+
+struct json {
+    FILE *f;
+    int depth;
+    int count[JSON_MAX_DEPTH]; /* members written so far at each level */
+    int after_key;
+};
+
+void json_init(struct json *j, FILE *f);
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s); /* NULL writes null */
+void json_strn(struct json *j, const char *s, size_t len);
+void json_int(struct json *j, int64_t v);
+void json_uint(struct json *j, uint64_t v);
+void json_bool(struct json *j, int v);
+void json_null(struct json *j);
+
+/* Writes s[0..len) as a quoted, escaped JSON string. */
+void json_write_string(FILE *f, const char *s, size_t len);
+
+#endif

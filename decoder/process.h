@@ -1,0 +1,132 @@
+/*
+ * process.h - one decoded log: the process it describes, its threads, and
+ * its events.  log_read.c fills it from a file, timeline.c puts it in
+ * order (nanoseconds, time order, fd names); the analysis and the output
+ * modules only read it.
+ */
+#ifndef WHYSLOW_PROCESS_H
+#define WHYSLOW_PROCESS_H
+
+#include "map.h"
+#include "strpool.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One event record.  While decoding, at and dur are raw timestamps; after
+ * timeline_finish() they are nanoseconds (at: since the process start). */
+struct ws_event {
+    int64_t at;
+    uint64_t dur;
+    int64_t obj;
+    int64_t result;
+    uint64_t err;
+    uint64_t caller;
+    const uint8_t *payload; /* into one of the process's chunk buffers */
+    uint32_t payload_len;
+    uint32_t thread; /* the thread's serial */
+    uint32_t tid;
+    uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
+    uint64_t order;  /* position in the thread streams, for a stable sort */
+    uint8_t call;
+};
+
+/* When an event ended (at + dur, saturated). */
+static inline int64_t event_end(const struct ws_event *ev)
+{
+    __int128 end = (__int128)ev->at + ev->dur;
+    return end > INT64_MAX ? INT64_MAX : (int64_t)end;
+}
+
+struct ws_thread {
+    uint32_t serial;
+    uint32_t tid;
+    uint32_t name;        /* strpool id, 0 if unnamed */
+    uint64_t uncontended; /* uncontended lock acquisitions */
+    int final_count;      /* uncontended came from WS_EV_THREAD_END */
+    uint64_t events;
+};
+
+/* A metadata record, kept for `whyslow dump`. */
+struct ws_meta {
+    uint8_t type;
+    uint64_t v[3]; /* its integers, in order */
+    int64_t s;     /* WS_META_END: the status */
+    uint32_t str;  /* WS_META_THREAD_NAME: the name (strpool id) */
+    size_t len;    /* the record's length */
+};
+
+/* The events of one EVENTS chunk: ev[first .. first + n). */
+struct ws_chunk_ref {
+    uint32_t thread;
+    uint64_t seq;
+    size_t first, n;
+    size_t index; /* position in the file */
+};
+
+struct ws_process {
+    char *log; /* the file this came from */
+
+    int has_process_record;
+    uint64_t pid, ppid;
+    char *exe;
+    char **argv;
+    size_t argc;
+    uint64_t start_unix_ns;
+    uint64_t clock_source;
+    uint64_t flags; /* WS_PROC_* */
+
+    /* CLOCK records: how many, and the two farthest apart in ts. */
+    size_t nclocks;
+    uint64_t clock_lo_ts, clock_lo_mono;
+    uint64_t clock_hi_ts, clock_hi_mono;
+    double ticks_per_ns; /* set by timeline_finish() */
+
+    struct ws_event *ev;
+    size_t nev, evcap;
+    struct ws_chunk_ref *chunks;
+    size_t nchunks, chunkcap;
+    struct ws_thread *threads;
+    size_t nthreads, threadcap;
+    struct map thread_index; /* serial -> index + 1 */
+    struct ws_meta *meta;
+    size_t nmeta, metacap;
+
+    uint64_t lost;
+    int has_end;
+    uint64_t end_kind;
+    int64_t end_status;
+    uint64_t end_ts; /* raw, then ns since start */
+    int64_t duration_ns;
+    size_t thread_count; /* threads with events or a name */
+
+    int truncated;
+    char *truncated_reason;
+    char **notes;
+    size_t nnotes, notecap;
+
+    struct strpool strings;
+    uint8_t **bufs; /* decompressed chunks that payloads point into */
+    size_t nbufs, bufcap;
+};
+
+struct ws_process *process_new(const char *log);
+void process_free(struct ws_process *p);
+
+/* The thread with this serial, created if new. */
+struct ws_thread *process_thread(struct ws_process *p, uint32_t serial);
+
+/* The thread with this serial, or NULL. */
+const struct ws_thread *process_find_thread(const struct ws_process *p, uint32_t serial);
+
+/* Adds a note (shown with the process in the report), once per text. */
+void process_note(struct ws_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Marks the process as truncated at byte offset `at`, for a reason. */
+void process_truncate(struct ws_process *p, uint64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "exit", "_exit", "exec" or "unknown" for a WS_META_END kind. */
+const char *process_end_kind_name(uint64_t kind);
+
+#endif

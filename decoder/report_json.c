@@ -1,0 +1,252 @@
+/*
+ * report_json.c - `whyslow report --json`: one JSON object, schema
+ * "whyslow.report/1".  Every field is described in docs/report-json.md;
+ * change both together, and bump the schema for incompatible changes.
+ */
+#include "findings.h"
+#include "json.h"
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static void hex(struct json *j, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    json_str(j, buf);
+}
+
+static void process(struct json *j, const struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    uint64_t uncontended = 0;
+    for (size_t i = 0; i < p->nthreads; i++)
+        uncontended += p->threads[i].uncontended;
+
+    json_begin_object(j);
+    json_key(j, "pid");
+    json_uint(j, p->pid);
+    json_key(j, "ppid");
+    json_uint(j, p->ppid);
+    json_key(j, "exe");
+    json_str(j, p->exe);
+    json_key(j, "argv");
+    json_begin_array(j);
+    for (size_t i = 0; i < p->argc; i++)
+        json_str(j, p->argv[i]);
+    json_end_array(j);
+    json_key(j, "start_unix_ns");
+    json_uint(j, p->start_unix_ns);
+    json_key(j, "duration_ns");
+    json_int(j, p->duration_ns);
+    json_key(j, "threads");
+    json_uint(j, p->thread_count);
+    json_key(j, "events");
+    json_uint(j, p->nev);
+    json_key(j, "lost_events");
+    json_uint(j, p->lost);
+    json_key(j, "truncated");
+    json_bool(j, p->truncated);
+    json_key(j, "truncated_reason");
+    json_str(j, p->truncated_reason);
+    json_key(j, "end");
+    if (p->has_end) {
+        json_begin_object(j);
+        json_key(j, "kind");
+        json_str(j, process_end_kind_name(p->end_kind));
+        json_key(j, "status");
+        json_int(j, p->end_status);
+        json_end_object(j);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "uncontended_locks");
+    json_uint(j, uncontended);
+    json_key(j, "log");
+    json_str(j, p->log);
+    json_key(j, "notes");
+    json_begin_array(j);
+    for (size_t i = 0; i < p->nnotes; i++)
+        json_str(j, p->notes[i]);
+    json_end_array(j);
+    json_end_object(j);
+}
+
+static void syscall(struct json *j, const struct proc_report *pr, struct call_stat *cs)
+{
+    json_begin_object(j);
+    json_key(j, "pid");
+    json_uint(j, pr->p->pid);
+    json_key(j, "call");
+    json_str(j, call_name(cs->call));
+    json_key(j, "count");
+    json_uint(j, cs->count);
+    json_key(j, "errors");
+    json_uint(j, cs->errors);
+    json_key(j, "bytes");
+    json_uint(j, cs->bytes);
+    json_key(j, "total_ns");
+    json_uint(j, cs->total_ns);
+    json_key(j, "p50_ns");
+    json_uint(j, hist_percentile(&cs->hist, 50));
+    json_key(j, "p99_ns");
+    json_uint(j, hist_percentile(&cs->hist, 99));
+    json_key(j, "max_ns");
+    json_uint(j, cs->max_ns);
+    json_key(j, "histogram");
+    json_begin_array(j);
+    for (int b = 0; b < HIST_BUCKETS; b++) {
+        if (!cs->hist.buckets[b]) continue;
+        json_begin_array(j);
+        json_int(j, b);
+        json_uint(j, cs->hist.buckets[b]);
+        json_end_array(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
+/* The fields a lock and a lock_contention finding share; kind_key is
+ * "kind" in locks[] and "lock_kind" in findings[] (where "kind" is the
+ * finding's). */
+static void lock_fields(struct json *j, const struct proc_report *pr, const struct lock_stat *l,
+                        const char *kind_key)
+{
+    json_key(j, "lock");
+    json_null(j);
+    json_key(j, "addr");
+    hex(j, l->addr);
+    json_key(j, kind_key);
+    json_str(j, lock_kind_name(l->kind));
+    json_key(j, "site");
+    json_null(j);
+    json_key(j, "caller");
+    if (l->caller)
+        hex(j, l->caller);
+    else
+        json_null(j);
+    json_key(j, "contended");
+    json_uint(j, l->contended);
+    json_key(j, "wait_total_ns");
+    json_uint(j, l->wait_total_ns);
+    json_key(j, "wait_max_ns");
+    json_uint(j, l->wait_max_ns);
+    json_key(j, "threads");
+    json_uint(j, l->threads);
+    if (pr->all_locks && (l->kind == LOCK_MUTEX || l->kind == LOCK_RWLOCK)) {
+        json_key(j, "acquisitions");
+        json_uint(j, l->acquisitions);
+        json_key(j, "hold_total_ns");
+        json_uint(j, l->hold_total_ns);
+        json_key(j, "hold_max_ns");
+        json_uint(j, l->hold_max_ns);
+    }
+}
+
+static void lock(struct json *j, const struct proc_report *pr, const struct lock_stat *l)
+{
+    json_begin_object(j);
+    json_key(j, "pid");
+    json_uint(j, pr->p->pid);
+    lock_fields(j, pr, l, "kind");
+    json_end_object(j);
+}
+
+static void finding(struct json *j, const struct finding *f)
+{
+    json_begin_object(j);
+    json_key(j, "kind");
+    json_str(j, finding_kind_name(f->kind));
+    json_key(j, "severity");
+    json_str(j, f->severity);
+    json_key(j, "pid");
+    json_uint(j, f->pr->p->pid);
+    json_key(j, "tid");
+    json_uint(j, f->tid);
+    json_key(j, "summary");
+    json_str(j, f->summary);
+    if (f->kind == FINDING_SLOW_SYSCALL) {
+        json_key(j, "call");
+        json_str(j, call_name(f->call));
+        json_key(j, "target");
+        json_str(j, f->target);
+        json_key(j, "count");
+        json_uint(j, f->count);
+        json_key(j, "max_ns");
+        json_uint(j, f->max_ns);
+        json_key(j, "total_ns");
+        json_uint(j, f->total_ns);
+    } else {
+        lock_fields(j, f->pr, f->lock, "lock_kind");
+    }
+    json_end_object(j);
+}
+
+static void slow_call(struct json *j, const struct slow_ref *s)
+{
+    const struct ws_event *ev = s->ev;
+    json_begin_object(j);
+    json_key(j, "pid");
+    json_uint(j, s->pr->p->pid);
+    json_key(j, "tid");
+    json_uint(j, ev->tid);
+    json_key(j, "call");
+    json_str(j, call_name(ev->call));
+    json_key(j, "target");
+    json_str(j, strpool_get(&s->pr->p->strings, ev->target));
+    json_key(j, "dur_ns");
+    json_uint(j, ev->dur);
+    json_key(j, "result");
+    json_int(j, ev->result);
+    json_key(j, "errno");
+    json_uint(j, event_failed(ev) ? ev->err : 0);
+    json_key(j, "at_ns");
+    json_int(j, ev->at);
+    json_end_object(j);
+}
+
+void report_json(FILE *f, struct analysis *a)
+{
+    struct json j;
+    json_init(&j, f);
+    json_begin_object(&j);
+    json_key(&j, "schema");
+    json_str(&j, REPORT_SCHEMA);
+    json_key(&j, "slow_ns");
+    json_uint(&j, a->slow_ns);
+
+    json_key(&j, "processes");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nprocs; i++)
+        process(&j, &a->procs[i]);
+    json_end_array(&j);
+
+    json_key(&j, "syscalls");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nprocs; i++)
+        for (size_t k = 0; k < a->procs[i].ncalls; k++)
+            syscall(&j, &a->procs[i], &a->procs[i].calls[k]);
+    json_end_array(&j);
+
+    json_key(&j, "locks");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nprocs; i++)
+        for (size_t k = 0; k < a->procs[i].nlocks; k++)
+            lock(&j, &a->procs[i], &a->procs[i].locks[k]);
+    json_end_array(&j);
+
+    json_key(&j, "findings");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nfindings; i++)
+        finding(&j, &a->findings[i]);
+    json_end_array(&j);
+
+    json_key(&j, "slowest");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nslowest; i++)
+        slow_call(&j, &a->slowest[i]);
+    json_end_array(&j);
+
+    json_end_object(&j);
+}

@@ -1,0 +1,191 @@
+/*
+ * report_text.c - `whyslow report`: the analysis for a person.  Findings
+ * come first (most costly first), then each process: what it was, how it
+ * ended, its syscall table with a sparkline of the duration buckets, its
+ * slowest calls and its contended locks.
+ */
+#include "findings.h"
+#include "report.h"
+#include "text.h"
+#include "units.h"
+
+#include <whyslow/format.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SLOWEST_SHOWN 10
+#define LOCKS_SHOWN   10
+
+/* The process's command line (argv, else exe), cleaned and cut. */
+static const char *command(const struct ws_process *p, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->argc && o + 8 < len; i++) {
+        if (i) buf[o++] = ' ';
+        o += text_clean((const uint8_t *)p->argv[i], strlen(p->argv[i]), buf + o, len - o);
+    }
+    if (o == 0) text_clean((const uint8_t *)p->exe, strlen(p->exe), buf, len);
+    if (buf[0] == '\0') snprintf(buf, len, "(unknown command)");
+    return buf;
+}
+
+/* A bar per log2 bucket, from the lowest non-empty one to the highest,
+ * then the range of the durations. */
+static void sparkline(FILE *f, struct histogram *h, uint64_t max_ns)
+{
+    static const char *bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    char lo_s[UNITS_BUF], hi_s[UNITS_BUF];
+    int lo, hi;
+    uint64_t top = 0;
+
+    if (!hist_range(h, &lo, &hi)) return;
+    for (int b = lo; b <= hi; b++)
+        if (h->buckets[b] > top) top = h->buckets[b];
+    for (int b = lo; b <= hi; b++) {
+        uint64_t n = h->buckets[b];
+        fputs(bars[n ? (n * 8 + top - 1) / top : 0], f);
+    }
+    if (lo != hi) fprintf(f, " %s..%s", fmt_dur(hist_min(h), lo_s), fmt_dur(max_ns, hi_s));
+}
+
+static void findings(FILE *f, const struct analysis *a)
+{
+    char thr[UNITS_BUF];
+    fmt_dur(a->slow_ns, thr);
+    if (a->nfindings == 0) {
+        fprintf(f, "FINDINGS: none (no call took \u2265%s, no lock waited \u2265%s in total)\n\n",
+                thr, thr);
+        return;
+    }
+    fprintf(f, "FINDINGS (most costly first)\n");
+    for (size_t i = 0; i < a->nfindings; i++) {
+        const struct finding *fd = &a->findings[i];
+        fprintf(f, "  %-6s  %-15s  pid %" PRIu64 " tid %u: %s\n", fd->severity,
+                finding_kind_name(fd->kind), fd->pr->p->pid, fd->tid, fd->summary);
+        if (fd->kind == FINDING_LOCK_CONTENTION && fd->lock->caller)
+            fprintf(f, "  %-6s  %-15s  most waits called from 0x%" PRIx64 "\n", "", "",
+                    fd->lock->caller);
+    }
+    fputc('\n', f);
+}
+
+static void header(FILE *f, const struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    char cmd[256], dur[UNITS_BUF];
+
+    fprintf(f,
+            "pid %" PRIu64 " (ppid %" PRIu64 ") %s \u2014 %s, %zu thread%s, %zu events, %" PRIu64
+            " lost\n",
+            p->pid, p->ppid, command(p, cmd, sizeof(cmd)),
+            fmt_dur(p->duration_ns > 0 ? (uint64_t)p->duration_ns : 0, dur), p->thread_count,
+            p->thread_count == 1 ? "" : "s", p->nev, p->lost);
+    if (p->has_end && p->end_kind == WS_END_EXEC)
+        fprintf(f, "  ended: exec (the new program has its own log)\n");
+    else if (p->has_end && p->end_status == -1)
+        fprintf(f, "  ended: %s (status unknown)\n", process_end_kind_name(p->end_kind));
+    else if (p->has_end)
+        fprintf(f, "  ended: %s(%" PRId64 ")\n", process_end_kind_name(p->end_kind), p->end_status);
+    else
+        fprintf(f, "  ended: no end record (killed, or still running)\n");
+    if (p->lost) fprintf(f, "  WARNING: %" PRIu64 " events were lost (buffers full)\n", p->lost);
+    if (p->truncated) fprintf(f, "  WARNING: log truncated %s\n", p->truncated_reason);
+    for (size_t i = 0; i < p->nnotes; i++)
+        fprintf(f, "  note: %s\n", p->notes[i]);
+    fprintf(f, "  log: %s\n", p->log);
+}
+
+static void syscalls(FILE *f, struct proc_report *pr)
+{
+    char b[5][UNITS_BUF];
+    if (pr->ncalls == 0) {
+        fprintf(f, "\n  no syscalls recorded\n");
+        return;
+    }
+    fprintf(f, "\n  %-16s %8s %7s %9s %9s %9s %9s %9s  %s\n", "call", "count", "errors", "bytes",
+            "total", "p50", "p99", "max", "durations");
+    for (size_t i = 0; i < pr->ncalls; i++) {
+        struct call_stat *cs = &pr->calls[i];
+        fprintf(f, "  %-16s %8" PRIu64 " %7" PRIu64 " %9s %9s %9s %9s %9s  ", call_name(cs->call),
+                cs->count, cs->errors, cs->bytes ? fmt_bytes(cs->bytes, b[0]) : "-",
+                fmt_dur(cs->total_ns, b[1]), fmt_dur(hist_percentile(&cs->hist, 50), b[2]),
+                fmt_dur(hist_percentile(&cs->hist, 99), b[3]), fmt_dur(cs->max_ns, b[4]));
+        sparkline(f, &cs->hist, cs->max_ns);
+        fputc('\n', f);
+    }
+}
+
+static void slowest(FILE *f, const struct proc_report *pr)
+{
+    char dur[UNITS_BUF], at[UNITS_BUF];
+    size_t n = pr->nslowest < SLOWEST_SHOWN ? pr->nslowest : SLOWEST_SHOWN;
+    if (n == 0) return;
+    fprintf(f, "\n  slowest calls\n  %9s  %-16s %8s %10s  %s\n", "duration", "call", "tid", "at",
+            "target");
+    for (size_t i = 0; i < n; i++) {
+        const struct ws_event *ev = pr->slowest[i];
+        const char *target = strpool_get(&pr->p->strings, ev->target);
+        fprintf(f, "  %9s  %-16s %8u %10s  %s", fmt_dur(ev->dur, dur), call_name(ev->call), ev->tid,
+                fmt_dur(ev->at > 0 ? (uint64_t)ev->at : 0, at), target ? target : "-");
+        char err[64];
+        if (event_failed(ev)) fprintf(f, " (%s)", event_error_name(ev, err, sizeof(err)));
+        fputc('\n', f);
+    }
+}
+
+static void locks(FILE *f, const struct proc_report *pr)
+{
+    char b[5][UNITS_BUF];
+    size_t n = pr->nlocks < LOCKS_SHOWN ? pr->nlocks : LOCKS_SHOWN;
+    if (n == 0) return;
+    fprintf(f, "\n  locks%s\n  %-6s %-18s %9s %10s %9s %7s", pr->all_locks ? "" : " (contended)",
+            "kind", "address", "waits", "wait total", "wait max", "threads");
+    if (pr->all_locks) fprintf(f, " %9s %10s %9s", "acquired", "hold total", "hold max");
+    fprintf(f, "  caller\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct lock_stat *l = &pr->locks[i];
+        char addr[24], caller[24];
+        snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
+        if (l->caller)
+            snprintf(caller, sizeof(caller), "0x%" PRIx64, l->caller);
+        else
+            snprintf(caller, sizeof(caller), "-");
+        fprintf(f, "  %-6s %-18s %9" PRIu64 " %10s %9s %7u", lock_kind_name(l->kind), addr,
+                l->contended, fmt_dur(l->wait_total_ns, b[0]), fmt_dur(l->wait_max_ns, b[1]),
+                l->threads);
+        if (pr->all_locks)
+            fprintf(f, " %9" PRIu64 " %10s %9s", l->acquisitions, fmt_dur(l->hold_total_ns, b[2]),
+                    fmt_dur(l->hold_max_ns, b[3]));
+        fprintf(f, "  %s\n", caller);
+    }
+    if (pr->nlocks > n) fprintf(f, "  ... and %zu more (see --json)\n", pr->nlocks - n);
+}
+
+void report_text(FILE *f, struct analysis *a)
+{
+    size_t events = 0;
+    uint64_t lost = 0;
+    for (size_t i = 0; i < a->nprocs; i++) {
+        events += a->procs[i].p->nev;
+        lost += a->procs[i].p->lost;
+    }
+    fprintf(f, "whyslow report: %zu process%s, %zu events, %" PRIu64 " lost, %zu finding%s\n\n",
+            a->nprocs, a->nprocs == 1 ? "" : "es", events, lost, a->nfindings,
+            a->nfindings == 1 ? "" : "s");
+    if (lost)
+        fprintf(f,
+                "WARNING: %" PRIu64 " events were lost (buffers full): counts are lower bounds\n\n",
+                lost);
+    findings(f, a);
+    for (size_t i = 0; i < a->nprocs; i++) {
+        struct proc_report *pr = &a->procs[i];
+        header(f, pr);
+        syscalls(f, pr);
+        slowest(f, pr);
+        locks(f, pr);
+        fputc('\n', f);
+    }
+}

@@ -1,0 +1,531 @@
+#!/usr/bin/python3
+"""check_report.py - what `whyslow report` and `whyslow dump` tell a user
+about logs written by gen_log, whose content is exactly known (see the
+builders in gen_log.c).  One check per run, so each is its own ctest test.
+
+usage: check_report.py WHYSLOW GEN_LOG CHECK
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+WHYSLOW, GEN_LOG, CHECK = sys.argv[1:4]
+US = 1000
+MS = 1000 * US
+R0 = 1700000000000000000
+failures = []
+
+
+def eq(got, want, what):
+    if got != want:
+        failures.append(f"{what}: got {got!r}, expected {want!r}")
+
+
+def ok(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def gen(mode, out):
+    """Runs gen_log; returns its chunks [(offset, end, kind, records)] and
+    the offset of the byte it flipped (or None)."""
+    res = subprocess.run([GEN_LOG, mode, out], capture_output=True, text=True, check=True)
+    chunks, flipped = [], None
+    for line in res.stdout.splitlines():
+        f = line.split()
+        if f[0] == "chunk":
+            chunks.append((int(f[1]), int(f[2]), f[3], int(f[4])))
+        elif f[0] == "flipped":
+            flipped = int(f[1])
+    return chunks, flipped
+
+
+def whyslow(*args, cwd=None, env=None):
+    res = subprocess.run([WHYSLOW, *args], capture_output=True, text=True, errors="replace",
+                         cwd=cwd, env=env, timeout=60)
+    return res.returncode, res.stdout, res.stderr
+
+
+def report(*args):
+    """The JSON report of ARGS; a failure here ends the check."""
+    rc, out, err = whyslow("report", "--json", *args)
+    if rc != 0:
+        sys.exit(f"FAIL: whyslow report --json {' '.join(args)} exited {rc}: {err.strip()}")
+    return json.loads(out)
+
+
+def one_line_error(args, rc_want, line_want, cwd=None):
+    """Checks that whyslow ARGS fails with status rc_want and exactly one
+    stderr line (line_want, or containing it when it ends with '...')."""
+    rc, out, err = whyslow(*args, cwd=cwd)
+    eq(rc, rc_want, f"exit status of whyslow {' '.join(args)}")
+    lines = err.splitlines()
+    eq(len(lines), 1, f"stderr lines of whyslow {' '.join(args)}: {err!r}")
+    if line_want.endswith("..."):
+        ok(lines and line_want[:-3] in lines[0], f"stderr {err!r} lacks {line_want[:-3]!r}")
+    else:
+        eq(lines[0] if lines else None, line_want, f"stderr of whyslow {' '.join(args)}")
+    eq(out, "", "stdout on error")
+
+
+def by(items, **keys):
+    return [i for i in items if all(i.get(k) == v for k, v in keys.items())]
+
+
+def event_records(chunks, upto):
+    """Records in the EVENTS chunks that end at or before byte upto."""
+    return sum(c[3] for c in chunks if c[2] == "events" and c[1] <= upto)
+
+
+# ---- the checks ----
+
+def check_normal_json(tmp):
+    log = os.path.join(tmp, "normal.wslog")
+    gen("normal", log)
+    r = report(log)
+    eq(r["schema"], "whyslow.report/1", "schema")
+    eq(len(r["processes"]), 1, "processes")
+    p = r["processes"][0]
+    want = {
+        "pid": 4242, "ppid": 4200, "exe": "/usr/bin/demo",
+        "argv": ["demo", "--fast", 'tab\there "q"', "bad\ufffdutf8"],
+        "start_unix_ns": R0, "duration_ns": 2000 * MS, "threads": 3, "events": 42,
+        "lost_events": 7, "truncated": False, "truncated_reason": None,
+        "end": {"kind": "exit", "status": 3}, "uncontended_locks": 185, "log": log, "notes": [],
+    }
+    for k, v in want.items():
+        eq(p.get(k), v, f"processes[0].{k}")
+
+    calls = {s["call"]: s for s in r["syscalls"]}
+    eq([s["call"] for s in r["syscalls"]],
+       ["poll", "fsync", "nanosleep", "write", "accept", "send", "getaddrinfo", "recv", "read",
+        "connect", "openat", "close", "dup"], "syscalls by total time")
+    w = calls["write"]
+    durs = sorted([1 * MS] * 5 + [12 * MS, 14 * MS, 16 * MS, 18 * MS, 20 * MS, 25 * MS, 2 * US])
+    buckets = {}
+    for d in durs:
+        buckets[d.bit_length() - 1] = buckets.get(d.bit_length() - 1, 0) + 1
+    for k, v in {"pid": 4242, "count": 12, "errors": 1, "bytes": 1050, "total_ns": sum(durs),
+                 "p50_ns": 1 * MS, "p99_ns": 25 * MS, "max_ns": 25 * MS,
+                 "histogram": [[b, n] for b, n in sorted(buckets.items())]}.items():
+        eq(w[k], v, f"write.{k}")
+    eq(w["histogram"], [[10, 1], [19, 5], [23, 3], [24, 3]], "write histogram")
+    eq((calls["read"]["count"], calls["read"]["errors"], calls["read"]["bytes"]), (2, 1, 20), "read")
+    eq((calls["getaddrinfo"]["count"], calls["getaddrinfo"]["errors"]), (2, 1), "getaddrinfo")
+    eq(calls["getaddrinfo"]["total_ns"], 20 * MS, "getaddrinfo total")
+    eq((calls["send"]["bytes"], calls["recv"]["bytes"]), (300, 10), "socket bytes")
+    eq(calls["poll"]["total_ns"], 500 * MS, "poll total")
+
+    eq([(l["kind"], l["addr"]) for l in r["locks"]],
+       [("cond", "0x7f0000003000"), ("mutex", "0x7f0000001000"), ("rwlock", "0x7f0000006000"),
+        ("sem", "0x7f0000004000"), ("futex", "0x7f0000005000"), ("mutex", "0x7f0000002000")],
+       "locks by wait")
+    hot = r["locks"][1]
+    for k, v in {"pid": 4242, "lock": None, "site": None, "caller": "0x401000", "contended": 5,
+                 "wait_total_ns": 80 * MS, "wait_max_ns": 30 * MS, "threads": 2}.items():
+        eq(hot[k], v, f"hot mutex.{k}")
+    ok("acquisitions" not in hot, "hold fields only in all mode")
+
+    f = r["findings"]
+    eq([(x["kind"], x.get("call") or x.get("lock_kind"), x["severity"]) for x in f],
+       [("slow_syscall", "fsync", "high"), ("slow_syscall", "write", "medium"),
+        ("lock_contention", "mutex", "medium"), ("slow_syscall", "send", "medium"),
+        ("slow_syscall", "getaddrinfo", "low"), ("slow_syscall", "recv", "low"),
+        ("lock_contention", "rwlock", "low"), ("slow_syscall", "read", "low"),
+        ("lock_contention", "sem", "low")], "findings")
+    for k, v in {"pid": 4242, "tid": 4242, "call": "fsync", "target": "/tmp/app.log", "count": 1,
+                 "max_ns": 250 * MS, "total_ns": 250 * MS,
+                 "summary": "1 fsync call on /tmp/app.log took \u226510 ms (max 250 ms, total 250 ms)"
+                 }.items():
+        eq(f[0][k], v, f"findings[0].{k}")
+    for k, v in {"target": "/tmp/app.log", "count": 6, "max_ns": 25 * MS, "total_ns": 105 * MS,
+                 "tid": 4242}.items():
+        eq(f[1][k], v, f"write finding.{k}")
+    for k, v in {"kind": "lock_contention", "lock_kind": "mutex", "addr": "0x7f0000001000",
+                 "contended": 5,
+                 "wait_total_ns": 80 * MS, "wait_max_ns": 30 * MS, "threads": 2, "tid": 4243,
+                 "caller": "0x401000", "lock": None, "site": None,
+                 "summary": "mutex 0x7f0000001000: 5 contended waits by 2 threads, 80 ms in total "
+                            "(max 30 ms)"}.items():
+        eq(f[2][k], v, f"mutex finding.{k}")
+    eq([x.get("target") for x in f if x["kind"] == "slow_syscall"],
+       ["/tmp/app.log", "/tmp/app.log", "10.0.0.1:5432", "db.example.com", "[::1]:8080",
+        "unix:/run/x.sock"], "slow_syscall targets")
+    eq([x["wait_total_ns"] for x in f if x["kind"] == "lock_contention"], [80 * MS, 13 * MS, 11 * MS],
+       "lock_contention totals (not the cond, the futex or the 2 ms mutex)")
+    eq(f[6]["kind"] == "lock_contention" and (f[6]["threads"], f[6]["contended"]), (1, 2), "rwlock")
+
+    s = r["slowest"]
+    eq(len(s), 20, "slowest count")
+    eq([(x["call"], x["dur_ns"] // MS) for x in s[:11]],
+       [("fsync", 250), ("send", 30), ("write", 25), ("write", 20), ("write", 18), ("write", 16),
+        ("getaddrinfo", 15), ("write", 14), ("recv", 14), ("write", 12), ("read", 12)],
+       "slowest calls")
+    for k, v in {"pid": 4242, "tid": 4242, "target": "/tmp/app.log", "dur_ns": 250 * MS,
+                 "result": 0, "errno": 0, "at_ns": 500 * MS}.items():
+        eq(s[0][k], v, f"slowest[0].{k}")
+    ok(not by(s, call="poll") and not by(s, call="nanosleep") and not by(s, call="accept"),
+       "waiting calls are not among the slowest")
+    eq(s[-1], {"pid": 4242, "tid": 4242, "call": "read", "target": "fd 0", "dur_ns": 3 * US,
+               "result": -1, "errno": 11, "at_ns": 800 * MS}, "slowest[19]: a failed read")
+    eq(by(s, call="getaddrinfo", result=-2)[0]["errno"], 0, "getaddrinfo's error is its result")
+    ok(not by(s, call="dup") and not by(s, call="close"), "the fastest are not among the slowest")
+
+
+def check_normal_text(tmp):
+    log = os.path.join(tmp, "normal.wslog")
+    gen("normal", log)
+    rc, out, err = whyslow("report", log)
+    eq(rc, 0, "exit status")
+    eq(err, "", "stderr")
+    for want in [
+        "whyslow report: 1 process, 42 events, 7 lost, 9 findings",
+        "FINDINGS (most costly first)",
+        "1 fsync call on /tmp/app.log took \u226510 ms (max 250 ms, total 250 ms)",
+        "6 write calls on /tmp/app.log took \u226510 ms (max 25 ms, total 105 ms)",
+        "mutex 0x7f0000001000: 5 contended waits by 2 threads, 80 ms in total (max 30 ms)",
+        "most waits called from 0x401000",
+        "pid 4242 (ppid 4200) demo --fast tab?here \"q\" bad\ufffdutf8 \u2014 2 s, 3 threads, "
+        "42 events, 7 lost",
+        "ended: exit(3)",
+        "WARNING: 7 events were lost (buffers full)",
+        "slowest calls",
+    ]:
+        ok(want in out, f"text report lacks {want!r}")
+    lines = out.splitlines()
+    row = [l.split() for l in lines if l.split()[:1] == ["write"]]
+    eq(row[0][:4] if row else None, ["write", "12", "1", "1.03"], "write row: count, errors, KiB")
+    fsync = next(i for i, l in enumerate(lines) if "fsync call" in l)
+    writes = next(i for i, l in enumerate(lines) if "write calls" in l)
+    ok(fsync < writes, "most costly finding first")
+    ok("high" in lines[fsync] and "medium" in lines[writes], "severities shown")
+    ok(not any("poll" in l and "slow_syscall" in l for l in lines), "poll is not a finding")
+
+
+def check_normal_dump(tmp):
+    log = os.path.join(tmp, "normal.wslog")
+    gen("normal", log)
+    rc, out, err = whyslow("dump", log)
+    eq(rc, 0, "exit status")
+    events = [l for l in out.splitlines() if not l.startswith("#")]
+    eq(len(events), 42, "dump event lines")
+    times = [float(l.split()[0]) for l in events]
+    eq(times, sorted(times), "dump is in time order")
+    for want in [
+        '   0.001000000 pid=4242 tid=4242 openat "/tmp/app.log" result=5 dur=50us caller=0x401234',
+        "   0.010000000 pid=4242 tid=4242 write fd=5 (/tmp/app.log) result=100 dur=1ms caller=0x401234",
+        " write fd=5 (fd 5) result=-1 err=EBADF dur=2us",
+        " read fd=0 (fd 0) result=-1 err=EAGAIN dur=3us",
+        " connect fd=7 (10.0.0.1:5432) result=-1 err=EINPROGRESS dur=1ms",
+        ' getaddrinfo "nx.example.com" result=-2 err=EAI_NONAME',
+        " pthread_mutex_lock mutex=0x7f0000001000 contended result=0 dur=10ms caller=0x401000",
+        ' thread_start thread=2 name="worker-1" parent=1',
+        ' thread_name thread=3 name="db-pool"',
+        " thread_end thread=2 uncontended=60",
+        " fd_info fd=4 kind=socket (unix:/run/x.sock)",
+        "# pid=4242 meta lost 7",
+        "# pid=4242 meta end kind=exit status=3",
+        "# pid=4242 meta thread_name thread=1 tid=4242 name=main-thr",
+        "# process pid=4242 ppid=4200 exe=/usr/bin/demo",
+    ]:
+        ok(any(want in l for l in out.splitlines()), f"dump lacks {want!r}")
+
+
+def check_slow_threshold(tmp):
+    log = os.path.join(tmp, "normal.wslog")
+    gen("normal", log)
+
+    def kinds(ms):
+        r = report("--slow-ms", str(ms), log)
+        eq(r["slow_ns"], int(float(ms) * MS), f"slow_ns at {ms}")
+        return [(x["kind"], x.get("call"), x.get("total_ns", x.get("wait_total_ns")))
+                for x in r["findings"]]
+
+    eq(kinds(100), [("slow_syscall", "fsync", 250 * MS)], "findings at 100 ms")
+    eq(kinds(26), [("slow_syscall", "fsync", 250 * MS), ("lock_contention", None, 80 * MS),
+                   ("slow_syscall", "send", 30 * MS)], "findings at 26 ms")
+    eq(kinds(300), [], "findings at 300 ms: not poll (500 ms) nor the cond wait (300 ms)")
+    eq(kinds(12.5), [("slow_syscall", "fsync", 250 * MS), ("slow_syscall", "write", 93 * MS),
+                     ("lock_contention", None, 80 * MS), ("slow_syscall", "send", 30 * MS),
+                     ("slow_syscall", "getaddrinfo", 15 * MS), ("slow_syscall", "recv", 14 * MS),
+                     ("lock_contention", None, 13 * MS)], "findings at 12.5 ms")
+    one_line_error(["report", "--slow-ms", "fast", log], 2,
+                   "whyslow report: --slow-ms: 'fast' is not a number of milliseconds "
+                   "(see whyslow report --help)")
+
+
+def check_pid_filter(tmp):
+    d = os.path.join(tmp, "multi")
+    gen("multi", d)
+    rc, out, err = whyslow("report", "--json", d)
+    eq(rc, 0, "exit status with an empty log in the directory")
+    eq(err.count("\n"), 1, "one warning line")
+    ok("killed.300.wslog: empty file, skipped" in err, f"warning about the empty log: {err!r}")
+    r = json.loads(out)
+    eq([p["pid"] for p in r["processes"]], [100, 200], "both processes, in start order")
+    eq([(f["pid"], f["call"]) for f in r["findings"]], [(200, "write")], "findings of both")
+
+    r = report("--pid", "200", d)
+    eq([p["pid"] for p in r["processes"]], [200], "--pid 200 processes")
+    eq({s["pid"] for s in r["syscalls"]}, {200}, "--pid 200 syscalls")
+    eq([s["pid"] for s in r["slowest"]], [200, 200], "--pid 200 slowest")
+    r = report("--pid=100", d)
+    eq([p["pid"] for p in r["processes"]], [100], "--pid=100 processes")
+    eq(r["findings"], [], "--pid 100 findings")
+    rc, out, err = whyslow("report", "--pid", "999", d)
+    eq((rc, out), (1, ""), "--pid 999: exit status and output")
+    eq(err.splitlines()[-1], "whyslow: no process with pid 999 in these logs", "--pid 999 error")
+    rc, out, err = whyslow("dump", "--pid", "100", d)
+    eq(rc, 0, "dump --pid exit status")
+    eq(len([l for l in out.splitlines() if not l.startswith("#")]), 2, "dump --pid 100 events")
+    ok(all("pid=100" in l for l in out.splitlines()), "dump --pid shows one process")
+    rc, out, err = whyslow("report", os.path.join(d, "first.100.wslog"),
+                           os.path.join(d, "second.200.wslog"))
+    eq(rc, 0, "two files")
+    ok("2 processes" in out, "two files: two processes")
+
+
+def check_tsc_clock(tmp):
+    log = os.path.join(tmp, "tsc.wslog")
+    gen("tsc", log)
+    r = report(log)
+    p = r["processes"][0]
+    eq((p["duration_ns"], p["notes"], p["end"]), (2000 * MS, [], {"kind": "_exit", "status": 0}),
+       "tsc process")
+    pr = by(r["syscalls"], call="pread64")[0]
+    eq((pr["count"], pr["total_ns"], pr["max_ns"], pr["bytes"]), (2, 60 * MS, 40 * MS, 8192),
+       "pread64 in ns")
+    eq((r["slowest"][0]["at_ns"], r["slowest"][0]["dur_ns"], r["slowest"][0]["target"]),
+       (200 * MS, 40 * MS, "/data/db"), "slowest in ns")
+
+
+def check_tsc_single_clock(tmp):
+    log = os.path.join(tmp, "tsc1.wslog")
+    gen("tsc1", log)
+    r = report(log)
+    p = r["processes"][0]
+    ok(any("clock rate unknown" in n for n in p["notes"]), f"note: {p['notes']}")
+    eq(p["duration_ns"], 6000 * MS, "ticks taken as ns")
+    eq((r["slowest"][0]["at_ns"], r["slowest"][0]["dur_ns"]), (600 * MS, 120 * MS), "slowest")
+    rc, out, err = whyslow("report", log)
+    ok("note: clock rate unknown" in out, "note in the text report")
+
+
+def check_locks_all(tmp):
+    log = os.path.join(tmp, "locksall.wslog")
+    gen("locksall", log)
+    r = report(log)
+    eq([l["addr"] for l in r["locks"]], ["0xa000", "0xb000"], "locks in all mode")
+    a, b = r["locks"]
+    eq((a["acquisitions"], a["hold_total_ns"], a["hold_max_ns"], a["contended"],
+        a["wait_total_ns"], a["threads"]),
+       (4, 5 * MS - 1 * US + 8 * MS + 10 * MS, 10 * MS, 1, 2 * MS, 1), "lock 0xa000")
+    eq((b["acquisitions"], b["hold_total_ns"], b["hold_max_ns"], b["contended"]),
+       (1, 1 * MS, 1 * MS, 0), "lock 0xb000")
+    eq(r["findings"], [], "no contention finding at 10 ms")
+    r = report("--slow-ms", "1", log)
+    eq([(f["kind"], f["addr"], f["severity"]) for f in r["findings"]],
+       [("lock_contention", "0xa000", "medium")], "contention finding at 1 ms")
+    eq(r["findings"][0]["lock_kind"], "mutex", "its lock kind")
+
+
+def check_no_end(tmp):
+    log = os.path.join(tmp, "noend.wslog")
+    gen("noend", log)
+    r = report(log)
+    eq((r["processes"][0]["end"], r["processes"][0]["duration_ns"]), (None, 1900 * MS),
+       "no END: end null, duration to the last event")
+    rc, out, err = whyslow("report", log)
+    ok("ended: no end record (killed, or still running)" in out, "text says so")
+
+
+def check_unknown_records(tmp):
+    log = os.path.join(tmp, "unknown.wslog")
+    gen("unknown", log)
+    r = report(log)
+    p = r["processes"][0]
+    eq((p["events"], p["truncated"], p["end"]["kind"]), (3, False, "exec"), "unknown records")
+    eq(p["notes"], ["skipped chunks of unknown kind 7"], "notes")
+    eq(sorted(s["call"] for s in r["syscalls"]), ["call#30", "write"], "unknown call in the table")
+    rc, out, err = whyslow("dump", log)
+    ok(" call#30 obj=3 result=0" in out and " call#120 result=0" in out, "dump names unknown calls")
+
+
+def check_truncated_cuts(tmp):
+    log = os.path.join(tmp, "normal.wslog")
+    chunks, _ = gen("normal", log)
+    data = open(log, "rb").read()
+    cut = os.path.join(tmp, "cut.wslog")
+
+    def cut_report(n):
+        with open(cut, "wb") as f:
+            f.write(data[:n])
+        return report(cut)["processes"][0]
+
+    for c in chunks[:-1]:
+        end = c[1]
+        p = cut_report(end)  # a chunk boundary: a shorter, intact log
+        eq((p["truncated"], p["events"]), (False, event_records(chunks, end)), f"cut at {end}")
+        p = cut_report(end + 5)
+        eq((p["truncated"], p["events"]), (True, event_records(chunks, end)), f"cut at {end}+5")
+        eq(p["truncated_reason"], f"at byte {end}: frame header cut short (5 of 8 bytes)",
+           f"reason at {end}+5")
+        p = cut_report(end + 20)
+        eq(p["truncated_reason"], f"at byte {end}: chunk header cut short", f"reason at {end}+20")
+        p = cut_report(end + 45)
+        eq((p["truncated"], p["events"]), (True, event_records(chunks, end)), f"cut at {end}+45")
+        ok(p["truncated_reason"].startswith(f"at byte {end + 40}: zstd frame cut short"),
+           f"reason at {end}+45: {p['truncated_reason']}")
+    for n in range(24, len(data), 7):  # everywhere: never a crash, always a report
+        with open(cut, "wb") as f:
+            f.write(data[:n])
+        rc, out, err = whyslow("report", "--json", cut)
+        eq(rc, 0, f"exit status when cut at {n}")
+    p = cut_report(24)
+    eq((p["pid"], p["events"], p["truncated"]), (0, 0, False), "header only")
+    with open(cut, "wb") as f:
+        f.write(data[:10])
+    one_line_error(["report", cut], 1,
+                   f"whyslow: {cut}: not a whyslow log (cut inside its 24-byte file header)")
+    p = cut_report(len(data) - 1)
+    eq(p["truncated"], True, "last byte missing")
+    rc, out, err = whyslow("report", cut)
+    ok("WARNING: log truncated at byte" in out, "text report shows the truncation")
+
+
+def check_bad_checksum(tmp):
+    log = os.path.join(tmp, "bad.wslog")
+    chunks, flipped = gen("badchecksum", log)
+    chunk = next(c for c in chunks if c[0] <= flipped < c[1])
+    r = report(log)
+    p = r["processes"][0]
+    eq((p["truncated"], p["events"]), (True, event_records(chunks, chunk[0])), "damaged frame")
+    eq(p["truncated_reason"],
+       f"at byte {chunk[0] + 40}: zstd frame does not decode (Restored data doesn't match checksum)",
+       "reason")
+
+
+def check_foreign_files(tmp):
+    text = os.path.join(tmp, "notes.txt")
+    with open(text, "w") as f:
+        f.write("hello, this is not a log at all\n")
+    one_line_error(["report", "/bin/sh"], 1, "whyslow: /bin/sh: not a whyslow log")
+    one_line_error(["report", text], 1, f"whyslow: {text}: not a whyslow log")
+    one_line_error(["dump", text], 1, f"whyslow: {text}: not a whyslow log")
+    good = os.path.join(tmp, "good.wslog")
+    gen("normal", good)
+    one_line_error(["report", good, text], 1, f"whyslow: {text}: not a whyslow log")
+    d = os.path.join(tmp, "dir")
+    os.mkdir(d)
+    gen("normal", os.path.join(d, "a.wslog"))
+    with open(os.path.join(d, "b.wslog"), "w") as f:
+        f.write("garbage garbage garbage garbage\n")
+    one_line_error(["report", d], 1, f"whyslow: {d}/b.wslog: not a whyslow log")
+
+
+def check_empty_file(tmp):
+    empty = os.path.join(tmp, "empty.wslog")
+    open(empty, "w").close()
+    one_line_error(["report", empty], 1, f"whyslow: {empty}: empty file")
+    one_line_error(["dump", empty], 1, f"whyslow: {empty}: empty file")
+
+
+def check_bad_version(tmp):
+    log = os.path.join(tmp, "v2.wslog")
+    gen("version2", log)
+    one_line_error(["report", log], 1,
+                   f"whyslow: {log}: log format version 2 is not supported "
+                   "(this whyslow reads version 1)")
+
+
+def check_no_logs(tmp):
+    d = os.path.join(tmp, "nothing")
+    os.mkdir(d)
+    one_line_error(["report", d], 1, f"whyslow: {d}: no whyslow logs (*.wslog) found")
+    open(os.path.join(d, "x.wslog"), "w").close()
+    rc, out, err = whyslow("report", d)
+    eq(rc, 1, "only an empty log")
+    ok("no whyslow logs" in err.splitlines()[-1], "only an empty log: error")
+    one_line_error(["report", os.path.join(tmp, "missing")], 1,
+                   f"whyslow: {tmp}/missing: No such file or directory")
+    one_line_error(["report"], 1, "whyslow: whyslow.data: No such file or directory (record first...",
+                   cwd=tmp)
+    one_line_error(["dump"], 1, "whyslow: whyslow.data: No such file or directory...", cwd=tmp)
+
+
+def check_cli_usage(tmp):
+    rc, out, err = whyslow()
+    eq(rc, 2, "no command")
+    ok("usage: whyslow" in err, "usage on stderr")
+    for args in (["--help"], ["report", "--help"], ["dump", "--help"], ["record", "--help"]):
+        rc, out, err = whyslow(*args)
+        eq((rc, err), (0, ""), f"whyslow {' '.join(args)}")
+        ok(out.startswith("usage: whyslow"), f"whyslow {' '.join(args)} prints usage")
+    one_line_error(["frob"], 2, "whyslow: unknown command 'frob' (see whyslow --help)")
+    one_line_error(["--frob"], 2, "whyslow: unknown option '--frob' (see whyslow --help)")
+    one_line_error(["report", "--frob"], 2,
+                   "whyslow report: unknown option '--frob' (see whyslow report --help)")
+    one_line_error(["dump", "--json"], 2,
+                   "whyslow dump: unknown option '--json' (see whyslow dump --help)")
+    one_line_error(["report", "--pid"], 2,
+                   "whyslow report: --pid needs a value (see whyslow report --help)")
+    one_line_error(["report", "--pid", "12x"], 2,
+                   "whyslow report: --pid: '12x' is not a process id (see whyslow report --help)")
+    one_line_error(["record"], 2, "whyslow record: no command to run (see whyslow record --help)")
+    one_line_error(["record", "-x", "true"], 2,
+                   "whyslow record: unknown option '-x' (see whyslow record --help)")
+
+
+def check_record_errors(tmp):
+    lib = os.path.join(os.path.dirname(WHYSLOW), "libwhyslow.so")
+    if not os.path.exists(lib):
+        print(f"SKIP: {lib} is not built")
+        return
+    d = os.path.join(tmp, "out")
+    os.mkdir(d)
+    open(os.path.join(d, "stale.wslog"), "w").close()
+    open(os.path.join(d, "keep.txt"), "w").close()
+    one_line_error(["record", "-o", d, "--", "/nonexistent/cmd"], 127,
+                   "whyslow: /nonexistent/cmd: No such file or directory")
+    ok(not os.path.exists(os.path.join(d, "stale.wslog")), "stale logs deleted")
+    ok(os.path.exists(os.path.join(d, "keep.txt")), "other files kept")
+
+    env = dict(os.environ, LD_PRELOAD="")
+    rc, out, err = whyslow("record", "-o", "rel/out", "sh", "-c",
+                           'echo "$WHYSLOW_DIR|$LD_PRELOAD"; exit 7', cwd=tmp, env=env)
+    eq(rc, 7, "record exits with the command's status")
+    eq(out, f"{os.path.realpath(tmp)}/rel/out|{lib}\n", "WHYSLOW_DIR and LD_PRELOAD")
+    ok(err.endswith(f"run: whyslow report {os.path.realpath(tmp)}/rel/out\n"), f"says where: {err!r}")
+    rc, out, err = whyslow("record", "-o", d, "sh", "-c", "kill -TERM $$")
+    eq(rc, 128 + 15, "killed by SIGTERM: 128+15")
+    if os.geteuid() == 0:  # a program setuid to someone else
+        suid = os.path.join(tmp, "suid-true")
+        with open("/bin/true", "rb") as src, open(suid, "wb") as dst:
+            dst.write(src.read())
+        os.chown(suid, 65534, 65534)
+        os.chmod(suid, 0o4755)
+        rc, out, err = whyslow("record", "-o", d, suid)
+        ok(f"whyslow: warning: {suid} is setuid; preloading cannot trace it" in err,
+           f"setuid warning: {err!r}")
+    if os.path.exists("/sbin/ldconfig"):
+        rc, out, err = whyslow("record", "-o", d, "/sbin/ldconfig", "--version")
+        ok("whyslow: warning: /sbin/ldconfig is statically linked; preloading cannot trace it"
+           in err, f"static warning: {err!r}")
+
+
+def main():
+    check = globals().get("check_" + CHECK)
+    if not check:
+        print(f"check_report.py: no check named {CHECK}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        check(tmp)
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,562 @@
+/*
+ * gen_log.c - writes synthetic whyslow logs with exactly known content,
+ * following include/whyslow/format.h, so the decoder can be tested
+ * without (and independently of) the recorder.  check_report.py knows
+ * what each mode contains and checks the report's numbers exactly.
+ *
+ * usage: gen_log MODE OUT
+ *   normal       3 threads: file, socket and DNS calls, lock waits, lost 7,
+ *                an END record (exit 3); chunks written out of order
+ *   badchecksum  normal, with the checksum of one zstd frame damaged
+ *   locksall     WHYSLOW_LOCKS=all: every acquisition and release
+ *   tsc          TSC timestamps, 3 ticks per ns
+ *   tsc1         TSC timestamps with a single CLOCK record
+ *   version2     a header saying format version 2
+ *   noend        no END record
+ *   unknown      unknown call ids, META types, skippable frames, chunk kinds
+ *   multi        OUT is a directory: pid 100, pid 200, an empty log, a text file
+ *
+ * It prints one line per chunk written: "chunk OFFSET END KIND RECORDS",
+ * and "flipped OFFSET" for the damaged byte.
+ */
+#include <whyslow/format.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <zstd.h>
+
+#define MS(x)      ((uint64_t)((x)*1000000.0))
+#define US(x)      ((uint64_t)((x)*1000.0))
+#define T0         1000000000ull          /* monotonic ns at the process start */
+#define R0         1700000000000000000ull /* realtime ns at the process start */
+#define MAX_CHUNKS 256
+
+struct buf {
+    uint8_t *p;
+    size_t n, cap;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void put_u8(struct buf *b, unsigned v)
+{
+    uint8_t c = (uint8_t)v;
+    put(b, &c, 1);
+}
+
+static void put_uv(struct buf *b, uint64_t v)
+{
+    uint8_t tmp[WS_VARINT_MAX];
+    put(b, tmp, (size_t)(ws_put_uv(tmp, v) - tmp));
+}
+
+static void put_sv(struct buf *b, int64_t v)
+{
+    put_uv(b, ws_zigzag(v));
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    put_uv(b, strlen(s));
+    put(b, s, strlen(s));
+}
+
+struct chunk {
+    struct ws_chunk_header h;
+    struct buf raw;
+    int records;
+};
+
+static struct chunk chunks[MAX_CHUNKS];
+static int nchunks;
+static uint64_t ticks_per_ns = 1; /* TSC modes: 3 */
+static int skippable_after = -1;  /* write a foreign skippable frame after chunk N */
+
+static struct chunk *new_chunk(uint32_t kind)
+{
+    if (nchunks == MAX_CHUNKS) abort();
+    struct chunk *c = &chunks[nchunks++];
+    memset(c, 0, sizeof(*c));
+    c->h.kind = kind;
+    return c;
+}
+
+/* ---- event records ---- */
+
+struct thread {
+    uint32_t serial, tid;
+    uint64_t stream_off;
+    struct chunk *cur;
+    uint64_t prev_start, prev_caller;
+};
+
+static void end_chunk(struct thread *t)
+{
+    if (!t->cur) return;
+    t->cur->h.raw_size = (uint32_t)t->cur->raw.n;
+    t->stream_off += t->cur->raw.n;
+    t->cur = NULL;
+}
+
+/* Appends a record at time `at` ns after the start, lasting dur_ns. */
+static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, int64_t obj,
+               int64_t result, uint64_t err, uint64_t caller, const void *payload, size_t plen)
+{
+    uint64_t start = (T0 + at) * ticks_per_ns;
+    if (!t->cur) {
+        t->cur = new_chunk(WS_CHUNK_EVENTS);
+        t->cur->h.thread = t->serial;
+        t->cur->h.tid = t->tid;
+        t->cur->h.seq = t->stream_off;
+        t->cur->h.base_ts = start - 7; /* a non-zero first delta */
+        t->prev_start = t->cur->h.base_ts;
+        t->prev_caller = 0;
+    }
+    struct buf *b = &t->cur->raw;
+    put_u8(b, call);
+    put_sv(b, (int64_t)(start - t->prev_start));
+    put_uv(b, dur_ns * ticks_per_ns);
+    put_sv(b, obj);
+    put_sv(b, result);
+    put_uv(b, err);
+    put_sv(b, (int64_t)(caller - t->prev_caller));
+    if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) {
+        put_uv(b, plen);
+        put(b, payload, plen);
+    }
+    t->prev_start = start;
+    t->prev_caller = caller;
+    t->cur->records++;
+}
+
+static void ev_str(struct thread *t, unsigned call, uint64_t at, uint64_t dur, int64_t obj,
+                   int64_t result, uint64_t err, const char *s)
+{
+    ev(t, call, at, dur, obj, result, err, 0x401234, s, strlen(s));
+}
+
+/* A plain call: no payload, caller 0x401234. */
+static void ev0(struct thread *t, unsigned call, uint64_t at, uint64_t dur, int64_t obj,
+                int64_t result, uint64_t err)
+{
+    ev(t, call, at, dur, obj, result, err, 0x401234, NULL, 0);
+}
+
+static size_t sockaddr_in4(uint8_t *out, const char *ip, uint16_t port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, ip, &sa.sin_addr);
+    memcpy(out, &sa, sizeof(sa));
+    return sizeof(sa);
+}
+
+static size_t sockaddr_in6(uint8_t *out, const char *ip, uint16_t port)
+{
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    inet_pton(AF_INET6, ip, &sa.sin6_addr);
+    memcpy(out, &sa, sizeof(sa));
+    return sizeof(sa);
+}
+
+static size_t sockaddr_unix(uint8_t *out, const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    size_t len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
+    memcpy(out, &sa, len);
+    return len;
+}
+
+/* ---- metadata records ---- */
+
+static void meta(struct chunk *c, unsigned type, const struct buf *rec)
+{
+    put_u8(&c->raw, type);
+    put_uv(&c->raw, rec->n);
+    put(&c->raw, rec->p, rec->n);
+    c->h.raw_size = (uint32_t)c->raw.n;
+    c->records++;
+}
+
+static void meta_process(struct chunk *c, uint64_t pid, uint64_t ppid, const char *exe, int argc,
+                         const char *const *argv, uint64_t clock, uint64_t flags)
+{
+    struct buf r = {0};
+    put_uv(&r, pid);
+    put_uv(&r, ppid);
+    put_str(&r, exe);
+    put_uv(&r, (uint64_t)argc);
+    for (int i = 0; i < argc; i++)
+        put_str(&r, argv[i]);
+    put_uv(&r, R0 + (pid == 200 ? MS(1000) : 0));
+    put_uv(&r, clock);
+    put_uv(&r, flags);
+    meta(c, WS_META_PROCESS, &r);
+    free(r.p);
+}
+
+static void meta_clock(struct chunk *c, uint64_t at)
+{
+    struct buf r = {0};
+    put_uv(&r, (T0 + at) * ticks_per_ns);
+    put_uv(&r, T0 + at);
+    put_uv(&r, R0 + at);
+    meta(c, WS_META_CLOCK, &r);
+    free(r.p);
+}
+
+static void meta_u(struct chunk *c, unsigned type, int n, uint64_t a, uint64_t b, uint64_t d)
+{
+    struct buf r = {0};
+    uint64_t v[3] = {a, b, d};
+    for (int i = 0; i < n; i++)
+        put_uv(&r, v[i]);
+    meta(c, type, &r);
+    free(r.p);
+}
+
+static void meta_end(struct chunk *c, uint64_t kind, int64_t status, uint64_t at)
+{
+    struct buf r = {0};
+    put_uv(&r, kind);
+    put_sv(&r, status);
+    put_uv(&r, (T0 + at) * ticks_per_ns);
+    meta(c, WS_META_END, &r);
+    free(r.p);
+}
+
+static void meta_thread_name(struct chunk *c, uint64_t serial, uint64_t tid, const char *name)
+{
+    struct buf r = {0};
+    put_uv(&r, serial);
+    put_uv(&r, tid);
+    put_str(&r, name);
+    meta(c, WS_META_THREAD_NAME, &r);
+    free(r.p);
+}
+
+/* ---- the file ---- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void write_header(FILE *f, uint32_t version)
+{
+    uint8_t h[24];
+    put_le32(h, WS_MAGIC_FILE);
+    put_le32(h + 4, 16);
+    memcpy(h + 8, WS_FILE_TAG, 8);
+    put_le32(h + 16, version);
+    put_le32(h + 20, 0);
+    fwrite(h, 1, sizeof(h), f);
+}
+
+/* Writes chunk c; returns the offset of the byte after its frame. */
+static long write_chunk(FILE *f, const struct chunk *c, int flip_checksum)
+{
+    static ZSTD_CCtx *cctx;
+    if (!cctx) {
+        cctx = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+    }
+    size_t cap = ZSTD_compressBound(c->raw.n);
+    uint8_t *z = malloc(cap);
+    size_t zn = ZSTD_compress2(cctx, z, cap, c->raw.p ? c->raw.p : (const uint8_t *)"", c->raw.n);
+    if (ZSTD_isError(zn)) abort();
+
+    long at = ftell(f);
+    uint8_t fh[8];
+    put_le32(fh, WS_MAGIC_CHUNK);
+    put_le32(fh + 4, sizeof(struct ws_chunk_header));
+    fwrite(fh, 1, 8, f);
+    fwrite(&c->h, 1, sizeof(c->h), f); /* little endian host */
+    if (flip_checksum) {
+        z[zn - 1] ^= 0x5a;
+        printf("flipped %ld\n", at + 8 + (long)sizeof(c->h) + (long)zn - 1);
+    }
+    fwrite(z, 1, zn, f);
+    free(z);
+    printf("chunk %ld %ld %s %d\n", at, ftell(f),
+           c->h.kind == WS_CHUNK_EVENTS ? "events"
+           : c->h.kind == WS_CHUNK_META ? "meta"
+                                        : "other",
+           c->records);
+    return ftell(f);
+}
+
+/* A skippable frame of another magic, not ours: readers skip it. */
+static void write_skippable(FILE *f)
+{
+    uint8_t h[8 + 5];
+    put_le32(h, 0x184D2A50u);
+    put_le32(h + 4, 5);
+    memcpy(h + 8, "hello", 5);
+    fwrite(h, 1, sizeof(h), f);
+}
+
+/* Writes the first META chunk, then the other chunks in reverse order of
+ * creation (so each thread's chunks come out of seq order), then the
+ * remaining META chunks. */
+static void write_log(const char *path, uint32_t version, int flip_chunk)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "gen_log: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    write_header(f, version);
+    int order[MAX_CHUNKS], n = 0;
+    order[n++] = 0;
+    for (int i = nchunks - 1; i > 0; i--)
+        if (chunks[i].h.kind != WS_CHUNK_META) order[n++] = i;
+    for (int i = 1; i < nchunks; i++)
+        if (chunks[i].h.kind == WS_CHUNK_META) order[n++] = i;
+    for (int i = 0; i < n; i++) {
+        write_chunk(f, &chunks[order[i]], i == flip_chunk);
+        if (i + 1 == skippable_after) write_skippable(f);
+    }
+    fclose(f);
+    for (int i = 0; i < nchunks; i++)
+        free(chunks[i].raw.p);
+    nchunks = 0;
+}
+
+static const char *const demo_argv[] = {"demo", "--fast", "tab\there \"q\"", "bad\xffutf8"};
+
+/* The process of check_report.py's "normal" expectations. */
+static void build_normal(int with_end)
+{
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 4242, 4200, "/usr/bin/demo", 4, demo_argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+
+    struct thread t1 = {.serial = 1, .tid = 4242};
+    struct thread t2 = {.serial = 2, .tid = 4243};
+    struct thread t3 = {.serial = 3, .tid = 4244};
+    uint8_t sa[128];
+    size_t salen;
+
+    /* Thread 1: a log file, a socket, DNS, and waits that are not slow. */
+    ev_str(&t1, WS_OPENAT, MS(1), US(50), -100, 5, 0, "/tmp/app.log");
+    static const double write_ms[] = {1, 1, 1, 1, 1, 12, 14, 16, 18, 20};
+    for (int i = 0; i < 10; i++)
+        ev0(&t1, WS_WRITE, MS(10 + 30 * i), MS(write_ms[i]), 5, 100, 0);
+    end_chunk(&t1);
+    ev0(&t1, WS_DUP, MS(400), US(1), 5, 9, 0);
+    ev0(&t1, WS_WRITE, MS(401), MS(25), 9, 50, 0);
+    ev0(&t1, WS_CLOSE, MS(450), US(1), 5, 0, 0);
+    ev0(&t1, WS_WRITE, MS(451), US(2), 5, -1, EBADF);
+    ev0(&t1, WS_FSYNC, MS(500), MS(250), 9, 0, 0);
+    ev0(&t1, WS_READ, MS(800), US(3), 0, -1, EAGAIN);
+    end_chunk(&t1);
+    ev0(&t1, WS_POLL, MS(810), MS(500), -1, 0, 0);
+    ev0(&t1, WS_NANOSLEEP, MS(1320), MS(200), -1, 0, 0);
+    salen = sockaddr_in4(sa, "10.0.0.1", 5432);
+    ev(&t1, WS_CONNECT, MS(1530), MS(1), 7, -1, EINPROGRESS, 0x401300, sa, salen);
+    ev0(&t1, WS_SEND, MS(1540), MS(30), 7, 300, 0);
+    ev_str(&t1, WS_GETADDRINFO, MS(1580), MS(15), -1, 0, 0, "db.example.com");
+    ev_str(&t1, WS_GETADDRINFO, MS(1600), MS(5), -1, -2, 0, "nx.example.com");
+    end_chunk(&t1);
+    salen = sockaddr_in6(sa, "::1", 8080);
+    ev(&t1, WS_ACCEPT, MS(1610), MS(100), 3, 8, 0, 0x401400, sa, salen);
+    ev0(&t1, WS_RECV, MS(1711), MS(14), 8, 10, 0);
+    salen = sockaddr_unix(sa, "/run/x.sock");
+    ev(&t1, WS_EV_FD_INFO, MS(1730), 0, 4, 0, WS_FD_SOCKET, 0, sa, salen);
+    ev0(&t1, WS_READ, MS(1731), MS(12), 4, 20, 0);
+    end_chunk(&t1);
+
+    /* Thread 2: waits on the hot mutex. */
+    const uint64_t hot = 0x7f0000001000;
+    ev_str(&t2, WS_EV_THREAD_START, MS(5), 0, 0, 1, 0, "worker-1");
+    ev(&t2, WS_MUTEX_LOCK, MS(100), MS(10), (int64_t)hot, 0, WS_LOCK_CONTENDED, 0x401000, 0, 0);
+    ev(&t2, WS_MUTEX_LOCK, MS(200), MS(20), (int64_t)hot, 0, WS_LOCK_CONTENDED, 0x402000, 0, 0);
+    end_chunk(&t2);
+    ev(&t2, WS_MUTEX_LOCK, MS(300), MS(30), (int64_t)hot, 0, WS_LOCK_CONTENDED, 0x401000, 0, 0);
+    ev0(&t2, WS_EV_THREAD_END, MS(1900), 0, 0, 60, 0);
+    end_chunk(&t2);
+
+    /* Thread 3: renamed; the hot mutex and other locks. */
+    ev_str(&t3, WS_EV_THREAD_START, MS(6), 0, 0, 1, 0, "worker-2");
+    ev_str(&t3, WS_EV_THREAD_NAME, MS(7), 0, 0, 0, 0, "db-pool");
+    ev(&t3, WS_MUTEX_LOCK, MS(150), MS(5), (int64_t)hot, 0, WS_LOCK_CONTENDED, 0x401000, 0, 0);
+    ev(&t3, WS_MUTEX_LOCK, MS(250), MS(15), (int64_t)hot, 0, WS_LOCK_CONTENDED, 0x401000, 0, 0);
+    ev(&t3, WS_MUTEX_LOCK, MS(350), MS(2), 0x7f0000002000, 0, WS_LOCK_CONTENDED, 0x401500, 0, 0);
+    ev(&t3, WS_COND_WAIT, MS(400), MS(300), 0x7f0000003000, 0, 0, 0x401600, 0, 0);
+    end_chunk(&t3);
+    ev(&t3, WS_SEM_WAIT, MS(760), MS(11), 0x7f0000004000, 0, 0, 0x401700, 0, 0);
+    ev(&t3, WS_FUTEX_WAIT, MS(780), MS(4), 0x7f0000005000, 0, 0, 0x401800, 0, 0);
+    ev(&t3, WS_RWLOCK_WRLOCK, MS(800), MS(9), 0x7f0000006000, 0, WS_LOCK_CONTENDED, 0x401900, 0, 0);
+    ev(&t3, WS_RWLOCK_RDLOCK, MS(820), MS(4), 0x7f0000006000, 0, WS_LOCK_CONTENDED, 0x401900, 0, 0);
+    end_chunk(&t3);
+
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_u(m1, WS_META_LOST, 1, 3, 0, 0);
+    meta_u(m1, WS_META_COUNTERS, 3, 1, 4242, 100);
+    meta_u(m1, WS_META_COUNTERS, 3, 2, 4243, 50);
+    meta_u(m1, WS_META_COUNTERS, 3, 3, 4244, 25);
+    meta_u(m1, WS_META_LOST, 1, 7, 0, 0);
+    meta_thread_name(m1, 1, 4242, "main-thr");
+    meta_clock(m1, MS(2000));
+    if (with_end) meta_end(m1, WS_END_EXIT, 3, MS(2000));
+}
+
+static void build_locksall(void)
+{
+    static const char *const argv[] = {"locks"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 5000, 1, "/usr/bin/locks", 1, argv, WS_CLOCK_MONOTONIC, WS_PROC_LOCKS_ALL);
+    meta_clock(m0, 0);
+
+    struct thread t1 = {.serial = 1, .tid = 5000}, t2 = {.serial = 2, .tid = 5001};
+    const int64_t a = 0xa000, b = 0xb000;
+    ev0(&t1, WS_MUTEX_LOCK, MS(10), US(1), a, 0, 0);
+    ev0(&t1, WS_MUTEX_UNLOCK, MS(15), 0, a, 0, 0); /* held 5 ms - 1 us */
+    ev0(&t1, WS_MUTEX_LOCK, MS(20), MS(2), a, 0, WS_LOCK_CONTENDED);
+    ev0(&t1, WS_MUTEX_UNLOCK, MS(30), 0, a, 0, 0); /* held 8 ms */
+    ev0(&t1, WS_MUTEX_LOCK, MS(40), 0, a, 0, 0);
+    ev0(&t1, WS_MUTEX_LOCK, MS(41), 0, a, 0, 0); /* recursive */
+    ev0(&t1, WS_MUTEX_UNLOCK, MS(42), 0, a, 0, 0);
+    ev0(&t1, WS_MUTEX_UNLOCK, MS(50), 0, a, 0, 0);      /* held 10 ms */
+    ev0(&t1, WS_MUTEX_TRYLOCK, MS(60), 0, a, EBUSY, 0); /* not acquired */
+    ev0(&t1, WS_MUTEX_LOCK, MS(70), 0, b, 0, 0);
+    ev0(&t1, WS_MUTEX_UNLOCK, MS(71), 0, b, 0, 0); /* held 1 ms */
+    end_chunk(&t1);
+    ev0(&t2, WS_MUTEX_UNLOCK, MS(12), 0, a, 0, 0); /* not its lock: ignored */
+    end_chunk(&t2);
+
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(100));
+    meta_end(m1, WS_END_EXIT, 0, MS(100));
+}
+
+static void build_tsc(int clocks)
+{
+    static const char *const argv[] = {"tsc"};
+    ticks_per_ns = 3;
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 6000, 1, "/usr/bin/tsc", 1, argv, WS_CLOCK_TSC, 0);
+    meta_clock(m0, 0);
+    struct thread t1 = {.serial = 1, .tid = 6000};
+    ev_str(&t1, WS_OPEN, MS(50), MS(1), -100, 3, 0, "/data/db");
+    ev0(&t1, WS_PREAD, MS(100), MS(20), 3, 4096, 0);
+    ev0(&t1, WS_PREAD, MS(200), MS(40), 3, 4096, 0);
+    end_chunk(&t1);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    if (clocks == 2) meta_clock(m1, MS(2000));
+    meta_end(m1, WS_END__EXIT, 0, MS(2000));
+}
+
+static void build_small(uint64_t pid, const char *exe)
+{
+    const char *argv[] = {exe};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, pid, 1, exe, 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    struct thread t1 = {.serial = 1, .tid = (uint32_t)pid};
+    ev0(&t1, WS_WRITE, MS(10), MS(pid == 200 ? 40 : 1), 1, 10, 0);
+    ev0(&t1, WS_READ, MS(60), MS(2), 0, 10, 0);
+    end_chunk(&t1);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(100));
+    meta_end(m1, WS_END_EXIT, 0, MS(100));
+}
+
+static void build_unknown(void)
+{
+    static const char *const argv[] = {"odd"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 7000, 1, "/usr/bin/odd", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    struct buf r = {0};
+    put_uv(&r, 12345);
+    put_str(&r, "future");
+    meta(m0, 99, &r); /* an unknown META type, skipped by its length */
+    free(r.p);
+    meta_clock(m0, 0);
+    struct thread t1 = {.serial = 1, .tid = 7000};
+    ev0(&t1, 30, MS(1), US(5), 3, 0, 0); /* unknown, payload-free */
+    ev0(&t1, WS_WRITE, MS(2), US(5), 3, 1, 0);
+    ev0(&t1, 120, MS(3), US(5), 0, 0, 0); /* unknown thread record */
+    end_chunk(&t1);
+    struct chunk *odd = new_chunk(7); /* an unknown chunk kind */
+    put(&odd->raw, "whatever", 8);
+    odd->h.raw_size = 8;
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(10));
+    meta_end(m1, WS_END_EXEC, 0, MS(10));
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: gen_log MODE OUT\n");
+        return 2;
+    }
+    const char *mode = argv[1], *out = argv[2];
+    if (strcmp(mode, "normal") == 0) {
+        build_normal(1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "badchecksum") == 0) {
+        build_normal(1);
+        write_log(out, WS_FORMAT_VERSION, 3);
+    } else if (strcmp(mode, "noend") == 0) {
+        build_normal(0);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "version2") == 0) {
+        build_normal(1);
+        write_log(out, 2, -1);
+    } else if (strcmp(mode, "locksall") == 0) {
+        build_locksall();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "tsc") == 0 || strcmp(mode, "tsc1") == 0) {
+        build_tsc(strcmp(mode, "tsc") == 0 ? 2 : 1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "unknown") == 0) {
+        build_unknown();
+        skippable_after = 1;
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "multi") == 0) {
+        char path[4096];
+        mkdir(out, 0777);
+        build_small(100, "/bin/first");
+        snprintf(path, sizeof(path), "%s/first.100.wslog", out);
+        write_log(path, WS_FORMAT_VERSION, -1);
+        build_small(200, "/bin/second");
+        snprintf(path, sizeof(path), "%s/second.200.wslog", out);
+        write_log(path, WS_FORMAT_VERSION, -1);
+        snprintf(path, sizeof(path), "%s/killed.300.wslog", out);
+        write_file(path, "");
+        snprintf(path, sizeof(path), "%s/README.txt", out);
+        write_file(path, "not a log\n");
+    } else {
+        fprintf(stderr, "gen_log: unknown mode '%s'\n", mode);
+        return 2;
+    }
+    return 0;
+}
