@@ -1,0 +1,36 @@
+#!/bin/sh
+# demo.sh - `make demo`: records each example program with `whyslow record`
+# and prints `whyslow report` on it.  Usage: sh examples/demo.sh BUILD_DIR
+# Exits non-zero as soon as a step fails.
+if [ $# -ne 1 ]; then
+    echo "usage: sh examples/demo.sh BUILD_DIR" >&2
+    exit 2
+fi
+BUILD=$1
+DATA=$BUILD/demo.data
+
+for f in "$BUILD/whyslow" "$BUILD/examples/slow_io" "$BUILD/examples/lock_contention"; do
+    if [ ! -x "$f" ]; then
+        echo "demo: $f is missing; build first (make)" >&2
+        exit 1
+    fi
+done
+
+demo() {
+    name=$1
+    heading=$2
+    echo
+    echo "=== $name: $heading ==="
+    rm -rf "$DATA"
+    "$BUILD/whyslow" record -o "$DATA" -- "$BUILD/examples/$name" || {
+        echo "demo: 'whyslow record -o $DATA -- $BUILD/examples/$name' failed" >&2
+        exit 1
+    }
+    "$BUILD/whyslow" report "$DATA" || {
+        echo "demo: 'whyslow report $DATA' failed" >&2
+        exit 1
+    }
+}
+
+demo slow_io "fsync after every record, and a server that answers after 30 ms"
+demo lock_contention "4 threads queueing on one mutex"

@@ -1,0 +1,293 @@
+#!/bin/sh
+# run.sh - `make bench`: runs the whyslow benchmarks and prints their figures.
+# Usage: sh tests/bench/run.sh BUILD_DIR
+#
+# The machine may be shared and noisy, so no figure relies on an absolute
+# time: each compares traced (LD_PRELOAD=libwhyslow.so) and untraced runs
+# made side by side in this one run, interleaved, taking medians (each
+# overhead run itself reports the best of 5 timed slices).
+# Settings: BENCH_ROUNDS (rounds of each overhead benchmark, default 7),
+# BENCH_FLUSHER_SECONDS (default 5), BENCH_LOCKS_SECONDS (the flusher run
+# with lock events, default 1: its log holds ~30 M events a second, which
+# the report has to decode), BENCH_MIXED_SECONDS (default 2).
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/bench/run.sh BUILD_DIR" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" 2>/dev/null && pwd) || {
+    echo "bench: no build directory '$1'" >&2
+    exit 2
+}
+BENCH=$BUILD/tests/bench
+LIB=$BUILD/libwhyslow.so
+CLI=$BUILD/whyslow
+ROUNDS=${BENCH_ROUNDS:-7}
+FLUSHER_SECONDS=${BENCH_FLUSHER_SECONDS:-5}
+LOCKS_SECONDS=${BENCH_LOCKS_SECONDS:-1}
+MIXED_SECONDS=${BENCH_MIXED_SECONDS:-2}
+
+# Nothing of the caller's environment may change what gets measured.
+unset LD_PRELOAD WHYSLOW_DIR WHYSLOW_FLUSH_MS WHYSLOW_LOCKS WHYSLOW_DISABLE
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/whyslow-bench.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+SUMMARY=$TMP/summary
+: >"$SUMMARY"
+status=0
+
+# Prints a figure now and keeps it for the summary.
+figure() {
+    echo "$1"
+    echo "$1" >>"$SUMMARY"
+}
+
+note() {
+    echo "  note: $1"
+    echo "  note: $1" >>"$SUMMARY"
+}
+
+# The value of KEY in a "key=value key=value" line on stdin.
+field() {
+    awk -v k="$1" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'
+}
+
+# The median of the numbers on stdin, one a line.
+median() {
+    sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# calc FORMAT EXPR: prints an awk arithmetic expression with a printf format.
+calc() {
+    awk "BEGIN { printf \"$1\\n\", $2 }"
+}
+
+# Total size in bytes of the logs in a directory.
+log_bytes() {
+    cat "$1"/*.wslog 2>/dev/null | wc -c | tr -d ' '
+}
+
+# run_untraced PROG ARGS...: runs a benchmark, prints its output line.
+run_untraced() {
+    "$@" 2>"$TMP/stderr" || {
+        echo "bench: '$*' failed:" >&2
+        cat "$TMP/stderr" >&2
+        return 1
+    }
+}
+
+# run_traced LOGDIR PROG ARGS...: runs a benchmark under the recorder,
+# logging into LOGDIR (made afresh).
+run_traced() {
+    logdir=$1
+    shift
+    rm -rf "$logdir"
+    mkdir -p "$logdir"
+    LD_PRELOAD=$LIB WHYSLOW_DIR=$logdir "$@" 2>"$TMP/stderr" || {
+        echo "bench: 'LD_PRELOAD=$LIB WHYSLOW_DIR=$logdir $*' failed:" >&2
+        cat "$TMP/stderr" >&2
+        return 1
+    }
+    if [ -z "$(ls "$logdir"/*.wslog 2>/dev/null)" ]; then
+        echo "bench: the traced run of $1 wrote no log in $logdir" >&2
+        return 1
+    fi
+}
+
+# report_counts LOGDIR: prints "EVENTS LOST" summed over the processes of
+# `whyslow report --json LOGDIR`; fails (saying why in $TMP/why) if the
+# report cannot be had.
+report_counts() {
+    if [ ! -x "$CLI" ]; then
+        echo "$CLI is missing" >"$TMP/why"
+        return 1
+    fi
+    if ! "$CLI" report --json "$1" >"$TMP/report.json" 2>"$TMP/report.err"; then
+        echo "'whyslow report --json' failed: $(head -n 3 "$TMP/report.err" | tr '\n' ' ')" >"$TMP/why"
+        return 1
+    fi
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c '
+import json, sys
+procs = json.load(open(sys.argv[1]))["processes"]
+print(sum(p["events"] for p in procs), sum(p["lost_events"] for p in procs))
+' "$TMP/report.json" 2>"$TMP/why" && return 0
+        echo "cannot read events/lost_events from the JSON report: $(tail -n 1 "$TMP/why")" >"$TMP/why"
+        return 1
+    elif command -v jq >/dev/null 2>&1; then
+        jq -r '[([.processes[].events] | add), ([.processes[].lost_events] | add)] | "\(.[0]) \(.[1])"' \
+            "$TMP/report.json" 2>"$TMP/why" && return 0
+        echo "cannot read events/lost_events from the JSON report" >"$TMP/why"
+        return 1
+    fi
+    echo "neither python3 nor jq is installed to read the JSON report" >"$TMP/why"
+    return 1
+}
+
+# ---- checks ----
+
+missing=""
+for b in bench_write bench_mutex bench_flusher bench_mixed; do
+    [ -x "$BENCH/$b" ] || missing="$missing $b"
+done
+if [ -n "$missing" ]; then
+    echo "bench: building$missing" >&2
+    for b in $missing; do
+        cmake --build "$BUILD" --target "$b" >"$TMP/build.log" 2>&1 || {
+            cat "$TMP/build.log" >&2
+            echo "bench: cannot build $b in $BUILD" >&2
+            exit 1
+        }
+    done
+fi
+
+traced=yes
+if [ ! -f "$LIB" ]; then
+    traced=no
+    echo "bench: $LIB is missing (build it first: make); only untraced figures follow" >&2
+    status=1
+fi
+
+# ---- overhead per call: bench_write, bench_mutex ----
+
+# overhead LABEL UNIT PROG ARGS...: ROUNDS interleaved untraced/traced runs;
+# prints "LABEL: untraced X UNIT, traced Y UNIT, added Z UNIT per call".
+overhead() {
+    label=$1
+    target=$2
+    shift 2
+    : >"$TMP/untraced"
+    : >"$TMP/traced"
+    echo "running $(basename "$1"): $ROUNDS rounds, untraced and traced interleaved" >&2
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        # Alternate which goes first, so neither always runs after the other.
+        for mode in $(if [ $((r % 2)) = 1 ]; then echo untraced traced; else echo traced untraced; fi); do
+            if [ "$mode" = untraced ]; then
+                out=$(run_untraced "$@") || return 1
+            elif [ "$traced" = yes ]; then
+                out=$(run_traced "$TMP/log" "$@") || return 1
+            else
+                continue
+            fi
+            echo "$out" | field ns_per_op >>"$TMP/$mode"
+        done
+        r=$((r + 1))
+    done
+    rm -rf "$TMP/log"
+    u=$(median <"$TMP/untraced")
+    if [ "$traced" = yes ]; then
+        t=$(median <"$TMP/traced")
+        # Each round's pair ran back to back: the median of the per-round
+        # differences is steadier than the difference of the medians.
+        paste "$TMP/traced" "$TMP/untraced" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
+        added=$(median <"$TMP/diffs")
+        range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
+        figure "$label: untraced $u ns, traced $t ns, added $(calc %.1f "$added") ns per call (target <= $target ns; rounds: $range)"
+    else
+        figure "$label: untraced $u ns, traced not measured (no $LIB)"
+    fi
+}
+
+overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000 || status=1
+overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
+
+# ---- flusher throughput: bench_flusher ----
+
+flusher() {
+    echo "running bench_flusher: ${FLUSHER_SECONDS} s untraced, then ${FLUSHER_SECONDS} s traced" >&2
+    out=$(run_untraced "$BENCH/bench_flusher" "$FLUSHER_SECONDS") || return 1
+    ucalls=$(echo "$out" | field calls)
+    usecs=$(echo "$out" | field seconds)
+    urate=$(calc %.2f "$ucalls / $usecs / 1e6")
+    if [ "$traced" = no ]; then
+        figure "flusher: untraced the two threads make $urate million write()/s; traced not measured (no $LIB)"
+        return 1
+    fi
+    log=$TMP/flusher
+    out=$(run_traced "$log" "$BENCH/bench_flusher" "$FLUSHER_SECONDS") || return 1
+    calls=$(echo "$out" | field calls)
+    secs=$(echo "$out" | field seconds)
+    rate=$(calc %.2f "$calls / $secs / 1e6")
+    bytes=$(log_bytes "$log")
+    if counts=$(report_counts "$log"); then
+        events=${counts% *}
+        lost=${counts#* }
+        erate=$(calc %.2f "$events / $secs / 1e6")
+        figure "flusher: $events events in $secs s = $erate million events/s, lost $lost (target >= 5 M/s, lost 0)"
+        figure "flusher log: $bytes bytes, $(calc %.2f "$bytes / $events") bytes per event"
+        # Each of the calls made should be an event, recorded or lost.
+        if [ $((events + lost)) -lt "$calls" ]; then
+            note "the program made $calls write() calls but the report counts $events events + $lost lost"
+        fi
+    else
+        figure "flusher: $calls write() calls traced in $secs s = $rate million calls/s; events and lost_events unknown ($(cat "$TMP/why"))"
+        figure "flusher log: $bytes bytes, $(calc %.2f "$bytes / $calls") bytes per call made"
+        status=1
+    fi
+    figure "flusher context: the same loop makes $urate million write()/s untraced, $rate million traced (traced/untraced $(calc %.2f "$rate / $urate"))"
+    rm -rf "$log"
+}
+
+flusher || status=1
+
+# The same with events far cheaper than a syscall: uncontended mutex
+# lock/unlock recorded with WHYSLOW_LOCKS=all, to load the flusher beyond
+# what a syscall loop can produce on this machine.
+flusher_locks() {
+    [ "$traced" = yes ] || return 1
+    echo "running bench_flusher mutex: ${LOCKS_SECONDS} s traced with WHYSLOW_LOCKS=all" >&2
+    log=$TMP/flusher
+    out=$(export WHYSLOW_LOCKS=all && run_traced "$log" "$BENCH/bench_flusher" "$LOCKS_SECONDS" mutex) || return 1
+    calls=$(echo "$out" | field calls)
+    secs=$(echo "$out" | field seconds)
+    bytes=$(log_bytes "$log")
+    if counts=$(report_counts "$log"); then
+        events=${counts% *}
+        lost=${counts#* }
+        figure "flusher, lock events (WHYSLOW_LOCKS=all): $events events in $secs s = $(calc %.2f "$events / $secs / 1e6") million events/s, lost $lost ($(calc %.1f "100 * $lost / ($events + $lost)")%), $(calc %.2f "$bytes / $events") bytes per event"
+    else
+        figure "flusher, lock events (WHYSLOW_LOCKS=all): $calls calls in $secs s, $bytes bytes of log; events unknown ($(cat "$TMP/why"))"
+        return 1
+    fi
+    rm -rf "$log"
+}
+
+flusher_locks || status=1
+
+# ---- log size on a mixed workload: bench_mixed ----
+
+mixed() {
+    if [ "$traced" = no ]; then
+        figure "mixed workload: not measured (no $LIB)"
+        return 1
+    fi
+    echo "running bench_mixed: ${MIXED_SECONDS} s untraced, then ${MIXED_SECONDS} s traced" >&2
+    out=$(run_untraced "$BENCH/bench_mixed" "$MIXED_SECONDS") || return 1
+    ucalls=$(echo "$out" | field calls)
+    log=$TMP/mixed
+    out=$(run_traced "$log" "$BENCH/bench_mixed" "$MIXED_SECONDS") || return 1
+    calls=$(echo "$out" | field calls)
+    bytes=$(log_bytes "$log")
+    if counts=$(report_counts "$log"); then
+        events=${counts% *}
+        lost=${counts#* }
+        figure "mixed workload: $(calc %.2f "$bytes / $events") bytes of log per event ($events events, $bytes bytes)"
+        [ "$lost" = 0 ] || note "mixed workload: $lost events lost"
+    else
+        figure "mixed workload: events unknown ($(cat "$TMP/why")); $bytes bytes of log for $calls calls made = $(calc %.2f "$bytes / $calls") bytes per call"
+        status=1
+    fi
+    figure "mixed context: the workload made $calls calls traced, $ucalls untraced, in ${MIXED_SECONDS} s each"
+    rm -rf "$log"
+}
+
+mixed || status=1
+
+echo
+echo "==== whyslow benchmarks: summary ($(uname -m), $(nproc 2>/dev/null || echo '?') cores) ===="
+cat "$SUMMARY"
+[ "$status" = 0 ] || echo "(some figures could not be measured; see above)"
+exit "$status"
