@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 
 #include "internal.h"
@@ -51,9 +52,21 @@ int ws_shared_create(unsigned nbufs)
     size_t head = sizeof(struct ws_shared) + nbufs * sizeof(struct ws_buf);
     head = (head + 4095) & ~(size_t)4095;
     size_t size = head + (size_t)nbufs * WS_BUF_SIZE;
+    /* A memfd rather than an anonymous mapping: its inode names it in
+     * /proc/PID/maps, where the flusher sees it vanish at exec.  The fd is
+     * closed at once; the program never sees it. */
+    int fd = memfd_create(WS_REGION_NAME, MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (ftruncate(fd, (off_t)size) != 0 || fstat(fd, &st) != 0) {
+        real_close(fd);
+        return -1;
+    }
     struct ws_shared *sh =
-        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    real_close(fd);
     if (sh == MAP_FAILED) return -1;
+    sh->region_ino = st.st_ino;
     cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
     sh->nbufs = nbufs;
     sh->pid = getpid();
@@ -78,11 +91,12 @@ int ws_shared_create(unsigned nbufs)
 static struct ws_buf *take_buffer(struct ws_thread *t)
 {
     if (atomic_load_explicit(&ws_sh->free_bufs, memory_order_relaxed) <= 0) return NULL;
-    /* Start the scan at a spot that differs per thread, so threads do not
-     * all fight for the first free buffers. */
-    unsigned start = (t->serial * 37u) % ws_sh->nbufs;
+    /* Always scan from the first buffer: the lowest free ones were used
+     * before, so their pages are mapped and likely cached, where a first
+     * touch of a page costs a fault (microseconds).  A thread thus cycles
+     * through a few warm buffers. */
     for (unsigned k = 0; k < ws_sh->nbufs; k++) {
-        struct ws_buf *b = &ws_sh->bufs[(start + k) % ws_sh->nbufs];
+        struct ws_buf *b = &ws_sh->bufs[k];
         uint32_t expect = WS_BUF_FREE;
         if (atomic_load_explicit(&b->state, memory_order_relaxed) == WS_BUF_FREE &&
             atomic_compare_exchange_strong(&b->state, &expect, WS_BUF_CLAIMED)) {
@@ -121,55 +135,20 @@ void ws_buffer_release(struct ws_buf *b)
     atomic_fetch_add(&ws_sh->free_bufs, 1);
 }
 
-static void lose(void)
+void ws_lose(void)
 {
     atomic_fetch_add_explicit(&ws_sh->lost, 1, memory_order_relaxed);
 }
 
-void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj, int64_t result,
-             uint64_t start, uint64_t end, uint64_t caller, const void *payload, uint32_t plen)
+/* The record does not fit (or the thread has no buffer yet): hand the
+ * buffer over and take another.  Called from ws_emit() with depth 1. */
+struct ws_buf *ws_next_buffer(struct ws_thread *t)
 {
-    if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
-    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + 7) & ~7u);
-
-    /* Claim the thread's buffer; a handler that interrupted us finds
-     * depth > 1 and drops its event rather than race for the position. */
-    if (++t->depth != 1) {
-        t->depth--;
-        lose();
-        return;
-    }
-    barrier();
-    if (unlikely(!t->buf || t->pos + size > WS_BUF_SIZE)) {
-        int saved = errno; /* the wake-up below may set it */
-        hand_over(t);
-        t->buf = take_buffer(t);
-        errno = saved;
-        if (!t->buf) {
-            barrier();
-            t->depth--;
-            lose();
-            return;
-        }
-    }
-    struct ws_buf *b = t->buf;
-    uint32_t pos = t->pos;
-    struct ws_raw *r = (struct ws_raw *)(b->data + pos);
-    r->plen = (uint16_t)plen;
-    r->call = (uint8_t)call;
-    r->pad = 0;
-    r->err = err;
-    r->start = start;
-    r->dur = end - start;
-    r->obj = obj;
-    r->result = result;
-    r->caller = caller;
-    if (plen) memcpy(r + 1, payload, plen);
-    t->pos = pos + size;
-    /* Publish the record to the flusher. */
-    atomic_store_explicit(&b->committed, pos + size, memory_order_release);
-    barrier();
-    t->depth--;
+    int saved = errno; /* the flusher's wake-up may set it */
+    hand_over(t);
+    t->buf = take_buffer(t);
+    errno = saved;
+    return t->buf;
 }
 
 /* The first event of a thread: give it a slot and say who it is. */
@@ -208,7 +187,7 @@ struct ws_thread *ws_enter_slow(void)
 {
     struct ws_thread *t = ws_self;
     if (t == &no_slot_thread) {
-        if (atomic_load_explicit(&ws_on, memory_order_relaxed)) lose();
+        if (atomic_load_explicit(&ws_on, memory_order_relaxed)) ws_lose();
         return NULL;
     }
     if (t) return NULL; /* busy: the tracer's own call */

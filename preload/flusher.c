@@ -19,16 +19,17 @@
  * piece's offset in the thread's stream.
  *
  * The end: at exit and _exit the program posts how it ends and waits (a
- * few ms, at most 5 s) for the flusher to write the rest.  At exec, or when
- * the program is killed, the flusher notices by itself: the program holds
- * the write end of a pipe (close-on-exec) whose read end the flusher
- * polls, and the flusher's parent changes when the program dies.  Nothing
- * committed is lost, even on SIGKILL.
+ * few ms, at most 5 s) for the flusher to write the rest.  At exec it posts
+ * that an exec is under way, and the flusher watches the program's memory
+ * map for the shared region: when the region is gone, the exec succeeded.
+ * When the program dies (SIGKILL...), the flusher's parent changes.  The
+ * program holds no descriptor of ours: it would see it (Python's own tests
+ * list their fds).  Nothing committed is lost, even on SIGKILL.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -49,7 +50,6 @@ static size_t batch_cap;
 static int failed; /* the log cannot be written: stop writing */
 
 static pid_t flusher_pid; /* the program's side */
-static int alive_fd = -1; /* the program's side: the pipe's write end */
 
 #define ENC_CAP   (2 * WS_BUF_SIZE + 4096)
 #define CHUNK_MAX (8u << 20) /* the largest raw chunk: a META one */
@@ -200,23 +200,47 @@ static void flush(int final)
     write_batch();
 }
 
-/* Did the program's image end?  Returns the end kind, -1 when killed, or
- * 0 while it runs. */
-static int program_ended(int *pipe_rd)
+/* Is the shared region (its inode) still in the program's memory map? */
+static int region_mapped(void)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_sh->pid);
+    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    /* Lines are "start-end perms offset dev inode path": match the inode
+     * field of lines that name our memfd. */
+    char buf[65536];
+    size_t keep = 0;
+    int found = 0;
+    ssize_t n;
+    while (!found && (n = real_read(fd, buf + keep, sizeof buf - keep - 1)) > 0) {
+        size_t len = keep + (size_t)n;
+        buf[len] = 0;
+        char *p = buf, *nl;
+        while ((nl = strchr(p, '\n')) != NULL) {
+            *nl = 0;
+            unsigned long long ino;
+            if (strstr(p, WS_REGION_NAME) && sscanf(p, "%*s %*s %*s %*s %llu", &ino) == 1 &&
+                ino == ws_sh->region_ino)
+                found = 1;
+            p = nl + 1;
+        }
+        keep = len - (size_t)(p - buf);
+        if (keep >= sizeof line) keep = 0; /* a line longer than any map line */
+        memmove(buf, p, keep);
+    }
+    real_close(fd);
+    return found;
+}
+
+/* Did the program's image end?  Returns the end kind, -1 when it was
+ * killed, or 0 while it runs. */
+static int program_ended(void)
 {
     int kind = atomic_load(&ws_sh->end_kind);
     if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
     if (getppid() != ws_sh->pid) return kind ? kind : -1; /* died */
-    if (*pipe_rd >= 0) {
-        struct pollfd p = {.fd = *pipe_rd, .events = POLLIN};
-        if (real_poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLIN))) {
-            if (kind == WS_END_EXEC) return kind; /* the pipe closed on exec */
-            /* The program closed our pipe itself: go on, watching only
-             * for its death. */
-            real_close(*pipe_rd);
-            *pipe_rd = -1;
-        }
-    }
+    if (kind == WS_END_EXEC && !region_mapped()) return kind;
     return 0;
 }
 
@@ -233,7 +257,7 @@ static void close_all_but(int a, int b)
 }
 
 /* Runs in the new process; never returns. */
-static void flusher_run(int pipe_rd, int log_fd)
+static void flusher_run(int log_fd)
 {
     /* Blocks every signal; leaves the program's session and process group,
      * so its terminal's ^C and its kill(0, ...) are not ours. */
@@ -244,9 +268,9 @@ static void flusher_run(int pipe_rd, int log_fd)
     prctl(PR_SET_NAME, "whyslow-flush");
     ws_thread_internal();
     atomic_store(&ws_on, 0);
-    /* Keep only the log and the pipe: holding the program's pipes or
-     * sockets open would change what its peers see. */
-    close_all_but(pipe_rd, log_fd);
+    /* Keep only the log: holding the program's pipes or sockets open
+     * would change what its peers see. */
+    close_all_but(log_fd, log_fd);
     ws_log_fd = log_fd;
 
     ws_meta_process();
@@ -259,13 +283,13 @@ static void flusher_run(int pipe_rd, int log_fd)
      * calibrates the TSC early, for programs that are killed. */
     struct timespec ts = {0, 10 * 1000000};
     int ended;
-    while ((ended = program_ended(&pipe_rd)) == 0) {
+    while ((ended = program_ended()) == 0) {
         uint32_t seq = atomic_load(&ws_sh->wake_seq);
-        if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC && pipe_rd >= 0) {
-            /* exec is under way: watch the pipe, which closes when it
-             * succeeds, and go on flushing in case it fails. */
-            struct pollfd p = {.fd = pipe_rd, .events = POLLIN};
-            real_poll(&p, 1, 10);
+        if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC) {
+            /* exec is under way: look again soon, and go on flushing in
+             * case it fails. */
+            struct timespec ms2 = {0, 2000000};
+            real_nanosleep(&ms2, NULL);
         } else if (cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
             atomic_store(&ws_sh->sleeping, 1);
             futex(&ws_sh->wake_seq, FUTEX_WAIT, seq, &ts);
@@ -288,33 +312,13 @@ int ws_flusher_start(void)
 {
     int log_fd = ws_log_create();
     if (log_fd < 0) return -1;
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
-        real_close(log_fd);
-        return -1;
-    }
     batch_len = 0;
     failed = 0;
     long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (pid == 0) {
-        real_close(pipefd[1]);
-        flusher_run(pipefd[0], log_fd);
-    }
-    real_close(pipefd[0]);
+    if (pid == 0) flusher_run(log_fd);
     real_close(log_fd);
-    if (pid < 0) {
-        real_close(pipefd[1]);
-        return -1;
-    }
+    if (pid < 0) return -1;
     flusher_pid = (pid_t)pid;
-    /* The write end stays open, out of the way of the program's fds, for
-     * as long as this image lives. */
-    int high = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 512);
-    if (high >= 0) {
-        real_close(pipefd[1]);
-        pipefd[1] = high;
-    }
-    alive_fd = pipefd[1];
     return 0;
 }
 
@@ -357,12 +361,4 @@ void ws_flusher_end(int end_kind, int64_t status)
 void ws_flusher_exec_failed(void)
 {
     if (atomic_load(&ws_on) && getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
-}
-
-/* In the child of fork(): the parent's pipe end must not keep the
- * parent's flusher waiting. */
-void ws_flusher_forget_parent(void)
-{
-    if (alive_fd >= 0) real_close(alive_fd);
-    alive_fd = -1;
 }

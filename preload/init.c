@@ -75,13 +75,12 @@ static int read_config(void)
 }
 
 /* The child of fork(): a region, a log and a flusher of its own.  The
- * parent's region stays mapped (it is the parent's, and may be in use by
- * the parent's flusher) but is never written here. */
+ * parent's region stays mapped (shared with the parent, which goes on
+ * using it) but is never written here. */
 static void fork_child(void)
 {
     if (!atomic_load(&ws_on)) return;
     int saved = errno;
-    ws_flusher_forget_parent();
     if (ws_shared_create(nbufs) != 0 || ws_flusher_start() != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet("cannot start in the child of fork");

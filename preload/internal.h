@@ -111,6 +111,7 @@ struct ws_thread {
 } __attribute__((aligned(64)));
 
 #define WS_MAX_THREADS 4096
+#define WS_REGION_NAME "whyslow-buffers" /* as /proc/PID/maps shows it */
 
 /*
  * Everything the program's threads share with the flusher process: one
@@ -131,6 +132,7 @@ struct ws_shared {
     _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
     pid_t pid, ppid;                                 /* the program */
     uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
+    uint64_t region_ino;                             /* the inode of this region's memfd */
     unsigned nbufs;
     struct ws_thread threads[WS_MAX_THREADS];
     struct ws_buf bufs[]; /* then the buffers' memory */
@@ -144,8 +146,56 @@ struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);
 void ws_thread_internal(void);
 void ws_buffer_release(struct ws_buf *b);
-void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj, int64_t result,
-             uint64_t start, uint64_t end, uint64_t caller, const void *payload, uint32_t plen);
+struct ws_buf *ws_next_buffer(struct ws_thread *t);
+void ws_lose(void);
+
+/*
+ * Appends one record to t's buffer: a few stores, inlined in every
+ * wrapper.  A signal handler that interrupts this on the same thread finds
+ * depth set and drops its event (counted) rather than race for the
+ * position; one that runs before depth is set finishes before we read the
+ * position, so nothing is written twice.
+ */
+static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
+                           int64_t result, uint64_t start, uint64_t end, uint64_t caller,
+                           const void *payload, uint32_t plen)
+{
+    if (unlikely(t->depth)) {
+        ws_lose();
+        return;
+    }
+    t->depth = 1;
+    barrier();
+    if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
+    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + 7) & ~7u);
+    struct ws_buf *b = t->buf;
+    if (unlikely(!b || t->pos + size > WS_BUF_SIZE)) {
+        b = ws_next_buffer(t);
+        if (!b) {
+            barrier();
+            t->depth = 0;
+            ws_lose();
+            return;
+        }
+    }
+    uint32_t pos = t->pos;
+    struct ws_raw *r = (struct ws_raw *)(b->data + pos);
+    r->plen = (uint16_t)plen;
+    r->call = (uint8_t)call;
+    r->pad = 0;
+    r->err = err;
+    r->start = start;
+    r->dur = end - start;
+    r->obj = obj;
+    r->result = result;
+    r->caller = caller;
+    if (plen) __builtin_memcpy(r + 1, payload, plen);
+    t->pos = pos + size;
+    /* Publish the record to the flusher. */
+    atomic_store_explicit(&b->committed, pos + size, memory_order_release);
+    barrier();
+    t->depth = 0;
+}
 
 /*
  * The thread's state when the calling thread may record, else NULL: before
@@ -167,7 +217,6 @@ void ws_flusher_enqueue(struct ws_buf *b);
 void ws_flusher_wake(void);
 void ws_flusher_end(int end_kind, int64_t status);
 void ws_flusher_exec_failed(void);
-void ws_flusher_forget_parent(void);
 
 /* ---- logfile.c and meta.c (in the flusher process) ---- */
 

@@ -36,28 +36,27 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
+                      void (*)(void), void *);
 
 /* X(name): every function the library wraps or calls for itself. */
-#define WS_REAL_LIST(X)                                                                            \
-    X(read)                                                                                        \
-    X(write) X(pread) X(pwrite) X(pread64) X(pwrite64) X(readv) X(writev) X(send) X(recv) X(       \
-        sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(connect) X(accept) X(accept4) X(open)          \
-        X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X( \
-            close) X(close_range) X(fsync) X(fdatasync) X(poll) X(ppoll) X(select) X(epoll_wait)   \
-            X(epoll_pwait) X(nanosleep) X(clock_nanosleep) X(getaddrinfo) X(dup) X(dup2) X(dup3)   \
-                X(__read_chk) X(__pread64_chk) X(__recv_chk) X(__recvfrom_chk) X(__poll_chk) X(    \
-                    __ppoll_chk) X(pthread_mutex_lock) X(pthread_mutex_trylock)                    \
-                    X(pthread_mutex_timedlock) X(pthread_mutex_clocklock) X(pthread_mutex_unlock)  \
-                        X(pthread_rwlock_rdlock) X(pthread_rwlock_wrlock)                          \
-                            X(pthread_rwlock_tryrdlock) X(pthread_rwlock_trywrlock)                \
-                                X(pthread_rwlock_timedrdlock) X(pthread_rwlock_timedwrlock)        \
-                                    X(pthread_rwlock_clockrdlock) X(pthread_rwlock_clockwrlock)    \
-                                        X(pthread_rwlock_unlock) X(pthread_cond_wait)              \
-                                            X(pthread_cond_timedwait) X(pthread_cond_clockwait)    \
-                                                X(sem_wait) X(sem_trywait) X(sem_timedwait)        \
-                                                    X(sem_clockwait) X(syscall) X(execve) X(execv) \
-                                                        X(execvp) X(execvpe) X(fexecve) X(_exit)   \
-                                                            X(_Exit) X(exit)
+/* clang-format off */
+#define WS_REAL_LIST(X) \
+    X(read) X(write) X(pread) X(pwrite) X(pread64) X(pwrite64) X(readv) X(writev) X(send) \
+    X(recv) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(connect) X(accept) X(accept4) X(open) \
+    X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) \
+    X(close) X(close_range) X(fsync) X(fdatasync) X(poll) X(ppoll) X(select) X(epoll_wait) \
+    X(epoll_pwait) X(nanosleep) X(clock_nanosleep) X(usleep) X(sleep) X(getaddrinfo) X(dup) \
+    X(dup2) X(dup3) X(__read_chk) X(__pread64_chk) X(__recv_chk) X(__recvfrom_chk) X(__poll_chk) \
+    X(__ppoll_chk) X(pthread_mutex_lock) X(pthread_mutex_trylock) X(pthread_mutex_timedlock) \
+    X(pthread_mutex_clocklock) X(pthread_mutex_unlock) X(pthread_rwlock_rdlock) \
+    X(pthread_rwlock_wrlock) X(pthread_rwlock_tryrdlock) X(pthread_rwlock_trywrlock) \
+    X(pthread_rwlock_timedrdlock) X(pthread_rwlock_timedwrlock) X(pthread_rwlock_clockrdlock) \
+    X(pthread_rwlock_clockwrlock) X(pthread_rwlock_unlock) X(pthread_cond_wait) \
+    X(pthread_cond_timedwait) X(pthread_cond_clockwait) X(sem_wait) X(sem_trywait) \
+    X(sem_timedwait) X(sem_clockwait) X(syscall) X(execve) X(execv) X(execvp) X(execvpe) \
+    X(fexecve) X(_exit) X(_Exit) X(exit) X(__libc_start_main)
+/* clang-format on */
 
 #define WS_REAL_DECLARE(name) extern __typeof__(name) *real_##name;
 WS_REAL_LIST(WS_REAL_DECLARE)

@@ -76,6 +76,11 @@ WRAP_FD(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, stru
 WRAP_FD(int, nanosleep, WS_NANOSLEEP, (const struct timespec *req, struct timespec *rem),
         (req, rem), -1)
 
+/* usleep() and sleep() sleep through libc's own nanosleep, unseen by
+ * the wrapper above: recorded as nanosleep. */
+WRAP_FD(int, usleep, WS_NANOSLEEP, (useconds_t us), (us), -1)
+WRAP_FD(unsigned, sleep, WS_NANOSLEEP, (unsigned secs), (secs), -1)
+
 /* The fortified forms, as _FORTIFY_SOURCE builds call them. */
 WRAP_FD(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
         fd)

@@ -15,7 +15,28 @@
 
 #include "internal.h"
 
-int64_t ws_exit_status = -1; /* -1: unknown, as when main returns */
+int64_t ws_exit_status = -1; /* -1: unknown */
+
+/*
+ * The program's main, wrapped to learn its return value: returning from
+ * main calls exit() inside libc, where no wrapper sees it.
+ */
+static int (*program_main)(int, char **, char **);
+
+static int main_wrapper(int argc, char **argv, char **envp)
+{
+    int r = program_main(argc, argv, envp);
+    ws_exit_status = r;
+    return r;
+}
+
+WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+                                void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+                                void *stack_end)
+{
+    program_main = main;
+    return REAL(__libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
+}
 
 WS_EXPORT void exit(int status)
 {

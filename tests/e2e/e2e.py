@@ -238,6 +238,18 @@ def case_python_threads_sockets():
     check(b"_sqlite3" in raw, "the memory map misses the module loaded by dlopen")
 
 
+def case_no_visible_fds():
+    """The traced program sees no descriptor of the tracer's, nor do its
+    children."""
+    code = ("import os, subprocess, sys; print(sorted(os.listdir('/proc/self/fd')));"
+            "sys.stdout.flush(); subprocess.run([sys.executable, '-c',"
+            "'import os; print(sorted(os.listdir(\\'/proc/self/fd\\')))'])")
+    plain = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    data, out = record([PYTHON, "-c", code])
+    check(plain.returncode == 0 and out == plain.stdout,
+          "fds differ: traced %r, untraced %r" % (out, plain.stdout))
+
+
 def case_flush_period():
     """Events reach the log while the program still runs."""
     data = os.path.join(TMP, "data")
