@@ -1,10 +1,14 @@
 /*
  * bench_flusher.c - benchmark: how many events per second the recorder's
  * flusher keeps up with.  Two threads each write() 1 byte to /dev/null in a
- * busy loop for SECONDS (default 5).  Usage: bench_flusher [SECONDS] [MODE]
+ * busy loop for SECONDS (default 5).
+ * Usage: bench_flusher [SECONDS] [MODE] [RATE]
  * MODE "mutex" makes each thread lock and unlock its own mutex instead:
  * run with WHYSLOW_LOCKS=all, each call is an event and far cheaper than a
  * syscall, so it loads the flusher harder than any syscall loop can.
+ * RATE (millions of calls per second, both threads together) paces the
+ * mutex loop, so that tests/bench/run.sh can find the highest rate the
+ * flusher holds with no event lost.
  * Prints "calls=N seconds=T": the calls made and the loop's time.
  * tests/bench/run.sh runs it traced and reads the events recorded and lost
  * from `whyslow report --json`.
@@ -22,6 +26,7 @@
 
 static atomic_int stop;
 static int devnull;
+static double per_thread_rate; /* calls per second per thread, 0: no pacing */
 
 struct writer {
     pthread_t thread;
@@ -53,10 +58,18 @@ static void *writer_main(void *arg)
 static void *locker_main(void *arg)
 {
     struct writer *w = arg;
+    double t0 = now_s();
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        pthread_mutex_lock(&w->lock);
-        pthread_mutex_unlock(&w->lock);
-        w->calls += 2;
+        for (int i = 0; i < 500; i++) {
+            pthread_mutex_lock(&w->lock);
+            pthread_mutex_unlock(&w->lock);
+        }
+        w->calls += 1000;
+        /* Paced: wait until the clock catches up with the calls made. */
+        if (per_thread_rate > 0)
+            while (now_s() - t0 < w->calls / per_thread_rate &&
+                   !atomic_load_explicit(&stop, memory_order_relaxed))
+                ;
     }
     return NULL;
 }
@@ -65,8 +78,9 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 5;
     int mutex_mode = argc > 2 && strcmp(argv[2], "mutex") == 0;
+    per_thread_rate = argc > 3 ? atof(argv[3]) * 1e6 / THREADS : 0;
     if (seconds <= 0 || (argc > 2 && !mutex_mode && strcmp(argv[2], "write") != 0)) {
-        fprintf(stderr, "usage: bench_flusher [SECONDS] [write|mutex]\n");
+        fprintf(stderr, "usage: bench_flusher [SECONDS] [write|mutex] [MILLION_PER_SECOND]\n");
         return 2;
     }
     devnull = open("/dev/null", O_WRONLY);
