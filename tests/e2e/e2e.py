@@ -250,6 +250,37 @@ def case_no_visible_fds():
           "fds differ: traced %r, untraced %r" % (out, plain.stdout))
 
 
+def case_unusable_dir():
+    """When the log cannot be made, the program runs as if untraced."""
+    plain = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR="/dev/null/cannot")
+    traced = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True, env=env)
+    check(traced.returncode == plain.returncode == 0, "exit %d" % traced.returncode)
+    check(traced.stdout == plain.stdout and traced.stderr == "", "output changed")
+
+
+def case_monotonic_clock():
+    """Where the TSC cannot be used, events are stamped with CLOCK_MONOTONIC."""
+    data, _ = record([prog("locks")], env={"WHYSLOW_CLOCK": "monotonic"})
+    check(any("clock=monotonic" in l for l in dump(data)), "clock source")
+    rep = report(data)
+    sem = next(l for l in rep["locks"] if l["kind"] == "sem")
+    check(5e6 <= sem["wait_total_ns"] <= 5e8, "sem wait %d ns" % sem["wait_total_ns"])
+
+
+def case_bounded_memory():
+    """Many threads, a tiny buffer pool: events are dropped and counted,
+    the program is not slowed down or changed, the report says so."""
+    data, _ = record([prog("threads"), "64", "2000"], env={"WHYSLOW_BUFFER_MB": "1"})
+    rep = report(data)
+    p = rep["processes"][0]
+    writes = count(rep, "write")
+    check(p["lost_events"] > 0, "nothing lost with 16 buffers for 64 threads")
+    check(writes + p["lost_events"] >= 64 * 2000, "writes %d + lost %d" % (writes, p["lost_events"]))
+    text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
+    check("lost" in text.lower() and str(p["lost_events"]) in text, "text report hides the loss")
+
+
 def case_flush_period():
     """Events reach the log while the program still runs."""
     data = os.path.join(TMP, "data")
