@@ -7,11 +7,14 @@
  * lock's hold time runs from the end of its acquisition to the next
  * release of the same address by the same thread (nesting counted, so a
  * recursive mutex is held until its outermost unlock).
+ *
+ * Everything is gathered in one pass over each process's timeline.
  */
 #include "analyze.h"
 
 #include "findings.h"
 #include "map.h"
+#include "timeline.h"
 #include "util.h"
 
 #include <whyslow/format.h>
@@ -42,37 +45,57 @@ static int slower(const struct ws_event *a, const struct ws_event *b)
     return a->at < b->at;
 }
 
-/* Inserts ev into the sorted top list if it belongs there. */
-static void top_insert(const struct ws_event **top, size_t *n, const struct ws_event *ev)
+/* Inserts a copy of ev into the sorted top list if it belongs there. */
+static void top_insert(struct ws_event *top, size_t *n, const struct ws_event *ev)
 {
-    if (*n == SLOWEST_MAX && !slower(ev, top[*n - 1])) return;
+    if (*n == SLOWEST_MAX && !slower(ev, &top[*n - 1])) return;
     size_t i = *n < SLOWEST_MAX ? (*n)++ : SLOWEST_MAX - 1;
-    while (i > 0 && slower(ev, top[i - 1])) {
+    while (i > 0 && slower(ev, &top[i - 1])) {
         top[i] = top[i - 1];
         i--;
     }
-    top[i] = ev;
+    top[i] = *ev;
+    top[i].payload = NULL; /* it does not outlive the timeline */
+    top[i].payload_len = 0;
 }
 
-static void call_stats(struct proc_report *pr)
+/* A syscall event: its call's statistics, the slowest list, and its
+ * slow_syscall group when it took at least the threshold. */
+static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
+                       size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev)
 {
-    const struct ws_process *p = pr->p;
-    struct call_stat *by_call[256] = {0};
+    struct call_stat *cs = by_call[ev->call];
+    if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
+    cs->call = ev->call;
+    cs->count++;
+    cs->errors += event_failed(ev);
+    cs->bytes += event_bytes(ev);
+    cs->total_ns += ev->dur;
+    if (ev->dur > cs->max_ns) cs->max_ns = ev->dur;
+    hist_add(&cs->hist, ev->dur);
+    if (!call_can_be_slow(ev->call)) return;
+    top_insert(pr->slowest, &pr->nslowest, ev);
+    if (ev->dur < slow_ns) return;
 
-    for (size_t i = 0; i < p->nev; i++) {
-        const struct ws_event *ev = &p->ev[i];
-        if (!call_is_syscall(ev->call)) continue;
-        struct call_stat *cs = by_call[ev->call];
-        if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
-        cs->call = ev->call;
-        cs->count++;
-        cs->errors += event_failed(ev);
-        cs->bytes += event_bytes(ev);
-        cs->total_ns += ev->dur;
-        if (ev->dur > cs->max_ns) cs->max_ns = ev->dur;
-        hist_add(&cs->hist, ev->dur);
-        if (call_can_be_slow(ev->call)) top_insert(pr->slowest, &pr->nslowest, ev);
+    int created;
+    uint64_t *slot = map_put(groups, ev->call, ev->target, &created);
+    if (created) {
+        struct slow_group g = {.call = ev->call, .target = ev->target};
+        ARRAY_PUSH(pr->slow, pr->nslow, *groupcap) = g;
+        *slot = pr->nslow;
     }
+    struct slow_group *g = &pr->slow[*slot - 1];
+    if (g->count == 0 || ev->dur > g->max_ns) {
+        g->max_ns = ev->dur;
+        g->tid = ev->tid;
+    }
+    g->count++;
+    g->total_ns += ev->dur;
+}
+
+/* The calls, most total time first. */
+static void finish_calls(struct proc_report *pr, struct call_stat **by_call)
+{
     size_t cap = 0;
     for (int c = 0; c < 256; c++) {
         if (!by_call[c]) continue;
@@ -145,34 +168,54 @@ static void lock_hold(struct lock_state *ls, struct lock_stat *l, const struct w
     }
 }
 
-static void lock_stats(struct proc_report *pr)
+static void lock_event(struct proc_report *pr, struct lock_state *ls, const struct ws_event *ev)
 {
-    const struct ws_process *p = pr->p;
-    struct lock_state ls = {0};
+    size_t idx;
+    struct lock_stat *l = lock_for(pr, ls, ev, &idx);
+    if (lock_event_waited(ev)) lock_wait(ls, l, idx, ev);
+    if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
+    if (pr->all_locks) lock_hold(ls, l, ev);
+}
 
-    for (size_t i = 0; i < p->nev; i++) {
-        const struct ws_event *ev = &p->ev[i];
-        if (lock_kind_of(ev->call) == LOCK_NONE) continue;
-        size_t idx;
-        struct lock_stat *l = lock_for(pr, &ls, ev, &idx);
-        if (lock_event_waited(ev)) lock_wait(&ls, l, idx, ev);
-        if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
-        if (pr->all_locks) lock_hold(&ls, l, ev);
-    }
-    map_free(&ls.index);
-    map_free(&ls.waiters);
-    map_free(&ls.callers);
-    map_free(&ls.depth);
-    map_free(&ls.since);
-    free(ls.best);
+/* Keeps the locks worth showing: waited on, or seen acquired in all mode;
+ * most wait first. */
+static void finish_locks(struct proc_report *pr, struct lock_state *ls)
+{
+    map_free(&ls->index);
+    map_free(&ls->waiters);
+    map_free(&ls->callers);
+    map_free(&ls->depth);
+    map_free(&ls->since);
+    free(ls->best);
 
-    /* Keep the locks worth showing: waited on, or seen acquired in all mode. */
     size_t n = 0;
     for (size_t i = 0; i < pr->nlocks; i++)
         if (pr->locks[i].contended || (pr->all_locks && pr->locks[i].acquisitions))
             pr->locks[n++] = pr->locks[i];
     pr->nlocks = n;
     xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
+}
+
+/* Reads the process's timeline once for all its statistics. */
+static void analyze_process(struct proc_report *pr, uint64_t slow_ns)
+{
+    struct call_stat *by_call[256] = {0};
+    struct lock_state ls = {0};
+    struct map groups = {0}; /* (call, target) -> slow group index + 1 */
+    size_t groupcap = 0;
+    struct ws_event ev;
+
+    struct timeline *tl = timeline_open(pr->p);
+    while (timeline_next(tl, &ev)) {
+        if (call_is_syscall(ev.call))
+            call_event(pr, by_call, &groups, &groupcap, slow_ns, &ev);
+        else if (lock_kind_of(ev.call) != LOCK_NONE)
+            lock_event(pr, &ls, &ev);
+    }
+    timeline_close(tl);
+    map_free(&groups);
+    finish_calls(pr, by_call);
+    finish_locks(pr, &ls);
 }
 
 static int cmp_slow_ref(const void *a, const void *b)
@@ -196,10 +239,9 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t s
         struct proc_report *pr = &a->procs[i];
         pr->p = procs[i];
         pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
-        call_stats(pr);
-        lock_stats(pr);
+        analyze_process(pr, slow_ns);
         for (size_t k = 0; k < pr->nslowest; k++)
-            ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, pr->slowest[k]};
+            ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
@@ -217,6 +259,7 @@ void analysis_free(struct analysis *a)
             hist_free(&pr->calls[k].hist);
         free(pr->calls);
         free(pr->locks);
+        free(pr->slow);
     }
     free(a->procs);
     free(a->findings);

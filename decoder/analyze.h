@@ -3,6 +3,8 @@
  * per (process, call) statistics, per lock contention (and hold times
  * when the recorder saw every acquisition), the slowest calls, and the
  * findings (see findings.h).  The text and JSON reports only print this.
+ * Each process's timeline is read once, in time order, and no event is
+ * kept but the slowest few.
  */
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
@@ -34,6 +36,15 @@ struct lock_stat {
     uint64_t hold_total_ns, hold_max_ns;
 };
 
+/* The calls of one name on one target that took at least the threshold
+ * (a slow_syscall finding). */
+struct slow_group {
+    unsigned call;
+    uint32_t target; /* strpool id */
+    uint64_t count, max_ns, total_ns;
+    uint32_t tid; /* the thread of the slowest */
+};
+
 struct proc_report {
     struct ws_process *p;
     int all_locks;           /* the recorder saw every acquisition (WS_PROC_LOCKS_ALL) */
@@ -41,8 +52,10 @@ struct proc_report {
     size_t ncalls;
     struct lock_stat *locks; /* most wait first */
     size_t nlocks;
-    const struct ws_event *slowest[SLOWEST_MAX]; /* slowest first */
+    struct ws_event slowest[SLOWEST_MAX]; /* slowest first (copies, without payload) */
     size_t nslowest;
+    struct slow_group *slow; /* in the order of their first slow call */
+    size_t nslow;
 };
 
 struct slow_ref {
@@ -63,7 +76,8 @@ struct analysis {
 };
 
 /* Analyzes the processes (finished by timeline_finish), which must
- * outlive the analysis. */
+ * outlive the analysis; reading their timelines settles them (see
+ * timeline.h). */
 void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t slow_ns);
 void analysis_free(struct analysis *a);
 

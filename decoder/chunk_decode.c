@@ -36,55 +36,73 @@ static char *dup_str(const uint8_t *s, size_t len)
     return xstrndup((const char *)s, strnlen((const char *)s, len));
 }
 
-int decode_events(struct ws_process *p, const struct ws_chunk_header *h, const uint8_t *raw,
-                  size_t len, char *why, size_t whylen)
+enum record_status decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
+                                 uint64_t *caller, struct ws_event *ev)
+{
+    const uint8_t *q = *pp;
+    int64_t start, dcaller;
+    uint64_t plen;
+
+    ev->call = *q++;
+    if (ev->call == 0 || ev->call > WS_CALL_MAX) return RECORD_BAD_CALL;
+    if (get_sv(&q, end, &start) < 0 || ws_get_uv(&q, end, &ev->dur) < 0 ||
+        get_sv(&q, end, &ev->obj) < 0 || get_sv(&q, end, &ev->result) < 0 ||
+        ws_get_uv(&q, end, &ev->err) < 0 || get_sv(&q, end, &dcaller) < 0)
+        return RECORD_CUT;
+    ev->payload = NULL;
+    ev->payload_len = 0;
+    if (ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) {
+        if (ws_get_uv(&q, end, &plen) < 0 || plen > (uint64_t)(end - q)) return RECORD_CUT;
+        ev->payload = q;
+        ev->payload_len = (uint32_t)plen;
+        q += plen;
+    }
+    *ts += (uint64_t)start; /* wraps like the encoder's subtraction */
+    *caller += (uint64_t)dcaller;
+    ev->at = (int64_t)*ts;
+    ev->caller = *caller;
+    ev->target = 0;
+    *pp = q;
+    return RECORD_OK;
+}
+
+int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t *raw, size_t len,
+                  char *why, size_t whylen)
 {
     const uint8_t *q = raw, *end = raw + len;
-    uint64_t ts = h->base_ts, caller = 0;
-    size_t first = p->nev, nrec = 0;
+    uint64_t ts = ref->base_ts, caller = 0;
     int rc = 0;
 
-    process_thread(p, h->thread)->tid = h->tid;
+    process_thread(p, ref->thread)->tid = ref->tid;
+    ref->n = 0;
+    ref->in_order = 1;
     while (q < end) {
-        struct ws_event ev = {.thread = h->thread, .tid = h->tid};
+        struct ws_event ev;
         const uint8_t *rec = q;
-        int64_t start, dcaller;
-        uint64_t plen;
-
-        ev.call = *q++;
-        if (ev.call == 0 || ev.call > WS_CALL_MAX) {
-            snprintf(why, whylen, "record %zu (offset %zu in the chunk): unknown call id %u", nrec,
-                     (size_t)(rec - raw), ev.call);
+        enum record_status st = decode_record(&q, end, &ts, &caller, &ev);
+        if (st == RECORD_BAD_CALL) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk): unknown call id %u",
+                     ref->n, (size_t)(rec - raw), ev.call);
             rc = -1;
             break;
         }
-        if (get_sv(&q, end, &start) < 0 || ws_get_uv(&q, end, &ev.dur) < 0 ||
-            get_sv(&q, end, &ev.obj) < 0 || get_sv(&q, end, &ev.result) < 0 ||
-            ws_get_uv(&q, end, &ev.err) < 0 || get_sv(&q, end, &dcaller) < 0)
-            goto cut;
-        if (ws_call_flags(ev.call) & WS_CALL_HAS_PAYLOAD) {
-            if (ws_get_uv(&q, end, &plen) < 0 || plen > (uint64_t)(end - q)) goto cut;
-            ev.payload = q;
-            ev.payload_len = (uint32_t)plen;
-            q += plen;
+        if (st == RECORD_CUT) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk) runs past the chunk's end",
+                     ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
         }
-        ts += (uint64_t)start; /* wraps like the encoder's subtraction */
-        caller += (uint64_t)dcaller;
-        ev.at = (int64_t)ts;
-        ev.caller = caller;
-        ARRAY_PUSH(p->ev, p->nev, p->evcap) = ev;
-        nrec++;
-        continue;
-    cut:
-        snprintf(why, whylen, "record %zu (offset %zu in the chunk) runs past the chunk's end",
-                 nrec, (size_t)(rec - raw));
-        rc = -1;
-        break;
+        if (ref->n == 0) {
+            ref->first_ts = ref->min_ts = ts;
+        } else {
+            if (ts < ref->last_ts) ref->in_order = 0;
+            if (ts < ref->min_ts) ref->min_ts = ts;
+        }
+        ref->last_ts = ts;
+        ref->n++;
     }
-
-    struct ws_chunk_ref ref = {
-        .thread = h->thread, .seq = h->seq, .first = first, .n = nrec, .index = p->nchunks};
-    ARRAY_PUSH(p->chunks, p->nchunks, p->chunkcap) = ref;
+    p->nev += ref->n;
+    ARRAY_PUSH(p->chunks, p->nchunks, p->chunkcap) = *ref;
     return rc;
 }
 
@@ -187,7 +205,7 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
             return -1;
         struct ws_thread *t = process_thread(p, (uint32_t)m->v[0]);
         if (!t->tid) t->tid = (uint32_t)m->v[1];
-        if (!t->final_count) t->uncontended = m->v[2];
+        t->uncontended = m->v[2]; /* until a THREAD_END event says otherwise */
         return 0;
     }
     case WS_META_END:

@@ -14,8 +14,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int decode_events(struct ws_process *p, const struct ws_chunk_header *h, const uint8_t *raw,
-                  size_t len, char *why, size_t whylen);
+/* Checks the records of an EVENTS chunk and adds the chunk to p->chunks:
+ * ref says where its frame is (thread, tid, seq, base_ts, frame, csize,
+ * raw_size, index); the count of good records and their start times are
+ * filled in here.  The events themselves are not kept: a timeline decodes
+ * them again (decode_record). */
+int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t *raw, size_t len,
+                  char *why, size_t whylen);
+
+enum record_status {
+    RECORD_OK = 0,
+    RECORD_BAD_CALL = -1, /* an unknown call id */
+    RECORD_CUT = -2,      /* the record runs past the chunk's end */
+};
+
+/* Decodes the event record at *pp (before end) into ev, with its raw
+ * start time in ev->at, and advances *pp.  *ts and *caller carry the
+ * running start time and caller from record to record (they start at the
+ * chunk's base_ts and 0).  ev->thread and ev->tid are left alone. */
+enum record_status decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
+                                 uint64_t *caller, struct ws_event *ev);
 
 int decode_meta(struct ws_process *p, const uint8_t *raw, size_t len, char *why, size_t whylen);
 

@@ -5,11 +5,15 @@
  *   result=R [err=ENAME] dur=D caller=0x...
  *
  * Events of all processes are merged by wall-clock time (process start +
- * offset); the time printed is relative to each event's own process.
+ * offset), ties going to the process listed first; the time printed is
+ * relative to each event's own process.  Lines are printed as the
+ * processes' timelines are read, each opened when the merge reaches its
+ * first event and closed after its last, so the dump holds no events.
  */
 #include "dump.h"
 
 #include "calls.h"
+#include "timeline.h"
 #include "text.h"
 #include "units.h"
 #include "util.h"
@@ -20,18 +24,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dump_ref {
-    __int128 when; /* wall clock, ns */
-    size_t proc;
-    const struct ws_event *ev;
+/* One process in the merge. */
+struct source {
+    struct ws_process *p;
+    size_t index;        /* its position in the list */
+    struct timeline *tl; /* open from its first event to its last */
+    struct ws_event ev;  /* its next event, once open */
+    __int128 when;       /* wall clock (ns) of that event, or of its first */
 };
 
-static int cmp_ref(const void *a, const void *b)
+static int before(const struct source *a, const struct source *b)
 {
-    const struct dump_ref *x = a, *y = b;
-    if (x->when != y->when) return x->when < y->when ? -1 : 1;
-    if (x->proc != y->proc) return x->proc < y->proc ? -1 : 1;
-    return x->ev < y->ev ? -1 : x->ev > y->ev;
+    if (a->when != b->when) return a->when < b->when;
+    return a->index < b->index;
+}
+
+static void sift_down(struct source **heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && before(heap[l], heap[m])) m = l;
+        if (r < n && before(heap[r], heap[m])) m = r;
+        if (m == i) return;
+        struct source *tmp = heap[i];
+        heap[i] = heap[m];
+        heap[m] = tmp;
+        i = m;
+    }
 }
 
 static const char *fd_kind_name(uint64_t kind)
@@ -169,21 +188,45 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
     fprintf(f, " dur=%s caller=0x%" PRIx64 "\n", dur, ev->caller);
 }
 
+/* Reads the source's next event; 0 when it has no more. */
+static int next_event(struct source *s)
+{
+    if (!s->tl) s->tl = timeline_open(s->p);
+    if (timeline_next(s->tl, &s->ev)) {
+        s->when = (__int128)s->p->start_unix_ns + s->ev.at;
+        return 1;
+    }
+    timeline_close(s->tl);
+    s->tl = NULL;
+    return 0;
+}
+
 void dump(FILE *f, struct ws_process **procs, size_t n)
 {
-    struct dump_ref *refs = NULL;
-    size_t nrefs = 0, cap = 0;
+    struct source *src = xcalloc(n ? n : 1, sizeof(*src));
+    struct source **heap = xcalloc(n ? n : 1, sizeof(*heap));
+    size_t nheap = 0;
 
     for (size_t i = 0; i < n; i++) {
         process_lines(f, procs[i]);
-        for (size_t k = 0; k < procs[i]->nev; k++) {
-            struct dump_ref r = {(__int128)procs[i]->start_unix_ns + procs[i]->ev[k].at, i,
-                                 &procs[i]->ev[k]};
-            ARRAY_PUSH(refs, nrefs, cap) = r;
+        src[i] = (struct source){.p = procs[i], .index = i};
+        /* Not opened yet: it waits in the merge at its first event's time. */
+        src[i].when = (__int128)procs[i]->start_unix_ns + procs[i]->first_at;
+        if (procs[i]->nev) heap[nheap++] = &src[i];
+    }
+    for (size_t i = nheap; i-- > 0;)
+        sift_down(heap, nheap, i);
+
+    while (nheap) {
+        struct source *s = heap[0];
+        if (s->tl) event_line(f, s->p, &s->ev);
+        if (next_event(s)) {
+            sift_down(heap, nheap, 0);
+        } else {
+            heap[0] = heap[--nheap];
+            sift_down(heap, nheap, 0);
         }
     }
-    xsort(refs, nrefs, sizeof(*refs), cmp_ref);
-    for (size_t i = 0; i < nrefs; i++)
-        event_line(f, procs[refs[i].proc], refs[i].ev);
-    free(refs);
+    free(heap);
+    free(src);
 }

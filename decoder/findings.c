@@ -1,11 +1,10 @@
 /*
- * findings.c - turning statistics into findings.  Slow syscalls are
- * grouped here from the events (one group per call and target); lock
- * contention comes from the lock statistics of analyze.c.
+ * findings.c - turning statistics into findings: slow syscalls from the
+ * groups analyze.c made of them (one per call and target), lock
+ * contention from its lock statistics.
  */
 #include "findings.h"
 
-#include "map.h"
 #include "units.h"
 #include "util.h"
 
@@ -37,34 +36,18 @@ static struct finding *add(struct analysis *a, enum finding_kind kind, const str
 static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
 {
     const struct ws_process *p = pr->p;
-    struct map groups = {0}; /* (call, target) -> finding index + 1 */
     char thr[UNITS_BUF], max[UNITS_BUF], total[UNITS_BUF];
 
-    for (size_t i = 0; i < p->nev; i++) {
-        const struct ws_event *ev = &p->ev[i];
-        if (!call_can_be_slow(ev->call) || ev->dur < a->slow_ns) continue;
-        int created;
-        uint64_t *slot = map_put(&groups, ev->call, ev->target, &created);
-        if (created) {
-            struct finding *f = add(a, FINDING_SLOW_SYSCALL, pr);
-            f->call = ev->call;
-            f->target = strpool_get(&p->strings, ev->target);
-            *slot = a->nfindings;
-        }
-        struct finding *f = &a->findings[*slot - 1];
-        if (f->count == 0 || ev->dur > f->max_ns) {
-            f->max_ns = ev->dur;
-            f->tid = ev->tid;
-        }
-        f->count++;
-        f->total_ns += ev->dur;
-    }
-    map_free(&groups);
-
     fmt_dur(a->slow_ns, thr);
-    for (size_t i = 0; i < a->nfindings; i++) {
-        struct finding *f = &a->findings[i];
-        if (f->pr != pr || f->kind != FINDING_SLOW_SYSCALL) continue;
+    for (size_t i = 0; i < pr->nslow; i++) {
+        const struct slow_group *g = &pr->slow[i];
+        struct finding *f = add(a, FINDING_SLOW_SYSCALL, pr);
+        f->call = g->call;
+        f->target = strpool_get(&p->strings, g->target);
+        f->count = g->count;
+        f->max_ns = g->max_ns;
+        f->total_ns = g->total_ns;
+        f->tid = g->tid;
         f->cost_ns = f->total_ns;
         f->severity = finding_severity(f->cost_ns, p->duration_ns);
         snprintf(f->summary, sizeof(f->summary),

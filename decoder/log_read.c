@@ -1,9 +1,14 @@
 /*
  * log_read.c - the framing of a log file: the file header, then chunks,
  * each a skippable frame holding a struct ws_chunk_header followed by one
- * zstd frame.  Frames are inflated here and handed to chunk_decode.c.
- * The first thing that does not fit stops the file: the process is
- * marked truncated and keeps everything decoded before.
+ * zstd frame.  Frames are inflated here and handed to chunk_decode.c,
+ * which checks every record; the process keeps the file's bytes and
+ * where the good EVENTS chunks are, for timelines to read again.  The
+ * first thing that does not fit stops the file: the process is marked
+ * truncated and keeps everything decoded before.
+ *
+ * A recorder's flusher holds an exclusive flock on the log while it
+ * writes; a log still locked is read as it is now, with a note.
  */
 #include "log_read.h"
 
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -74,10 +80,17 @@ static enum log_status check_header(const uint8_t *d, size_t len, char *err, siz
     return LOG_OK;
 }
 
+/* A buffer the chunks are inflated into, one after the other. */
+struct scratch {
+    uint8_t *buf;
+    size_t cap;
+};
+
 /* Inflates the zstd frame of one chunk and decodes its records.  Returns
  * the frame's compressed size, or 0 after marking the process truncated. */
-static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, const struct ws_chunk_header *h,
-                         uint64_t chunk_at, const uint8_t *f, size_t avail, uint64_t frame_at)
+static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *sc,
+                         const struct ws_chunk_header *h, uint64_t chunk_at, const uint8_t *f,
+                         size_t avail, uint64_t frame_at)
 {
     char why[300];
 
@@ -116,23 +129,33 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, const struct ws_
         return 0;
     }
 
-    uint8_t *raw = xmalloc((size_t)h->raw_size + 1);
+    xgrow(&sc->buf, &sc->cap, (size_t)h->raw_size + 1, 1);
+    uint8_t *raw = sc->buf;
     size_t n = ZSTD_decompressDCtx(dctx, raw, h->raw_size, f, csize);
     if (ZSTD_isError(n)) {
         process_truncate(p, frame_at, "zstd frame does not decode (%s)", ZSTD_getErrorName(n));
-        free(raw);
         return 0;
     }
     if (n != h->raw_size) {
         process_truncate(p, frame_at, "zstd frame holds %zu bytes, its chunk header says %u", n,
                          h->raw_size);
-        free(raw);
         return 0;
     }
-    ARRAY_PUSH(p->bufs, p->nbufs, p->bufcap) = raw;
 
-    int rc = h->kind == WS_CHUNK_EVENTS ? decode_events(p, h, raw, n, why, sizeof(why))
-                                        : decode_meta(p, raw, n, why, sizeof(why));
+    int rc;
+    if (h->kind == WS_CHUNK_EVENTS) {
+        struct ws_chunk_ref ref = {.thread = h->thread,
+                                   .tid = h->tid,
+                                   .seq = h->seq,
+                                   .base_ts = h->base_ts,
+                                   .frame = frame_at,
+                                   .csize = csize,
+                                   .raw_size = h->raw_size,
+                                   .index = p->nchunks};
+        rc = decode_events(p, &ref, raw, n, why, sizeof(why));
+    } else {
+        rc = decode_meta(p, raw, n, why, sizeof(why));
+    }
     if (rc < 0) {
         if (h->kind == WS_CHUNK_EVENTS)
             process_truncate(p, chunk_at, "EVENTS chunk of thread %u: %s", h->thread, why);
@@ -143,14 +166,22 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, const struct ws_
     return csize;
 }
 
-enum log_status log_read_mem(const uint8_t *d, size_t len, const char *name,
-                             struct ws_process **out, char *err, size_t errlen)
+/* log_read_mem, on data[0..len) the process takes over (or frees). */
+static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct ws_process **out,
+                                char *err, size_t errlen)
 {
+    struct scratch sc = {0};
+
     *out = NULL;
     enum log_status st = check_header(d, len, err, errlen);
-    if (st != LOG_OK) return st;
+    if (st != LOG_OK) {
+        free(d);
+        return st;
+    }
 
     struct ws_process *p = process_new(name);
+    p->data = d;
+    p->len = len;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if (!dctx) {
         fprintf(stderr, "whyslow: out of memory (zstd context)\n");
@@ -185,7 +216,8 @@ enum log_status log_read_mem(const uint8_t *d, size_t len, const char *name,
                 .raw_size = le32(c + 28),
             };
             size_t frame_at = off + FRAME_HEADER + size;
-            size_t csize = read_chunk(p, dctx, &h, off, d + frame_at, len - frame_at, frame_at);
+            size_t csize =
+                read_chunk(p, dctx, &sc, &h, off, d + frame_at, len - frame_at, frame_at);
             if (csize == 0) break;
             off = frame_at + csize;
         } else if ((magic & 0xFFFFFFF0u) == 0x184D2A50u) {
@@ -201,8 +233,17 @@ enum log_status log_read_mem(const uint8_t *d, size_t len, const char *name,
         }
     }
     ZSTD_freeDCtx(dctx);
+    free(sc.buf);
     *out = p;
     return LOG_OK;
+}
+
+enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
+                             struct ws_process **out, char *err, size_t errlen)
+{
+    uint8_t *copy = xmalloc(len);
+    if (len) memcpy(copy, data, len);
+    return read_log(copy, len, name, out, err, errlen);
 }
 
 enum log_status log_read_file(const char *path, struct ws_process **out, char *err, size_t errlen)
@@ -223,8 +264,10 @@ enum log_status log_read_file(const char *path, struct ws_process **out, char *e
         close(fd);
         return LOG_ERROR;
     }
+    /* The flusher writing a log holds LOCK_EX on it until it is done. */
+    int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
     /* Read what is there now; a log still being written may grow. */
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096;
+    size_t cap = (size_t)st.st_size + 4096; /* room to see the end without growing */
     data = xmalloc(cap);
     for (;;) {
         if (len == cap) xgrow(&data, &cap, cap + 1, 1);
@@ -240,7 +283,8 @@ enum log_status log_read_file(const char *path, struct ws_process **out, char *e
         len += (size_t)n;
     }
     close(fd);
-    enum log_status rc = log_read_mem(data, len, path, out, err, errlen);
-    free(data);
+    enum log_status rc = read_log(data, len, path, out, err, errlen);
+    if (rc == LOG_OK && busy)
+        process_note(*out, "log still being written: the process may still be running");
     return rc;
 }

@@ -20,6 +20,7 @@ struct ws_process *process_new(const char *log)
     p->log = xstrdup(log);
     p->exe = xstrdup("");
     p->ticks_per_ns = 1.0;
+    p->ts_num = p->ts_den = 1;
     return p;
 }
 
@@ -31,7 +32,7 @@ void process_free(struct ws_process *p)
     for (size_t i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);
-    free(p->ev);
+    free(p->data);
     free(p->chunks);
     free(p->threads);
     map_free(&p->thread_index);
@@ -41,9 +42,6 @@ void process_free(struct ws_process *p)
         free(p->notes[i]);
     free(p->notes);
     strpool_free(&p->strings);
-    for (size_t i = 0; i < p->nbufs; i++)
-        free(p->bufs[i]);
-    free(p->bufs);
     free(p);
 }
 

@@ -1,8 +1,8 @@
 /*
  * process.h - one decoded log: the process it describes, its threads, and
- * its events.  log_read.c fills it from a file, timeline.c puts it in
- * order (nanoseconds, time order, fd names); the analysis and the output
- * modules only read it.
+ * where its events are.  log_read.c fills it from a file (checking every
+ * record, keeping none), timeline.c finishes it (clock, chunk order) and
+ * reads its events back in time order for the analysis and the dump.
  */
 #ifndef WHYSLOW_PROCESS_H
 #define WHYSLOW_PROCESS_H
@@ -13,8 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One event record.  While decoding, at and dur are raw timestamps; after
- * timeline_finish() they are nanoseconds (at: since the process start). */
+/* One event record, as a timeline (timeline.h) hands it out: times in
+ * nanoseconds (at: since the process start).  Events are not kept in
+ * memory: a timeline decodes them from the log again each time it is
+ * read, so payload points into a buffer valid until the next event. */
 struct ws_event {
     int64_t at;
     uint64_t dur;
@@ -22,12 +24,11 @@ struct ws_event {
     int64_t result;
     uint64_t err;
     uint64_t caller;
-    const uint8_t *payload; /* into one of the process's chunk buffers */
+    const uint8_t *payload;
     uint32_t payload_len;
     uint32_t thread; /* the thread's serial */
     uint32_t tid;
     uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
-    uint64_t order;  /* position in the thread streams, for a stable sort */
     uint8_t call;
 };
 
@@ -43,8 +44,11 @@ struct ws_thread {
     uint32_t tid;
     uint32_t name;        /* strpool id, 0 if unnamed */
     uint64_t uncontended; /* uncontended lock acquisitions */
-    int final_count;      /* uncontended came from WS_EV_THREAD_END */
     uint64_t events;
+    /* Its EVENTS chunks, chunks[chunk0 .. chunk0 + nchunks) once
+     * timeline_finish() has put them in stream order. */
+    size_t chunk0, nchunks;
+    int in_order; /* its events' start times never go back */
 };
 
 /* A metadata record, kept for `whyslow dump`. */
@@ -56,16 +60,23 @@ struct ws_meta {
     size_t len;    /* the record's length */
 };
 
-/* The events of one EVENTS chunk: ev[first .. first + n). */
+/* One EVENTS chunk of the file, found good by log_read.c: where its zstd
+ * frame is, and what its records hold. */
 struct ws_chunk_ref {
-    uint32_t thread;
-    uint64_t seq;
-    size_t first, n;
-    size_t index; /* position in the file */
+    uint32_t thread, tid;
+    uint64_t seq, base_ts;
+    size_t frame, csize; /* the zstd frame: offset in the file data, size */
+    uint32_t raw_size;
+    size_t n;      /* records to decode (those before any damage) */
+    size_t index;  /* position in the file */
+    int in_order;  /* start times never go back inside the chunk */
+    uint64_t first_ts, last_ts, min_ts; /* raw start times */
 };
 
 struct ws_process {
     char *log; /* the file this came from */
+    uint8_t *data; /* the file's bytes, read again by timelines */
+    size_t len;
 
     int has_process_record;
     uint64_t pid, ppid;
@@ -81,9 +92,11 @@ struct ws_process {
     uint64_t clock_lo_ts, clock_lo_mono;
     uint64_t clock_hi_ts, clock_hi_mono;
     double ticks_per_ns; /* set by timeline_finish() */
+    /* Set by timeline_finish(): ns = (ts - ts_start) * ts_num / ts_den. */
+    uint64_t ts_start, ts_num, ts_den;
 
-    struct ws_event *ev;
-    size_t nev, evcap;
+    size_t nev;     /* event records decoded */
+    int64_t first_at; /* the earliest event's start, ns (0 without events) */
     struct ws_chunk_ref *chunks;
     size_t nchunks, chunkcap;
     struct ws_thread *threads;
@@ -97,7 +110,7 @@ struct ws_process {
     uint64_t end_kind;
     int64_t end_status;
     uint64_t end_ts; /* raw, then ns since start */
-    int64_t duration_ns;
+    int64_t duration_ns; /* final once a timeline was read to its end */
     size_t thread_count; /* threads with events or a name */
 
     int truncated;
@@ -106,8 +119,6 @@ struct ws_process {
     size_t nnotes, notecap;
 
     struct strpool strings;
-    uint8_t **bufs; /* decompressed chunks that payloads point into */
-    size_t nbufs, bufcap;
 };
 
 struct ws_process *process_new(const char *log);

@@ -7,6 +7,12 @@
  * in WHYSLOW_LIBDIR (the install).  SIGINT and SIGTERM sent to whyslow
  * itself are forwarded to CMD; a Ctrl-C from the terminal already reaches
  * CMD (same process group), so it is not sent twice.
+ *
+ * Each traced process's log is written by a flusher process, which holds
+ * an exclusive flock on it until it is done: a few ms after its process
+ * exits, up to ~100 ms after it was killed or exec'd.  So after CMD exits,
+ * record waits until every log can be locked shared (at most WAIT_MAX_MS:
+ * a daemon CMD left running keeps its log locked).
  */
 #include "cli.h"
 
@@ -20,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef WHYSLOW_LIBDIR
@@ -29,6 +37,9 @@
 #endif
 
 #define LIBNAME "libwhyslow.so"
+
+#define WAIT_MAX_MS  10000 /* for the flushers, in all */
+#define WAIT_STEP_MS 10
 
 extern char **environ;
 
@@ -104,6 +115,56 @@ static int for_each_log(const char *dir, int remove)
     }
     closedir(d);
     return n;
+}
+
+/* How many regular *.wslog files of dir a flusher still holds locked. */
+static int logs_being_written(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 6, ".wslog") != 0) continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0) continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_SH | LOCK_NB) < 0 &&
+            errno == EWOULDBLOCK)
+            n++;
+        close(fd); /* and with it our shared lock, if we got it */
+    }
+    closedir(d);
+    return n;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until no flusher is writing a log of dir, polling every
+ * WAIT_STEP_MS for at most WAIT_MAX_MS; then warns about those left. */
+static void wait_for_flushers(const char *dir)
+{
+    long long start = now_ms();
+    struct timespec step = {0, WAIT_STEP_MS * 1000000L};
+    for (;;) {
+        int busy = logs_being_written(dir);
+        if (busy == 0) return;
+        if (now_ms() - start >= WAIT_MAX_MS) {
+            fprintf(stderr,
+                    "whyslow: warning: %d log%s still being written after %d s (a process left "
+                    "running?); reading %s now shows what is there so far\n",
+                    busy, busy == 1 ? " is" : "s are", WAIT_MAX_MS / 1000,
+                    busy == 1 ? "it" : "them");
+            return;
+        }
+        nanosleep(&step, NULL);
+    }
 }
 
 /* The absolute path of the recorder library, or NULL. */
@@ -312,6 +373,7 @@ int cmd_record(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
+    wait_for_flushers(dir);
     int logs = for_each_log(dir, 0);
     if (logs == 0)
         fprintf(stderr,

@@ -56,7 +56,10 @@ static void process(struct json *j, const struct proc_report *pr)
         json_key(j, "kind");
         json_str(j, process_end_kind_name(p->end_kind));
         json_key(j, "status");
-        json_int(j, p->end_status);
+        if (p->end_status == -1) /* unknown, as when main returns */
+            json_null(j);
+        else
+            json_int(j, p->end_status);
         json_end_object(j);
     } else {
         json_null(j);

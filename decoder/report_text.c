@@ -33,8 +33,8 @@ static const char *command(const struct ws_process *p, char *buf, size_t len)
 }
 
 /* A bar per log2 bucket, from the lowest non-empty one to the highest,
- * then the range of the durations. */
-static void sparkline(FILE *f, struct histogram *h, uint64_t max_ns)
+ * then the range of the durations: the smallest and the largest. */
+static void sparkline(FILE *f, const struct histogram *h)
 {
     static const char *bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     char lo_s[UNITS_BUF], hi_s[UNITS_BUF];
@@ -48,7 +48,9 @@ static void sparkline(FILE *f, struct histogram *h, uint64_t max_ns)
         uint64_t n = h->buckets[b];
         fputs(bars[n ? (n * 8 + top - 1) / top : 0], f);
     }
-    if (lo != hi) fprintf(f, " %s..%s", fmt_dur(hist_min(h), lo_s), fmt_dur(max_ns, hi_s));
+    fmt_dur(hist_min(h), lo_s);
+    fmt_dur(hist_max(h), hi_s);
+    if (strcmp(lo_s, hi_s) != 0) fprintf(f, " %s..%s", lo_s, hi_s);
 }
 
 static void findings(FILE *f, const struct analysis *a)
@@ -113,7 +115,7 @@ static void syscalls(FILE *f, struct proc_report *pr)
                 cs->count, cs->errors, cs->bytes ? fmt_bytes(cs->bytes, b[0]) : "-",
                 fmt_dur(cs->total_ns, b[1]), fmt_dur(hist_percentile(&cs->hist, 50), b[2]),
                 fmt_dur(hist_percentile(&cs->hist, 99), b[3]), fmt_dur(cs->max_ns, b[4]));
-        sparkline(f, &cs->hist, cs->max_ns);
+        sparkline(f, &cs->hist);
         fputc('\n', f);
     }
 }
@@ -126,7 +128,7 @@ static void slowest(FILE *f, const struct proc_report *pr)
     fprintf(f, "\n  slowest calls\n  %9s  %-16s %8s %10s  %s\n", "duration", "call", "tid", "at",
             "target");
     for (size_t i = 0; i < n; i++) {
-        const struct ws_event *ev = pr->slowest[i];
+        const struct ws_event *ev = &pr->slowest[i];
         const char *target = strpool_get(&pr->p->strings, ev->target);
         fprintf(f, "  %9s  %-16s %8u %10s  %s", fmt_dur(ev->dur, dur), call_name(ev->call), ev->tid,
                 fmt_dur(ev->at > 0 ? (uint64_t)ev->at : 0, at), target ? target : "-");

@@ -244,16 +244,14 @@ static int program_ended(void)
     return 0;
 }
 
-/* Closes every fd but a and b (the flusher holds none of the program's). */
-static void close_all_but(int a, int b)
+/* Closes every fd but keep: the flusher holds none of the program's. */
+static void close_all_but(int keep)
 {
-    int lo = a < b ? a : b, hi = a < b ? b : a;
-    if (real_syscall(SYS_close_range, 0, lo - 1, 0) == 0 &&
-        real_syscall(SYS_close_range, lo + 1, hi - 1, 0) == 0 &&
-        real_syscall(SYS_close_range, hi + 1, ~0u, 0) == 0)
+    if ((keep == 0 || real_syscall(SYS_close_range, 0, keep - 1, 0) == 0) &&
+        real_syscall(SYS_close_range, keep + 1, ~0u, 0) == 0)
         return;
     for (int fd = 0; fd < 65536; fd++) /* kernels before 5.9 */
-        if (fd != a && fd != b) real_close(fd);
+        if (fd != keep) real_close(fd);
 }
 
 /* Runs in the new process; never returns. */
@@ -270,7 +268,7 @@ static void flusher_run(int log_fd)
     atomic_store(&ws_on, 0);
     /* Keep only the log: holding the program's pipes or sockets open
      * would change what its peers see. */
-    close_all_but(log_fd, log_fd);
+    close_all_but(log_fd);
     ws_log_fd = log_fd;
 
     ws_meta_process();
