@@ -67,14 +67,14 @@ struct ws_chunk_ref {
     uint64_t seq, base_ts;
     size_t frame, csize; /* the zstd frame: offset in the file data, size */
     uint32_t raw_size;
-    size_t n;      /* records to decode (those before any damage) */
-    size_t index;  /* position in the file */
-    int in_order;  /* start times never go back inside the chunk */
+    size_t n;                           /* records to decode (those before any damage) */
+    size_t index;                       /* position in the file */
+    int in_order;                       /* start times never go back inside the chunk */
     uint64_t first_ts, last_ts, min_ts; /* raw start times */
 };
 
 struct ws_process {
-    char *log; /* the file this came from */
+    char *log;     /* the file this came from */
     uint8_t *data; /* the file's bytes, read again by timelines */
     size_t len;
 
@@ -95,7 +95,7 @@ struct ws_process {
     /* Set by timeline_finish(): ns = (ts - ts_start) * ts_num / ts_den. */
     uint64_t ts_start, ts_num, ts_den;
 
-    size_t nev;     /* event records decoded */
+    size_t nev;       /* event records decoded */
     int64_t first_at; /* the earliest event's start, ns (0 without events) */
     struct ws_chunk_ref *chunks;
     size_t nchunks, chunkcap;
@@ -109,7 +109,7 @@ struct ws_process {
     int has_end;
     uint64_t end_kind;
     int64_t end_status;
-    uint64_t end_ts; /* raw, then ns since start */
+    uint64_t end_ts;     /* raw, then ns since start */
     int64_t duration_ns; /* final once a timeline was read to its end */
     size_t thread_count; /* threads with events or a name */
 

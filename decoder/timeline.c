@@ -147,10 +147,9 @@ void timeline_finish(struct ws_process *p)
 /* ---- reading the events back ---- */
 
 struct cursor {
-    struct ws_process *p;
     struct ws_thread *t;
-    size_t chunk, end;  /* the next chunk of the thread, and past its last */
-    uint8_t *buf;       /* the current chunk, inflated */
+    size_t chunk, end; /* the next chunk of the thread, and past its last */
+    uint8_t *buf;      /* the current chunk, inflated */
     size_t cap;
     const uint8_t *q, *qend;
     size_t left; /* its records not read yet */
@@ -326,7 +325,6 @@ struct timeline *timeline_open(struct ws_process *p)
         struct ws_thread *t = &p->threads[i];
         if (!t->events) continue;
         struct cursor *c = &tl->cursors[tl->ncursors++];
-        c->p = p;
         c->t = t;
         c->chunk = t->chunk0;
         c->end = t->chunk0 + t->nchunks;

@@ -5,11 +5,14 @@ builders in gen_log.c).  One check per run, so each is its own ctest test.
 
 usage: check_report.py WHYSLOW GEN_LOG CHECK
 """
+import fcntl
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 
 WHYSLOW, GEN_LOG, CHECK = sys.argv[1:4]
 US = 1000
@@ -197,6 +200,13 @@ def check_normal_text(tmp):
     lines = out.splitlines()
     row = [l.split() for l in lines if l.split()[:1] == ["write"]]
     eq(row[0][:4] if row else None, ["write", "12", "1", "1.03"], "write row: count, errors, KiB")
+    rows = {l.split()[0]: l for l in lines if l.startswith("  ") and len(l.split()) > 8}
+    ok(rows.get("write", "").endswith(" 2 us..25 ms"),
+       f"write durations from 2 us to 25 ms: {rows.get('write')!r}")
+    ok(rows.get("getaddrinfo", "").endswith("\u2588\u2588 5 ms..15 ms"),
+       f"getaddrinfo: two buckets, 5 to 15 ms: {rows.get('getaddrinfo')!r}")
+    ok(rows.get("connect", "").endswith("1 ms  \u2588"),
+       f"one call, no range: {rows.get('connect')!r}")
     fsync = next(i for i, l in enumerate(lines) if "fsync call" in l)
     writes = next(i for i, l in enumerate(lines) if "write calls" in l)
     ok(fsync < writes, "most costly finding first")
@@ -513,6 +523,138 @@ def check_record_errors(tmp):
         rc, out, err = whyslow("record", "-o", d, "/sbin/ldconfig", "--version")
         ok("whyslow: warning: /sbin/ldconfig is statically linked; preloading cannot trace it"
            in err, f"static warning: {err!r}")
+
+
+def check_unordered(tmp):
+    log = os.path.join(tmp, "unordered.wslog")
+    gen("unordered", log)
+    rc, out, err = whyslow("dump", log)
+    eq(rc, 0, "exit status")
+    events = [" ".join(l.split()[:4]) for l in out.splitlines() if not l.startswith("#")]
+    eq(events, ["0.010000000 pid=8000 tid=102 write", "0.011000000 pid=8000 tid=102 select",
+                "0.012000000 pid=8000 tid=101 write", "0.012000000 pid=8000 tid=102 read",
+                "0.020000000 pid=8000 tid=101 write", "0.020000000 pid=8000 tid=102 write"],
+       "time order across threads and inside the thread that goes back, ties to thread 1")
+    r = report(log)
+    w = by(r["syscalls"], call="write")[0]
+    eq((w["count"], w["p50_ns"], w["max_ns"], r["processes"][0]["duration_ns"]),
+       (4, 1 * MS, 1 * MS, 30 * MS), "writes")
+    rc, out, err = whyslow("report", log)
+    row = [l for l in out.splitlines() if l.split()[:1] == ["write"]]
+    ok(row and row[0].endswith(" \u2588 900 us..1 ms"),
+       f"one bucket, yet the real smallest and largest: {row}")
+
+
+def check_status_unknown(tmp):
+    log = os.path.join(tmp, "mainret.wslog")
+    gen("mainret", log)
+    eq(report(log)["processes"][0]["end"], {"kind": "exit", "status": None}, "status null")
+    rc, out, err = whyslow("report", log)
+    ok("  ended: exit (status unknown)\n" in out, f"text: status unknown: {out!r}")
+    rc, out, err = whyslow("dump", log)
+    ok("# pid=300 meta end kind=exit status=-1 " in out, "dump shows the record as it is")
+
+
+NOTE = "log still being written: the process may still be running"
+
+
+def check_busy_log(tmp):
+    d = os.path.join(tmp, "logs")
+    os.mkdir(d)
+    log = os.path.join(d, "4242.wslog")
+    gen("normal", log)
+    fd = os.open(log, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as the recorder's flusher holds it while it writes
+    start = time.monotonic()
+    r = report(d)
+    eq(r["processes"][0]["notes"], [NOTE], "a locked log: read, with a note")
+    eq(r["processes"][0]["events"], 42, "and everything in it")
+    rc, out, err = whyslow("report", log)
+    ok(f"  note: {NOTE}\n" in out, "the note in the text report")
+    rc, out, err = whyslow("dump", log)
+    ok(f"# pid=4242 note: {NOTE}\n" in out, "the note in the dump")
+    ok(time.monotonic() - start < 5, "no waiting for the lock")
+    os.close(fd)
+    eq(report(d)["processes"][0]["notes"], [], "no note once unlocked")
+
+
+def check_record_waits(tmp):
+    lib = os.path.join(os.path.dirname(WHYSLOW), "libwhyslow.so")
+    if not os.path.exists(lib):
+        print(f"SKIP: {lib} is not built")
+        return
+    d = os.path.join(tmp, "out")
+    late = os.path.join(d, "late.wslog")
+    # Creates late.wslog locked, then exits at once, leaving a child that
+    # holds the lock 0.5 s more before it writes and exits: like a flusher.
+    script = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+if os.fork() == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # so that only the lock, not our output pipes, keeps record waiting
+    os.dup2(null, 2)
+    time.sleep(0.5)
+    os.write(fd, b"done")
+    os._exit(0)
+"""
+    start = time.monotonic()
+    rc, out, err = whyslow("record", "-o", d, "/usr/bin/python3", "-c", script, late)
+    took = time.monotonic() - start
+    eq(rc, 0, f"exit status ({err.strip()})")
+    ok(took >= 0.45, f"record waited for the lock: {took:.2f} s")
+    with open(late, "rb") as f:
+        eq(f.read(), b"done", "the log was complete when record returned")
+    ok(took < 5, f"and not much longer: {took:.2f} s")
+    ok("still being written" not in err, f"no warning: {err!r}")
+
+
+def check_big_log(tmp):
+    n = 3300000
+    log = os.path.join(tmp, "big.wslog")
+    subprocess.run([GEN_LOG, "big", log, str(n)], check=True, stdout=subprocess.DEVNULL)
+    r = report(log)
+    maxrss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ok(maxrss_kib < 150 * 1024, f"memory stays small: {maxrss_kib} KiB")
+
+    # What build_big wrote (see gen_log.c).
+    writes, locks, waits, ends = [], 0, [], []
+    for k in range(4):
+        now = 1 * US
+        for j in range((n - 1 - k) // 4 + 1):
+            if j % 3 == 0:
+                dur = 1000 + j % 7000 if j % 48 == 0 else 100
+                locks += 1
+                if j % 48 == 0:
+                    waits.append(dur)
+            elif j % 3 == 1:
+                dur = 500 + (j * 7919) % 100000
+                writes.append(dur)
+            else:
+                dur = 50
+            now += dur + 100
+        ends.append(now)
+    p = r["processes"][0]
+    eq((p["events"], p["threads"], p["duration_ns"]), (n, 4, max(ends)),
+       "events, threads, duration")
+    w = by(r["syscalls"], call="write")[0]
+    ok(len(writes) > 1048576, "more writes than are kept for exact percentiles")
+    eq((w["count"], w["bytes"], w["total_ns"], w["max_ns"]),
+       (len(writes), 100 * len(writes), sum(writes), max(writes)), "write statistics")
+    writes.sort()
+    for pct in (50, 99):
+        exact = writes[(pct * len(writes) + 99) // 100 - 1]
+        got = w[f"p{pct}_ns"]
+        ok(exact <= got <= exact + exact // 256, f"p{pct}: {got}, exact {exact}")
+    buckets = {}
+    for d in writes:
+        buckets[d.bit_length() - 1] = buckets.get(d.bit_length() - 1, 0) + 1
+    eq(w["histogram"], [[b, c] for b, c in sorted(buckets.items())], "write histogram")
+    lock = r["locks"][0]
+    eq((lock["addr"], lock["acquisitions"], lock["contended"], lock["wait_total_ns"],
+        lock["wait_max_ns"], lock["threads"]),
+       ("0x1000", locks, len(waits), sum(waits), max(waits), 4), "the lock")
 
 
 def main():

@@ -4,7 +4,7 @@
  * without (and independently of) the recorder.  check_report.py knows
  * what each mode contains and checks the report's numbers exactly.
  *
- * usage: gen_log MODE OUT
+ * usage: gen_log MODE OUT [EVENTS]
  *   normal       3 threads: file, socket and DNS calls, lock waits, lost 7,
  *                an END record (exit 3); chunks written out of order
  *   badchecksum  normal, with the checksum of one zstd frame damaged
@@ -15,6 +15,12 @@
  *   noend        no END record
  *   unknown      unknown call ids, META types, skippable frames, chunk kinds
  *   multi        OUT is a directory: pid 100, pid 200, an empty log, a text file
+ *   unordered    a thread whose start times go back (a call recorded inside
+ *                another), and start times equal across threads
+ *   mainret      an END record with status -1 (unknown, as when main returns)
+ *   big          EVENTS events (default 10,000,000) in 4 threads, written
+ *                chunk by chunk: mutex lock/unlock (all mode) and writes;
+ *                see build_big for exactly what
  *
  * It prints one line per chunk written: "chunk OFFSET END KIND RECORDS",
  * and "flipped OFFSET" for the damaged byte.
@@ -81,6 +87,7 @@ struct chunk {
     struct ws_chunk_header h;
     struct buf raw;
     int records;
+    int used; /* a slot written out early (big) is used again */
 };
 
 static struct chunk chunks[MAX_CHUNKS];
@@ -90,10 +97,15 @@ static int skippable_after = -1;  /* write a foreign skippable frame after chunk
 
 static struct chunk *new_chunk(uint32_t kind)
 {
-    if (nchunks == MAX_CHUNKS) abort();
-    struct chunk *c = &chunks[nchunks++];
+    int i = 0;
+    while (i < nchunks && chunks[i].used)
+        i++;
+    if (i == MAX_CHUNKS) abort();
+    if (i == nchunks) nchunks++;
+    struct chunk *c = &chunks[i];
     memset(c, 0, sizeof(*c));
     c->h.kind = kind;
+    c->used = 1;
     return c;
 }
 
@@ -466,7 +478,7 @@ static void build_tsc(int clocks)
     meta_end(m1, WS_END__EXIT, 0, MS(2000));
 }
 
-static void build_small(uint64_t pid, const char *exe)
+static void build_small(uint64_t pid, const char *exe, int64_t status)
 {
     const char *argv[] = {exe};
     struct chunk *m0 = new_chunk(WS_CHUNK_META);
@@ -478,7 +490,7 @@ static void build_small(uint64_t pid, const char *exe)
     end_chunk(&t1);
     struct chunk *m1 = new_chunk(WS_CHUNK_META);
     meta_clock(m1, MS(100));
-    meta_end(m1, WS_END_EXIT, 0, MS(100));
+    meta_end(m1, WS_END_EXIT, status, MS(100));
 }
 
 static void build_unknown(void)
@@ -505,6 +517,109 @@ static void build_unknown(void)
     meta_end(m1, WS_END_EXEC, 0, MS(10));
 }
 
+/* Thread 2 (tid 102) records a read inside a select, so its start times
+ * go back; thread 1 (tid 101) has events at the same times as thread 2.
+ * In time order, ties to the lower serial:
+ *   10 ms t102 write, 11 ms t102 select, 12 ms t101 write, 12 ms t102 read,
+ *   20 ms t101 write, 20 ms t102 write (in thread 2's second chunk).
+ * The writes take 1 ms, but t101's last 0.9 ms. */
+static void build_unordered(void)
+{
+    static const char *const argv[] = {"unordered"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 8000, 1, "/usr/bin/unordered", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    struct thread t1 = {.serial = 1, .tid = 101}, t2 = {.serial = 2, .tid = 102};
+    ev0(&t2, WS_WRITE, MS(10), MS(1), 1, 1, 0);
+    ev0(&t2, WS_READ, MS(12), MS(1), 0, 2, 0);
+    ev0(&t2, WS_SELECT, MS(11), MS(5), -1, 1, 0);
+    end_chunk(&t2);
+    ev0(&t2, WS_WRITE, MS(20), MS(1), 1, 3, 0);
+    end_chunk(&t2);
+    ev0(&t1, WS_WRITE, MS(12), MS(1), 1, 4, 0);
+    ev0(&t1, WS_WRITE, MS(20), MS(0.9), 1, 5, 0);
+    end_chunk(&t1);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(30));
+    meta_end(m1, WS_END_EXIT, 0, MS(30));
+}
+
+/* Writes the chunk of thread t if it holds enough, and frees its slot. */
+static void big_flush(FILE *f, struct thread *t, size_t at_least)
+{
+    struct chunk *c = t->cur;
+    if (!c || c->raw.n < at_least) return;
+    end_chunk(t);
+    write_chunk(f, c, 0);
+    free(c->raw.p);
+    c->used = 0;
+}
+
+/*
+ * Event i (0 <= i < n) is thread k = i % 4 (serial k + 1, tid 9000 + k),
+ * its j = i / 4-th event, which is by j % 3:
+ *   0: pthread_mutex_lock of 0x1000, contended (a wait of 1000 + j % 7000
+ *      ns) when j % 48 == 0, else 100 ns;
+ *   1: write to fd 1 of 100 bytes, lasting 500 + (j * 7919) % 100000 ns;
+ *   2: pthread_mutex_unlock of 0x1000, 50 ns.
+ * Each thread's next event starts 100 ns after its previous one ended.
+ */
+static void write_big(const char *path, uint64_t n)
+{
+    static const char *const argv[] = {"big"};
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "gen_log: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    write_header(f, WS_FORMAT_VERSION);
+    struct chunk *m = new_chunk(WS_CHUNK_META);
+    meta_process(m, 9000, 1, "/usr/bin/big", 1, argv, WS_CLOCK_MONOTONIC, WS_PROC_LOCKS_ALL);
+    meta_clock(m, 0);
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    m->used = 0;
+
+    struct thread t[4];
+    uint64_t now[4];
+    for (int k = 0; k < 4; k++) {
+        t[k] = (struct thread){.serial = (uint32_t)k + 1, .tid = 9000 + (uint32_t)k};
+        now[k] = US(1);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        int k = (int)(i % 4);
+        uint64_t j = i / 4, dur;
+        big_flush(f, &t[k], 60000);
+        switch (j % 3) {
+        case 0:
+            dur = j % 48 == 0 ? 1000 + j % 7000 : 100;
+            ev0(&t[k], WS_MUTEX_LOCK, now[k], dur, 0x1000, 0, j % 48 == 0 ? WS_LOCK_CONTENDED : 0);
+            break;
+        case 1:
+            dur = 500 + (j * 7919) % 100000;
+            ev0(&t[k], WS_WRITE, now[k], dur, 1, 100, 0);
+            break;
+        default:
+            dur = 50;
+            ev0(&t[k], WS_MUTEX_UNLOCK, now[k], dur, 0x1000, 0, 0);
+            break;
+        }
+        now[k] += dur + 100;
+    }
+    uint64_t last = 0;
+    for (int k = 0; k < 4; k++) {
+        big_flush(f, &t[k], 0);
+        if (now[k] > last) last = now[k];
+    }
+    m = new_chunk(WS_CHUNK_META);
+    meta_clock(m, last);
+    meta_end(m, WS_END_EXIT, 0, last);
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    nchunks = 0;
+    fclose(f);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -514,8 +629,8 @@ static void write_file(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: gen_log MODE OUT\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[1], "big") == 0)) {
+        fprintf(stderr, "usage: gen_log MODE OUT [EVENTS]\n");
         return 2;
     }
     const char *mode = argv[1], *out = argv[2];
@@ -541,13 +656,21 @@ int main(int argc, char **argv)
         build_unknown();
         skippable_after = 1;
         write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "unordered") == 0) {
+        build_unordered();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "mainret") == 0) {
+        build_small(300, "/bin/mainret", -1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "big") == 0) {
+        write_big(out, argc == 4 ? strtoull(argv[3], NULL, 10) : 10000000);
     } else if (strcmp(mode, "multi") == 0) {
         char path[4096];
         mkdir(out, 0777);
-        build_small(100, "/bin/first");
+        build_small(100, "/bin/first", 0);
         snprintf(path, sizeof(path), "%s/first.100.wslog", out);
         write_log(path, WS_FORMAT_VERSION, -1);
-        build_small(200, "/bin/second");
+        build_small(200, "/bin/second", 0);
         snprintf(path, sizeof(path), "%s/second.200.wslog", out);
         write_log(path, WS_FORMAT_VERSION, -1);
         snprintf(path, sizeof(path), "%s/killed.300.wslog", out);

@@ -1,9 +1,59 @@
 /*
- * test_histogram.c - log2 buckets and nearest-rank percentiles.
+ * test_histogram.c - log2 buckets, the smallest and largest duration, and
+ * nearest-rank percentiles: exact up to HIST_EXACT durations, within
+ * 1/256 above the exact value past that.
  */
 #include "check.h"
 
 #include "histogram.h"
+
+#include <stdlib.h>
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The exact nearest-rank percentile of v[0..n), sorted. */
+static uint64_t exact(const uint64_t *v, size_t n, unsigned pct)
+{
+    size_t rank = (size_t)(((unsigned __int128)pct * n + 99) / 100);
+    return v[rank ? rank - 1 : 0];
+}
+
+/* n pseudo-random durations from 0 to about 2^40 ns, spread over the
+ * powers of two; checks every percentile against the exact one: equal
+ * when exact_wanted, else at most 1/256 above. */
+static void check_many(size_t n, int exact_wanted)
+{
+    struct histogram h = {0};
+    uint64_t *v = malloc(n * sizeof(*v)), x = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v[i] = (x >> 24) >> (x % 41);
+        hist_add(&h, v[i]);
+    }
+    CHECK_U64(h.n, n);
+    CHECK(exact_wanted ? h.steps == NULL : h.steps != NULL);
+    qsort(v, n, sizeof(*v), cmp_u64);
+    for (unsigned pct = 1; pct <= 100; pct++) {
+        uint64_t want = exact(v, n, pct), got = hist_percentile(&h, pct);
+        if (exact_wanted) {
+            CHECK_U64(got, want);
+        } else {
+            CHECK(got >= want);
+            CHECK(got - want <= want / 256);
+        }
+    }
+    CHECK_U64(hist_min(&h), v[0]);
+    CHECK_U64(hist_max(&h), v[n - 1]);
+    CHECK_U64(hist_percentile(&h, 100), v[n - 1]);
+    hist_free(&h);
+    free(v);
+}
 
 int main(void)
 {
@@ -55,6 +105,36 @@ int main(void)
     hist_add(&h, 7);
     CHECK_U64(hist_percentile(&h, 1), 7);
     CHECK_U64(hist_percentile(&h, 99), 7);
+    CHECK_U64(hist_min(&h), 7);
+    CHECK_U64(hist_max(&h), 7);
+    hist_free(&h);
+
+    /* The smallest and the largest, whatever the order. */
+    CHECK_U64(hist_min(&h), 0);
+    CHECK_U64(hist_max(&h), 0);
+    hist_add(&h, 30200000);
+    hist_add(&h, 30400000);
+    hist_add(&h, 30100000);
+    CHECK_U64(hist_min(&h), 30100000);
+    CHECK_U64(hist_max(&h), 30400000);
+    hist_free(&h);
+
+    /* Exact with 100,000 durations, and with HIST_EXACT; within 1/256
+     * with more (then only counted, in steps). */
+    check_many(100000, 1);
+    check_many(HIST_EXACT, 1);
+    check_many(HIST_EXACT + 1, 0);
+    check_many(3 * HIST_EXACT, 0);
+
+    /* Past HIST_EXACT, durations below 256 ns are still exact, and a
+     * percentile in the top step is the largest duration itself. */
+    for (uint64_t i = 0; i < 2 * HIST_EXACT; i++)
+        hist_add(&h, i % 200 == 0 ? 1000003 : i % 3 + 100);
+    CHECK(h.steps != NULL);
+    CHECK_U64(hist_percentile(&h, 50), 101);
+    CHECK_U64(hist_percentile(&h, 99), 102);
+    CHECK_U64(hist_percentile(&h, 100), 1000003);
+    CHECK_U64(hist_min(&h), 100);
     hist_free(&h);
     CHECK_DONE();
 }
