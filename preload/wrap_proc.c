@@ -26,7 +26,7 @@ static int (*program_main)(int, char **, char **);
 static int main_wrapper(int argc, char **argv, char **envp)
 {
     int r = program_main(argc, argv, envp);
-    ws_exit_status = r;
+    ws_exit_status = r & 0xff; /* the status the parent sees */
     return r;
 }
 
@@ -40,21 +40,21 @@ WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
 
 WS_EXPORT void exit(int status)
 {
-    ws_exit_status = status;
+    ws_exit_status = status & 0xff;
     REAL(exit)(status);
     __builtin_unreachable();
 }
 
 WS_EXPORT void _exit(int status)
 {
-    ws_flusher_end(WS_END__EXIT, status);
+    ws_flusher_end(WS_END__EXIT, status & 0xff);
     REAL(_exit)(status);
     __builtin_unreachable();
 }
 
 WS_EXPORT void _Exit(int status)
 {
-    ws_flusher_end(WS_END__EXIT, status);
+    ws_flusher_end(WS_END__EXIT, status & 0xff);
     REAL(_Exit)(status);
     __builtin_unreachable();
 }
