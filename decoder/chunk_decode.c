@@ -36,12 +36,12 @@ static char *dup_str(const uint8_t *s, size_t len)
     return xstrndup((const char *)s, strnlen((const char *)s, len));
 }
 
-enum record_status decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-                                 uint64_t *caller, struct ws_event *ev)
+enum record_status decode_record(const struct ws_process *p, const uint8_t **pp, const uint8_t *end,
+                                 uint64_t *ts, uint64_t *caller, struct ws_event *ev)
 {
     const uint8_t *q = *pp;
     int64_t start, dcaller;
-    uint64_t plen;
+    uint64_t tag;
 
     ev->call = *q++;
     if (ev->call == 0 || ev->call > WS_CALL_MAX) return RECORD_BAD_CALL;
@@ -52,10 +52,18 @@ enum record_status decode_record(const uint8_t **pp, const uint8_t *end, uint64_
     ev->payload = NULL;
     ev->payload_len = 0;
     if (ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) {
-        if (ws_get_uv(&q, end, &plen) < 0 || plen > (uint64_t)(end - q)) return RECORD_CUT;
-        ev->payload = q;
-        ev->payload_len = (uint32_t)plen;
-        q += plen;
+        /* tag odd: string number tag/2; even: a literal of tag/2 bytes. */
+        if (ws_get_uv(&q, end, &tag) < 0) return RECORD_CUT;
+        if (tag & 1) {
+            if ((tag >> 1) >= p->nistrs) return RECORD_BAD_STRING;
+            ev->payload = p->istrs[tag >> 1].bytes;
+            ev->payload_len = p->istrs[tag >> 1].len;
+        } else {
+            if ((tag >> 1) > (uint64_t)(end - q)) return RECORD_CUT;
+            ev->payload = q;
+            ev->payload_len = (uint32_t)(tag >> 1);
+            q += tag >> 1;
+        }
     }
     *ts += (uint64_t)start; /* wraps like the encoder's subtraction */
     *caller += (uint64_t)dcaller;
@@ -79,10 +87,17 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
     while (q < end) {
         struct ws_event ev;
         const uint8_t *rec = q;
-        enum record_status st = decode_record(&q, end, &ts, &caller, &ev);
+        enum record_status st = decode_record(p, &q, end, &ts, &caller, &ev);
         if (st == RECORD_BAD_CALL) {
             snprintf(why, whylen, "record %zu (offset %zu in the chunk): unknown call id %u",
                      ref->n, (size_t)(rec - raw), ev.call);
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_BAD_STRING) {
+            snprintf(why, whylen,
+                     "record %zu (offset %zu in the chunk) names a string not defined before",
+                     ref->n, (size_t)(rec - raw));
             rc = -1;
             break;
         }
@@ -171,6 +186,8 @@ static const char *meta_name(unsigned type)
         return "END";
     case WS_META_THREAD_NAME:
         return "THREAD_NAME";
+    case WS_META_STRING:
+        return "STRING";
     default:
         return "unknown";
     }
@@ -227,6 +244,15 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         char name[256];
         size_t n = text_clean(s, slen, name, sizeof(name));
         m->str = strpool_intern(&p->strings, name, n);
+        return 0;
+    }
+    case WS_META_STRING: {
+        struct ws_bytes *b = &ARRAY_PUSH(p->istrs, p->nistrs, p->istrcap);
+        b->len = (uint32_t)(end - q);
+        b->bytes = xmalloc(b->len + 1);
+        memcpy(b->bytes, q, b->len);
+        b->bytes[b->len] = 0;
+        m->v[0] = p->nistrs - 1;
         return 0;
     }
     default:

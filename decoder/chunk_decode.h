@@ -24,16 +24,18 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
 
 enum record_status {
     RECORD_OK = 0,
-    RECORD_BAD_CALL = -1, /* an unknown call id */
-    RECORD_CUT = -2,      /* the record runs past the chunk's end */
+    RECORD_BAD_CALL = -1,   /* an unknown call id */
+    RECORD_CUT = -2,        /* the record runs past the chunk's end */
+    RECORD_BAD_STRING = -3, /* a payload names a string not (yet) defined */
 };
 
 /* Decodes the event record at *pp (before end) into ev, with its raw
- * start time in ev->at, and advances *pp.  *ts and *caller carry the
+ * start time in ev->at, and advances *pp.  Interned payloads are looked up
+ * in p's strings.  *ts and *caller carry the
  * running start time and caller from record to record (they start at the
  * chunk's base_ts and 0).  ev->thread and ev->tid are left alone. */
-enum record_status decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-                                 uint64_t *caller, struct ws_event *ev);
+enum record_status decode_record(const struct ws_process *p, const uint8_t **pp, const uint8_t *end,
+                                 uint64_t *ts, uint64_t *caller, struct ws_event *ev);
 
 int decode_meta(struct ws_process *p, const uint8_t *raw, size_t len, char *why, size_t whylen);
 

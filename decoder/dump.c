@@ -104,6 +104,9 @@ static void process_lines(FILE *f, const struct ws_process *p)
         case WS_META_MAPS:
             fprintf(f, "maps (%zu bytes)\n", m->len);
             break;
+        case WS_META_STRING:
+            fprintf(f, "string #%" PRIu64 " (%zu bytes)\n", m->v[0], m->len);
+            break;
         case WS_META_LOST:
             fprintf(f, "lost %" PRIu64 "\n", m->v[0]);
             break;

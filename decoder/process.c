@@ -42,6 +42,9 @@ void process_free(struct ws_process *p)
         free(p->notes[i]);
     free(p->notes);
     strpool_free(&p->strings);
+    for (size_t i = 0; i < p->nistrs; i++)
+        free(p->istrs[i].bytes);
+    free(p->istrs);
     free(p);
 }
 

@@ -119,6 +119,14 @@ struct ws_process {
     size_t nnotes, notecap;
 
     struct strpool strings;
+
+    /* The log's interned strings (WS_META_STRING records) in file order:
+     * event payloads refer to them by number. */
+    struct ws_bytes {
+        uint8_t *bytes;
+        uint32_t len;
+    } * istrs;
+    size_t nistrs, istrcap;
 };
 
 struct ws_process *process_new(const char *log);

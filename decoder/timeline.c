@@ -217,7 +217,7 @@ static int stream_next(struct timeline *tl, struct cursor *c, struct ws_event *e
         c->caller = 0;
         c->tid = ch->tid;
     }
-    if (decode_record(&c->q, c->qend, &c->ts, &c->caller, ev) != RECORD_OK) {
+    if (decode_record(p, &c->q, c->qend, &c->ts, &c->caller, ev) != RECORD_OK) {
         c->left = 0;
         c->chunk = c->end;
         return 0;
@@ -260,7 +260,7 @@ static void load_sorted(struct timeline *tl, struct cursor *c)
         const uint8_t *q = buf, *end = buf + ch->raw_size;
         uint64_t ts = ch->base_ts, caller = 0;
         for (size_t k = 0; k < ch->n && n < max; k++) {
-            if (decode_record(&q, end, &ts, &caller, &evs[n]) != RECORD_OK) break;
+            if (decode_record(p, &q, end, &ts, &caller, &evs[n]) != RECORD_OK) break;
             as_event(p, c, ch->tid, &evs[n]);
             n++;
         }

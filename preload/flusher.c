@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 #include <zstd.h>
 
+#include "intern.h"
 #include "internal.h"
 #include "meta.h"
 
@@ -65,7 +66,7 @@ int ws_flusher_init(void)
     if (!cctx) return -1;
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-    return ws_meta_init();
+    return ws_meta_init() == 0 && ws_intern_init() == 0 ? 0 : -1;
 }
 
 /* The region is shared by two processes: no FUTEX_PRIVATE_FLAG. */
@@ -122,6 +123,13 @@ static void put_chunk(uint32_t kind, uint32_t thread, uint64_t seq, uint64_t bas
     batch_len += off + z;
 }
 
+static void put_meta(void)
+{
+    size_t len;
+    const uint8_t *m = ws_meta_take(&len);
+    if (len) put_chunk(WS_CHUNK_META, 0, 0, 0, 0, m, len);
+}
+
 /* Raw records [from, to) of b become one EVENTS chunk. */
 static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 {
@@ -139,24 +147,25 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
         o = ws_put_uv(o, r->err);
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->caller - prev_caller)));
         if (ws_call_flags(r->call) & WS_CALL_HAS_PAYLOAD) {
-            o = ws_put_uv(o, r->plen);
-            memcpy(o, r + 1, r->plen);
-            o += r->plen;
+            long id = r->plen ? ws_intern(r + 1, r->plen) : -1;
+            if (id >= 0) {
+                o = ws_put_uv(o, (uint64_t)id * 2 + 1);
+            } else {
+                o = ws_put_uv(o, (uint64_t)r->plen * 2);
+                memcpy(o, r + 1, r->plen);
+                o += r->plen;
+            }
         }
         prev_start = r->start;
         prev_caller = r->caller;
         p += sizeof *r + ((r->plen + 7u) & ~7u);
     }
+    /* New strings go first: a string is in the file before its first use. */
+    if (ws_meta_pending()) put_meta();
     put_chunk(WS_CHUNK_EVENTS, b->thread, b->stream_off + from, base, b->tid, enc,
               (size_t)(o - enc));
 }
 
-static void put_meta(void)
-{
-    size_t len;
-    const uint8_t *m = ws_meta_take(&len);
-    if (len) put_chunk(WS_CHUNK_META, 0, 0, 0, 0, m, len);
-}
 
 /* Everything committed so far goes to the log. */
 static void flush(int final)

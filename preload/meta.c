@@ -176,6 +176,17 @@ void ws_meta_counters(int final)
     }
 }
 
+void ws_meta_string(const void *s, size_t n)
+{
+    memcpy(scratch, s, n);
+    put_record(WS_META_STRING, scratch + n);
+}
+
+int ws_meta_pending(void)
+{
+    return meta_len != 0;
+}
+
 void ws_meta_end(int kind, int64_t status, uint64_t ts)
 {
     uint8_t *p = ws_put_uv(scratch, (uint64_t)kind);

@@ -15,6 +15,8 @@ void ws_meta_clock_now(void);
 void ws_meta_maps(int force);
 void ws_meta_lost(int force);
 void ws_meta_counters(int final);
+void ws_meta_string(const void *s, size_t n);
+int ws_meta_pending(void);
 void ws_meta_end(int kind, int64_t status, uint64_t ts);
 
 #endif

@@ -85,7 +85,15 @@ enum ws_clock_source {
  *   sv  caller    the caller's return address minus the previous
  *                 record's caller (the first record: minus 0)
  *   payload       only when the call has WS_CALL_HAS_PAYLOAD in
- *                 ws_call_flags(): uv length, then that many bytes
+ *                 ws_call_flags(): uv tag, then
+ *                   tag even: a literal of tag/2 bytes follows;
+ *                   tag odd:  the string WS_META_STRING number tag/2
+ *                             (0, 1, 2... in the order they appear in
+ *                             the file, always before their first use)
+ *
+ * Strings are interned: a path, peer or name is written once per log, in
+ * a WS_META_STRING record, and events refer to it by number.  A recorder
+ * may also write literals (when its table is full).
  *
  * Payloads: open/open64/openat: the path; connect/accept/accept4: the
  * peer's struct sockaddr as the kernel gave it; getaddrinfo: the node name;
@@ -186,6 +194,8 @@ enum ws_meta_type {
     WS_META_END = 6,
     /* uv thread serial, uv tid, str name (a thread alive at the end) */
     WS_META_THREAD_NAME = 7,
+    /* the bytes of the next interned string (the record's whole body) */
+    WS_META_STRING = 8,
 };
 
 /* WS_META_PROCESS flags. */

@@ -126,6 +126,42 @@ static void end_chunk(struct thread *t)
     t->cur = NULL;
 }
 
+/*
+ * Interned strings: when strings_chunk is set (the first META chunk, ahead
+ * of every EVENTS chunk in the file), each new payload becomes a
+ * WS_META_STRING record there and events refer to it by number, as the
+ * recorder writes them; otherwise payloads are literals.
+ */
+static struct chunk *strings_chunk;
+static struct buf interned[64];
+static size_t ninterned;
+
+static void meta(struct chunk *c, unsigned type, const struct buf *rec);
+
+static void put_payload(struct buf *b, const void *payload, size_t plen)
+{
+    if (!strings_chunk || plen == 0) {
+        put_uv(b, plen * 2);
+        put(b, payload, plen);
+        return;
+    }
+    size_t id = 0;
+    while (id < ninterned &&
+           !(interned[id].n == plen && memcmp(interned[id].p, payload, plen) == 0))
+        id++;
+    if (id == ninterned) {
+        if (ninterned == 64) {
+            fprintf(stderr, "gen_log: too many strings\n");
+            exit(1);
+        }
+        memset(&interned[id], 0, sizeof interned[id]);
+        put(&interned[id], payload, plen);
+        meta(strings_chunk, WS_META_STRING, &interned[id]);
+        ninterned++;
+    }
+    put_uv(b, id * 2 + 1);
+}
+
 /* Appends a record at time `at` ns after the start, lasting dur_ns. */
 static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, int64_t obj,
                int64_t result, uint64_t err, uint64_t caller, const void *payload, size_t plen)
@@ -148,10 +184,7 @@ static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, in
     put_sv(b, result);
     put_uv(b, err);
     put_sv(b, (int64_t)(caller - t->prev_caller));
-    if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) {
-        put_uv(b, plen);
-        put(b, payload, plen);
-    }
+    if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) put_payload(b, payload, plen);
     t->prev_start = start;
     t->prev_caller = caller;
     t->cur->records++;
@@ -361,6 +394,7 @@ static void build_normal(int with_end)
     struct chunk *m0 = new_chunk(WS_CHUNK_META);
     meta_process(m0, 4242, 4200, "/usr/bin/demo", 4, demo_argv, WS_CLOCK_MONOTONIC, 0);
     meta_clock(m0, 0);
+    strings_chunk = m0; /* this log's payloads are interned */
 
     struct thread t1 = {.serial = 1, .tid = 4242};
     struct thread t2 = {.serial = 2, .tid = 4243};

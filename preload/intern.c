@@ -1,0 +1,68 @@
+/*
+ * intern.c - the flusher's table of strings already written to the log.
+ *
+ * A path, a peer address or a thread name is written to the log once, in a
+ * WS_META_STRING record; events refer to it by number (format.h).  Programs
+ * open the same files and talk to the same peers again and again, so this
+ * keeps a loop of opens to a few bytes per event.  The table lives in the
+ * flusher process only, and is bounded: when it is full, strings are
+ * written as literals.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "intern.h"
+#include "meta.h"
+
+#define SLOTS      (1u << 16) /* a power of two, twice the strings kept */
+#define MAX_STRS   (SLOTS / 2)
+#define ARENA_SIZE (16u << 20)
+
+struct slot {
+    uint32_t off; /* in the arena, + 1; 0: empty */
+    uint32_t len;
+};
+
+static struct slot *slots;
+static uint8_t *arena;
+static uint32_t arena_used;
+static uint32_t nstrings;
+static uint32_t *ids; /* slot -> string number */
+
+int ws_intern_init(void)
+{
+    slots = mmap(NULL, SLOTS * sizeof *slots, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ids = mmap(NULL, SLOTS * sizeof *ids, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return slots == MAP_FAILED || ids == MAP_FAILED || arena == MAP_FAILED ? -1 : 0;
+}
+
+static uint32_t hash(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+long ws_intern(const void *s, size_t n)
+{
+    const uint8_t *p = s;
+    for (uint32_t i = hash(p, n) & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
+        struct slot *sl = &slots[i];
+        if (sl->off == 0) {
+            if (nstrings >= MAX_STRS || arena_used + n > ARENA_SIZE) return -1;
+            memcpy(arena + arena_used, p, n);
+            sl->off = arena_used + 1;
+            sl->len = (uint32_t)n;
+            arena_used += (uint32_t)n;
+            ids[i] = nstrings++;
+            ws_meta_string(p, n);
+            return ids[i];
+        }
+        if (sl->len == n && memcmp(arena + sl->off - 1, p, n) == 0) return ids[i];
+    }
+}
