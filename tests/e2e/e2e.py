@@ -281,6 +281,30 @@ def case_bounded_memory():
     check("lost" in text.lower() and str(p["lost_events"]) in text, "text report hides the loss")
 
 
+def case_setuid_untouched():
+    """A setuid program run by another user (secure-exec): the loader
+    ignores LD_PRELOAD and the program runs untraced, unharmed."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("skipped: needs root and setpriv")
+        return
+    os.chmod(TMP, 0o777)
+    exe = os.path.join(TMP, "suid_io")
+    shutil.copy(prog("io_basic"), exe)
+    os.chmod(exe, 0o4755)
+    data = os.path.join(TMP, "suid_data")
+    os.makedirs(data, mode=0o777)
+    os.chmod(data, 0o777)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe, TMP],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode == 0 and "errno ok" in r.stdout, "setuid program: %d %r" %
+          (r.returncode, r.stderr))
+    # setpriv itself (not setuid) is traced until it execs the program.
+    for p in report(data)["processes"]:
+        check(not p["exe"].endswith("suid_io") and p["argv"][0] != exe,
+              "a setuid program was traced: %s" % p["argv"])
+
+
 def case_flush_period():
     """Events reach the log while the program still runs."""
     data = os.path.join(TMP, "data")
