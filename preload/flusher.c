@@ -166,7 +166,6 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
               (size_t)(o - enc));
 }
 
-
 /* Everything committed so far goes to the log. */
 static void flush(int final)
 {
@@ -209,39 +208,6 @@ static void flush(int final)
     write_batch();
 }
 
-/* Is the shared region (its inode) still in the program's memory map? */
-static int region_mapped(void)
-{
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_sh->pid);
-    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    /* Lines are "start-end perms offset dev inode path": match the inode
-     * field of lines that name our memfd. */
-    char buf[65536];
-    size_t keep = 0;
-    int found = 0;
-    ssize_t n;
-    while (!found && (n = real_read(fd, buf + keep, sizeof buf - keep - 1)) > 0) {
-        size_t len = keep + (size_t)n;
-        buf[len] = 0;
-        char *p = buf, *nl;
-        while ((nl = strchr(p, '\n')) != NULL) {
-            *nl = 0;
-            unsigned long long ino;
-            if (strstr(p, WS_REGION_NAME) && sscanf(p, "%*s %*s %*s %*s %llu", &ino) == 1 &&
-                ino == ws_sh->region_ino)
-                found = 1;
-            p = nl + 1;
-        }
-        keep = len - (size_t)(p - buf);
-        if (keep >= sizeof line) keep = 0; /* a line longer than any map line */
-        memmove(buf, p, keep);
-    }
-    real_close(fd);
-    return found;
-}
-
 /* Did the program's image end?  Returns the end kind, -1 when it was
  * killed, or 0 while it runs. */
 static int program_ended(void)
@@ -249,7 +215,8 @@ static int program_ended(void)
     int kind = atomic_load(&ws_sh->end_kind);
     if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
     if (getppid() != ws_sh->pid) return kind ? kind : -1; /* died */
-    if (kind == WS_END_EXEC && !region_mapped()) return kind;
+    /* Under way: the region's leaving the program's map means success. */
+    if (kind == WS_END_EXEC && ws_meta_maps(0) == 0) return kind;
     return 0;
 }
 

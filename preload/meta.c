@@ -74,13 +74,12 @@ static size_t read_file(const char *path, char *buf, size_t cap)
 
 void ws_meta_process(void)
 {
+    /* The flusher's own exe and arguments are the program's as they were
+     * when the flusher was forked: by now the program may have exec'd. */
     static char exe[4096], cmdline[65536];
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)ws_sh->pid);
-    ssize_t elen = readlink(path, exe, sizeof exe);
+    ssize_t elen = readlink("/proc/self/exe", exe, sizeof exe);
     if (elen < 0) elen = 0;
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_sh->pid);
-    size_t clen = read_file(path, cmdline, sizeof cmdline);
+    size_t clen = read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
 
     uint8_t *p = scratch;
     p = ws_put_uv(p, (uint64_t)ws_sh->pid);
@@ -116,23 +115,59 @@ void ws_meta_clock_now(void)
     ws_meta_clock(ws_now(), ws_mono_ns(), ws_real_ns());
 }
 
-/* The memory map, so that the decoder can name code addresses; written
- * again whenever it changed (a dlopen, say). */
-void ws_meta_maps(int force)
+/* Does this maps line name the shared region (our memfd, by inode)? */
+static int is_region_line(const char *line, const char *end)
+{
+    size_t nlen = strlen(WS_REGION_NAME);
+    for (const char *p = line; p + nlen <= end; p++)
+        if (memcmp(p, WS_REGION_NAME, nlen) == 0) {
+            unsigned long long ino;
+            return sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 && ino == ws_sh->region_ino;
+        }
+    return 0;
+}
+
+/*
+ * The memory map, so that the decoder can name code addresses; written
+ * again when its file mappings changed (a dlopen, say).  Returns 0 when
+ * the program's map no longer holds the shared region: it exec'd, and the
+ * map is the new image's (not written).  force: write it even unchanged;
+ * at start, when the program may have exec'd already, the flusher's own
+ * map (a copy of the program's when it was forked) is written instead.
+ */
+int ws_meta_maps(int force)
 {
     static uint64_t last_hash;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_sh->pid);
     char *text = (char *)scratch + meta_cap / 2;
-    size_t n = read_file(path, text, meta_cap / 2 - 2 * WS_VARINT_MAX);
+    size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
+    size_t n = read_file(path, text, cap);
+    text[n] = 0;
+    /* Hash the file mappings only: anonymous ones come and go with every
+     * large malloc and name no code. */
     uint64_t hash = 1469598103934665603u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        hash = (hash ^ (uint8_t)text[i]) * 1099511628211u;
-    if (!force && hash == last_hash) return;
+    int mapped = 0;
+    for (char *line = text, *nl; line < text + n; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl) nl = text + n;
+        if (is_region_line(line, nl)) mapped = 1;
+        char *path_start = memchr(line, '/', (size_t)(nl - line));
+        if (path_start)
+            for (const char *c = line; c < nl; c++)
+                hash = (hash ^ (uint8_t)*c) * 1099511628211u;
+    }
+    if (!mapped) {
+        if (!force) return 0;
+        n = read_file("/proc/self/maps", text, cap);
+    } else if (!force && hash == last_hash) {
+        return 1;
+    }
     last_hash = hash;
     uint8_t *p = ws_put_uv(scratch, n);
     memmove(p, text, n);
     put_record(WS_META_MAPS, p + n);
+    return mapped;
 }
 
 void ws_meta_lost(int force)

@@ -12,7 +12,7 @@ const uint8_t *ws_meta_take(size_t *len);
 void ws_meta_process(void);
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
 void ws_meta_clock_now(void);
-void ws_meta_maps(int force);
+int ws_meta_maps(int force);
 void ws_meta_lost(int force);
 void ws_meta_counters(int final);
 void ws_meta_string(const void *s, size_t n);
