@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 
+#include "dbstate.h"
 #include "internal.h"
 
 struct ws_shared *ws_sh;
@@ -170,6 +171,8 @@ static struct ws_thread *attach(void)
         t->uncontended = 0;
         t->reported = 0;
         t->busy = 0;
+        t->db_depth = 0;
+        t->db = NULL;
         ws_self = t;
         /* The key's destructor tells us when the thread ends. */
         pthread_setspecific(exit_key, t);
@@ -214,6 +217,7 @@ void ws_thread_detach(struct ws_thread *t)
     ws_emit(t, WS_EV_THREAD_NAME, 0, 0, 0, now, now, 0, name, (uint32_t)strlen(name));
     ws_emit(t, WS_EV_THREAD_END, 0, 0, (int64_t)t->uncontended, now, now, 0, NULL, 0);
     hand_over(t);
+    ws_db_free(t);
     ws_self = NULL;
     t->tid = 0;
     atomic_store_explicit((_Atomic uint32_t *)&t->serial, 0, memory_order_release);

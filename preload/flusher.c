@@ -42,10 +42,12 @@
 #include "intern.h"
 #include "internal.h"
 #include "meta.h"
+#include "sql_redact.h"
 
 static ZSTD_CCtx *cctx;
-static uint8_t *enc;   /* compacted records of one chunk */
-static uint8_t *batch; /* chunks waiting to be written */
+static uint8_t *enc;                     /* compacted records of one chunk */
+static uint8_t *batch;                   /* chunks waiting to be written */
+static uint8_t redacted[WS_MAX_PAYLOAD]; /* a statement's text, redacted */
 static size_t batch_len;
 static size_t batch_cap;
 static int failed; /* the log cannot be written: stop writing */
@@ -130,6 +132,13 @@ static void put_meta(void)
     if (len) put_chunk(WS_CHUNK_META, 0, 0, 0, 0, m, len);
 }
 
+/* Does the call's payload hold SQL (which WHYSLOW_SQL=redact redacts)? */
+static int is_sql(unsigned call)
+{
+    return call == WS_SQLITE_QUERY || call == WS_SQLITE_PREPARE || call == WS_SQLITE_EXEC ||
+           call == WS_PG_QUERY || call == WS_PG_PREPARE;
+}
+
 /* Raw records [from, to) of b become one EVENTS chunk. */
 static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 {
@@ -146,14 +155,30 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
         o = ws_put_uv(o, ws_zigzag(r->result));
         o = ws_put_uv(o, r->err);
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->caller - prev_caller)));
-        if (ws_call_flags(r->call) & WS_CALL_HAS_PAYLOAD) {
-            long id = r->plen ? ws_intern(r + 1, r->plen) : -1;
+        unsigned flags = ws_call_flags(r->call);
+        const uint8_t *pl = (const uint8_t *)(r + 1);
+        size_t plen = r->plen;
+        if (flags & WS_CALL_HAS_AUX) { /* the raw payload starts with them */
+            uint64_t aux[2] = {0, 0};
+            size_t n = plen >= 16 ? 16 : plen;
+            memcpy(aux, pl, n);
+            o = ws_put_uv(o, aux[0]);
+            o = ws_put_uv(o, aux[1]);
+            pl += n;
+            plen -= n;
+        }
+        if (flags & WS_CALL_HAS_PAYLOAD) {
+            if (ws_sql_redact && plen && is_sql(r->call)) {
+                plen = ws_sql_redact_text((const char *)pl, plen, (char *)redacted);
+                pl = redacted;
+            }
+            long id = plen ? ws_intern(pl, plen) : -1;
             if (id >= 0) {
                 o = ws_put_uv(o, (uint64_t)id * 2 + 1);
             } else {
-                o = ws_put_uv(o, (uint64_t)r->plen * 2);
-                memcpy(o, r + 1, r->plen);
-                o += r->plen;
+                o = ws_put_uv(o, (uint64_t)plen * 2);
+                memcpy(o, pl, plen);
+                o += plen;
             }
         }
         prev_start = r->start;

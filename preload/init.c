@@ -11,6 +11,8 @@
  *   WHYSLOW_DIR       where logs go (default ./whyslow.data, made absolute)
  *   WHYSLOW_FLUSH_MS  how often buffers being filled are written (100)
  *   WHYSLOW_LOCKS     "all": record every lock acquisition and release
+ *   WHYSLOW_SQL       "redact": literals in SQL text are replaced by ?
+ *                     before the text reaches the log
  *   WHYSLOW_DISABLE   set and not "0": record nothing
  *   WHYSLOW_BUFFER_MB the buffer pool (64 MiB, of which only what is
  *                     used takes memory)
@@ -28,6 +30,7 @@
 
 _Atomic int ws_on;
 int ws_debug;
+int ws_sql_redact;
 int ws_locks_all;
 unsigned ws_flush_ms = 100;
 char ws_dir[4096];
@@ -58,6 +61,7 @@ static int read_config(void)
     const char *s = getenv("WHYSLOW_DISABLE");
     if (s && *s && strcmp(s, "0") != 0) return -1;
     ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
+    ws_sql_redact = (s = getenv("WHYSLOW_SQL")) && strcmp(s, "redact") == 0;
     ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000);
     nbufs = env_uint("WHYSLOW_BUFFER_MB", 64, 1, 65536) * (1024 * 1024 / WS_BUF_SIZE);
     s = getenv("WHYSLOW_DIR");

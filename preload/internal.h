@@ -104,10 +104,12 @@ struct ws_thread {
     uint32_t depth;     /* emits in progress on this thread (signals) */
     uint32_t serial;    /* 1.. in this process; 0: slot free */
     pid_t tid;
-    uint64_t stream_off;  /* bytes this thread handed over before buf */
-    uint64_t uncontended; /* lock acquisitions that did not wait */
-    uint64_t reported;    /* the flusher's: uncontended last written */
-    int busy;             /* do not record on this thread */
+    uint64_t stream_off;   /* bytes this thread handed over before buf */
+    uint64_t uncontended;  /* lock acquisitions that did not wait */
+    uint64_t reported;     /* the flusher's: uncontended last written */
+    int busy;              /* do not record on this thread */
+    uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
+    struct ws_dbstate *db; /* its executions in progress, or NULL */
 } __attribute__((aligned(64)));
 
 #define WS_MAX_THREADS 4096
@@ -248,6 +250,7 @@ static inline void ws_fd_set(int fd, uint8_t known)
 
 extern _Atomic int ws_on;    /* recording */
 extern int ws_debug;         /* WHYSLOW_DEBUG */
+extern int ws_sql_redact;    /* WHYSLOW_SQL=redact */
 extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */
 extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */

@@ -84,6 +84,7 @@ enum ws_clock_source {
  *                 returned EAI_SYSTEM); for lock calls, WS_LOCK_* flags
  *   sv  caller    the caller's return address minus the previous
  *                 record's caller (the first record: minus 0)
+ *   uv  aux1, uv aux2   only when the call has WS_CALL_HAS_AUX
  *   payload       only when the call has WS_CALL_HAS_PAYLOAD in
  *                 ws_call_flags(): uv tag, then
  *                   tag even: a literal of tag/2 bytes follows;
@@ -149,6 +150,41 @@ enum ws_call {
     WS_RWLOCK_TRYRDLOCK = 54,
     WS_RWLOCK_TRYWRLOCK = 55,
 
+    /*
+     * Database calls (they carry aux fields, see WS_CALL_HAS_AUX).
+     * obj is the connection: the sqlite3* or the PGconn*.
+     *
+     * WS_SQLITE_QUERY and WS_PG_QUERY are one execution of a statement:
+     *   start   when it began (SQLite: its first sqlite3_step after prepare
+     *           or reset; libpq: the PQexec* or PQsend* call)
+     *   dur     until it ended (SQLite: SQLITE_DONE, an error, a reset or
+     *           a finalize; libpq: PQexec* returning, or PQgetResult
+     *           returning NULL for an async query): the span, in which the
+     *           program may also have done other work between rows
+     *   result  SQLite: the last result code (101 SQLITE_DONE, 100
+     *           SQLITE_ROW when reset or finalized before the end, or an
+     *           error); libpq: the ExecStatusType of its last result
+     *   err     the rows it returned (SQLITE_ROW steps; PQntuples summed)
+     *   aux1    a 32-bit hash of the values bound to its parameters (0:
+     *           none); the values themselves are never recorded
+     *   aux2    the time spent inside the library's calls for it
+     *           (sqlite3_step; the libpq calls), timestamp units
+     *   payload the statement's text (literals replaced by ? when
+     *           WHYSLOW_SQL=redact)
+     */
+    WS_SQLITE_OPEN = 60,    /* result: rc; payload: the file name */
+    WS_SQLITE_CLOSE = 61,   /* result: rc */
+    WS_SQLITE_PREPARE = 62, /* result: rc; payload: the text prepared */
+    WS_SQLITE_QUERY = 63,   /* see above */
+    WS_SQLITE_EXEC = 64,    /* sqlite3_exec: result rc; payload: the SQL */
+    WS_PG_CONNECT = 65,     /* result: ConnStatusType; payload: "host=...
+                               port=... dbname=... user=..." */
+    WS_PG_FINISH = 66,      /* PQfinish */
+    WS_PG_PREPARE = 67,     /* PQprepare/PQsendPrepare: result status;
+                               payload: the text prepared */
+    WS_PG_QUERY = 68,       /* see above */
+    WS_PG_RESET = 69,       /* PQreset: result: ConnStatusType */
+
     /* Records about the thread rather than a call. */
     WS_EV_THREAD_START = 100, /* result: parent serial or 0; payload name */
     WS_EV_THREAD_END = 101,   /* result: uncontended lock acquisitions */
@@ -211,10 +247,27 @@ enum ws_end_kind {
 #define WS_CALL_HAS_PAYLOAD 1u
 #define WS_CALL_IS_LOCK     2u
 #define WS_CALL_WAITS       4u /* a call whose job is to wait */
+#define WS_CALL_IS_DB       8u
+/* The record has two more fields, "uv aux1, uv aux2", after caller and
+ * before the payload. */
+#define WS_CALL_HAS_AUX 16u
 
 static inline unsigned ws_call_flags(unsigned call)
 {
     switch (call) {
+    case WS_SQLITE_QUERY:
+    case WS_PG_QUERY:
+        return WS_CALL_HAS_PAYLOAD | WS_CALL_IS_DB | WS_CALL_HAS_AUX;
+    case WS_SQLITE_OPEN:
+    case WS_SQLITE_PREPARE:
+    case WS_SQLITE_EXEC:
+    case WS_PG_CONNECT:
+    case WS_PG_PREPARE:
+        return WS_CALL_HAS_PAYLOAD | WS_CALL_IS_DB;
+    case WS_SQLITE_CLOSE:
+    case WS_PG_FINISH:
+    case WS_PG_RESET:
+        return WS_CALL_IS_DB;
     case WS_OPEN:
     case WS_OPENAT:
     case WS_CONNECT:
@@ -295,6 +348,16 @@ static inline const char *ws_call_name(unsigned call)
     case WS_EV_THREAD_START: return "thread_start";
     case WS_EV_THREAD_END: return "thread_end";
     case WS_EV_FD_INFO: return "fd_info";
+    case WS_SQLITE_OPEN: return "sqlite3_open";
+    case WS_SQLITE_CLOSE: return "sqlite3_close";
+    case WS_SQLITE_PREPARE: return "sqlite3_prepare";
+    case WS_SQLITE_QUERY: return "sqlite3_query";
+    case WS_SQLITE_EXEC: return "sqlite3_exec";
+    case WS_PG_CONNECT: return "PQconnect";
+    case WS_PG_FINISH: return "PQfinish";
+    case WS_PG_PREPARE: return "PQprepare";
+    case WS_PG_QUERY: return "PQquery";
+    case WS_PG_RESET: return "PQreset";
     case WS_EV_THREAD_NAME: return "thread_name";
     default: return NULL;
     }

@@ -1,0 +1,140 @@
+/*
+ * dbstate.c - the database wrappers' shared pieces (see dbstate.h).
+ */
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dbstate.h"
+
+/* ---- finding the real library ---- */
+
+struct find {
+    const char *lib;
+    char names[8][512];
+    int n;
+};
+
+static int collect(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct find *f = arg;
+    if (f->n < 8 && info->dlpi_name && strstr(info->dlpi_name, f->lib)) {
+        strncpy(f->names[f->n], info->dlpi_name, sizeof f->names[0] - 1);
+        f->n++;
+    }
+    return 0;
+}
+
+void *ws_lib_symbol(const char *name, const char *lib)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    if (p) return p;
+    /* Collect the names first: dlopen must not run inside the iteration,
+     * which holds the loader's lock. */
+    struct find f = {.lib = lib};
+    dl_iterate_phdr(collect, &f);
+    for (int i = 0; i < f.n && !p; i++) {
+        void *h = dlopen(f.names[i], RTLD_NOLOAD | RTLD_LAZY);
+        if (!h) continue;
+        p = dlsym(h, name);
+        dlclose(h); /* NOLOAD took a reference; the library stays loaded */
+    }
+    return p;
+}
+
+/* ---- per-thread state ---- */
+
+struct ws_dbstate *ws_db(struct ws_thread *t)
+{
+    if (!t->db) {
+        void *m = mmap(NULL, sizeof(struct ws_dbstate), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) return NULL;
+        t->db = m;
+    }
+    return t->db;
+}
+
+void ws_db_free(struct ws_thread *t)
+{
+    if (t->db) munmap(t->db, sizeof(struct ws_dbstate));
+    t->db = NULL;
+}
+
+uint32_t ws_db_hash(const void *p, size_t n, uint32_t seed)
+{
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u ^ seed; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h ? h : 1;
+}
+
+void ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
+                uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
+                const char *text, size_t len)
+{
+    uint8_t buf[WS_MAX_PAYLOAD];
+    size_t off = 0;
+    if (ws_call_flags(call) & WS_CALL_HAS_AUX) {
+        memcpy(buf, &aux1, 8);
+        memcpy(buf + 8, &aux2, 8);
+        off = 16;
+    }
+    if (!text) len = 0;
+    if (len > sizeof buf - off) len = sizeof buf - off;
+    if (len) memcpy(buf + off, text, len);
+    ws_emit(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start, end, caller, buf,
+            (uint32_t)(off + len));
+}
+
+/* ---- libpq's prepared statements, by connection and name ---- */
+
+#define NAMED      512 /* a power of two */
+#define NAMED_TEXT 1024
+
+struct named {
+    _Atomic int state; /* 0 free, 1 being written, 2 ready */
+    const void *conn;
+    uint32_t name_hash;
+    char text[NAMED_TEXT];
+};
+
+static struct named named[NAMED];
+
+void ws_pg_remember(const void *conn, const char *name, const char *text)
+{
+    if (!name || !text) return;
+    uint32_t h = ws_db_hash(name, strlen(name), (uint32_t)(uintptr_t)conn);
+    for (unsigned i = 0; i < NAMED; i++) {
+        struct named *e = &named[(h + i) & (NAMED - 1)];
+        int expect = 0;
+        if (atomic_load(&e->state) == 2 && e->conn == conn && e->name_hash == h) {
+            /* Prepared again under that name (after DEALLOCATE): replace. */
+            atomic_store(&e->state, 1);
+        } else if (!atomic_compare_exchange_strong(&e->state, &expect, 1)) {
+            continue;
+        }
+        e->conn = conn;
+        e->name_hash = h;
+        strncpy(e->text, text, NAMED_TEXT - 1);
+        e->text[NAMED_TEXT - 1] = 0;
+        atomic_store_explicit(&e->state, 2, memory_order_release);
+        return;
+    }
+}
+
+const char *ws_pg_recall(const void *conn, const char *name)
+{
+    if (!name) return NULL;
+    uint32_t h = ws_db_hash(name, strlen(name), (uint32_t)(uintptr_t)conn);
+    for (unsigned i = 0; i < NAMED; i++) {
+        struct named *e = &named[(h + i) & (NAMED - 1)];
+        int st = atomic_load_explicit(&e->state, memory_order_acquire);
+        if (st == 0) return NULL;
+        if (st == 2 && e->conn == conn && e->name_hash == h) return e->text;
+    }
+    return NULL;
+}

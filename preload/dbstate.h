@@ -1,0 +1,85 @@
+/*
+ * dbstate.h - what the database wrappers (wrap_sqlite.c, wrap_pq.c) share:
+ * finding the real library's functions, per-thread state of executions in
+ * progress, and the record they end with.
+ *
+ * A database call is not a syscall: one execution of a statement spans
+ * several calls (SQLite: prepare, bind, step per row, reset; libpq: send,
+ * then a result at a time), so the wrappers keep per-thread state between
+ * calls and write one WS_SQLITE_QUERY / WS_PG_QUERY record when the
+ * execution ends.  These calls are not async-signal-safe themselves, so
+ * this state needs none of the hot path's care for signals, but it stays
+ * lock-free and allocates only once per thread (mmap).
+ *
+ * Both libraries call their own public functions through their PLT (PQexec
+ * calls PQsendQuery and PQgetResult; sqlite3_exec calls prepare and step),
+ * which land in our wrappers again: ws_thread.db_depth makes such nested
+ * calls pass straight through.
+ */
+#ifndef WHYSLOW_DBSTATE_H
+#define WHYSLOW_DBSTATE_H
+
+#include "internal.h"
+
+/* A function of a library that may be loaded RTLD_LOCAL by an extension
+ * module (Python's _sqlite3, psycopg2), where dlsym(RTLD_NEXT) cannot see
+ * it: the loaded objects whose name contains `lib` are searched.  Nothing
+ * is ever loaded: NULL when the library is not there. */
+void *ws_lib_symbol(const char *name, const char *lib);
+
+#define DB_REAL(var, name, lib) ((var) ? (var) : ((var) = ws_lib_symbol(name, lib)))
+
+/* One SQLite statement's execution in progress, and its bound values. */
+#define WS_SQ_SLOTS  128
+#define WS_SQ_PARAMS 16
+struct ws_sq_exec {
+    void *stmt; /* NULL: a free slot */
+    void *db;
+    uint64_t start, inside, rows, caller;
+    int active, last_rc;
+    uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
+};
+
+/* libpq: the queries sent on one connection whose results are not all
+ * read yet (more than one in pipeline mode). */
+#define WS_PG_CONNS   8
+#define WS_PG_PENDING 4
+#define WS_PG_TEXT    (WS_MAX_PAYLOAD - 64)
+struct ws_pg_query {
+    uint64_t start, inside, rows, caller;
+    int status, is_prepare;
+    uint32_t params;
+    uint32_t len;
+    char text[WS_PG_TEXT];
+};
+struct ws_pg_conn {
+    void *conn; /* NULL: a free slot */
+    unsigned head, n;
+    struct ws_pg_query q[WS_PG_PENDING];
+};
+
+struct ws_dbstate {
+    struct ws_sq_exec sq[WS_SQ_SLOTS];
+    struct ws_pg_conn pg[WS_PG_CONNS];
+};
+
+/* The calling thread's database state, made on first use; NULL if none
+ * can be made. */
+struct ws_dbstate *ws_db(struct ws_thread *t);
+void ws_db_free(struct ws_thread *t);
+
+/* A hash of bytes, never 0 (0 means "nothing bound"). */
+uint32_t ws_db_hash(const void *p, size_t n, uint32_t seed);
+
+/* Writes a database record: aux1 and aux2 travel in front of the text in
+ * the raw record (format.h puts them before the payload in the log). */
+void ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
+                uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
+                const char *text, size_t len);
+
+/* Remembers the text of a statement prepared under a name on a libpq
+ * connection, and finds it again (NULL when unknown). */
+void ws_pg_remember(const void *conn, const char *name, const char *text);
+const char *ws_pg_recall(const void *conn, const char *name);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * wrap_sqlite.c - SQLite: connections, statements, and each execution of a
+ * statement as one WS_SQLITE_QUERY record.
+ *
+ * An execution runs from the first sqlite3_step() after prepare or reset to
+ * SQLITE_DONE, an error, sqlite3_reset() or sqlite3_finalize(); it keeps
+ * the rows returned (SQLITE_ROW steps), the time inside sqlite3_step and
+ * the last result code.  The statement's text comes from sqlite3_sql()
+ * when the execution ends, and the flusher writes each distinct text once.
+ * Bound values are not recorded: only a hash of them, so the decoder can
+ * tell the same query run again with the same parameters from a loop over
+ * different ones.
+ *
+ * The types are opaque here: the library needs no SQLite header, and its
+ * wrappers are only ever called when the program itself calls SQLite.
+ */
+#include <string.h>
+
+#include "dbstate.h"
+
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+typedef struct sqlite3_value sqlite3_value;
+typedef long long sqlite3_int64;
+typedef unsigned long long sqlite3_uint64;
+
+#define SQLITE_ERROR  1
+#define SQLITE_MISUSE 21
+#define SQLITE_ROW    100
+#define SQLITE_DONE   101
+
+#define LIB "libsqlite3"
+
+static int (*real_sq_open)(const char *, sqlite3 **);
+static int (*real_sq_open_v2)(const char *, sqlite3 **, int, const char *);
+static int (*real_sq_close)(sqlite3 *);
+static int (*real_sq_close_v2)(sqlite3 *);
+static int (*real_prepare)(sqlite3 *, const char *, int, sqlite3_stmt **, const char **);
+static int (*real_prepare_v2)(sqlite3 *, const char *, int, sqlite3_stmt **, const char **);
+static int (*real_prepare_v3)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
+                              const char **);
+static int (*real_prepare16)(sqlite3 *, const void *, int, sqlite3_stmt **, const void **);
+static int (*real_prepare16_v2)(sqlite3 *, const void *, int, sqlite3_stmt **, const void **);
+static int (*real_prepare16_v3)(sqlite3 *, const void *, int, unsigned, sqlite3_stmt **,
+                                const void **);
+static int (*real_step)(sqlite3_stmt *);
+static int (*real_reset)(sqlite3_stmt *);
+static int (*real_finalize)(sqlite3_stmt *);
+static int (*real_exec)(sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *,
+                        char **);
+static const char *(*real_sql)(sqlite3_stmt *);
+static sqlite3 *(*real_db_handle)(sqlite3_stmt *);
+static int (*real_bind_blob)(sqlite3_stmt *, int, const void *, int, void (*)(void *));
+static int (*real_bind_blob64)(sqlite3_stmt *, int, const void *, sqlite3_uint64, void (*)(void *));
+static int (*real_bind_double)(sqlite3_stmt *, int, double);
+static int (*real_bind_int)(sqlite3_stmt *, int, int);
+static int (*real_bind_int64)(sqlite3_stmt *, int, sqlite3_int64);
+static int (*real_bind_null)(sqlite3_stmt *, int);
+static int (*real_bind_text)(sqlite3_stmt *, int, const char *, int, void (*)(void *));
+static int (*real_bind_text16)(sqlite3_stmt *, int, const void *, int, void (*)(void *));
+static int (*real_bind_text64)(sqlite3_stmt *, int, const char *, sqlite3_uint64, void (*)(void *),
+                               unsigned char);
+static int (*real_bind_value)(sqlite3_stmt *, int, const sqlite3_value *);
+static int (*real_bind_zeroblob)(sqlite3_stmt *, int, int);
+static int (*real_clear_bindings)(sqlite3_stmt *);
+
+/* The thread may record a database call: not nested in another one. */
+static struct ws_thread *db_enter(void)
+{
+    struct ws_thread *t = ws_enter();
+    return t && t->db_depth == 0 ? t : NULL;
+}
+
+/* The execution slot of stmt on this thread; made when `make`. */
+static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int make)
+{
+    struct ws_dbstate *d = ws_db(t);
+    if (!d) return NULL;
+    unsigned h = (unsigned)(((uintptr_t)stmt >> 4) * 2654435761u) % WS_SQ_SLOTS;
+    struct ws_sq_exec *free_slot = NULL;
+    for (unsigned i = 0; i < 8; i++) {
+        struct ws_sq_exec *x = &d->sq[(h + i) % WS_SQ_SLOTS];
+        if (x->stmt == stmt) return x;
+        if (!free_slot && (x->stmt == NULL || !x->active)) free_slot = x;
+    }
+    if (!make || !free_slot) return NULL;
+    memset(free_slot, 0, sizeof *free_slot);
+    free_slot->stmt = stmt;
+    return free_slot;
+}
+
+static uint32_t params_hash(const struct ws_sq_exec *x)
+{
+    int any = 0;
+    for (int i = 0; i < WS_SQ_PARAMS; i++)
+        any |= x->params[i] != 0;
+    return any ? ws_db_hash(x->params, sizeof x->params, 0) : 0;
+}
+
+/* The execution ended at `end` with rc: write its record. */
+static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t end)
+{
+    if (!x->active) return;
+    x->active = 0;
+    const char *sql = DB_REAL(real_sql, "sqlite3_sql", LIB) ? real_sql(x->stmt) : NULL;
+    ws_db_emit(t, WS_SQLITE_QUERY, x->db, rc, x->rows, x->start, end, x->caller, params_hash(x),
+               x->inside, sql, sql ? strlen(sql) : 0);
+}
+
+WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
+{
+    if (!DB_REAL(real_step, "sqlite3_step", LIB)) return SQLITE_MISUSE;
+    struct ws_thread *t = db_enter();
+    if (!t) return real_step(stmt);
+    t->db_depth++;
+    uint64_t s = ws_now();
+    int rc = real_step(stmt);
+    uint64_t e = ws_now();
+    struct ws_sq_exec *x = slot_of(t, stmt, 1);
+    if (x) {
+        if (!x->active) {
+            x->active = 1;
+            x->start = s;
+            x->inside = 0;
+            x->rows = 0;
+            x->caller = WS_CALLER;
+            x->db = DB_REAL(real_db_handle, "sqlite3_db_handle", LIB) ? real_db_handle(stmt) : NULL;
+        }
+        x->inside += e - s;
+        x->last_rc = rc;
+        if (rc == SQLITE_ROW)
+            x->rows++;
+        else
+            finish(t, x, rc, e);
+    } else {
+        ws_lose(); /* more executions in progress than slots */
+    }
+    t->db_depth--;
+    return rc;
+}
+
+WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
+{
+    if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
+    struct ws_thread *t = db_enter();
+    if (t) {
+        struct ws_sq_exec *x = slot_of(t, stmt, 0);
+        if (x) finish(t, x, x->last_rc, ws_now());
+    }
+    return real_reset(stmt);
+}
+
+WS_EXPORT int sqlite3_finalize(sqlite3_stmt *stmt)
+{
+    if (!DB_REAL(real_finalize, "sqlite3_finalize", LIB)) return SQLITE_MISUSE;
+    struct ws_thread *t = db_enter();
+    if (t) {
+        struct ws_sq_exec *x = slot_of(t, stmt, 0);
+        if (x) {
+            finish(t, x, x->last_rc, ws_now());
+            x->stmt = NULL; /* the pointer may come back for another statement */
+        }
+    }
+    return real_finalize(stmt);
+}
+
+/* ---- bound values: a hash per index ---- */
+
+static void bound(sqlite3_stmt *stmt, int idx, int type, const void *p, size_t n)
+{
+    struct ws_thread *t = db_enter();
+    if (!t || idx < 1) return;
+    struct ws_sq_exec *x = slot_of(t, stmt, 1);
+    if (x) x->params[(idx - 1) % WS_SQ_PARAMS] = ws_db_hash(p, n, (uint32_t)(type * 31 + idx));
+}
+
+#define BIND(name, args, call_args, type, ptr, len)                                                \
+    WS_EXPORT int name args                                                                        \
+    {                                                                                              \
+        if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
+        bound(stmt, idx, type, ptr, len);                                                          \
+        return real_##name call_args;                                                              \
+    }
+
+#define real_sqlite3_bind_blob     real_bind_blob
+#define real_sqlite3_bind_blob64   real_bind_blob64
+#define real_sqlite3_bind_double   real_bind_double
+#define real_sqlite3_bind_int      real_bind_int
+#define real_sqlite3_bind_int64    real_bind_int64
+#define real_sqlite3_bind_null     real_bind_null
+#define real_sqlite3_bind_text     real_bind_text
+#define real_sqlite3_bind_text16   real_bind_text16
+#define real_sqlite3_bind_text64   real_bind_text64
+#define real_sqlite3_bind_value    real_bind_value
+#define real_sqlite3_bind_zeroblob real_bind_zeroblob
+
+/* A text of length < 0 runs to its NUL (SQLite's convention). */
+static size_t text_len(const void *s, long long n, int wide)
+{
+    if (!s) return 0;
+    if (n >= 0) return (size_t)n;
+    if (!wide) return strlen(s);
+    const uint16_t *w = s;
+    size_t k = 0;
+    while (w[k])
+        k++;
+    return k * 2;
+}
+
+BIND(sqlite3_bind_blob, (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)),
+     (stmt, idx, v, n, d), 1, v, v &&n > 0 ? (size_t)n : 0)
+BIND(sqlite3_bind_blob64,
+     (sqlite3_stmt * stmt, int idx, const void *v, sqlite3_uint64 n, void (*d)(void *)),
+     (stmt, idx, v, n, d), 1, v, v ? (size_t)n : 0)
+BIND(sqlite3_bind_double, (sqlite3_stmt * stmt, int idx, double v), (stmt, idx, v), 2, &v, sizeof v)
+BIND(sqlite3_bind_int, (sqlite3_stmt * stmt, int idx, int v), (stmt, idx, v), 3, &v, sizeof v)
+BIND(sqlite3_bind_int64, (sqlite3_stmt * stmt, int idx, sqlite3_int64 v), (stmt, idx, v), 3, &v,
+     sizeof v)
+BIND(sqlite3_bind_null, (sqlite3_stmt * stmt, int idx), (stmt, idx), 4, "", 0)
+BIND(sqlite3_bind_text, (sqlite3_stmt * stmt, int idx, const char *v, int n, void (*d)(void *)),
+     (stmt, idx, v, n, d), 5, v, text_len(v, n, 0))
+BIND(sqlite3_bind_text16, (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)),
+     (stmt, idx, v, n, d), 6, v, text_len(v, n, 1))
+BIND(sqlite3_bind_text64,
+     (sqlite3_stmt * stmt, int idx, const char *v, sqlite3_uint64 n, void (*d)(void *),
+      unsigned char enc),
+     (stmt, idx, v, n, d, enc), 5, v, v ? (size_t)n : 0)
+BIND(sqlite3_bind_value, (sqlite3_stmt * stmt, int idx, const sqlite3_value *v), (stmt, idx, v), 7,
+     &v, sizeof v)
+BIND(sqlite3_bind_zeroblob, (sqlite3_stmt * stmt, int idx, int n), (stmt, idx, n), 8, &n, sizeof n)
+
+WS_EXPORT int sqlite3_clear_bindings(sqlite3_stmt *stmt)
+{
+    if (!DB_REAL(real_clear_bindings, "sqlite3_clear_bindings", LIB)) return SQLITE_MISUSE;
+    struct ws_thread *t = db_enter();
+    if (t) {
+        struct ws_sq_exec *x = slot_of(t, stmt, 0);
+        if (x) memset(x->params, 0, sizeof x->params);
+    }
+    return real_clear_bindings(stmt);
+}
+
+/* ---- connections, prepare, exec: one record each ---- */
+
+static int opened(struct ws_thread *t, int rc, sqlite3 **db, const char *name, uint64_t s,
+                  uint64_t caller)
+{
+    uint64_t e = ws_now();
+    ws_db_emit(t, WS_SQLITE_OPEN, db ? *db : NULL, rc, 0, s, e, caller, 0, 0, name,
+               name ? strlen(name) : 0);
+    t->db_depth--;
+    return rc;
+}
+
+WS_EXPORT int sqlite3_open(const char *name, sqlite3 **db)
+{
+    if (!DB_REAL(real_sq_open, "sqlite3_open", LIB)) {
+        if (db) *db = NULL;
+        return SQLITE_ERROR;
+    }
+    struct ws_thread *t = db_enter();
+    if (!t) return real_sq_open(name, db);
+    t->db_depth++;
+    uint64_t s = ws_now();
+    return opened(t, real_sq_open(name, db), db, name, s, WS_CALLER);
+}
+
+WS_EXPORT int sqlite3_open_v2(const char *name, sqlite3 **db, int flags, const char *vfs)
+{
+    if (!DB_REAL(real_sq_open_v2, "sqlite3_open_v2", LIB)) {
+        if (db) *db = NULL;
+        return SQLITE_ERROR;
+    }
+    struct ws_thread *t = db_enter();
+    if (!t) return real_sq_open_v2(name, db, flags, vfs);
+    t->db_depth++;
+    uint64_t s = ws_now();
+    return opened(t, real_sq_open_v2(name, db, flags, vfs), db, name, s, WS_CALLER);
+}
+
+#define CLOSE(name)                                                                                \
+    WS_EXPORT int name(sqlite3 *db)                                                                \
+    {                                                                                              \
+        if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
+        struct ws_thread *t = db_enter();                                                          \
+        if (!t) return real_##name(db);                                                            \
+        t->db_depth++;                                                                             \
+        uint64_t s = ws_now();                                                                     \
+        int rc = real_##name(db);                                                                  \
+        ws_db_emit(t, WS_SQLITE_CLOSE, db, rc, 0, s, ws_now(), WS_CALLER, 0, 0, NULL, 0);          \
+        t->db_depth--;                                                                             \
+        return rc;                                                                                 \
+    }
+
+#define real_sqlite3_close    real_sq_close
+#define real_sqlite3_close_v2 real_sq_close_v2
+CLOSE(sqlite3_close)
+CLOSE(sqlite3_close_v2)
+
+/* A prepare's record carries the statement's text (sqlite3_sql), the same
+ * for the 16-bit forms. */
+static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stmt, uint64_t s,
+                    uint64_t caller)
+{
+    uint64_t e = ws_now();
+    const char *sql = NULL;
+    if (rc == 0 && stmt && *stmt && DB_REAL(real_sql, "sqlite3_sql", LIB)) {
+        sql = real_sql(*stmt);
+        struct ws_sq_exec *x = slot_of(t, *stmt, 0);
+        if (x && !x->active) x->stmt = NULL; /* a stale slot of a finalized pointer */
+    }
+    ws_db_emit(t, WS_SQLITE_PREPARE, db, rc, 0, s, e, caller, 0, 0, sql, sql ? strlen(sql) : 0);
+    t->db_depth--;
+    return rc;
+}
+
+#define PREPARE(name, params, args)                                                                \
+    WS_EXPORT int name params                                                                      \
+    {                                                                                              \
+        if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
+        struct ws_thread *t = db_enter();                                                          \
+        if (!t) return real_##name args;                                                           \
+        t->db_depth++;                                                                             \
+        uint64_t s = ws_now();                                                                     \
+        return prepared(t, real_##name args, db, stmt, s, WS_CALLER);                              \
+    }
+
+#define real_sqlite3_prepare      real_prepare
+#define real_sqlite3_prepare_v2   real_prepare_v2
+#define real_sqlite3_prepare_v3   real_prepare_v3
+#define real_sqlite3_prepare16    real_prepare16
+#define real_sqlite3_prepare16_v2 real_prepare16_v2
+#define real_sqlite3_prepare16_v3 real_prepare16_v3
+
+PREPARE(sqlite3_prepare,
+        (sqlite3 * db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail),
+        (db, sql, n, stmt, tail))
+PREPARE(sqlite3_prepare_v2,
+        (sqlite3 * db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail),
+        (db, sql, n, stmt, tail))
+PREPARE(sqlite3_prepare_v3,
+        (sqlite3 * db, const char *sql, int n, unsigned f, sqlite3_stmt **stmt, const char **tail),
+        (db, sql, n, f, stmt, tail))
+PREPARE(sqlite3_prepare16,
+        (sqlite3 * db, const void *sql, int n, sqlite3_stmt **stmt, const void **tail),
+        (db, sql, n, stmt, tail))
+PREPARE(sqlite3_prepare16_v2,
+        (sqlite3 * db, const void *sql, int n, sqlite3_stmt **stmt, const void **tail),
+        (db, sql, n, stmt, tail))
+PREPARE(sqlite3_prepare16_v3,
+        (sqlite3 * db, const void *sql, int n, unsigned f, sqlite3_stmt **stmt, const void **tail),
+        (db, sql, n, f, stmt, tail))
+
+/* sqlite3_exec runs a whole script through prepare and step, which pass
+ * through (nested): one record for the script. */
+WS_EXPORT int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                           void *arg, char **err)
+{
+    if (!DB_REAL(real_exec, "sqlite3_exec", LIB)) return SQLITE_MISUSE;
+    struct ws_thread *t = db_enter();
+    if (!t) return real_exec(db, sql, cb, arg, err);
+    t->db_depth++;
+    uint64_t s = ws_now();
+    int rc = real_exec(db, sql, cb, arg, err);
+    ws_db_emit(t, WS_SQLITE_EXEC, db, rc, 0, s, ws_now(), WS_CALLER, 0, 0, sql,
+               sql ? strlen(sql) : 0);
+    t->db_depth--;
+    return rc;
+}
