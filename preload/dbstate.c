@@ -76,18 +76,22 @@ void ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t re
                 uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
                 const char *text, size_t len)
 {
-    uint8_t buf[WS_MAX_PAYLOAD];
-    size_t off = 0;
-    if (ws_call_flags(call) & WS_CALL_HAS_AUX) {
-        memcpy(buf, &aux1, 8);
-        memcpy(buf + 8, &aux2, 8);
-        off = 16;
-    }
     if (!text) len = 0;
-    if (len > sizeof buf - off) len = sizeof buf - off;
-    if (len) memcpy(buf + off, text, len);
-    ws_emit(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start, end, caller, buf,
-            (uint32_t)(off + len));
+    if (!(ws_call_flags(call) & WS_CALL_HAS_AUX)) {
+        ws_emit(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start, end, caller, text,
+                (uint32_t)(len < WS_MAX_PAYLOAD ? len : WS_MAX_PAYLOAD));
+        return;
+    }
+    /* aux1 and aux2 in front of the text, which is copied once: straight
+     * into the thread's buffer. */
+    if (len > WS_MAX_PAYLOAD - 16) len = WS_MAX_PAYLOAD - 16;
+    uint8_t *p = ws_emit_reserve(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start,
+                                 end, caller, (uint32_t)(16 + len));
+    if (!p) return;
+    memcpy(p, &aux1, 8);
+    memcpy(p + 8, &aux2, 8);
+    if (len) memcpy(p + 16, text, len);
+    ws_emit_commit(t);
 }
 
 /* ---- libpq's prepared statements, by connection and name ---- */

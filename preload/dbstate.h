@@ -37,6 +37,9 @@ struct ws_sq_exec {
     void *db;
     uint64_t start, inside, rows, caller;
     int active, last_rc;
+    const char *sql; /* sqlite3_sql(stmt) when sql_len was measured */
+    uint32_t sql_len;
+    uint32_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
 };
 
@@ -59,6 +62,7 @@ struct ws_pg_conn {
 };
 
 struct ws_dbstate {
+    struct ws_sq_exec *last; /* the slot found last */
     struct ws_sq_exec sq[WS_SQ_SLOTS];
     struct ws_pg_conn pg[WS_PG_CONNS];
 };
@@ -70,6 +74,16 @@ void ws_db_free(struct ws_thread *t);
 
 /* A hash of bytes, never 0 (0 means "nothing bound"). */
 uint32_t ws_db_hash(const void *p, size_t n, uint32_t seed);
+
+/* Mixes 32-bit hashes into one, never 0. */
+static inline uint32_t ws_db_mix(const uint32_t *h, unsigned n)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (unsigned i = 0; i < n; i++)
+        x = (x ^ h[i]) * 0xff51afd7ed558ccdu;
+    uint32_t r = (uint32_t)(x ^ (x >> 32));
+    return r ? r : 1;
+}
 
 /* Writes a database record: aux1 and aux2 travel in front of the text in
  * the raw record (format.h puts them before the payload in the log). */

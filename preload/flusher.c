@@ -80,7 +80,11 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 void ws_flusher_enqueue(struct ws_buf *b)
 {
     cds_wfcq_enqueue(&ws_sh->queue_head, &ws_sh->queue_tail, &b->node);
-    ws_flusher_wake();
+    /* Wake the flusher early only when a quarter of the pool is in use:
+     * otherwise its next period comes soon enough, and batching the work
+     * keeps its wake-ups (and their cost to the program) few. */
+    if (atomic_load_explicit(&ws_sh->free_bufs, memory_order_relaxed) < (int)ws_sh->nbufs * 3 / 4)
+        ws_flusher_wake();
 }
 
 void ws_flusher_wake(void)
@@ -227,8 +231,12 @@ static void flush(int final)
         ws_meta_maps(0);
         last_maps_ns = now;
     }
-    ws_meta_lost(final);
-    ws_meta_counters(final);
+    static uint64_t last_meta_ns;
+    if (final || now - last_meta_ns >= (uint64_t)ws_flush_ms * 1000000u) {
+        ws_meta_lost(final);
+        ws_meta_counters(final);
+        last_meta_ns = now;
+    }
     put_meta();
     write_batch();
 }

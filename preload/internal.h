@@ -101,6 +101,7 @@ struct ws_buf {
 struct ws_thread {
     struct ws_buf *buf; /* current buffer, or NULL */
     uint32_t pos;       /* next free byte in buf */
+    uint32_t next_pos;  /* pos once the record being written is committed */
     uint32_t depth;     /* emits in progress on this thread (signals) */
     uint32_t serial;    /* 1.. in this process; 0: slot free */
     pid_t tid;
@@ -153,18 +154,20 @@ void ws_lose(void);
 
 /*
  * Appends one record to t's buffer: a few stores, inlined in every
- * wrapper.  A signal handler that interrupts this on the same thread finds
- * depth set and drops its event (counted) rather than race for the
- * position; one that runs before depth is set finishes before we read the
- * position, so nothing is written twice.
+ * wrapper.  ws_emit_reserve() writes the fixed part and returns where the
+ * plen bytes of payload go (NULL when the event is dropped); then
+ * ws_emit_commit() publishes the record.  A signal handler that interrupts
+ * this on the same thread finds depth set and drops its event (counted)
+ * rather than race for the position; one that runs before depth is set
+ * finishes before we read the position, so nothing is written twice.
  */
-static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
-                           int64_t result, uint64_t start, uint64_t end, uint64_t caller,
-                           const void *payload, uint32_t plen)
+static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
+                                       int64_t obj, int64_t result, uint64_t start, uint64_t end,
+                                       uint64_t caller, uint32_t plen)
 {
     if (unlikely(t->depth)) {
         ws_lose();
-        return;
+        return NULL;
     }
     t->depth = 1;
     barrier();
@@ -177,11 +180,10 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
             barrier();
             t->depth = 0;
             ws_lose();
-            return;
+            return NULL;
         }
     }
-    uint32_t pos = t->pos;
-    struct ws_raw *r = (struct ws_raw *)(b->data + pos);
+    struct ws_raw *r = (struct ws_raw *)(b->data + t->pos);
     r->plen = (uint16_t)plen;
     r->call = (uint8_t)call;
     r->pad = 0;
@@ -191,12 +193,28 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
     r->obj = obj;
     r->result = result;
     r->caller = caller;
-    if (plen) __builtin_memcpy(r + 1, payload, plen);
-    t->pos = pos + size;
+    t->next_pos = t->pos + size;
+    return (uint8_t *)(r + 1);
+}
+
+static inline void ws_emit_commit(struct ws_thread *t)
+{
+    t->pos = t->next_pos;
     /* Publish the record to the flusher. */
-    atomic_store_explicit(&b->committed, pos + size, memory_order_release);
+    atomic_store_explicit(&t->buf->committed, t->pos, memory_order_release);
     barrier();
     t->depth = 0;
+}
+
+static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
+                           int64_t result, uint64_t start, uint64_t end, uint64_t caller,
+                           const void *payload, uint32_t plen)
+{
+    if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
+    uint8_t *p = ws_emit_reserve(t, call, err, obj, result, start, end, caller, plen);
+    if (!p) return;
+    if (plen) __builtin_memcpy(p, payload, plen);
+    ws_emit_commit(t);
 }
 
 /*

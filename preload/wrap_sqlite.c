@@ -71,11 +71,8 @@ static struct ws_thread *db_enter(void)
     return t && t->db_depth == 0 ? t : NULL;
 }
 
-/* The execution slot of stmt on this thread; made when `make`. */
-static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int make)
+static struct ws_sq_exec *find_slot(struct ws_dbstate *d, sqlite3_stmt *stmt, int make)
 {
-    struct ws_dbstate *d = ws_db(t);
-    if (!d) return NULL;
     unsigned h = (unsigned)(((uintptr_t)stmt >> 4) * 2654435761u) % WS_SQ_SLOTS;
     struct ws_sq_exec *free_slot = NULL;
     for (unsigned i = 0; i < 8; i++) {
@@ -89,12 +86,16 @@ static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int m
     return free_slot;
 }
 
-static uint32_t params_hash(const struct ws_sq_exec *x)
+/* The execution slot of stmt on this thread; made when `make`.  The last
+ * one found is tried first: bind, step and reset come in a row. */
+static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int make)
 {
-    int any = 0;
-    for (int i = 0; i < WS_SQ_PARAMS; i++)
-        any |= x->params[i] != 0;
-    return any ? ws_db_hash(x->params, sizeof x->params, 0) : 0;
+    struct ws_dbstate *d = ws_db(t);
+    if (!d) return NULL;
+    if (d->last && d->last->stmt == stmt) return d->last;
+    struct ws_sq_exec *x = find_slot(d, stmt, make);
+    if (x) d->last = x;
+    return x;
 }
 
 /* The execution ended at `end` with rc: write its record. */
@@ -102,9 +103,14 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
 {
     if (!x->active) return;
     x->active = 0;
+    /* The text's length is kept while sqlite3_sql gives the same text. */
     const char *sql = DB_REAL(real_sql, "sqlite3_sql", LIB) ? real_sql(x->stmt) : NULL;
-    ws_db_emit(t, WS_SQLITE_QUERY, x->db, rc, x->rows, x->start, end, x->caller, params_hash(x),
-               x->inside, sql, sql ? strlen(sql) : 0);
+    if (sql != x->sql) {
+        x->sql = sql;
+        x->sql_len = sql ? (uint32_t)strnlen(sql, WS_MAX_PAYLOAD) : 0;
+    }
+    ws_db_emit(t, WS_SQLITE_QUERY, x->db, rc, x->rows, x->start, end, x->caller,
+               x->nparams ? ws_db_mix(x->params, x->nparams) : 0, x->inside, x->sql, x->sql_len);
 }
 
 WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
@@ -171,7 +177,10 @@ static void bound(sqlite3_stmt *stmt, int idx, int type, const void *p, size_t n
     struct ws_thread *t = db_enter();
     if (!t || idx < 1) return;
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
-    if (x) x->params[(idx - 1) % WS_SQ_PARAMS] = ws_db_hash(p, n, (uint32_t)(type * 31 + idx));
+    if (!x) return;
+    unsigned i = (unsigned)(idx - 1) % WS_SQ_PARAMS;
+    x->params[i] = ws_db_hash(p, n, (uint32_t)(type * 31 + idx));
+    if (i + 1 > x->nparams) x->nparams = i + 1;
 }
 
 #define BIND(name, args, call_args, type, ptr, len)                                                \
@@ -235,7 +244,10 @@ WS_EXPORT int sqlite3_clear_bindings(sqlite3_stmt *stmt)
     struct ws_thread *t = db_enter();
     if (t) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);
-        if (x) memset(x->params, 0, sizeof x->params);
+        if (x) {
+            memset(x->params, 0, sizeof x->params);
+            x->nparams = 0;
+        }
     }
     return real_clear_bindings(stmt);
 }
@@ -299,22 +311,27 @@ CLOSE(sqlite3_close_v2)
 
 /* A prepare's record carries the statement's text (sqlite3_sql), the same
  * for the 16-bit forms. */
-static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stmt, uint64_t s,
-                    uint64_t caller)
+static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stmt, const char *text,
+                    int n, uint64_t s, uint64_t caller)
 {
     uint64_t e = ws_now();
     const char *sql = NULL;
+    size_t len = 0;
     if (rc == 0 && stmt && *stmt && DB_REAL(real_sql, "sqlite3_sql", LIB)) {
         sql = real_sql(*stmt);
+        len = sql ? strlen(sql) : 0;
         struct ws_sq_exec *x = slot_of(t, *stmt, 0);
         if (x && !x->active) x->stmt = NULL; /* a stale slot of a finalized pointer */
+    } else if (text) {                       /* it failed: the text as given */
+        sql = text;
+        len = n < 0 ? strnlen(text, WS_MAX_PAYLOAD) : strnlen(text, (size_t)n);
     }
-    ws_db_emit(t, WS_SQLITE_PREPARE, db, rc, 0, s, e, caller, 0, 0, sql, sql ? strlen(sql) : 0);
+    ws_db_emit(t, WS_SQLITE_PREPARE, db, rc, 0, s, e, caller, 0, 0, sql, len);
     t->db_depth--;
     return rc;
 }
 
-#define PREPARE(name, params, args)                                                                \
+#define PREPARE(name, text, params, args)                                                          \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
         if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
@@ -322,7 +339,7 @@ static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stm
         if (!t) return real_##name args;                                                           \
         t->db_depth++;                                                                             \
         uint64_t s = ws_now();                                                                     \
-        return prepared(t, real_##name args, db, stmt, s, WS_CALLER);                              \
+        return prepared(t, real_##name args, db, stmt, text, n, s, WS_CALLER);                     \
     }
 
 #define real_sqlite3_prepare      real_prepare
@@ -332,22 +349,22 @@ static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stm
 #define real_sqlite3_prepare16_v2 real_prepare16_v2
 #define real_sqlite3_prepare16_v3 real_prepare16_v3
 
-PREPARE(sqlite3_prepare,
+PREPARE(sqlite3_prepare, sql,
         (sqlite3 * db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail),
         (db, sql, n, stmt, tail))
-PREPARE(sqlite3_prepare_v2,
+PREPARE(sqlite3_prepare_v2, sql,
         (sqlite3 * db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail),
         (db, sql, n, stmt, tail))
-PREPARE(sqlite3_prepare_v3,
+PREPARE(sqlite3_prepare_v3, sql,
         (sqlite3 * db, const char *sql, int n, unsigned f, sqlite3_stmt **stmt, const char **tail),
         (db, sql, n, f, stmt, tail))
-PREPARE(sqlite3_prepare16,
+PREPARE(sqlite3_prepare16, NULL,
         (sqlite3 * db, const void *sql, int n, sqlite3_stmt **stmt, const void **tail),
         (db, sql, n, stmt, tail))
-PREPARE(sqlite3_prepare16_v2,
+PREPARE(sqlite3_prepare16_v2, NULL,
         (sqlite3 * db, const void *sql, int n, sqlite3_stmt **stmt, const void **tail),
         (db, sql, n, stmt, tail))
-PREPARE(sqlite3_prepare16_v3,
+PREPARE(sqlite3_prepare16_v3, NULL,
         (sqlite3 * db, const void *sql, int n, unsigned f, sqlite3_stmt **stmt, const void **tail),
         (db, sql, n, f, stmt, tail))
 
