@@ -8,6 +8,11 @@
  * release of the same address by the same thread (nesting counted, so a
  * recursive mutex is held until its outermost unlock).
  *
+ * SQL: statements go to their query (queries.h), and to the N+1 and
+ * repeated-query detectors (nplusone.h, repeated.h); closing a connection
+ * ends what they followed on it.  These calls are not syscalls: they are
+ * not in the syscall table.
+ *
  * Everything is gathered in one pass over each process's timeline.
  */
 #include "analyze.h"
@@ -196,26 +201,88 @@ static void finish_locks(struct proc_report *pr, struct lock_state *ls)
     xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
 }
 
+struct db_state {
+    struct query_table qt;
+    struct nplus1 nplus1;
+    struct repeated repeated;
+};
+
+static void db_event(struct db_state *db, const struct ws_event *ev)
+{
+    struct stmt st;
+    if (event_is_statement(ev)) {
+        queries_add(&db->qt, ev, &st);
+        nplus1_statement(&db->nplus1, ev, &st);
+        repeated_statement(&db->repeated, ev, &st);
+    } else if ((ev->call == WS_SQLITE_CLOSE && ev->result == 0) || ev->call == WS_PG_FINISH) {
+        nplus1_close(&db->nplus1, (uint64_t)ev->obj);
+        repeated_close(&db->repeated, (uint64_t)ev->obj);
+    }
+}
+
+struct query_key {
+    uint64_t total_ns, fp;
+    uint32_t id;
+};
+
+static int cmp_query_key(const void *a, const void *b)
+{
+    const struct query_key *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    if (x->fp != y->fp) return x->fp < y->fp ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The queries, their order (most total time first) and what the
+ * detectors found go to the process's report. */
+static void finish_db(struct proc_report *pr, struct db_state *db)
+{
+    nplus1_finish(&db->nplus1);
+    pr->nplus1 = db->nplus1.loops;
+    pr->nnplus1 = db->nplus1.nloops;
+    repeated_finish(&db->repeated);
+    pr->repeats = db->repeated.found;
+    pr->nrepeats = db->repeated.nfound;
+    queries_done(&db->qt);
+    pr->queries = db->qt.q;
+    pr->nqueries = db->qt.n;
+
+    struct query_key *keys = xmalloc((pr->nqueries ? pr->nqueries : 1) * sizeof(*keys));
+    for (size_t i = 0; i < pr->nqueries; i++)
+        keys[i] = (struct query_key){pr->queries[i].total_ns, pr->queries[i].fp, (uint32_t)i};
+    xsort(keys, pr->nqueries, sizeof(*keys), cmp_query_key);
+    pr->query_order = xmalloc((pr->nqueries ? pr->nqueries : 1) * sizeof(*pr->query_order));
+    for (size_t i = 0; i < pr->nqueries; i++)
+        pr->query_order[i] = keys[i].id;
+    free(keys);
+}
+
 /* Reads the process's timeline once for all its statistics. */
-static void analyze_process(struct proc_report *pr, uint64_t slow_ns)
+static void analyze_process(struct proc_report *pr, const struct analyze_opts *o)
 {
     struct call_stat *by_call[256] = {0};
     struct lock_state ls = {0};
     struct map groups = {0}; /* (call, target) -> slow group index + 1 */
     size_t groupcap = 0;
+    struct db_state db = {0};
     struct ws_event ev;
 
+    nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
+    repeated_init(&db.repeated, &db.qt, o->repeat_min);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         if (call_is_syscall(ev.call))
-            call_event(pr, by_call, &groups, &groupcap, slow_ns, &ev);
+            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
         else if (lock_kind_of(ev.call) != LOCK_NONE)
             lock_event(pr, &ls, &ev);
+        else if (call_is_db(ev.call))
+            db_event(&db, &ev);
     }
     timeline_close(tl);
     map_free(&groups);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
+    finish_db(pr, &db);
 }
 
 static int cmp_slow_ref(const void *a, const void *b)
@@ -226,10 +293,13 @@ static int cmp_slow_ref(const void *a, const void *b)
     return x->pr->p->pid < y->pr->p->pid ? -1 : x->pr->p->pid > y->pr->p->pid;
 }
 
-void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t slow_ns)
+void analyze(struct analysis *a, struct ws_process **procs, size_t n,
+             const struct analyze_opts *opts)
 {
     memset(a, 0, sizeof(*a));
-    a->slow_ns = slow_ns;
+    a->slow_ns = opts->slow_ns;
+    a->nplus1_min = opts->nplus1_min;
+    a->repeat_min = opts->repeat_min;
     a->procs = xcalloc(n, sizeof(*a->procs));
     a->nprocs = n;
 
@@ -239,7 +309,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t s
         struct proc_report *pr = &a->procs[i];
         pr->p = procs[i];
         pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
-        analyze_process(pr, slow_ns);
+        analyze_process(pr, opts);
         for (size_t k = 0; k < pr->nslowest; k++)
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
@@ -260,6 +330,12 @@ void analysis_free(struct analysis *a)
         free(pr->calls);
         free(pr->locks);
         free(pr->slow);
+        queries_free(pr->queries, pr->nqueries);
+        free(pr->query_order);
+        free(pr->nplus1);
+        for (size_t k = 0; k < pr->nrepeats; k++)
+            free(pr->repeats[k].example);
+        free(pr->repeats);
     }
     free(a->procs);
     free(a->findings);

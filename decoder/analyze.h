@@ -1,17 +1,21 @@
 /*
  * analyze.h - the numbers of a report, computed from finished processes:
  * per (process, call) statistics, per lock contention (and hold times
- * when the recorder saw every acquisition), the slowest calls, and the
- * findings (see findings.h).  The text and JSON reports only print this.
- * Each process's timeline is read once, in time order, and no event is
- * kept but the slowest few.
+ * when the recorder saw every acquisition), the slowest calls, per SQL
+ * query statistics with the N+1 loops and repeated queries among them,
+ * and the findings (see findings.h).  The text and JSON reports only
+ * print this.  Each process's timeline is read once, in time order, and
+ * no event is kept but the slowest few.
  */
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
 
 #include "calls.h"
 #include "histogram.h"
+#include "nplusone.h"
 #include "process.h"
+#include "queries.h"
+#include "repeated.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +60,13 @@ struct proc_report {
     size_t nslowest;
     struct slow_group *slow; /* in the order of their first slow call */
     size_t nslow;
+    struct query *queries; /* SQL statements by fingerprint, in query id order */
+    size_t nqueries;
+    uint32_t *query_order;      /* query ids, most total time first */
+    struct nplus1_loop *nplus1; /* N+1 loops, by parent and child query */
+    size_t nnplus1;
+    struct repeat *repeats; /* repeated queries, most total time first */
+    size_t nrepeats;
 };
 
 struct slow_ref {
@@ -65,8 +76,19 @@ struct slow_ref {
 
 struct finding;
 
+/* What the report was asked for (whyslow report's options). */
+struct analyze_opts {
+    uint64_t slow_ns;    /* --slow-ms */
+    unsigned nplus1_min; /* --nplus1-min: executions that make an N+1 loop */
+    unsigned repeat_min; /* --repeat-min: executions that make a repeated query */
+};
+
+#define NPLUS1_MIN_DEFAULT 5
+#define REPEAT_MIN_DEFAULT 5
+
 struct analysis {
     uint64_t slow_ns;
+    unsigned nplus1_min, repeat_min;
     struct proc_report *procs;
     size_t nprocs;
     struct slow_ref slowest[SLOWEST_MAX]; /* over all processes */
@@ -78,7 +100,8 @@ struct analysis {
 /* Analyzes the processes (finished by timeline_finish), which must
  * outlive the analysis; reading their timelines settles them (see
  * timeline.h). */
-void analyze(struct analysis *a, struct ws_process **procs, size_t n, uint64_t slow_ns);
+void analyze(struct analysis *a, struct ws_process **procs, size_t n,
+             const struct analyze_opts *opts);
 void analysis_free(struct analysis *a);
 
 #endif

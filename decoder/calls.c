@@ -21,7 +21,13 @@ const char *call_name(unsigned call)
 
 int call_is_syscall(unsigned call)
 {
-    return call > 0 && call < WS_EV_THREAD_START && !(ws_call_flags(call) & WS_CALL_IS_LOCK);
+    return call > 0 && call < WS_EV_THREAD_START &&
+           !(ws_call_flags(call) & (WS_CALL_IS_LOCK | WS_CALL_IS_DB));
+}
+
+int call_is_db(unsigned call)
+{
+    return (ws_call_flags(call) & WS_CALL_IS_DB) != 0;
 }
 
 int call_can_be_slow(unsigned call)

@@ -24,9 +24,13 @@ enum lock_kind {
 /* The call's name from format.h, or "call#N" for an unknown id. */
 const char *call_name(unsigned call);
 
-/* A call shown in the syscall table: not a lock call, not a thread record
- * (known or unknown ids below 100, lock ids excluded). */
+/* A call shown in the syscall table: not a lock call, not a database
+ * call, not a thread record (known or unknown ids below 100, lock and
+ * database ids excluded). */
 int call_is_syscall(unsigned call);
+
+/* A database call (SQLite, libpq): WS_CALL_IS_DB. */
+int call_is_db(unsigned call);
 
 /* A syscall whose duration means something is slow: not one whose job
  * is to wait (poll, sleeps, accept, ...). */

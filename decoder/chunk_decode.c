@@ -49,6 +49,10 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
         get_sv(&q, end, &ev->obj) < 0 || get_sv(&q, end, &ev->result) < 0 ||
         ws_get_uv(&q, end, &ev->err) < 0 || get_sv(&q, end, &dcaller) < 0)
         return RECORD_CUT;
+    ev->aux1 = ev->aux2 = 0;
+    if ((ws_call_flags(ev->call) & WS_CALL_HAS_AUX) &&
+        (ws_get_uv(&q, end, &ev->aux1) < 0 || ws_get_uv(&q, end, &ev->aux2) < 0))
+        return RECORD_CUT;
     ev->payload = NULL;
     ev->payload_len = 0;
     if (ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) {
@@ -83,7 +87,7 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
 
     process_thread(p, ref->thread)->tid = ref->tid;
     ref->n = 0;
-    ref->in_order = 1;
+    ref->lag = 0;
     while (q < end) {
         struct ws_event ev;
         const uint8_t *rec = q;
@@ -108,12 +112,13 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
             break;
         }
         if (ref->n == 0) {
-            ref->first_ts = ref->min_ts = ts;
-        } else {
-            if (ts < ref->last_ts) ref->in_order = 0;
+            ref->min_ts = ref->max_ts = ts;
+        } else if (ts < ref->max_ts) {
+            if (ref->max_ts - ts > ref->lag) ref->lag = ref->max_ts - ts;
             if (ts < ref->min_ts) ref->min_ts = ts;
+        } else {
+            ref->max_ts = ts;
         }
-        ref->last_ts = ts;
         ref->n++;
     }
     p->nev += ref->n;

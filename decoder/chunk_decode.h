@@ -30,7 +30,8 @@ enum record_status {
 };
 
 /* Decodes the event record at *pp (before end) into ev, with its raw
- * start time in ev->at, and advances *pp.  Interned payloads are looked up
+ * start time in ev->at (and its raw aux2, 0 without WS_CALL_HAS_AUX), and
+ * advances *pp.  Interned payloads are looked up
  * in p's strings.  *ts and *caller carry the
  * running start time and caller from record to record (they start at the
  * chunk's base_ts and 0).  ev->thread and ev->tid are left alone. */

@@ -18,18 +18,21 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: whyslow report [--json] [--pid PID] [--slow-ms N] [PATH...]\n"
+    "usage: whyslow report [--json] [--pid PID] [--slow-ms N] [--nplus1-min N]\n"
+    "                      [--repeat-min N] [PATH...]\n"
     "\n"
     "What made the recorded processes slow: findings first (slow calls, lock\n"
-    "contention), then per process its syscall statistics, slowest calls and\n"
-    "contended locks.\n"
+    "contention, N+1 query loops, repeated queries), then per process its\n"
+    "syscall statistics, SQL queries, slowest calls and contended locks.\n"
     "\n"
-    "  PATH          a log file, or a directory of *.wslog files\n"
-    "                (default ./whyslow.data)\n"
-    "  --json        one JSON object instead (schema whyslow.report/1)\n"
-    "  --pid PID     only the process PID\n"
-    "  --slow-ms N   a call is slow from N milliseconds (default 10)\n"
-    "  -h, --help    this help\n";
+    "  PATH             a log file, or a directory of *.wslog files\n"
+    "                   (default ./whyslow.data)\n"
+    "  --json           one JSON object instead (schema whyslow.report/1)\n"
+    "  --pid PID        only the process PID\n"
+    "  --slow-ms N      a call is slow from N milliseconds (default 10)\n"
+    "  --nplus1-min N   an N+1 loop has N executions or more (default 5)\n"
+    "  --repeat-min N   a repeated query runs N times or more (default 5)\n"
+    "  -h, --help       this help\n";
 
 static const char dump_usage[] =
     "usage: whyslow dump [--pid PID] [PATH...]\n"
@@ -47,7 +50,7 @@ struct read_opts {
     int json;
     int has_pid;
     uint64_t pid;
-    uint64_t slow_ns;
+    struct analyze_opts analyze;
     char **paths;
     size_t npaths;
 };
@@ -72,13 +75,25 @@ static int is_option(const char *a, const char *name)
     return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+/* An execution count option: an integer from 2 to 1,000,000; -1 if not. */
+static long count_value(const char *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 2 || n > 1000000) return -1;
+    return n;
+}
+
 /* Parses the options of report (with_report) or dump; returns -1 to go
  * on, or the exit status. */
 static int parse(const char *verb, int argc, char **argv, int with_report, struct read_opts *o)
 {
     int bad = 0, dashdash = 0;
     memset(o, 0, sizeof(*o));
-    o->slow_ns = 10 * 1000000ull;
+    o->analyze.slow_ns = 10 * 1000000ull;
+    o->analyze.nplus1_min = NPLUS1_MIN_DEFAULT;
+    o->analyze.repeat_min = REPEAT_MIN_DEFAULT;
     o->paths = xcalloc((size_t)argc, sizeof(*o->paths));
 
     for (int i = 1; i < argc; i++) {
@@ -107,7 +122,17 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
             double ms = strtod(v, &end);
             if (!*v || *end || !isfinite(ms) || ms < 0 || ms > 1e12)
                 return usage_error(verb, "--slow-ms: '%s' is not a number of milliseconds", v);
-            o->slow_ns = (uint64_t)(ms * 1e6 + 0.5);
+            o->analyze.slow_ns = (uint64_t)(ms * 1e6 + 0.5);
+        } else if (with_report && (is_option(a, "--nplus1-min") || is_option(a, "--repeat-min"))) {
+            const char *name = is_option(a, "--nplus1-min") ? "--nplus1-min" : "--repeat-min";
+            if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;
+            long n = count_value(v);
+            if (n < 0)
+                return usage_error(verb, "%s: '%s' is not a count from 2 to 1000000", name, v);
+            if (name[2] == 'n')
+                o->analyze.nplus1_min = (unsigned)n;
+            else
+                o->analyze.repeat_min = (unsigned)n;
         } else {
             return usage_error(verb, "unknown option '%s'", a);
         }
@@ -144,7 +169,7 @@ int cmd_report(int argc, char **argv)
     int rc = parse("report", argc, argv, 1, &o);
     if (rc < 0) rc = load(&o, &ls);
     if (rc == 0 && ls.n) {
-        analyze(&a, ls.procs, ls.n, o.slow_ns);
+        analyze(&a, ls.procs, ls.n, &o.analyze);
         if (o.json)
             report_json(stdout, &a);
         else

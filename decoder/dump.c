@@ -4,6 +4,10 @@
  *   <seconds since the process start> pid=P tid=T <call> <what it was on>
  *   result=R [err=ENAME] dur=D caller=0x...
  *
+ * where a database call is on conn=0x... (the sqlite3* or PGconn*), and a
+ * statement also shows rows=N params=0x... (the hash of its bound values)
+ * lib=D (its time inside the library) and its text.
+ *
  * Events of all processes are merged by wall-clock time (process start +
  * offset), ties going to the process listed first; the time printed is
  * relative to each event's own process.  Lines are printed as the
@@ -132,6 +136,25 @@ static void process_lines(FILE *f, const struct ws_process *p)
         fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid, p->notes[i]);
 }
 
+/* The fields of a database call: its connection, and for a statement
+ * its rows, the hash of its bound values, its time in the library and its
+ * text; for the others their text (file name, connection string, SQL). */
+static void db_fields(FILE *f, const struct ws_event *ev)
+{
+    char text[2048], lib[UNITS_BUF];
+    fprintf(f, " conn=0x%" PRIx64, (uint64_t)ev->obj);
+    if (ev->call == WS_SQLITE_QUERY || ev->call == WS_PG_QUERY) {
+        fmt_dur(ev->aux2, lib);
+        char *sp = strchr(lib, ' ');
+        if (sp) memmove(sp, sp + 1, strlen(sp));
+        fprintf(f, " rows=%" PRIu64 " params=0x%08" PRIx64 " lib=%s", ev->err, ev->aux1, lib);
+    }
+    if (ev->payload) {
+        text_clean(ev->payload, ev->payload_len, text, sizeof(text));
+        fprintf(f, " \"%s\"", text);
+    }
+}
+
 static void event_line(FILE *f, const struct ws_process *p, const struct ws_event *ev)
 {
     char dur[UNITS_BUF], text[512];
@@ -168,6 +191,18 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         fprintf(f, " fd=%" PRId64 " kind=%s (%s)\n", ev->obj, fd_kind_name(ev->err),
                 target ? target : "");
         return;
+    case WS_SQLITE_OPEN:
+    case WS_SQLITE_CLOSE:
+    case WS_SQLITE_PREPARE:
+    case WS_SQLITE_QUERY:
+    case WS_SQLITE_EXEC:
+    case WS_PG_CONNECT:
+    case WS_PG_FINISH:
+    case WS_PG_PREPARE:
+    case WS_PG_QUERY:
+    case WS_PG_RESET:
+        db_fields(f, ev);
+        break;
     default:
         if (lk != LOCK_NONE)
             fprintf(f, " %s=0x%" PRIx64 "%s", lock_kind_name(lk), (uint64_t)ev->obj,
@@ -180,7 +215,9 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
     }
 
     fprintf(f, " result=%" PRId64, ev->result);
-    if (lk == LOCK_NONE && (ev->err != 0 || event_failed(ev))) {
+    if (call_is_db(ev->call)) {
+        /* err is rows (shown above); result is the library's code */
+    } else if (lk == LOCK_NONE && (ev->err != 0 || event_failed(ev))) {
         fprintf(f, " err=%s", event_error_name(ev, text, sizeof(text)));
     } else if (lk != LOCK_NONE && (ev->err & ~(uint64_t)WS_LOCK_CONTENDED)) {
         fprintf(f, " flags=0x%" PRIx64, ev->err);

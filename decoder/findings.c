@@ -1,7 +1,8 @@
 /*
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
- * contention from its lock statistics.
+ * contention from its lock statistics; the database findings are made in
+ * findings_db.c.  All are then ordered by cost.
  */
 #include "findings.h"
 
@@ -15,7 +16,16 @@
 
 const char *finding_kind_name(enum finding_kind kind)
 {
-    return kind == FINDING_SLOW_SYSCALL ? "slow_syscall" : "lock_contention";
+    switch (kind) {
+    case FINDING_SLOW_SYSCALL:
+        return "slow_syscall";
+    case FINDING_LOCK_CONTENTION:
+        return "lock_contention";
+    case FINDING_N_PLUS_ONE:
+        return "n_plus_one";
+    default:
+        return "repeated_query";
+    }
 }
 
 const char *finding_severity(uint64_t cost_ns, int64_t duration_ns)
@@ -26,7 +36,8 @@ const char *finding_severity(uint64_t cost_ns, int64_t duration_ns)
     return "low";
 }
 
-static struct finding *add(struct analysis *a, enum finding_kind kind, const struct proc_report *pr)
+struct finding *finding_add(struct analysis *a, enum finding_kind kind,
+                            const struct proc_report *pr)
 {
     struct finding f = {.kind = kind, .pr = pr};
     ARRAY_PUSH(a->findings, a->nfindings, a->findcap) = f;
@@ -41,7 +52,7 @@ static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
     fmt_dur(a->slow_ns, thr);
     for (size_t i = 0; i < pr->nslow; i++) {
         const struct slow_group *g = &pr->slow[i];
-        struct finding *f = add(a, FINDING_SLOW_SYSCALL, pr);
+        struct finding *f = finding_add(a, FINDING_SLOW_SYSCALL, pr);
         f->call = g->call;
         f->target = strpool_get(&p->strings, g->target);
         f->count = g->count;
@@ -65,7 +76,7 @@ static void lock_contention(struct analysis *a, const struct proc_report *pr)
     for (size_t i = 0; i < pr->nlocks; i++) {
         const struct lock_stat *l = &pr->locks[i];
         if (l->kind == LOCK_COND || !l->contended || l->wait_total_ns < a->slow_ns) continue;
-        struct finding *f = add(a, FINDING_LOCK_CONTENTION, pr);
+        struct finding *f = finding_add(a, FINDING_LOCK_CONTENTION, pr);
         f->lock = l;
         f->tid = l->longest_tid;
         f->cost_ns = l->wait_total_ns;
@@ -93,6 +104,7 @@ void find_findings(struct analysis *a)
     for (size_t i = 0; i < a->nprocs; i++) {
         slow_syscalls(a, &a->procs[i]);
         lock_contention(a, &a->procs[i]);
+        find_db_findings(a, &a->procs[i]);
     }
     xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);
 }

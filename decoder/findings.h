@@ -6,10 +6,17 @@
  *                    lock calls excluded;
  *   lock_contention  per lock (mutex, rwlock, sem, futex; not cond: a
  *                    cond wait waits for work): waits totalling at least
- *                    the threshold.
+ *                    the threshold;
+ *   n_plus_one       per (process, parent query, child query): N+1 loops
+ *                    (nplusone.h);
+ *   repeated_query   per (process, query): the same SELECT with the same
+ *                    parameters run again and again, or (variant
+ *                    "unbatched_writes") writes run one by one outside a
+ *                    transaction (repeated.h).
  *
  * Severity compares a finding's total time with its process's duration:
- * "high" from 10 %, "medium" from 1 %, else "low".
+ * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
+ * repeated_query finding of 100 executions or more is at least "medium".
  */
 #ifndef WHYSLOW_FINDINGS_H
 #define WHYSLOW_FINDINGS_H
@@ -21,7 +28,12 @@
 enum finding_kind {
     FINDING_SLOW_SYSCALL,
     FINDING_LOCK_CONTENTION,
+    FINDING_N_PLUS_ONE,
+    FINDING_REPEATED_QUERY,
 };
+
+/* Executions from which a database finding is at least "medium". */
+#define DB_FINDING_MEDIUM_COUNT 100
 
 struct finding {
     enum finding_kind kind;
@@ -29,7 +41,7 @@ struct finding {
     const struct proc_report *pr;
     uint32_t tid;     /* the thread of the slowest call / the longest wait */
     uint64_t cost_ns; /* total time: what findings are ordered by */
-    char summary[512];
+    char summary[768];
 
     /* slow_syscall */
     unsigned call;
@@ -38,6 +50,13 @@ struct finding {
 
     /* lock_contention */
     const struct lock_stat *lock;
+
+    /* n_plus_one (count, total_ns above too) */
+    const struct nplus1_loop *loop;
+    const struct query *query, *parent; /* the child (also repeated_query) */
+
+    /* repeated_query */
+    const struct repeat *repeat;
 };
 
 const char *finding_kind_name(enum finding_kind kind);
@@ -45,7 +64,14 @@ const char *finding_kind_name(enum finding_kind kind);
 /* "high", "medium" or "low" for cost_ns in a process of duration_ns. */
 const char *finding_severity(uint64_t cost_ns, int64_t duration_ns);
 
+/* Adds a finding of this kind for pr to a->findings. */
+struct finding *finding_add(struct analysis *a, enum finding_kind kind,
+                            const struct proc_report *pr);
+
 /* Fills a->findings from the statistics already in a (called by analyze). */
 void find_findings(struct analysis *a);
+
+/* The n_plus_one and repeated_query findings of a process (findings_db.c). */
+void find_db_findings(struct analysis *a, const struct proc_report *pr);
 
 #endif

@@ -24,6 +24,8 @@ struct ws_event {
     int64_t result;
     uint64_t err;
     uint64_t caller;
+    uint64_t aux1, aux2; /* calls with WS_CALL_HAS_AUX (0 otherwise); for DB
+                            queries aux2 is in ns like dur */
     const uint8_t *payload;
     uint32_t payload_len;
     uint32_t thread; /* the thread's serial */
@@ -48,7 +50,10 @@ struct ws_thread {
     /* Its EVENTS chunks, chunks[chunk0 .. chunk0 + nchunks) once
      * timeline_finish() has put them in stream order. */
     size_t chunk0, nchunks;
-    int in_order; /* its events' start times never go back */
+    /* How far (raw) a start time in its stream goes back behind the latest
+     * start before it: 0 when its events are in time order.  A statement's
+     * record comes when it ends, after the calls made during its span. */
+    uint64_t lag;
 };
 
 /* A metadata record, kept for `whyslow dump`. */
@@ -67,10 +72,10 @@ struct ws_chunk_ref {
     uint64_t seq, base_ts;
     size_t frame, csize; /* the zstd frame: offset in the file data, size */
     uint32_t raw_size;
-    size_t n;                           /* records to decode (those before any damage) */
-    size_t index;                       /* position in the file */
-    int in_order;                       /* start times never go back inside the chunk */
-    uint64_t first_ts, last_ts, min_ts; /* raw start times */
+    size_t n;                /* records to decode (those before any damage) */
+    size_t index;            /* position in the file */
+    uint64_t min_ts, max_ts; /* raw start times */
+    uint64_t lag;            /* inside the chunk, as ws_thread.lag */
 };
 
 struct ws_process {

@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "json.h"
 #include "report.h"
+#include "sql_fingerprint.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -73,6 +74,44 @@ static void process(struct json *j, const struct proc_report *pr)
     for (size_t i = 0; i < p->nnotes; i++)
         json_str(j, p->notes[i]);
     json_end_array(j);
+    json_end_object(j);
+}
+
+static void fingerprint(struct json *j, uint64_t fp)
+{
+    char buf[17];
+    json_str(j, sql_fingerprint_hex(fp, buf));
+}
+
+static void query(struct json *j, const struct proc_report *pr, struct query *q)
+{
+    json_begin_object(j);
+    json_key(j, "pid");
+    json_uint(j, pr->p->pid);
+    json_key(j, "db");
+    json_str(j, db_name(q->db));
+    json_key(j, "fingerprint");
+    fingerprint(j, q->fp);
+    json_key(j, "normalized");
+    json_str(j, q->normalized);
+    json_key(j, "example");
+    json_str(j, q->example);
+    json_key(j, "count");
+    json_uint(j, q->count);
+    json_key(j, "total_ns");
+    json_uint(j, q->total_ns);
+    json_key(j, "db_ns");
+    json_uint(j, q->db_ns);
+    json_key(j, "p50_ns");
+    json_uint(j, hist_percentile(&q->hist, 50));
+    json_key(j, "p99_ns");
+    json_uint(j, hist_percentile(&q->hist, 99));
+    json_key(j, "max_ns");
+    json_uint(j, q->max_ns);
+    json_key(j, "rows");
+    json_uint(j, q->rows);
+    json_key(j, "errors");
+    json_uint(j, q->errors);
     json_end_object(j);
 }
 
@@ -156,6 +195,49 @@ static void lock(struct json *j, const struct proc_report *pr, const struct lock
     json_end_object(j);
 }
 
+/* The fields of n_plus_one and repeated_query findings. */
+static void db_finding_fields(struct json *j, const struct finding *f)
+{
+    const struct nplus1_loop *l = f->loop;
+    const struct repeat *r = f->repeat;
+    if (r) {
+        json_key(j, "variant");
+        if (r->unbatched)
+            json_str(j, "unbatched_writes");
+        else
+            json_null(j);
+    }
+    json_key(j, "db");
+    json_str(j, db_name(f->query->db));
+    json_key(j, "conn");
+    hex(j, l ? l->conn : r->conn);
+    json_key(j, "fingerprint");
+    fingerprint(j, f->query->fp);
+    json_key(j, "normalized");
+    json_str(j, f->query->normalized);
+    json_key(j, "example");
+    json_str(j, r ? r->example : f->query->example);
+    json_key(j, "count");
+    json_uint(j, f->count);
+    json_key(j, "total_ns");
+    json_uint(j, f->total_ns);
+    if (l) {
+        json_key(j, "loops");
+        json_uint(j, l->loops);
+        json_key(j, "parent_fingerprint");
+        fingerprint(j, f->parent->fp);
+        json_key(j, "parent_normalized");
+        json_str(j, f->parent->normalized);
+        json_key(j, "parent_rows");
+        json_uint(j, l->parent_rows);
+        json_key(j, "site");
+        json_null(j);
+    } else {
+        json_key(j, r->unbatched ? "connections" : "parameter_sets");
+        json_uint(j, r->groups);
+    }
+}
+
 static void finding(struct json *j, const struct finding *f)
 {
     json_begin_object(j);
@@ -180,8 +262,10 @@ static void finding(struct json *j, const struct finding *f)
         json_uint(j, f->max_ns);
         json_key(j, "total_ns");
         json_uint(j, f->total_ns);
-    } else {
+    } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
+    } else {
+        db_finding_fields(j, f);
     }
     json_end_object(j);
 }
@@ -218,6 +302,10 @@ void report_json(FILE *f, struct analysis *a)
     json_str(&j, REPORT_SCHEMA);
     json_key(&j, "slow_ns");
     json_uint(&j, a->slow_ns);
+    json_key(&j, "nplus1_min");
+    json_uint(&j, a->nplus1_min);
+    json_key(&j, "repeat_min");
+    json_uint(&j, a->repeat_min);
 
     json_key(&j, "processes");
     json_begin_array(&j);
@@ -230,6 +318,15 @@ void report_json(FILE *f, struct analysis *a)
     for (size_t i = 0; i < a->nprocs; i++)
         for (size_t k = 0; k < a->procs[i].ncalls; k++)
             syscall(&j, &a->procs[i], &a->procs[i].calls[k]);
+    json_end_array(&j);
+
+    json_key(&j, "queries");
+    json_begin_array(&j);
+    for (size_t i = 0; i < a->nprocs; i++) {
+        struct proc_report *pr = &a->procs[i];
+        for (size_t k = 0; k < pr->nqueries; k++)
+            query(&j, pr, &pr->queries[pr->query_order[k]]);
+    }
     json_end_array(&j);
 
     json_key(&j, "locks");

@@ -2,7 +2,7 @@
  * report_text.c - `whyslow report`: the analysis for a person.  Findings
  * come first (most costly first), then each process: what it was, how it
  * ended, its syscall table with a sparkline of the duration buckets, its
- * slowest calls and its contended locks.
+ * SQL queries, its slowest calls and its contended locks.
  */
 #include "findings.h"
 #include "report.h"
@@ -17,6 +17,8 @@
 
 #define SLOWEST_SHOWN 10
 #define LOCKS_SHOWN   10
+#define QUERIES_SHOWN 15
+#define QUERY_TEXT    48 /* characters of a query's text: a line fits 120 columns */
 
 /* The process's command line (argv, else exe), cleaned and cut. */
 static const char *command(const struct ws_process *p, char *buf, size_t len)
@@ -58,7 +60,9 @@ static void findings(FILE *f, const struct analysis *a)
     char thr[UNITS_BUF];
     fmt_dur(a->slow_ns, thr);
     if (a->nfindings == 0) {
-        fprintf(f, "FINDINGS: none (no call took \u2265%s, no lock waited \u2265%s in total)\n\n",
+        fprintf(f,
+                "FINDINGS: none (no call took \u2265%s, no lock waited \u2265%s in total, no N+1 "
+                "query loop or repeated query)\n\n",
                 thr, thr);
         return;
     }
@@ -118,6 +122,24 @@ static void syscalls(FILE *f, struct proc_report *pr)
         sparkline(f, &cs->hist);
         fputc('\n', f);
     }
+}
+
+static void queries(FILE *f, struct proc_report *pr)
+{
+    char b[4][UNITS_BUF], text[QUERY_TEXT + 1];
+    size_t n = pr->nqueries < QUERIES_SHOWN ? pr->nqueries : QUERIES_SHOWN;
+    if (n == 0) return;
+    fprintf(f, "\n  %-8s %8s %9s %9s %9s %9s %9s  %s\n", "db", "count", "rows", "total", "p50",
+            "p99", "max", "query");
+    for (size_t i = 0; i < n; i++) {
+        struct query *q = &pr->queries[pr->query_order[i]];
+        text_clean((const uint8_t *)q->normalized, strlen(q->normalized), text, sizeof(text));
+        fprintf(f, "  %-8s %8" PRIu64 " %9" PRIu64 " %9s %9s %9s %9s  %s\n", db_name(q->db),
+                q->count, q->rows, fmt_dur(q->total_ns, b[0]),
+                fmt_dur(hist_percentile(&q->hist, 50), b[1]),
+                fmt_dur(hist_percentile(&q->hist, 99), b[2]), fmt_dur(q->max_ns, b[3]), text);
+    }
+    if (pr->nqueries > n) fprintf(f, "  ... and %zu more (see --json)\n", pr->nqueries - n);
 }
 
 static void slowest(FILE *f, const struct proc_report *pr)
@@ -186,6 +208,7 @@ void report_text(FILE *f, struct analysis *a)
         struct proc_report *pr = &a->procs[i];
         header(f, pr);
         syscalls(f, pr);
+        queries(f, pr);
         slowest(f, pr);
         locks(f, pr);
         fputc('\n', f);

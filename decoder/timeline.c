@@ -10,10 +10,20 @@
  * Order: each thread's events are in its stream order (chunks by seq),
  * and the threads are merged by start time, ties going to the lower
  * thread serial, with a binary heap of one cursor per thread.  A cursor
- * inflates its thread's chunks one at a time from the log's bytes.  The
- * start times of one thread only go back when a call was recorded inside
- * another one (a signal handler's, say); such a thread is decoded whole
- * and sorted by start time (stable) instead.
+ * inflates its thread's chunks one at a time from the log's bytes.
+ *
+ * The start times of one thread go back when a call was recorded inside
+ * another one: an SQL statement's record is written when it ends, after
+ * those of the calls made during its span (a signal handler's calls come
+ * before the call they interrupted, too).  For such a thread, its lag was
+ * measured as its chunks were checked (chunk_decode.c, then across chunks
+ * in order_streams): how far at most a start goes back behind the latest
+ * start before it.  Its cursor reads ahead into a window, a heap of
+ * events by start time (stream order among equals), and hands an event
+ * out once a start later than it by the lag or more has been read: no
+ * record still to come can start before it.  The window holds the events
+ * of about one lag's time, and the chunks they came from stay inflated
+ * while it does.
  */
 #include "timeline.h"
 
@@ -89,23 +99,25 @@ static int cmp_chunk(const void *a, const void *b)
 
 /* Puts the chunks in stream order (by thread, then seq: only the order of
  * seq is used, it need not grow by the chunk's size) and tells each
- * thread where its chunks are and whether its start times keep going
- * forward across them. */
+ * thread where its chunks are and how far its start times go back. */
 static void order_streams(struct ws_process *p)
 {
     xsort(p->chunks, p->nchunks, sizeof(*p->chunks), cmp_chunk);
     for (size_t i = 0; i < p->nchunks;) {
         struct ws_thread *t = process_thread(p, p->chunks[i].thread);
+        uint64_t max = 0; /* the latest start in the chunks before */
+        int any = 0;
         t->chunk0 = i;
-        t->in_order = 1;
+        t->lag = 0;
         t->events = 0;
-        const struct ws_chunk_ref *prev = NULL;
         for (; i < p->nchunks && p->chunks[i].thread == t->serial; i++) {
             const struct ws_chunk_ref *c = &p->chunks[i];
             t->events += c->n;
             if (c->n == 0) continue;
-            if (!c->in_order || (prev && c->first_ts < prev->last_ts)) t->in_order = 0;
-            prev = c;
+            if (c->lag > t->lag) t->lag = c->lag;
+            if (any && c->min_ts < max && max - c->min_ts > t->lag) t->lag = max - c->min_ts;
+            if (!any || c->max_ts > max) max = c->max_ts;
+            any = 1;
         }
         t->nchunks = i - t->chunk0;
     }
@@ -146,21 +158,39 @@ void timeline_finish(struct ws_process *p)
 
 /* ---- reading the events back ---- */
 
+#define NO_BUF SIZE_MAX
+
+/* An inflated chunk of a thread, kept while events of it are waiting. */
+struct chunk_buf {
+    uint8_t *p;
+    size_t cap;
+    size_t refs; /* events in the window, or handed out, that came from it */
+};
+
+/* An event read ahead by the cursor of a thread out of order. */
+struct pending {
+    struct ws_event ev;
+    uint64_t ts;  /* its raw start */
+    uint64_t seq; /* its position in the thread's stream */
+    size_t buf;   /* the chunk buffer it came from */
+};
+
 struct cursor {
     struct ws_thread *t;
-    size_t chunk, end; /* the next chunk of the thread, and past its last */
-    uint8_t *buf;      /* the current chunk, inflated */
-    size_t cap;
+    size_t chunk, end;      /* the next chunk of the thread, and past its last */
+    struct chunk_buf *bufs; /* bufs[cur]: the chunk being read */
+    size_t nbufs, bufcap, cur;
     const uint8_t *q, *qend;
     size_t left; /* its records not read yet */
     uint64_t ts, caller;
     uint32_t tid;
 
-    /* A thread out of order: all its events, sorted, and their chunks. */
-    struct ws_event *evs;
-    size_t nevs, pos;
-    uint8_t **bufs;
-    size_t nbufs;
+    /* A thread out of order (t->lag > 0): the window, a heap by start. */
+    struct pending *win;
+    size_t nwin, wincap;
+    uint64_t seq, max_ts; /* records read so far, and their latest raw start */
+    int done;             /* its stream is read to the end */
+    size_t head_buf;      /* the buffer of the event handed out last, or NO_BUF */
 
     struct ws_event head; /* the thread's next event */
 };
@@ -195,23 +225,41 @@ static void as_event(const struct ws_process *p, const struct cursor *c, uint32_
     ev->tid = tid;
     ev->at = to_ns(p, (uint64_t)ev->at);
     ev->dur = dur_ns(p, ev->dur);
+    if (ev->call == WS_SQLITE_QUERY || ev->call == WS_PG_QUERY) ev->aux2 = dur_ns(p, ev->aux2);
 }
 
-/* Decodes the next record of the thread's stream into *ev; returns 0 at
- * the end of the thread. */
-static int stream_next(struct timeline *tl, struct cursor *c, struct ws_event *ev)
+/* Makes bufs[cur] a buffer that no waiting event came from. */
+static void free_buffer(struct cursor *c)
+{
+    if (c->nbufs && c->bufs[c->cur].refs == 0) return;
+    for (size_t i = 0; i < c->nbufs; i++) {
+        if (c->bufs[i].refs == 0) {
+            c->cur = i;
+            return;
+        }
+    }
+    xgrow(&c->bufs, &c->bufcap, c->nbufs + 1, sizeof(*c->bufs));
+    c->bufs[c->nbufs] = (struct chunk_buf){0};
+    c->cur = c->nbufs++;
+}
+
+/* Decodes the next record of the thread's stream into *ev, its raw start
+ * into *ts; returns 0 at the end of the thread. */
+static int stream_next(struct timeline *tl, struct cursor *c, struct ws_event *ev, uint64_t *ts)
 {
     const struct ws_process *p = tl->p;
     while (c->left == 0) {
         if (c->chunk == c->end) return 0;
         const struct ws_chunk_ref *ch = &p->chunks[c->chunk++];
         if (ch->n == 0) continue;
-        if (!inflate(tl->dctx, p, ch, &c->buf, &c->cap)) {
+        free_buffer(c);
+        struct chunk_buf *b = &c->bufs[c->cur];
+        if (!inflate(tl->dctx, p, ch, &b->p, &b->cap)) {
             c->chunk = c->end;
             return 0;
         }
-        c->q = c->buf;
-        c->qend = c->buf + ch->raw_size;
+        c->q = b->p;
+        c->qend = b->p + ch->raw_size;
         c->left = ch->n;
         c->ts = ch->base_ts;
         c->caller = 0;
@@ -223,70 +271,77 @@ static int stream_next(struct timeline *tl, struct cursor *c, struct ws_event *e
         return 0;
     }
     c->left--;
+    *ts = (uint64_t)ev->at;
     as_event(p, c, c->tid, ev);
     return 1;
 }
 
-struct sort_key {
-    int64_t at;
-    size_t i; /* position in the thread's stream */
-};
-
-static int cmp_key(const void *a, const void *b)
+static int pending_before(const struct pending *a, const struct pending *b)
 {
-    const struct sort_key *x = a, *y = b;
-    if (x->at != y->at) return x->at < y->at ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    if (a->ts != b->ts) return a->ts < b->ts;
+    return a->seq < b->seq;
 }
 
-/* Reads a thread out of order whole (its chunks kept for the payloads)
- * and sorts its events by start time, stream order among equals. */
-static void load_sorted(struct timeline *tl, struct cursor *c)
+static void window_push(struct cursor *c, const struct pending *pe)
 {
-    const struct ws_process *p = tl->p;
-    size_t max = c->t->events, n = 0, bufcap = 0;
-    struct ws_event *evs = xmalloc((max ? max : 1) * sizeof(*evs));
-
-    for (size_t i = c->chunk; i < c->end; i++) {
-        const struct ws_chunk_ref *ch = &p->chunks[i];
-        uint8_t *buf = NULL;
-        size_t cap = 0;
-        if (ch->n == 0) continue;
-        if (!inflate(tl->dctx, p, ch, &buf, &cap)) {
-            free(buf);
-            break;
-        }
-        ARRAY_PUSH(c->bufs, c->nbufs, bufcap) = buf;
-        const uint8_t *q = buf, *end = buf + ch->raw_size;
-        uint64_t ts = ch->base_ts, caller = 0;
-        for (size_t k = 0; k < ch->n && n < max; k++) {
-            if (decode_record(p, &q, end, &ts, &caller, &evs[n]) != RECORD_OK) break;
-            as_event(p, c, ch->tid, &evs[n]);
-            n++;
-        }
+    xgrow(&c->win, &c->wincap, c->nwin + 1, sizeof(*c->win));
+    size_t i = c->nwin++;
+    while (i > 0 && pending_before(pe, &c->win[(i - 1) / 2])) {
+        c->win[i] = c->win[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
+    c->win[i] = *pe;
+}
 
-    struct sort_key *keys = xmalloc((n ? n : 1) * sizeof(*keys));
-    for (size_t i = 0; i < n; i++)
-        keys[i] = (struct sort_key){evs[i].at, i};
-    xsort(keys, n, sizeof(*keys), cmp_key);
-    c->evs = xmalloc((n ? n : 1) * sizeof(*c->evs));
-    for (size_t i = 0; i < n; i++)
-        c->evs[i] = evs[keys[i].i];
-    c->nevs = n;
-    free(keys);
-    free(evs);
+static void window_pop(struct cursor *c)
+{
+    struct pending last = c->win[--c->nwin];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const struct pending *best = &last;
+        if (l < c->nwin && pending_before(&c->win[l], best)) m = l, best = &c->win[l];
+        if (r < c->nwin && pending_before(&c->win[r], best)) m = r;
+        if (m == i) break;
+        c->win[i] = c->win[m];
+        i = m;
+    }
+    if (c->nwin > 0) c->win[i] = last;
+}
+
+/* The next event of a thread out of order, through its window. */
+static int advance_window(struct timeline *tl, struct cursor *c)
+{
+    uint64_t lag = c->t->lag;
+    if (c->head_buf != NO_BUF) c->bufs[c->head_buf].refs--; /* the caller is done with it */
+    c->head_buf = NO_BUF;
+    for (;;) {
+        if (c->nwin && (c->done || (c->max_ts >= lag && c->win[0].ts <= c->max_ts - lag))) {
+            c->head = c->win[0].ev;
+            c->head_buf = c->win[0].buf;
+            window_pop(c);
+            return 1;
+        }
+        if (c->done) return 0;
+        struct pending pe;
+        if (!stream_next(tl, c, &pe.ev, &pe.ts)) {
+            c->done = 1;
+            continue;
+        }
+        pe.seq = c->seq++;
+        pe.buf = c->cur;
+        c->bufs[c->cur].refs++;
+        if (pe.seq == 0 || pe.ts > c->max_ts) c->max_ts = pe.ts;
+        window_push(c, &pe);
+    }
 }
 
 /* Moves the cursor to the thread's next event; 0 when there is none. */
 static int advance(struct timeline *tl, struct cursor *c)
 {
-    if (!c->t->in_order) {
-        if (c->pos == c->nevs) return 0;
-        c->head = c->evs[c->pos++];
-        return 1;
-    }
-    return stream_next(tl, c, &c->head);
+    uint64_t ts;
+    if (c->t->lag) return advance_window(tl, c);
+    return stream_next(tl, c, &c->head, &ts);
 }
 
 static int before(const struct cursor *a, const struct cursor *b)
@@ -328,7 +383,7 @@ struct timeline *timeline_open(struct ws_process *p)
         c->t = t;
         c->chunk = t->chunk0;
         c->end = t->chunk0 + t->nchunks;
-        if (!t->in_order) load_sorted(tl, c);
+        c->head_buf = NO_BUF;
         if (advance(tl, c)) tl->heap[tl->nheap++] = c;
     }
     for (size_t i = tl->nheap; i-- > 0;)
@@ -390,11 +445,10 @@ void timeline_close(struct timeline *tl)
     if (!tl) return;
     for (size_t i = 0; i < tl->ncursors; i++) {
         struct cursor *c = &tl->cursors[i];
-        free(c->buf);
-        free(c->evs);
         for (size_t k = 0; k < c->nbufs; k++)
-            free(c->bufs[k]);
+            free(c->bufs[k].p);
         free(c->bufs);
+        free(c->win);
     }
     free(tl->cursors);
     free(tl->heap);

@@ -8,7 +8,9 @@
  * A timeline then reads the process's events, of all threads merged, in
  * time order, each with its target from the fd model.  Events are decoded
  * from the log's bytes as they are read, so reading a timeline costs
- * memory for one chunk per thread, not for every event.  Reading one to
+ * memory for one chunk per thread, not for every event (a thread whose
+ * start times go back also holds the events of a short window, see
+ * timeline.c).  Reading one to
  * its end also settles the process: its duration (the end of its last
  * event), its threads' names and their uncontended lock counts.
  */

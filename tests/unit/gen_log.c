@@ -18,6 +18,12 @@
  *   unordered    a thread whose start times go back (a call recorded inside
  *                another), and start times equal across threads
  *   mainret      an END record with status -1 (unknown, as when main returns)
+ *   sql          SQLite and PostgreSQL statements: N+1 loops, repeated
+ *                queries, and what is neither; see build_sql for exactly what
+ *   sqlbig       about EVENTS (default 1,000,000; rounded down to a multiple
+ *                of 364) SQLite statement executions in 4 threads, written
+ *                chunk by chunk: N+1 loops inside their parents' spans, and
+ *                inserts with literals; see write_sqlbig for exactly what
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -130,41 +136,42 @@ static void end_chunk(struct thread *t)
  * Interned strings: when strings_chunk is set (the first META chunk, ahead
  * of every EVENTS chunk in the file), each new payload becomes a
  * WS_META_STRING record there and events refer to it by number, as the
- * recorder writes them; otherwise payloads are literals.
+ * recorder writes them; otherwise, or once MAX_STRINGS are interned (as
+ * when the recorder's table is full), payloads are literals.
  */
+#define MAX_STRINGS 64
 static struct chunk *strings_chunk;
-static struct buf interned[64];
+static struct buf interned[MAX_STRINGS];
 static size_t ninterned;
 
 static void meta(struct chunk *c, unsigned type, const struct buf *rec);
 
 static void put_payload(struct buf *b, const void *payload, size_t plen)
 {
-    if (!strings_chunk || plen == 0) {
-        put_uv(b, plen * 2);
-        put(b, payload, plen);
-        return;
-    }
     size_t id = 0;
     while (id < ninterned &&
            !(interned[id].n == plen && memcmp(interned[id].p, payload, plen) == 0))
         id++;
-    if (id == ninterned) {
-        if (ninterned == 64) {
-            fprintf(stderr, "gen_log: too many strings\n");
-            exit(1);
-        }
+    if (id == ninterned && strings_chunk && plen > 0 && ninterned < MAX_STRINGS) {
         memset(&interned[id], 0, sizeof interned[id]);
         put(&interned[id], payload, plen);
         meta(strings_chunk, WS_META_STRING, &interned[id]);
         ninterned++;
     }
+    if (id == ninterned) {
+        put_uv(b, plen * 2);
+        put(b, payload, plen);
+        return;
+    }
     put_uv(b, id * 2 + 1);
 }
 
-/* Appends a record at time `at` ns after the start, lasting dur_ns. */
-static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, int64_t obj,
-               int64_t result, uint64_t err, uint64_t caller, const void *payload, size_t plen)
+/* Appends a record at time `at` ns after the start, lasting dur_ns; aux1
+ * and aux2 (aux2 in ns, written in timestamp units) only go to calls with
+ * WS_CALL_HAS_AUX. */
+static void ev_aux(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, int64_t obj,
+                   int64_t result, uint64_t err, uint64_t caller, uint64_t aux1, uint64_t aux2_ns,
+                   const void *payload, size_t plen)
 {
     uint64_t start = (T0 + at) * ticks_per_ns;
     if (!t->cur) {
@@ -184,10 +191,20 @@ static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, in
     put_sv(b, result);
     put_uv(b, err);
     put_sv(b, (int64_t)(caller - t->prev_caller));
+    if (ws_call_flags(call) & WS_CALL_HAS_AUX) {
+        put_uv(b, aux1);
+        put_uv(b, aux2_ns * ticks_per_ns);
+    }
     if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) put_payload(b, payload, plen);
     t->prev_start = start;
     t->prev_caller = caller;
     t->cur->records++;
+}
+
+static void ev(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns, int64_t obj,
+               int64_t result, uint64_t err, uint64_t caller, const void *payload, size_t plen)
+{
+    ev_aux(t, call, at, dur_ns, obj, result, err, caller, 0, 0, payload, plen);
 }
 
 static void ev_str(struct thread *t, unsigned call, uint64_t at, uint64_t dur, int64_t obj,
@@ -384,6 +401,10 @@ static void write_log(const char *path, uint32_t version, int flip_chunk)
     for (int i = 0; i < nchunks; i++)
         free(chunks[i].raw.p);
     nchunks = 0;
+    for (size_t i = 0; i < ninterned; i++)
+        free(interned[i].p);
+    ninterned = 0;
+    strings_chunk = NULL;
 }
 
 static const char *const demo_argv[] = {"demo", "--fast", "tab\there \"q\"", "bad\xffutf8"};
@@ -578,6 +599,196 @@ static void build_unordered(void)
     meta_end(m1, WS_END_EXIT, 0, MS(30));
 }
 
+/* ---- SQL statements (the sql and sqlbig modes) ---- */
+
+#define CONN_A 0x5000a000 /* SQLite, thread 1 */
+#define CONN_B 0x5000b000 /* PostgreSQL, thread 2 */
+#define CONN_C 0x5000c000 /* SQLite, thread 3 */
+
+/* An SQLite execution at at_us lasting dur_us, half of it in the library,
+ * that ended with SQLITE_DONE. */
+static void sq(struct thread *t, uint64_t conn, double at_us, double dur_us, uint64_t rows,
+               uint64_t params, const char *sql)
+{
+    ev_aux(t, WS_SQLITE_QUERY, US(at_us), US(dur_us), (int64_t)conn, 101, rows, 0x402000, params,
+           US(dur_us) / 2, sql, strlen(sql));
+}
+
+/* A libpq execution likewise: PGRES_TUPLES_OK with rows, else
+ * PGRES_COMMAND_OK. */
+static void pq(struct thread *t, double at_us, double dur_us, uint64_t rows, const char *sql)
+{
+    ev_aux(t, WS_PG_QUERY, US(at_us), US(dur_us), CONN_B, rows ? 2 : 1, rows, 0x403000, 0,
+           US(dur_us) / 2, sql, strlen(sql));
+}
+
+/* printf into a static buffer, for texts with literals. */
+static const char *fmt(const char *f, int a)
+{
+    static char buf[256];
+    snprintf(buf, sizeof(buf), f, a);
+    return buf;
+}
+
+#define AUTHOR_BY_ID "SELECT name FROM author WHERE id = ?"
+#define BOOKS        "SELECT id, title, author_id FROM book ORDER BY id"
+#define CUSTOMER_BY_ID                                                                             \
+    "SELECT \"shop_customer\".\"id\", \"shop_customer\".\"name\" FROM \"shop_customer\" WHERE "    \
+    "\"shop_customer\".\"id\" = %d LIMIT 21"
+#define PRODUCT_BY_ID                                                                              \
+    "SELECT \"shop_product\".\"id\", \"shop_product\".\"title\" FROM \"shop_product\" WHERE "      \
+    "\"shop_product\".\"id\" = %d LIMIT 21"
+#define ORDERS                                                                                     \
+    "SELECT \"shop_order\".\"id\", \"shop_order\".\"customer_id\", \"shop_order\".\"product_id\" " \
+    "FROM \"shop_order\""
+
+/*
+ * What check_report.py's sql checks expect, by thread (times in ms unless
+ * said; every SQLite execution ends with SQLITE_DONE, spends half its
+ * span in the library):
+ *
+ * thread 1 (tid 7100), SQLite connection A:
+ *   1  sqlite3_open /tmp/shop.db
+ *   N+1, nested (SQLite cursor iteration): BOOKS at 10 for 30 ms, 20 rows,
+ *      recorded after the 20 AUTHOR_BY_ID (bound 1000+i) it started at
+ *      10.5 + 1.4 i, 200 us each;
+ *   N+1, after the parent, two relations per row (Django, literals):
+ *      ORDERS at 50 (2 ms, 12 rows), then for i < 12 CUSTOMER_BY_ID (i+1)
+ *      at 53 + 2i (300 us) and PRODUCT_BY_ID (100+i) at 54 + 2i (400 us);
+ *      "SELECT count(*) FROM shop_order" at 80 (100 us, 1 row);
+ *   a JOIN at 90 (3 ms, 20 rows);
+ *   a short loop: a 3-row books query at 100 (200 us), 3 AUTHOR_BY_ID
+ *      (bound 2000+i) at 101 + i (200 us);
+ *   a repeated query: "SELECT id FROM setting_group" at 110 (100 us, 10
+ *      rows), then 8 config lookups bound to the same value at 111 + i
+ *      (250 us, 1 row);
+ *   executemany in a transaction: BEGIN at 130 (20 us), 50 inserts into
+ *      sale at 131 + 0.1 i (50 us, bound 5000+i), COMMIT at 137 (1 ms);
+ *   unbatched writes: 6 UPDATE book at 140 + 2i (1.5 ms, bound 1+i);
+ *   writes in a savepoint: SAVEPOINT sp1 at 160 (10 us), 5 DELETE FROM
+ *      cart at 161 + i (100 us), RELEASE sp1 at 167 (10 us);
+ *   sqlite3_exec "BEGIN; INSERT ...; COMMIT;" at 170 (2 ms, rc 0);
+ *   sqlite3_prepare (rc 1) at 174.9 and a failed execution (rc 1) at 175
+ *      (50 us) of "SELECT * FROM missing";
+ *   180 sqlite3_close.
+ * thread 2 (tid 7101), PostgreSQL connection B (psycopg2: literals):
+ *   5  PQconnect (3 ms);
+ *   BEGIN at 200 (100 us);
+ *   N+1: BOOKS at 201 (1 ms, 30 rows), 30 "SELECT name FROM author WHERE
+ *      id = <i+1>" at 203 + i (800 us, 1 row);
+ *   a repeated query: 6 "SELECT count(*) FROM book WHERE author_id = 7" at
+ *      240 + i (500 us, 1 row); COMMIT at 250 (200 us);
+ *   unbatched writes: 7 "INSERT INTO audit (event) VALUES ('e<i>')" at
+ *      260 + 2i (2 ms);
+ *   in a transaction: BEGIN at 280 (100 us), 10 inserts into audit at
+ *      281 + 0.5 i (300 us), COMMIT at 290 (100 us);
+ *   a failed query (PGRES_FATAL_ERROR) at 295 (300 us); PQfinish at 300.
+ * thread 3 (tid 7102), SQLite connection C:
+ *   two loops half inside, half after the parent's span (Django fetching
+ *      in chunks): at b = 400 and 500, "SELECT id FROM item WHERE shelf =
+ *      ?" (3 ms, 8 rows, bound 77 then 78), 8 price lookups (100 us,
+ *      bound 300+j) at b + 0.5 + 0.5 j for j < 5 (inside), at b + 4 +
+ *      0.5 (j - 5) after;
+ *   a long loop: "SELECT id FROM tag" at 600 (500 us, 120 rows), 120 tag
+ *      label lookups (bound i) at 601 + 0.05 i (10 us).
+ * The process ends at 2 s.
+ */
+static void build_sql(void)
+{
+    static const char *const argv[] = {"shop"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 7100, 1, "/usr/bin/shop", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+
+    struct thread t1 = {.serial = 1, .tid = 7100}, t2 = {.serial = 2, .tid = 7101},
+                  t3 = {.serial = 3, .tid = 7102};
+
+    ev_str(&t1, WS_SQLITE_OPEN, MS(1), US(100), CONN_A, 0, 0, "/tmp/shop.db");
+    for (int i = 0; i < 20; i++)
+        sq(&t1, CONN_A, 10500 + 1400 * i, 200, 1, 1000 + (uint64_t)i, AUTHOR_BY_ID);
+    sq(&t1, CONN_A, 10000, 30000, 20, 0, BOOKS);
+    end_chunk(&t1);
+    sq(&t1, CONN_A, 50000, 2000, 12, 0, ORDERS);
+    for (int i = 0; i < 12; i++) {
+        sq(&t1, CONN_A, 53000 + 2000 * i, 300, 1, 0, fmt(CUSTOMER_BY_ID, i + 1));
+        sq(&t1, CONN_A, 54000 + 2000 * i, 400, 1, 0, fmt(PRODUCT_BY_ID, 100 + i));
+    }
+    sq(&t1, CONN_A, 80000, 100, 1, 0, "SELECT count(*) FROM shop_order");
+    sq(&t1, CONN_A, 90000, 3000, 20, 0,
+       "SELECT b.title, a.name FROM book b JOIN author a ON a.id = b.author_id ORDER BY b.id");
+    sq(&t1, CONN_A, 100000, 200, 3, 0,
+       "SELECT id, title, author_id FROM book WHERE id <= 3 ORDER BY id");
+    for (int i = 0; i < 3; i++)
+        sq(&t1, CONN_A, 101000 + 1000 * i, 200, 1, 2000 + (uint64_t)i, AUTHOR_BY_ID);
+    end_chunk(&t1);
+    sq(&t1, CONN_A, 110000, 100, 10, 0, "SELECT id FROM setting_group");
+    for (int i = 0; i < 8; i++)
+        sq(&t1, CONN_A, 111000 + 1000 * i, 250, 1, 0xc0ffee,
+           "SELECT value FROM config WHERE key = ?");
+    sq(&t1, CONN_A, 130000, 20, 0, 0, "BEGIN");
+    for (int i = 0; i < 50; i++)
+        sq(&t1, CONN_A, 131000 + 100 * i, 50, 0, 5000 + (uint64_t)i,
+           "INSERT INTO sale (book_id, qty) VALUES (?, ?)");
+    sq(&t1, CONN_A, 137000, 1000, 0, 0, "COMMIT");
+    for (int i = 0; i < 6; i++)
+        sq(&t1, CONN_A, 140000 + 2000 * i, 1500, 0, 1 + (uint64_t)i,
+           "UPDATE book SET stock = stock - 1 WHERE id = ?");
+    sq(&t1, CONN_A, 160000, 10, 0, 0, "SAVEPOINT sp1");
+    for (int i = 0; i < 5; i++)
+        sq(&t1, CONN_A, 161000 + 1000 * i, 100, 0, 10 + (uint64_t)i,
+           "DELETE FROM cart WHERE id = ?");
+    sq(&t1, CONN_A, 167000, 10, 0, 0, "RELEASE sp1");
+    ev_str(&t1, WS_SQLITE_EXEC, MS(170), MS(2), CONN_A, 0, 0,
+           "BEGIN; INSERT INTO log VALUES (1); COMMIT;");
+    ev_str(&t1, WS_SQLITE_PREPARE, US(174900), US(20), CONN_A, 1, 0, "SELECT * FROM missing");
+    ev_aux(&t1, WS_SQLITE_QUERY, MS(175), US(50), CONN_A, 1, 0, 0x402000, 0, US(25),
+           "SELECT * FROM missing", 21);
+    ev0(&t1, WS_SQLITE_CLOSE, MS(180), US(30), CONN_A, 0, 0);
+    end_chunk(&t1);
+
+    ev_str(&t2, WS_PG_CONNECT, MS(5), MS(3), CONN_B, 0, 0,
+           "host=127.0.0.1 port=5432 dbname=shop user=app");
+    pq(&t2, 200000, 100, 0, "BEGIN");
+    pq(&t2, 201000, 1000, 30, BOOKS);
+    for (int i = 0; i < 30; i++)
+        pq(&t2, 203000 + 1000 * i, 800, 1, fmt("SELECT name FROM author WHERE id = %d", i + 1));
+    end_chunk(&t2);
+    for (int i = 0; i < 6; i++)
+        pq(&t2, 240000 + 1000 * i, 500, 1, "SELECT count(*) FROM book WHERE author_id = 7");
+    pq(&t2, 250000, 200, 0, "COMMIT");
+    for (int i = 0; i < 7; i++)
+        pq(&t2, 260000 + 2000 * i, 2000, 0, fmt("INSERT INTO audit (event) VALUES ('e%d')", i));
+    pq(&t2, 280000, 100, 0, "BEGIN");
+    for (int i = 0; i < 10; i++)
+        pq(&t2, 281000 + 500 * i, 300, 0, fmt("INSERT INTO audit (event) VALUES ('f%d')", i));
+    pq(&t2, 290000, 100, 0, "COMMIT");
+    ev_aux(&t2, WS_PG_QUERY, MS(295), US(300), CONN_B, 7, 0, 0x403000, 0, US(150),
+           "SELECT * FROM nope", 18);
+    ev0(&t2, WS_PG_FINISH, MS(300), US(40), CONN_B, 0, 0);
+    end_chunk(&t2);
+
+    for (int l = 0; l < 2; l++) {
+        double b = 400000 + 100000 * l;
+        for (int j = 0; j < 5; j++)
+            sq(&t3, CONN_C, b + 500 + 500 * j, 100, 1, 300 + (uint64_t)j,
+               "SELECT price FROM price WHERE item_id = ?");
+        sq(&t3, CONN_C, b, 3000, 8, 77 + (uint64_t)l, "SELECT id FROM item WHERE shelf = ?");
+        for (int j = 5; j < 8; j++)
+            sq(&t3, CONN_C, b + 4000 + 500 * (j - 5), 100, 1, 300 + (uint64_t)j,
+               "SELECT price FROM price WHERE item_id = ?");
+    }
+    sq(&t3, CONN_C, 600000, 500, 120, 0, "SELECT id FROM tag");
+    for (int i = 0; i < 120; i++)
+        sq(&t3, CONN_C, 601000 + 50 * i, 10, 1, (uint64_t)i,
+           "SELECT label FROM tag_label WHERE tag_id = ?");
+    end_chunk(&t3);
+
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(2000));
+    meta_end(m1, WS_END_EXIT, 0, MS(2000));
+}
+
 /* Writes the chunk of thread t if it holds enough, and frees its slot. */
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
 {
@@ -654,6 +865,87 @@ static void write_big(const char *path, uint64_t n)
     fclose(f);
 }
 
+/*
+ * cycles cycles of 4 blocks on each of 4 threads (serial k + 1, tid 9100 +
+ * k, SQLite connection 0x6000 + k), 364 events a cycle.  Block b of a
+ * thread starts at its `now`:
+ *   "SELECT id, title, author_id FROM book WHERE shelf = ?" bound b, at
+ *   now for 41 us, 20 rows, recorded after the 20 "SELECT name FROM
+ *   author WHERE id = ?" it starts at now + 1 + 2 j us (1 us each, bound
+ *   (20 b + j) % 5000 + 1);
+ *   when b % 4 == 3, then BEGIN at now + 50 us, 5 "INSERT INTO log (block,
+ *   n) VALUES (b, j)" (literals) at now + 51 + j us, COMMIT at now + 56 us
+ *   (all 500 ns).
+ * now then grows by 60 us.  Every execution spends half its span in the
+ * library.
+ */
+static void write_sqlbig(const char *path, uint64_t cycles)
+{
+    static const char *const argv[] = {"sqlbig"};
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "gen_log: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    write_header(f, WS_FORMAT_VERSION);
+    struct chunk *m = new_chunk(WS_CHUNK_META);
+    meta_process(m, 9100, 1, "/usr/bin/sqlbig", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m, 0);
+    strings_chunk = m; /* the texts with bound values are interned */
+    struct buf scratch = {0};
+    static const char *const texts[] = {"SELECT id, title, author_id FROM book WHERE shelf = ?",
+                                        "SELECT name FROM author WHERE id = ?", "BEGIN", "COMMIT"};
+    for (int i = 0; i < 4; i++)
+        put_payload(&scratch, texts[i], strlen(texts[i]));
+    free(scratch.p);
+    strings_chunk = NULL; /* the others are literals */
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    m->used = 0;
+
+    struct thread t[4];
+    uint64_t now[4];
+    for (int k = 0; k < 4; k++) {
+        t[k] = (struct thread){.serial = (uint32_t)k + 1, .tid = 9100 + (uint32_t)k};
+        now[k] = US(10);
+    }
+    for (uint64_t b = 0; b < 4 * cycles; b++) {
+        for (int k = 0; k < 4; k++) {
+            uint64_t conn = 0x6000 + (uint64_t)k, at = now[k];
+            big_flush(f, &t[k], 60000);
+            for (uint64_t j = 0; j < 20; j++)
+                ev_aux(&t[k], WS_SQLITE_QUERY, at + US(1 + 2 * j), US(1), (int64_t)conn, 101, 1,
+                       0x402000, (20 * b + j) % 5000 + 1, 500, texts[1], strlen(texts[1]));
+            ev_aux(&t[k], WS_SQLITE_QUERY, at, US(41), (int64_t)conn, 101, 20, 0x402000, b,
+                   US(41) / 2, texts[0], strlen(texts[0]));
+            if (b % 4 == 3) {
+                ev_aux(&t[k], WS_SQLITE_QUERY, at + US(50), 500, (int64_t)conn, 101, 0, 0x402000, 0,
+                       250, texts[2], strlen(texts[2]));
+                for (int j = 0; j < 5; j++) {
+                    char sql[96];
+                    int n =
+                        snprintf(sql, sizeof(sql), "INSERT INTO log (block, n) VALUES (%llu, %d)",
+                                 (unsigned long long)b, j);
+                    ev_aux(&t[k], WS_SQLITE_QUERY, at + US(51 + j), 500, (int64_t)conn, 101, 0,
+                           0x402000, 0, 250, sql, (size_t)n);
+                }
+                ev_aux(&t[k], WS_SQLITE_QUERY, at + US(56), 500, (int64_t)conn, 101, 0, 0x402000, 0,
+                       250, texts[3], strlen(texts[3]));
+            }
+            now[k] += US(60);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        big_flush(f, &t[k], 0);
+    m = new_chunk(WS_CHUNK_META);
+    meta_clock(m, now[0]);
+    meta_end(m, WS_END_EXIT, 0, now[0]);
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    nchunks = 0;
+    fclose(f);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -663,7 +955,8 @@ static void write_file(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 && !(argc == 4 && strcmp(argv[1], "big") == 0)) {
+    if (argc != 3 &&
+        !(argc == 4 && (strcmp(argv[1], "big") == 0 || strcmp(argv[1], "sqlbig") == 0))) {
         fprintf(stderr, "usage: gen_log MODE OUT [EVENTS]\n");
         return 2;
     }
@@ -693,11 +986,16 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "unordered") == 0) {
         build_unordered();
         write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "sql") == 0) {
+        build_sql();
+        write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "big") == 0) {
         write_big(out, argc == 4 ? strtoull(argv[3], NULL, 10) : 10000000);
+    } else if (strcmp(mode, "sqlbig") == 0) {
+        write_sqlbig(out, (argc == 4 ? strtoull(argv[3], NULL, 10) : 1000000) / 364);
     } else if (strcmp(mode, "multi") == 0) {
         char path[4096];
         mkdir(out, 0777);
