@@ -9,7 +9,8 @@ fi
 BUILD=$1
 DATA=$BUILD/demo.data
 
-for f in "$BUILD/whyslow" "$BUILD/examples/slow_io" "$BUILD/examples/lock_contention"; do
+for f in "$BUILD/whyslow" "$BUILD/examples/slow_io" "$BUILD/examples/lock_contention" \
+    "$BUILD/examples/nplus1_sqlite"; do
     if [ ! -x "$f" ]; then
         echo "demo: $f is missing; build first (make)" >&2
         exit 1
@@ -34,3 +35,4 @@ demo() {
 
 demo slow_io "fsync after every record, and a server that answers after 30 ms"
 demo lock_contention "4 threads queueing on one mutex"
+demo nplus1_sqlite "SQLite: one query for the books, then one per book for its author (N+1)"

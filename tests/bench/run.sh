@@ -9,7 +9,9 @@
 # Settings: BENCH_ROUNDS (rounds of each overhead benchmark, default 7),
 # BENCH_FLUSHER_SECONDS (default 5), BENCH_FLUSHER_RATES (the paced rates of
 # lock events tried, in M/s, default "5 10 15 20"), BENCH_MIXED_SECONDS
-# (default 2).
+# (default 2), BENCH_SQLITE_QUERIES (queries per timed loop of the Python
+# sqlite3 benchmark, default 30000), BENCH_DECODER_QUERIES (queries in the
+# decoder's large log, default 1000000).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -26,6 +28,12 @@ CLI=$BUILD/whyslow
 ROUNDS=${BENCH_ROUNDS:-7}
 FLUSHER_SECONDS=${BENCH_FLUSHER_SECONDS:-5}
 MIXED_SECONDS=${BENCH_MIXED_SECONDS:-2}
+SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-30000}
+DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
+# Debian's python3 (its sqlite3 module on Debian's libsqlite3), whatever
+# python3 is first on PATH.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 # Nothing of the caller's environment may change what gets measured.
 unset LD_PRELOAD WHYSLOW_DIR WHYSLOW_FLUSH_MS WHYSLOW_LOCKS WHYSLOW_DISABLE
@@ -123,6 +131,28 @@ print(sum(p["events"] for p in procs), sum(p["lost_events"] for p in procs))
     fi
     echo "neither python3 nor jq is installed to read the JSON report" >"$TMP/why"
     return 1
+}
+
+# report_queries LOGDIR: prints "QUERIES LOST", the queries[] counts and the
+# lost events summed over the processes of `whyslow report --json LOGDIR`;
+# fails (saying why in $TMP/why) if they cannot be had.
+report_queries() {
+    if ! "$CLI" report --json "$1" >"$TMP/report.json" 2>"$TMP/report.err"; then
+        echo "'whyslow report --json' failed: $(head -n 3 "$TMP/report.err" | tr '\n' ' ')" >"$TMP/why"
+        return 1
+    fi
+    "$PY" -c '
+import json, sys
+rep = json.load(open(sys.argv[1]))
+if "queries" not in rep:
+    sys.exit("the JSON report has no queries[]")
+print(sum(q["count"] for q in rep["queries"]), sum(p["lost_events"] for p in rep["processes"]))
+' "$TMP/report.json" 2>"$TMP/why"
+}
+
+# Seconds since the epoch, to the nanosecond.
+now() {
+    date +%s.%N
 }
 
 # ---- checks ----
@@ -295,6 +325,120 @@ mixed() {
 }
 
 mixed || status=1
+
+# ---- database calls: a Python sqlite3 loop traced and untraced ----
+
+# ROUNDS interleaved runs of bench_sqlite_py.py (each the best of 5 loops of
+# SQLITE_QUERIES point selects): the wall time a query takes untraced and
+# traced, the overhead in percent (median of the rounds' own), and the log
+# written per query recorded.
+sqlite_py() {
+    prog=$(dirname "$0")/bench_sqlite_py.py
+    if ! "$PY" -c 'import sqlite3' 2>/dev/null; then
+        figure "python sqlite3 loop: not measured ($PY has no sqlite3 module)"
+        return 1
+    fi
+    : >"$TMP/untraced"
+    : >"$TMP/traced"
+    : >"$TMP/pct"
+    echo "running bench_sqlite_py.py: $ROUNDS rounds of 5 x $SQLITE_QUERIES queries, untraced and traced interleaved" >&2
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        u=
+        t=
+        for mode in $(if [ $((r % 2)) = 1 ]; then echo untraced traced; else echo traced untraced; fi); do
+            if [ "$mode" = untraced ]; then
+                out=$(run_untraced "$PY" "$prog" "$SQLITE_QUERIES") || return 1
+                u=$(echo "$out" | field ns_per_op)
+                echo "$u" >>"$TMP/untraced"
+            elif [ "$traced" = yes ]; then
+                out=$(run_traced "$TMP/sqlite" "$PY" "$prog" "$SQLITE_QUERIES") || return 1
+                t=$(echo "$out" | field ns_per_op)
+                made=$(echo "$out" | field queries)
+                echo "$t" >>"$TMP/traced"
+            fi
+        done
+        [ -n "$t" ] && calc %.2f "($t - $u) / $u * 100" >>"$TMP/pct"
+        r=$((r + 1))
+    done
+    u=$(median <"$TMP/untraced")
+    if [ "$traced" = no ]; then
+        figure "python sqlite3 point select: untraced $(calc %.0f "$u") ns per query, traced not measured (no $LIB)"
+        return 1
+    fi
+    t=$(median <"$TMP/traced")
+    pct=$(median <"$TMP/pct")
+    range="$(sort -n "$TMP/pct" | head -n 1)..$(sort -n "$TMP/pct" | tail -n 1)"
+    figure "python sqlite3 point select: untraced $(calc %.0f "$u") ns, traced $(calc %.0f "$t") ns per query, overhead $(calc %.1f "$pct") % (target <= 5 %; rounds: $range %)"
+    # The log of the last traced round.
+    bytes=$(log_bytes "$TMP/sqlite")
+    if counts=$(report_queries "$TMP/sqlite"); then
+        queries=${counts% *}
+        lost=${counts#* }
+        figure "python sqlite3 log: $bytes bytes for $queries queries recorded = $(calc %.2f "$bytes / $queries") bytes per query (the program ran $made; lost events $lost)"
+        [ "$queries" = "$made" ] || note "the program ran $made queries but the report counts $queries"
+    else
+        figure "python sqlite3 log: $bytes bytes for the $made queries the program ran = $(calc %.2f "$bytes / $made") bytes per query ($(cat "$TMP/why"))"
+        return 1
+    fi
+    rm -rf "$TMP/sqlite"
+}
+
+sqlite_py || status=1
+
+# ---- the decoder on a large log: bench_sqlite_many ----
+
+# time_report [--json] LOGDIR: the median of 3 timed runs of `whyslow report`.
+time_report() {
+    : >"$TMP/times"
+    for i in 1 2 3; do
+        t0=$(now)
+        "$CLI" report "$@" >"$TMP/report.out" 2>"$TMP/report.err" || {
+            figure "decoder on a large log: 'whyslow report $*' failed: $(head -n 3 "$TMP/report.err" | tr '\n' ' ')" >&2
+            return 1
+        }
+        calc %.3f "$(now) - $t0" >>"$TMP/times"
+    done
+    median <"$TMP/times"
+}
+
+# A traced C program makes DECODER_QUERIES point selects on an in-memory
+# SQLite table; `whyslow report` (text, then --json) is timed on its log,
+# each the median of 3 runs.
+decoder_speed() {
+    if [ ! -x "$BENCH/bench_sqlite_many" ] &&
+        ! cmake --build "$BUILD" --target bench_sqlite_many >"$TMP/build.log" 2>&1; then
+        figure "decoder on a large log: not measured (bench_sqlite_many cannot be built: no libsqlite3-dev?)"
+        return 1
+    fi
+    if [ "$traced" = no ] || [ ! -x "$CLI" ]; then
+        figure "decoder on a large log: not measured (no $LIB or $CLI)"
+        return 1
+    fi
+    echo "running bench_sqlite_many: $DECODER_QUERIES queries untraced, then traced" >&2
+    out=$(run_untraced "$BENCH/bench_sqlite_many" "$DECODER_QUERIES") || return 1
+    usecs=$(echo "$out" | field seconds)
+    log=$TMP/big
+    out=$(run_traced "$log" "$BENCH/bench_sqlite_many" "$DECODER_QUERIES") || return 1
+    made=$(echo "$out" | field queries)
+    secs=$(echo "$out" | field seconds)
+    bytes=$(log_bytes "$log")
+    figure "C sqlite3 point select (context): untraced $(calc %.0f "$usecs / $DECODER_QUERIES * 1e9") ns, traced $(calc %.0f "$secs / $DECODER_QUERIES * 1e9") ns per query; log $(calc %.1f "$bytes / 1048576") MiB = $(calc %.2f "$bytes / $made") bytes per query"
+    t_text=$(time_report "$log") || return 1
+    t_json=$(time_report --json "$log") || return 1
+    if counts=$(report_queries "$log"); then
+        queries=${counts% *}
+        lost=${counts#* }
+        figure "decoder: whyslow report on $queries queries ($(calc %.1f "$bytes / 1048576") MiB of log): $t_text s (text), $t_json s (--json) = $(calc %.2f "$queries / $t_json / 1e6") million queries/s; lost events $lost"
+        [ "$queries" = "$made" ] || note "the program ran $made queries but the report counts $queries"
+    else
+        figure "decoder: whyslow report on a log of $made queries ($(calc %.1f "$bytes / 1048576") MiB): $t_text s (text), $t_json s (--json); queries unknown ($(cat "$TMP/why"))"
+        return 1
+    fi
+    rm -rf "$log"
+}
+
+decoder_speed || status=1
 
 echo
 echo "==== whyslow benchmarks: summary ($(uname -m), $(nproc 2>/dev/null || echo '?') cores) ===="

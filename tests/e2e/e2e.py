@@ -14,6 +14,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg  # noqa: E402  (tests/e2e/pg.py: a throwaway PostgreSQL server)
+
 BUILD = os.path.abspath(sys.argv[1])
 WHYSLOW = os.path.join(BUILD, "whyslow")
 LIB = os.path.join(BUILD, "libwhyslow.so")
@@ -358,11 +361,381 @@ def case_record_cli():
     check(p.returncode == 4 and "statically linked" in p.stderr, "static: %r" % p.stderr)
 
 
+# ---- database calls ----
+
+EXAMPLES = os.path.join(BUILD, "examples")
+
+
+def skip(why):
+    """Ends the case as skipped (exit 0), for a component not installed."""
+    print("skipped: " + why)
+    sys.exit(0)
+
+
+def need_python_module(module, package):
+    """Skips the case when Debian's python3 lacks a module."""
+    r = subprocess.run([PYTHON, "-c", "import " + module], capture_output=True)
+    if r.returncode != 0:
+        skip("%s is not installed (no %s module for %s)" % (package, module, PYTHON))
+
+
+def need_file(path, why):
+    if not os.path.exists(path):
+        skip("%s is missing (%s)" % (path, why))
+
+
+STOP_AT_END = []  # what to stop when the case ends, failed or not
+
+
+def pg_server():
+    """A started throwaway PostgreSQL server (stopped when the case ends),
+    or a skip when none is installed."""
+    why = pg.unavailable()
+    if why:
+        skip(why)
+    server = pg.PgServer()
+    STOP_AT_END.append(server.stop)
+    return server.start()
+
+
+def traced_like_untraced(argv, env=None):
+    """Runs argv untraced, then under `whyslow record` (into a data folder
+    of its own); checks both exit 0 with the same output.  Returns (data
+    folder, output)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    plain = subprocess.run(argv, capture_output=True, text=True, env=e, timeout=120)
+    check(plain.returncode == 0, "untraced %s exited %d: %s" % (argv, plain.returncode,
+                                                                 plain.stderr))
+    data, out = record(argv, env=env, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+    check(out == plain.stdout, "%s: output traced differs from untraced:\n%s\n---\n%s" %
+          (argv, out[-2000:], plain.stdout[-2000:]))
+    return data, out
+
+
+def squash(text):
+    return " ".join(text.lower().split()).rstrip(";").strip()
+
+
+def db_queries(rep):
+    return rep.get("queries", [])
+
+
+def find_query(rep, needle, exact=False):
+    """The one queries[] row whose normalized text contains needle (equals
+    it, with exact), compared lower-case with spaces squashed."""
+    n = squash(needle)
+    rows = [q for q in db_queries(rep)
+            if (squash(q["normalized"]) == n if exact else n in squash(q["normalized"]))]
+    check(len(rows) == 1, "%d queries[] rows match %r: %s" % (
+        len(rows), needle, [(q["normalized"], q["count"]) for q in db_queries(rep)]))
+    return rows[0]
+
+
+def findings_of(rep, kind):
+    return [f for f in rep["findings"] if f["kind"] == kind]
+
+
+def describe(rep):
+    """What the report found, for failure messages."""
+    return json.dumps({"findings": [f for f in rep["findings"]
+                                    if f["kind"] in ("n_plus_one", "repeated_query")],
+                       "queries": [(q["normalized"], q["count"]) for q in db_queries(rep)]},
+                      indent=1)[:4000]
+
+
+def check_nplus1(rep, child, parent, count, db):
+    """Exactly one n_plus_one finding: count executions of the child query
+    driven by the parent query's rows."""
+    found = findings_of(rep, "n_plus_one")
+    check(len(found) == 1, "expected one n_plus_one finding: %s" % describe(rep))
+    f = found[0]
+    check(squash(child) in squash(f["normalized"]), "n_plus_one child %r" % f["normalized"])
+    check(squash(parent) in squash(f["parent_normalized"]),
+          "n_plus_one parent %r" % f["parent_normalized"])
+    check(f["count"] == count, "n_plus_one count %d, expected %d" % (f["count"], count))
+    check(f["parent_rows"] == count, "n_plus_one parent_rows %d, expected %d" %
+          (f["parent_rows"], count))
+    check(f["db"] == db, "n_plus_one db %r" % f["db"])
+    check(f["total_ns"] > 0 and f["summary"], "n_plus_one total_ns/summary: %s" % f)
+    check(f["fingerprint"] == find_query(rep, child)["fingerprint"],
+          "the finding's fingerprint is not its query's")
+    check(f["parent_fingerprint"] == find_query(rep, parent)["fingerprint"],
+          "the finding's parent_fingerprint is not its parent query's")
+    return f
+
+
+def check_clean(rep, what):
+    found = findings_of(rep, "n_plus_one") + findings_of(rep, "repeated_query")
+    check(not found, "%s: no n_plus_one or repeated_query expected: %s" % (what, describe(rep)))
+
+
+def check_db(rep, db):
+    """One process, whose queries[] are all on db and without errors."""
+    check(len(rep["processes"]) == 1, "%d processes in the report" % len(rep["processes"]))
+    check(db_queries(rep), "no queries[] in the report")
+    dbs = {q["db"] for q in db_queries(rep)}
+    check(dbs == {db}, "queries[] db %s, expected %s" % (dbs, db))
+    for q in db_queries(rep):
+        check(q["errors"] == 0, "query with errors: %s" % q)
+
+
+SQLITE_PROG = os.path.join(HERE, "progs", "py_sqlite.py")
+AUTHOR_BY_ID = "select name from author where id ="
+BOOKS_QUERY = "select id, title, author_id from book"
+
+
+def case_sqlite_nplus1():
+    """Python's sqlite3, bound parameters: 1 books query + 30 author lookups."""
+    data, out = traced_like_untraced([PYTHON, SQLITE_PROG, "nplus1"])
+    check(out.count(" by Author ") == 30, "program output %r" % out[:200])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 30, "sqlite")
+    child = find_query(rep, AUTHOR_BY_ID)
+    check((child["count"], child["rows"]) == (30, 30), "author lookups %s" % child)
+    parent = find_query(rep, BOOKS_QUERY)
+    check((parent["count"], parent["rows"]) == (1, 30), "books query %s" % parent)
+    check(child["db_ns"] > 0 and child["max_ns"] >= child["p99_ns"] >= child["p50_ns"] > 0,
+          "author lookup times %s" % child)
+    check(not findings_of(rep, "repeated_query"),
+          "each lookup has its own parameter: %s" % describe(rep))
+
+
+def case_sqlite_nplus1_literal():
+    """The same loop with the id formatted into the text: 30 texts, one
+    statement once literals are normalized."""
+    data, out = traced_like_untraced([PYTHON, SQLITE_PROG, "nplus1_literal"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    f = check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 30, "sqlite")
+    child = find_query(rep, AUTHOR_BY_ID)
+    check(child["count"] == 30, "author lookups %s" % child)
+    check(child["example"].startswith(AUTHOR_BY_ID) and child["example"][-1].isdigit(),
+          "example %r: a real statement, literal included" % child["example"])
+    check("?" in child["normalized"], "normalized %r keeps the literal" % child["normalized"])
+    check(f["example"].startswith(AUTHOR_BY_ID), "finding example %r" % f["example"])
+
+
+def case_sqlite_controls():
+    """No N+1 where there is none: a JOIN, a loop of 3, executemany."""
+    data, _ = traced_like_untraced([PYTHON, SQLITE_PROG, "join"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_clean(rep, "join")
+    q = find_query(rep, "join author a on")
+    check((q["count"], q["rows"]) == (1, 30), "join query %s" % q)
+
+    data, _ = traced_like_untraced([PYTHON, SQLITE_PROG, "short"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_clean(rep, "a loop of 3")
+    check(find_query(rep, AUTHOR_BY_ID)["count"] == 3, "3 author lookups")
+
+    data, _ = traced_like_untraced([PYTHON, SQLITE_PROG, "executemany"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_clean(rep, "executemany in a transaction")
+    q = find_query(rep, "insert into sale")
+    check((q["count"], q["rows"]) == (100, 0), "executemany inserts %s" % q)
+
+
+def case_sqlite_unbatched_writes():
+    """100 INSERTs in autocommit mode on a database file, each committed
+    on its own: a repeated_query finding of the unbatched_writes variant."""
+    db = os.path.join(TMP, "library.db")
+    data, _ = traced_like_untraced([PYTHON, SQLITE_PROG, "autocommit", db])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check(not findings_of(rep, "n_plus_one"), "autocommit: %s" % describe(rep))
+    found = findings_of(rep, "repeated_query")
+    check(len(found) == 1 and found[0]["variant"] == "unbatched_writes",
+          "expected one unbatched_writes finding: %s" % describe(rep))
+    f = found[0]
+    check(f["count"] == 100 and "insert into sale" in squash(f["normalized"]),
+          "unbatched_writes %s" % f)
+    check(find_query(rep, "insert into sale")["count"] == 100, "queries[] count")
+
+
+def case_sqlite_repeated():
+    """The same statement with the same parameter, 10 times."""
+    data, _ = traced_like_untraced([PYTHON, SQLITE_PROG, "repeated"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check(not findings_of(rep, "n_plus_one"), "no parent here: %s" % describe(rep))
+    found = findings_of(rep, "repeated_query")
+    check(len(found) == 1 and found[0]["variant"] is None,
+          "expected one repeated_query finding: %s" % describe(rep))
+    f = found[0]
+    check(f["count"] == 10, "repeated_query count %d, expected 10" % f["count"])
+    check("from book where author_id" in squash(f["normalized"]), "repeated %r" % f["normalized"])
+    check(find_query(rep, "from book where author_id")["count"] == 10, "queries[] count")
+
+
+def case_sqlite_errors():
+    """Statements that fail are counted as executions with errors."""
+    data, out = traced_like_untraced([PYTHON, SQLITE_PROG, "errors"])
+    check(out.count("UNIQUE constraint failed") == 5, "program output %r" % out)
+    rep = report(data)
+    # The setup's one multi-row INSERT has the same fingerprint (a VALUES
+    # list normalizes to one row): 6 executions, the 5 failed ones.
+    q = find_query(rep, "insert into author(id, name) values (?, ?)", exact=True)
+    check((q["count"], q["errors"], q["rows"]) == (6, 5, 0), "failed inserts %s" % q)
+    others = [x for x in db_queries(rep) if x is not q and x["errors"]]
+    check(not others, "errors on other queries: %s" % others)
+
+
+def case_django_orm():
+    """Django on SQLite: lazy foreign keys in a loop (1 + 30 queries), and
+    select_related (one JOIN, no finding)."""
+    need_python_module("django", "python3-django")
+    prog_ = os.path.join(HERE, "progs", "py_django.py")
+    data, out = traced_like_untraced([PYTHON, prog_, "nplus1"])
+    check(out.count(" by Author ") == 30, "program output %r" % out[:200])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    author = 'from "library_author" where "library_author"."id" ='
+    check_nplus1(rep, author, 'from "library_book"', 30, "sqlite")
+    check(find_query(rep, author)["count"] == 30, "author lookups")
+
+    data, _ = traced_like_untraced([PYTHON, prog_, "select_related"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_clean(rep, "select_related")
+    q = find_query(rep, 'inner join "library_author"')
+    check((q["count"], q["rows"]) == (1, 30), "select_related query %s" % q)
+
+
+def case_sqlalchemy_orm():
+    """SQLAlchemy on SQLite: lazy loading in a loop (1 + 30 queries), and
+    selectinload (2 queries, no finding)."""
+    need_python_module("sqlalchemy", "python3-sqlalchemy")
+    prog_ = os.path.join(HERE, "progs", "py_sqlalchemy.py")
+    data, _ = traced_like_untraced([PYTHON, prog_, "nplus1"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    author = "from author where author.id ="
+    check_nplus1(rep, author, "from book order by book.id", 30, "sqlite")
+
+    data, _ = traced_like_untraced([PYTHON, prog_, "selectinload"])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_clean(rep, "selectinload")
+    q = find_query(rep, "from author where author.id in")
+    check((q["count"], q["rows"]) == (1, 30), "selectinload query %s" % q)
+
+
+def case_psycopg2_nplus1():
+    """psycopg2 on a real server: 30 lookups whose texts differ by a literal
+    (psycopg2 fills parameters in on the client), and one ANY(...) query."""
+    need_python_module("psycopg2", "python3-psycopg2")
+    server = pg_server()
+    prog_ = os.path.join(HERE, "progs", "py_psycopg2.py")
+    r = subprocess.run([PYTHON, prog_, "setup"], env=server.env(), capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0, "setup failed: %s" % r.stderr)
+    data, out = traced_like_untraced([PYTHON, prog_, "nplus1"], env=server.env())
+    check(out.count(" by Author ") == 30, "program output %r" % out[:200])
+    rep = report(data)
+    check_db(rep, "postgres")
+    check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 30, "postgres")
+    child = find_query(rep, AUTHOR_BY_ID)
+    check((child["count"], child["rows"]) == (30, 30), "author lookups %s" % child)
+    check(child["example"].startswith(AUTHOR_BY_ID) and child["example"][-1].isdigit(),
+          "example %r" % child["example"])
+
+    data, _ = traced_like_untraced([PYTHON, prog_, "batched"], env=server.env())
+    rep = report(data)
+    check_db(rep, "postgres")
+    check_clean(rep, "batched")
+    q = find_query(rep, "from author where id = any(")
+    check((q["count"], q["rows"]) == (1, 30), "batched query %s" % q)
+
+
+PGBENCH_STATEMENTS = [
+    ("begin", True), ("update pgbench_accounts set abalance", False),
+    ("select abalance from pgbench_accounts", False), ("update pgbench_tellers", False),
+    ("update pgbench_branches", False), ("insert into pgbench_history", False), ("end", True)]
+
+
+def case_pgbench():
+    """pgbench's TPC-B-like script, N transactions of 7 statements, in
+    the simple, extended and prepared protocols: each statement counted
+    exactly N times."""
+    server = pg_server()
+    pgbench = server.tool("pgbench")
+    need_file(pgbench, "pgbench, of Debian's postgresql package")
+    r = subprocess.run([pgbench, "-i", "-s", "1", "-q"], env=server.env(), capture_output=True,
+                       text=True, timeout=120)
+    check(r.returncode == 0, "pgbench -i failed: %s" % r.stderr)
+    n = 200
+    for mode in ("simple", "extended", "prepared"):
+        data, out = record([pgbench, "-n", "-t", str(n), "-c", "1", "-M", mode], env=server.env(),
+                           data=os.path.join(TMP, mode))
+        check("number of transactions actually processed: %d/%d" % (n, n) in out,
+              "pgbench %s: %s" % (mode, out))
+        rep = report(data)
+        check_db(rep, "postgres")
+        for needle, exact in PGBENCH_STATEMENTS:
+            q = find_query(rep, needle, exact)
+            check(q["count"] == n, "-M %s: %r ran %d times, expected %d" % (
+                mode, q["normalized"], q["count"], n))
+        check(find_query(rep, "select abalance from pgbench_accounts")["rows"] == n,
+              "-M %s: one row per SELECT" % mode)
+        # Its writes are in transactions (BEGIN ... END): nothing to find.
+        check_clean(rep, "pgbench -M " + mode)
+
+
+def case_libpq_async():
+    """A C program on libpq's async API: PQsendQuery, PQsendQueryParams,
+    PQsendQueryPrepared, a non-blocking loop, pipeline mode."""
+    exe = prog("pq_async")
+    need_file(exe, "built only when libpq-dev was installed at configure time")
+    server = pg_server()
+    data, out = traced_like_untraced([exe], env=server.env())
+    check(out.endswith("done\n"), "program output %r" % out[-200:])
+    rep = report(data)
+    check_db(rep, "postgres")
+    expect = [  # (needle, exact, count, rows)
+        ("create temp table item", False, 1, 0),
+        ("insert into item select", False, 1, 0),
+        ("select id, name from item order by id", True, 1, 20),
+        ("select name from item where id =", False, 5, 5),
+        ("select id, name from item where id =", False, 3, 3),
+        ("select count(*) from item where id >", False, 2, 2),
+        ("::int *", False, 4, 4),
+    ]
+    for needle, exact, n, rows in expect:
+        q = find_query(rep, needle, exact)
+        check((q["count"], q["rows"]) == (n, rows), "%r: count %d rows %d, expected %d %d" %
+              (q["normalized"], q["count"], q["rows"], n, rows))
+    two = [q for q in db_queries(rep) if "select 1" in squash(q["example"])]
+    check(len(two) == 1 and (two[0]["count"], two[0]["rows"]) == (1, 2),
+          "one send, two statements, two rows: %s" % two)
+    total = sum(q["count"] for q in db_queries(rep))
+    check(total == 18, "%d queries in all, expected 18: %s" % (total, describe(rep)))
+
+
+def case_example_nplus1_sqlite():
+    """The C example of `make demo`: 40 author lookups driven by the books
+    query, on libsqlite3 directly."""
+    exe = os.path.join(EXAMPLES, "nplus1_sqlite")
+    need_file(exe, "built only when libsqlite3-dev was installed at configure time")
+    data, out = traced_like_untraced([exe])
+    rep = report(data)
+    check_db(rep, "sqlite")
+    check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 40, "sqlite")
+    text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
+    check("n_plus_one" in text, "the text report does not show the finding:\n" + text[:2000])
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
     try:
         CASES[sys.argv[2]]()
     finally:
+        for stop in STOP_AT_END:
+            stop()
         shutil.rmtree(TMP, ignore_errors=True)
     print("ok")
