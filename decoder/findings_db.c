@@ -61,13 +61,20 @@ static void nplus1(struct analysis *a, const struct proc_report *pr, const struc
     f->cost_ns = l->total_ns;
     f->severity = severity(f->cost_ns, pr->p->duration_ns, f->count);
     if (l->loops > 1) snprintf(loops, sizeof(loops), " in %" PRIu64 " loops", l->loops);
+    /* A loop that skipped rows (a condition in it) ran for some rows only. */
+    char per[SQL_SHOWN + 96];
+    short_sql(f->parent->normalized, parent);
+    if (l->count < l->parent_rows)
+        snprintf(per, sizeof(per), "for %" PRIu64 " of the %" PRIu64 " rows of `%s`", l->count,
+                 l->parent_rows, parent);
+    else
+        snprintf(per, sizeof(per), "one per row of `%s` (%" PRIu64 " rows)", parent,
+                 l->parent_rows);
     snprintf(f->summary, sizeof(f->summary),
-             "N+1: %" PRIu64 " executions of `%s`%s, one per row of `%s` (%" PRIu64
-             " rows): load them with one query (a JOIN, or WHERE id IN (...)) or the ORM's eager "
-             "loading (Django select_related/prefetch_related, SQLAlchemy "
-             "selectinload/joinedload)",
-             l->count, short_sql(f->query->normalized, child), loops,
-             short_sql(f->parent->normalized, parent), l->parent_rows);
+             "N+1: %" PRIu64 " executions of `%s`%s, %s: load them with one query (a JOIN, or "
+             "WHERE id IN (...)) or the ORM's eager loading (Django "
+             "select_related/prefetch_related, SQLAlchemy selectinload/joinedload)",
+             l->count, short_sql(f->query->normalized, child), loops, per);
 }
 
 static void repeated(struct analysis *a, const struct proc_report *pr, const struct repeat *r)

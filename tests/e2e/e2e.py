@@ -308,6 +308,29 @@ def case_setuid_untouched():
               "a setuid program was traced: %s" % p["argv"])
 
 
+def case_sql_redact():
+    """WHYSLOW_SQL=redact: literals never reach the log; the query shapes do."""
+    code = ("import sqlite3; db = sqlite3.connect(':memory:');"
+            "db.execute(\"create table u(email text, pin int)\");"
+            "db.execute(\"insert into u values ('alice@example.com', 4321)\");"
+            "print(db.execute(\"select pin from u where email = 'alice@example.com'\").fetchone()[0])")
+    script = os.path.join(TMP, "redact.py")  # not -c: argv is in the log
+    with open(script, "w") as f:
+        f.write("\n".join(line.strip() for line in code.split(";")))
+    data, out = record([PYTHON, script], env={"WHYSLOW_SQL": "redact"})
+    check(out.strip() == "4321", "program output %r" % out)
+    p = report(data)["processes"][0]
+    raw = subprocess.run(["zstd", "-dcq", p["log"]], capture_output=True).stdout
+    check(b"alice@example" not in raw, "a literal reached the log")
+    rep = report(data)
+    examples = [q["example"] for q in rep["queries"]]
+    check("select pin from u where email = ?" in examples, "redacted text: %s" % examples)
+    # Without it, the text is kept as the program sent it.
+    data, out = record([PYTHON, script])
+    examples = [q["example"] for q in report(data)["queries"]]
+    check("select pin from u where email = 'alice@example.com'" in examples, "text %s" % examples)
+
+
 def case_flush_period():
     """Events reach the log while the program still runs."""
     data = os.path.join(TMP, "data")
