@@ -89,7 +89,8 @@ void queries_add(struct query_table *qt, const struct ws_event *ev, struct stmt 
     struct query *q = &qt->q[st->qid];
     q->count++;
     q->total_ns += ev->dur;
-    q->db_ns += ev->call == WS_SQLITE_EXEC ? ev->dur : ev->aux2;
+    /* SQLite records no time inside the library (aux2 0): its span is it. */
+    q->db_ns += ev->call == WS_SQLITE_EXEC || ev->aux2 == 0 ? ev->dur : ev->aux2;
     if (ev->dur > q->max_ns) q->max_ns = ev->dur;
     if (ev->call != WS_SQLITE_EXEC) q->rows += ev->err;
     q->errors += statement_failed(ev);

@@ -35,7 +35,7 @@ void *ws_lib_symbol(const char *name, const char *lib);
 struct ws_sq_exec {
     void *stmt; /* NULL: a free slot */
     void *db;
-    uint64_t start, inside, rows, caller;
+    uint64_t start, rows, caller;
     int active, last_rc;
     const char *sql; /* sqlite3_sql(stmt) when sql_len was measured */
     uint32_t sql_len;

@@ -80,11 +80,11 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 void ws_flusher_enqueue(struct ws_buf *b)
 {
     cds_wfcq_enqueue(&ws_sh->queue_head, &ws_sh->queue_tail, &b->node);
-    /* Wake the flusher early only when a quarter of the pool is in use:
-     * otherwise its next period comes soon enough, and batching the work
-     * keeps its wake-ups (and their cost to the program) few. */
-    if (atomic_load_explicit(&ws_sh->free_bufs, memory_order_relaxed) < (int)ws_sh->nbufs * 3 / 4)
-        ws_flusher_wake();
+    /* Wake the flusher at once: it frees the buffer soon, and the thread
+     * takes it again (the lowest free first), so a thread cycles through a
+     * couple of buffers that stay in its cache.  The wake-up is one futex
+     * call per 64 KiB of records. */
+    ws_flusher_wake();
 }
 
 void ws_flusher_wake(void)

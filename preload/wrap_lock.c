@@ -99,6 +99,8 @@ WRAP_BUSY(pthread_mutex_lock, WS_MUTEX_LOCK, (pthread_mutex_t * lock), (lock))
  */
 static noinline int mutex_lock_slow(pthread_mutex_t *lock, uint64_t caller)
 {
+    if (!atomic_load_explicit(&ws_on, memory_order_relaxed)) /* not recording */
+        return REAL(pthread_mutex_lock)(lock);
     int r = REAL(pthread_mutex_trylock)(lock);
     if (r == 0) {
         uncontended(WS_MUTEX_LOCK, lock, caller);

@@ -167,8 +167,9 @@ enum ws_call {
      *   err     the rows it returned (SQLITE_ROW steps; PQntuples summed)
      *   aux1    a 32-bit hash of the values bound to its parameters (0:
      *           none); the values themselves are never recorded
-     *   aux2    the time spent inside the library's calls for it
-     *           (sqlite3_step; the libpq calls), timestamp units
+     *   aux2    libpq: the time spent inside the library's calls for
+     *           it, timestamp units; SQLite: 0 (not measured: stamping
+     *           every step would cost more than many steps take)
      *   payload the statement's text (literals replaced by ? when
      *           WHYSLOW_SQL=redact)
      */
