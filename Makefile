@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
-	@cmake --build $(BUILD) -j2
+	@cmake --build $(BUILD) -j2 -- --no-print-directory
 
 deps:
 	@sh scripts/deps.sh build
