@@ -152,6 +152,8 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
     uint8_t *o = enc;
     while (p < end) {
         const struct ws_raw *r = (const struct ws_raw *)p;
+        /* The region is the program's to scribble on: check each record. */
+        if (r->plen > WS_MAX_PAYLOAD || p + sizeof *r + ((r->plen + 7u) & ~7u) > end) break;
         *o++ = r->call;
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->start - prev_start)));
         o = ws_put_uv(o, r->dur);
@@ -199,19 +201,34 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 static void flush(int final)
 {
     static uint64_t last_clock_ns, last_maps_ns;
-    /* Full buffers first, in the order they were handed over. */
-    struct cds_wfcq_head head;
-    struct cds_wfcq_tail tail;
-    cds_wfcq_init(&head, &tail);
-    __cds_wfcq_splice_blocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
-    struct cds_wfcq_node *node, *next;
-    __cds_wfcq_for_each_blocking_safe(&head, &tail, node, next)
-    {
+    /* Full buffers first, in the order they were handed over.  Never
+     * wait on the queue: a thread killed in the middle of an enqueue
+     * would leave a link unset for ever.  What is not ready now is taken
+     * at the next period; at the end, full buffers are found by state. */
+    static struct cds_wfcq_head head;
+    static struct cds_wfcq_tail tail;
+    static int queue_ready;
+    if (!queue_ready) {
+        cds_wfcq_init(&head, &tail);
+        queue_ready = 1;
+    }
+    __cds_wfcq_splice_nonblocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
+    struct cds_wfcq_node *node;
+    while ((node = __cds_wfcq_dequeue_nonblocking(&head, &tail)) != NULL &&
+           node != CDS_WFCQ_WOULDBLOCK) {
         struct ws_buf *b = caa_container_of(node, struct ws_buf, node);
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
         if (end > b->flushed) put_events(b, b->flushed, end);
         ws_buffer_release(b);
     }
+    if (final) /* nobody fills buffers any more: take the rest by state */
+        for (unsigned i = 0; i < ws_sh->nbufs; i++) {
+            struct ws_buf *b = &ws_sh->bufs[i];
+            if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
+            uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
+            if (end > b->flushed) put_events(b, b->flushed, end);
+            b->flushed = end;
+        }
     /* Then what is committed in buffers still being filled. */
     for (unsigned i = 0; i < ws_sh->nbufs; i++) {
         struct ws_buf *b = &ws_sh->bufs[i];
@@ -248,7 +265,8 @@ static int program_ended(void)
     int kind = atomic_load(&ws_sh->end_kind);
     if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
     if (getppid() != ws_sh->pid) return kind ? kind : -1; /* died */
-    /* Under way: the region's leaving the program's map means success. */
+    /* Under way: the region's leaving the program's map means success
+     * (not a map that cannot be read: -1). */
     if (kind == WS_END_EXEC && ws_meta_maps(0) == 0) return kind;
     return 0;
 }
@@ -290,8 +308,10 @@ static void flusher_run(int log_fd)
      * calibrates the TSC early, for programs that are killed. */
     struct timespec ts = {0, 10 * 1000000};
     int ended;
-    while ((ended = program_ended()) == 0) {
+    for (;;) {
+        /* The sequence first: an end posted after it wakes the wait. */
         uint32_t seq = atomic_load(&ws_sh->wake_seq);
+        if ((ended = program_ended()) != 0) break;
         if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC) {
             /* exec is under way: look again soon, and go on flushing in
              * case it fails. */

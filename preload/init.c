@@ -85,6 +85,7 @@ static void fork_child(void)
 {
     if (!atomic_load(&ws_on)) return;
     int saved = errno;
+    ws_thread_internal(); /* until the child has its own region */
     if (ws_shared_create(nbufs) != 0 || ws_flusher_start() != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet("cannot start in the child of fork");

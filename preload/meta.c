@@ -131,8 +131,9 @@ static int is_region_line(const char *line, const char *end)
  * The memory map, so that the decoder can name code addresses; written
  * again when its file mappings changed (a dlopen, say).  Returns 0 when
  * the program's map no longer holds the shared region: it exec'd, and the
- * map is the new image's (not written).  force: write it even unchanged;
- * at start, when the program may have exec'd already, the flusher's own
+ * map is the new image's (not written); -1 when it cannot be read.
+ * force: write it even unchanged; at start, when the program may have
+ * exec'd already, the flusher's own
  * map (a copy of the program's when it was forked) is written instead.
  */
 int ws_meta_maps(int force)
@@ -143,6 +144,7 @@ int ws_meta_maps(int force)
     char *text = (char *)scratch + meta_cap / 2;
     size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
     size_t n = read_file(path, text, cap);
+    if (n == 0 && !force) return -1; /* unreadable (not dumpable, no /proc) */
     text[n] = 0;
     /* Hash the file mappings only: anonymous ones come and go with every
      * large malloc and name no code. */

@@ -116,7 +116,10 @@ static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, con
                               int r, uint64_t s, uint64_t e, uint64_t caller)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
-    ws_emit(t, call, err, dirfd, r, s, e, caller, path, path ? (uint32_t)strnlen(path, 4096) : 0);
+    /* The kernel said the path could not be read (EFAULT): neither can we. */
+    int readable = path && err != EFAULT;
+    ws_emit(t, call, err, dirfd, r, s, e, caller, path,
+            readable ? (uint32_t)strnlen(path, 4096) : 0);
     if (r >= 0) ws_fd_set(r, 1);
 }
 
@@ -202,25 +205,24 @@ WS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     int r = real_connect(fd, addr, len);
     uint64_t e = ws_now();
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
-    ws_emit(t, WS_CONNECT, err, fd, r, s, e, WS_CALLER, addr,
-            addr ? (len < sizeof(struct sockaddr_storage) ? len : sizeof(struct sockaddr_storage))
-                 : 0);
+    size_t plen = !addr || err == EFAULT                  ? 0 /* unreadable, the kernel said */
+                  : len < sizeof(struct sockaddr_storage) ? len
+                                                          : sizeof(struct sockaddr_storage);
+    ws_emit(t, WS_CONNECT, err, fd, r, s, e, WS_CALLER, addr, (uint32_t)plen);
     ws_fd_set(fd, 1);
     return r;
 }
 
-/* The new fd's peer: from the caller's buffer when it asked for it. */
-static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, struct sockaddr *addr,
-                         socklen_t *len, uint64_t s, uint64_t e, uint64_t caller)
+/* The new fd's peer, asked of the kernel: the caller's buffer may hold a
+ * truncated address, or be none. */
+static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, uint64_t s, uint64_t e,
+                         uint64_t caller)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     struct sockaddr_storage ss;
     socklen_t plen = 0;
     const void *peer = NULL;
-    if (r >= 0 && addr && len) {
-        peer = addr;
-        plen = *len < sizeof ss ? *len : sizeof ss;
-    } else if (r >= 0) {
+    if (r >= 0) {
         int saved = errno;
         plen = sizeof ss;
         if (getpeername(r, (struct sockaddr *)&ss, &plen) == 0)
@@ -241,7 +243,7 @@ WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     uint64_t s = ws_now();
     int r = real_accept(fd, addr, len);
     uint64_t e = ws_now();
-    accept_event(t, WS_ACCEPT, fd, r, addr, len, s, e, WS_CALLER);
+    accept_event(t, WS_ACCEPT, fd, r, s, e, WS_CALLER);
     return r;
 }
 
@@ -252,7 +254,7 @@ WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     uint64_t s = ws_now();
     int r = real_accept4(fd, addr, len, flags);
     uint64_t e = ws_now();
-    accept_event(t, WS_ACCEPT4, fd, r, addr, len, s, e, WS_CALLER);
+    accept_event(t, WS_ACCEPT4, fd, r, s, e, WS_CALLER);
     return r;
 }
 
@@ -279,7 +281,8 @@ WS_EXPORT int close(int fd)
     uint64_t s = ws_now();
     int r = real_close(fd);
     uint64_t e = ws_now();
-    io_event(t, WS_CLOSE, fd, r, s, e, WS_CALLER);
+    /* Not described after the fact: the fd is gone, or another thread's. */
+    ws_emit(t, WS_CLOSE, r < 0 ? (uint32_t)errno : 0, fd, r, s, e, WS_CALLER, NULL, 0);
     ws_fd_set(fd, 0);
     return r;
 }

@@ -73,10 +73,23 @@ static inline void waited(struct ws_thread *t, unsigned call, const void *lock, 
         return r;                                                                                  \
     }
 
-#define WRAP_TRY_FIRST(name, trylock, call, type, params, args)                                    \
+/* A timeout or clock the real call refuses (EINVAL) before it even tries
+ * the lock: then the try must not happen either. */
+static inline int ts_ok(const struct timespec *ts)
+{
+    return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+}
+
+static inline int clock_ok(clockid_t c)
+{
+    return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC;
+}
+
+#define WRAP_TRY_FIRST(name, trylock, call, valid, params, args)                                   \
     WRAP_BUSY(name, call, params, args)                                                            \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
+        if (!(valid)) return REAL(name) args;                                                      \
         int r = REAL(trylock)(lock);                                                               \
         if (likely(r == 0)) {                                                                      \
             uncontended(call, lock, WS_CALLER);                                                    \
@@ -122,24 +135,25 @@ WS_EXPORT int pthread_mutex_lock(pthread_mutex_t *lock)
 #endif
     return mutex_lock_slow(lock, WS_CALLER);
 }
-WRAP_TRY_FIRST(pthread_mutex_timedlock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK, pthread_mutex_t,
+WRAP_TRY_FIRST(pthread_mutex_timedlock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK, ts_ok(ts),
                (pthread_mutex_t * lock, const struct timespec *ts), (lock, ts))
-WRAP_TRY_FIRST(pthread_mutex_clocklock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK, pthread_mutex_t,
+WRAP_TRY_FIRST(pthread_mutex_clocklock, pthread_mutex_trylock, WS_MUTEX_TIMEDLOCK,
+               ts_ok(ts) && clock_ok(c),
                (pthread_mutex_t * lock, clockid_t c, const struct timespec *ts), (lock, c, ts))
-WRAP_TRY_FIRST(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_RDLOCK, pthread_rwlock_t,
+WRAP_TRY_FIRST(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_RDLOCK, 1,
                (pthread_rwlock_t * lock), (lock))
-WRAP_TRY_FIRST(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, WS_RWLOCK_WRLOCK, pthread_rwlock_t,
+WRAP_TRY_FIRST(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, WS_RWLOCK_WRLOCK, 1,
                (pthread_rwlock_t * lock), (lock))
 WRAP_TRY_FIRST(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_TIMEDRDLOCK,
-               pthread_rwlock_t, (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
+               ts_ok(ts), (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
 WRAP_TRY_FIRST(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock, WS_RWLOCK_TIMEDWRLOCK,
-               pthread_rwlock_t, (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
+               ts_ok(ts), (pthread_rwlock_t * lock, const struct timespec *ts), (lock, ts))
 WRAP_TRY_FIRST(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock, WS_RWLOCK_TIMEDRDLOCK,
-               pthread_rwlock_t, (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts),
-               (lock, c, ts))
+               ts_ok(ts) && clock_ok(c),
+               (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts), (lock, c, ts))
 WRAP_TRY_FIRST(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock, WS_RWLOCK_TIMEDWRLOCK,
-               pthread_rwlock_t, (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts),
-               (lock, c, ts))
+               ts_ok(ts) && clock_ok(c),
+               (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts), (lock, c, ts))
 
 /* The program's own tries: recorded only in "all" mode, when they succeed. */
 #define WRAP_TRY(name, call, type)                                                                 \
@@ -198,9 +212,13 @@ WRAP_WAIT(pthread_cond_clockwait, WS_COND_TIMEDWAIT,
 
 /* Semaphores: sem_trywait first, as for locks.  sem_* report errors in
  * errno, so a failed try (EAGAIN) leaves errno to restore. */
-#define WRAP_SEM(name, call, params, args)                                                         \
+#define WRAP_SEM(name, call, valid, params, args)                                                  \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
+        if (!(valid)) return REAL(name) args;                                                      \
+        /* sem_wait acts on a pending cancellation even with a count free:                         \
+         * so must we, before the try (which is no cancellation point). */                         \
+        pthread_testcancel();                                                                      \
         int saved = errno;                                                                         \
         if (REAL(sem_trywait)(sem) == 0) {                                                         \
             struct ws_thread *t0 = ws_self;                                                        \
@@ -220,10 +238,11 @@ WRAP_WAIT(pthread_cond_clockwait, WS_COND_TIMEDWAIT,
         return r;                                                                                  \
     }
 
-WRAP_SEM(sem_wait, WS_SEM_WAIT, (sem_t * sem), (sem))
-WRAP_SEM(sem_timedwait, WS_SEM_TIMEDWAIT, (sem_t * sem, const struct timespec *ts), (sem, ts))
-WRAP_SEM(sem_clockwait, WS_SEM_TIMEDWAIT, (sem_t * sem, clockid_t c, const struct timespec *ts),
-         (sem, c, ts))
+WRAP_SEM(sem_wait, WS_SEM_WAIT, 1, (sem_t * sem), (sem))
+WRAP_SEM(sem_timedwait, WS_SEM_TIMEDWAIT, ts_ok(ts), (sem_t * sem, const struct timespec *ts),
+         (sem, ts))
+WRAP_SEM(sem_clockwait, WS_SEM_TIMEDWAIT, ts_ok(ts) && clock_ok(c),
+         (sem_t * sem, clockid_t c, const struct timespec *ts), (sem, c, ts))
 
 /*
  * syscall(SYS_futex, ...): the waits are timed; everything else passes
