@@ -3,6 +3,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -10,9 +11,11 @@
 
 /* ---- finding the real library ---- */
 
+#define FIND_MAX 256
+
 struct find {
-    const char *lib;
-    char names[8][512];
+    const char *lib; /* NULL: every object */
+    char (*names)[512];
     int n;
 };
 
@@ -20,27 +23,41 @@ static int collect(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct find *f = arg;
-    if (f->n < 8 && info->dlpi_name && strstr(info->dlpi_name, f->lib)) {
+    if (f->n < FIND_MAX && info->dlpi_name && info->dlpi_name[0] &&
+        (!f->lib || strstr(info->dlpi_name, f->lib)) && !strstr(info->dlpi_name, "libwhyslow")) {
         strncpy(f->names[f->n], info->dlpi_name, sizeof f->names[0] - 1);
         f->n++;
     }
     return 0;
 }
 
-void *ws_lib_symbol(const char *name, const char *lib)
+/* The definition of name in the first loaded object (named like lib, or
+ * any) that has one; never ours. */
+static void *search(const char *name, const char *lib)
 {
-    void *p = dlsym(RTLD_NEXT, name);
-    if (p) return p;
     /* Collect the names first: dlopen must not run inside the iteration,
      * which holds the loader's lock. */
-    struct find f = {.lib = lib};
+    struct find f = {.lib = lib, .names = malloc(FIND_MAX * sizeof *f.names)};
+    if (!f.names) return NULL;
     dl_iterate_phdr(collect, &f);
+    void *p = NULL;
     for (int i = 0; i < f.n && !p; i++) {
         void *h = dlopen(f.names[i], RTLD_NOLOAD | RTLD_LAZY);
         if (!h) continue;
         p = dlsym(h, name);
-        dlclose(h); /* NOLOAD took a reference; the library stays loaded */
+        dlclose(h); /* NOLOAD took a reference; the object stays loaded */
     }
+    free(f.names);
+    return p;
+}
+
+void *ws_lib_symbol(const char *name, const char *lib)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    if (!p) p = search(name, lib);
+    /* A copy built into another object (an extension module that bundles
+     * SQLite and exports its API), under any name. */
+    if (!p) p = search(name, NULL);
     return p;
 }
 
