@@ -61,6 +61,66 @@ void *ws_lib_symbol(const char *name, const char *lib)
     return p;
 }
 
+/* The object whose loaded segments hold addr: its name and range. */
+struct owner {
+    uintptr_t addr, lo, hi;
+    char name[512];
+    int found;
+};
+
+static int find_owner(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct owner *o = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    int has = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+        if (o->addr >= a && o->addr < b) has = 1;
+    }
+    if (!has) return 0;
+    o->lo = lo;
+    o->hi = hi;
+    strncpy(o->name, info->dlpi_name ? info->dlpi_name : "", sizeof o->name - 1);
+    o->found = 1;
+    return 1;
+}
+
+#define DBFN_POOL 1024
+static struct ws_dbfn dbfn_pool[DBFN_POOL];
+static _Atomic unsigned dbfn_used;
+
+void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller)
+{
+    struct owner o = {.addr = caller};
+    dl_iterate_phdr(find_owner, &o);
+    void *fn = NULL;
+    /* A shared object: its own copy, or its dependencies'.  The main
+     * program, or our own code: the global order (RTLD_NEXT) and beyond. */
+    if (o.found && o.name[0] && !strstr(o.name, "libwhyslow")) {
+        void *h = dlopen(o.name, RTLD_NOLOAD | RTLD_LAZY);
+        if (h) {
+            fn = dlsym(h, name);
+            dlclose(h);
+        }
+    }
+    if (!fn) fn = ws_lib_symbol(name, lib);
+    if (!o.found || !fn) return fn;
+    unsigned i = atomic_fetch_add(&dbfn_used, 1);
+    if (i >= DBFN_POOL) return fn; /* not kept: found again next time */
+    struct ws_dbfn *e = &dbfn_pool[i];
+    e->lo = o.lo;
+    e->hi = o.hi;
+    e->fn = fn;
+    atomic_store_explicit(&c->e[atomic_fetch_add(&c->next, 1) % WS_DBFN_WAYS], e,
+                          memory_order_release);
+    return fn;
+}
+
 /* ---- per-thread state ---- */
 
 struct ws_dbstate *ws_db(struct ws_thread *t)

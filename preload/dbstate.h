@@ -27,7 +27,46 @@
  * is ever loaded: NULL when the library is not there. */
 void *ws_lib_symbol(const char *name, const char *lib);
 
-#define DB_REAL(var, name, lib) ((var) ? (var) : ((var) = ws_lib_symbol(name, lib)))
+/*
+ * A program may load two copies of a library (a module may bundle its own
+ * SQLite): each call must reach the copy its caller would have reached.
+ * The real function is found for the object the call comes from (the
+ * copy among that object's own dependencies), and kept per function for
+ * the last few calling objects, by their address range.
+ */
+struct ws_dbfn {
+    uintptr_t lo, hi; /* the calling object */
+    void *fn;
+};
+#define WS_DBFN_WAYS 4
+struct ws_dbfn_cache {
+    const struct ws_dbfn *_Atomic e[WS_DBFN_WAYS];
+    _Atomic unsigned next;
+};
+
+void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller);
+
+static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
+                             uintptr_t caller)
+{
+    for (int i = 0; i < WS_DBFN_WAYS; i++) {
+        const struct ws_dbfn *e = atomic_load_explicit(&c->e[i], memory_order_acquire);
+        if (e && caller - e->lo < e->hi - e->lo) return e->fn;
+    }
+    return ws_db_fn_slow(c, name, lib, caller);
+}
+
+/* The real function for this call, in var (thread-local: two threads may
+ * be calling two copies), found for the wrapper's caller, or for `caller`
+ * in the wrapper's helpers. */
+#define DB_REAL_AT(var, name, lib, caller)                                                         \
+    ((var) = (__typeof__(var))ws_db_fn(&var##_cache, name, lib, caller))
+#define DB_REAL(var, name, lib) DB_REAL_AT(var, name, lib, WS_CALLER)
+
+/* Declares the thread-local pointer and its cache. */
+#define DB_FN(type, var, params)                                                                   \
+    static __thread type(*var) params __attribute__((tls_model("initial-exec")));                  \
+    static struct ws_dbfn_cache var##_cache
 
 /* One SQLite statement's execution in progress, and its bound values. */
 #define WS_SQ_SLOTS  128

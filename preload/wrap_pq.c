@@ -29,31 +29,33 @@ typedef unsigned int Oid;
 
 #define LIB "libpq"
 
-static PGconn *(*real_connectdb)(const char *);
-static PGconn *(*real_connectdb_params)(const char *const *, const char *const *, int);
-static PGconn *(*real_connect_start)(const char *);
-static void (*real_finish)(PGconn *);
-static void (*real_reset)(PGconn *);
-static PGresult *(*real_exec)(PGconn *, const char *);
-static PGresult *(*real_exec_params)(PGconn *, const char *, int, const Oid *, const char *const *,
-                                     const int *, const int *, int);
-static PGresult *(*real_prepare)(PGconn *, const char *, const char *, int, const Oid *);
-static PGresult *(*real_exec_prepared)(PGconn *, const char *, int, const char *const *,
-                                       const int *, const int *, int);
-static int (*real_send_query)(PGconn *, const char *);
-static int (*real_send_query_params)(PGconn *, const char *, int, const Oid *, const char *const *,
-                                     const int *, const int *, int);
-static int (*real_send_prepare)(PGconn *, const char *, const char *, int, const Oid *);
-static int (*real_send_query_prepared)(PGconn *, const char *, int, const char *const *,
-                                       const int *, const int *, int);
-static PGresult *(*real_get_result)(PGconn *);
-static int (*real_result_status)(const PGresult *);
-static int (*real_ntuples)(const PGresult *);
-static int (*real_status)(const PGconn *);
-static char *(*real_db)(const PGconn *);
-static char *(*real_user)(const PGconn *);
-static char *(*real_host)(const PGconn *);
-static char *(*real_port)(const PGconn *);
+DB_FN(PGconn *, real_connectdb, (const char *));
+DB_FN(PGconn *, real_connectdb_params, (const char *const *, const char *const *, int));
+DB_FN(PGconn *, real_connect_start, (const char *));
+DB_FN(void, real_finish, (PGconn *));
+DB_FN(void, real_reset, (PGconn *));
+DB_FN(PGresult *, real_exec, (PGconn *, const char *));
+DB_FN(PGresult *, real_exec_params,
+      (PGconn *, const char *, int, const Oid *, const char *const *, const int *, const int *,
+       int));
+DB_FN(PGresult *, real_prepare, (PGconn *, const char *, const char *, int, const Oid *));
+DB_FN(PGresult *, real_exec_prepared,
+      (PGconn *, const char *, int, const char *const *, const int *, const int *, int));
+DB_FN(int, real_send_query, (PGconn *, const char *));
+DB_FN(int, real_send_query_params,
+      (PGconn *, const char *, int, const Oid *, const char *const *, const int *, const int *,
+       int));
+DB_FN(int, real_send_prepare, (PGconn *, const char *, const char *, int, const Oid *));
+DB_FN(int, real_send_query_prepared,
+      (PGconn *, const char *, int, const char *const *, const int *, const int *, int));
+DB_FN(PGresult *, real_get_result, (PGconn *));
+DB_FN(int, real_result_status, (const PGresult *));
+DB_FN(int, real_ntuples, (const PGresult *));
+DB_FN(int, real_status, (const PGconn *));
+DB_FN(char *, real_db, (const PGconn *));
+DB_FN(char *, real_user, (const PGconn *));
+DB_FN(char *, real_host, (const PGconn *));
+DB_FN(char *, real_port, (const PGconn *));
 
 static struct ws_thread *db_enter(void)
 {
@@ -62,17 +64,17 @@ static struct ws_thread *db_enter(void)
 }
 
 /* The status and rows of a result (an absent result is a failure). */
-static int result_status(const PGresult *r)
+static int result_status(const PGresult *r, uint64_t caller)
 {
     if (!r) return PGRES_FATAL_ERROR;
-    return DB_REAL(real_result_status, "PQresultStatus", LIB) ? real_result_status(r)
-                                                              : PGRES_FATAL_ERROR;
+    return DB_REAL_AT(real_result_status, "PQresultStatus", LIB, caller) ? real_result_status(r)
+                                                                         : PGRES_FATAL_ERROR;
 }
 
-static uint64_t result_rows(const PGresult *r, int status)
+static uint64_t result_rows(const PGresult *r, int status, uint64_t caller)
 {
     if (!r || (status != PGRES_TUPLES_OK && status != PGRES_SINGLE_TUPLE)) return 0;
-    int n = DB_REAL(real_ntuples, "PQntuples", LIB) ? real_ntuples(r) : 0;
+    int n = DB_REAL_AT(real_ntuples, "PQntuples", LIB, caller) ? real_ntuples(r) : 0;
     return n > 0 ? (uint64_t)n : 0;
 }
 
@@ -96,14 +98,16 @@ static void connected(struct ws_thread *t, PGconn *c, uint64_t s, uint64_t calle
 {
     uint64_t e = ws_now();
     char info[512] = "";
-    if (c && DB_REAL(real_db, "PQdb", LIB) && DB_REAL(real_user, "PQuser", LIB) &&
-        DB_REAL(real_host, "PQhost", LIB) && DB_REAL(real_port, "PQport", LIB)) {
+    if (c && DB_REAL_AT(real_db, "PQdb", LIB, caller) &&
+        DB_REAL_AT(real_user, "PQuser", LIB, caller) &&
+        DB_REAL_AT(real_host, "PQhost", LIB, caller) &&
+        DB_REAL_AT(real_port, "PQport", LIB, caller)) {
         const char *host = real_host(c), *port = real_port(c), *db = real_db(c),
                    *user = real_user(c);
         snprintf(info, sizeof info, "host=%s port=%s dbname=%s user=%s", host ? host : "",
                  port ? port : "", db ? db : "", user ? user : "");
     }
-    int status = c && DB_REAL(real_status, "PQstatus", LIB) ? real_status(c) : 1;
+    int status = c && DB_REAL_AT(real_status, "PQstatus", LIB, caller) ? real_status(c) : 1;
     ws_db_emit(t, WS_PG_CONNECT, c, status, 0, s, e, caller, 0, 0, info, strlen(info));
     t->db_depth--;
 }
@@ -201,9 +205,9 @@ static PGresult *ran(struct ws_thread *t, PGconn *c, PGresult *r, const char *te
                      uint64_t s, uint64_t caller)
 {
     uint64_t e = ws_now();
-    int status = result_status(r);
-    ws_db_emit(t, WS_PG_QUERY, c, status, result_rows(r, status), s, e, caller, params, e - s, text,
-               text ? strlen(text) : 0);
+    int status = result_status(r, caller);
+    ws_db_emit(t, WS_PG_QUERY, c, status, result_rows(r, status, caller), s, e, caller, params,
+               e - s, text, text ? strlen(text) : 0);
     t->db_depth--;
     return r;
 }
@@ -259,7 +263,7 @@ WS_EXPORT PGresult *PQprepare(PGconn *c, const char *name, const char *query, in
     uint64_t s = ws_now();
     PGresult *r = real_prepare(c, name, query, n, types);
     ws_pg_remember(c, name, query);
-    int status = result_status(r);
+    int status = result_status(r, WS_CALLER);
     ws_db_emit(t, WS_PG_PREPARE, c, status, 0, s, ws_now(), WS_CALLER, 0, 0, query,
                query ? strlen(query) : 0);
     t->db_depth--;
@@ -363,10 +367,10 @@ WS_EXPORT PGresult *PQgetResult(PGconn *c)
     if (pc && pc->n) {
         struct ws_pg_query *q = &pc->q[pc->head];
         q->inside += e - s;
-        int status = r ? result_status(r) : 0;
+        int status = r ? result_status(r, WS_CALLER) : 0;
         if (r && status != PGRES_PIPELINE_SYNC) {
             q->status = status;
-            q->rows += result_rows(r, status);
+            q->rows += result_rows(r, status, WS_CALLER);
         } else if (!r) {
             /* The query's results are all in: it ends here. */
             if (!q->is_prepare)

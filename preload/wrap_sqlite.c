@@ -29,38 +29,38 @@ typedef unsigned long long sqlite3_uint64;
 
 #define LIB "libsqlite3"
 
-static int (*real_sq_open)(const char *, sqlite3 **);
-static int (*real_sq_open_v2)(const char *, sqlite3 **, int, const char *);
-static int (*real_sq_close)(sqlite3 *);
-static int (*real_sq_close_v2)(sqlite3 *);
-static int (*real_prepare)(sqlite3 *, const char *, int, sqlite3_stmt **, const char **);
-static int (*real_prepare_v2)(sqlite3 *, const char *, int, sqlite3_stmt **, const char **);
-static int (*real_prepare_v3)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
-                              const char **);
-static int (*real_prepare16)(sqlite3 *, const void *, int, sqlite3_stmt **, const void **);
-static int (*real_prepare16_v2)(sqlite3 *, const void *, int, sqlite3_stmt **, const void **);
-static int (*real_prepare16_v3)(sqlite3 *, const void *, int, unsigned, sqlite3_stmt **,
-                                const void **);
-static int (*real_step)(sqlite3_stmt *);
-static int (*real_reset)(sqlite3_stmt *);
-static int (*real_finalize)(sqlite3_stmt *);
-static int (*real_exec)(sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *,
-                        char **);
-static const char *(*real_sql)(sqlite3_stmt *);
-static sqlite3 *(*real_db_handle)(sqlite3_stmt *);
-static int (*real_bind_blob)(sqlite3_stmt *, int, const void *, int, void (*)(void *));
-static int (*real_bind_blob64)(sqlite3_stmt *, int, const void *, sqlite3_uint64, void (*)(void *));
-static int (*real_bind_double)(sqlite3_stmt *, int, double);
-static int (*real_bind_int)(sqlite3_stmt *, int, int);
-static int (*real_bind_int64)(sqlite3_stmt *, int, sqlite3_int64);
-static int (*real_bind_null)(sqlite3_stmt *, int);
-static int (*real_bind_text)(sqlite3_stmt *, int, const char *, int, void (*)(void *));
-static int (*real_bind_text16)(sqlite3_stmt *, int, const void *, int, void (*)(void *));
-static int (*real_bind_text64)(sqlite3_stmt *, int, const char *, sqlite3_uint64, void (*)(void *),
-                               unsigned char);
-static int (*real_bind_value)(sqlite3_stmt *, int, const sqlite3_value *);
-static int (*real_bind_zeroblob)(sqlite3_stmt *, int, int);
-static int (*real_clear_bindings)(sqlite3_stmt *);
+DB_FN(int, real_sq_open, (const char *, sqlite3 **));
+DB_FN(int, real_sq_open_v2, (const char *, sqlite3 **, int, const char *));
+DB_FN(int, real_sq_close, (sqlite3 *));
+DB_FN(int, real_sq_close_v2, (sqlite3 *));
+DB_FN(int, real_prepare, (sqlite3 *, const char *, int, sqlite3_stmt **, const char **));
+DB_FN(int, real_prepare_v2, (sqlite3 *, const char *, int, sqlite3_stmt **, const char **));
+DB_FN(int, real_prepare_v3,
+      (sqlite3 *, const char *, int, unsigned, sqlite3_stmt **, const char **));
+DB_FN(int, real_prepare16, (sqlite3 *, const void *, int, sqlite3_stmt **, const void **));
+DB_FN(int, real_prepare16_v2, (sqlite3 *, const void *, int, sqlite3_stmt **, const void **));
+DB_FN(int, real_prepare16_v3,
+      (sqlite3 *, const void *, int, unsigned, sqlite3_stmt **, const void **));
+DB_FN(int, real_step, (sqlite3_stmt *));
+DB_FN(int, real_reset, (sqlite3_stmt *));
+DB_FN(int, real_finalize, (sqlite3_stmt *));
+DB_FN(int, real_exec,
+      (sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *, char **));
+DB_FN(const char *, real_sql, (sqlite3_stmt *));
+DB_FN(sqlite3 *, real_db_handle, (sqlite3_stmt *));
+DB_FN(int, real_bind_blob, (sqlite3_stmt *, int, const void *, int, void (*)(void *)));
+DB_FN(int, real_bind_blob64, (sqlite3_stmt *, int, const void *, sqlite3_uint64, void (*)(void *)));
+DB_FN(int, real_bind_double, (sqlite3_stmt *, int, double));
+DB_FN(int, real_bind_int, (sqlite3_stmt *, int, int));
+DB_FN(int, real_bind_int64, (sqlite3_stmt *, int, sqlite3_int64));
+DB_FN(int, real_bind_null, (sqlite3_stmt *, int));
+DB_FN(int, real_bind_text, (sqlite3_stmt *, int, const char *, int, void (*)(void *)));
+DB_FN(int, real_bind_text16, (sqlite3_stmt *, int, const void *, int, void (*)(void *)));
+DB_FN(int, real_bind_text64,
+      (sqlite3_stmt *, int, const char *, sqlite3_uint64, void (*)(void *), unsigned char));
+DB_FN(int, real_bind_value, (sqlite3_stmt *, int, const sqlite3_value *));
+DB_FN(int, real_bind_zeroblob, (sqlite3_stmt *, int, int));
+DB_FN(int, real_clear_bindings, (sqlite3_stmt *));
 
 /* The thread may record a database call: not nested in another one. */
 static struct ws_thread *db_enter(void)
@@ -102,7 +102,8 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
     if (!x->active) return;
     x->active = 0;
     /* The text's length is kept while sqlite3_sql gives the same text. */
-    const char *sql = DB_REAL(real_sql, "sqlite3_sql", LIB) ? real_sql(x->stmt) : NULL;
+    const char *sql =
+        DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
     if (sql != x->sql) {
         x->sql = sql;
         x->sql_len = sql ? (uint32_t)strnlen(sql, WS_MAX_PAYLOAD) : 0;
@@ -318,7 +319,7 @@ static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stm
     uint64_t e = ws_now();
     const char *sql = NULL;
     size_t len = 0;
-    if (rc == 0 && stmt && *stmt && DB_REAL(real_sql, "sqlite3_sql", LIB)) {
+    if (rc == 0 && stmt && *stmt && DB_REAL_AT(real_sql, "sqlite3_sql", LIB, caller)) {
         sql = real_sql(*stmt);
         len = sql ? strlen(sql) : 0;
         struct ws_sq_exec *x = slot_of(t, *stmt, 0);
