@@ -235,6 +235,8 @@ def case_python_threads_sockets():
     check(devnull == 300, "writes to /dev/null %d" % devnull)
     check(count(rep, "send") == 50 and count(rep, "recv") == 50,
           "socketpair send/recv %d/%d" % (count(rep, "send"), count(rep, "recv")))
+    check(sum(1 for l in lines if " getaddrinfo " in l and "localhost" in l) == 1,
+          "getaddrinfo of localhost")
     # The log is a zstd stream: the raw records hold the memory map's text,
     # which must cover the extension module loaded after start.
     raw = subprocess.run(["zstd", "-dcq", p["log"]], capture_output=True).stdout

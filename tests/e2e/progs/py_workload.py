@@ -1,7 +1,7 @@
 """py_workload.py - a Python program for the end-to-end tests: three
 threads that each make 100 os.write() calls on /dev/null, a socketpair
-echo of 50 messages, and an import of an extension module (a dlopen) after
-start.  Prints "ok" when done."""
+echo of 50 messages, a name lookup (getaddrinfo), and an import of an
+extension module (a dlopen) after start.  Prints "ok" when done."""
 import os
 import socket
 import threading
@@ -26,6 +26,8 @@ for _ in range(50):
     assert b.recv(4) == b"ping"
 a.close()
 b.close()
+
+socket.getaddrinfo("localhost", 80)
 
 import sqlite3  # noqa: E402  (loaded late on purpose: a dlopen)
 
