@@ -333,6 +333,17 @@ def case_sql_redact():
     check("select pin from u where email = 'alice@example.com'" in examples, "text %s" % examples)
 
 
+def case_no_harm_corner_cases():
+    """Invalid timeouts, unreadable addresses, two copies of a library:
+    the program sees exactly what it sees untraced."""
+    args = [prog("harm"), PROGS]
+    plain = subprocess.run(args, capture_output=True, text=True)
+    check(plain.returncode == 0, "untraced run failed: %s" % plain.stdout)
+    data, out = record(args)
+    check(out == plain.stdout, "traced output differs:\n%s\nuntraced:\n%s" % (out, plain.stdout))
+    check("copies 1 2" in out, "each copy answers for itself")
+
+
 def case_flush_period():
     """Events reach the log while the program still runs."""
     data = os.path.join(TMP, "data")
