@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -154,6 +155,9 @@ static void wait_for_flushers(const char *dir)
     long long start = now_ms();
     struct timespec step = {0, WAIT_STEP_MS * 1000000L};
     for (;;) {
+        /* Reap what was reparented to us (see the subreaper below). */
+        while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+            ;
         int busy = logs_being_written(dir);
         if (busy == 0) return;
         if (now_ms() - start >= WAIT_MAX_MS) {
@@ -353,6 +357,11 @@ int cmd_record(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+
+    /* A subreaper: the flushers of the traced processes (which are no
+     * children of theirs) and any orphan end up as our children, so we
+     * reap them rather than leave zombies to an init that may not. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     pid_t pid;
     int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, env);

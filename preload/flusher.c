@@ -5,10 +5,10 @@
  * multi-threaded path of every cancellable call (about 45 ns more per
  * write() here, more than the whole budget of a traced call), changes the
  * process as the program sees it (signals, fork), and dies with it on
- * SIGKILL.  The flusher is a fork of the program made at start (clone()
- * with no exit signal, so the program's wait() never sees it and no
- * SIGCHLD is sent), in its own session, holding none of the program's
- * descriptors.  It shares one memory region with the program (buffer.c).
+ * SIGKILL.  The flusher is a fork of the program made at start (cloned
+ * twice, with no exit signal: it is no child of the program, whose wait()
+ * never sees it, and no SIGCHLD is sent), in its own session, holding none
+ * of the program's descriptors.  It shares one memory region with the program (buffer.c).
  *
  * Threads hand full buffers over a liburcu wait-free queue in that region
  * (an exchange and a store: safe in any context) and wake the flusher with
@@ -22,13 +22,14 @@
  * few ms, at most 5 s) for the flusher to write the rest.  At exec it posts
  * that an exec is under way, and the flusher watches the program's memory
  * map for the shared region: when the region is gone, the exec succeeded.
- * When the program dies (SIGKILL...), the flusher's parent changes.  The
+ * When the program dies (SIGKILL...), a pidfd of it polls readable.  The
  * program holds no descriptor of ours: it would see it (Python's own tests
  * list their fds).  Nothing committed is lost, even on SIGKILL.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <stdio.h>
 #include <signal.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static size_t batch_len;
 static size_t batch_cap;
 static int failed; /* the log cannot be written: stop writing */
 
-static pid_t flusher_pid; /* the program's side */
+static int program_fd = -1; /* the flusher's: a pidfd of the program */
 
 #define ENC_CAP   (2 * WS_BUF_SIZE + 4096)
 #define CHUNK_MAX (8u << 20) /* the largest raw chunk: a META one */
@@ -258,13 +259,33 @@ static void flush(int final)
     write_batch();
 }
 
+/* Has the program died (it may be a zombie)?  A pidfd polls readable then;
+ * without pidfds (kernels before 5.3), /proc says. */
+static int program_dead(void)
+{
+    if (program_fd >= 0) {
+        struct pollfd p = {.fd = program_fd, .events = POLLIN};
+        return real_poll(&p, 1, 0) == 1;
+    }
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)ws_sh->pid);
+    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1;
+    ssize_t n = real_read(fd, stat, sizeof stat - 1);
+    real_close(fd);
+    if (n <= 0) return 1;
+    stat[n] = 0;
+    const char *state = strrchr(stat, ')');
+    return !state || state[1] == 0 || state[2] == 'Z' || state[2] == 'X';
+}
+
 /* Did the program's image end?  Returns the end kind, -1 when it was
  * killed, or 0 while it runs. */
 static int program_ended(void)
 {
     int kind = atomic_load(&ws_sh->end_kind);
     if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
-    if (getppid() != ws_sh->pid) return kind ? kind : -1; /* died */
+    if (program_dead()) return kind ? kind : -1;
     /* Under way: the region's leaving the program's map means success
      * (not a map that cannot be read: -1). */
     if (kind == WS_END_EXEC && ws_meta_maps(0) == 0) return kind;
@@ -297,6 +318,9 @@ static void flusher_run(int log_fd)
      * would change what its peers see. */
     close_all_but(log_fd);
     ws_log_fd = log_fd;
+    program_fd = (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0);
+    if (program_fd < 0 && errno == ESRCH) program_fd = -1; /* gone already: /proc says so */
+    atomic_store(&ws_sh->flusher_pid, getpid());
 
     ws_meta_process();
     ws_meta_clock(ws_sh->start_ts, ws_sh->start_mono_ns, ws_sh->start_real_ns);
@@ -341,12 +365,21 @@ int ws_flusher_start(void)
     if (log_fd < 0) return -1;
     batch_len = 0;
     failed = 0;
-    long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (pid == 0) flusher_run(log_fd);
+    /* Forked twice, with no exit signal: the flusher is not the program's
+     * child, so neither the program's wait(), whatever its flags, nor an
+     * image that replaces the program by exec ever sees it or its end. */
+    long mid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
+    if (mid == 0) {
+        long pid = real_syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+        if (pid == 0) flusher_run(log_fd);
+        real__exit(pid < 0 ? 1 : 0);
+    }
     real_close(log_fd);
-    if (pid < 0) return -1;
-    flusher_pid = (pid_t)pid;
-    return 0;
+    if (mid < 0) return -1;
+    int status = 1;
+    while (waitpid((pid_t)mid, &status, __WALL) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /*
@@ -373,13 +406,10 @@ void ws_flusher_end(int end_kind, int64_t status)
     atomic_store(&ws_sh->end_kind, end_kind);
     ws_flusher_wake();
     struct timespec step = {0, 10 * 1000000};
-    for (int waited = 0; waited < 500; waited++) {
-        if (atomic_load(&ws_sh->done)) {
-            waitpid(flusher_pid, NULL, __WALL); /* it exits right after */
-            break;
-        }
+    pid_t flusher = atomic_load(&ws_sh->flusher_pid);
+    for (int waited = 0; waited < 500 && !atomic_load(&ws_sh->done); waited++) {
         futex(&ws_sh->done, FUTEX_WAIT, 0, &step);
-        if (waitpid(flusher_pid, NULL, WNOHANG | __WALL) == flusher_pid) break;
+        if (flusher > 0 && kill(flusher, 0) != 0 && errno == ESRCH) break; /* it died */
     }
     errno = saved;
 }

@@ -127,6 +127,7 @@ struct ws_shared {
     _Atomic uint32_t wake_seq; /* futex: the program wakes the flusher */
     _Atomic int sleeping;      /* the flusher waits on wake_seq */
     _Atomic uint32_t done;     /* futex: the flusher wrote the end */
+    _Atomic pid_t flusher_pid; /* set by the flusher when it starts */
     _Atomic int end_kind;      /* how the image ends (enum ws_end_kind) */
     int64_t end_status;
     uint64_t end_ts;
