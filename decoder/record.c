@@ -97,6 +97,13 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+/* Is this directory entry named like a log? */
+static int log_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len >= 6 && strcmp(name + len - 6, ".wslog") == 0;
+}
+
 /* Counts the regular *.wslog files of dir, deleting them if `remove`. */
 static int for_each_log(const char *dir, int remove)
 {
@@ -105,8 +112,7 @@ static int for_each_log(const char *dir, int remove)
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 6 || strcmp(de->d_name + len - 6, ".wslog") != 0) continue;
+        if (!log_name(de->d_name)) continue;
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
@@ -127,8 +133,7 @@ static int logs_being_written(const char *dir)
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 6 || strcmp(de->d_name + len - 6, ".wslog") != 0) continue;
+        if (!log_name(de->d_name)) continue;
         int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0) continue;
         struct stat st;

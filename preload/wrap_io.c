@@ -125,73 +125,58 @@ static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, con
 
 #define NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&__O_TMPFILE) == __O_TMPFILE)
 
+/* The body of every open wrapper: time the call, record the path and the
+ * fd it made. */
+#define OPEN_BODY(name, call, dirfd, args)                                                         \
+    struct ws_thread *t = ws_enter();                                                              \
+    if (!t) return REAL(name) args;                                                                \
+    uint64_t s = ws_now();                                                                         \
+    int r = real_##name args;                                                                      \
+    uint64_t e = ws_now();                                                                         \
+    open_event(t, call, dirfd, path, r, s, e, WS_CALLER);                                          \
+    return r;
+
+/* The mode argument is there only when the flags ask for one. */
+#define MODE_ARG(flags)                                                                            \
+    mode_t mode = 0;                                                                               \
+    if (NEEDS_MODE(flags)) {                                                                       \
+        va_list ap;                                                                                \
+        va_start(ap, flags);                                                                       \
+        mode = va_arg(ap, mode_t);                                                                 \
+        va_end(ap);                                                                                \
+    }
+
 #define WRAP_OPEN(name)                                                                            \
     WS_EXPORT int name(const char *path, int flags, ...)                                           \
     {                                                                                              \
-        mode_t mode = 0;                                                                           \
-        if (NEEDS_MODE(flags)) {                                                                   \
-            va_list ap;                                                                            \
-            va_start(ap, flags);                                                                   \
-            mode = va_arg(ap, mode_t);                                                             \
-            va_end(ap);                                                                            \
-        }                                                                                          \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name)(path, flags, mode);                                              \
-        uint64_t s = ws_now();                                                                     \
-        int r = real_##name(path, flags, mode);                                                    \
-        uint64_t e = ws_now();                                                                     \
-        open_event(t, WS_OPEN, AT_FDCWD, path, r, s, e, WS_CALLER);                                \
-        return r;                                                                                  \
+        MODE_ARG(flags)                                                                            \
+        OPEN_BODY(name, WS_OPEN, AT_FDCWD, (path, flags, mode))                                    \
     }
 
 #define WRAP_OPENAT(name)                                                                          \
     WS_EXPORT int name(int dirfd, const char *path, int flags, ...)                                \
     {                                                                                              \
-        mode_t mode = 0;                                                                           \
-        if (NEEDS_MODE(flags)) {                                                                   \
-            va_list ap;                                                                            \
-            va_start(ap, flags);                                                                   \
-            mode = va_arg(ap, mode_t);                                                             \
-            va_end(ap);                                                                            \
-        }                                                                                          \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name)(dirfd, path, flags, mode);                                       \
-        uint64_t s = ws_now();                                                                     \
-        int r = real_##name(dirfd, path, flags, mode);                                             \
-        uint64_t e = ws_now();                                                                     \
-        open_event(t, WS_OPENAT, dirfd, path, r, s, e, WS_CALLER);                                 \
-        return r;                                                                                  \
+        MODE_ARG(flags)                                                                            \
+        OPEN_BODY(name, WS_OPENAT, dirfd, (dirfd, path, flags, mode))                              \
+    }
+
+/* The fortified forms, which take no mode. */
+#define WRAP_OPEN_2(name)                                                                          \
+    WS_EXPORT int name(const char *path, int flags)                                                \
+    {                                                                                              \
+        OPEN_BODY(name, WS_OPEN, AT_FDCWD, (path, flags))                                          \
+    }
+
+#define WRAP_OPENAT_2(name)                                                                        \
+    WS_EXPORT int name(int dirfd, const char *path, int flags)                                     \
+    {                                                                                              \
+        OPEN_BODY(name, WS_OPENAT, dirfd, (dirfd, path, flags))                                    \
     }
 
 WRAP_OPEN(open)
 WRAP_OPEN(open64)
 WRAP_OPENAT(openat)
 WRAP_OPENAT(openat64)
-
-#define WRAP_OPEN_2(name)                                                                          \
-    WS_EXPORT int name(const char *path, int flags)                                                \
-    {                                                                                              \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name)(path, flags);                                                    \
-        uint64_t s = ws_now();                                                                     \
-        int r = real_##name(path, flags);                                                          \
-        uint64_t e = ws_now();                                                                     \
-        open_event(t, WS_OPEN, AT_FDCWD, path, r, s, e, WS_CALLER);                                \
-        return r;                                                                                  \
-    }
-
-#define WRAP_OPENAT_2(name)                                                                        \
-    WS_EXPORT int name(int dirfd, const char *path, int flags)                                     \
-    {                                                                                              \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name)(dirfd, path, flags);                                             \
-        uint64_t s = ws_now();                                                                     \
-        int r = real_##name(dirfd, path, flags);                                                   \
-        uint64_t e = ws_now();                                                                     \
-        open_event(t, WS_OPENAT, dirfd, path, r, s, e, WS_CALLER);                                 \
-        return r;                                                                                  \
-    }
-
 WRAP_OPEN_2(__open_2)
 WRAP_OPEN_2(__open64_2)
 WRAP_OPENAT_2(__openat_2)

@@ -61,7 +61,7 @@ static inline void waited(struct ws_thread *t, unsigned call, const void *lock, 
 #define UNPAREN(...) __VA_ARGS__
 
 /* The wait for a busy lock, timed. */
-#define WRAP_BUSY(name, call, params, args)                                                        \
+#define WRAP_BUSY(name, call, params, args, obj)                                                   \
     static noinline int name##_busy(uint64_t caller, UNPAREN params)                               \
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
@@ -69,7 +69,7 @@ static inline void waited(struct ws_thread *t, unsigned call, const void *lock, 
         uint64_t s = ws_now();                                                                     \
         int r = real_##name args;                                                                  \
         uint64_t e = ws_now();                                                                     \
-        waited(t, call, lock, r, s, e, caller);                                                    \
+        waited(t, call, obj, r, s, e, caller);                                                     \
         return r;                                                                                  \
     }
 
@@ -86,7 +86,7 @@ static inline int clock_ok(clockid_t c)
 }
 
 #define WRAP_TRY_FIRST(name, trylock, call, valid, params, args)                                   \
-    WRAP_BUSY(name, call, params, args)                                                            \
+    WRAP_BUSY(name, call, params, args, lock)                                                      \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
         if (!(valid)) return REAL(name) args;                                                      \
@@ -99,7 +99,7 @@ static inline int clock_ok(clockid_t c)
         return name##_busy(WS_CALLER, UNPAREN args);                                               \
     }
 
-WRAP_BUSY(pthread_mutex_lock, WS_MUTEX_LOCK, (pthread_mutex_t * lock), (lock))
+WRAP_BUSY(pthread_mutex_lock, WS_MUTEX_LOCK, (pthread_mutex_t * lock), (lock), lock)
 
 /*
  * pthread_mutex_lock, the hottest of all: glibc's trylock costs 1.5 ns more
@@ -192,15 +192,10 @@ WRAP_UNLOCK(pthread_rwlock_unlock, WS_RWLOCK_UNLOCK, pthread_rwlock_t)
 
 /* A call that always blocks: time it. */
 #define WRAP_WAIT(name, call, params, args, obj)                                                   \
+    WRAP_BUSY(name, call, params, args, obj)                                                       \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name) args;                                                            \
-        uint64_t s = ws_now();                                                                     \
-        int r = real_##name args;                                                                  \
-        uint64_t e = ws_now();                                                                     \
-        waited(t, call, obj, r, s, e, WS_CALLER);                                                  \
-        return r;                                                                                  \
+        return name##_busy(WS_CALLER, UNPAREN args);                                               \
     }
 
 WRAP_WAIT(pthread_cond_wait, WS_COND_WAIT, (pthread_cond_t * c, pthread_mutex_t *m), (c, m), c)
