@@ -19,6 +19,7 @@
 
 #include "findings.h"
 #include "map.h"
+#include "sites.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -93,6 +94,7 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (g->count == 0 || ev->dur > g->max_ns) {
         g->max_ns = ev->dur;
         g->tid = ev->tid;
+        g->caller = ev->caller;
     }
     g->count++;
     g->total_ns += ev->dur;
@@ -319,6 +321,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     free(all);
 
     find_findings(a);
+    symbolize_analysis(a);
 }
 
 void analysis_free(struct analysis *a)

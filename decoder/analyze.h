@@ -46,7 +46,8 @@ struct slow_group {
     unsigned call;
     uint32_t target; /* strpool id */
     uint64_t count, max_ns, total_ns;
-    uint32_t tid; /* the thread of the slowest */
+    uint32_t tid;    /* the thread of the slowest */
+    uint64_t caller; /* where the slowest was called from (return address) */
 };
 
 struct proc_report {
