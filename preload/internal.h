@@ -209,7 +209,7 @@ extern _Atomic uint64_t ws_stack_ticks;
 uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
                                int64_t result, uint64_t start, uint64_t end, uint64_t caller,
                                uint32_t plen);
-void ws_stack_init(unsigned stack_ms);
+void ws_stack_init(double stack_ms);
 
 static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
                                        int64_t obj, int64_t result, uint64_t start, uint64_t end,
