@@ -112,11 +112,15 @@ enum lock_kind lock_kind_of(unsigned call)
         return LOCK_RWLOCK;
     case WS_COND_WAIT:
     case WS_COND_TIMEDWAIT:
+    case WS_COND_SIGNAL:
+    case WS_COND_BROADCAST:
         return LOCK_COND;
     case WS_SEM_WAIT:
     case WS_SEM_TIMEDWAIT:
+    case WS_SEM_POST:
         return LOCK_SEM;
     case WS_FUTEX_WAIT:
+    case WS_FUTEX_WAKE:
         return LOCK_FUTEX;
     default:
         return LOCK_NONE;
@@ -152,8 +156,15 @@ int lock_call_releases(unsigned call)
     return call == WS_MUTEX_UNLOCK || call == WS_RWLOCK_UNLOCK;
 }
 
+int lock_event_wakes(const struct ws_event *ev)
+{
+    return (ev->call >= WS_COND_SIGNAL && ev->call <= WS_FUTEX_WAKE) ||
+           (lock_call_releases(ev->call) && (ev->err & WS_LOCK_WAKES));
+}
+
 int lock_event_waited(const struct ws_event *ev)
 {
+    if (ev->call >= WS_COND_SIGNAL && ev->call <= WS_FUTEX_WAKE) return 0;
     enum lock_kind k = lock_kind_of(ev->call);
     if (k == LOCK_COND || k == LOCK_SEM || k == LOCK_FUTEX) return 1;
     return k != LOCK_NONE && (ev->err & WS_LOCK_CONTENDED);

@@ -59,4 +59,8 @@ int lock_call_releases(unsigned call);
  * futex wait (those always block). */
 int lock_event_waited(const struct ws_event *ev);
 
+/* Whether a lock event woke waiters: a cond signal or broadcast, a
+ * sem_post, a FUTEX_WAKE, or the release of a mutex that had waiters. */
+int lock_event_wakes(const struct ws_event *ev);
+
 #endif

@@ -36,15 +36,36 @@ static char *dup_str(const uint8_t *s, size_t len)
     return xstrndup((const char *)s, strnlen((const char *)s, len));
 }
 
+/* Bytes named by a payload tag: odd, string number tag/2; even, a literal
+ * of tag/2 bytes that follows. */
+static enum record_status get_bytes(const struct ws_process *p, const uint8_t **pp,
+                                    const uint8_t *end, const uint8_t **bytes, uint32_t *len)
+{
+    uint64_t tag;
+    if (ws_get_uv(pp, end, &tag) < 0) return RECORD_CUT;
+    if (tag & 1) {
+        if ((tag >> 1) >= p->nistrs) return RECORD_BAD_STRING;
+        *bytes = p->istrs[tag >> 1].bytes;
+        *len = p->istrs[tag >> 1].len;
+    } else {
+        if ((tag >> 1) > (uint64_t)(end - *pp)) return RECORD_CUT;
+        *bytes = *pp;
+        *len = (uint32_t)(tag >> 1);
+        *pp += tag >> 1;
+    }
+    return RECORD_OK;
+}
+
 enum record_status decode_record(const struct ws_process *p, const uint8_t **pp, const uint8_t *end,
                                  uint64_t *ts, uint64_t *caller, struct ws_event *ev)
 {
     const uint8_t *q = *pp;
     int64_t start, dcaller;
-    uint64_t tag;
+    int has_stack;
 
-    ev->call = *q++;
-    if (ev->call == 0 || ev->call > WS_CALL_MAX) return RECORD_BAD_CALL;
+    has_stack = (*q & WS_CALL_STACK) != 0;
+    ev->call = *q++ & ~WS_CALL_STACK;
+    if (ev->call == 0) return RECORD_BAD_CALL;
     if (get_sv(&q, end, &start) < 0 || ws_get_uv(&q, end, &ev->dur) < 0 ||
         get_sv(&q, end, &ev->obj) < 0 || get_sv(&q, end, &ev->result) < 0 ||
         ws_get_uv(&q, end, &ev->err) < 0 || get_sv(&q, end, &dcaller) < 0)
@@ -53,21 +74,17 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
     if ((ws_call_flags(ev->call) & WS_CALL_HAS_AUX) &&
         (ws_get_uv(&q, end, &ev->aux1) < 0 || ws_get_uv(&q, end, &ev->aux2) < 0))
         return RECORD_CUT;
-    ev->payload = NULL;
-    ev->payload_len = 0;
-    if (ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) {
-        /* tag odd: string number tag/2; even: a literal of tag/2 bytes. */
-        if (ws_get_uv(&q, end, &tag) < 0) return RECORD_CUT;
-        if (tag & 1) {
-            if ((tag >> 1) >= p->nistrs) return RECORD_BAD_STRING;
-            ev->payload = p->istrs[tag >> 1].bytes;
-            ev->payload_len = p->istrs[tag >> 1].len;
-        } else {
-            if ((tag >> 1) > (uint64_t)(end - q)) return RECORD_CUT;
-            ev->payload = q;
-            ev->payload_len = (uint32_t)(tag >> 1);
-            q += tag >> 1;
-        }
+    ev->payload = ev->frames = NULL;
+    ev->payload_len = ev->nframes = 0;
+    enum record_status st;
+    if ((ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) &&
+        (st = get_bytes(p, &q, end, &ev->payload, &ev->payload_len)) != RECORD_OK)
+        return st;
+    if (has_stack) {
+        uint32_t len;
+        if ((st = get_bytes(p, &q, end, &ev->frames, &len)) != RECORD_OK) return st;
+        if (len % 8 || len / 8 > WS_STACK_MAX) return RECORD_BAD_STACK;
+        ev->nframes = len / 8;
     }
     *ts += (uint64_t)start; /* wraps like the encoder's subtraction */
     *caller += (uint64_t)dcaller;
@@ -101,6 +118,12 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
         if (st == RECORD_BAD_STRING) {
             snprintf(why, whylen,
                      "record %zu (offset %zu in the chunk) names a string not defined before",
+                     ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_BAD_STACK) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk) has a malformed stack",
                      ref->n, (size_t)(rec - raw));
             rc = -1;
             break;

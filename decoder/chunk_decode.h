@@ -27,6 +27,7 @@ enum record_status {
     RECORD_BAD_CALL = -1,   /* an unknown call id */
     RECORD_CUT = -2,        /* the record runs past the chunk's end */
     RECORD_BAD_STRING = -3, /* a payload names a string not (yet) defined */
+    RECORD_BAD_STACK = -4,  /* a stack that is no whole number of frames */
 };
 
 /* Decodes the event record at *pp (before end) into ev, with its raw

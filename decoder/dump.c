@@ -205,8 +205,9 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         break;
     default:
         if (lk != LOCK_NONE)
-            fprintf(f, " %s=0x%" PRIx64 "%s", lock_kind_name(lk), (uint64_t)ev->obj,
-                    (ev->err & WS_LOCK_CONTENDED) ? " contended" : "");
+            fprintf(f, " %s=0x%" PRIx64 "%s%s", lock_kind_name(lk), (uint64_t)ev->obj,
+                    (ev->err & WS_LOCK_CONTENDED) ? " contended" : "",
+                    (ev->err & WS_LOCK_WAKES) ? " wakes" : "");
         else if (target)
             fprintf(f, " fd=%" PRId64 " (%s)", ev->obj, target);
         else if (ev->obj != -1 && ev->obj != 0)
@@ -219,13 +220,19 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         /* err is rows (shown above); result is the library's code */
     } else if (lk == LOCK_NONE && (ev->err != 0 || event_failed(ev))) {
         fprintf(f, " err=%s", event_error_name(ev, text, sizeof(text)));
-    } else if (lk != LOCK_NONE && (ev->err & ~(uint64_t)WS_LOCK_CONTENDED)) {
+    } else if (lk != LOCK_NONE && (ev->err & ~(uint64_t)(WS_LOCK_CONTENDED | WS_LOCK_WAKES))) {
         fprintf(f, " flags=0x%" PRIx64, ev->err);
     }
     fmt_dur(ev->dur, dur);
     char *sp = strchr(dur, ' ');
     if (sp) memmove(sp, sp + 1, strlen(sp));
-    fprintf(f, " dur=%s caller=0x%" PRIx64 "\n", dur, ev->caller);
+    fprintf(f, " dur=%s caller=0x%" PRIx64, dur, ev->caller);
+    if (ev->nframes) {
+        fprintf(f, " stack=");
+        for (uint32_t i = 0; i < ev->nframes; i++)
+            fprintf(f, "%s0x%" PRIx64, i ? "," : "", event_frame(ev, i));
+    }
+    fputc('\n', f);
 }
 
 /* Reads the source's next event; 0 when it has no more. */

@@ -71,10 +71,10 @@ static enum log_status check_header(const uint8_t *d, size_t len, char *err, siz
         return LOG_SHORT_HEADER;
     }
     uint32_t version = le32(d + 16);
-    if (version != WS_FORMAT_VERSION) {
+    if (version < 1 || version > WS_FORMAT_VERSION) {
         snprintf(err, errlen,
-                 "log format version %u is not supported (this whyslow reads version %d)", version,
-                 WS_FORMAT_VERSION);
+                 "log format version %u is not supported (this whyslow reads versions 1 to %d)",
+                 version, WS_FORMAT_VERSION);
         return LOG_ERROR;
     }
     return LOG_OK;

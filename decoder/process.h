@@ -29,6 +29,11 @@ struct ws_event {
                             queries aux2 is in ns like dur */
     const uint8_t *payload;
     uint32_t payload_len;
+    /* Its call stack, when the recorder kept one (a slow event): nframes
+     * little-endian u64 return addresses, innermost first (event_frame()).
+     * Valid as long as payload. */
+    const uint8_t *frames;
+    uint32_t nframes;
     uint32_t thread; /* the thread's serial */
     uint32_t tid;
     uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
@@ -40,6 +45,15 @@ static inline int64_t event_end(const struct ws_event *ev)
 {
     __int128 end = (__int128)ev->at + ev->dur;
     return end > INT64_MAX ? INT64_MAX : (int64_t)end;
+}
+
+/* Frame i of an event's stack. */
+static inline uint64_t event_frame(const struct ws_event *ev, uint32_t i)
+{
+    uint64_t a = 0;
+    for (int b = 7; b >= 0; b--)
+        a = a << 8 | ev->frames[i * 8 + (uint32_t)b];
+    return a;
 }
 
 struct ws_thread {

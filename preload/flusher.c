@@ -144,6 +144,17 @@ static int is_sql(unsigned call)
            call == WS_PG_QUERY || call == WS_PG_PREPARE;
 }
 
+/* Writes bytes as a payload tag (format.h): a string number, or a
+ * literal when the string table is full. */
+static uint8_t *put_bytes(uint8_t *o, const uint8_t *s, size_t len)
+{
+    long id = len ? ws_intern(s, len) : -1;
+    if (id >= 0) return ws_put_uv(o, (uint64_t)id * 2 + 1);
+    o = ws_put_uv(o, (uint64_t)len * 2);
+    memcpy(o, s, len);
+    return o + len;
+}
+
 /* Raw records [from, to) of b become one EVENTS chunk. */
 static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 {
@@ -154,8 +165,10 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
     while (p < end) {
         const struct ws_raw *r = (const struct ws_raw *)p;
         /* The region is the program's to scribble on: check each record. */
-        if (r->plen > WS_MAX_PAYLOAD || p + sizeof *r + ((r->plen + 7u) & ~7u) > end) break;
-        *o++ = r->call;
+        if (r->plen > WS_MAX_PAYLOAD + WS_STACK_MAX * 8 || r->pad > WS_STACK_MAX ||
+            r->pad * 8u > r->plen || p + sizeof *r + ((r->plen + 7u) & ~7u) > end)
+            break;
+        *o++ = (uint8_t)(r->call | (r->pad ? WS_CALL_STACK : 0));
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->start - prev_start)));
         o = ws_put_uv(o, r->dur);
         o = ws_put_uv(o, ws_zigzag(r->obj));
@@ -164,7 +177,7 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->caller - prev_caller)));
         unsigned flags = ws_call_flags(r->call);
         const uint8_t *pl = (const uint8_t *)(r + 1);
-        size_t plen = r->plen;
+        size_t plen = r->plen - r->pad * 8u;
         if (flags & WS_CALL_HAS_AUX) { /* the raw payload starts with them */
             uint64_t aux[2] = {0, 0};
             size_t n = plen >= 16 ? 16 : plen;
@@ -179,15 +192,11 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
                 plen = ws_sql_redact_text((const char *)pl, plen, (char *)redacted);
                 pl = redacted;
             }
-            long id = plen ? ws_intern(pl, plen) : -1;
-            if (id >= 0) {
-                o = ws_put_uv(o, (uint64_t)id * 2 + 1);
-            } else {
-                o = ws_put_uv(o, (uint64_t)plen * 2);
-                memcpy(o, pl, plen);
-                o += plen;
-            }
+            o = put_bytes(o, pl, plen);
         }
+        /* The stack: the last bytes of the raw payload.  Slow events come
+         * from a few places, so stacks repeat: interned too. */
+        if (r->pad) o = put_bytes(o, (const uint8_t *)(r + 1) + r->plen - r->pad * 8u, r->pad * 8u);
         prev_start = r->start;
         prev_caller = r->caller;
         p += sizeof *r + ((r->plen + 7u) & ~7u);

@@ -64,9 +64,9 @@ uint64_t ws_real_ns(void);
  * of plen bytes follows, padded to 8.
  */
 struct ws_raw {
-    uint16_t plen;
+    uint16_t plen; /* payload bytes, with the stack's */
     uint8_t call;
-    uint8_t pad;
+    uint8_t pad; /* frames of the stack at the end of the payload */
     uint32_t err;
     uint64_t start;
     uint64_t dur;
@@ -109,6 +109,7 @@ struct ws_thread {
     uint64_t uncontended;  /* lock acquisitions that did not wait */
     uint64_t reported;     /* the flusher's: uncontended last written */
     int busy;              /* do not record on this thread */
+    int unwinding;         /* taking a stack (stack.c): take no other */
     uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
     struct ws_dbstate *db; /* its executions in progress, or NULL */
 } __attribute__((aligned(64)));
@@ -161,10 +162,14 @@ void ws_lose(void);
  * this on the same thread finds depth set and drops its event (counted)
  * rather than race for the position; one that runs before depth is set
  * finishes before we read the position, so nothing is written twice.
+ *
+ * A record may end with a call stack (nframes return addresses after the
+ * payload, counted in plen; the count in pad), which the flusher writes
+ * as the record's stack (format.h, WS_CALL_STACK).
  */
-static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
-                                       int64_t obj, int64_t result, uint64_t start, uint64_t end,
-                                       uint64_t caller, uint32_t plen)
+static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
+                                   int64_t result, uint64_t start, uint64_t end, uint64_t caller,
+                                   uint32_t plen, const uint64_t *frames, unsigned nframes)
 {
     if (unlikely(t->depth)) {
         ws_lose();
@@ -173,7 +178,7 @@ static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint3
     t->depth = 1;
     barrier();
     if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
-    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + 7) & ~7u);
+    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + nframes * 8 + 7) & ~7u);
     struct ws_buf *b = t->buf;
     if (unlikely(!b || t->pos + size > WS_BUF_SIZE)) {
         b = ws_next_buffer(t);
@@ -185,17 +190,35 @@ static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint3
         }
     }
     struct ws_raw *r = (struct ws_raw *)(b->data + t->pos);
-    r->plen = (uint16_t)plen;
+    r->plen = (uint16_t)(plen + nframes * 8);
     r->call = (uint8_t)call;
-    r->pad = 0;
+    r->pad = (uint8_t)nframes;
     r->err = err;
     r->start = start;
     r->dur = end - start;
     r->obj = obj;
     r->result = result;
     r->caller = caller;
+    if (nframes) __builtin_memcpy((uint8_t *)(r + 1) + plen, frames, nframes * 8);
     t->next_pos = t->pos + size;
     return (uint8_t *)(r + 1);
+}
+
+/* stack.c: events at least this long keep their call stack. */
+extern _Atomic uint64_t ws_stack_ticks;
+uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
+                               int64_t result, uint64_t start, uint64_t end, uint64_t caller,
+                               uint32_t plen);
+void ws_stack_init(double stack_ms);
+
+static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
+                                       int64_t obj, int64_t result, uint64_t start, uint64_t end,
+                                       uint64_t caller, uint32_t plen)
+{
+    /* Only slow events pay for a stack, and only after their call. */
+    if (unlikely(end - start >= atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed)))
+        return ws_emit_reserve_stack(t, call, err, obj, result, start, end, caller, plen);
+    return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, NULL, 0);
 }
 
 static inline void ws_emit_commit(struct ws_thread *t)

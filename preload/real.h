@@ -53,7 +53,8 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(voi
     X(pthread_rwlock_wrlock) X(pthread_rwlock_tryrdlock) X(pthread_rwlock_trywrlock) \
     X(pthread_rwlock_timedrdlock) X(pthread_rwlock_timedwrlock) X(pthread_rwlock_clockrdlock) \
     X(pthread_rwlock_clockwrlock) X(pthread_rwlock_unlock) X(pthread_cond_wait) \
-    X(pthread_cond_timedwait) X(pthread_cond_clockwait) X(sem_wait) X(sem_trywait) \
+    X(pthread_cond_timedwait) X(pthread_cond_clockwait) X(pthread_cond_signal) \
+    X(pthread_cond_broadcast) X(sem_wait) X(sem_trywait) X(sem_post) \
     X(sem_timedwait) X(sem_clockwait) X(syscall) X(execve) X(execv) X(execvp) X(execvpe) \
     X(fexecve) X(_exit) X(_Exit) X(exit) X(__libc_start_main)
 /* clang-format on */

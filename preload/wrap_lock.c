@@ -14,6 +14,11 @@
  *
  * WHYSLOW_LOCKS=all also records every acquisition and release (err
  * without WS_LOCK_CONTENDED), so the decoder can measure hold times.
+ *
+ * Wake-ups (who let a waiter go on) are recorded only when there was a
+ * waiter to wake: the wrapper reads glibc's own count of waiters, the
+ * one its signal/post/unlock tests before making a futex call, so a call
+ * that wakes nobody costs one load more than the real one.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -168,27 +173,128 @@ WRAP_TRY(pthread_mutex_trylock, WS_MUTEX_TRYLOCK, pthread_mutex_t)
 WRAP_TRY(pthread_rwlock_tryrdlock, WS_RWLOCK_TRYRDLOCK, pthread_rwlock_t)
 WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
 
-/* Releases: a tail call, unless every acquisition is recorded. */
-#define WRAP_UNLOCK(name, call, type)                                                              \
-    static noinline int name##_all(type *lock, uint64_t caller)                                    \
+/*
+ * Whether a glibc mutex has waiters: its lock word is 2 (normal and
+ * adaptive mutexes) or has FUTEX_WAITERS (robust and PI ones), and an
+ * unlock would release it (not a recursive mutex's inner unlock).
+ */
+static inline int mutex_has_waiters(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+    int v = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+    return (v == 2 || (v & (int)0x80000000u)) && m->__data.__count <= 1;
+#else
+    (void)m;
+    return 0;
+#endif
+}
+
+/* A release that woke waiters (or any release, in "all" mode). */
+static noinline int mutex_unlock_slow(pthread_mutex_t *lock, uint64_t caller)
+{
+    uint32_t wakes = mutex_has_waiters(lock) ? WS_LOCK_WAKES : 0;
+    int r = REAL(pthread_mutex_unlock)(lock);
+    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
+    if (t && r == 0) {
+        uint64_t now = ws_now();
+        ws_emit(t, WS_MUTEX_UNLOCK, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
+    }
+    return r;
+}
+
+WS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *lock)
+{
+    /* Both ways out are tail calls: no frame on the fast path. */
+    if (likely(!ws_locks_all && real_pthread_mutex_unlock && !mutex_has_waiters(lock)))
+        return real_pthread_mutex_unlock(lock);
+    return mutex_unlock_slow(lock, WS_CALLER);
+}
+
+/* rwlock releases: a tail call, unless every acquisition is recorded.
+ * (Their waiters are not counted where a cheap read could see them.) */
+static noinline int rwlock_unlock_all(pthread_rwlock_t *lock, uint64_t caller)
+{
+    int r = REAL(pthread_rwlock_unlock)(lock);
+    struct ws_thread *t = ws_locks_all ? ws_enter() : NULL;
+    if (t && r == 0) {
+        uint64_t now = ws_now();
+        ws_emit(t, WS_RWLOCK_UNLOCK, 0, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
+    }
+    return r;
+}
+
+WS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *lock)
+{
+    if (likely(!ws_locks_all && real_pthread_rwlock_unlock))
+        return real_pthread_rwlock_unlock(lock);
+    return rwlock_unlock_all(lock, WS_CALLER);
+}
+
+/* A wake-up, stamped when its call returned. */
+static noinline void woke(unsigned call, const void *obj, int64_t result, uint32_t err,
+                          uint64_t caller)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return;
+    uint64_t now = ws_now();
+    ws_emit(t, call, err, (int64_t)(uintptr_t)obj, result, now, now, caller, NULL, 0);
+}
+
+/* glibc's condition variable counts its waiters in __wrefs >> 3, and its
+ * signal and broadcast return at once when there are none. */
+static inline int cond_has_waiters(const pthread_cond_t *c)
+{
+#ifdef __GLIBC__
+    return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
+#define WRAP_COND_WAKE(name, call)                                                                 \
+    static noinline int name##_wake(pthread_cond_t *c, uint64_t caller)                            \
     {                                                                                              \
-        int r = REAL(name)(lock);                                                                  \
-        struct ws_thread *t = ws_locks_all ? ws_enter() : NULL;                                    \
-        if (t && r == 0) {                                                                         \
-            uint64_t now = ws_now();                                                               \
-            ws_emit(t, call, 0, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);           \
-        }                                                                                          \
+        int r = REAL(name)(c);                                                                     \
+        woke(call, c, r, 0, caller);                                                               \
         return r;                                                                                  \
     }                                                                                              \
-    WS_EXPORT int name(type *lock)                                                                 \
+    WS_EXPORT int name(pthread_cond_t *c)                                                          \
     {                                                                                              \
-        /* Both ways out are tail calls: no frame on the fast path. */                             \
-        if (likely(!ws_locks_all && real_##name)) return real_##name(lock);                        \
-        return name##_all(lock, WS_CALLER);                                                        \
+        if (likely(!cond_has_waiters(c) && real_##name)) return real_##name(c);                    \
+        return name##_wake(c, WS_CALLER);                                                          \
     }
 
-WRAP_UNLOCK(pthread_mutex_unlock, WS_MUTEX_UNLOCK, pthread_mutex_t)
-WRAP_UNLOCK(pthread_rwlock_unlock, WS_RWLOCK_UNLOCK, pthread_rwlock_t)
+WRAP_COND_WAKE(pthread_cond_signal, WS_COND_SIGNAL)
+WRAP_COND_WAKE(pthread_cond_broadcast, WS_COND_BROADCAST)
+
+/* glibc's semaphore (64-bit form) keeps its waiters in the high half of
+ * its first word; sem_post makes a futex call only when they are > 0. */
+static inline int sem_has_waiters(const sem_t *sem)
+{
+#if defined(__GLIBC__) && defined(__x86_64__)
+    uint64_t data = __atomic_load_n((const uint64_t *)(const void *)sem, __ATOMIC_RELAXED);
+    return (data >> 32) != 0;
+#else
+    (void)sem;
+    return 0;
+#endif
+}
+
+static noinline int sem_post_wake(sem_t *sem, uint64_t caller)
+{
+    int r = REAL(sem_post)(sem);
+    int err = errno;
+    woke(WS_SEM_POST, sem, r, r < 0 ? (uint32_t)err : 0, caller);
+    errno = err;
+    return r;
+}
+
+WS_EXPORT int sem_post(sem_t *sem)
+{
+    if (likely(!sem_has_waiters(sem) && real_sem_post)) return real_sem_post(sem);
+    return sem_post_wake(sem, WS_CALLER);
+}
 
 /* A call that always blocks: time it. */
 #define WRAP_WAIT(name, call, params, args, obj)                                                   \
@@ -258,6 +364,21 @@ static int futex_waits(long op)
     }
 }
 
+/* Futex operations that wake waiters (their result: how many). */
+static int futex_wakes(long op)
+{
+    switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_WAKE_OP:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 WS_EXPORT long syscall(long number, ...)
 {
     va_list ap;
@@ -266,6 +387,15 @@ WS_EXPORT long syscall(long number, ...)
     long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
     va_end(ap);
     struct ws_thread *t;
+    if (number == SYS_futex && futex_wakes(a2)) {
+        long r = REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
+        if (r > 0) {
+            int err = errno;
+            woke(WS_FUTEX_WAKE, (const void *)a1, r, 0, WS_CALLER);
+            errno = err;
+        }
+        return r;
+    }
     if (number != SYS_futex || !futex_waits(a2) || !(t = ws_enter()))
         return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
     uint64_t s = ws_now();

@@ -2,8 +2,8 @@
  * format.h - the whyslow log format: the one contract between the recorder
  * (libwhyslow.so) and the decoder (the whyslow CLI).
  *
- * docs/FORMAT.md describes the format in prose; this header is its exact
- * definition.  Both sides include it and nothing else of each other.
+ * This header is the format's one description and its exact definition.
+ * Both sides include it and nothing else of each other.
  *
  * A log is one file per process.  It is a valid zstd stream: every piece of
  * it is either a zstd skippable frame (our headers) or a zstd frame (the
@@ -33,7 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WS_FORMAT_VERSION 1
+/* Version 2 added call stacks (WS_CALL_STACK) and the wake-up records
+ * (WS_COND_SIGNAL..WS_FUTEX_WAKE, WS_LOCK_WAKES); a version 1 log is a
+ * version 2 log without them. */
+#define WS_FORMAT_VERSION 2
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
 #define WS_MAGIC_FILE  0x184D2A5Eu
@@ -70,7 +73,8 @@ enum ws_clock_source {
 /*
  * Event records (in EVENTS chunks).  Every record has the same fields:
  *
- *   u8  call      enum ws_call
+ *   u8  call      enum ws_call, or'ed with WS_CALL_STACK when the
+ *                 record ends with a call stack (see below)
  *   sv  start     start timestamp minus the previous record's start
  *                 (the first record: minus the chunk's base_ts)
  *   uv  dur       duration in timestamp units
@@ -91,6 +95,14 @@ enum ws_clock_source {
  *                   tag odd:  the string WS_META_STRING number tag/2
  *                             (0, 1, 2... in the order they appear in
  *                             the file, always before their first use)
+ *
+ *   stack         only when the call byte has WS_CALL_STACK: uv tag as
+ *                 for payloads, naming bytes that hold the native call
+ *                 stack when the call returned: little-endian u64 return
+ *                 addresses, innermost first, the first being the
+ *                 call's own caller (the recorder's frames left out).
+ *                 The recorder keeps stacks of the events that lasted at
+ *                 least WHYSLOW_STACK_MS.
  *
  * Strings are interned: a path, peer or name is written once per log, in
  * a WS_META_STRING record, and events refer to it by number.  A recorder
@@ -151,6 +163,21 @@ enum ws_call {
     WS_RWLOCK_TRYWRLOCK = 55,
 
     /*
+     * Wake-ups: a call that let a waiting thread go on, so the decoder
+     * can link a waiter to the thread that released it.  One timestamp
+     * (dur 0), taken when the call returned; obj is the object waited on.
+     * Recorded only when the object had waiters (glibc's own counters
+     * say so), which keeps them off the uncontended path; with them goes
+     * WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex that had
+     * waiters.
+     */
+    WS_COND_SIGNAL = 56,
+    WS_COND_BROADCAST = 57,
+    WS_SEM_POST = 58,   /* result: 0 or -1, err: errno */
+    WS_FUTEX_WAKE = 59, /* syscall(SYS_futex, FUTEX_WAKE*...): result:
+                           the threads woken (> 0) */
+
+    /*
      * Database calls (they carry aux fields, see WS_CALL_HAS_AUX).
      * obj is the connection: the sqlite3* or the PGconn*.
      *
@@ -197,6 +224,11 @@ enum ws_call {
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */
+#define WS_LOCK_WAKES     2u /* an unlock that released waiters */
+
+/* The high bit of a record's call byte: a stack follows the record. */
+#define WS_CALL_STACK 0x80u
+#define WS_STACK_MAX  32 /* frames a recorder keeps at most */
 
 /* err field of WS_EV_FD_INFO. */
 enum ws_fd_kind {
@@ -292,7 +324,7 @@ static inline unsigned ws_call_flags(unsigned call)
     case WS_COND_TIMEDWAIT:
         return WS_CALL_IS_LOCK | WS_CALL_WAITS;
     default:
-        if (call >= WS_MUTEX_LOCK && call <= WS_RWLOCK_TRYWRLOCK) return WS_CALL_IS_LOCK;
+        if (call >= WS_MUTEX_LOCK && call <= WS_FUTEX_WAKE) return WS_CALL_IS_LOCK;
         return 0;
     }
 }
@@ -301,66 +333,134 @@ static inline unsigned ws_call_flags(unsigned call)
 static inline const char *ws_call_name(unsigned call)
 {
     switch (call) {
-    case WS_READ: return "read";
-    case WS_WRITE: return "write";
-    case WS_PREAD: return "pread64";
-    case WS_PWRITE: return "pwrite64";
-    case WS_READV: return "readv";
-    case WS_WRITEV: return "writev";
-    case WS_SEND: return "send";
-    case WS_RECV: return "recv";
-    case WS_SENDTO: return "sendto";
-    case WS_RECVFROM: return "recvfrom";
-    case WS_SENDMSG: return "sendmsg";
-    case WS_RECVMSG: return "recvmsg";
-    case WS_CONNECT: return "connect";
-    case WS_ACCEPT: return "accept";
-    case WS_ACCEPT4: return "accept4";
-    case WS_OPEN: return "open";
-    case WS_OPENAT: return "openat";
-    case WS_CLOSE: return "close";
-    case WS_FSYNC: return "fsync";
-    case WS_FDATASYNC: return "fdatasync";
-    case WS_POLL: return "poll";
-    case WS_PPOLL: return "ppoll";
-    case WS_SELECT: return "select";
-    case WS_EPOLL_WAIT: return "epoll_wait";
-    case WS_EPOLL_PWAIT: return "epoll_pwait";
-    case WS_NANOSLEEP: return "nanosleep";
-    case WS_CLOCK_NANOSLEEP: return "clock_nanosleep";
-    case WS_GETADDRINFO: return "getaddrinfo";
-    case WS_DUP: return "dup";
-    case WS_MUTEX_LOCK: return "pthread_mutex_lock";
-    case WS_MUTEX_TRYLOCK: return "pthread_mutex_trylock";
-    case WS_MUTEX_TIMEDLOCK: return "pthread_mutex_timedlock";
-    case WS_MUTEX_UNLOCK: return "pthread_mutex_unlock";
-    case WS_RWLOCK_RDLOCK: return "pthread_rwlock_rdlock";
-    case WS_RWLOCK_WRLOCK: return "pthread_rwlock_wrlock";
-    case WS_RWLOCK_TIMEDRDLOCK: return "pthread_rwlock_timedrdlock";
-    case WS_RWLOCK_TIMEDWRLOCK: return "pthread_rwlock_timedwrlock";
-    case WS_RWLOCK_UNLOCK: return "pthread_rwlock_unlock";
-    case WS_RWLOCK_TRYRDLOCK: return "pthread_rwlock_tryrdlock";
-    case WS_RWLOCK_TRYWRLOCK: return "pthread_rwlock_trywrlock";
-    case WS_COND_WAIT: return "pthread_cond_wait";
-    case WS_COND_TIMEDWAIT: return "pthread_cond_timedwait";
-    case WS_SEM_WAIT: return "sem_wait";
-    case WS_SEM_TIMEDWAIT: return "sem_timedwait";
-    case WS_FUTEX_WAIT: return "futex_wait";
-    case WS_EV_THREAD_START: return "thread_start";
-    case WS_EV_THREAD_END: return "thread_end";
-    case WS_EV_FD_INFO: return "fd_info";
-    case WS_SQLITE_OPEN: return "sqlite3_open";
-    case WS_SQLITE_CLOSE: return "sqlite3_close";
-    case WS_SQLITE_PREPARE: return "sqlite3_prepare";
-    case WS_SQLITE_QUERY: return "sqlite3_query";
-    case WS_SQLITE_EXEC: return "sqlite3_exec";
-    case WS_PG_CONNECT: return "PQconnect";
-    case WS_PG_FINISH: return "PQfinish";
-    case WS_PG_PREPARE: return "PQprepare";
-    case WS_PG_QUERY: return "PQquery";
-    case WS_PG_RESET: return "PQreset";
-    case WS_EV_THREAD_NAME: return "thread_name";
-    default: return NULL;
+    case WS_READ:
+        return "read";
+    case WS_WRITE:
+        return "write";
+    case WS_PREAD:
+        return "pread64";
+    case WS_PWRITE:
+        return "pwrite64";
+    case WS_READV:
+        return "readv";
+    case WS_WRITEV:
+        return "writev";
+    case WS_SEND:
+        return "send";
+    case WS_RECV:
+        return "recv";
+    case WS_SENDTO:
+        return "sendto";
+    case WS_RECVFROM:
+        return "recvfrom";
+    case WS_SENDMSG:
+        return "sendmsg";
+    case WS_RECVMSG:
+        return "recvmsg";
+    case WS_CONNECT:
+        return "connect";
+    case WS_ACCEPT:
+        return "accept";
+    case WS_ACCEPT4:
+        return "accept4";
+    case WS_OPEN:
+        return "open";
+    case WS_OPENAT:
+        return "openat";
+    case WS_CLOSE:
+        return "close";
+    case WS_FSYNC:
+        return "fsync";
+    case WS_FDATASYNC:
+        return "fdatasync";
+    case WS_POLL:
+        return "poll";
+    case WS_PPOLL:
+        return "ppoll";
+    case WS_SELECT:
+        return "select";
+    case WS_EPOLL_WAIT:
+        return "epoll_wait";
+    case WS_EPOLL_PWAIT:
+        return "epoll_pwait";
+    case WS_NANOSLEEP:
+        return "nanosleep";
+    case WS_CLOCK_NANOSLEEP:
+        return "clock_nanosleep";
+    case WS_GETADDRINFO:
+        return "getaddrinfo";
+    case WS_DUP:
+        return "dup";
+    case WS_MUTEX_LOCK:
+        return "pthread_mutex_lock";
+    case WS_MUTEX_TRYLOCK:
+        return "pthread_mutex_trylock";
+    case WS_MUTEX_TIMEDLOCK:
+        return "pthread_mutex_timedlock";
+    case WS_MUTEX_UNLOCK:
+        return "pthread_mutex_unlock";
+    case WS_RWLOCK_RDLOCK:
+        return "pthread_rwlock_rdlock";
+    case WS_RWLOCK_WRLOCK:
+        return "pthread_rwlock_wrlock";
+    case WS_RWLOCK_TIMEDRDLOCK:
+        return "pthread_rwlock_timedrdlock";
+    case WS_RWLOCK_TIMEDWRLOCK:
+        return "pthread_rwlock_timedwrlock";
+    case WS_RWLOCK_UNLOCK:
+        return "pthread_rwlock_unlock";
+    case WS_RWLOCK_TRYRDLOCK:
+        return "pthread_rwlock_tryrdlock";
+    case WS_RWLOCK_TRYWRLOCK:
+        return "pthread_rwlock_trywrlock";
+    case WS_COND_WAIT:
+        return "pthread_cond_wait";
+    case WS_COND_TIMEDWAIT:
+        return "pthread_cond_timedwait";
+    case WS_SEM_WAIT:
+        return "sem_wait";
+    case WS_SEM_TIMEDWAIT:
+        return "sem_timedwait";
+    case WS_FUTEX_WAIT:
+        return "futex_wait";
+    case WS_COND_SIGNAL:
+        return "pthread_cond_signal";
+    case WS_COND_BROADCAST:
+        return "pthread_cond_broadcast";
+    case WS_SEM_POST:
+        return "sem_post";
+    case WS_FUTEX_WAKE:
+        return "futex_wake";
+    case WS_EV_THREAD_START:
+        return "thread_start";
+    case WS_EV_THREAD_END:
+        return "thread_end";
+    case WS_EV_FD_INFO:
+        return "fd_info";
+    case WS_SQLITE_OPEN:
+        return "sqlite3_open";
+    case WS_SQLITE_CLOSE:
+        return "sqlite3_close";
+    case WS_SQLITE_PREPARE:
+        return "sqlite3_prepare";
+    case WS_SQLITE_QUERY:
+        return "sqlite3_query";
+    case WS_SQLITE_EXEC:
+        return "sqlite3_exec";
+    case WS_PG_CONNECT:
+        return "PQconnect";
+    case WS_PG_FINISH:
+        return "PQfinish";
+    case WS_PG_PREPARE:
+        return "PQprepare";
+    case WS_PG_QUERY:
+        return "PQquery";
+    case WS_PG_RESET:
+        return "PQreset";
+    case WS_EV_THREAD_NAME:
+        return "thread_name";
+    default:
+        return NULL;
     }
 }
 

@@ -5,6 +5,7 @@ would see (exact counts, findings, the process tree, exit codes).
 Usage: e2e.py BUILD_DIR CASE   (ctest runs one CASE per test)
 """
 import json
+import re
 import os
 import re
 import shutil
@@ -217,6 +218,45 @@ def case_locks_all():
     contended = sum(l["contended"] for l in rep["locks"] if l["kind"] in ("mutex", "rwlock"))
     check(p["uncontended_locks"] == 1105 - contended,
           "uncontended %d, contended %d" % (p["uncontended_locks"], contended))
+
+
+def case_wakes_and_stacks():
+    data, out = record([prog("wakes")])
+    addr = {k: int(v, 16) for k, v in (f.split("=") for f in out.split())}
+    lines = dump(data)
+
+    def records(call, obj):
+        return [l for l in lines if " %s " % call in l and "=0x%x " % addr[obj] in l]
+
+    # Wake-ups: exactly the ones that had a waiter.
+    check(len(records("pthread_cond_signal", "cond")) == 5, "cond signals")
+    check(len(records("pthread_cond_broadcast", "all")) == 1, "broadcast")
+    check(len(records("sem_post", "sem")) == 3, "sem_posts")
+    futex = records("futex_wake", "word")
+    check(len(futex) == 1 and " result=1 " in futex[0], "futex wakes %s" % futex)
+    main_tid = re.search(r" tid=(\d+) thread_start thread=1 ", "\n".join(lines)).group(1)
+    held = [l for l in records("pthread_mutex_unlock", "held") if " tid=%s " % main_tid in l]
+    check(len(held) == 1 and " wakes " in held[0], "unlock with a waiter %s" % held)
+    # Stacks: the 5 ms sleeps keep theirs (the caller, slow_outer, main),
+    # the fast writes none.
+    sleeps = [l for l in lines if " nanosleep " in l]
+    deep = []
+    for l in sleeps:
+        m = re.search(r"caller=(0x[0-9a-f]+) stack=([0-9a-fx,]+)", l)
+        if not m:
+            continue
+        frames = [int(f, 16) for f in m.group(2).split(",")]
+        if 0 <= frames[0] - addr["slow_inner"] < 64:
+            check(frames[0] == int(m.group(1), 16), "first frame is the caller: %s" % l)
+            check(0 <= frames[1] - addr["slow_outer"] < 64, "second frame in slow_outer: %s" % l)
+            check(0 <= frames[2] - addr["main"] < 4096, "third frame in main: %s" % l)
+            deep.append(l)
+    check(len(deep) == 3, "sleeps with their stack: %d" % len(deep))
+    writes = [l for l in lines if " write " in l and "(/dev/null)" in l]
+    check(len(writes) == 100 and not any("stack=" in l for l in writes), "fast writes without stacks")
+    # WHYSLOW_STACK_MS=0: no stacks at all.
+    data, out = record([prog("wakes")], env={"WHYSLOW_STACK_MS": "0"})
+    check(not any("stack=" in l for l in dump(data)), "stacks with WHYSLOW_STACK_MS=0")
 
 
 def case_disable_env():

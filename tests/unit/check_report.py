@@ -446,11 +446,17 @@ def check_empty_file(tmp):
 
 
 def check_bad_version(tmp):
-    log = os.path.join(tmp, "v2.wslog")
-    gen("version2", log)
+    log = os.path.join(tmp, "v9.wslog")
+    gen("version9", log)
     one_line_error(["report", log], 1,
-                   f"whyslow: {log}: log format version 2 is not supported "
-                   "(this whyslow reads version 1)")
+                   f"whyslow: {log}: log format version 9 is not supported "
+                   "(this whyslow reads versions 1 to 2)")
+    # Version 2 only added records: a version 1 log reads as before.
+    v1 = os.path.join(tmp, "v1.wslog")
+    gen("version1", v1)
+    normal = os.path.join(tmp, "v2.wslog")
+    gen("normal", normal)
+    eq(report(v1)["findings"], report(normal)["findings"], "findings of a version 1 log")
 
 
 def check_no_logs(tmp):

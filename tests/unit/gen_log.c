@@ -11,7 +11,8 @@
  *   locksall     WHYSLOW_LOCKS=all: every acquisition and release
  *   tsc          TSC timestamps, 3 ticks per ns
  *   tsc1         TSC timestamps with a single CLOCK record
- *   version2     a header saying format version 2
+ *   version9     a header saying format version 9 (not known)
+ *   version1     normal, with a header saying format version 1
  *   noend        no END record
  *   unknown      unknown call ids, META types, skippable frames, chunk kinds
  *   multi        OUT is a directory: pid 100, pid 200, an empty log, a text file
@@ -970,9 +971,12 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "noend") == 0) {
         build_normal(0);
         write_log(out, WS_FORMAT_VERSION, -1);
-    } else if (strcmp(mode, "version2") == 0) {
+    } else if (strcmp(mode, "version9") == 0) {
         build_normal(1);
-        write_log(out, 2, -1);
+        write_log(out, 9, -1);
+    } else if (strcmp(mode, "version1") == 0) {
+        build_normal(1);
+        write_log(out, 1, -1);
     } else if (strcmp(mode, "locksall") == 0) {
         build_locksall();
         write_log(out, WS_FORMAT_VERSION, -1);
