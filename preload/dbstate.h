@@ -76,8 +76,8 @@ struct ws_sq_exec {
     void *db;
     uint64_t start, rows, caller;
     int active, last_rc;
-    const char *sql; /* sqlite3_sql(stmt) when sql_len was measured */
-    uint32_t sql_len;
+    const char *sql; /* sqlite3_sql(stmt) when its text was written */
+    int told;        /* the text was written (a WS_SQLITE_STMT record) */
     uint32_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
 };
