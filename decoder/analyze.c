@@ -44,6 +44,13 @@ static int cmp_lock(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
+static void keep_stack(struct event_stack *s, const struct ws_event *ev)
+{
+    s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
+    for (uint32_t i = 0; i < s->n; i++)
+        s->frames[i] = event_frame(ev, i);
+}
+
 /* Whether event a is slower than b (ties: the earlier one first). */
 static int slower(const struct ws_event *a, const struct ws_event *b)
 {
@@ -95,6 +102,7 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
         g->max_ns = ev->dur;
         g->tid = ev->tid;
         g->caller = ev->caller;
+        keep_stack(&g->stack, ev);
     }
     g->count++;
     g->total_ns += ev->dur;
@@ -148,6 +156,7 @@ static void lock_wait(struct lock_state *ls, struct lock_stat *l, size_t idx,
     if (ev->dur > l->wait_max_ns || l->contended == 1) {
         l->wait_max_ns = ev->dur;
         l->longest_tid = ev->tid;
+        keep_stack(&l->stack, ev);
     }
     map_put(&ls->waiters, idx, ev->thread, &created);
     if (created) l->threads++;

@@ -62,6 +62,7 @@ static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
         f->total_ns = g->total_ns;
         f->tid = g->tid;
         f->caller = g->caller;
+        f->stack = &g->stack;
         f->cost_ns = f->total_ns;
         f->severity = finding_severity(f->cost_ns, p->duration_ns);
         snprintf(f->summary, sizeof(f->summary),
@@ -85,6 +86,7 @@ static void lock_contention(struct analysis *a, const struct proc_report *pr)
         f->lock = l;
         f->tid = l->longest_tid;
         f->caller = l->caller;
+        f->stack = &l->stack;
         f->cost_ns = l->wait_total_ns;
         f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
         snprintf(f->summary, sizeof(f->summary),

@@ -244,6 +244,17 @@ static void db_finding_fields(struct json *j, const struct finding *f)
     }
 }
 
+/* The finding's call stack, innermost first: an array of sites. */
+static void stack(struct json *j, const struct finding *f)
+{
+    json_key(j, "stack");
+    json_begin_array(j);
+    for (uint32_t i = 0; f->stack && i < f->stack->n; i++)
+        for (const struct sym_code *c = sym_code(f->pr->p, f->stack->frames[i]); c; c = c->outer)
+            site_json(j, c);
+    json_end_array(j);
+}
+
 static void finding(struct json *j, const struct finding *f)
 {
     json_begin_object(j);
@@ -270,8 +281,10 @@ static void finding(struct json *j, const struct finding *f)
         json_uint(j, f->total_ns);
         json_key(j, "site");
         site_json(j, sym_code(f->pr->p, f->caller));
+        stack(j, f);
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
+        stack(j, f);
     } else {
         db_finding_fields(j, f);
     }

@@ -68,6 +68,19 @@ static void finding_site(FILE *f, const struct finding *fd)
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;
     fprintf(f, "  %-6s  %-15s  %s %s\n", "", "", what[fd->kind],
             site_text(sym_code(fd->pr->p, fd->caller), site, sizeof(site)));
+    if (!fd->stack || !fd->stack->n) return;
+    fprintf(f, "  %-6s  %-15s  %s:\n", "", "",
+            fd->kind == FINDING_LOCK_CONTENTION ? "the longest wait's stack" : "its stack");
+    unsigned shown = 0, more = 0; /* functions (an inlined one is one) */
+    for (uint32_t i = 0; i < fd->stack->n; i++)
+        for (const struct sym_code *c = sym_code(fd->pr->p, fd->stack->frames[i]); c; c = c->outer)
+            if (shown < STACK_SHOWN) {
+                fprintf(f, "  %-6s  %-15s    at %s\n", "", "", site_text(c, site, sizeof(site)));
+                shown++;
+            } else {
+                more++;
+            }
+    if (more) fprintf(f, "  %-6s  %-15s    ... %u more (see --json)\n", "", "", more);
 }
 
 static void findings(FILE *f, const struct analysis *a)

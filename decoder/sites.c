@@ -71,6 +71,10 @@ void site_json(struct json *j, const struct sym_code *c)
     }
     json_key(j, "addr");
     hex(j, c->addr);
+    if (c->inlined) {
+        json_key(j, "inlined");
+        json_bool(j, 1);
+    }
     json_end_object(j);
 }
 
@@ -125,6 +129,10 @@ void symbolize_analysis(struct analysis *a)
         for (size_t k = 0; k < pr->nslowest; k++)
             sym_code(pr->p, pr->slowest[k].caller);
     }
-    for (size_t i = 0; i < a->nfindings; i++)
-        sym_code(a->findings[i].pr->p, a->findings[i].caller);
+    for (size_t i = 0; i < a->nfindings; i++) {
+        const struct finding *f = &a->findings[i];
+        sym_code(f->pr->p, f->caller);
+        for (uint32_t k = 0; f->stack && k < f->stack->n; k++)
+            sym_code(f->pr->p, f->stack->frames[k]);
+    }
 }

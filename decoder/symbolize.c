@@ -132,6 +132,18 @@ static const char *keep(struct symbolizer *s, const char *name)
     return strpool_get(&s->names, strpool_intern(&s->names, buf, n));
 }
 
+/* A symbol's name without its version ("memcpy@@GLIBC_2.14"), kept. */
+static const char *keep_symbol(struct symbolizer *s, const char *name)
+{
+    const char *at = strchr(name, '@');
+    if (!at || at == name) return keep(s, name);
+    char buf[512];
+    size_t n = (size_t)(at - name) < sizeof(buf) - 1 ? (size_t)(at - name) : sizeof(buf) - 1;
+    memcpy(buf, name, n);
+    buf[n] = 0;
+    return keep(s, buf);
+}
+
 /* Whether the file at path is still the one the process mapped; if not,
  * a note says why its addresses stay unnamed. */
 static int file_unchanged(struct symbolizer *s, const struct ws_mapping *m, int fd)
@@ -294,26 +306,74 @@ void symbolizer_free(struct symbolizer *s)
 
 /* ---- code ---- */
 
-/* The name of the innermost function inlined at pc (a module address),
- * or NULL when pc's own function is not inlined there. */
-static const char *inlined_function(Dwfl_Module *mod, uint64_t pc)
+/* The source file number idx of a compilation unit, or NULL. */
+static const char *cu_file(Dwarf_Die *cu, Dwarf_Word idx)
+{
+    Dwarf_Files *files;
+    size_t n;
+    if (dwarf_getsrcfiles(cu, &files, &n) != 0 || idx >= n) return NULL;
+    return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* A copy of c, for the function c's was inlined into (a stack's entry of
+ * its own), kept with the other answers for freeing. */
+static struct sym_code *outer_code(struct symbolizer *s, struct sym_code *c)
+{
+    struct sym_code *o = xmalloc(sizeof(*o));
+    *o = *c;
+    o->inlined = 0;
+    o->file = NULL;
+    o->line = 0;
+    o->outer = NULL;
+    ARRAY_PUSH(s->codes, s->ncodes, s->codecap) = o;
+    c->inlined = 1;
+    c->outer = o;
+    return o;
+}
+
+/*
+ * When functions were inlined at pc (a module address): c, which has the
+ * symbol's name and pc's line, becomes the innermost inlined function,
+ * and c->outer... each function it was inlined into, at the line of the
+ * call (DW_AT_call_file and DW_AT_call_line of the inlined copy), the
+ * last one keeping the symbol's name.
+ */
+static void inline_chain(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_code *c)
 {
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
     Dwarf_Die *scopes = NULL;
-    const char *name = NULL;
-    if (!cu) return NULL;
+    if (!cu) return;
     int n = dwarf_getscopes(cu, pc - bias, &scopes);
-    for (int i = 0; i < n; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_subprogram) break;
-        if (tag == DW_TAG_inlined_subroutine) {
-            name = dwarf_diename(&scopes[i]);
-            break;
+    const char *symbol = c->function;
+    struct sym_code *at = c;
+    for (int i = 0; i < n && dwarf_tag(&scopes[i]) != DW_TAG_subprogram; i++) {
+        if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
+        const char *name = dwarf_diename(&scopes[i]);
+        at->function = name && *name ? keep(s, name) : NULL;
+        /* Where it was inlined: the next entry's line. */
+        Dwarf_Attribute attr;
+        Dwarf_Word file = 0, line = 0;
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &file) != 0 ||
+            dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &line) != 0)
+            file = line = 0;
+        struct sym_code *o = outer_code(s, at);
+        o->function = symbol;
+        const char *path = line ? cu_file(cu, file) : NULL;
+        if (path && *path && line <= UINT32_MAX) {
+            o->file = keep(s, path);
+            o->line = (unsigned)line;
         }
+        at = o;
     }
+    /* The outermost is the function the symbol names; its DWARF name is
+     * for when the symbol table has none. */
+    for (int i = 0; i < n && !at->function; i++)
+        if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+            const char *name = dwarf_diename(&scopes[i]);
+            if (name && *name) at->function = keep(s, name);
+        }
     free(scopes);
-    return name;
 }
 
 static void find_code(struct symbolizer *s, struct sym_code *c)
@@ -334,7 +394,7 @@ static void find_code(struct symbolizer *s, struct sym_code *c)
     const char *name = dwfl_module_addrinfo(mod->mod, pc, &off, &sym, NULL, NULL, NULL);
     int type = name ? GELF_ST_TYPE(sym.st_info) : -1;
     if (name && *name && (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_NOTYPE)) {
-        c->function = keep(s, name);
+        c->function = keep_symbol(s, name);
         c->function_offset = off + 1;
     }
     Dwfl_Line *line = dwfl_module_getsrc(mod->mod, pc);
@@ -343,8 +403,7 @@ static void find_code(struct symbolizer *s, struct sym_code *c)
     if (file && *file && lineno > 0) {
         c->file = keep(s, file);
         c->line = (unsigned)lineno;
-        const char *inl = inlined_function(mod->mod, pc);
-        if (inl && *inl) c->function = keep(s, inl);
+        inline_chain(s, mod->mod, pc, c);
     }
 }
 
@@ -379,7 +438,7 @@ static void data_symbol(struct symbolizer *s, struct sym_module *mod, struct sym
     int type = GELF_ST_TYPE(sym.st_info);
     if (type != STT_OBJECT && type != STT_COMMON && type != STT_TLS) return;
     if (sym.st_size ? off >= sym.st_size : off != 0) return; /* not inside it */
-    d->symbol = keep(s, name);
+    d->symbol = keep_symbol(s, name);
     d->symbol_offset = off;
 }
 

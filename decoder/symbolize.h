@@ -37,6 +37,11 @@ struct sym_code {
     uint64_t function_offset; /* addr minus the function's start */
     const char *file;         /* its source file, as DWARF names it */
     unsigned line;            /* 0 when unknown */
+    /* When function was inlined: 1, and outer is where (the function it
+     * was inlined into, at the line of the call, with the same address),
+     * which may itself be inlined... The outermost has outer NULL. */
+    int inlined;
+    const struct sym_code *outer;
 };
 
 /* What kind of memory a data address is in. */

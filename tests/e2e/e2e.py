@@ -879,6 +879,25 @@ def case_sym_lock_names():
         check(f["summary"].startswith("mutex %s: " % name.replace("mutex ", "")),
               "summary %r" % f["summary"])
         check(f["contended"] >= 5 and f["threads"] >= 2, "%s: waits %s" % (name, f))
+    # The stacks of the longest waits: the function, where it was called
+    # (an inlined function, then the one it was inlined into), the thread's
+    # start.
+    def frames(f, n):
+        return [(x.get("function"), x.get("file"), x.get("line"), x.get("inlined", False))
+                for x in f["stack"][:n]]
+    check(frames(found["queue_lock"], 2) ==
+          [("take_job", src, site_line(src, "take_job"), False),
+           ("worker", src, site_line(src, "worker_take_job"), False)],
+          "queue_lock's stack %s" % found["queue_lock"]["stack"])
+    heap_stack = found[heap[0]]["stack"]
+    check(frames(found[heap[0]], 2) ==
+          [("take_result", src, site_line(src, "take_result"), True),
+           ("worker", src, site_line(src, "worker_take_result"), False)] and
+          heap_stack[0]["addr"] == heap_stack[1]["addr"], "heap lock's stack %s" % heap_stack)
+    for f in found.values():
+        check(f["stack"][0]["addr"] == f["caller"] and
+              f["stack"][-1].get("module") == "libc.so.6",
+              "stack to the thread's start (in libc): %s" % f["stack"])
     # The names agree with nm: the lock's offset in the file is queue_lock's.
     syms = nm_symbols(prog("sym_locks"))
     q = found["queue_lock"]
@@ -892,7 +911,10 @@ def case_sym_lock_names():
     text = text_report(data)
     line = site_line(src, "take_job")
     check("mutex queue_lock: " in text and
-          "most waits called from take_job (sym_locks.c:%d)" % line in text,
+          "most waits called from take_job (sym_locks.c:%d)\n" % line in text and
+          "the longest wait's stack:\n" in text and
+          "    at take_job (sym_locks.c:%d)\n" % line in text and
+          "    at worker (sym_locks.c:%d)\n" % site_line(src, "worker_take_job") in text,
           "text findings:\n" + text[:1500])
     check(re.search(r"\n  mutex  queue_lock +\d+ .* take_job \(sym_locks\.c:%d\)\n" % line, text),
           "text locks table:\n" + text)
@@ -946,6 +968,10 @@ def case_sym_dlopen_site():
     want = {"function": "slow_write", "file": src, "line": site_line(src, "slow_write"),
             "module": "libsym_slowwrite.so"}
     check({k: site.get(k) for k in want} == want, "site %s, expected %s" % (site, want))
+    main_src = os.path.join(HERE, "progs", "sym_dlopen.c")
+    stack = [(x.get("function"), x.get("file"), x.get("line")) for x in slow[0]["stack"][:2]]
+    check(stack == [("slow_write", src, want["line"]), ("main", main_src, site_line(main_src, "main"))],
+          "stack %s" % slow[0]["stack"])
     write = [s for s in rep["slowest"] if s["call"] == "write"]
     check(len(write) == 1 and write[0]["site"] == site, "slowest write %s" % write)
     reads = [s for s in rep["slowest"] if s["call"] == "read" and "pipe:[" in (s["target"] or "")]

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     fcntl(pipefd[1], F_SETPIPE_SZ, 4096);
     pthread_t t;
     pthread_create(&t, NULL, drain, NULL);
-    ssize_t n = slow_write(pipefd[1], buf, sizeof(buf));
+    ssize_t n = slow_write(pipefd[1], buf, sizeof(buf)); /* SITE:main */
     pthread_join(t, NULL);
     usleep(800000);
     dlclose(lib);

@@ -54,10 +54,10 @@ static void *worker(void *arg)
     (void)arg;
     pthread_barrier_wait(&start);
     for (int i = 0; i < ROUNDS; i++)
-        take_job();
+        take_job(); /* SITE:worker_take_job */
     pthread_barrier_wait(&start);
     for (int i = 0; i < ROUNDS; i++)
-        take_result();
+        take_result(); /* SITE:worker_take_result */
     pthread_barrier_wait(&start);
     for (int i = 0; i < ROUNDS; i++)
         count_stat();
