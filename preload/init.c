@@ -19,6 +19,7 @@
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,8 @@ __attribute__((constructor)) static void whyslow_start(void)
     }
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
+    /* CPython's own mutexes (the GIL's): see bypass.c. */
+    ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
     atomic_store_explicit(&ws_on, 1, memory_order_release);
 out:
     errno = saved;

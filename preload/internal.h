@@ -299,6 +299,12 @@ extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
 
+/* ---- bypass.c ---- */
+
+/* The object holding addr (SQLite, CPython) calls libc's mutex lock,
+ * unlock, signal and broadcast directly from now on. */
+void ws_bypass_locks_of(const void *addr);
+
 /* ---- real functions ---- */
 
 #include "real.h"

@@ -105,6 +105,7 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
 {
     if (!x->active) return;
     x->active = 0;
+    t->db->sq_active--;
     const char *sql =
         DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
     if (sql != x->sql || !x->told) {
@@ -117,9 +118,15 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
         ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0, 0, sql,
                    len);
     }
-    ws_db_emit(t, WS_SQLITE_QUERY, x->db, rc, x->rows, x->start, end, x->caller,
-               x->nparams ? ws_db_mix(x->params, x->nparams) : 0, (uint64_t)(uintptr_t)x->stmt,
-               NULL, 0);
+    /* The record, written in place: aux1 and aux2 (format.h) are all its
+     * payload. */
+    uint8_t *p = ws_emit_reserve(t, WS_SQLITE_QUERY, (uint32_t)x->rows, (int64_t)(uintptr_t)x->db,
+                                 rc, x->start, end, x->caller, 16);
+    if (!p) return;
+    uint64_t aux[2] = {x->nparams ? ws_db_mix(x->params, x->nparams) : 0,
+                       (uint64_t)(uintptr_t)x->stmt};
+    memcpy(p, aux, 16);
+    ws_emit_commit(t);
 }
 
 /*
@@ -138,6 +145,7 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
     if (x && !x->active) {
         x->active = 1;
+        t->db->sq_active++;
         x->start = ws_now();
         x->rows = 0;
         x->caller = WS_CALLER;
@@ -160,7 +168,9 @@ WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 {
     if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
-    if (t) {
+    /* Most resets come after the execution ended (SQLITE_DONE): then there
+     * is nothing to look up. */
+    if (t && t->db && t->db->sq_active) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);
         if (x) finish(t, x, x->last_rc, ws_now());
     }

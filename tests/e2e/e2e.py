@@ -793,6 +793,25 @@ def case_libpq_async():
     check(total == 18, "%d queries in all, expected 18: %s" % (total, describe(rep)))
 
 
+def case_library_locks_bypassed():
+    # SQLite's and CPython's own mutexes go straight to libc (bypass.c):
+    # threads sharing a connection still compute the same, their queries are
+    # all recorded, and the uncontended lock count holds only the
+    # program's other locks; WHYSLOW_LOCKS=all sees SQLite's again.
+    argv = [PYTHON, os.path.join(HERE, "progs", "py_shared_conn.py"), "500"]
+    data, out = traced_like_untraced(argv)
+    rep = report(data)
+    q = find_query(rep, "select v from t where id = ?", exact=True)
+    check(q["count"] == 2000, "queries %d" % q["count"])
+    p = rep["processes"][0]
+    check(p["uncontended_locks"] < 2000, "uncontended locks %d: SQLite's mutexes are counted"
+          % p["uncontended_locks"])
+    data, out = traced_like_untraced(argv, env={"WHYSLOW_LOCKS": "all"})
+    p = report(data)["processes"][0]
+    check(p["uncontended_locks"] > 20 * 2000, "WHYSLOW_LOCKS=all: uncontended locks %d"
+          % p["uncontended_locks"])
+
+
 def case_example_nplus1_sqlite():
     """The C example of `make demo`: 40 author lookups driven by the books
     query, on libsqlite3 directly."""
