@@ -126,7 +126,9 @@ def check_normal_json(tmp):
         ("sem", "0x7f0000004000"), ("futex", "0x7f0000005000"), ("mutex", "0x7f0000002000")],
        "locks by wait")
     hot = r["locks"][1]
-    for k, v in {"pid": 4242, "lock": None, "site": None, "caller": "0x401000", "contended": 5,
+    # No maps in the log: the lock and its site are only addresses.
+    for k, v in {"pid": 4242, "lock": "mutex 0x7f0000001000", "site": {"addr": "0x401000"},
+                 "caller": "0x401000", "contended": 5,
                  "wait_total_ns": 80 * MS, "wait_max_ns": 30 * MS, "threads": 2}.items():
         eq(hot[k], v, f"hot mutex.{k}")
     ok("acquisitions" not in hot, "hold fields only in all mode")
@@ -149,7 +151,7 @@ def check_normal_json(tmp):
     for k, v in {"kind": "lock_contention", "lock_kind": "mutex", "addr": "0x7f0000001000",
                  "contended": 5,
                  "wait_total_ns": 80 * MS, "wait_max_ns": 30 * MS, "threads": 2, "tid": 4243,
-                 "caller": "0x401000", "lock": None, "site": None,
+                 "caller": "0x401000", "lock": "mutex 0x7f0000001000", "site": {"addr": "0x401000"},
                  "summary": "mutex 0x7f0000001000: 5 contended waits by 2 threads, 80 ms in total "
                             "(max 30 ms)"}.items():
         eq(f[2][k], v, f"mutex finding.{k}")
@@ -172,7 +174,8 @@ def check_normal_json(tmp):
     ok(not by(s, call="poll") and not by(s, call="nanosleep") and not by(s, call="accept"),
        "waiting calls are not among the slowest")
     eq(s[-1], {"pid": 4242, "tid": 4242, "call": "read", "target": "fd 0", "dur_ns": 3 * US,
-               "result": -1, "errno": 11, "at_ns": 800 * MS}, "slowest[19]: a failed read")
+               "result": -1, "errno": 11, "at_ns": 800 * MS, "site": {"addr": "0x401234"}},
+       "slowest[19]: a failed read")
     eq(by(s, call="getaddrinfo", result=-2)[0]["errno"], 0, "getaddrinfo's error is its result")
     ok(not by(s, call="dup") and not by(s, call="close"), "the fastest are not among the slowest")
 
@@ -787,8 +790,9 @@ def check_sql_json(tmp):
            f"{what}: total, tid, conn, severity")
         eq(x["fingerprint"], got[(w[2], w[3])]["fingerprint"], f"{what}: its query's fingerprint")
         if w[0] == "n_plus_one":
+            site = {"addr": "0x403000" if w[2] == "postgres" else "0x402000"}
             eq((x["parent_normalized"], x["parent_rows"], x["loops"], x["site"]),
-               (w[8], w[9], w[10], None), f"{what}: parent")
+               (w[8], w[9], w[10], site), f"{what}: parent and the child's site")
             eq(x["parent_fingerprint"], got[(w[2], w[8])]["fingerprint"], f"{what}: parent fingerprint")
             eq(x["example"], got[(w[2], w[3])]["example"], f"{what}: example")
             ok("N+1: " in x["summary"] and "select_related" in x["summary"], f"{what}: summary")
