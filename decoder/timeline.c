@@ -436,6 +436,7 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
     tl->taken = c;
     *ev = c->head;
     ev->target = fdmodel_event(&tl->fm, ev);
+    ev->target_kind = (uint8_t)tl->fm.kind;
     settle(tl->p, c->t, ev);
     return 1;
 }
