@@ -13,6 +13,9 @@
  * ends what they followed on it.  These calls are not syscalls: they are
  * not in the syscall table.
  *
+ * Time: each thread's time breakdown (breakdown.h) is followed event by
+ * event too.
+ *
  * Everything is gathered in one pass over each process's timeline.
  */
 #include "analyze.h"
@@ -269,6 +272,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
 
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
     repeated_init(&db.repeated, &db.qt, o->repeat_min);
+    struct breakdown *bd = breakdown_open(pr->p);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         if (call_is_syscall(ev.call))
@@ -277,8 +281,10 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
             lock_event(pr, &ls, &ev);
         else if (call_is_db(ev.call))
             db_event(&db, &ev);
+        breakdown_event(bd, &ev);
     }
     timeline_close(tl);
+    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total);
     map_free(&groups);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
@@ -336,6 +342,7 @@ void analysis_free(struct analysis *a)
         for (size_t k = 0; k < pr->nrepeats; k++)
             free(pr->repeats[k].example);
         free(pr->repeats);
+        free(pr->thread_times);
     }
     free(a->procs);
     free(a->findings);

@@ -10,6 +10,7 @@
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
 
+#include "breakdown.h"
 #include "calls.h"
 #include "histogram.h"
 #include "nplusone.h"
@@ -67,6 +68,9 @@ struct proc_report {
     size_t nnplus1;
     struct repeat *repeats; /* repeated queries, most total time first */
     size_t nrepeats;
+    struct thread_time *thread_times; /* where each thread's time went, busiest first */
+    size_t nthread_times;
+    struct time_total time_total; /* the same over its threads */
 };
 
 struct slow_ref {

@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "json.h"
 #include "report.h"
+#include "report_time.h"
 #include "sql_fingerprint.h"
 
 #include <inttypes.h>
@@ -67,6 +68,7 @@ static void process(struct json *j, const struct proc_report *pr)
     }
     json_key(j, "uncontended_locks");
     json_uint(j, uncontended);
+    report_json_process_time(j, pr);
     json_key(j, "log");
     json_str(j, p->log);
     json_key(j, "notes");
@@ -312,6 +314,8 @@ void report_json(FILE *f, struct analysis *a)
     for (size_t i = 0; i < a->nprocs; i++)
         process(&j, &a->procs[i]);
     json_end_array(&j);
+
+    report_json_threads(&j, a);
 
     json_key(&j, "syscalls");
     json_begin_array(&j);
