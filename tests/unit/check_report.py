@@ -934,6 +934,77 @@ def check_sql_big(tmp):
        "every block is a loop")
     eq(f[1]["parameter_sets"], 4 * 5000, "5000 authors on each of 4 connections")
 
+# ---- time: gen_log's time mode (see build_time in gen_log.c) ----
+
+PARTS = ("disk", "net", "lock", "db", "sleep", "wait", "other")
+
+# tid: (start, end, {part: ms}) -- other is the rest of the wall.
+TIME_THREADS = {
+    7300: (0, 1000, {"disk": 23, "net": 45, "lock": 25, "db": 120, "sleep": 70, "wait": 123}),
+    7301: (100, 400, {"db": 150}),
+    7302: (5, 600, {"disk": 35, "db": 100, "sleep": 100, "wait": 160}),
+    7303: (50, 1000, {"db": 150}),
+    7304: (100, 1000, {"wait": 20}),
+}
+for i in range(10):
+    TIME_THREADS[7310 + i] = (900 + i, 901 + i, {"sleep": 1})
+
+
+def time_expected():
+    """The threads[] entries build_time makes, busiest first."""
+    rows = []
+    for tid, (start, end, parts) in TIME_THREADS.items():
+        b = {f"{k}_ns": parts.get(k, 0) * MS for k in PARTS}
+        b["other_ns"] = (end - start) * MS - sum(parts.values()) * MS
+        rows.append({"pid": 7300, "tid": tid, "start_ns": start * MS, "end_ns": end * MS,
+                     "wall_ns": (end - start) * MS, "breakdown": b, "gil_ns": 0})
+    busy = lambda r: r["wall_ns"] - r["breakdown"]["wait_ns"] - r["breakdown"]["sleep_ns"]
+    return sorted(rows, key=lambda r: (-busy(r), r["tid"]))
+
+
+def check_time_json(tmp):
+    log = os.path.join(tmp, "time.wslog")
+    gen("time", log)
+    r = report(log)
+    want = time_expected()
+    got = [{k: v for k, v in t.items() if k != "name"} for t in r["threads"]]
+    eq(got, want, "threads[]: exact parts, nested and overlapping spans counted once")
+    names = {t["tid"]: t["name"] for t in r["threads"]}
+    eq((names[7300], names[7301], names[7302], names[7310]), (None, "db-worker", "loop", "short"),
+       "thread names")
+    for t in r["threads"]:
+        eq(sum(t["breakdown"].values()), t["wall_ns"], f"parts of {t['tid']} add up to its wall")
+    p = r["processes"][0]
+    eq(p["breakdown"], {f"{k}_ns": sum(t["breakdown"][f"{k}_ns"] for t in want) for k in PARTS},
+       "the process's breakdown: its threads summed")
+    eq(p["gil_ns"], 0, "no GIL known")
+
+
+def check_time_text(tmp):
+    log = os.path.join(tmp, "time.wslog")
+    gen("time", log)
+    rc, out, err = whyslow("report", log)
+    eq((rc, err), (0, ""), "exit status and stderr")
+    lines = out.splitlines()
+    head = next((i for i, l in enumerate(lines) if l.startswith("  time per thread:")), None)
+    ok(head is not None, "a time table")
+    if head is None:
+        return
+    table = lines[head:head + 16]
+    eq(table[1].split(), ["tid", "thread", "wall", "where", "the", "time", "went", "D%", "N%", "L%",
+                          "B%", "S%", "W%", ".%"], "columns")
+    rows = table[2:14]
+    eq([int(l.split()[0]) for l in rows], [t["tid"] for t in time_expected()[:12]],
+       "the busiest 12 threads first")
+    main = next(l for l in rows if l.split()[0] == "7300")
+    eq(main.split(), ["7300", "-", "1", "s", "DNLBBBSSWWWW" + "." * 18, "2", "5", "3", "12", "7",
+                      "12", "59"], "the main thread's line: a bar of 30, percents")
+    short = next(l for l in rows if l.split()[0] == "7310")
+    eq(short.split()[4:], ["S" * 30, "-", "-", "-", "-", "100", "-", "-"], "all asleep")
+    eq(table[14], "  ... and 3 more threads (see --json)", "the threads left out")
+    eq(table[15].split()[:3], ["all", "15", "threads"], "the total line")
+    ok(all(len(l) <= 100 for l in table), f"lines fit 100 columns: {max(map(len, table))}")
+
 
 def main():
     check = globals().get("check_" + CHECK)
