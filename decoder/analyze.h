@@ -17,6 +17,7 @@
 #include "process.h"
 #include "queries.h"
 #include "repeated.h"
+#include "stall.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,8 @@ struct proc_report {
     struct thread_time *thread_times; /* where each thread's time went, busiest first */
     size_t nthread_times;
     struct time_total time_total; /* the same over its threads */
+    struct loop_stall *stalls;    /* event loops that stalled, most stalled first */
+    size_t nstalls;
 };
 
 struct slow_ref {
@@ -85,6 +88,7 @@ struct analyze_opts {
     uint64_t slow_ns;    /* --slow-ms */
     unsigned nplus1_min; /* --nplus1-min: executions that make an N+1 loop */
     unsigned repeat_min; /* --repeat-min: executions that make a repeated query */
+    uint64_t stall_ns;   /* --stall-ms: an event loop stalls from this long */
 };
 
 #define NPLUS1_MIN_DEFAULT 5
@@ -93,6 +97,7 @@ struct analyze_opts {
 struct analysis {
     uint64_t slow_ns;
     unsigned nplus1_min, repeat_min;
+    uint64_t stall_ns;
     struct proc_report *procs;
     size_t nprocs;
     struct slow_ref slowest[SLOWEST_MAX]; /* over all processes */

@@ -266,6 +266,8 @@ static void finding(struct json *j, const struct finding *f)
         json_uint(j, f->total_ns);
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
+    } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
+        report_json_stall(j, f);
     } else {
         db_finding_fields(j, f);
     }
@@ -308,6 +310,8 @@ void report_json(FILE *f, struct analysis *a)
     json_uint(&j, a->nplus1_min);
     json_key(&j, "repeat_min");
     json_uint(&j, a->repeat_min);
+    json_key(&j, "stall_ns");
+    json_uint(&j, a->stall_ns);
 
     json_key(&j, "processes");
     json_begin_array(&j);

@@ -64,7 +64,7 @@ static void findings(FILE *f, const struct analysis *a)
     if (a->nfindings == 0) {
         fprintf(f,
                 "FINDINGS: none (no call took \u2265%s, no lock waited \u2265%s in total, no N+1 "
-                "query loop or repeated query)\n\n",
+                "query loop or repeated query, no event loop stalled)\n\n",
                 thr, thr);
         return;
     }

@@ -9,6 +9,8 @@
  */
 #include "report_time.h"
 
+#include "findings.h"
+#include "sql_fingerprint.h"
 #include "text.h"
 #include "units.h"
 
@@ -16,6 +18,13 @@
 #include <string.h>
 
 #define NAME_SHOWN 14 /* characters of a thread's name */
+
+static void hex(struct json *j, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    json_str(j, buf);
+}
 
 /* The bar of parts out of wall: each part gets its share of TIME_BAR
  * letters, rounded so that they add up to TIME_BAR (largest remainders
@@ -160,5 +169,81 @@ void report_json_threads(struct json *j, const struct analysis *a)
             json_end_object(j);
         }
     }
+    json_end_array(j);
+}
+
+static const char *group_kind_name(enum stall_group_kind kind)
+{
+    switch (kind) {
+    case STALL_CALL:
+        return "call";
+    case STALL_SLEEP:
+        return "sleep";
+    case STALL_QUERY:
+        return "query";
+    case STALL_LOCK:
+        return "lock";
+    default:
+        return "more";
+    }
+}
+
+static void during_group(struct json *j, const struct proc_report *pr, const struct stall_group *g)
+{
+    json_begin_object(j);
+    json_key(j, "kind");
+    json_str(j, group_kind_name(g->kind));
+    if (g->kind != STALL_MORE) {
+        json_key(j, "call");
+        json_str(j, call_name(g->call));
+    }
+    if (g->kind == STALL_CALL) {
+        json_key(j, "target");
+        json_str(j, strpool_get(&pr->p->strings, g->target));
+    } else if (g->kind == STALL_QUERY) {
+        const struct query *q = &pr->queries[g->qid];
+        char fp[17];
+        json_key(j, "db");
+        json_str(j, db_name(q->db));
+        json_key(j, "fingerprint");
+        json_str(j, sql_fingerprint_hex(q->fp, fp));
+        json_key(j, "normalized");
+        json_str(j, q->normalized);
+    } else if (g->kind == STALL_LOCK) {
+        json_key(j, "lock_kind");
+        json_str(j, lock_kind_name(g->lock));
+        json_key(j, "addr");
+        hex(j, g->addr);
+    }
+    json_key(j, "count");
+    json_uint(j, g->count);
+    json_key(j, "time_ns");
+    json_uint(j, g->time_ns);
+    json_end_object(j);
+}
+
+void report_json_stall(struct json *j, const struct finding *f)
+{
+    const struct loop_stall *s = f->stall;
+    json_key(j, "call");
+    json_str(j, call_name(s->call));
+    json_key(j, "caller");
+    hex(j, s->caller);
+    json_key(j, "waits");
+    json_uint(j, s->waits);
+    json_key(j, "count");
+    json_uint(j, s->count);
+    json_key(j, "stall_ns");
+    json_uint(j, s->stall_ns);
+    json_key(j, "total_ns");
+    json_uint(j, s->total_ns);
+    json_key(j, "at_ns");
+    json_int(j, s->at_ns);
+    json_key(j, "cpu_ns");
+    json_uint(j, s->cpu_ns);
+    json_key(j, "during");
+    json_begin_array(j);
+    for (size_t i = 0; i < s->nduring; i++)
+        during_group(j, f->pr, &s->during[i]);
     json_end_array(j);
 }
