@@ -966,6 +966,7 @@ def check_time_json(tmp):
     log = os.path.join(tmp, "time.wslog")
     gen("time", log)
     r = report(log)
+    eq(r["stall_ns"], 100 * MS, "the stall threshold")
     want = time_expected()
     got = [{k: v for k, v in t.items() if k != "name"} for t in r["threads"]]
     eq(got, want, "threads[]: exact parts, nested and overlapping spans counted once")
@@ -979,6 +980,24 @@ def check_time_json(tmp):
        "the process's breakdown: its threads summed")
     eq(p["gil_ns"], 0, "no GIL known")
 
+    stalls = [f for f in r["findings"] if f["kind"] == "event_loop_stall"]
+    eq(len(stalls), 1, "one loop stalled: not the library's polls, not 2 waits")
+    f = stalls[0] if stalls else {}
+    for k, v in {"severity": "high", "pid": 7300, "tid": 7302, "call": "epoll_wait",
+                 "caller": "0x500000", "waits": 5, "count": 2, "stall_ns": 200 * MS,
+                 "total_ns": 320 * MS, "at_ns": 50 * MS, "cpu_ns": 55 * MS}.items():
+        eq(f.get(k), v, f"stall.{k}")
+    eq(f.get("during"), [
+        {"kind": "sleep", "call": "nanosleep", "count": 1, "time_ns": 100 * MS},
+        {"kind": "call", "call": "write", "target": "/data/log", "count": 2, "time_ns": 35 * MS},
+        {"kind": "call", "call": "poll", "target": None, "count": 1, "time_ns": 10 * MS},
+    ], "what the longest stall was spent on")
+    eq(f.get("summary"), "the event loop of thread 7302 (epoll_wait) stalled 2 times for \u2265100 "
+       "ms, up to 200 ms, 320 ms in all; in the longest: sleeping (nanosleep) 100 ms, CPU or "
+       "untraced work 55 ms, write on /data/log 35 ms (2 calls)", "stall summary")
+    costs = [x.get("total_ns", x.get("wait_total_ns")) for x in r["findings"]]
+    eq(costs, sorted(costs, reverse=True), "findings ordered by time")
+
 
 def check_time_text(tmp):
     log = os.path.join(tmp, "time.wslog")
@@ -986,6 +1005,8 @@ def check_time_text(tmp):
     rc, out, err = whyslow("report", log)
     eq((rc, err), (0, ""), "exit status and stderr")
     lines = out.splitlines()
+    ok(any(l.startswith("  high    event_loop_stall  pid 7300 tid 7302: the event loop of thread "
+                        "7302 (epoll_wait) stalled 2 times") for l in lines), "the stall finding")
     head = next((i for i, l in enumerate(lines) if l.startswith("  time per thread:")), None)
     ok(head is not None, "a time table")
     if head is None:
@@ -1004,6 +1025,25 @@ def check_time_text(tmp):
     eq(table[14], "  ... and 3 more threads (see --json)", "the threads left out")
     eq(table[15].split()[:3], ["all", "15", "threads"], "the total line")
     ok(all(len(l) <= 100 for l in table), f"lines fit 100 columns: {max(map(len, table))}")
+
+
+def check_time_options(tmp):
+    log = os.path.join(tmp, "time.wslog")
+    gen("time", log)
+
+    def stalls(*args):
+        r = report(*args, log)
+        return r["stall_ns"], [(f["tid"], f["count"], f["stall_ns"], f["total_ns"])
+                               for f in r["findings"] if f["kind"] == "event_loop_stall"]
+
+    eq(stalls("--stall-ms", "150"), (150 * MS, [(7302, 1, 200 * MS, 200 * MS)]), "from 150 ms")
+    eq(stalls("--stall-ms=120"), (120 * MS, [(7302, 2, 200 * MS, 320 * MS)]), "at 120 ms exactly")
+    eq(stalls("--stall-ms", "200.5"), (200500000, []), "none from 200.5 ms")
+    one_line_error(["report", "--stall-ms", "soon", log], 2,
+                   "whyslow report: --stall-ms: 'soon' is not a number of milliseconds "
+                   "(see whyslow report --help)")
+    rc, out, err = whyslow("report", "--help")
+    ok("--stall-ms N" in out, "--help tells of --stall-ms")
 
 
 def main():
