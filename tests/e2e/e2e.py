@@ -765,6 +765,89 @@ def case_example_nplus1_sqlite():
     check("n_plus_one" in text, "the text report does not show the finding:\n" + text[:2000])
 
 
+# ---- where the time goes, and event loops that stall ----
+
+def thread_named(rep, name):
+    rows = [t for t in rep["threads"] if t["name"] == name]
+    check(len(rows) == 1, "%d threads named %r: %s" % (len(rows), name, rep["threads"]))
+    return rows[0]
+
+
+def dominant(t):
+    """The part of a threads[] entry that took the most time."""
+    return max(t["breakdown"], key=lambda k: t["breakdown"][k])
+
+
+def check_sums(rep):
+    """Each thread's parts add up to its wall time; each process's parts
+    are its threads' summed."""
+    for t in rep["threads"]:
+        check(sum(t["breakdown"].values()) == t["wall_ns"], "parts of %s do not add up to %d" %
+              (t, t["wall_ns"]))
+    for p in rep["processes"]:
+        mine = [t for t in rep["threads"] if t["pid"] == p["pid"]]
+        for k, v in p["breakdown"].items():
+            check(v == sum(t["breakdown"][k] for t in mine), "process %s: %s" % (k, p["breakdown"]))
+
+
+def case_time_breakdown():
+    """Threads that each do one thing: each one's largest part is that
+    thing, in the amounts the program spent."""
+    data, out = record([prog("breakdown"), TMP])
+    check(out == "done\n", "program output %r" % out)
+    rep = report(data)
+    check_sums(rep)
+    expect = {"disk": "disk_ns", "net-client": "net_ns", "net-server": "net_ns",
+              "lock-wait": "lock_ns", "sleep": "sleep_ns", "cpu": "other_ns"}
+    for name, part in expect.items():
+        t = thread_named(rep, name)
+        check(dominant(t) == part, "thread %s: most time in %s, not %s: %s" %
+              (name, dominant(t), part, t["breakdown"]))
+        check(t["breakdown"][part] >= 0.5 * t["wall_ns"], "thread %s: %s is not most of its "
+              "time: %s" % (name, part, t))
+    ms = 1000000
+    sleep = thread_named(rep, "sleep")["breakdown"]["sleep_ns"]
+    check(300 * ms <= sleep <= 330 * ms, "slept %d ns for 300 ms" % sleep)
+    lock = thread_named(rep, "lock-wait")["breakdown"]["lock_ns"]
+    check(270 * ms <= lock <= 330 * ms, "waited %d ns for a mutex held 300 ms" % lock)
+    cpu = thread_named(rep, "cpu")
+    check(cpu["breakdown"]["other_ns"] >= 295 * ms, "spun %d ns for 300 ms" %
+          cpu["breakdown"]["other_ns"])
+    check(sum(v for k, v in cpu["breakdown"].items() if k != "other_ns") < ms,
+          "the spinning thread waited: %s" % cpu["breakdown"])
+    disk = thread_named(rep, "disk")
+    file_calls = sum(row["total_ns"] for call, row in calls(rep).items()
+                     if call in ("open", "openat", "write", "fsync", "close"))
+    check(disk["breakdown"]["disk_ns"] <= file_calls, "disk time beyond the disk calls (%d ns): "
+          "%s" % (file_calls, disk))
+    text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
+    table = text[text.index("  time per thread:"):].split("\n\n")[0].splitlines()
+    check(all(len(l) <= 100 for l in table), "the table is wider than 100 columns:\n" +
+          "\n".join(table))
+    row = next(l for l in table[2:] if l.split()[1] == "sleep")
+    check("S" * 29 in row, "the sleeping thread's bar: %r" % row)
+
+
+def case_time_breakdown_sqlite():
+    """What SQLite reads and writes inside its statements is database
+    time, not disk time."""
+    db = os.path.join(TMP, "io.db")
+    data, out = record([PYTHON, os.path.join(HERE, "progs", "py_sqlite_io.py"), db])
+    check(out == "50000 10000000\n", "program output %r" % out)
+    rep = report(data)
+    check_sums(rep)
+    c = calls(rep)
+    check(c["pread64"]["count"] >= 100, "SQLite read its file %d times" % c["pread64"]["count"])
+    sqlite_io = sum(c[k]["total_ns"] for k in ("pread64", "pwrite64", "fdatasync") if k in c)
+    t = rep["threads"][0]
+    check(len(rep["threads"]) == 1 and t["tid"] == rep["processes"][0]["pid"], "one thread")
+    b = t["breakdown"]
+    check(b["disk_ns"] < sqlite_io / 2, "SQLite's I/O (%d ns) counted as disk: %s" % (sqlite_io, b))
+    check(b["db_ns"] >= sqlite_io, "SQLite's I/O (%d ns) not in its statements: %s" %
+          (sqlite_io, b))
+    queries = sum(q["total_ns"] for q in rep["queries"])
+    check(b["db_ns"] >= queries, "db %d below the statements' %d" % (b["db_ns"], queries))
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
