@@ -848,6 +848,81 @@ def case_time_breakdown_sqlite():
     queries = sum(q["total_ns"] for q in rep["queries"])
     check(b["db_ns"] >= queries, "db %d below the statements' %d" % (b["db_ns"], queries))
 
+
+def stalls_of(rep):
+    return [f for f in rep["findings"] if f["kind"] == "event_loop_stall"]
+
+
+def one_stall(rep, what, least_ms=290):
+    found = stalls_of(rep)
+    check(len(found) == 1, "%s: %d event_loop_stall findings: %s" % (what, len(found), found))
+    f = found[0]
+    ms = 1000000
+    check(f["count"] == 1 and f["stall_ns"] == f["total_ns"], "%s: one stall: %s" % (what, f))
+    check(least_ms * ms <= f["stall_ns"] <= 1500 * ms, "%s: stall of %d ns" % (what, f["stall_ns"]))
+    check(f["tid"] == f["pid"] and f["waits"] >= 3, "%s: the main thread's loop: %s" % (what, f))
+    check(f["severity"] == "high" and f["summary"], "%s: severity/summary %s" % (what, f))
+    check(sum(g["time_ns"] for g in f["during"]) + f["cpu_ns"] == f["stall_ns"],
+          "%s: the parts of the stall do not add up: %s" % (what, f))
+    return f
+
+
+def case_asyncio_stall():
+    """asyncio: a coroutine that sleeps, queries or computes without
+    awaiting stalls the loop once; awaiting does not."""
+    script = os.path.join(HERE, "progs", "py_asyncio.py")
+    ms = 1000000
+    for mode in ("sleep", "query", "cpu", "await"):
+        data, out = record([PYTHON, script, mode], data=os.path.join(TMP, mode))
+        check(out == "done %s\n" % mode, "program output %r" % out)
+        rep = report(data)
+        check(count(rep, "epoll_wait") >= 10, "%s: the loop's waits: %d" %
+              (mode, count(rep, "epoll_wait")))
+        if mode == "await":
+            check(not stalls_of(rep), "await: no stall expected: %s" % stalls_of(rep))
+            continue
+        # The query's length is measured before, roughly: at least 150 ms.
+        f = one_stall(rep, mode, 150 if mode == "query" else 290)
+        check(f["call"] == "epoll_wait", "%s: loop call %s" % (mode, f["call"]))
+        top = f["during"][0] if f["during"] else {}
+        if mode == "sleep":
+            check(top.get("kind") == "sleep" and top.get("call") == "clock_nanosleep" and
+                  top.get("count") == 1, "sleep: during %s" % f["during"])
+            check(300 * ms <= top["time_ns"] <= 330 * ms, "sleep: slept %d ns" % top["time_ns"])
+            check("sleeping (clock_nanosleep)" in f["summary"], "sleep: %s" % f["summary"])
+        elif mode == "query":
+            check(top.get("kind") == "query" and top.get("db") == "sqlite" and
+                  "with recursive" in top.get("normalized", "") and top.get("count") == 1,
+                  "query: during %s" % f["during"])
+            check(top["time_ns"] >= 0.9 * f["stall_ns"], "query: %d of %d ns" %
+                  (top["time_ns"], f["stall_ns"]))
+            check("sqlite query `with recursive" in f["summary"], "query: %s" % f["summary"])
+        else:
+            check(f["cpu_ns"] >= 0.95 * f["stall_ns"], "cpu: %d of %d ns" %
+                  (f["cpu_ns"], f["stall_ns"]))
+            check("in it: CPU" in f["summary"], "cpu: %s" % f["summary"])
+
+
+def case_node_stall():
+    """Node.js: a timer callback that busy-loops 300 ms stalls the loop;
+    timers that return at once do not."""
+    node = "/usr/bin/node"
+    need_file(node, "Debian's nodejs package")
+    script = os.path.join(HERE, "progs", "node_loop.js")
+    for mode in ("busy", "timers"):
+        data, out = record([node, script, mode], data=os.path.join(TMP, mode))
+        check(out == "done %s\n" % mode, "program output %r" % out)
+        rep = report(data)
+        pid = rep["processes"][0]["pid"]
+        waits = count(rep, "epoll_pwait", pid) + count(rep, "epoll_wait", pid)
+        check(waits >= 10, "%s: the loop's waits: %d" % (mode, waits))
+        if mode == "timers":
+            check(not stalls_of(rep), "timers: no stall expected: %s" % stalls_of(rep))
+            continue
+        f = one_stall(rep, mode)
+        check(f["cpu_ns"] >= 0.95 * f["stall_ns"], "busy: cpu %d of %d ns" %
+              (f["cpu_ns"], f["stall_ns"]))
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
