@@ -923,6 +923,26 @@ def case_node_stall():
         check(f["cpu_ns"] >= 0.95 * f["stall_ns"], "busy: cpu %d of %d ns" %
               (f["cpu_ns"], f["stall_ns"]))
 
+
+def case_example_event_loop_stall():
+    """The C example of `make demo`: an epoll loop whose handler waits for
+    a backend twice, 300 ms each time, in recv."""
+    data, out = record([os.path.join(EXAMPLES, "event_loop_stall")])
+    check(out.count("price 42.00") == 2, "program output %r" % out)
+    rep = report(data)
+    found = stalls_of(rep)
+    check(len(found) == 1, "event_loop_stall findings: %s" % found)
+    f = found[0]
+    ms = 1000000
+    check(f["count"] == 2 and f["call"] == "epoll_wait" and f["waits"] >= 15, "stall %s" % f)
+    check(300 * ms <= f["stall_ns"] <= 400 * ms and 600 * ms <= f["total_ns"] <= 800 * ms,
+          "stall times %s" % f)
+    top = f["during"][0]
+    check(top["kind"] == "call" and top["call"] == "recv" and top["target"].startswith("127.0.0.1:")
+          and top["count"] == 1 and top["time_ns"] >= 290 * ms, "what blocked it: %s" % f["during"])
+    check("recv on 127.0.0.1:" in f["summary"], "summary %r" % f["summary"])
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
