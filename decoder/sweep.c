@@ -63,7 +63,7 @@ void sweep_add(struct sweep *s, int64_t start, int64_t end, unsigned prio, uint6
             s->spans[i] = s->spans[i + 1];
         s->n--;
     }
-    xgrow(&s->spans, &s->cap, s->n + 1, sizeof(*s->spans));
+    if (s->n == s->cap) xgrow(&s->spans, &s->cap, s->n + 1, sizeof(*s->spans));
     s->spans[s->n++] = (struct sweep_span){.end = end, .prio = prio, .a = a, .b = b};
 }
 
