@@ -2,7 +2,8 @@
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
  * contention from its lock statistics; the database findings are made in
- * findings_db.c.  All are then ordered by cost.
+ * findings_db.c, the event loop stalls in findings_stall.c.  All are then
+ * ordered by cost.
  */
 #include "findings.h"
 
@@ -25,6 +26,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "lock_contention";
     case FINDING_N_PLUS_ONE:
         return "n_plus_one";
+    case FINDING_EVENT_LOOP_STALL:
+        return "event_loop_stall";
     default:
         return "repeated_query";
     }
@@ -112,6 +115,7 @@ void find_findings(struct analysis *a)
         slow_syscalls(a, &a->procs[i]);
         lock_contention(a, &a->procs[i]);
         find_db_findings(a, &a->procs[i]);
+        find_stall_findings(a, &a->procs[i]);
     }
     xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);
 }

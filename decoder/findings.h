@@ -12,7 +12,9 @@
  *   repeated_query   per (process, query): the same SELECT with the same
  *                    parameters run again and again, or (variant
  *                    "unbatched_writes") writes run one by one outside a
- *                    transaction (repeated.h).
+ *                    transaction (repeated.h);
+ *   event_loop_stall per (process, thread): an event loop that was kept
+ *                    from its next wait --stall-ms or more (stall.h).
  *
  * Severity compares a finding's total time with its process's duration:
  * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
@@ -30,6 +32,7 @@ enum finding_kind {
     FINDING_LOCK_CONTENTION,
     FINDING_N_PLUS_ONE,
     FINDING_REPEATED_QUERY,
+    FINDING_EVENT_LOOP_STALL,
 };
 
 /* Executions from which a database finding is at least "medium". */
@@ -62,6 +65,9 @@ struct finding {
 
     /* repeated_query */
     const struct repeat *repeat;
+
+    /* event_loop_stall */
+    const struct loop_stall *stall;
 };
 
 const char *finding_kind_name(enum finding_kind kind);
@@ -78,5 +84,8 @@ void find_findings(struct analysis *a);
 
 /* The n_plus_one and repeated_query findings of a process (findings_db.c). */
 void find_db_findings(struct analysis *a, const struct proc_report *pr);
+
+/* The event_loop_stall findings of a process (findings_stall.c). */
+void find_stall_findings(struct analysis *a, const struct proc_report *pr);
 
 #endif
