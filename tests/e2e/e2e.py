@@ -1039,6 +1039,16 @@ def case_sym_python_gil():
     findings_text = text.split("\npid ")[0]
     check("GIL" not in findings_text and "lock_contention" in findings_text,
           "text findings:\n" + findings_text)
+    # The time breakdown counts the GIL waits as lock time, and says so.
+    gil_waits = {}
+    for l in dump(data):
+        m = re.search(r" tid=(\d+) pthread_cond_timedwait cond=(0x[0-9a-f]+) .* dur=", l)
+        if m and in_runtime(m.group(2)):
+            gil_waits[int(m.group(1))] = True
+    busy = [t for t in rep["threads"] if t["tid"] in gil_waits]
+    check(len(busy) >= 2, "threads waiting for the GIL: %s" % rep["threads"])
+    for t in busy:
+        check(0 < t["gil_ns"] <= t["breakdown"]["lock_ns"], "gil_ns of %s" % t)
 
 
 def case_sym_fuzz():
