@@ -24,11 +24,13 @@
  */
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dbstate.h"
 #include "internal.h"
 
 #define MAX_BYPASSED 16
@@ -140,10 +142,29 @@ static int bypass_object(struct dl_phdr_info *info, size_t size, void *data)
     return 1;
 }
 
+#if defined(__x86_64__) && defined(__GLIBC__)
+static void bypass(const void *addr);
+#endif
+
 void ws_bypass_locks_of(const void *addr)
 {
 #if defined(__x86_64__) && defined(__GLIBC__)
-    if (ws_locks_all || !addr) return;
+    if (ws_locks_all || !addr || !atomic_load(&ws_on)) return; /* not tracing: hands off */
+    int saved = errno;                                         /* dladdr and mprotect may set it */
+    bypass(addr);
+    errno = saved;
+#else
+    (void)addr;
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+static void bypass(const void *addr)
+{
+    /* A dlclose since: an object may now be at a done one's address. */
+    static _Atomic unsigned gen;
+    unsigned now = atomic_load(&ws_dl_gen);
+    if (atomic_exchange(&gen, now) != now) atomic_store(&nbypassed, 0);
     Dl_info info;
     if (!dladdr(addr, &info) || !info.dli_fbase) return;
     uintptr_t key = (uintptr_t)info.dli_fbase + 1;
@@ -153,12 +174,11 @@ void ws_bypass_locks_of(const void *addr)
     if (n >= MAX_BYPASSED) return;
     struct job job = {
         .addr = (uintptr_t)addr,
-        .t = {{"pthread_mutex_lock", (void *)pthread_mutex_lock, (void *)real_pthread_mutex_lock},
-              {"pthread_mutex_unlock", (void *)pthread_mutex_unlock,
+        .t = {{"pthread_mutex_lock", (void *)ws_own_mutex_lock, (void *)real_pthread_mutex_lock},
+              {"pthread_mutex_unlock", (void *)ws_own_mutex_unlock,
                (void *)real_pthread_mutex_unlock},
-              {"pthread_cond_signal", (void *)pthread_cond_signal,
-               (void *)real_pthread_cond_signal},
-              {"pthread_cond_broadcast", (void *)pthread_cond_broadcast,
+              {"pthread_cond_signal", (void *)ws_own_cond_signal, (void *)real_pthread_cond_signal},
+              {"pthread_cond_broadcast", (void *)ws_own_cond_broadcast,
                (void *)real_pthread_cond_broadcast}},
     };
     for (int j = 0; j < 4; j++)
@@ -167,7 +187,5 @@ void ws_bypass_locks_of(const void *addr)
     /* Two threads may both do an object: the second finds nothing to do. */
     unsigned i = atomic_fetch_add(&nbypassed, 1);
     if (i < MAX_BYPASSED) bypassed[i] = key;
-#else
-    (void)addr;
-#endif
 }
+#endif

@@ -2,6 +2,7 @@
  * dbstate.c - the database wrappers' shared pieces (see dbstate.h).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static void *search(const char *name, const char *lib)
         void *h = dlopen(f.names[i], RTLD_NOLOAD | RTLD_LAZY);
         if (!h) continue;
         p = dlsym(h, name);
-        dlclose(h); /* NOLOAD took a reference; the object stays loaded */
+        real_dlclose(h); /* NOLOAD took a reference; the object stays loaded */
     }
     free(f.names);
     return p;
@@ -94,8 +95,34 @@ static int find_owner(struct dl_phdr_info *info, size_t size, void *arg)
 static struct ws_dbfn dbfn_pool[DBFN_POOL];
 static _Atomic unsigned dbfn_used;
 
+_Atomic unsigned ws_dl_gen;
+
+/*
+ * dlclose: an object unloaded may take a library copy with it, and
+ * another may be loaded at its addresses: the functions found so far are
+ * found again (a cached one of an unloaded copy would be a jump into
+ * nothing).  Our own calls use real_dlclose.
+ */
+WS_EXPORT int dlclose(void *handle)
+{
+    int r = REAL(dlclose)(handle);
+    atomic_fetch_add(&ws_dl_gen, 1);
+    return r;
+}
+
+static void *find_fn(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller);
+
 void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller)
 {
+    int saved = errno; /* the loader's calls may set it */
+    void *fn = find_fn(c, name, lib, caller);
+    errno = saved;
+    return fn;
+}
+
+static void *find_fn(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller)
+{
+    unsigned gen = atomic_load(&ws_dl_gen);
     struct owner o = {.addr = caller};
     dl_iterate_phdr(find_owner, &o);
     void *fn = NULL;
@@ -105,7 +132,7 @@ void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, 
         void *h = dlopen(o.name, RTLD_NOLOAD | RTLD_LAZY);
         if (h) {
             fn = dlsym(h, name);
-            dlclose(h);
+            real_dlclose(h);
         }
     }
     if (!fn) fn = ws_lib_symbol(name, lib);
@@ -117,6 +144,7 @@ void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, 
     e->lo = o.lo;
     e->hi = o.hi;
     e->fn = fn;
+    e->gen = gen;
     atomic_store_explicit(&c->e[atomic_fetch_add(&c->next, 1) % WS_DBFN_WAYS], e,
                           memory_order_release);
     return fn;
@@ -161,26 +189,31 @@ uint32_t ws_db_hash(const void *p, size_t n, uint32_t seed)
     return r ? r : 1;
 }
 
-void ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
-                uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
-                const char *text, size_t len)
+int ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
+               uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
+               const char *text, size_t len)
 {
     if (!text) len = 0;
+    if (len > WS_MAX_PAYLOAD) len = WS_MAX_PAYLOAD;
     if (!(ws_call_flags(call) & WS_CALL_HAS_AUX)) {
-        ws_emit(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start, end, caller, text,
-                (uint32_t)(len < WS_MAX_PAYLOAD ? len : WS_MAX_PAYLOAD));
-        return;
+        uint8_t *p = ws_emit_reserve(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result,
+                                     start, end, caller, (uint32_t)len);
+        if (!p) return 0;
+        if (len) memcpy(p, text, len);
+        ws_emit_commit(t);
+        return 1;
     }
     /* aux1 and aux2 in front of the text, which is copied once: straight
      * into the thread's buffer. */
     if (len > WS_MAX_PAYLOAD - 16) len = WS_MAX_PAYLOAD - 16;
     uint8_t *p = ws_emit_reserve(t, call, (uint32_t)rows, (int64_t)(uintptr_t)conn, result, start,
                                  end, caller, (uint32_t)(16 + len));
-    if (!p) return;
+    if (!p) return 0;
     memcpy(p, &aux1, 8);
     memcpy(p + 8, &aux2, 8);
     if (len) memcpy(p + 16, text, len);
     ws_emit_commit(t);
+    return 1;
 }
 
 /* ---- libpq's prepared statements, by connection and name ---- */

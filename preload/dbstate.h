@@ -37,7 +37,10 @@ void *ws_lib_symbol(const char *name, const char *lib);
 struct ws_dbfn {
     uintptr_t lo, hi; /* the calling object */
     void *fn;
+    unsigned gen; /* ws_dl_gen when found: a dlclose since makes it stale */
 };
+
+extern _Atomic unsigned ws_dl_gen; /* dlclose calls so far */
 #define WS_DBFN_WAYS 4
 struct ws_dbfn_cache {
     const struct ws_dbfn *_Atomic e[WS_DBFN_WAYS];
@@ -49,9 +52,10 @@ void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, 
 static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
                              uintptr_t caller)
 {
+    unsigned gen = atomic_load_explicit(&ws_dl_gen, memory_order_relaxed);
     for (int i = 0; i < WS_DBFN_WAYS; i++) {
         const struct ws_dbfn *e = atomic_load_explicit(&c->e[i], memory_order_acquire);
-        if (e && caller - e->lo < e->hi - e->lo) return e->fn;
+        if (e && caller - e->lo < e->hi - e->lo && e->gen == gen) return e->fn;
     }
     return ws_db_fn_slow(c, name, lib, caller);
 }
@@ -76,8 +80,10 @@ struct ws_sq_exec {
     void *db;
     uint64_t start, rows, caller;
     int active, last_rc;
-    const char *sql; /* sqlite3_sql(stmt) when its text was written */
-    int told;        /* the text was written (a WS_SQLITE_STMT record) */
+    const char *sql;               /* sqlite3_sql(stmt) when its text was last seen */
+    uint32_t hash;                 /* of that text */
+    unsigned gen;                  /* statements finalized by then (wrap_sqlite.c) */
+    int told;                      /* the text was written (a WS_SQLITE_STMT record) */
     uint32_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
 };
@@ -130,10 +136,11 @@ static inline uint32_t ws_db_mix(const uint32_t *h, unsigned n)
 }
 
 /* Writes a database record: aux1 and aux2 travel in front of the text in
- * the raw record (format.h puts them before the payload in the log). */
-void ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
-                uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
-                const char *text, size_t len);
+ * the raw record (format.h puts them before the payload in the log).
+ * Returns 0 when the record was dropped (no buffer), else 1. */
+int ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t result, uint64_t rows,
+               uint64_t start, uint64_t end, uint64_t caller, uint64_t aux1, uint64_t aux2,
+               const char *text, size_t len);
 
 /* Remembers the text of a statement prepared under a name on a libpq
  * connection, and finds it again (NULL when unknown). */

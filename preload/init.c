@@ -129,9 +129,9 @@ __attribute__((constructor)) static void whyslow_start(void)
     }
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
+    atomic_store_explicit(&ws_on, 1, memory_order_release);
     /* CPython's own mutexes (the GIL's): see bypass.c. */
     ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
-    atomic_store_explicit(&ws_on, 1, memory_order_release);
 out:
     errno = saved;
 }

@@ -305,6 +305,12 @@ void ws_quiet(const char *why);
  * unlock, signal and broadcast directly from now on. */
 void ws_bypass_locks_of(const void *addr);
 
+/* wrap_lock.c's wrappers, by names no other library interposes. */
+int ws_own_mutex_lock(pthread_mutex_t *m) __attribute__((nothrow, visibility("hidden")));
+int ws_own_mutex_unlock(pthread_mutex_t *m) __attribute__((nothrow, visibility("hidden")));
+int ws_own_cond_signal(pthread_cond_t *c) __attribute__((nothrow, visibility("hidden")));
+int ws_own_cond_broadcast(pthread_cond_t *c) __attribute__((nothrow, visibility("hidden")));
+
 /* ---- real functions ---- */
 
 #include "real.h"

@@ -10,6 +10,7 @@
 #define WHYSLOW_REAL_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <netdb.h>
@@ -56,7 +57,7 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(voi
     X(pthread_cond_timedwait) X(pthread_cond_clockwait) X(pthread_cond_signal) \
     X(pthread_cond_broadcast) X(sem_wait) X(sem_trywait) X(sem_post) \
     X(sem_timedwait) X(sem_clockwait) X(syscall) X(execve) X(execv) X(execvp) X(execvpe) \
-    X(fexecve) X(_exit) X(_Exit) X(exit) X(__libc_start_main)
+    X(fexecve) X(_exit) X(_Exit) X(exit) X(__libc_start_main) X(pthread_create) X(dlclose)
 /* clang-format on */
 
 #define WS_REAL_DECLARE(name) extern __typeof__(name) *real_##name;

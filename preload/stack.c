@@ -15,14 +15,34 @@
  * dlopen in another thread, nor in a signal handler.  It neither
  * allocates nor calls into the wrappers.
  *
+ * Where unwinding could harm the program, no stack is taken:
+ *  - with too little stack left: libgcc's unwinder needs about 2 KiB more
+ *    than the call did, and a thread may run close to the end of a small
+ *    stack.  A thread's stack bounds are learned when it starts (threads
+ *    are started through our pthread_create, see below; the main thread's
+ *    follow from RLIMIT_STACK); a thread whose bounds are unknown, or a
+ *    call made on another stack (a sigaltstack, a coroutine's), gets none;
+ *  - past a signal frame: the code a signal interrupted may be at any
+ *    address (a crash handler's slow write after a jump to nowhere), and
+ *    libgcc reads the code bytes of a frame it has no unwind data for;
+ *  - once the program registers unwind data itself (__register_frame, as
+ *    JIT compilers do): libgcc's lookup then takes a mutex, which a
+ *    signal handler's stack could find held by the code it interrupted.
+ *
  * The duration threshold is in timestamp units.  With the TSC their rate
  * is known only once some time has passed: until then the threshold
  * assumes 1 tick per ns (TSCs tick at 1 GHz or more, so no slow event is
  * missed), and the first slow-looking event after 10 ms measures the rate
  * against CLOCK_MONOTONIC and sets the exact threshold.
  */
+#include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unwind.h>
 
 #include "internal.h"
@@ -32,6 +52,19 @@ _Atomic uint64_t ws_stack_ticks = UINT64_MAX; /* no stacks until ws_stack_init()
 static uint64_t stack_ns;          /* the threshold in ns (0: no stacks) */
 static _Atomic int calibrated;     /* ws_stack_ticks is exact */
 static uintptr_t self_lo, self_hi; /* this library's code: frames left out */
+
+/* The calling thread's stack, [lo, hi); 0, 0 when unknown. */
+static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+
+/* Stack the unwinder may use: it needs about 2 KiB; the rest is for a
+ * signal handler that may interrupt it. */
+#define STACK_ROOM (32 * 1024)
+
+static inline uintptr_t stack_pointer(void)
+{
+    return (uintptr_t)__builtin_frame_address(0);
+}
 
 /* Finds the mapped range of the object holding this file's code. */
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
@@ -59,6 +92,15 @@ void ws_stack_init(double stack_ms)
         return;
     }
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ws_stack_init);
+    /* The main thread's stack ends RLIMIT_STACK below its top, which is
+     * above us by the arguments and environment: at most a quarter of the
+     * limit.  Unlimited: not known. */
+    struct rlimit rl;
+    uintptr_t sp = stack_pointer();
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < sp / 2) {
+        stack_hi = sp + rl.rlim_cur / 4 + 65536;
+        stack_lo = stack_hi - rl.rlim_cur + 65536;
+    }
     atomic_store(&calibrated, !ws_clock_tsc);
     atomic_store(&ws_stack_ticks, stack_ns); /* exact for ns, a lower bound for ticks */
 }
@@ -79,14 +121,38 @@ struct unwind {
     unsigned n;
 };
 
+/* Whether ip is a signal trampoline (rt_sigreturn: glibc's "mov $15,%rax;
+ * syscall", musl's "mov $15,%eax; syscall"): the frame a handler returns
+ * to.  Its code is there to read: it is the frame being looked at. */
+static int sigreturn_at(uintptr_t ip)
+{
+#if defined(__x86_64__)
+    static const uint8_t glibc[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    static const uint8_t musl[7] = {0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    return memcmp((const void *)ip, glibc, sizeof glibc) == 0 ||
+           memcmp((const void *)ip, musl, sizeof musl) == 0;
+#else
+    (void)ip;
+    return 1; /* elsewhere: stop at any frame we cannot vouch for */
+#endif
+}
+
 static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *data)
 {
     struct unwind *u = data;
     uintptr_t ip = _Unwind_GetIP(ctx);
     if (ip == 0) return _URC_END_OF_STACK;
     if (ip >= self_lo && ip < self_hi) return _URC_NO_REASON; /* ours */
+    if (sigreturn_at(ip)) return _URC_END_OF_STACK;           /* not past a signal */
     u->frames[u->n++] = ip;
     return u->n == WS_STACK_MAX ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* Whether this thread, here, has the room to unwind. */
+static int room_to_unwind(void)
+{
+    uintptr_t sp = stack_pointer();
+    return stack_lo && sp > stack_lo + STACK_ROOM && sp < stack_hi;
 }
 
 uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
@@ -99,7 +165,7 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
     /* Not while an emit is under way on this thread (we are in a signal
      * handler: ws_emit_put drops the event), nor inside another unwind. */
     if (end - start >= atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed) && !t->depth &&
-        !t->unwinding) {
+        !t->unwinding && room_to_unwind()) {
         t->unwinding = 1;
         barrier();
         _Unwind_Backtrace(one_frame, &u);
@@ -108,3 +174,70 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
     }
     return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, frames, u.n);
 }
+
+/* ---- threads: their stack's bounds ---- */
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+/* A new thread learns its stack's bounds, then runs its function.  It is
+ * no signal handler and holds no lock: pthread_getattr_np may allocate. */
+static void *thread_start(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    int saved = errno;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            stack_lo = (uintptr_t)addr;
+            stack_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    errno = saved;
+    return s.fn(s.arg);
+}
+
+WS_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    int saved = errno;
+    struct start *s = stack_ns ? malloc(sizeof *s) : NULL;
+    errno = saved;
+    if (!s) return REAL(pthread_create)(thread, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int r = REAL(pthread_create)(thread, attr, thread_start, s);
+    if (r != 0) free(s);
+    errno = saved;
+    return r;
+}
+
+/* ---- unwind data the program registers ---- */
+
+/* The program registers unwind data of its own (a JIT compiler): no more
+ * stacks, then on to libgcc's function. */
+#define WRAP_REGISTER(name, params, args)                                                          \
+    WS_EXPORT void name params                                                                     \
+    {                                                                                              \
+        static void(*real) params;                                                                 \
+        atomic_store(&ws_stack_ticks, UINT64_MAX);                                                 \
+        if (!real) real = (void(*) params)dlsym(RTLD_NEXT, #name);                                 \
+        if (real) real args;                                                                       \
+    }
+
+struct object;
+WRAP_REGISTER(__register_frame, (void *begin), (begin))
+WRAP_REGISTER(__register_frame_table, (void *begin), (begin))
+WRAP_REGISTER(__register_frame_info, (const void *begin, struct object *ob), (begin, ob))
+WRAP_REGISTER(__register_frame_info_table, (void *begin, struct object *ob), (begin, ob))
+WRAP_REGISTER(__register_frame_info_bases,
+              (const void *begin, struct object *ob, void *tbase, void *dbase),
+              (begin, ob, tbase, dbase))
+WRAP_REGISTER(__register_frame_info_table_bases,
+              (void *begin, struct object *ob, void *tbase, void *dbase), (begin, ob, tbase, dbase))

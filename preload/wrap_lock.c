@@ -406,3 +406,15 @@ WS_EXPORT long syscall(long number, ...)
     errno = err;
     return r;
 }
+
+/* Our own wrappers under names no other library can interpose: bypass.c
+ * tells a GOT slot that holds one of them from one that holds another
+ * library's wrapper (which it leaves alone). */
+extern __typeof__(pthread_mutex_lock) ws_own_mutex_lock
+    __attribute__((nothrow, alias("pthread_mutex_lock"), visibility("hidden")));
+extern __typeof__(pthread_mutex_unlock) ws_own_mutex_unlock
+    __attribute__((nothrow, alias("pthread_mutex_unlock"), visibility("hidden")));
+extern __typeof__(pthread_cond_signal) ws_own_cond_signal
+    __attribute__((nothrow, alias("pthread_cond_signal"), visibility("hidden")));
+extern __typeof__(pthread_cond_broadcast) ws_own_cond_broadcast
+    __attribute__((nothrow, alias("pthread_cond_broadcast"), visibility("hidden")));

@@ -48,6 +48,7 @@ DB_FN(int, real_exec,
       (sqlite3 *, const char *, int (*)(void *, int, char **, char **), void *, char **));
 DB_FN(const char *, real_sql, (sqlite3_stmt *));
 DB_FN(sqlite3 *, real_db_handle, (sqlite3_stmt *));
+DB_FN(int, real_stmt_busy, (sqlite3_stmt *));
 DB_FN(int, real_bind_blob, (sqlite3_stmt *, int, const void *, int, void (*)(void *)));
 DB_FN(int, real_bind_blob64, (sqlite3_stmt *, int, const void *, sqlite3_uint64, void (*)(void *)));
 DB_FN(int, real_bind_double, (sqlite3_stmt *, int, double));
@@ -96,11 +97,17 @@ static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int m
     return x;
 }
 
+/* Statements finalized so far, by any thread: a new statement may then
+ * have an old one's address, and even its text's address. */
+static _Atomic unsigned finalized;
+
 /* The execution ended at `end` with rc: write its record.  The
  * statement's text goes to the log once per thread and statement (a
- * WS_SQLITE_STMT record, again if sqlite3_sql() gives another text, as for
- * a new statement at a finalized one's address); each execution refers to
- * it by the statement's address, so a loop costs no copy of its text. */
+ * WS_SQLITE_STMT record); each execution refers to it by the statement's
+ * address, so a loop costs no copy of its text.  The text is written again
+ * when sqlite3_sql() gives another pointer, or another text after some
+ * statement was finalized (a new statement at a finalized one's address,
+ * perhaps by another thread). */
 static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t end)
 {
     if (!x->active) return;
@@ -108,15 +115,21 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
     t->db->sq_active--;
     const char *sql =
         DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
-    if (sql != x->sql || !x->told) {
-        x->sql = sql;
-        x->told = 1;
-        x->db = DB_REAL_AT(real_db_handle, "sqlite3_db_handle", LIB, x->caller)
-                    ? real_db_handle(x->stmt)
-                    : NULL;
+    unsigned gen = atomic_load_explicit(&finalized, memory_order_relaxed);
+    if (sql != x->sql || gen != x->gen || !x->told) {
         size_t len = sql ? strnlen(sql, WS_MAX_PAYLOAD) : 0;
-        ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0, 0, sql,
-                   len);
+        uint32_t hash = ws_db_hash(sql, len, 0);
+        if (sql != x->sql || hash != x->hash || !x->told) {
+            x->db = DB_REAL_AT(real_db_handle, "sqlite3_db_handle", LIB, x->caller)
+                        ? real_db_handle(x->stmt)
+                        : NULL;
+            /* Told only once written: a dropped record is written again. */
+            x->told = ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0,
+                                 0, sql, len);
+        }
+        x->sql = sql;
+        x->hash = hash;
+        x->gen = gen;
     }
     /* The record, written in place: aux1 and aux2 (format.h) are all its
      * payload. */
@@ -143,6 +156,16 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
     if (!t) return real_step(stmt);
     t->db_depth++;
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
+    /* An execution still open while SQLite says the statement is not
+     * running was reset or finalized where we did not see it (another
+     * thread, or inside another SQLite call): its end is unknown, so it is
+     * counted as lost rather than given a made-up duration. */
+    if (x && x->active && DB_REAL(real_stmt_busy, "sqlite3_stmt_busy", LIB) &&
+        !real_stmt_busy(stmt)) {
+        x->active = 0;
+        t->db->sq_active--;
+        ws_lose();
+    }
     if (x && !x->active) {
         x->active = 1;
         t->db->sq_active++;
@@ -180,6 +203,7 @@ WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 WS_EXPORT int sqlite3_finalize(sqlite3_stmt *stmt)
 {
     if (!DB_REAL(real_finalize, "sqlite3_finalize", LIB)) return SQLITE_MISUSE;
+    atomic_fetch_add_explicit(&finalized, 1, memory_order_relaxed);
     struct ws_thread *t = db_enter();
     if (t) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);

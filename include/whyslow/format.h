@@ -167,10 +167,13 @@ enum ws_call {
      * Wake-ups: a call that let a waiting thread go on, so the decoder
      * can link a waiter to the thread that released it.  One timestamp
      * (dur 0), taken when the call returned; obj is the object waited on.
-     * Recorded only when the object had waiters (glibc's own counters
-     * say so), which keeps them off the uncontended path; with them goes
-     * WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex that had
-     * waiters.
+     * Recorded only when the object may have had waiters (glibc's own
+     * counters say so), which keeps them off the uncontended path; with
+     * them goes WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex
+     * glibc marked as possibly waited for.  glibc marks a mutex so after
+     * any wait for it, and a mutex re-taken at the end of a condition
+     * wait: such a release may have woken nobody.  A waiter is woken by
+     * the last wake-up on its object during its wait.
      */
     WS_COND_SIGNAL = 56,
     WS_COND_BROADCAST = 57,
@@ -232,7 +235,7 @@ enum ws_call {
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */
-#define WS_LOCK_WAKES     2u /* an unlock that released waiters */
+#define WS_LOCK_WAKES     2u /* an unlock that may have released waiters */
 
 /* The high bit of a record's call byte: a stack follows the record. */
 #define WS_CALL_STACK 0x80u

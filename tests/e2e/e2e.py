@@ -259,6 +259,19 @@ def case_wakes_and_stacks():
     check(not any("stack=" in l for l in dump(data)), "stacks with WHYSLOW_STACK_MS=0")
 
 
+def case_stack_harm():
+    # Where unwinding could harm the program, the recorder takes no stack:
+    # each mode exits and prints the same traced (default 1 ms threshold,
+    # so every slow call there is a candidate) as untraced.
+    for mode in ("crash", "altstack", "tiny", "register"):
+        argv = [prog("stack_harm"), mode]
+        plain = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP),
+                           expect_rc=plain.returncode)
+        check(out == plain.stdout, "%s: traced output %r, untraced %r" % (mode, out, plain.stdout))
+        check(plain.returncode == (3 if mode == "crash" else 0), "%s: exit %d" % (mode, plain.returncode))
+
+
 def case_disable_env():
     data, out = record([prog("io_basic"), TMP], env={"WHYSLOW_DISABLE": "1"})
     check("errno ok" in out, "program output")
@@ -660,6 +673,23 @@ def case_sqlite_errors():
     check((q["count"], q["errors"], q["rows"]) == (6, 5, 0), "failed inserts %s" % q)
     others = [x for x in db_queries(rep) if x is not q and x["errors"]]
     check(not others, "errors on other queries: %s" % others)
+
+
+def case_sqlite_threads():
+    need_file(prog("sqlite_threads"), "libsqlite3-dev was missing at build time")
+    data, out = traced_like_untraced([prog("sqlite_threads")])
+    check(out == "A: one\nA: two\nA: first step 100\nA: 5 rows, rc 101\n", "output %r" % out)
+    rep = report(data)
+    # Each statement's own text, though S2 may sit at S1's addresses.
+    for name, value in (("first", "one"), ("second", "two")):
+        q = find_query(rep, "select ? as " + name, exact=True)
+        check(q["count"] == 1 and q["rows"] == 1 and q["example"] == "select '%s' as %s" % (
+            value, name), "%s: %s" % (name, q))
+    # S3's open execution, reset by the other thread, is lost, not made
+    # into one of 300 ms; its second execution is fast.
+    q = find_query(rep, "with recursive c(x) as")
+    check(q["count"] == 1 and q["rows"] == 5 and q["max_ns"] < 100e6, "S3: %s" % q)
+    check(rep["processes"][0]["lost_events"] == 1, "lost %d" % rep["processes"][0]["lost_events"])
 
 
 def case_django_orm():
