@@ -13,6 +13,9 @@
  * ends what they followed on it.  These calls are not syscalls: they are
  * not in the syscall table.
  *
+ * Every event also goes to the wake links (wakes.h), from which the
+ * concurrency findings come (concurrency.h) and each lock's role.
+ *
  * Everything is gathered in one pass over each process's timeline.
  */
 #include "analyze.h"
@@ -183,7 +186,7 @@ static void lock_event(struct proc_report *pr, struct lock_state *ls, const stru
 }
 
 /* Keeps the locks worth showing: waited on, or seen acquired in all mode;
- * most wait first. */
+ * most wait first; each with its role from the wake links. */
 static void finish_locks(struct proc_report *pr, struct lock_state *ls)
 {
     map_free(&ls->index);
@@ -198,6 +201,8 @@ static void finish_locks(struct proc_report *pr, struct lock_state *ls)
         if (pr->locks[i].contended || (pr->all_locks && pr->locks[i].acquisitions))
             pr->locks[n++] = pr->locks[i];
     pr->nlocks = n;
+    for (size_t i = 0; i < n; i++)
+        pr->locks[i].role = conc_lock_role(pr->conc, pr->locks[i].addr, pr->locks[i].kind);
     xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
 }
 
@@ -269,8 +274,10 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
 
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
     repeated_init(&db.repeated, &db.qt, o->repeat_min);
+    struct wakes *wk = wakes_open(pr->p);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
+        wakes_event(wk, &ev);
         if (call_is_syscall(ev.call))
             call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
         else if (lock_kind_of(ev.call) != LOCK_NONE)
@@ -280,6 +287,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     }
     timeline_close(tl);
     map_free(&groups);
+    pr->conc = conc_analyze(wk, o->slow_ns);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
@@ -336,6 +344,7 @@ void analysis_free(struct analysis *a)
         for (size_t k = 0; k < pr->nrepeats; k++)
             free(pr->repeats[k].example);
         free(pr->repeats);
+        conc_report_free(pr->conc);
     }
     free(a->procs);
     free(a->findings);

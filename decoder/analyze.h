@@ -11,6 +11,7 @@
 #define WHYSLOW_ANALYZE_H
 
 #include "calls.h"
+#include "concurrency.h"
 #include "histogram.h"
 #include "nplusone.h"
 #include "process.h"
@@ -38,6 +39,7 @@ struct lock_stat {
     uint32_t longest_tid;  /* the thread of the longest wait */
     uint64_t acquisitions; /* successful lock calls recorded */
     uint64_t hold_total_ns, hold_max_ns;
+    enum wait_role role; /* what its waits were for (wakes.h) */
 };
 
 /* The calls of one name on one target that took at least the threshold
@@ -67,6 +69,7 @@ struct proc_report {
     size_t nnplus1;
     struct repeat *repeats; /* repeated queries, most total time first */
     size_t nrepeats;
+    struct conc_report *conc; /* wake links: pools, thread pools, the GIL */
 };
 
 struct slow_ref {

@@ -1,8 +1,9 @@
 /*
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
- * contention from its lock statistics; the database findings are made in
- * findings_db.c.  All are then ordered by cost.
+ * contention from its lock statistics (only locks whose role is a lock:
+ * wakes.h); the database findings are made in findings_db.c.  All are
+ * then ordered by cost.
  */
 #include "findings.h"
 
@@ -75,7 +76,7 @@ static void lock_contention(struct analysis *a, const struct proc_report *pr)
 
     for (size_t i = 0; i < pr->nlocks; i++) {
         const struct lock_stat *l = &pr->locks[i];
-        if (l->kind == LOCK_COND || !l->contended || l->wait_total_ns < a->slow_ns) continue;
+        if (l->role != WAIT_LOCK || !l->contended || l->wait_total_ns < a->slow_ns) continue;
         struct finding *f = finding_add(a, FINDING_LOCK_CONTENTION, pr);
         f->lock = l;
         f->tid = l->longest_tid;

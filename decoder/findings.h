@@ -4,9 +4,10 @@
  *   slow_syscall     per (process, call, target): the calls that took at
  *                    least the threshold (--slow-ms), waiting calls and
  *                    lock calls excluded;
- *   lock_contention  per lock (mutex, rwlock, sem, futex; not cond: a
- *                    cond wait waits for work): waits totalling at least
- *                    the threshold;
+ *   lock_contention  per lock whose role is a lock (wakes.h: a mutex or
+ *                    rwlock, a sem or futex released only by threads
+ *                    that wait for it; not a cond, not the GIL): waits
+ *                    totalling at least the threshold;
  *   n_plus_one       per (process, parent query, child query): N+1 loops
  *                    (nplusone.h);
  *   repeated_query   per (process, query): the same SELECT with the same

@@ -176,6 +176,8 @@ static void lock_fields(struct json *j, const struct proc_report *pr, const stru
     json_uint(j, l->wait_max_ns);
     json_key(j, "threads");
     json_uint(j, l->threads);
+    json_key(j, "role");
+    json_str(j, wait_role_name(l->role));
     if (pr->all_locks && (l->kind == LOCK_MUTEX || l->kind == LOCK_RWLOCK)) {
         json_key(j, "acquisitions");
         json_uint(j, l->acquisitions);

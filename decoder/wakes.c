@@ -1,0 +1,419 @@
+/*
+ * wakes.c - collects a process's waits, wakes and connection runs as its
+ * timeline is read, then links each wait to its waker and gives each
+ * object waited on its role (see wakes.h for the rules).
+ *
+ * Only compact records are kept: a wait, a wake or a run is a few dozen
+ * bytes, and a thread's database calls on one connection in a row are
+ * one run however many there are.  Waits on the GIL are only summed per
+ * thread (a Python program has many).  A process with one thread has no
+ * one to wake: nothing is kept for it.
+ */
+#include "wakes.h"
+
+#include "calls.h"
+#include "util.h"
+
+#include <whyslow/format.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct thread_state {
+    uint32_t serial, tid;
+    int64_t first;     /* its first event */
+    int64_t start_rec; /* its THREAD_START, when has_start */
+    int64_t end_rec;   /* its THREAD_END, when has_end */
+    int has_start, has_end;
+    size_t run1;       /* its current run, index + 1 (0: none) */
+    int parked;        /* it waited on a cond, sem or futex since its run's last call */
+    size_t last_wake1; /* its latest wake, index + 1, while nothing else came after it */
+    uint64_t gil_ns;
+    int64_t mark; /* the end of its calls so far */
+    uint64_t calls_ns;
+};
+
+struct wakes {
+    struct ws_process *p;
+    int off;              /* one thread: nothing to link */
+    struct map thread_ix; /* serial -> index + 1 in ts */
+    struct thread_state *ts;
+    size_t nts, tscap;
+    struct map gil;     /* lock address -> 1 + whether it is the GIL */
+    struct map conn_ix; /* connection -> index + 1 in conns, of its latest open */
+    struct wk_wait *waits;
+    size_t nwaits, waitcap;
+    struct wk_wake *wakes;
+    size_t nwakes, wakecap;
+    struct wk_run *runs;
+    size_t nruns, runcap;
+    struct wk_conn *conns;
+    size_t nconns, conncap;
+};
+
+struct wakes *wakes_open(struct ws_process *p)
+{
+    struct wakes *w = xcalloc(1, sizeof(*w));
+    w->p = p;
+    w->off = p->nthreads < 2;
+    return w;
+}
+
+static struct thread_state *thread_of(struct wakes *w, const struct ws_event *ev, uint32_t *ix)
+{
+    int created;
+    uint64_t *slot = map_put(&w->thread_ix, ev->thread, 0, &created);
+    if (created) {
+        struct thread_state t = {
+            .serial = ev->thread, .tid = ev->tid, .first = ev->at, .mark = INT64_MIN};
+        ARRAY_PUSH(w->ts, w->nts, w->tscap) = t;
+        *slot = w->nts;
+    }
+    *ix = (uint32_t)(*slot - 1);
+    return &w->ts[*slot - 1];
+}
+
+static int is_gil(struct wakes *w, uint64_t addr)
+{
+    int created;
+    uint64_t *slot = map_put(&w->gil, addr, 0, &created);
+    if (created) *slot = 1 + (object_is_gil(w->p, addr) != 0);
+    return *slot == 2;
+}
+
+static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
+                       const struct ws_event *ev)
+{
+    enum lock_kind kind = lock_kind_of(ev->call);
+    int waited = lock_event_waited(ev), wakes = lock_event_wakes(ev);
+    if (is_gil(w, (uint64_t)ev->obj)) {
+        /* Not the thread's own doing: a Python thread takes and drops
+         * the GIL all the time, also after its last act. */
+        if (waited) t->gil_ns += ev->dur;
+        return;
+    }
+    if (!waited && !wakes) { /* an acquisition or release recorded in all mode */
+        t->last_wake1 = 0;
+        return;
+    }
+    if (wakes) {
+        struct wk_wake k = {.at = ev->at, .obj = (uint64_t)ev->obj, .thread = ix, .kind = kind};
+        ARRAY_PUSH(w->wakes, w->nwakes, w->wakecap) = k;
+        t->last_wake1 = w->nwakes;
+        return;
+    }
+    struct wk_wait a = {.start = ev->at,
+                        .end = event_end(ev),
+                        .obj = (uint64_t)ev->obj,
+                        .caller = ev->caller,
+                        .thread = ix,
+                        .kind = kind,
+                        .flags = ev->result == 0 ? WAIT_OK : 0};
+    ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
+    if (kind == LOCK_COND || kind == LOCK_SEM || kind == LOCK_FUTEX) t->parked = 1;
+    t->last_wake1 = 0;
+}
+
+/* A connection opened: what to, for the runs on it from now on. */
+static void conn_open(struct wakes *w, const struct ws_event *ev)
+{
+    struct wk_conn c = {.conn = (uint64_t)ev->obj, .postgres = ev->call == WS_PG_CONNECT};
+    if (ev->payload_len)
+        c.resource = strpool_intern(&w->p->strings, (const char *)ev->payload, ev->payload_len);
+    ARRAY_PUSH(w->conns, w->nconns, w->conncap) = c;
+    *map_put(&w->conn_ix, c.conn, 0, NULL) = w->nconns;
+}
+
+static void db_event(struct wakes *w, struct thread_state *t, uint32_t ix,
+                     const struct ws_event *ev)
+{
+    if (ev->obj == 0) return;
+    if ((ev->call == WS_SQLITE_OPEN && ev->result == 0) || ev->call == WS_PG_CONNECT) {
+        conn_open(w, ev);
+        t->run1 = 0; /* a new connection, even at an old one's address */
+    } else if (ev->call == WS_SQLITE_OPEN || ev->call == WS_SQLITE_CLOSE ||
+               ev->call == WS_PG_FINISH)
+        return; /* no use of a connection: closing it, or one that failed to open */
+    uint64_t conn = (uint64_t)ev->obj;
+    int64_t end = event_end(ev);
+    if (t->run1 && !t->parked && w->runs[t->run1 - 1].conn == conn) {
+        struct wk_run *r = &w->runs[t->run1 - 1];
+        if (end > r->end) r->end = end;
+        return;
+    }
+    uint64_t *db = map_get(&w->conn_ix, conn, 0);
+    struct wk_run r = {.start = ev->at,
+                       .end = end,
+                       .conn = conn,
+                       .thread = ix,
+                       .db = db ? (uint32_t)*db : 0,
+                       .postgres = ev->call >= WS_PG_CONNECT && ev->call <= WS_PG_RESET};
+    ARRAY_PUSH(w->runs, w->nruns, w->runcap) = r;
+    t->run1 = w->nruns;
+    t->parked = 0;
+}
+
+void wakes_event(struct wakes *w, const struct ws_event *ev)
+{
+    if (w->off || ev->call == WS_EV_FD_INFO) return;
+    uint32_t ix;
+    struct thread_state *t = thread_of(w, ev, &ix);
+    switch (ev->call) {
+    case WS_EV_THREAD_START:
+        t->start_rec = ev->at;
+        t->has_start = 1;
+        return;
+    case WS_EV_THREAD_END:
+        t->end_rec = ev->at;
+        t->has_end = 1;
+        if (t->last_wake1) w->wakes[t->last_wake1 - 1].flags |= WAKE_EXIT;
+        return;
+    case WS_EV_THREAD_NAME:
+        return;
+    }
+    /* Time in calls: a call inside another (a statement's reads) counts once. */
+    int64_t from = ev->at > t->mark ? ev->at : t->mark, end = event_end(ev);
+    if (end > from) {
+        t->calls_ns += (uint64_t)(end - from);
+        t->mark = end;
+    }
+    if (lock_kind_of(ev->call) != LOCK_NONE) {
+        lock_event(w, t, ix, ev);
+        return;
+    }
+    t->last_wake1 = 0;
+    if (call_is_db(ev->call)) db_event(w, t, ix, ev);
+}
+
+/* ---- linking ---- */
+
+static const struct wk_wake *sort_wakes; /* for cmp_wake_ix */
+
+static int cmp_wake_ix(const void *a, const void *b)
+{
+    const struct wk_wake *x = &sort_wakes[*(const uint32_t *)a];
+    const struct wk_wake *y = &sort_wakes[*(const uint32_t *)b];
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Orders (kind, obj, at) against a wake. */
+static int key_cmp(const struct wk_wake *k, uint8_t kind, uint64_t obj, int64_t at)
+{
+    if (k->kind != kind) return k->kind < kind ? -1 : 1;
+    if (k->obj != obj) return k->obj < obj ? -1 : 1;
+    if (k->at != at) return k->at < at ? -1 : 1;
+    return 0;
+}
+
+/* The first position in the sorted index whose wake is not before
+ * (kind, obj, at). */
+static size_t lower_bound(const struct wk_wake *wakes, const uint32_t *ix, size_t n, uint8_t kind,
+                          uint64_t obj, int64_t at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(&wakes[ix[mid]], kind, obj, at) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint64_t distance(int64_t a, int64_t b)
+{
+    return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
+/* The waker of a wait: the nearest wake to its end from another thread
+ * on the same object within [start, end + slack]. */
+static uint32_t find_waker(const struct wake_data *d, const uint32_t *ix, const struct wk_wait *a)
+{
+    const struct wk_wake *wk = d->wakes;
+    size_t n = d->nwakes;
+    size_t at = lower_bound(wk, ix, n, a->kind, a->obj, a->end);
+    uint32_t best = 0;
+    uint64_t best_d = UINT64_MAX;
+    /* At or after the end, within the slack: the first from another thread. */
+    for (size_t i = at; i < n; i++) {
+        const struct wk_wake *k = &wk[ix[i]];
+        if (k->kind != a->kind || k->obj != a->obj || k->at > a->end + WAKE_SLACK_NS) break;
+        if (k->thread == a->thread) continue;
+        best = ix[i] + 1;
+        best_d = distance(k->at, a->end);
+        break;
+    }
+    /* Before the end, inside the wait: the last from another thread. */
+    for (size_t i = at; i-- > 0;) {
+        const struct wk_wake *k = &wk[ix[i]];
+        if (k->kind != a->kind || k->obj != a->obj || k->at < a->start) break;
+        if (k->thread == a->thread) continue;
+        if (distance(k->at, a->end) <= best_d) best = ix[i] + 1;
+        break;
+    }
+    return best;
+}
+
+static void link_waits(struct wake_data *d)
+{
+    uint32_t *ix = xmalloc((d->nwakes ? d->nwakes : 1) * sizeof(*ix));
+    for (size_t i = 0; i < d->nwakes; i++)
+        ix[i] = (uint32_t)i;
+    sort_wakes = d->wakes;
+    xsort(ix, d->nwakes, sizeof(*ix), cmp_wake_ix);
+    sort_wakes = NULL;
+    for (size_t i = 0; i < d->nwaits; i++) {
+        struct wk_wait *a = &d->waits[i];
+        if (!(a->flags & WAIT_OK)) continue;
+        a->waker = find_waker(d, ix, a);
+        if (!a->waker) continue;
+        const struct wk_thread *x = &d->threads[d->wakes[a->waker - 1].thread];
+        if (x->start >= a->start && x->start <= a->end) a->flags |= WAIT_HANDSHAKE;
+    }
+    free(ix);
+}
+
+/* ---- roles ---- */
+
+static int cmp_object(const void *a, const void *b)
+{
+    const struct wk_object *x = a, *y = b;
+    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+    return (int)x->kind - (int)y->kind;
+}
+
+static const struct wk_object *find_object(const struct wake_data *d, uint64_t obj, int kind)
+{
+    struct wk_object key = {.obj = obj, .kind = (uint8_t)kind};
+    return d->nobjects ? bsearch(&key, d->objects, d->nobjects, sizeof(key), cmp_object) : NULL;
+}
+
+/* Each object waited on and its role; then each wait's. */
+static void give_roles(struct wake_data *d, struct wakes *w)
+{
+    struct map objs = {0};    /* (obj, kind) -> index + 1 in objects */
+    struct map waiters = {0}; /* (obj * 8 + kind, thread) -> 1: it waited there */
+    size_t cap = 0;
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        int created;
+        uint64_t *slot = map_put(&objs, a->obj, a->kind, &created);
+        if (created) {
+            struct wk_object o = {.obj = a->obj, .kind = a->kind, .role = WAIT_PARK};
+            if (a->kind == LOCK_MUTEX || a->kind == LOCK_RWLOCK) o.role = WAIT_LOCK;
+            ARRAY_PUSH(d->objects, d->nobjects, cap) = o;
+            *slot = d->nobjects;
+        }
+        map_put(&waiters, a->obj * 8 + a->kind, a->thread, NULL);
+    }
+    /* A sem or futex released only by threads that also wait for it is a
+     * lock; one released by a thread that never waits for it is not. */
+    struct map seen = {0}; /* (obj, kind) -> 1: released, 2: by a non-waiter */
+    for (size_t i = 0; i < d->nwakes; i++) {
+        const struct wk_wake *k = &d->wakes[i];
+        if (k->kind != LOCK_SEM && k->kind != LOCK_FUTEX) continue;
+        uint64_t *s = map_put(&seen, k->obj, k->kind, NULL);
+        if (!map_get(&waiters, k->obj * 8 + k->kind, k->thread))
+            *s = 2;
+        else if (*s == 0)
+            *s = 1;
+    }
+    for (size_t i = 0; i < d->nobjects; i++) {
+        struct wk_object *o = &d->objects[i];
+        if (o->kind != LOCK_SEM && o->kind != LOCK_FUTEX) continue;
+        uint64_t *s = map_get(&seen, o->obj, o->kind);
+        o->role = s && *s == 1 ? WAIT_LOCK : WAIT_PARK;
+    }
+    map_free(&seen);
+    map_free(&waiters);
+    map_free(&objs);
+
+    /* The GIL's objects that were waited on. */
+    for (size_t i = 0; i < w->gil.cap; i++) {
+        const struct map_slot *s = &w->gil.slots[i];
+        if (!s->used || s->value != 2) continue;
+        d->has_gil = 1;
+        for (int kind = LOCK_MUTEX; kind <= LOCK_FUTEX; kind++) {
+            struct wk_object o = {.obj = s->a, .kind = (uint8_t)kind, .role = WAIT_GIL};
+            ARRAY_PUSH(d->objects, d->nobjects, cap) = o;
+        }
+    }
+    xsort(d->objects, d->nobjects, sizeof(*d->objects), cmp_object);
+    for (size_t i = 0; i < d->nwaits; i++) {
+        struct wk_wait *a = &d->waits[i];
+        a->role = find_object(d, a->obj, a->kind)->role;
+    }
+}
+
+void wakes_close(struct wakes *w, struct wake_data *out)
+{
+    struct ws_process *p = w->p;
+    memset(out, 0, sizeof(*out));
+    out->p = p;
+    out->nthreads = w->nts;
+    out->threads = xcalloc(w->nts ? w->nts : 1, sizeof(*out->threads));
+    int64_t duration = p->duration_ns > 0 ? p->duration_ns : 0;
+    for (size_t i = 0; i < w->nts; i++) {
+        const struct thread_state *t = &w->ts[i];
+        struct wk_thread *o = &out->threads[i];
+        o->serial = t->serial;
+        o->tid = t->tid;
+        o->start = t->tid == p->pid ? 0 : t->has_start ? t->start_rec : t->first;
+        o->end = t->has_end ? t->end_rec : duration;
+        if (o->end < o->start) o->end = o->start;
+        o->gil_wait_ns = t->gil_ns;
+        o->calls_ns = t->calls_ns;
+        o->ended = t->has_end;
+    }
+    out->waits = w->waits;
+    out->nwaits = w->nwaits;
+    out->wakes = w->wakes;
+    out->nwakes = w->nwakes;
+    out->runs = w->runs;
+    out->nruns = w->nruns;
+    out->conns = w->conns;
+    out->nconns = w->nconns;
+    link_waits(out);
+    give_roles(out, w);
+
+    map_free(&w->thread_ix);
+    map_free(&w->gil);
+    map_free(&w->conn_ix);
+    free(w->ts);
+    free(w);
+}
+
+void wake_data_free(struct wake_data *d)
+{
+    free(d->threads);
+    free(d->waits);
+    free(d->wakes);
+    free(d->runs);
+    free(d->conns);
+    free(d->objects);
+    memset(d, 0, sizeof(*d));
+}
+
+enum wait_role wake_role(const struct wake_data *d, uint64_t addr, int kind)
+{
+    const struct wk_object *o = find_object(d, addr, kind);
+    if (o) return (enum wait_role)o->role;
+    return kind == LOCK_MUTEX || kind == LOCK_RWLOCK ? WAIT_LOCK : WAIT_PARK;
+}
+
+const char *wait_role_name(enum wait_role role)
+{
+    switch (role) {
+    case WAIT_LOCK:
+        return "lock";
+    case WAIT_GIL:
+        return "gil";
+    default:
+        return "park";
+    }
+}
