@@ -16,7 +16,9 @@ struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns)
 {
     struct conc_report *c = xcalloc(1, sizeof(*c));
     wakes_close(w, &c->links);
-    (void)slow_ns;
+    find_pools(c, &c->links, slow_ns);
+    find_tpools(c, &c->links, slow_ns);
+    find_gil(c, &c->links);
 
     struct wake_data *d = &c->links;
     free(d->threads);

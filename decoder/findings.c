@@ -2,8 +2,8 @@
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
  * contention from its lock statistics (only locks whose role is a lock:
- * wakes.h); the database findings are made in findings_db.c.  All are
- * then ordered by cost.
+ * wakes.h); the database findings are made in findings_db.c, the
+ * concurrency ones in findings_conc.c.  All are then ordered by cost.
  */
 #include "findings.h"
 
@@ -24,6 +24,12 @@ const char *finding_kind_name(enum finding_kind kind)
         return "lock_contention";
     case FINDING_N_PLUS_ONE:
         return "n_plus_one";
+    case FINDING_POOL_EXHAUSTION:
+        return "pool_exhaustion";
+    case FINDING_THREAD_POOL_EXHAUSTION:
+        return "thread_pool_exhaustion";
+    case FINDING_GIL_CONTENTION:
+        return "gil_contention";
     default:
         return "repeated_query";
     }
@@ -106,6 +112,7 @@ void find_findings(struct analysis *a)
         slow_syscalls(a, &a->procs[i]);
         lock_contention(a, &a->procs[i]);
         find_db_findings(a, &a->procs[i]);
+        find_conc_findings(a, &a->procs[i]);
     }
     xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);
 }

@@ -13,7 +13,11 @@
  *   repeated_query   per (process, query): the same SELECT with the same
  *                    parameters run again and again, or (variant
  *                    "unbatched_writes") writes run one by one outside a
- *                    transaction (repeated.h).
+ *                    transaction (repeated.h);
+ *   pool_exhaustion, thread_pool_exhaustion, gil_contention
+ *                    per process: threads waiting for a connection of a
+ *                    pool, for busy worker threads, for the GIL
+ *                    (concurrency.h, findings_conc.c).
  *
  * Severity compares a finding's total time with its process's duration:
  * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
@@ -31,6 +35,9 @@ enum finding_kind {
     FINDING_LOCK_CONTENTION,
     FINDING_N_PLUS_ONE,
     FINDING_REPEATED_QUERY,
+    FINDING_POOL_EXHAUSTION,
+    FINDING_THREAD_POOL_EXHAUSTION,
+    FINDING_GIL_CONTENTION,
 };
 
 /* Executions from which a database finding is at least "medium". */
@@ -58,6 +65,11 @@ struct finding {
 
     /* repeated_query */
     const struct repeat *repeat;
+
+    /* pool_exhaustion, thread_pool_exhaustion, gil_contention */
+    const struct pool_ex *pool;
+    const struct tpool_ex *tpool;
+    const struct gil_ex *gil;
 };
 
 const char *finding_kind_name(enum finding_kind kind);
@@ -74,5 +86,9 @@ void find_findings(struct analysis *a);
 
 /* The n_plus_one and repeated_query findings of a process (findings_db.c). */
 void find_db_findings(struct analysis *a, const struct proc_report *pr);
+
+/* The pool_exhaustion, thread_pool_exhaustion and gil_contention findings
+ * of a process (findings_conc.c). */
+void find_conc_findings(struct analysis *a, const struct proc_report *pr);
 
 #endif

@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "json.h"
 #include "report.h"
+#include "report_conc.h"
 #include "sql_fingerprint.h"
 
 #include <inttypes.h>
@@ -266,7 +267,7 @@ static void finding(struct json *j, const struct finding *f)
         json_uint(j, f->total_ns);
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
-    } else {
+    } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
     json_end_object(j);

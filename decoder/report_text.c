@@ -71,9 +71,12 @@ static void findings(FILE *f, const struct analysis *a)
         const struct finding *fd = &a->findings[i];
         fprintf(f, "  %-6s  %-15s  pid %" PRIu64 " tid %u: %s\n", fd->severity,
                 finding_kind_name(fd->kind), fd->pr->p->pid, fd->tid, fd->summary);
-        if (fd->kind == FINDING_LOCK_CONTENTION && fd->lock->caller)
-            fprintf(f, "  %-6s  %-15s  most waits called from 0x%" PRIx64 "\n", "", "",
-                    fd->lock->caller);
+        uint64_t caller = fd->kind == FINDING_LOCK_CONTENTION         ? fd->lock->caller
+                          : fd->kind == FINDING_POOL_EXHAUSTION        ? fd->pool->caller
+                          : fd->kind == FINDING_THREAD_POOL_EXHAUSTION ? fd->tpool->caller
+                                                                       : 0;
+        if (caller)
+            fprintf(f, "  %-6s  %-15s  most waits called from 0x%" PRIx64 "\n", "", "", caller);
     }
     fputc('\n', f);
 }
