@@ -22,6 +22,7 @@
 
 #include "findings.h"
 #include "map.h"
+#include "sites.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -44,6 +45,13 @@ static int cmp_lock(const void *a, const void *b)
     if (x->acquisitions != y->acquisitions) return x->acquisitions > y->acquisitions ? -1 : 1;
     if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
     return (int)x->kind - (int)y->kind;
+}
+
+static void keep_stack(struct event_stack *s, const struct ws_event *ev)
+{
+    s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
+    for (uint32_t i = 0; i < s->n; i++)
+        s->frames[i] = event_frame(ev, i);
 }
 
 /* Whether event a is slower than b (ties: the earlier one first). */
@@ -96,6 +104,8 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (g->count == 0 || ev->dur > g->max_ns) {
         g->max_ns = ev->dur;
         g->tid = ev->tid;
+        g->caller = ev->caller;
+        keep_stack(&g->stack, ev);
     }
     g->count++;
     g->total_ns += ev->dur;
@@ -149,6 +159,7 @@ static void lock_wait(struct lock_state *ls, struct lock_stat *l, size_t idx,
     if (ev->dur > l->wait_max_ns || l->contended == 1) {
         l->wait_max_ns = ev->dur;
         l->longest_tid = ev->tid;
+        keep_stack(&l->stack, ev);
     }
     map_put(&ls->waiters, idx, ev->thread, &created);
     if (created) l->threads++;
@@ -327,6 +338,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     free(all);
 
     find_findings(a);
+    symbolize_analysis(a);
 }
 
 void analysis_free(struct analysis *a)

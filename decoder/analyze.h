@@ -18,10 +18,19 @@
 #include "queries.h"
 #include "repeated.h"
 
+#include <whyslow/format.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #define SLOWEST_MAX 20
+
+/* The call stack of one event, copied out of its timeline: return
+ * addresses, innermost first (n is 0 when the recorder kept none). */
+struct event_stack {
+    uint32_t n;
+    uint64_t frames[WS_STACK_MAX];
+};
 
 struct call_stat {
     unsigned call;
@@ -40,6 +49,7 @@ struct lock_stat {
     uint64_t acquisitions; /* successful lock calls recorded */
     uint64_t hold_total_ns, hold_max_ns;
     enum wait_role role; /* what its waits were for (wakes.h) */
+    struct event_stack stack; /* of the longest wait */
 };
 
 /* The calls of one name on one target that took at least the threshold
@@ -48,7 +58,9 @@ struct slow_group {
     unsigned call;
     uint32_t target; /* strpool id */
     uint64_t count, max_ns, total_ns;
-    uint32_t tid; /* the thread of the slowest */
+    uint32_t tid;             /* the thread of the slowest */
+    uint64_t caller;          /* where the slowest was called from (return address) */
+    struct event_stack stack; /* of the slowest */
 };
 
 struct proc_report {

@@ -239,7 +239,9 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         note_clock(p, m->v[0], m->v[1]);
         return 0;
     case WS_META_MAPS:
-        return get_str(&q, end, &s, &slen);
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        maps_add(&p->maps, (const char *)s, slen);
+        return 0;
     case WS_META_LOST:
         if (ws_get_uv(&q, end, &m->v[0]) < 0) return -1;
         if (m->v[0] > p->lost) p->lost = m->v[0];

@@ -7,6 +7,8 @@
  */
 #include "findings.h"
 
+#include "sites.h"
+#include "symbolize.h"
 #include "units.h"
 #include "util.h"
 
@@ -66,6 +68,8 @@ static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
         f->max_ns = g->max_ns;
         f->total_ns = g->total_ns;
         f->tid = g->tid;
+        f->caller = g->caller;
+        f->stack = &g->stack;
         f->cost_ns = f->total_ns;
         f->severity = finding_severity(f->cost_ns, p->duration_ns);
         snprintf(f->summary, sizeof(f->summary),
@@ -76,9 +80,10 @@ static void slow_syscalls(struct analysis *a, const struct proc_report *pr)
     }
 }
 
+/* CPython's GIL is not a lock_contention finding: it has one of its own. */
 static void lock_contention(struct analysis *a, const struct proc_report *pr)
 {
-    char total[UNITS_BUF], max[UNITS_BUF];
+    char total[UNITS_BUF], max[UNITS_BUF], name[256];
 
     for (size_t i = 0; i < pr->nlocks; i++) {
         const struct lock_stat *l = &pr->locks[i];
@@ -86,14 +91,15 @@ static void lock_contention(struct analysis *a, const struct proc_report *pr)
         struct finding *f = finding_add(a, FINDING_LOCK_CONTENTION, pr);
         f->lock = l;
         f->tid = l->longest_tid;
+        f->caller = l->caller;
+        f->stack = &l->stack;
         f->cost_ns = l->wait_total_ns;
         f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
         snprintf(f->summary, sizeof(f->summary),
-                 "%s 0x%" PRIx64 ": %" PRIu64 " contended wait%s by %u thread%s, %s in total "
-                 "(max %s)",
-                 lock_kind_name(l->kind), l->addr, l->contended, l->contended == 1 ? "" : "s",
-                 l->threads, l->threads == 1 ? "" : "s", fmt_dur(l->wait_total_ns, total),
-                 fmt_dur(l->wait_max_ns, max));
+                 "%s %s: %" PRIu64 " contended wait%s by %u thread%s, %s in total (max %s)",
+                 lock_kind_name(l->kind), lock_name(pr->p, l->addr, NULL, name, sizeof(name)),
+                 l->contended, l->contended == 1 ? "" : "s", l->threads, l->threads == 1 ? "" : "s",
+                 fmt_dur(l->wait_total_ns, total), fmt_dur(l->wait_max_ns, max));
     }
 }
 

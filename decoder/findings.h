@@ -50,6 +50,11 @@ struct finding {
     uint32_t tid;     /* the thread of the slowest call / the longest wait */
     uint64_t cost_ns; /* total time: what findings are ordered by */
     char summary[768];
+    uint64_t caller;                 /* the return address its site is named from (sites.h):
+                                        the slowest call's, the lock's most frequent waiter's,
+                                        the N+1 loop's first child's; 0 if none */
+    const struct event_stack *stack; /* slow_syscall: the slowest call's;
+                                        lock_contention: the longest wait's */
 
     /* slow_syscall */
     unsigned call;

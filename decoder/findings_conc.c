@@ -19,6 +19,7 @@ static void pool(struct analysis *a, const struct proc_report *pr, const struct 
     struct finding *f = finding_add(a, FINDING_POOL_EXHAUSTION, pr);
     f->pool = x;
     f->tid = x->tid;
+    f->caller = x->caller;
     f->cost_ns = x->wait_total_ns;
     f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
     if (x->pool_size == 1)
@@ -55,6 +56,7 @@ static void tpool(struct analysis *a, const struct proc_report *pr, const struct
     struct finding *f = finding_add(a, FINDING_THREAD_POOL_EXHAUSTION, pr);
     f->tpool = x;
     f->tid = x->tid;
+    f->caller = x->caller;
     f->cost_ns = x->wait_total_ns;
     f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
 

@@ -56,6 +56,7 @@ static void nplus1(struct analysis *a, const struct proc_report *pr, const struc
     f->query = &pr->queries[l->child];
     f->parent = &pr->queries[l->parent];
     f->tid = l->tid;
+    f->caller = l->caller;
     f->count = l->count;
     f->total_ns = l->total_ns;
     f->cost_ns = l->total_ns;

@@ -29,6 +29,7 @@ struct kid {
     uint64_t count;
     uint64_t first_params;
     uint64_t total_ns;
+    uint64_t caller; /* of its first execution */
 };
 
 struct parent {
@@ -80,8 +81,11 @@ static void end_parent(struct nplus1 *d, const struct nplus1_stream *s, const st
         int created;
         uint64_t *slot = map_put(&d->found, p->qid, c->qid, &created);
         if (created) {
-            struct nplus1_loop l = {
-                .parent = p->qid, .child = c->qid, .tid = s->tid, .conn = s->conn};
+            struct nplus1_loop l = {.parent = p->qid,
+                                    .child = c->qid,
+                                    .tid = s->tid,
+                                    .conn = s->conn,
+                                    .caller = c->caller};
             ARRAY_PUSH(d->loops, d->nloops, d->loopcap) = l;
             *slot = d->nloops;
         }
@@ -118,6 +122,7 @@ static struct kid *new_kid(struct parent *p, const struct stmt *st)
 static void count_kid(struct parent *p, struct kid *c, const struct ws_event *ev,
                       const struct stmt *st)
 {
+    if (c->count == 0) c->caller = ev->caller;
     c->count++;
     c->total_ns += ev->dur;
     if (st->params != c->first_params) c->differs = 1;

@@ -43,6 +43,7 @@ struct nplus1_loop {
     uint64_t total_ns;      /* the children's spans */
     uint32_t tid;           /* of the first loop */
     uint64_t conn;          /* of the first loop */
+    uint64_t caller;        /* of the first loop's first child */
 };
 
 struct nplus1_stream; /* one thread on one connection */

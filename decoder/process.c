@@ -4,6 +4,7 @@
  */
 #include "process.h"
 
+#include "symbolize.h"
 #include "util.h"
 
 #include <whyslow/format.h>
@@ -45,6 +46,8 @@ void process_free(struct ws_process *p)
     for (size_t i = 0; i < p->nistrs; i++)
         free(p->istrs[i].bytes);
     free(p->istrs);
+    maps_free(&p->maps);
+    symbolizer_free(p->sym);
     free(p);
 }
 

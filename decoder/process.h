@@ -8,6 +8,7 @@
 #define WHYSLOW_PROCESS_H
 
 #include "map.h"
+#include "maps.h"
 #include "strpool.h"
 
 #include <stddef.h>
@@ -138,6 +139,12 @@ struct ws_process {
     size_t nnotes, notecap;
 
     struct strpool strings;
+
+    /* The union of its memory maps (WS_META_MAPS records, maps.h), and
+     * what names addresses with them, made when first asked
+     * (symbolize.h). */
+    struct ws_maps maps;
+    struct symbolizer *sym;
 
     /* The log's interned strings (WS_META_STRING records) in file order:
      * event payloads refer to them by number. */

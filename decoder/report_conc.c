@@ -6,6 +6,8 @@
  */
 #include "report_conc.h"
 
+#include "sites.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -16,12 +18,11 @@ static void hex(struct json *j, uint64_t v)
     json_str(j, buf);
 }
 
-/* Where the waits were made: the caller's address, and its site (null
- * until call sites are named). */
-static void where(struct json *j, uint64_t caller)
+/* Where most waits were made: its site, and the return address. */
+static void where(struct json *j, const struct finding *f, uint64_t caller)
 {
     json_key(j, "site");
-    json_null(j);
+    site_json(j, sym_code(f->pr->p, caller));
     json_key(j, "caller");
     if (caller)
         hex(j, caller);
@@ -47,7 +48,7 @@ static void pool(struct json *j, const struct finding *f)
     json_uint(j, x->wait_total_ns);
     json_key(j, "wait_max_ns");
     json_uint(j, x->wait_max_ns);
-    where(j, x->caller);
+    where(j, f, x->caller);
 }
 
 static void tpool(struct json *j, const struct finding *f)
@@ -74,7 +75,7 @@ static void tpool(struct json *j, const struct finding *f)
         json_uint(j, x->busy_ns[i]);
     }
     json_end_object(j);
-    where(j, x->caller);
+    where(j, f, x->caller);
 }
 
 static void gil(struct json *j, const struct finding *f)

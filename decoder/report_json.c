@@ -6,6 +6,7 @@
 #include "findings.h"
 #include "json.h"
 #include "report.h"
+#include "sites.h"
 #include "report_conc.h"
 #include "sql_fingerprint.h"
 
@@ -156,14 +157,19 @@ static void syscall(struct json *j, const struct proc_report *pr, struct call_st
 static void lock_fields(struct json *j, const struct proc_report *pr, const struct lock_stat *l,
                         const char *kind_key)
 {
+    char name[256];
     json_key(j, "lock");
-    json_null(j);
+    json_str(j, lock_name(pr->p, l->addr, lock_kind_name(l->kind), name, sizeof(name)));
+    if (sym_is_gil(pr->p, l->addr)) {
+        json_key(j, "gil");
+        json_bool(j, 1);
+    }
     json_key(j, "addr");
     hex(j, l->addr);
     json_key(j, kind_key);
     json_str(j, lock_kind_name(l->kind));
     json_key(j, "site");
-    json_null(j);
+    site_json(j, sym_code(pr->p, l->caller));
     json_key(j, "caller");
     if (l->caller)
         hex(j, l->caller);
@@ -234,11 +240,22 @@ static void db_finding_fields(struct json *j, const struct finding *f)
         json_key(j, "parent_rows");
         json_uint(j, l->parent_rows);
         json_key(j, "site");
-        json_null(j);
+        site_json(j, sym_code(f->pr->p, f->caller));
     } else {
         json_key(j, r->unbatched ? "connections" : "parameter_sets");
         json_uint(j, r->groups);
     }
+}
+
+/* The finding's call stack, innermost first: an array of sites. */
+static void stack(struct json *j, const struct finding *f)
+{
+    json_key(j, "stack");
+    json_begin_array(j);
+    for (uint32_t i = 0; f->stack && i < f->stack->n; i++)
+        for (const struct sym_code *c = sym_code(f->pr->p, f->stack->frames[i]); c; c = c->outer)
+            site_json(j, c);
+    json_end_array(j);
 }
 
 static void finding(struct json *j, const struct finding *f)
@@ -265,8 +282,12 @@ static void finding(struct json *j, const struct finding *f)
         json_uint(j, f->max_ns);
         json_key(j, "total_ns");
         json_uint(j, f->total_ns);
+        json_key(j, "site");
+        site_json(j, sym_code(f->pr->p, f->caller));
+        stack(j, f);
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
+        stack(j, f);
     } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
@@ -293,6 +314,8 @@ static void slow_call(struct json *j, const struct slow_ref *s)
     json_uint(j, event_failed(ev) ? ev->err : 0);
     json_key(j, "at_ns");
     json_int(j, ev->at);
+    json_key(j, "site");
+    site_json(j, sym_code(s->pr->p, ev->caller));
     json_end_object(j);
 }
 

@@ -6,6 +6,7 @@
  */
 #include "findings.h"
 #include "report.h"
+#include "sites.h"
 #include "text.h"
 #include "units.h"
 
@@ -55,6 +56,35 @@ static void sparkline(FILE *f, const struct histogram *h)
     if (strcmp(lo_s, hi_s) != 0) fprintf(f, " %s..%s", lo_s, hi_s);
 }
 
+/* Where a finding's calls come from, on a line of its own. */
+static void finding_site(FILE *f, const struct finding *fd)
+{
+    static const char *what[] = {
+        [FINDING_SLOW_SYSCALL] = "the slowest called from",
+        [FINDING_LOCK_CONTENTION] = "most waits called from",
+        [FINDING_N_PLUS_ONE] = "the loop's queries run from",
+        [FINDING_POOL_EXHAUSTION] = "most waits called from",
+        [FINDING_THREAD_POOL_EXHAUSTION] = "most waits for results called from",
+    };
+    char site[512];
+    if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;
+    fprintf(f, "  %-6s  %-15s  %s %s\n", "", "", what[fd->kind],
+            site_text(sym_code(fd->pr->p, fd->caller), site, sizeof(site)));
+    if (!fd->stack || !fd->stack->n) return;
+    fprintf(f, "  %-6s  %-15s  %s:\n", "", "",
+            fd->kind == FINDING_LOCK_CONTENTION ? "the longest wait's stack" : "its stack");
+    unsigned shown = 0, more = 0; /* functions (an inlined one is one) */
+    for (uint32_t i = 0; i < fd->stack->n; i++)
+        for (const struct sym_code *c = sym_code(fd->pr->p, fd->stack->frames[i]); c; c = c->outer)
+            if (shown < STACK_SHOWN) {
+                fprintf(f, "  %-6s  %-15s    at %s\n", "", "", site_text(c, site, sizeof(site)));
+                shown++;
+            } else {
+                more++;
+            }
+    if (more) fprintf(f, "  %-6s  %-15s    ... %u more (see --json)\n", "", "", more);
+}
+
 static void findings(FILE *f, const struct analysis *a)
 {
     char thr[UNITS_BUF];
@@ -71,12 +101,7 @@ static void findings(FILE *f, const struct analysis *a)
         const struct finding *fd = &a->findings[i];
         fprintf(f, "  %-6s  %-15s  pid %" PRIu64 " tid %u: %s\n", fd->severity,
                 finding_kind_name(fd->kind), fd->pr->p->pid, fd->tid, fd->summary);
-        uint64_t caller = fd->kind == FINDING_LOCK_CONTENTION         ? fd->lock->caller
-                          : fd->kind == FINDING_POOL_EXHAUSTION        ? fd->pool->caller
-                          : fd->kind == FINDING_THREAD_POOL_EXHAUSTION ? fd->tpool->caller
-                                                                       : 0;
-        if (caller)
-            fprintf(f, "  %-6s  %-15s  most waits called from 0x%" PRIx64 "\n", "", "", caller);
+        finding_site(f, fd);
     }
     fputc('\n', f);
 }
@@ -157,8 +182,10 @@ static void slowest(FILE *f, const struct proc_report *pr)
         const char *target = strpool_get(&pr->p->strings, ev->target);
         fprintf(f, "  %9s  %-16s %8u %10s  %s", fmt_dur(ev->dur, dur), call_name(ev->call), ev->tid,
                 fmt_dur(ev->at > 0 ? (uint64_t)ev->at : 0, at), target ? target : "-");
-        char err[64];
+        char err[64], site[512];
         if (event_failed(ev)) fprintf(f, " (%s)", event_error_name(ev, err, sizeof(err)));
+        if (ev->caller)
+            fprintf(f, "  from %s", site_text(sym_code(pr->p, ev->caller), site, sizeof(site)));
         fputc('\n', f);
     }
 }
@@ -168,25 +195,25 @@ static void locks(FILE *f, const struct proc_report *pr)
     char b[5][UNITS_BUF];
     size_t n = pr->nlocks < LOCKS_SHOWN ? pr->nlocks : LOCKS_SHOWN;
     if (n == 0) return;
-    fprintf(f, "\n  locks%s\n  %-6s %-18s %9s %10s %9s %7s", pr->all_locks ? "" : " (contended)",
-            "kind", "address", "waits", "wait total", "wait max", "threads");
+    fprintf(f, "\n  locks%s\n  %-6s %-24s %9s %10s %9s %7s", pr->all_locks ? "" : " (contended)",
+            "kind", "lock", "waits", "wait total", "wait max", "threads");
     if (pr->all_locks) fprintf(f, " %9s %10s %9s", "acquired", "hold total", "hold max");
-    fprintf(f, "  caller\n");
+    fprintf(f, "  site (most waits)\n");
     for (size_t i = 0; i < n; i++) {
         const struct lock_stat *l = &pr->locks[i];
-        char addr[24], caller[24];
-        snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
-        if (l->caller)
-            snprintf(caller, sizeof(caller), "0x%" PRIx64, l->caller);
+        char name[256], site[512];
+        if (sym_is_gil(pr->p, l->addr))
+            snprintf(name, sizeof(name), "the GIL");
         else
-            snprintf(caller, sizeof(caller), "-");
-        fprintf(f, "  %-6s %-18s %9" PRIu64 " %10s %9s %7u", lock_kind_name(l->kind), addr,
+            lock_name(pr->p, l->addr, NULL, name, sizeof(name));
+        site_text(sym_code(pr->p, l->caller), site, sizeof(site));
+        fprintf(f, "  %-6s %-24s %9" PRIu64 " %10s %9s %7u", lock_kind_name(l->kind), name,
                 l->contended, fmt_dur(l->wait_total_ns, b[0]), fmt_dur(l->wait_max_ns, b[1]),
                 l->threads);
         if (pr->all_locks)
             fprintf(f, " %9" PRIu64 " %10s %9s", l->acquisitions, fmt_dur(l->hold_total_ns, b[2]),
                     fmt_dur(l->hold_max_ns, b[3]));
-        fprintf(f, "  %s\n", caller);
+        fprintf(f, "  %s\n", site);
     }
     if (pr->nlocks > n) fprintf(f, "  ... and %zu more (see --json)\n", pr->nlocks - n);
 }

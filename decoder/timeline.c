@@ -205,6 +205,11 @@ struct timeline {
     struct cursor *taken; /* whose head was handed out last: advanced next time */
     struct fdmodel fm;
     int settled;
+    /* SQLite statement texts (WS_SQLITE_STMT): (thread, statement) ->
+     * index + 1 in texts. */
+    struct map stmts;
+    struct ws_bytes *texts;
+    size_t ntexts, textcap;
 };
 
 /* Inflates chunk c into *buf (growing it); 0 if it does not inflate,
@@ -225,7 +230,7 @@ static void as_event(const struct ws_process *p, const struct cursor *c, uint32_
     ev->tid = tid;
     ev->at = to_ns(p, (uint64_t)ev->at);
     ev->dur = dur_ns(p, ev->dur);
-    if (ev->call == WS_SQLITE_QUERY || ev->call == WS_PG_QUERY) ev->aux2 = dur_ns(p, ev->aux2);
+    if (ev->call == WS_PG_QUERY) ev->aux2 = dur_ns(p, ev->aux2);
 }
 
 /* Makes bufs[cur] a buffer that no waiting event came from. */
@@ -408,6 +413,38 @@ static void settle(struct ws_process *p, struct ws_thread *t, const struct ws_ev
     if (event_end(ev) > p->duration_ns) p->duration_ns = event_end(ev);
 }
 
+/* A statement's text, kept for the executions that refer to it. */
+static void stmt_remember(struct timeline *tl, const struct ws_event *ev)
+{
+    int created;
+    uint64_t *slot = map_put(&tl->stmts, ev->thread, (uint64_t)ev->obj, &created);
+    struct ws_bytes *b;
+    if (created) {
+        b = &ARRAY_PUSH(tl->texts, tl->ntexts, tl->textcap);
+        *slot = tl->ntexts;
+    } else {
+        b = &tl->texts[*slot - 1];
+        free(b->bytes);
+    }
+    b->bytes = xmalloc(ev->payload_len + 1);
+    if (ev->payload_len) memcpy(b->bytes, ev->payload, ev->payload_len);
+    b->len = ev->payload_len;
+}
+
+/* An SQLite execution gets the text of its statement (aux2, version 2),
+ * and aux2 its meaning of version 1: no time measured inside the library. */
+static void stmt_text(struct timeline *tl, struct ws_event *ev)
+{
+    if (ev->aux2 && ev->payload_len == 0) {
+        uint64_t *slot = map_get(&tl->stmts, ev->thread, ev->aux2);
+        if (slot) {
+            ev->payload = tl->texts[*slot - 1].bytes;
+            ev->payload_len = tl->texts[*slot - 1].len;
+        }
+    }
+    ev->aux2 = 0;
+}
+
 int timeline_next(struct timeline *tl, struct ws_event *ev)
 {
     if (tl->taken) {
@@ -435,6 +472,8 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
     struct cursor *c = tl->heap[0];
     tl->taken = c;
     *ev = c->head;
+    if (ev->call == WS_SQLITE_STMT) stmt_remember(tl, ev);
+    if (ev->call == WS_SQLITE_QUERY) stmt_text(tl, ev);
     ev->target = fdmodel_event(&tl->fm, ev);
     settle(tl->p, c->t, ev);
     return 1;
@@ -453,6 +492,10 @@ void timeline_close(struct timeline *tl)
     free(tl->cursors);
     free(tl->heap);
     fdmodel_free(&tl->fm);
+    map_free(&tl->stmts);
+    for (size_t i = 0; i < tl->ntexts; i++)
+        free(tl->texts[i].bytes);
+    free(tl->texts);
     ZSTD_freeDCtx(tl->dctx);
     free(tl);
 }

@@ -12,6 +12,7 @@
 #include "wakes.h"
 
 #include "calls.h"
+#include "symbolize.h"
 #include "util.h"
 
 #include <whyslow/format.h>
@@ -78,7 +79,7 @@ static int is_gil(struct wakes *w, uint64_t addr)
 {
     int created;
     uint64_t *slot = map_put(&w->gil, addr, 0, &created);
-    if (created) *slot = 1 + (object_is_gil(w->p, addr) != 0);
+    if (created) *slot = 1 + (sym_is_gil(w->p, addr) != 0);
     return *slot == 2;
 }
 

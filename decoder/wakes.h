@@ -25,8 +25,9 @@
  * start.  They are flagged, and the findings leave them out.
  *
  * Every object waited on has a role:
- *   WAIT_GIL   it lies in CPython's _PyRuntime: the GIL's mutex and conds
- *              (gil_contention, never lock_contention);
+ *   WAIT_GIL   it lies in CPython's _PyRuntime (sym_is_gil(), symbolize.h):
+ *              the GIL's mutex and conds (gil_contention, never
+ *              lock_contention);
  *   WAIT_LOCK  a mutex or rwlock; or a sem or futex that only threads that
  *              also wait for it release (they take it and give it back:
  *              a lock, or a counting semaphore of K slots);
@@ -153,7 +154,5 @@ enum wait_role wake_role(const struct wake_data *d, uint64_t addr, int kind);
 /* "lock", "park" or "gil". */
 const char *wait_role_name(enum wait_role role);
 
-/* Whether the lock at addr is CPython's GIL: the one hook for it (gil_hook.c). */
-int object_is_gil(struct ws_process *p, uint64_t addr);
 
 #endif

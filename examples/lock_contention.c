@@ -2,10 +2,12 @@
  * lock_contention.c - whyslow example: threads that queue on one mutex.
  *
  * WORKERS threads each handle UPDATES "requests".  For every request a
- * worker takes the global stats_lock and, while holding it, updates the
- * shared statistics and writes them out to a slow sink (simulated by a
- * 2 ms sleep).  Only one thread can hold the lock, so the others spend
- * most of their time waiting for it.  Runs about 1 s.
+ * worker calls update_stats(), which takes the global stats_lock and,
+ * while holding it, updates the shared statistics and writes them out to
+ * a slow sink (simulated by a 2 ms sleep).  Only one thread can hold the
+ * lock, so the others spend most of their time waiting for it.  whyslow
+ * names the lock (stats_lock) and where it is taken (update_stats, with
+ * its file and line).  Runs about 1 s.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -40,6 +42,18 @@ static unsigned long handle_request(unsigned long id)
     return h;
 }
 
+/* Counts a request in the shared stats and writes them out to the slow
+ * sink, all under stats_lock: the critical section is as long as the
+ * write. */
+static void update_stats(unsigned long h)
+{
+    pthread_mutex_lock(&stats_lock);
+    stats.requests++;
+    stats.checksum ^= h;
+    usleep(HOLD_USEC); /* "write the stats to the slow sink" */
+    pthread_mutex_unlock(&stats_lock);
+}
+
 static void *worker(void *arg)
 {
     long id = (long)arg;
@@ -47,15 +61,8 @@ static void *worker(void *arg)
     snprintf(name, sizeof name, "worker-%ld", id);
     pthread_setname_np(pthread_self(), name);
 
-    for (int i = 0; i < UPDATES; i++) {
-        unsigned long h = handle_request((unsigned long)(id * UPDATES + i));
-
-        pthread_mutex_lock(&stats_lock);
-        stats.requests++;
-        stats.checksum ^= h;
-        usleep(HOLD_USEC); /* "write the stats to the slow sink" */
-        pthread_mutex_unlock(&stats_lock);
-    }
+    for (int i = 0; i < UPDATES; i++)
+        update_stats(handle_request((unsigned long)(id * UPDATES + i)));
     return NULL;
 }
 

@@ -76,8 +76,8 @@ struct ws_sq_exec {
     void *db;
     uint64_t start, rows, caller;
     int active, last_rc;
-    const char *sql; /* sqlite3_sql(stmt) when sql_len was measured */
-    uint32_t sql_len;
+    const char *sql; /* sqlite3_sql(stmt) when its text was written */
+    int told;        /* the text was written (a WS_SQLITE_STMT record) */
     uint32_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
 };
@@ -102,13 +102,18 @@ struct ws_pg_conn {
 
 struct ws_dbstate {
     struct ws_sq_exec *last; /* the slot found last */
+    unsigned sq_active;      /* SQLite executions in progress */
     struct ws_sq_exec sq[WS_SQ_SLOTS];
     struct ws_pg_conn pg[WS_PG_CONNS];
 };
 
 /* The calling thread's database state, made on first use; NULL if none
  * can be made. */
-struct ws_dbstate *ws_db(struct ws_thread *t);
+struct ws_dbstate *ws_db_make(struct ws_thread *t);
+static inline struct ws_dbstate *ws_db(struct ws_thread *t)
+{
+    return likely(t->db != NULL) ? t->db : ws_db_make(t);
+}
 void ws_db_free(struct ws_thread *t);
 
 /* A hash of bytes, never 0 (0 means "nothing bound"). */

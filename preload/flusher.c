@@ -140,7 +140,7 @@ static void put_meta(void)
 /* Does the call's payload hold SQL (which WHYSLOW_SQL=redact redacts)? */
 static int is_sql(unsigned call)
 {
-    return call == WS_SQLITE_QUERY || call == WS_SQLITE_PREPARE || call == WS_SQLITE_EXEC ||
+    return call == WS_SQLITE_STMT || call == WS_SQLITE_PREPARE || call == WS_SQLITE_EXEC ||
            call == WS_PG_QUERY || call == WS_PG_PREPARE;
 }
 

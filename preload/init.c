@@ -19,6 +19,7 @@
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ unsigned ws_flush_ms = 100;
 char ws_dir[4096];
 extern int64_t ws_exit_status;
 static unsigned nbufs;
-static unsigned stack_ms; /* WHYSLOW_STACK_MS */
+static double stack_ms; /* WHYSLOW_STACK_MS */
 
 void ws_quiet(const char *why)
 {
@@ -57,6 +58,16 @@ static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned
     return (unsigned)v;
 }
 
+/* A duration in ms, fractions allowed ("0.5"); dflt when unset or bad. */
+static double env_ms(const char *name, double dflt)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) return dflt;
+    char *end;
+    double v = strtod(s, &end);
+    return *end || !(v >= 0 && v <= 3600000) ? dflt : v;
+}
+
 static int read_config(void)
 {
     const char *s = getenv("WHYSLOW_DISABLE");
@@ -64,7 +75,7 @@ static int read_config(void)
     ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
     ws_sql_redact = (s = getenv("WHYSLOW_SQL")) && strcmp(s, "redact") == 0;
     ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000);
-    stack_ms = env_uint("WHYSLOW_STACK_MS", 1, 0, 3600000); /* 0: no stacks */
+    stack_ms = env_ms("WHYSLOW_STACK_MS", 1.0); /* 0: no stacks */
     nbufs = env_uint("WHYSLOW_BUFFER_MB", 64, 1, 65536) * (1024 * 1024 / WS_BUF_SIZE);
     s = getenv("WHYSLOW_DIR");
     if (!s || !*s) s = "whyslow.data";
@@ -118,6 +129,8 @@ __attribute__((constructor)) static void whyslow_start(void)
     }
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
+    /* CPython's own mutexes (the GIL's): see bypass.c. */
+    ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
     atomic_store_explicit(&ws_on, 1, memory_order_release);
 out:
     errno = saved;

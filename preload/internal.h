@@ -209,7 +209,7 @@ extern _Atomic uint64_t ws_stack_ticks;
 uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
                                int64_t result, uint64_t start, uint64_t end, uint64_t caller,
                                uint32_t plen);
-void ws_stack_init(unsigned stack_ms);
+void ws_stack_init(double stack_ms);
 
 static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
                                        int64_t obj, int64_t result, uint64_t start, uint64_t end,
@@ -298,6 +298,12 @@ extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
+
+/* ---- bypass.c ---- */
+
+/* The object holding addr (SQLite, CPython) calls libc's mutex lock,
+ * unlock, signal and broadcast directly from now on. */
+void ws_bypass_locks_of(const void *addr);
 
 /* ---- real functions ---- */
 

@@ -51,9 +51,9 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void ws_stack_init(unsigned stack_ms)
+void ws_stack_init(double stack_ms)
 {
-    stack_ns = (uint64_t)stack_ms * 1000000u;
+    stack_ns = (uint64_t)(stack_ms * 1e6);
     if (stack_ns == 0) {
         atomic_store(&ws_stack_ticks, UINT64_MAX);
         return;

@@ -5,7 +5,7 @@
  * An execution runs from the first sqlite3_step() after prepare or reset to
  * SQLITE_DONE, an error, sqlite3_reset() or sqlite3_finalize(); it keeps
  * the rows returned (SQLITE_ROW steps) and the last result code.  The statement's text comes from
- * sqlite3_sql() when the execution ends, and the flusher writes each distinct text once. Bound
+ * sqlite3_sql() when the execution ends, once per thread and statement (see finish()). Bound
  * values are not recorded: only a hash of them, so the decoder can tell the same query run again
  * with the same parameters from a loop over different ones.
  *
@@ -96,20 +96,37 @@ static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int m
     return x;
 }
 
-/* The execution ended at `end` with rc: write its record. */
+/* The execution ended at `end` with rc: write its record.  The
+ * statement's text goes to the log once per thread and statement (a
+ * WS_SQLITE_STMT record, again if sqlite3_sql() gives another text, as for
+ * a new statement at a finalized one's address); each execution refers to
+ * it by the statement's address, so a loop costs no copy of its text. */
 static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t end)
 {
     if (!x->active) return;
     x->active = 0;
-    /* The text's length is kept while sqlite3_sql gives the same text. */
+    t->db->sq_active--;
     const char *sql =
         DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
-    if (sql != x->sql) {
+    if (sql != x->sql || !x->told) {
         x->sql = sql;
-        x->sql_len = sql ? (uint32_t)strnlen(sql, WS_MAX_PAYLOAD) : 0;
+        x->told = 1;
+        x->db = DB_REAL_AT(real_db_handle, "sqlite3_db_handle", LIB, x->caller)
+                    ? real_db_handle(x->stmt)
+                    : NULL;
+        size_t len = sql ? strnlen(sql, WS_MAX_PAYLOAD) : 0;
+        ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0, 0, sql,
+                   len);
     }
-    ws_db_emit(t, WS_SQLITE_QUERY, x->db, rc, x->rows, x->start, end, x->caller,
-               x->nparams ? ws_db_mix(x->params, x->nparams) : 0, 0, x->sql, x->sql_len);
+    /* The record, written in place: aux1 and aux2 (format.h) are all its
+     * payload. */
+    uint8_t *p = ws_emit_reserve(t, WS_SQLITE_QUERY, (uint32_t)x->rows, (int64_t)(uintptr_t)x->db,
+                                 rc, x->start, end, x->caller, 16);
+    if (!p) return;
+    uint64_t aux[2] = {x->nparams ? ws_db_mix(x->params, x->nparams) : 0,
+                       (uint64_t)(uintptr_t)x->stmt};
+    memcpy(p, aux, 16);
+    ws_emit_commit(t);
 }
 
 /*
@@ -128,10 +145,10 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
     if (x && !x->active) {
         x->active = 1;
+        t->db->sq_active++;
         x->start = ws_now();
         x->rows = 0;
         x->caller = WS_CALLER;
-        x->db = DB_REAL(real_db_handle, "sqlite3_db_handle", LIB) ? real_db_handle(stmt) : NULL;
     }
     int rc = real_step(stmt);
     if (x) {
@@ -151,7 +168,9 @@ WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 {
     if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
-    if (t) {
+    /* Most resets come after the execution ended (SQLITE_DONE): then there
+     * is nothing to look up. */
+    if (t && t->db && t->db->sq_active) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);
         if (x) finish(t, x, x->last_rc, ws_now());
     }

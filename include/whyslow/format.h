@@ -33,9 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Version 2 added call stacks (WS_CALL_STACK) and the wake-up records
- * (WS_COND_SIGNAL..WS_FUTEX_WAKE, WS_LOCK_WAKES); a version 1 log is a
- * version 2 log without them. */
+/* Version 2 added call stacks (WS_CALL_STACK), the wake-up records
+ * (WS_COND_SIGNAL..WS_FUTEX_WAKE, WS_LOCK_WAKES) and SQLite statement
+ * texts written once (WS_SQLITE_STMT); a version 1 log is a version 2 log
+ * without them. */
 #define WS_FORMAT_VERSION 2
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
@@ -195,10 +196,12 @@ enum ws_call {
      *   aux1    a 32-bit hash of the values bound to its parameters (0:
      *           none); the values themselves are never recorded
      *   aux2    libpq: the time spent inside the library's calls for
-     *           it, timestamp units; SQLite: 0 (not measured: stamping
-     *           every step would cost more than many steps take)
-     *   payload the statement's text (literals replaced by ? when
-     *           WHYSLOW_SQL=redact)
+     *           it, timestamp units; SQLite: the statement (sqlite3_stmt*)
+     *           whose text a WS_SQLITE_STMT record gave (version 1: 0)
+     *   payload libpq: the statement's text (literals replaced by ? when
+     *           WHYSLOW_SQL=redact); SQLite: empty, the text being the
+     *           one of the thread's latest WS_SQLITE_STMT record for the
+     *           statement in aux2 (version 1: the text)
      */
     WS_SQLITE_OPEN = 60,    /* result: rc; payload: the file name */
     WS_SQLITE_CLOSE = 61,   /* result: rc */
@@ -212,6 +215,11 @@ enum ws_call {
                                payload: the text prepared */
     WS_PG_QUERY = 68,       /* see above */
     WS_PG_RESET = 69,       /* PQreset: result: ConnStatusType */
+    WS_SQLITE_STMT = 70,    /* obj: the sqlite3_stmt*; payload: its text
+                               (redacted as above).  Written before the
+                               first execution a thread records of it, and
+                               again when its text changes; start: that
+                               execution's start, dur 0. */
 
     /* Records about the thread rather than a call. */
     WS_EV_THREAD_START = 100, /* result: parent serial or 0; payload name */
@@ -292,6 +300,7 @@ static inline unsigned ws_call_flags(unsigned call)
     case WS_PG_QUERY:
         return WS_CALL_HAS_PAYLOAD | WS_CALL_IS_DB | WS_CALL_HAS_AUX;
     case WS_SQLITE_OPEN:
+    case WS_SQLITE_STMT:
     case WS_SQLITE_PREPARE:
     case WS_SQLITE_EXEC:
     case WS_PG_CONNECT:
@@ -447,6 +456,8 @@ static inline const char *ws_call_name(unsigned call)
         return "sqlite3_query";
     case WS_SQLITE_EXEC:
         return "sqlite3_exec";
+    case WS_SQLITE_STMT:
+        return "sqlite3_stmt";
     case WS_PG_CONNECT:
         return "PQconnect";
     case WS_PG_FINISH:

@@ -158,7 +158,7 @@ now() {
 # ---- checks ----
 
 missing=""
-for b in bench_write bench_mutex bench_flusher bench_mixed; do
+for b in bench_write bench_mutex bench_flusher bench_mixed bench_wake; do
     [ -x "$BENCH/$b" ] || missing="$missing $b"
 done
 if [ -n "$missing" ]; then
@@ -214,7 +214,8 @@ overhead() {
         paste "$TMP/traced" "$TMP/untraced" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
         added=$(median <"$TMP/diffs")
         range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
-        figure "$label: untraced $u ns, traced $t ns, added $(calc %.1f "$added") ns per call (target <= $target ns; rounds: $range)"
+        if [ "$target" = - ]; then want=""; else want="target <= $target ns; "; fi
+        figure "$label: untraced $u ns, traced $t ns, added $(calc %.1f "$added") ns per call (${want}rounds: $range)"
     else
         figure "$label: untraced $u ns, traced not measured (no $LIB)"
     fi
@@ -222,6 +223,30 @@ overhead() {
 
 overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000 || status=1
 overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
+# A hand-over between two threads: a cond wait that blocks and the signal
+# that wakes it, both recorded; "per call" is per hand-over.
+overhead "contended hand-over (cond wait + its wake-up)" - "$BENCH/bench_wake" pingpong 100000 || status=1
+
+# The price of a stack: the same slow reads traced with every read keeping
+# its stack (WHYSLOW_STACK_MS=0.001) and with none (a threshold of 1 s),
+# interleaved; the median of the rounds' differences.
+stack_cost() {
+    [ "$traced" = yes ] || return 1
+    : >"$TMP/diffs"
+    echo "running bench_wake slow: $ROUNDS rounds, stacks kept and not, interleaved" >&2
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        with=$(export WHYSLOW_STACK_MS=0.001 && run_traced "$TMP/log" "$BENCH/bench_wake" slow 3000 | field ns_per_op) || return 1
+        without=$(export WHYSLOW_STACK_MS=1000 && run_traced "$TMP/log" "$BENCH/bench_wake" slow 3000 | field ns_per_op) || return 1
+        calc %.1f "$with - $without" >>"$TMP/diffs"
+        r=$((r + 1))
+    done
+    rm -rf "$TMP/log"
+    range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
+    figure "stack of a slow event (16 frames): added $(calc %.0f "$(median <"$TMP/diffs")") ns per event (rounds: $range)"
+}
+
+stack_cost || status=1
 
 # ---- flusher throughput: bench_flusher ----
 

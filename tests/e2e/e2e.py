@@ -5,7 +5,9 @@ would see (exact counts, findings, the process tree, exit codes).
 Usage: e2e.py BUILD_DIR CASE   (ctest runs one CASE per test)
 """
 import json
+import re
 import os
+import re
 import shutil
 import signal
 import stat
@@ -216,6 +218,45 @@ def case_locks_all():
     contended = sum(l["contended"] for l in rep["locks"] if l["kind"] in ("mutex", "rwlock"))
     check(p["uncontended_locks"] == 1105 - contended,
           "uncontended %d, contended %d" % (p["uncontended_locks"], contended))
+
+
+def case_wakes_and_stacks():
+    data, out = record([prog("wakes")])
+    addr = {k: int(v, 16) for k, v in (f.split("=") for f in out.split())}
+    lines = dump(data)
+
+    def records(call, obj):
+        return [l for l in lines if " %s " % call in l and "=0x%x " % addr[obj] in l]
+
+    # Wake-ups: exactly the ones that had a waiter.
+    check(len(records("pthread_cond_signal", "cond")) == 5, "cond signals")
+    check(len(records("pthread_cond_broadcast", "all")) == 1, "broadcast")
+    check(len(records("sem_post", "sem")) == 3, "sem_posts")
+    futex = records("futex_wake", "word")
+    check(len(futex) == 1 and " result=1 " in futex[0], "futex wakes %s" % futex)
+    main_tid = re.search(r" tid=(\d+) thread_start thread=1 ", "\n".join(lines)).group(1)
+    held = [l for l in records("pthread_mutex_unlock", "held") if " tid=%s " % main_tid in l]
+    check(len(held) == 1 and " wakes " in held[0], "unlock with a waiter %s" % held)
+    # Stacks: the 5 ms sleeps keep theirs (the caller, slow_outer, main),
+    # the fast writes none.
+    sleeps = [l for l in lines if " nanosleep " in l]
+    deep = []
+    for l in sleeps:
+        m = re.search(r"caller=(0x[0-9a-f]+) stack=([0-9a-fx,]+)", l)
+        if not m:
+            continue
+        frames = [int(f, 16) for f in m.group(2).split(",")]
+        if 0 <= frames[0] - addr["slow_inner"] < 64:
+            check(frames[0] == int(m.group(1), 16), "first frame is the caller: %s" % l)
+            check(0 <= frames[1] - addr["slow_outer"] < 64, "second frame in slow_outer: %s" % l)
+            check(0 <= frames[2] - addr["main"] < 4096, "third frame in main: %s" % l)
+            deep.append(l)
+    check(len(deep) == 3, "sleeps with their stack: %d" % len(deep))
+    writes = [l for l in lines if " write " in l and "(/dev/null)" in l]
+    check(len(writes) == 100 and not any("stack=" in l for l in writes), "fast writes without stacks")
+    # WHYSLOW_STACK_MS=0: no stacks at all.
+    data, out = record([prog("wakes")], env={"WHYSLOW_STACK_MS": "0"})
+    check(not any("stack=" in l for l in dump(data)), "stacks with WHYSLOW_STACK_MS=0")
 
 
 def case_disable_env():
@@ -752,6 +793,25 @@ def case_libpq_async():
     check(total == 18, "%d queries in all, expected 18: %s" % (total, describe(rep)))
 
 
+def case_library_locks_bypassed():
+    # SQLite's and CPython's own mutexes go straight to libc (bypass.c):
+    # threads sharing a connection still compute the same, their queries are
+    # all recorded, and the uncontended lock count holds only the
+    # program's other locks; WHYSLOW_LOCKS=all sees SQLite's again.
+    argv = [PYTHON, os.path.join(HERE, "progs", "py_shared_conn.py"), "500"]
+    data, out = traced_like_untraced(argv)
+    rep = report(data)
+    q = find_query(rep, "select v from t where id = ?", exact=True)
+    check(q["count"] == 2000, "queries %d" % q["count"])
+    p = rep["processes"][0]
+    check(p["uncontended_locks"] < 2000, "uncontended locks %d: SQLite's mutexes are counted"
+          % p["uncontended_locks"])
+    data, out = traced_like_untraced(argv, env={"WHYSLOW_LOCKS": "all"})
+    p = report(data)["processes"][0]
+    check(p["uncontended_locks"] > 20 * 2000, "WHYSLOW_LOCKS=all: uncontended locks %d"
+          % p["uncontended_locks"])
+
+
 def case_example_nplus1_sqlite():
     """The C example of `make demo`: 40 author lookups driven by the books
     query, on libsqlite3 directly."""
@@ -761,8 +821,256 @@ def case_example_nplus1_sqlite():
     rep = report(data)
     check_db(rep, "sqlite")
     check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 40, "sqlite")
+    # The loop's site: where the program steps the child query.
+    src = os.path.join(HERE, "..", "..", "examples", "nplus1_sqlite.c")
+    with open(src) as f:
+        line = [n for n, l in enumerate(f, 1) if "sqlite3_step(author)" in l]
+    site = findings_of(rep, "n_plus_one")[0]["site"]
+    check((site.get("function"), os.path.basename(site.get("file", "")), site.get("line")) ==
+          ("main", "nplus1_sqlite.c", line[0]), "n_plus_one site %s" % site)
     text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
     check("n_plus_one" in text, "the text report does not show the finding:\n" + text[:2000])
+    check("the loop's queries run from main (nplus1_sqlite.c:%d)" % line[0] in text,
+          "the text report does not show the loop's site:\n" + text[:2000])
+
+
+# ---- symbolization: locks and call sites by name ----
+
+def site_line(path, tag):
+    """The number of the line of path marked "SITE:tag"."""
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if "SITE:" + tag in line:
+                return n
+    fail("no SITE:%s in %s" % (tag, path))
+
+
+def text_report(data, *args):
+    p = subprocess.run([WHYSLOW, "report"] + list(args) + [data], capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, "report failed: %s" % p.stderr)
+    return p.stdout
+
+
+def lock_findings(rep):
+    """{lock name: lock_contention finding}."""
+    found = [f for f in rep["findings"] if f["kind"] == "lock_contention"]
+    by_name = {f["lock"]: f for f in found}
+    check(len(by_name) == len(found), "two findings with one lock name: %s" % found)
+    return by_name
+
+
+def nm_symbols(path, *flags):
+    """{name: (address, size)} of the defined symbols nm lists."""
+    out = subprocess.run(["nm", "-S", "--defined-only"] + list(flags) + [path],
+                         capture_output=True, text=True, check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            syms[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
+    return syms
+
+
+def module_bias(site):
+    return int(site["addr"], 16) - int(site["module_offset"], 16)
+
+
+def case_sym_lock_names():
+    """Locks named by their variable, and the functions that took them by
+    name, file and line: a global in .bss, a heap mutex (taken in an
+    inlined function), a mutex inside a struct."""
+    src = os.path.join(HERE, "progs", "sym_locks.c")
+    data, _ = record([prog("sym_locks")])
+    rep = report(data)
+    found = lock_findings(rep)
+    heap = [name for name in found if name.endswith(" (heap)")]
+    check(len(heap) == 1 and set(found) == {"queue_lock", "stats+0x8", heap[0]},
+          "lock names %s" % sorted(found))
+    check(heap[0] == "mutex %s (heap)" % found[heap[0]]["addr"], "heap lock %r" % heap[0])
+    for name, fn in (("queue_lock", "take_job"), (heap[0], "take_result"),
+                     ("stats+0x8", "count_stat")):
+        f = found[name]
+        site = f["site"]
+        want = {"function": fn, "file": src, "line": site_line(src, fn), "module": "e2e_sym_locks",
+                "addr": f["caller"]}
+        check({k: site.get(k) for k in want} == want, "%s: site %s, expected %s" % (name, site, want))
+        check(f["summary"].startswith("mutex %s: " % name.replace("mutex ", "")),
+              "summary %r" % f["summary"])
+        check(f["contended"] >= 5 and f["threads"] >= 2, "%s: waits %s" % (name, f))
+    # The stacks of the longest waits: the function, where it was called
+    # (an inlined function, then the one it was inlined into), the thread's
+    # start.
+    def frames(f, n):
+        return [(x.get("function"), x.get("file"), x.get("line"), x.get("inlined", False))
+                for x in f["stack"][:n]]
+    check(frames(found["queue_lock"], 2) ==
+          [("take_job", src, site_line(src, "take_job"), False),
+           ("worker", src, site_line(src, "worker_take_job"), False)],
+          "queue_lock's stack %s" % found["queue_lock"]["stack"])
+    heap_stack = found[heap[0]]["stack"]
+    check(frames(found[heap[0]], 2) ==
+          [("take_result", src, site_line(src, "take_result"), True),
+           ("worker", src, site_line(src, "worker_take_result"), False)] and
+          heap_stack[0]["addr"] == heap_stack[1]["addr"], "heap lock's stack %s" % heap_stack)
+    for f in found.values():
+        check(f["stack"][0]["addr"] == f["caller"] and
+              f["stack"][-1].get("module") == "libc.so.6",
+              "stack to the thread's start (in libc): %s" % f["stack"])
+    # The names agree with nm: the lock's offset in the file is queue_lock's.
+    syms = nm_symbols(prog("sym_locks"))
+    q = found["queue_lock"]
+    check(int(q["addr"], 16) - module_bias(q["site"]) == syms["queue_lock"][0],
+          "queue_lock at %s, nm says 0x%x" % (q["addr"], syms["queue_lock"][0]))
+    check(q["site"]["module_offset"] != q["site"]["addr"], "a PIE's offsets are not addresses")
+    locks = {l["lock"]: l for l in rep["locks"]}
+    for name in found:
+        check(locks[name]["site"] == found[name]["site"] and not locks[name].get("gil"),
+              "locks[] %s: %s" % (name, locks.get(name)))
+    text = text_report(data)
+    line = site_line(src, "take_job")
+    check("mutex queue_lock: " in text and
+          "most waits called from take_job (sym_locks.c:%d)\n" % line in text and
+          "the longest wait's stack:\n" in text and
+          "    at take_job (sym_locks.c:%d)\n" % line in text and
+          "    at worker (sym_locks.c:%d)\n" % site_line(src, "worker_take_job") in text,
+          "text findings:\n" + text[:1500])
+    check(re.search(r"\n  mutex  queue_lock +\d+ .* take_job \(sym_locks\.c:%d\)\n" % line, text),
+          "text locks table:\n" + text)
+    check(re.search(r"\n  mutex  0x[0-9a-f]+ \(heap\) +\d+ .* take_result \(sym_locks\.c:%d\)\n" %
+                    site_line(src, "take_result"), text), "heap lock in the text:\n" + text)
+
+
+def case_sym_stripped():
+    """The same program stripped: nothing named, nothing invented; the
+    module and the offset in it, which addr2line on the unstripped file
+    turns into the same function."""
+    exe = os.path.join(TMP, "sym_locks_stripped")
+    subprocess.run(["strip", "-o", exe, prog("sym_locks")], check=True)
+    data, _ = record([exe])
+    rep = report(data)
+    syms = nm_symbols(prog("sym_locks"))
+    found = lock_findings(rep)
+    check(len(found) == 3, "three contended locks: %s" % sorted(found))
+    by_fn = {}
+    for name, f in found.items():
+        site = f["site"]
+        check(set(site) == {"module", "module_offset", "addr"} and
+              site["module"] == "sym_locks_stripped", "%s: site %s" % (name, site))
+        a2l = subprocess.run(["addr2line", "-f", "-e", prog("sym_locks"),
+                              "0x%x" % (int(site["module_offset"], 16) - 1)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        by_fn[a2l[0]] = (name, f)
+    check(set(by_fn) == {"take_job", "take_result", "count_stat"}, "sites %s" % by_fn)
+    for fn, var, off in (("take_job", "queue_lock", 0), ("count_stat", "stats", 8)):
+        name, f = by_fn[fn]
+        want = "mutex %s (sym_locks_stripped+0x%x)" % (f["addr"], syms[var][0] + off)
+        check(name == want, "lock %r, expected %r" % (name, want))
+    name, f = by_fn["take_result"]
+    check(name == "mutex %s (heap)" % f["addr"], "heap lock %r" % name)
+    text = text_report(data)
+    check("most waits called from sym_locks_stripped+0x" in text, "text:\n" + text[:1500])
+    check(not any(n.startswith("cannot read") for n in rep["processes"][0]["notes"]), "notes")
+
+
+def case_sym_dlopen_site():
+    """A slow write made by a library loaded with dlopen (and unloaded
+    before the end): slow_syscall and slowest[] name its function."""
+    lib = os.path.join(PROGS, "libsym_slowwrite.so")
+    src = os.path.join(HERE, "progs", "sym_slowwrite.c")
+    data, _ = record([prog("sym_dlopen"), lib])
+    rep = report(data)
+    slow = [f for f in rep["findings"] if f["kind"] == "slow_syscall"]
+    check(len(slow) == 1 and slow[0]["call"] == "write" and slow[0]["target"].startswith("pipe:["),
+          "findings %s" % rep["findings"])
+    site = slow[0]["site"]
+    want = {"function": "slow_write", "file": src, "line": site_line(src, "slow_write"),
+            "module": "libsym_slowwrite.so"}
+    check({k: site.get(k) for k in want} == want, "site %s, expected %s" % (site, want))
+    main_src = os.path.join(HERE, "progs", "sym_dlopen.c")
+    stack = [(x.get("function"), x.get("file"), x.get("line")) for x in slow[0]["stack"][:2]]
+    check(stack == [("slow_write", src, want["line"]), ("main", main_src, site_line(main_src, "main"))],
+          "stack %s" % slow[0]["stack"])
+    write = [s for s in rep["slowest"] if s["call"] == "write"]
+    check(len(write) == 1 and write[0]["site"] == site, "slowest write %s" % write)
+    reads = [s for s in rep["slowest"] if s["call"] == "read" and "pipe:[" in (s["target"] or "")]
+    check(reads and all(r["site"].get("function") == "drain" and
+                        r["site"]["module"] == "e2e_sym_dlopen" for r in reads),
+          "the reads are the program's own: %s" % reads[:2])
+    # The library was gone from the last map: an earlier one named it.
+    maps = [l for l in dump(data) if " meta maps " in l]
+    check(len(maps) >= 2, "maps records: %s" % maps)
+    text = text_report(data)
+    check("the slowest called from slow_write (sym_slowwrite.c:%d)" % want["line"] in text,
+          "text:\n" + text[:1500])
+
+
+def case_sym_python_gil():
+    """CPython threads taking turns on the GIL: locks[] names it the GIL,
+    and no lock_contention finding is made of it, even at a 1 us
+    threshold that makes findings of the program's other locks."""
+    py = os.path.realpath(PYTHON)
+    runtime = nm_symbols(py, "-D").get("_PyRuntime")
+    if not runtime:
+        skip("%s does not export _PyRuntime" % py)
+    elf = subprocess.run(["readelf", "-h", py], capture_output=True, text=True).stdout
+    if "EXEC (Executable file)" not in elf:
+        skip("%s is position independent: its addresses are not nm's" % py)
+    start, size = runtime
+    data, _ = record([PYTHON, os.path.join(HERE, "progs", "py_gil.py")])
+    rep = report(data, "--slow-ms", "0.001")
+
+    def in_runtime(addr):
+        return start <= int(addr, 16) < start + size
+
+    gil = [l for l in rep["locks"] if l.get("gil")]
+    check(any(l["kind"] == "cond" and l["contended"] >= 10 and l["threads"] >= 2 for l in gil),
+          "the GIL's waits: %s" % gil)
+    for l in rep["locks"]:
+        check(bool(l.get("gil")) == in_runtime(l["addr"]) and
+              (l["lock"] == "GIL") == in_runtime(l["addr"]), "lock %s" % l)
+    contention = [f for f in rep["findings"] if f["kind"] == "lock_contention"]
+    check(contention, "no lock_contention finding at all at 1 us: %s" % rep["findings"])
+    for f in contention:
+        check(not in_runtime(f["addr"]) and not f.get("gil") and f["lock"] != "GIL",
+              "a lock_contention finding of the GIL: %s" % f)
+    text = text_report(data, "--slow-ms", "0.001")
+    check(re.search(r"\n  cond   the GIL +\d+", text), "text locks:\n" + text)
+    findings_text = text.split("\npid ")[0]
+    check("GIL" not in findings_text and "lock_contention" in findings_text,
+          "text findings:\n" + findings_text)
+
+
+def case_sym_fuzz():
+    """Real logs with real maps, damaged: the decoder (symbolizing with
+    maps and files that no longer agree) never crashes."""
+    data, _ = record([prog("sym_locks")])
+    logs = [os.path.join(data, n) for n in os.listdir(data)]
+    env = dict(os.environ, FUZZ_ROUNDS="400")
+    p = subprocess.run([os.path.join(BUILD, "tests", "unit", "test_fuzz")] + logs, env=env,
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0 and "no crash" in p.stdout, "fuzz: %s %s" % (p.stdout, p.stderr[-2000:]))
+
+def case_example_lock_contention():
+    """The C example of `make demo`: 4 threads queueing on stats_lock."""
+    exe = os.path.join(EXAMPLES, "lock_contention")
+    src = os.path.join(HERE, "..", "..", "examples", "lock_contention.c")
+    with open(src) as f:
+        line = [n for n, l in enumerate(f, 1) if "pthread_mutex_lock(&stats_lock)" in l]
+    check(len(line) == 1, "one place takes stats_lock")
+    data, out = record([exe])
+    rep = report(data)
+    found = lock_findings(rep)
+    check(list(found) == ["stats_lock"], "findings %s" % rep["findings"])
+    f = found["stats_lock"]
+    check((f["severity"], f["threads"]) == ("high", 4) and f["contended"] >= 100, "finding %s" % f)
+    check((f["site"].get("function"), os.path.basename(f["site"].get("file", "")),
+           f["site"].get("line")) == ("update_stats", "lock_contention.c", line[0]),
+          "site %s" % f["site"])
+    text = text_report(data)
+    check("mutex stats_lock: " in text and
+          "most waits called from update_stats (lock_contention.c:%d)" % line[0] in text,
+          "text:\n" + text[:1500])
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -194,7 +194,8 @@ static void ev_aux(struct thread *t, unsigned call, uint64_t at, uint64_t dur_ns
     put_sv(b, (int64_t)(caller - t->prev_caller));
     if (ws_call_flags(call) & WS_CALL_HAS_AUX) {
         put_uv(b, aux1);
-        put_uv(b, aux2_ns * ticks_per_ns);
+        /* SQLite's aux2 is a statement's address, not a time. */
+        put_uv(b, call == WS_SQLITE_QUERY ? aux2_ns : aux2_ns * ticks_per_ns);
     }
     if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) put_payload(b, payload, plen);
     t->prev_start = start;
@@ -606,13 +607,37 @@ static void build_unordered(void)
 #define CONN_B 0x5000b000 /* PostgreSQL, thread 2 */
 #define CONN_C 0x5000c000 /* SQLite, thread 3 */
 
-/* An SQLite execution at at_us lasting dur_us, half of it in the library,
- * that ended with SQLITE_DONE. */
+/* An SQLite execution at at_us lasting dur_us that ended with
+ * SQLITE_DONE, as the recorder writes it: the statement's text once per
+ * thread (a WS_SQLITE_STMT record; the statement's address is made up
+ * from the text), then executions that refer to it. */
 static void sq(struct thread *t, uint64_t conn, double at_us, double dur_us, uint64_t rows,
                uint64_t params, const char *sql)
 {
+    static struct {
+        uint32_t serial;
+        const char *sql;
+    } told[1024];
+    static size_t ntold;
+    uint64_t stmt = 0x7000000;
+    for (const char *c = sql; *c; c++)
+        stmt = stmt * 31 + (unsigned char)*c;
+    stmt = 0x7000000 + 16 * (stmt & 0xfffff);
+    size_t i = 0;
+    while (i < ntold && !(told[i].serial == t->serial && strcmp(told[i].sql, sql) == 0))
+        i++;
+    if (i == ntold) {
+        if (ntold == 1024) {
+            fprintf(stderr, "gen_log: too many statements\n");
+            exit(1);
+        }
+        told[ntold].serial = t->serial;
+        told[ntold++].sql = strdup(sql); /* sql may be a reused buffer */
+        ev_aux(t, WS_SQLITE_STMT, US(at_us), 0, (int64_t)stmt, 0, 0, 0x402000, 0, 0, sql,
+               strlen(sql));
+    }
     ev_aux(t, WS_SQLITE_QUERY, US(at_us), US(dur_us), (int64_t)conn, 101, rows, 0x402000, params,
-           US(dur_us) / 2, sql, strlen(sql));
+           stmt, NULL, 0);
 }
 
 /* A libpq execution likewise: PGRES_TUPLES_OK with rows, else
@@ -877,8 +902,10 @@ static void write_big(const char *path, uint64_t n)
  *   when b % 4 == 3, then BEGIN at now + 50 us, 5 "INSERT INTO log (block,
  *   n) VALUES (b, j)" (literals) at now + 51 + j us, COMMIT at now + 56 us
  *   (all 500 ns).
- * now then grows by 60 us.  Every execution spends half its span in the
- * library.
+ * now then grows by 60 us.  Every execution carries its own text, as a
+ * version 1 recorder wrote them (and its aux2, which version 1 left 0, is
+ * the half of its span it spent in the library: read as no statement, it
+ * means nothing to a version 2 decoder).
  */
 static void write_sqlbig(const char *path, uint64_t cycles)
 {
