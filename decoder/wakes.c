@@ -30,6 +30,7 @@ struct thread_state {
     size_t run1;       /* its current run, index + 1 (0: none) */
     int parked;        /* it waited on a cond, sem or futex since its run's last call */
     size_t last_wake1; /* its latest wake, index + 1, while nothing else came after it */
+    int acted;         /* it made a call (GIL waits aside) */
     uint64_t gil_ns;
     int64_t mark; /* the end of its calls so far */
     uint64_t calls_ns;
@@ -96,10 +97,17 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     }
     if (!waited && !wakes) { /* an acquisition or release recorded in all mode */
         t->last_wake1 = 0;
+        t->acted = 1;
         return;
     }
     if (wakes) {
         struct wk_wake k = {.at = ev->at, .obj = (uint64_t)ev->obj, .thread = ix, .kind = kind};
+        k.uses = ev->call == WS_COND_BROADCAST ? UINT32_MAX
+                 : ev->call == WS_FUTEX_WAKE && ev->result > 1
+                     ? (uint32_t)(ev->result < 1000 ? ev->result : 1000)
+                     : 1;
+        if (!t->acted) k.flags |= WAKE_FIRST;
+        t->acted = 1;
         ARRAY_PUSH(w->wakes, w->nwakes, w->wakecap) = k;
         t->last_wake1 = w->nwakes;
         return;
@@ -114,6 +122,7 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
     if (kind == LOCK_COND || kind == LOCK_SEM || kind == LOCK_FUTEX) t->parked = 1;
     t->last_wake1 = 0;
+    t->acted = 1;
 }
 
 /* A connection opened: what to, for the runs on it from now on. */
@@ -126,16 +135,34 @@ static void conn_open(struct wakes *w, const struct ws_event *ev)
     *map_put(&w->conn_ix, c.conn, 0, NULL) = w->nconns;
 }
 
+/* Whether a database call uses the connection its obj is: not a close, not
+ * an open that failed, not a statement's text (whose obj is the statement). */
+static int uses_connection(const struct ws_event *ev)
+{
+    switch (ev->call) {
+    case WS_SQLITE_OPEN:
+        return ev->result == 0;
+    case WS_SQLITE_PREPARE:
+    case WS_SQLITE_QUERY:
+    case WS_SQLITE_EXEC:
+    case WS_PG_CONNECT:
+    case WS_PG_PREPARE:
+    case WS_PG_QUERY:
+    case WS_PG_RESET:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void db_event(struct wakes *w, struct thread_state *t, uint32_t ix,
                      const struct ws_event *ev)
 {
-    if (ev->obj == 0) return;
-    if ((ev->call == WS_SQLITE_OPEN && ev->result == 0) || ev->call == WS_PG_CONNECT) {
+    if (ev->obj == 0 || !uses_connection(ev)) return;
+    if (ev->call == WS_SQLITE_OPEN || ev->call == WS_PG_CONNECT) {
         conn_open(w, ev);
         t->run1 = 0; /* a new connection, even at an old one's address */
-    } else if (ev->call == WS_SQLITE_OPEN || ev->call == WS_SQLITE_CLOSE ||
-               ev->call == WS_PG_FINISH)
-        return; /* no use of a connection: closing it, or one that failed to open */
+    }
     uint64_t conn = (uint64_t)ev->obj;
     int64_t end = event_end(ev);
     if (t->run1 && !t->parked && w->runs[t->run1 - 1].conn == conn) {
@@ -184,6 +211,7 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
         return;
     }
     t->last_wake1 = 0;
+    t->acted = 1;
     if (call_is_db(ev->call)) db_event(w, t, ix, ev);
 }
 
@@ -226,57 +254,145 @@ static size_t lower_bound(const struct wk_wake *wakes, const uint32_t *ix, size_
     return lo;
 }
 
-static uint64_t distance(int64_t a, int64_t b)
+/*
+ * Wakes in (kind, obj, at) order, and which are used up: a signal, a
+ * post or an unlock wakes one waiter, a FUTEX_WAKE as many as it says, a
+ * broadcast every waiter (but a thread once).  prev[i] and next[i] lead
+ * to the nearest position at or before (after) i whose wake is not used
+ * up (union-find with path halving; -1 or n: none).
+ */
+struct linker {
+    const struct wake_data *d;
+    uint32_t *ix;
+    size_t n;
+    uint32_t *left; /* per position: wakes left to give */
+    long *prev, *next;
+    struct map bcast; /* (wake index, waiter thread) -> 1: a broadcast it took */
+};
+
+static long find_prev(struct linker *l, long i)
 {
-    return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+    while (i >= 0 && l->prev[i] != i) {
+        if (l->prev[i] >= 0) l->prev[i] = l->prev[l->prev[i]];
+        i = l->prev[i];
+    }
+    return i;
 }
 
-/* The waker of a wait: the nearest wake to its end from another thread
- * on the same object within [start, end + slack]. */
-static uint32_t find_waker(const struct wake_data *d, const uint32_t *ix, const struct wk_wait *a)
+static long find_next(struct linker *l, long i)
 {
-    const struct wk_wake *wk = d->wakes;
-    size_t n = d->nwakes;
-    size_t at = lower_bound(wk, ix, n, a->kind, a->obj, a->end);
-    uint32_t best = 0;
-    uint64_t best_d = UINT64_MAX;
-    /* At or after the end, within the slack: the first from another thread. */
-    for (size_t i = at; i < n; i++) {
-        const struct wk_wake *k = &wk[ix[i]];
-        if (k->kind != a->kind || k->obj != a->obj || k->at > a->end + WAKE_SLACK_NS) break;
-        if (k->thread == a->thread) continue;
-        best = ix[i] + 1;
-        best_d = distance(k->at, a->end);
-        break;
+    while (i < (long)l->n && l->next[i] != i) {
+        if (l->next[i] < (long)l->n) l->next[i] = l->next[l->next[i]];
+        i = l->next[i];
     }
-    /* Before the end, inside the wait: the last from another thread. */
-    for (size_t i = at; i-- > 0;) {
-        const struct wk_wake *k = &wk[ix[i]];
+    return i;
+}
+
+/* Whether the wake at position i may wake wait a. */
+static int may_wake(struct linker *l, long i, const struct wk_wait *a)
+{
+    const struct wk_wake *k = &l->d->wakes[l->ix[i]];
+    if (k->thread == a->thread) return 0;
+    return l->left[i] != UINT32_MAX || !map_get(&l->bcast, l->ix[i], a->thread);
+}
+
+static void take(struct linker *l, long i, const struct wk_wait *a)
+{
+    if (l->left[i] == UINT32_MAX) {
+        map_put(&l->bcast, l->ix[i], a->thread, NULL);
+    } else if (--l->left[i] == 0) {
+        l->prev[i] = i - 1;
+        l->next[i] = i + 1;
+    }
+}
+
+/* Positions looked at past ones another wait's thread made, at most. */
+#define LINK_SCAN 32
+
+/* The waker of a wait: the latest wake left on its object from another
+ * thread within the wait; else the first within the slack after it. */
+static uint32_t find_waker(struct linker *l, const struct wk_wait *a)
+{
+    const struct wk_wake *wk = l->d->wakes;
+    long at = (long)lower_bound(wk, l->ix, l->n, a->kind, a->obj, a->end + 1);
+    int scan = 0;
+    for (long i = find_prev(l, at - 1); i >= 0 && scan < LINK_SCAN;
+         i = find_prev(l, i - 1), scan++) {
+        const struct wk_wake *k = &wk[l->ix[i]];
         if (k->kind != a->kind || k->obj != a->obj || k->at < a->start) break;
-        if (k->thread == a->thread) continue;
-        if (distance(k->at, a->end) <= best_d) best = ix[i] + 1;
-        break;
+        if (may_wake(l, i, a)) {
+            take(l, i, a);
+            return l->ix[i] + 1;
+        }
     }
-    return best;
+    scan = 0;
+    for (long i = find_next(l, at); i < (long)l->n && scan < LINK_SCAN;
+         i = find_next(l, i + 1), scan++) {
+        const struct wk_wake *k = &wk[l->ix[i]];
+        if (k->kind != a->kind || k->obj != a->obj || k->at > a->end + WAKE_SLACK_NS) break;
+        if (may_wake(l, i, a)) {
+            take(l, i, a);
+            return l->ix[i] + 1;
+        }
+    }
+    return 0;
 }
 
+static const struct wk_wait *sort_waits; /* for cmp_wait_end */
+
+static int cmp_wait_end(const void *a, const void *b)
+{
+    const struct wk_wait *x = &sort_waits[*(const uint32_t *)a];
+    const struct wk_wait *y = &sort_waits[*(const uint32_t *)b];
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Links the waits in the order they ended: a wake taken by one that ended
+ * earlier is not there for a later one. */
 static void link_waits(struct wake_data *d)
 {
-    uint32_t *ix = xmalloc((d->nwakes ? d->nwakes : 1) * sizeof(*ix));
+    struct linker l = {.d = d, .n = d->nwakes};
+    size_t n = d->nwakes ? d->nwakes : 1;
+    l.ix = xmalloc(n * sizeof(*l.ix));
+    l.left = xmalloc(n * sizeof(*l.left));
+    l.prev = xmalloc(n * sizeof(*l.prev));
+    l.next = xmalloc(n * sizeof(*l.next));
     for (size_t i = 0; i < d->nwakes; i++)
-        ix[i] = (uint32_t)i;
+        l.ix[i] = (uint32_t)i;
     sort_wakes = d->wakes;
-    xsort(ix, d->nwakes, sizeof(*ix), cmp_wake_ix);
+    xsort(l.ix, d->nwakes, sizeof(*l.ix), cmp_wake_ix);
     sort_wakes = NULL;
-    for (size_t i = 0; i < d->nwaits; i++) {
-        struct wk_wait *a = &d->waits[i];
-        if (!(a->flags & WAIT_OK)) continue;
-        a->waker = find_waker(d, ix, a);
-        if (!a->waker) continue;
-        const struct wk_thread *x = &d->threads[d->wakes[a->waker - 1].thread];
-        if (x->start >= a->start && x->start <= a->end) a->flags |= WAIT_HANDSHAKE;
+    for (size_t i = 0; i < d->nwakes; i++) {
+        l.left[i] = d->wakes[l.ix[i]].uses;
+        l.prev[i] = l.next[i] = (long)i;
     }
-    free(ix);
+
+    uint32_t *order = xmalloc((d->nwaits ? d->nwaits : 1) * sizeof(*order));
+    size_t m = 0;
+    for (size_t i = 0; i < d->nwaits; i++)
+        if (d->waits[i].flags & WAIT_OK) order[m++] = (uint32_t)i;
+    sort_waits = d->waits;
+    xsort(order, m, sizeof(*order), cmp_wait_end);
+    sort_waits = NULL;
+    for (size_t k = 0; k < m; k++) {
+        struct wk_wait *a = &d->waits[order[k]];
+        a->waker = find_waker(&l, a);
+        if (!a->waker) continue;
+        /* A new thread telling the one that started it that it runs (the
+         * start may be stamped after the wait's end, as the wake may). */
+        const struct wk_wake *w = &d->wakes[a->waker - 1];
+        const struct wk_thread *x = &d->threads[w->thread];
+        if ((w->flags & WAKE_FIRST) || (x->start >= a->start && x->start <= w->at))
+            a->flags |= WAIT_HANDSHAKE;
+    }
+    free(order);
+    free(l.ix);
+    free(l.left);
+    free(l.prev);
+    free(l.next);
+    map_free(&l.bcast);
 }
 
 /* ---- roles ---- */
@@ -312,17 +428,27 @@ static void give_roles(struct wake_data *d, struct wakes *w)
         }
         map_put(&waiters, a->obj * 8 + a->kind, a->thread, NULL);
     }
-    /* A sem or futex released only by threads that also wait for it is a
-     * lock; one released by a thread that never waits for it is not. */
-    struct map seen = {0}; /* (obj, kind) -> 1: released, 2: by a non-waiter */
+    /* A sem or futex is a lock unless a producer releases it: a thread
+     * that never waits for it, and whose releases mostly let a waiter go
+     * on (a post that lets no one go on means the poster took the object
+     * back at once, without waiting: a lock's holder does that). */
+    uint8_t *consumed = xcalloc(d->nwakes ? d->nwakes : 1, 1);
+    for (size_t i = 0; i < d->nwaits; i++)
+        if (d->waits[i].waker) consumed[d->waits[i].waker - 1] = 1;
+    struct map posts = {0}; /* (obj * 8 + kind, non-waiting thread) -> posts << 32 | consumed */
+    struct map seen = {0};  /* (obj, kind) -> 1: released, 2: by a producer */
     for (size_t i = 0; i < d->nwakes; i++) {
         const struct wk_wake *k = &d->wakes[i];
         if (k->kind != LOCK_SEM && k->kind != LOCK_FUTEX) continue;
         uint64_t *s = map_put(&seen, k->obj, k->kind, NULL);
-        if (!map_get(&waiters, k->obj * 8 + k->kind, k->thread))
-            *s = 2;
-        else if (*s == 0)
-            *s = 1;
+        if (*s == 0) *s = 1;
+        if (map_get(&waiters, k->obj * 8 + k->kind, k->thread)) continue;
+        *map_put(&posts, k->obj * 8 + k->kind, k->thread, NULL) += (1ull << 32) + consumed[i];
+    }
+    for (size_t i = 0; i < posts.cap; i++) {
+        const struct map_slot *p = &posts.slots[i];
+        if (p->used && (p->value & 0xffffffffu) * 2 >= p->value >> 32)
+            *map_put(&seen, p->a >> 3, p->a & 7, NULL) = 2;
     }
     for (size_t i = 0; i < d->nobjects; i++) {
         struct wk_object *o = &d->objects[i];
@@ -330,6 +456,8 @@ static void give_roles(struct wake_data *d, struct wakes *w)
         uint64_t *s = map_get(&seen, o->obj, o->kind);
         o->role = s && *s == 1 ? WAIT_LOCK : WAIT_PARK;
     }
+    free(consumed);
+    map_free(&posts);
     map_free(&seen);
     map_free(&waiters);
     map_free(&objs);

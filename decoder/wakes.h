@@ -11,18 +11,22 @@
  * on an object that had waiters, and the unlock of a mutex that had
  * waiters (WS_LOCK_WAKES).
  *
- * The link: a wait that succeeded (not timed out) is woken by the wake on
- * the same object, from another thread, stamped nearest to the wait's end
- * within [start, end + WAKE_SLACK_NS].  A wake is stamped when its call
- * returned, so the thread it woke may have been stamped first: hence the
- * slack after the end, and "nearest" rather than "last" (a later wake in
- * the slack belongs to someone else).
+ * The link: a wait that succeeded (not timed out) is woken by a wake on
+ * the same object from another thread: the latest within the wait, or if
+ * there is none, the first within WAKE_SLACK_NS after its end (a wake is
+ * stamped when its call returned, so the thread it woke may have been
+ * stamped first).  A signal, a post or an unlock wakes one waiter, a
+ * FUTEX_WAKE as many as it returned, a broadcast all (a thread once):
+ * waits take wakes in the order they ended, and a wake used up by one is
+ * not there for the next.
  *
  * Two kinds of wakes are no hand-over of anything: a thread's last act
  * before it ends (a Python thread releasing the lock Thread.join() waits
  * on), and a new thread telling the thread that started it that it runs
- * (Thread.start() waits for that): a wait whose span holds its waker's
- * start.  They are flagged, and the findings leave them out.
+ * (Thread.start() waits for that): a wake that is its thread's first act,
+ * or that wakes a wait begun before its thread started.  They are
+ * flagged, and the findings leave them out.  (A thread's acts: its calls,
+ * but its waits for the GIL, which it takes and drops all the time.)
  *
  * Every object waited on has a role:
  *   WAIT_GIL   it lies in CPython's _PyRuntime (sym_is_gil(), symbolize.h):
@@ -59,10 +63,11 @@ enum wait_role { WAIT_LOCK, WAIT_PARK, WAIT_GIL };
 
 /* Flags of a wait. */
 #define WAIT_OK        1u /* it succeeded (may have a waker) */
-#define WAIT_HANDSHAKE 2u /* its waker started during it (see above) */
+#define WAIT_HANDSHAKE 2u /* its waker started after it began (see above) */
 
 /* Flags of a wake. */
-#define WAKE_EXIT 1u /* its thread's last act before it ended */
+#define WAKE_EXIT  1u /* its thread's last act before it ended */
+#define WAKE_FIRST 2u /* its thread's first act */
 
 struct wk_wait {
     int64_t start, end;
@@ -78,6 +83,7 @@ struct wk_wake {
     int64_t at;
     uint64_t obj;
     uint32_t thread; /* index in wake_data.threads */
+    uint32_t uses;   /* waiters it can wake: 1, FUTEX_WAKE's count, UINT32_MAX (broadcast) */
     uint8_t kind;
     uint8_t flags; /* WAKE_* */
 };
@@ -153,6 +159,5 @@ enum wait_role wake_role(const struct wake_data *d, uint64_t addr, int kind);
 
 /* "lock", "park" or "gil". */
 const char *wait_role_name(enum wait_role role);
-
 
 #endif
