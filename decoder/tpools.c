@@ -43,18 +43,6 @@ struct ival {
     int64_t start, end;
 };
 
-static const struct wk_wait *sort_waits;
-
-static int cmp_wait_obj(const void *a, const void *b)
-{
-    uint32_t i = *(const uint32_t *)a, k = *(const uint32_t *)b;
-    const struct wk_wait *x = &sort_waits[i], *y = &sort_waits[k];
-    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
-    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return i < k ? -1 : i > k;
-}
-
 static int cmp_ival(const void *a, const void *b)
 {
     const struct ival *x = a, *y = b;
@@ -217,6 +205,20 @@ static size_t saturated_spans(struct ival *parks, size_t n, int64_t from, int64_
     return nv;
 }
 
+/* A wait for a result: one a worker woke, by a thread outside the pool,
+ * on another object than the queue; not a start handshake or a join. */
+static const struct wk_wake *result_wait(const struct wake_data *d, const struct wk_wait *a,
+                                         uint32_t queue, const struct map *is_worker)
+{
+    if (!a->waker || a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) || a->oid == queue)
+        return NULL;
+    const struct wk_wake *k = &d->wakes[a->waker - 1];
+    if ((k->flags & WAKE_EXIT) || !map_get(is_worker, k->thread, 0) ||
+        map_get(is_worker, a->thread, 0))
+        return NULL;
+    return k;
+}
+
 /* One pool: its queue's waits are ix[0..n), by its workers. */
 static void one_pool(struct conc_report *c, const struct wake_data *d, const uint32_t *ix, size_t n,
                      uint64_t slow_ns, size_t *cap)
@@ -236,13 +238,22 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
         if (t->start > from) from = t->start;
         if (t->end < to) to = t->end;
     }
+    size_t results = 0;
+    for (size_t i = 0; i < d->nwaits && results < 2; i++)
+        results += result_wait(d, &d->waits[i], q->oid, &is_worker) != NULL;
+    if (results < 2) { /* no one waited for results twice: nothing to see */
+        map_free(&is_worker);
+        free(workers);
+        return;
+    }
 
     /* Saturated: every worker alive, none waiting for work. */
     struct ival *parks = xmalloc(n * sizeof(*parks)), *sat = NULL;
     for (size_t i = 0; i < n; i++)
         parks[i] = (struct ival){d->waits[ix[i]].start, d->waits[ix[i]].end};
     size_t nsat = from < to ? saturated_spans(parks, n, from, to, &sat) : 0;
-    struct tpool_ex x = {.queue = q->obj, .queue_kind = q->kind, .workers = (uint32_t)nworkers};
+    struct tpool_ex x = {
+        .queue = d->objects[q->oid].obj, .queue_kind = q->kind, .workers = (uint32_t)nworkers};
     for (size_t i = 0; i < nsat; i++)
         x.saturated_ns += (uint64_t)(sat[i].end - sat[i].start);
 
@@ -272,12 +283,9 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     int queued = 0;
     for (size_t i = 0; i < d->nwaits; i++) {
         const struct wk_wait *a = &d->waits[i];
-        if (!a->waker || a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) ||
-            (a->obj == q->obj && a->kind == q->kind))
-            continue;
-        const struct wk_wake *k = &d->wakes[a->waker - 1];
+        const struct wk_wake *k = result_wait(d, a, q->oid, &is_worker);
+        if (!k) continue;
         uint64_t *w = map_get(&slot, k->thread, 0);
-        if (!w || (k->flags & WAKE_EXIT) || map_get(&is_worker, a->thread, 0)) continue;
         /* The stretch: how many of the worker's waits for work ended before. */
         size_t lo = first[*w - 1], hi = first[*w];
         while (lo < hi) {
@@ -331,21 +339,19 @@ static int cmp_tpool(const void *a, const void *b)
 void find_tpools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns)
 {
     if (d->nwaits < 2) return;
+    uint32_t *pos;
+    size_t *first, cap = 0;
+    by_object(d->nobjects, d->nwaits, &d->waits[0].oid, sizeof(*d->waits), &pos, &first);
     uint32_t *ix = xmalloc(d->nwaits * sizeof(*ix));
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < d->nwaits; i++)
-        if (d->waits[i].role == WAIT_PARK && !(d->waits[i].flags & WAIT_HANDSHAKE))
-            ix[n++] = (uint32_t)i;
-    sort_waits = d->waits;
-    xsort(ix, n, sizeof(*ix), cmp_wait_obj);
-    sort_waits = NULL;
-    for (size_t i = 0, j; i < n; i = j) {
-        const struct wk_wait *a = &d->waits[ix[i]];
-        for (j = i + 1; j < n && d->waits[ix[j]].obj == a->obj && d->waits[ix[j]].kind == a->kind;)
-            j++;
-        if (j - i >= 2 && shared_at_once(d, ix + i, j - i))
-            one_pool(c, d, ix + i, j - i, slow_ns, &cap);
+    for (size_t o = 0; o < d->nobjects; o++) {
+        if (d->objects[o].role != WAIT_PARK || first[o + 1] - first[o] < 2) continue;
+        size_t n = 0;
+        for (size_t i = first[o]; i < first[o + 1]; i++)
+            if (!(d->waits[pos[i]].flags & WAIT_HANDSHAKE)) ix[n++] = pos[i];
+        if (n >= 2 && shared_at_once(d, ix, n)) one_pool(c, d, ix, n, slow_ns, &cap);
     }
     free(ix);
+    free(pos);
+    free(first);
     xsort(c->tpools, c->ntpools, sizeof(*c->tpools), cmp_tpool);
 }

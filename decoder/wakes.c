@@ -3,11 +3,14 @@
  * timeline is read, then links each wait to its waker and gives each
  * object waited on its role (see wakes.h for the rules).
  *
- * Only compact records are kept: a wait, a wake or a run is a few dozen
- * bytes, and a thread's database calls on one connection in a row are
- * one run however many there are.  Waits on the GIL are only summed per
- * thread (a Python program has many).  A process with one thread has no
- * one to wake: nothing is kept for it.
+ * Only compact records are kept: a wait (48 bytes), a wake (24) or a run
+ * (48), and a thread's database calls on one connection in a row are one
+ * run however many there are.  A wake no wait can take (none is running
+ * on its object: the unlock of a mutex that a cond wait re-took, say) is
+ * not kept, waits on the GIL are only summed per thread (a Python program
+ * has many), and a process with one thread has no one to wake: nothing is
+ * kept for it.  Each object waited on gets a number as it is first met, so
+ * the waits and wakes of one object are found by a counting sort.
  */
 #include "wakes.h"
 
@@ -36,13 +39,21 @@ struct thread_state {
     uint64_t calls_ns;
 };
 
+/* Threads by serial: an array for the small serials a recorder gives. */
+#define DIRECT_SERIALS 4096
+
 struct wakes {
     struct ws_process *p;
-    int off;              /* one thread: nothing to link */
-    struct map thread_ix; /* serial -> index + 1 in ts */
+    int off;                         /* one thread: nothing to link */
+    uint32_t direct[DIRECT_SERIALS]; /* serial -> index + 1 in ts */
+    struct map thread_ix;            /* larger serials -> index + 1 */
     struct thread_state *ts;
     size_t nts, tscap;
-    struct map gil;     /* lock address -> 1 + whether it is the GIL */
+    struct map gil;  /* lock address -> 1 + whether it is the GIL */
+    struct map oids; /* (obj, kind) -> index + 1 in objs */
+    struct wk_object *objs;
+    int64_t *until; /* per object: the latest end of a wait on it that can be woken */
+    size_t nobjs, objcap, untilcap;
     struct map conn_ix; /* connection -> index + 1 in conns, of its latest open */
     struct wk_wait *waits;
     size_t nwaits, waitcap;
@@ -64,16 +75,22 @@ struct wakes *wakes_open(struct ws_process *p)
 
 static struct thread_state *thread_of(struct wakes *w, const struct ws_event *ev, uint32_t *ix)
 {
-    int created;
-    uint64_t *slot = map_put(&w->thread_ix, ev->thread, 0, &created);
-    if (created) {
+    uint32_t *direct = ev->thread < DIRECT_SERIALS ? &w->direct[ev->thread] : NULL;
+    uint64_t *slot = NULL;
+    if (!direct) slot = map_put(&w->thread_ix, ev->thread, 0, NULL);
+    uint64_t at = direct ? *direct : *slot;
+    if (!at) {
         struct thread_state t = {
             .serial = ev->thread, .tid = ev->tid, .first = ev->at, .mark = INT64_MIN};
         ARRAY_PUSH(w->ts, w->nts, w->tscap) = t;
-        *slot = w->nts;
+        at = w->nts;
+        if (direct)
+            *direct = (uint32_t)at;
+        else
+            *map_put(&w->thread_ix, ev->thread, 0, NULL) = at;
     }
-    *ix = (uint32_t)(*slot - 1);
-    return &w->ts[*slot - 1];
+    *ix = (uint32_t)(at - 1);
+    return &w->ts[at - 1];
 }
 
 static int is_gil(struct wakes *w, uint64_t addr)
@@ -82,6 +99,22 @@ static int is_gil(struct wakes *w, uint64_t addr)
     uint64_t *slot = map_put(&w->gil, addr, 0, &created);
     if (created) *slot = 1 + (sym_is_gil(w->p, addr) != 0);
     return *slot == 2;
+}
+
+/* The number of the object (obj, kind), made when create is set; -1 if none. */
+static long object_of(struct wakes *w, uint64_t obj, enum lock_kind kind, int create)
+{
+    uint64_t *slot = create ? map_put(&w->oids, obj, (uint64_t)kind, NULL)
+                            : map_get(&w->oids, obj, (uint64_t)kind);
+    if (!slot) return -1;
+    if (!*slot) {
+        struct wk_object o = {.obj = obj, .kind = (uint8_t)kind};
+        ARRAY_PUSH(w->objs, w->nobjs, w->objcap) = o;
+        xgrow(&w->until, &w->untilcap, w->nobjs, sizeof(*w->until));
+        w->until[w->nobjs - 1] = INT64_MIN;
+        *slot = w->nobjs;
+    }
+    return (long)*slot - 1;
 }
 
 static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
@@ -95,34 +128,39 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
         if (waited) t->gil_ns += ev->dur;
         return;
     }
-    if (!waited && !wakes) { /* an acquisition or release recorded in all mode */
-        t->last_wake1 = 0;
-        t->acted = 1;
-        return;
-    }
+    int first = !t->acted;
+    t->acted = 1;
+    t->last_wake1 = 0;
     if (wakes) {
-        struct wk_wake k = {.at = ev->at, .obj = (uint64_t)ev->obj, .thread = ix, .kind = kind};
-        k.uses = ev->call == WS_COND_BROADCAST ? UINT32_MAX
+        /* Waits come in the order they started, so a wait this wake can
+         * end has come already: when none is still running (or ended within
+         * the slack), no one can take it, and it is not kept. */
+        long oid = object_of(w, (uint64_t)ev->obj, kind, 0);
+        if (oid < 0 || w->until[oid] + WAKE_SLACK_NS < ev->at) return;
+        struct wk_wake k = {.at = ev->at, .oid = (uint32_t)oid, .thread = ix, .kind = kind};
+        k.uses = ev->call == WS_COND_BROADCAST ? WAKE_ALL
                  : ev->call == WS_FUTEX_WAKE && ev->result > 1
-                     ? (uint32_t)(ev->result < 1000 ? ev->result : 1000)
+                     ? (uint16_t)(ev->result < 1000 ? ev->result : 1000)
                      : 1;
-        if (!t->acted) k.flags |= WAKE_FIRST;
-        t->acted = 1;
+        if (first) k.flags |= WAKE_FIRST;
         ARRAY_PUSH(w->wakes, w->nwakes, w->wakecap) = k;
+        w->objs[oid].nwakes++;
         t->last_wake1 = w->nwakes;
         return;
     }
+    if (!waited) return; /* an acquisition or release recorded in all mode */
+    long oid = object_of(w, (uint64_t)ev->obj, kind, 1);
     struct wk_wait a = {.start = ev->at,
                         .end = event_end(ev),
-                        .obj = (uint64_t)ev->obj,
                         .caller = ev->caller,
+                        .oid = (uint32_t)oid,
                         .thread = ix,
                         .kind = kind,
                         .flags = ev->result == 0 ? WAIT_OK : 0};
     ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
+    w->objs[oid].nwaits++;
+    if ((a.flags & WAIT_OK) && a.end > w->until[oid]) w->until[oid] = a.end;
     if (kind == LOCK_COND || kind == LOCK_SEM || kind == LOCK_FUTEX) t->parked = 1;
-    t->last_wake1 = 0;
-    t->acted = 1;
 }
 
 /* A connection opened: what to, for the runs on it from now on. */
@@ -217,56 +255,35 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
 
 /* ---- linking ---- */
 
-static const struct wk_wake *sort_wakes; /* for cmp_wake_ix */
-
-static int cmp_wake_ix(const void *a, const void *b)
+void by_object(size_t nobjs, size_t n, const uint32_t *oid_of, size_t stride, uint32_t **pos,
+               size_t **first)
 {
-    const struct wk_wake *x = &sort_wakes[*(const uint32_t *)a];
-    const struct wk_wake *y = &sort_wakes[*(const uint32_t *)b];
-    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
-    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
-    if (x->at != y->at) return x->at < y->at ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-/* Orders (kind, obj, at) against a wake. */
-static int key_cmp(const struct wk_wake *k, uint8_t kind, uint64_t obj, int64_t at)
-{
-    if (k->kind != kind) return k->kind < kind ? -1 : 1;
-    if (k->obj != obj) return k->obj < obj ? -1 : 1;
-    if (k->at != at) return k->at < at ? -1 : 1;
-    return 0;
-}
-
-/* The first position in the sorted index whose wake is not before
- * (kind, obj, at). */
-static size_t lower_bound(const struct wk_wake *wakes, const uint32_t *ix, size_t n, uint8_t kind,
-                          uint64_t obj, int64_t at)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(&wakes[ix[mid]], kind, obj, at) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    size_t *f = xcalloc(nobjs + 2, sizeof(*f));
+    uint32_t *p = xmalloc((n ? n : 1) * sizeof(*p));
+    for (size_t i = 0; i < n; i++)
+        f[*(const uint32_t *)((const char *)oid_of + i * stride) + 2]++;
+    for (size_t o = 0; o < nobjs; o++)
+        f[o + 2] += f[o + 1];
+    for (size_t i = 0; i < n; i++)
+        p[f[*(const uint32_t *)((const char *)oid_of + i * stride) + 1]++] = (uint32_t)i;
+    *pos = p;
+    *first = f;
 }
 
 /*
- * Wakes in (kind, obj, at) order, and which are used up: a signal, a
- * post or an unlock wakes one waiter, a FUTEX_WAKE as many as it says, a
- * broadcast every waiter (but a thread once).  prev[i] and next[i] lead
- * to the nearest position at or before (after) i whose wake is not used
- * up (union-find with path halving; -1 or n: none).
+ * The wakes by object, each object's in time order, and which are used
+ * up: a signal, a post or an unlock wakes one waiter, a FUTEX_WAKE as many
+ * as it says, a broadcast every waiter (but a thread once).  prev[i] and
+ * next[i] lead to the nearest position at or before (after) i whose wake
+ * is not used up (union-find with path halving; -1 or n: none).
  */
 struct linker {
     const struct wake_data *d;
-    uint32_t *ix;
+    uint32_t *ix;  /* positions -> wake index */
+    size_t *first; /* per object: its first position */
     size_t n;
-    uint32_t *left; /* per position: wakes left to give */
-    long *prev, *next;
+    uint16_t *left; /* per position: waiters it can still wake */
+    int32_t *prev, *next;
     struct map bcast; /* (wake index, waiter thread) -> 1: a broadcast it took */
 };
 
@@ -293,16 +310,16 @@ static int may_wake(struct linker *l, long i, const struct wk_wait *a)
 {
     const struct wk_wake *k = &l->d->wakes[l->ix[i]];
     if (k->thread == a->thread) return 0;
-    return l->left[i] != UINT32_MAX || !map_get(&l->bcast, l->ix[i], a->thread);
+    return l->left[i] != WAKE_ALL || !map_get(&l->bcast, l->ix[i], a->thread);
 }
 
 static void take(struct linker *l, long i, const struct wk_wait *a)
 {
-    if (l->left[i] == UINT32_MAX) {
+    if (l->left[i] == WAKE_ALL) {
         map_put(&l->bcast, l->ix[i], a->thread, NULL);
     } else if (--l->left[i] == 0) {
-        l->prev[i] = i - 1;
-        l->next[i] = i + 1;
+        l->prev[i] = (int32_t)(i - 1);
+        l->next[i] = (int32_t)(i + 1);
     }
 }
 
@@ -314,22 +331,27 @@ static void take(struct linker *l, long i, const struct wk_wait *a)
 static uint32_t find_waker(struct linker *l, const struct wk_wait *a)
 {
     const struct wk_wake *wk = l->d->wakes;
-    long at = (long)lower_bound(wk, l->ix, l->n, a->kind, a->obj, a->end + 1);
+    long lo = (long)l->first[a->oid], hi = (long)l->first[a->oid + 1];
+    long at = lo, top = hi;
+    while (at < top) { /* the first position after the wait's end */
+        long mid = at + (top - at) / 2;
+        if (wk[l->ix[mid]].at <= a->end)
+            at = mid + 1;
+        else
+            top = mid;
+    }
     int scan = 0;
-    for (long i = find_prev(l, at - 1); i >= 0 && scan < LINK_SCAN;
+    for (long i = find_prev(l, at - 1); i >= lo && scan < LINK_SCAN;
          i = find_prev(l, i - 1), scan++) {
-        const struct wk_wake *k = &wk[l->ix[i]];
-        if (k->kind != a->kind || k->obj != a->obj || k->at < a->start) break;
+        if (wk[l->ix[i]].at < a->start) break;
         if (may_wake(l, i, a)) {
             take(l, i, a);
             return l->ix[i] + 1;
         }
     }
     scan = 0;
-    for (long i = find_next(l, at); i < (long)l->n && scan < LINK_SCAN;
-         i = find_next(l, i + 1), scan++) {
-        const struct wk_wake *k = &wk[l->ix[i]];
-        if (k->kind != a->kind || k->obj != a->obj || k->at > a->end + WAKE_SLACK_NS) break;
+    for (long i = find_next(l, at); i < hi && scan < LINK_SCAN; i = find_next(l, i + 1), scan++) {
+        if (wk[l->ix[i]].at > a->end + WAKE_SLACK_NS) break;
         if (may_wake(l, i, a)) {
             take(l, i, a);
             return l->ix[i] + 1;
@@ -338,15 +360,16 @@ static uint32_t find_waker(struct linker *l, const struct wk_wait *a)
     return 0;
 }
 
-static const struct wk_wait *sort_waits; /* for cmp_wait_end */
+struct end_key {
+    int64_t end;
+    uint32_t wait;
+};
 
-static int cmp_wait_end(const void *a, const void *b)
+static int cmp_end_key(const void *a, const void *b)
 {
-    const struct wk_wait *x = &sort_waits[*(const uint32_t *)a];
-    const struct wk_wait *y = &sort_waits[*(const uint32_t *)b];
+    const struct end_key *x = a, *y = b;
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+    return x->wait < y->wait ? -1 : x->wait > y->wait;
 }
 
 /* Links the waits in the order they ended: a wake taken by one that ended
@@ -354,30 +377,25 @@ static int cmp_wait_end(const void *a, const void *b)
 static void link_waits(struct wake_data *d)
 {
     struct linker l = {.d = d, .n = d->nwakes};
+    by_object(d->nobjects, d->nwakes, d->wakes ? &d->wakes[0].oid : NULL, sizeof(*d->wakes), &l.ix,
+              &l.first);
     size_t n = d->nwakes ? d->nwakes : 1;
-    l.ix = xmalloc(n * sizeof(*l.ix));
     l.left = xmalloc(n * sizeof(*l.left));
     l.prev = xmalloc(n * sizeof(*l.prev));
     l.next = xmalloc(n * sizeof(*l.next));
-    for (size_t i = 0; i < d->nwakes; i++)
-        l.ix[i] = (uint32_t)i;
-    sort_wakes = d->wakes;
-    xsort(l.ix, d->nwakes, sizeof(*l.ix), cmp_wake_ix);
-    sort_wakes = NULL;
     for (size_t i = 0; i < d->nwakes; i++) {
         l.left[i] = d->wakes[l.ix[i]].uses;
-        l.prev[i] = l.next[i] = (long)i;
+        l.prev[i] = l.next[i] = (int32_t)i;
     }
 
-    uint32_t *order = xmalloc((d->nwaits ? d->nwaits : 1) * sizeof(*order));
+    struct end_key *order = xmalloc((d->nwaits ? d->nwaits : 1) * sizeof(*order));
     size_t m = 0;
     for (size_t i = 0; i < d->nwaits; i++)
-        if (d->waits[i].flags & WAIT_OK) order[m++] = (uint32_t)i;
-    sort_waits = d->waits;
-    xsort(order, m, sizeof(*order), cmp_wait_end);
-    sort_waits = NULL;
+        if ((d->waits[i].flags & WAIT_OK) && d->objects[d->waits[i].oid].nwakes)
+            order[m++] = (struct end_key){d->waits[i].end, (uint32_t)i};
+    xsort(order, m, sizeof(*order), cmp_end_key);
     for (size_t k = 0; k < m; k++) {
-        struct wk_wait *a = &d->waits[order[k]];
+        struct wk_wait *a = &d->waits[order[k].wait];
         a->waker = find_waker(&l, a);
         if (!a->waker) continue;
         /* A new thread telling the one that started it that it runs (the
@@ -389,6 +407,7 @@ static void link_waits(struct wake_data *d)
     }
     free(order);
     free(l.ix);
+    free(l.first);
     free(l.left);
     free(l.prev);
     free(l.next);
@@ -397,72 +416,71 @@ static void link_waits(struct wake_data *d)
 
 /* ---- roles ---- */
 
+static const struct wk_object *sort_objects;
+
 static int cmp_object(const void *a, const void *b)
 {
-    const struct wk_object *x = a, *y = b;
+    const struct wk_object *x = &sort_objects[*(const uint32_t *)a];
+    const struct wk_object *y = &sort_objects[*(const uint32_t *)b];
     if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
     return (int)x->kind - (int)y->kind;
 }
 
 static const struct wk_object *find_object(const struct wake_data *d, uint64_t obj, int kind)
 {
-    struct wk_object key = {.obj = obj, .kind = (uint8_t)kind};
-    return d->nobjects ? bsearch(&key, d->objects, d->nobjects, sizeof(key), cmp_object) : NULL;
+    size_t lo = 0, hi = d->nobjects;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct wk_object *o = &d->objects[d->objects_by_addr[mid]];
+        if (o->obj == obj && o->kind == kind) return o;
+        if (o->obj < obj || (o->obj == obj && o->kind < kind))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
-/* Each object waited on and its role; then each wait's. */
+/* Each object's role; then each wait's. */
 static void give_roles(struct wake_data *d, struct wakes *w)
 {
-    struct map objs = {0};    /* (obj, kind) -> index + 1 in objects */
-    struct map waiters = {0}; /* (obj * 8 + kind, thread) -> 1: it waited there */
-    size_t cap = 0;
-    for (size_t i = 0; i < d->nwaits; i++) {
-        const struct wk_wait *a = &d->waits[i];
-        int created;
-        uint64_t *slot = map_put(&objs, a->obj, a->kind, &created);
-        if (created) {
-            struct wk_object o = {.obj = a->obj, .kind = a->kind, .role = WAIT_PARK};
-            if (a->kind == LOCK_MUTEX || a->kind == LOCK_RWLOCK) o.role = WAIT_LOCK;
-            ARRAY_PUSH(d->objects, d->nobjects, cap) = o;
-            *slot = d->nobjects;
-        }
-        map_put(&waiters, a->obj * 8 + a->kind, a->thread, NULL);
-    }
     /* A sem or futex is a lock unless a producer releases it: a thread
      * that never waits for it, and whose releases mostly let a waiter go
      * on (a post that lets no one go on means the poster took the object
      * back at once, without waiting: a lock's holder does that). */
+    struct map waiters = {0}; /* (oid, thread) -> 1: it waited there */
+    for (size_t i = 0; i < d->nwaits; i++)
+        map_put(&waiters, d->waits[i].oid, d->waits[i].thread, NULL);
     uint8_t *consumed = xcalloc(d->nwakes ? d->nwakes : 1, 1);
     for (size_t i = 0; i < d->nwaits; i++)
         if (d->waits[i].waker) consumed[d->waits[i].waker - 1] = 1;
-    struct map posts = {0}; /* (obj * 8 + kind, non-waiting thread) -> posts << 32 | consumed */
-    struct map seen = {0};  /* (obj, kind) -> 1: released, 2: by a producer */
+    struct map posts = {0}; /* (oid, non-waiting thread) -> posts << 32 | consumed */
+    uint8_t *producer = xcalloc(d->nobjects ? d->nobjects : 1, 1);
     for (size_t i = 0; i < d->nwakes; i++) {
         const struct wk_wake *k = &d->wakes[i];
-        if (k->kind != LOCK_SEM && k->kind != LOCK_FUTEX) continue;
-        uint64_t *s = map_put(&seen, k->obj, k->kind, NULL);
-        if (*s == 0) *s = 1;
-        if (map_get(&waiters, k->obj * 8 + k->kind, k->thread)) continue;
-        *map_put(&posts, k->obj * 8 + k->kind, k->thread, NULL) += (1ull << 32) + consumed[i];
+        if (map_get(&waiters, k->oid, k->thread)) continue;
+        *map_put(&posts, k->oid, k->thread, NULL) += (1ull << 32) + consumed[i];
     }
     for (size_t i = 0; i < posts.cap; i++) {
         const struct map_slot *p = &posts.slots[i];
-        if (p->used && (p->value & 0xffffffffu) * 2 >= p->value >> 32)
-            *map_put(&seen, p->a >> 3, p->a & 7, NULL) = 2;
+        if (p->used && (p->value & 0xffffffffu) * 2 >= p->value >> 32) producer[p->a] = 1;
     }
     for (size_t i = 0; i < d->nobjects; i++) {
         struct wk_object *o = &d->objects[i];
-        if (o->kind != LOCK_SEM && o->kind != LOCK_FUTEX) continue;
-        uint64_t *s = map_get(&seen, o->obj, o->kind);
-        o->role = s && *s == 1 ? WAIT_LOCK : WAIT_PARK;
+        if (o->kind == LOCK_MUTEX || o->kind == LOCK_RWLOCK)
+            o->role = WAIT_LOCK;
+        else if (o->kind == LOCK_SEM || o->kind == LOCK_FUTEX)
+            o->role = o->nwakes && !producer[i] ? WAIT_LOCK : WAIT_PARK;
+        else
+            o->role = WAIT_PARK;
     }
+    free(producer);
     free(consumed);
     map_free(&posts);
-    map_free(&seen);
     map_free(&waiters);
-    map_free(&objs);
 
     /* The GIL's objects that were waited on. */
+    size_t cap = d->nobjects;
     for (size_t i = 0; i < w->gil.cap; i++) {
         const struct map_slot *s = &w->gil.slots[i];
         if (!s->used || s->value != 2) continue;
@@ -472,11 +490,14 @@ static void give_roles(struct wake_data *d, struct wakes *w)
             ARRAY_PUSH(d->objects, d->nobjects, cap) = o;
         }
     }
-    xsort(d->objects, d->nobjects, sizeof(*d->objects), cmp_object);
-    for (size_t i = 0; i < d->nwaits; i++) {
-        struct wk_wait *a = &d->waits[i];
-        a->role = find_object(d, a->obj, a->kind)->role;
-    }
+    d->objects_by_addr = xmalloc((d->nobjects ? d->nobjects : 1) * sizeof(*d->objects_by_addr));
+    for (size_t i = 0; i < d->nobjects; i++)
+        d->objects_by_addr[i] = (uint32_t)i;
+    sort_objects = d->objects;
+    xsort(d->objects_by_addr, d->nobjects, sizeof(*d->objects_by_addr), cmp_object);
+    sort_objects = NULL;
+    for (size_t i = 0; i < d->nwaits; i++)
+        d->waits[i].role = d->objects[d->waits[i].oid].role;
 }
 
 void wakes_close(struct wakes *w, struct wake_data *out)
@@ -507,11 +528,15 @@ void wakes_close(struct wakes *w, struct wake_data *out)
     out->nruns = w->nruns;
     out->conns = w->conns;
     out->nconns = w->nconns;
+    out->objects = w->objs;
+    out->nobjects = w->nobjs;
     link_waits(out);
     give_roles(out, w);
 
     map_free(&w->thread_ix);
     map_free(&w->gil);
+    map_free(&w->oids);
+    free(w->until);
     map_free(&w->conn_ix);
     free(w->ts);
     free(w);
@@ -525,6 +550,7 @@ void wake_data_free(struct wake_data *d)
     free(d->runs);
     free(d->conns);
     free(d->objects);
+    free(d->objects_by_addr);
     memset(d, 0, sizeof(*d));
 }
 

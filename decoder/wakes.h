@@ -71,7 +71,8 @@ enum wait_role { WAIT_LOCK, WAIT_PARK, WAIT_GIL };
 
 struct wk_wait {
     int64_t start, end;
-    uint64_t obj, caller;
+    uint64_t caller;
+    uint32_t oid;    /* its object: index in wake_data.objects */
     uint32_t thread; /* index in wake_data.threads */
     uint32_t waker;  /* index + 1 in wake_data.wakes, 0: none found */
     uint8_t kind;    /* enum lock_kind */
@@ -81,12 +82,14 @@ struct wk_wait {
 
 struct wk_wake {
     int64_t at;
-    uint64_t obj;
+    uint32_t oid;    /* its object: index in wake_data.objects */
     uint32_t thread; /* index in wake_data.threads */
-    uint32_t uses;   /* waiters it can wake: 1, FUTEX_WAKE's count, UINT32_MAX (broadcast) */
+    uint16_t uses;   /* waiters it can wake: 1, FUTEX_WAKE's count, WAKE_ALL (broadcast) */
     uint8_t kind;
     uint8_t flags; /* WAKE_* */
 };
+
+#define WAKE_ALL UINT16_MAX
 
 /* Database calls of one thread on one connection, one after another. */
 struct wk_run {
@@ -113,9 +116,10 @@ struct wk_thread {
     int ended;            /* it has a THREAD_END record */
 };
 
-/* An object waited on, with its role. */
+/* An object waited on (or the GIL's), with its role. */
 struct wk_object {
     uint64_t obj;
+    uint32_t nwaits, nwakes; /* the waits on it, the wakes kept */
     uint8_t kind, role;
 };
 
@@ -131,7 +135,8 @@ struct wake_data {
     size_t nruns;
     struct wk_conn *conns;
     size_t nconns;
-    struct wk_object *objects; /* sorted by (obj, kind) */
+    struct wk_object *objects; /* in the order first waited on */
+    uint32_t *objects_by_addr; /* their indices, by (obj, kind) */
     size_t nobjects;
     int has_gil; /* some wait was on the GIL */
 };
@@ -156,6 +161,13 @@ void wake_data_free(struct wake_data *d);
 /* The role of the object (addr, kind); for one never waited on, that of
  * its kind (a mutex or rwlock is a lock, the others are parks). */
 enum wait_role wake_role(const struct wake_data *d, uint64_t addr, int kind);
+
+/* Items by object: given n items whose object numbers are at oid_of, one
+ * every stride bytes, the items of object o are *pos[(*first)[o]] ..
+ * *pos[(*first)[o + 1] - 1], in their own order (a stable counting sort).
+ * Both arrays are to be freed. */
+void by_object(size_t nobjs, size_t n, const uint32_t *oid_of, size_t stride, uint32_t **pos,
+               size_t **first);
 
 /* "lock", "park" or "gil". */
 const char *wait_role_name(enum wait_role role);
