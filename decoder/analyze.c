@@ -13,6 +13,8 @@
  * ends what they followed on it.  These calls are not syscalls: they are
  * not in the syscall table.
  *
+ * Time: each thread's time breakdown (breakdown.h) and its event loop's
+ * stalls (stall.h) are followed event by event too.
  * Every event also goes to the wake links (wakes.h), from which the
  * concurrency findings come (concurrency.h) and each lock's role.
  *
@@ -223,17 +225,20 @@ struct db_state {
     struct repeated repeated;
 };
 
-static void db_event(struct db_state *db, const struct ws_event *ev)
+/* Returns the statement's query id, or NO_QUERY when ev is no statement. */
+static uint32_t db_event(struct db_state *db, const struct ws_event *ev)
 {
     struct stmt st;
     if (event_is_statement(ev)) {
         queries_add(&db->qt, ev, &st);
         nplus1_statement(&db->nplus1, ev, &st);
         repeated_statement(&db->repeated, ev, &st);
+        return st.qid;
     } else if ((ev->call == WS_SQLITE_CLOSE && ev->result == 0) || ev->call == WS_PG_FINISH) {
         nplus1_close(&db->nplus1, (uint64_t)ev->obj);
         repeated_close(&db->repeated, (uint64_t)ev->obj);
     }
+    return NO_QUERY;
 }
 
 struct query_key {
@@ -286,19 +291,26 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
     repeated_init(&db.repeated, &db.qt, o->repeat_min);
     struct wakes *wk = wakes_open(pr->p);
+    struct breakdown *bd = breakdown_open(pr->p);
+    struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
+        uint32_t qid = NO_QUERY;
         wakes_event(wk, &ev);
         if (call_is_syscall(ev.call))
             call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
         else if (lock_kind_of(ev.call) != LOCK_NONE)
             lock_event(pr, &ls, &ev);
         else if (call_is_db(ev.call))
-            db_event(&db, &ev);
+            qid = db_event(&db, &ev);
+        breakdown_event(bd, &ev);
+        stall_event(sf, &ev, qid);
     }
     timeline_close(tl);
+    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total);
+    stall_close(sf, &pr->stalls, &pr->nstalls);
     map_free(&groups);
-    pr->conc = conc_analyze(wk, o->slow_ns);
+    pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
@@ -319,6 +331,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     a->slow_ns = opts->slow_ns;
     a->nplus1_min = opts->nplus1_min;
     a->repeat_min = opts->repeat_min;
+    a->stall_ns = opts->stall_ns;
     a->procs = xcalloc(n, sizeof(*a->procs));
     a->nprocs = n;
 
@@ -356,6 +369,8 @@ void analysis_free(struct analysis *a)
         for (size_t k = 0; k < pr->nrepeats; k++)
             free(pr->repeats[k].example);
         free(pr->repeats);
+        free(pr->thread_times);
+        loop_stalls_free(pr->stalls, pr->nstalls);
         conc_report_free(pr->conc);
     }
     free(a->procs);

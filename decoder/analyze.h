@@ -10,6 +10,7 @@
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
 
+#include "breakdown.h"
 #include "calls.h"
 #include "concurrency.h"
 #include "histogram.h"
@@ -17,6 +18,7 @@
 #include "process.h"
 #include "queries.h"
 #include "repeated.h"
+#include "stall.h"
 
 #include <whyslow/format.h>
 
@@ -81,6 +83,11 @@ struct proc_report {
     size_t nnplus1;
     struct repeat *repeats; /* repeated queries, most total time first */
     size_t nrepeats;
+    struct thread_time *thread_times; /* where each thread's time went, busiest first */
+    size_t nthread_times;
+    struct time_total time_total; /* the same over its threads */
+    struct loop_stall *stalls;    /* event loops that stalled, most stalled first */
+    size_t nstalls;
     struct conc_report *conc; /* wake links: pools, thread pools, the GIL */
 };
 
@@ -96,6 +103,7 @@ struct analyze_opts {
     uint64_t slow_ns;    /* --slow-ms */
     unsigned nplus1_min; /* --nplus1-min: executions that make an N+1 loop */
     unsigned repeat_min; /* --repeat-min: executions that make a repeated query */
+    uint64_t stall_ns;   /* --stall-ms: an event loop stalls from this long */
 };
 
 #define NPLUS1_MIN_DEFAULT 5
@@ -104,6 +112,7 @@ struct analyze_opts {
 struct analysis {
     uint64_t slow_ns;
     unsigned nplus1_min, repeat_min;
+    uint64_t stall_ns;
     struct proc_report *procs;
     size_t nprocs;
     struct slow_ref slowest[SLOWEST_MAX]; /* over all processes */

@@ -19,11 +19,12 @@
 
 static const char report_usage[] =
     "usage: whyslow report [--json] [--pid PID] [--slow-ms N] [--nplus1-min N]\n"
-    "                      [--repeat-min N] [PATH...]\n"
+    "                      [--repeat-min N] [--stall-ms N] [PATH...]\n"
     "\n"
     "What made the recorded processes slow: findings first (slow calls, lock\n"
-    "contention, N+1 query loops, repeated queries), then per process its\n"
-    "syscall statistics, SQL queries, slowest calls and contended locks.\n"
+    "contention, N+1 query loops, repeated queries, event loop stalls), then\n"
+    "per process where its threads' time went, its syscall statistics, SQL\n"
+    "queries, slowest calls and contended locks.\n"
     "\n"
     "  PATH             a log file, or a directory of *.wslog files\n"
     "                   (default ./whyslow.data)\n"
@@ -32,6 +33,7 @@ static const char report_usage[] =
     "  --slow-ms N      a call is slow from N milliseconds (default 10)\n"
     "  --nplus1-min N   an N+1 loop has N executions or more (default 5)\n"
     "  --repeat-min N   a repeated query runs N times or more (default 5)\n"
+    "  --stall-ms N     an event loop stalls from N milliseconds (default 100)\n"
     "  -h, --help       this help\n";
 
 static const char dump_usage[] =
@@ -94,6 +96,7 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
     o->analyze.slow_ns = 10 * 1000000ull;
     o->analyze.nplus1_min = NPLUS1_MIN_DEFAULT;
     o->analyze.repeat_min = REPEAT_MIN_DEFAULT;
+    o->analyze.stall_ns = STALL_MS_DEFAULT * 1000000ull;
     o->paths = xcalloc((size_t)argc, sizeof(*o->paths));
 
     for (int i = 1; i < argc; i++) {
@@ -116,13 +119,17 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
                 return usage_error(verb, "--pid: '%s' is not a process id", v);
             o->has_pid = 1;
             o->pid = pid;
-        } else if (with_report && is_option(a, "--slow-ms")) {
-            if (!(v = option_value(verb, argc, argv, &i, "--slow-ms", &bad))) return bad;
+        } else if (with_report && (is_option(a, "--slow-ms") || is_option(a, "--stall-ms"))) {
+            const char *name = is_option(a, "--slow-ms") ? "--slow-ms" : "--stall-ms";
+            if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;
             char *end;
             double ms = strtod(v, &end);
             if (!*v || *end || !isfinite(ms) || ms < 0 || ms > 1e12)
-                return usage_error(verb, "--slow-ms: '%s' is not a number of milliseconds", v);
-            o->analyze.slow_ns = (uint64_t)(ms * 1e6 + 0.5);
+                return usage_error(verb, "%s: '%s' is not a number of milliseconds", name, v);
+            if (name[3] == 'l')
+                o->analyze.slow_ns = (uint64_t)(ms * 1e6 + 0.5);
+            else
+                o->analyze.stall_ns = (uint64_t)(ms * 1e6 + 0.5);
         } else if (with_report && (is_option(a, "--nplus1-min") || is_option(a, "--repeat-min"))) {
             const char *name = is_option(a, "--nplus1-min") ? "--nplus1-min" : "--repeat-min";
             if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;

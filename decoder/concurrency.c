@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns)
+struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
+                                 const struct thread_time *threads, size_t nthreads)
 {
     struct conc_report *c = xcalloc(1, sizeof(*c));
     wakes_close(w, &c->links);
     find_pools(c, &c->links, slow_ns);
     find_tpools(c, &c->links, slow_ns);
-    find_gil(c, &c->links);
+    find_gil(c, threads, nthreads);
 
     struct wake_data *d = &c->links;
     free(d->threads);
@@ -62,11 +63,4 @@ const char *pool_resource(const struct ws_process *p, const struct pool_ex *x, c
     else
         snprintf(buf, len, "%s connections", db);
     return buf;
-}
-
-const char *busy_part_name(int part)
-{
-    static const char *const names[BUSY_PARTS] = {"disk",  "net",  "lock", "db",
-                                                  "sleep", "wait", "other"};
-    return part >= 0 && part < BUSY_PARTS ? names[part] : "other";
 }

@@ -16,6 +16,7 @@
 #ifndef WHYSLOW_CONCURRENCY_H
 #define WHYSLOW_CONCURRENCY_H
 
+#include "breakdown.h"
 #include "process.h"
 #include "wakes.h"
 
@@ -34,10 +35,6 @@ struct pool_ex {
     uint64_t caller; /* where most of the waits were made */
 };
 
-/* What a pool's workers did while all were busy: the parts of
- * breakdown.h's time_part (disk, net, lock, db, sleep, wait, other). */
-#define BUSY_PARTS 7
-
 /* A pool of worker threads that was entirely busy while threads waited
  * for their results. */
 struct tpool_ex {
@@ -49,7 +46,7 @@ struct tpool_ex {
     uint64_t wait_total_ns;       /* their time during it */
     uint32_t tid;                 /* the thread that waited the most */
     uint64_t caller;              /* where most of those waits were made */
-    uint64_t busy_ns[BUSY_PARTS]; /* the workers' time during it, by part */
+    uint64_t busy_ns[TIME_PARTS]; /* the workers' time during it, by time part */
 };
 
 /* A Python thread's waits for the GIL. */
@@ -85,8 +82,10 @@ struct conc_report {
 
 /* Links the waits of w's process, runs the detectors and frees w.
  * slow_ns (--slow-ms) is the least waiting that makes a pool or thread
- * pool finding. */
-struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns);
+ * pool finding; the threads' time breakdown (breakdown.h) gives their GIL
+ * waits. */
+struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
+                                 const struct thread_time *threads, size_t nthreads);
 
 void conc_report_free(struct conc_report *c);
 
@@ -96,14 +95,11 @@ enum wait_role conc_lock_role(const struct conc_report *c, uint64_t addr, int ki
 /* The detectors (called by conc_analyze). */
 void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns);
 void find_tpools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns);
-void find_gil(struct conc_report *c, const struct wake_data *d);
+void find_gil(struct conc_report *c, const struct thread_time *threads, size_t nthreads);
 
 /* "sqlite connections to /srv/app.db", "postgres connections to host=...
  * dbname=...", or without " to ..." when the opening was not seen. */
 const char *pool_resource(const struct ws_process *p, const struct pool_ex *x, char *buf,
                           size_t len);
-
-/* "disk", "net", "lock", "db", "sleep", "wait", "other" for busy_ns[i]. */
-const char *busy_part_name(int part);
 
 #endif

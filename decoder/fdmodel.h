@@ -3,7 +3,9 @@
  * from its events in time order: opens name a path, connect and accept
  * name a peer, dup copies, close forgets, and FD_INFO records describe
  * fds the recorder met without seeing them opened.  The result is the
- * "target" each event is shown with: a path, a peer, or "fd N".
+ * "target" each event is shown with: a path, a peer, or "fd N", and what
+ * kind of thing it is (a file, a socket, a pipe...), which tells how the
+ * time of a read or write counts (breakdown.h).
  */
 #ifndef WHYSLOW_FDMODEL_H
 #define WHYSLOW_FDMODEL_H
@@ -15,8 +17,11 @@
 #include <stdint.h>
 
 struct fdmodel {
-    struct map fds; /* fd -> strpool id */
+    struct map fds; /* fd -> strpool id | kind << 32 */
     struct strpool *names;
+    /* What the target of the last event given to fdmodel_event() is: an
+     * enum ws_fd_kind (format.h), 0 when unknown or not an fd. */
+    unsigned kind;
 };
 
 void fdmodel_init(struct fdmodel *fm, struct strpool *names);

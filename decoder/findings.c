@@ -2,8 +2,9 @@
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
  * contention from its lock statistics (only locks whose role is a lock:
- * wakes.h); the database findings are made in findings_db.c, the
- * concurrency ones in findings_conc.c.  All are then ordered by cost.
+ * wakes.h); the database findings are made in findings_db.c, the event
+ * loop stalls in findings_stall.c, the concurrency ones in
+ * findings_conc.c.  All are then ordered by cost.
  */
 #include "findings.h"
 
@@ -26,6 +27,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "lock_contention";
     case FINDING_N_PLUS_ONE:
         return "n_plus_one";
+    case FINDING_EVENT_LOOP_STALL:
+        return "event_loop_stall";
     case FINDING_POOL_EXHAUSTION:
         return "pool_exhaustion";
     case FINDING_THREAD_POOL_EXHAUSTION:
@@ -118,6 +121,7 @@ void find_findings(struct analysis *a)
         slow_syscalls(a, &a->procs[i]);
         lock_contention(a, &a->procs[i]);
         find_db_findings(a, &a->procs[i]);
+        find_stall_findings(a, &a->procs[i]);
         find_conc_findings(a, &a->procs[i]);
     }
     xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);

@@ -14,6 +14,8 @@
  *                    parameters run again and again, or (variant
  *                    "unbatched_writes") writes run one by one outside a
  *                    transaction (repeated.h);
+ *   event_loop_stall per (process, thread): an event loop that was kept
+ *                    from its next wait --stall-ms or more (stall.h);
  *   pool_exhaustion, thread_pool_exhaustion, gil_contention
  *                    per process: threads waiting for a connection of a
  *                    pool, for busy worker threads, for the GIL
@@ -35,6 +37,7 @@ enum finding_kind {
     FINDING_LOCK_CONTENTION,
     FINDING_N_PLUS_ONE,
     FINDING_REPEATED_QUERY,
+    FINDING_EVENT_LOOP_STALL,
     FINDING_POOL_EXHAUSTION,
     FINDING_THREAD_POOL_EXHAUSTION,
     FINDING_GIL_CONTENTION,
@@ -71,6 +74,8 @@ struct finding {
     /* repeated_query */
     const struct repeat *repeat;
 
+    /* event_loop_stall */
+    const struct loop_stall *stall;
     /* pool_exhaustion, thread_pool_exhaustion, gil_contention */
     const struct pool_ex *pool;
     const struct tpool_ex *tpool;
@@ -92,6 +97,8 @@ void find_findings(struct analysis *a);
 /* The n_plus_one and repeated_query findings of a process (findings_db.c). */
 void find_db_findings(struct analysis *a, const struct proc_report *pr);
 
+/* The event_loop_stall findings of a process (findings_stall.c). */
+void find_stall_findings(struct analysis *a, const struct proc_report *pr);
 /* The pool_exhaustion, thread_pool_exhaustion and gil_contention findings
  * of a process (findings_conc.c). */
 void find_conc_findings(struct analysis *a, const struct proc_report *pr);

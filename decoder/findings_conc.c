@@ -40,14 +40,14 @@ static void pool(struct analysis *a, const struct proc_report *pr, const struct 
 /* What busy workers did, for people. */
 static const char *busy_words(int part)
 {
-    static const char *const words[BUSY_PARTS] = {"on disk I/O",
+    static const char *const words[TIME_PARTS] = {"on disk I/O",
                                                   "on network I/O",
                                                   "waiting for locks",
                                                   "in database calls",
                                                   "sleeping",
                                                   "waiting (poll, condition variables)",
                                                   "on CPU or untraced calls"};
-    return part >= 0 && part < BUSY_PARTS ? words[part] : "";
+    return part >= 0 && part < TIME_PARTS ? words[part] : "";
 }
 
 static void tpool(struct analysis *a, const struct proc_report *pr, const struct tpool_ex *x)
@@ -63,7 +63,7 @@ static void tpool(struct analysis *a, const struct proc_report *pr, const struct
     /* The two biggest parts of the workers' busy time. */
     uint64_t all = 0;
     int top[2] = {-1, -1};
-    for (int i = 0; i < BUSY_PARTS; i++) {
+    for (int i = 0; i < TIME_PARTS; i++) {
         all += x->busy_ns[i];
         if (!x->busy_ns[i]) continue;
         if (top[0] < 0 || x->busy_ns[i] > x->busy_ns[top[0]]) {

@@ -5,15 +5,17 @@
  *
  * A thread that wants the GIL waits on its mutex and then on its
  * condition variable in steps of the switch interval (5 ms), asking the
- * holder to let go; every such wait, on any object inside _PyRuntime
- * (wakes.h), counts.  A thread's share is its waiting over its wall time;
- * the process's, every thread's waiting over every thread's wall time.
- * The finding needs GIL_MIN_PERCENT of the thread time and GIL_MIN_NS.
- * It lists the CPU-bound threads that took turns on the GIL: those that
- * waited GIL_THREAD_PERCENT of their own time or more for it, and spent
- * most of their time running or waiting to run (outside any recorded
- * call but the GIL waits); not a thread that mostly waited for other
- * things (I/O, a join) and met a busy GIL when it came back.
+ * holder to let go.  The time breakdown (breakdown.h) counts those waits,
+ * on any object inside _PyRuntime, as each thread's gil_ns, so the
+ * finding's numbers are those of the report's threads[]: a thread's share
+ * is its gil_ns over its wall time; the process's, every thread's gil_ns
+ * over every thread's wall time.  The finding needs GIL_MIN_PERCENT of
+ * the thread time and GIL_MIN_NS.  It lists the CPU-bound threads that
+ * took turns on the GIL: those that waited GIL_THREAD_PERCENT of their own
+ * time or more for it and spent most of their time running or waiting to
+ * run (the breakdown's other part, CPU or untraced, plus the GIL waits);
+ * not a thread that mostly waited for other things (I/O, a join) and met
+ * a busy GIL when it came back.
  */
 #include "concurrency.h"
 
@@ -28,13 +30,12 @@ static int cmp_gil_thread(const void *a, const void *b)
     return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-void find_gil(struct conc_report *c, const struct wake_data *d)
+void find_gil(struct conc_report *c, const struct thread_time *threads, size_t nthreads)
 {
-    if (!d->has_gil) return;
     uint64_t wait = 0, wall = 0;
-    for (size_t i = 0; i < d->nthreads; i++) {
-        wait += d->threads[i].gil_wait_ns;
-        wall += (uint64_t)(d->threads[i].end - d->threads[i].start);
+    for (size_t i = 0; i < nthreads; i++) {
+        wait += threads[i].gil_ns;
+        wall += threads[i].wall_ns;
     }
     if (wait < GIL_MIN_NS ||
         (unsigned __int128)wait * 100 < (unsigned __int128)wall * GIL_MIN_PERCENT)
@@ -44,17 +45,16 @@ void find_gil(struct conc_report *c, const struct wake_data *d)
     g->wait_total_ns = wait;
     g->thread_ns = wall;
     size_t cap = 0;
-    for (size_t i = 0; i < d->nthreads; i++) {
-        const struct wk_thread *t = &d->threads[i];
-        uint64_t own = (uint64_t)(t->end - t->start);
-        uint64_t off_calls = own > t->calls_ns ? own - t->calls_ns : 0;
-        if (t->gil_wait_ns == 0 ||
-            (unsigned __int128)t->gil_wait_ns * 100 < (unsigned __int128)own * GIL_THREAD_PERCENT ||
-            (off_calls + t->gil_wait_ns) * 2 < own)
+    for (size_t i = 0; i < nthreads; i++) {
+        const struct thread_time *t = &threads[i];
+        uint64_t running = t->part_ns[PART_OTHER] + t->gil_ns;
+        if (t->gil_ns == 0 ||
+            (unsigned __int128)t->gil_ns * 100 <
+                (unsigned __int128)t->wall_ns * GIL_THREAD_PERCENT ||
+            running * 2 < t->wall_ns)
             continue;
-        const struct ws_thread *rec = process_find_thread(d->p, t->serial);
         struct gil_thread gt = {
-            .tid = t->tid, .name = rec ? rec->name : 0, .wait_ns = t->gil_wait_ns, .wall_ns = own};
+            .tid = t->tid, .name = t->name, .wait_ns = t->gil_ns, .wall_ns = t->wall_ns};
         ARRAY_PUSH(g->threads, g->nthreads, cap) = gt;
     }
     xsort(g->threads, g->nthreads, sizeof(*g->threads), cmp_gil_thread);

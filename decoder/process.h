@@ -38,6 +38,7 @@ struct ws_event {
     uint32_t tid;
     uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
     uint8_t call;
+    uint8_t target_kind; /* what the target is: enum ws_fd_kind, 0 if unknown */
 };
 
 /* When an event ended (at + dur, saturated). */

@@ -69,8 +69,8 @@ static void tpool(struct json *j, const struct finding *f)
     json_uint(j, x->wait_total_ns);
     json_key(j, "busy_in");
     json_begin_object(j);
-    for (int i = 0; i < BUSY_PARTS; i++) {
-        snprintf(key, sizeof(key), "%s_ns", busy_part_name(i));
+    for (int i = 0; i < TIME_PARTS; i++) {
+        snprintf(key, sizeof(key), "%s_ns", time_part_name((enum time_part)i));
         json_key(j, key);
         json_uint(j, x->busy_ns[i]);
     }

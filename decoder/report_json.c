@@ -7,6 +7,7 @@
 #include "json.h"
 #include "report.h"
 #include "sites.h"
+#include "report_time.h"
 #include "report_conc.h"
 #include "sql_fingerprint.h"
 
@@ -69,6 +70,7 @@ static void process(struct json *j, const struct proc_report *pr)
     }
     json_key(j, "uncontended_locks");
     json_uint(j, uncontended);
+    report_json_process_time(j, pr);
     json_key(j, "log");
     json_str(j, p->log);
     json_key(j, "notes");
@@ -288,6 +290,8 @@ static void finding(struct json *j, const struct finding *f)
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
         stack(j, f);
+    } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
+        report_json_stall(j, f);
     } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
@@ -332,12 +336,16 @@ void report_json(FILE *f, struct analysis *a)
     json_uint(&j, a->nplus1_min);
     json_key(&j, "repeat_min");
     json_uint(&j, a->repeat_min);
+    json_key(&j, "stall_ns");
+    json_uint(&j, a->stall_ns);
 
     json_key(&j, "processes");
     json_begin_array(&j);
     for (size_t i = 0; i < a->nprocs; i++)
         process(&j, &a->procs[i]);
     json_end_array(&j);
+
+    report_json_threads(&j, a);
 
     json_key(&j, "syscalls");
     json_begin_array(&j);

@@ -1,12 +1,14 @@
 /*
  * report_text.c - `whyslow report`: the analysis for a person.  Findings
  * come first (most costly first), then each process: what it was, how it
- * ended, its syscall table with a sparkline of the duration buckets, its
- * SQL queries, its slowest calls and its contended locks.
+ * ended, where its threads' time went, its syscall table with a sparkline
+ * of the duration buckets, its SQL queries, its slowest calls and its
+ * contended locks.
  */
 #include "findings.h"
 #include "report.h"
 #include "sites.h"
+#include "report_time.h"
 #include "text.h"
 #include "units.h"
 
@@ -92,7 +94,7 @@ static void findings(FILE *f, const struct analysis *a)
     if (a->nfindings == 0) {
         fprintf(f,
                 "FINDINGS: none (no call took \u2265%s, no lock waited \u2265%s in total, no N+1 "
-                "query loop or repeated query)\n\n",
+                "query loop or repeated query, no event loop stalled)\n\n",
                 thr, thr);
         return;
     }
@@ -237,6 +239,7 @@ void report_text(FILE *f, struct analysis *a)
     for (size_t i = 0; i < a->nprocs; i++) {
         struct proc_report *pr = &a->procs[i];
         header(f, pr);
+        report_text_threads(f, pr);
         syscalls(f, pr);
         queries(f, pr);
         slowest(f, pr);

@@ -475,6 +475,7 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
     if (ev->call == WS_SQLITE_STMT) stmt_remember(tl, ev);
     if (ev->call == WS_SQLITE_QUERY) stmt_text(tl, ev);
     ev->target = fdmodel_event(&tl->fm, ev);
+    ev->target_kind = (uint8_t)tl->fm.kind;
     settle(tl->p, c->t, ev);
     return 1;
 }

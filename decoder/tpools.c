@@ -24,11 +24,13 @@
  *   - The cost: the time threads outside the pool spent waiting for
  *     results that workers then delivered, while the pool was saturated
  *     (wait_total_ns); and how long it was saturated (saturated_ns).
- * What the workers did while saturated (busy_ns) takes a second read of
- * the process's timeline, made only for a pool that is a finding.
+ * What the workers did while saturated (busy_ns, by breakdown.h's parts:
+ * the time breakdown's classifier) takes a second read of the process's
+ * timeline, made only for a pool that is a finding.
  */
 #include "concurrency.h"
 
+#include "breakdown.h"
 #include "calls.h"
 #include "map.h"
 #include "timeline.h"
@@ -93,69 +95,6 @@ static uint64_t overlap(const struct ival *v, size_t n, int64_t start, int64_t e
     return sum;
 }
 
-/*
- * What a worker's call counts as, as breakdown.h's time parts: 0 disk,
- * 1 net, 2 lock (GIL waits too), 3 db, 4 sleep, 5 wait, or -1 (no
- * span of time).  A
- * small stand-in for breakdown.h's time_part_of() until that is merged:
- * read, write and close count by what their fd names (a path is disk, a
- * pipe waits, a peer is network).
- */
-static int busy_part(const struct wake_data *d, const struct ws_event *ev)
-{
-    const struct ws_process *p = d->p;
-    if (call_is_db(ev->call)) return 3;
-    enum lock_kind kind = lock_kind_of(ev->call);
-    if (kind != LOCK_NONE) {
-        if (!lock_event_waited(ev)) return -1;
-        if (wake_role(d, (uint64_t)ev->obj, kind) == WAIT_GIL) return 2;
-        return kind == LOCK_COND ? 5 : 2;
-    }
-    switch (ev->call) {
-    case WS_NANOSLEEP:
-    case WS_CLOCK_NANOSLEEP:
-        return 4;
-    case WS_POLL:
-    case WS_PPOLL:
-    case WS_SELECT:
-    case WS_EPOLL_WAIT:
-    case WS_EPOLL_PWAIT:
-    case WS_ACCEPT:
-    case WS_ACCEPT4:
-        return 5;
-    case WS_SEND:
-    case WS_RECV:
-    case WS_SENDTO:
-    case WS_RECVFROM:
-    case WS_SENDMSG:
-    case WS_RECVMSG:
-    case WS_CONNECT:
-    case WS_GETADDRINFO:
-        return 1;
-    case WS_PREAD:
-    case WS_PWRITE:
-    case WS_FSYNC:
-    case WS_FDATASYNC:
-    case WS_OPEN:
-    case WS_OPENAT:
-        return 0;
-    case WS_READ:
-    case WS_WRITE:
-    case WS_READV:
-    case WS_WRITEV:
-    case WS_CLOSE: {
-        const char *t = strpool_get(&p->strings, ev->target);
-        if (!t) return -1;
-        if (t[0] == '/') return strncmp(t, "/dev/", 5) == 0 ? -1 : 0;
-        if (strncmp(t, "pipe:", 5) == 0) return 5;
-        if (strchr(t, ':') || strcmp(t, "socket") == 0) return 1;
-        return -1;
-    }
-    default:
-        return -1;
-    }
-}
-
 /* The workers' time while saturated, by part (a second timeline read). */
 static void busy_parts(struct tpool_ex *x, const struct wake_data *d, const uint32_t *workers,
                        size_t nworkers, const struct ival *sat, size_t nsat)
@@ -171,8 +110,10 @@ static void busy_parts(struct tpool_ex *x, const struct wake_data *d, const uint
     struct timeline *tl = timeline_open(d->p);
     while (timeline_next(tl, &ev)) {
         uint64_t *w = map_get(&worker, ev.thread, 0);
-        int part;
-        if (!w || (part = busy_part(d, &ev)) < 0) continue;
+        int gil;
+        enum time_part part;
+        if (!w || (part = time_part_of(d->p, &ev, &gil)) == PART_NONE || part == PART_OTHER)
+            continue;
         /* Spans inside one already counted (a statement's reads) count once. */
         int64_t start = ev.at > mark[*w - 1] ? ev.at : mark[*w - 1], end = event_end(&ev);
         if (end <= start) continue;
@@ -183,7 +124,7 @@ static void busy_parts(struct tpool_ex *x, const struct wake_data *d, const uint
     }
     timeline_close(tl);
     uint64_t all = x->saturated_ns * nworkers;
-    x->busy_ns[BUSY_PARTS - 1] = all > classified ? all - classified : 0;
+    x->busy_ns[PART_OTHER] = all > classified ? all - classified : 0;
     map_free(&worker);
     free(mark);
 }

@@ -3,15 +3,15 @@
  * timeline is read, then links each wait to its waker and gives each
  * object waited on its role (see wakes.h for the rules).
  *
- * Only compact records are kept: a wait (48 bytes), a wake (24) or a run
- * (48), and a thread's database calls on one connection in a row are one
+ * Only compact records are kept: a wait (40 bytes), a wake (24) or a run
+ * (40), and a thread's database calls on one connection in a row are one
  * run however many there are.  A wake no wait can take (none is running
  * on its object: the unlock of a mutex that a cond wait re-took, say) is
- * not kept, waits on the GIL are only summed per thread (a Python program
- * has many), and a process with one thread has no one to wake: nothing is
- * kept for it.  Each object waited on gets a number as it is first met, so
- * the waits and wakes of one object are found by a counting sort.
- */
+ * not kept; waits on the GIL are not kept (a Python program has many: the
+ * time breakdown sums them); and a process with one thread has no one to
+ * wake: nothing is kept for it.  Each object waited on gets a number as
+ * it is first met, so the waits and wakes of one object are found by a
+ * counting sort. */
 #include "wakes.h"
 
 #include "calls.h"
@@ -34,9 +34,6 @@ struct thread_state {
     int parked;        /* it waited on a cond, sem or futex since its run's last call */
     size_t last_wake1; /* its latest wake, index + 1, while nothing else came after it */
     int acted;         /* it made a call (GIL waits aside) */
-    uint64_t gil_ns;
-    int64_t mark; /* the end of its calls so far */
-    uint64_t calls_ns;
 };
 
 /* Threads by serial: an array for the small serials a recorder gives. */
@@ -80,8 +77,7 @@ static struct thread_state *thread_of(struct wakes *w, const struct ws_event *ev
     if (!direct) slot = map_put(&w->thread_ix, ev->thread, 0, NULL);
     uint64_t at = direct ? *direct : *slot;
     if (!at) {
-        struct thread_state t = {
-            .serial = ev->thread, .tid = ev->tid, .first = ev->at, .mark = INT64_MIN};
+        struct thread_state t = {.serial = ev->thread, .tid = ev->tid, .first = ev->at};
         ARRAY_PUSH(w->ts, w->nts, w->tscap) = t;
         at = w->nts;
         if (direct)
@@ -124,8 +120,8 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     int waited = lock_event_waited(ev), wakes = lock_event_wakes(ev);
     if (is_gil(w, (uint64_t)ev->obj)) {
         /* Not the thread's own doing: a Python thread takes and drops
-         * the GIL all the time, also after its last act. */
-        if (waited) t->gil_ns += ev->dur;
+         * the GIL all the time, also after its last act.  (The time
+         * breakdown sums its waits for the GIL.) */
         return;
     }
     int first = !t->acted;
@@ -237,12 +233,6 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
         return;
     case WS_EV_THREAD_NAME:
         return;
-    }
-    /* Time in calls: a call inside another (a statement's reads) counts once. */
-    int64_t from = ev->at > t->mark ? ev->at : t->mark, end = event_end(ev);
-    if (end > from) {
-        t->calls_ns += (uint64_t)(end - from);
-        t->mark = end;
     }
     if (lock_kind_of(ev->call) != LOCK_NONE) {
         lock_event(w, t, ix, ev);
@@ -484,7 +474,6 @@ static void give_roles(struct wake_data *d, struct wakes *w)
     for (size_t i = 0; i < w->gil.cap; i++) {
         const struct map_slot *s = &w->gil.slots[i];
         if (!s->used || s->value != 2) continue;
-        d->has_gil = 1;
         for (int kind = LOCK_MUTEX; kind <= LOCK_FUTEX; kind++) {
             struct wk_object o = {.obj = s->a, .kind = (uint8_t)kind, .role = WAIT_GIL};
             ARRAY_PUSH(d->objects, d->nobjects, cap) = o;
@@ -516,8 +505,6 @@ void wakes_close(struct wakes *w, struct wake_data *out)
         o->start = t->tid == p->pid ? 0 : t->has_start ? t->start_rec : t->first;
         o->end = t->has_end ? t->end_rec : duration;
         if (o->end < o->start) o->end = o->start;
-        o->gil_wait_ns = t->gil_ns;
-        o->calls_ns = t->calls_ns;
         o->ended = t->has_end;
     }
     out->waits = w->waits;

@@ -109,11 +109,8 @@ struct wk_conn {
 
 struct wk_thread {
     uint32_t serial, tid;
-    int64_t start, end;   /* its wall time: see wakes_close() */
-    uint64_t gil_wait_ns; /* time waited on the GIL's objects */
-    uint64_t calls_ns;    /* time in recorded calls (nested ones counted once),
-                             the GIL waits included: the rest is CPU or untraced */
-    int ended;            /* it has a THREAD_END record */
+    int64_t start, end; /* its wall time: see wakes_close() */
+    int ended;          /* it has a THREAD_END record */
 };
 
 /* An object waited on (or the GIL's), with its role. */
@@ -138,7 +135,6 @@ struct wake_data {
     struct wk_object *objects; /* in the order first waited on */
     uint32_t *objects_by_addr; /* their indices, by (obj, kind) */
     size_t nobjects;
-    int has_gil; /* some wait was on the GIL */
 };
 
 struct wakes;

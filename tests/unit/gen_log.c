@@ -25,6 +25,9 @@
  *                of 364) SQLite statement executions in 4 threads, written
  *                chunk by chunk: N+1 loops inside their parents' spans, and
  *                inserts with literals; see write_sqlbig for exactly what
+ *   time         threads that each do known things for known times, nested
+ *                and overlapping: the time breakdown and event loop stalls;
+ *                see build_time for exactly what
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -815,6 +818,147 @@ static void build_sql(void)
     meta_end(m1, WS_END_EXIT, 0, MS(2000));
 }
 
+/*
+ * The time breakdown and event loop stalls (check_report.py's time
+ * checks).  Times in ms; the process ends at 1000.
+ *
+ * thread 1 (tid 7300, the main thread: from 0 to the end):
+ *   openat /data/f -> fd 5 at 10 (1), write 5 at 20 (4), fsync 5 at 30
+ *      (6): disk 11; fd 6 a socket: read 6 at 40 (5): net;
+ *   fd 7 a pipe: read at 50 (10), write at 61 (2); fd 8 a tty: write at
+ *      70 (1): wait 13; read of fd 9 (unknown) at 80 (3): other;
+ *   dup 5 -> 10 at 90 (1): other; read 10 at 95 (2): disk;
+ *   nanosleep at 100 (50); poll at 200 (20);
+ *   an SQLite statement at 300 (100), recorded after what ran in it: a
+ *      pread of 5 at 310 (20) and a contended mutex at 330 (10): db 100;
+ *   poll at 500 (50) and in it (a signal handler) a write of 5 at 510
+ *      (10): wait 40, disk 10;
+ *   send on 6 at 600 (30) and a nanosleep at 620 (30) that overlaps it:
+ *      net 30, sleep 20;
+ *   contended mutex at 700 (15); uncontended one at 720 (5): no wait;
+ *   cond wait at 730 (20): wait; sem wait at 760 (5), futex wait at 770
+ *      (5): lock;
+ *   getaddrinfo at 800 (8), connect at 810 (2): net; accept at 820 (30):
+ *      wait;
+ *   a PostgreSQL statement at 900 (20) with a recv on 6 in it at 905 (10).
+ *   disk 23, net 45, lock 25, db 120, sleep 70, wait 123, other 594.
+ * thread 2 (tid 7301): started at 100, ended at 400: SQLite statements A
+ *   at 150 (100), B in it at 160 (20), C at 200 (100) overlapping A: db
+ *   150 (recorded B, A, C), other 150.
+ * thread 3 (tid 7302), an event loop (epoll_wait from 0x500000), started
+ *   at 5, ended at 600: waits at 10 (10), 30 (20), 250 (100), 470 (10),
+ *   500 (10);
+ *   between 50 and 250: nanosleep at 60 (100), fd 11 is /data/log: write
+ *      at 170 (30) and 205 (5), a poll from elsewhere (0x600000) at 210
+ *      (10): a stall of 200, CPU 55;
+ *   between 350 and 470: an SQLite statement "SELECT 1" at 360 (100), a
+ *      pread of 11 at 370 (50) in it: a stall of 120, CPU 20;
+ *   wait 160, sleep 100, disk 35, db 100, other 200.
+ * thread 4 (tid 7303), started at 50, no end: PostgreSQL statements at
+ *   100, 300, 500 (50), each with a poll from 0x700000 in it at +10 (30):
+ *   the library's waits, no loop: db 150, other 800.
+ * thread 5 (tid 7304), no start record: 2 epoll_waits (0x500000) at 100
+ *   and 410 (10): too few for a loop; wait 20, other 880.
+ * threads 6 to 15 (tid 7310 + i): started at 900 + i, a nanosleep then
+ *   (1), ended at 901 + i: sleep 1.
+ */
+static void build_time(void)
+{
+    static const char *const argv[] = {"timed"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 7300, 1, "/usr/bin/timed", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+    struct thread t1 = {.serial = 1, .tid = 7300}, t2 = {.serial = 2, .tid = 7301},
+                  t3 = {.serial = 3, .tid = 7302}, t4 = {.serial = 4, .tid = 7303},
+                  t5 = {.serial = 5, .tid = 7304};
+    uint8_t sa[128];
+    size_t salen = sockaddr_in4(sa, "10.0.0.1", 80);
+    const int64_t mutex = 0x7f0000001000;
+
+    ev_str(&t1, WS_OPENAT, MS(10), MS(1), -100, 5, 0, "/data/f");
+    ev0(&t1, WS_WRITE, MS(20), MS(4), 5, 4096, 0);
+    ev0(&t1, WS_FSYNC, MS(30), MS(6), 5, 0, 0);
+    ev(&t1, WS_EV_FD_INFO, MS(40), 0, 6, 0, WS_FD_SOCKET, 0, sa, salen);
+    ev0(&t1, WS_READ, MS(40), MS(5), 6, 10, 0);
+    ev(&t1, WS_EV_FD_INFO, MS(50), 0, 7, 0, WS_FD_PIPE, 0, "pipe:[77]", 9);
+    ev0(&t1, WS_READ, MS(50), MS(10), 7, 1, 0);
+    ev0(&t1, WS_WRITE, MS(61), MS(2), 7, 1, 0);
+    ev(&t1, WS_EV_FD_INFO, MS(70), 0, 8, 0, WS_FD_TTY, 0, "/dev/pts/1", 10);
+    ev0(&t1, WS_WRITE, MS(70), MS(1), 8, 1, 0);
+    ev0(&t1, WS_READ, MS(80), MS(3), 9, 1, 0);
+    ev0(&t1, WS_DUP, MS(90), MS(1), 5, 10, 0);
+    ev0(&t1, WS_READ, MS(95), MS(2), 10, 1, 0);
+    ev0(&t1, WS_NANOSLEEP, MS(100), MS(50), -1, 0, 0);
+    ev0(&t1, WS_POLL, MS(200), MS(20), -1, 0, 0);
+    end_chunk(&t1);
+    ev0(&t1, WS_PREAD, MS(310), MS(20), 5, 4096, 0);
+    ev0(&t1, WS_MUTEX_LOCK, MS(330), MS(10), mutex, 0, WS_LOCK_CONTENDED);
+    sq(&t1, 0x5000c000, 300000, 100000, 1, 0, "SELECT x FROM t");
+    ev0(&t1, WS_WRITE, MS(510), MS(10), 5, 1, 0); /* a signal handler's, in the poll */
+    ev0(&t1, WS_POLL, MS(500), MS(50), -1, 0, 0);
+    ev0(&t1, WS_SEND, MS(600), MS(30), 6, 10, 0);
+    ev0(&t1, WS_NANOSLEEP, MS(620), MS(30), -1, 0, 0);
+    ev0(&t1, WS_MUTEX_LOCK, MS(700), MS(15), mutex, 0, WS_LOCK_CONTENDED);
+    ev0(&t1, WS_MUTEX_LOCK, MS(720), MS(5), mutex, 0, 0);
+    ev0(&t1, WS_COND_WAIT, MS(730), MS(20), mutex + 64, 0, 0);
+    ev0(&t1, WS_SEM_WAIT, MS(760), MS(5), mutex + 128, 0, 0);
+    ev0(&t1, WS_FUTEX_WAIT, MS(770), MS(5), mutex + 192, 0, 0);
+    ev_str(&t1, WS_GETADDRINFO, MS(800), MS(8), -1, 0, 0, "db.example.com");
+    ev(&t1, WS_CONNECT, MS(810), MS(2), 12, 0, 0, 0x401300, sa, salen);
+    ev(&t1, WS_ACCEPT, MS(820), MS(30), 3, 13, 0, 0x401400, sa, salen);
+    ev0(&t1, WS_RECV, MS(905), MS(10), 6, 10, 0);
+    pq(&t1, 900000, 20000, 1, "SELECT y FROM u");
+    end_chunk(&t1);
+
+    ev_str(&t2, WS_EV_THREAD_START, MS(100), 0, 0, 1, 0, "db-worker");
+    sq(&t2, 0x5000d000, 160000, 20000, 1, 0, "SELECT b FROM t");
+    sq(&t2, 0x5000d000, 150000, 100000, 1, 0, "SELECT a FROM t");
+    sq(&t2, 0x5000d000, 200000, 100000, 1, 0, "SELECT c FROM t");
+    ev0(&t2, WS_EV_THREAD_END, MS(400), 0, 0, 0, 0);
+    end_chunk(&t2);
+
+    ev_str(&t3, WS_EV_THREAD_START, MS(5), 0, 0, 1, 0, "loop");
+    ev(&t3, WS_EPOLL_WAIT, MS(10), MS(10), 20, 0, 0, 0x500000, NULL, 0);
+    ev(&t3, WS_EPOLL_WAIT, MS(30), MS(20), 20, 0, 0, 0x500000, NULL, 0);
+    ev0(&t3, WS_NANOSLEEP, MS(60), MS(100), -1, 0, 0);
+    ev(&t3, WS_EV_FD_INFO, MS(165), 0, 11, 0, WS_FD_FILE, 0, "/data/log", 9);
+    ev0(&t3, WS_WRITE, MS(170), MS(30), 11, 1, 0);
+    ev0(&t3, WS_WRITE, MS(205), MS(5), 11, 1, 0);
+    ev(&t3, WS_POLL, MS(210), MS(10), -1, 0, 0, 0x600000, NULL, 0);
+    ev(&t3, WS_EPOLL_WAIT, MS(250), MS(100), 20, 0, 0, 0x500000, NULL, 0);
+    ev0(&t3, WS_PREAD, MS(370), MS(50), 11, 1, 0);
+    sq(&t3, 0x5000e000, 360000, 100000, 1, 0, "SELECT 1");
+    ev(&t3, WS_EPOLL_WAIT, MS(470), MS(10), 20, 0, 0, 0x500000, NULL, 0);
+    ev(&t3, WS_EPOLL_WAIT, MS(500), MS(10), 20, 0, 0, 0x500000, NULL, 0);
+    ev0(&t3, WS_EV_THREAD_END, MS(600), 0, 0, 0, 0);
+    end_chunk(&t3);
+
+    ev_str(&t4, WS_EV_THREAD_START, MS(50), 0, 0, 1, 0, "pq");
+    for (int i = 0; i < 3; i++) {
+        ev(&t4, WS_POLL, MS(110 + 200 * i), MS(30), -1, 1, 0, 0x700000, NULL, 0);
+        ev_aux(&t4, WS_PG_QUERY, MS(100 + 200 * i), MS(50), 0x5000f000, 2, 1, 0x403000, 0, MS(40),
+               "SELECT z FROM v", 15);
+    }
+    end_chunk(&t4);
+
+    ev(&t5, WS_EPOLL_WAIT, MS(100), MS(10), 21, 0, 0, 0x500000, NULL, 0);
+    ev(&t5, WS_EPOLL_WAIT, MS(410), MS(10), 21, 0, 0, 0x500000, NULL, 0);
+    end_chunk(&t5);
+
+    for (int i = 0; i < 10; i++) {
+        struct thread t = {.serial = 6 + (uint32_t)i, .tid = 7310 + (uint32_t)i};
+        ev_str(&t, WS_EV_THREAD_START, MS(900 + i), 0, 0, 1, 0, "short");
+        ev0(&t, WS_NANOSLEEP, MS(900 + i), MS(1), -1, 0, 0);
+        ev0(&t, WS_EV_THREAD_END, MS(901 + i), 0, 0, 0, 0);
+        end_chunk(&t);
+    }
+
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(1000));
+    meta_end(m1, WS_END_EXIT, 0, MS(1000));
+}
+
 /* Writes the chunk of thread t if it holds enough, and frees its slot. */
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
 {
@@ -1019,6 +1163,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "sql") == 0) {
         build_sql();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "time") == 0) {
+        build_time();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);

@@ -1,6 +1,7 @@
 /*
  * test_fdmodel.c - what each event is shown "on": the fd model replayed
- * over a sequence of events (open, dup, close, connect, accept, FD_INFO).
+ * over a sequence of events (open, dup, close, connect, accept, FD_INFO),
+ * and what kind of thing (file, socket, pipe, terminal) each target is.
  */
 #include "check.h"
 
@@ -77,6 +78,37 @@ int main(void)
     /* Dup onto an open fd replaces what it was. */
     CHECK_STR(ON(WS_DUP, 8, 10), "[::1]:8080");
     CHECK_STR(ON(WS_READ, 10, 1), "[::1]:8080");
+
+    /* The kind of each event's target. */
+    CHECK_STR(ON_STR(WS_OPENAT, -100, 3, "/etc/hosts"), "/etc/hosts");
+    CHECK_U64(fm.kind, WS_FD_FILE);
+    CHECK_STR(ON(WS_PREAD, 3, 10), "/etc/hosts");
+    CHECK_U64(fm.kind, WS_FD_FILE);
+    CHECK_STR(ON(WS_DUP, 3, 12), "/etc/hosts");
+    CHECK_STR(ON(WS_CLOSE, 12, 0), "/etc/hosts");
+    CHECK_U64(fm.kind, WS_FD_FILE); /* what it was until closed */
+    CHECK_STR(ON(WS_WRITE, 12, 1), "fd 12");
+    CHECK_U64(fm.kind, 0);
+    ON_STR(WS_OPEN, -1, 13, "/dev/tty");
+    CHECK_U64(fm.kind, WS_FD_TTY);
+    CHECK_STR(ON(WS_READ, 13, 1), "/dev/tty");
+    CHECK_U64(fm.kind, WS_FD_TTY);
+    ON(WS_READ, 6, 1);
+    CHECK_U64(fm.kind, WS_FD_SOCKET); /* connected above */
+    ON(WS_READ, 8, 1);
+    CHECK_U64(fm.kind, WS_FD_SOCKET); /* accepted above, then dup'd to 10 */
+    ON(WS_READ, 10, 1);
+    CHECK_U64(fm.kind, WS_FD_SOCKET);
+    ON(WS_WRITE, 1, 4);
+    CHECK_U64(fm.kind, WS_FD_PIPE);
+    ON(WS_WRITE, 2, 4);
+    CHECK_U64(fm.kind, WS_FD_TTY);
+    on(WS_EV_FD_INFO, 14, 0, WS_FD_OTHER, "anon_inode:[eventfd]", 20);
+    CHECK_U64(fm.kind, WS_FD_OTHER);
+    on(WS_EV_FD_INFO, 15, 0, 99, "odd", 3);
+    CHECK_U64(fm.kind, 0); /* a kind this decoder does not know */
+    ON(WS_POLL, -1, 0);
+    CHECK_U64(fm.kind, 0);
 
     fdmodel_free(&fm);
     strpool_free(&pool);
