@@ -46,7 +46,11 @@ struct wakes {
     struct map thread_ix;            /* larger serials -> index + 1 */
     struct thread_state *ts;
     size_t nts, tscap;
-    struct map gil;  /* lock address -> 1 + whether it is the GIL */
+    struct map gil; /* lock address -> 1 + whether it is the GIL */
+    struct gil_seen {
+        uint64_t addr;
+        int gil;
+    } gil_cache[64]; /* the latest answers, by address: a few locks take most calls */
     struct map oids; /* (obj, kind) -> index + 1 in objs */
     struct wk_object *objs;
     int64_t *until; /* per object: the latest end of a wait on it that can be woken */
@@ -91,10 +95,14 @@ static struct thread_state *thread_of(struct wakes *w, const struct ws_event *ev
 
 static int is_gil(struct wakes *w, uint64_t addr)
 {
+    struct gil_seen *c = &w->gil_cache[(addr >> 3) % 64];
+    if (c->addr == addr && addr) return c->gil;
     int created;
     uint64_t *slot = map_put(&w->gil, addr, 0, &created);
     if (created) *slot = 1 + (sym_is_gil(w->p, addr) != 0);
-    return *slot == 2;
+    c->addr = addr;
+    c->gil = *slot == 2;
+    return c->gil;
 }
 
 /* The number of the object (obj, kind), made when create is set; -1 if none. */

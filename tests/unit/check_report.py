@@ -1063,6 +1063,38 @@ def check_time_options(tmp):
     ok("--stall-ms N" in out, "--help tells of --stall-ms")
 
 
+def check_wakes_json(tmp):
+    """gen_log's wakes mode (see build_wakes): each wait linked to the wake
+    that ended it, the roles of the objects, the pool that ran dry."""
+    log = os.path.join(tmp, "wakes.wslog")
+    gen("wakes", log)
+    r = report(log)
+    eq([(l["kind"], l["addr"], l["contended"], l["wait_total_ns"], l["role"]) for l in r["locks"]],
+       [("cond", "0x7f0000100000", 2, 85010 * US, "park"),
+        ("sem", "0x7f0000500000", 1, 49500 * US, "park"),
+        ("sem", "0x7f0000400000", 1, 30 * MS, "lock"),
+        ("sem", "0x7f0000300000", 1, 20 * MS, "park"),
+        ("sem", "0x7f0000200000", 2, 12 * MS, "lock")],
+       "locks and their roles: the pool's cond, a join, a holder that never waits, a producer's "
+       "sem, a sem two threads take and give back")
+    f = r["findings"]
+    eq([(x["kind"], x.get("addr"), x["severity"]) for x in f],
+       [("pool_exhaustion", None, "high"), ("lock_contention", "0x7f0000400000", "medium"),
+        ("lock_contention", "0x7f0000200000", "medium")], "findings")
+    want = {"pid": 5500, "tid": 5504, "db": "sqlite", "resource": "sqlite connections to /srv/app.db",
+            "pool_size": 2, "waiters": 2, "threads": 2, "wait_total_ns": 85010 * US,
+            "wait_max_ns": 47010 * US, "caller": "0x401234",
+            "summary": "the pool of 2 sqlite connections to /srv/app.db ran dry: 2 waits by 2 "
+                       "threads for a connection while both were in use, 85 ms in all (max 47 ms): "
+                       "make the pool bigger, or hold each connection for less time (do not keep "
+                       "one across slow work that is not database work)"}
+    for k, v in want.items():
+        eq(f[0][k], v, f"pool_exhaustion.{k}")
+    # At 31 ms, the pool's 85 ms still count; the 30 ms lock no longer does.
+    r = report("--slow-ms", "31", log)
+    eq([x["kind"] for x in r["findings"]], ["pool_exhaustion"], "findings at 31 ms")
+
+
 def main():
     check = globals().get("check_" + CHECK)
     if not check:
