@@ -149,14 +149,12 @@ static size_t saturated_spans(struct ival *parks, size_t n, int64_t from, int64_
 /* A wait for a result: one a worker woke, by a thread outside the pool,
  * on another object than the queue; not a start handshake or a join. */
 static const struct wk_wake *result_wait(const struct wake_data *d, const struct wk_wait *a,
-                                         uint32_t queue, const struct map *is_worker)
+                                         uint32_t queue, const uint32_t *slot)
 {
     if (!a->waker || a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) || a->oid == queue)
         return NULL;
     const struct wk_wake *k = &d->wakes[a->waker - 1];
-    if ((k->flags & WAKE_EXIT) || !map_get(is_worker, k->thread, 0) ||
-        map_get(is_worker, a->thread, 0))
-        return NULL;
+    if ((k->flags & WAKE_EXIT) || !slot[k->thread] || slot[a->thread]) return NULL;
     return k;
 }
 
@@ -165,25 +163,24 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
                      uint64_t slow_ns, size_t *cap)
 {
     const struct wk_wait *q = &d->waits[ix[0]];
-    struct map is_worker = {0}; /* thread index -> 1 */
+    uint32_t *slot = xcalloc(d->nthreads, sizeof(*slot)); /* thread -> worker number + 1 */
     uint32_t *workers = NULL;
     size_t nworkers = 0, wcap = 0;
     int64_t from = INT64_MIN, to = INT64_MAX;
     for (size_t i = 0; i < n; i++) {
-        int created;
         const struct wk_wait *a = &d->waits[ix[i]];
-        map_put(&is_worker, a->thread, 0, &created);
-        if (!created) continue;
+        if (slot[a->thread]) continue;
         ARRAY_PUSH(workers, nworkers, wcap) = a->thread;
+        slot[a->thread] = (uint32_t)nworkers;
         const struct wk_thread *t = &d->threads[a->thread];
         if (t->start > from) from = t->start;
         if (t->end < to) to = t->end;
     }
     size_t results = 0;
     for (size_t i = 0; i < d->nwaits && results < 2; i++)
-        results += result_wait(d, &d->waits[i], q->oid, &is_worker) != NULL;
+        results += result_wait(d, &d->waits[i], q->oid, slot) != NULL;
     if (results < 2) { /* no one waited for results twice: nothing to see */
-        map_free(&is_worker);
+        free(slot);
         free(workers);
         return;
     }
@@ -201,16 +198,13 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     /* Each worker's waits for work, by end: which stretch of work a wake is in. */
     struct ival *ends = xmalloc(n * sizeof(*ends));
     size_t *first = xcalloc(nworkers + 1, sizeof(*first));
-    struct map slot = {0}; /* thread index -> worker number + 1 */
-    for (size_t i = 0; i < nworkers; i++)
-        *map_put(&slot, workers[i], 0, NULL) = i + 1;
     for (size_t i = 0; i < n; i++)
-        first[*map_get(&slot, d->waits[ix[i]].thread, 0)]++;
+        first[slot[d->waits[ix[i]].thread]]++;
     for (size_t i = 0; i < nworkers; i++)
         first[i + 1] += first[i];
     size_t *fill = xcalloc(nworkers, sizeof(*fill));
     for (size_t i = 0; i < n; i++) {
-        size_t w = *map_get(&slot, d->waits[ix[i]].thread, 0) - 1;
+        size_t w = slot[d->waits[ix[i]].thread] - 1;
         ends[first[w] + fill[w]++] = (struct ival){d->waits[ix[i]].end, d->waits[ix[i]].start};
     }
     for (size_t i = 0; i < nworkers; i++)
@@ -224,9 +218,9 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     int queued = 0;
     for (size_t i = 0; i < d->nwaits; i++) {
         const struct wk_wait *a = &d->waits[i];
-        const struct wk_wake *k = result_wait(d, a, q->oid, &is_worker);
+        const struct wk_wake *k = result_wait(d, a, q->oid, slot);
         if (!k) continue;
-        uint64_t *w = map_get(&slot, k->thread, 0);
+        const uint32_t *w = &slot[k->thread];
         /* The stretch: how many of the worker's waits for work ended before. */
         size_t lo = first[*w - 1], hi = first[*w];
         while (lo < hi) {
@@ -236,7 +230,8 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
             else
                 hi = mid;
         }
-        uint64_t *dn = map_put(&delivered, (*w - 1) << 32 | (lo - first[*w - 1]), a->thread, NULL);
+        uint64_t *dn =
+            map_put(&delivered, (uint64_t)(*w - 1) << 32 | (lo - first[*w - 1]), a->thread, NULL);
         if (++*dn >= 2) queued = 1;
         uint64_t t = overlap(sat, nsat, a->start, a->end);
         if (!t) continue;
@@ -260,8 +255,7 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     map_free(&delivered);
     map_free(&waited);
     map_free(&callers);
-    map_free(&slot);
-    map_free(&is_worker);
+    free(slot);
     free(fill);
     free(first);
     free(ends);

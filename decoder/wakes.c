@@ -51,6 +51,11 @@ struct wakes {
         uint64_t addr;
         int gil;
     } gil_cache[64]; /* the latest answers, by address: a few locks take most calls */
+    struct oid_seen {
+        uint64_t obj;
+        uint32_t oid1; /* oid + 1 */
+        uint8_t kind;
+    } oid_cache[64]; /* likewise for object numbers */
     struct map oids; /* (obj, kind) -> index + 1 in objs */
     struct wk_object *objs;
     int64_t *until; /* per object: the latest end of a wait on it that can be woken */
@@ -108,6 +113,8 @@ static int is_gil(struct wakes *w, uint64_t addr)
 /* The number of the object (obj, kind), made when create is set; -1 if none. */
 static long object_of(struct wakes *w, uint64_t obj, enum lock_kind kind, int create)
 {
+    struct oid_seen *c = &w->oid_cache[(obj >> 3) % 64];
+    if (c->oid1 && c->obj == obj && c->kind == kind) return (long)c->oid1 - 1;
     uint64_t *slot = create ? map_put(&w->oids, obj, (uint64_t)kind, NULL)
                             : map_get(&w->oids, obj, (uint64_t)kind);
     if (!slot) return -1;
@@ -118,6 +125,7 @@ static long object_of(struct wakes *w, uint64_t obj, enum lock_kind kind, int cr
         w->until[w->nobjs - 1] = INT64_MIN;
         *slot = w->nobjs;
     }
+    *c = (struct oid_seen){.obj = obj, .oid1 = (uint32_t)*slot, .kind = (uint8_t)kind};
     return (long)*slot - 1;
 }
 
@@ -279,6 +287,8 @@ struct linker {
     const struct wake_data *d;
     uint32_t *ix;  /* positions -> wake index */
     size_t *first; /* per object: its first position */
+    size_t *after; /* per object: the first position after the latest end linked (waits
+                      come in the order they ended, so it only moves on) */
     size_t n;
     uint16_t *left; /* per position: waiters it can still wake */
     int32_t *prev, *next;
@@ -330,14 +340,10 @@ static uint32_t find_waker(struct linker *l, const struct wk_wait *a)
 {
     const struct wk_wake *wk = l->d->wakes;
     long lo = (long)l->first[a->oid], hi = (long)l->first[a->oid + 1];
-    long at = lo, top = hi;
-    while (at < top) { /* the first position after the wait's end */
-        long mid = at + (top - at) / 2;
-        if (wk[l->ix[mid]].at <= a->end)
-            at = mid + 1;
-        else
-            top = mid;
-    }
+    size_t *after = &l->after[a->oid];
+    while (*after < (size_t)hi && wk[l->ix[*after]].at <= a->end)
+        (*after)++;
+    long at = (long)*after;
     int scan = 0;
     for (long i = find_prev(l, at - 1); i >= lo && scan < LINK_SCAN;
          i = find_prev(l, i - 1), scan++) {
@@ -359,15 +365,31 @@ static uint32_t find_waker(struct linker *l, const struct wk_wait *a)
 }
 
 struct end_key {
-    int64_t end;
+    uint64_t end; /* the wait's end, from the earliest one's */
     uint32_t wait;
 };
 
-static int cmp_end_key(const void *a, const void *b)
+/* Sorts the keys by end, ties in their order (a stable LSD radix sort,
+ * 11 bits a pass, as many passes as the ends need). */
+static void sort_by_end(struct end_key *v, size_t n)
 {
-    const struct end_key *x = a, *y = b;
-    if (x->end != y->end) return x->end < y->end ? -1 : 1;
-    return x->wait < y->wait ? -1 : x->wait > y->wait;
+    uint64_t top = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].end > top) top = v[i].end;
+    struct end_key *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+    size_t *count = xmalloc(2049 * sizeof(*count));
+    for (unsigned shift = 0; shift < 64 && (top >> shift); shift += 11) {
+        memset(count, 0, 2049 * sizeof(*count));
+        for (size_t i = 0; i < n; i++)
+            count[(v[i].end >> shift & 2047) + 1]++;
+        for (size_t b = 0; b < 2048; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[v[i].end >> shift & 2047]++] = v[i];
+        memcpy(v, tmp, n * sizeof(*v));
+    }
+    free(count);
+    free(tmp);
 }
 
 /* Links the waits in the order they ended: a wake taken by one that ended
@@ -379,6 +401,9 @@ static void link_waits(struct wake_data *d)
               &l.first);
     size_t n = d->nwakes ? d->nwakes : 1;
     l.left = xmalloc(n * sizeof(*l.left));
+    l.after = xmalloc((d->nobjects ? d->nobjects : 1) * sizeof(*l.after));
+    for (size_t o = 0; o < d->nobjects; o++)
+        l.after[o] = l.first[o];
     l.prev = xmalloc(n * sizeof(*l.prev));
     l.next = xmalloc(n * sizeof(*l.next));
     for (size_t i = 0; i < d->nwakes; i++) {
@@ -388,10 +413,14 @@ static void link_waits(struct wake_data *d)
 
     struct end_key *order = xmalloc((d->nwaits ? d->nwaits : 1) * sizeof(*order));
     size_t m = 0;
+    int64_t first_end = INT64_MAX;
+    for (size_t i = 0; i < d->nwaits; i++)
+        if (d->waits[i].end < first_end) first_end = d->waits[i].end;
     for (size_t i = 0; i < d->nwaits; i++)
         if ((d->waits[i].flags & WAIT_OK) && d->objects[d->waits[i].oid].nwakes)
-            order[m++] = (struct end_key){d->waits[i].end, (uint32_t)i};
-    xsort(order, m, sizeof(*order), cmp_end_key);
+            order[m++] =
+                (struct end_key){(uint64_t)d->waits[i].end - (uint64_t)first_end, (uint32_t)i};
+    sort_by_end(order, m);
     for (size_t k = 0; k < m; k++) {
         struct wk_wait *a = &d->waits[order[k].wait];
         a->waker = find_waker(&l, a);
@@ -406,6 +435,7 @@ static void link_waits(struct wake_data *d)
     free(order);
     free(l.ix);
     free(l.first);
+    free(l.after);
     free(l.left);
     free(l.prev);
     free(l.next);
@@ -446,9 +476,16 @@ static void give_roles(struct wake_data *d, struct wakes *w)
      * that never waits for it, and whose releases mostly let a waiter go
      * on (a post that lets no one go on means the poster took the object
      * back at once, without waiting: a lock's holder does that). */
+    /* Who waited where: threads 0-63 in a mask per object, others in a map. */
+    uint64_t *mask = xcalloc(d->nobjects ? d->nobjects : 1, sizeof(*mask));
     struct map waiters = {0}; /* (oid, thread) -> 1: it waited there */
-    for (size_t i = 0; i < d->nwaits; i++)
-        map_put(&waiters, d->waits[i].oid, d->waits[i].thread, NULL);
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (a->thread < 64)
+            mask[a->oid] |= 1ull << a->thread;
+        else
+            map_put(&waiters, a->oid, a->thread, NULL);
+    }
     uint8_t *consumed = xcalloc(d->nwakes ? d->nwakes : 1, 1);
     for (size_t i = 0; i < d->nwaits; i++)
         if (d->waits[i].waker) consumed[d->waits[i].waker - 1] = 1;
@@ -456,7 +493,9 @@ static void give_roles(struct wake_data *d, struct wakes *w)
     uint8_t *producer = xcalloc(d->nobjects ? d->nobjects : 1, 1);
     for (size_t i = 0; i < d->nwakes; i++) {
         const struct wk_wake *k = &d->wakes[i];
-        if (map_get(&waiters, k->oid, k->thread)) continue;
+        if (k->thread < 64 ? (mask[k->oid] >> k->thread & 1)
+                           : map_get(&waiters, k->oid, k->thread) != NULL)
+            continue;
         *map_put(&posts, k->oid, k->thread, NULL) += (1ull << 32) + consumed[i];
     }
     for (size_t i = 0; i < posts.cap; i++) {
@@ -474,6 +513,7 @@ static void give_roles(struct wake_data *d, struct wakes *w)
     }
     free(producer);
     free(consumed);
+    free(mask);
     map_free(&posts);
     map_free(&waiters);
 
