@@ -15,6 +15,8 @@
  *
  * Time: each thread's time breakdown (breakdown.h) and its event loop's
  * stalls (stall.h) are followed event by event too.
+ * Every event also goes to the wake links (wakes.h), from which the
+ * concurrency findings come (concurrency.h) and each lock's role.
  *
  * Everything is gathered in one pass over each process's timeline.
  */
@@ -197,7 +199,7 @@ static void lock_event(struct proc_report *pr, struct lock_state *ls, const stru
 }
 
 /* Keeps the locks worth showing: waited on, or seen acquired in all mode;
- * most wait first. */
+ * most wait first; each with its role from the wake links. */
 static void finish_locks(struct proc_report *pr, struct lock_state *ls)
 {
     map_free(&ls->index);
@@ -212,6 +214,8 @@ static void finish_locks(struct proc_report *pr, struct lock_state *ls)
         if (pr->locks[i].contended || (pr->all_locks && pr->locks[i].acquisitions))
             pr->locks[n++] = pr->locks[i];
     pr->nlocks = n;
+    for (size_t i = 0; i < n; i++)
+        pr->locks[i].role = conc_lock_role(pr->conc, pr->locks[i].addr, pr->locks[i].kind);
     xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
 }
 
@@ -286,11 +290,13 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
 
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
     repeated_init(&db.repeated, &db.qt, o->repeat_min);
+    struct wakes *wk = wakes_open(pr->p);
     struct breakdown *bd = breakdown_open(pr->p);
     struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;
+        wakes_event(wk, &ev);
         if (call_is_syscall(ev.call))
             call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
         else if (lock_kind_of(ev.call) != LOCK_NONE)
@@ -304,6 +310,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total);
     stall_close(sf, &pr->stalls, &pr->nstalls);
     map_free(&groups);
+    pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
@@ -364,6 +371,7 @@ void analysis_free(struct analysis *a)
         free(pr->repeats);
         free(pr->thread_times);
         loop_stalls_free(pr->stalls, pr->nstalls);
+        conc_report_free(pr->conc);
     }
     free(a->procs);
     free(a->findings);

@@ -12,6 +12,7 @@
 
 #include "breakdown.h"
 #include "calls.h"
+#include "concurrency.h"
 #include "histogram.h"
 #include "nplusone.h"
 #include "process.h"
@@ -49,6 +50,7 @@ struct lock_stat {
     uint32_t longest_tid;  /* the thread of the longest wait */
     uint64_t acquisitions; /* successful lock calls recorded */
     uint64_t hold_total_ns, hold_max_ns;
+    enum wait_role role; /* what its waits were for (wakes.h) */
     struct event_stack stack; /* of the longest wait */
 };
 
@@ -86,6 +88,7 @@ struct proc_report {
     struct time_total time_total; /* the same over its threads */
     struct loop_stall *stalls;    /* event loops that stalled, most stalled first */
     size_t nstalls;
+    struct conc_report *conc; /* wake links: pools, thread pools, the GIL */
 };
 
 struct slow_ref {

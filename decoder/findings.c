@@ -1,9 +1,10 @@
 /*
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock
- * contention from its lock statistics; the database findings are made in
- * findings_db.c, the event loop stalls in findings_stall.c.  All are then
- * ordered by cost.
+ * contention from its lock statistics (only locks whose role is a lock:
+ * wakes.h); the database findings are made in findings_db.c, the event
+ * loop stalls in findings_stall.c, the concurrency ones in
+ * findings_conc.c.  All are then ordered by cost.
  */
 #include "findings.h"
 
@@ -28,6 +29,12 @@ const char *finding_kind_name(enum finding_kind kind)
         return "n_plus_one";
     case FINDING_EVENT_LOOP_STALL:
         return "event_loop_stall";
+    case FINDING_POOL_EXHAUSTION:
+        return "pool_exhaustion";
+    case FINDING_THREAD_POOL_EXHAUSTION:
+        return "thread_pool_exhaustion";
+    case FINDING_GIL_CONTENTION:
+        return "gil_contention";
     default:
         return "repeated_query";
     }
@@ -83,8 +90,7 @@ static void lock_contention(struct analysis *a, const struct proc_report *pr)
 
     for (size_t i = 0; i < pr->nlocks; i++) {
         const struct lock_stat *l = &pr->locks[i];
-        if (l->kind == LOCK_COND || !l->contended || l->wait_total_ns < a->slow_ns) continue;
-        if (sym_is_gil(pr->p, l->addr)) continue;
+        if (l->role != WAIT_LOCK || !l->contended || l->wait_total_ns < a->slow_ns) continue;
         struct finding *f = finding_add(a, FINDING_LOCK_CONTENTION, pr);
         f->lock = l;
         f->tid = l->longest_tid;
@@ -116,6 +122,7 @@ void find_findings(struct analysis *a)
         lock_contention(a, &a->procs[i]);
         find_db_findings(a, &a->procs[i]);
         find_stall_findings(a, &a->procs[i]);
+        find_conc_findings(a, &a->procs[i]);
     }
     xsort(a->findings, a->nfindings, sizeof(*a->findings), cmp_finding);
 }

@@ -4,9 +4,10 @@
  *   slow_syscall     per (process, call, target): the calls that took at
  *                    least the threshold (--slow-ms), waiting calls and
  *                    lock calls excluded;
- *   lock_contention  per lock (mutex, rwlock, sem, futex; not cond: a
- *                    cond wait waits for work): waits totalling at least
- *                    the threshold;
+ *   lock_contention  per lock whose role is a lock (wakes.h: a mutex or
+ *                    rwlock, a sem or futex released only by threads
+ *                    that wait for it; not a cond, not the GIL): waits
+ *                    totalling at least the threshold;
  *   n_plus_one       per (process, parent query, child query): N+1 loops
  *                    (nplusone.h);
  *   repeated_query   per (process, query): the same SELECT with the same
@@ -14,7 +15,11 @@
  *                    "unbatched_writes") writes run one by one outside a
  *                    transaction (repeated.h);
  *   event_loop_stall per (process, thread): an event loop that was kept
- *                    from its next wait --stall-ms or more (stall.h).
+ *                    from its next wait --stall-ms or more (stall.h);
+ *   pool_exhaustion, thread_pool_exhaustion, gil_contention
+ *                    per process: threads waiting for a connection of a
+ *                    pool, for busy worker threads, for the GIL
+ *                    (concurrency.h, findings_conc.c).
  *
  * Severity compares a finding's total time with its process's duration:
  * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
@@ -33,6 +38,9 @@ enum finding_kind {
     FINDING_N_PLUS_ONE,
     FINDING_REPEATED_QUERY,
     FINDING_EVENT_LOOP_STALL,
+    FINDING_POOL_EXHAUSTION,
+    FINDING_THREAD_POOL_EXHAUSTION,
+    FINDING_GIL_CONTENTION,
 };
 
 /* Executions from which a database finding is at least "medium". */
@@ -68,6 +76,10 @@ struct finding {
 
     /* event_loop_stall */
     const struct loop_stall *stall;
+    /* pool_exhaustion, thread_pool_exhaustion, gil_contention */
+    const struct pool_ex *pool;
+    const struct tpool_ex *tpool;
+    const struct gil_ex *gil;
 };
 
 const char *finding_kind_name(enum finding_kind kind);
@@ -87,5 +99,8 @@ void find_db_findings(struct analysis *a, const struct proc_report *pr);
 
 /* The event_loop_stall findings of a process (findings_stall.c). */
 void find_stall_findings(struct analysis *a, const struct proc_report *pr);
+/* The pool_exhaustion, thread_pool_exhaustion and gil_contention findings
+ * of a process (findings_conc.c). */
+void find_conc_findings(struct analysis *a, const struct proc_report *pr);
 
 #endif

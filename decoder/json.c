@@ -181,6 +181,13 @@ void json_uint(struct json *j, uint64_t v)
     fprintf(j->f, "%" PRIu64, v);
 }
 
+void json_ratio(struct json *j, uint64_t part, uint64_t whole)
+{
+    unsigned __int128 r = whole ? ((unsigned __int128)part * 10000 + whole / 2) / whole : 0;
+    before_value(j);
+    fprintf(j->f, "%" PRIu64 ".%04" PRIu64, (uint64_t)(r / 10000), (uint64_t)(r % 10000));
+}
+
 void json_bool(struct json *j, int v)
 {
     before_value(j);

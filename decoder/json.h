@@ -32,6 +32,8 @@ void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
+/* part / whole as a number with 4 decimals ("0.6312"); 0 when whole is 0. */
+void json_ratio(struct json *j, uint64_t part, uint64_t whole);
 
 /* Writes s[0..len) as a quoted, escaped JSON string. */
 void json_write_string(FILE *f, const char *s, size_t len);

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "sites.h"
 #include "report_time.h"
+#include "report_conc.h"
 #include "sql_fingerprint.h"
 
 #include <inttypes.h>
@@ -184,6 +185,8 @@ static void lock_fields(struct json *j, const struct proc_report *pr, const stru
     json_uint(j, l->wait_max_ns);
     json_key(j, "threads");
     json_uint(j, l->threads);
+    json_key(j, "role");
+    json_str(j, wait_role_name(l->role));
     if (pr->all_locks && (l->kind == LOCK_MUTEX || l->kind == LOCK_RWLOCK)) {
         json_key(j, "acquisitions");
         json_uint(j, l->acquisitions);
@@ -289,7 +292,7 @@ static void finding(struct json *j, const struct finding *f)
         stack(j, f);
     } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
         report_json_stall(j, f);
-    } else {
+    } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
     json_end_object(j);

@@ -10,7 +10,8 @@ BUILD=$1
 DATA=$BUILD/demo.data
 
 for f in "$BUILD/whyslow" "$BUILD/examples/slow_io" "$BUILD/examples/lock_contention" \
-    "$BUILD/examples/nplus1_sqlite" "$BUILD/examples/event_loop_stall"; do
+    "$BUILD/examples/nplus1_sqlite" "$BUILD/examples/event_loop_stall" \
+    "$BUILD/examples/pool_exhaustion" "$BUILD/examples/thread_pool"; do
     if [ ! -x "$f" ]; then
         echo "demo: $f is missing; build first (make)" >&2
         exit 1
@@ -37,3 +38,5 @@ demo slow_io "fsync after every record, and a server that answers after 30 ms"
 demo lock_contention "4 threads queueing on one mutex"
 demo nplus1_sqlite "SQLite: one query for the books, then one per book for its author (N+1)"
 demo event_loop_stall "an epoll loop whose handler waits 300 ms for a backend's answer"
+demo pool_exhaustion "6 threads sharing a pool of 2 SQLite connections, each held across slow work"
+demo thread_pool "2 worker threads for batches of 8 tasks of 40 ms, results awaited"

@@ -132,14 +132,18 @@ def check_normal_json(tmp):
                  "wait_total_ns": 80 * MS, "wait_max_ns": 30 * MS, "threads": 2}.items():
         eq(hot[k], v, f"hot mutex.{k}")
     ok("acquisitions" not in hot, "hold fields only in all mode")
+    # No thread was seen releasing the sem or the futex: nothing says a
+    # holder kept them, so they are places where threads waited for
+    # something to happen (parks), as the cond is; mutexes and rwlocks are locks.
+    eq([l["role"] for l in r["locks"]], ["park", "lock", "lock", "park", "park", "lock"],
+       "roles of the locks")
 
     f = r["findings"]
     eq([(x["kind"], x.get("call") or x.get("lock_kind"), x["severity"]) for x in f],
        [("slow_syscall", "fsync", "high"), ("slow_syscall", "write", "medium"),
         ("lock_contention", "mutex", "medium"), ("slow_syscall", "send", "medium"),
         ("slow_syscall", "getaddrinfo", "low"), ("slow_syscall", "recv", "low"),
-        ("lock_contention", "rwlock", "low"), ("slow_syscall", "read", "low"),
-        ("lock_contention", "sem", "low")], "findings")
+        ("lock_contention", "rwlock", "low"), ("slow_syscall", "read", "low")], "findings")
     for k, v in {"pid": 4242, "tid": 4242, "call": "fsync", "target": "/tmp/app.log", "count": 1,
                  "max_ns": 250 * MS, "total_ns": 250 * MS,
                  "summary": "1 fsync call on /tmp/app.log took \u226510 ms (max 250 ms, total 250 ms)"
@@ -158,8 +162,8 @@ def check_normal_json(tmp):
     eq([x.get("target") for x in f if x["kind"] == "slow_syscall"],
        ["/tmp/app.log", "/tmp/app.log", "10.0.0.1:5432", "db.example.com", "[::1]:8080",
         "unix:/run/x.sock"], "slow_syscall targets")
-    eq([x["wait_total_ns"] for x in f if x["kind"] == "lock_contention"], [80 * MS, 13 * MS, 11 * MS],
-       "lock_contention totals (not the cond, the futex or the 2 ms mutex)")
+    eq([x["wait_total_ns"] for x in f if x["kind"] == "lock_contention"], [80 * MS, 13 * MS],
+       "lock_contention totals (not the cond, the sem or futex no one released, the 2 ms mutex)")
     eq(f[6]["kind"] == "lock_contention" and (f[6]["threads"], f[6]["contended"]), (1, 2), "rwlock")
 
     s = r["slowest"]
@@ -187,7 +191,7 @@ def check_normal_text(tmp):
     eq(rc, 0, "exit status")
     eq(err, "", "stderr")
     for want in [
-        "whyslow report: 1 process, 42 events, 7 lost, 9 findings",
+        "whyslow report: 1 process, 42 events, 7 lost, 8 findings",
         "FINDINGS (most costly first)",
         "1 fsync call on /tmp/app.log took \u226510 ms (max 250 ms, total 250 ms)",
         "6 write calls on /tmp/app.log took \u226510 ms (max 25 ms, total 105 ms)",
@@ -1057,6 +1061,38 @@ def check_time_options(tmp):
                    "(see whyslow report --help)")
     rc, out, err = whyslow("report", "--help")
     ok("--stall-ms N" in out, "--help tells of --stall-ms")
+
+
+def check_wakes_json(tmp):
+    """gen_log's wakes mode (see build_wakes): each wait linked to the wake
+    that ended it, the roles of the objects, the pool that ran dry."""
+    log = os.path.join(tmp, "wakes.wslog")
+    gen("wakes", log)
+    r = report(log)
+    eq([(l["kind"], l["addr"], l["contended"], l["wait_total_ns"], l["role"]) for l in r["locks"]],
+       [("cond", "0x7f0000100000", 2, 85010 * US, "park"),
+        ("sem", "0x7f0000500000", 1, 49500 * US, "park"),
+        ("sem", "0x7f0000400000", 1, 30 * MS, "lock"),
+        ("sem", "0x7f0000300000", 1, 20 * MS, "park"),
+        ("sem", "0x7f0000200000", 2, 12 * MS, "lock")],
+       "locks and their roles: the pool's cond, a join, a holder that never waits, a producer's "
+       "sem, a sem two threads take and give back")
+    f = r["findings"]
+    eq([(x["kind"], x.get("addr"), x["severity"]) for x in f],
+       [("pool_exhaustion", None, "high"), ("lock_contention", "0x7f0000400000", "medium"),
+        ("lock_contention", "0x7f0000200000", "medium")], "findings")
+    want = {"pid": 5500, "tid": 5504, "db": "sqlite", "resource": "sqlite connections to /srv/app.db",
+            "pool_size": 2, "waiters": 2, "threads": 2, "wait_total_ns": 85010 * US,
+            "wait_max_ns": 47010 * US, "caller": "0x401234",
+            "summary": "the pool of 2 sqlite connections to /srv/app.db ran dry: 2 waits by 2 "
+                       "threads for a connection while both were in use, 85 ms in all (max 47 ms): "
+                       "make the pool bigger, or hold each connection for less time (do not keep "
+                       "one across slow work that is not database work)"}
+    for k, v in want.items():
+        eq(f[0][k], v, f"pool_exhaustion.{k}")
+    # At 31 ms, the pool's 85 ms still count; the 30 ms lock no longer does.
+    r = report("--slow-ms", "31", log)
+    eq([x["kind"] for x in r["findings"]], ["pool_exhaustion"], "findings at 31 ms")
 
 
 def main():

@@ -28,6 +28,10 @@
  *   time         threads that each do known things for known times, nested
  *                and overlapping: the time breakdown and event loop stalls;
  *                see build_time for exactly what
+ *   wakes        waits and the wake-ups that ended them: a pool of 2 SQLite
+ *                connections that runs dry, semaphores used as locks (one by
+ *                a holder that never waits) and as parks (a producer's, a
+ *                thread's exit); see build_wakes for exactly what
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -960,6 +964,75 @@ static void build_time(void)
 }
 
 /* Writes the chunk of thread t if it holds enough, and frees its slot. */
+/*
+ * Wake links (pid 5500, 5 threads), times in ms:
+ *   main opens C1 and C2 to /srv/app.db (1, 2); T2 runs a query on C1 and
+ *   T3 one on C2 (10-11), then each signals the pool's cond P (50, 60): a
+ *   connection back.  T4 waits on P 12-50 and then queries C1 (50.5), T5
+ *   13-60.01 and then C2 (60.5): a pool of 2 that ran dry, 2 waits.
+ *   S1: T2 waits 100-106 (T3 posts at 105.9), T3 waits 110-116 (T2 posts
+ *   at 115.9): posters that wait too, a lock (12 ms).
+ *   S2: T4 waits 130-150, main posts at 150 and never waits: a park.
+ *   S3: T5 waits 200-230; T2, which never waits on it, posts at 205, 210,
+ *   215 (no one got it: it took it back) and 229.9: a lock (30 ms).
+ *   S4: main waits 250-299.5, T3 posts at 299 and ends at 300: its exit,
+ *   a park.
+ */
+static void build_wakes(void)
+{
+    static const char *const argv[] = {"pool"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 5500, 1, "/usr/bin/pool", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+    struct thread t1 = {.serial = 1, .tid = 5500}, t2 = {.serial = 2, .tid = 5501},
+                  t3 = {.serial = 3, .tid = 5502}, t4 = {.serial = 4, .tid = 5503},
+                  t5 = {.serial = 5, .tid = 5504};
+    const int64_t c1 = 0x5000a000, c2 = 0x5000b000, pool = 0x7f0000100000, s1 = 0x7f0000200000,
+                  s2 = 0x7f0000300000, s3 = 0x7f0000400000, s4 = 0x7f0000500000;
+
+    ev_str(&t1, WS_SQLITE_OPEN, MS(1), US(100), c1, 0, 0, "/srv/app.db");
+    ev_str(&t1, WS_SQLITE_OPEN, MS(2), US(100), c2, 0, 0, "/srv/app.db");
+    ev_str(&t2, WS_EV_THREAD_START, MS(3), 0, 0, 1, 0, "worker");
+    ev_str(&t3, WS_EV_THREAD_START, MS(3), 0, 0, 1, 0, "worker");
+    ev_str(&t4, WS_EV_THREAD_START, MS(4), 0, 0, 1, 0, "worker");
+    ev_str(&t5, WS_EV_THREAD_START, MS(4), 0, 0, 1, 0, "worker");
+    sq(&t2, c1, 10000, 1000, 1, 0, "SELECT count(*) FROM orders");
+    sq(&t3, c2, 10000, 1000, 1, 0, "SELECT count(*) FROM orders");
+    ev0(&t4, WS_COND_WAIT, MS(12), MS(38), pool, 0, WS_LOCK_CONTENDED);
+    ev0(&t5, WS_COND_WAIT, MS(13), US(47010), pool, 0, WS_LOCK_CONTENDED);
+    ev0(&t2, WS_COND_SIGNAL, MS(50), 0, pool, 0, 0);
+    sq(&t4, c1, 50500, 1000, 1, 0, "SELECT count(*) FROM orders");
+    ev0(&t3, WS_COND_SIGNAL, MS(60), 0, pool, 0, 0);
+    sq(&t5, c2, 60500, 1000, 1, 0, "SELECT count(*) FROM orders");
+
+    ev0(&t2, WS_SEM_WAIT, MS(100), MS(6), s1, 0, WS_LOCK_CONTENDED);
+    ev0(&t3, WS_SEM_POST, US(105900), 0, s1, 0, 0);
+    ev0(&t3, WS_SEM_WAIT, MS(110), MS(6), s1, 0, WS_LOCK_CONTENDED);
+    ev0(&t2, WS_SEM_POST, US(115900), 0, s1, 0, 0);
+    ev0(&t4, WS_SEM_WAIT, MS(130), MS(20), s2, 0, WS_LOCK_CONTENDED);
+    ev0(&t1, WS_SEM_POST, MS(150), 0, s2, 0, 0);
+    ev0(&t5, WS_SEM_WAIT, MS(200), MS(30), s3, 0, WS_LOCK_CONTENDED);
+    for (int i = 0; i < 3; i++)
+        ev0(&t2, WS_SEM_POST, MS(205 + 5 * i), 0, s3, 0, 0);
+    ev0(&t2, WS_SEM_POST, US(229900), 0, s3, 0, 0);
+    ev0(&t1, WS_SEM_WAIT, MS(250), US(49500), s4, 0, WS_LOCK_CONTENDED);
+    ev0(&t3, WS_SEM_POST, MS(299), 0, s4, 0, 0);
+    ev0(&t3, WS_EV_THREAD_END, MS(300), 0, 0, 0, 0);
+    ev0(&t2, WS_EV_THREAD_END, MS(310), 0, 0, 0, 0);
+    ev0(&t4, WS_EV_THREAD_END, MS(310), 0, 0, 0, 0);
+    ev0(&t5, WS_EV_THREAD_END, MS(310), 0, 0, 0, 0);
+    ev0(&t1, WS_WRITE, MS(320), US(10), 1, 3, 0);
+    end_chunk(&t1);
+    end_chunk(&t2);
+    end_chunk(&t3);
+    end_chunk(&t4);
+    end_chunk(&t5);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(330));
+    meta_end(m1, WS_END_EXIT, 0, MS(330));
+}
+
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
 {
     struct chunk *c = t->cur;
@@ -1166,6 +1239,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "time") == 0) {
         build_time();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "wakes") == 0) {
+        build_wakes();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
