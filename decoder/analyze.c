@@ -278,6 +278,11 @@ static void finish_db(struct proc_report *pr, struct db_state *db)
     free(keys);
 }
 
+static int is_park(const void *conc, uint64_t addr, int kind)
+{
+    return conc_lock_role(conc, addr, kind) == WAIT_PARK;
+}
+
 /* Reads the process's timeline once for all its statistics. */
 static void analyze_process(struct proc_report *pr, const struct analyze_opts *o)
 {
@@ -307,10 +312,18 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
         stall_event(sf, &ev, qid);
     }
     timeline_close(tl);
-    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total);
+    struct obj_wait *objwaits;
+    size_t nobjwaits;
+    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &objwaits,
+                    &nobjwaits);
     stall_close(sf, &pr->stalls, &pr->nstalls);
     map_free(&groups);
     pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
+    /* With every wake-up linked, the semaphore waits that were parks
+     * (idle: for work, an event, a thread's end) are wait, not lock. */
+    breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, objwaits, nobjwaits,
+                    is_park, pr->conc);
+    free(objwaits);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);

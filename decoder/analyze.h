@@ -50,7 +50,7 @@ struct lock_stat {
     uint32_t longest_tid;  /* the thread of the longest wait */
     uint64_t acquisitions; /* successful lock calls recorded */
     uint64_t hold_total_ns, hold_max_ns;
-    enum wait_role role; /* what its waits were for (wakes.h) */
+    enum wait_role role;      /* what its waits were for (wakes.h) */
     struct event_stack stack; /* of the longest wait */
 };
 

@@ -167,8 +167,15 @@ uint64_t thread_time_busy(const struct thread_time *t)
 
 /* ---- the threads of a process ---- */
 
+/* The b of a span (sweep.h): a wait for the GIL, or a semaphore or futex
+ * wait (addr * 4 + its kind's code), or 0. */
+#define SPAN_GIL   1
+#define SPAN_SEM   2
+#define SPAN_FUTEX 3
+
 struct thread_state {
     struct thread_time t;
+    struct map *waits; /* the breakdown's: (serial, span b) -> ns */
     struct sweep sw;
     int ended;        /* its THREAD_END was seen, at t.end_ns */
     int64_t last_end; /* where its latest event ended */
@@ -182,6 +189,7 @@ struct breakdown {
     size_t n, cap;
     struct thread_state *direct[DIRECT]; /* by serial, the first serials */
     struct map index;                    /* the others: serial -> index in ts + 1 */
+    struct map waits;                    /* (serial, span b) -> lock ns */
 };
 
 /* A stretch of a thread's time won by a span: the span's part. */
@@ -190,7 +198,10 @@ static void count_stretch(void *ctx, int64_t from, int64_t to, const struct swee
     struct thread_state *s = ctx;
     uint64_t ns = (uint64_t)((__int128)to - from);
     s->t.part_ns[winner->a] += ns;
-    if (winner->b) s->t.gil_ns += ns;
+    if (winner->b == SPAN_GIL)
+        s->t.gil_ns += ns;
+    else if (winner->b)
+        *map_put(s->waits, s->t.serial, winner->b, NULL) += ns;
 }
 
 struct breakdown *breakdown_open(const struct ws_process *p)
@@ -224,6 +235,7 @@ static struct thread_state *thread_of(struct breakdown *b, const struct ws_event
     s->t.tid = ev->tid;
     s->t.start_ns = is_main(b->p, ev) && ev->at > 0 ? 0 : ev->at;
     s->last_end = s->t.start_ns;
+    s->waits = &b->waits;
     sweep_init(&s->sw, s->t.start_ns, count_stretch, s);
     ARRAY_PUSH(b->ts, b->n, b->cap) = s;
     if (slot)
@@ -245,7 +257,11 @@ void breakdown_event(struct breakdown *b, const struct ws_event *ev)
     int gil;
     enum time_part part = time_part_of(b->p, ev, &gil);
     if (part == PART_NONE || ev->dur == 0) return;
-    sweep_add(&s->sw, ev->at, end, time_part_priority(part), (uint64_t)part, (uint64_t)gil);
+    uint64_t tag = gil ? SPAN_GIL : 0;
+    enum lock_kind lk = lock_kind_of(ev->call);
+    if (part == PART_LOCK && !gil && (lk == LOCK_SEM || lk == LOCK_FUTEX))
+        tag = (uint64_t)ev->obj * 4 + (lk == LOCK_SEM ? SPAN_SEM : SPAN_FUTEX);
+    sweep_add(&s->sw, ev->at, end, time_part_priority(part), (uint64_t)part, tag);
 }
 
 static int cmp_busy(const void *a, const void *b)
@@ -258,7 +274,7 @@ static int cmp_busy(const void *a, const void *b)
 }
 
 void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *n,
-                     struct time_total *total)
+                     struct time_total *total, struct obj_wait **waits, size_t *nwaits)
 {
     const struct ws_process *p = b->p;
     struct thread_time *out = xmalloc((b->n ? b->n : 1) * sizeof(*out));
@@ -292,7 +308,41 @@ void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *
     xsort(out, b->n, sizeof(*out), cmp_busy);
     *threads = out;
     *n = b->n;
+
+    size_t cap = 0;
+    *waits = NULL;
+    *nwaits = 0;
+    for (size_t i = 0; i < b->waits.cap; i++) {
+        const struct map_slot *m = &b->waits.slots[i];
+        if (!m->used) continue;
+        struct obj_wait w = {(uint32_t)m->a, (m->b & 3) == SPAN_SEM ? LOCK_SEM : LOCK_FUTEX,
+                             m->b >> 2, m->value};
+        ARRAY_PUSH(*waits, *nwaits, cap) = w;
+    }
     free(b->ts);
     map_free(&b->index);
+    map_free(&b->waits);
     free(b);
+}
+
+void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *total,
+                     const struct obj_wait *waits, size_t nwaits,
+                     int (*is_park)(const void *ctx, uint64_t addr, int kind), const void *ctx)
+{
+    struct map index = {0}; /* serial -> index + 1 */
+    for (size_t i = 0; i < n; i++)
+        *map_put(&index, threads[i].serial, 0, NULL) = i + 1;
+    for (size_t i = 0; i < nwaits; i++) {
+        const struct obj_wait *w = &waits[i];
+        uint64_t *k = map_get(&index, w->serial, 0);
+        if (!k || !is_park(ctx, w->addr, w->kind)) continue;
+        struct thread_time *t = &threads[*k - 1];
+        uint64_t ns = w->ns < t->part_ns[PART_LOCK] ? w->ns : t->part_ns[PART_LOCK];
+        t->part_ns[PART_LOCK] -= ns;
+        t->part_ns[PART_WAIT] += ns;
+        total->part_ns[PART_LOCK] -= ns;
+        total->part_ns[PART_WAIT] += ns;
+    }
+    map_free(&index);
+    xsort(threads, n, sizeof(*threads), cmp_busy);
 }

@@ -76,10 +76,31 @@ struct breakdown *breakdown_open(const struct ws_process *p);
 /* Adds an event; a thread's events come in the order they started. */
 void breakdown_event(struct breakdown *b, const struct ws_event *ev);
 
+/*
+ * A thread's lock time on one semaphore or futex.  Whether such a wait
+ * was for a lock or for work, an event or another thread's end (a park:
+ * idle waiting) is known only once every wake-up is linked (wakes.h), so
+ * the breakdown counts them as lock, keeps these, and breakdown_parks()
+ * moves the parks' time to wait.
+ */
+struct obj_wait {
+    uint32_t serial; /* the thread's */
+    int kind;        /* enum lock_kind: LOCK_SEM or LOCK_FUTEX */
+    uint64_t addr;
+    uint64_t ns;
+};
+
 /* Ends every thread (the process's duration is final) and frees b: the
  * threads, busiest first (thread_time_busy, then tid), in *threads (to
- * free), their sum in *total. */
+ * free), their sum in *total, their semaphore and futex waits in *waits
+ * (to free). */
 void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *n,
-                     struct time_total *total);
+                     struct time_total *total, struct obj_wait **waits, size_t *nwaits);
+
+/* Moves the time of the waits that is_park() says were parks from lock to
+ * wait, in the threads and their total, and sorts the threads again. */
+void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *total,
+                     const struct obj_wait *waits, size_t nwaits,
+                     int (*is_park)(const void *ctx, uint64_t addr, int kind), const void *ctx);
 
 #endif

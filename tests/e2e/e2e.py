@@ -1080,6 +1080,11 @@ def case_sym_python_gil():
     check(len(busy) >= 2, "threads waiting for the GIL: %s" % rep["threads"])
     for t in busy:
         check(0 < t["gil_ns"] <= t["breakdown"]["lock_ns"], "gil_ns of %s" % t)
+    # The main thread joins them: a park (idle), counted as wait, not lock.
+    pid = rep["processes"][0]["pid"]
+    main = next(t for t in rep["threads"] if t["tid"] == pid)
+    check(main["breakdown"]["wait_ns"] > main["wall_ns"] // 2 and
+          main["breakdown"]["wait_ns"] > 2 * main["breakdown"]["lock_ns"], "main: %s" % main)
 
 
 def case_sym_fuzz():
