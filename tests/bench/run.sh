@@ -11,7 +11,9 @@
 # lock events tried, in M/s, default "5 10 15 20"), BENCH_MIXED_SECONDS
 # (default 2), BENCH_SQLITE_QUERIES (queries per timed loop of the Python
 # sqlite3 benchmark, default 30000), BENCH_DECODER_QUERIES (queries in the
-# decoder's large log, default 1000000).
+# decoder's large log, default 1000000), BENCH_ONLY (run only these, by
+# name: write mutex handover stack flusher flusher_locks mixed sqlite_py
+# decoder).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -44,6 +46,13 @@ trap 'exit 130' INT TERM
 SUMMARY=$TMP/summary
 : >"$SUMMARY"
 status=0
+
+# Whether the benchmark NAME is to run (BENCH_ONLY unset, or names it).
+wanted() {
+    [ -z "${BENCH_ONLY:-}" ] && return 0
+    case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac
+    return 1
+}
 
 # Prints a figure now and keeps it for the summary.
 figure() {
@@ -221,11 +230,11 @@ overhead() {
     fi
 }
 
-overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000 || status=1
-overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
+! wanted write || overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000 || status=1
+! wanted mutex || overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
 # A hand-over between two threads: a cond wait that blocks and the signal
 # that wakes it, both recorded; "per call" is per hand-over.
-overhead "contended hand-over (cond wait + its wake-up)" - "$BENCH/bench_wake" pingpong 100000 || status=1
+! wanted handover || overhead "contended hand-over (cond wait + its wake-up)" - "$BENCH/bench_wake" pingpong 100000 || status=1
 
 # The price of a stack: the same slow reads traced with every read keeping
 # its stack (WHYSLOW_STACK_MS=0.001) and with none (a threshold of 1 s),
@@ -246,7 +255,7 @@ stack_cost() {
     figure "stack of a slow event (16 frames): added $(calc %.0f "$(median <"$TMP/diffs")") ns per event (rounds: $range)"
 }
 
-stack_cost || status=1
+! wanted stack || stack_cost || status=1
 
 # ---- flusher throughput: bench_flusher ----
 
@@ -285,7 +294,7 @@ flusher() {
     rm -rf "$log"
 }
 
-flusher || status=1
+! wanted flusher || flusher || status=1
 
 # The same with events far cheaper than a syscall: uncontended mutex
 # lock/unlock recorded with WHYSLOW_LOCKS=all, to load the flusher beyond
@@ -320,7 +329,7 @@ flusher_locks() {
     figure "flusher holds with no loss: $held million events/s (two busy threads, ${FLUSHER_SECONDS} s each rate; target >= 5)"
 }
 
-flusher_locks || status=1
+! wanted flusher_locks || flusher_locks || status=1
 
 # ---- log size on a mixed workload: bench_mixed ----
 
@@ -349,7 +358,7 @@ mixed() {
     rm -rf "$log"
 }
 
-mixed || status=1
+! wanted mixed || mixed || status=1
 
 # ---- database calls: a Python sqlite3 loop traced and untraced ----
 
@@ -409,7 +418,7 @@ sqlite_py() {
     rm -rf "$TMP/sqlite"
 }
 
-sqlite_py || status=1
+! wanted sqlite_py || sqlite_py || status=1
 
 # ---- the decoder on a large log: bench_sqlite_many ----
 
@@ -463,7 +472,7 @@ decoder_speed() {
     rm -rf "$log"
 }
 
-decoder_speed || status=1
+! wanted decoder || decoder_speed || status=1
 
 echo
 echo "==== whyslow benchmarks: summary ($(uname -m), $(nproc 2>/dev/null || echo '?') cores) ===="
