@@ -125,6 +125,17 @@ void ws_db_free(struct ws_thread *t);
 /* A hash of bytes, never 0 (0 means "nothing bound"). */
 uint32_t ws_db_hash(const void *p, size_t n, uint32_t seed);
 
+/* The same, inline, for 8 bytes (a bound integer or double). */
+static inline uint32_t ws_db_hash8(const void *p, uint32_t seed)
+{
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    uint64_t h = ((0x9e3779b97f4a7c15u ^ seed ^ (8ull << 32)) ^ w) * 0xff51afd7ed558ccdu;
+    h ^= h >> 29;
+    uint32_t r = (uint32_t)(h ^ (h >> 32));
+    return r ? r : 1;
+}
+
 /* Mixes 32-bit hashes into one, never 0. */
 static inline uint32_t ws_db_mix(const uint32_t *h, unsigned n)
 {

@@ -104,30 +104,31 @@ static _Atomic unsigned finalized;
 /* The execution ended at `end` with rc: write its record.  The
  * statement's text goes to the log once per thread and statement (a
  * WS_SQLITE_STMT record); each execution refers to it by the statement's
- * address, so a loop costs no copy of its text.  The text is written again
- * when sqlite3_sql() gives another pointer, or another text after some
- * statement was finalized (a new statement at a finalized one's address,
- * perhaps by another thread). */
+ * address, so a loop costs no copy of its text.  A statement keeps its
+ * text for life (a re-prepare after a schema change keeps the text, if not
+ * its address), so the text is looked at again only after some statement
+ * was finalized: a new statement may then sit at a finalized one's
+ * address (perhaps one another thread ran), and is told when its text
+ * differs. */
 static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t end)
 {
     if (!x->active) return;
     x->active = 0;
     t->db->sq_active--;
-    const char *sql =
-        DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
     unsigned gen = atomic_load_explicit(&finalized, memory_order_relaxed);
-    if (sql != x->sql || gen != x->gen || !x->told) {
+    if (gen != x->gen || !x->told) {
+        const char *sql =
+            DB_REAL_AT(real_sql, "sqlite3_sql", LIB, x->caller) ? real_sql(x->stmt) : NULL;
         size_t len = sql ? strnlen(sql, WS_MAX_PAYLOAD) : 0;
         uint32_t hash = ws_db_hash(sql, len, 0);
-        if (sql != x->sql || hash != x->hash || !x->told) {
+        if (hash != x->hash || !x->told) {
             x->db = DB_REAL_AT(real_db_handle, "sqlite3_db_handle", LIB, x->caller)
                         ? real_db_handle(x->stmt)
                         : NULL;
             /* Told only once written: a dropped record is written again. */
-            x->told = ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0,
-                                 0, sql, len);
+            x->told = ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller,
+                                 0, 0, sql, len);
         }
-        x->sql = sql;
         x->hash = hash;
         x->gen = gen;
     }
@@ -224,7 +225,8 @@ static void bound(sqlite3_stmt *stmt, int idx, int type, const void *p, size_t n
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
     if (!x) return;
     unsigned i = (unsigned)(idx - 1) % WS_SQ_PARAMS;
-    x->params[i] = ws_db_hash(p, n, (uint32_t)(type * 31 + idx));
+    uint32_t seed = (uint32_t)(type * 31 + idx);
+    x->params[i] = n == 8 ? ws_db_hash8(p, seed) : ws_db_hash(p, n, seed);
     if (i + 1 > x->nparams) x->nparams = i + 1;
 }
 
