@@ -1,7 +1,7 @@
 /*
  * locks.c - each kind of lock wait, with known counts:
  *   mutex: 4 threads x 25 lock/unlock of `hot`, holding it 200 us
- *   rwlock: a writer holds it 20 ms while a reader waits
+ *   rwlock: a writer waits for main, then holds it 100 ms while main waits
  *   cond: one wait, signalled after 10 ms
  *   sem: one wait, posted after 10 ms
  *   futex: one FUTEX_WAIT through syscall(), woken after 10 ms
@@ -55,7 +55,7 @@ static void *writer(void *arg)
 {
     (void)arg;
     pthread_rwlock_wrlock(&rw);
-    usleep(20000);
+    usleep(100000);
     pthread_rwlock_unlock(&rw);
     return NULL;
 }
@@ -71,9 +71,9 @@ int main(void)
     pthread_rwlock_wrlock(&rw); /* so the writer thread must wait too */
     pthread_t w;
     pthread_create(&w, NULL, writer, NULL);
-    usleep(5000);
+    usleep(50000); /* long enough for the writer to be waiting on a busy machine */
     pthread_rwlock_unlock(&rw);
-    usleep(2000);
+    usleep(20000);
     pthread_rwlock_rdlock(&rw); /* waits for the writer */
     pthread_rwlock_unlock(&rw);
     pthread_join(w, NULL);
