@@ -60,17 +60,22 @@ static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const ch
     return ws_db_fn_slow(c, name, lib, caller);
 }
 
-/* The real function for this call, in var (thread-local: two threads may
- * be calling two copies), found for the wrapper's caller, or for `caller`
- * in the wrapper's helpers. */
+/* The real function for this call, into var (a local of the wrapper,
+ * declared with DB_LOCAL: two threads may be calling two copies), found
+ * for the wrapper's caller, or for `caller` in the wrapper's helpers. */
 #define DB_REAL_AT(var, name, lib, caller)                                                         \
-    ((var) = (__typeof__(var))ws_db_fn(&var##_cache, name, lib, caller))
+    ((var) = (var##_t)ws_db_fn(&var##_cache, name, lib, caller))
 #define DB_REAL(var, name, lib) DB_REAL_AT(var, name, lib, WS_CALLER)
 
-/* Declares the thread-local pointer and its cache. */
+/* Declares a real function's type and its cache (at file scope). */
 #define DB_FN(type, var, params)                                                                   \
-    static __thread type(*var) params __attribute__((tls_model("initial-exec")));                  \
+    typedef type(*var##_t) params;                                                                 \
     static struct ws_dbfn_cache var##_cache
+
+/* Declares the local that holds a real function in a wrapper (two steps,
+ * so that a macro naming the variable is expanded first). */
+#define DB_LOCAL(var)  DB_LOCAL_(var)
+#define DB_LOCAL_(var) var##_t var = NULL
 
 /* One SQLite statement's execution in progress, and its bound values. */
 #define WS_SQ_SLOTS  128

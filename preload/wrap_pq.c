@@ -66,6 +66,7 @@ static struct ws_thread *db_enter(void)
 /* The status and rows of a result (an absent result is a failure). */
 static int result_status(const PGresult *r, uint64_t caller)
 {
+    DB_LOCAL(real_result_status);
     if (!r) return PGRES_FATAL_ERROR;
     return DB_REAL_AT(real_result_status, "PQresultStatus", LIB, caller) ? real_result_status(r)
                                                                          : PGRES_FATAL_ERROR;
@@ -73,6 +74,7 @@ static int result_status(const PGresult *r, uint64_t caller)
 
 static uint64_t result_rows(const PGresult *r, int status, uint64_t caller)
 {
+    DB_LOCAL(real_ntuples);
     if (!r || (status != PGRES_TUPLES_OK && status != PGRES_SINGLE_TUPLE)) return 0;
     int n = DB_REAL_AT(real_ntuples, "PQntuples", LIB, caller) ? real_ntuples(r) : 0;
     return n > 0 ? (uint64_t)n : 0;
@@ -96,6 +98,11 @@ static uint32_t params_hash(int n, const char *const *values, const int *lengths
 
 static void connected(struct ws_thread *t, PGconn *c, uint64_t s, uint64_t caller)
 {
+    DB_LOCAL(real_db);
+    DB_LOCAL(real_host);
+    DB_LOCAL(real_port);
+    DB_LOCAL(real_status);
+    DB_LOCAL(real_user);
     uint64_t e = ws_now();
     char info[512] = "";
     if (c && DB_REAL_AT(real_db, "PQdb", LIB, caller) &&
@@ -114,6 +121,7 @@ static void connected(struct ws_thread *t, PGconn *c, uint64_t s, uint64_t calle
 
 WS_EXPORT PGconn *PQconnectdb(const char *conninfo)
 {
+    DB_LOCAL(real_connectdb);
     if (!DB_REAL(real_connectdb, "PQconnectdb", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_connectdb(conninfo);
@@ -126,6 +134,7 @@ WS_EXPORT PGconn *PQconnectdb(const char *conninfo)
 
 WS_EXPORT PGconn *PQconnectdbParams(const char *const *keys, const char *const *values, int expand)
 {
+    DB_LOCAL(real_connectdb_params);
     if (!DB_REAL(real_connectdb_params, "PQconnectdbParams", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_connectdb_params(keys, values, expand);
@@ -138,6 +147,7 @@ WS_EXPORT PGconn *PQconnectdbParams(const char *const *keys, const char *const *
 
 WS_EXPORT PGconn *PQconnectStart(const char *conninfo)
 {
+    DB_LOCAL(real_connect_start);
     if (!DB_REAL(real_connect_start, "PQconnectStart", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_connect_start(conninfo);
@@ -166,6 +176,7 @@ static struct ws_pg_conn *conn_of(struct ws_thread *t, const PGconn *c, int make
 
 WS_EXPORT void PQfinish(PGconn *c)
 {
+    DB_LOCAL(real_finish);
     if (!DB_REAL(real_finish, "PQfinish", LIB)) return;
     struct ws_thread *t = db_enter();
     if (!t) {
@@ -183,6 +194,8 @@ WS_EXPORT void PQfinish(PGconn *c)
 
 WS_EXPORT void PQreset(PGconn *c)
 {
+    DB_LOCAL(real_reset);
+    DB_LOCAL(real_status);
     if (!DB_REAL(real_reset, "PQreset", LIB)) return;
     struct ws_thread *t = db_enter();
     if (!t) {
@@ -214,6 +227,7 @@ static PGresult *ran(struct ws_thread *t, PGconn *c, PGresult *r, const char *te
 
 WS_EXPORT PGresult *PQexec(PGconn *c, const char *query)
 {
+    DB_LOCAL(real_exec);
     if (!DB_REAL(real_exec, "PQexec", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_exec(c, query);
@@ -226,6 +240,7 @@ WS_EXPORT PGresult *PQexecParams(PGconn *c, const char *query, int n, const Oid 
                                  const char *const *values, const int *lengths, const int *formats,
                                  int result_format)
 {
+    DB_LOCAL(real_exec_params);
     if (!DB_REAL(real_exec_params, "PQexecParams", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_exec_params(c, query, n, types, values, lengths, formats, result_format);
@@ -238,6 +253,7 @@ WS_EXPORT PGresult *PQexecParams(PGconn *c, const char *query, int n, const Oid 
 WS_EXPORT PGresult *PQexecPrepared(PGconn *c, const char *name, int n, const char *const *values,
                                    const int *lengths, const int *formats, int result_format)
 {
+    DB_LOCAL(real_exec_prepared);
     if (!DB_REAL(real_exec_prepared, "PQexecPrepared", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_exec_prepared(c, name, n, values, lengths, formats, result_format);
@@ -256,6 +272,7 @@ WS_EXPORT PGresult *PQexecPrepared(PGconn *c, const char *name, int n, const cha
 WS_EXPORT PGresult *PQprepare(PGconn *c, const char *name, const char *query, int n,
                               const Oid *types)
 {
+    DB_LOCAL(real_prepare);
     if (!DB_REAL(real_prepare, "PQprepare", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_prepare(c, name, query, n, types);
@@ -297,6 +314,7 @@ static void sent(struct ws_thread *t, PGconn *c, int ok, const char *text, uint3
 
 WS_EXPORT int PQsendQuery(PGconn *c, const char *query)
 {
+    DB_LOCAL(real_send_query);
     if (!DB_REAL(real_send_query, "PQsendQuery", LIB)) return 0;
     struct ws_thread *t = db_enter();
     if (!t) return real_send_query(c, query);
@@ -311,6 +329,7 @@ WS_EXPORT int PQsendQueryParams(PGconn *c, const char *query, int n, const Oid *
                                 const char *const *values, const int *lengths, const int *formats,
                                 int result_format)
 {
+    DB_LOCAL(real_send_query_params);
     if (!DB_REAL(real_send_query_params, "PQsendQueryParams", LIB)) return 0;
     struct ws_thread *t = db_enter();
     if (!t)
@@ -324,6 +343,7 @@ WS_EXPORT int PQsendQueryParams(PGconn *c, const char *query, int n, const Oid *
 
 WS_EXPORT int PQsendPrepare(PGconn *c, const char *name, const char *query, int n, const Oid *types)
 {
+    DB_LOCAL(real_send_prepare);
     if (!DB_REAL(real_send_prepare, "PQsendPrepare", LIB)) return 0;
     struct ws_thread *t = db_enter();
     if (!t) return real_send_prepare(c, name, query, n, types);
@@ -338,6 +358,7 @@ WS_EXPORT int PQsendPrepare(PGconn *c, const char *name, const char *query, int 
 WS_EXPORT int PQsendQueryPrepared(PGconn *c, const char *name, int n, const char *const *values,
                                   const int *lengths, const int *formats, int result_format)
 {
+    DB_LOCAL(real_send_query_prepared);
     if (!DB_REAL(real_send_query_prepared, "PQsendQueryPrepared", LIB)) return 0;
     struct ws_thread *t = db_enter();
     if (!t) return real_send_query_prepared(c, name, n, values, lengths, formats, result_format);
@@ -356,6 +377,7 @@ WS_EXPORT int PQsendQueryPrepared(PGconn *c, const char *name, int n, const char
 
 WS_EXPORT PGresult *PQgetResult(PGconn *c)
 {
+    DB_LOCAL(real_get_result);
     if (!DB_REAL(real_get_result, "PQgetResult", LIB)) return NULL;
     struct ws_thread *t = db_enter();
     if (!t) return real_get_result(c);

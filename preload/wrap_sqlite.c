@@ -112,6 +112,8 @@ static _Atomic unsigned finalized;
  * differs. */
 static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t end)
 {
+    DB_LOCAL(real_db_handle);
+    DB_LOCAL(real_sql);
     if (!x->active) return;
     x->active = 0;
     t->db->sq_active--;
@@ -126,8 +128,8 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
                         ? real_db_handle(x->stmt)
                         : NULL;
             /* Told only once written: a dropped record is written again. */
-            x->told = ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller,
-                                 0, 0, sql, len);
+            x->told = ws_db_emit(t, WS_SQLITE_STMT, x->stmt, 0, 0, x->start, x->start, x->caller, 0,
+                                 0, sql, len);
         }
         x->hash = hash;
         x->gen = gen;
@@ -152,6 +154,8 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
  */
 WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 {
+    DB_LOCAL(real_step);
+    DB_LOCAL(real_stmt_busy);
     if (!DB_REAL(real_step, "sqlite3_step", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
     if (!t) return real_step(stmt);
@@ -190,6 +194,7 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 
 WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 {
+    DB_LOCAL(real_reset);
     if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
     /* Most resets come after the execution ended (SQLITE_DONE): then there
@@ -203,6 +208,7 @@ WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 
 WS_EXPORT int sqlite3_finalize(sqlite3_stmt *stmt)
 {
+    DB_LOCAL(real_finalize);
     if (!DB_REAL(real_finalize, "sqlite3_finalize", LIB)) return SQLITE_MISUSE;
     atomic_fetch_add_explicit(&finalized, 1, memory_order_relaxed);
     struct ws_thread *t = db_enter();
@@ -233,6 +239,7 @@ static void bound(sqlite3_stmt *stmt, int idx, int type, const void *p, size_t n
 #define BIND(name, args, call_args, type, ptr, len)                                                \
     WS_EXPORT int name args                                                                        \
     {                                                                                              \
+        DB_LOCAL(real_##name);                                                                     \
         if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
         bound(stmt, idx, type, ptr, len);                                                          \
         return real_##name call_args;                                                              \
@@ -287,6 +294,7 @@ BIND(sqlite3_bind_zeroblob, (sqlite3_stmt * stmt, int idx, int n), (stmt, idx, n
 
 WS_EXPORT int sqlite3_clear_bindings(sqlite3_stmt *stmt)
 {
+    DB_LOCAL(real_clear_bindings);
     if (!DB_REAL(real_clear_bindings, "sqlite3_clear_bindings", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
     if (t) {
@@ -313,6 +321,7 @@ static int opened(struct ws_thread *t, int rc, sqlite3 **db, const char *name, u
 
 WS_EXPORT int sqlite3_open(const char *name, sqlite3 **db)
 {
+    DB_LOCAL(real_sq_open);
     if (!DB_REAL(real_sq_open, "sqlite3_open", LIB)) {
         if (db) *db = NULL;
         return SQLITE_ERROR;
@@ -326,6 +335,7 @@ WS_EXPORT int sqlite3_open(const char *name, sqlite3 **db)
 
 WS_EXPORT int sqlite3_open_v2(const char *name, sqlite3 **db, int flags, const char *vfs)
 {
+    DB_LOCAL(real_sq_open_v2);
     if (!DB_REAL(real_sq_open_v2, "sqlite3_open_v2", LIB)) {
         if (db) *db = NULL;
         return SQLITE_ERROR;
@@ -340,6 +350,7 @@ WS_EXPORT int sqlite3_open_v2(const char *name, sqlite3 **db, int flags, const c
 #define CLOSE(name)                                                                                \
     WS_EXPORT int name(sqlite3 *db)                                                                \
     {                                                                                              \
+        DB_LOCAL(real_##name);                                                                     \
         if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
         struct ws_thread *t = db_enter();                                                          \
         if (!t) return real_##name(db);                                                            \
@@ -361,6 +372,7 @@ CLOSE(sqlite3_close_v2)
 static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stmt, const char *text,
                     int n, uint64_t s, uint64_t caller)
 {
+    DB_LOCAL(real_sql);
     uint64_t e = ws_now();
     const char *sql = NULL;
     size_t len = 0;
@@ -381,6 +393,7 @@ static int prepared(struct ws_thread *t, int rc, sqlite3 *db, sqlite3_stmt **stm
 #define PREPARE(name, text, params, args)                                                          \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
+        DB_LOCAL(real_##name);                                                                     \
         if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
         struct ws_thread *t = db_enter();                                                          \
         if (!t) return real_##name args;                                                           \
@@ -420,6 +433,7 @@ PREPARE(sqlite3_prepare16_v3, NULL,
 WS_EXPORT int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
                            void *arg, char **err)
 {
+    DB_LOCAL(real_exec);
     if (!DB_REAL(real_exec, "sqlite3_exec", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
     if (!t) return real_exec(db, sql, cb, arg, err);
