@@ -121,16 +121,24 @@ struct unwind {
     unsigned n;
 };
 
-/* Whether ip is a signal trampoline (rt_sigreturn: glibc's "mov $15,%rax;
- * syscall", musl's "mov $15,%eax; syscall"): the frame a handler returns
- * to.  Its code is there to read: it is the frame being looked at. */
+/* Whether ip may be a signal trampoline (rt_sigreturn: glibc's "mov
+ * $15,%rax; syscall", musl's "mov $15,%eax; syscall"): the frame a handler
+ * returns to.  ip's page is mapped (libgcc found unwind data for it), the
+ * next one may not be: only bytes of ip's page are read, and a pattern
+ * that would go on past it counts as a match (stopping early only makes
+ * the stack shorter). */
+static int matches(uintptr_t ip, const uint8_t *pattern, size_t len)
+{
+    size_t in_page = 4096 - (ip & 4095);
+    return memcmp((const void *)ip, pattern, len < in_page ? len : in_page) == 0;
+}
+
 static int sigreturn_at(uintptr_t ip)
 {
 #if defined(__x86_64__)
     static const uint8_t glibc[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
     static const uint8_t musl[7] = {0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
-    return memcmp((const void *)ip, glibc, sizeof glibc) == 0 ||
-           memcmp((const void *)ip, musl, sizeof musl) == 0;
+    return matches(ip, glibc, sizeof glibc) || matches(ip, musl, sizeof musl);
 #else
     (void)ip;
     return 1; /* elsewhere: stop at any frame we cannot vouch for */
