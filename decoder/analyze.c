@@ -25,6 +25,7 @@
 #include "findings.h"
 #include "map.h"
 #include "sites.h"
+#include "symbolize.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -327,6 +328,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
+    sym_release(pr->p); /* the GIL tests opened its files */
 }
 
 static int cmp_slow_ref(const void *a, const void *b)

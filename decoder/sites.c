@@ -120,6 +120,7 @@ const char *lock_name(struct ws_process *p, uint64_t addr, const char *kind, cha
 
 void symbolize_analysis(struct analysis *a)
 {
+    /* A process at a time, its files closed after: see sym_release. */
     for (size_t i = 0; i < a->nprocs; i++) {
         struct proc_report *pr = &a->procs[i];
         for (size_t k = 0; k < pr->nlocks; k++) {
@@ -128,11 +129,13 @@ void symbolize_analysis(struct analysis *a)
         }
         for (size_t k = 0; k < pr->nslowest; k++)
             sym_code(pr->p, pr->slowest[k].caller);
-    }
-    for (size_t i = 0; i < a->nfindings; i++) {
-        const struct finding *f = &a->findings[i];
-        sym_code(f->pr->p, f->caller);
-        for (uint32_t k = 0; f->stack && k < f->stack->n; k++)
-            sym_code(f->pr->p, f->stack->frames[k]);
+        for (size_t k = 0; k < a->nfindings; k++) {
+            const struct finding *f = &a->findings[k];
+            if (f->pr != pr) continue;
+            sym_code(f->pr->p, f->caller);
+            for (uint32_t n = 0; f->stack && n < f->stack->n; n++)
+                sym_code(f->pr->p, f->stack->frames[n]);
+        }
+        sym_release(pr->p);
     }
 }

@@ -253,14 +253,32 @@ static struct sym_module *module_of(struct symbolizer *s, size_t i)
         if (lo < mod->lo) mod->lo = lo;
         if (hi > mod->hi) mod->hi = hi;
     }
-    mod->dwfl = dwfl_begin(&callbacks);
-    if (mod->dwfl) {
-        dwfl_report_begin(mod->dwfl);
-        mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, -1, bias, true);
-        dwfl_report_end(mod->dwfl, NULL, NULL);
-    }
     s->mod_of[i] = (long)(s->nmods - 1);
     return mod;
+}
+
+/* The module's libdwfl session, opened when first needed (and again after
+ * sym_release); 0 when libdwfl would not take the file. */
+static int module_open(struct symbolizer *s, struct sym_module *mod)
+{
+    if (mod->dwfl) return mod->mod != NULL;
+    const struct sym_file *f = &s->files[mod->file];
+    mod->dwfl = dwfl_begin(&callbacks);
+    if (!mod->dwfl) return 0;
+    dwfl_report_begin(mod->dwfl);
+    mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, -1, mod->bias, true);
+    dwfl_report_end(mod->dwfl, NULL, NULL);
+    return mod->mod != NULL;
+}
+
+void sym_release(struct ws_process *p)
+{
+    struct symbolizer *s = p->sym;
+    for (size_t i = 0; s && i < s->nmods; i++) {
+        if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+        s->mods[i].dwfl = NULL;
+        s->mods[i].mod = NULL;
+    }
 }
 
 static struct symbolizer *symbolizer_of(struct ws_process *p)
@@ -387,7 +405,7 @@ static void find_code(struct symbolizer *s, struct sym_code *c)
     if (!mod) return;
     c->has_module_offset = 1;
     c->module_offset = c->addr - mod->bias;
-    if (!mod->mod) return;
+    if (!module_open(s, mod)) return;
 
     GElf_Off off;
     GElf_Sym sym;
@@ -430,7 +448,7 @@ static void data_symbol(struct symbolizer *s, struct sym_module *mod, struct sym
     d->module = keep(s, base_name(s->files[mod->file].path));
     d->has_module_offset = 1;
     d->module_offset = d->addr - mod->bias;
-    if (!mod->mod) return;
+    if (!module_open(s, mod)) return;
     GElf_Off off;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(mod->mod, d->addr, &off, &sym, NULL, NULL, NULL);

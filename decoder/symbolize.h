@@ -77,6 +77,12 @@ const struct sym_data *sym_data(struct ws_process *p, uint64_t addr);
  * executable or of libpython). */
 int sym_is_gil(struct ws_process *p, uint64_t addr);
 
+/* Closes what the process's symbolizer keeps open of its files (libdwfl
+ * holds their symbols and DWARF: megabytes per process); the answers found
+ * stay, and a new question opens the files again.  A report of a thousand
+ * processes would otherwise hold a thousand copies of libc's. */
+void sym_release(struct ws_process *p);
+
 void symbolizer_free(struct symbolizer *s);
 
 /* ---- the parts below are exported for the unit tests ---- */
