@@ -16,6 +16,8 @@
  *   WHYSLOW_DISABLE   set and not "0": record nothing
  *   WHYSLOW_BUFFER_MB the buffer pool (64 MiB, of which only what is
  *                     used takes memory)
+ *   WHYSLOW_STACK_MS  events at least this long keep their call stack
+ *                     (1; fractions allowed; 0: none)
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
  */
