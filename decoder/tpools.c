@@ -8,9 +8,11 @@
  *     wakes.h).  Two workers waiting on it at the same time show it is
  *     one object shared by them (an address reused by another object
  *     could not be waited on twice at once).  The workers are the threads
- *     that waited on it.  A worker that never waited for work while
- *     traced (a pool saturated from its first task to its end) cannot be
- *     told from any other thread, and is not counted.
+ *     that waited on it.  A pool saturated from its first task to its
+ *     last waits for work only at its end, maybe by one worker only: it
+ *     is recognized by how its workers end instead (pools_at_end()).  A
+ *     pool none of whose workers waited for work while traced cannot be
+ *     told from threads that report progress, and is not found.
  *   - Saturation: while every worker lives and none waits on the queue,
  *     all are busy with tasks.
  *   - Tasks waiting: a task put into the queue while every worker is
@@ -158,21 +160,23 @@ static const struct wk_wake *result_wait(const struct wake_data *d, const struct
     return k;
 }
 
-/* One pool: its queue's waits are ix[0..n), by its workers. */
+/* One pool: its queue's waits are ix[0..n), by its workers, who are the
+ * threads that waited there and those in more[0..nmore) (workers seen
+ * delivering results, never waiting for work). */
 static void one_pool(struct conc_report *c, const struct wake_data *d, const uint32_t *ix, size_t n,
-                     uint64_t slow_ns, size_t *cap)
+                     const uint32_t *more, size_t nmore, uint64_t slow_ns, size_t *cap)
 {
     const struct wk_wait *q = &d->waits[ix[0]];
     uint32_t *slot = xcalloc(d->nthreads, sizeof(*slot)); /* thread -> worker number + 1 */
     uint32_t *workers = NULL;
     size_t nworkers = 0, wcap = 0;
     int64_t from = INT64_MIN, to = INT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-        const struct wk_wait *a = &d->waits[ix[i]];
-        if (slot[a->thread]) continue;
-        ARRAY_PUSH(workers, nworkers, wcap) = a->thread;
-        slot[a->thread] = (uint32_t)nworkers;
-        const struct wk_thread *t = &d->threads[a->thread];
+    for (size_t i = 0; i < n + nmore; i++) {
+        uint32_t th = i < n ? d->waits[ix[i]].thread : more[i - n];
+        if (slot[th]) continue;
+        ARRAY_PUSH(workers, nworkers, wcap) = th;
+        slot[th] = (uint32_t)nworkers;
+        const struct wk_thread *t = &d->threads[th];
         if (t->start > from) from = t->start;
         if (t->end < to) to = t->end;
     }
@@ -264,6 +268,119 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     free(workers);
 }
 
+/*
+ * A pool seen only at its end.  Saturated from its first task to its last
+ * (a one-shot ThreadPoolExecutor.map: all tasks queued at once), its
+ * workers never wait for work but at the end, and then maybe only one of
+ * them (the others find the queue's end mark at once): no queue is shared
+ * at once.  What shows instead:
+ *   - the consumer M of a worker W: the thread W delivered the most
+ *     results to (woke its waits on other objects);
+ *   - W's last wait was on a park Q that M posted (put work, or the end
+ *     of work, into) and never waited on, woken by M or by a fellow
+ *     worker (passing the end mark on, maybe as its last act), and W
+ *     delivered no result after it: W waited there for work;
+ *   - W delivered results to M twice or more (a task was queued);
+ *   - the other workers: threads started by the thread that started W
+ *     (the start handshakes tell the parent: wakes.h) that delivered
+ *     results to M twice or more.
+ * Threads that each deliver results but never end up waiting for more
+ * (threads reporting progress) are no pool; nor is a thread whose parent
+ * is unknown (no start handshake: a pthread pool parks on a cond, and is
+ * seen at once).  A pool whose workers all found the end mark without
+ * waiting shows nothing of its queue, and is not found.
+ */
+static void pools_at_end(struct conc_report *c, const struct wake_data *d, const uint32_t *pos,
+                         const size_t *first, uint32_t *ix, uint8_t *pooled, uint64_t slow_ns,
+                         size_t *cap)
+{
+    size_t nt = d->nthreads;
+    uint32_t *parent = xcalloc(nt, sizeof(*parent));     /* index + 1, 0: unknown */
+    uint32_t *last = xcalloc(nt, sizeof(*last));         /* its last wait's index + 1 */
+    uint32_t *consumer = xcalloc(nt, sizeof(*consumer)); /* index + 1, 0: none */
+    int64_t *last_given = xcalloc(nt, sizeof(*last_given));
+    struct map given = {0}; /* (worker, consumer) -> results */
+    /* Each thread's last wake: its end even when unflagged (the log may
+     * lack its THREAD_END record), as a join it ends. */
+    uint32_t *last_wake = xcalloc(nt, sizeof(*last_wake)); /* index + 1 */
+    for (size_t i = 0; i < d->nwakes; i++)
+        last_wake[d->wakes[i].thread] = (uint32_t)i + 1;
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (a->role == WAIT_GIL) continue;
+        if (!last[a->thread] || d->waits[last[a->thread] - 1].end <= a->end)
+            last[a->thread] = (uint32_t)i + 1;
+        if (!a->waker) continue;
+        const struct wk_wake *k = &d->wakes[a->waker - 1];
+        if (a->flags & WAIT_HANDSHAKE) {
+            if ((k->flags & WAKE_FIRST) && k->thread != a->thread)
+                parent[k->thread] = a->thread + 1;
+        } else if (a->role == WAIT_PARK && !(k->flags & WAKE_EXIT) && k->thread != a->thread &&
+                   a->waker != last_wake[k->thread]) {
+            uint64_t *g = map_put(&given, k->thread, a->thread, NULL);
+            uint32_t *best = &consumer[k->thread];
+            if (++*g > (*best ? *map_get(&given, k->thread, *best - 1) : 0)) *best = a->thread + 1;
+            if (k->at > last_given[k->thread]) last_given[k->thread] = k->at;
+        }
+    }
+    uint32_t *wpos;
+    size_t *wfirst;
+    by_object(d->nobjects, d->nwakes, &d->wakes[0].oid, sizeof(*d->wakes), &wpos, &wfirst);
+    /* The threads that could be workers: known parent, results given twice. */
+    uint32_t *cand = xmalloc(nt * sizeof(*cand)), *more = xmalloc(nt * sizeof(*more));
+    size_t ncand = 0;
+    for (size_t t = 0; t < nt; t++)
+        if (parent[t] && consumer[t] && *map_get(&given, t, consumer[t] - 1) >= 2)
+            cand[ncand++] = (uint32_t)t;
+    for (size_t ci = 0; ci < ncand; ci++) {
+        uint32_t w = cand[ci];
+        if (!last[w] || pooled[w]) continue;
+        const struct wk_wait *e = &d->waits[last[w] - 1];
+        uint32_t q = e->oid, m = consumer[w] - 1;
+        if (e->role != WAIT_PARK || (e->flags & WAIT_HANDSHAKE) || !e->waker || pooled[m]) continue;
+        if (last_given[w] > e->start) continue;
+        const struct wk_wake *k = &d->wakes[e->waker - 1];
+        if (k->thread == m ? (k->flags & WAKE_EXIT) != 0
+                           : k->thread == w || parent[k->thread] != parent[w])
+            continue;
+        int m_posts = 0, m_waits = 0;
+        for (size_t i = wfirst[q]; i < wfirst[q + 1] && !m_posts; i++)
+            m_posts = d->wakes[wpos[i]].thread == m;
+        for (size_t i = first[q]; i < first[q + 1] && !m_waits; i++)
+            m_waits = d->waits[pos[i]].thread == m;
+        if (!m_posts || m_waits) continue;
+
+        size_t nmore = 0;
+        for (size_t cj = 0; cj < ncand; cj++) {
+            uint32_t t = cand[cj];
+            const uint64_t *g = t != w && t != m && !pooled[t] ? map_get(&given, t, m) : NULL;
+            if (g && *g >= 2 && parent[t] == parent[w]) more[nmore++] = t;
+        }
+        if (!nmore) continue;
+        size_t n = 0; /* the workers' waits on q (2 marks this pool's workers) */
+        pooled[w] = 2;
+        for (size_t j = 0; j < nmore; j++)
+            pooled[more[j]] = 2;
+        for (size_t i = first[q]; i < first[q + 1]; i++)
+            if (!(d->waits[pos[i]].flags & WAIT_HANDSHAKE) && pooled[d->waits[pos[i]].thread] == 2)
+                ix[n++] = pos[i];
+        pooled[w] = 1;
+        for (size_t j = 0; j < nmore; j++)
+            pooled[more[j]] = 1;
+        one_pool(c, d, ix, n, more, nmore, slow_ns, cap);
+    }
+    map_free(&given);
+    free(parent);
+    free(last);
+    free(last_wake);
+    free(consumer);
+    free(last_given);
+    free(cand);
+    free(more);
+    free(wpos);
+    free(wfirst);
+}
+
 static int cmp_tpool(const void *a, const void *b)
 {
     const struct tpool_ex *x = a, *y = b;
@@ -278,13 +395,19 @@ void find_tpools(struct conc_report *c, const struct wake_data *d, uint64_t slow
     size_t *first, cap = 0;
     by_object(d->nobjects, d->nwaits, &d->waits[0].oid, sizeof(*d->waits), &pos, &first);
     uint32_t *ix = xmalloc(d->nwaits * sizeof(*ix));
+    uint8_t *pooled = xcalloc(d->nthreads, 1); /* workers of a pool found */
     for (size_t o = 0; o < d->nobjects; o++) {
         if (d->objects[o].role != WAIT_PARK || first[o + 1] - first[o] < 2) continue;
         size_t n = 0;
         for (size_t i = first[o]; i < first[o + 1]; i++)
             if (!(d->waits[pos[i]].flags & WAIT_HANDSHAKE)) ix[n++] = pos[i];
-        if (n >= 2 && shared_at_once(d, ix, n)) one_pool(c, d, ix, n, slow_ns, &cap);
+        if (n < 2 || !shared_at_once(d, ix, n)) continue;
+        for (size_t i = 0; i < n; i++)
+            pooled[d->waits[ix[i]].thread] = 1;
+        one_pool(c, d, ix, n, NULL, 0, slow_ns, &cap);
     }
+    pools_at_end(c, d, pos, first, ix, pooled, slow_ns, &cap);
+    free(pooled);
     free(ix);
     free(pos);
     free(first);

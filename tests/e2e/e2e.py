@@ -1389,14 +1389,15 @@ def case_example_pool_exhaustion():
     check_none(report(data), "C pool of 6", "pool_exhaustion", "lock_contention")
 
 
-def check_thread_pool(rep, what):
+def check_thread_pool(rep, what, saturated_min=200 * MS):
     """One thread_pool_exhaustion finding: 2 workers busy sleeping through
-    2 batches of 8 tasks of 40 ms (4 rounds each, 320 ms in all)."""
+    2 batches of 8 tasks of 40 ms (4 rounds each, 320 ms in all), or
+    saturated_min of tasks."""
     found = findings_of(rep, "thread_pool_exhaustion")
     check(len(found) == 1, "%s: expected one thread_pool_exhaustion: %s" % (what, rep["findings"]))
     f = found[0]
     check(f["workers"] == 2, "%s: workers %d" % (what, f["workers"]))
-    check(200 * MS <= f["saturated_ns"], "%s: saturated %d ns" % (what, f["saturated_ns"]))
+    check(saturated_min <= f["saturated_ns"], "%s: saturated %d ns" % (what, f["saturated_ns"]))
     check(f["waits"] >= 4 and 100 * MS <= f["wait_total_ns"] <= f["saturated_ns"],
           "%s: %d waits, %d ns" % (what, f["waits"], f["wait_total_ns"]))
     busy = f["busy_in"]
@@ -1420,6 +1421,30 @@ def case_thread_pool_executor():
     check_thread_pool(report(data), "2 workers")
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "8"])
     check_none(report(data), "8 workers", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_thread_pool_map():
+    """The one-shot list(ThreadPoolExecutor(max_workers=2).map(task,
+    range(10))), tasks of 40 ms: its workers wait for work only at the end
+    (maybe one of them only), yet a thread_pool_exhaustion finding of 2
+    workers (5 rounds: 200 ms saturated, less the gap between the workers'
+    starts); with 10 workers, none."""
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "map", "2"])
+    check(out == "ok 45\n", "program output %r" % out)
+    check_thread_pool(report(data), "map, 2 workers", saturated_min=190 * MS)
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "map", "10"])
+    check_none(report(data), "map, 10 workers", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_thread_progress():
+    """2 long-running threads that each report progress to the main thread
+    10 times (an Event it waits on, or a Condition) deliver results in
+    turn like pool workers, but never wait for work: no
+    thread_pool_exhaustion."""
+    for kind in ("event", "cond"):
+        data, out = traced_like_untraced([PYTHON, POOLS_PROG, "progress", kind])
+        check(out == "ok 20\n", "program output %r" % out)
+        check_none(report(data), "progress " + kind, "thread_pool_exhaustion")
 
 
 def case_example_thread_pool():

@@ -1097,6 +1097,27 @@ def check_wakes_json(tmp):
     eq([x["kind"] for x in r["findings"]], ["pool_exhaustion"], "findings at 31 ms")
 
 
+def check_tpool_end_json(tmp):
+    """gen_log's tpoolend mode (see build_tpool_end): 2 workers queued 10
+    tasks at once, only one seen waiting for work, at its end: one
+    thread_pool_exhaustion of 2 workers; tpoolnoend, the same threads
+    never waiting for work (reporting progress): none."""
+    log = os.path.join(tmp, "tpoolend.wslog")
+    gen("tpoolend", log)
+    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
+    eq(len(found), 1, "thread_pool_exhaustion findings")
+    if found:
+        f = found[0]
+        eq((f["workers"], f["queue"], f["queue_kind"], f["tid"]),
+           (2, "0x7f0000800000", "sem", 5600), "workers, queue, the thread waiting")
+        eq(f["saturated_ns"], 199950 * US, "saturated: T3's start to T2's wait for work, and after")
+        eq((f["waits"], f["wait_total_ns"]), (9, 199390 * US),
+           "main's waits for results while saturated (not the last, while T2 waited on Q)")
+    log = os.path.join(tmp, "tpoolnoend.wslog")
+    gen("tpoolnoend", log)
+    eq([f["kind"] for f in report(log)["findings"]], [], "findings of threads reporting progress")
+
+
 def main():
     check = globals().get("check_" + CHECK)
     if not check:

@@ -32,6 +32,9 @@
  *                connections that runs dry, semaphores used as locks (one by
  *                a holder that never waits) and as parks (a producer's, a
  *                thread's exit); see build_wakes for exactly what
+ *   tpoolend     a thread pool given all its tasks at once, one worker seen
+ *                waiting for work only at its end; see build_tpool_end
+ *   tpoolnoend   the same threads never waiting for work (progress reports)
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -1033,6 +1036,60 @@ static void build_wakes(void)
     meta_end(m1, WS_END_EXIT, 0, MS(330));
 }
 
+/*
+ * A thread pool seen only at its end (pid 5600, 3 threads), times in ms:
+ * main starts 2 workers, each telling it that it runs (main waits on a
+ * sem 1-1.1 and 1.2-1.3, posted by T2 at 1.08 and T3 at 1.28, their first
+ * acts).  10 tasks of 40 ms, all queued at once: in round k (0-4) T2
+ * posts result 2k at 41.1 + 40k and T3 result 2k + 1 at 41.3 + 40k; main
+ * waits for each in turn on a sem of its own (result 0 from 1.4, result
+ * 2k from 41.35 + 40(k - 1), result 2k + 1 from 41.15 + 40k, each to 0.01
+ * after its post).  With end_wait, T2 then waits for work on the queue Q
+ * 201.12-201.42, and main posts Q at 201.4 (the end of work); T3 finds it
+ * without waiting.  Both end at 201.5.  Without end_wait, no one waits on
+ * Q: threads reporting progress.
+ */
+static void build_tpool_end(int end_wait)
+{
+    static const char *const argv[] = {"tpool"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 5600, 1, "/usr/bin/tpool", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+    struct thread t1 = {.serial = 1, .tid = 5600}, t2 = {.serial = 2, .tid = 5601},
+                  t3 = {.serial = 3, .tid = 5602};
+    const int64_t h2 = 0x7f0000600000, h3 = 0x7f0000600040, r = 0x7f0000700000, q = 0x7f0000800000;
+
+    ev_str(&t1, WS_EV_THREAD_START, US(500), 0, 0, 0, 0, "tpool");
+    ev0(&t1, WS_SEM_WAIT, MS(1), US(100), h2, 0, WS_LOCK_CONTENDED);
+    ev_str(&t2, WS_EV_THREAD_START, US(1050), 0, 0, 0, 0, "worker");
+    ev0(&t2, WS_SEM_POST, US(1080), 0, h2, 0, 0);
+    ev0(&t1, WS_SEM_WAIT, US(1200), US(100), h3, 0, WS_LOCK_CONTENDED);
+    ev_str(&t3, WS_EV_THREAD_START, US(1250), 0, 0, 0, 0, "worker");
+    ev0(&t3, WS_SEM_POST, US(1280), 0, h3, 0, 0);
+    for (int k = 0; k < 5; k++) {
+        uint64_t from = k ? US(41350 + 40000 * (k - 1)) : US(1400);
+        uint64_t post = US(41100 + 40000 * k);
+        ev0(&t1, WS_SEM_WAIT, from, post + US(10) - from, r + 0x80 * k, 0, WS_LOCK_CONTENDED);
+        ev0(&t2, WS_SEM_POST, post, 0, r + 0x80 * k, 0, 0);
+        ev0(&t1, WS_SEM_WAIT, post + US(50), US(160), r + 0x80 * k + 0x40, 0, WS_LOCK_CONTENDED);
+        ev0(&t3, WS_SEM_POST, post + US(200), 0, r + 0x80 * k + 0x40, 0, 0);
+    }
+    if (end_wait) {
+        ev0(&t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
+        ev0(&t1, WS_SEM_POST, US(201400), 0, q, 0, 0);
+    }
+    ev0(&t2, WS_EV_THREAD_END, US(201500), 0, 0, 0, 0);
+    ev0(&t3, WS_EV_THREAD_END, US(201500), 0, 0, 0, 0);
+    ev0(&t1, WS_WRITE, MS(202), US(10), 1, 3, 0);
+    end_chunk(&t1);
+    end_chunk(&t2);
+    end_chunk(&t3);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(203));
+    meta_end(m1, WS_END_EXIT, 0, MS(203));
+}
+
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
 {
     struct chunk *c = t->cur;
@@ -1242,6 +1299,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "wakes") == 0) {
         build_wakes();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "tpoolend") == 0 || strcmp(mode, "tpoolnoend") == 0) {
+        build_tpool_end(strcmp(mode, "tpoolend") == 0);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);

@@ -11,6 +11,13 @@ usage:
       a ThreadPoolExecutor(max_workers=WORKERS) serves two batches of 8
       tasks of 40 ms (a sleep standing for I/O), 20 ms apart; the main
       thread waits for each batch's results in turn.
+  py_pools.py map WORKERS
+      the one-shot form: list(ThreadPoolExecutor(max_workers=WORKERS).map(
+      task, range(10))), tasks of 40 ms, all queued at once.
+  py_pools.py progress event|cond
+      2 long-running threads each report progress to the main thread 10
+      times, 40 ms apart (a threading.Event it waits on and clears, or a
+      Condition it waits on); no pool.
   py_pools.py gil cpu|io THREADS
       THREADS threads that each count in a loop (CPU-bound), or sleep 10 ms
       20 times (I/O-bound).
@@ -66,6 +73,53 @@ def executor(workers):
             total += sum(f.result() for f in futures)
             time.sleep(0.02)
     print("ok", total)
+
+
+def executor_map(workers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def task(i):
+        time.sleep(0.04)
+        return i
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(task, range(10)))
+    print("ok", sum(results))
+
+
+def progress(kind):
+    cond, event = threading.Condition(), threading.Event()
+    done = [0]
+
+    def work():
+        for _ in range(10):
+            time.sleep(0.04)
+            if kind == "event":
+                with cond:
+                    done[0] += 1
+                event.set()
+            else:
+                with cond:
+                    done[0] += 1
+                    cond.notify()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    seen = 0
+    while seen < 20:
+        if kind == "event":
+            event.wait()
+            event.clear()
+            with cond:
+                seen = done[0]
+        else:
+            with cond:
+                cond.wait_for(lambda: done[0] > seen)
+                seen = done[0]
+    for t in threads:
+        t.join()
+    print("ok", seen)
 
 
 def gil(kind, n):
@@ -140,6 +194,10 @@ if __name__ == "__main__":
         sqlalchemy_pool(sys.argv[2], int(sys.argv[3]))
     elif mode == "executor":
         executor(int(sys.argv[2]))
+    elif mode == "map":
+        executor_map(int(sys.argv[2]))
+    elif mode == "progress":
+        progress(sys.argv[2])
     elif mode == "gil":
         gil(sys.argv[2], int(sys.argv[3]))
     elif mode == "lock":
