@@ -1499,8 +1499,9 @@ def case_lock_or_park():
     found = findings_of(rep, "lock_contention")
     check(len(found) == 1, "expected one lock_contention finding: %s" % rep["findings"])
     f = found[0]
-    check((f["lock_kind"], f["role"], f["threads"]) == ("sem", "lock", 4) and f["contended"] >= 5,
-          "the lock: %s" % f)
+    # One of the 4 may never have to wait when the scheduler favours it.
+    check((f["lock_kind"], f["role"]) == ("sem", "lock") and f["threads"] >= 3 and
+          f["contended"] >= 5, "the lock: %s" % f)
     data, out = traced_like_untraced([PYTHON, POOLS_PROG, "parked"])
     check(out == "ok 5\n", "program output %r" % out)
     rep = report(data)
