@@ -173,13 +173,14 @@ static struct ws_thread *attach(void)
         t->busy = 0;
         t->db_depth = 0;
         t->db = NULL;
+        t->unwinding = 0;
         ws_self = t;
         /* The key's destructor tells us when the thread ends. */
         pthread_setspecific(exit_key, t);
         char name[17] = {0};
         prctl(PR_GET_NAME, name);
         uint64_t now = ws_now();
-        ws_emit(t, WS_EV_THREAD_START, 0, 0, 0, now, now, 0, name, (uint32_t)strlen(name));
+        ws_emit(t, WS_EV_THREAD_START, 0, 0, ws_parent, now, now, 0, name, (uint32_t)strlen(name));
         return t;
     }
     ws_self = &no_slot_thread;

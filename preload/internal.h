@@ -144,6 +144,9 @@ struct ws_shared {
 };
 
 extern struct ws_shared *ws_sh;
+/* The serial of the thread that created this one with pthread_create
+ * (stack.c), 0 when unknown: its WS_EV_THREAD_START record says so. */
+extern __thread uint32_t ws_parent __attribute__((tls_model("initial-exec")));
 extern __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
 
 int ws_shared_create(unsigned nbufs);

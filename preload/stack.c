@@ -183,19 +183,24 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
     return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, frames, u.n);
 }
 
-/* ---- threads: their stack's bounds ---- */
+/* ---- threads: their creator and their stack's bounds ---- */
 
 struct start {
     void *(*fn)(void *);
     void *arg;
+    uint32_t parent; /* the creator's serial */
 };
 
-/* A new thread learns its stack's bounds, then runs its function.  It is
- * no signal handler and holds no lock: pthread_getattr_np may allocate. */
+__thread uint32_t ws_parent __attribute__((tls_model("initial-exec")));
+
+/* A new thread learns its creator and its stack's bounds, then runs its
+ * function.  It is no signal handler and holds no lock: pthread_getattr_np
+ * may allocate. */
 static void *thread_start(void *p)
 {
     struct start s = *(struct start *)p;
     free(p);
+    ws_parent = s.parent;
     pthread_attr_t attr;
     void *addr;
     size_t size;
@@ -215,11 +220,12 @@ WS_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void
                              void *arg)
 {
     int saved = errno;
-    struct start *s = stack_ns ? malloc(sizeof *s) : NULL;
+    struct start *s = atomic_load_explicit(&ws_on, memory_order_relaxed) ? malloc(sizeof *s) : NULL;
     errno = saved;
     if (!s) return REAL(pthread_create)(thread, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    s->parent = ws_self ? ws_self->serial : 0;
     int r = REAL(pthread_create)(thread, attr, thread_start, s);
     if (r != 0) free(s);
     errno = saved;

@@ -128,6 +128,10 @@ def case_threads_exact():
     names = [l for l in dump(data) if "thread_end" in l]
     check(len(names) == 8, "thread ends %d" % len(names))
     check(sum(1 for l in dump(data) if 'name="worker-' in l) >= 8, "thread names")
+    # Each worker's start names its creator: main, thread 1.
+    starts = [re.search(r"thread_start thread=(\d+) .* parent=(\d+)", l) for l in dump(data)]
+    parents = sorted((int(m.group(1)), int(m.group(2))) for m in starts if m)
+    check(parents == [(1, 0)] + [(n, 1) for n in range(2, 10)], "thread parents %s" % parents)
 
 
 def case_lifecycle_tree():
