@@ -199,3 +199,10 @@ void json_null(struct json *j)
     before_value(j);
     fputs("null", j->f);
 }
+
+void json_hex(struct json *j, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    json_str(j, buf);
+}

@@ -30,6 +30,7 @@ void json_str(struct json *j, const char *s); /* NULL writes null */
 void json_strn(struct json *j, const char *s, size_t len);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
+void json_hex(struct json *j, uint64_t v); /* an address: the string "0x1a2b" */
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
 /* part / whole as a number with 4 decimals ("0.6312"); 0 when whole is 0. */

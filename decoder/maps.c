@@ -105,10 +105,9 @@ static int same_mapping(const struct ws_mapping *a, const struct ws_mapping *b)
            a->start - a->offset == b->start - b->offset;
 }
 
-/* A file's mapping, even deleted (not "[heap]" and the like). */
-static int is_path(const struct ws_mapping *m)
+int mapping_has_path(const struct ws_mapping *m)
 {
-    return m->path && m->path[0] == '/';
+    return m && m->path && m->path[0] == '/';
 }
 
 static int cmp_start(const void *a, const void *b)
@@ -177,7 +176,8 @@ void maps_add(struct ws_maps *maps, const char *text, size_t len)
         for (size_t k = first_ending_after(fresh, nfresh, o->start);
              k < nfresh && fresh[k].start < o->end; k++) {
             struct ws_mapping *f = &fresh[k];
-            if (is_path(o) && is_path(f) && (!same_mapping(o, f) || o->ambiguous)) f->ambiguous = 1;
+            if (mapping_has_path(o) && mapping_has_path(f) && (!same_mapping(o, f) || o->ambiguous))
+                f->ambiguous = 1;
             if (f->start > at) ARRAY_PUSH(out, nout, outcap) = piece(o, at, f->start);
             at = f->end;
         }

@@ -54,6 +54,9 @@ const struct ws_mapping *maps_below(const struct ws_maps *maps, uint64_t addr);
  * an absolute path, not deleted, not a memfd or SysV segment. */
 int mapping_is_file(const struct ws_mapping *m);
 
+/* A file's mapping, even deleted (not "[heap]" and the like). */
+int mapping_has_path(const struct ws_mapping *m);
+
 void maps_free(struct ws_maps *maps);
 
 #endif

@@ -11,13 +11,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-static void hex(struct json *j, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-    json_str(j, buf);
-}
-
 /* Where most waits were made: its site, and the return address. */
 static void where(struct json *j, const struct finding *f, uint64_t caller)
 {
@@ -25,7 +18,7 @@ static void where(struct json *j, const struct finding *f, uint64_t caller)
     site_json(j, sym_code(f->pr->p, caller));
     json_key(j, "caller");
     if (caller)
-        hex(j, caller);
+        json_hex(j, caller);
     else
         json_null(j);
 }
@@ -58,7 +51,7 @@ static void tpool(struct json *j, const struct finding *f)
     json_key(j, "workers");
     json_uint(j, x->workers);
     json_key(j, "queue");
-    hex(j, x->queue);
+    json_hex(j, x->queue);
     json_key(j, "queue_kind");
     json_str(j, lock_kind_name((enum lock_kind)x->queue_kind));
     json_key(j, "saturated_ns");

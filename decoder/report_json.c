@@ -14,13 +14,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-static void hex(struct json *j, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-    json_str(j, buf);
-}
-
 static void process(struct json *j, const struct proc_report *pr)
 {
     const struct ws_process *p = pr->p;
@@ -167,14 +160,14 @@ static void lock_fields(struct json *j, const struct proc_report *pr, const stru
         json_bool(j, 1);
     }
     json_key(j, "addr");
-    hex(j, l->addr);
+    json_hex(j, l->addr);
     json_key(j, kind_key);
     json_str(j, lock_kind_name(l->kind));
     json_key(j, "site");
     site_json(j, sym_code(pr->p, l->caller));
     json_key(j, "caller");
     if (l->caller)
-        hex(j, l->caller);
+        json_hex(j, l->caller);
     else
         json_null(j);
     json_key(j, "contended");
@@ -221,7 +214,7 @@ static void db_finding_fields(struct json *j, const struct finding *f)
     json_key(j, "db");
     json_str(j, db_name(f->query->db));
     json_key(j, "conn");
-    hex(j, l ? l->conn : r->conn);
+    json_hex(j, l ? l->conn : r->conn);
     json_key(j, "fingerprint");
     fingerprint(j, f->query->fp);
     json_key(j, "normalized");

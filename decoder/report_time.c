@@ -19,13 +19,6 @@
 
 #define NAME_SHOWN 14 /* characters of a thread's name */
 
-static void hex(struct json *j, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-    json_str(j, buf);
-}
-
 /* The bar of parts out of wall: each part gets its share of TIME_BAR
  * letters, rounded so that they add up to TIME_BAR (largest remainders
  * first). */
@@ -213,7 +206,7 @@ static void during_group(struct json *j, const struct proc_report *pr, const str
         json_key(j, "lock_kind");
         json_str(j, lock_kind_name(g->lock));
         json_key(j, "addr");
-        hex(j, g->addr);
+        json_hex(j, g->addr);
     }
     json_key(j, "count");
     json_uint(j, g->count);
@@ -228,7 +221,7 @@ void report_json_stall(struct json *j, const struct finding *f)
     json_key(j, "call");
     json_str(j, call_name(s->call));
     json_key(j, "caller");
-    hex(j, s->caller);
+    json_hex(j, s->caller);
     json_key(j, "waits");
     json_uint(j, s->waits);
     json_key(j, "count");

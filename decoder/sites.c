@@ -37,13 +37,6 @@ const char *site_text(const struct sym_code *c, char *buf, size_t len)
     return buf;
 }
 
-static void hex(struct json *j, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-    json_str(j, buf);
-}
-
 void site_json(struct json *j, const struct sym_code *c)
 {
     if (!c->addr) {
@@ -67,10 +60,10 @@ void site_json(struct json *j, const struct sym_code *c)
     }
     if (c->has_module_offset) {
         json_key(j, "module_offset");
-        hex(j, c->module_offset);
+        json_hex(j, c->module_offset);
     }
     json_key(j, "addr");
-    hex(j, c->addr);
+    json_hex(j, c->addr);
     if (c->inlined) {
         json_key(j, "inlined");
         json_bool(j, 1);

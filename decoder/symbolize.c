@@ -460,11 +460,6 @@ static void data_symbol(struct symbolizer *s, struct sym_module *mod, struct sym
     d->symbol_offset = off;
 }
 
-static int is_path(const struct ws_mapping *m)
-{
-    return m && m->path && m->path[0] == '/';
-}
-
 static void find_data(struct symbolizer *s, struct sym_data *d)
 {
     const struct ws_maps *maps = &s->p->maps;
@@ -478,7 +473,7 @@ static void find_data(struct symbolizer *s, struct sym_data *d)
         while (f && !f->path && f > maps->v)
             f--;
     }
-    if (is_path(f)) {
+    if (mapping_has_path(f)) {
         struct sym_module *mod = module_of(s, (size_t)(f - maps->v));
         if (mod && d->addr >= mod->lo && d->addr < mod->hi) {
             data_symbol(s, mod, d);
