@@ -280,14 +280,18 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
  *     of work, into) and never waited on, woken by M or by a fellow
  *     worker (passing the end mark on, maybe as its last act), and W
  *     delivered no result after it: W waited there for work;
- *   - W delivered results to M twice or more (a task was queued);
  *   - the other workers: threads started by the thread that started W
- *     (the start handshakes tell the parent: wakes.h) that delivered
- *     results to M twice or more.
+ *     (THREAD_START records tell it, or else the start handshakes:
+ *     wakes.h) that delivered results to M, or whose last wait was on Q
+ *     too;
+ *   - one of them delivered results to M twice or more without waiting
+ *     for work in between (a task was queued: one_pool()).
+ * M takes the results in the order it queued the tasks: of two workers
+ * that end tasks at about once, it waits for one only, so a worker may
+ * deliver a single result that M waited for, or none.
  * Threads that each deliver results but never end up waiting for more
  * (threads reporting progress) are no pool; nor is a thread whose parent
- * is unknown (no start handshake: a pthread pool parks on a cond, and is
- * seen at once).  A pool whose workers all found the end mark without
+ * is unknown.  A pool whose workers all found the end mark without
  * waiting shows nothing of its queue, and is not found.
  */
 static void pools_at_end(struct conc_report *c, const struct wake_data *d, const uint32_t *pos,
@@ -300,11 +304,24 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
     uint32_t *consumer = xcalloc(nt, sizeof(*consumer)); /* index + 1, 0: none */
     int64_t *last_given = xcalloc(nt, sizeof(*last_given));
     struct map given = {0}; /* (worker, consumer) -> results */
-    /* Each thread's last wake: its end even when unflagged (the log may
-     * lack its THREAD_END record), as a join it ends. */
+    /* A thread's parent: the one its THREAD_START names (recorders since
+     * format 2 know it), else the one its start handshake woke. */
+    struct map serial_ix = {0};
+    for (size_t t = 0; t < nt; t++)
+        *map_put(&serial_ix, d->threads[t].serial, 0, NULL) = t + 1;
+    for (size_t t = 0; t < nt; t++) {
+        const uint64_t *ix =
+            d->threads[t].parent ? map_get(&serial_ix, d->threads[t].parent, 0) : NULL;
+        if (ix && *ix != t + 1) parent[t] = (uint32_t)*ix;
+    }
+    map_free(&serial_ix);
+    /* The last wake of a thread whose log lacks its THREAD_END record (it
+     * ran until the process ended): its end, as a join it ends, unflagged.
+     * A thread that ended is flagged where it is so: its last wake before
+     * may be a result no one joined it after. */
     uint32_t *last_wake = xcalloc(nt, sizeof(*last_wake)); /* index + 1 */
     for (size_t i = 0; i < d->nwakes; i++)
-        last_wake[d->wakes[i].thread] = (uint32_t)i + 1;
+        if (!d->threads[d->wakes[i].thread].ended) last_wake[d->wakes[i].thread] = (uint32_t)i + 1;
     for (size_t i = 0; i < d->nwaits; i++) {
         const struct wk_wait *a = &d->waits[i];
         if (a->role == WAIT_GIL) continue;
@@ -313,7 +330,7 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
         if (!a->waker) continue;
         const struct wk_wake *k = &d->wakes[a->waker - 1];
         if (a->flags & WAIT_HANDSHAKE) {
-            if ((k->flags & WAKE_FIRST) && k->thread != a->thread)
+            if ((k->flags & WAKE_FIRST) && k->thread != a->thread && !parent[k->thread])
                 parent[k->thread] = a->thread + 1;
         } else if (a->role == WAIT_PARK && !(k->flags & WAKE_EXIT) && k->thread != a->thread &&
                    a->waker != last_wake[k->thread]) {
@@ -330,8 +347,7 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
     uint32_t *cand = xmalloc(nt * sizeof(*cand)), *more = xmalloc(nt * sizeof(*more));
     size_t ncand = 0;
     for (size_t t = 0; t < nt; t++)
-        if (parent[t] && consumer[t] && *map_get(&given, t, consumer[t] - 1) >= 2)
-            cand[ncand++] = (uint32_t)t;
+        if (parent[t] && consumer[t]) cand[ncand++] = (uint32_t)t;
     for (size_t ci = 0; ci < ncand; ci++) {
         uint32_t w = cand[ci];
         if (!last[w] || pooled[w]) continue;
@@ -351,10 +367,10 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
         if (!m_posts || m_waits) continue;
 
         size_t nmore = 0;
-        for (size_t cj = 0; cj < ncand; cj++) {
-            uint32_t t = cand[cj];
-            const uint64_t *g = t != w && t != m && !pooled[t] ? map_get(&given, t, m) : NULL;
-            if (g && *g >= 2 && parent[t] == parent[w]) more[nmore++] = t;
+        for (uint32_t t = 0; t < nt; t++) {
+            if (t == w || t == m || pooled[t] || parent[t] != parent[w]) continue;
+            const uint64_t *g = map_get(&given, t, m);
+            if ((g && *g) || (last[t] && d->waits[last[t] - 1].oid == q)) more[nmore++] = t;
         }
         if (!nmore) continue;
         size_t n = 0; /* the workers' waits on q (2 marks this pool's workers) */

@@ -29,6 +29,7 @@ struct thread_state {
     int64_t first;     /* its first event */
     int64_t start_rec; /* its THREAD_START, when has_start */
     int64_t end_rec;   /* its THREAD_END, when has_end */
+    uint32_t parent;   /* its creator's serial from its THREAD_START, or 0 */
     int has_start, has_end;
     size_t run1;       /* its current run, index + 1 (0: none) */
     int parked;        /* it waited on a cond, sem or futex since its run's last call */
@@ -240,6 +241,7 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
     switch (ev->call) {
     case WS_EV_THREAD_START:
         t->start_rec = ev->at;
+        t->parent = ev->result > 0 && ev->result <= UINT32_MAX ? (uint32_t)ev->result : 0;
         t->has_start = 1;
         return;
     case WS_EV_THREAD_END:
@@ -554,6 +556,7 @@ void wakes_close(struct wakes *w, struct wake_data *out)
         o->end = t->has_end ? t->end_rec : duration;
         if (o->end < o->start) o->end = o->start;
         o->ended = t->has_end;
+        o->parent = t->parent;
     }
     out->waits = w->waits;
     out->nwaits = w->nwaits;

@@ -111,6 +111,7 @@ struct wk_thread {
     uint32_t serial, tid;
     int64_t start, end; /* its wall time: see wakes_close() */
     int ended;          /* it has a THREAD_END record */
+    uint32_t parent;    /* the serial of the thread that created it, or 0: unknown */
 };
 
 /* An object waited on (or the GIL's), with its role. */

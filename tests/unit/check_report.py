@@ -1116,6 +1116,21 @@ def check_tpool_end_json(tmp):
     log = os.path.join(tmp, "tpoolnoend.wslog")
     gen("tpoolnoend", log)
     eq([f["kind"] for f in report(log)["findings"]], [], "findings of threads reporting progress")
+    # tpoollate: the parents from THREAD_START; T3 with one result, and
+    # T2 whose last wake is a result, are the 2 workers.
+    log = os.path.join(tmp, "tpoollate.wslog")
+    gen("tpoollate", log)
+    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
+    eq(len(found), 1, "tpoollate: thread_pool_exhaustion findings")
+    if found:
+        f = found[0]
+        eq((f["workers"], f["queue"], f["tid"]), (2, "0x7f0000800000", 5600),
+           "tpoollate: workers, queue, the thread waiting")
+        eq(f["saturated_ns"], 199950 * US, "tpoollate: saturated")
+        # T2's last result is its last act before its end: taken for an
+        # exit (a join), it is not counted.
+        eq((f["waits"], f["wait_total_ns"]), (5, 159150 * US),
+           "tpoollate: main's first 4 waits for T2's results and 1 for T3's")
 
 
 def main():

@@ -35,6 +35,9 @@
  *   tpoolend     a thread pool given all its tasks at once, one worker seen
  *                waiting for work only at its end; see build_tpool_end
  *   tpoolnoend   the same threads never waiting for work (progress reports)
+ *   tpoollate    tpoolend as a busy machine may show it: no start
+ *                handshakes, most of one worker's results found ready, it
+ *                alone seen waiting for work; see build_tpool_end
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -1048,8 +1051,15 @@ static void build_wakes(void)
  * 201.12-201.42, and main posts Q at 201.4 (the end of work); T3 finds it
  * without waiting.  Both end at 201.5.  Without end_wait, no one waits on
  * Q: threads reporting progress.
+ * With late, the workers' THREAD_START records name main as their parent
+ * and main does not wait for them to run; the workers' tasks are sleeps
+ * (40 ms to each result post), so a result is not a thread's first act;
+ * main waits for T3's result only
+ * in round 0 (it found the others ready), and T3, not T2, waits for work
+ * on Q at the end: T3 delivered one result, and T2's last wake is a
+ * result, not a join.
  */
-static void build_tpool_end(int end_wait)
+static void build_tpool_end(int end_wait, int late)
 {
     static const char *const argv[] = {"tpool"};
     struct chunk *m0 = new_chunk(WS_CHUNK_META);
@@ -1061,22 +1071,25 @@ static void build_tpool_end(int end_wait)
     const int64_t h2 = 0x7f0000600000, h3 = 0x7f0000600040, r = 0x7f0000700000, q = 0x7f0000800000;
 
     ev_str(&t1, WS_EV_THREAD_START, US(500), 0, 0, 0, 0, "tpool");
-    ev0(&t1, WS_SEM_WAIT, MS(1), US(100), h2, 0, WS_LOCK_CONTENDED);
-    ev_str(&t2, WS_EV_THREAD_START, US(1050), 0, 0, 0, 0, "worker");
-    ev0(&t2, WS_SEM_POST, US(1080), 0, h2, 0, 0);
-    ev0(&t1, WS_SEM_WAIT, US(1200), US(100), h3, 0, WS_LOCK_CONTENDED);
-    ev_str(&t3, WS_EV_THREAD_START, US(1250), 0, 0, 0, 0, "worker");
-    ev0(&t3, WS_SEM_POST, US(1280), 0, h3, 0, 0);
+    if (!late) ev0(&t1, WS_SEM_WAIT, MS(1), US(100), h2, 0, WS_LOCK_CONTENDED);
+    ev_str(&t2, WS_EV_THREAD_START, US(1050), 0, 0, late, 0, "worker");
+    if (!late) ev0(&t2, WS_SEM_POST, US(1080), 0, h2, 0, 0);
+    if (!late) ev0(&t1, WS_SEM_WAIT, US(1200), US(100), h3, 0, WS_LOCK_CONTENDED);
+    ev_str(&t3, WS_EV_THREAD_START, US(1250), 0, 0, late, 0, "worker");
+    if (!late) ev0(&t3, WS_SEM_POST, US(1280), 0, h3, 0, 0);
     for (int k = 0; k < 5; k++) {
         uint64_t from = k ? US(41350 + 40000 * (k - 1)) : US(1400);
         uint64_t post = US(41100 + 40000 * k);
         ev0(&t1, WS_SEM_WAIT, from, post + US(10) - from, r + 0x80 * k, 0, WS_LOCK_CONTENDED);
+        if (late) ev0(&t2, WS_CLOCK_NANOSLEEP, post - MS(40), MS(40), 0, 0, 0);
         ev0(&t2, WS_SEM_POST, post, 0, r + 0x80 * k, 0, 0);
+        if (late) ev0(&t3, WS_CLOCK_NANOSLEEP, post + US(200) - MS(40), MS(40), 0, 0, 0);
+        if (late && k) continue;
         ev0(&t1, WS_SEM_WAIT, post + US(50), US(160), r + 0x80 * k + 0x40, 0, WS_LOCK_CONTENDED);
         ev0(&t3, WS_SEM_POST, post + US(200), 0, r + 0x80 * k + 0x40, 0, 0);
     }
     if (end_wait) {
-        ev0(&t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
+        ev0(late ? &t3 : &t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
         ev0(&t1, WS_SEM_POST, US(201400), 0, q, 0, 0);
     }
     ev0(&t2, WS_EV_THREAD_END, US(201500), 0, 0, 0, 0);
@@ -1301,7 +1314,10 @@ int main(int argc, char **argv)
         build_wakes();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "tpoolend") == 0 || strcmp(mode, "tpoolnoend") == 0) {
-        build_tpool_end(strcmp(mode, "tpoolend") == 0);
+        build_tpool_end(strcmp(mode, "tpoolend") == 0, 0);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "tpoollate") == 0) {
+        build_tpool_end(1, 1);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
