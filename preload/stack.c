@@ -212,6 +212,9 @@ static void *thread_start(void *p)
         }
         pthread_attr_destroy(&attr);
     }
+    /* Its THREAD_START now, not at its first traced call: a wake it makes
+     * long after it started is then no start handshake (wakes.c). */
+    ws_enter();
     errno = saved;
     return s.fn(s.arg);
 }
