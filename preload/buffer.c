@@ -155,12 +155,13 @@ struct ws_buf *ws_next_buffer(struct ws_thread *t)
 /* The first event of a thread: give it a slot and say who it is. */
 static struct ws_thread *attach(void)
 {
+    uint32_t serial = 0; /* taken once: a slot lost to another thread keeps no gap */
     for (unsigned i = 0; i < WS_MAX_THREADS; i++) {
         struct ws_thread *t = &ws_sh->threads[i];
         uint32_t expect = 0;
         if (atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_relaxed) != 0)
             continue;
-        uint32_t serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
+        if (!serial) serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
         if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&t->serial, &expect, serial))
             continue;
         t->buf = NULL;
