@@ -143,7 +143,7 @@ static int registered(void)
         int n = 0;
         _Unwind_Backtrace(count_frame, &n);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-    } while (t1.tv_sec - t0.tv_sec < 1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 1000000000L);
     it = (struct itimerval){0};
     setitimer(ITIMER_REAL, &it, NULL);
     printf("unwound while handling signals: %s\n", handled > 0 ? "yes" : "no");
