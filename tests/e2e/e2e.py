@@ -1435,9 +1435,18 @@ def case_thread_pool_map():
     range(10))), tasks of 40 ms: its workers wait for work only at the end
     (maybe one of them only), yet a thread_pool_exhaustion finding of 2
     workers (5 rounds: 200 ms saturated, less the gap between the workers'
-    starts); with 10 workers, none."""
-    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "map", "2"])
-    check(out == "ok 45\n", "program output %r" % out)
+    starts); with 10 workers, none.  When both workers find the queue's
+    end mark without waiting (a busy machine may delay them), the log shows
+    no queue, and the run is made again, up to 5 times."""
+    for _ in range(5):
+        data, out = traced_like_untraced([PYTHON, POOLS_PROG, "map", "2"])
+        check(out == "ok 45\n", "program output %r" % out)
+        lines = dump(data)
+        pid = next(m.group(1) for m in map(re.compile(r" pid=(\d+) ").search, lines) if m)
+        if any(" sem_wait " in l and " tid=%s " % pid not in l for l in lines):
+            break  # a worker waited for work
+    else:
+        check(False, "no worker waited for work in 5 runs")
     check_thread_pool(report(data), "map, 2 workers", saturated_min=190 * MS)
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "map", "10"])
     check_none(report(data), "map, 10 workers", "thread_pool_exhaustion", "lock_contention")
@@ -1526,5 +1535,6 @@ if __name__ == "__main__":
     finally:
         for stop in STOP_AT_END:
             stop()
-        shutil.rmtree(TMP, ignore_errors=True)
+        if not os.environ.get("E2E_KEEP"):  # E2E_KEEP=1 keeps the logs to look at
+            shutil.rmtree(TMP, ignore_errors=True)
     print("ok")
