@@ -152,11 +152,14 @@ static void *find_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
 
 /* ---- per-thread state ---- */
 
+_Atomic unsigned ws_db_threads;
+
 struct ws_dbstate *ws_db_make(struct ws_thread *t)
 {
     void *m = mmap(NULL, sizeof(struct ws_dbstate), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) return NULL;
+    atomic_fetch_add_explicit(&ws_db_threads, 1, memory_order_relaxed);
     t->db = m;
     return t->db;
 }

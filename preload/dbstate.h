@@ -118,6 +118,10 @@ struct ws_dbstate {
     struct ws_pg_conn pg[WS_PG_CONNS];
 };
 
+/* Threads that ever made database state: while only one did, no other
+ * thread can have touched a statement in its state. */
+extern _Atomic unsigned ws_db_threads;
+
 /* The calling thread's database state, made on first use; NULL if none
  * can be made. */
 struct ws_dbstate *ws_db_make(struct ws_thread *t);

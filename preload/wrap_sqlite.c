@@ -85,9 +85,7 @@ static struct ws_sq_exec *find_slot(struct ws_dbstate *d, sqlite3_stmt *stmt, in
     return free_slot;
 }
 
-/* The execution slot of stmt on this thread; made when `make`.  The last
- * one found is tried first: bind, step and reset come in a row. */
-static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int make)
+static struct ws_sq_exec *slot_of_slow(struct ws_thread *t, sqlite3_stmt *stmt, int make)
 {
     struct ws_dbstate *d = ws_db(t);
     if (!d) return NULL;
@@ -97,9 +95,40 @@ static struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int m
     return x;
 }
 
+/* The execution slot of stmt on this thread; made when `make`.  The last
+ * one found is tried first, inline: bind, step and reset come in a row. */
+static inline struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt, int make)
+{
+    struct ws_dbstate *d = t->db;
+    if (likely(d && d->last && d->last->stmt == stmt)) return d->last;
+    return slot_of_slow(t, stmt, make);
+}
+
 /* Statements finalized so far, by any thread: a new statement may then
  * have an old one's address, and even its text's address. */
 static _Atomic unsigned finalized;
+
+/* Set once a reset or finalize went by that no thread's state saw (a
+ * thread not traced). */
+static _Atomic int unseen_ends;
+
+static void unseen_end(void)
+{
+    if (!atomic_load_explicit(&unseen_ends, memory_order_relaxed))
+        atomic_store_explicit(&unseen_ends, 1, memory_order_relaxed);
+}
+
+/* Whether a statement in progress here may have been reset or finalized
+ * where this thread's state did not see it: only if another thread uses
+ * SQLite (ws_db_threads counts the threads with state, and a thread's
+ * first reset or finalize makes its state), or if one went unseen.  This
+ * thread's own resets and finalizes are all seen, also those inside
+ * another SQLite call (a callback's). */
+static inline int ends_unseen(void)
+{
+    return atomic_load_explicit(&ws_db_threads, memory_order_relaxed) > 1 ||
+           atomic_load_explicit(&unseen_ends, memory_order_relaxed);
+}
 
 /* The execution ended at `end` with rc: write its record.  The
  * statement's text goes to the log once per thread and statement (a
@@ -164,8 +193,9 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
     /* An execution still open while SQLite says the statement is not
      * running was reset or finalized where we did not see it (another
      * thread, or inside another SQLite call): its end is unknown, so it is
-     * counted as lost rather than given a made-up duration. */
-    if (x && x->active && DB_REAL(real_stmt_busy, "sqlite3_stmt_busy", LIB) &&
+     * counted as lost rather than given a made-up duration.  Asked only
+     * when that can be. */
+    if (x && x->active && ends_unseen() && DB_REAL(real_stmt_busy, "sqlite3_stmt_busy", LIB) &&
         !real_stmt_busy(stmt)) {
         x->active = 0;
         t->db->sq_active--;
@@ -196,10 +226,13 @@ WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 {
     DB_LOCAL(real_reset);
     if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
-    struct ws_thread *t = db_enter();
+    /* Also inside another SQLite call: an execution it ends is ours. */
+    struct ws_thread *t = ws_enter();
+    struct ws_dbstate *d = t ? ws_db(t) : NULL;
+    if (!d) unseen_end();
     /* Most resets come after the execution ended (SQLITE_DONE): then there
      * is nothing to look up. */
-    if (t && t->db && t->db->sq_active) {
+    if (d && d->sq_active) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);
         if (x) finish(t, x, x->last_rc, ws_now());
     }
@@ -211,20 +244,24 @@ WS_EXPORT int sqlite3_finalize(sqlite3_stmt *stmt)
     DB_LOCAL(real_finalize);
     if (!DB_REAL(real_finalize, "sqlite3_finalize", LIB)) return SQLITE_MISUSE;
     atomic_fetch_add_explicit(&finalized, 1, memory_order_relaxed);
-    struct ws_thread *t = db_enter();
-    if (t) {
+    struct ws_thread *t = ws_enter(); /* also inside another SQLite call, as reset */
+    if (t && ws_db(t)) {
         struct ws_sq_exec *x = slot_of(t, stmt, 0);
         if (x) {
             finish(t, x, x->last_rc, ws_now());
             x->stmt = NULL; /* the pointer may come back for another statement */
         }
+    } else {
+        unseen_end();
     }
     return real_finalize(stmt);
 }
 
 /* ---- bound values: a hash per index ---- */
 
-static void bound(sqlite3_stmt *stmt, int idx, int type, const void *p, size_t n)
+/* Inline in each bind wrapper: binds come once per parameter per query. */
+static inline __attribute__((always_inline)) void bound(sqlite3_stmt *stmt, int idx, int type,
+                                                        const void *p, size_t n)
 {
     struct ws_thread *t = db_enter();
     if (!t || idx < 1) return;

@@ -682,8 +682,10 @@ def case_sqlite_errors():
 
 def case_sqlite_threads():
     need_file(prog("sqlite_threads"), "libsqlite3-dev was missing at build time")
+    inside = "B: first step 100\nB: reset inside 100\nB: 3 rows, rc 101\n"
     data, out = traced_like_untraced([prog("sqlite_threads")])
-    check(out == "A: one\nA: two\nA: first step 100\nA: 5 rows, rc 101\n", "output %r" % out)
+    check(out == "A: one\nA: two\nA: first step 100\nA: 5 rows, rc 101\n" + inside,
+          "output %r" % out)
     rep = report(data)
     # Each statement's own text, though S2 may sit at S1's addresses.
     for name, value in (("first", "one"), ("second", "two")):
@@ -695,6 +697,20 @@ def case_sqlite_threads():
     q = find_query(rep, "with recursive c(x) as")
     check(q["count"] == 1 and q["rows"] == 5 and q["max_ns"] < 100e6, "S3: %s" % q)
     check(rep["processes"][0]["lost_events"] == 1, "lost %d" % rep["processes"][0]["lost_events"])
+    # S4, reset by a function S5 called, inside S5's step: its first
+    # execution ends there, seen (nothing lost), with a thread or alone.
+    check_reset_inside(rep, "two threads")
+    data, out = traced_like_untraced([prog("sqlite_threads"), "single"])
+    check(out == inside, "single: output %r" % out)
+    rep = report(data)
+    check_reset_inside(rep, "one thread")
+    check(rep["processes"][0]["lost_events"] == 0, "single: lost %d" % rep["processes"][0]["lost_events"])
+
+
+def check_reset_inside(rep, what):
+    q = find_query(rep, "select y from d")
+    check((q["count"], q["rows"]) == (2, 4), "%s: S4 %s" % (what, q))
+    check(find_query(rep, "select reset_s4()")["count"] == 1, "%s: S5" % what)
 
 
 def case_django_orm():
