@@ -49,15 +49,22 @@ struct ws_dbfn_cache {
 
 void *ws_db_fn_slow(struct ws_dbfn_cache *c, const char *name, const char *lib, uintptr_t caller);
 
-static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
-                             uintptr_t caller)
+/* The cache's entry for caller, if it has one still valid. */
+static inline const struct ws_dbfn *ws_db_fn_entry(struct ws_dbfn_cache *c, uintptr_t caller)
 {
     unsigned gen = atomic_load_explicit(&ws_dl_gen, memory_order_relaxed);
     for (int i = 0; i < WS_DBFN_WAYS; i++) {
         const struct ws_dbfn *e = atomic_load_explicit(&c->e[i], memory_order_acquire);
-        if (e && caller - e->lo < e->hi - e->lo && e->gen == gen) return e->fn;
+        if (e && caller - e->lo < e->hi - e->lo && e->gen == gen) return e;
     }
-    return ws_db_fn_slow(c, name, lib, caller);
+    return NULL;
+}
+
+static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
+                             uintptr_t caller)
+{
+    const struct ws_dbfn *e = ws_db_fn_entry(c, caller);
+    return e ? e->fn : ws_db_fn_slow(c, name, lib, caller);
 }
 
 /* The real function for this call, into var (a local of the wrapper,
@@ -77,7 +84,9 @@ static inline void *ws_db_fn(struct ws_dbfn_cache *c, const char *name, const ch
 #define DB_LOCAL(var)  DB_LOCAL_(var)
 #define DB_LOCAL_(var) var##_t var = NULL
 
-/* One SQLite statement's execution in progress, and its bound values. */
+/* One SQLite statement's execution in progress, and its bound values.
+ * What an execution of up to 2 parameters touches is in its first cache
+ * line: the program's own data stays in the CPU's cache. */
 #define WS_SQ_SLOTS  128
 #define WS_SQ_PARAMS 16
 struct ws_sq_exec {
@@ -85,12 +94,20 @@ struct ws_sq_exec {
     void *db;
     uint64_t start, rows, caller;
     int active, last_rc;
-    const char *sql;               /* sqlite3_sql(stmt) when its text was last seen */
-    uint32_t hash;                 /* of that text */
     unsigned gen;                  /* statements finalized by then (wrap_sqlite.c) */
-    int told;                      /* the text was written (a WS_SQLITE_STMT record) */
-    uint32_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
+    uint16_t told;                 /* the text was written (a WS_SQLITE_STMT record) */
+    uint16_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
+    uint32_t hash;                 /* of its text when last seen */
+} __attribute__((aligned(64)));
+
+/* The real SQLite functions a thread keeps at hand (wrap_sqlite.c): those
+ * found for the object its last calls came from. */
+#define WS_SQ_FAST 16
+struct ws_sq_fast {
+    uintptr_t lo, hi; /* the calling object */
+    unsigned gen;     /* ws_dl_gen when found */
+    void *fn[WS_SQ_FAST];
 };
 
 /* libpq: the queries sent on one connection whose results are not all
@@ -114,6 +131,7 @@ struct ws_pg_conn {
 struct ws_dbstate {
     struct ws_sq_exec *last; /* the slot found last */
     unsigned sq_active;      /* SQLite executions in progress */
+    struct ws_sq_fast fast;
     struct ws_sq_exec sq[WS_SQ_SLOTS];
     struct ws_pg_conn pg[WS_PG_CONNS];
 };

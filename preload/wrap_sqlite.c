@@ -63,6 +63,58 @@ DB_FN(int, real_bind_value, (sqlite3_stmt *, int, const sqlite3_value *));
 DB_FN(int, real_bind_zeroblob, (sqlite3_stmt *, int, int));
 DB_FN(int, real_clear_bindings, (sqlite3_stmt *));
 
+/* The indexes of the functions a thread keeps at hand (ws_sq_fast). */
+enum {
+    F_STEP,
+    F_RESET,
+    F_BUSY,
+    F_BIND_BLOB,
+    F_BIND_BLOB64,
+    F_BIND_DOUBLE,
+    F_BIND_INT,
+    F_BIND_INT64,
+    F_BIND_NULL,
+    F_BIND_TEXT,
+    F_BIND_TEXT16,
+    F_BIND_TEXT64,
+    F_BIND_VALUE,
+    F_BIND_ZEROBLOB,
+    F_N
+};
+_Static_assert(F_N <= WS_SQ_FAST, "ws_sq_fast has room for each");
+
+static void *fast_fn_slow(struct ws_dbstate *d, unsigned ix, struct ws_dbfn_cache *c,
+                          const char *name, uintptr_t caller)
+{
+    void *fn = ws_db_fn(c, name, LIB, caller);
+    const struct ws_dbfn *e = fn && d ? ws_db_fn_entry(c, caller) : NULL;
+    if (!e || e->fn != fn) return fn;
+    struct ws_sq_fast *f = &d->fast;
+    if (f->lo != e->lo || f->hi != e->hi || f->gen != e->gen) { /* another caller: start over */
+        memset(f->fn, 0, sizeof f->fn);
+        f->lo = e->lo;
+        f->hi = e->hi;
+        f->gen = e->gen;
+    }
+    f->fn[ix] = fn;
+    return fn;
+}
+
+/* The real function for a call from caller: the thread's own copy of the
+ * answer for the object its last calls came from, in the line of its state
+ * it touches anyway; else the caches DB_REAL uses.  d may be NULL. */
+static inline void *fast_fn(struct ws_dbstate *d, unsigned ix, struct ws_dbfn_cache *c,
+                            const char *name, uintptr_t caller)
+{
+    if (likely(d != NULL)) {
+        const struct ws_sq_fast *f = &d->fast;
+        if (likely(caller - f->lo < f->hi - f->lo && f->fn[ix] &&
+                   f->gen == atomic_load_explicit(&ws_dl_gen, memory_order_relaxed)))
+            return f->fn[ix];
+    }
+    return fast_fn_slow(d, ix, c, name, caller);
+}
+
 /* The thread may record a database call: not nested in another one. */
 static struct ws_thread *db_enter(void)
 {
@@ -185,8 +237,9 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 {
     DB_LOCAL(real_step);
     DB_LOCAL(real_stmt_busy);
-    if (!DB_REAL(real_step, "sqlite3_step", LIB)) return SQLITE_MISUSE;
     struct ws_thread *t = db_enter();
+    real_step = fast_fn(t ? t->db : NULL, F_STEP, &real_step_cache, "sqlite3_step", WS_CALLER);
+    if (!real_step) return SQLITE_MISUSE;
     if (!t) return real_step(stmt);
     t->db_depth++;
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
@@ -195,7 +248,9 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
      * thread, or inside another SQLite call): its end is unknown, so it is
      * counted as lost rather than given a made-up duration.  Asked only
      * when that can be. */
-    if (x && x->active && ends_unseen() && DB_REAL(real_stmt_busy, "sqlite3_stmt_busy", LIB) &&
+    if (x && x->active && ends_unseen() &&
+        (real_stmt_busy = fast_fn(t->db, F_BUSY, &real_stmt_busy_cache, "sqlite3_stmt_busy",
+                                  WS_CALLER)) != NULL &&
         !real_stmt_busy(stmt)) {
         x->active = 0;
         t->db->sq_active--;
@@ -225,10 +280,11 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 WS_EXPORT int sqlite3_reset(sqlite3_stmt *stmt)
 {
     DB_LOCAL(real_reset);
-    if (!DB_REAL(real_reset, "sqlite3_reset", LIB)) return SQLITE_MISUSE;
     /* Also inside another SQLite call: an execution it ends is ours. */
     struct ws_thread *t = ws_enter();
     struct ws_dbstate *d = t ? ws_db(t) : NULL;
+    real_reset = fast_fn(d, F_RESET, &real_reset_cache, "sqlite3_reset", WS_CALLER);
+    if (!real_reset) return SQLITE_MISUSE;
     if (!d) unseen_end();
     /* Most resets come after the execution ended (SQLITE_DONE): then there
      * is nothing to look up. */
@@ -260,11 +316,10 @@ WS_EXPORT int sqlite3_finalize(sqlite3_stmt *stmt)
 /* ---- bound values: a hash per index ---- */
 
 /* Inline in each bind wrapper: binds come once per parameter per query. */
-static inline __attribute__((always_inline)) void bound(sqlite3_stmt *stmt, int idx, int type,
-                                                        const void *p, size_t n)
+static inline __attribute__((always_inline)) void bound(struct ws_thread *t, sqlite3_stmt *stmt,
+                                                        int idx, int type, const void *p, size_t n)
 {
-    struct ws_thread *t = db_enter();
-    if (!t || idx < 1) return;
+    if (idx < 1) return;
     struct ws_sq_exec *x = slot_of(t, stmt, 1);
     if (!x) return;
     unsigned i = (unsigned)(idx - 1) % WS_SQ_PARAMS;
@@ -273,12 +328,17 @@ static inline __attribute__((always_inline)) void bound(sqlite3_stmt *stmt, int 
     if (i + 1 > x->nparams) x->nparams = i + 1;
 }
 
-#define BIND(name, args, call_args, type, ptr, len)                                                \
+#define BIND_CACHE(var)  BIND_CACHE_(var)
+#define BIND_CACHE_(var) var##_cache
+#define BIND(name, ix, args, call_args, type, ptr, len)                                            \
     WS_EXPORT int name args                                                                        \
     {                                                                                              \
         DB_LOCAL(real_##name);                                                                     \
-        if (!DB_REAL(real_##name, #name, LIB)) return SQLITE_MISUSE;                               \
-        bound(stmt, idx, type, ptr, len);                                                          \
+        struct ws_thread *t = db_enter();                                                          \
+        struct ws_dbstate *ws_d = t ? ws_db(t) : NULL;                                             \
+        real_##name = fast_fn(ws_d, ix, &BIND_CACHE(real_##name), #name, WS_CALLER);               \
+        if (!real_##name) return SQLITE_MISUSE;                                                    \
+        if (ws_d) bound(t, stmt, idx, type, ptr, len);                                             \
         return real_##name call_args;                                                              \
     }
 
@@ -307,27 +367,33 @@ static size_t text_len(const void *s, long long n, int wide)
     return k * 2;
 }
 
-BIND(sqlite3_bind_blob, (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)),
-     (stmt, idx, v, n, d), 1, v, v &&n > 0 ? (size_t)n : 0)
-BIND(sqlite3_bind_blob64,
+BIND(sqlite3_bind_blob, F_BIND_BLOB,
+     (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)), (stmt, idx, v, n, d),
+     1, v, v &&n > 0 ? (size_t)n : 0)
+BIND(sqlite3_bind_blob64, F_BIND_BLOB64,
      (sqlite3_stmt * stmt, int idx, const void *v, sqlite3_uint64 n, void (*d)(void *)),
      (stmt, idx, v, n, d), 1, v, v ? (size_t)n : 0)
-BIND(sqlite3_bind_double, (sqlite3_stmt * stmt, int idx, double v), (stmt, idx, v), 2, &v, sizeof v)
-BIND(sqlite3_bind_int, (sqlite3_stmt * stmt, int idx, int v), (stmt, idx, v), 3, &v, sizeof v)
-BIND(sqlite3_bind_int64, (sqlite3_stmt * stmt, int idx, sqlite3_int64 v), (stmt, idx, v), 3, &v,
+BIND(sqlite3_bind_double, F_BIND_DOUBLE, (sqlite3_stmt * stmt, int idx, double v), (stmt, idx, v),
+     2, &v, sizeof v)
+BIND(sqlite3_bind_int, F_BIND_INT, (sqlite3_stmt * stmt, int idx, int v), (stmt, idx, v), 3, &v,
      sizeof v)
-BIND(sqlite3_bind_null, (sqlite3_stmt * stmt, int idx), (stmt, idx), 4, "", 0)
-BIND(sqlite3_bind_text, (sqlite3_stmt * stmt, int idx, const char *v, int n, void (*d)(void *)),
-     (stmt, idx, v, n, d), 5, v, text_len(v, n, 0))
-BIND(sqlite3_bind_text16, (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)),
-     (stmt, idx, v, n, d), 6, v, text_len(v, n, 1))
-BIND(sqlite3_bind_text64,
+BIND(sqlite3_bind_int64, F_BIND_INT64, (sqlite3_stmt * stmt, int idx, sqlite3_int64 v),
+     (stmt, idx, v), 3, &v, sizeof v)
+BIND(sqlite3_bind_null, F_BIND_NULL, (sqlite3_stmt * stmt, int idx), (stmt, idx), 4, "", 0)
+BIND(sqlite3_bind_text, F_BIND_TEXT,
+     (sqlite3_stmt * stmt, int idx, const char *v, int n, void (*d)(void *)), (stmt, idx, v, n, d),
+     5, v, text_len(v, n, 0))
+BIND(sqlite3_bind_text16, F_BIND_TEXT16,
+     (sqlite3_stmt * stmt, int idx, const void *v, int n, void (*d)(void *)), (stmt, idx, v, n, d),
+     6, v, text_len(v, n, 1))
+BIND(sqlite3_bind_text64, F_BIND_TEXT64,
      (sqlite3_stmt * stmt, int idx, const char *v, sqlite3_uint64 n, void (*d)(void *),
       unsigned char enc),
      (stmt, idx, v, n, d, enc), 5, v, v ? (size_t)n : 0)
-BIND(sqlite3_bind_value, (sqlite3_stmt * stmt, int idx, const sqlite3_value *v), (stmt, idx, v), 7,
-     &v, sizeof v)
-BIND(sqlite3_bind_zeroblob, (sqlite3_stmt * stmt, int idx, int n), (stmt, idx, n), 8, &n, sizeof n)
+BIND(sqlite3_bind_value, F_BIND_VALUE, (sqlite3_stmt * stmt, int idx, const sqlite3_value *v),
+     (stmt, idx, v), 7, &v, sizeof v)
+BIND(sqlite3_bind_zeroblob, F_BIND_ZEROBLOB, (sqlite3_stmt * stmt, int idx, int n), (stmt, idx, n),
+     8, &n, sizeof n)
 
 WS_EXPORT int sqlite3_clear_bindings(sqlite3_stmt *stmt)
 {
