@@ -58,6 +58,10 @@ static void sparkline(FILE *f, const struct histogram *h)
     if (strcmp(lo_s, hi_s) != 0) fprintf(f, " %s..%s", lo_s, hi_s);
 }
 
+/* The findings' kind column: as wide as the longest kind's name,
+ * thread_pool_exhaustion. */
+#define KIND_WIDTH 22
+
 /* Where a finding's calls come from, on a line of its own. */
 static void finding_site(FILE *f, const struct finding *fd)
 {
@@ -70,21 +74,22 @@ static void finding_site(FILE *f, const struct finding *fd)
     };
     char site[512];
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;
-    fprintf(f, "  %-6s  %-15s  %s %s\n", "", "", what[fd->kind],
+    fprintf(f, "  %-6s  %-*s  %s %s\n", "", KIND_WIDTH, "", what[fd->kind],
             site_text(sym_code(fd->pr->p, fd->caller), site, sizeof(site)));
     if (!fd->stack || !fd->stack->n) return;
-    fprintf(f, "  %-6s  %-15s  %s:\n", "", "",
+    fprintf(f, "  %-6s  %-*s  %s:\n", "", KIND_WIDTH, "",
             fd->kind == FINDING_LOCK_CONTENTION ? "the longest wait's stack" : "its stack");
     unsigned shown = 0, more = 0; /* functions (an inlined one is one) */
     for (uint32_t i = 0; i < fd->stack->n; i++)
         for (const struct sym_code *c = sym_code(fd->pr->p, fd->stack->frames[i]); c; c = c->outer)
             if (shown < STACK_SHOWN) {
-                fprintf(f, "  %-6s  %-15s    at %s\n", "", "", site_text(c, site, sizeof(site)));
+                fprintf(f, "  %-6s  %-*s    at %s\n", "", KIND_WIDTH, "",
+                        site_text(c, site, sizeof(site)));
                 shown++;
             } else {
                 more++;
             }
-    if (more) fprintf(f, "  %-6s  %-15s    ... %u more (see --json)\n", "", "", more);
+    if (more) fprintf(f, "  %-6s  %-*s    ... %u more (see --json)\n", "", KIND_WIDTH, "", more);
 }
 
 static void findings(FILE *f, const struct analysis *a)
@@ -101,7 +106,7 @@ static void findings(FILE *f, const struct analysis *a)
     fprintf(f, "FINDINGS (most costly first)\n");
     for (size_t i = 0; i < a->nfindings; i++) {
         const struct finding *fd = &a->findings[i];
-        fprintf(f, "  %-6s  %-15s  pid %" PRIu64 " tid %u: %s\n", fd->severity,
+        fprintf(f, "  %-6s  %-*s  pid %" PRIu64 " tid %u: %s\n", fd->severity, KIND_WIDTH,
                 finding_kind_name(fd->kind), fd->pr->p->pid, fd->tid, fd->summary);
         finding_site(f, fd);
     }

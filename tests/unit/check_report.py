@@ -835,9 +835,9 @@ def check_sql_text(tmp):
     lines = out.splitlines()
     ok("whyslow report: 1 process, 374 events, 0 lost, 10 findings" in out, "headline")
     first = next(i for i, l in enumerate(lines) if "n_plus_one" in l)
-    ok(lines[first].startswith("  medium  n_plus_one       pid 7100 tid 7101: N+1: 30 executions"),
+    ok(lines[first].startswith("  medium  n_plus_one              pid 7100 tid 7101: N+1: 30 executions"),
        f"most costly finding first: {lines[first]!r}")
-    ok(any(l.startswith("  low     repeated_query   pid 7100 tid 7100: 6 executions of `update book")
+    ok(any(l.startswith("  low     repeated_query          pid 7100 tid 7100: 6 executions of `update book")
            for l in lines), "unbatched writes shown")
     head = next((i for i, l in enumerate(lines) if l.split()[:2] == ["db", "count"]), None)
     ok(head is not None, "a queries table")
@@ -1024,7 +1024,7 @@ def check_time_text(tmp):
     rc, out, err = whyslow("report", log)
     eq((rc, err), (0, ""), "exit status and stderr")
     lines = out.splitlines()
-    ok(any(l.startswith("  high    event_loop_stall  pid 7300 tid 7302: the event loop of thread "
+    ok(any(l.startswith("  high    event_loop_stall        pid 7300 tid 7302: the event loop of thread "
                         "7302 (epoll_wait) stalled 2 times") for l in lines), "the stall finding")
     head = next((i for i, l in enumerate(lines) if l.startswith("  time per thread:")), None)
     ok(head is not None, "a time table")
