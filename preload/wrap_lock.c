@@ -210,24 +210,45 @@ WS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *lock)
     return mutex_unlock_slow(lock, WS_CALLER);
 }
 
-/* rwlock releases: a tail call, unless every acquisition is recorded.
- * (Their waiters are not counted where a cheap read could see them.) */
-static noinline int rwlock_unlock_all(pthread_rwlock_t *lock, uint64_t caller)
+/*
+ * Whether a glibc (2.25 and later) rwlock has threads blocked on it:
+ * readers waiting for a write phase to end (RWAITING, 4, in __readers, or
+ * the futex-used bit, 2, of __wrphase_futex), or writers waiting for the
+ * writer lock (the futex-used bit of __writers_futex).  An unlock may then
+ * release them; most unlocks find all three clear.
+ */
+static inline int rwlock_has_waiters(const pthread_rwlock_t *l)
 {
+#ifdef __GLIBC__
+    unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+    unsigned p = __atomic_load_n(&l->__data.__wrphase_futex, __ATOMIC_RELAXED);
+    unsigned w = __atomic_load_n(&l->__data.__writers_futex, __ATOMIC_RELAXED);
+    return (r & 4) || ((p | w) & 2);
+#else
+    (void)l;
+    return 0;
+#endif
+}
+
+/* A release that may wake waiters (or any release, in "all" mode). */
+static noinline int rwlock_unlock_slow(pthread_rwlock_t *lock, uint64_t caller)
+{
+    uint32_t wakes = rwlock_has_waiters(lock) ? WS_LOCK_WAKES : 0;
     int r = REAL(pthread_rwlock_unlock)(lock);
-    struct ws_thread *t = ws_locks_all ? ws_enter() : NULL;
+    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
     if (t && r == 0) {
         uint64_t now = ws_now();
-        ws_emit(t, WS_RWLOCK_UNLOCK, 0, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
+        ws_emit(t, WS_RWLOCK_UNLOCK, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
     }
     return r;
 }
 
 WS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *lock)
 {
-    if (likely(!ws_locks_all && real_pthread_rwlock_unlock))
+    /* Both ways out are tail calls: no frame on the fast path. */
+    if (likely(!ws_locks_all && real_pthread_rwlock_unlock && !rwlock_has_waiters(lock)))
         return real_pthread_rwlock_unlock(lock);
-    return rwlock_unlock_all(lock, WS_CALLER);
+    return rwlock_unlock_slow(lock, WS_CALLER);
 }
 
 /* A wake-up, stamped when its call returned. */

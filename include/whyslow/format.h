@@ -169,11 +169,13 @@ enum ws_call {
      * (dur 0), taken when the call returned; obj is the object waited on.
      * Recorded only when the object may have had waiters (glibc's own
      * counters say so), which keeps them off the uncontended path; with
-     * them goes WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex
-     * glibc marked as possibly waited for.  glibc marks a mutex so after
-     * any wait for it, and a mutex re-taken at the end of a condition
-     * wait: such a release may have woken nobody.  A waiter is woken by
-     * the last wake-up on its object during its wait.
+     * them go WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex
+     * glibc marked as possibly waited for, and WS_RWLOCK_UNLOCK with
+     * WS_LOCK_WAKES, the release of an rwlock that had readers or writers
+     * blocked.  glibc marks a mutex so after any wait for it, and a mutex
+     * re-taken at the end of a condition wait: such a release may have
+     * woken nobody.  A waiter is woken by the last wake-up on its object
+     * during its wait.
      */
     WS_COND_SIGNAL = 56,
     WS_COND_BROADCAST = 57,

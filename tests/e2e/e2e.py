@@ -242,6 +242,11 @@ def case_wakes_and_stacks():
     main_tid = re.search(r" tid=(\d+) thread_start thread=1 ", "\n".join(lines)).group(1)
     held = [l for l in records("pthread_mutex_unlock", "held") if " tid=%s " % main_tid in l]
     check(len(held) == 1 and " wakes " in held[0], "unlock with a waiter %s" % held)
+    rw = records("pthread_rwlock_unlock", "rw")
+    check(len(rw) == 1 and " tid=%s " % main_tid in rw[0] and " wakes " in rw[0],
+          "rwlock unlocks: only the one with a reader blocked %s" % rw)
+    reader = [l for l in records("pthread_rwlock_rdlock", "rw") if " contended " in l]
+    check(len(reader) == 1, "the reader's wait %s" % reader)
     # Stacks: the 5 ms sleeps keep theirs (the caller, slow_outer, main),
     # the fast writes none.
     sleeps = [l for l in lines if " nanosleep " in l]

@@ -5,7 +5,8 @@
  * pause, or a count of waiters kept under the mutex), so the number of
  * wake-up records is exact: 5 cond signals, 1 broadcast, 3 sem_posts,
  * 1 unlock of a mutex with a waiter, 1 FUTEX_WAKE that woke a thread (and
- * 1 that woke nobody, not recorded).  Then 3 sleeps of 5 ms two frames
+ * 1 that woke nobody, not recorded), 1 unlock of an rwlock with a reader
+ * blocked (and 2 with none, not recorded).  Then 3 sleeps of 5 ms two frames
  * below main (kept with their stacks) and 100 writes to /dev/null (too
  * fast for a stack).  Prints the addresses the test looks for.
  */
@@ -59,6 +60,16 @@ static void *blocked_locker(void *arg)
     (void)arg;
     pthread_mutex_lock(&held); /* held by main for 20 ms */
     pthread_mutex_unlock(&held);
+    return NULL;
+}
+
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+
+static void *blocked_reader(void *arg)
+{
+    (void)arg;
+    pthread_rwlock_rdlock(&rw); /* write-locked by main for 20 ms */
+    pthread_rwlock_unlock(&rw);
     return NULL;
 }
 
@@ -125,14 +136,22 @@ int main(void)
     syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     pthread_join(t[4], NULL);
 
+    pthread_rwlock_rdlock(&rw); /* no one waits */
+    pthread_rwlock_unlock(&rw);
+    pthread_rwlock_wrlock(&rw);
+    pthread_create(&t[4], NULL, blocked_reader, NULL);
+    usleep(20000);
+    pthread_rwlock_unlock(&rw);
+    pthread_join(t[4], NULL);
+
     for (int i = 0; i < 3; i++)
         slow_outer();
     int fd = open("/dev/null", O_WRONLY);
     for (int i = 0; i < 100; i++)
         write(fd, "x", 1);
     close(fd);
-    printf("cond=%p all=%p sem=%p held=%p word=%p slow_inner=%p slow_outer=%p main=%p\n",
-           (void *)&cond, (void *)&all, (void *)&sem, (void *)&held, (void *)&word,
+    printf("cond=%p all=%p sem=%p held=%p word=%p rw=%p slow_inner=%p slow_outer=%p main=%p\n",
+           (void *)&cond, (void *)&all, (void *)&sem, (void *)&held, (void *)&word, (void *)&rw,
            (void *)slow_inner, (void *)slow_outer, (void *)main);
     return 0;
 }
