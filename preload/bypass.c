@@ -11,7 +11,8 @@
  * a thread waits on them is already inside the database call or the GIL
  * wait the recorder reports.
  *
- * So, unless WHYSLOW_LOCKS=all asks for every lock, the GOT slots through
+ * So, unless WHYSLOW_LOCKS=all asks for every lock (or the program is one
+ * the recorder keeps its hands off, AT_SECURE), the GOT slots through
  * which those objects call pthread_mutex_lock, pthread_mutex_unlock,
  * pthread_cond_signal and pthread_cond_broadcast are pointed at libc's
  * functions: the object then calls libc as it would without us.  Their
@@ -149,8 +150,8 @@ static void bypass(const void *addr);
 void ws_bypass_locks_of(const void *addr)
 {
 #if defined(__x86_64__) && defined(__GLIBC__)
-    if (ws_locks_all || !addr || !atomic_load(&ws_on)) return; /* not tracing: hands off */
-    int saved = errno;                                         /* dladdr and mprotect may set it */
+    if (ws_locks_all || ws_hands_off || !addr) return;
+    int saved = errno; /* dladdr and mprotect may set it */
     bypass(addr);
     errno = saved;
 #else

@@ -32,6 +32,7 @@
 #include "internal.h"
 
 _Atomic int ws_on;
+int ws_hands_off;
 int ws_debug;
 int ws_sql_redact;
 int ws_locks_all;
@@ -113,7 +114,10 @@ __attribute__((constructor)) static void whyslow_start(void)
     int saved = errno;
     ws_resolve();
     ws_debug = getenv("WHYSLOW_DEBUG") != NULL;
-    if (getauxval(AT_SECURE)) goto out; /* setuid and the like: hands off */
+    if (getauxval(AT_SECURE)) { /* setuid and the like: hands off */
+        ws_hands_off = 1;
+        goto out;
+    }
     if (read_config() != 0) {
         ws_quiet("disabled, or WHYSLOW_DIR unusable");
         goto out;
@@ -132,9 +136,10 @@ __attribute__((constructor)) static void whyslow_start(void)
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
     atomic_store_explicit(&ws_on, 1, memory_order_release);
-    /* CPython's own mutexes (the GIL's): see bypass.c. */
-    ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
 out:
+    /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
+     * recording: our wrappers would only slow them down. */
+    ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
     errno = saved;
 }
 

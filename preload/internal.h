@@ -249,10 +249,15 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
  * init and after shutdown, in the flusher, inside the tracer, and for
  * threads beyond WS_MAX_THREADS (whose events are counted as lost).
  */
+extern _Atomic int ws_on; /* recording (init.c) */
+
 static inline struct ws_thread *ws_enter(void)
 {
     struct ws_thread *t = ws_self;
     if (likely(t && !t->busy)) return t;
+    /* Not recording: no call out (a thread's first event is rare, a
+     * recorder gone quiet is not). */
+    if (!t && !atomic_load_explicit(&ws_on, memory_order_relaxed)) return NULL;
     return ws_enter_slow();
 }
 
@@ -293,7 +298,7 @@ static inline void ws_fd_set(int fd, uint8_t known)
 
 /* ---- init.c: configuration and lifecycle ---- */
 
-extern _Atomic int ws_on;    /* recording */
+extern int ws_hands_off;     /* a setuid program or the like: no change at all */
 extern int ws_debug;         /* WHYSLOW_DEBUG */
 extern int ws_sql_redact;    /* WHYSLOW_SQL=redact */
 extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */

@@ -87,7 +87,7 @@ static void *fast_fn_slow(struct ws_dbstate *d, unsigned ix, struct ws_dbfn_cach
                           const char *name, uintptr_t caller)
 {
     void *fn = ws_db_fn(c, name, LIB, caller);
-    const struct ws_dbfn *e = fn && d ? ws_db_fn_entry(c, caller) : NULL;
+    const struct ws_dbfn *e = fn ? ws_db_fn_entry(c, caller) : NULL;
     if (!e || e->fn != fn) return fn;
     struct ws_sq_fast *f = &d->fast;
     if (f->lo != e->lo || f->hi != e->hi || f->gen != e->gen) { /* another caller: start over */
@@ -106,17 +106,16 @@ static void *fast_fn_slow(struct ws_dbstate *d, unsigned ix, struct ws_dbfn_cach
 static inline void *fast_fn(struct ws_dbstate *d, unsigned ix, struct ws_dbfn_cache *c,
                             const char *name, uintptr_t caller)
 {
-    if (likely(d != NULL)) {
-        const struct ws_sq_fast *f = &d->fast;
-        if (likely(caller - f->lo < f->hi - f->lo && f->fn[ix] &&
-                   f->gen == atomic_load_explicit(&ws_dl_gen, memory_order_relaxed)))
-            return f->fn[ix];
-    }
+    if (unlikely(d == NULL)) return ws_db_fn(c, name, LIB, caller); /* not recording */
+    const struct ws_sq_fast *f = &d->fast;
+    if (likely(caller - f->lo < f->hi - f->lo && f->fn[ix] &&
+               f->gen == atomic_load_explicit(&ws_dl_gen, memory_order_relaxed)))
+        return f->fn[ix];
     return fast_fn_slow(d, ix, c, name, caller);
 }
 
 /* The thread may record a database call: not nested in another one. */
-static struct ws_thread *db_enter(void)
+static inline __attribute__((always_inline)) struct ws_thread *db_enter(void)
 {
     struct ws_thread *t = ws_enter();
     return t && t->db_depth == 0 ? t : NULL;

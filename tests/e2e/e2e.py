@@ -866,6 +866,15 @@ def case_library_locks_bypassed():
     p = report(data)["processes"][0]
     check(p["uncontended_locks"] > 20 * 2000, "WHYSLOW_LOCKS=all: uncontended locks %d"
           % p["uncontended_locks"])
+    # Not recording (WHYSLOW_DISABLE=1), the locks are bypassed too: the
+    # same results, and no log.
+    quiet = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DISABLE="1",
+                 WHYSLOW_DIR=os.path.join(TMP, "quiet"))
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    q = subprocess.run(argv, capture_output=True, text=True, env=quiet, timeout=120)
+    check(q.returncode == 0 and q.stdout == plain.stdout, "disabled: %r vs %r (%s)"
+          % (q.stdout[-200:], plain.stdout[-200:], q.stderr[-500:]))
+    check(not os.path.exists(os.path.join(TMP, "quiet")), "disabled: a log was written")
 
 
 def case_example_nplus1_sqlite():
