@@ -189,16 +189,22 @@ static inline int mutex_has_waiters(const pthread_mutex_t *m)
 #endif
 }
 
-/* A release that woke waiters (or any release, in "all" mode). */
+/* A release that may have woken waiters (wakes: WS_LOCK_WAKES), or any
+ * release in "all" mode: its record. */
+static void released(unsigned call, uint32_t wakes, const void *lock, uint64_t caller)
+{
+    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
+    if (t) {
+        uint64_t now = ws_now();
+        ws_emit(t, call, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
+    }
+}
+
 static noinline int mutex_unlock_slow(pthread_mutex_t *lock, uint64_t caller)
 {
     uint32_t wakes = mutex_has_waiters(lock) ? WS_LOCK_WAKES : 0;
     int r = REAL(pthread_mutex_unlock)(lock);
-    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
-    if (t && r == 0) {
-        uint64_t now = ws_now();
-        ws_emit(t, WS_MUTEX_UNLOCK, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
-    }
+    if (r == 0) released(WS_MUTEX_UNLOCK, wakes, lock, caller);
     return r;
 }
 
@@ -230,16 +236,11 @@ static inline int rwlock_has_waiters(const pthread_rwlock_t *l)
 #endif
 }
 
-/* A release that may wake waiters (or any release, in "all" mode). */
 static noinline int rwlock_unlock_slow(pthread_rwlock_t *lock, uint64_t caller)
 {
     uint32_t wakes = rwlock_has_waiters(lock) ? WS_LOCK_WAKES : 0;
     int r = REAL(pthread_rwlock_unlock)(lock);
-    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
-    if (t && r == 0) {
-        uint64_t now = ws_now();
-        ws_emit(t, WS_RWLOCK_UNLOCK, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
-    }
+    if (r == 0) released(WS_RWLOCK_UNLOCK, wakes, lock, caller);
     return r;
 }
 
