@@ -244,13 +244,13 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
     ws_emit_commit(t);
 }
 
+extern _Atomic int ws_on; /* recording (init.c) */
+
 /*
  * The thread's state when the calling thread may record, else NULL: before
  * init and after shutdown, in the flusher, inside the tracer, and for
  * threads beyond WS_MAX_THREADS (whose events are counted as lost).
  */
-extern _Atomic int ws_on; /* recording (init.c) */
-
 static inline struct ws_thread *ws_enter(void)
 {
     struct ws_thread *t = ws_self;
