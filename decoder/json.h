@@ -36,6 +36,38 @@ void json_null(struct json *j);
 /* part / whole as a number with 4 decimals ("0.6312"); 0 when whole is 0. */
 void json_ratio(struct json *j, uint64_t part, uint64_t whole);
 
+/* An object's member: its key, then its value. */
+static inline void json_kv_str(struct json *j, const char *k, const char *v)
+{
+    json_key(j, k);
+    json_str(j, v);
+}
+static inline void json_kv_int(struct json *j, const char *k, int64_t v)
+{
+    json_key(j, k);
+    json_int(j, v);
+}
+static inline void json_kv_uint(struct json *j, const char *k, uint64_t v)
+{
+    json_key(j, k);
+    json_uint(j, v);
+}
+static inline void json_kv_hex(struct json *j, const char *k, uint64_t v)
+{
+    json_key(j, k);
+    json_hex(j, v);
+}
+static inline void json_kv_bool(struct json *j, const char *k, int v)
+{
+    json_key(j, k);
+    json_bool(j, v);
+}
+static inline void json_kv_ratio(struct json *j, const char *k, uint64_t part, uint64_t whole)
+{
+    json_key(j, k);
+    json_ratio(j, part, whole);
+}
+
 /* Writes s[0..len) as a quoted, escaped JSON string. */
 void json_write_string(FILE *f, const char *s, size_t len);
 

@@ -27,20 +27,13 @@ static void pool(struct json *j, const struct finding *f)
 {
     const struct pool_ex *x = f->pool;
     char what[320];
-    json_key(j, "db");
-    json_str(j, x->postgres ? "postgres" : "sqlite");
-    json_key(j, "resource");
-    json_str(j, pool_resource(f->pr->p, x, what, sizeof(what)));
-    json_key(j, "pool_size");
-    json_uint(j, x->pool_size);
-    json_key(j, "waiters");
-    json_uint(j, x->waiters);
-    json_key(j, "threads");
-    json_uint(j, x->threads);
-    json_key(j, "wait_total_ns");
-    json_uint(j, x->wait_total_ns);
-    json_key(j, "wait_max_ns");
-    json_uint(j, x->wait_max_ns);
+    json_kv_str(j, "db", x->postgres ? "postgres" : "sqlite");
+    json_kv_str(j, "resource", pool_resource(f->pr->p, x, what, sizeof(what)));
+    json_kv_uint(j, "pool_size", x->pool_size);
+    json_kv_uint(j, "waiters", x->waiters);
+    json_kv_uint(j, "threads", x->threads);
+    json_kv_uint(j, "wait_total_ns", x->wait_total_ns);
+    json_kv_uint(j, "wait_max_ns", x->wait_max_ns);
     where(j, f, x->caller);
 }
 
@@ -48,18 +41,12 @@ static void tpool(struct json *j, const struct finding *f)
 {
     const struct tpool_ex *x = f->tpool;
     char key[16];
-    json_key(j, "workers");
-    json_uint(j, x->workers);
-    json_key(j, "queue");
-    json_hex(j, x->queue);
-    json_key(j, "queue_kind");
-    json_str(j, lock_kind_name((enum lock_kind)x->queue_kind));
-    json_key(j, "saturated_ns");
-    json_uint(j, x->saturated_ns);
-    json_key(j, "waits");
-    json_uint(j, x->waits);
-    json_key(j, "wait_total_ns");
-    json_uint(j, x->wait_total_ns);
+    json_kv_uint(j, "workers", x->workers);
+    json_kv_hex(j, "queue", x->queue);
+    json_kv_str(j, "queue_kind", lock_kind_name((enum lock_kind)x->queue_kind));
+    json_kv_uint(j, "saturated_ns", x->saturated_ns);
+    json_kv_uint(j, "waits", x->waits);
+    json_kv_uint(j, "wait_total_ns", x->wait_total_ns);
     json_key(j, "busy_in");
     json_begin_object(j);
     for (int i = 0; i < TIME_PARTS; i++) {
@@ -79,26 +66,18 @@ static void gil(struct json *j, const struct finding *f)
     for (size_t i = 0; i < x->nthreads; i++) {
         const struct gil_thread *t = &x->threads[i];
         json_begin_object(j);
-        json_key(j, "tid");
-        json_uint(j, t->tid);
+        json_kv_uint(j, "tid", t->tid);
         const char *name = strpool_get(&f->pr->p->strings, t->name);
-        json_key(j, "name");
-        json_str(j, name && *name ? name : NULL);
-        json_key(j, "wait_ns");
-        json_uint(j, t->wait_ns);
-        json_key(j, "wall_ns");
-        json_uint(j, t->wall_ns);
-        json_key(j, "share");
-        json_ratio(j, t->wait_ns, t->wall_ns);
+        json_kv_str(j, "name", name && *name ? name : NULL);
+        json_kv_uint(j, "wait_ns", t->wait_ns);
+        json_kv_uint(j, "wall_ns", t->wall_ns);
+        json_kv_ratio(j, "share", t->wait_ns, t->wall_ns);
         json_end_object(j);
     }
     json_end_array(j);
-    json_key(j, "wait_total_ns");
-    json_uint(j, x->wait_total_ns);
-    json_key(j, "thread_ns");
-    json_uint(j, x->thread_ns);
-    json_key(j, "share");
-    json_ratio(j, x->wait_total_ns, x->thread_ns);
+    json_kv_uint(j, "wait_total_ns", x->wait_total_ns);
+    json_kv_uint(j, "thread_ns", x->thread_ns);
+    json_kv_ratio(j, "share", x->wait_total_ns, x->thread_ns);
 }
 
 int conc_finding_json(struct json *j, const struct finding *f)

@@ -22,36 +22,25 @@ static void process(struct json *j, const struct proc_report *pr)
         uncontended += p->threads[i].uncontended;
 
     json_begin_object(j);
-    json_key(j, "pid");
-    json_uint(j, p->pid);
-    json_key(j, "ppid");
-    json_uint(j, p->ppid);
-    json_key(j, "exe");
-    json_str(j, p->exe);
+    json_kv_uint(j, "pid", p->pid);
+    json_kv_uint(j, "ppid", p->ppid);
+    json_kv_str(j, "exe", p->exe);
     json_key(j, "argv");
     json_begin_array(j);
     for (size_t i = 0; i < p->argc; i++)
         json_str(j, p->argv[i]);
     json_end_array(j);
-    json_key(j, "start_unix_ns");
-    json_uint(j, p->start_unix_ns);
-    json_key(j, "duration_ns");
-    json_int(j, p->duration_ns);
-    json_key(j, "threads");
-    json_uint(j, p->thread_count);
-    json_key(j, "events");
-    json_uint(j, p->nev);
-    json_key(j, "lost_events");
-    json_uint(j, p->lost);
-    json_key(j, "truncated");
-    json_bool(j, p->truncated);
-    json_key(j, "truncated_reason");
-    json_str(j, p->truncated_reason);
+    json_kv_uint(j, "start_unix_ns", p->start_unix_ns);
+    json_kv_int(j, "duration_ns", p->duration_ns);
+    json_kv_uint(j, "threads", p->thread_count);
+    json_kv_uint(j, "events", p->nev);
+    json_kv_uint(j, "lost_events", p->lost);
+    json_kv_bool(j, "truncated", p->truncated);
+    json_kv_str(j, "truncated_reason", p->truncated_reason);
     json_key(j, "end");
     if (p->has_end) {
         json_begin_object(j);
-        json_key(j, "kind");
-        json_str(j, process_end_kind_name(p->end_kind));
+        json_kv_str(j, "kind", process_end_kind_name(p->end_kind));
         json_key(j, "status");
         if (p->end_status == -1) /* unknown, as when main returns */
             json_null(j);
@@ -61,11 +50,9 @@ static void process(struct json *j, const struct proc_report *pr)
     } else {
         json_null(j);
     }
-    json_key(j, "uncontended_locks");
-    json_uint(j, uncontended);
+    json_kv_uint(j, "uncontended_locks", uncontended);
     report_json_process_time(j, pr);
-    json_key(j, "log");
-    json_str(j, p->log);
+    json_kv_str(j, "log", p->log);
     json_key(j, "notes");
     json_begin_array(j);
     for (size_t i = 0; i < p->nnotes; i++)
@@ -83,56 +70,35 @@ static void fingerprint(struct json *j, uint64_t fp)
 static void query(struct json *j, const struct proc_report *pr, struct query *q)
 {
     json_begin_object(j);
-    json_key(j, "pid");
-    json_uint(j, pr->p->pid);
-    json_key(j, "db");
-    json_str(j, db_name(q->db));
+    json_kv_uint(j, "pid", pr->p->pid);
+    json_kv_str(j, "db", db_name(q->db));
     json_key(j, "fingerprint");
     fingerprint(j, q->fp);
-    json_key(j, "normalized");
-    json_str(j, q->normalized);
-    json_key(j, "example");
-    json_str(j, q->example);
-    json_key(j, "count");
-    json_uint(j, q->count);
-    json_key(j, "total_ns");
-    json_uint(j, q->total_ns);
-    json_key(j, "db_ns");
-    json_uint(j, q->db_ns);
-    json_key(j, "p50_ns");
-    json_uint(j, hist_percentile(&q->hist, 50));
-    json_key(j, "p99_ns");
-    json_uint(j, hist_percentile(&q->hist, 99));
-    json_key(j, "max_ns");
-    json_uint(j, q->max_ns);
-    json_key(j, "rows");
-    json_uint(j, q->rows);
-    json_key(j, "errors");
-    json_uint(j, q->errors);
+    json_kv_str(j, "normalized", q->normalized);
+    json_kv_str(j, "example", q->example);
+    json_kv_uint(j, "count", q->count);
+    json_kv_uint(j, "total_ns", q->total_ns);
+    json_kv_uint(j, "db_ns", q->db_ns);
+    json_kv_uint(j, "p50_ns", hist_percentile(&q->hist, 50));
+    json_kv_uint(j, "p99_ns", hist_percentile(&q->hist, 99));
+    json_kv_uint(j, "max_ns", q->max_ns);
+    json_kv_uint(j, "rows", q->rows);
+    json_kv_uint(j, "errors", q->errors);
     json_end_object(j);
 }
 
 static void syscall(struct json *j, const struct proc_report *pr, struct call_stat *cs)
 {
     json_begin_object(j);
-    json_key(j, "pid");
-    json_uint(j, pr->p->pid);
-    json_key(j, "call");
-    json_str(j, call_name(cs->call));
-    json_key(j, "count");
-    json_uint(j, cs->count);
-    json_key(j, "errors");
-    json_uint(j, cs->errors);
-    json_key(j, "bytes");
-    json_uint(j, cs->bytes);
-    json_key(j, "total_ns");
-    json_uint(j, cs->total_ns);
-    json_key(j, "p50_ns");
-    json_uint(j, hist_percentile(&cs->hist, 50));
-    json_key(j, "p99_ns");
-    json_uint(j, hist_percentile(&cs->hist, 99));
-    json_key(j, "max_ns");
-    json_uint(j, cs->max_ns);
+    json_kv_uint(j, "pid", pr->p->pid);
+    json_kv_str(j, "call", call_name(cs->call));
+    json_kv_uint(j, "count", cs->count);
+    json_kv_uint(j, "errors", cs->errors);
+    json_kv_uint(j, "bytes", cs->bytes);
+    json_kv_uint(j, "total_ns", cs->total_ns);
+    json_kv_uint(j, "p50_ns", hist_percentile(&cs->hist, 50));
+    json_kv_uint(j, "p99_ns", hist_percentile(&cs->hist, 99));
+    json_kv_uint(j, "max_ns", cs->max_ns);
     json_key(j, "histogram");
     json_begin_array(j);
     for (int b = 0; b < HIST_BUCKETS; b++) {
@@ -153,14 +119,11 @@ static void lock_fields(struct json *j, const struct proc_report *pr, const stru
                         const char *kind_key)
 {
     char name[256];
-    json_key(j, "lock");
-    json_str(j, lock_name(pr->p, l->addr, lock_kind_name(l->kind), name, sizeof(name)));
+    json_kv_str(j, "lock", lock_name(pr->p, l->addr, lock_kind_name(l->kind), name, sizeof(name)));
     if (sym_is_gil(pr->p, l->addr)) {
-        json_key(j, "gil");
-        json_bool(j, 1);
+        json_kv_bool(j, "gil", 1);
     }
-    json_key(j, "addr");
-    json_hex(j, l->addr);
+    json_kv_hex(j, "addr", l->addr);
     json_key(j, kind_key);
     json_str(j, lock_kind_name(l->kind));
     json_key(j, "site");
@@ -170,31 +133,22 @@ static void lock_fields(struct json *j, const struct proc_report *pr, const stru
         json_hex(j, l->caller);
     else
         json_null(j);
-    json_key(j, "contended");
-    json_uint(j, l->contended);
-    json_key(j, "wait_total_ns");
-    json_uint(j, l->wait_total_ns);
-    json_key(j, "wait_max_ns");
-    json_uint(j, l->wait_max_ns);
-    json_key(j, "threads");
-    json_uint(j, l->threads);
-    json_key(j, "role");
-    json_str(j, wait_role_name(l->role));
+    json_kv_uint(j, "contended", l->contended);
+    json_kv_uint(j, "wait_total_ns", l->wait_total_ns);
+    json_kv_uint(j, "wait_max_ns", l->wait_max_ns);
+    json_kv_uint(j, "threads", l->threads);
+    json_kv_str(j, "role", wait_role_name(l->role));
     if (pr->all_locks && (l->kind == LOCK_MUTEX || l->kind == LOCK_RWLOCK)) {
-        json_key(j, "acquisitions");
-        json_uint(j, l->acquisitions);
-        json_key(j, "hold_total_ns");
-        json_uint(j, l->hold_total_ns);
-        json_key(j, "hold_max_ns");
-        json_uint(j, l->hold_max_ns);
+        json_kv_uint(j, "acquisitions", l->acquisitions);
+        json_kv_uint(j, "hold_total_ns", l->hold_total_ns);
+        json_kv_uint(j, "hold_max_ns", l->hold_max_ns);
     }
 }
 
 static void lock(struct json *j, const struct proc_report *pr, const struct lock_stat *l)
 {
     json_begin_object(j);
-    json_key(j, "pid");
-    json_uint(j, pr->p->pid);
+    json_kv_uint(j, "pid", pr->p->pid);
     lock_fields(j, pr, l, "kind");
     json_end_object(j);
 }
@@ -211,29 +165,20 @@ static void db_finding_fields(struct json *j, const struct finding *f)
         else
             json_null(j);
     }
-    json_key(j, "db");
-    json_str(j, db_name(f->query->db));
-    json_key(j, "conn");
-    json_hex(j, l ? l->conn : r->conn);
+    json_kv_str(j, "db", db_name(f->query->db));
+    json_kv_hex(j, "conn", l ? l->conn : r->conn);
     json_key(j, "fingerprint");
     fingerprint(j, f->query->fp);
-    json_key(j, "normalized");
-    json_str(j, f->query->normalized);
-    json_key(j, "example");
-    json_str(j, r ? r->example : f->query->example);
-    json_key(j, "count");
-    json_uint(j, f->count);
-    json_key(j, "total_ns");
-    json_uint(j, f->total_ns);
+    json_kv_str(j, "normalized", f->query->normalized);
+    json_kv_str(j, "example", r ? r->example : f->query->example);
+    json_kv_uint(j, "count", f->count);
+    json_kv_uint(j, "total_ns", f->total_ns);
     if (l) {
-        json_key(j, "loops");
-        json_uint(j, l->loops);
+        json_kv_uint(j, "loops", l->loops);
         json_key(j, "parent_fingerprint");
         fingerprint(j, f->parent->fp);
-        json_key(j, "parent_normalized");
-        json_str(j, f->parent->normalized);
-        json_key(j, "parent_rows");
-        json_uint(j, l->parent_rows);
+        json_kv_str(j, "parent_normalized", f->parent->normalized);
+        json_kv_uint(j, "parent_rows", l->parent_rows);
         json_key(j, "site");
         site_json(j, sym_code(f->pr->p, f->caller));
     } else {
@@ -256,27 +201,17 @@ static void stack(struct json *j, const struct finding *f)
 static void finding(struct json *j, const struct finding *f)
 {
     json_begin_object(j);
-    json_key(j, "kind");
-    json_str(j, finding_kind_name(f->kind));
-    json_key(j, "severity");
-    json_str(j, f->severity);
-    json_key(j, "pid");
-    json_uint(j, f->pr->p->pid);
-    json_key(j, "tid");
-    json_uint(j, f->tid);
-    json_key(j, "summary");
-    json_str(j, f->summary);
+    json_kv_str(j, "kind", finding_kind_name(f->kind));
+    json_kv_str(j, "severity", f->severity);
+    json_kv_uint(j, "pid", f->pr->p->pid);
+    json_kv_uint(j, "tid", f->tid);
+    json_kv_str(j, "summary", f->summary);
     if (f->kind == FINDING_SLOW_SYSCALL) {
-        json_key(j, "call");
-        json_str(j, call_name(f->call));
-        json_key(j, "target");
-        json_str(j, f->target);
-        json_key(j, "count");
-        json_uint(j, f->count);
-        json_key(j, "max_ns");
-        json_uint(j, f->max_ns);
-        json_key(j, "total_ns");
-        json_uint(j, f->total_ns);
+        json_kv_str(j, "call", call_name(f->call));
+        json_kv_str(j, "target", f->target);
+        json_kv_uint(j, "count", f->count);
+        json_kv_uint(j, "max_ns", f->max_ns);
+        json_kv_uint(j, "total_ns", f->total_ns);
         json_key(j, "site");
         site_json(j, sym_code(f->pr->p, f->caller));
         stack(j, f);
@@ -295,22 +230,14 @@ static void slow_call(struct json *j, const struct slow_ref *s)
 {
     const struct ws_event *ev = s->ev;
     json_begin_object(j);
-    json_key(j, "pid");
-    json_uint(j, s->pr->p->pid);
-    json_key(j, "tid");
-    json_uint(j, ev->tid);
-    json_key(j, "call");
-    json_str(j, call_name(ev->call));
-    json_key(j, "target");
-    json_str(j, strpool_get(&s->pr->p->strings, ev->target));
-    json_key(j, "dur_ns");
-    json_uint(j, ev->dur);
-    json_key(j, "result");
-    json_int(j, ev->result);
-    json_key(j, "errno");
-    json_uint(j, event_failed(ev) ? ev->err : 0);
-    json_key(j, "at_ns");
-    json_int(j, ev->at);
+    json_kv_uint(j, "pid", s->pr->p->pid);
+    json_kv_uint(j, "tid", ev->tid);
+    json_kv_str(j, "call", call_name(ev->call));
+    json_kv_str(j, "target", strpool_get(&s->pr->p->strings, ev->target));
+    json_kv_uint(j, "dur_ns", ev->dur);
+    json_kv_int(j, "result", ev->result);
+    json_kv_uint(j, "errno", event_failed(ev) ? ev->err : 0);
+    json_kv_int(j, "at_ns", ev->at);
     json_key(j, "site");
     site_json(j, sym_code(s->pr->p, ev->caller));
     json_end_object(j);

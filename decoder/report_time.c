@@ -131,8 +131,7 @@ static void breakdown_object(struct json *j, const uint64_t *part)
 void report_json_process_time(struct json *j, const struct proc_report *pr)
 {
     breakdown_object(j, pr->time_total.part_ns);
-    json_key(j, "gil_ns");
-    json_uint(j, pr->time_total.gil_ns);
+    json_kv_uint(j, "gil_ns", pr->time_total.gil_ns);
 }
 
 void report_json_threads(struct json *j, const struct analysis *a)
@@ -144,21 +143,14 @@ void report_json_threads(struct json *j, const struct analysis *a)
         for (size_t k = 0; k < pr->nthread_times; k++) {
             const struct thread_time *t = &pr->thread_times[k];
             json_begin_object(j);
-            json_key(j, "pid");
-            json_uint(j, pr->p->pid);
-            json_key(j, "tid");
-            json_uint(j, t->tid);
-            json_key(j, "name");
-            json_str(j, strpool_get(&pr->p->strings, t->name));
-            json_key(j, "start_ns");
-            json_int(j, t->start_ns);
-            json_key(j, "end_ns");
-            json_int(j, t->end_ns);
-            json_key(j, "wall_ns");
-            json_uint(j, t->wall_ns);
+            json_kv_uint(j, "pid", pr->p->pid);
+            json_kv_uint(j, "tid", t->tid);
+            json_kv_str(j, "name", strpool_get(&pr->p->strings, t->name));
+            json_kv_int(j, "start_ns", t->start_ns);
+            json_kv_int(j, "end_ns", t->end_ns);
+            json_kv_uint(j, "wall_ns", t->wall_ns);
             breakdown_object(j, t->part_ns);
-            json_key(j, "gil_ns");
-            json_uint(j, t->gil_ns);
+            json_kv_uint(j, "gil_ns", t->gil_ns);
             json_end_object(j);
         }
     }
@@ -184,56 +176,38 @@ static const char *group_kind_name(enum stall_group_kind kind)
 static void during_group(struct json *j, const struct proc_report *pr, const struct stall_group *g)
 {
     json_begin_object(j);
-    json_key(j, "kind");
-    json_str(j, group_kind_name(g->kind));
+    json_kv_str(j, "kind", group_kind_name(g->kind));
     if (g->kind != STALL_MORE) {
-        json_key(j, "call");
-        json_str(j, call_name(g->call));
+        json_kv_str(j, "call", call_name(g->call));
     }
     if (g->kind == STALL_CALL) {
-        json_key(j, "target");
-        json_str(j, strpool_get(&pr->p->strings, g->target));
+        json_kv_str(j, "target", strpool_get(&pr->p->strings, g->target));
     } else if (g->kind == STALL_QUERY) {
         const struct query *q = &pr->queries[g->qid];
         char fp[17];
-        json_key(j, "db");
-        json_str(j, db_name(q->db));
-        json_key(j, "fingerprint");
-        json_str(j, sql_fingerprint_hex(q->fp, fp));
-        json_key(j, "normalized");
-        json_str(j, q->normalized);
+        json_kv_str(j, "db", db_name(q->db));
+        json_kv_str(j, "fingerprint", sql_fingerprint_hex(q->fp, fp));
+        json_kv_str(j, "normalized", q->normalized);
     } else if (g->kind == STALL_LOCK) {
-        json_key(j, "lock_kind");
-        json_str(j, lock_kind_name(g->lock));
-        json_key(j, "addr");
-        json_hex(j, g->addr);
+        json_kv_str(j, "lock_kind", lock_kind_name(g->lock));
+        json_kv_hex(j, "addr", g->addr);
     }
-    json_key(j, "count");
-    json_uint(j, g->count);
-    json_key(j, "time_ns");
-    json_uint(j, g->time_ns);
+    json_kv_uint(j, "count", g->count);
+    json_kv_uint(j, "time_ns", g->time_ns);
     json_end_object(j);
 }
 
 void report_json_stall(struct json *j, const struct finding *f)
 {
     const struct loop_stall *s = f->stall;
-    json_key(j, "call");
-    json_str(j, call_name(s->call));
-    json_key(j, "caller");
-    json_hex(j, s->caller);
-    json_key(j, "waits");
-    json_uint(j, s->waits);
-    json_key(j, "count");
-    json_uint(j, s->count);
-    json_key(j, "stall_ns");
-    json_uint(j, s->stall_ns);
-    json_key(j, "total_ns");
-    json_uint(j, s->total_ns);
-    json_key(j, "at_ns");
-    json_int(j, s->at_ns);
-    json_key(j, "cpu_ns");
-    json_uint(j, s->cpu_ns);
+    json_kv_str(j, "call", call_name(s->call));
+    json_kv_hex(j, "caller", s->caller);
+    json_kv_uint(j, "waits", s->waits);
+    json_kv_uint(j, "count", s->count);
+    json_kv_uint(j, "stall_ns", s->stall_ns);
+    json_kv_uint(j, "total_ns", s->total_ns);
+    json_kv_int(j, "at_ns", s->at_ns);
+    json_kv_uint(j, "cpu_ns", s->cpu_ns);
     json_key(j, "during");
     json_begin_array(j);
     for (size_t i = 0; i < s->nduring; i++)

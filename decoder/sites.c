@@ -45,28 +45,21 @@ void site_json(struct json *j, const struct sym_code *c)
     }
     json_begin_object(j);
     if (c->function) {
-        json_key(j, "function");
-        json_str(j, c->function);
+        json_kv_str(j, "function", c->function);
     }
     if (c->file) {
-        json_key(j, "file");
-        json_str(j, c->file);
-        json_key(j, "line");
-        json_uint(j, c->line);
+        json_kv_str(j, "file", c->file);
+        json_kv_uint(j, "line", c->line);
     }
     if (c->module) {
-        json_key(j, "module");
-        json_str(j, c->module);
+        json_kv_str(j, "module", c->module);
     }
     if (c->has_module_offset) {
-        json_key(j, "module_offset");
-        json_hex(j, c->module_offset);
+        json_kv_hex(j, "module_offset", c->module_offset);
     }
-    json_key(j, "addr");
-    json_hex(j, c->addr);
+    json_kv_hex(j, "addr", c->addr);
     if (c->inlined) {
-        json_key(j, "inlined");
-        json_bool(j, 1);
+        json_kv_bool(j, "inlined", 1);
     }
     json_end_object(j);
 }
