@@ -422,6 +422,26 @@ static void write_log(const char *path, uint32_t version, int flip_chunk)
     strings_chunk = NULL;
 }
 
+/* A log of one process, pid, running /usr/bin/NAME with no arguments on
+ * the monotonic clock, its strings interned from the start. */
+static void begin_log(uint64_t pid, const char *name)
+{
+    char exe[64];
+    snprintf(exe, sizeof exe, "/usr/bin/%s", name);
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, pid, 1, exe, 1, &name, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+}
+
+/* Its end: exit(0) at `at`. */
+static void end_log(uint64_t at)
+{
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, at);
+    meta_end(m1, WS_END_EXIT, 0, at);
+}
+
 static const char *const demo_argv[] = {"demo", "--fast", "tab\there \"q\"", "bad\xffutf8"};
 
 /* The process of check_report.py's "normal" expectations. */
@@ -734,11 +754,7 @@ static const char *fmt(const char *f, int a)
  */
 static void build_sql(void)
 {
-    static const char *const argv[] = {"shop"};
-    struct chunk *m0 = new_chunk(WS_CHUNK_META);
-    meta_process(m0, 7100, 1, "/usr/bin/shop", 1, argv, WS_CLOCK_MONOTONIC, 0);
-    meta_clock(m0, 0);
-    strings_chunk = m0;
+    begin_log(7100, "shop");
 
     struct thread t1 = {.serial = 1, .tid = 7100}, t2 = {.serial = 2, .tid = 7101},
                   t3 = {.serial = 3, .tid = 7102};
@@ -823,9 +839,7 @@ static void build_sql(void)
            "SELECT label FROM tag_label WHERE tag_id = ?");
     end_chunk(&t3);
 
-    struct chunk *m1 = new_chunk(WS_CHUNK_META);
-    meta_clock(m1, MS(2000));
-    meta_end(m1, WS_END_EXIT, 0, MS(2000));
+    end_log(MS(2000));
 }
 
 /*
@@ -874,11 +888,7 @@ static void build_sql(void)
  */
 static void build_time(void)
 {
-    static const char *const argv[] = {"timed"};
-    struct chunk *m0 = new_chunk(WS_CHUNK_META);
-    meta_process(m0, 7300, 1, "/usr/bin/timed", 1, argv, WS_CLOCK_MONOTONIC, 0);
-    meta_clock(m0, 0);
-    strings_chunk = m0;
+    begin_log(7300, "timed");
     struct thread t1 = {.serial = 1, .tid = 7300}, t2 = {.serial = 2, .tid = 7301},
                   t3 = {.serial = 3, .tid = 7302}, t4 = {.serial = 4, .tid = 7303},
                   t5 = {.serial = 5, .tid = 7304};
@@ -964,9 +974,7 @@ static void build_time(void)
         end_chunk(&t);
     }
 
-    struct chunk *m1 = new_chunk(WS_CHUNK_META);
-    meta_clock(m1, MS(1000));
-    meta_end(m1, WS_END_EXIT, 0, MS(1000));
+    end_log(MS(1000));
 }
 
 /* Writes the chunk of thread t if it holds enough, and frees its slot. */
@@ -986,11 +994,7 @@ static void build_time(void)
  */
 static void build_wakes(void)
 {
-    static const char *const argv[] = {"pool"};
-    struct chunk *m0 = new_chunk(WS_CHUNK_META);
-    meta_process(m0, 5500, 1, "/usr/bin/pool", 1, argv, WS_CLOCK_MONOTONIC, 0);
-    meta_clock(m0, 0);
-    strings_chunk = m0;
+    begin_log(5500, "pool");
     struct thread t1 = {.serial = 1, .tid = 5500}, t2 = {.serial = 2, .tid = 5501},
                   t3 = {.serial = 3, .tid = 5502}, t4 = {.serial = 4, .tid = 5503},
                   t5 = {.serial = 5, .tid = 5504};
@@ -1034,9 +1038,7 @@ static void build_wakes(void)
     end_chunk(&t3);
     end_chunk(&t4);
     end_chunk(&t5);
-    struct chunk *m1 = new_chunk(WS_CHUNK_META);
-    meta_clock(m1, MS(330));
-    meta_end(m1, WS_END_EXIT, 0, MS(330));
+    end_log(MS(330));
 }
 
 /*
@@ -1061,11 +1063,7 @@ static void build_wakes(void)
  */
 static void build_tpool_end(int end_wait, int late)
 {
-    static const char *const argv[] = {"tpool"};
-    struct chunk *m0 = new_chunk(WS_CHUNK_META);
-    meta_process(m0, 5600, 1, "/usr/bin/tpool", 1, argv, WS_CLOCK_MONOTONIC, 0);
-    meta_clock(m0, 0);
-    strings_chunk = m0;
+    begin_log(5600, "tpool");
     struct thread t1 = {.serial = 1, .tid = 5600}, t2 = {.serial = 2, .tid = 5601},
                   t3 = {.serial = 3, .tid = 5602};
     const int64_t h2 = 0x7f0000600000, h3 = 0x7f0000600040, r = 0x7f0000700000, q = 0x7f0000800000;
@@ -1098,9 +1096,7 @@ static void build_tpool_end(int end_wait, int late)
     end_chunk(&t1);
     end_chunk(&t2);
     end_chunk(&t3);
-    struct chunk *m1 = new_chunk(WS_CHUNK_META);
-    meta_clock(m1, MS(203));
-    meta_end(m1, WS_END_EXIT, 0, MS(203));
+    end_log(MS(203));
 }
 
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
