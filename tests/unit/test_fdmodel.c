@@ -4,8 +4,7 @@
  * and what kind of thing (file, socket, pipe, terminal) each target is.
  */
 #include "check.h"
-
-#include "fdmodel.h"
+#include "log/fdmodel.h"
 
 #include <whyslow/format.h>
 

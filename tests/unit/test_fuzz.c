@@ -11,11 +11,12 @@
  * usage: test_fuzz LOG...   (FUZZ_ROUNDS and FUZZ_SEED in the environment
  * change the number of rounds per log and the random seed)
  */
-#include "analyze.h"
-#include "dump.h"
-#include "log_read.h"
-#include "report.h"
-#include "timeline.h"
+#include "analysis/analyze.h"
+#include "log/log_read.h"
+#include "log/timeline.h"
+#include "report/dump.h"
+#include "report/report.h"
+#include "report/sites.h"
 
 #include <whyslow/format.h>
 
@@ -113,8 +114,12 @@ static int run(const uint8_t *data, size_t len, FILE *sink)
     struct analysis a;
     struct analyze_opts opts = {1000000, NPLUS1_MIN_DEFAULT, REPEAT_MIN_DEFAULT, 1000000};
     analyze(&a, &p, 1, &opts);
-    report_text(sink, &a);
-    report_json(sink, &a);
+    struct findings fs;
+    find_findings(&fs, &a);
+    symbolize_report(&a, &fs);
+    report_text(sink, &a, &fs);
+    report_json(sink, &a, &fs);
+    findings_free(&fs);
     analysis_free(&a);
     dump(sink, &p, 1);
     process_free(p);

@@ -3,9 +3,8 @@
  * nearest-rank percentiles: exact up to HIST_EXACT durations, within
  * 1/256 above the exact value past that.
  */
+#include "base/histogram.h"
 #include "check.h"
-
-#include "histogram.h"
 
 #include <stdlib.h>
 

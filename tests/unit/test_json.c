@@ -3,8 +3,7 @@
  * control characters, invalid UTF-8) and the commas between members.
  */
 #include "check.h"
-
-#include "json.h"
+#include "report/json.h"
 
 #include <stdlib.h>
 

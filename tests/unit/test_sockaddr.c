@@ -2,8 +2,7 @@
  * test_sockaddr.c - the names of socket peers.
  */
 #include "check.h"
-
-#include "sockaddr_fmt.h"
+#include "log/sockaddr_fmt.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -7,8 +7,7 @@
  * the statement kind of some texts, and texts that are not SQL at all.
  */
 #include "check.h"
-
-#include "sql_fingerprint.h"
+#include "sql/sql_fingerprint.h"
 
 #include <stdlib.h>
 

@@ -5,10 +5,9 @@
  * written.  Real programs are symbolized in the end-to-end tests.
  */
 #include "check.h"
-
-#include "maps.h"
-#include "sites.h"
-#include "symbolize.h"
+#include "log/memmap.h"
+#include "report/sites.h"
+#include "symbols/symbolize.h"
 
 #include <stdlib.h>
 

@@ -1,9 +1,8 @@
 /*
  * test_units.c - durations and sizes as the text report shows them.
  */
+#include "base/units.h"
 #include "check.h"
-
-#include "units.h"
 
 int main(void)
 {

@@ -1,0 +1,388 @@
+/*
+ * analyze.c - statistics over the events of each process.
+ *
+ * Locks: a record with WS_LOCK_CONTENDED, and every cond, sem and futex
+ * record, is a wait of `dur`.  Successful lock calls count as
+ * acquisitions; when the recorder saw them all (WS_PROC_LOCKS_ALL), a
+ * lock's hold time runs from the end of its acquisition to the next
+ * release of the same address by the same thread (nesting counted, so a
+ * recursive mutex is held until its outermost unlock).
+ *
+ * SQL: statements go to their query (queries.h), and to the N+1 and
+ * repeated-query detectors (nplusone.h, repeated.h); closing a connection
+ * ends what they followed on it.  These calls are not syscalls: they are
+ * not in the syscall table.
+ *
+ * Time: each thread's time breakdown (breakdown.h) and its event loop's
+ * stalls (stall.h) are followed event by event too.
+ * Every event also goes to the wake links (wakes.h), from which the
+ * concurrency findings come (concurrency.h) and each lock's role.
+ *
+ * Everything is gathered in one pass over each process's timeline.
+ */
+#include "analysis/analyze.h"
+
+#include "base/hashmap.h"
+#include "base/util.h"
+#include "log/timeline.h"
+#include "symbols/symbolize.h"
+
+#include <whyslow/format.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_call(const void *a, const void *b)
+{
+    const struct call_stat *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    return x->call < y->call ? -1 : x->call > y->call;
+}
+
+static int cmp_lock(const void *a, const void *b)
+{
+    const struct lock_stat *x = a, *y = b;
+    if (x->wait_total_ns != y->wait_total_ns) return x->wait_total_ns > y->wait_total_ns ? -1 : 1;
+    if (x->acquisitions != y->acquisitions) return x->acquisitions > y->acquisitions ? -1 : 1;
+    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+    return (int)x->kind - (int)y->kind;
+}
+
+static void keep_stack(struct event_stack *s, const struct ws_event *ev)
+{
+    s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
+    for (uint32_t i = 0; i < s->n; i++)
+        s->frames[i] = event_frame(ev, i);
+}
+
+/* Whether event a is slower than b (ties: the earlier one first). */
+static int slower(const struct ws_event *a, const struct ws_event *b)
+{
+    if (a->dur != b->dur) return a->dur > b->dur;
+    return a->at < b->at;
+}
+
+/* Inserts a copy of ev into the sorted top list if it belongs there. */
+static void top_insert(struct ws_event *top, size_t *n, const struct ws_event *ev)
+{
+    if (*n == SLOWEST_MAX && !slower(ev, &top[*n - 1])) return;
+    size_t i = *n < SLOWEST_MAX ? (*n)++ : SLOWEST_MAX - 1;
+    while (i > 0 && slower(ev, &top[i - 1])) {
+        top[i] = top[i - 1];
+        i--;
+    }
+    top[i] = *ev;
+    top[i].payload = NULL; /* it does not outlive the timeline */
+    top[i].payload_len = 0;
+}
+
+/* A syscall event: its call's statistics, the slowest list, and its
+ * slow_syscall group when it took at least the threshold. */
+static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
+                       size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev)
+{
+    struct call_stat *cs = by_call[ev->call];
+    if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
+    cs->call = ev->call;
+    cs->count++;
+    cs->errors += event_failed(ev);
+    cs->bytes += event_bytes(ev);
+    cs->total_ns += ev->dur;
+    if (ev->dur > cs->max_ns) cs->max_ns = ev->dur;
+    hist_add(&cs->hist, ev->dur);
+    if (!call_can_be_slow(ev->call)) return;
+    top_insert(pr->slowest, &pr->nslowest, ev);
+    if (ev->dur < slow_ns) return;
+
+    int created;
+    uint64_t *slot = map_put(groups, ev->call, ev->target, &created);
+    if (created) {
+        struct slow_group g = {.call = ev->call, .target = ev->target};
+        ARRAY_PUSH(pr->slow, pr->nslow, *groupcap) = g;
+        *slot = pr->nslow;
+    }
+    struct slow_group *g = &pr->slow[*slot - 1];
+    if (g->count == 0 || ev->dur > g->max_ns) {
+        g->max_ns = ev->dur;
+        g->tid = ev->tid;
+        g->caller = ev->caller;
+        keep_stack(&g->stack, ev);
+    }
+    g->count++;
+    g->total_ns += ev->dur;
+}
+
+/* The calls, most total time first. */
+static void finish_calls(struct proc_report *pr, struct call_stat **by_call)
+{
+    size_t cap = 0;
+    for (int c = 0; c < 256; c++) {
+        if (!by_call[c]) continue;
+        ARRAY_PUSH(pr->calls, pr->ncalls, cap) = *by_call[c];
+        free(by_call[c]);
+    }
+    xsort(pr->calls, pr->ncalls, sizeof(*pr->calls), cmp_call);
+}
+
+struct lock_state {
+    struct map index;   /* (addr, kind) -> lock index + 1 */
+    struct map waiters; /* (lock index, thread) -> 1 */
+    struct map callers; /* (lock index, caller) -> waits from there */
+    struct map depth;   /* (thread, addr) -> nesting of held locks */
+    struct map since;   /* (thread, addr) -> when the outermost hold began */
+    uint64_t *best;     /* per lock: waits of its most frequent caller */
+    size_t lockcap, bestcap;
+};
+
+static struct lock_stat *lock_for(struct proc_report *pr, struct lock_state *ls,
+                                  const struct ws_event *ev, size_t *idx)
+{
+    enum lock_kind kind = lock_kind_of(ev->call);
+    int created;
+    uint64_t *slot = map_put(&ls->index, (uint64_t)ev->obj, (uint64_t)kind, &created);
+    if (created) {
+        struct lock_stat l = {.addr = (uint64_t)ev->obj, .kind = kind};
+        ARRAY_PUSH(pr->locks, pr->nlocks, ls->lockcap) = l;
+        xgrow(&ls->best, &ls->bestcap, pr->nlocks, sizeof(*ls->best));
+        ls->best[pr->nlocks - 1] = 0;
+        *slot = pr->nlocks;
+    }
+    *idx = *slot - 1;
+    return &pr->locks[*idx];
+}
+
+static void lock_wait(struct lock_state *ls, struct lock_stat *l, size_t idx,
+                      const struct ws_event *ev)
+{
+    int created;
+    l->contended++;
+    l->wait_total_ns += ev->dur;
+    if (ev->dur > l->wait_max_ns || l->contended == 1) {
+        l->wait_max_ns = ev->dur;
+        l->longest_tid = ev->tid;
+        keep_stack(&l->stack, ev);
+    }
+    map_put(&ls->waiters, idx, ev->thread, &created);
+    if (created) l->threads++;
+    uint64_t *n = map_put(&ls->callers, idx, ev->caller, NULL);
+    if (++*n > ls->best[idx]) {
+        ls->best[idx] = *n;
+        l->caller = ev->caller;
+    }
+}
+
+static void lock_hold(struct lock_state *ls, struct lock_stat *l, const struct ws_event *ev)
+{
+    uint64_t *depth;
+    if (lock_call_acquires(ev->call) && ev->result == 0) {
+        depth = map_put(&ls->depth, ev->thread, (uint64_t)ev->obj, NULL);
+        if ((*depth)++ == 0)
+            *map_put(&ls->since, ev->thread, (uint64_t)ev->obj, NULL) = (uint64_t)event_end(ev);
+    } else if (lock_call_releases(ev->call)) {
+        depth = map_get(&ls->depth, ev->thread, (uint64_t)ev->obj);
+        if (!depth || *depth == 0 || --*depth > 0) return;
+        int64_t since = (int64_t)*map_get(&ls->since, ev->thread, (uint64_t)ev->obj);
+        uint64_t hold = ev->at > since ? (uint64_t)((__int128)ev->at - since) : 0;
+        l->hold_total_ns += hold;
+        if (hold > l->hold_max_ns) l->hold_max_ns = hold;
+    }
+}
+
+static void lock_event(struct proc_report *pr, struct lock_state *ls, const struct ws_event *ev)
+{
+    size_t idx;
+    struct lock_stat *l = lock_for(pr, ls, ev, &idx);
+    if (lock_event_waited(ev)) lock_wait(ls, l, idx, ev);
+    if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
+    if (pr->all_locks) lock_hold(ls, l, ev);
+}
+
+/* Keeps the locks worth showing: waited on, or seen acquired in all mode;
+ * most wait first; each with its role from the wake links. */
+static void finish_locks(struct proc_report *pr, struct lock_state *ls)
+{
+    map_free(&ls->index);
+    map_free(&ls->waiters);
+    map_free(&ls->callers);
+    map_free(&ls->depth);
+    map_free(&ls->since);
+    free(ls->best);
+
+    size_t n = 0;
+    for (size_t i = 0; i < pr->nlocks; i++)
+        if (pr->locks[i].contended || (pr->all_locks && pr->locks[i].acquisitions))
+            pr->locks[n++] = pr->locks[i];
+    pr->nlocks = n;
+    for (size_t i = 0; i < n; i++)
+        pr->locks[i].role = conc_lock_role(pr->conc, pr->locks[i].addr, pr->locks[i].kind);
+    xsort(pr->locks, pr->nlocks, sizeof(*pr->locks), cmp_lock);
+}
+
+struct db_state {
+    struct query_table qt;
+    struct nplus1 nplus1;
+    struct repeated repeated;
+};
+
+/* Returns the statement's query id, or NO_QUERY when ev is no statement. */
+static uint32_t db_event(struct db_state *db, const struct ws_event *ev)
+{
+    struct stmt st;
+    if (event_is_statement(ev)) {
+        queries_add(&db->qt, ev, &st);
+        nplus1_statement(&db->nplus1, ev, &st);
+        repeated_statement(&db->repeated, ev, &st);
+        return st.qid;
+    } else if ((ev->call == WS_SQLITE_CLOSE && ev->result == 0) || ev->call == WS_PG_FINISH) {
+        nplus1_close(&db->nplus1, (uint64_t)ev->obj);
+        repeated_close(&db->repeated, (uint64_t)ev->obj);
+    }
+    return NO_QUERY;
+}
+
+struct query_key {
+    uint64_t total_ns, fp;
+    uint32_t id;
+};
+
+static int cmp_query_key(const void *a, const void *b)
+{
+    const struct query_key *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    if (x->fp != y->fp) return x->fp < y->fp ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The queries, their order (most total time first) and what the
+ * detectors found go to the process's report. */
+static void finish_db(struct proc_report *pr, struct db_state *db)
+{
+    nplus1_finish(&db->nplus1);
+    pr->nplus1 = db->nplus1.loops;
+    pr->nnplus1 = db->nplus1.nloops;
+    repeated_finish(&db->repeated);
+    pr->repeats = db->repeated.found;
+    pr->nrepeats = db->repeated.nfound;
+    queries_done(&db->qt);
+    pr->queries = db->qt.q;
+    pr->nqueries = db->qt.n;
+
+    struct query_key *keys = xmalloc((pr->nqueries ? pr->nqueries : 1) * sizeof(*keys));
+    for (size_t i = 0; i < pr->nqueries; i++)
+        keys[i] = (struct query_key){pr->queries[i].total_ns, pr->queries[i].fp, (uint32_t)i};
+    xsort(keys, pr->nqueries, sizeof(*keys), cmp_query_key);
+    pr->query_order = xmalloc((pr->nqueries ? pr->nqueries : 1) * sizeof(*pr->query_order));
+    for (size_t i = 0; i < pr->nqueries; i++)
+        pr->query_order[i] = keys[i].id;
+    free(keys);
+}
+
+static int is_park(const void *conc, uint64_t addr, int kind)
+{
+    return conc_lock_role(conc, addr, kind) == WAIT_PARK;
+}
+
+/* Reads the process's timeline once for all its statistics. */
+static void analyze_process(struct proc_report *pr, const struct analyze_opts *o)
+{
+    struct call_stat *by_call[256] = {0};
+    struct lock_state ls = {0};
+    struct map groups = {0}; /* (call, target) -> slow group index + 1 */
+    size_t groupcap = 0;
+    struct db_state db = {0};
+    struct ws_event ev;
+
+    nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
+    repeated_init(&db.repeated, &db.qt, o->repeat_min);
+    struct wakes *wk = wakes_open(pr->p);
+    struct breakdown *bd = breakdown_open(pr->p);
+    struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
+    struct timeline *tl = timeline_open(pr->p);
+    while (timeline_next(tl, &ev)) {
+        uint32_t qid = NO_QUERY;
+        wakes_event(wk, &ev);
+        if (call_is_syscall(ev.call))
+            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
+        else if (lock_kind_of(ev.call) != LOCK_NONE)
+            lock_event(pr, &ls, &ev);
+        else if (call_is_db(ev.call))
+            qid = db_event(&db, &ev);
+        breakdown_event(bd, &ev);
+        stall_event(sf, &ev, qid);
+    }
+    timeline_close(tl);
+    struct obj_wait *objwaits;
+    size_t nobjwaits;
+    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &objwaits,
+                    &nobjwaits);
+    stall_close(sf, &pr->stalls, &pr->nstalls);
+    map_free(&groups);
+    pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
+    /* With every wake-up linked, the semaphore waits that were parks
+     * (idle: for work, an event, a thread's end) are wait, not lock. */
+    breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, objwaits, nobjwaits,
+                    is_park, pr->conc);
+    free(objwaits);
+    finish_calls(pr, by_call);
+    finish_locks(pr, &ls);
+    finish_db(pr, &db);
+    sym_release(pr->p); /* the GIL tests opened its files */
+}
+
+static int cmp_slow_ref(const void *a, const void *b)
+{
+    const struct slow_ref *x = a, *y = b;
+    if (slower(x->ev, y->ev)) return -1;
+    if (slower(y->ev, x->ev)) return 1;
+    return x->pr->p->pid < y->pr->p->pid ? -1 : x->pr->p->pid > y->pr->p->pid;
+}
+
+void analyze(struct analysis *a, struct ws_process **procs, size_t n,
+             const struct analyze_opts *opts)
+{
+    memset(a, 0, sizeof(*a));
+    a->slow_ns = opts->slow_ns;
+    a->nplus1_min = opts->nplus1_min;
+    a->repeat_min = opts->repeat_min;
+    a->stall_ns = opts->stall_ns;
+    a->procs = xcalloc(n, sizeof(*a->procs));
+    a->nprocs = n;
+
+    struct slow_ref *all = NULL;
+    size_t nall = 0, allcap = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct proc_report *pr = &a->procs[i];
+        pr->p = procs[i];
+        pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
+        analyze_process(pr, opts);
+        for (size_t k = 0; k < pr->nslowest; k++)
+            ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
+    }
+    xsort(all, nall, sizeof(*all), cmp_slow_ref);
+    a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
+    if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
+    free(all);
+}
+
+void analysis_free(struct analysis *a)
+{
+    for (size_t i = 0; i < a->nprocs; i++) {
+        struct proc_report *pr = &a->procs[i];
+        for (size_t k = 0; k < pr->ncalls; k++)
+            hist_free(&pr->calls[k].hist);
+        free(pr->calls);
+        free(pr->locks);
+        free(pr->slow);
+        queries_free(pr->queries, pr->nqueries);
+        free(pr->query_order);
+        free(pr->nplus1);
+        for (size_t k = 0; k < pr->nrepeats; k++)
+            free(pr->repeats[k].example);
+        free(pr->repeats);
+        free(pr->thread_times);
+        loop_stalls_free(pr->stalls, pr->nstalls);
+        conc_report_free(pr->conc);
+    }
+    free(a->procs);
+    memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,127 @@
+/*
+ * analyze.h - the numbers of a report, computed from finished processes:
+ * per (process, call) statistics, per lock contention (and hold times
+ * when the recorder saw every acquisition), the slowest calls, per SQL
+ * query statistics with the N+1 loops and repeated queries among them.
+ * The findings are made from these (findings.h); the text and JSON
+ * reports only print both.  Each process's timeline is read once, in time order, and
+ * no event is kept but the slowest few.
+ */
+#ifndef WHYSLOW_ANALYZE_H
+#define WHYSLOW_ANALYZE_H
+
+#include "base/histogram.h"
+#include "conc/concurrency.h"
+#include "conc/stall.h"
+#include "log/calls.h"
+#include "log/process.h"
+#include "sql/nplusone.h"
+#include "sql/queries.h"
+#include "sql/repeated.h"
+#include "time/breakdown.h"
+
+#include <whyslow/format.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLOWEST_MAX 20
+
+/* The call stack of one event, copied out of its timeline: return
+ * addresses, innermost first (n is 0 when the recorder kept none). */
+struct event_stack {
+    uint32_t n;
+    uint64_t frames[WS_STACK_MAX];
+};
+
+struct call_stat {
+    unsigned call;
+    uint64_t count, errors, bytes, total_ns, max_ns;
+    struct histogram hist;
+};
+
+struct lock_stat {
+    uint64_t addr;
+    enum lock_kind kind;
+    uint64_t contended; /* waits */
+    uint64_t wait_total_ns, wait_max_ns;
+    uint32_t threads;      /* distinct threads that waited */
+    uint64_t caller;       /* the most frequent caller of its waits */
+    uint32_t longest_tid;  /* the thread of the longest wait */
+    uint64_t acquisitions; /* successful lock calls recorded */
+    uint64_t hold_total_ns, hold_max_ns;
+    enum wait_role role;      /* what its waits were for (wakes.h) */
+    struct event_stack stack; /* of the longest wait */
+};
+
+/* The calls of one name on one target that took at least the threshold
+ * (a slow_syscall finding). */
+struct slow_group {
+    unsigned call;
+    uint32_t target; /* strpool id */
+    uint64_t count, max_ns, total_ns;
+    uint32_t tid;             /* the thread of the slowest */
+    uint64_t caller;          /* where the slowest was called from (return address) */
+    struct event_stack stack; /* of the slowest */
+};
+
+struct proc_report {
+    struct ws_process *p;
+    int all_locks;           /* the recorder saw every acquisition (WS_PROC_LOCKS_ALL) */
+    struct call_stat *calls; /* most total time first */
+    size_t ncalls;
+    struct lock_stat *locks; /* most wait first */
+    size_t nlocks;
+    struct ws_event slowest[SLOWEST_MAX]; /* slowest first (copies, without payload) */
+    size_t nslowest;
+    struct slow_group *slow; /* in the order of their first slow call */
+    size_t nslow;
+    struct query *queries; /* SQL statements by fingerprint, in query id order */
+    size_t nqueries;
+    uint32_t *query_order;      /* query ids, most total time first */
+    struct nplus1_loop *nplus1; /* N+1 loops, by parent and child query */
+    size_t nnplus1;
+    struct repeat *repeats; /* repeated queries, most total time first */
+    size_t nrepeats;
+    struct thread_time *thread_times; /* where each thread's time went, busiest first */
+    size_t nthread_times;
+    struct time_total time_total; /* the same over its threads */
+    struct loop_stall *stalls;    /* event loops that stalled, most stalled first */
+    size_t nstalls;
+    struct conc_report *conc; /* wake links: pools, thread pools, the GIL */
+};
+
+struct slow_ref {
+    const struct proc_report *pr;
+    const struct ws_event *ev;
+};
+
+/* What the report was asked for (whyslow report's options). */
+struct analyze_opts {
+    uint64_t slow_ns;    /* --slow-ms */
+    unsigned nplus1_min; /* --nplus1-min: executions that make an N+1 loop */
+    unsigned repeat_min; /* --repeat-min: executions that make a repeated query */
+    uint64_t stall_ns;   /* --stall-ms: an event loop stalls from this long */
+};
+
+#define NPLUS1_MIN_DEFAULT 5
+#define REPEAT_MIN_DEFAULT 5
+
+struct analysis {
+    uint64_t slow_ns;
+    unsigned nplus1_min, repeat_min;
+    uint64_t stall_ns;
+    struct proc_report *procs;
+    size_t nprocs;
+    struct slow_ref slowest[SLOWEST_MAX]; /* over all processes */
+    size_t nslowest;
+};
+
+/* Analyzes the processes (finished by timeline_finish), which must
+ * outlive the analysis; reading their timelines settles them (see
+ * timeline.h). */
+void analyze(struct analysis *a, struct ws_process **procs, size_t n,
+             const struct analyze_opts *opts);
+void analysis_free(struct analysis *a);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * cmd_record.c - `whyslow record [-o DIR] [--] CMD [ARGS...]`: runs CMD with
+ * libwhyslow.so preloaded (children inherit it), WHYSLOW_DIR telling the
+ * library where to write, and exits with CMD's status.
+ *
+ * The library is looked for beside this executable (the build tree), then
+ * in WHYSLOW_LIBDIR (the install).  SIGINT and SIGTERM sent to whyslow
+ * itself are forwarded to CMD; a Ctrl-C from the terminal already reaches
+ * CMD (same process group), so it is not sent twice.
+ *
+ * Each traced process's log is written by a flusher process, which holds
+ * an exclusive flock on it until it is done: a few ms after its process
+ * exits, up to ~100 ms after it was killed or exec'd.  So after CMD exits,
+ * record waits until every log can be locked shared (at most WAIT_MAX_MS:
+ * a daemon CMD left running keeps its log locked).
+ */
+#include "cli/cli.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef WHYSLOW_LIBDIR
+#define WHYSLOW_LIBDIR "/usr/local/lib/whyslow"
+#endif
+
+#define LIBNAME "libwhyslow.so"
+
+#define WAIT_MAX_MS  10000 /* for the flushers, in all */
+#define WAIT_STEP_MS 10
+
+extern char **environ;
+
+static const char record_usage[] =
+    "usage: whyslow record [-o DIR] [--] CMD [ARGS...]\n"
+    "\n"
+    "Run CMD, and every process it starts, with the whyslow recorder\n"
+    "preloaded.  Each process writes one log, DIR/*.wslog; logs of a previous\n"
+    "run in DIR are deleted first.  Exits with CMD's exit status (128+N if a\n"
+    "signal N killed it).  After CMD exits, waits (at most 10 s) until no log\n"
+    "is still being written.  Then read them with: whyslow report DIR\n"
+    "\n"
+    "  -o DIR        where the logs go (default ./whyslow.data)\n"
+    "  -h, --help    this help\n"
+    "\n"
+    "Statically linked and setuid programs cannot be traced (the dynamic\n"
+    "loader does not preload into them).\n";
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig, siginfo_t *info, void *ctx)
+{
+    (void)ctx;
+    /* si_code <= 0: sent by a process (kill, sigqueue), not by the
+     * terminal, which signals CMD's process group itself. */
+    if (child_pid > 0 && info->si_code <= 0) kill((pid_t)child_pid, sig);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) < 0 && errno != EEXIST) return -1;
+            *p = c;
+            if (c == '\0') break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) < 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* Is this directory entry named like a log? */
+static int log_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len >= 6 && strcmp(name + len - 6, ".wslog") == 0;
+}
+
+/* Counts the regular *.wslog files of dir, deleting them if `remove`. */
+static int for_each_log(const char *dir, int remove)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!log_name(de->d_name)) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (remove && unlinkat(dirfd(d), de->d_name, 0) < 0)
+            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
+                    de->d_name, strerror(errno));
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* How many regular *.wslog files of dir a flusher still holds locked. */
+static int logs_being_written(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!log_name(de->d_name)) continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0) continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_SH | LOCK_NB) < 0 &&
+            errno == EWOULDBLOCK)
+            n++;
+        close(fd); /* and with it our shared lock, if we got it */
+    }
+    closedir(d);
+    return n;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until no flusher is writing a log of dir, polling every
+ * WAIT_STEP_MS for at most WAIT_MAX_MS; then warns about those left. */
+static void wait_for_flushers(const char *dir)
+{
+    long long start = now_ms();
+    struct timespec step = {0, WAIT_STEP_MS * 1000000L};
+    for (;;) {
+        /* Reap what was reparented to us (see the subreaper below). */
+        while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+            ;
+        int busy = logs_being_written(dir);
+        if (busy == 0) return;
+        if (now_ms() - start >= WAIT_MAX_MS) {
+            fprintf(stderr,
+                    "whyslow: warning: %d log%s still being written after %d s (a process left "
+                    "running?); reading %s now shows what is there so far\n",
+                    busy, busy == 1 ? " is" : "s are", WAIT_MAX_MS / 1000,
+                    busy == 1 ? "it" : "them");
+            return;
+        }
+        nanosleep(&step, NULL);
+    }
+}
+
+/* The absolute path of the recorder library, or NULL. */
+static char *find_library(char *buf, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            int n2 = snprintf(buf, len, "%s/%s", self, LIBNAME);
+            if (n2 > 0 && (size_t)n2 < len && access(buf, R_OK) == 0) return buf;
+        }
+    }
+    snprintf(buf, len, "%s/%s", WHYSLOW_LIBDIR, LIBNAME);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* CMD resolved through PATH like execvp does, or NULL. */
+static char *resolve(const char *cmd, char *buf, size_t len)
+{
+    if (strchr(cmd, '/')) {
+        snprintf(buf, len, "%s", cmd);
+        return buf;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(buf, len, "%.*s%s%s", (int)n, n ? path : ".", "/", cmd);
+        struct stat st;
+        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return buf;
+        path += n + (colon != NULL);
+    }
+    return NULL;
+}
+
+/* Whether the ELF file fd is statically linked (no PT_INTERP); -1 when it
+ * is not an ELF file or cannot be read. */
+static int elf_is_static(int fd)
+{
+    unsigned char ident[EI_NIDENT];
+    if (pread(fd, ident, sizeof(ident), 0) != sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG))
+        return -1;
+    uint64_t phoff;
+    unsigned phnum, phentsize;
+    if (ident[EI_CLASS] == ELFCLASS64) {
+        Elf64_Ehdr eh;
+        if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) return -1;
+        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+    } else if (ident[EI_CLASS] == ELFCLASS32) {
+        Elf32_Ehdr eh;
+        if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) return -1;
+        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+    } else {
+        return -1;
+    }
+    for (unsigned i = 0; i < phnum && i < 4096; i++) {
+        uint32_t type; /* p_type is the first field in both classes */
+        if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
+            sizeof(type))
+            return -1;
+        if (type == PT_INTERP) return 0;
+    }
+    return 1;
+}
+
+static void warn_untraceable(const char *cmd)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (!resolve(cmd, path, sizeof(path)) || stat(path, &st) < 0) return;
+    /* The loader ignores LD_PRELOAD only when the bit changes our ids
+     * (root running a setuid-root program is traced fine). */
+    if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
+        fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n", cmd);
+    else if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
+        fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n", cmd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (elf_is_static(fd) == 1)
+        fprintf(stderr, "whyslow: warning: %s is statically linked; preloading cannot trace it\n",
+                cmd);
+    close(fd);
+}
+
+/* environ with WHYSLOW_DIR=dir and lib added to LD_PRELOAD; the last two
+ * entries are allocated (see free_env). */
+static char **child_env(const char *dir, const char *lib)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof(*env));
+    if (!env) return NULL;
+    const char *old = getenv("LD_PRELOAD");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "WHYSLOW_DIR=", 12) != 0 &&
+            strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[k++] = environ[i];
+    if (asprintf(&env[k++], "WHYSLOW_DIR=%s", dir) < 0) return NULL;
+    int r;
+    if (old && *old && strstr(old, lib))
+        r = asprintf(&env[k++], "LD_PRELOAD=%s", old);
+    else if (old && *old)
+        r = asprintf(&env[k++], "LD_PRELOAD=%s:%s", old, lib);
+    else
+        r = asprintf(&env[k++], "LD_PRELOAD=%s", lib);
+    if (r < 0) return NULL;
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    size_t n = 0;
+    while (env[n])
+        n++;
+    free(env[n - 1]);
+    free(env[n - 2]);
+    free(env);
+}
+
+int cmd_record(int argc, char **argv)
+{
+    const char *out = "whyslow.data";
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(record_usage, stdout);
+            return 0;
+        }
+        if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) return usage_error("record", "-o needs a directory");
+            out = argv[++i];
+        } else if (strncmp(a, "-o", 2) == 0) {
+            out = a + 2;
+        } else if (a[0] == '-') {
+            return usage_error("record", "unknown option '%s'", a);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return usage_error("record", "no command to run");
+    if (!*out) return usage_error("record", "-o needs a directory");
+    char **cmd = argv + i;
+
+    char lib[PATH_MAX];
+    if (!find_library(lib, sizeof(lib))) {
+        fprintf(stderr, "whyslow: cannot find %s (looked beside this program and in %s)\n", LIBNAME,
+                WHYSLOW_LIBDIR);
+        return 1;
+    }
+    if (strpbrk(lib, " :")) {
+        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", lib);
+        return 1;
+    }
+
+    char dir[PATH_MAX];
+    if (make_dirs(out) < 0 || !realpath(out, dir)) {
+        fprintf(stderr, "whyslow: %s: %s\n", out, strerror(errno));
+        return 1;
+    }
+    for_each_log(dir, 1);
+    warn_untraceable(cmd[0]);
+
+    char **env = child_env(dir, lib);
+    if (!env) {
+        fprintf(stderr, "whyslow: out of memory\n");
+        return 1;
+    }
+
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    /* A subreaper: the flushers of the traced processes (which are no
+     * children of theirs) and any orphan end up as our children, so we
+     * reap them rather than leave zombies to an init that may not. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    pid_t pid;
+    int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, env);
+    free_env(env);
+    if (err) {
+        fprintf(stderr, "whyslow: %s: %s\n", cmd[0], strerror(err));
+        return 127;
+    }
+    child_pid = pid;
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "whyslow: waiting for %s: %s\n", cmd[0], strerror(errno));
+            return 1;
+        }
+    }
+    child_pid = 0;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    wait_for_flushers(dir);
+    int logs = for_each_log(dir, 0);
+    if (logs == 0)
+        fprintf(stderr,
+                "whyslow: no logs in %s (was %s statically linked or setuid, or did %s fail to "
+                "load?)\n",
+                dir, cmd[0], LIBNAME);
+    else
+        fprintf(stderr, "whyslow: %d log%s in %s; run: whyslow report %s\n", logs,
+                logs == 1 ? "" : "s", dir, dir);
+
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

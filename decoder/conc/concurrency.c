@@ -1,0 +1,66 @@
+/*
+ * concurrency.c - runs the concurrency detectors on a process's wake
+ * links (see concurrency.h), then keeps only what the report needs: their
+ * findings and the roles of the objects waited on.
+ */
+#include "conc/concurrency.h"
+
+#include "base/util.h"
+#include "log/calls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
+                                 const struct thread_time *threads, size_t nthreads)
+{
+    struct conc_report *c = xcalloc(1, sizeof(*c));
+    wakes_close(w, &c->links);
+    find_pools(c, &c->links, slow_ns);
+    find_tpools(c, &c->links, slow_ns);
+    find_gil(c, threads, nthreads);
+
+    struct wake_data *d = &c->links;
+    free(d->threads);
+    free(d->waits);
+    free(d->wakes);
+    free(d->runs);
+    free(d->conns);
+    d->threads = NULL;
+    d->waits = NULL;
+    d->wakes = NULL;
+    d->runs = NULL;
+    d->conns = NULL;
+    d->nthreads = d->nwaits = d->nwakes = d->nruns = d->nconns = 0;
+    return c;
+}
+
+void conc_report_free(struct conc_report *c)
+{
+    if (!c) return;
+    wake_data_free(&c->links);
+    free(c->pools);
+    free(c->tpools);
+    if (c->gil) free(c->gil->threads);
+    free(c->gil);
+    free(c);
+}
+
+enum wait_role conc_lock_role(const struct conc_report *c, uint64_t addr, int kind)
+{
+    if (!c) return kind == LOCK_MUTEX || kind == LOCK_RWLOCK ? WAIT_LOCK : WAIT_PARK;
+    return wake_role(&c->links, addr, kind);
+}
+
+const char *pool_resource(const struct ws_process *p, const struct pool_ex *x, char *buf,
+                          size_t len)
+{
+    const char *what = strpool_get(&p->strings, x->resource);
+    const char *db = x->postgres ? "postgres" : "sqlite";
+    if (what && *what)
+        snprintf(buf, len, "%s connections to %s", db, what);
+    else
+        snprintf(buf, len, "%s connections", db);
+    return buf;
+}

@@ -1,0 +1,61 @@
+/*
+ * gil.c - gil_contention: the time a Python process's threads spent
+ * waiting for the GIL, CPython's global interpreter lock, which lets one
+ * thread at a time run Python code.
+ *
+ * A thread that wants the GIL waits on its mutex and then on its
+ * condition variable in steps of the switch interval (5 ms), asking the
+ * holder to let go.  The time breakdown (breakdown.h) counts those waits,
+ * on any object inside _PyRuntime, as each thread's gil_ns, so the
+ * finding's numbers are those of the report's threads[]: a thread's share
+ * is its gil_ns over its wall time; the process's, every thread's gil_ns
+ * over every thread's wall time.  The finding needs GIL_MIN_PERCENT of
+ * the thread time and GIL_MIN_NS.  It lists the CPU-bound threads that
+ * took turns on the GIL: those that waited GIL_THREAD_PERCENT of their own
+ * time or more for it and spent most of their time running or waiting to
+ * run (the breakdown's other part, CPU or untraced, plus the GIL waits);
+ * not a thread that mostly waited for other things (I/O, a join) and met
+ * a busy GIL when it came back.
+ */
+#include "base/util.h"
+#include "conc/concurrency.h"
+
+#include <stdlib.h>
+
+static int cmp_gil_thread(const void *a, const void *b)
+{
+    const struct gil_thread *x = a, *y = b;
+    if (x->wait_ns != y->wait_ns) return x->wait_ns > y->wait_ns ? -1 : 1;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+void find_gil(struct conc_report *c, const struct thread_time *threads, size_t nthreads)
+{
+    uint64_t wait = 0, wall = 0;
+    for (size_t i = 0; i < nthreads; i++) {
+        wait += threads[i].gil_ns;
+        wall += threads[i].wall_ns;
+    }
+    if (wait < GIL_MIN_NS ||
+        (unsigned __int128)wait * 100 < (unsigned __int128)wall * GIL_MIN_PERCENT)
+        return;
+
+    struct gil_ex *g = xcalloc(1, sizeof(*g));
+    g->wait_total_ns = wait;
+    g->thread_ns = wall;
+    size_t cap = 0;
+    for (size_t i = 0; i < nthreads; i++) {
+        const struct thread_time *t = &threads[i];
+        uint64_t running = t->part_ns[PART_OTHER] + t->gil_ns;
+        if (t->gil_ns == 0 ||
+            (unsigned __int128)t->gil_ns * 100 <
+                (unsigned __int128)t->wall_ns * GIL_THREAD_PERCENT ||
+            running * 2 < t->wall_ns)
+            continue;
+        struct gil_thread gt = {
+            .tid = t->tid, .name = t->name, .wait_ns = t->gil_ns, .wall_ns = t->wall_ns};
+        ARRAY_PUSH(g->threads, g->nthreads, cap) = gt;
+    }
+    xsort(g->threads, g->nthreads, sizeof(*g->threads), cmp_gil_thread);
+    c->gil = g;
+}

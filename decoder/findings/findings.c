@@ -1,0 +1,136 @@
+/*
+ * findings.c - turning statistics into findings: slow syscalls from the
+ * groups analyze.c made of them (one per call and target), lock
+ * contention from its lock statistics (only locks whose role is a lock:
+ * wakes.h); the database findings are made in findings_db.c, the event
+ * loop stalls in findings_stall.c, the concurrency ones in
+ * findings_conc.c.  All are then ordered by cost.
+ */
+#include "findings/findings.h"
+
+#include "base/units.h"
+#include "base/util.h"
+#include "symbols/lock_name.h"
+#include "symbols/symbolize.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *finding_kind_name(enum finding_kind kind)
+{
+    switch (kind) {
+    case FINDING_SLOW_SYSCALL:
+        return "slow_syscall";
+    case FINDING_LOCK_CONTENTION:
+        return "lock_contention";
+    case FINDING_N_PLUS_ONE:
+        return "n_plus_one";
+    case FINDING_EVENT_LOOP_STALL:
+        return "event_loop_stall";
+    case FINDING_POOL_EXHAUSTION:
+        return "pool_exhaustion";
+    case FINDING_THREAD_POOL_EXHAUSTION:
+        return "thread_pool_exhaustion";
+    case FINDING_GIL_CONTENTION:
+        return "gil_contention";
+    default:
+        return "repeated_query";
+    }
+}
+
+const char *finding_severity(uint64_t cost_ns, int64_t duration_ns)
+{
+    unsigned __int128 cost = cost_ns, dur = duration_ns > 0 ? (uint64_t)duration_ns : 0;
+    if (cost * 10 >= dur) return "high";
+    if (cost * 100 >= dur) return "medium";
+    return "low";
+}
+
+struct finding *finding_add(struct findings *fs, enum finding_kind kind,
+                            const struct proc_report *pr)
+{
+    struct finding f = {.kind = kind, .pr = pr};
+    ARRAY_PUSH(fs->v, fs->n, fs->cap) = f;
+    return &fs->v[fs->n - 1];
+}
+
+static void slow_syscalls(struct findings *fs, const struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    char thr[UNITS_BUF], max[UNITS_BUF], total[UNITS_BUF];
+
+    fmt_dur(fs->a->slow_ns, thr);
+    for (size_t i = 0; i < pr->nslow; i++) {
+        const struct slow_group *g = &pr->slow[i];
+        struct finding *f = finding_add(fs, FINDING_SLOW_SYSCALL, pr);
+        f->call = g->call;
+        f->target = strpool_get(&p->strings, g->target);
+        f->count = g->count;
+        f->max_ns = g->max_ns;
+        f->total_ns = g->total_ns;
+        f->tid = g->tid;
+        f->caller = g->caller;
+        f->stack = &g->stack;
+        f->cost_ns = f->total_ns;
+        f->severity = finding_severity(f->cost_ns, p->duration_ns);
+        snprintf(f->summary, sizeof(f->summary),
+                 "%" PRIu64 " %s call%s%s%s took \u2265%s (max %s, total %s)", f->count,
+                 call_name(f->call), f->count == 1 ? "" : "s", f->target ? " on " : "",
+                 f->target ? f->target : "", thr, fmt_dur(f->max_ns, max),
+                 fmt_dur(f->total_ns, total));
+    }
+}
+
+/* CPython's GIL is not a lock_contention finding: it has one of its own. */
+static void lock_contention(struct findings *fs, const struct proc_report *pr)
+{
+    char total[UNITS_BUF], max[UNITS_BUF], name[256];
+
+    for (size_t i = 0; i < pr->nlocks; i++) {
+        const struct lock_stat *l = &pr->locks[i];
+        if (l->role != WAIT_LOCK || !l->contended || l->wait_total_ns < fs->a->slow_ns) continue;
+        struct finding *f = finding_add(fs, FINDING_LOCK_CONTENTION, pr);
+        f->lock = l;
+        f->tid = l->longest_tid;
+        f->caller = l->caller;
+        f->stack = &l->stack;
+        f->cost_ns = l->wait_total_ns;
+        f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
+        snprintf(f->summary, sizeof(f->summary),
+                 "%s %s: %" PRIu64 " contended wait%s by %u thread%s, %s in total (max %s)",
+                 lock_kind_name(l->kind), lock_name(pr->p, l->addr, NULL, name, sizeof(name)),
+                 l->contended, l->contended == 1 ? "" : "s", l->threads, l->threads == 1 ? "" : "s",
+                 fmt_dur(l->wait_total_ns, total), fmt_dur(l->wait_max_ns, max));
+    }
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct finding *x = a, *y = b;
+    if (x->cost_ns != y->cost_ns) return x->cost_ns > y->cost_ns ? -1 : 1;
+    if (x->pr->p->pid != y->pr->p->pid) return x->pr->p->pid < y->pr->p->pid ? -1 : 1;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    return strcmp(x->summary, y->summary);
+}
+
+void find_findings(struct findings *fs, const struct analysis *a)
+{
+    memset(fs, 0, sizeof(*fs));
+    fs->a = a;
+    for (size_t i = 0; i < a->nprocs; i++) {
+        slow_syscalls(fs, &a->procs[i]);
+        lock_contention(fs, &a->procs[i]);
+        find_db_findings(fs, &a->procs[i]);
+        find_stall_findings(fs, &a->procs[i]);
+        find_conc_findings(fs, &a->procs[i]);
+    }
+    xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
+}
+
+void findings_free(struct findings *fs)
+{
+    free(fs->v);
+    memset(fs, 0, sizeof(*fs));
+}

@@ -1,0 +1,115 @@
+/*
+ * findings.h - the report's conclusions, most costly first:
+ *
+ *   slow_syscall     per (process, call, target): the calls that took at
+ *                    least the threshold (--slow-ms), waiting calls and
+ *                    lock calls excluded;
+ *   lock_contention  per lock whose role is a lock (wakes.h: a mutex or
+ *                    rwlock, a sem or futex released only by threads
+ *                    that wait for it; not a cond, not the GIL): waits
+ *                    totalling at least the threshold;
+ *   n_plus_one       per (process, parent query, child query): N+1 loops
+ *                    (nplusone.h);
+ *   repeated_query   per (process, query): the same SELECT with the same
+ *                    parameters run again and again, or (variant
+ *                    "unbatched_writes") writes run one by one outside a
+ *                    transaction (repeated.h);
+ *   event_loop_stall per (process, thread): an event loop that was kept
+ *                    from its next wait --stall-ms or more (stall.h);
+ *   pool_exhaustion, thread_pool_exhaustion, gil_contention
+ *                    per process: threads waiting for a connection of a
+ *                    pool, for busy worker threads, for the GIL
+ *                    (concurrency.h, findings_conc.c).
+ *
+ * Severity compares a finding's total time with its process's duration:
+ * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
+ * repeated_query finding of 100 executions or more is at least "medium".
+ */
+#ifndef WHYSLOW_FINDINGS_H
+#define WHYSLOW_FINDINGS_H
+
+#include "analysis/analyze.h"
+
+#include <stdint.h>
+
+enum finding_kind {
+    FINDING_SLOW_SYSCALL,
+    FINDING_LOCK_CONTENTION,
+    FINDING_N_PLUS_ONE,
+    FINDING_REPEATED_QUERY,
+    FINDING_EVENT_LOOP_STALL,
+    FINDING_POOL_EXHAUSTION,
+    FINDING_THREAD_POOL_EXHAUSTION,
+    FINDING_GIL_CONTENTION,
+};
+
+/* Executions from which a database finding is at least "medium". */
+#define DB_FINDING_MEDIUM_COUNT 100
+
+struct finding {
+    enum finding_kind kind;
+    const char *severity;
+    const struct proc_report *pr;
+    uint32_t tid;     /* the thread of the slowest call / the longest wait */
+    uint64_t cost_ns; /* total time: what findings are ordered by */
+    char summary[768];
+    uint64_t caller;                 /* the return address its site is named from (sites.h):
+                                        the slowest call's, the lock's most frequent waiter's,
+                                        the N+1 loop's first child's; 0 if none */
+    const struct event_stack *stack; /* slow_syscall: the slowest call's;
+                                        lock_contention: the longest wait's */
+
+    /* slow_syscall */
+    unsigned call;
+    uint64_t count, max_ns, total_ns;
+    const char *target; /* may be NULL */
+
+    /* lock_contention */
+    const struct lock_stat *lock;
+
+    /* n_plus_one (count, total_ns above too) */
+    const struct nplus1_loop *loop;
+    const struct query *query, *parent; /* the child (also repeated_query) */
+
+    /* repeated_query */
+    const struct repeat *repeat;
+
+    /* event_loop_stall */
+    const struct loop_stall *stall;
+    /* pool_exhaustion, thread_pool_exhaustion, gil_contention */
+    const struct pool_ex *pool;
+    const struct tpool_ex *tpool;
+    const struct gil_ex *gil;
+};
+
+/* The findings of an analysis, most costly first. */
+struct findings {
+    const struct analysis *a; /* what they were found in, with its thresholds */
+    struct finding *v;
+    size_t n, cap;
+};
+
+const char *finding_kind_name(enum finding_kind kind);
+
+/* "high", "medium" or "low" for cost_ns in a process of duration_ns. */
+const char *finding_severity(uint64_t cost_ns, int64_t duration_ns);
+
+/* Finds the findings of an analysis, which must outlive them. */
+void find_findings(struct findings *fs, const struct analysis *a);
+void findings_free(struct findings *fs);
+
+/* Adds a finding of this kind for pr to fs. */
+struct finding *finding_add(struct findings *fs, enum finding_kind kind,
+                            const struct proc_report *pr);
+
+/* The n_plus_one and repeated_query findings of a process (findings_db.c). */
+void find_db_findings(struct findings *fs, const struct proc_report *pr);
+
+/* The event_loop_stall findings of a process (findings_stall.c). */
+void find_stall_findings(struct findings *fs, const struct proc_report *pr);
+
+/* The pool_exhaustion, thread_pool_exhaustion and gil_contention findings
+ * of a process (findings_conc.c). */
+void find_conc_findings(struct findings *fs, const struct proc_report *pr);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * chunk_decode.c - decoding the records of one chunk.  Every read is
+ * bounded by the chunk's end; the first record that does not fit stops
+ * the chunk (and log_read.c stops the file there).
+ */
+#include "log/chunk_decode.h"
+
+#include "base/text.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int get_sv(const uint8_t **pp, const uint8_t *end, int64_t *out)
+{
+    uint64_t u;
+    if (ws_get_uv(pp, end, &u) < 0) return -1;
+    *out = ws_unzigzag(u);
+    return 0;
+}
+
+/* A "str": uv length, then the bytes, which must fit before end. */
+static int get_str(const uint8_t **pp, const uint8_t *end, const uint8_t **s, size_t *len)
+{
+    uint64_t n;
+    if (ws_get_uv(pp, end, &n) < 0 || n > (uint64_t)(end - *pp)) return -1;
+    *s = *pp;
+    *len = (size_t)n;
+    *pp += n;
+    return 0;
+}
+
+static char *dup_str(const uint8_t *s, size_t len)
+{
+    return xstrndup((const char *)s, strnlen((const char *)s, len));
+}
+
+/* Bytes named by a payload tag: odd, string number tag/2; even, a literal
+ * of tag/2 bytes that follows. */
+static enum record_status get_bytes(const struct ws_process *p, const uint8_t **pp,
+                                    const uint8_t *end, const uint8_t **bytes, uint32_t *len)
+{
+    uint64_t tag;
+    if (ws_get_uv(pp, end, &tag) < 0) return RECORD_CUT;
+    if (tag & 1) {
+        if ((tag >> 1) >= p->nistrs) return RECORD_BAD_STRING;
+        *bytes = p->istrs[tag >> 1].bytes;
+        *len = p->istrs[tag >> 1].len;
+    } else {
+        if ((tag >> 1) > (uint64_t)(end - *pp)) return RECORD_CUT;
+        *bytes = *pp;
+        *len = (uint32_t)(tag >> 1);
+        *pp += tag >> 1;
+    }
+    return RECORD_OK;
+}
+
+enum record_status decode_record(const struct ws_process *p, const uint8_t **pp, const uint8_t *end,
+                                 uint64_t *ts, uint64_t *caller, struct ws_event *ev)
+{
+    const uint8_t *q = *pp;
+    int64_t start, dcaller;
+    int has_stack;
+
+    has_stack = (*q & WS_CALL_STACK) != 0;
+    ev->call = *q++ & ~WS_CALL_STACK;
+    if (ev->call == 0) return RECORD_BAD_CALL;
+    if (get_sv(&q, end, &start) < 0 || ws_get_uv(&q, end, &ev->dur) < 0 ||
+        get_sv(&q, end, &ev->obj) < 0 || get_sv(&q, end, &ev->result) < 0 ||
+        ws_get_uv(&q, end, &ev->err) < 0 || get_sv(&q, end, &dcaller) < 0)
+        return RECORD_CUT;
+    ev->aux1 = ev->aux2 = 0;
+    if ((ws_call_flags(ev->call) & WS_CALL_HAS_AUX) &&
+        (ws_get_uv(&q, end, &ev->aux1) < 0 || ws_get_uv(&q, end, &ev->aux2) < 0))
+        return RECORD_CUT;
+    ev->payload = ev->frames = NULL;
+    ev->payload_len = ev->nframes = 0;
+    enum record_status st;
+    if ((ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) &&
+        (st = get_bytes(p, &q, end, &ev->payload, &ev->payload_len)) != RECORD_OK)
+        return st;
+    if (has_stack) {
+        uint32_t len;
+        if ((st = get_bytes(p, &q, end, &ev->frames, &len)) != RECORD_OK) return st;
+        if (len % 8 || len / 8 > WS_STACK_MAX) return RECORD_BAD_STACK;
+        ev->nframes = len / 8;
+    }
+    *ts += (uint64_t)start; /* wraps like the encoder's subtraction */
+    *caller += (uint64_t)dcaller;
+    ev->at = (int64_t)*ts;
+    ev->caller = *caller;
+    ev->target = 0;
+    *pp = q;
+    return RECORD_OK;
+}
+
+int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t *raw, size_t len,
+                  char *why, size_t whylen)
+{
+    const uint8_t *q = raw, *end = raw + len;
+    uint64_t ts = ref->base_ts, caller = 0;
+    int rc = 0;
+
+    process_thread(p, ref->thread)->tid = ref->tid;
+    ref->n = 0;
+    ref->lag = 0;
+    while (q < end) {
+        struct ws_event ev;
+        const uint8_t *rec = q;
+        enum record_status st = decode_record(p, &q, end, &ts, &caller, &ev);
+        if (st == RECORD_BAD_CALL) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk): unknown call id %u",
+                     ref->n, (size_t)(rec - raw), ev.call);
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_BAD_STRING) {
+            snprintf(why, whylen,
+                     "record %zu (offset %zu in the chunk) names a string not defined before",
+                     ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_BAD_STACK) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk) has a malformed stack",
+                     ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_CUT) {
+            snprintf(why, whylen, "record %zu (offset %zu in the chunk) runs past the chunk's end",
+                     ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
+        }
+        if (ref->n == 0) {
+            ref->min_ts = ref->max_ts = ts;
+        } else if (ts < ref->max_ts) {
+            if (ref->max_ts - ts > ref->lag) ref->lag = ref->max_ts - ts;
+            if (ts < ref->min_ts) ref->min_ts = ts;
+        } else {
+            ref->max_ts = ts;
+        }
+        ref->n++;
+    }
+    p->nev += ref->n;
+    ARRAY_PUSH(p->chunks, p->nchunks, p->chunkcap) = *ref;
+    return rc;
+}
+
+static void note_clock(struct ws_process *p, uint64_t ts, uint64_t mono)
+{
+    if (p->nclocks == 0 || ts < p->clock_lo_ts) {
+        p->clock_lo_ts = ts;
+        p->clock_lo_mono = mono;
+    }
+    if (p->nclocks == 0 || ts > p->clock_hi_ts) {
+        p->clock_hi_ts = ts;
+        p->clock_hi_mono = mono;
+    }
+    p->nclocks++;
+}
+
+/* WS_META_PROCESS: uv pid, uv ppid, str exe, uv argc, str argv[argc],
+ * uv start_realtime_ns, uv clock_source, uv flags. */
+static int decode_process(struct ws_process *p, const uint8_t *q, const uint8_t *end)
+{
+    uint64_t pid, ppid, argc, start, clock, flags;
+    const uint8_t *s;
+    size_t slen;
+
+    if (ws_get_uv(&q, end, &pid) < 0 || ws_get_uv(&q, end, &ppid) < 0 ||
+        get_str(&q, end, &s, &slen) < 0 || ws_get_uv(&q, end, &argc) < 0)
+        return -1;
+    if (argc > (uint64_t)(end - q)) return -1; /* each argument takes a byte at least */
+    free(p->exe);
+    p->exe = dup_str(s, slen);
+    for (size_t i = 0; i < p->argc; i++)
+        free(p->argv[i]);
+    free(p->argv);
+    p->argv = xcalloc(argc ? argc : 1, sizeof(*p->argv));
+    p->argc = 0;
+    for (uint64_t i = 0; i < argc; i++) {
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        p->argv[p->argc++] = dup_str(s, slen);
+    }
+    if (ws_get_uv(&q, end, &start) < 0 || ws_get_uv(&q, end, &clock) < 0 ||
+        ws_get_uv(&q, end, &flags) < 0)
+        return -1;
+    p->has_process_record = 1;
+    p->pid = pid;
+    p->ppid = ppid;
+    p->start_unix_ns = start;
+    p->clock_source = clock;
+    p->flags = flags;
+    return 0;
+}
+
+static const char *meta_name(unsigned type)
+{
+    switch (type) {
+    case WS_META_PROCESS:
+        return "PROCESS";
+    case WS_META_CLOCK:
+        return "CLOCK";
+    case WS_META_MAPS:
+        return "MAPS";
+    case WS_META_LOST:
+        return "LOST";
+    case WS_META_COUNTERS:
+        return "COUNTERS";
+    case WS_META_END:
+        return "END";
+    case WS_META_THREAD_NAME:
+        return "THREAD_NAME";
+    case WS_META_STRING:
+        return "STRING";
+    default:
+        return "unknown";
+    }
+}
+
+/* Decodes one known META record in [q, end) into p and m; -1 if it does
+ * not hold its fields. */
+static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uint8_t *q,
+                              const uint8_t *end)
+{
+    const uint8_t *s;
+    size_t slen;
+
+    switch (m->type) {
+    case WS_META_PROCESS:
+        return decode_process(p, q, end);
+    case WS_META_CLOCK:
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
+            ws_get_uv(&q, end, &m->v[2]) < 0)
+            return -1;
+        note_clock(p, m->v[0], m->v[1]);
+        return 0;
+    case WS_META_MAPS:
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        maps_add(&p->maps, (const char *)s, slen);
+        return 0;
+    case WS_META_LOST:
+        if (ws_get_uv(&q, end, &m->v[0]) < 0) return -1;
+        if (m->v[0] > p->lost) p->lost = m->v[0];
+        return 0;
+    case WS_META_COUNTERS: {
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
+            ws_get_uv(&q, end, &m->v[2]) < 0)
+            return -1;
+        struct ws_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        if (!t->tid) t->tid = (uint32_t)m->v[1];
+        t->uncontended = m->v[2]; /* until a THREAD_END event says otherwise */
+        return 0;
+    }
+    case WS_META_END:
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || get_sv(&q, end, &m->s) < 0 ||
+            ws_get_uv(&q, end, &m->v[1]) < 0)
+            return -1;
+        p->has_end = 1;
+        p->end_kind = m->v[0];
+        p->end_status = m->s;
+        p->end_ts = m->v[1];
+        return 0;
+    case WS_META_THREAD_NAME: {
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
+            get_str(&q, end, &s, &slen) < 0)
+            return -1;
+        /* Applied after the events' names, in timeline.c. */
+        struct ws_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        if (!t->tid) t->tid = (uint32_t)m->v[1];
+        char name[256];
+        size_t n = text_clean(s, slen, name, sizeof(name));
+        m->str = strpool_intern(&p->strings, name, n);
+        return 0;
+    }
+    case WS_META_STRING: {
+        struct ws_bytes *b = &ARRAY_PUSH(p->istrs, p->nistrs, p->istrcap);
+        b->len = (uint32_t)(end - q);
+        b->bytes = xmalloc(b->len + 1);
+        memcpy(b->bytes, q, b->len);
+        b->bytes[b->len] = 0;
+        m->v[0] = p->nistrs - 1;
+        return 0;
+    }
+    default:
+        return 0; /* unknown types are skipped by their length */
+    }
+}
+
+int decode_meta(struct ws_process *p, const uint8_t *raw, size_t len, char *why, size_t whylen)
+{
+    const uint8_t *q = raw, *end = raw + len;
+    size_t nrec = 0;
+
+    while (q < end) {
+        const uint8_t *rec = q;
+        struct ws_meta m = {.type = *q++};
+        uint64_t rlen;
+
+        if (ws_get_uv(&q, end, &rlen) < 0 || rlen > (uint64_t)(end - q)) {
+            snprintf(why, whylen,
+                     "META record %zu (offset %zu in the chunk) runs past the chunk's end", nrec,
+                     (size_t)(rec - raw));
+            return -1;
+        }
+        m.len = (size_t)rlen;
+        if (decode_meta_record(p, &m, q, q + rlen) < 0) {
+            snprintf(why, whylen, "META %s record (offset %zu in the chunk) is malformed",
+                     meta_name(m.type), (size_t)(rec - raw));
+            return -1;
+        }
+        ARRAY_PUSH(p->meta, p->nmeta, p->metacap) = m;
+        q += rlen;
+        nrec++;
+    }
+    return 0;
+}

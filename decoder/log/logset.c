@@ -1,0 +1,145 @@
+/*
+ * logset.c - finding and loading logs.  An explicit file must be a good
+ * log (else one-line error, status 1).  In a directory, a file that is
+ * empty or cut inside its header is skipped with a warning: a process can
+ * be killed before it wrote its header.
+ */
+#include "log/logset.h"
+
+#include "base/util.h"
+#include "log/log_read.h"
+#include "log/timeline.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_process(const void *a, const void *b)
+{
+    const struct ws_process *x = *(struct ws_process *const *)a,
+                            *y = *(struct ws_process *const *)b;
+    if (x->start_unix_ns != y->start_unix_ns) return x->start_unix_ns < y->start_unix_ns ? -1 : 1;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    return strcmp(x->log, y->log);
+}
+
+/* Reads one log; in_dir says whether it came from a directory scan.
+ * Returns 0 (loaded or skipped) or 1 (error printed). */
+static int load_file(struct logset *ls, const char *path, int in_dir)
+{
+    struct ws_process *p;
+    char err[256];
+    enum log_status st = log_read_file(path, &p, err, sizeof(err));
+
+    if (st == LOG_OK) {
+        timeline_finish(p);
+        ARRAY_PUSH(ls->procs, ls->n, ls->cap) = p;
+        return 0;
+    }
+    if (in_dir && (st == LOG_EMPTY || st == LOG_SHORT_HEADER)) {
+        fprintf(stderr,
+                "whyslow: warning: %s: %s, skipped (its process may have been killed "
+                "before writing its header)\n",
+                path, err);
+        return 0;
+    }
+    fprintf(stderr, "whyslow: %s: %s\n", path, err);
+    return 1;
+}
+
+/* Loads every *.wslog file of dir, in name order. */
+static int load_dir(struct logset *ls, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "whyslow: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!ends_with(de->d_name, ".wslog")) continue;
+        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+        char *path = xmalloc(len);
+        snprintf(path, len, "%s/%s", dir, de->d_name);
+        ARRAY_PUSH(names, n, cap) = path;
+    }
+    closedir(d);
+    xsort(names, n, sizeof(*names), cmp_name);
+
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc) rc = load_file(ls, names[i], 1);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int logset_load(struct logset *ls, char *const *paths, size_t npaths)
+{
+    static char *const defaults[] = {LOGSET_DEFAULT_DIR};
+    int by_default = npaths == 0;
+
+    memset(ls, 0, sizeof(*ls));
+    if (by_default) {
+        paths = defaults;
+        npaths = 1;
+    }
+    for (size_t i = 0; i < npaths; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) < 0) {
+            fprintf(stderr, "whyslow: %s: %s%s\n", paths[i], strerror(errno),
+                    by_default ? " (record first: whyslow record CMD, or name the logs)" : "");
+            return 1;
+        }
+        int rc = S_ISDIR(st.st_mode) ? load_dir(ls, paths[i]) : load_file(ls, paths[i], 0);
+        if (rc) return rc;
+    }
+    if (ls->n == 0) {
+        if (npaths == 1)
+            fprintf(stderr, "whyslow: %s: no whyslow logs (*.wslog) found\n", paths[0]);
+        else
+            fprintf(stderr, "whyslow: no whyslow logs (*.wslog) found in the %zu paths given\n",
+                    npaths);
+        return 1;
+    }
+    xsort(ls->procs, ls->n, sizeof(*ls->procs), cmp_process);
+    return 0;
+}
+
+size_t logset_keep_pid(struct logset *ls, uint64_t pid)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ls->n; i++) {
+        if (ls->procs[i]->pid == pid)
+            ls->procs[n++] = ls->procs[i];
+        else
+            process_free(ls->procs[i]);
+    }
+    ls->n = n;
+    return n;
+}
+
+void logset_free(struct logset *ls)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        process_free(ls->procs[i]);
+    free(ls->procs);
+    memset(ls, 0, sizeof(*ls));
+}

@@ -1,0 +1,180 @@
+/*
+ * process.h - one decoded log: the process it describes, its threads, and
+ * where its events are.  log_read.c fills it from a file (checking every
+ * record, keeping none), timeline.c finishes it (clock, chunk order) and
+ * reads its events back in time order for the analysis and the dump.
+ */
+#ifndef WHYSLOW_PROCESS_H
+#define WHYSLOW_PROCESS_H
+
+#include "base/hashmap.h"
+#include "base/strpool.h"
+#include "log/memmap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One event record, as a timeline (timeline.h) hands it out: times in
+ * nanoseconds (at: since the process start).  Events are not kept in
+ * memory: a timeline decodes them from the log again each time it is
+ * read, so payload points into a buffer valid until the next event. */
+struct ws_event {
+    int64_t at;
+    uint64_t dur;
+    int64_t obj;
+    int64_t result;
+    uint64_t err;
+    uint64_t caller;
+    uint64_t aux1, aux2; /* calls with WS_CALL_HAS_AUX (0 otherwise); for DB
+                            queries aux2 is in ns like dur */
+    const uint8_t *payload;
+    uint32_t payload_len;
+    /* Its call stack, when the recorder kept one (a slow event): nframes
+     * little-endian u64 return addresses, innermost first (event_frame()).
+     * Valid as long as payload. */
+    const uint8_t *frames;
+    uint32_t nframes;
+    uint32_t thread; /* the thread's serial */
+    uint32_t tid;
+    uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
+    uint8_t call;
+    uint8_t target_kind; /* what the target is: enum ws_fd_kind, 0 if unknown */
+};
+
+/* When an event ended (at + dur, saturated). */
+static inline int64_t event_end(const struct ws_event *ev)
+{
+    __int128 end = (__int128)ev->at + ev->dur;
+    return end > INT64_MAX ? INT64_MAX : (int64_t)end;
+}
+
+/* Frame i of an event's stack. */
+static inline uint64_t event_frame(const struct ws_event *ev, uint32_t i)
+{
+    uint64_t a = 0;
+    for (int b = 7; b >= 0; b--)
+        a = a << 8 | ev->frames[i * 8 + (uint32_t)b];
+    return a;
+}
+
+struct ws_thread {
+    uint32_t serial;
+    uint32_t tid;
+    uint32_t name;        /* strpool id, 0 if unnamed */
+    uint64_t uncontended; /* uncontended lock acquisitions */
+    uint64_t events;
+    /* Its EVENTS chunks, chunks[chunk0 .. chunk0 + nchunks) once
+     * timeline_finish() has put them in stream order. */
+    size_t chunk0, nchunks;
+    /* How far (raw) a start time in its stream goes back behind the latest
+     * start before it: 0 when its events are in time order.  A statement's
+     * record comes when it ends, after the calls made during its span. */
+    uint64_t lag;
+};
+
+/* A metadata record, kept for `whyslow dump`. */
+struct ws_meta {
+    uint8_t type;
+    uint64_t v[3]; /* its integers, in order */
+    int64_t s;     /* WS_META_END: the status */
+    uint32_t str;  /* WS_META_THREAD_NAME: the name (strpool id) */
+    size_t len;    /* the record's length */
+};
+
+/* One EVENTS chunk of the file, found good by log_read.c: where its zstd
+ * frame is, and what its records hold. */
+struct ws_chunk_ref {
+    uint32_t thread, tid;
+    uint64_t seq, base_ts;
+    size_t frame, csize; /* the zstd frame: offset in the file data, size */
+    uint32_t raw_size;
+    size_t n;                /* records to decode (those before any damage) */
+    size_t index;            /* position in the file */
+    uint64_t min_ts, max_ts; /* raw start times */
+    uint64_t lag;            /* inside the chunk, as ws_thread.lag */
+};
+
+struct ws_process {
+    char *log;     /* the file this came from */
+    uint8_t *data; /* the file's bytes, read again by timelines */
+    size_t len;
+
+    int has_process_record;
+    uint64_t pid, ppid;
+    char *exe;
+    char **argv;
+    size_t argc;
+    uint64_t start_unix_ns;
+    uint64_t clock_source;
+    uint64_t flags; /* WS_PROC_* */
+
+    /* CLOCK records: how many, and the two farthest apart in ts. */
+    size_t nclocks;
+    uint64_t clock_lo_ts, clock_lo_mono;
+    uint64_t clock_hi_ts, clock_hi_mono;
+    double ticks_per_ns; /* set by timeline_finish() */
+    /* Set by timeline_finish(): ns = (ts - ts_start) * ts_num / ts_den. */
+    uint64_t ts_start, ts_num, ts_den;
+
+    size_t nev;       /* event records decoded */
+    int64_t first_at; /* the earliest event's start, ns (0 without events) */
+    struct ws_chunk_ref *chunks;
+    size_t nchunks, chunkcap;
+    struct ws_thread *threads;
+    size_t nthreads, threadcap;
+    struct map thread_index; /* serial -> index + 1 */
+    struct ws_meta *meta;
+    size_t nmeta, metacap;
+
+    uint64_t lost;
+    int has_end;
+    uint64_t end_kind;
+    int64_t end_status;
+    uint64_t end_ts;     /* raw, then ns since start */
+    int64_t duration_ns; /* final once a timeline was read to its end */
+    size_t thread_count; /* threads with events or a name */
+
+    int truncated;
+    char *truncated_reason;
+    char **notes;
+    size_t nnotes, notecap;
+
+    struct strpool strings;
+
+    /* The union of its memory maps (WS_META_MAPS records, memmap.h), and
+     * what names addresses with them, made when first asked
+     * (symbols/symbolize.h, a later stage, which also says how to free
+     * it). */
+    struct ws_maps maps;
+    struct symbolizer *sym;
+    void (*sym_free)(struct symbolizer *);
+
+    /* The log's interned strings (WS_META_STRING records) in file order:
+     * event payloads refer to them by number. */
+    struct ws_bytes {
+        uint8_t *bytes;
+        uint32_t len;
+    } * istrs;
+    size_t nistrs, istrcap;
+};
+
+struct ws_process *process_new(const char *log);
+void process_free(struct ws_process *p);
+
+/* The thread with this serial, created if new. */
+struct ws_thread *process_thread(struct ws_process *p, uint32_t serial);
+
+/* The thread with this serial, or NULL. */
+const struct ws_thread *process_find_thread(const struct ws_process *p, uint32_t serial);
+
+/* Adds a note (shown with the process in the report), once per text. */
+void process_note(struct ws_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Marks the process as truncated at byte offset `at`, for a reason. */
+void process_truncate(struct ws_process *p, uint64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "exit", "_exit", "exec" or "unknown" for a WS_META_END kind. */
+const char *process_end_kind_name(uint64_t kind);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * report.h - the two renderings of an analysis: text for a person
+ * (report_text.c) and JSON for programs (report_json.c, schema
+ * "whyslow.report/1", documented in docs/report-json.md).
+ */
+#ifndef WHYSLOW_REPORT_H
+#define WHYSLOW_REPORT_H
+
+#include "analysis/analyze.h"
+#include "findings/findings.h"
+
+#include <stdio.h>
+
+#define REPORT_SCHEMA "whyslow.report/1"
+
+/* Both print an analysis and its findings, after symbolize_report()
+ * (sites.h) looked up the names they show. */
+void report_text(FILE *f, struct analysis *a, const struct findings *fs);
+void report_json(FILE *f, struct analysis *a, const struct findings *fs);
+
+#endif
