@@ -250,7 +250,7 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
             ws_get_uv(&q, end, &m->v[2]) < 0)
             return -1;
-        struct ws_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        struct log_thread *t = process_thread(p, (uint32_t)m->v[0]);
         if (!t->tid) t->tid = (uint32_t)m->v[1];
         t->uncontended = m->v[2]; /* until a THREAD_END event says otherwise */
         return 0;
@@ -269,7 +269,7 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
             get_str(&q, end, &s, &slen) < 0)
             return -1;
         /* Applied after the events' names, in timeline.c. */
-        struct ws_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        struct log_thread *t = process_thread(p, (uint32_t)m->v[0]);
         if (!t->tid) t->tid = (uint32_t)m->v[1];
         char name[256];
         size_t n = text_clean(s, slen, name, sizeof(name));

@@ -50,18 +50,18 @@ void process_free(struct ws_process *p)
     free(p);
 }
 
-struct ws_thread *process_thread(struct ws_process *p, uint32_t serial)
+struct log_thread *process_thread(struct ws_process *p, uint32_t serial)
 {
     int created;
     uint64_t *slot = map_put(&p->thread_index, serial, 0, &created);
     if (!created) return &p->threads[*slot - 1];
-    struct ws_thread t = {.serial = serial};
+    struct log_thread t = {.serial = serial};
     ARRAY_PUSH(p->threads, p->nthreads, p->threadcap) = t;
     *slot = p->nthreads;
     return &p->threads[p->nthreads - 1];
 }
 
-const struct ws_thread *process_find_thread(const struct ws_process *p, uint32_t serial)
+const struct log_thread *process_find_thread(const struct ws_process *p, uint32_t serial)
 {
     const uint64_t *slot = map_get(&p->thread_index, serial, 0);
     return slot ? &p->threads[*slot - 1] : NULL;

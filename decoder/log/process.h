@@ -57,7 +57,9 @@ static inline uint64_t event_frame(const struct ws_event *ev, uint32_t i)
     return a;
 }
 
-struct ws_thread {
+/* A thread as its log describes it (the recorder's own per-thread state,
+ * preload/internal.h's struct ws_thread, is another thing). */
+struct log_thread {
     uint32_t serial;
     uint32_t tid;
     uint32_t name;        /* strpool id, 0 if unnamed */
@@ -91,7 +93,7 @@ struct ws_chunk_ref {
     size_t n;                /* records to decode (those before any damage) */
     size_t index;            /* position in the file */
     uint64_t min_ts, max_ts; /* raw start times */
-    uint64_t lag;            /* inside the chunk, as ws_thread.lag */
+    uint64_t lag;            /* inside the chunk, as log_thread.lag */
 };
 
 struct ws_process {
@@ -120,7 +122,7 @@ struct ws_process {
     int64_t first_at; /* the earliest event's start, ns (0 without events) */
     struct ws_chunk_ref *chunks;
     size_t nchunks, chunkcap;
-    struct ws_thread *threads;
+    struct log_thread *threads;
     size_t nthreads, threadcap;
     struct map thread_index; /* serial -> index + 1 */
     struct ws_meta *meta;
@@ -162,10 +164,10 @@ struct ws_process *process_new(const char *log);
 void process_free(struct ws_process *p);
 
 /* The thread with this serial, created if new. */
-struct ws_thread *process_thread(struct ws_process *p, uint32_t serial);
+struct log_thread *process_thread(struct ws_process *p, uint32_t serial);
 
 /* The thread with this serial, or NULL. */
-const struct ws_thread *process_find_thread(const struct ws_process *p, uint32_t serial);
+const struct log_thread *process_find_thread(const struct ws_process *p, uint32_t serial);
 
 /* Adds a note (shown with the process in the report), once per text. */
 void process_note(struct ws_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

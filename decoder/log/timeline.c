@@ -104,7 +104,7 @@ static void order_streams(struct ws_process *p)
 {
     xsort(p->chunks, p->nchunks, sizeof(*p->chunks), cmp_chunk);
     for (size_t i = 0; i < p->nchunks;) {
-        struct ws_thread *t = process_thread(p, p->chunks[i].thread);
+        struct log_thread *t = process_thread(p, p->chunks[i].thread);
         uint64_t max = 0; /* the latest start in the chunks before */
         int any = 0;
         t->chunk0 = i;
@@ -176,7 +176,7 @@ struct pending {
 };
 
 struct cursor {
-    struct ws_thread *t;
+    struct log_thread *t;
     size_t chunk, end;      /* the next chunk of the thread, and past its last */
     struct chunk_buf *bufs; /* bufs[cur]: the chunk being read */
     size_t nbufs, bufcap, cur;
@@ -382,7 +382,7 @@ struct timeline *timeline_open(struct ws_process *p)
     tl->cursors = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*tl->cursors));
     tl->heap = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*tl->heap));
     for (size_t i = 0; i < p->nthreads; i++) {
-        struct ws_thread *t = &p->threads[i];
+        struct log_thread *t = &p->threads[i];
         if (!t->events) continue;
         struct cursor *c = &tl->cursors[tl->ncursors++];
         c->t = t;
@@ -396,7 +396,7 @@ struct timeline *timeline_open(struct ws_process *p)
     return tl;
 }
 
-static void name_thread(struct ws_process *p, struct ws_thread *t, const uint8_t *s, size_t len)
+static void name_thread(struct ws_process *p, struct log_thread *t, const uint8_t *s, size_t len)
 {
     char name[256];
     size_t n = text_clean(s, len, name, sizeof(name));
@@ -405,7 +405,7 @@ static void name_thread(struct ws_process *p, struct ws_thread *t, const uint8_t
 
 /* What an event tells about its process: the end of the last event, and
  * thread names and lock counters (the last in time order wins). */
-static void settle(struct ws_process *p, struct ws_thread *t, const struct ws_event *ev)
+static void settle(struct ws_process *p, struct log_thread *t, const struct ws_event *ev)
 {
     if (ev->call == WS_EV_THREAD_START || ev->call == WS_EV_THREAD_NAME)
         name_thread(p, t, ev->payload, ev->payload_len);

@@ -294,7 +294,7 @@ void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *
         for (int k = 0; k < PART_OTHER; k++)
             parts += t->part_ns[k];
         t->part_ns[PART_OTHER] = t->wall_ns - parts; /* parts <= wall: see sweep.h */
-        const struct ws_thread *wt = process_find_thread(p, t->serial);
+        const struct log_thread *wt = process_find_thread(p, t->serial);
         t->name = wt ? wt->name : 0;
 
         total->wall_ns += t->wall_ns;
