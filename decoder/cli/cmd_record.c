@@ -104,25 +104,40 @@ static int log_name(const char *name)
     return len >= 6 && strcmp(name + len - 6, ".wslog") == 0;
 }
 
-/* Counts the regular *.wslog files of dir, deleting them if `remove`. */
-static int for_each_log(const char *dir, int remove)
+/* Whether the entry of the open directory d is a log: a regular file
+ * named *.wslog (a link is never followed). */
+static int is_log(DIR *d, const struct dirent *de)
+{
+    struct stat st;
+    return log_name(de->d_name) && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* How many logs dir holds. */
+static int count_logs(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
     int n = 0;
     struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!log_name(de->d_name)) continue;
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (remove && unlinkat(dirfd(d), de->d_name, 0) < 0)
-            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
-                    de->d_name, strerror(errno));
-        n++;
-    }
+    while ((de = readdir(d)))
+        n += is_log(d, de);
     closedir(d);
     return n;
+}
+
+/* Deletes the logs of an earlier run from dir, so that the report of this
+ * one shows only its own processes. */
+static void delete_old_logs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (is_log(d, de) && unlinkat(dirfd(d), de->d_name, 0) < 0)
+            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
+                    de->d_name, strerror(errno));
+    closedir(d);
 }
 
 /* How many regular *.wslog files of dir a flusher still holds locked. */
@@ -347,7 +362,7 @@ int cmd_record(int argc, char **argv)
         fprintf(stderr, "whyslow: %s: %s\n", out, strerror(errno));
         return 1;
     }
-    for_each_log(dir, 1);
+    delete_old_logs(dir);
     warn_untraceable(cmd[0]);
 
     char **env = child_env(dir, lib);
@@ -389,7 +404,7 @@ int cmd_record(int argc, char **argv)
     sigaction(SIGTERM, &old_term, NULL);
 
     wait_for_flushers(dir);
-    int logs = for_each_log(dir, 0);
+    int logs = count_logs(dir);
     if (logs == 0)
         fprintf(stderr,
                 "whyslow: no logs in %s (was %s statically linked or setuid, or did %s fail to "
