@@ -75,10 +75,10 @@ struct stall_finder {
     struct map index;                    /* the others: serial -> index in ts + 1 */
 };
 
+/* A wait for events on a set of fds (epoll, poll, select). */
 static int loop_wait(unsigned call)
 {
-    return call == WS_EPOLL_WAIT || call == WS_EPOLL_PWAIT || call == WS_POLL || call == WS_PPOLL ||
-           call == WS_SELECT;
+    return (ws_call_flags(call) & WS_CALL_POLLS) != 0;
 }
 
 /* The group of a gap for (a, b), made if new; once STALL_GROUPS - 1 are

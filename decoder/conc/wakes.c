@@ -190,20 +190,8 @@ static void conn_open(struct wakes *w, const struct ws_event *ev)
  * an open that failed, not a statement's text (whose obj is the statement). */
 static int uses_connection(const struct ws_event *ev)
 {
-    switch (ev->call) {
-    case WS_SQLITE_OPEN:
-        return ev->result == 0;
-    case WS_SQLITE_PREPARE:
-    case WS_SQLITE_QUERY:
-    case WS_SQLITE_EXEC:
-    case WS_PG_CONNECT:
-    case WS_PG_PREPARE:
-    case WS_PG_QUERY:
-    case WS_PG_RESET:
-        return 1;
-    default:
-        return 0;
-    }
+    if (call_obj(ev->call) != OBJ_CONN || (ws_call_flags(ev->call) & WS_CALL_CLOSES)) return 0;
+    return ev->call != WS_SQLITE_OPEN || ev->result == 0;
 }
 
 static void db_event(struct wakes *w, struct thread_state *t, uint32_t ix,
@@ -227,7 +215,7 @@ static void db_event(struct wakes *w, struct thread_state *t, uint32_t ix,
                        .conn = conn,
                        .thread = ix,
                        .db = db ? (uint32_t)*db : 0,
-                       .postgres = ev->call >= WS_PG_CONNECT && ev->call <= WS_PG_RESET};
+                       .postgres = call_family(ev->call) == FAMILY_PQ};
     ARRAY_PUSH(w->runs, w->nruns, w->runcap) = r;
     t->run1 = w->nruns;
     t->parked = 0;

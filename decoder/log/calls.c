@@ -1,5 +1,6 @@
 /*
- * calls.c - classification of call ids for the analysis.
+ * calls.c - classification of call ids for the analysis, generated from
+ * the table of include/whyslow/calls.h (see calls.h).
  */
 #include "log/calls.h"
 
@@ -8,6 +9,19 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+
+enum call_family call_family(unsigned call)
+{
+#define FAMILY_OF(id, num, name, family, obj, flags, part)                                         \
+    case num:                                                                                      \
+        return FAMILY_##family;
+    switch (call) {
+        WS_CALLS(FAMILY_OF)
+    default:
+        return call < 100 ? FAMILY_SYSCALL : FAMILY_RECORD;
+    }
+#undef FAMILY_OF
+}
 
 const char *call_name(unsigned call)
 {
@@ -21,13 +35,13 @@ const char *call_name(unsigned call)
 
 int call_is_syscall(unsigned call)
 {
-    return call > 0 && call < WS_EV_THREAD_START &&
-           !(ws_call_flags(call) & (WS_CALL_IS_LOCK | WS_CALL_IS_DB));
+    return call > 0 && call_family(call) == FAMILY_SYSCALL;
 }
 
 int call_is_db(unsigned call)
 {
-    return (ws_call_flags(call) & WS_CALL_IS_DB) != 0;
+    enum call_family f = call_family(call);
+    return f == FAMILY_SQLITE || f == FAMILY_PQ;
 }
 
 int call_can_be_slow(unsigned call)
@@ -37,14 +51,13 @@ int call_can_be_slow(unsigned call)
 
 uint64_t event_bytes(const struct ws_event *ev)
 {
-    if (ev->call < WS_READ || ev->call > WS_RECVMSG || ev->result < 0) return 0;
+    if (!(ws_call_flags(ev->call) & (WS_CALL_READS | WS_CALL_WRITES)) || ev->result < 0) return 0;
     return (uint64_t)ev->result;
 }
 
 int event_failed(const struct ws_event *ev)
 {
-    /* These two return an error code rather than -1. */
-    if (ev->call == WS_GETADDRINFO || ev->call == WS_CLOCK_NANOSLEEP) return ev->result != 0;
+    if (ws_call_flags(ev->call) & WS_CALL_RETURNS_ERR) return ev->result != 0;
     return ev->result == -1;
 }
 
@@ -94,33 +107,31 @@ const char *event_error_name(const struct ws_event *ev, char *buf, size_t len)
     return buf;
 }
 
+enum call_obj call_obj(unsigned call)
+{
+#define OBJ_OF(id, num, name, family, obj, flags, part)                                            \
+    case num:                                                                                      \
+        return OBJ_##obj;
+    switch (call) {
+        WS_CALLS(OBJ_OF)
+    default:
+        return OBJ_NONE;
+    }
+#undef OBJ_OF
+}
+
 enum lock_kind lock_kind_of(unsigned call)
 {
-    switch (call) {
-    case WS_MUTEX_LOCK:
-    case WS_MUTEX_TRYLOCK:
-    case WS_MUTEX_TIMEDLOCK:
-    case WS_MUTEX_UNLOCK:
+    switch (call_obj(call)) {
+    case OBJ_MUTEX:
         return LOCK_MUTEX;
-    case WS_RWLOCK_RDLOCK:
-    case WS_RWLOCK_WRLOCK:
-    case WS_RWLOCK_TIMEDRDLOCK:
-    case WS_RWLOCK_TIMEDWRLOCK:
-    case WS_RWLOCK_UNLOCK:
-    case WS_RWLOCK_TRYRDLOCK:
-    case WS_RWLOCK_TRYWRLOCK:
+    case OBJ_RWLOCK:
         return LOCK_RWLOCK;
-    case WS_COND_WAIT:
-    case WS_COND_TIMEDWAIT:
-    case WS_COND_SIGNAL:
-    case WS_COND_BROADCAST:
+    case OBJ_COND:
         return LOCK_COND;
-    case WS_SEM_WAIT:
-    case WS_SEM_TIMEDWAIT:
-    case WS_SEM_POST:
+    case OBJ_SEM:
         return LOCK_SEM;
-    case WS_FUTEX_WAIT:
-    case WS_FUTEX_WAKE:
+    case OBJ_FUTEX:
         return LOCK_FUTEX;
     default:
         return LOCK_NONE;
@@ -147,25 +158,23 @@ const char *lock_kind_name(enum lock_kind kind)
 
 int lock_call_acquires(unsigned call)
 {
-    enum lock_kind k = lock_kind_of(call);
-    return (k == LOCK_MUTEX || k == LOCK_RWLOCK) && !lock_call_releases(call);
+    return (ws_call_flags(call) & WS_CALL_ACQUIRES) != 0;
 }
 
 int lock_call_releases(unsigned call)
 {
-    return call == WS_MUTEX_UNLOCK || call == WS_RWLOCK_UNLOCK;
+    return (ws_call_flags(call) & WS_CALL_RELEASES) != 0;
 }
 
 int lock_event_wakes(const struct ws_event *ev)
 {
-    return (ev->call >= WS_COND_SIGNAL && ev->call <= WS_FUTEX_WAKE) ||
-           (lock_call_releases(ev->call) && (ev->err & WS_LOCK_WAKES));
+    unsigned flags = ws_call_flags(ev->call);
+    return (flags & WS_CALL_WAKES) || ((flags & WS_CALL_RELEASES) && (ev->err & WS_LOCK_WAKES));
 }
 
 int lock_event_waited(const struct ws_event *ev)
 {
-    if (ev->call >= WS_COND_SIGNAL && ev->call <= WS_FUTEX_WAKE) return 0;
-    enum lock_kind k = lock_kind_of(ev->call);
-    if (k == LOCK_COND || k == LOCK_SEM || k == LOCK_FUTEX) return 1;
-    return k != LOCK_NONE && (ev->err & WS_LOCK_CONTENDED);
+    unsigned flags = ws_call_flags(ev->call);
+    if (!(flags & WS_CALL_IS_LOCK) || (flags & WS_CALL_WAKES)) return 0;
+    return (flags & WS_CALL_WAITS) || (ev->err & WS_LOCK_CONTENDED);
 }

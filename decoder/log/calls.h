@@ -1,8 +1,8 @@
 /*
- * calls.h - what the analysis needs to know about each call beyond the
- * flags in format.h: its display name (also for ids this decoder does
- * not know), which calls move bytes, what counts as an error, and the
- * kind of lock a lock call works on.
+ * calls.h - what the analysis needs to know about each call, from the
+ * table of include/whyslow/calls.h: its name (also for ids this decoder
+ * does not know), its family, which calls move bytes, what counts as an
+ * error, and the kind of lock a lock call works on.
  */
 #ifndef WHYSLOW_CALLS_H
 #define WHYSLOW_CALLS_H
@@ -21,15 +21,42 @@ enum lock_kind {
     LOCK_FUTEX,
 };
 
-/* The call's name from format.h, or "call#N" for an unknown id. */
+/* The family column of the table; an unknown id below 100 is taken for
+ * a syscall (of a newer recorder), one above for a record. */
+enum call_family {
+    FAMILY_SYSCALL,
+    FAMILY_LOCK,
+    FAMILY_SQLITE,
+    FAMILY_PQ,
+    FAMILY_RECORD,
+};
+
+enum call_family call_family(unsigned call);
+
+/* The obj column of the table: what an event's obj field holds. */
+enum call_obj {
+    OBJ_NONE,
+    OBJ_FD,
+    OBJ_DIRFD,
+    OBJ_MUTEX,
+    OBJ_RWLOCK,
+    OBJ_COND,
+    OBJ_SEM,
+    OBJ_FUTEX,
+    OBJ_CONN,
+    OBJ_STMT,
+};
+
+/* OBJ_NONE for an unknown id. */
+enum call_obj call_obj(unsigned call);
+
+/* The call's name from the table, or "call#N" for an unknown id. */
 const char *call_name(unsigned call);
 
-/* A call shown in the syscall table: not a lock call, not a database
- * call, not a thread record (known or unknown ids below 100, lock and
- * database ids excluded). */
+/* A call shown in the syscall table: of the SYSCALL family. */
 int call_is_syscall(unsigned call);
 
-/* A database call (SQLite, libpq): WS_CALL_IS_DB. */
+/* A database call: of the SQLITE or PQ family. */
 int call_is_db(unsigned call);
 
 /* A syscall whose duration means something is slow: not one whose job
@@ -39,8 +66,8 @@ int call_can_be_slow(unsigned call);
 /* The bytes an event moved (read/write family, result >= 0), else 0. */
 uint64_t event_bytes(const struct ws_event *ev);
 
-/* Whether a syscall event failed: result -1, or for getaddrinfo and
- * clock_nanosleep (which return an error code) result != 0. */
+/* Whether a syscall event failed: result -1, or for a call that returns
+ * an error code (getaddrinfo, clock_nanosleep) result != 0. */
 int event_failed(const struct ws_event *ev);
 
 /* The name of a failed event's error: "ENOENT", "EAI_NONAME" (the
@@ -55,8 +82,8 @@ const char *lock_kind_name(enum lock_kind kind);
 int lock_call_acquires(unsigned call);
 int lock_call_releases(unsigned call);
 
-/* Whether a lock event is a wait: the CONTENDED flag, or a cond, sem or
- * futex wait (those always block). */
+/* Whether a lock event is a wait: a call whose job is to wait (a cond,
+ * sem or futex wait), or one marked WS_LOCK_CONTENDED. */
 int lock_event_waited(const struct ws_event *ev);
 
 /* Whether a lock event woke waiters: a cond signal or broadcast, a

@@ -7,6 +7,7 @@
 #include "log/fdmodel.h"
 
 #include "base/text.h"
+#include "log/calls.h"
 #include "log/sockaddr_fmt.h"
 
 #include <whyslow/format.h>
@@ -115,26 +116,9 @@ uint32_t fdmodel_event(struct fdmodel *fm, const struct ws_event *ev)
     case WS_GETADDRINFO:
         if (ev->payload_len) target = intern_text(fm, ev->payload, ev->payload_len);
         break;
-    case WS_READ:
-    case WS_WRITE:
-    case WS_PREAD:
-    case WS_PWRITE:
-    case WS_READV:
-    case WS_WRITEV:
-    case WS_SEND:
-    case WS_RECV:
-    case WS_SENDTO:
-    case WS_RECVFROM:
-    case WS_SENDMSG:
-    case WS_RECVMSG:
-    case WS_FSYNC:
-    case WS_FDATASYNC:
-    case WS_EPOLL_WAIT:
-    case WS_EPOLL_PWAIT:
-        target = fdmodel_name(fm, ev->obj);
+    default: /* any other call on an fd: what the fd is */
+        if (call_obj(ev->call) == OBJ_FD) target = fdmodel_name(fm, ev->obj);
         break;
-    default:
-        break; /* poll, select, sleeps, locks, thread records: no fd */
     }
     return target;
 }

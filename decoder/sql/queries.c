@@ -11,6 +11,7 @@
 #include "sql/queries.h"
 
 #include "base/util.h"
+#include "log/calls.h"
 #include "sql/sql_fingerprint.h"
 
 #include <whyslow/format.h>
@@ -25,7 +26,7 @@ int event_is_statement(const struct ws_event *ev)
 
 enum sql_dialect event_db(const struct ws_event *ev)
 {
-    return ev->call >= WS_PG_CONNECT && ev->call <= WS_PG_RESET ? SQL_POSTGRES : SQL_SQLITE;
+    return call_family(ev->call) == FAMILY_PQ ? SQL_POSTGRES : SQL_SQLITE;
 }
 
 const char *db_name(enum sql_dialect db)

@@ -86,10 +86,12 @@ unsigned time_part_priority(enum time_part part)
     }
 }
 
-/* read, write, readv, writev, close: by what the fd is. */
+/* A call whose part is BY_FD in the table (read, write, readv, writev,
+ * close): by what the fd is.  Reading from a pipe, a terminal or an
+ * eventfd waits for whoever writes it; closing one takes no waiting. */
 static enum time_part fd_part(const struct ws_event *ev)
 {
-    int reads = ev->call == WS_READ || ev->call == WS_READV;
+    unsigned flags = ws_call_flags(ev->call);
     switch (ev->target_kind) {
     case WS_FD_FILE:
         return PART_DISK;
@@ -97,66 +99,42 @@ static enum time_part fd_part(const struct ws_event *ev)
         return PART_NET;
     case WS_FD_PIPE:
     case WS_FD_TTY:
-        return ev->call == WS_CLOSE ? PART_OTHER : PART_WAIT;
+        return flags & (WS_CALL_READS | WS_CALL_WRITES) ? PART_WAIT : PART_OTHER;
     case WS_FD_OTHER:
-        return reads ? PART_WAIT : PART_OTHER;
+        return flags & WS_CALL_READS ? PART_WAIT : PART_OTHER;
     default:
         return PART_OTHER;
     }
 }
 
+/* The part column of the table of calls (include/whyslow/calls.h). */
+#define PART_BY_FD TIME_PARTS
+
+static int table_part(unsigned call)
+{
+#define PART_OF(id, num, name, family, obj, flags, part)                                           \
+    case num:                                                                                      \
+        return PART_##part;
+    switch (call) {
+        WS_CALLS(PART_OF)
+    default: /* calls of a newer recorder; its records last no time */
+        return call < 100 ? PART_OTHER : PART_NONE;
+    }
+#undef PART_OF
+}
+
 enum time_part time_part_of(const struct ws_process *p, const struct ws_event *ev, int *gil)
 {
     *gil = 0;
-    if (call_is_db(ev->call)) return PART_DB;
-    enum lock_kind lk = lock_kind_of(ev->call);
-    if (lk != LOCK_NONE) {
+    int part = table_part(ev->call);
+    if (lock_kind_of(ev->call) != LOCK_NONE) { /* only waits take time */
         if (!lock_event_waited(ev)) return PART_NONE;
         if (lock_is_gil(p, (uint64_t)ev->obj)) {
             *gil = 1;
             return PART_LOCK;
         }
-        return lk == LOCK_COND ? PART_WAIT : PART_LOCK;
     }
-    switch (ev->call) {
-    case WS_PREAD:
-    case WS_PWRITE:
-    case WS_FSYNC:
-    case WS_FDATASYNC:
-    case WS_OPEN:
-    case WS_OPENAT:
-        return PART_DISK;
-    case WS_SEND:
-    case WS_RECV:
-    case WS_SENDTO:
-    case WS_RECVFROM:
-    case WS_SENDMSG:
-    case WS_RECVMSG:
-    case WS_CONNECT:
-    case WS_GETADDRINFO:
-        return PART_NET;
-    case WS_ACCEPT:
-    case WS_ACCEPT4:
-    case WS_POLL:
-    case WS_PPOLL:
-    case WS_SELECT:
-    case WS_EPOLL_WAIT:
-    case WS_EPOLL_PWAIT:
-        return PART_WAIT;
-    case WS_NANOSLEEP:
-    case WS_CLOCK_NANOSLEEP:
-        return PART_SLEEP;
-    case WS_READ:
-    case WS_READV:
-    case WS_WRITE:
-    case WS_WRITEV:
-    case WS_CLOSE:
-        return fd_part(ev);
-    default:
-        /* dup, and calls this decoder does not know; thread records last
-         * no time. */
-        return ev->call < WS_EV_THREAD_START ? PART_OTHER : PART_NONE;
-    }
+    return part == PART_BY_FD ? fd_part(ev) : (enum time_part)part;
 }
 
 uint64_t thread_time_busy(const struct thread_time *t)

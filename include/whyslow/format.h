@@ -109,131 +109,52 @@ enum ws_clock_source {
  * a WS_META_STRING record, and events refer to it by number.  A recorder
  * may also write literals (when its table is full).
  *
- * Payloads: open/open64/openat: the path; connect/accept/accept4: the
- * peer's struct sockaddr as the kernel gave it; getaddrinfo: the node name;
- * WS_EV_FD_INFO: a description of an fd the recorder first saw without
- * seeing it opened (see below); WS_EV_THREAD_START: the thread's name.
+ * The calls and records, their ids, which have a payload and what it
+ * holds, and what obj is, are the table of calls.h.
+ *
+ * Wake-ups: a call that let a waiting thread go on (WS_CALL_WAKES in
+ * calls.h), so the decoder can link a waiter to the thread that released
+ * it.  One timestamp (dur 0), taken when the call returned; obj is the
+ * object waited on.  Recorded only when the object may have had waiters
+ * (glibc's own counters say so), which keeps them off the uncontended
+ * path; with them go WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a
+ * mutex glibc marked as possibly waited for, and WS_RWLOCK_UNLOCK with
+ * WS_LOCK_WAKES, the release of an rwlock that had readers or writers
+ * blocked.  glibc marks a mutex so after any wait for it, and a mutex
+ * re-taken at the end of a condition wait: such a release may have woken
+ * nobody.  A waiter is woken by the last wake-up on its object during its
+ * wait.  WS_SEM_POST: result 0 or -1, err errno; WS_FUTEX_WAKE: result
+ * the threads woken (> 0).
+ *
+ * Database calls: obj is the connection (the sqlite3* or the PGconn*).
+ * WS_SQLITE_QUERY and WS_PG_QUERY are one execution of a statement:
+ *   start   when it began (SQLite: its first sqlite3_step after prepare
+ *           or reset; libpq: the PQexec* or PQsend* call)
+ *   dur     until it ended (SQLite: SQLITE_DONE, an error, a reset or
+ *           a finalize; libpq: PQexec* returning, or PQgetResult
+ *           returning NULL for an async query): the span, in which the
+ *           program may also have done other work between rows
+ *   result  SQLite: the last result code (101 SQLITE_DONE, 100
+ *           SQLITE_ROW when reset or finalized before the end, or an
+ *           error); libpq: the ExecStatusType of its last result
+ *   err     the rows it returned (SQLITE_ROW steps; PQntuples summed)
+ *   aux1    a 32-bit hash of the values bound to its parameters (0:
+ *           none); the values themselves are never recorded
+ *   aux2    libpq: the time spent inside the library's calls for
+ *           it, timestamp units; SQLite: the statement (sqlite3_stmt*)
+ *           whose text a WS_SQLITE_STMT record gave (version 1: 0)
+ *   payload libpq: the statement's text (literals replaced by ? when
+ *           WHYSLOW_SQL=redact); SQLite: empty, the text being the
+ *           one of the thread's latest WS_SQLITE_STMT record for the
+ *           statement in aux2 (version 1: the text)
+ * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
+ * above).  Written before the first execution a thread records of it,
+ * and again when its text changes; start: that execution's start, dur 0.
+ * The other database calls: result the library's return code (SQLite)
+ * or status (libpq: ConnStatusType for PQconnect* and PQreset,
+ * ExecStatusType for PQprepare).
  */
-enum ws_call {
-    WS_READ = 1,
-    WS_WRITE = 2,
-    WS_PREAD = 3,
-    WS_PWRITE = 4,
-    WS_READV = 5,
-    WS_WRITEV = 6,
-    WS_SEND = 7,
-    WS_RECV = 8,
-    WS_SENDTO = 9,
-    WS_RECVFROM = 10,
-    WS_SENDMSG = 11,
-    WS_RECVMSG = 12,
-    WS_CONNECT = 13,
-    WS_ACCEPT = 14,
-    WS_ACCEPT4 = 15,
-    WS_OPEN = 16,
-    WS_OPENAT = 17,
-    WS_CLOSE = 18,
-    WS_FSYNC = 19,
-    WS_FDATASYNC = 20,
-    WS_POLL = 21,
-    WS_PPOLL = 22,
-    WS_SELECT = 23,
-    WS_EPOLL_WAIT = 24,
-    WS_EPOLL_PWAIT = 25,
-    WS_NANOSLEEP = 26,
-    WS_CLOCK_NANOSLEEP = 27,
-    WS_GETADDRINFO = 28,
-    WS_DUP = 29, /* obj: old fd, result: new fd (dup, dup2, dup3) */
-
-    /* Locks: obj is the lock's address. */
-    WS_MUTEX_LOCK = 40,
-    WS_MUTEX_TRYLOCK = 41,
-    WS_MUTEX_TIMEDLOCK = 42,
-    WS_MUTEX_UNLOCK = 43,
-    WS_RWLOCK_RDLOCK = 44,
-    WS_RWLOCK_WRLOCK = 45,
-    WS_RWLOCK_TIMEDRDLOCK = 46,
-    WS_RWLOCK_TIMEDWRLOCK = 47,
-    WS_RWLOCK_UNLOCK = 48,
-    WS_COND_WAIT = 49,      /* obj: the cond; payload-free */
-    WS_COND_TIMEDWAIT = 50, /* also pthread_cond_clockwait */
-    WS_SEM_WAIT = 51,
-    WS_SEM_TIMEDWAIT = 52, /* also sem_clockwait */
-    WS_FUTEX_WAIT = 53,    /* syscall(SYS_futex, FUTEX_WAIT*): obj uaddr */
-    WS_RWLOCK_TRYRDLOCK = 54,
-    WS_RWLOCK_TRYWRLOCK = 55,
-
-    /*
-     * Wake-ups: a call that let a waiting thread go on, so the decoder
-     * can link a waiter to the thread that released it.  One timestamp
-     * (dur 0), taken when the call returned; obj is the object waited on.
-     * Recorded only when the object may have had waiters (glibc's own
-     * counters say so), which keeps them off the uncontended path; with
-     * them go WS_MUTEX_UNLOCK with WS_LOCK_WAKES, the release of a mutex
-     * glibc marked as possibly waited for, and WS_RWLOCK_UNLOCK with
-     * WS_LOCK_WAKES, the release of an rwlock that had readers or writers
-     * blocked.  glibc marks a mutex so after any wait for it, and a mutex
-     * re-taken at the end of a condition wait: such a release may have
-     * woken nobody.  A waiter is woken by the last wake-up on its object
-     * during its wait.
-     */
-    WS_COND_SIGNAL = 56,
-    WS_COND_BROADCAST = 57,
-    WS_SEM_POST = 58,   /* result: 0 or -1, err: errno */
-    WS_FUTEX_WAKE = 59, /* syscall(SYS_futex, FUTEX_WAKE*...): result:
-                           the threads woken (> 0) */
-
-    /*
-     * Database calls (they carry aux fields, see WS_CALL_HAS_AUX).
-     * obj is the connection: the sqlite3* or the PGconn*.
-     *
-     * WS_SQLITE_QUERY and WS_PG_QUERY are one execution of a statement:
-     *   start   when it began (SQLite: its first sqlite3_step after prepare
-     *           or reset; libpq: the PQexec* or PQsend* call)
-     *   dur     until it ended (SQLite: SQLITE_DONE, an error, a reset or
-     *           a finalize; libpq: PQexec* returning, or PQgetResult
-     *           returning NULL for an async query): the span, in which the
-     *           program may also have done other work between rows
-     *   result  SQLite: the last result code (101 SQLITE_DONE, 100
-     *           SQLITE_ROW when reset or finalized before the end, or an
-     *           error); libpq: the ExecStatusType of its last result
-     *   err     the rows it returned (SQLITE_ROW steps; PQntuples summed)
-     *   aux1    a 32-bit hash of the values bound to its parameters (0:
-     *           none); the values themselves are never recorded
-     *   aux2    libpq: the time spent inside the library's calls for
-     *           it, timestamp units; SQLite: the statement (sqlite3_stmt*)
-     *           whose text a WS_SQLITE_STMT record gave (version 1: 0)
-     *   payload libpq: the statement's text (literals replaced by ? when
-     *           WHYSLOW_SQL=redact); SQLite: empty, the text being the
-     *           one of the thread's latest WS_SQLITE_STMT record for the
-     *           statement in aux2 (version 1: the text)
-     */
-    WS_SQLITE_OPEN = 60,    /* result: rc; payload: the file name */
-    WS_SQLITE_CLOSE = 61,   /* result: rc */
-    WS_SQLITE_PREPARE = 62, /* result: rc; payload: the text prepared */
-    WS_SQLITE_QUERY = 63,   /* see above */
-    WS_SQLITE_EXEC = 64,    /* sqlite3_exec: result rc; payload: the SQL */
-    WS_PG_CONNECT = 65,     /* result: ConnStatusType; payload: "host=...
-                               port=... dbname=... user=..." */
-    WS_PG_FINISH = 66,      /* PQfinish */
-    WS_PG_PREPARE = 67,     /* PQprepare/PQsendPrepare: result status;
-                               payload: the text prepared */
-    WS_PG_QUERY = 68,       /* see above */
-    WS_PG_RESET = 69,       /* PQreset: result: ConnStatusType */
-    WS_SQLITE_STMT = 70,    /* obj: the sqlite3_stmt*; payload: its text
-                               (redacted as above).  Written before the
-                               first execution a thread records of it, and
-                               again when its text changes; start: that
-                               execution's start, dur 0. */
-
-    /* Records about the thread rather than a call. */
-    WS_EV_THREAD_START = 100, /* result: parent serial or 0; payload name */
-    WS_EV_THREAD_END = 101,   /* result: uncontended lock acquisitions */
-    WS_EV_FD_INFO = 102,      /* obj: fd; err: enum ws_fd_kind; payload */
-    WS_EV_THREAD_NAME = 104,  /* payload: the thread's new name */
-
-    WS_CALL_MAX = 127,
-};
+#include "calls.h" /* the ids: enum ws_call, ws_call_flags(), ws_call_name() */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */
@@ -288,197 +209,6 @@ enum ws_end_kind {
     WS_END__EXIT = 2, /* _exit() / _Exit(): status */
     WS_END_EXEC = 3,  /* execve() and friends, about to run */
 };
-
-/* Properties of calls the decoder and the recorder agree on. */
-#define WS_CALL_HAS_PAYLOAD 1u
-#define WS_CALL_IS_LOCK     2u
-#define WS_CALL_WAITS       4u /* a call whose job is to wait */
-#define WS_CALL_IS_DB       8u
-/* The record has two more fields, "uv aux1, uv aux2", after caller and
- * before the payload. */
-#define WS_CALL_HAS_AUX 16u
-
-static inline unsigned ws_call_flags(unsigned call)
-{
-    switch (call) {
-    case WS_SQLITE_QUERY:
-    case WS_PG_QUERY:
-        return WS_CALL_HAS_PAYLOAD | WS_CALL_IS_DB | WS_CALL_HAS_AUX;
-    case WS_SQLITE_OPEN:
-    case WS_SQLITE_STMT:
-    case WS_SQLITE_PREPARE:
-    case WS_SQLITE_EXEC:
-    case WS_PG_CONNECT:
-    case WS_PG_PREPARE:
-        return WS_CALL_HAS_PAYLOAD | WS_CALL_IS_DB;
-    case WS_SQLITE_CLOSE:
-    case WS_PG_FINISH:
-    case WS_PG_RESET:
-        return WS_CALL_IS_DB;
-    case WS_OPEN:
-    case WS_OPENAT:
-    case WS_CONNECT:
-    case WS_GETADDRINFO:
-    case WS_EV_THREAD_START:
-    case WS_EV_FD_INFO:
-    case WS_EV_THREAD_NAME:
-        return WS_CALL_HAS_PAYLOAD;
-    case WS_ACCEPT:
-    case WS_ACCEPT4:
-        return WS_CALL_HAS_PAYLOAD | WS_CALL_WAITS;
-    case WS_POLL:
-    case WS_PPOLL:
-    case WS_SELECT:
-    case WS_EPOLL_WAIT:
-    case WS_EPOLL_PWAIT:
-    case WS_NANOSLEEP:
-    case WS_CLOCK_NANOSLEEP:
-        return WS_CALL_WAITS;
-    case WS_COND_WAIT:
-    case WS_COND_TIMEDWAIT:
-        return WS_CALL_IS_LOCK | WS_CALL_WAITS;
-    default:
-        if (call >= WS_MUTEX_LOCK && call <= WS_FUTEX_WAKE) return WS_CALL_IS_LOCK;
-        return 0;
-    }
-}
-
-/* The name a user sees for a call (the function the program called). */
-static inline const char *ws_call_name(unsigned call)
-{
-    switch (call) {
-    case WS_READ:
-        return "read";
-    case WS_WRITE:
-        return "write";
-    case WS_PREAD:
-        return "pread64";
-    case WS_PWRITE:
-        return "pwrite64";
-    case WS_READV:
-        return "readv";
-    case WS_WRITEV:
-        return "writev";
-    case WS_SEND:
-        return "send";
-    case WS_RECV:
-        return "recv";
-    case WS_SENDTO:
-        return "sendto";
-    case WS_RECVFROM:
-        return "recvfrom";
-    case WS_SENDMSG:
-        return "sendmsg";
-    case WS_RECVMSG:
-        return "recvmsg";
-    case WS_CONNECT:
-        return "connect";
-    case WS_ACCEPT:
-        return "accept";
-    case WS_ACCEPT4:
-        return "accept4";
-    case WS_OPEN:
-        return "open";
-    case WS_OPENAT:
-        return "openat";
-    case WS_CLOSE:
-        return "close";
-    case WS_FSYNC:
-        return "fsync";
-    case WS_FDATASYNC:
-        return "fdatasync";
-    case WS_POLL:
-        return "poll";
-    case WS_PPOLL:
-        return "ppoll";
-    case WS_SELECT:
-        return "select";
-    case WS_EPOLL_WAIT:
-        return "epoll_wait";
-    case WS_EPOLL_PWAIT:
-        return "epoll_pwait";
-    case WS_NANOSLEEP:
-        return "nanosleep";
-    case WS_CLOCK_NANOSLEEP:
-        return "clock_nanosleep";
-    case WS_GETADDRINFO:
-        return "getaddrinfo";
-    case WS_DUP:
-        return "dup";
-    case WS_MUTEX_LOCK:
-        return "pthread_mutex_lock";
-    case WS_MUTEX_TRYLOCK:
-        return "pthread_mutex_trylock";
-    case WS_MUTEX_TIMEDLOCK:
-        return "pthread_mutex_timedlock";
-    case WS_MUTEX_UNLOCK:
-        return "pthread_mutex_unlock";
-    case WS_RWLOCK_RDLOCK:
-        return "pthread_rwlock_rdlock";
-    case WS_RWLOCK_WRLOCK:
-        return "pthread_rwlock_wrlock";
-    case WS_RWLOCK_TIMEDRDLOCK:
-        return "pthread_rwlock_timedrdlock";
-    case WS_RWLOCK_TIMEDWRLOCK:
-        return "pthread_rwlock_timedwrlock";
-    case WS_RWLOCK_UNLOCK:
-        return "pthread_rwlock_unlock";
-    case WS_RWLOCK_TRYRDLOCK:
-        return "pthread_rwlock_tryrdlock";
-    case WS_RWLOCK_TRYWRLOCK:
-        return "pthread_rwlock_trywrlock";
-    case WS_COND_WAIT:
-        return "pthread_cond_wait";
-    case WS_COND_TIMEDWAIT:
-        return "pthread_cond_timedwait";
-    case WS_SEM_WAIT:
-        return "sem_wait";
-    case WS_SEM_TIMEDWAIT:
-        return "sem_timedwait";
-    case WS_FUTEX_WAIT:
-        return "futex_wait";
-    case WS_COND_SIGNAL:
-        return "pthread_cond_signal";
-    case WS_COND_BROADCAST:
-        return "pthread_cond_broadcast";
-    case WS_SEM_POST:
-        return "sem_post";
-    case WS_FUTEX_WAKE:
-        return "futex_wake";
-    case WS_EV_THREAD_START:
-        return "thread_start";
-    case WS_EV_THREAD_END:
-        return "thread_end";
-    case WS_EV_FD_INFO:
-        return "fd_info";
-    case WS_SQLITE_OPEN:
-        return "sqlite3_open";
-    case WS_SQLITE_CLOSE:
-        return "sqlite3_close";
-    case WS_SQLITE_PREPARE:
-        return "sqlite3_prepare";
-    case WS_SQLITE_QUERY:
-        return "sqlite3_query";
-    case WS_SQLITE_EXEC:
-        return "sqlite3_exec";
-    case WS_SQLITE_STMT:
-        return "sqlite3_stmt";
-    case WS_PG_CONNECT:
-        return "PQconnect";
-    case WS_PG_FINISH:
-        return "PQfinish";
-    case WS_PG_PREPARE:
-        return "PQprepare";
-    case WS_PG_QUERY:
-        return "PQquery";
-    case WS_PG_RESET:
-        return "PQreset";
-    case WS_EV_THREAD_NAME:
-        return "thread_name";
-    default:
-        return NULL;
-    }
-}
 
 /* ---- varints, shared by the encoder and the decoder ---- */
 
