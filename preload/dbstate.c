@@ -32,6 +32,9 @@ static int collect(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* dlclose is wrapped below (the real one is also ours to call). */
+WS_REAL(dlclose);
+
 /* The definition of name in the first loaded object (named like lib, or
  * any) that has one; never ours. */
 static void *search(const char *name, const char *lib)

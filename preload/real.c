@@ -9,13 +9,12 @@
 
 #include "internal.h"
 
-#define WS_REAL_DEFINE(name) __typeof__(name) *real_##name;
-WS_REAL_LIST(WS_REAL_DEFINE)
-#undef WS_REAL_DEFINE
+/* The linker makes these the bounds of the section every WS_REAL() entry
+ * is in. */
+extern const struct ws_real __start_ws_real[], __stop_ws_real[];
 
 void ws_resolve(void)
 {
-#define WS_REAL_RESOLVE(name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);
-    WS_REAL_LIST(WS_REAL_RESOLVE)
-#undef WS_REAL_RESOLVE
+    for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++)
+        *r->fn = dlsym(RTLD_NEXT, r->name);
 }

@@ -1,10 +1,8 @@
 /*
  * real.h - pointers to the real functions behind the wrappers.
  *
- * ws_resolve() fills them with dlsym(RTLD_NEXT); it runs in the
- * constructor, and earlier when another library's constructor calls a
- * wrapped function first (REAL() below).  The tracer calls libc through
- * these pointers so that its own calls are never traced.
+ * ws_resolve() fills them with dlsym(RTLD_NEXT).  The tracer calls libc
+ * through these pointers so that its own calls are never traced.
  */
 #ifndef WHYSLOW_REAL_H
 #define WHYSLOW_REAL_H
@@ -40,29 +38,40 @@ int __openat64_2(int, const char *, int);
 int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
                       void (*)(void), void *);
 
-/* X(name): every function the library wraps or calls for itself. */
-/* clang-format off */
-#define WS_REAL_LIST(X) \
-    X(read) X(write) X(pread) X(pwrite) X(pread64) X(pwrite64) X(readv) X(writev) X(send) \
-    X(recv) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(connect) X(accept) X(accept4) X(open) \
-    X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) \
-    X(close) X(close_range) X(fsync) X(fdatasync) X(poll) X(ppoll) X(select) X(epoll_wait) \
-    X(epoll_pwait) X(nanosleep) X(clock_nanosleep) X(usleep) X(sleep) X(getaddrinfo) X(dup) \
-    X(dup2) X(dup3) X(__read_chk) X(__pread64_chk) X(__recv_chk) X(__recvfrom_chk) X(__poll_chk) \
-    X(__ppoll_chk) X(pthread_mutex_lock) X(pthread_mutex_trylock) X(pthread_mutex_timedlock) \
-    X(pthread_mutex_clocklock) X(pthread_mutex_unlock) X(pthread_rwlock_rdlock) \
-    X(pthread_rwlock_wrlock) X(pthread_rwlock_tryrdlock) X(pthread_rwlock_trywrlock) \
-    X(pthread_rwlock_timedrdlock) X(pthread_rwlock_timedwrlock) X(pthread_rwlock_clockrdlock) \
-    X(pthread_rwlock_clockwrlock) X(pthread_rwlock_unlock) X(pthread_cond_wait) \
-    X(pthread_cond_timedwait) X(pthread_cond_clockwait) X(pthread_cond_signal) \
-    X(pthread_cond_broadcast) X(sem_wait) X(sem_trywait) X(sem_post) \
-    X(sem_timedwait) X(sem_clockwait) X(syscall) X(execve) X(execv) X(execvp) X(execvpe) \
-    X(fexecve) X(_exit) X(_Exit) X(exit) X(__libc_start_main) X(pthread_create) X(dlclose)
-/* clang-format on */
+/*
+ * WS_REAL(name) defines real_<name>, the pointer to the real function,
+ * and lists it for ws_resolve() in the section "ws_real" of the library:
+ * each wrapper defines its own beside it, so that a new wrapper needs no
+ * list elsewhere.  ws_resolve() runs in the constructor, before any
+ * wrapper may record, and earlier when another library's constructor
+ * calls a wrapped function first (REAL() below): never in a signal
+ * handler, where dlsym is not safe.
+ */
+struct ws_real {
+    const char *name;
+    void **fn;
+};
 
-#define WS_REAL_DECLARE(name) extern __typeof__(name) *real_##name;
-WS_REAL_LIST(WS_REAL_DECLARE)
-#undef WS_REAL_DECLARE
+#define WS_REAL(name)                                                                              \
+    __typeof__(name) *real_##name;                                                                 \
+    static const struct ws_real ws_real_##name __attribute__((                                     \
+        used, section("ws_real"), aligned(sizeof(void *)))) = {#name, (void **)&real_##name}
+
+/* The real functions the recorder calls for itself outside the file that
+ * wraps them. */
+#define WS_REAL_EXTERN(name) extern __typeof__(name) *real_##name
+WS_REAL_EXTERN(read);
+WS_REAL_EXTERN(write);
+WS_REAL_EXTERN(open);
+WS_REAL_EXTERN(close);
+WS_REAL_EXTERN(poll);
+WS_REAL_EXTERN(nanosleep);
+WS_REAL_EXTERN(syscall);
+WS_REAL_EXTERN(_exit);
+WS_REAL_EXTERN(pthread_mutex_lock);
+WS_REAL_EXTERN(pthread_mutex_unlock);
+WS_REAL_EXTERN(pthread_cond_signal);
+WS_REAL_EXTERN(pthread_cond_broadcast);
 
 void ws_resolve(void);
 

@@ -219,6 +219,7 @@ static void *thread_start(void *p)
     return s.fn(s.arg);
 }
 
+WS_REAL(pthread_create);
 WS_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
                              void *arg)
 {

@@ -26,6 +26,7 @@ static inline void io_event(struct ws_thread *t, unsigned call, int fd, int64_t 
 
 /* The wrapper of a call on an fd whose result is a count or -1. */
 #define WRAP_FD(ret, name, call, params, args, fd)                                                 \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT ret name params                                                                      \
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
@@ -98,6 +99,7 @@ WRAP_FD(int, __ppoll_chk, WS_PPOLL,
         (fds, n, ts, ss, fl), -1)
 
 /* clock_nanosleep returns its error rather than setting errno. */
+WS_REAL(clock_nanosleep);
 WS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
                               struct timespec *rem)
 {
@@ -147,6 +149,7 @@ static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, con
     }
 
 #define WRAP_OPEN(name)                                                                            \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT int name(const char *path, int flags, ...)                                           \
     {                                                                                              \
         MODE_ARG(flags)                                                                            \
@@ -154,6 +157,7 @@ static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, con
     }
 
 #define WRAP_OPENAT(name)                                                                          \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT int name(int dirfd, const char *path, int flags, ...)                                \
     {                                                                                              \
         MODE_ARG(flags)                                                                            \
@@ -162,12 +166,14 @@ static inline void open_event(struct ws_thread *t, unsigned call, int dirfd, con
 
 /* The fortified forms, which take no mode. */
 #define WRAP_OPEN_2(name)                                                                          \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT int name(const char *path, int flags)                                                \
     {                                                                                              \
         OPEN_BODY(name, WS_OPEN, AT_FDCWD, (path, flags))                                          \
     }
 
 #define WRAP_OPENAT_2(name)                                                                        \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT int name(int dirfd, const char *path, int flags)                                     \
     {                                                                                              \
         OPEN_BODY(name, WS_OPENAT, dirfd, (dirfd, path, flags))                                    \
@@ -182,6 +188,7 @@ WRAP_OPEN_2(__open64_2)
 WRAP_OPENAT_2(__openat_2)
 WRAP_OPENAT_2(__openat64_2)
 
+WS_REAL(connect);
 WS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ws_thread *t = ws_enter();
@@ -221,6 +228,7 @@ static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, uint
     if (r >= 0) ws_fd_set(r, 1);
 }
 
+WS_REAL(accept);
 WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     struct ws_thread *t = ws_enter();
@@ -232,6 +240,7 @@ WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     return r;
 }
 
+WS_REAL(accept4);
 WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     struct ws_thread *t = ws_enter();
@@ -243,6 +252,7 @@ WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     return r;
 }
 
+WS_REAL(getaddrinfo);
 WS_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                           struct addrinfo **res)
 {
@@ -259,6 +269,7 @@ WS_EXPORT int getaddrinfo(const char *node, const char *service, const struct ad
 
 /* ---- calls that end or copy fds ---- */
 
+WS_REAL(close);
 WS_EXPORT int close(int fd)
 {
     struct ws_thread *t = ws_enter();
@@ -272,6 +283,7 @@ WS_EXPORT int close(int fd)
     return r;
 }
 
+WS_REAL(close_range);
 WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
     int r = REAL(close_range)(first, last, flags);
@@ -290,6 +302,7 @@ static inline void dup_event(struct ws_thread *t, int old, int r, uint64_t s, ui
     if (r >= 0 && (unsigned)old < WS_FD_TABLE) ws_fd_set(r, atomic_load(&ws_fd_known[old]));
 }
 
+WS_REAL(dup);
 WS_EXPORT int dup(int old)
 {
     struct ws_thread *t = ws_enter();
@@ -301,6 +314,7 @@ WS_EXPORT int dup(int old)
     return r;
 }
 
+WS_REAL(dup2);
 WS_EXPORT int dup2(int old, int new)
 {
     struct ws_thread *t = ws_enter();
@@ -312,6 +326,7 @@ WS_EXPORT int dup2(int old, int new)
     return r;
 }
 
+WS_REAL(dup3);
 WS_EXPORT int dup3(int old, int new, int flags)
 {
     struct ws_thread *t = ws_enter();

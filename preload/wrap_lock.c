@@ -65,8 +65,24 @@ static inline void waited(struct ws_thread *t, unsigned call, const void *lock, 
  */
 #define UNPAREN(...) __VA_ARGS__
 
+/* The program's own tries: recorded only in "all" mode, when they succeed.
+ * The wrappers below try with them first. */
+#define WRAP_TRY(name, call, type)                                                                 \
+    WS_REAL(name);                                                                                 \
+    WS_EXPORT int name(type *lock)                                                                 \
+    {                                                                                              \
+        int r = REAL(name)(lock);                                                                  \
+        if (r == 0) uncontended(call, lock, WS_CALLER);                                            \
+        return r;                                                                                  \
+    }
+
+WRAP_TRY(pthread_mutex_trylock, WS_MUTEX_TRYLOCK, pthread_mutex_t)
+WRAP_TRY(pthread_rwlock_tryrdlock, WS_RWLOCK_TRYRDLOCK, pthread_rwlock_t)
+WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
+
 /* The wait for a busy lock, timed. */
 #define WRAP_BUSY(name, call, params, args, obj)                                                   \
+    WS_REAL(name);                                                                                 \
     static noinline int name##_busy(uint64_t caller, UNPAREN params)                               \
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
@@ -160,19 +176,6 @@ WRAP_TRY_FIRST(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock, WS_RWLOCK_T
                ts_ok(ts) && clock_ok(c),
                (pthread_rwlock_t * lock, clockid_t c, const struct timespec *ts), (lock, c, ts))
 
-/* The program's own tries: recorded only in "all" mode, when they succeed. */
-#define WRAP_TRY(name, call, type)                                                                 \
-    WS_EXPORT int name(type *lock)                                                                 \
-    {                                                                                              \
-        int r = REAL(name)(lock);                                                                  \
-        if (r == 0) uncontended(call, lock, WS_CALLER);                                            \
-        return r;                                                                                  \
-    }
-
-WRAP_TRY(pthread_mutex_trylock, WS_MUTEX_TRYLOCK, pthread_mutex_t)
-WRAP_TRY(pthread_rwlock_tryrdlock, WS_RWLOCK_TRYRDLOCK, pthread_rwlock_t)
-WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
-
 /*
  * Whether a glibc mutex has waiters: its lock word is 2 (normal and
  * adaptive mutexes) or has FUTEX_WAITERS (robust and PI ones), and an
@@ -199,6 +202,8 @@ static void released(unsigned call, uint32_t wakes, const void *lock, uint64_t c
         ws_emit(t, call, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
     }
 }
+
+WS_REAL(pthread_mutex_unlock);
 
 static noinline int mutex_unlock_slow(pthread_mutex_t *lock, uint64_t caller)
 {
@@ -235,6 +240,8 @@ static inline int rwlock_has_waiters(const pthread_rwlock_t *l)
     return 0;
 #endif
 }
+
+WS_REAL(pthread_rwlock_unlock);
 
 static noinline int rwlock_unlock_slow(pthread_rwlock_t *lock, uint64_t caller)
 {
@@ -275,6 +282,7 @@ static inline int cond_has_waiters(const pthread_cond_t *c)
 }
 
 #define WRAP_COND_WAKE(name, call)                                                                 \
+    WS_REAL(name);                                                                                 \
     static noinline int name##_wake(pthread_cond_t *c, uint64_t caller)                            \
     {                                                                                              \
         int r = REAL(name)(c);                                                                     \
@@ -302,6 +310,8 @@ static inline int sem_has_waiters(const sem_t *sem)
     return 0;
 #endif
 }
+
+WS_REAL(sem_post);
 
 static noinline int sem_post_wake(sem_t *sem, uint64_t caller)
 {
@@ -333,9 +343,12 @@ WRAP_WAIT(pthread_cond_clockwait, WS_COND_TIMEDWAIT,
           (pthread_cond_t * c, pthread_mutex_t *m, clockid_t k, const struct timespec *ts),
           (c, m, k, ts), c)
 
+WS_REAL(sem_trywait);
+
 /* Semaphores: sem_trywait first, as for locks.  sem_* report errors in
  * errno, so a failed try (EAGAIN) leaves errno to restore. */
 #define WRAP_SEM(name, call, valid, params, args)                                                  \
+    WS_REAL(name);                                                                                 \
     WS_EXPORT int name params                                                                      \
     {                                                                                              \
         if (!(valid)) return REAL(name) args;                                                      \
@@ -400,6 +413,8 @@ static int futex_wakes(long op)
         return 0;
     }
 }
+
+WS_REAL(syscall);
 
 WS_EXPORT long syscall(long number, ...)
 {

@@ -30,6 +30,7 @@ static int main_wrapper(int argc, char **argv, char **envp)
     return r;
 }
 
+WS_REAL(__libc_start_main);
 WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
                                 void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
                                 void *stack_end)
@@ -38,6 +39,7 @@ WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
     return REAL(__libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
+WS_REAL(exit);
 WS_EXPORT void exit(int status)
 {
     ws_exit_status = status & 0xff;
@@ -45,6 +47,7 @@ WS_EXPORT void exit(int status)
     __builtin_unreachable();
 }
 
+WS_REAL(_exit);
 WS_EXPORT void _exit(int status)
 {
     ws_flusher_end(WS_END__EXIT, status & 0xff);
@@ -52,6 +55,7 @@ WS_EXPORT void _exit(int status)
     __builtin_unreachable();
 }
 
+WS_REAL(_Exit);
 WS_EXPORT void _Exit(int status)
 {
     ws_flusher_end(WS_END__EXIT, status & 0xff);
@@ -59,6 +63,7 @@ WS_EXPORT void _Exit(int status)
     __builtin_unreachable();
 }
 
+WS_REAL(execve);
 WS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     ws_flusher_end(WS_END_EXEC, 0);
@@ -67,6 +72,7 @@ WS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
     return r;
 }
 
+WS_REAL(execv);
 WS_EXPORT int execv(const char *path, char *const argv[])
 {
     ws_flusher_end(WS_END_EXEC, 0);
@@ -75,6 +81,7 @@ WS_EXPORT int execv(const char *path, char *const argv[])
     return r;
 }
 
+WS_REAL(execvp);
 WS_EXPORT int execvp(const char *file, char *const argv[])
 {
     ws_flusher_end(WS_END_EXEC, 0);
@@ -83,6 +90,7 @@ WS_EXPORT int execvp(const char *file, char *const argv[])
     return r;
 }
 
+WS_REAL(execvpe);
 WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     ws_flusher_end(WS_END_EXEC, 0);
@@ -91,6 +99,7 @@ WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     return r;
 }
 
+WS_REAL(fexecve);
 WS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     ws_flusher_end(WS_END_EXEC, 0);
