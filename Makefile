@@ -2,11 +2,12 @@
 # Each first makes sure the Debian packages it needs are there.
 BUILD ?= build
 PREFIX ?= /usr/local
+WERROR ?= OFF # ON: compiler warnings are errors (.ci/run)
 
 .PHONY: all deps test demo install bench clean format
 
 all: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DWHYSLOW_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j2 -- --no-print-directory
 
 deps:

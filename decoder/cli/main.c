@@ -3,6 +3,7 @@
  * cmd_report.c) and prints the top-level help.
  */
 #include "cli/cli.h"
+#include "report/report.h"
 
 #include <whyslow/format.h>
 
@@ -13,19 +14,21 @@
 static const char usage[] =
     "usage: whyslow COMMAND [OPTIONS] [ARGS]\n"
     "\n"
-    "Find out why a program is slow: trace its I/O, network and lock calls,\n"
-    "then read what took the time.\n"
+    "Find out why a program is slow: trace its I/O, network, lock and database\n"
+    "calls, then read what took the time.\n"
     "\n"
     "commands:\n"
     "  record [-o DIR] [--] CMD [ARGS...]\n"
     "          run CMD (and its children) traced; logs go to DIR (./whyslow.data)\n"
-    "  report [--json] [--pid PID] [--slow-ms N] [PATH...]\n"
-    "          findings, per-call statistics, slowest calls, contended locks\n"
+    "  report [--json] [--pid PID] [--slow-ms N] [--stall-ms N] [PATH...]\n"
+    "          findings, where each thread's time went, per-call statistics,\n"
+    "          queries, slowest calls, contended locks\n"
     "  dump [--pid PID] [PATH...]\n"
     "          every recorded event, one line each, in time order\n"
     "\n"
     "PATH is a log file or a directory of *.wslog files (default ./whyslow.data).\n"
-    "Run 'whyslow COMMAND --help' for a command's options.\n";
+    "Run 'whyslow COMMAND --help' for a command's options, 'whyslow --version'\n"
+    "for the versions of the program, the log format and the report schema.\n";
 
 int usage_error(const char *verb, const char *fmt, ...)
 {
@@ -50,7 +53,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(verb, "--version") == 0) {
-        printf("whyslow 0.1 (log format %d, report schema whyslow.report/1)\n", WS_FORMAT_VERSION);
+        printf("whyslow %s (log format %d, report schema %s)\n", WHYSLOW_VERSION, WS_FORMAT_VERSION,
+               REPORT_SCHEMA);
         return 0;
     }
     if (strcmp(verb, "record") == 0) return cmd_record(argc - 1, argv + 1);
