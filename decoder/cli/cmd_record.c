@@ -317,9 +317,18 @@ static void free_env(char **env)
     free(env);
 }
 
-int cmd_record(int argc, char **argv)
+/* One run of record. */
+struct recording {
+    const char *out;    /* -o DIR, as given */
+    char **cmd;         /* CMD and its arguments */
+    char lib[PATH_MAX]; /* the library preloaded */
+    char dir[PATH_MAX]; /* DIR, absolute */
+    int status;         /* CMD's wait status */
+};
+
+/* Parses the options of record; returns -1 to go on, or the exit status. */
+static int parse(int argc, char **argv, struct recording *r)
 {
-    const char *out = "whyslow.data";
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -333,9 +342,9 @@ int cmd_record(int argc, char **argv)
         }
         if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) return usage_error("record", "-o needs a directory");
-            out = argv[++i];
+            r->out = argv[++i];
         } else if (strncmp(a, "-o", 2) == 0) {
-            out = a + 2;
+            r->out = a + 2;
         } else if (a[0] == '-') {
             return usage_error("record", "unknown option '%s'", a);
         } else {
@@ -343,29 +352,44 @@ int cmd_record(int argc, char **argv)
         }
     }
     if (i >= argc) return usage_error("record", "no command to run");
-    if (!*out) return usage_error("record", "-o needs a directory");
-    char **cmd = argv + i;
+    if (!*r->out) return usage_error("record", "-o needs a directory");
+    r->cmd = argv + i;
+    return -1;
+}
 
-    char lib[PATH_MAX];
-    if (!find_library(lib, sizeof(lib))) {
+/* Finds the library to preload; 0, or -1 after saying why not. */
+static int find_preload(struct recording *r)
+{
+    if (!find_library(r->lib, sizeof(r->lib))) {
         fprintf(stderr, "whyslow: cannot find %s (looked beside this program and in %s)\n", LIBNAME,
                 WHYSLOW_LIBDIR);
-        return 1;
+        return -1;
     }
-    if (strpbrk(lib, " :")) {
-        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", lib);
-        return 1;
+    if (strpbrk(r->lib, " :")) {
+        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", r->lib);
+        return -1;
     }
+    return 0;
+}
 
-    char dir[PATH_MAX];
-    if (make_dirs(out) < 0 || !realpath(out, dir)) {
-        fprintf(stderr, "whyslow: %s: %s\n", out, strerror(errno));
-        return 1;
+/* Makes the directory the logs go to and deletes the logs of an earlier
+ * run from it; 0, or -1 after saying why not. */
+static int prepare_dir(struct recording *r)
+{
+    if (make_dirs(r->out) < 0 || !realpath(r->out, r->dir)) {
+        fprintf(stderr, "whyslow: %s: %s\n", r->out, strerror(errno));
+        return -1;
     }
-    delete_old_logs(dir);
-    warn_untraceable(cmd[0]);
+    delete_old_logs(r->dir);
+    return 0;
+}
 
-    char **env = child_env(dir, lib);
+/* Runs CMD with the library preloaded, forwarding SIGINT and SIGTERM to
+ * it, and waits for it to exit; returns 0, or the exit status after
+ * saying what failed. */
+static int spawn_and_wait(struct recording *r)
+{
+    char **env = child_env(r->dir, r->lib);
     if (!env) {
         fprintf(stderr, "whyslow: out of memory\n");
         return 1;
@@ -384,36 +408,51 @@ int cmd_record(int argc, char **argv)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     pid_t pid;
-    int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, env);
+    int err = posix_spawnp(&pid, r->cmd[0], NULL, NULL, r->cmd, env);
     free_env(env);
     if (err) {
-        fprintf(stderr, "whyslow: %s: %s\n", cmd[0], strerror(err));
+        fprintf(stderr, "whyslow: %s: %s\n", r->cmd[0], strerror(err));
         return 127;
     }
     child_pid = pid;
 
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
+    while (waitpid(pid, &r->status, 0) < 0) {
         if (errno != EINTR) {
-            fprintf(stderr, "whyslow: waiting for %s: %s\n", cmd[0], strerror(errno));
+            fprintf(stderr, "whyslow: waiting for %s: %s\n", r->cmd[0], strerror(errno));
             return 1;
         }
     }
     child_pid = 0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    return 0;
+}
 
-    wait_for_flushers(dir);
-    int logs = count_logs(dir);
+/* Says how many logs were written, and how to read them. */
+static void say_what_was_written(const struct recording *r)
+{
+    int logs = count_logs(r->dir);
     if (logs == 0)
         fprintf(stderr,
                 "whyslow: no logs in %s (was %s statically linked or setuid, or did %s fail to "
                 "load?)\n",
-                dir, cmd[0], LIBNAME);
+                r->dir, r->cmd[0], LIBNAME);
     else
         fprintf(stderr, "whyslow: %d log%s in %s; run: whyslow report %s\n", logs,
-                logs == 1 ? "" : "s", dir, dir);
+                logs == 1 ? "" : "s", r->dir, r->dir);
+}
 
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+int cmd_record(int argc, char **argv)
+{
+    struct recording r = {.out = "whyslow.data"};
+    int rc = parse(argc, argv, &r);
+    if (rc >= 0) return rc;
+    if (find_preload(&r) < 0 || prepare_dir(&r) < 0) return 1;
+    warn_untraceable(r.cmd[0]);
+    rc = spawn_and_wait(&r);
+    if (rc) return rc;
+    wait_for_flushers(r.dir);
+    say_what_was_written(&r);
+    if (WIFSIGNALED(r.status)) return 128 + WTERMSIG(r.status);
+    return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 1;
 }

@@ -70,6 +70,8 @@ struct pools {
     size_t *thread0;              /* per thread: its first position in by_thread (nthreads + 1) */
     int64_t *ext_start, *ext_end; /* per run: its holder span */
     struct span *spans;
+    struct candidate *cand; /* the waits with a hand-over */
+    size_t ncand;
 };
 
 static const struct wk_run *sort_runs;
@@ -259,6 +261,53 @@ static void count_wait(struct group *g, const struct wk_wait *a, const struct wk
     }
 }
 
+/* The waits with a hand-over from a pooled connection to one of its set;
+ * the holder spans of the runs, stretched to the hand-overs. */
+static void handover_waits(struct pools *s)
+{
+    const struct wake_data *d = s->d;
+    size_t cap = 0;
+    s->ext_start = xmalloc(d->nruns * sizeof(*s->ext_start));
+    s->ext_end = xmalloc(d->nruns * sizeof(*s->ext_end));
+    for (size_t i = 0; i < d->nruns; i++) {
+        s->ext_start[i] = d->runs[i].start;
+        s->ext_end[i] = d->runs[i].end;
+    }
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (!a->waker || (a->flags & WAIT_HANDSHAKE) || a->role == WAIT_GIL) continue;
+        const struct wk_wake *k = &d->wakes[a->waker - 1];
+        if (k->flags & WAKE_EXIT) continue;
+        long rx = last_run_before(s, k->thread, k->at);
+        long rw = run_after_wait(s, a->thread, a->start, a->end);
+        uint32_t g = group_of(s, rx);
+        if (!g || g != group_of(s, rw)) continue;
+        if (k->at > s->ext_end[rx]) s->ext_end[rx] = k->at;
+        if (a->end < s->ext_start[rw]) s->ext_start[rw] = a->end;
+        ARRAY_PUSH(s->cand, s->ncand, cap) = (struct candidate){i, (size_t)rx, (size_t)rw};
+    }
+}
+
+/* Counts the waits with a hand-over during which every connection of the
+ * set had a holder. */
+static void count_waits_for_pool(struct pools *s)
+{
+    const struct wake_data *d = s->d;
+    for (size_t i = 0; i < s->ncand; i++) {
+        const struct wk_wait *a = &d->waits[s->cand[i].wait];
+        struct group *g = &s->groups[group_of(s, (long)s->cand[i].rx) - 1];
+        uint32_t alive = 0;
+        int all = 1;
+        for (size_t k = 0; k < g->ninsts && all; k++) {
+            const struct inst *in = &s->insts[g->insts[k]];
+            if (in->first >= a->end || in->last <= a->start) continue; /* not open then */
+            alive++;
+            all = held(s, in, a->thread, a->start, a->end);
+        }
+        if (all && alive) count_wait(g, a, &d->threads[a->thread], alive);
+    }
+}
+
 static int cmp_pool(const void *a, const void *b)
 {
     const struct pool_ex *x = a, *y = b;
@@ -267,76 +316,49 @@ static int cmp_pool(const void *a, const void *b)
     return x->resource < y->resource ? -1 : x->resource > y->resource;
 }
 
-void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns)
+/* The sets whose waits make a finding: two or more, of slow_ns in all. */
+static void add_findings(struct conc_report *c, struct pools *s, uint64_t slow_ns)
 {
-    if (d->nruns == 0 || d->nwaits == 0) return;
-    struct pools s = {.d = d};
-    find_sets(&s);
-    if (s.ngroups == 0) goto out;
-    order_runs(&s);
-
-    /* The waits with a hand-over from a pooled connection to one of its set. */
-    struct candidate *cand = NULL;
-    size_t ncand = 0, candcap = 0;
-    s.ext_start = xmalloc(d->nruns * sizeof(*s.ext_start));
-    s.ext_end = xmalloc(d->nruns * sizeof(*s.ext_end));
-    for (size_t i = 0; i < d->nruns; i++) {
-        s.ext_start[i] = d->runs[i].start;
-        s.ext_end[i] = d->runs[i].end;
-    }
-    for (size_t i = 0; i < d->nwaits; i++) {
-        const struct wk_wait *a = &d->waits[i];
-        if (!a->waker || (a->flags & WAIT_HANDSHAKE) || a->role == WAIT_GIL) continue;
-        const struct wk_wake *k = &d->wakes[a->waker - 1];
-        if (k->flags & WAKE_EXIT) continue;
-        long rx = last_run_before(&s, k->thread, k->at);
-        long rw = run_after_wait(&s, a->thread, a->start, a->end);
-        uint32_t g = group_of(&s, rx);
-        if (!g || g != group_of(&s, rw)) continue;
-        if (k->at > s.ext_end[rx]) s.ext_end[rx] = k->at;
-        if (a->end < s.ext_start[rw]) s.ext_start[rw] = a->end;
-        ARRAY_PUSH(cand, ncand, candcap) = (struct candidate){i, (size_t)rx, (size_t)rw};
-    }
-    holder_spans(&s);
-
-    /* Those during which every connection of the set had a holder. */
-    for (size_t i = 0; i < ncand; i++) {
-        const struct wk_wait *a = &d->waits[cand[i].wait];
-        struct group *g = &s.groups[group_of(&s, (long)cand[i].rx) - 1];
-        uint32_t alive = 0;
-        int all = 1;
-        for (size_t k = 0; k < g->ninsts && all; k++) {
-            const struct inst *in = &s.insts[g->insts[k]];
-            if (in->first >= a->end || in->last <= a->start) continue; /* not open then */
-            alive++;
-            all = held(&s, in, a->thread, a->start, a->end);
-        }
-        if (all && alive) count_wait(g, a, &d->threads[a->thread], alive);
-    }
-    free(cand);
-
     size_t cap = 0;
-    for (size_t i = 0; i < s.ngroups; i++) {
-        struct group *g = &s.groups[i];
+    for (size_t i = 0; i < s->ngroups; i++) {
+        struct group *g = &s->groups[i];
         g->ex.postgres = g->postgres;
         g->ex.resource = g->resource;
         if (g->ex.waiters >= 2 && g->ex.wait_total_ns >= slow_ns)
             ARRAY_PUSH(c->pools, c->npools, cap) = g->ex;
     }
     xsort(c->pools, c->npools, sizeof(*c->pools), cmp_pool);
+}
 
-out:
-    for (size_t i = 0; i < s.ngroups; i++) {
-        free(s.groups[i].insts);
-        map_free(&s.groups[i].threads);
-        map_free(&s.groups[i].callers);
+static void free_pools(struct pools *s)
+{
+    for (size_t i = 0; i < s->ngroups; i++) {
+        free(s->groups[i].insts);
+        map_free(&s->groups[i].threads);
+        map_free(&s->groups[i].callers);
     }
-    free(s.groups);
-    free(s.insts);
-    free(s.run_inst);
-    free(s.by_thread);
-    free(s.thread0);
-    free(s.ext_start);
-    free(s.ext_end);
-    free(s.spans);
+    free(s->groups);
+    free(s->insts);
+    free(s->run_inst);
+    free(s->by_thread);
+    free(s->thread0);
+    free(s->ext_start);
+    free(s->ext_end);
+    free(s->spans);
+    free(s->cand);
+}
+
+void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns)
+{
+    if (d->nruns == 0 || d->nwaits == 0) return;
+    struct pools s = {.d = d};
+    find_sets(&s);
+    if (s.ngroups > 0) {
+        order_runs(&s);
+        handover_waits(&s);
+        holder_spans(&s);
+        count_waits_for_pool(&s);
+        add_findings(c, &s, slow_ns);
+    }
+    free_pools(&s);
 }

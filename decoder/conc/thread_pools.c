@@ -96,14 +96,30 @@ static uint64_t overlap(const struct ival *v, size_t n, int64_t start, int64_t e
     return sum;
 }
 
+/* A pool being examined. */
+struct pool {
+    const struct wake_data *d;
+    const uint32_t *ix; /* its queue's waits, ix[0..n) */
+    size_t n;
+    uint32_t queue;    /* the queue's object */
+    uint32_t *workers; /* their threads */
+    size_t nworkers;
+    uint32_t *slot;   /* thread -> worker number + 1, 0: not a worker */
+    int64_t from, to; /* while every worker was alive */
+    struct ival *sat; /* the saturated spans, sorted */
+    size_t nsat;
+    struct ival *ends; /* each worker's waits for work as (end, start), by end */
+    size_t *first_end; /* worker w's are ends[first_end[w]..first_end[w + 1]) */
+};
+
 /* The workers' time while saturated, by part (a second timeline read). */
-static void busy_parts(struct tpool_ex *x, const struct wake_data *d, const uint32_t *workers,
-                       size_t nworkers, const struct ival *sat, size_t nsat)
+static void busy_parts(struct tpool_ex *x, const struct pool *p)
 {
+    const struct wake_data *d = p->d;
     struct map worker = {0}; /* thread serial -> index + 1 in watermark */
-    int64_t *mark = xmalloc(nworkers * sizeof(*mark));
-    for (size_t i = 0; i < nworkers; i++) {
-        *map_put(&worker, d->threads[workers[i]].serial, 0, NULL) = i + 1;
+    int64_t *mark = xmalloc(p->nworkers * sizeof(*mark));
+    for (size_t i = 0; i < p->nworkers; i++) {
+        *map_put(&worker, d->threads[p->workers[i]].serial, 0, NULL) = i + 1;
         mark[i] = INT64_MIN;
     }
     uint64_t classified = 0;
@@ -119,12 +135,12 @@ static void busy_parts(struct tpool_ex *x, const struct wake_data *d, const uint
         int64_t start = ev.at > mark[*w - 1] ? ev.at : mark[*w - 1], end = event_end(&ev);
         if (end <= start) continue;
         mark[*w - 1] = end;
-        uint64_t t = overlap(sat, nsat, start, end);
+        uint64_t t = overlap(p->sat, p->nsat, start, end);
         x->busy_ns[part] += t;
         classified += t;
     }
     timeline_close(tl);
-    uint64_t all = x->saturated_ns * nworkers;
+    uint64_t all = x->saturated_ns * p->nworkers;
     x->busy_ns[PART_OTHER] = all > classified ? all - classified : 0;
     map_free(&worker);
     free(mark);
@@ -149,14 +165,154 @@ static size_t saturated_spans(struct ival *parks, size_t n, int64_t from, int64_
 
 /* A wait for a result: one a worker woke, by a thread outside the pool,
  * on another object than the queue; not a start handshake or a join. */
-static const struct wk_wake *result_wait(const struct wake_data *d, const struct wk_wait *a,
-                                         uint32_t queue, const uint32_t *slot)
+static const struct wk_wake *result_wait(const struct pool *p, const struct wk_wait *a)
 {
-    if (!a->waker || a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) || a->oid == queue)
+    if (!a->waker || a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) || a->oid == p->queue)
         return NULL;
-    const struct wk_wake *k = &d->wakes[a->waker - 1];
-    if ((k->flags & WAKE_EXIT) || !slot[k->thread] || slot[a->thread]) return NULL;
+    const struct wk_wake *k = &p->d->wakes[a->waker - 1];
+    if ((k->flags & WAKE_EXIT) || !p->slot[k->thread] || p->slot[a->thread]) return NULL;
     return k;
+}
+
+/* The workers: the threads that waited on the queue, then more[0..nmore);
+ * and the time all of them were alive. */
+static void find_workers(struct pool *p, const uint32_t *more, size_t nmore)
+{
+    const struct wake_data *d = p->d;
+    size_t cap = 0;
+    p->slot = xcalloc(d->nthreads, sizeof(*p->slot));
+    p->from = INT64_MIN;
+    p->to = INT64_MAX;
+    for (size_t i = 0; i < p->n + nmore; i++) {
+        uint32_t th = i < p->n ? d->waits[p->ix[i]].thread : more[i - p->n];
+        if (p->slot[th]) continue;
+        ARRAY_PUSH(p->workers, p->nworkers, cap) = th;
+        p->slot[th] = (uint32_t)p->nworkers;
+        const struct wk_thread *t = &d->threads[th];
+        if (t->start > p->from) p->from = t->start;
+        if (t->end < p->to) p->to = t->end;
+    }
+}
+
+/* Whether threads outside the pool waited for results twice or more:
+ * else there is nothing to see. */
+static int results_waited_twice(const struct pool *p)
+{
+    size_t results = 0;
+    for (size_t i = 0; i < p->d->nwaits && results < 2; i++)
+        results += result_wait(p, &p->d->waits[i]) != NULL;
+    return results >= 2;
+}
+
+/* Saturated: every worker alive, none waiting for work.  Returns how long
+ * in all. */
+static uint64_t find_saturated(struct pool *p)
+{
+    struct ival *parks = xmalloc(p->n * sizeof(*parks));
+    for (size_t i = 0; i < p->n; i++)
+        parks[i] = (struct ival){p->d->waits[p->ix[i]].start, p->d->waits[p->ix[i]].end};
+    if (p->from < p->to) p->nsat = saturated_spans(parks, p->n, p->from, p->to, &p->sat);
+    free(parks);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < p->nsat; i++)
+        sum += (uint64_t)(p->sat[i].end - p->sat[i].start);
+    return sum;
+}
+
+/* Each worker's waits for work, by end: which stretch of work a wake is in. */
+static void sort_wait_ends(struct pool *p)
+{
+    const struct wake_data *d = p->d;
+    p->ends = xmalloc(p->n * sizeof(*p->ends));
+    p->first_end = xcalloc(p->nworkers + 1, sizeof(*p->first_end));
+    for (size_t i = 0; i < p->n; i++)
+        p->first_end[p->slot[d->waits[p->ix[i]].thread]]++;
+    for (size_t i = 0; i < p->nworkers; i++)
+        p->first_end[i + 1] += p->first_end[i];
+    size_t *fill = xcalloc(p->nworkers, sizeof(*fill));
+    for (size_t i = 0; i < p->n; i++) {
+        const struct wk_wait *a = &d->waits[p->ix[i]];
+        size_t w = p->slot[a->thread] - 1;
+        p->ends[p->first_end[w] + fill[w]++] = (struct ival){a->end, a->start};
+    }
+    for (size_t i = 0; i < p->nworkers; i++)
+        xsort(p->ends + p->first_end[i], p->first_end[i + 1] - p->first_end[i], sizeof(*p->ends),
+              cmp_ival);
+    free(fill);
+}
+
+/* The stretch of work of worker w (from 0) a wake at `at` is in: how many
+ * of its waits for work ended before. */
+static size_t stretch_of(const struct pool *p, size_t w, int64_t at)
+{
+    size_t lo = p->first_end[w], hi = p->first_end[w + 1];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->ends[mid].start <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - p->first_end[w];
+}
+
+/* Whether a task was queued: a worker delivered results to the same
+ * thread twice in one stretch of work, taking the second task at once. */
+static int tasks_queued(const struct pool *p)
+{
+    struct map delivered = {0}; /* (worker * 2^32 + stretch, waiter) -> deliveries */
+    int queued = 0;
+    for (size_t i = 0; i < p->d->nwaits && !queued; i++) {
+        const struct wk_wait *a = &p->d->waits[i];
+        const struct wk_wake *k = result_wait(p, a);
+        if (!k) continue;
+        size_t w = p->slot[k->thread] - 1;
+        uint64_t *dn =
+            map_put(&delivered, (uint64_t)w << 32 | stretch_of(p, w, k->at), a->thread, NULL);
+        queued = ++*dn >= 2;
+    }
+    map_free(&delivered);
+    return queued;
+}
+
+/* Results delivered by workers to threads outside the pool: the waits for
+ * them while the pool was saturated, the thread that waited the most and
+ * the caller of most of them. */
+static void count_result_waits(const struct pool *p, struct tpool_ex *x)
+{
+    const struct wake_data *d = p->d;
+    struct map waited = {0}; /* waiter thread -> time */
+    struct map callers = {0};
+    uint64_t best_caller = 0, best_waiter = 0;
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (!result_wait(p, a)) continue;
+        uint64_t t = overlap(p->sat, p->nsat, a->start, a->end);
+        if (!t) continue;
+        x->waits++;
+        x->wait_total_ns += t;
+        uint64_t *wt = map_put(&waited, a->thread, 0, NULL);
+        if ((*wt += t) > best_waiter) {
+            best_waiter = *wt;
+            x->tid = d->threads[a->thread].tid;
+        }
+        uint64_t *nc = map_put(&callers, a->caller, 0, NULL);
+        if (++*nc > best_caller) {
+            best_caller = *nc;
+            x->caller = a->caller;
+        }
+    }
+    map_free(&waited);
+    map_free(&callers);
+}
+
+static void free_pool(struct pool *p)
+{
+    free(p->workers);
+    free(p->slot);
+    free(p->sat);
+    free(p->ends);
+    free(p->first_end);
 }
 
 /* One pool: its queue's waits are ix[0..n), by its workers, who are the
@@ -166,105 +322,196 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
                      const uint32_t *more, size_t nmore, uint64_t slow_ns, size_t *cap)
 {
     const struct wk_wait *q = &d->waits[ix[0]];
-    uint32_t *slot = xcalloc(d->nthreads, sizeof(*slot)); /* thread -> worker number + 1 */
-    uint32_t *workers = NULL;
-    size_t nworkers = 0, wcap = 0;
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    for (size_t i = 0; i < n + nmore; i++) {
-        uint32_t th = i < n ? d->waits[ix[i]].thread : more[i - n];
-        if (slot[th]) continue;
-        ARRAY_PUSH(workers, nworkers, wcap) = th;
-        slot[th] = (uint32_t)nworkers;
-        const struct wk_thread *t = &d->threads[th];
-        if (t->start > from) from = t->start;
-        if (t->end < to) to = t->end;
-    }
-    size_t results = 0;
-    for (size_t i = 0; i < d->nwaits && results < 2; i++)
-        results += result_wait(d, &d->waits[i], q->oid, slot) != NULL;
-    if (results < 2) { /* no one waited for results twice: nothing to see */
-        free(slot);
-        free(workers);
-        return;
-    }
-
-    /* Saturated: every worker alive, none waiting for work. */
-    struct ival *parks = xmalloc(n * sizeof(*parks)), *sat = NULL;
-    for (size_t i = 0; i < n; i++)
-        parks[i] = (struct ival){d->waits[ix[i]].start, d->waits[ix[i]].end};
-    size_t nsat = from < to ? saturated_spans(parks, n, from, to, &sat) : 0;
-    struct tpool_ex x = {
-        .queue = d->objects[q->oid].obj, .queue_kind = q->kind, .workers = (uint32_t)nworkers};
-    for (size_t i = 0; i < nsat; i++)
-        x.saturated_ns += (uint64_t)(sat[i].end - sat[i].start);
-
-    /* Each worker's waits for work, by end: which stretch of work a wake is in. */
-    struct ival *ends = xmalloc(n * sizeof(*ends));
-    size_t *first = xcalloc(nworkers + 1, sizeof(*first));
-    for (size_t i = 0; i < n; i++)
-        first[slot[d->waits[ix[i]].thread]]++;
-    for (size_t i = 0; i < nworkers; i++)
-        first[i + 1] += first[i];
-    size_t *fill = xcalloc(nworkers, sizeof(*fill));
-    for (size_t i = 0; i < n; i++) {
-        size_t w = slot[d->waits[ix[i]].thread] - 1;
-        ends[first[w] + fill[w]++] = (struct ival){d->waits[ix[i]].end, d->waits[ix[i]].start};
-    }
-    for (size_t i = 0; i < nworkers; i++)
-        xsort(ends + first[i], first[i + 1] - first[i], sizeof(*ends), cmp_ival);
-
-    /* Results delivered by workers to threads outside the pool. */
-    struct map delivered = {0}; /* (worker * 2^32 + stretch, waiter) -> deliveries */
-    struct map waited = {0};    /* waiter thread -> time */
-    struct map callers = {0};
-    uint64_t best_caller = 0, best_waiter = 0;
-    int queued = 0;
-    for (size_t i = 0; i < d->nwaits; i++) {
-        const struct wk_wait *a = &d->waits[i];
-        const struct wk_wake *k = result_wait(d, a, q->oid, slot);
-        if (!k) continue;
-        const uint32_t *w = &slot[k->thread];
-        /* The stretch: how many of the worker's waits for work ended before. */
-        size_t lo = first[*w - 1], hi = first[*w];
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ends[mid].start <= k->at)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        uint64_t *dn =
-            map_put(&delivered, (uint64_t)(*w - 1) << 32 | (lo - first[*w - 1]), a->thread, NULL);
-        if (++*dn >= 2) queued = 1;
-        uint64_t t = overlap(sat, nsat, a->start, a->end);
-        if (!t) continue;
-        x.waits++;
-        x.wait_total_ns += t;
-        uint64_t *wt = map_put(&waited, a->thread, 0, NULL);
-        if ((*wt += t) > best_waiter) {
-            best_waiter = *wt;
-            x.tid = d->threads[a->thread].tid;
-        }
-        uint64_t *nc = map_put(&callers, a->caller, 0, NULL);
-        if (++*nc > best_caller) {
-            best_caller = *nc;
-            x.caller = a->caller;
-        }
-    }
-    if (queued && x.wait_total_ns >= slow_ns && x.wait_total_ns > 0) {
-        busy_parts(&x, d, workers, nworkers, sat, nsat);
+    struct pool p = {.d = d, .ix = ix, .n = n, .queue = q->oid};
+    struct tpool_ex x = {.queue = d->objects[q->oid].obj, .queue_kind = q->kind};
+    find_workers(&p, more, nmore);
+    if (!results_waited_twice(&p)) goto out;
+    x.workers = (uint32_t)p.nworkers;
+    x.saturated_ns = find_saturated(&p);
+    sort_wait_ends(&p);
+    if (!tasks_queued(&p)) goto out;
+    count_result_waits(&p, &x);
+    if (x.wait_total_ns >= slow_ns && x.wait_total_ns > 0) {
+        busy_parts(&x, &p);
         ARRAY_PUSH(c->tpools, c->ntpools, *cap) = x;
     }
-    map_free(&delivered);
-    map_free(&waited);
-    map_free(&callers);
-    free(slot);
-    free(fill);
-    free(first);
-    free(ends);
-    free(parks);
-    free(sat);
-    free(workers);
+out:
+    free_pool(&p);
+}
+
+/* What pools_at_end() knows of the threads. */
+struct at_end {
+    const struct wake_data *d;
+    const uint32_t *pos; /* the waits by object (by_object()) */
+    const size_t *first;
+    uint32_t *wpos; /* the wakes by object */
+    size_t *wfirst;
+    uint8_t *pooled;     /* workers of a pool found */
+    uint32_t *parent;    /* index + 1, 0: unknown */
+    uint32_t *last;      /* its last wait's index + 1 */
+    uint32_t *consumer;  /* index + 1, 0: none */
+    int64_t *last_given; /* when it delivered its last result */
+    struct map given;    /* (worker, consumer) -> results */
+};
+
+/* A thread's parent: the one its THREAD_START names (recorders since
+ * format 2 know it), else the one its start handshake woke. */
+static void find_parents(struct at_end *e)
+{
+    const struct wake_data *d = e->d;
+    size_t nt = d->nthreads;
+    e->parent = xcalloc(nt, sizeof(*e->parent));
+    struct map serial_ix = {0};
+    for (size_t t = 0; t < nt; t++)
+        *map_put(&serial_ix, d->threads[t].serial, 0, NULL) = t + 1;
+    for (size_t t = 0; t < nt; t++) {
+        const uint64_t *ix =
+            d->threads[t].parent ? map_get(&serial_ix, d->threads[t].parent, 0) : NULL;
+        if (ix && *ix != t + 1) e->parent[t] = (uint32_t)*ix;
+    }
+    map_free(&serial_ix);
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (a->role == WAIT_GIL || !a->waker || !(a->flags & WAIT_HANDSHAKE)) continue;
+        const struct wk_wake *k = &d->wakes[a->waker - 1];
+        if ((k->flags & WAKE_FIRST) && k->thread != a->thread && !e->parent[k->thread])
+            e->parent[k->thread] = a->thread + 1;
+    }
+}
+
+/* Each thread's last wait (the GIL's aside). */
+static void find_last_waits(struct at_end *e)
+{
+    const struct wake_data *d = e->d;
+    e->last = xcalloc(d->nthreads, sizeof(*e->last));
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (a->role == WAIT_GIL) continue;
+        if (!e->last[a->thread] || d->waits[e->last[a->thread] - 1].end <= a->end)
+            e->last[a->thread] = (uint32_t)i + 1;
+    }
+}
+
+/* The last wake of a thread whose log lacks its THREAD_END record (it
+ * ran until the process ended): its end, as a join it ends, unflagged.
+ * A thread that ended is flagged where it is so: its last wake before
+ * may be a result no one joined it after.  Index + 1, by thread. */
+static uint32_t *last_wakes_unended(const struct wake_data *d)
+{
+    uint32_t *last_wake = xcalloc(d->nthreads, sizeof(*last_wake));
+    for (size_t i = 0; i < d->nwakes; i++)
+        if (!d->threads[d->wakes[i].thread].ended) last_wake[d->wakes[i].thread] = (uint32_t)i + 1;
+    return last_wake;
+}
+
+/* The results each thread delivered to each other (woke its waits on a
+ * park), when it delivered its last, and its consumer: the thread it
+ * delivered the most to. */
+static void find_consumers(struct at_end *e)
+{
+    const struct wake_data *d = e->d;
+    e->consumer = xcalloc(d->nthreads, sizeof(*e->consumer));
+    e->last_given = xcalloc(d->nthreads, sizeof(*e->last_given));
+    uint32_t *last_wake = last_wakes_unended(d);
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wait *a = &d->waits[i];
+        if (!a->waker || (a->flags & WAIT_HANDSHAKE) || a->role != WAIT_PARK) continue;
+        const struct wk_wake *k = &d->wakes[a->waker - 1];
+        if ((k->flags & WAKE_EXIT) || k->thread == a->thread || a->waker == last_wake[k->thread])
+            continue;
+        uint64_t *g = map_put(&e->given, k->thread, a->thread, NULL);
+        uint32_t *best = &e->consumer[k->thread];
+        if (++*g > (*best ? *map_get(&e->given, k->thread, *best - 1) : 0)) *best = a->thread + 1;
+        if (k->at > e->last_given[k->thread]) e->last_given[k->thread] = k->at;
+    }
+    free(last_wake);
+}
+
+/* Whether m posted to the park q and never waited on it. */
+static int posts_never_waits(const struct at_end *e, uint32_t m, uint32_t q)
+{
+    int m_posts = 0, m_waits = 0;
+    for (size_t i = e->wfirst[q]; i < e->wfirst[q + 1] && !m_posts; i++)
+        m_posts = e->d->wakes[e->wpos[i]].thread == m;
+    for (size_t i = e->first[q]; i < e->first[q + 1] && !m_waits; i++)
+        m_waits = e->d->waits[e->pos[i]].thread == m;
+    return m_posts && !m_waits;
+}
+
+/* The threads that could be workers: a known parent, and a consumer of
+ * their results. */
+static int could_be_worker(const struct at_end *e, uint32_t t)
+{
+    return e->parent[t] && e->consumer[t];
+}
+
+/* Whether w, not in a pool found yet, last waited for work: on a park
+ * *queue its consumer posted to and never waited on, woken by the
+ * consumer or by a fellow worker, with no result delivered after. */
+static int waited_for_work_last(const struct at_end *e, uint32_t w, uint32_t *queue)
+{
+    const struct wake_data *d = e->d;
+    if (!e->last[w] || e->pooled[w]) return 0;
+    const struct wk_wait *a = &d->waits[e->last[w] - 1];
+    uint32_t q = a->oid, m = e->consumer[w] - 1;
+    if (a->role != WAIT_PARK || (a->flags & WAIT_HANDSHAKE) || !a->waker || e->pooled[m]) return 0;
+    if (e->last_given[w] > a->start) return 0;
+    const struct wk_wake *k = &d->wakes[a->waker - 1];
+    if (k->thread == m ? (k->flags & WAKE_EXIT) != 0
+                       : k->thread == w || e->parent[k->thread] != e->parent[w])
+        return 0;
+    if (!posts_never_waits(e, m, q)) return 0;
+    *queue = q;
+    return 1;
+}
+
+/* The other workers of w's pool, into more: threads with w's parent that
+ * delivered results to its consumer, or whose last wait was on q too. */
+static size_t fellow_workers(const struct at_end *e, uint32_t w, uint32_t q, uint32_t *more)
+{
+    const struct wake_data *d = e->d;
+    uint32_t m = e->consumer[w] - 1;
+    size_t nmore = 0;
+    for (uint32_t t = 0; t < d->nthreads; t++) {
+        if (t == w || t == m || e->pooled[t] || e->parent[t] != e->parent[w]) continue;
+        const uint64_t *g = map_get(&e->given, t, m);
+        if ((g && *g) || (e->last[t] && d->waits[e->last[t] - 1].oid == q)) more[nmore++] = t;
+    }
+    return nmore;
+}
+
+static void mark_pooled(uint8_t *pooled, uint32_t w, const uint32_t *more, size_t nmore,
+                        uint8_t mark)
+{
+    pooled[w] = mark;
+    for (size_t j = 0; j < nmore; j++)
+        pooled[more[j]] = mark;
+}
+
+/* The workers' waits on q, into ix; the workers, w and more[0..nmore),
+ * are marked pooled (2 marks this pool's, while they are looked for). */
+static size_t workers_waits(const struct at_end *e, uint32_t w, const uint32_t *more, size_t nmore,
+                            uint32_t q, uint32_t *ix)
+{
+    size_t n = 0;
+    mark_pooled(e->pooled, w, more, nmore, 2);
+    for (size_t i = e->first[q]; i < e->first[q + 1]; i++) {
+        const struct wk_wait *a = &e->d->waits[e->pos[i]];
+        if (!(a->flags & WAIT_HANDSHAKE) && e->pooled[a->thread] == 2) ix[n++] = e->pos[i];
+    }
+    mark_pooled(e->pooled, w, more, nmore, 1);
+    return n;
+}
+
+static void free_at_end(struct at_end *e)
+{
+    free(e->wpos);
+    free(e->wfirst);
+    free(e->parent);
+    free(e->last);
+    free(e->consumer);
+    free(e->last_given);
+    map_free(&e->given);
 }
 
 /*
@@ -297,103 +544,22 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
                          const size_t *first, uint32_t *ix, uint8_t *pooled, uint64_t slow_ns,
                          size_t *cap)
 {
-    size_t nt = d->nthreads;
-    uint32_t *parent = xcalloc(nt, sizeof(*parent));     /* index + 1, 0: unknown */
-    uint32_t *last = xcalloc(nt, sizeof(*last));         /* its last wait's index + 1 */
-    uint32_t *consumer = xcalloc(nt, sizeof(*consumer)); /* index + 1, 0: none */
-    int64_t *last_given = xcalloc(nt, sizeof(*last_given));
-    struct map given = {0}; /* (worker, consumer) -> results */
-    /* A thread's parent: the one its THREAD_START names (recorders since
-     * format 2 know it), else the one its start handshake woke. */
-    struct map serial_ix = {0};
-    for (size_t t = 0; t < nt; t++)
-        *map_put(&serial_ix, d->threads[t].serial, 0, NULL) = t + 1;
-    for (size_t t = 0; t < nt; t++) {
-        const uint64_t *ix =
-            d->threads[t].parent ? map_get(&serial_ix, d->threads[t].parent, 0) : NULL;
-        if (ix && *ix != t + 1) parent[t] = (uint32_t)*ix;
-    }
-    map_free(&serial_ix);
-    /* The last wake of a thread whose log lacks its THREAD_END record (it
-     * ran until the process ended): its end, as a join it ends, unflagged.
-     * A thread that ended is flagged where it is so: its last wake before
-     * may be a result no one joined it after. */
-    uint32_t *last_wake = xcalloc(nt, sizeof(*last_wake)); /* index + 1 */
-    for (size_t i = 0; i < d->nwakes; i++)
-        if (!d->threads[d->wakes[i].thread].ended) last_wake[d->wakes[i].thread] = (uint32_t)i + 1;
-    for (size_t i = 0; i < d->nwaits; i++) {
-        const struct wk_wait *a = &d->waits[i];
-        if (a->role == WAIT_GIL) continue;
-        if (!last[a->thread] || d->waits[last[a->thread] - 1].end <= a->end)
-            last[a->thread] = (uint32_t)i + 1;
-        if (!a->waker) continue;
-        const struct wk_wake *k = &d->wakes[a->waker - 1];
-        if (a->flags & WAIT_HANDSHAKE) {
-            if ((k->flags & WAKE_FIRST) && k->thread != a->thread && !parent[k->thread])
-                parent[k->thread] = a->thread + 1;
-        } else if (a->role == WAIT_PARK && !(k->flags & WAKE_EXIT) && k->thread != a->thread &&
-                   a->waker != last_wake[k->thread]) {
-            uint64_t *g = map_put(&given, k->thread, a->thread, NULL);
-            uint32_t *best = &consumer[k->thread];
-            if (++*g > (*best ? *map_get(&given, k->thread, *best - 1) : 0)) *best = a->thread + 1;
-            if (k->at > last_given[k->thread]) last_given[k->thread] = k->at;
-        }
-    }
-    uint32_t *wpos;
-    size_t *wfirst;
-    by_object(d->nobjects, d->nwakes, &d->wakes[0].oid, sizeof(*d->wakes), &wpos, &wfirst);
-    /* The threads that could be workers: known parent, results given twice. */
-    uint32_t *cand = xmalloc(nt * sizeof(*cand)), *more = xmalloc(nt * sizeof(*more));
-    size_t ncand = 0;
-    for (size_t t = 0; t < nt; t++)
-        if (parent[t] && consumer[t]) cand[ncand++] = (uint32_t)t;
-    for (size_t ci = 0; ci < ncand; ci++) {
-        uint32_t w = cand[ci];
-        if (!last[w] || pooled[w]) continue;
-        const struct wk_wait *e = &d->waits[last[w] - 1];
-        uint32_t q = e->oid, m = consumer[w] - 1;
-        if (e->role != WAIT_PARK || (e->flags & WAIT_HANDSHAKE) || !e->waker || pooled[m]) continue;
-        if (last_given[w] > e->start) continue;
-        const struct wk_wake *k = &d->wakes[e->waker - 1];
-        if (k->thread == m ? (k->flags & WAKE_EXIT) != 0
-                           : k->thread == w || parent[k->thread] != parent[w])
-            continue;
-        int m_posts = 0, m_waits = 0;
-        for (size_t i = wfirst[q]; i < wfirst[q + 1] && !m_posts; i++)
-            m_posts = d->wakes[wpos[i]].thread == m;
-        for (size_t i = first[q]; i < first[q + 1] && !m_waits; i++)
-            m_waits = d->waits[pos[i]].thread == m;
-        if (!m_posts || m_waits) continue;
-
-        size_t nmore = 0;
-        for (uint32_t t = 0; t < nt; t++) {
-            if (t == w || t == m || pooled[t] || parent[t] != parent[w]) continue;
-            const uint64_t *g = map_get(&given, t, m);
-            if ((g && *g) || (last[t] && d->waits[last[t] - 1].oid == q)) more[nmore++] = t;
-        }
+    struct at_end e = {.d = d, .pos = pos, .first = first, .pooled = pooled};
+    find_parents(&e);
+    find_last_waits(&e);
+    find_consumers(&e);
+    by_object(d->nobjects, d->nwakes, &d->wakes[0].oid, sizeof(*d->wakes), &e.wpos, &e.wfirst);
+    uint32_t *more = xmalloc(d->nthreads * sizeof(*more));
+    for (uint32_t w = 0; w < d->nthreads; w++) {
+        uint32_t q;
+        if (!could_be_worker(&e, w) || !waited_for_work_last(&e, w, &q)) continue;
+        size_t nmore = fellow_workers(&e, w, q, more);
         if (!nmore) continue;
-        size_t n = 0; /* the workers' waits on q (2 marks this pool's workers) */
-        pooled[w] = 2;
-        for (size_t j = 0; j < nmore; j++)
-            pooled[more[j]] = 2;
-        for (size_t i = first[q]; i < first[q + 1]; i++)
-            if (!(d->waits[pos[i]].flags & WAIT_HANDSHAKE) && pooled[d->waits[pos[i]].thread] == 2)
-                ix[n++] = pos[i];
-        pooled[w] = 1;
-        for (size_t j = 0; j < nmore; j++)
-            pooled[more[j]] = 1;
+        size_t n = workers_waits(&e, w, more, nmore, q, ix);
         one_pool(c, d, ix, n, more, nmore, slow_ns, cap);
     }
-    map_free(&given);
-    free(parent);
-    free(last);
-    free(last_wake);
-    free(consumer);
-    free(last_given);
-    free(cand);
     free(more);
-    free(wpos);
-    free(wfirst);
+    free_at_end(&e);
 }
 
 static int cmp_tpool(const void *a, const void *b)
