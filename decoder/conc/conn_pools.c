@@ -1,28 +1,15 @@
 /*
- * conn_pools.c - pool_exhaustion: threads that waited for one of a fixed set
- * of database connections while every one of them was checked out.
+ * conn_pools.c - pool_exhaustion: threads that waited for one of a fixed
+ * set of database connections while every one of them was checked out.
+ * The rule (the set, a wait for the pool, who holds a connection when,
+ * pool_size) is in docs/rules.md (pool_exhaustion).
  *
- * The set: the connections to one database (an SQLite file, a PostgreSQL
- * server and database) that more than one thread used; a connection only
- * one thread ever used is its own, not pooled.
- *
- * A wait is a wait for the pool when the wake links say so:
- *   - its waker had just finished with a pooled connection: the waker's
- *     last database call before the wake was on one (it gave it back and
- *     so woke the waiter: a hand-over);
- *   - the waiter's next database call after the wait is on a connection
- *     of the same set (usually the one handed over), and it held none
- *     while it waited (no run of its calls spans the wait);
- *   - while it waited, every connection of the set that existed then had
- *     a holder: some other thread's run of calls on it overlaps the wait.
- * A thread holds a connection from its first to its last call of a run,
- * and until the hand-over wake when it handed one over, from the end of
- * the wait when it was handed one (a thread that holds a connection
- * across other work makes no calls on it meanwhile, yet holds it).
- * Wakes at a thread's exit and at a thread's start are no hand-overs.
- *
- * pool_size is the most connections of the set that existed during one
- * of those waits (a pool that replaced a connection has had more).
+ * The pools are the databases that more than one thread used.  The waits
+ * looked at are those whose waker's last database call before the wake
+ * was on a pooled connection (a hand-over), and each is kept when, all
+ * through it, every connection of the set then open had a holder: some
+ * other thread's run of calls on it (wakes.h) overlaps it, or it was being
+ * handed over.
  */
 #include "base/hashmap.h"
 #include "base/util.h"

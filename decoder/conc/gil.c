@@ -1,21 +1,12 @@
 /*
  * gil.c - gil_contention: the time a Python process's threads spent
- * waiting for the GIL, CPython's global interpreter lock, which lets one
- * thread at a time run Python code.
+ * waiting for the GIL, CPython's global interpreter lock.  The rule, with
+ * GIL_MIN_PERCENT, GIL_MIN_NS and GIL_THREAD_PERCENT (concurrency.h), is in
+ * docs/rules.md (gil_contention).
  *
- * A thread that wants the GIL waits on its mutex and then on its
- * condition variable in steps of the switch interval (5 ms), asking the
- * holder to let go.  The time breakdown (breakdown.h) counts those waits,
- * on any object inside _PyRuntime, as each thread's gil_ns, so the
- * finding's numbers are those of the report's threads[]: a thread's share
- * is its gil_ns over its wall time; the process's, every thread's gil_ns
- * over every thread's wall time.  The finding needs GIL_MIN_PERCENT of
- * the thread time and GIL_MIN_NS.  It lists the CPU-bound threads that
- * took turns on the GIL: those that waited GIL_THREAD_PERCENT of their own
- * time or more for it and spent most of their time running or waiting to
- * run (the breakdown's other part, CPU or untraced, plus the GIL waits);
- * not a thread that mostly waited for other things (I/O, a join) and met
- * a busy GIL when it came back.
+ * The numbers are the time breakdown's (breakdown.h counts the waits on
+ * any object inside _PyRuntime as each thread's gil_ns), so the finding
+ * agrees with the report's threads[].
  */
 #include "base/util.h"
 #include "conc/concurrency.h"

@@ -1,22 +1,12 @@
 /*
- * stall.h - event loops that stalled (the event_loop_stall finding).
+ * stall.h - event loops that stalled (the event_loop_stall finding; the
+ * rule, LOOP_MIN_WAITS and what a stall holds are in docs/rules.md).
  *
- * An event loop is a thread that waits for events (epoll_wait,
- * epoll_pwait, poll, ppoll or select) again and again from one place in
- * its code: at least LOOP_MIN_WAITS waits from one call site, outside any
- * database call (libpq waits for its server with poll inside its calls;
- * that is no loop).  A stall is the time from one of its waits returning
- * to its next wait starting, when it is at least the threshold (--stall-ms):
- * a callback kept the loop from serving anything else, as Python's asyncio
- * warns from 100 ms in debug mode.  Waits from other places in that time
- * (a blocking socket's poll in a callback) are part of the stall.
- *
- * For the longest stall of each loop, what its thread did then: the calls
- * that started in it, grouped (syscalls by call and target, sleeps,
- * database statements by query, lock waits by lock), each with its count
- * and time, and the time no recorded call covers (CPU, or calls that are
- * not traced).  Times are given out as in the time breakdown (sweep.h):
- * what SQLite does during a statement is the statement's time.
+ * For the longest stall of each loop, this keeps what its thread did then:
+ * the calls that started in it, grouped (syscalls by call and target,
+ * sleeps, database statements by query, lock waits by lock), each with its
+ * count and time, and the time no recorded call covers.  Times are given
+ * out as in the time breakdown (sweep.h).
  *
  * analyze.c feeds every event to a stall finder while it reads the
  * timeline; findings_stall.c makes the findings.

@@ -1,34 +1,16 @@
 /*
  * thread_pools.c - thread_pool_exhaustion: a pool of worker threads that was
  * entirely busy while tasks waited and other threads waited for results.
+ * The rule, what can be seen of a pool and what cannot, is in
+ * docs/rules.md (thread_pool_exhaustion).
  *
- * What can be seen, and what cannot:
- *   - The pool: worker threads wait for work on one object, the pool's
- *     queue (a cond, or a sem or futex that a producer posts: a park,
- *     wakes.h).  Two workers waiting on it at the same time show it is
- *     one object shared by them (an address reused by another object
- *     could not be waited on twice at once).  The workers are the threads
- *     that waited on it.  A pool saturated from its first task to its
- *     last waits for work only at its end, maybe by one worker only: it
- *     is recognized by how its workers end instead (pools_at_end()).  A
- *     pool none of whose workers waited for work while traced cannot be
- *     told from threads that report progress, and is not found.
- *   - Saturation: while every worker lives and none waits on the queue,
- *     all are busy with tasks.
- *   - Tasks waiting: a task put into the queue while every worker is
- *     busy wakes no one, so the put itself shows nothing.  What shows is
- *     the queue's effect: a worker that delivers results (wakes a thread
- *     that waited on something else than the queue) twice to the same
- *     thread without waiting for work in between took the second task
- *     from the queue at once: it was queued, waiting for a worker.  That
- *     evidence is required.  A wake at a worker's start (its creator
- *     waiting for it to run) or exit (a join) is no result.
- *   - The cost: the time threads outside the pool spent waiting for
- *     results that workers then delivered, while the pool was saturated
- *     (wait_total_ns); and how long it was saturated (saturated_ns).
- * What the workers did while saturated (busy_ns, by breakdown.h's parts:
- * the time breakdown's classifier) takes a second read of the process's
- * timeline, made only for a pool that is a finding.
+ * find_tpools() finds pools by their queue (a park two workers waited on
+ * at once), pools_at_end() those saturated from their first task to their
+ * last, by how their workers end; one_pool() then judges a pool: its
+ * saturated spans, whether a task was queued, and the cost.  What the
+ * workers did while saturated (busy_ns, by breakdown.h's parts) takes a
+ * second read of the process's timeline, made only for a pool that is a
+ * finding.
  */
 #include "base/hashmap.h"
 #include "base/util.h"
@@ -515,30 +497,14 @@ static void free_at_end(struct at_end *e)
 }
 
 /*
- * A pool seen only at its end.  Saturated from its first task to its last
- * (a one-shot ThreadPoolExecutor.map: all tasks queued at once), its
- * workers never wait for work but at the end, and then maybe only one of
- * them (the others find the queue's end mark at once): no queue is shared
- * at once.  What shows instead:
- *   - the consumer M of a worker W: the thread W delivered the most
- *     results to (woke its waits on other objects);
- *   - W's last wait was on a park Q that M posted (put work, or the end
- *     of work, into) and never waited on, woken by M or by a fellow
- *     worker (passing the end mark on, maybe as its last act), and W
- *     delivered no result after it: W waited there for work;
- *   - the other workers: threads started by the thread that started W
- *     (THREAD_START records tell it, or else the start handshakes:
- *     wakes.h) that delivered results to M, or whose last wait was on Q
- *     too;
- *   - one of them delivered results to M twice or more without waiting
- *     for work in between (a task was queued: one_pool()).
- * M takes the results in the order it queued the tasks: of two workers
- * that end tasks at about once, it waits for one only, so a worker may
- * deliver a single result that M waited for, or none.
- * Threads that each deliver results but never end up waiting for more
- * (threads reporting progress) are no pool; nor is a thread whose parent
- * is unknown.  A pool whose workers all found the end mark without
- * waiting shows nothing of its queue, and is not found.
+ * A pool seen only at its end, saturated from its first task to its last
+ * (docs/rules.md: the pool found "by how its workers end").  With W a
+ * candidate worker and M its consumer (the thread it delivered the most
+ * results to): W's last wait was on a park Q that M posts and never waits
+ * on, woken by M or a fellow worker, and W delivered no result after it;
+ * its fellow workers are threads with W's creator that delivered results
+ * to M or whose last wait was on Q.  one_pool() then asks for a queued
+ * task as for any pool.
  */
 static void pools_at_end(struct conc_report *c, const struct wake_data *d, const uint32_t *pos,
                          const size_t *first, uint32_t *ix, uint8_t *pooled, uint64_t slow_ns,

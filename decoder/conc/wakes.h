@@ -6,40 +6,14 @@
  * connections and of threads, the GIL) and the lock_contention finding
  * work from what this finds.
  *
- * Waits: a contended mutex or rwlock acquisition, a cond, sem or futex
- * wait.  Wakes: pthread_cond_signal/broadcast, sem_post and FUTEX_WAKE
- * on an object that had waiters, and the unlock of a mutex that had
- * waiters (WS_LOCK_WAKES).
- *
- * The link: a wait that succeeded (not timed out) is woken by a wake on
- * the same object from another thread: the latest within the wait, or if
- * there is none, the first within WAKE_SLACK_NS after its end (a wake is
- * stamped when its call returned, so the thread it woke may have been
- * stamped first).  A signal, a post or an unlock wakes one waiter, a
- * FUTEX_WAKE as many as it returned, a broadcast all (a thread once):
- * waits take wakes in the order they ended, and a wake used up by one is
- * not there for the next.
- *
- * Two kinds of wakes are no hand-over of anything: a thread's last act
- * before it ends (a Python thread releasing the lock Thread.join() waits
- * on), and a new thread telling the thread that started it that it runs
- * (Thread.start() waits for that): a wake that is its thread's first act,
- * or that wakes a wait begun before its thread started.  They are
- * flagged, and the findings leave them out.  (A thread's acts: its calls,
- * but its waits for the GIL, which it takes and drops all the time.)
- *
- * Every object waited on has a role:
- *   WAIT_GIL   it lies in CPython's _PyRuntime (sym_is_gil(), symbolize.h):
- *              the GIL's mutex and conds (gil_contention, never
- *              lock_contention);
- *   WAIT_LOCK  a mutex or rwlock; or a sem or futex that only threads that
- *              also wait for it release (they take it and give it back:
- *              a lock, or a counting semaphore of K slots);
- *   WAIT_PARK  a cond; or a sem or futex that some thread releases without
- *              ever waiting for it (a producer posting work, a notifier,
- *              a thread's exit), or that no one was seen releasing (a wait
- *              that timed out, a post from another process): threads wait
- *              there for something to happen, not for a holder.
+ * The rules are in docs/rules.md ("Who woke whom"): which calls are waits
+ * and wakes, how a wait is linked to its wake (WAKE_SLACK_NS after its
+ * end at most), which wakes hand nothing over (a thread's last act before
+ * it ends, a start handshake: flagged WAKE_EXIT and WAIT_HANDSHAKE, and
+ * left out by the findings), and the role each object waited on gets:
+ *   WAIT_GIL   it lies in CPython's _PyRuntime (sym_is_gil(), symbolize.h);
+ *   WAIT_LOCK  threads waited there for a holder;
+ *   WAIT_PARK  threads waited there for something to happen.
  * A wait's role is its object's.
  *
  * Connections: each thread's database calls on one connection follow each

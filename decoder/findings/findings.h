@@ -1,29 +1,16 @@
 /*
- * findings.h - the report's conclusions, most costly first:
+ * findings.h - the report's conclusions, most costly first, each with its
+ * severity, site and summary.  Each kind's rule, the thresholds and the
+ * severity are in docs/rules.md; here they are made from what the
+ * analysis found:
  *
- *   slow_syscall     per (process, call, target): the calls that took at
- *                    least the threshold (--slow-ms), waiting calls and
- *                    lock calls excluded;
- *   lock_contention  per lock whose role is a lock (wakes.h: a mutex or
- *                    rwlock, a sem or futex released only by threads
- *                    that wait for it; not a cond, not the GIL): waits
- *                    totalling at least the threshold;
- *   n_plus_one       per (process, parent query, child query): N+1 loops
- *                    (nplusone.h);
- *   repeated_query   per (process, query): the same SELECT with the same
- *                    parameters run again and again, or (variant
- *                    "unbatched_writes") writes run one by one outside a
- *                    transaction (repeated.h);
- *   event_loop_stall per (process, thread): an event loop that was kept
- *                    from its next wait --stall-ms or more (stall.h);
+ *   slow_syscall, lock_contention      findings.c, from analyze.h's slow
+ *                                      groups and lock statistics;
+ *   n_plus_one, repeated_query         findings_db.c (nplusone.h,
+ *                                      repeated.h);
+ *   event_loop_stall                   findings_stall.c (stall.h);
  *   pool_exhaustion, thread_pool_exhaustion, gil_contention
- *                    per process: threads waiting for a connection of a
- *                    pool, for busy worker threads, for the GIL
- *                    (concurrency.h, findings_conc.c).
- *
- * Severity compares a finding's total time with its process's duration:
- * "high" from 10 %, "medium" from 1 %, else "low"; an n_plus_one or
- * repeated_query finding of 100 executions or more is at least "medium".
+ *                                      findings_conc.c (concurrency.h).
  */
 #ifndef WHYSLOW_FINDINGS_H
 #define WHYSLOW_FINDINGS_H

@@ -1,28 +1,10 @@
 /*
  * nplusone.h - N+1 query loops: a query that returned rows (the parent),
  * and for its rows, one execution each of another SELECT (the child) with
- * other parameters.  An ORM's lazy loading does this; one JOIN or one
- * WHERE id IN (...) query, or the ORM's eager loading, would do the same
- * work in one round trip.
- *
- * The rule, on one thread and one connection, statements taken in the
- * order they started:
- *
- *   - a statement that returned at least `min` rows may be a parent;
- *   - the statements that start inside its span (SQLite: while its rows
- *     are stepped through) are its children;
- *   - so are those that follow its end, as long as they repeat one
- *     pattern: each fingerprint met after the parent is part of the loop
- *     until one of them has run twice; from then on, any other
- *     fingerprint, or the parent's own, ends the loop;
- *   - a statement is counted for the most recent parent that takes it as
- *     a repetition (or inside whose span it starts);
- *   - a child fingerprint is an N+1 loop when it is a SELECT, ran at
- *     least `min` times and at most as many times as the parent returned
- *     rows, and not always with the same parameters (the same text and
- *     the same bound values; that is a repeated query, repeated.h).
- *
- * Loops of the same parent and child are added up in one nplus1_loop.
+ * other parameters.  The rule is in docs/rules.md (n_plus_one); `min` here
+ * is --nplus1-min.  Statements come in the order they started, each with
+ * its query (queries.h), and loops of the same parent and child are added
+ * up in one nplus1_loop.
  */
 #ifndef WHYSLOW_NPLUSONE_H
 #define WHYSLOW_NPLUSONE_H

@@ -1,22 +1,11 @@
 /*
  * repeated.h - statements run again and again where fewer would do, on
- * each connection:
- *
- *   identical         the same SELECT text with the same bound values,
- *                     run at least `min` times: a cache, or running it
- *                     once, would do;
- *   unbatched_writes  INSERT, UPDATE or DELETE statements of one
- *                     fingerprint, at least `min` of them run outside any
- *                     transaction, each committed on its own: a
- *                     transaction or a batch would do.
- *
- * A connection is in a transaction from a BEGIN (START TRANSACTION) to a
- * COMMIT, END, ROLLBACK or ABORT; a SAVEPOINT outside one starts one (as
- * in SQLite) that its RELEASE ends.  Drivers that open transactions for
- * the program, such as Python's sqlite3 and psycopg2, send these
- * statements themselves, so they are seen.
- *
- * Both are added up per query (fingerprint) in one repeat record.
+ * each connection: the same SELECT with the same bound values (identical),
+ * and writes committed one by one outside a transaction
+ * (unbatched_writes).  The rules, and when a connection is in a
+ * transaction, are in docs/rules.md (repeated_query); `min` here is
+ * --repeat-min.  Both are added up per query (fingerprint) in one repeat
+ * record.
  */
 #ifndef WHYSLOW_REPEATED_H
 #define WHYSLOW_REPEATED_H

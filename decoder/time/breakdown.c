@@ -1,32 +1,9 @@
 /*
  * breakdown.c - each thread's wall time split by what it was doing (see
- * breakdown.h).  Which part a call counts for:
- *
- *   db     every SQLite and libpq call: statements (their whole span,
- *          including what the program did between two rows of a SELECT it
- *          stepped through), opens, prepares, sqlite3_exec, connects...
- *   lock   waits for a busy mutex or rwlock, semaphore and futex waits,
- *          and waits for CPython's GIL (also counted in gil_ns), whatever
- *          call they are made with
- *   disk   pread, pwrite, fsync, fdatasync, open, openat; read, write,
- *          readv, writev and close on a file
- *   net    send, recv and the other socket calls, connect, getaddrinfo;
- *          read, write, readv, writev and close on a socket
- *   sleep  nanosleep, clock_nanosleep (usleep and sleep come here too)
- *   wait   poll, ppoll, select, epoll_wait, epoll_pwait, accept,
- *          accept4, condition-variable waits: a thread with nothing to
- *          do; reads of pipes, terminals and other fds that wait for an
- *          event (eventfd, timerfd, inotify...), and writes to pipes and
- *          terminals, which only take time when the reader lags behind
- *   other  the rest of the wall time: CPU, calls not traced, and calls
- *          whose time says nothing of a resource: dup, close of a pipe,
- *          writes to an eventfd, I/O on an fd the log does not describe
- *          (the recorder describes the fds it did not see made, so these
- *          are rare)
- *
- * Lock calls that did not wait (recorded with WHYSLOW_LOCKS=all) and
- * releases are not waits.  Records about the thread (its start, end,
- * names, fd descriptions) take no time.
+ * breakdown.h).  Which part a call counts for is the part column of the
+ * table of calls (include/whyslow/calls.h); where it says BY_FD, what the
+ * fd is decides (fd_part); the rule as a whole is in docs/rules.md (the
+ * time breakdown).
  */
 #include "time/breakdown.h"
 

@@ -1,17 +1,11 @@
 /*
  * breakdown.h - where each thread's time went: its wall time split into
  * disk, network, lock, database, sleep, wait, and other (CPU, or calls
- * that are not traced), so a user sees at once whether a run is CPU-,
- * disk-, network-, lock- or database-bound.
- *
- * A thread's wall time runs from its start (the process start for the
- * main thread, else its THREAD_START record or its first event) to its end
- * (its THREAD_END record, else the end of the process).  Each recorded
- * call's span counts for one part (time_part_of); where spans overlap, the
- * time counts once (sweep.h), for the first of database, lock, disk,
- * network, sleep, wait: what SQLite or libpq does during a statement is
- * database time, not disk or network time again.  What no span covers is
- * other.  So the parts add up to the wall time exactly.
+ * that are not traced).  The rule (a thread's wall time, which call counts
+ * for which part, overlaps) is in docs/rules.md (the time breakdown): each
+ * recorded call's span counts for one part (time_part_of), overlaps are
+ * given out by sweep.h, and what no span covers is other, so the parts add
+ * up to the wall time exactly.
  *
  * analyze.c feeds every event to a breakdown as it reads the timeline, and
  * closes it once the process's duration is known.
