@@ -1,7 +1,7 @@
 /*
  * clock.c - the timestamps of events.
  *
- * Events are stamped with rdtsc (about 10 ns here, against 23 ns for
+ * Events are stamped with rdtsc (10 to 20 ns on these hosts, against 25 ns for
  * clock_gettime) when the TSC is invariant: it then ticks at a constant
  * rate on every CPU, and the log's CLOCK records (TSC paired with
  * CLOCK_MONOTONIC and CLOCK_REALTIME) let the decoder turn ticks into

@@ -3,7 +3,7 @@
  *
  * The recorder is a set of wrappers (wrap_*.c) around libc calls.  A
  * wrapper times the real call and appends one fixed-size raw record to its
- * thread's buffer (buffer.c).  The flusher thread (flusher.c) turns raw
+ * thread's buffer (buffer.c).  The flusher process (flusher.c) turns raw
  * records into the compact log format of include/whyslow/format.h,
  * compresses them and appends them to the process's log.  init.c reads the
  * configuration and handles the process's life: start, fork, exec, exit.

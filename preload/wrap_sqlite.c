@@ -226,7 +226,7 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
 }
 
 /*
- * Two timestamps per execution, not two per step: rdtsc costs about 20 ns
+ * Two timestamps per execution, not two per step: rdtsc costs 10 to 20 ns
  * here, and a point query through Python steps twice.  The first step of
  * an execution is stamped before the call, and the execution's end after
  * the step that ends it (or at reset or finalize); steps that return a row
