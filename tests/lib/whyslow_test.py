@@ -501,8 +501,11 @@ class PgServer:
         if self.owner:
             os.chown(self.dir, self.owner["user"], self.owner["group"])
         self.data = os.path.join(self.dir, "data")
+        # Run by Debian's python: the server's owner may not be able to run
+        # this one (a pyenv in root's home, say).
+        python = PYTHON if os.access(PYTHON, os.X_OK) else sys.executable
         self.watchdog = subprocess.Popen(
-            [sys.executable, "-c", PG_WATCHDOG, str(os.getpid()), self.data, self.dir],
+            [python, "-c", PG_WATCHDOG, str(os.getpid()), self.data, self.dir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, cwd="/", **self.owner)
         p = subprocess.run([self.tool("initdb"), "-D", self.data, "-A", "trust", "-U", "postgres",
