@@ -77,7 +77,10 @@ def case_sigkill_keeps_events():
 
 def case_signal_handlers():
     data, out = record([prog("signals")])
-    check(out.startswith("fired=200 got=200"), "signals disturbed: %r" % out)
+    # The timer may fire once more between the program's loop seeing 200
+    # and its turning the timer off: at least 200, every one arrived.
+    m = re.match(r"fired=(\d+) got=(\d+) main_ok=yes\n", out)
+    check(m and int(m.group(1)) >= 200 and m.group(1) == m.group(2), "signals disturbed: %r" % out)
     rep = report(data)
     p = rep["processes"][0]
     # Calls from handlers are recorded, or, when one interrupted the
