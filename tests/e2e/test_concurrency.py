@@ -1,0 +1,227 @@
+"""test_concurrency.py - e2e cases: pools of connections (pool_exhaustion)
+and of threads (thread_pool_exhaustion), GIL contention, and telling a lock
+from a worker parked on its queue (lock_or_park), in Python and in C.
+
+Run by tests/run.py, one case per process (ctest: e2e.concurrency.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import re
+
+from whyslow_test import (PYTHON, MS, EXAMPLES, TMP, check, require, report, text_report, dump,
+                          record, need_python_module, need_file, traced_like_untraced, findings_of,
+                          pg_server)
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
+
+
+POOLS_PROG = os.path.join(HERE, "progs", "py_pools.py")
+
+
+def check_none(rep, what, *kinds_):
+    found = [f for f in rep["findings"] if f["kind"] in kinds_]
+    check(not found, "%s: no %s expected: %s" % (what, "/".join(kinds_), found))
+
+
+def check_pool(rep, size, resource, what):
+    """One pool_exhaustion finding: SIZE connections to RESOURCE (a prefix),
+    6 threads of which at least 4 had to wait at their first checkout."""
+    found = findings_of(rep, "pool_exhaustion")
+    require(len(found) == 1, "%s: expected one pool_exhaustion finding: %s" % (what, rep["findings"]))
+    f = found[0]
+    check(f["pool_size"] == size, "%s: pool_size %d, expected %d" % (what, f["pool_size"], size))
+    check(f["resource"].startswith(resource), "%s: resource %r" % (what, f["resource"]))
+    check(f["waiters"] >= 4 and 4 <= f["threads"] <= 6,
+          "%s: waiters %d by %d threads" % (what, f["waiters"], f["threads"]))
+    check(f["wait_total_ns"] >= 100 * MS and 20 * MS <= f["wait_max_ns"] <= f["wait_total_ns"],
+          "%s: waits %d ns, max %d ns" % (what, f["wait_total_ns"], f["wait_max_ns"]))
+    check(f["severity"] == "high" and "ran dry" in f["summary"] and "bigger" in f["summary"],
+          "%s: %s" % (what, f))
+    check(f["site"] is not None and f["caller"], "%s: no site: %s" % (what, f))
+    check_none(rep, what, "lock_contention", "thread_pool_exhaustion")
+    return f
+
+
+def case_pool_exhaustion_sqlalchemy():
+    """SQLAlchemy's QueuePool of 2 SQLite connections, 6 threads holding
+    one across 30 ms of other work: pool_exhaustion; a pool of 6: none."""
+    need_python_module("sqlalchemy", "python3-sqlalchemy")
+    db = os.path.join(TMP, "app.db")
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "sqlalchemy", "sqlite:///" + db, "2"])
+    check(out == "ok 18\n", "program output %r" % out)
+    check_pool(report(data), 2, "sqlite connections to " + db, "pool of 2")
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "sqlalchemy", "sqlite:///" + db, "6"])
+    rep = report(data)
+    check_none(rep, "pool of 6", "pool_exhaustion", "lock_contention", "thread_pool_exhaustion")
+
+
+def case_pool_exhaustion_postgres():
+    """The same on a real PostgreSQL server through psycopg2."""
+    need_python_module("sqlalchemy", "python3-sqlalchemy")
+    need_python_module("psycopg2", "python3-psycopg2")
+    server = pg_server()
+    url = "postgresql+psycopg2://"  # libpq takes the server from PGHOST and the rest
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "sqlalchemy", url, "2"],
+                                     env=server.env())
+    check(out == "ok 18\n", "program output %r" % out)
+    f = check_pool(report(data), 2, "postgres connections to host=", "pool of 2")
+    check(f["db"] == "postgres" and "dbname=whyslow" in f["resource"], "resource %r" % f)
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "sqlalchemy", url, "6"], env=server.env())
+    check_none(report(data), "pool of 6", "pool_exhaustion", "lock_contention")
+
+
+def source_line(name, needle):
+    with open(os.path.join(HERE, "..", "..", "examples", name)) as f:
+        lines = [n for n, l in enumerate(f, 1) if needle in l]
+    require(len(lines) == 1, "%s: %d lines with %r" % (name, len(lines), needle))
+    return lines[0]
+
+
+def case_example_pool_exhaustion():
+    """The C example: 2 sqlite3 connections behind a mutex and a condition
+    variable for 6 threads; with 6 connections, no finding."""
+    exe = os.path.join(EXAMPLES, "pool_exhaustion")
+    need_file(exe, "built only when libsqlite3-dev was installed at configure time")
+    data, out = record([exe])
+    check("with a pool of 2 connections" in out, "output %r" % out)
+    rep = report(data)
+    f = check_pool(rep, 2, "sqlite connections to /tmp/pool_exhaustion-", "C pool of 2")
+    line = source_line("pool_exhaustion.c", "pthread_cond_wait(&pool.avail")
+    check((f["site"].get("function"), os.path.basename(f["site"].get("file", "")),
+           f["site"].get("line")) == ("checkout", "pool_exhaustion.c", line), "site %s" % f["site"])
+    text = text_report(data)
+    check("pool_exhaustion" in text and "most waits called from checkout (pool_exhaustion.c:%d)"
+          % line in text, "text:\n" + text[:1500])
+    data, _ = record([exe, "6", "6"], data=os.path.join(TMP, "big"))
+    check_none(report(data), "C pool of 6", "pool_exhaustion", "lock_contention")
+
+
+def check_thread_pool(rep, what, saturated_min=200 * MS):
+    """One thread_pool_exhaustion finding: 2 workers busy sleeping through
+    2 batches of 8 tasks of 40 ms (4 rounds each, 320 ms in all), or
+    saturated_min of tasks."""
+    found = findings_of(rep, "thread_pool_exhaustion")
+    require(len(found) == 1, "%s: expected one thread_pool_exhaustion: %s" % (what, rep["findings"]))
+    f = found[0]
+    check(f["workers"] == 2, "%s: workers %d" % (what, f["workers"]))
+    check(saturated_min <= f["saturated_ns"], "%s: saturated %d ns" % (what, f["saturated_ns"]))
+    check(f["waits"] >= 4 and 100 * MS <= f["wait_total_ns"] <= f["saturated_ns"],
+          "%s: %d waits, %d ns" % (what, f["waits"], f["wait_total_ns"]))
+    busy = f["busy_in"]
+    check(set(busy) == {"disk_ns", "net_ns", "lock_ns", "db_ns", "sleep_ns", "wait_ns", "other_ns"},
+          "%s: busy_in %s" % (what, busy))
+    check(sum(busy.values()) == 2 * f["saturated_ns"], "%s: busy_in adds up to %d, not 2 x %d" %
+          (what, sum(busy.values()), f["saturated_ns"]))
+    check(busy["sleep_ns"] >= 0.8 * 2 * f["saturated_ns"], "%s: busy sleeping %s" % (what, busy))
+    check("sleeping" in f["summary"] and "add workers" in f["summary"], "%s: %s" % (what, f))
+    check(f["site"] is not None, "%s: no site" % what)
+    check_none(rep, what, "lock_contention", "pool_exhaustion")
+    return f
+
+
+def case_thread_pool_executor():
+    """concurrent.futures.ThreadPoolExecutor(max_workers=2), 2 batches of
+    8 tasks of 40 ms, the main thread waiting on the results: a
+    thread_pool_exhaustion finding; with 8 workers, none."""
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "2"])
+    check(out == "ok 120\n", "program output %r" % out)
+    check_thread_pool(report(data), "2 workers")
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "8"])
+    check_none(report(data), "8 workers", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_thread_pool_map():
+    """The one-shot list(ThreadPoolExecutor(max_workers=2).map(task,
+    range(10))), tasks of 40 ms: its workers wait for work only at the end
+    (maybe one of them only), yet a thread_pool_exhaustion finding of 2
+    workers (5 rounds: 200 ms saturated, less the gap between the workers'
+    starts); with 10 workers, none.  When both workers find the queue's
+    end mark without waiting (a busy machine may delay them), the log shows
+    no queue, and the run is made again, up to 5 times."""
+    for _ in range(5):
+        data, out = traced_like_untraced([PYTHON, POOLS_PROG, "map", "2"])
+        check(out == "ok 45\n", "program output %r" % out)
+        lines = dump(data)
+        pid = next(m.group(1) for m in map(re.compile(r" pid=(\d+) ").search, lines) if m)
+        if any(" sem_wait " in l and " tid=%s " % pid not in l for l in lines):
+            break  # a worker waited for work
+    else:
+        check(False, "no worker waited for work in 5 runs")
+    check_thread_pool(report(data), "map, 2 workers", saturated_min=190 * MS)
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "map", "10"])
+    check_none(report(data), "map, 10 workers", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_thread_progress():
+    """2 long-running threads that each report progress to the main thread
+    10 times (an Event it waits on, or a Condition) deliver results in
+    turn like pool workers, but never wait for work: no
+    thread_pool_exhaustion."""
+    for kind in ("event", "cond"):
+        data, out = traced_like_untraced([PYTHON, POOLS_PROG, "progress", kind])
+        check(out == "ok 20\n", "program output %r" % out)
+        check_none(report(data), "progress " + kind, "thread_pool_exhaustion")
+
+
+def case_example_thread_pool():
+    """The C example: 2 workers parked on a condition variable between
+    tasks; with 8 workers for 8 tasks, no finding."""
+    exe = os.path.join(EXAMPLES, "thread_pool")
+    data, out = record([exe])
+    check(out == "16 tasks on 2 workers: sum 240\n", "output %r" % out)
+    rep = report(data)
+    f = check_thread_pool(rep, "C pool of 2")
+    line = source_line("thread_pool.c", "pthread_cond_wait(&finished")
+    check((f["site"].get("function"), f["site"].get("line")) == ("wait_for", line),
+          "site %s" % f["site"])
+    check(f["queue_kind"] == "cond", "queue %s %s" % (f["queue"], f["queue_kind"]))
+    data, _ = record([exe, "8", "8"], data=os.path.join(TMP, "big"))
+    check_none(report(data), "C pool of 8", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_gil_contention():
+    """3 CPU-bound Python threads: gil_contention with their shares; 3
+    threads that sleep, or a single CPU-bound one: none."""
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "gil", "cpu", "3"])
+    rep = report(data)
+    found = findings_of(rep, "gil_contention")
+    require(len(found) == 1, "expected one gil_contention finding: %s" % rep["findings"])
+    f = found[0]
+    pid = rep["processes"][0]["pid"]
+    tids = [t["tid"] for t in f["threads"]]
+    check(len(tids) == 3 and len(set(tids)) == 3 and pid not in tids,
+          "the 3 spinning threads, not the main one: %s" % f["threads"])
+    for t in f["threads"]:
+        check(0.2 <= t["share"] <= 1 and t["wait_ns"] <= t["wall_ns"], "thread %s" % t)
+        check(abs(t["share"] - t["wait_ns"] / t["wall_ns"]) < 0.001, "share %s" % t)
+    check(f["wait_total_ns"] >= sum(t["wait_ns"] for t in f["threads"]) and
+          f["wait_total_ns"] >= 50 * MS and 0.1 <= f["share"] < 1,
+          "totals %d ns, share %s" % (f["wait_total_ns"], f["share"]))
+    check(f["summary"].startswith("3 CPU-bound Python threads took turns on the GIL"),
+          "summary %r" % f["summary"])
+    check_none(rep, "cpu 3", "lock_contention", "thread_pool_exhaustion", "pool_exhaustion")
+    for args in (["io", "3"], ["cpu", "1"]):
+        data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "gil"] + args)
+        check_none(report(data), " ".join(args), "gil_contention", "lock_contention")
+
+
+def case_lock_or_park():
+    """lock_contention names a threading.Lock 4 threads queue on (its
+    releasers also wait for it); not a worker parked on its queue, threads
+    waiting on Events or for a result (sem waits too, in CPython)."""
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "lock", "4"])
+    check(out == "ok 60\n", "program output %r" % out)
+    rep = report(data)
+    found = findings_of(rep, "lock_contention")
+    require(len(found) == 1, "expected one lock_contention finding: %s" % rep["findings"])
+    f = found[0]
+    # One of the 4 may never have to wait when the scheduler favours it.
+    check((f["lock_kind"], f["role"]) == ("sem", "lock") and f["threads"] >= 3 and
+          f["contended"] >= 5, "the lock: %s" % f)
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "parked"])
+    check(out == "ok 5\n", "program output %r" % out)
+    rep = report(data)
+    check_none(rep, "parked", "lock_contention", "thread_pool_exhaustion", "pool_exhaustion")
+    sems = [l for l in rep["locks"] if l["kind"] == "sem"]
+    check(sems and all(l["role"] == "park" for l in sems), "roles of the sems: %s" % sems)
+    check(sum(l["wait_total_ns"] for l in sems) >= 100 * MS, "parked time %s" % sems)

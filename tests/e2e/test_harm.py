@@ -1,0 +1,96 @@
+"""test_harm.py - e2e cases: the traced program runs as it does untraced.
+Its output, errno, exit status and descriptors are the same; where the
+recorder cannot help (no log folder, WHYSLOW_DISABLE, a setuid program,
+odd arguments, unwinding that could crash) it stays out of the way.
+
+Run by tests/run.py, one case per process (ctest: e2e.harm.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+
+from whyslow_test import (PYTHON, LIB, PROGS, TMP, check, skip, report, record, prog)
+
+
+def case_errno_and_output():
+    plain = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True)
+    data, out = record([prog("io_basic"), TMP])
+    check(plain.returncode == 0, "untraced run failed")
+    check(out == plain.stdout, "output differs: %r vs %r" % (out, plain.stdout))
+    check("errno ok" in out, "errno changed under the tracer")
+
+
+def case_stack_harm():
+    # Where unwinding could harm the program, the recorder takes no stack:
+    # each mode exits and prints the same traced (default 1 ms threshold,
+    # so every slow call there is a candidate) as untraced.
+    for mode in ("crash", "altstack", "tiny", "register"):
+        argv = [prog("stack_harm"), mode]
+        plain = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP),
+                           expect_rc=plain.returncode)
+        check(out == plain.stdout, "%s: traced output %r, untraced %r" % (mode, out, plain.stdout))
+        check(plain.returncode == (3 if mode == "crash" else 0), "%s: exit %d" % (mode, plain.returncode))
+
+
+def case_disable_env():
+    data, out = record([prog("io_basic"), TMP], env={"WHYSLOW_DISABLE": "1"})
+    check("errno ok" in out, "program output")
+    check(not [f for f in os.listdir(data) if f.endswith(".wslog")], "logs written while disabled")
+
+
+def case_no_visible_fds():
+    """The traced program sees no descriptor of the tracer's, nor do its
+    children."""
+    code = ("import os, subprocess, sys; print(sorted(os.listdir('/proc/self/fd')));"
+            "sys.stdout.flush(); subprocess.run([sys.executable, '-c',"
+            "'import os; print(sorted(os.listdir(\\'/proc/self/fd\\')))'])")
+    plain = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    data, out = record([PYTHON, "-c", code])
+    check(plain.returncode == 0 and out == plain.stdout,
+          "fds differ: traced %r, untraced %r" % (out, plain.stdout))
+
+
+def case_unusable_dir():
+    """When the log cannot be made, the program runs as if untraced."""
+    plain = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR="/dev/null/cannot")
+    traced = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True, env=env)
+    check(traced.returncode == plain.returncode == 0, "exit %d" % traced.returncode)
+    check(traced.stdout == plain.stdout and traced.stderr == "", "output changed")
+
+
+def case_setuid_untouched():
+    """A setuid program run by another user (secure-exec): the loader
+    ignores LD_PRELOAD and the program runs untraced, unharmed."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        skip("needs root and setpriv")
+    os.chmod(TMP, 0o777)
+    exe = os.path.join(TMP, "suid_io")
+    shutil.copy(prog("io_basic"), exe)
+    os.chmod(exe, 0o4755)
+    data = os.path.join(TMP, "suid_data")
+    os.makedirs(data, mode=0o777)
+    os.chmod(data, 0o777)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe, TMP],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode == 0 and "errno ok" in r.stdout, "setuid program: %d %r" %
+          (r.returncode, r.stderr))
+    # setpriv itself (not setuid) is traced until it execs the program.
+    for p in report(data)["processes"]:
+        check(not p["exe"].endswith("suid_io") and p["argv"][0] != exe,
+              "a setuid program was traced: %s" % p["argv"])
+
+
+def case_no_harm_corner_cases():
+    """Invalid timeouts, unreadable addresses, two copies of a library:
+    the program sees exactly what it sees untraced."""
+    args = [prog("harm"), PROGS]
+    plain = subprocess.run(args, capture_output=True, text=True)
+    check(plain.returncode == 0, "untraced run failed: %s" % plain.stdout)
+    data, out = record(args)
+    check(out == plain.stdout, "traced output differs:\n%s\nuntraced:\n%s" % (out, plain.stdout))
+    check("copies 1 2" in out, "each copy answers for itself")

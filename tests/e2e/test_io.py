@@ -1,0 +1,73 @@
+"""test_io.py - e2e cases: the calls a program makes, recorded exactly (counts,
+errors, bytes), each named by what its descriptor is; and what the report
+says when events had to be dropped.
+
+Run by tests/run.py, one case per process (ctest: e2e.io.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import subprocess
+
+from whyslow_test import (PYTHON, WHYSLOW, TMP, check, report, dump, record, prog, calls, count)
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
+
+
+def case_io_counts():
+    data, out = record([prog("io_basic"), TMP])
+    rep = report(data)
+    p = rep["processes"][0]
+    check(p["threads"] == 2, "threads %d" % p["threads"])
+    check(p["lost_events"] == 0, "lost %d" % p["lost_events"])
+    check(not p["truncated"], "truncated")
+    c = calls(rep)
+    expect = {"write": (107, 0, 1007), "pread64": (100, 0, 1000), "read": (8, 1, 7),
+              "open": (2, 1, 0), "fsync": (1, 0, 0), "close": (6, 0, 0), "connect": (1, 0, 0),
+              "accept": (1, 0, 0), "send": (10, 0, 40), "recv": (10, 0, 40)}
+    for call, (n, errors, nbytes) in expect.items():
+        row = c.get(call)
+        if not check(row is not None, "no %s in the report" % call):
+            continue
+        got = (row["count"], row["errors"], row["bytes"])
+        check(got == (n, errors, nbytes), "%s: count/errors/bytes %s, expected %s" %
+              (call, got, (n, errors, nbytes)))
+    check(set(c) == set(expect), "unexpected calls: %s" % (set(c) - set(expect)))
+    # Each event is named by what its fd is.
+    lines = dump(data)
+    path = os.path.join(TMP, "io_basic.dat")
+    check(sum(1 for l in lines if " write " in l and path in l) == 100, "writes on the file")
+    check(sum(1 for l in lines if " write " in l and "pipe:[" in l) == 7, "writes on the pipe")
+    check(sum(1 for l in lines if " send " in l and "127.0.0.1:" in l) == 10, "sends to a peer")
+    check(any(" connect " in l and "127.0.0.1:" in l for l in lines), "connect's peer")
+
+
+def case_python_threads_sockets():
+    data, out = record([PYTHON, os.path.join(HERE, "progs", "py_workload.py")])
+    check(out.strip() == "ok", "python output %r" % out)
+    rep = report(data)
+    p = rep["processes"][0]
+    check(p["threads"] == 4, "python threads %d" % p["threads"])
+    lines = dump(data)
+    devnull = sum(1 for l in lines if " write " in l and "(/dev/null)" in l)
+    check(devnull == 300, "writes to /dev/null %d" % devnull)
+    check(count(rep, "send") == 50 and count(rep, "recv") == 50,
+          "socketpair send/recv %d/%d" % (count(rep, "send"), count(rep, "recv")))
+    check(sum(1 for l in lines if " getaddrinfo " in l and "localhost" in l) == 1,
+          "getaddrinfo of localhost")
+    # The log is a zstd stream: the raw records hold the memory map's text,
+    # which must cover the extension module loaded after start.
+    raw = subprocess.run(["zstd", "-dcq", p["log"]], capture_output=True).stdout
+    check(b"_sqlite3" in raw, "the memory map misses the module loaded by dlopen")
+
+
+def case_bounded_memory():
+    """Many threads, a tiny buffer pool: events are dropped and counted,
+    the program is not slowed down or changed, the report says so."""
+    data, _ = record([prog("threads"), "64", "2000", "together"], env={"WHYSLOW_BUFFER_MB": "1"})
+    rep = report(data)
+    p = rep["processes"][0]
+    writes = count(rep, "write")
+    check(p["lost_events"] > 0, "nothing lost with 16 buffers for 64 threads")
+    check(writes + p["lost_events"] >= 64 * 2000, "writes %d + lost %d" % (writes, p["lost_events"]))
+    text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
+    check("lost" in text.lower() and str(p["lost_events"]) in text, "text report hides the loss")

@@ -1,0 +1,107 @@
+"""test_postgres.py - e2e cases: PostgreSQL clients on a throwaway server
+(whyslow_test.pg_server): psycopg2, pgbench in its three protocols, a C
+program on libpq's async API.  Skipped when no server is installed.
+
+Run by tests/run.py, one case per process (ctest: e2e.postgres.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import subprocess
+
+from whyslow_test import (PYTHON, TMP, check, require, report, record, prog, need_python_module,
+                          need_file, traced_like_untraced, AUTHOR_BY_ID, BOOKS_QUERY, squash,
+                          db_queries, find_query, describe, check_nplus1, check_clean, check_db,
+                          pg_server)
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
+
+
+def case_psycopg2_nplus1():
+    """psycopg2 on a real server: 30 lookups whose texts differ by a literal
+    (psycopg2 fills parameters in on the client), and one ANY(...) query."""
+    need_python_module("psycopg2", "python3-psycopg2")
+    server = pg_server()
+    prog_ = os.path.join(HERE, "progs", "py_psycopg2.py")
+    r = subprocess.run([PYTHON, prog_, "setup"], env=server.env(), capture_output=True,
+                       text=True, timeout=60)
+    require(r.returncode == 0, "setup failed: %s" % r.stderr)
+    data, out = traced_like_untraced([PYTHON, prog_, "nplus1"], env=server.env())
+    check(out.count(" by Author ") == 30, "program output %r" % out[:200])
+    rep = report(data)
+    check_db(rep, "postgres")
+    check_nplus1(rep, AUTHOR_BY_ID, BOOKS_QUERY, 30, "postgres")
+    child = find_query(rep, AUTHOR_BY_ID)
+    check((child["count"], child["rows"]) == (30, 30), "author lookups %s" % child)
+    check(child["example"].startswith(AUTHOR_BY_ID) and child["example"][-1].isdigit(),
+          "example %r" % child["example"])
+
+    data, _ = traced_like_untraced([PYTHON, prog_, "batched"], env=server.env())
+    rep = report(data)
+    check_db(rep, "postgres")
+    check_clean(rep, "batched")
+    q = find_query(rep, "from author where id = any(")
+    check((q["count"], q["rows"]) == (1, 30), "batched query %s" % q)
+
+
+PGBENCH_STATEMENTS = [
+    ("begin", True), ("update pgbench_accounts set abalance", False),
+    ("select abalance from pgbench_accounts", False), ("update pgbench_tellers", False),
+    ("update pgbench_branches", False), ("insert into pgbench_history", False), ("end", True)]
+
+
+def case_pgbench():
+    """pgbench's TPC-B-like script, N transactions of 7 statements, in
+    the simple, extended and prepared protocols: each statement counted
+    exactly N times."""
+    server = pg_server()
+    pgbench = server.tool("pgbench")
+    need_file(pgbench, "pgbench, of Debian's postgresql package")
+    r = subprocess.run([pgbench, "-i", "-s", "1", "-q"], env=server.env(), capture_output=True,
+                       text=True, timeout=120)
+    require(r.returncode == 0, "pgbench -i failed: %s" % r.stderr)
+    n = 200
+    for mode in ("simple", "extended", "prepared"):
+        data, out = record([pgbench, "-n", "-t", str(n), "-c", "1", "-M", mode], env=server.env(),
+                           data=os.path.join(TMP, mode))
+        check("number of transactions actually processed: %d/%d" % (n, n) in out,
+              "pgbench %s: %s" % (mode, out))
+        rep = report(data)
+        check_db(rep, "postgres")
+        for needle, exact in PGBENCH_STATEMENTS:
+            q = find_query(rep, needle, exact)
+            check(q["count"] == n, "-M %s: %r ran %d times, expected %d" % (
+                mode, q["normalized"], q["count"], n))
+        check(find_query(rep, "select abalance from pgbench_accounts")["rows"] == n,
+              "-M %s: one row per SELECT" % mode)
+        # Its writes are in transactions (BEGIN ... END): nothing to find.
+        check_clean(rep, "pgbench -M " + mode)
+
+
+def case_libpq_async():
+    """A C program on libpq's async API: PQsendQuery, PQsendQueryParams,
+    PQsendQueryPrepared, a non-blocking loop, pipeline mode."""
+    exe = prog("pq_async")
+    need_file(exe, "built only when libpq-dev was installed at configure time")
+    server = pg_server()
+    data, out = traced_like_untraced([exe], env=server.env())
+    check(out.endswith("done\n"), "program output %r" % out[-200:])
+    rep = report(data)
+    check_db(rep, "postgres")
+    expect = [  # (needle, exact, count, rows)
+        ("create temp table item", False, 1, 0),
+        ("insert into item select", False, 1, 0),
+        ("select id, name from item order by id", True, 1, 20),
+        ("select name from item where id =", False, 5, 5),
+        ("select id, name from item where id =", False, 3, 3),
+        ("select count(*) from item where id >", False, 2, 2),
+        ("::int *", False, 4, 4),
+    ]
+    for needle, exact, n, rows in expect:
+        q = find_query(rep, needle, exact)
+        check((q["count"], q["rows"]) == (n, rows), "%r: count %d rows %d, expected %d %d" %
+              (q["normalized"], q["count"], q["rows"], n, rows))
+    two = [q for q in db_queries(rep) if "select 1" in squash(q["example"])]
+    check(len(two) == 1 and (two[0]["count"], two[0]["rows"]) == (1, 2),
+          "one send, two statements, two rows: %s" % two)
+    total = sum(q["count"] for q in db_queries(rep))
+    check(total == 18, "%d queries in all, expected 18: %s" % (total, describe(rep)))
