@@ -111,31 +111,31 @@
     /* also sem_clockwait */                                                                                                    \
     X(SEM_TIMEDWAIT,       52, "sem_timedwait",              LOCK,    SEM,    WS_CALL_WAITS,                             LOCK)  \
     /* syscall(SYS_futex, FUTEX_WAIT and the like) */                                                                           \
-    X(FUTEX_WAIT,          53, "futex_wait",                 LOCK,    FUTEX,  WS_CALL_WAITS,                             LOCK)  \
+    X(FUTEX_WAIT,          53, "futex(FUTEX_WAIT)",          LOCK,    FUTEX,  WS_CALL_WAITS,                             LOCK)  \
     X(RWLOCK_TRYRDLOCK,    54, "pthread_rwlock_tryrdlock",   LOCK,    RWLOCK, WS_CALL_ACQUIRES,                          LOCK)  \
     X(RWLOCK_TRYWRLOCK,    55, "pthread_rwlock_trywrlock",   LOCK,    RWLOCK, WS_CALL_ACQUIRES,                          LOCK)  \
     X(COND_SIGNAL,         56, "pthread_cond_signal",        LOCK,    COND,   WS_CALL_WAKES,                             NONE)  \
     X(COND_BROADCAST,      57, "pthread_cond_broadcast",     LOCK,    COND,   WS_CALL_WAKES,                             NONE)  \
     X(SEM_POST,            58, "sem_post",                   LOCK,    SEM,    WS_CALL_WAKES,                             NONE)  \
     /* syscall(SYS_futex, FUTEX_WAKE and the like); result: threads woken */                                                    \
-    X(FUTEX_WAKE,          59, "futex_wake",                 LOCK,    FUTEX,  WS_CALL_WAKES,                             NONE)  \
+    X(FUTEX_WAKE,          59, "futex(FUTEX_WAKE)",          LOCK,    FUTEX,  WS_CALL_WAKES,                             NONE)  \
                                                                                                                                 \
     /* payload: the file name */                                                                                                \
     X(SQLITE_OPEN,         60, "sqlite3_open",               SQLITE,  CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
     X(SQLITE_CLOSE,        61, "sqlite3_close",              SQLITE,  CONN,   WS_CALL_CLOSES,                            DB)    \
     /* payload: the text prepared */                                                                                            \
     X(SQLITE_PREPARE,      62, "sqlite3_prepare",            SQLITE,  CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
-    /* one execution of a statement (format.h) */                                                                               \
-    X(SQLITE_QUERY,        63, "sqlite3_query",              SQLITE,  CONN,   WS_CALL_HAS_PAYLOAD | WS_CALL_HAS_AUX,     DB)    \
+    /* one execution: its sqlite3_step calls, first to last (format.h) */                                                       \
+    X(SQLITE_QUERY,        63, "sqlite3_step",               SQLITE,  CONN,   WS_CALL_HAS_PAYLOAD | WS_CALL_HAS_AUX,     DB)    \
     /* payload: the SQL */                                                                                                      \
     X(SQLITE_EXEC,         64, "sqlite3_exec",               SQLITE,  CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
-    /* payload: "host=... port=... dbname=... user=..." */                                                                      \
-    X(PG_CONNECT,          65, "PQconnect",                  PQ,      CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
+    /* also PQconnectdbParams, PQconnectStart; payload: "host=... user=..." */                                                  \
+    X(PG_CONNECT,          65, "PQconnectdb",                PQ,      CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
     X(PG_FINISH,           66, "PQfinish",                   PQ,      CONN,   WS_CALL_CLOSES,                            DB)    \
     /* payload: the text prepared */                                                                                            \
     X(PG_PREPARE,          67, "PQprepare",                  PQ,      CONN,   WS_CALL_HAS_PAYLOAD,                       DB)    \
-    /* one execution of a statement (format.h) */                                                                               \
-    X(PG_QUERY,            68, "PQquery",                    PQ,      CONN,   WS_CALL_HAS_PAYLOAD | WS_CALL_HAS_AUX,     DB)    \
+    /* one execution: PQexec*, or PQsend* and its results (format.h) */                                                         \
+    X(PG_QUERY,            68, "PQexec",                     PQ,      CONN,   WS_CALL_HAS_PAYLOAD | WS_CALL_HAS_AUX,     DB)    \
     X(PG_RESET,            69, "PQreset",                    PQ,      CONN,   0,                                         DB)    \
     /* a statement's text, written before its first execution (format.h) */                                                     \
     X(SQLITE_STMT,         70, "sqlite3_stmt",               SQLITE,  STMT,   WS_CALL_HAS_PAYLOAD,                       DB)    \

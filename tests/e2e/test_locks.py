@@ -66,7 +66,7 @@ def case_wakes_and_stacks():
     check(len(records("pthread_cond_signal", "cond")) == 5, "cond signals")
     check(len(records("pthread_cond_broadcast", "all")) == 1, "broadcast")
     check(len(records("sem_post", "sem")) == 3, "sem_posts")
-    futex = records("futex_wake", "word")
+    futex = records("futex(FUTEX_WAKE)", "word")
     check(len(futex) == 1 and " result=1 " in futex[0], "futex wakes %s" % futex)
     main_tid = re.search(r" tid=(\d+) thread_start thread=1 ", "\n".join(lines)).group(1)
     held = [l for l in records("pthread_mutex_unlock", "held") if " tid=%s " % main_tid in l]

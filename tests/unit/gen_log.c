@@ -731,7 +731,7 @@ static const char *fmt(const char *f, int a)
  *      (50 us) of "SELECT * FROM missing";
  *   180 sqlite3_close.
  * thread 2 (tid 7101), PostgreSQL connection B (psycopg2: literals):
- *   5  PQconnect (3 ms);
+ *   5  PQconnectdb (3 ms);
  *   BEGIN at 200 (100 us);
  *   N+1: BOOKS at 201 (1 ms, 30 rows), 30 "SELECT name FROM author WHERE
  *      id = <i+1>" at 203 + i (800 us, 1 row);

@@ -208,19 +208,19 @@ def case_sql_dump():
     for want in [
         '   0.001000000 pid=7100 tid=7100 sqlite3_open conn=0x5000a000 "/tmp/shop.db" result=0 '
         'dur=100us',
-        '   0.010000000 pid=7100 tid=7100 sqlite3_query conn=0x5000a000 rows=20 params=0x00000000 '
+        '   0.010000000 pid=7100 tid=7100 sqlite3_step conn=0x5000a000 rows=20 params=0x00000000 '
         'lib=0ns "SELECT id, title, author_id FROM book ORDER BY id" result=101 dur=30ms '
         'caller=0x402000',
-        '   0.010500000 pid=7100 tid=7100 sqlite3_query conn=0x5000a000 rows=1 params=0x000003e8 '
+        '   0.010500000 pid=7100 tid=7100 sqlite3_step conn=0x5000a000 rows=1 params=0x000003e8 '
         'lib=0ns "SELECT name FROM author WHERE id = ?" result=101 dur=200us',
         ' sqlite3_stmt obj=',
         ' sqlite3_exec conn=0x5000a000 "BEGIN; INSERT INTO log VALUES (1); COMMIT;" result=0 dur=2ms',
         ' sqlite3_prepare conn=0x5000a000 "SELECT * FROM missing" result=1 dur=20us',
         ' sqlite3_close conn=0x5000a000 result=0 dur=30us',
-        ' PQconnect conn=0x5000b000 "host=127.0.0.1 port=5432 dbname=shop user=app" result=0 dur=3ms',
-        ' PQquery conn=0x5000b000 rows=1 params=0x00000000 lib=400us '
+        ' PQconnectdb conn=0x5000b000 "host=127.0.0.1 port=5432 dbname=shop user=app" result=0 dur=3ms',
+        ' PQexec conn=0x5000b000 rows=1 params=0x00000000 lib=400us '
         '"SELECT name FROM author WHERE id = 30" result=2 dur=800us',
-        ' PQquery conn=0x5000b000 rows=0 params=0x00000000 lib=150us "SELECT * FROM nope" result=7 '
+        ' PQexec conn=0x5000b000 rows=0 params=0x00000000 lib=150us "SELECT * FROM nope" result=7 '
         'dur=300us',
         ' PQfinish conn=0x5000b000 result=0 dur=40us',
     ]:
