@@ -7,6 +7,7 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
 import fcntl
 import os
+import re
 import time
 
 from whyslow_test import (PYTHON, WHYSLOW, TMP, check, eq, skip, whyslow, report, gen,
@@ -34,6 +35,20 @@ def case_cli_usage():
     one_line_error(["record"], 2, "whyslow record: no command to run (see whyslow record --help)")
     one_line_error(["record", "-x", "true"], 2,
                    "whyslow record: unknown option '-x' (see whyslow record --help)")
+
+
+def case_version():
+    """--version: the project's version (CMakeLists.txt), the log format
+    version (format.h) and the report schema."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    with open(os.path.join(root, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(whyslow VERSION ([0-9.]+)", f.read()).group(1)
+    with open(os.path.join(root, "include", "whyslow", "format.h")) as f:
+        fmt = re.search(r"#define WS_FORMAT_VERSION (\d+)", f.read()).group(1)
+    rc, out, err = whyslow("--version")
+    eq((rc, out, err),
+       (0, "whyslow %s (log format %s, report schema whyslow.report/1)\n" % (version, fmt), ""),
+       "whyslow --version")
 
 
 def case_record_errors():
