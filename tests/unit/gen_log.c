@@ -1,8 +1,8 @@
 /*
  * gen_log.c - writes synthetic whyslow logs with exactly known content,
  * following include/whyslow/format.h, so the decoder can be tested
- * without (and independently of) the recorder.  check_report.py knows
- * what each mode contains and checks the report's numbers exactly.
+ * without (and independently of) the recorder.  The cases of tests/unit/report/
+ * know what each mode contains and check the report's numbers exactly.
  *
  * usage: gen_log MODE OUT [EVENTS]
  *   normal       3 threads: file, socket and DNS calls, lock waits, lost 7,
@@ -444,7 +444,7 @@ static void end_log(uint64_t at)
 
 static const char *const demo_argv[] = {"demo", "--fast", "tab\there \"q\"", "bad\xffutf8"};
 
-/* The process of check_report.py's "normal" expectations. */
+/* The process of the "normal" expectations of report/test_basics.py. */
 static void build_normal(int with_end)
 {
     struct chunk *m0 = new_chunk(WS_CHUNK_META);
@@ -587,7 +587,8 @@ static void build_small(uint64_t pid, const char *exe, int64_t status)
  * know: a call or record of a newer recorder. */
 static unsigned unknown_id(unsigned from)
 {
-    while (ws_call_name(from)) from++;
+    while (ws_call_name(from))
+        from++;
     return from;
 }
 
@@ -712,7 +713,7 @@ static const char *fmt(const char *f, int a)
     "FROM \"shop_order\""
 
 /*
- * What check_report.py's sql checks expect, by thread (times in ms unless
+ * What report/test_sql.py expects, by thread (times in ms unless
  * said; every SQLite execution ends with SQLITE_DONE, spends half its
  * span in the library):
  *
@@ -853,7 +854,7 @@ static void build_sql(void)
 }
 
 /*
- * The time breakdown and event loop stalls (check_report.py's time
+ * The time breakdown and event loop stalls (report/test_time.py's
  * checks).  Times in ms; the process ends at 1000.
  *
  * thread 1 (tid 7300, the main thread: from 0 to the end):

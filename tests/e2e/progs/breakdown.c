@@ -1,6 +1,6 @@
 /*
  * breakdown.c - threads that each spend their time on one thing, for the
- * time breakdown's end-to-end test (e2e.py, case time_breakdown).  Each
+ * time breakdown's end-to-end test (tests/e2e/test_time.py, case time_breakdown).  Each
  * thread is named after what it does:
  *
  *   disk        writes 4 KiB to a file and fsyncs it, for RUN_MS
