@@ -29,6 +29,7 @@
 #include "internal.h"
 
 struct ws_shared *ws_sh;
+int ws_region_fd = -1; /* the region's memfd, until the flusher started */
 __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
 
 /* Threads that may not record: the tracer's own (busy) and those beyond
@@ -48,14 +49,31 @@ static void thread_exit(void *arg);
  * child must not write: it is shared with the parent); the forking thread
  * starts unattached, none of the parent's events with it.
  */
-int ws_shared_create(unsigned nbufs)
+static size_t region_head(unsigned nbufs)
 {
     size_t head = sizeof(struct ws_shared) + nbufs * sizeof(struct ws_buf);
-    head = (head + 4095) & ~(size_t)4095;
-    size_t size = head + (size_t)nbufs * WS_BUF_SIZE;
+    return (head + 4095) & ~(size_t)4095;
+}
+
+size_t ws_region_size(unsigned nbufs)
+{
+    return region_head(nbufs) + (size_t)nbufs * WS_BUF_SIZE;
+}
+
+uint8_t *ws_region_data(unsigned nbufs)
+{
+    return (uint8_t *)ws_sh + region_head(nbufs);
+}
+
+int ws_shared_create(unsigned nbufs)
+{
+    size_t head = region_head(nbufs);
+    size_t size = ws_region_size(nbufs);
     /* A memfd rather than an anonymous mapping: its inode names it in
-     * /proc/PID/maps, where the flusher sees it vanish at exec.  The fd is
-     * closed at once; the program never sees it. */
+     * /proc/PID/maps, where the flusher sees it vanish at exec, and a
+     * flusher that `whyslow record` serves maps it from the fd.  The fd is
+     * closed once the flusher started (launch.c): the program never sees
+     * it. */
     int fd = memfd_create(WS_REGION_NAME, MFD_CLOEXEC);
     if (fd < 0) return -1;
     struct stat st;
@@ -65,11 +83,19 @@ int ws_shared_create(unsigned nbufs)
     }
     struct ws_shared *sh =
         mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-    real_close(fd);
-    if (sh == MAP_FAILED) return -1;
+    if (sh == MAP_FAILED) {
+        real_close(fd);
+        return -1;
+    }
+    ws_region_fd = fd;
     sh->region_ino = st.st_ino;
     cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
     sh->nbufs = nbufs;
+    sh->flush_ms = ws_flush_ms;
+    sh->locks_all = (uint8_t)ws_locks_all;
+    sh->redact_sql = (uint8_t)ws_redact_sql;
+    sh->redact_argv = (uint8_t)ws_redact_argv;
+    sh->clock_tsc = (uint8_t)ws_clock_tsc;
     sh->pid = getpid();
     sh->ppid = getppid();
     sh->end_status = -1;

@@ -1,43 +1,44 @@
 /*
- * flusher.c - the flusher: a small process that writes the events to the log.
+ * flusher.c - the flusher: what writes a traced process's events to its log.
  *
- * Why a process and not a thread: a second thread makes glibc take the
- * multi-threaded path of every cancellable call (about 45 ns more per
- * write() here, more than the whole budget of a traced call), changes the
- * process as the program sees it (signals, fork), and dies with it on
- * SIGKILL.  The flusher is a fork of the program made at start (cloned
- * twice, with no exit signal: it is no child of the program, whose wait()
- * never sees it, and no SIGCHLD is sent), in its own session, holding none
- * of the program's descriptors.  It shares one memory region with the program (buffer.c).
+ * Threads hand full buffers over a liburcu wait-free queue in the shared
+ * region (an exchange and a store: safe in any context) and wake the
+ * flusher with a futex.  Every WHYSLOW_FLUSH_MS it also reads what is
+ * committed in buffers still being filled.  Each piece becomes a chunk:
+ * raw records compacted (deltas, varints), compressed as one zstd frame
+ * with its checksum, behind a skippable frame header naming the thread and
+ * the piece's offset in the thread's stream.
  *
- * Threads hand full buffers over a liburcu wait-free queue in that region
- * (an exchange and a store: safe in any context) and wake the flusher with
- * a futex.  Every WHYSLOW_FLUSH_MS it also reads what is committed in
- * buffers still being filled.  Each piece becomes a chunk: raw records
- * compacted (deltas, varints), compressed as one zstd frame with its
- * checksum, behind a skippable frame header naming the thread and the
- * piece's offset in the thread's stream.
+ * The same loop runs in each of the three places launch.c may start it: a
+ * process cloned from the program, a process `whyslow record` forked from
+ * itself (serve.c), or a thread of the program.  What differs is how the
+ * flusher learns that the program's image ended:
+ *   - exit and _exit post how it ends and wait (a few ms, at most 5 s) for
+ *     the flusher to write the rest: the same everywhere;
+ *   - exec: a flusher process watches the program's memory map for the
+ *     shared region, gone when the exec succeeded; a flusher thread dies
+ *     with the image, so the program first waits for it to write all
+ *     (sync_req, sync_done);
+ *   - death (SIGKILL...): a flusher process polls a pidfd of the program;
+ *     a thread dies with it, and what it had not written is lost.
+ * Nothing committed is lost otherwise, SIGKILL included.
  *
- * The end: at exit and _exit the program posts how it ends and waits (a
- * few ms, at most 5 s) for the flusher to write the rest.  At exec it posts
- * that an exec is under way, and the flusher watches the program's memory
- * map for the shared region: when the region is gone, the exec succeeded.
- * When the program dies (SIGKILL...), a pidfd of it polls readable.  The
- * program holds no descriptor of ours: it would see it (Python's own tests
- * list their fds).  Nothing committed is lost, even on SIGKILL.
+ * A flusher process ends on SIGTERM or SIGINT sent to it: it writes what
+ * is committed, a STOPPED record, and tells the program to record nothing
+ * more.  Every other signal is blocked.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <zstd.h>
 
 #include "intern.h"
@@ -53,48 +54,51 @@ static size_t batch_len;
 static size_t batch_cap;
 static int failed; /* the log cannot be written: stop writing */
 
-static int program_fd = -1; /* the flusher's: a pidfd of the program */
+static enum ws_flusher_mode mode;
+/* The flusher's own queue, which takes the shared one's buffers in one
+ * splice, and when it last wrote the periodic records (flush()). */
+static struct cds_wfcq_head head;
+static struct cds_wfcq_tail tail;
+static uint64_t last_clock_ns, last_maps_ns, last_meta_ns;
+static int program_fd = -1; /* a flusher process's: a pidfd of the program */
+/* The region's buffers as the flusher found them at its start: the
+ * region is the program's to scribble on, so its own counts and pointers
+ * are not trusted after that. */
+static unsigned nbufs;
+static uint8_t *data0;
+static volatile sig_atomic_t stop_signal;
+
+pid_t ws_proc_pid; /* the program, as the flusher's /proc names it */
 
 #define ENC_CAP   (2 * WS_BUF_SIZE + 4096)
 #define CHUNK_MAX (8u << 20) /* the largest raw chunk: a META one */
 
 int ws_flusher_init(void)
 {
-    enc = mmap(NULL, ENC_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    batch_cap = ZSTD_compressBound(CHUNK_MAX) + 64;
-    batch = mmap(NULL, batch_cap, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (enc == MAP_FAILED || batch == MAP_FAILED) return -1;
-    cctx = ZSTD_createCCtx();
-    if (!cctx) return -1;
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    if (!enc) {
+        enc = mmap(NULL, ENC_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        batch_cap = ZSTD_compressBound(CHUNK_MAX) + 64;
+        batch = mmap(NULL, batch_cap, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (enc == MAP_FAILED || batch == MAP_FAILED) return -1;
+        cctx = ZSTD_createCCtx();
+        if (!cctx) return -1;
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    }
+    /* Again in the child of fork(): a new log starts with nothing written. */
+    batch_len = 0;
+    failed = 0;
+    cds_wfcq_init(&head, &tail);
+    last_clock_ns = last_maps_ns = last_meta_ns = 0;
     return ws_meta_init() == 0 && ws_intern_init() == 0 ? 0 : -1;
 }
 
 /* The region is shared by two processes: no FUTEX_PRIVATE_FLAG. */
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+long ws_futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
     return real_syscall(SYS_futex, addr, op, val, ts, NULL, 0);
 }
-
-void ws_flusher_enqueue(struct ws_buf *b)
-{
-    cds_wfcq_enqueue(&ws_sh->queue_head, &ws_sh->queue_tail, &b->node);
-    /* Wake the flusher at once: it frees the buffer soon, and the thread
-     * takes it again (the lowest free first), so a thread cycles through a
-     * couple of buffers that stay in its cache.  The wake-up is one futex
-     * call per 64 KiB of records. */
-    ws_flusher_wake();
-}
-
-void ws_flusher_wake(void)
-{
-    atomic_fetch_add(&ws_sh->wake_seq, 1);
-    if (atomic_load(&ws_sh->sleeping)) futex(&ws_sh->wake_seq, FUTEX_WAKE, 1, NULL);
-}
-
-/* ---- the flusher's side ---- */
 
 static void write_batch(void)
 {
@@ -137,7 +141,7 @@ static void put_meta(void)
     if (len) put_chunk(WS_CHUNK_META, 0, 0, 0, 0, m, len);
 }
 
-/* Does the call's payload hold SQL (which WHYSLOW_SQL=redact redacts)? */
+/* Does the call's payload hold SQL (which WHYSLOW_REDACT=sql redacts)? */
 static int is_sql(unsigned call)
 {
     return call == WS_SQLITE_STMT || call == WS_SQLITE_PREPARE || call == WS_SQLITE_EXEC ||
@@ -155,16 +159,25 @@ static uint8_t *put_bytes(uint8_t *o, const uint8_t *s, size_t len)
     return o + len;
 }
 
+/* The buffer's records start where the layout says, whatever its header
+ * claims. */
+static uint8_t *buf_data(const struct ws_buf *b)
+{
+    return data0 + (size_t)(b - ws_sh->bufs) * WS_BUF_SIZE;
+}
+
 /* Raw records [from, to) of b become one EVENTS chunk. */
 static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 {
-    const uint8_t *p = b->data + from, *end = b->data + to;
+    if (from >= to || to > WS_BUF_SIZE) return;
+    const uint8_t *data = buf_data(b);
+    const uint8_t *p = data + from, *end = data + to;
     uint64_t base = ((const struct ws_raw *)p)->start;
     uint64_t prev_start = base, prev_caller = 0;
     uint8_t *o = enc;
-    while (p < end) {
+    while (p + sizeof(struct ws_raw) <= end) {
         const struct ws_raw *r = (const struct ws_raw *)p;
-        /* The region is the program's to scribble on: check each record. */
+        /* Check each record, for the same reason. */
         if (r->plen > WS_MAX_PAYLOAD + WS_STACK_MAX * 8 || r->pad > WS_STACK_MAX ||
             r->pad * 8u > r->plen || p + sizeof *r + ((r->plen + 7u) & ~7u) > end)
             break;
@@ -188,7 +201,7 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
             plen -= n;
         }
         if (flags & WS_CALL_HAS_PAYLOAD) {
-            if (ws_sql_redact && plen && is_sql(r->call)) {
+            if (ws_redact_sql && plen && is_sql(r->call)) {
                 plen = ws_sql_redact_text((const char *)pl, plen, (char *)redacted);
                 pl = redacted;
             }
@@ -207,32 +220,35 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
               (size_t)(o - enc));
 }
 
+/* A node the queue handed out, if it is one of the region's buffers. */
+static struct ws_buf *queued_buf(struct cds_wfcq_node *node)
+{
+    struct ws_buf *b = caa_container_of(node, struct ws_buf, node);
+    uintptr_t off = (uintptr_t)b - (uintptr_t)ws_sh->bufs;
+    if ((uintptr_t)b < (uintptr_t)ws_sh->bufs || off % sizeof *b || off / sizeof *b >= nbufs)
+        return NULL;
+    return b;
+}
+
 /* Everything committed so far goes to the log. */
 static void flush(int final)
 {
-    static uint64_t last_clock_ns, last_maps_ns;
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue
      * would leave a link unset for ever.  What is not ready now is taken
      * at the next period; at the end, full buffers are found by state. */
-    static struct cds_wfcq_head head;
-    static struct cds_wfcq_tail tail;
-    static int queue_ready;
-    if (!queue_ready) {
-        cds_wfcq_init(&head, &tail);
-        queue_ready = 1;
-    }
     __cds_wfcq_splice_nonblocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
     struct cds_wfcq_node *node;
     while ((node = __cds_wfcq_dequeue_nonblocking(&head, &tail)) != NULL &&
            node != CDS_WFCQ_WOULDBLOCK) {
-        struct ws_buf *b = caa_container_of(node, struct ws_buf, node);
+        struct ws_buf *b = queued_buf(node);
+        if (!b) break;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
         if (end > b->flushed) put_events(b, b->flushed, end);
         ws_buffer_release(b);
     }
     if (final) /* nobody fills buffers any more: take the rest by state */
-        for (unsigned i = 0; i < ws_sh->nbufs; i++) {
+        for (unsigned i = 0; i < nbufs; i++) {
             struct ws_buf *b = &ws_sh->bufs[i];
             if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -240,7 +256,7 @@ static void flush(int final)
             b->flushed = end;
         }
     /* Then what is committed in buffers still being filled. */
-    for (unsigned i = 0; i < ws_sh->nbufs; i++) {
+    for (unsigned i = 0; i < nbufs; i++) {
         struct ws_buf *b = &ws_sh->bufs[i];
         if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -258,7 +274,6 @@ static void flush(int final)
         ws_meta_maps(0);
         last_maps_ns = now;
     }
-    static uint64_t last_meta_ns;
     if (final || now - last_meta_ns >= (uint64_t)ws_flush_ms * 1000000u) {
         ws_meta_lost(final);
         ws_meta_counters(final);
@@ -277,7 +292,7 @@ static int program_dead(void)
         return real_poll(&p, 1, 0) == 1;
     }
     char path[64], stat[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)ws_sh->pid);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)ws_proc_pid);
     int fd = real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 1;
     ssize_t n = real_read(fd, stat, sizeof stat - 1);
@@ -294,6 +309,7 @@ static int program_ended(void)
 {
     int kind = atomic_load(&ws_sh->end_kind);
     if (kind == WS_END_EXIT || kind == WS_END__EXIT) return kind;
+    if (mode == WS_FLUSHER_THREAD) return 0; /* it would have taken us with it */
     if (program_dead()) return kind ? kind : -1;
     /* Under way: the region's leaving the program's map means success
      * (not a map that cannot be read: -1). */
@@ -301,39 +317,43 @@ static int program_ended(void)
     return 0;
 }
 
-/* Closes every fd but keep: the flusher holds none of the program's. */
-static void close_all_but(int keep)
+/* A flusher thread, when the program is about to exec: write everything,
+ * and the end the exec makes, while the program waits (launch.c).  If the
+ * exec fails, a later end record replaces this one. */
+static void sync_exec(void)
 {
-    if ((keep == 0 || real_syscall(SYS_close_range, 0, keep - 1, 0) == 0) &&
-        real_syscall(SYS_close_range, keep + 1, ~0u, 0) == 0)
-        return;
-    for (int fd = 0; fd < 65536; fd++) /* kernels before 5.9 */
-        if (fd != keep) real_close(fd);
+    uint32_t req = atomic_load(&ws_sh->sync_req);
+    if (req == atomic_load(&ws_sh->sync_done)) return;
+    flush(0);
+    ws_meta_end(WS_END_EXEC, 0, ws_sh->end_ts);
+    put_meta();
+    write_batch();
+    atomic_store(&ws_sh->sync_done, req);
+    ws_futex(&ws_sh->sync_done, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
-/* Runs in the new process; never returns. */
-static void flusher_run(int log_fd)
+/* Stopped by a signal: write what is committed, say so, and tell the
+ * program's threads to record nothing more (they would fill buffers no
+ * one writes). */
+static void stop(void)
 {
-    /* Blocks every signal; leaves the program's session and process group,
-     * so its terminal's ^C and its kill(0, ...) are not ours. */
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    setsid();
-    prctl(PR_SET_NAME, "whyslow-flush");
-    ws_thread_internal();
-    atomic_store(&ws_on, 0);
-    /* Keep only the log: holding the program's pipes or sockets open
-     * would change what its peers see. */
-    close_all_but(log_fd);
-    ws_log_fd = log_fd;
-    program_fd = (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0);
-    if (program_fd < 0 && errno == ESRCH) program_fd = -1; /* gone already: /proc says so */
-    atomic_store(&ws_sh->flusher_pid, getpid());
+    atomic_store(&ws_sh->stopped, 1);
+    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
+        ws_sh->threads[i].busy = 1;
+    flush(0);
+    ws_meta_stopped(ws_now(), (unsigned)stop_signal);
+    put_meta();
+    write_batch();
+}
 
-    ws_meta_process();
+/* The flusher's life, wherever it runs; returns when its program's image
+ * ended or it was stopped. */
+static void run(int mapped_at_fork)
+{
+    nbufs = ws_sh->nbufs;
+    data0 = ws_region_data(nbufs);
     ws_meta_clock(ws_sh->start_ts, ws_sh->start_mono_ns, ws_sh->start_real_ns);
-    ws_meta_maps(1);
+    ws_meta_maps(mapped_at_fork);
     put_meta();
     write_batch();
 
@@ -344,87 +364,157 @@ static void flusher_run(int log_fd)
     for (;;) {
         /* The sequence first: an end posted after it wakes the wait. */
         uint32_t seq = atomic_load(&ws_sh->wake_seq);
-        if ((ended = program_ended()) != 0) break;
-        if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC) {
+        if ((ended = program_ended()) != 0 || stop_signal) break;
+        if (atomic_load(&ws_sh->end_kind) == WS_END_EXEC && mode != WS_FLUSHER_THREAD) {
             /* exec is under way: look again soon, and go on flushing in
              * case it fails. */
             struct timespec ms2 = {0, 2000000};
             real_nanosleep(&ms2, NULL);
-        } else if (cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
-            atomic_store(&ws_sh->sleeping, 1);
-            futex(&ws_sh->wake_seq, FUTEX_WAIT, seq, &ts);
-            atomic_store(&ws_sh->sleeping, 0);
+        } else {
+            if (mode == WS_FLUSHER_THREAD) sync_exec();
+            if (cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
+                atomic_store(&ws_sh->sleeping, 1);
+                ws_futex(&ws_sh->wake_seq, FUTEX_WAIT, seq, &ts);
+                atomic_store(&ws_sh->sleeping, 0);
+            }
         }
         ts.tv_sec = ws_flush_ms / 1000;
         ts.tv_nsec = (long)(ws_flush_ms % 1000) * 1000000;
         flush(0);
     }
-    if (ended > 0) ws_meta_end(ended, ws_sh->end_status, ws_sh->end_ts);
-    flush(1);
+    if (stop_signal) {
+        stop();
+    } else {
+        if (ended > 0) ws_meta_end(ended, ws_sh->end_status, ws_sh->end_ts);
+        flush(1);
+    }
     atomic_store(&ws_sh->done, 1);
-    futex(&ws_sh->done, FUTEX_WAKE, 1, NULL);
-    real__exit(0);
+    ws_futex(&ws_sh->done, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
-/* Creates the log and the flusher process; in the program, at start and
- * in the child of fork(). */
-int ws_flusher_start(void)
+/* ---- a flusher process: cloned from the program, or served by record ---- */
+
+static void on_stop(int sig)
 {
-    int log_fd = ws_log_create();
-    if (log_fd < 0) return -1;
-    batch_len = 0;
-    failed = 0;
-    /* Forked twice, with no exit signal: the flusher is not the program's
-     * child, so neither the program's wait(), whatever its flags, nor an
-     * image that replaces the program by exec ever sees it or its end. */
-    long mid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (mid == 0) {
-        long pid = real_syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
-        if (pid == 0) flusher_run(log_fd);
-        real__exit(pid < 0 ? 1 : 0);
-    }
-    real_close(log_fd);
-    if (mid < 0) return -1;
-    int status = 1;
-    while (waitpid((pid_t)mid, &status, __WALL) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    stop_signal = sig;
+}
+
+/* Blocks every signal but the two that stop it, and leaves the program's
+ * session and process group, so a terminal's ^C and the program's
+ * kill(0, ...) are not ours. */
+static void own_signals(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setsid();
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
 }
 
 /*
- * The program's image ends by exit or _exit: post how, and wait until the
- * flusher wrote everything (or died).  Not in a vfork() child: it shares
- * our memory but is another process, and the parent's log is the parent's.
+ * Its own name in process listings, not the program's command line: a
+ * flusher process starts as a copy of the program (or of `whyslow record`,
+ * whose arguments hold the program's), and `pgrep -f` must not take it
+ * for the program.  The command line the kernel shows is the memory from
+ * arg_start to arg_end (fields 48 and 49 of /proc/self/stat), a copy of
+ * the program's since the fork: it is overwritten here.  When the title is
+ * longer, it goes on over the environment's strings, which follow (fields
+ * 50 and 51), as setproctitle does: the kernel reads on past arg_end when
+ * the last byte before it is not a NUL.
  */
-void ws_flusher_end(int end_kind, int64_t status)
+static void retitle(void)
 {
-    if (!atomic_load(&ws_on) || getpid() != ws_sh->pid) return;
-    int saved = errno;
-    ws_sh->end_status = status;
-    ws_sh->end_ts = ws_now();
-    if (end_kind == WS_END_EXEC) {
-        atomic_store(&ws_sh->end_kind, end_kind);
-        ws_flusher_wake();
-        errno = saved;
+    prctl(PR_SET_NAME, "whyslow-flush");
+    char stat[1024];
+    int fd = real_open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = real_read(fd, stat, sizeof stat - 1);
+    real_close(fd);
+    if (n <= 0) return;
+    stat[n] = 0;
+    const char *p = strrchr(stat, ')');
+    unsigned long long arg[2], env[2] = {0, 0};
+    for (int field = 2; p && field < 48; field++) /* p is at the end of field 2 */
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p, " %llu %llu %llu %llu", &arg[0], &arg[1], &env[0], &env[1]) < 2 ||
+        arg[1] <= arg[0] + 1)
         return;
+    char title[64];
+    size_t tlen = (size_t)snprintf(title, sizeof title, "whyslow-flush %d", (int)ws_sh->pid);
+    char *area = (char *)(uintptr_t)arg[0];
+    size_t len = (size_t)(arg[1] - arg[0]);
+    if (tlen < len) { /* one argument, padded with spaces: NULs would read as empty ones */
+        memcpy(area, title, tlen);
+        memset(area + tlen, ' ', len - 1 - tlen);
+        area[len - 1] = 0;
+    } else if (env[0] == arg[1] && env[1] > env[0] && tlen < len + (size_t)(env[1] - env[0])) {
+        memcpy(area, title, tlen);
+        area[tlen] = 0;
+    } else { /* what fits */
+        memcpy(area, title, len - 1);
+        area[len - 1] = 0;
     }
-    /* Later calls on any thread pass straight through. */
-    atomic_store(&ws_on, 0);
-    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
-        ws_sh->threads[i].busy = 1;
-    atomic_store(&ws_sh->end_kind, end_kind);
-    ws_flusher_wake();
-    struct timespec step = {0, 10 * 1000000};
-    pid_t flusher = atomic_load(&ws_sh->flusher_pid);
-    for (int waited = 0; waited < 500 && !atomic_load(&ws_sh->done); waited++) {
-        futex(&ws_sh->done, FUTEX_WAIT, 0, &step);
-        if (flusher > 0 && kill(flusher, 0) != 0 && errno == ESRCH) break; /* it died */
-    }
-    errno = saved;
 }
 
-/* exec failed: the program goes on, and so does the flusher. */
-void ws_flusher_exec_failed(void)
+/* Closes every fd but keep: the flusher holds none of the program's. */
+void ws_close_all_but(int keep)
 {
-    if (atomic_load(&ws_on) && getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
+    if ((keep == 0 || real_syscall(SYS_close_range, 0, keep - 1, 0) == 0) &&
+        real_syscall(SYS_close_range, keep + 1, ~0u, 0) == 0)
+        return;
+    for (int fd = 0; fd < 65536; fd++) /* kernels before 5.9 */
+        if (fd != keep) real_close(fd);
+}
+
+/* A flusher process, with the log open at log_fd and the program's pid as
+ * its /proc names it; forked: it is a fork of the program (launch.c), not
+ * of `whyslow record` (serve.c).  Never returns. */
+void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
+void ws_flusher_process(int log_fd, pid_t pid, int forked)
+{
+    mode = forked ? WS_FLUSHER_PROCESS : WS_FLUSHER_SERVED;
+    own_signals();
+    ws_thread_internal();
+    atomic_store(&ws_on, 0);
+    /* Keep only the log: holding the program's pipes or sockets open
+     * would change what its peers see. */
+    ws_close_all_but(log_fd);
+    ws_log_fd = log_fd;
+    ws_proc_pid = pid;
+    if (forked) ws_meta_process(1); /* served: done before its answer (serve.c) */
+    retitle();                      /* after: it overwrites the arguments */
+    program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
+    if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */
+    run(forked);
+    real__exit(0);
+    __builtin_unreachable();
+}
+
+/* ---- a flusher thread ---- */
+
+/* The thread's start: its own fd table when the kernel allows, so that the
+ * program never sees or closes the log's fd (logfile.c). */
+void *ws_flusher_thread(void *arg)
+{
+    (void)arg;
+    mode = WS_FLUSHER_THREAD;
+    ws_thread_internal();
+    prctl(PR_SET_NAME, "whyslow-flush");
+    ws_proc_pid = getpid();
+    int fd = ws_log_open_private();
+    atomic_store(&ws_sh->flusher_started, fd >= 0 ? 1 : 2);
+    ws_futex((_Atomic uint32_t *)&ws_sh->flusher_started, FUTEX_WAKE, 1, NULL);
+    if (fd < 0) return NULL;
+    ws_log_fd = fd;
+    ws_meta_process(1);
+    run(1);
+    return NULL;
 }

@@ -2,24 +2,37 @@
  * init.c - the recorder's life: configuration, start, fork, and the end.
  *
  * Start (the library's constructor): read the environment, find the real
- * functions, set up the buffers, create the log and start the flusher.  If
- * any step fails the library stays out of the way: ws_on stays 0 and every
- * wrapper only calls the real function.  Under secure-exec (setuid,
- * setgid, capabilities) it does nothing at all.
+ * functions, set up the buffers and start the flusher (launch.c).  If any
+ * step fails the library stays out of the way: ws_on stays 0 and every
+ * wrapper only calls the real function; with WHYSLOW_DEBUG set, it says
+ * why on stderr, naming the path and the system's error.  Under
+ * secure-exec (setuid, setgid, capabilities) it does nothing at all.
  *
  * Environment:
- *   WHYSLOW_DIR       where logs go (default ./whyslow.data, made absolute)
- *   WHYSLOW_FLUSH_MS  how often buffers being filled are written (100)
+ *   WHYSLOW_DIR       where logs go (default ./whyslow.data, made absolute;
+ *                     checked: logfile.c)
+ *   WHYSLOW_FLUSH_MS  how often buffers being filled are written (100;
+ *                     1 to 60000)
  *   WHYSLOW_LOCKS     "all": record every lock acquisition and release
- *   WHYSLOW_SQL       "redact": literals in SQL text are replaced by ?
- *                     before the text reaches the log
+ *   WHYSLOW_REDACT    what the log must not hold, a comma-separated list:
+ *                     "sql" (literals in SQL text become ?), "argv" (the
+ *                     arguments of processes become ?), "url" (request
+ *                     paths and query strings, once requests are recorded)
+ *   WHYSLOW_SQL       "redact": the old name of WHYSLOW_REDACT=sql
  *   WHYSLOW_DISABLE   set and not "0": record nothing
- *   WHYSLOW_BUFFER_MB the buffer pool (64 MiB, of which only what is
- *                     used takes memory)
+ *   WHYSLOW_BUFFER_MB the buffer pool (64 MiB, 1 to 65536, of which only
+ *                     what is used takes memory)
  *   WHYSLOW_STACK_MS  events at least this long keep their call stack
- *                     (1; fractions allowed; 0: none)
+ *                     (1; fractions allowed; 0: none; at most 3600000)
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
+ *   WHYSLOW_SOCK      set by `whyslow record`: its socket (launch.c)
+ *   WHYSLOW_REAPER    set by a traced process that reaps orphans, for
+ *                     the traced processes below it (launch.c)
+ *   WHYSLOW_HOST      set by `whyslow record` when it loads this library
+ *                     to serve flushers: record nothing of it
+ * A value that is not valid is reported with WHYSLOW_DEBUG (and by
+ * `whyslow record`, which refuses to start), and its default is used.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,11 +43,13 @@
 #include <sys/stat.h>
 
 #include "internal.h"
+#include "whyslow/serve.h"
 
 _Atomic int ws_on;
 int ws_hands_off;
 int ws_debug;
-int ws_sql_redact;
+int ws_redact_sql;
+int ws_redact_argv;
 int ws_locks_all;
 unsigned ws_flush_ms = 100;
 char ws_dir[4096];
@@ -42,71 +57,167 @@ extern int64_t ws_exit_status;
 static unsigned nbufs;
 static double stack_ms; /* WHYSLOW_STACK_MS */
 
+#define REAPER_ENV "WHYSLOW_REAPER"
+
 void ws_quiet(const char *why)
 {
     if (ws_debug) {
-        char msg[256];
+        char msg[768];
         int n = snprintf(msg, sizeof msg, "whyslow: not tracing pid %d: %s\n", (int)getpid(), why);
         if (n > 0) real_write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
     }
 }
 
-static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned max)
+/* Says, with WHYSLOW_DEBUG, that a setting was not valid. */
+static void bad_setting(char *msg, size_t len, const char *name, const char *value,
+                        const char *want)
+{
+    size_t n = strlen(msg);
+    snprintf(msg + n, len - n, "%s%s=%s is not valid (%s)", n ? "; " : "", name, value, want);
+}
+
+static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned max, char *msg,
+                         size_t len)
 {
     const char *s = getenv(name);
     if (!s || !*s) return dflt;
     char *end;
+    errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (*end || v < min || v > max) return dflt;
+    if (*end || errno || s[0] == '-' || v < min || v > max) {
+        char want[64];
+        snprintf(want, sizeof want, "a whole number from %u to %u", min, max);
+        bad_setting(msg, len, name, s, want);
+        return dflt;
+    }
     return (unsigned)v;
 }
 
-/* A duration in ms, fractions allowed ("0.5"); dflt when unset or bad. */
-static double env_ms(const char *name, double dflt)
+/* A duration in ms, fractions allowed ("0.5"). */
+static double env_ms(const char *name, double dflt, char *msg, size_t len)
 {
     const char *s = getenv(name);
     if (!s || !*s) return dflt;
     char *end;
     double v = strtod(s, &end);
-    return *end || !(v >= 0 && v <= 3600000) ? dflt : v;
+    if (*end || !(v >= 0 && v <= 3600000)) {
+        bad_setting(msg, len, name, s, "milliseconds from 0 to 3600000");
+        return dflt;
+    }
+    return v;
 }
 
-static int read_config(void)
+/* WHYSLOW_REDACT: a list of sql, argv, url. */
+static void env_redact(char *msg, size_t len)
 {
-    const char *s = getenv("WHYSLOW_DISABLE");
-    if (s && *s && strcmp(s, "0") != 0) return -1;
+    const char *s = getenv("WHYSLOW_REDACT");
+    ws_redact_sql = ws_redact_argv = 0;
+    for (const char *p = s; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 3 && memcmp(p, "sql", 3) == 0)
+            ws_redact_sql = 1;
+        else if (n == 4 && memcmp(p, "argv", 4) == 0)
+            ws_redact_argv = 1;
+        else if (!(n == 3 && memcmp(p, "url", 3) == 0) && n > 0)
+            bad_setting(msg, len, "WHYSLOW_REDACT", s, "a list of sql, argv and url");
+        p += n + (p[n] == ',');
+    }
+    const char *old = getenv("WHYSLOW_SQL");
+    if (old && strcmp(old, "redact") == 0) ws_redact_sql = 1;
+}
+
+/* Reads the settings; what was not valid goes to msg. */
+static void read_settings(char *msg, size_t len)
+{
+    const char *s;
+    msg[0] = 0;
     ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
-    ws_sql_redact = (s = getenv("WHYSLOW_SQL")) && strcmp(s, "redact") == 0;
-    ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000);
-    stack_ms = env_ms("WHYSLOW_STACK_MS", 1.0); /* 0: no stacks */
-    nbufs = env_uint("WHYSLOW_BUFFER_MB", 64, 1, 65536) * (1024 * 1024 / WS_BUF_SIZE);
-    s = getenv("WHYSLOW_DIR");
+    env_redact(msg, len);
+    ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000, msg, len);
+    stack_ms = env_ms("WHYSLOW_STACK_MS", 1.0, msg, len); /* 0: no stacks */
+    nbufs = env_uint("WHYSLOW_BUFFER_MB", 64, 1, 65536, msg, len) * (1024 * 1024 / WS_BUF_SIZE);
+}
+
+WS_EXPORT int whyslow_settings(char *msg, size_t len)
+{
+    read_settings(msg, len);
+    return msg[0] ? -1 : 0;
+}
+
+void ws_load_settings(void)
+{
+    ws_flush_ms = ws_sh->flush_ms ? ws_sh->flush_ms : 100;
+    ws_locks_all = ws_sh->locks_all;
+    ws_redact_sql = ws_sh->redact_sql;
+    ws_redact_argv = ws_sh->redact_argv;
+    ws_clock_tsc = ws_sh->clock_tsc; /* its timestamps are the program's kind */
+}
+
+/* WHYSLOW_DIR, made absolute; -1 with ws_why set. */
+static int read_dir(void)
+{
+    const char *s = getenv("WHYSLOW_DIR");
     if (!s || !*s) s = "whyslow.data";
     if (s[0] == '/') {
-        if (strlen(s) >= sizeof ws_dir) return -1;
+        if (strlen(s) >= sizeof ws_dir) goto too_long;
         strcpy(ws_dir, s);
     } else {
         char cwd[2048];
-        if (!getcwd(cwd, sizeof cwd)) return -1;
-        if ((size_t)snprintf(ws_dir, sizeof ws_dir, "%s/%s", cwd, s) >= sizeof ws_dir) return -1;
+        if (!getcwd(cwd, sizeof cwd)) {
+            snprintf(ws_why, sizeof ws_why, "cannot know the current directory for %s: %s", s,
+                     strerror(errno));
+            return -1;
+        }
+        if ((size_t)snprintf(ws_dir, sizeof ws_dir, "%s/%s", cwd, s) >= sizeof ws_dir)
+            goto too_long;
     }
-    if (mkdir(ws_dir, 0755) != 0 && errno != EEXIST) return -1;
+    /* Made here if missing, then checked (logfile.c). */
+    int fd = ws_logdir_open(ws_dir, 1);
+    if (fd < 0) return -1;
+    real_close(fd);
     return 0;
+too_long:
+    snprintf(ws_why, sizeof ws_why, "WHYSLOW_DIR is too long");
+    return -1;
 }
+
+static void note_reaper(void);
 
 /* The child of fork(): a region, a log and a flusher of its own.  The
  * parent's region stays mapped (shared with the parent, which goes on
- * using it) but is never written here. */
+ * using it) but is never written here.  The child may be a reaper where
+ * its parent was not: the first process of a new pid namespace. */
 static void fork_child(void)
 {
     if (!atomic_load(&ws_on)) return;
     int saved = errno;
     ws_thread_internal(); /* until the child has its own region */
-    if (ws_shared_create(nbufs) != 0 || ws_flusher_start() != 0) {
+    ws_guard_forget();
+    note_reaper();
+    if (ws_shared_create(nbufs) != 0 || ws_flusher_init() != 0) {
         atomic_store(&ws_on, 0);
-        ws_quiet("cannot start in the child of fork");
+        snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
+        ws_quiet(ws_why);
+    } else if (ws_flusher_start() != 0) {
+        atomic_store(&ws_on, 0);
+        ws_quiet(ws_why);
     }
     errno = saved;
+}
+
+/* A program that reaps orphans (PID 1, a subreaper), and any traced one
+ * below it, needs a flusher thread (launch.c): say so to its descendants. */
+static void note_reaper(void)
+{
+    ws_reaper_line |= getenv(REAPER_ENV) != NULL;
+    if (!ws_reaper_line && ws_reaps_orphans()) {
+        ws_reaper_line = 1;
+        char pid[16];
+        snprintf(pid, sizeof pid, "%d", (int)getpid());
+        /* Safe here: the constructor runs before any thread, and the
+         * child of fork() has only the one that forked. */
+        setenv(REAPER_ENV, pid, 1);
+    }
 }
 
 __attribute__((constructor)) static void whyslow_start(void)
@@ -114,23 +225,34 @@ __attribute__((constructor)) static void whyslow_start(void)
     int saved = errno;
     ws_resolve();
     ws_debug = getenv("WHYSLOW_DEBUG") != NULL;
+    /* Loaded by `whyslow record` to serve flushers: nothing of it to trace. */
+    if (getenv("WHYSLOW_HOST")) goto out;
     if (getauxval(AT_SECURE)) { /* setuid and the like: hands off */
         ws_hands_off = 1;
         goto out;
     }
-    if (read_config() != 0) {
-        ws_quiet("disabled, or WHYSLOW_DIR unusable");
+    const char *off = getenv("WHYSLOW_DISABLE");
+    if (off && *off && strcmp(off, "0") != 0) {
+        ws_quiet("WHYSLOW_DISABLE is set");
+        goto out;
+    }
+    char bad[512];
+    read_settings(bad, sizeof bad);
+    if (bad[0]) ws_quiet(bad); /* the defaults are used: tracing goes on */
+    if (read_dir() != 0) {
+        ws_quiet(ws_why);
         goto out;
     }
     ws_clock_init();
     const char *clk = getenv("WHYSLOW_CLOCK");
     if (clk && strcmp(clk, "monotonic") == 0) ws_clock_tsc = 0;
     if (ws_shared_create(nbufs) != 0 || ws_flusher_init() != 0) {
-        ws_quiet("out of memory");
+        ws_quiet("out of memory for the buffers");
         goto out;
     }
+    note_reaper();
     if (ws_flusher_start() != 0) {
-        ws_quiet("cannot create the log or the flusher");
+        ws_quiet(ws_why);
         goto out;
     }
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;

@@ -31,6 +31,12 @@ static uint32_t *ids; /* slot -> string number */
 
 int ws_intern_init(void)
 {
+    nstrings = 0;
+    arena_used = 0;
+    if (slots) { /* again in the child of fork(): a new log knows no string yet */
+        memset(slots, 0, SLOTS * sizeof *slots);
+        return 0;
+    }
     slots = mmap(NULL, SLOTS * sizeof *slots, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     ids = mmap(NULL, SLOTS * sizeof *ids, PROT_READ | PROT_WRITE,

@@ -118,9 +118,10 @@ struct ws_thread {
 #define WS_REGION_NAME "whyslow-buffers" /* as /proc/PID/maps shows it */
 
 /*
- * Everything the program's threads share with the flusher process: one
- * MAP_SHARED mapping, at the same address in both (the flusher is a fork
- * of the program), so the queue's pointers are valid on both sides.
+ * Everything the program's threads share with the flusher: one MAP_SHARED
+ * mapping of a memfd, at the same address in both (a flusher process is a
+ * fork of the program, or maps it there: launch.c), so the queue's
+ * pointers are valid on both sides.
  */
 struct ws_shared {
     struct cds_wfcq_head queue_head; /* full buffers, to the flusher */
@@ -128,8 +129,16 @@ struct ws_shared {
     _Atomic uint32_t wake_seq; /* futex: the program wakes the flusher */
     _Atomic int sleeping;      /* the flusher waits on wake_seq */
     _Atomic uint32_t done;     /* futex: the flusher wrote the end */
-    _Atomic pid_t flusher_pid; /* set by the flusher when it starts */
-    _Atomic int end_kind;      /* how the image ends (enum ws_end_kind) */
+    _Atomic pid_t flusher_pid; /* the flusher process, when the program can
+                                  signal it (0: a thread, or another pid
+                                  namespace) */
+    _Atomic int stopped;       /* a signal stopped the flusher: nothing more
+                                  is written (launch.c) */
+    /* A flusher thread, at exec: the program asks for everything to be
+     * written (sync_req) and waits until it is (sync_done, a futex). */
+    _Atomic uint32_t sync_req, sync_done;
+    _Atomic uint32_t flusher_started; /* a flusher thread: 1 started, 2 failed */
+    _Atomic int end_kind;             /* how the image ends (enum ws_end_kind) */
     int64_t end_status;
     uint64_t end_ts;
     _Atomic uint64_t lost; /* events dropped, whole process */
@@ -139,6 +148,10 @@ struct ws_shared {
     uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
     uint64_t region_ino;                             /* the inode of this region's memfd */
     unsigned nbufs;
+    /* The settings a flusher needs (init.c), for one that is not a copy
+     * of the program (serve.c). */
+    unsigned flush_ms;
+    uint8_t locks_all, redact_sql, redact_argv, clock_tsc;
     struct ws_thread threads[WS_MAX_THREADS];
     struct ws_buf bufs[]; /* then the buffers' memory */
 };
@@ -149,7 +162,11 @@ extern struct ws_shared *ws_sh;
 extern __thread uint32_t ws_parent __attribute__((tls_model("initial-exec")));
 extern __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
 
+extern int ws_region_fd; /* its memfd, until the flusher started */
+
 int ws_shared_create(unsigned nbufs);
+size_t ws_region_size(unsigned nbufs);
+uint8_t *ws_region_data(unsigned nbufs); /* the first buffer's memory */
 struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);
 void ws_thread_internal(void);
@@ -261,20 +278,40 @@ static inline struct ws_thread *ws_enter(void)
     return ws_enter_slow();
 }
 
-/* ---- flusher.c: the flusher process ---- */
+/* ---- flusher.c: the flusher ---- */
+
+enum ws_flusher_mode { WS_FLUSHER_PROCESS = 1, WS_FLUSHER_THREAD, WS_FLUSHER_SERVED };
 
 int ws_flusher_init(void);
+long ws_futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts);
+void ws_close_all_but(int keep); /* keep -1: every fd */
+extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it */
+
+/* ---- launch.c: starting the flusher, ending with it ---- */
+
+extern enum ws_flusher_mode ws_mode; /* where this process's flusher runs */
+extern int ws_reaper_line;           /* it reaps orphans, or a traced process above it does */
+int ws_reaps_orphans(void);
 int ws_flusher_start(void);
 void ws_flusher_enqueue(struct ws_buf *b);
 void ws_flusher_wake(void);
 void ws_flusher_end(int end_kind, int64_t status);
 void ws_flusher_exec_failed(void);
 
-/* ---- logfile.c and meta.c (in the flusher process) ---- */
+/* ---- logfile.c: the log directory and the log ---- */
 
+extern char ws_why[512]; /* why the last step of starting failed */
+int ws_logdir_open(const char *path, int make);
+int ws_log_create_in(int dirfd, const char *dir, pid_t pid);
 int ws_log_create(void);
+int ws_log_open_private(void);
 int ws_log_write(const uint8_t *p, size_t n);
 extern int ws_log_fd;
+/* A flusher thread's log fd in the program's own table (-1: none) */
+extern _Atomic int ws_guard_fd;
+void ws_guard_take(void);
+void ws_guard_give(void);
+void ws_guard_forget(void);
 
 /* ---- fdinfo.c ---- */
 
@@ -300,12 +337,14 @@ static inline void ws_fd_set(int fd, uint8_t known)
 
 extern int ws_hands_off;     /* a setuid program or the like: no change at all */
 extern int ws_debug;         /* WHYSLOW_DEBUG */
-extern int ws_sql_redact;    /* WHYSLOW_SQL=redact */
+extern int ws_redact_sql;    /* WHYSLOW_REDACT=sql (or WHYSLOW_SQL=redact) */
+extern int ws_redact_argv;   /* WHYSLOW_REDACT=argv */
 extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */
 extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
+void ws_load_settings(void); /* a served flusher's, from the region */
 
 /* ---- bypass.c ---- */
 

@@ -1,37 +1,157 @@
 /*
- * logfile.c - the process's log file: creating it, and appending to it.
+ * logfile.c - the log directory, and the process's log file in it.
  *
- * One log per process, $WHYSLOW_DIR/<pid>.wslog (<pid>-N.wslog when a
- * log of that pid exists already, as after exec), created with mode 0600,
- * O_EXCL and O_NOFOLLOW so that no symlink planted there is followed.
- * The program creates it and hands it to the flusher process, which holds
- * an exclusive flock on it while it writes: `whyslow record` waits for
- * those locks, so a report never reads a log still being written.
+ * The directory: WHYSLOW_DIR, made if missing, then opened with
+ * O_DIRECTORY | O_NOFOLLOW and checked, as ssh checks a key and sudo a
+ * file, before anything is created in it.  A process traced as root in a
+ * directory another user controls would let that user replace, delete or
+ * point elsewhere the logs root then reads (or, through a symlink, make
+ * root create files where they choose).  So a directory is refused when it
+ * is a symbolic link, when it belongs to another user than the process's
+ * (root's are fine), or when others may write in it without the sticky
+ * bit, which would let them rename or delete what is in it.  Logs are
+ * created relative to the opened directory, never by path again.
+ *
+ * The log: <pid>.wslog (<pid>-N.wslog when a log of that pid exists
+ * already, as after exec), created with mode 0600, O_EXCL and O_NOFOLLOW.
+ * Whoever writes it (the flusher, flusher.c) holds an exclusive flock on
+ * it until it is done: `whyslow record` waits for those locks, so a report
+ * never reads a log still being written.
+ *
+ * A flusher thread writes from the program's own process (launch.c).  It
+ * keeps the log's fd in an fd table of its own (unshare(CLONE_FILES)), so
+ * the program never sees it; where the kernel refuses (a seccomp filter,
+ * as in a container), the fd is in the program's table, at a high number,
+ * and guarded: the program's close, close_range, dup2 and dup3 of it are
+ * kept from touching it (wrap_io.c), so that its number never comes to
+ * name a file of the program's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
 int ws_log_fd = -1;
+char ws_why[512];
 
-/* Creates the log with its file header; returns its fd, or -1. */
-int ws_log_create(void)
+_Atomic int ws_guard_fd = -1;
+static _Atomic int guard_lock; /* the flusher's writes, and dup2/dup3 onto the guarded fd */
+
+void ws_guard_take(void)
 {
-    char path[4200];
+    while (atomic_exchange_explicit(&guard_lock, 1, memory_order_acquire))
+        sched_yield();
+}
+
+void ws_guard_give(void)
+{
+    atomic_store_explicit(&guard_lock, 0, memory_order_release);
+}
+
+/* After fork(), in the child: the parent's log is not ours to keep. */
+void ws_guard_forget(void)
+{
+    int fd = atomic_exchange(&ws_guard_fd, -1);
+    if (fd >= 0) real_close(fd);
+    atomic_store(&guard_lock, 0);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = real_write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int why(int err, const char *fmt, const char *path)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, path);
+    if (err)
+        snprintf(ws_why, sizeof ws_why, "%s: %s", msg, strerror(err));
+    else
+        snprintf(ws_why, sizeof ws_why, "%s", msg);
+    errno = err ? err : EPERM;
+    return -1;
+}
+
+/* The log directory path, opened and checked (see above); made first when
+ * `make` and missing.  Returns its fd, or -1 with ws_why set. */
+int ws_logdir_open(const char *path, int make)
+{
+    if (make && mkdir(path, 0755) != 0 && errno != EEXIST)
+        return why(errno, "cannot make the log directory %s", path);
+    int fd = real_open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        struct stat st;
+        if ((err == ELOOP || err == ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            return why(0, "the log directory %s is a symbolic link", path);
+        return why(err, "cannot open the log directory %s", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        real_close(fd);
+        return why(err, "cannot read the log directory %s", path);
+    }
+    uid_t me = geteuid();
+    if (st.st_uid != me && st.st_uid != 0) {
+        real_close(fd);
+        char fmt[160];
+        snprintf(fmt, sizeof fmt, "the log directory %%s belongs to uid %u, not to uid %u or root",
+                 (unsigned)st.st_uid, (unsigned)me);
+        return why(0, fmt, path);
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+        real_close(fd);
+        char fmt[160];
+        snprintf(fmt, sizeof fmt,
+                 "the log directory %%s may be written by others (mode %04o) and has no sticky bit",
+                 (unsigned)(st.st_mode & 07777));
+        return why(0, fmt, path);
+    }
+    return fd;
+}
+
+/* For `whyslow record`, which checks the directory as the library will. */
+WS_EXPORT int whyslow_logdir_open(const char *path, int make, char *msg, size_t len)
+{
+    int fd = ws_logdir_open(path, make);
+    if (fd < 0) snprintf(msg, len, "%s", ws_why);
+    return fd;
+}
+
+/* Creates the log of process pid in the directory dirfd (named dir in
+ * messages), with its file header, locked; returns its fd, or -1 with
+ * ws_why set. */
+int ws_log_create_in(int dirfd, const char *dir, pid_t pid)
+{
+    char name[64];
     int fd = -1;
     for (int n = 0; n < 1000 && fd < 0; n++) {
         if (n == 0)
-            snprintf(path, sizeof path, "%s/%d.wslog", ws_dir, (int)ws_sh->pid);
+            snprintf(name, sizeof name, "%d.wslog", (int)pid);
         else
-            snprintf(path, sizeof path, "%s/%d-%d.wslog", ws_dir, (int)ws_sh->pid, n);
-        fd = real_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
-        if (fd < 0 && errno != EEXIST) return -1;
+            snprintf(name, sizeof name, "%d-%d.wslog", (int)pid, n);
+        fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
+                    0600);
+        if (fd < 0 && errno != EEXIST) return why(errno, "cannot create a log in %s", dir);
     }
-    if (fd < 0) return -1;
+    if (fd < 0) return why(EEXIST, "cannot create a log in %s", dir);
     flock(fd, LOCK_EX);
 
     uint8_t hdr[24];
@@ -41,26 +161,54 @@ int ws_log_create(void)
     memcpy(hdr + 8, WS_FILE_TAG, 8);
     memcpy(hdr + 16, &version, 4);
     memcpy(hdr + 20, &flags, 4);
-    ws_log_fd = fd;
-    if (ws_log_write(hdr, sizeof hdr) != 0) {
+    if (write_all(fd, hdr, sizeof hdr) != 0) {
+        int err = errno;
         real_close(fd);
-        ws_log_fd = -1;
-        return -1;
+        return why(err, "cannot write a log in %s", dir);
     }
-    ws_log_fd = -1;
     return fd;
+}
+
+/* The log of this process in WHYSLOW_DIR; returns its fd, or -1 with
+ * ws_why set. */
+int ws_log_create(void)
+{
+    int dirfd = ws_logdir_open(ws_dir, 0);
+    if (dirfd < 0) return -1;
+    int fd = ws_log_create_in(dirfd, ws_dir, ws_sh->pid);
+    real_close(dirfd);
+    return fd;
+}
+
+/* The log of a flusher thread (see above), which calls this. */
+int ws_log_open_private(void)
+{
+    if (unshare(CLONE_FILES) == 0) {
+        /* The copies of the program's fds: holding its pipes and sockets
+         * open would change what their peers see. */
+        ws_close_all_but(-1);
+        return ws_log_create();
+    }
+    int fd = ws_log_create();
+    if (fd < 0) return -1;
+    struct rlimit rl;
+    int floor = 1000;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1200) floor = (int)rl.rlim_cur * 3 / 4;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (high < 0) high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    real_close(fd);
+    if (high < 0) return why(errno, "cannot keep the log open in %s", ws_dir);
+    atomic_store(&ws_guard_fd, high);
+    return high;
 }
 
 int ws_log_write(const uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = real_write(ws_log_fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    /* A guarded fd moves when the program dup2()s onto it: take it under
+     * the lock its wrapper takes. */
+    int guarded = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed) >= 0;
+    if (guarded) ws_guard_take();
+    int r = write_all(guarded ? atomic_load(&ws_guard_fd) : ws_log_fd, p, n);
+    if (guarded) ws_guard_give();
+    return r;
 }

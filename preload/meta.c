@@ -18,11 +18,15 @@
 static uint8_t *meta; /* the pending META payload */
 static size_t meta_len;
 static size_t meta_cap;
-static uint8_t *scratch; /* one record while it is built */
+static uint8_t *scratch;   /* one record while it is built */
+static uint64_t maps_hash; /* of the file mappings last written */
 #define META_CAP (8u << 20)
 
 int ws_meta_init(void)
 {
+    meta_len = 0;
+    maps_hash = 0;
+    if (meta) return 0; /* again in the child of fork(): what is pending is the parent's */
     meta_cap = META_CAP;
     meta = mmap(NULL, meta_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                 -1, 0);
@@ -72,14 +76,25 @@ static size_t read_file(const char *path, char *buf, size_t cap)
     return n;
 }
 
-void ws_meta_process(void)
+void ws_meta_process(int self)
 {
-    /* The flusher's own exe and arguments are the program's as they were
-     * when the flusher was forked: by now the program may have exec'd. */
+    /* A flusher forked from the program (or a thread of it) reads its own
+     * exe and arguments, the program's as they were at the fork: by now
+     * the program may have exec'd.  Another reads the program's, which
+     * waits until that is done (serve.c). */
     static char exe[4096], cmdline[65536];
-    ssize_t elen = readlink("/proc/self/exe", exe, sizeof exe);
+    char path[64];
+    if (self)
+        snprintf(path, sizeof path, "/proc/self/exe");
+    else
+        snprintf(path, sizeof path, "/proc/%d/exe", (int)ws_proc_pid);
+    ssize_t elen = readlink(path, exe, sizeof exe);
     if (elen < 0) elen = 0;
-    size_t clen = read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
+    if (self)
+        snprintf(path, sizeof path, "/proc/self/cmdline");
+    else
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_proc_pid);
+    size_t clen = read_file(path, cmdline, sizeof cmdline);
 
     uint8_t *p = scratch;
     p = ws_put_uv(p, (uint64_t)ws_sh->pid);
@@ -92,7 +107,12 @@ void ws_meta_process(void)
     p = ws_put_uv(p, argc);
     for (size_t i = 0; i < clen;) {
         size_t n = strnlen(cmdline + i, clen - i);
-        p = put_str(p, cmdline + i, n);
+        /* WHYSLOW_REDACT=argv: the arguments, which may hold a password,
+         * become "?"; the program's name stays. */
+        if (ws_redact_argv && i > 0)
+            p = put_str(p, "?", 1);
+        else
+            p = put_str(p, cmdline + i, n);
         i += n + 1;
     }
     p = ws_put_uv(p, ws_sh->start_real_ns);
@@ -138,9 +158,8 @@ static int is_region_line(const char *line, const char *end)
  */
 int ws_meta_maps(int force)
 {
-    static uint64_t last_hash;
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_sh->pid);
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_proc_pid);
     char *text = (char *)scratch + meta_cap / 2;
     size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
     size_t n = read_file(path, text, cap);
@@ -162,10 +181,10 @@ int ws_meta_maps(int force)
     if (!mapped) {
         if (!force) return 0;
         n = read_file("/proc/self/maps", text, cap);
-    } else if (!force && hash == last_hash) {
+    } else if (!force && hash == maps_hash) {
         return 1;
     }
-    last_hash = hash;
+    maps_hash = hash;
     uint8_t *p = ws_put_uv(scratch, n);
     memmove(p, text, n);
     put_record(WS_META_MAPS, p + n);
@@ -195,7 +214,7 @@ void ws_meta_counters(int final)
         if (atomic_load((_Atomic uint32_t *)&t->serial) != serial) continue;
         if (final) {
             char path[64], name[64];
-            snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_sh->pid, (int)tid);
+            snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_proc_pid, (int)tid);
             size_t len = read_file(path, name, sizeof name);
             while (len && (name[len - 1] == '\n' || name[len - 1] == 0))
                 len--;
@@ -222,6 +241,13 @@ void ws_meta_string(const void *s, size_t n)
 int ws_meta_pending(void)
 {
     return meta_len != 0;
+}
+
+void ws_meta_stopped(uint64_t ts, unsigned sig)
+{
+    uint8_t *p = ws_put_uv(scratch, ts);
+    p = ws_put_uv(p, sig);
+    put_record(WS_META_STOPPED, p);
 }
 
 void ws_meta_end(int kind, int64_t status, uint64_t ts)

@@ -9,7 +9,7 @@
 
 int ws_meta_init(void);
 const uint8_t *ws_meta_take(size_t *len);
-void ws_meta_process(void);
+void ws_meta_process(int self);
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
 void ws_meta_clock_now(void);
 int ws_meta_maps(int force);
@@ -18,5 +18,6 @@ void ws_meta_counters(int final);
 void ws_meta_string(const void *s, size_t n);
 int ws_meta_pending(void);
 void ws_meta_end(int kind, int64_t status, uint64_t ts);
+void ws_meta_stopped(uint64_t ts, unsigned sig);
 
 #endif

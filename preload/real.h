@@ -72,6 +72,7 @@ WS_REAL_EXTERN(pthread_mutex_lock);
 WS_REAL_EXTERN(pthread_mutex_unlock);
 WS_REAL_EXTERN(pthread_cond_signal);
 WS_REAL_EXTERN(pthread_cond_broadcast);
+WS_REAL_EXTERN(pthread_create);
 
 void ws_resolve(void);
 

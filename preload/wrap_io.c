@@ -269,9 +269,31 @@ WS_EXPORT int getaddrinfo(const char *node, const char *service, const struct ad
 
 /* ---- calls that end or copy fds ---- */
 
+/* A flusher thread's log, where it must share the program's fd table
+ * (logfile.c): kept from the program's close and dup2, which would leave
+ * its number free to name a file of the program's, into which the log
+ * would then be written.  close() of it does nothing and succeeds. */
+static inline int guarded(int fd)
+{
+    return fd >= 0 && fd == atomic_load_explicit(&ws_guard_fd, memory_order_relaxed);
+}
+
+/* dup2 or dup3 onto the guarded fd: move the log elsewhere first. */
+static void unguard(int fd)
+{
+    ws_guard_take();
+    if (guarded(fd)) {
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+        atomic_store(&ws_guard_fd, moved); /* -1: the log ends here */
+        ws_log_fd = moved;
+    }
+    ws_guard_give();
+}
+
 WS_REAL(close);
 WS_EXPORT int close(int fd)
 {
+    if (unlikely(guarded(fd))) return 0;
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(close)(fd);
     uint64_t s = ws_now();
@@ -286,6 +308,12 @@ WS_EXPORT int close(int fd)
 WS_REAL(close_range);
 WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
+    int g = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed);
+    if (unlikely(g >= 0 && (unsigned)g >= first && (unsigned)g <= last)) { /* around it */
+        int r = g > 0 && (unsigned)g > first ? close_range(first, (unsigned)g - 1, flags) : 0;
+        if (r == 0 && (unsigned)g < last) r = close_range((unsigned)g + 1, last, flags);
+        return r;
+    }
     int r = REAL(close_range)(first, last, flags);
     if (r == 0)
         for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++)
@@ -317,6 +345,7 @@ WS_EXPORT int dup(int old)
 WS_REAL(dup2);
 WS_EXPORT int dup2(int old, int new)
 {
+    if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(dup2)(old, new);
     uint64_t s = ws_now();
@@ -329,6 +358,7 @@ WS_EXPORT int dup2(int old, int new)
 WS_REAL(dup3);
 WS_EXPORT int dup3(int old, int new, int flags)
 {
+    if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(dup3)(old, new, flags);
     uint64_t s = ws_now();

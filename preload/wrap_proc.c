@@ -1,7 +1,9 @@
 /*
  * wrap_proc.c - calls that end the process's image: exit, _exit and the
- * exec family.  Each tells the flusher process how the image ends;
- * exit and _exit also wait for it to write the rest of the log.
+ * exec family.  Each tells the flusher how the image ends; exit and _exit
+ * also wait for it to write the rest of the log.  With them, what passes
+ * the news of a process that reaps orphans to the images it starts
+ * (launch.c): the exec family and posix_spawn, and prctl.
  *
  * exit() only notes its status: the end is posted by the library's
  * destructor (init.c), after the program's own atexit handlers and
@@ -10,12 +12,18 @@
  * shares our memory until it calls exec or _exit, and ws_flusher_end()
  * recognizes it by its pid and leaves the parent's log alone.
  */
+#include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 
 #include "internal.h"
 
 int64_t ws_exit_status = -1; /* -1: unknown */
+
+extern char **environ;
 
 /*
  * The program's main, wrapped to learn its return value: returning from
@@ -63,9 +71,41 @@ WS_EXPORT void _Exit(int status)
     __builtin_unreachable();
 }
 
+/*
+ * The environment an exec gives the new image.  In a process that reaps
+ * orphans, or below one (launch.c), the traced processes it starts must
+ * know it: WHYSLOW_REAPER is added to an environment that preloads us and
+ * lacks it (the reaper became one after its start, or the program builds
+ * its children's environment itself).  room holds the copy; an
+ * environment too large for it goes as it is.
+ */
+#define ENV_ROOM 1024
+
+static char *const *exec_env(char *const *envp, char **room)
+{
+    if (!ws_reaper_line || !envp || !atomic_load_explicit(&ws_on, memory_order_relaxed))
+        return envp;
+    size_t n = 0;
+    int preload = 0;
+    for (; envp[n]; n++) {
+        if (strncmp(envp[n], "WHYSLOW_REAPER=", 15) == 0) return envp;
+        preload |= strncmp(envp[n], "LD_PRELOAD=", 11) == 0;
+        if (n + 2 >= ENV_ROOM) return envp;
+    }
+    if (!preload) return envp; /* the new image is not traced */
+    static char var[32];
+    snprintf(var, sizeof var, "WHYSLOW_REAPER=%d", (int)getpid());
+    memcpy(room, envp, n * sizeof *room);
+    room[n] = var;
+    room[n + 1] = NULL;
+    return room;
+}
+
 WS_REAL(execve);
 WS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+    char *room[ENV_ROOM];
+    envp = exec_env(envp, room);
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execve)(path, argv, envp);
     ws_flusher_exec_failed();
@@ -75,6 +115,7 @@ WS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 WS_REAL(execv);
 WS_EXPORT int execv(const char *path, char *const argv[])
 {
+    if (ws_reaper_line) return execve(path, argv, environ);
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execv)(path, argv);
     ws_flusher_exec_failed();
@@ -84,6 +125,7 @@ WS_EXPORT int execv(const char *path, char *const argv[])
 WS_REAL(execvp);
 WS_EXPORT int execvp(const char *file, char *const argv[])
 {
+    if (ws_reaper_line) return execvpe(file, argv, environ);
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execvp)(file, argv);
     ws_flusher_exec_failed();
@@ -93,6 +135,8 @@ WS_EXPORT int execvp(const char *file, char *const argv[])
 WS_REAL(execvpe);
 WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    char *room[ENV_ROOM];
+    envp = exec_env(envp, room);
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execvpe)(file, argv, envp);
     ws_flusher_exec_failed();
@@ -102,9 +146,44 @@ WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 WS_REAL(fexecve);
 WS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+    char *room[ENV_ROOM];
+    envp = exec_env(envp, room);
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(fexecve)(fd, argv, envp);
     ws_flusher_exec_failed();
+    return r;
+}
+
+/* posix_spawn and posix_spawnp: only for the environment (see above); the
+ * child execs in a copy of our memory, where the exec wrappers are not. */
+WS_REAL(posix_spawn);
+WS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    char *room[ENV_ROOM];
+    return REAL(posix_spawn)(pid, path, fa, attr, argv, exec_env(envp, room));
+}
+
+WS_REAL(posix_spawnp);
+WS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    char *room[ENV_ROOM];
+    return REAL(posix_spawnp)(pid, file, fa, attr, argv, exec_env(envp, room));
+}
+
+/* A program that becomes a subreaper: the traced processes it starts from
+ * now on need flusher threads (launch.c). */
+WS_REAL(prctl);
+WS_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+    unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    int r = REAL(prctl)(option, a2, a3, a4, a5);
+    if (r == 0 && option == PR_SET_CHILD_SUBREAPER && a2 != 0) ws_reaper_line = 1;
     return r;
 }
 

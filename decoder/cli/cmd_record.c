@@ -4,23 +4,35 @@
  * library where to write, and exits with CMD's status.
  *
  * The library is looked for beside this executable (the build tree), then
- * in WHYSLOW_LIBDIR (the install).  SIGINT and SIGTERM sent to whyslow
- * itself are forwarded to CMD; a Ctrl-C from the terminal already reaches
- * CMD (same process group), so it is not sent twice.
+ * in WHYSLOW_LIBDIR (the install).  Before CMD starts, record checks what
+ * the library would refuse (its settings, the log directory: it asks the
+ * library itself) and says so, rather than run CMD untraced.
  *
- * Each traced process's log is written by a flusher process, which holds
- * an exclusive flock on it until it is done: a few ms after its process
- * exits, up to ~100 ms after it was killed or exec'd.  So after CMD exits,
- * record waits until every log can be locked shared (at most WAIT_MAX_MS:
- * a daemon CMD left running keeps its log locked).
+ * record serves the flushers of the processes it traces (serve.c), and is
+ * a child subreaper: those flushers, and any orphan of CMD's, are its
+ * children, reaped as they end.  Signals come through a signalfd: SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to record itself are
+ * forwarded to CMD; the terminal's (Ctrl-C) already reach CMD, in the same
+ * process group, and are not sent twice.
+ *
+ * A flusher holds an exclusive flock on its log until it is done: a few
+ * ms after its process exits, up to ~100 ms after it was killed or
+ * exec'd.  So after CMD exits, record waits until its flushers are gone
+ * and every log can be locked shared (at most WAIT_MAX_MS: a daemon CMD
+ * left running keeps its log locked).
  */
 #include "cli/cli.h"
+#include "cli/serve.h"
+
+#include <whyslow/serve.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -28,6 +40,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,21 +66,13 @@ static const char record_usage[] =
     "signal N killed it).  After CMD exits, waits (at most 10 s) until no log\n"
     "is still being written.  Then read them with: whyslow report DIR\n"
     "\n"
-    "  -o DIR        where the logs go (default ./whyslow.data)\n"
+    "  -o DIR        where the logs go (default ./whyslow.data); it must not\n"
+    "                be a symbolic link, belong to another user (root's is\n"
+    "                fine) or be writable by others without the sticky bit\n"
     "  -h, --help    this help\n"
     "\n"
     "Statically linked and setuid programs cannot be traced (the dynamic\n"
     "loader does not preload into them).\n";
-
-static volatile sig_atomic_t child_pid;
-
-static void forward(int sig, siginfo_t *info, void *ctx)
-{
-    (void)ctx;
-    /* si_code <= 0: sent by a process (kill, sigqueue), not by the
-     * terminal, which signals CMD's process group itself. */
-    if (child_pid > 0 && info->si_code <= 0) kill((pid_t)child_pid, sig);
-}
 
 /* mkdir -p */
 static int make_dirs(const char *path)
@@ -113,10 +118,20 @@ static int is_log(DIR *d, const struct dirent *de)
            S_ISREG(st.st_mode);
 }
 
-/* How many logs dir holds. */
-static int count_logs(const char *dir)
+/* The log directory dirfd, to read: a descriptor of its own, which
+ * closedir() closes. */
+static DIR *open_logs(int dirfd)
 {
-    DIR *d = opendir(dir);
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0) close(fd);
+    return d;
+}
+
+/* How many logs the directory holds. */
+static int count_logs(int dirfd)
+{
+    DIR *d = open_logs(dirfd);
     if (!d) return 0;
     int n = 0;
     struct dirent *de;
@@ -126,30 +141,30 @@ static int count_logs(const char *dir)
     return n;
 }
 
-/* Deletes the logs of an earlier run from dir, so that the report of this
- * one shows only its own processes. */
-static void delete_old_logs(const char *dir)
+/* Deletes the logs of an earlier run from the directory, so that the
+ * report of this one shows only its own processes. */
+static void delete_old_logs(int dirfd, const char *dir)
 {
-    DIR *d = opendir(dir);
+    DIR *d = open_logs(dirfd);
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d)))
-        if (is_log(d, de) && unlinkat(dirfd(d), de->d_name, 0) < 0)
+        if (is_log(d, de) && unlinkat(dirfd, de->d_name, 0) < 0)
             fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
                     de->d_name, strerror(errno));
     closedir(d);
 }
 
-/* How many regular *.wslog files of dir a flusher still holds locked. */
-static int logs_being_written(const char *dir)
+/* How many logs of the directory a flusher still holds locked. */
+static int logs_being_written(int dirfd)
 {
-    DIR *d = opendir(dir);
+    DIR *d = open_logs(dirfd);
     if (!d) return 0;
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!log_name(de->d_name)) continue;
-        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        int fd = openat(dirfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0) continue;
         struct stat st;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_SH | LOCK_NB) < 0 &&
@@ -166,30 +181,6 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until no flusher is writing a log of dir, polling every
- * WAIT_STEP_MS for at most WAIT_MAX_MS; then warns about those left. */
-static void wait_for_flushers(const char *dir)
-{
-    long long start = now_ms();
-    struct timespec step = {0, WAIT_STEP_MS * 1000000L};
-    for (;;) {
-        /* Reap what was reparented to us (see the subreaper below). */
-        while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-            ;
-        int busy = logs_being_written(dir);
-        if (busy == 0) return;
-        if (now_ms() - start >= WAIT_MAX_MS) {
-            fprintf(stderr,
-                    "whyslow: warning: %d log%s still being written after %d s (a process left "
-                    "running?); reading %s now shows what is there so far\n",
-                    busy, busy == 1 ? " is" : "s are", WAIT_MAX_MS / 1000,
-                    busy == 1 ? "it" : "them");
-            return;
-        }
-        nanosleep(&step, NULL);
-    }
 }
 
 /* The absolute path of the recorder library, or NULL. */
@@ -279,22 +270,24 @@ static void warn_untraceable(const char *cmd)
     close(fd);
 }
 
-/* environ with WHYSLOW_DIR=dir and lib added to LD_PRELOAD; the last two
- * entries are allocated (see free_env). */
-static char **child_env(const char *dir, const char *lib)
+/* environ with WHYSLOW_DIR=dir, WHYSLOW_SOCK=sock (when serving) and lib
+ * added to LD_PRELOAD; the last three entries are allocated (free_env). */
+static char **child_env(const char *dir, const char *sock, const char *lib)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 3, sizeof(*env));
+    char **env = calloc(n + 4, sizeof(*env));
     if (!env) return NULL;
     const char *old = getenv("LD_PRELOAD");
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "WHYSLOW_DIR=", 12) != 0 &&
+            strncmp(environ[i], "WHYSLOW_SOCK=", 13) != 0 &&
             strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
             env[k++] = environ[i];
     if (asprintf(&env[k++], "WHYSLOW_DIR=%s", dir) < 0) return NULL;
+    if (asprintf(&env[k++], "WHYSLOW_SOCK=%s", sock) < 0) return NULL;
     int r;
     if (old && *old && strstr(old, lib))
         r = asprintf(&env[k++], "LD_PRELOAD=%s", old);
@@ -312,18 +305,25 @@ static void free_env(char **env)
     size_t n = 0;
     while (env[n])
         n++;
-    free(env[n - 1]);
-    free(env[n - 2]);
+    for (size_t i = n - 3; i < n; i++)
+        free(env[i]);
     free(env);
 }
 
 /* One run of record. */
 struct recording {
-    const char *out;    /* -o DIR, as given */
-    char **cmd;         /* CMD and its arguments */
-    char lib[PATH_MAX]; /* the library preloaded */
-    char dir[PATH_MAX]; /* DIR, absolute */
-    int status;         /* CMD's wait status */
+    const char *out;     /* -o DIR, as given */
+    char **cmd;          /* CMD and its arguments */
+    char lib[PATH_MAX];  /* the library preloaded */
+    void *handle;        /* the same, loaded here (serve.c) */
+    char dir[PATH_MAX];  /* DIR, absolute */
+    int dirfd;           /* DIR, checked */
+    struct server *srv;  /* serving the flushers */
+    char sock[108];      /* its socket, for WHYSLOW_SOCK */
+    pid_t pid;           /* CMD */
+    int exited;          /* CMD was reaped */
+    int status;          /* CMD's wait status */
+    long long exited_ms; /* when */
 };
 
 /* Parses the options of record; returns -1 to go on, or the exit status. */
@@ -357,7 +357,8 @@ static int parse(int argc, char **argv, struct recording *r)
     return -1;
 }
 
-/* Finds the library to preload; 0, or -1 after saying why not. */
+/* Finds the library to preload, and loads it to serve; 0, or -1 after
+ * saying why not. */
 static int find_preload(struct recording *r)
 {
     if (!find_library(r->lib, sizeof(r->lib))) {
@@ -369,74 +370,168 @@ static int find_preload(struct recording *r)
         fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", r->lib);
         return -1;
     }
+    char msg[512];
+    r->handle = server_load(r->lib, msg, sizeof msg);
+    if (!r->handle) {
+        fprintf(stderr, "whyslow: %s\n", msg);
+        return -1;
+    }
     return 0;
 }
 
-/* Makes the directory the logs go to and deletes the logs of an earlier
- * run from it; 0, or -1 after saying why not. */
+/* The recorder's settings in our environment, which CMD inherits: what
+ * the library would take for its default instead is said here, and CMD is
+ * not run.  0, or -1 after saying why not. */
+static int check_settings(struct recording *r)
+{
+    int (*settings)(char *, size_t) = (int (*)(char *, size_t))dlsym(r->handle, "whyslow_settings");
+    char msg[512];
+    if (settings && settings(msg, sizeof msg) != 0) {
+        fprintf(stderr, "whyslow: %s\n", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Makes the directory the logs go to, checks it as the library will, and
+ * deletes the logs of an earlier run from it; 0, or -1 after saying why
+ * not. */
 static int prepare_dir(struct recording *r)
 {
+    int (*logdir_open)(const char *, int, char *, size_t) =
+        (int (*)(const char *, int, char *, size_t))dlsym(r->handle, "whyslow_logdir_open");
+    char msg[768];
     if (make_dirs(r->out) < 0 || !realpath(r->out, r->dir)) {
         fprintf(stderr, "whyslow: %s: %s\n", r->out, strerror(errno));
         return -1;
     }
-    delete_old_logs(r->dir);
+    /* realpath followed any link: check the path as given, which is what
+     * a link would be refused for, then use the resolved one. */
+    int fd = logdir_open ? logdir_open(r->out, 0, msg, sizeof msg) : -1;
+    if (fd < 0) {
+        fprintf(stderr, "whyslow: %s\n", logdir_open ? msg : "the recorder library is too old");
+        return -1;
+    }
+    /* Can a log be created in it?  As the library will. */
+    char probe[64];
+    snprintf(probe, sizeof probe, ".whyslow-probe-%d", (int)getpid());
+    int pfd = openat(fd, probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (pfd < 0) {
+        fprintf(stderr, "whyslow: cannot create a log in %s: %s\n", r->dir, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(pfd);
+    unlinkat(fd, probe, 0);
+    r->dirfd = fd;
+    delete_old_logs(fd, r->dir);
     return 0;
 }
 
-/* Runs CMD with the library preloaded, forwarding SIGINT and SIGTERM to
- * it, and waits for it to exit; returns 0, or the exit status after
- * saying what failed. */
-static int spawn_and_wait(struct recording *r)
+/* Reaps every child that ended: CMD, flushers, orphans of CMD's. */
+static void reap(struct recording *r)
 {
-    char **env = child_env(r->dir, r->lib);
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+        if (pid == r->pid) {
+            r->exited = 1;
+            r->status = status;
+            r->exited_ms = now_ms();
+        } else if (r->srv) {
+            server_reaped(r->srv, pid);
+        }
+    }
+}
+
+/* Signals sent to record: SIGCHLD reaps; the others go to CMD when a
+ * process sent them (si_code <= 0), not the terminal, which signals CMD's
+ * process group itself. */
+static void take_signals(struct recording *r, int sfd)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD)
+            reap(r);
+        else if (si.ssi_code <= 0 && !r->exited)
+            kill(r->pid, (int)si.ssi_signo);
+    }
+}
+
+/* After CMD exited: is everything written?  When the time is up, says
+ * what is not and returns 1 too. */
+static int all_written(struct recording *r)
+{
+    size_t flushers = r->srv ? server_flushers(r->srv) : 0;
+    int busy = flushers ? (int)flushers : logs_being_written(r->dirfd);
+    if (busy == 0) return 1;
+    if (now_ms() - r->exited_ms < WAIT_MAX_MS) return 0;
+    fprintf(stderr,
+            "whyslow: warning: %d log%s still being written after %d s (a process left "
+            "running?); reading %s now shows what is there so far\n",
+            busy, busy == 1 ? " is" : "s are", WAIT_MAX_MS / 1000, busy == 1 ? "it" : "them");
+    return 1;
+}
+
+/* Runs CMD with the library preloaded, serving its processes' flushers
+ * and reaping what ends, until CMD exited and its logs are written;
+ * returns 0, or the exit status after saying what failed. */
+static int run(struct recording *r)
+{
+    char msg[512];
+    r->srv = server_start(r->handle, r->dirfd, r->dir, r->sock, sizeof r->sock, msg, sizeof msg);
+    if (!r->srv) /* the processes start flushers of their own */
+        fprintf(stderr, "whyslow: warning: %s\n", msg);
+    char **env = child_env(r->dir, r->srv ? r->sock : "", r->lib);
     if (!env) {
         fprintf(stderr, "whyslow: out of memory\n");
         return 1;
     }
-
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_sigaction = forward;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
-    /* A subreaper: the flushers of the traced processes (which are no
-     * children of theirs) and any orphan end up as our children, so we
-     * reap them rather than leave zombies to an init that may not. */
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    int forwarded[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        sigaddset(&sigs, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &sigs, &old);
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    /* A subreaper: the flushers and any orphan of CMD's are our children. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    pid_t pid;
-    int err = posix_spawnp(&pid, r->cmd[0], NULL, NULL, r->cmd, env);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &old); /* CMD gets the mask we had */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    int err = posix_spawnp(&r->pid, r->cmd[0], NULL, &attr, r->cmd, env);
+    posix_spawnattr_destroy(&attr);
     free_env(env);
     if (err) {
         fprintf(stderr, "whyslow: %s: %s\n", r->cmd[0], strerror(err));
+        sigprocmask(SIG_SETMASK, &old, NULL);
         return 127;
     }
-    child_pid = pid;
-
-    while (waitpid(pid, &r->status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "whyslow: waiting for %s: %s\n", r->cmd[0], strerror(errno));
-            return 1;
-        }
+    for (;;) {
+        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+                              {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN}};
+        if (poll(p, 2, r->exited ? WAIT_STEP_MS : -1) < 0 && errno != EINTR) break;
+        if (p[0].revents) take_signals(r, sfd);
+        if (p[1].revents) server_accept(r->srv);
+        if (sfd < 0) reap(r); /* no signalfd: look at each step */
+        if (r->exited && all_written(r)) break;
     }
-    child_pid = 0;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    if (sfd >= 0) close(sfd);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
 /* Says how many logs were written, and how to read them. */
 static void say_what_was_written(const struct recording *r)
 {
-    int logs = count_logs(r->dir);
+    int logs = count_logs(r->dirfd);
     if (logs == 0)
         fprintf(stderr,
-                "whyslow: no logs in %s (was %s statically linked or setuid, or did %s fail to "
-                "load?)\n",
-                r->dir, r->cmd[0], LIBNAME);
+                "whyslow: no logs in %s (was %s statically linked or setuid? run with "
+                "WHYSLOW_DEBUG=1 to see why a process was not traced)\n",
+                r->dir, r->cmd[0]);
     else
         fprintf(stderr, "whyslow: %d log%s in %s; run: whyslow report %s\n", logs,
                 logs == 1 ? "" : "s", r->dir, r->dir);
@@ -444,15 +539,16 @@ static void say_what_was_written(const struct recording *r)
 
 int cmd_record(int argc, char **argv)
 {
-    struct recording r = {.out = "whyslow.data"};
+    struct recording r = {.out = "whyslow.data", .dirfd = -1};
     int rc = parse(argc, argv, &r);
     if (rc >= 0) return rc;
-    if (find_preload(&r) < 0 || prepare_dir(&r) < 0) return 1;
+    if (find_preload(&r) < 0 || check_settings(&r) < 0 || prepare_dir(&r) < 0) return 1;
     warn_untraceable(r.cmd[0]);
-    rc = spawn_and_wait(&r);
+    rc = run(&r);
+    server_free(r.srv);
     if (rc) return rc;
-    wait_for_flushers(r.dir);
     say_what_was_written(&r);
+    close(r.dirfd);
     if (WIFSIGNALED(r.status)) return 128 + WTERMSIG(r.status);
     return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 1;
 }

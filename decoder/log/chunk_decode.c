@@ -216,6 +216,8 @@ static const char *meta_name(unsigned type)
         return "THREAD_NAME";
     case WS_META_STRING:
         return "STRING";
+    case WS_META_STOPPED:
+        return "STOPPED";
     default:
         return "unknown";
     }
@@ -263,6 +265,12 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         p->end_kind = m->v[0];
         p->end_status = m->s;
         p->end_ts = m->v[1];
+        return 0;
+    case WS_META_STOPPED:
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0) return -1;
+        p->stopped = 1;
+        p->stopped_ts = m->v[0];
+        p->stopped_signal = m->v[1];
         return 0;
     case WS_META_THREAD_NAME: {
         if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||

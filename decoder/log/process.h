@@ -130,6 +130,8 @@ struct ws_process {
 
     uint64_t lost;
     int has_end;
+    int stopped; /* a signal stopped its flusher (WS_META_STOPPED) */
+    uint64_t stopped_ts, stopped_signal;
     uint64_t end_kind;
     int64_t end_status;
     uint64_t end_ts;     /* raw, then ns since start */

@@ -145,6 +145,19 @@ void timeline_finish(struct ws_process *p)
         p->end_ts = end > 0 ? (uint64_t)end : 0;
         if (end > 0) p->duration_ns = end;
     }
+    if (p->stopped) {
+        int64_t at = to_ns(p, p->stopped_ts);
+        const char *abbrev = p->stopped_signal < 65 ? sigabbrev_np((int)p->stopped_signal) : NULL;
+        char sig[32];
+        if (abbrev)
+            snprintf(sig, sizeof sig, "SIG%s", abbrev);
+        else
+            snprintf(sig, sizeof sig, "signal %llu", (unsigned long long)p->stopped_signal);
+        process_note(p,
+                     "recording stopped at %.3f s: %s was sent to its flusher; what the process "
+                     "did after that is not in the log",
+                     at > 0 ? (double)at / 1e9 : 0.0, sig);
+    }
 
     /* Threads with events or a name; only META records can name a thread
      * that has no events. */

@@ -122,6 +122,9 @@ static void process_lines(FILE *f, const struct ws_process *p)
             fprintf(f, "end kind=%s status=%" PRId64 " ts=%" PRIu64 "\n",
                     process_end_kind_name(m->v[0]), m->s, m->v[1]);
             break;
+        case WS_META_STOPPED:
+            fprintf(f, "stopped ts=%" PRIu64 " signal=%" PRIu64 "\n", m->v[0], m->v[1]);
+            break;
         case WS_META_THREAD_NAME:
             fprintf(f, "thread_name thread=%" PRIu64 " tid=%" PRIu64 " name=%s\n", m->v[0], m->v[1],
                     m->str ? strpool_get(&p->strings, m->str) : "");

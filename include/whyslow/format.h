@@ -199,6 +199,9 @@ enum ws_meta_type {
     WS_META_THREAD_NAME = 7,
     /* the bytes of the next interned string (the record's whole body) */
     WS_META_STRING = 8,
+    /* uv ts, uv signal: a signal sent to the flusher stopped it at ts;
+       the process's events after that are not in the log */
+    WS_META_STOPPED = 9,
 };
 
 /* WS_META_PROCESS flags. */

@@ -73,7 +73,7 @@ def case_setuid_untouched():
     os.chmod(exe, 0o4755)
     data = os.path.join(TMP, "suid_data")
     os.makedirs(data, mode=0o777)
-    os.chmod(data, 0o777)
+    os.chmod(data, 0o1777)  # others may write, as in /tmp: with the sticky bit
     env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe, TMP],
                        capture_output=True, text=True, env=env)

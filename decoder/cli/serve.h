@@ -1,0 +1,38 @@
+/*
+ * serve.h - `whyslow record` serving the flushers of the processes it
+ * traces (serve.c; the protocol is include/whyslow/serve.h).
+ */
+#ifndef WHYSLOW_CLI_SERVE_H
+#define WHYSLOW_CLI_SERVE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct server;
+
+/* The recorder library, loaded to serve; NULL with why in msg. */
+void *server_load(const char *lib, char *msg, size_t len);
+
+/* Listens on a new abstract socket, whose name ("@...", for WHYSLOW_SOCK)
+ * goes to name; logs go to dirfd (dir in messages).  NULL with why in msg. */
+struct server *server_start(void *lib, int dirfd, const char *dir, char *name, size_t len,
+                            char *msg, size_t msglen);
+
+/* The listening socket, to poll for processes that ask. */
+int server_fd(const struct server *s);
+
+/* Serves every process that asked: forks its flusher, or refuses. */
+void server_accept(struct server *s);
+
+/* A child of ours ended: 1 if it was a flusher. */
+int server_reaped(struct server *s, pid_t pid);
+
+/* Flushers still running. */
+size_t server_flushers(const struct server *s);
+
+/* Processes served and refused so far. */
+void server_counts(const struct server *s, unsigned *served, unsigned *refused);
+
+void server_free(struct server *s);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * launch.c - starting a process's flusher (flusher.c), and ending with it:
+ * the program's side.
+ *
+ * The flusher runs in one of three places, chosen at start and in the
+ * child of fork():
+ *
+ *   served   a process `whyslow record` forks from itself, when
+ *            WHYSLOW_SOCK names record's socket and record takes the
+ *            process (include/whyslow/serve.h).  No process is added to
+ *            the program's tree, and starting costs a message.
+ *   process  a process cloned from the program twice, with no exit signal:
+ *            no child of the program, so its wait() never sees it and no
+ *            SIGCHLD is sent.  The default.  A process rather than a
+ *            thread: a second thread makes glibc take the multi-threaded
+ *            path of every cancellable call (about 45 ns more per write()
+ *            here), changes the process as the program sees it (signals,
+ *            fork), and dies with it on SIGKILL.
+ *   thread   a thread of the program, in a program that reaps orphans
+ *            (PID 1 of a pid namespace, a child subreaper) and in every
+ *            traced process below it.  A flusher process's parent is gone
+ *            once it is started, so it is reparented to whatever reaps
+ *            orphans above it: a container's init or a supervisor would
+ *            then see, in wait(), a process it never made, and wait for it
+ *            for good.  Such programs pay for the thread (see above), and
+ *            a SIGKILL there loses what was not written yet.  The traced
+ *            processes below one learn it from WHYSLOW_REAPER in their
+ *            environment, which the reaper adds at its start or, when it
+ *            becomes a subreaper later, to the environment of what it
+ *            execs (wrap_proc.c).
+ *
+ * The end: at exit and _exit the program posts how it ends and waits (a
+ * few ms, at most 5 s) for the flusher to write the rest.  At exec it posts
+ * that an exec is under way: a flusher process sees it succeed (flusher.c),
+ * a flusher thread is waited for first.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "whyslow/serve.h"
+
+enum ws_flusher_mode ws_mode;
+int ws_reaper_line;
+
+int ws_reaps_orphans(void)
+{
+    int sub = 0;
+    return getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
+}
+
+void ws_flusher_enqueue(struct ws_buf *b)
+{
+    cds_wfcq_enqueue(&ws_sh->queue_head, &ws_sh->queue_tail, &b->node);
+    /* Wake the flusher at once: it frees the buffer soon, and the thread
+     * takes it again (the lowest free first), so a thread cycles through a
+     * couple of buffers that stay in its cache.  The wake-up is one futex
+     * call per 64 KiB of records. */
+    ws_flusher_wake();
+}
+
+void ws_flusher_wake(void)
+{
+    atomic_fetch_add(&ws_sh->wake_seq, 1);
+    if (atomic_load(&ws_sh->sleeping)) ws_futex(&ws_sh->wake_seq, FUTEX_WAKE, 1, NULL);
+}
+
+/* Waits until *word is `want` (until it is no longer `want` when
+ * negate), in steps of 10 ms for at most 5 s; gives up early when the
+ * flusher process is gone. */
+static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
+{
+    struct timespec step = {0, 10 * 1000000};
+    pid_t flusher = atomic_load(&ws_sh->flusher_pid);
+    for (int waited = 0; waited < 500; waited++) {
+        uint32_t now = atomic_load(word);
+        if ((now == want) != negate) return;
+        ws_futex(word, FUTEX_WAIT, now, &step);
+        if (flusher > 0 && kill(flusher, 0) != 0 && errno == ESRCH) return; /* it died */
+    }
+}
+
+/* ---- served ---- */
+
+/* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it serves. */
+static int start_served(const char *sock)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    size_t n = strlen(sock);
+    if (sock[0] != '@' || n < 2 || n > sizeof a.sun_path) {
+        snprintf(ws_why, sizeof ws_why, "%s is not an abstract socket name: %s", WS_SERVE_ENV,
+                 sock);
+        return -1;
+    }
+    memcpy(a.sun_path + 1, sock + 1, n - 1); /* sun_path[0] = 0: abstract */
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0) goto fail;
+    struct timeval tv = {WS_SERVE_TIMEOUT_MS / 1000, (WS_SERVE_TIMEOUT_MS % 1000) * 1000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(s, (struct sockaddr *)&a,
+                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
+        goto fail;
+    struct ws_serve_hello h = {.magic = WS_SERVE_MAGIC,
+                               .version = WS_SERVE_VERSION,
+                               .addr = (uint64_t)(uintptr_t)ws_sh,
+                               .size = ws_region_size(ws_sh->nbufs),
+                               .nbufs = ws_sh->nbufs,
+                               .pid = (int32_t)ws_sh->pid};
+    struct iovec iov = {&h, sizeof h};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } c = {0};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &ws_region_fd, sizeof(int));
+    struct ws_serve_reply r = {0};
+    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)sizeof h) goto fail;
+    ssize_t got;
+    while ((got = recv(s, &r, sizeof r, 0)) < 0 && errno == EINTR)
+        ;
+    if (got != (ssize_t)sizeof r || r.magic != WS_SERVE_MAGIC) {
+        if (got >= 0) errno = EPROTO;
+        goto fail;
+    }
+    real_close(s);
+    if (r.status != 0) {
+        snprintf(ws_why, sizeof ws_why, "whyslow record did not serve it: %s", strerror(r.status));
+        return -1;
+    }
+    atomic_store(&ws_sh->flusher_pid, r.flusher_pid);
+    return 0;
+fail:;
+    int err = errno;
+    if (s >= 0) real_close(s);
+    snprintf(ws_why, sizeof ws_why, "cannot reach whyslow record at %s: %s", sock, strerror(err));
+    return -1;
+}
+
+/* ---- process ---- */
+
+void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
+
+static int start_process(void)
+{
+    int log_fd = ws_log_create();
+    if (log_fd < 0) return -1;
+    /* Forked twice, with no exit signal: the flusher is not the program's
+     * child, so neither the program's wait(), whatever its flags, nor an
+     * image that replaces the program by exec ever sees it or its end. */
+    pid_t self = ws_sh->pid;
+    long mid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
+    if (mid == 0) {
+        long pid = real_syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+        if (pid == 0) ws_flusher_process(log_fd, self, 1);
+        real__exit(pid < 0 ? 1 : 0);
+    }
+    int err = errno;
+    real_close(log_fd);
+    if (mid < 0) {
+        snprintf(ws_why, sizeof ws_why, "cannot make the flusher process: %s", strerror(err));
+        return -1;
+    }
+    int status = 1;
+    while (waitpid((pid_t)mid, &status, __WALL) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(ws_why, sizeof ws_why, "cannot make the flusher process");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- thread ---- */
+
+void *ws_flusher_thread(void *arg);
+
+static int start_thread(void)
+{
+    atomic_store(&ws_sh->flusher_started, 0);
+    /* The thread takes no signal: they are the program's. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1u << 20);
+    pthread_t t;
+    int r = real_pthread_create(&t, &attr, ws_flusher_thread, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        snprintf(ws_why, sizeof ws_why, "cannot make the flusher thread: %s", strerror(r));
+        return -1;
+    }
+    /* It says whether it could open the log (ws_why if not). */
+    wait_for(&ws_sh->flusher_started, 0, 1);
+    return atomic_load(&ws_sh->flusher_started) == 1 ? 0 : -1;
+}
+
+/* Starts the flusher of this process (at start and in the child of fork)
+ * where it belongs (see above); 0, or -1 with ws_why set. */
+int ws_flusher_start(void)
+{
+    const char *sock = getenv(WS_SERVE_ENV);
+    int r = -1;
+    char served_why[sizeof ws_why] = "";
+    if (sock && *sock) {
+        r = start_served(sock);
+        if (r == 0)
+            ws_mode = WS_FLUSHER_SERVED;
+        else
+            memcpy(served_why, ws_why, sizeof served_why);
+    }
+    if (r != 0 && ws_reaper_line) {
+        r = start_thread();
+        if (r == 0) ws_mode = WS_FLUSHER_THREAD;
+    } else if (r != 0) {
+        r = start_process();
+        if (r == 0) ws_mode = WS_FLUSHER_PROCESS;
+    }
+    if (r != 0 && served_why[0]) { /* both reasons */
+        size_t n = strlen(ws_why);
+        snprintf(ws_why + n, sizeof ws_why - n, "; before that, %s", served_why);
+    }
+    real_close(ws_region_fd);
+    ws_region_fd = -1;
+    return r;
+}
+
+/*
+ * The program's image ends by exit, _exit or exec: post how, and wait
+ * until the flusher wrote everything (or died).  Not in a vfork() child:
+ * it shares our memory but is another process, and the parent's log is
+ * the parent's.
+ */
+void ws_flusher_end(int end_kind, int64_t status)
+{
+    if (!atomic_load(&ws_on) || getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
+    int saved = errno;
+    ws_sh->end_status = status;
+    ws_sh->end_ts = ws_now();
+    if (end_kind == WS_END_EXEC) {
+        atomic_store(&ws_sh->end_kind, end_kind);
+        if (ws_mode == WS_FLUSHER_THREAD) { /* it dies with the image */
+            uint32_t req = atomic_fetch_add(&ws_sh->sync_req, 1) + 1;
+            ws_flusher_wake();
+            wait_for(&ws_sh->sync_done, req, 0);
+        } else {
+            ws_flusher_wake();
+        }
+        errno = saved;
+        return;
+    }
+    /* Later calls on any thread pass straight through. */
+    atomic_store(&ws_on, 0);
+    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
+        ws_sh->threads[i].busy = 1;
+    atomic_store(&ws_sh->end_kind, end_kind);
+    ws_flusher_wake();
+    wait_for(&ws_sh->done, 0, 1);
+    errno = saved;
+}
+
+/* exec failed: the program goes on, and so does the flusher. */
+void ws_flusher_exec_failed(void)
+{
+    if (atomic_load(&ws_on) && getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
+}

@@ -1,0 +1,244 @@
+"""test_containers.py - e2e cases: the traced program as a container's init
+or a supervisor would run it.  A process that reaps orphans (PID 1 of a pid
+namespace, a child subreaper) must never see a process it did not make;
+`whyslow record` keeps the processes it adds bounded; a flusher does not
+look like the program and ends on SIGTERM or SIGINT sent to it.
+
+Run by tests/run.py, one case per process (ctest: e2e.containers.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, report, record,
+                          prog, count)
+
+REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
+
+
+def run_bounded(argv, env=None, timeout=60):
+    """Runs argv in a session of its own; kills the whole session if it
+    hangs (a PID 1 ignores the signals it has no handler for)."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        return None, out, err
+    return p.returncode, out, err
+
+
+def need_root_ns():
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        skip("needs root and unshare(1)")
+
+
+def check_reaper_logs(data, what, pid1):
+    """The reaper, its 3 children, the image one exec'd and the leaf one
+    spawned: 6 logs with their writes, none lost or cut."""
+    rep = report(data)
+    procs = [p for p in rep["processes"] if p["exe"].endswith("e2e_reaper")]
+    eq(len(procs), 6, "%s: logs of the reaper's processes" % what)
+    writes = sorted(count(rep, "write", p["pid"]) if p["end"] and p["end"]["kind"] != "exec"
+                    else -1 for p in procs)
+    # The reaper 2, a child 5, the child that spawned a leaf 5 and 1 to a
+    # pipe, the leaves 3 (the other child's first image is left out: 5).
+    eq(sorted(w for w in writes if w >= 0), [2, 3, 3, 5, 6], "%s: writes per process" % what)
+    for p in procs:
+        check(p["lost_events"] == 0 and not p["truncated"], "%s: clean log %s" % (what, p["log"]))
+    if pid1:
+        check(any(p["pid"] == 1 for p in procs), "%s: the reaper is PID 1" % what)
+
+
+def case_pid1_reaper():
+    """The program is PID 1 of a pid namespace, preloaded by hand: it reaps
+    its children and the orphans below it, and sees no other process.  Its
+    flusher and those of every traced process below it are threads."""
+    need_root_ns()
+    plain = run_bounded(["unshare", "--pid", "--fork", "--mount-proc", prog("reaper")])
+    require(plain[0] == 0 and REAPED in plain[1], "untraced: %s" % (plain,))
+    data = os.path.join(TMP, "pid1")
+    os.mkdir(data, 0o700)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+    rc, out, err = run_bounded(["unshare", "--pid", "--fork", "--mount-proc", prog("reaper")],
+                               env=env)
+    eq((rc, out, err), plain, "PID 1 traced: what it does and sees (fds too)")
+    check_reaper_logs(data, "PID 1", True)
+
+
+def case_pid1_reaper_seccomp():
+    """The same where unshare(2) is refused, as under a container runtime's
+    seccomp profile, and the program closes every fd from 3 up at start: the
+    flusher thread's log is kept in the program's own fd table, guarded."""
+    need_root_ns()
+    argv = ["unshare", "--pid", "--fork", "--mount-proc", prog("noshare"), prog("reaper"),
+            "closefds"]
+    plain = run_bounded(argv)
+    require(plain[0] == 0 and REAPED in plain[1], "untraced: %s" % (plain,))
+    data = os.path.join(TMP, "pid1")
+    os.mkdir(data, 0o700)
+    rc, out, err = run_bounded(argv, env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data))
+    check(rc == 0 and REAPED in out and err == "", "PID 1 traced: %s" % ((rc, out, err),))
+    check_reaper_logs(data, "guarded log", True)
+
+
+def case_pid1_reaper_recorded():
+    """Under `whyslow record`, PID 1 of another pid namespace cannot be
+    served (record's /proc names it otherwise): it too gets a thread."""
+    need_root_ns()
+    data = os.path.join(TMP, "rec")
+    rc, out, err = run_bounded([WHYSLOW, "record", "-o", data, "--", "unshare", "--pid", "--fork",
+                                "--mount-proc", prog("reaper")])
+    check(rc == 0 and REAPED in out, "recorded: %s" % ((rc, out, err),))
+    check_reaper_logs(data, "recorded", True)
+
+
+def case_subreaper():
+    """A program that becomes a child subreaper after its start (prctl):
+    wait() gives it its children and orphans, never a flusher, with the
+    library preloaded by hand and under record."""
+    data = os.path.join(TMP, "sub")
+    os.mkdir(data, 0o700)
+    rc, out, err = run_bounded([prog("reaper"), "subreaper"],
+                               env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data))
+    check(rc == 0 and REAPED in out and err == "", "preloaded: %s" % ((rc, out, err),))
+    check_reaper_logs(data, "preloaded", False)
+    data, out = record([prog("reaper"), "subreaper"], data=os.path.join(TMP, "rec"))
+    check(REAPED in out, "recorded: %r" % out)
+    check_reaper_logs(data, "recorded", False)
+
+
+def whyslow_processes(root):
+    """Our processes below root: flushers, and zombies of anything."""
+    flushers = zombies = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        if comm == "whyslow-flush":
+            flushers += 1
+        if state == "Z" and int(ppid) == root:
+            zombies += 1
+    return flushers, zombies
+
+
+def case_record_bounded():
+    """300 short processes under record: the processes record adds stay a
+    few at a time (it serves the flushers and reaps as they end), in a pids
+    cgroup where untraced the loop fits."""
+    loop = ["sh", "-c", "for i in $(seq 300); do /bin/true; done"]
+    data = os.path.join(TMP, "loop")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--"] + loop, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    most = (0, 0)
+    while p.poll() is None:
+        most = tuple(max(a, b) for a, b in zip(most, whyslow_processes(p.pid)))
+        time.sleep(0.002)
+    out, err = p.communicate()
+    eq(p.returncode, 0, "the loop's status")
+    check(most[0] <= 8 and most[1] <= 8, "flushers and zombies at once: %s" % (most,))
+    # sh, its child for $(seq 300) and the seq it execs, and 300 /bin/true.
+    eq(len([f for f in os.listdir(data) if f.endswith(".wslog")]), 303, "a log per image")
+
+    cg = "/sys/fs/cgroup/pids"
+    if os.geteuid() != 0 or not os.path.isdir(cg):
+        return
+    group = os.path.join(cg, "whyslow-test-%d" % os.getpid())
+    os.mkdir(group)
+    try:
+        with open(os.path.join(group, "pids.max"), "w") as f:
+            f.write("12")
+        run = ["sh", "-c", 'echo $$ > %s/cgroup.procs && exec "$@"' % group, "sh"]
+        plain = subprocess.run(run + loop, capture_output=True, text=True, timeout=120)
+        require(plain.returncode == 0 and plain.stderr == "", "untraced in 12 pids: %s" % plain)
+        traced = subprocess.run(run + [WHYSLOW, "record", "-o", data, "--"] + loop,
+                                capture_output=True, text=True, timeout=120)
+        check(traced.returncode == 0 and "fork" not in traced.stderr,
+              "traced in 12 pids: %d %r" % (traced.returncode, traced.stderr[-300:]))
+    finally:
+        os.rmdir(group)
+
+
+SLEEPER = ("import os, sys, time\n"
+           "for i in range(60):\n"
+           "    os.write(1, b'.')\n"
+           "    time.sleep(0.03)\n"
+           "print(' done', sys.argv[1])\n")
+
+
+def flusher_of(pid):
+    """The flusher whose title names pid."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    cmd = f.read().split(b"\0")[0].decode(errors="replace").strip()
+            except OSError:
+                continue
+            if cmd == "whyslow-flush %d" % pid:
+                return int(entry)
+    return None
+
+
+def check_flusher(make, what, sig):
+    """Starts the sleeper with make(); its flusher must not match it in
+    process listings, must be in a session of its own, and must end on sig,
+    which leaves the program running and says so in the report."""
+    marker = "whyslow-marker-%d-%s" % (os.getpid(), sig.name)
+    proc, data = make(marker)
+    time.sleep(0.4)
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    comms = {int(p): open("/proc/%s/comm" % p).read().strip() for p in found}
+    # The program, and record, whose arguments hold the program's; never a flusher.
+    check("whyslow-flush" not in comms.values(), "%s: pgrep -f finds %s" % (what, comms))
+    program = [p for p, comm in comms.items() if comm.startswith("python")]
+    require(len(program) == 1, "%s: the program among %s" % (what, comms))
+    flusher = flusher_of(program[0])
+    require(flusher is not None, "%s: a flusher titled after the program" % what)
+    check(os.getsid(flusher) != os.getsid(program[0]), "%s: the flusher's own session" % what)
+    os.kill(flusher, sig)
+    for _ in range(100):
+        if not os.path.exists("/proc/%d" % flusher) or \
+           open("/proc/%d/stat" % flusher).read().split(")")[1].split()[0] == "Z":
+            break
+        time.sleep(0.02)
+    else:
+        check(False, "%s: the flusher ended on %s" % (what, sig.name))
+    out, err = proc.communicate(timeout=30)
+    eq((proc.returncode, out.strip()), (0, "." * 60 + " done " + marker),
+       "%s: the program goes on unharmed" % what)
+    rep = report(data)
+    notes = [n for p in rep["processes"] for n in p["notes"]]
+    check(any("recording stopped" in n and sig.name in n for n in notes),
+          "%s: the report says recording stopped: %s" % (what, notes))
+
+
+def case_flusher_title_and_signals():
+    """The flusher a program clones for itself, and the one record serves."""
+    def preloaded(marker):
+        data = os.path.join(TMP, "pre-" + marker)
+        os.mkdir(data, 0o700)
+        env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+        return subprocess.Popen([PYTHON, "-c", SLEEPER, marker], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True), data
+
+    def recorded(marker):
+        data = os.path.join(TMP, "rec-" + marker)
+        return subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", SLEEPER,
+                                 marker], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True), data
+
+    check_flusher(preloaded, "preloaded", signal.SIGINT)
+    check_flusher(recorded, "recorded", signal.SIGTERM)
