@@ -14,6 +14,7 @@
  * record waits until every log can be locked shared (at most WAIT_MAX_MS:
  * a daemon CMD left running keeps its log locked).
  */
+#include "base/fileopen.h"
 #include "cli/cli.h"
 
 #include <dirent.h>
@@ -271,7 +272,8 @@ static void warn_untraceable(const char *cmd)
         fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n", cmd);
     else if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
         fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n", cmd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char why[128];
+    int fd = open_regular(path, OPEN_FOLLOW, &st, why, sizeof(why)); /* not a FIFO: exec says */
     if (fd < 0) return;
     if (elf_is_static(fd) == 1)
         fprintf(stderr, "whyslow: warning: %s is statically linked; preloading cannot trace it\n",

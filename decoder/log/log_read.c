@@ -12,6 +12,7 @@
  */
 #include "log/log_read.h"
 
+#include "base/fileopen.h"
 #include "base/util.h"
 #include "log/chunk_decode.h"
 
@@ -246,45 +247,60 @@ enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
     return read_log(copy, len, name, out, err, errlen);
 }
 
-enum log_status log_read_file(const char *path, struct ws_process **out, char *err, size_t errlen)
+/* Reads from fd into data[*len..cap) until cap or the end of the file;
+ * 0, or -1 with errno. */
+static int read_upto(int fd, uint8_t *data, size_t *len, size_t cap)
+{
+    while (*len < cap) {
+        ssize_t n = read(fd, data + *len, cap - *len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        *len += (size_t)n;
+    }
+    return 0;
+}
+
+enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+                              char *err, size_t errlen)
 {
     struct stat st;
-    uint8_t *data = NULL;
     size_t len = 0;
 
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        if (fd >= 0) close(fd);
-        return LOG_ERROR;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "not a regular file");
-        close(fd);
-        return LOG_ERROR;
-    }
+    /* Only a regular file: a FIFO or a device named *.wslog is refused
+     * before it is opened (fileopen.h). */
+    int fd = open_regular(path, links, &st, err, errlen);
+    if (fd < 0) return LOG_ERROR;
     /* The flusher writing a log holds LOCK_EX on it until it is done. */
     int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-    /* Read what is there now; a log still being written may grow. */
+    /* Read what is there now; a log still being written may grow.  The
+     * header first: a file that is no log is refused after 24 bytes, not
+     * read whole (it may be a disk image). */
     size_t cap = (size_t)st.st_size + 4096; /* room to see the end without growing */
-    data = xmalloc(cap);
+    uint8_t *data = xmalloc(cap > FILE_HEADER ? cap : FILE_HEADER);
+    if (read_upto(fd, data, &len, FILE_HEADER) < 0) goto failed;
+    enum log_status rc = check_header(data, len, err, errlen);
+    if (rc != LOG_OK) {
+        free(data);
+        close(fd);
+        return rc;
+    }
     for (;;) {
         if (len == cap) xgrow(&data, &cap, cap + 1, 1);
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(err, errlen, "%s", strerror(errno));
-            free(data);
-            close(fd);
-            return LOG_ERROR;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
+        size_t before = len;
+        if (read_upto(fd, data, &len, cap) < 0) goto failed;
+        if (len < cap || len == before) break;
     }
     close(fd);
-    enum log_status rc = read_log(data, len, path, out, err, errlen);
+    rc = read_log(data, len, path, out, err, errlen);
     if (rc == LOG_OK && busy)
         process_note(*out, "log still being written: the process may still be running");
     return rc;
+
+failed:
+    snprintf(err, errlen, "%s", strerror(errno));
+    free(data);
+    close(fd);
+    return LOG_ERROR;
 }

@@ -7,6 +7,7 @@
 #ifndef WHYSLOW_LOG_READ_H
 #define WHYSLOW_LOG_READ_H
 
+#include "base/fileopen.h"
 #include "log/process.h"
 
 #include <stddef.h>
@@ -28,7 +29,9 @@ enum log_status {
 enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
                              struct ws_process **out, char *err, size_t errlen);
 
-/* The same for a file. */
-enum log_status log_read_file(const char *path, struct ws_process **out, char *err, size_t errlen);
+/* The same for a file, which must be a regular one (base/fileopen.h);
+ * links says whether a symbolic link to one is followed. */
+enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+                              char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,12 @@
  * log (else one-line error, status 1).  In a directory, a file that is
  * empty or cut inside its header is skipped with a warning: a process can
  * be killed before it wrote its header.
+ *
+ * Only regular files are read (base/fileopen.h): a FIFO or a device named
+ * *.wslog is an error, found without opening it.  A symbolic link named on
+ * the command line is followed (the user chose it); one in a directory is
+ * not, and is an error: a recorder writes regular files only, and a
+ * directory others can write to should not lead whyslow elsewhere.
  */
 #include "log/logset.h"
 
@@ -43,7 +49,8 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
 {
     struct ws_process *p;
     char err[256];
-    enum log_status st = log_read_file(path, &p, err, sizeof(err));
+    enum log_status st =
+        log_read_file(path, in_dir ? OPEN_NOFOLLOW : OPEN_FOLLOW, &p, err, sizeof(err));
 
     if (st == LOG_OK) {
         timeline_finish(p);
@@ -57,6 +64,11 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
                 path, err);
         return 0;
     }
+    struct stat lst;
+    if (in_dir && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        snprintf(err, sizeof(err),
+                 "a symbolic link: not followed in a directory (name it to read "
+                 "what it leads to)");
     fprintf(stderr, "whyslow: %s: %s\n", path, err);
     return 1;
 }

@@ -20,6 +20,7 @@
  */
 #include "symbols/symbolize.h"
 
+#include "base/fileopen.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
 #include "base/text.h"
@@ -28,10 +29,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +47,8 @@
 struct sym_file {
     char *path;
     uint64_t inode;
+    dev_t dev; /* the file found at path when it was first looked at */
+    ino_t ino;
     int usable; /* 0: not yet looked at, 1: an ELF file, -1: cannot be used */
     struct elf_segment *segs;
     size_t nsegs;
@@ -202,11 +206,17 @@ static struct sym_file *file_of(struct symbolizer *s, const struct ws_mapping *m
     f->path = xstrdup(m->path);
     f->inode = m->inode;
     f->usable = -1;
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    /* A path the log names: only a regular file is opened, never a FIFO
+     * or a device (base/fileopen.h). */
+    struct stat st;
+    char why[128];
+    int fd = open_regular(m->path, OPEN_FOLLOW, &st, why, sizeof(why));
     if (fd < 0) {
-        process_note(s->p, "cannot read %s (%s): its code is not named", m->path, strerror(errno));
+        process_note(s->p, "cannot read %s (%s): its code is not named", m->path, why);
         return f;
     }
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
     if (file_unchanged(s, m, fd) && read_segments(f, fd) == 0) f->usable = 1;
     close(fd);
     return f;
@@ -214,10 +224,52 @@ static struct sym_file *file_of(struct symbolizer *s, const struct ws_mapping *m
 
 /* ---- modules ---- */
 
+/* Whether every file libdwfl's search by name for the separate debug
+ * information of file_name may open is absent or a regular file.  It
+ * looks for debuglink (else BASENAME.debug) beside the file, in its .debug
+ * folder, and under /usr/lib/debug/DIR for each tail DIR of the file's
+ * folder (libdwfl.h), and opens what it finds with a plain, blocking
+ * open().  The file is one a log named: it may lie in a folder anyone
+ * writes to, where a FIFO of that name would block the report for ever. */
+static int debuglink_safe(const char *file_name, const char *debuglink)
+{
+    char name[PATH_MAX], dir[PATH_MAX], path[3 * PATH_MAX];
+    const char *slash = strrchr(file_name, '/');
+    if (!slash) return 0;
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
+    if (debuglink)
+        snprintf(name, sizeof(name), "%s", debuglink);
+    else
+        snprintf(name, sizeof(name), "%s.debug", slash + 1);
+    if (name[0] == '/' && !path_absent_or_regular(name)) return 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!path_absent_or_regular(path)) return 0;
+    snprintf(path, sizeof(path), "%s/.debug/%s", dir, name);
+    if (!path_absent_or_regular(path)) return 0;
+    for (const char *tail = dir;; tail = strchr(tail + 1, '/')) {
+        snprintf(path, sizeof(path), "/usr/lib/debug%s/%s", tail ? tail : "", name);
+        if (!path_absent_or_regular(path)) return 0;
+        if (!tail) return 1;
+    }
+}
+
+/* libdwfl's standard search (build ID, then .gnu_debuglink), when the
+ * files it could open by name are all regular. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                          debuginfo_file_name);
+    if (fd >= 0 || !file_name || !debuglink_safe(file_name, debuglink)) return fd;
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                        debuginfo_file_name);
+}
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo, /* .gnu_debuglink, /usr/lib/debug */
+    .find_debuginfo = find_debuginfo, /* .gnu_debuglink, /usr/lib/debug */
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
@@ -266,7 +318,19 @@ static int module_open(struct symbolizer *s, struct sym_module *mod)
     mod->dwfl = dwfl_begin(&callbacks);
     if (!mod->dwfl) return 0;
     dwfl_report_begin(mod->dwfl);
-    mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, -1, mod->bias, true);
+    /* Our own descriptor of the file checked in file_of(), not its path
+     * opened again by libdwfl (which would open a FIFO put there since). */
+    struct stat st;
+    char why[128];
+    int fd = open_regular(f->path, OPEN_FOLLOW, &st, why, sizeof(why));
+    if (fd >= 0 && (st.st_dev != f->dev || st.st_ino != f->ino)) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0) {
+        mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, fd, mod->bias, true);
+        if (!mod->mod) close(fd); /* libdwfl takes it only on success */
+    }
     dwfl_report_end(mod->dwfl, NULL, NULL);
     return mod->mod != NULL;
 }

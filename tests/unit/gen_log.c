@@ -4,7 +4,7 @@
  * without (and independently of) the recorder.  The cases of tests/unit/report/
  * know what each mode contains and check the report's numbers exactly.
  *
- * usage: gen_log MODE OUT [EVENTS]
+ * usage: gen_log MODE OUT [EVENTS | PATH]
  *   normal       3 threads: file, socket and DNS calls, lock waits, lost 7,
  *                an END record (exit 3); chunks written out of order
  *   badchecksum  normal, with the checksum of one zstd frame damaged
@@ -38,6 +38,9 @@
  *   tpoollate    tpoolend as a busy machine may show it: no start
  *                handshakes, most of one worker's results found ready, it
  *                alone seen waiting for work; see build_tpool_end
+ *   maps         OUT PATH: a memory map naming the file PATH (any bytes: a
+ *                FIFO, a device, escapes), a slow write and a contended
+ *                lock whose addresses lie in it; see build_maps
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
@@ -581,6 +584,39 @@ static void build_small(uint64_t pid, const char *exe, int64_t status)
     struct chunk *m1 = new_chunk(WS_CHUNK_META);
     meta_clock(m1, MS(100));
     meta_end(m1, WS_END_EXIT, status, MS(100));
+}
+
+/* A process whose memory map puts the file `path` at 0x400000 (its code)
+ * and 0x7f0000000000 (its data): a slow write called from 0x401234 and a
+ * contended mutex at 0x7f0000001000, so the report looks both up in it. */
+static void build_maps(const char *path)
+{
+    static const char *const argv[] = {"maps"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 600, 1, "/usr/bin/maps", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    struct buf text = {0}, r = {0};
+    char line[128];
+    snprintf(line, sizeof(line), "00400000-00500000 r-xp 00000000 08:01 1234 ");
+    put(&text, line, strlen(line));
+    put(&text, path, strlen(path));
+    snprintf(line, sizeof(line), "\n7f0000000000-7f0000010000 rw-p 00100000 08:01 1234 ");
+    put(&text, line, strlen(line));
+    put(&text, path, strlen(path));
+    put_u8(&text, '\n');
+    put_uv(&r, text.n);
+    put(&r, text.p, text.n);
+    meta(m0, WS_META_MAPS, &r);
+    free(text.p);
+    free(r.p);
+    struct thread t1 = {.serial = 1, .tid = 600}, t2 = {.serial = 2, .tid = 601};
+    ev0(&t1, WS_WRITE, MS(10), MS(50), 1, 10, 0);
+    end_chunk(&t1);
+    ev(&t2, WS_MUTEX_LOCK, MS(20), MS(30), 0x7f0000001000, 0, WS_LOCK_CONTENDED, 0x401300, 0, 0);
+    end_chunk(&t2);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(100));
+    meta_end(m1, WS_END_EXIT, 0, MS(100));
 }
 
 /* The first id from `from` on that the table of calls (calls.h) does not
@@ -1278,8 +1314,9 @@ static void write_file(const char *path, const char *text)
 int main(int argc, char **argv)
 {
     if (argc != 3 &&
-        !(argc == 4 && (strcmp(argv[1], "big") == 0 || strcmp(argv[1], "sqlbig") == 0))) {
-        fprintf(stderr, "usage: gen_log MODE OUT [EVENTS]\n");
+        !(argc == 4 && (strcmp(argv[1], "big") == 0 || strcmp(argv[1], "sqlbig") == 0 ||
+                        strcmp(argv[1], "maps") == 0))) {
+        fprintf(stderr, "usage: gen_log MODE OUT [EVENTS|PATH]\n");
         return 2;
     }
     const char *mode = argv[1], *out = argv[2];
@@ -1328,6 +1365,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "maps") == 0) {
+        build_maps(argc == 4 ? argv[3] : "/usr/lib/libmaps.so");
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "big") == 0) {
         write_big(out, argc == 4 ? strtoull(argv[3], NULL, 10) : 10000000);
