@@ -114,11 +114,21 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
         process_note(p, "skipped chunks of unknown kind %u", h->kind);
         return csize;
     }
-    if (h->raw_size > LOG_MAX_CHUNK) {
-        process_truncate(p, chunk_at, "chunk of %u bytes is over the %u MiB limit", h->raw_size,
-                         LOG_MAX_CHUNK >> 20);
+    uint32_t most = h->kind == WS_CHUNK_EVENTS ? WS_EVENTS_RAW_MAX : WS_META_RAW_MAX;
+    if (h->raw_size > most) {
+        process_truncate(p, chunk_at,
+                         "%s chunk of %u bytes inflated, over the %u a recorder writes at most",
+                         h->kind == WS_CHUNK_EVENTS ? "EVENTS" : "META", h->raw_size, most);
         return 0;
     }
+    if (h->raw_size > p->raw_left) {
+        process_truncate(p, chunk_at,
+                         "the log inflates to more than the decoder reads from a file of %zu "
+                         "bytes (%u times its size and %u MiB): the rest is not read",
+                         p->len, LOG_RAW_PER_BYTE, LOG_RAW_FREE >> 20);
+        return 0;
+    }
+    p->raw_left -= h->raw_size;
     unsigned long long content = ZSTD_getFrameContentSize(f, csize);
     if (content == ZSTD_CONTENTSIZE_ERROR) {
         process_truncate(p, frame_at, "zstd frame header is damaged");
@@ -130,7 +140,7 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
         return 0;
     }
 
-    xgrow(&sc->buf, &sc->cap, (size_t)h->raw_size + 1, 1);
+    xreserve(&sc->buf, &sc->cap, (size_t)h->raw_size + 1);
     uint8_t *raw = sc->buf;
     size_t n = ZSTD_decompressDCtx(dctx, raw, h->raw_size, f, csize);
     if (ZSTD_isError(n)) {
@@ -157,6 +167,10 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
     } else {
         rc = decode_meta(p, raw, n, why, sizeof(why));
     }
+    if (rc == DECODE_BOUND) {
+        process_truncate(p, chunk_at, "%s", why);
+        return 0;
+    }
     if (rc < 0) {
         if (h->kind == WS_CHUNK_EVENTS)
             process_truncate(p, chunk_at, "EVENTS chunk of thread %u: %s", h->thread, why);
@@ -176,13 +190,16 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
     *out = NULL;
     enum log_status st = check_header(d, len, err, errlen);
     if (st != LOG_OK) {
-        free(d);
+        xfree(d);
         return st;
     }
 
     struct ws_process *p = process_new(name);
     p->data = d;
     p->len = len;
+    p->raw_left = (uint64_t)LOG_RAW_PER_BYTE * len + LOG_RAW_FREE;
+    p->records_left = (uint64_t)LOG_RECORDS_PER_BYTE * len + LOG_RECORDS_FREE;
+    if (p->records_left > LOG_RECORDS_MAX) p->records_left = LOG_RECORDS_MAX;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if (!dctx) {
         fprintf(stderr, "whyslow: out of memory (zstd context)\n");
@@ -234,7 +251,7 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
         }
     }
     ZSTD_freeDCtx(dctx);
-    free(sc.buf);
+    xfree(sc.buf);
     *out = p;
     return LOG_OK;
 }
@@ -272,6 +289,9 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
      * before it is opened (fileopen.h). */
     int fd = open_regular(path, links, &st, err, errlen);
     if (fd < 0) return LOG_ERROR;
+    /* The memory the decoder takes grows with the logs it reads (util.h). */
+    mem_bound_add((size_t)st.st_size);
+    mem_blame(path);
     /* The flusher writing a log holds LOCK_EX on it until it is done. */
     int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
     /* Read what is there now; a log still being written may grow.  The
@@ -282,7 +302,7 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
     if (read_upto(fd, data, &len, FILE_HEADER) < 0) goto failed;
     enum log_status rc = check_header(data, len, err, errlen);
     if (rc != LOG_OK) {
-        free(data);
+        xfree(data);
         close(fd);
         return rc;
     }
@@ -293,6 +313,7 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
         if (len < cap || len == before) break;
     }
     close(fd);
+    if (len > (size_t)st.st_size) mem_bound_add(len - (size_t)st.st_size); /* it grew */
     rc = read_log(data, len, path, out, err, errlen);
     if (rc == LOG_OK && busy)
         process_note(*out, "log still being written: the process may still be running");
@@ -300,7 +321,7 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
 
 failed:
     snprintf(err, errlen, "%s", strerror(errno));
-    free(data);
+    xfree(data);
     close(fd);
     return LOG_ERROR;
 }

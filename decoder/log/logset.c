@@ -97,9 +97,9 @@ static int load_dir(struct logset *ls, const char *dir)
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rc) rc = load_file(ls, names[i], 1);
-        free(names[i]);
+        xfree(names[i]);
     }
-    free(names);
+    xfree(names);
     return rc;
 }
 
@@ -132,6 +132,7 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
         return 1;
     }
     xsort(ls->procs, ls->n, sizeof(*ls->procs), cmp_process);
+    mem_blame(ls->n == 1 ? ls->procs[0]->log : "these logs");
     return 0;
 }
 
@@ -152,6 +153,6 @@ void logset_free(struct logset *ls)
 {
     for (size_t i = 0; i < ls->n; i++)
         process_free(ls->procs[i]);
-    free(ls->procs);
+    xfree(ls->procs);
     memset(ls, 0, sizeof(*ls));
 }

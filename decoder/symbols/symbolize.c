@@ -62,14 +62,24 @@ struct sym_module {
     Dwfl_Module *mod; /* NULL when libdwfl would not take it */
 };
 
+/* Files opened at most for one process: real programs map some hundreds;
+ * a log can name a million. */
+#define SYM_FILES_MAX 4096
+
 struct symbolizer {
     struct ws_process *p;
+    /* The mappings of p->maps with a path, grouped by file (path, inode):
+     * the mappings of file g are by_file[file0[g] .. file0[g + 1]), and
+     * file_ix[i] is mapping i's (-1: none); files[g], its file. */
+    size_t *by_file, *file0;
+    long *file_ix;
     struct sym_file *files;
-    size_t nfiles, filecap;
+    size_t nfiles, opened;
     struct sym_module *mods;
     size_t nmods, modcap;
-    long *mod_of; /* per mapping of p->maps: -2 not looked for, -1 none, else
-                     its module */
+    struct map mod_index; /* (file, bias) -> module + 1 */
+    long *mod_of;         /* per mapping of p->maps: -2 not looked for, -1 none, else
+                             its module */
     struct strpool names;
     struct map code_index, data_index; /* (addr, 0) -> answer + 1 */
     struct sym_code **codes;
@@ -195,17 +205,23 @@ out:
     return rc;
 }
 
-/* The file of a mapping, looked at the first time. */
-static struct sym_file *file_of(struct symbolizer *s, const struct ws_mapping *m)
+/* The file of mapping i (which has a path), looked at the first time. */
+static struct sym_file *file_of(struct symbolizer *s, size_t i)
 {
-    for (size_t i = 0; i < s->nfiles; i++)
-        if (s->files[i].inode == m->inode && strcmp(s->files[i].path, m->path) == 0)
-            return &s->files[i];
-    struct sym_file *f = &ARRAY_PUSH(s->files, s->nfiles, s->filecap);
-    memset(f, 0, sizeof(*f));
+    const struct ws_mapping *m = &s->p->maps.v[i];
+    struct sym_file *f = &s->files[s->file_ix[i]];
+    if (f->path) return f;
     f->path = xstrdup(m->path);
     f->inode = m->inode;
     f->usable = -1;
+    if (s->opened++ == SYM_FILES_MAX) {
+        process_note(s->p,
+                     "the memory maps name more than %d files: the code of the others is "
+                     "not named",
+                     SYM_FILES_MAX);
+        return f;
+    }
+    if (s->opened > SYM_FILES_MAX) return f;
     /* A path the log names: only a regular file is opened, never a FIFO
      * or a device (base/fileopen.h). */
     struct stat st;
@@ -220,6 +236,39 @@ static struct sym_file *file_of(struct symbolizer *s, const struct ws_mapping *m
     if (file_unchanged(s, m, fd) && read_segments(f, fd) == 0) f->usable = 1;
     close(fd);
     return f;
+}
+
+/* Mapping order by file: path, then inode, then address. */
+static int cmp_by_file(const void *a, const void *b, void *ctx)
+{
+    const struct ws_mapping *v = ctx, *x = &v[*(const size_t *)a], *y = &v[*(const size_t *)b];
+    int c = strcmp(x->path, y->path);
+    if (c) return c;
+    if (x->inode != y->inode) return x->inode < y->inode ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Groups the mappings with a path by file, once: a file is then found,
+ * and its load bias voted on, by its own mappings alone. */
+static void group_files(struct symbolizer *s)
+{
+    const struct ws_maps *maps = &s->p->maps;
+    size_t n = 0;
+    s->by_file = xmalloc((maps->n ? maps->n : 1) * sizeof(*s->by_file));
+    s->file_ix = xmalloc((maps->n ? maps->n : 1) * sizeof(*s->file_ix));
+    for (size_t i = 0; i < maps->n; i++) {
+        s->file_ix[i] = -1;
+        if (mapping_is_file(&maps->v[i])) s->by_file[n++] = i;
+    }
+    qsort_r(s->by_file, n, sizeof(*s->by_file), cmp_by_file, maps->v);
+    s->file0 = xmalloc((n + 1) * sizeof(*s->file0));
+    for (size_t k = 0; k < n; k++) {
+        const struct ws_mapping *m = &maps->v[s->by_file[k]];
+        if (k == 0 || !same_file(m, &maps->v[s->by_file[k - 1]])) s->file0[s->nfiles++] = k;
+        s->file_ix[s->by_file[k]] = (long)s->nfiles - 1;
+    }
+    s->file0[s->nfiles] = n;
+    s->files = xcalloc(s->nfiles ? s->nfiles : 1, sizeof(*s->files));
 }
 
 /* ---- modules ---- */
@@ -283,16 +332,27 @@ static struct sym_module *module_of(struct symbolizer *s, size_t i)
     s->mod_of[i] = -1;
     const struct ws_mapping *m = &maps->v[i];
     if (!mapping_is_file(m) || m->ambiguous) return NULL;
-    struct sym_file *f = file_of(s, m);
+    struct sym_file *f = file_of(s, i);
+    if (f->usable != 1) return NULL;
+    /* The bias, voted on by the file's own mappings. */
+    size_t file = (size_t)s->file_ix[i], n = s->file0[file + 1] - s->file0[file], at = 0;
+    struct ws_mapping *own = xmalloc(n * sizeof(*own));
+    for (size_t k = 0; k < n; k++) {
+        size_t j = s->by_file[s->file0[file] + k];
+        own[k] = maps->v[j];
+        if (j == i) at = k;
+    }
     uint64_t bias;
-    if (f->usable != 1 || elf_load_bias(f->segs, f->nsegs, maps->v, maps->n, i, &bias) < 0)
-        return NULL;
-    size_t file = (size_t)(f - s->files);
-    for (size_t k = 0; k < s->nmods; k++)
-        if (s->mods[k].file == file && s->mods[k].bias == bias) {
-            s->mod_of[i] = (long)k;
-            return &s->mods[k];
-        }
+    int found = elf_load_bias(f->segs, f->nsegs, own, n, at, &bias) == 0;
+    xfree(own);
+    if (!found) return NULL;
+    int created;
+    uint64_t *slot = map_put(&s->mod_index, file, bias, &created);
+    if (!created) {
+        s->mod_of[i] = (long)*slot - 1;
+        return &s->mods[*slot - 1];
+    }
+    *slot = s->nmods + 1;
 
     struct sym_module *mod = &ARRAY_PUSH(s->mods, s->nmods, s->modcap);
     memset(mod, 0, sizeof(*mod));
@@ -358,6 +418,7 @@ static struct symbolizer *symbolizer_of(struct ws_process *p)
     s->mod_of = xmalloc((p->maps.n ? p->maps.n : 1) * sizeof(*s->mod_of));
     for (size_t i = 0; i < p->maps.n; i++)
         s->mod_of[i] = -2;
+    group_files(s);
     p->sym = s;
     p->sym_free = symbolizer_free;
     return s;
@@ -367,24 +428,28 @@ void symbolizer_free(struct symbolizer *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nfiles; i++) {
-        free(s->files[i].path);
-        free(s->files[i].segs);
+        xfree(s->files[i].path);
+        xfree(s->files[i].segs);
     }
-    free(s->files);
+    xfree(s->files);
+    xfree(s->by_file);
+    xfree(s->file0);
+    xfree(s->file_ix);
+    map_free(&s->mod_index);
     for (size_t i = 0; i < s->nmods; i++)
         if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
-    free(s->mods);
-    free(s->mod_of);
+    xfree(s->mods);
+    xfree(s->mod_of);
     strpool_free(&s->names);
     map_free(&s->code_index);
     map_free(&s->data_index);
     for (size_t i = 0; i < s->ncodes; i++)
-        free(s->codes[i]);
-    free(s->codes);
+        xfree(s->codes[i]);
+    xfree(s->codes);
     for (size_t i = 0; i < s->ndatas; i++)
-        free(s->datas[i]);
-    free(s->datas);
-    free(s);
+        xfree(s->datas[i]);
+    xfree(s->datas);
+    xfree(s);
 }
 
 /* ---- code ---- */
@@ -456,7 +521,7 @@ static void inline_chain(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, st
             const char *name = dwarf_diename(&scopes[i]);
             if (name && *name) at->function = keep(s, name);
         }
-    free(scopes);
+    free(scopes); /* libdw's */
 }
 
 static void find_code(struct symbolizer *s, struct sym_code *c)

@@ -11,6 +11,7 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 import json
 import os
 import subprocess
+import time
 
 import whyslow_test
 from whyslow_test import TMP, WHYSLOW, check, eq, require, gen
@@ -124,3 +125,139 @@ def case_debuglink_fifo():
     rc, out, err = run("report", log)
     eq((rc, err), (0, b""), "report")
     check(b"from prog+0x1234" in out, f"the code is named by its module: {out!r}")
+
+
+# ---- bombs: small on disk, huge inflated ----
+
+MEM_FREE, MEM_PER_BYTE = 32 << 20, 192  # decoder/base/util.h
+
+
+def bomb(kind, chunks=None, size=None):
+    """gen_log's bomb of this kind; its path and size."""
+    log = os.path.join(TMP, f"{kind}.wslog")
+    args = [whyslow_test.GEN_LOG, "bomb-" + kind, log]
+    args += [str(chunks)] if chunks is not None else []
+    args += [str(size)] if size is not None else []
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    return log, os.path.getsize(log)
+
+
+def measured(*args, timeout=HANG):
+    """whyslow ARGS with its own time and peak memory: (exit status,
+    stdout, stderr, seconds, peak RSS in bytes).  Its outputs go to files
+    and it is waited for with wait4(), for its own resource usage."""
+    outs = [open(os.path.join(TMP, name), "w+b") for name in ("out", "err")]
+    start = time.monotonic()
+    p = subprocess.Popen([WHYSLOW, *args], stdout=outs[0], stderr=outs[1])
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - start > timeout:
+            p.kill()
+            os.wait4(p.pid, 0)
+            whyslow_test.fail(f"whyslow {' '.join(args)} still running after {timeout} s")
+        time.sleep(0.01)
+    took = time.monotonic() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    got = []
+    for f in outs:
+        f.seek(0)
+        got.append(f.read())
+        f.close()
+    return p.returncode, got[0], got[1], took, usage.ru_maxrss * 1024
+
+
+def check_bounded(log, size, took, peak, seconds=10):
+    """The issue's bounds: seconds, and 64 MiB and 256 times the size."""
+    check(took < seconds, f"{log}: {took:.1f} s")
+    check(peak <= (64 << 20) + 256 * size,
+          f"{log}: {peak >> 20} MiB, over 64 MiB and 256 times its {size} bytes")
+
+
+def truncated_at(out, want):
+    """The text report's warning that the log is read up to a bound."""
+    check(f"  WARNING: log truncated {want}\n".encode() in out,
+          f"warning {want!r} in {out[:2000]!r}")
+
+
+def memory_error(log, size):
+    bound = MEM_FREE + MEM_PER_BYTE * size
+    return (f"whyslow: {log}: needs more than {bound >> 20} MiB of memory, the most whyslow "
+            f"takes for {size} bytes of logs (32 MiB and 192 times their size): a damaged or "
+            "hostile log?\n").encode()
+
+
+def case_meta_bomb():
+    """The issue's: one META chunk of 64 MiB of zero bytes in 3.5 KB (25 s
+    and 1.9 GB before), eight of them (3.7 GB and more)."""
+    for chunks in (1, 8):
+        log, size = bomb("meta", chunks)
+        rc, out, err, took, peak = measured("report", log)
+        eq((rc, err), (0, b""), f"{chunks} chunks")
+        truncated_at(out, "at byte 144: META chunk of 67108864 bytes inflated, over the "
+                     "16777216 a recorder writes at most")
+        check_bounded(log, size, took, peak)
+    # Within the chunk limit: 16 MiB of empty records, 8 times.
+    log, size = bomb("meta", 8, 16 << 20)
+    rc, out, err, took, peak = measured("report", log)
+    eq((rc, err), (0, b""), "16 MiB chunks")
+    truncated_at(out, f"at byte 144: the log holds more records than the decoder reads from a "
+                 f"file of {size} bytes (4 a byte and 131072 more): the rest is not read")
+    check_bounded(log, size, took, peak)
+
+
+def case_event_bomb():
+    """The issue's CPU bomb: 200 EVENTS chunks of 64 MiB of minimal records
+    (busy past 60 s before); then chunks of the largest size allowed."""
+    log, size = bomb("events")
+    rc, out, err, took, peak = measured("report", log)
+    eq((rc, err), (0, b""), "64 MiB chunks")
+    truncated_at(out, "at byte 144: EVENTS chunk of 67108860 bytes inflated, over the 1048576 "
+                 "a recorder writes at most")
+    check_bounded(log, size, took, peak)
+    log, size = bomb("events", 3000, 1 << 20)
+    rc, out, err, took, peak = measured("report", log)
+    eq((rc, err), (0, b""), "1 MiB chunks")
+    check(b"the log holds more records than the decoder reads from a file of" in out,
+          "1 MiB chunks: read up to the bound")
+    check_bounded(log, size, took, peak)
+    rc, out, err, took, peak = measured("dump", log)
+    eq(rc, 0, "dump")
+    check(f"truncated at byte".encode() in out, "dump says where it stopped")
+    check(took < 30, f"dump: {took:.1f} s")
+
+
+def case_keeping_bombs():
+    """Records the analysis keeps something for (a wait, a lock, an fd's
+    name, a query, a thread, a connection pool's candidate), a few bytes
+    each on disk: the report, within the bounds, or one line saying the
+    log needs too much memory."""
+    for kind, chunks in (("waits", 400), ("locks", 6), ("fds", 6), ("sql", 20),
+                         ("threads", 2), ("pools", 4), ("text", 400)):
+        log, size = bomb(kind, chunks, 1 << 20)
+        rc, out, err, took, peak = measured("report", log)
+        if rc == 0:
+            eq(err, b"", f"{kind}: stderr")
+        else:
+            eq((rc, out, err), (1, b"", memory_error(log, size)), f"{kind}: the error")
+        check_bounded(log, size, took, peak)
+
+
+def case_reading_bombs():
+    """Records that cost work per record: one 4 KiB text named by every
+    query or statement, start times that go back (the window), memory maps
+    that make the union of maps grow with each."""
+    for kind, chunks, chunk in (("text", 40, 1 << 20), ("stmt", 400, 1 << 20),
+                                ("lag", 400, 1 << 20), ("maps", 2, 4 << 20)):
+        log, size = bomb(kind, chunks, chunk)
+        rc, out, err, took, peak = measured("report", log)
+        if rc == 0:
+            eq(err, b"", f"{kind}: stderr")
+            check(b"  WARNING: log truncated at byte" in out or b"  note: " in out,
+                  f"{kind}: the report says what it did not read")
+        else:
+            eq((rc, out, err), (1, b"", memory_error(log, size)), f"{kind}: the error")
+        check_bounded(log, size, took, peak)
+    eq(b"  note: more memory maps than the decoder reads from a file of %d bytes: the later ones "
+       b"are not read, and what only they map is not named\n" % size in out, True, "maps: note")
