@@ -16,6 +16,8 @@
  */
 #include "base/util.h"
 
+#include "base/text.h"
+
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,10 +51,12 @@ static void count(void *p, size_t was)
 {
     held += malloc_usable_size(p) - was;
     if (held > bound) {
+        char safe[4096];
         fprintf(stderr,
                 "whyslow: %s: needs more than %zu MiB of memory, the most whyslow takes for %zu "
                 "bytes of logs (%u MiB and %u times their size): a damaged or hostile log?\n",
-                blame, bound >> 20, bound_input, MEM_FREE >> 20, MEM_PER_BYTE);
+                text_safe(blame, safe, sizeof(safe)), bound >> 20, bound_input, MEM_FREE >> 20,
+                MEM_PER_BYTE);
         exit(1);
     }
 }

@@ -15,6 +15,7 @@
  * a daemon CMD left running keeps its log locked).
  */
 #include "base/fileopen.h"
+#include "base/text.h"
 #include "cli/cli.h"
 
 #include <dirent.h>
@@ -40,7 +41,12 @@
 
 #define LIBNAME "libwhyslow.so"
 
-#define WAIT_MAX_MS  10000 /* for the flushers, in all */
+#define WAIT_MAX_MS 10000 /* for the flushers, in all */
+
+/* A path or command for a message, cleaned for the terminal (base/text.h):
+ * a directory, a file in it or a command may be named anything. */
+static char safe1[PATH_MAX + 64], safe2[PATH_MAX + 64];
+#define SAFE(s, buf) text_safe((s), (buf), sizeof(buf))
 #define WAIT_STEP_MS 10
 
 extern char **environ;
@@ -136,8 +142,8 @@ static void delete_old_logs(const char *dir)
     struct dirent *de;
     while ((de = readdir(d)))
         if (is_log(d, de) && unlinkat(dirfd(d), de->d_name, 0) < 0)
-            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
-                    de->d_name, strerror(errno));
+            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n",
+                    SAFE(dir, safe1), SAFE(de->d_name, safe2), strerror(errno));
     closedir(d);
 }
 
@@ -269,15 +275,17 @@ static void warn_untraceable(const char *cmd)
     /* The loader ignores LD_PRELOAD only when the bit changes our ids
      * (root running a setuid-root program is traced fine). */
     if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
-        fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n", cmd);
+        fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n",
+                SAFE(cmd, safe1));
     else if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
-        fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n", cmd);
+        fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n",
+                SAFE(cmd, safe1));
     char why[128];
     int fd = open_regular(path, OPEN_FOLLOW, &st, why, sizeof(why)); /* not a FIFO: exec says */
     if (fd < 0) return;
     if (elf_is_static(fd) == 1)
         fprintf(stderr, "whyslow: warning: %s is statically linked; preloading cannot trace it\n",
-                cmd);
+                SAFE(cmd, safe1));
     close(fd);
 }
 
@@ -368,7 +376,8 @@ static int find_preload(struct recording *r)
         return -1;
     }
     if (strpbrk(r->lib, " :")) {
-        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", r->lib);
+        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n",
+                SAFE(r->lib, safe1));
         return -1;
     }
     return 0;
@@ -379,7 +388,7 @@ static int find_preload(struct recording *r)
 static int prepare_dir(struct recording *r)
 {
     if (make_dirs(r->out) < 0 || !realpath(r->out, r->dir)) {
-        fprintf(stderr, "whyslow: %s: %s\n", r->out, strerror(errno));
+        fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->out, safe1), strerror(errno));
         return -1;
     }
     delete_old_logs(r->dir);
@@ -413,14 +422,15 @@ static int spawn_and_wait(struct recording *r)
     int err = posix_spawnp(&pid, r->cmd[0], NULL, NULL, r->cmd, env);
     free_env(env);
     if (err) {
-        fprintf(stderr, "whyslow: %s: %s\n", r->cmd[0], strerror(err));
+        fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->cmd[0], safe1), strerror(err));
         return 127;
     }
     child_pid = pid;
 
     while (waitpid(pid, &r->status, 0) < 0) {
         if (errno != EINTR) {
-            fprintf(stderr, "whyslow: waiting for %s: %s\n", r->cmd[0], strerror(errno));
+            fprintf(stderr, "whyslow: waiting for %s: %s\n", SAFE(r->cmd[0], safe1),
+                    strerror(errno));
             return 1;
         }
     }
@@ -438,10 +448,10 @@ static void say_what_was_written(const struct recording *r)
         fprintf(stderr,
                 "whyslow: no logs in %s (was %s statically linked or setuid, or did %s fail to "
                 "load?)\n",
-                r->dir, r->cmd[0], LIBNAME);
+                SAFE(r->dir, safe1), SAFE(r->cmd[0], safe2), LIBNAME);
     else
         fprintf(stderr, "whyslow: %d log%s in %s; run: whyslow report %s\n", logs,
-                logs == 1 ? "" : "s", r->dir, r->dir);
+                logs == 1 ? "" : "s", SAFE(r->dir, safe1), SAFE(r->dir, safe1));
 }
 
 int cmd_record(int argc, char **argv)

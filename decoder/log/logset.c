@@ -12,6 +12,7 @@
  */
 #include "log/logset.h"
 
+#include "base/text.h"
 #include "base/util.h"
 #include "log/log_read.h"
 #include "log/timeline.h"
@@ -57,11 +58,12 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
         ARRAY_PUSH(ls->procs, ls->n, ls->cap) = p;
         return 0;
     }
+    char safe[4096];
     if (in_dir && (st == LOG_EMPTY || st == LOG_SHORT_HEADER)) {
         fprintf(stderr,
                 "whyslow: warning: %s: %s, skipped (its process may have been killed "
                 "before writing its header)\n",
-                path, err);
+                text_safe(path, safe, sizeof(safe)), err);
         return 0;
     }
     struct stat lst;
@@ -69,7 +71,7 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
         snprintf(err, sizeof(err),
                  "a symbolic link: not followed in a directory (name it to read "
                  "what it leads to)");
-    fprintf(stderr, "whyslow: %s: %s\n", path, err);
+    fprintf(stderr, "whyslow: %s: %s\n", text_safe(path, safe, sizeof(safe)), err);
     return 1;
 }
 
@@ -78,7 +80,8 @@ static int load_dir(struct logset *ls, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "whyslow: %s: %s\n", dir, strerror(errno));
+        char safe[4096];
+        fprintf(stderr, "whyslow: %s: %s\n", text_safe(dir, safe, sizeof(safe)), strerror(errno));
         return 1;
     }
     char **names = NULL;
@@ -106,6 +109,7 @@ static int load_dir(struct logset *ls, const char *dir)
 int logset_load(struct logset *ls, char *const *paths, size_t npaths)
 {
     static char *const defaults[] = {LOGSET_DEFAULT_DIR};
+    char safe[4096]; /* a path, cleaned for printing (base/text.h) */
     int by_default = npaths == 0;
 
     memset(ls, 0, sizeof(*ls));
@@ -116,7 +120,8 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
     for (size_t i = 0; i < npaths; i++) {
         struct stat st;
         if (stat(paths[i], &st) < 0) {
-            fprintf(stderr, "whyslow: %s: %s%s\n", paths[i], strerror(errno),
+            fprintf(stderr, "whyslow: %s: %s%s\n", text_safe(paths[i], safe, sizeof(safe)),
+                    strerror(errno),
                     by_default ? " (record first: whyslow record CMD, or name the logs)" : "");
             return 1;
         }
@@ -125,7 +130,8 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
     }
     if (ls->n == 0) {
         if (npaths == 1)
-            fprintf(stderr, "whyslow: %s: no whyslow logs (*.wslog) found\n", paths[0]);
+            fprintf(stderr, "whyslow: %s: no whyslow logs (*.wslog) found\n",
+                    text_safe(paths[0], safe, sizeof(safe)));
         else
             fprintf(stderr, "whyslow: no whyslow logs (*.wslog) found in the %zu paths given\n",
                     npaths);

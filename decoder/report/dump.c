@@ -92,7 +92,7 @@ static void process_lines(FILE *f, const struct ws_process *p)
             p->clock_source == WS_CLOCK_TSC         ? "tsc"
             : p->clock_source == WS_CLOCK_MONOTONIC ? "monotonic"
                                                     : "unknown",
-            p->ticks_per_ns, p->flags, p->nev, p->log);
+            p->ticks_per_ns, p->flags, p->nev, text_safe(p->log, buf, sizeof(buf)));
 
     for (size_t i = 0; i < p->nmeta; i++) {
         const struct ws_meta *m = &p->meta[i];
@@ -131,9 +131,12 @@ static void process_lines(FILE *f, const struct ws_process *p)
             break;
         }
     }
-    if (p->truncated) fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid, p->truncated_reason);
+    if (p->truncated)
+        fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid,
+                text_safe(p->truncated_reason, buf, sizeof(buf)));
     for (size_t i = 0; i < p->nnotes; i++)
-        fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid, p->notes[i]);
+        fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid,
+                text_safe(p->notes[i], buf, sizeof(buf)));
 }
 
 /* The fields of a database call: its connection, and for a statement

@@ -38,6 +38,8 @@
  *   tpoollate    tpoolend as a busy machine may show it: no start
  *                handshakes, most of one worker's results found ready, it
  *                alone seen waiting for work; see build_tpool_end
+ *   escapes      terminal escapes in every string a log gives; see
+ *                build_escapes
  *   maps         OUT PATH: a memory map naming the file PATH (any bytes: a
  *                FIFO, a device, escapes), a slow write and a contended
  *                lock whose addresses lie in it; see build_maps
@@ -1307,6 +1309,48 @@ static void write_sqlbig(const char *path, uint64_t cycles)
     fclose(f);
 }
 
+/* What a terminal obeys (issue 10): an OSC sequence setting the window's
+ * title, BEL, a CSI clearing the screen, the 8-bit CSI as a byte (0x9b,
+ * not UTF-8) and as UTF-8 (U+009B), and U+202E (right-to-left override). */
+#define EVIL                                                                                       \
+    "\033]0;pwned\007\033[2J"                                                                      \
+    "\x9b"                                                                                         \
+    "31m"                                                                                          \
+    "\xc2\x9b"                                                                                     \
+    "1m"                                                                                           \
+    "\xe2\x80\xae"                                                                                 \
+    "evil"
+
+/* EVIL in every string a log gives: the command, the executable, thread
+ * names, a path opened and written to slowly, a name looked up, a socket's
+ * peer, a database opened and an SQL text run 6 times. */
+static void build_escapes(void)
+{
+    static const char *const argv[] = {"esc" EVIL, "--x=" EVIL};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 800, 1, "/usr/bin/esc" EVIL, 2, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+    struct thread t1 = {.serial = 1, .tid = 800}, t2 = {.serial = 2, .tid = 801};
+    uint8_t sa[128];
+    ev_str(&t2, WS_EV_THREAD_START, MS(1), 0, 0, 1, 0, "thr" EVIL);
+    ev0(&t2, WS_NANOSLEEP, MS(2), MS(5), -1, 0, 0);
+    end_chunk(&t2);
+    ev_str(&t1, WS_OPENAT, MS(2), US(50), -100, 5, 0, "/tmp/f" EVIL);
+    ev0(&t1, WS_WRITE, MS(3), MS(30), 5, 10, 0);
+    ev_str(&t1, WS_GETADDRINFO, MS(40), MS(20), -1, 0, 0, "host" EVIL);
+    size_t salen = sockaddr_unix(sa, "/run/s" EVIL);
+    ev(&t1, WS_CONNECT, MS(70), MS(15), 7, 0, 0, 0x401300, sa, salen);
+    ev_str(&t1, WS_SQLITE_OPEN, MS(90), US(100), 0x6000, 0, 0, "/tmp/db" EVIL);
+    for (int i = 0; i < 6; i++)
+        sq(&t1, 0x6000, 100000 + 1000 * i, 500, 1, 7, "SELECT '" EVIL "' FROM t WHERE id = ?");
+    end_chunk(&t1);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_thread_name(m1, 1, 800, "main" EVIL);
+    meta_clock(m1, MS(200));
+    meta_end(m1, WS_END_EXIT, 0, MS(200));
+}
+
 /*
  * Bombs (issue 10): logs small on disk that inflate to much, each aimed
  * at one thing the decoder does or keeps per record.  CHUNKS chunks of
@@ -1573,6 +1617,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "escapes") == 0) {
+        build_escapes();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "maps") == 0) {
         build_maps(argc == 4 ? argv[3] : "/usr/lib/libmaps.so");

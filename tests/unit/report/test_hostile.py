@@ -261,3 +261,97 @@ def case_reading_bombs():
         check_bounded(log, size, took, peak)
     eq(b"  note: more memory maps than the decoder reads from a file of %d bytes: the later ones "
        b"are not read, and what only they map is not named\n" % size in out, True, "maps: note")
+
+
+# ---- terminal escapes ----
+
+EVIL = b"\x1b]0;pwned\x07\x1b[2J\x9b31m\xc2\x9b1m\xe2\x80\xaeevil"  # gen_log.c's EVIL
+# What text.h makes of it: controls '?', the lone byte U+FFFD.
+EVIL_SHOWN = b"?]0;pwned??[2J\xef\xbf\xbd31m?1m?evil"
+
+
+def check_clean(what, out):
+    """Nothing a terminal obeys: no ESC, BEL, 8-bit CSI (as a byte or as
+    UTF-8), right-to-left override; and valid UTF-8."""
+    for bad in (b"\x1b", b"\x07", b"\x9b", b"\xe2\x80\xae"):
+        check(bad not in out, f"{what}: {bad!r} in {out[:3000]!r}")
+    try:
+        out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        check(False, f"{what}: not UTF-8: {e}")
+
+
+def case_escapes_in_log():
+    log = os.path.join(TMP, "esc.wslog")
+    gen("escapes", log)
+    for args in (["report", log], ["dump", log]):
+        rc, out, err = run(*args)
+        eq((rc, err), (0, b""), " ".join(args))
+        check_clean(" ".join(args), out)
+    rc, out, err = run("report", log)
+    check(b"pid 800 (ppid 1) esc" + EVIL_SHOWN + b" --x=" + EVIL_SHOWN + b" " in out,
+          "the command, cleaned")
+    check(b"write call on /tmp/f" + EVIL_SHOWN + b" took" in out, "the path, cleaned")
+    check(b"connect call on unix:/run/s" + EVIL_SHOWN + b" took" in out, "the peer, cleaned")
+    rc, out, err = run("dump", log)
+    check(b" name=\"thr" + EVIL_SHOWN + b"\"" in out, "dump: the thread's name, cleaned")
+    check(b"SELECT '" + EVIL_SHOWN + b"' FROM t WHERE id = ?" in out, "dump: the SQL, cleaned")
+    # JSON keeps the strings (what is not UTF-8 as U+FFFD), the controls
+    # escaped: a program gets them, a terminal showing the file does not.
+    rc, out, err = run("report", "--json", log)
+    eq((rc, err), (0, b""), "report --json")
+    check_clean("report --json", out)
+    p = json.loads(out)["processes"][0]
+    evil = EVIL.decode("utf-8", errors="replace")
+    eq(p["argv"], ["esc" + evil, "--x=" + evil], "JSON: the command as it was")
+    check("\\u202e" in out.decode() and "\\u009b" in out.decode(), "JSON: escapes")
+
+
+def case_escapes_in_maps():
+    path = "/tmp/x\x1b]0;pwned\x07\x1b[2J/slow\u202e"
+    log = gen_maps("m", path)
+    rc, out, err = run("report", log)
+    eq((rc, err), (0, b""), "report")
+    check_clean("report", out)
+    check(b"  note: cannot read /tmp/x?]0;pwned??[2J/slow? (No such file or directory): its code "
+          b"is not named\n" in out, f"the note, cleaned: {out!r}")
+    rc, out, err = run("dump", log)
+    check_clean("dump", out)
+
+
+def case_escapes_in_names():
+    """File and directory names: the log's, in errors and warnings, and
+    record's messages about its directory and its command."""
+    evil = os.fsdecode(EVIL)
+    d = os.path.join(TMP, "dir" + evil)
+    os.mkdir(d)
+    log = os.path.join(d, "log" + evil + ".wslog")
+    gen("normal", log)
+    rc, out, err = run("report", d)
+    eq((rc, err), (0, b""), "report")
+    check_clean("report", out)
+    shown = os.fsencode(TMP) + b"/dir" + EVIL_SHOWN + b"/log" + EVIL_SHOWN + b".wslog"
+    check(b"  log: " + shown + b"\n" in out, "the log's name, cleaned")
+    rc, out, err = run("dump", d)
+    check_clean("dump", out)
+    # A warning (an empty log), then an error (a FIFO).
+    open(os.path.join(d, "empty" + evil + ".wslog"), "w").close()
+    os.mkfifo(os.path.join(d, "z" + evil + ".wslog"))
+    rc, out, err = run("report", d)
+    dshown = os.fsencode(TMP) + b"/dir" + EVIL_SHOWN
+    eq((rc, out, err),
+       (1, b"", b"whyslow: warning: " + dshown + b"/empty" + EVIL_SHOWN + b".wslog: empty file, "
+        b"skipped (its process may have been killed before writing its header)\n"
+        b"whyslow: " + dshown + b"/z" + EVIL_SHOWN + b".wslog: a FIFO, not a regular file\n"),
+       "warning and error, cleaned")
+    rc, out, err = run("report", os.path.join(TMP, "missing" + evil))
+    eq((rc, err), (1, b"whyslow: " + os.fsencode(TMP) + b"/missing" + EVIL_SHOWN +
+                   b": No such file or directory\n"), "a missing path, cleaned")
+    # record: its directory, and a command that is not there.
+    data = os.path.join(TMP, "data" + evil)
+    rc, out, err = run("record", "-o", data, "--", "/bin/true")
+    eq(rc, 0, "record")
+    check_clean("record", err)
+    rc, out, err = run("record", "-o", data, "--", "/nonexistent" + evil)
+    eq((rc, err), (127, b"whyslow: /nonexistent" + EVIL_SHOWN + b": No such file or directory\n"),
+       "record: a command not there, cleaned")
