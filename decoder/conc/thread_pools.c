@@ -517,7 +517,8 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
     find_parents(&e);
     find_last_waits(&e);
     find_consumers(&e);
-    by_object(d->nobjects, d->nwakes, &d->wakes[0].oid, sizeof(*d->wakes), &e.wpos, &e.wfirst);
+    by_object(d->nobjects, d->nwakes, d->wakes ? &d->wakes[0].oid : NULL, sizeof(*d->wakes),
+              &e.wpos, &e.wfirst);
     uint32_t *more = xmalloc(d->nthreads * sizeof(*more));
     for (uint32_t w = 0; w < d->nthreads; w++) {
         uint32_t q;
