@@ -72,6 +72,10 @@ pid_t ws_proc_pid; /* the program, as the flusher's /proc names it */
 
 #define ENC_CAP   (2 * WS_BUF_SIZE + 4096)
 #define CHUNK_MAX (8u << 20) /* the largest raw chunk: a META one */
+/* What this writes stays within what the format says a recorder writes. */
+_Static_assert(ENC_CAP <= WS_EVENTS_RAW_MAX, "EVENTS chunks within the format's limit");
+_Static_assert(CHUNK_MAX <= WS_META_RAW_MAX, "META chunks within the format's limit");
+_Static_assert(WS_MAX_PAYLOAD <= WS_PAYLOAD_MAX, "payloads within the format's limit");
 
 int ws_flusher_init(void)
 {

@@ -21,6 +21,7 @@ static size_t meta_cap;
 static uint8_t *scratch;   /* one record while it is built */
 static uint64_t maps_hash; /* of the file mappings last written */
 #define META_CAP (8u << 20)
+_Static_assert(META_CAP <= WS_META_RAW_MAX, "META chunks within the format's limit");
 
 int ws_meta_init(void)
 {

@@ -119,7 +119,7 @@ static void finish_calls(struct proc_report *pr, struct call_stat **by_call)
     for (int c = 0; c < 256; c++) {
         if (!by_call[c]) continue;
         ARRAY_PUSH(pr->calls, pr->ncalls, cap) = *by_call[c];
-        free(by_call[c]);
+        xfree(by_call[c]);
     }
     xsort(pr->calls, pr->ncalls, sizeof(*pr->calls), cmp_call);
 }
@@ -206,7 +206,7 @@ static void finish_locks(struct proc_report *pr, struct lock_state *ls)
     map_free(&ls->callers);
     map_free(&ls->depth);
     map_free(&ls->since);
-    free(ls->best);
+    xfree(ls->best);
 
     size_t n = 0;
     for (size_t i = 0; i < pr->nlocks; i++)
@@ -274,7 +274,7 @@ static void finish_db(struct proc_report *pr, struct db_state *db)
     pr->query_order = xmalloc((pr->nqueries ? pr->nqueries : 1) * sizeof(*pr->query_order));
     for (size_t i = 0; i < pr->nqueries; i++)
         pr->query_order[i] = keys[i].id;
-    free(keys);
+    xfree(keys);
 }
 
 static int is_park(const void *conc, uint64_t addr, int kind)
@@ -322,7 +322,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
      * (idle: for work, an event, a thread's end) are wait, not lock. */
     breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, objwaits, nobjwaits,
                     is_park, pr->conc);
-    free(objwaits);
+    xfree(objwaits);
     finish_calls(pr, by_call);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
@@ -354,14 +354,16 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
         struct proc_report *pr = &a->procs[i];
         pr->p = procs[i];
         pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
+        mem_blame(procs[i]->log);
         analyze_process(pr, opts);
         for (size_t k = 0; k < pr->nslowest; k++)
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
+    mem_blame(n == 1 ? procs[0]->log : "these logs");
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
-    free(all);
+    xfree(all);
 }
 
 void analysis_free(struct analysis *a)
@@ -370,19 +372,19 @@ void analysis_free(struct analysis *a)
         struct proc_report *pr = &a->procs[i];
         for (size_t k = 0; k < pr->ncalls; k++)
             hist_free(&pr->calls[k].hist);
-        free(pr->calls);
-        free(pr->locks);
-        free(pr->slow);
+        xfree(pr->calls);
+        xfree(pr->locks);
+        xfree(pr->slow);
         queries_free(pr->queries, pr->nqueries);
-        free(pr->query_order);
-        free(pr->nplus1);
+        xfree(pr->query_order);
+        xfree(pr->nplus1);
         for (size_t k = 0; k < pr->nrepeats; k++)
-            free(pr->repeats[k].example);
-        free(pr->repeats);
-        free(pr->thread_times);
+            xfree(pr->repeats[k].example);
+        xfree(pr->repeats);
+        xfree(pr->thread_times);
         loop_stalls_free(pr->stalls, pr->nstalls);
         conc_report_free(pr->conc);
     }
-    free(a->procs);
+    xfree(a->procs);
     memset(a, 0, sizeof(*a));
 }

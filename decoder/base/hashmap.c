@@ -6,11 +6,48 @@
 
 #include "base/util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
-static uint64_t hash(uint64_t a, uint64_t b)
+/* The keys come from logs: with a hash anyone can compute, a log could
+ * hold thousands of lock addresses that all land in one probe run, and
+ * make every insert walk them all (quadratic time).  So the hash is keyed
+ * by a secret drawn at the first use.  Nothing the decoder prints depends
+ * on the order of a map's slots. */
+static uint64_t seed[2];
+
+static void draw_seed(void)
 {
-    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+    if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+        seed[1] = (uint64_t)(uintptr_t)&ts ^ (uint64_t)ts.tv_sec;
+    }
+    seed[0] |= 1; /* never both 0: 0 means not drawn */
+}
+
+uint64_t hash_mix(uint64_t h)
+{
+    if (!seed[0]) draw_seed();
+    h = (h + seed[0]) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 30;
+    h = (h ^ seed[1]) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+/* The map's own, inlined: the secret goes in before the one mixing step
+ * that spreads the product's high bits, which depend on it, into the low
+ * ones that pick the slot. */
+static inline uint64_t hash(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ seed[0]) * 0x9e3779b97f4a7c15ull ^ (b + seed[1]);
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -36,6 +73,7 @@ uint64_t *map_get(const struct map *m, uint64_t a, uint64_t b)
 
 static void rehash(struct map *m, size_t cap)
 {
+    if (!seed[0]) draw_seed(); /* before the first key goes in */
     struct map_slot *old = m->slots;
     size_t oldcap = m->cap;
     m->slots = xcalloc(cap, sizeof(*m->slots));
@@ -44,7 +82,7 @@ static void rehash(struct map *m, size_t cap)
         if (!old[i].used) continue;
         *find(m, old[i].a, old[i].b) = old[i];
     }
-    free(old);
+    xfree(old);
 }
 
 uint64_t *map_put(struct map *m, uint64_t a, uint64_t b, int *created)
@@ -83,7 +121,7 @@ void map_del(struct map *m, uint64_t a, uint64_t b)
 
 void map_free(struct map *m)
 {
-    free(m->slots);
+    xfree(m->slots);
     m->slots = NULL;
     m->cap = m->len = 0;
 }

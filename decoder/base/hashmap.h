@@ -33,4 +33,9 @@ void map_del(struct map *m, uint64_t a, uint64_t b);
 
 void map_free(struct map *m);
 
+/* h mixed with a secret drawn once per run: where a hash of something a
+ * log says picks a slot, a log cannot pick colliding keys (see
+ * hashmap.c). */
+uint64_t hash_mix(uint64_t h);
+
 #endif

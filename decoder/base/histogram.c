@@ -47,7 +47,7 @@ void hist_add(struct histogram *h, uint64_t ns)
         h->steps = xcalloc(HIST_STEPS, sizeof(*h->steps));
         for (size_t i = 0; i < h->n - 1; i++)
             h->steps[step_of(h->durs[i])]++;
-        free(h->durs);
+        xfree(h->durs);
         h->durs = NULL;
         h->cap = 0;
     }
@@ -110,7 +110,7 @@ int hist_range(const struct histogram *h, int *lo, int *hi)
 
 void hist_free(struct histogram *h)
 {
-    free(h->durs);
-    free(h->steps);
+    xfree(h->durs);
+    xfree(h->steps);
     memset(h, 0, sizeof(*h));
 }

@@ -1,9 +1,11 @@
 /*
  * strpool.c - interned strings: an array of copies and an open addressing
- * table of ids keyed by an FNV-1a hash.
+ * table of ids keyed by an FNV-1a hash, mixed with hashmap.c's secret (the
+ * strings come from logs).
  */
 #include "base/strpool.h"
 
+#include "base/hashmap.h"
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -21,11 +23,11 @@ static uint64_t fnv1a(const char *s, size_t len)
 
 static void rehash(struct strpool *sp, size_t tcap)
 {
-    free(sp->table);
+    xfree(sp->table);
     sp->table = xcalloc(tcap, sizeof(*sp->table));
     sp->tcap = tcap;
     for (size_t id = 1; id <= sp->n; id++) {
-        size_t i = sp->hashes[id - 1] & (tcap - 1);
+        size_t i = hash_mix(sp->hashes[id - 1]) & (tcap - 1);
         while (sp->table[i])
             i = (i + 1) & (tcap - 1);
         sp->table[i] = (uint32_t)id;
@@ -37,7 +39,7 @@ uint32_t strpool_intern(struct strpool *sp, const char *s, size_t len)
     len = strnlen(s, len); /* a string ends at its first NUL */
     if ((sp->n + 1) * 2 > sp->tcap) rehash(sp, sp->tcap ? sp->tcap * 2 : 64);
     uint64_t h = fnv1a(s, len);
-    size_t i = h & (sp->tcap - 1);
+    size_t i = hash_mix(h) & (sp->tcap - 1);
     for (; sp->table[i]; i = (i + 1) & (sp->tcap - 1)) {
         uint32_t id = sp->table[i];
         const char *t = sp->strs[id - 1];
@@ -62,9 +64,9 @@ const char *strpool_get(const struct strpool *sp, uint32_t id)
 void strpool_free(struct strpool *sp)
 {
     for (size_t i = 0; i < sp->n; i++)
-        free(sp->strs[i]);
-    free(sp->strs);
-    free(sp->hashes);
-    free(sp->table);
+        xfree(sp->strs[i]);
+    xfree(sp->strs);
+    xfree(sp->hashes);
+    xfree(sp->table);
     memset(sp, 0, sizeof(*sp));
 }

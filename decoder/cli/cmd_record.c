@@ -21,6 +21,8 @@
  * and every log can be locked shared (at most WAIT_MAX_MS: a daemon CMD
  * left running keeps its log locked).
  */
+#include "base/fileopen.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/serve.h"
 
@@ -52,7 +54,12 @@
 
 #define LIBNAME "libwhyslow.so"
 
-#define WAIT_MAX_MS  10000 /* for the flushers, in all */
+#define WAIT_MAX_MS 10000 /* for the flushers, in all */
+
+/* A path or command for a message, cleaned for the terminal (base/text.h):
+ * a directory, a file in it or a command may be named anything. */
+static char safe1[PATH_MAX + 64], safe2[PATH_MAX + 64];
+#define SAFE(s, buf) text_safe((s), (buf), sizeof(buf))
 #define WAIT_STEP_MS 10
 
 extern char **environ;
@@ -150,8 +157,8 @@ static void delete_old_logs(int dirfd, const char *dir)
     struct dirent *de;
     while ((de = readdir(d)))
         if (is_log(d, de) && unlinkat(dirfd, de->d_name, 0) < 0)
-            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n", dir,
-                    de->d_name, strerror(errno));
+            fprintf(stderr, "whyslow: warning: %s/%s: cannot delete the old log: %s\n",
+                    SAFE(dir, safe1), SAFE(de->d_name, safe2), strerror(errno));
     closedir(d);
 }
 
@@ -259,14 +266,17 @@ static void warn_untraceable(const char *cmd)
     /* The loader ignores LD_PRELOAD only when the bit changes our ids
      * (root running a setuid-root program is traced fine). */
     if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
-        fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n", cmd);
+        fprintf(stderr, "whyslow: warning: %s is setuid; preloading cannot trace it\n",
+                SAFE(cmd, safe1));
     else if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
-        fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n", cmd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+        fprintf(stderr, "whyslow: warning: %s is setgid; preloading cannot trace it\n",
+                SAFE(cmd, safe1));
+    char why[128];
+    int fd = open_regular(path, OPEN_FOLLOW, &st, why, sizeof(why)); /* not a FIFO: exec says */
     if (fd < 0) return;
     if (elf_is_static(fd) == 1)
         fprintf(stderr, "whyslow: warning: %s is statically linked; preloading cannot trace it\n",
-                cmd);
+                SAFE(cmd, safe1));
     close(fd);
 }
 
@@ -367,13 +377,14 @@ static int find_preload(struct recording *r)
         return -1;
     }
     if (strpbrk(r->lib, " :")) {
-        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n", r->lib);
+        fprintf(stderr, "whyslow: %s: cannot be preloaded from a path with ' ' or ':'\n",
+                SAFE(r->lib, safe1));
         return -1;
     }
     char msg[512];
     r->handle = server_load(r->lib, msg, sizeof msg);
     if (!r->handle) {
-        fprintf(stderr, "whyslow: %s\n", msg);
+        fprintf(stderr, "whyslow: %s\n", SAFE(msg, safe1));
         return -1;
     }
     return 0;
@@ -387,7 +398,7 @@ static int check_settings(struct recording *r)
     int (*settings)(char *, size_t) = (int (*)(char *, size_t))dlsym(r->handle, "whyslow_settings");
     char msg[512];
     if (settings && settings(msg, sizeof msg) != 0) {
-        fprintf(stderr, "whyslow: %s\n", msg);
+        fprintf(stderr, "whyslow: %s\n", SAFE(msg, safe1));
         return -1;
     }
     return 0;
@@ -402,14 +413,15 @@ static int prepare_dir(struct recording *r)
         (int (*)(const char *, int, char *, size_t))dlsym(r->handle, "whyslow_logdir_open");
     char msg[768];
     if (make_dirs(r->out) < 0 || !realpath(r->out, r->dir)) {
-        fprintf(stderr, "whyslow: %s: %s\n", r->out, strerror(errno));
+        fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->out, safe1), strerror(errno));
         return -1;
     }
     /* realpath followed any link: check the path as given, which is what
      * a link would be refused for, then use the resolved one. */
     int fd = logdir_open ? logdir_open(r->out, 0, msg, sizeof msg) : -1;
     if (fd < 0) {
-        fprintf(stderr, "whyslow: %s\n", logdir_open ? msg : "the recorder library is too old");
+        fprintf(stderr, "whyslow: %s\n",
+                logdir_open ? SAFE(msg, safe1) : "the recorder library is too old");
         return -1;
     }
     /* Can a log be created in it?  As the library will. */
@@ -417,7 +429,8 @@ static int prepare_dir(struct recording *r)
     snprintf(probe, sizeof probe, ".whyslow-probe-%d", (int)getpid());
     int pfd = openat(fd, probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (pfd < 0) {
-        fprintf(stderr, "whyslow: cannot create a log in %s: %s\n", r->dir, strerror(errno));
+        fprintf(stderr, "whyslow: cannot create a log in %s: %s\n", SAFE(r->dir, safe1),
+                strerror(errno));
         close(fd);
         return -1;
     }
@@ -481,7 +494,7 @@ static int run(struct recording *r)
     char msg[512];
     r->srv = server_start(r->handle, r->dirfd, r->dir, r->sock, sizeof r->sock, msg, sizeof msg);
     if (!r->srv) /* the processes start flushers of their own */
-        fprintf(stderr, "whyslow: warning: %s\n", msg);
+        fprintf(stderr, "whyslow: warning: %s\n", SAFE(msg, safe1));
     char **env = child_env(r->dir, r->srv ? r->sock : "", r->lib);
     if (!env) {
         fprintf(stderr, "whyslow: out of memory\n");
@@ -505,7 +518,7 @@ static int run(struct recording *r)
     posix_spawnattr_destroy(&attr);
     free_env(env);
     if (err) {
-        fprintf(stderr, "whyslow: %s: %s\n", r->cmd[0], strerror(err));
+        fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->cmd[0], safe1), strerror(err));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return 127;
     }
@@ -531,10 +544,10 @@ static void say_what_was_written(const struct recording *r)
         fprintf(stderr,
                 "whyslow: no logs in %s (was %s statically linked or setuid? run with "
                 "WHYSLOW_DEBUG=1 to see why a process was not traced)\n",
-                r->dir, r->cmd[0]);
+                SAFE(r->dir, safe1), SAFE(r->cmd[0], safe2));
     else
         fprintf(stderr, "whyslow: %d log%s in %s; run: whyslow report %s\n", logs,
-                logs == 1 ? "" : "s", r->dir, r->dir);
+                logs == 1 ? "" : "s", SAFE(r->dir, safe1), SAFE(r->dir, safe1));
 }
 
 int cmd_record(int argc, char **argv)

@@ -191,7 +191,7 @@ int cmd_report(int argc, char **argv)
         rc = finish_output();
     }
     logset_free(&ls);
-    free(o.paths);
+    xfree(o.paths);
     return rc;
 }
 
@@ -207,6 +207,6 @@ int cmd_dump(int argc, char **argv)
         rc = finish_output();
     }
     logset_free(&ls);
-    free(o.paths);
+    xfree(o.paths);
     return rc;
 }

@@ -17,16 +17,17 @@ struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
 {
     struct conc_report *c = xcalloc(1, sizeof(*c));
     wakes_close(w, &c->links);
+    c->work_left = CONC_WORK(c->links.p->len);
     find_pools(c, &c->links, slow_ns);
     find_tpools(c, &c->links, slow_ns);
     find_gil(c, threads, nthreads);
 
     struct wake_data *d = &c->links;
-    free(d->threads);
-    free(d->waits);
-    free(d->wakes);
-    free(d->runs);
-    free(d->conns);
+    xfree(d->threads);
+    xfree(d->waits);
+    xfree(d->wakes);
+    xfree(d->runs);
+    xfree(d->conns);
     d->threads = NULL;
     d->waits = NULL;
     d->wakes = NULL;
@@ -36,15 +37,29 @@ struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
     return c;
 }
 
+int conc_spend(struct conc_report *c, uint64_t steps)
+{
+    if (steps <= c->work_left) {
+        c->work_left -= steps;
+        return 1;
+    }
+    process_note(c->links.p,
+                 "the pool and thread pool detectors stopped after %llu steps, the most they "
+                 "take for a log of %zu bytes: some findings of theirs may be missing",
+                 (unsigned long long)CONC_WORK(c->links.p->len), c->links.p->len);
+    c->work_left = 0;
+    return 0;
+}
+
 void conc_report_free(struct conc_report *c)
 {
     if (!c) return;
     wake_data_free(&c->links);
-    free(c->pools);
-    free(c->tpools);
-    if (c->gil) free(c->gil->threads);
-    free(c->gil);
-    free(c);
+    xfree(c->pools);
+    xfree(c->tpools);
+    if (c->gil) xfree(c->gil->threads);
+    xfree(c->gil);
+    xfree(c);
 }
 
 enum wait_role conc_lock_role(const struct conc_report *c, uint64_t addr, int kind)

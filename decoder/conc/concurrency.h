@@ -74,7 +74,11 @@ struct gil_ex {
 
 struct conc_report {
     struct wake_data links; /* only its objects are kept (the roles) */
-    struct pool_ex *pools;  /* most waiting first */
+    /* The steps the pool and thread pool detectors may still take
+     * (conc_spend): some of their work grows with the product of what a
+     * log holds (candidate pools by waits, threads by threads). */
+    uint64_t work_left;
+    struct pool_ex *pools; /* most waiting first */
     size_t npools;
     struct tpool_ex *tpools; /* most waiting first */
     size_t ntpools;
@@ -92,6 +96,15 @@ void conc_report_free(struct conc_report *c);
 
 /* The role of a lock (wakes.h): which locks lock_contention may name. */
 enum wait_role conc_lock_role(const struct conc_report *c, uint64_t addr, int kind);
+
+/* Steps the detectors may take for a log of len bytes: real logs take a
+ * few per wait. */
+#define CONC_WORK(len) ((64ull << 20) + 64ull * (len))
+
+/* Whether the detectors may take `steps` more steps (a loop's turn, an
+ * event read again); when not, the process gets a note that they stopped
+ * there, and every later call says no. */
+int conc_spend(struct conc_report *c, uint64_t steps);
 
 /* The detectors (called by conc_analyze). */
 void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns);

@@ -58,6 +58,7 @@ struct pools {
     int64_t *ext_start, *ext_end; /* per run: its holder span */
     struct span *spans;
     struct candidate *cand; /* the waits with a hand-over */
+    uint64_t held_steps;    /* the spans held() looked at, to be spent */
     size_t ncand;
 };
 
@@ -197,7 +198,7 @@ static void holder_spans(struct pools *s)
         struct span sp = {s->ext_start[i], s->ext_end[i], 0, d->runs[i].thread};
         s->spans[in->span0 + fill[s->run_inst[i]]++] = sp;
     }
-    free(fill);
+    xfree(fill);
     for (size_t i = 0; i < s->ninsts; i++) {
         struct span *v = s->spans + s->insts[i].span0;
         xsort(v, s->insts[i].nspans, sizeof(*v), cmp_span);
@@ -208,8 +209,7 @@ static void holder_spans(struct pools *s)
 
 /* Whether another thread than `thread` held the connection at some time
  * in (start, end). */
-static int held(const struct pools *s, const struct inst *in, uint32_t thread, int64_t start,
-                int64_t end)
+static int held(struct pools *s, const struct inst *in, uint32_t thread, int64_t start, int64_t end)
 {
     const struct span *v = s->spans + in->span0;
     size_t lo = 0, hi = in->nspans;
@@ -220,8 +220,10 @@ static int held(const struct pools *s, const struct inst *in, uint32_t thread, i
         else
             hi = mid;
     }
-    for (size_t k = lo; k-- > 0 && v[k].max_end > start;)
+    for (size_t k = lo; k-- > 0 && v[k].max_end > start;) {
+        s->held_steps++;
         if (v[k].end > start && v[k].thread != thread) return 1;
+    }
     return 0;
 }
 
@@ -277,12 +279,16 @@ static void handover_waits(struct pools *s)
 
 /* Counts the waits with a hand-over during which every connection of the
  * set had a holder. */
-static void count_waits_for_pool(struct pools *s)
+static void count_waits_for_pool(struct conc_report *c, struct pools *s)
 {
     const struct wake_data *d = s->d;
     for (size_t i = 0; i < s->ncand; i++) {
         const struct wk_wait *a = &d->waits[s->cand[i].wait];
         struct group *g = &s->groups[group_of(s, (long)s->cand[i].rx) - 1];
+        /* Each connection of the set, and its holders' spans before: a log
+         * can hold thousands of connections to one database. */
+        if (!conc_spend(c, g->ninsts + s->held_steps)) return;
+        s->held_steps = 0;
         uint32_t alive = 0;
         int all = 1;
         for (size_t k = 0; k < g->ninsts && all; k++) {
@@ -320,19 +326,19 @@ static void add_findings(struct conc_report *c, struct pools *s, uint64_t slow_n
 static void free_pools(struct pools *s)
 {
     for (size_t i = 0; i < s->ngroups; i++) {
-        free(s->groups[i].insts);
+        xfree(s->groups[i].insts);
         map_free(&s->groups[i].threads);
         map_free(&s->groups[i].callers);
     }
-    free(s->groups);
-    free(s->insts);
-    free(s->run_inst);
-    free(s->by_thread);
-    free(s->thread0);
-    free(s->ext_start);
-    free(s->ext_end);
-    free(s->spans);
-    free(s->cand);
+    xfree(s->groups);
+    xfree(s->insts);
+    xfree(s->run_inst);
+    xfree(s->by_thread);
+    xfree(s->thread0);
+    xfree(s->ext_start);
+    xfree(s->ext_end);
+    xfree(s->spans);
+    xfree(s->cand);
 }
 
 void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_ns)
@@ -344,7 +350,7 @@ void find_pools(struct conc_report *c, const struct wake_data *d, uint64_t slow_
         order_runs(&s);
         handover_waits(&s);
         holder_spans(&s);
-        count_waits_for_pool(&s);
+        count_waits_for_pool(c, &s);
         add_findings(c, &s, slow_ns);
     }
     free_pools(&s);

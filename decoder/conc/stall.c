@@ -303,19 +303,19 @@ void stall_close(struct stall_finder *sf, struct loop_stall **stalls, size_t *n)
             as_stall(t, s, &out[nout++]);
         }
         sweep_free(&t->sw);
-        free(t);
+        xfree(t);
     }
     xsort(out, nout, sizeof(*out), cmp_stall);
     *stalls = out;
     *n = nout;
-    free(sf->ts);
+    xfree(sf->ts);
     map_free(&sf->index);
-    free(sf);
+    xfree(sf);
 }
 
 void loop_stalls_free(struct loop_stall *stalls, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(stalls[i].during);
-    free(stalls);
+        xfree(stalls[i].during);
+    xfree(stalls);
 }

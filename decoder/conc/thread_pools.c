@@ -125,7 +125,7 @@ static void busy_parts(struct tpool_ex *x, const struct pool *p)
     uint64_t all = x->saturated_ns * p->nworkers;
     x->busy_ns[PART_OTHER] = all > classified ? all - classified : 0;
     map_free(&worker);
-    free(mark);
+    xfree(mark);
 }
 
 /* The spans of [from, to) no park covers. */
@@ -194,7 +194,7 @@ static uint64_t find_saturated(struct pool *p)
     for (size_t i = 0; i < p->n; i++)
         parks[i] = (struct ival){p->d->waits[p->ix[i]].start, p->d->waits[p->ix[i]].end};
     if (p->from < p->to) p->nsat = saturated_spans(parks, p->n, p->from, p->to, &p->sat);
-    free(parks);
+    xfree(parks);
     uint64_t sum = 0;
     for (size_t i = 0; i < p->nsat; i++)
         sum += (uint64_t)(p->sat[i].end - p->sat[i].start);
@@ -220,7 +220,7 @@ static void sort_wait_ends(struct pool *p)
     for (size_t i = 0; i < p->nworkers; i++)
         xsort(p->ends + p->first_end[i], p->first_end[i + 1] - p->first_end[i], sizeof(*p->ends),
               cmp_ival);
-    free(fill);
+    xfree(fill);
 }
 
 /* The stretch of work of worker w (from 0) a wake at `at` is in: how many
@@ -290,11 +290,11 @@ static void count_result_waits(const struct pool *p, struct tpool_ex *x)
 
 static void free_pool(struct pool *p)
 {
-    free(p->workers);
-    free(p->slot);
-    free(p->sat);
-    free(p->ends);
-    free(p->first_end);
+    xfree(p->workers);
+    xfree(p->slot);
+    xfree(p->sat);
+    xfree(p->ends);
+    xfree(p->first_end);
 }
 
 /* One pool: its queue's waits are ix[0..n), by its workers, who are the
@@ -306,14 +306,17 @@ static void one_pool(struct conc_report *c, const struct wake_data *d, const uin
     const struct wk_wait *q = &d->waits[ix[0]];
     struct pool p = {.d = d, .ix = ix, .n = n, .queue = q->oid};
     struct tpool_ex x = {.queue = d->objects[q->oid].obj, .queue_kind = q->kind};
+    /* Each step below looks at every thread, or every wait, or reads the
+     * timeline again: a log can hold thousands of candidate pools. */
+    if (!conc_spend(c, d->nthreads + n + nmore)) return;
     find_workers(&p, more, nmore);
-    if (!results_waited_twice(&p)) goto out;
+    if (!conc_spend(c, d->nwaits) || !results_waited_twice(&p)) goto out;
     x.workers = (uint32_t)p.nworkers;
     x.saturated_ns = find_saturated(&p);
     sort_wait_ends(&p);
-    if (!tasks_queued(&p)) goto out;
+    if (!conc_spend(c, 2 * d->nwaits) || !tasks_queued(&p)) goto out;
     count_result_waits(&p, &x);
-    if (x.wait_total_ns >= slow_ns && x.wait_total_ns > 0) {
+    if (x.wait_total_ns >= slow_ns && x.wait_total_ns > 0 && conc_spend(c, 16 * d->p->nev)) {
         busy_parts(&x, &p);
         ARRAY_PUSH(c->tpools, c->ntpools, *cap) = x;
     }
@@ -406,7 +409,7 @@ static void find_consumers(struct at_end *e)
         if (++*g > (*best ? *map_get(&e->given, k->thread, *best - 1) : 0)) *best = a->thread + 1;
         if (k->at > e->last_given[k->thread]) e->last_given[k->thread] = k->at;
     }
-    free(last_wake);
+    xfree(last_wake);
 }
 
 /* Whether m posted to the park q and never waited on it. */
@@ -487,12 +490,12 @@ static size_t workers_waits(const struct at_end *e, uint32_t w, const uint32_t *
 
 static void free_at_end(struct at_end *e)
 {
-    free(e->wpos);
-    free(e->wfirst);
-    free(e->parent);
-    free(e->last);
-    free(e->consumer);
-    free(e->last_given);
+    xfree(e->wpos);
+    xfree(e->wfirst);
+    xfree(e->parent);
+    xfree(e->last);
+    xfree(e->consumer);
+    xfree(e->last_given);
     map_free(&e->given);
 }
 
@@ -514,17 +517,25 @@ static void pools_at_end(struct conc_report *c, const struct wake_data *d, const
     find_parents(&e);
     find_last_waits(&e);
     find_consumers(&e);
-    by_object(d->nobjects, d->nwakes, &d->wakes[0].oid, sizeof(*d->wakes), &e.wpos, &e.wfirst);
+    by_object(d->nobjects, d->nwakes, d->wakes ? &d->wakes[0].oid : NULL, sizeof(*d->wakes),
+              &e.wpos, &e.wfirst);
     uint32_t *more = xmalloc(d->nthreads * sizeof(*more));
     for (uint32_t w = 0; w < d->nthreads; w++) {
         uint32_t q;
-        if (!could_be_worker(&e, w) || !waited_for_work_last(&e, w, &q)) continue;
+        if (!could_be_worker(&e, w)) continue;
+        /* The waits and wakes of w's last object, then every thread. */
+        const struct wk_wait *last = e.last[w] ? &d->waits[e.last[w] - 1] : NULL;
+        uint64_t steps = d->nthreads + (last ? (first[last->oid + 1] - first[last->oid]) +
+                                                   (e.wfirst[last->oid + 1] - e.wfirst[last->oid])
+                                             : 0);
+        if (!conc_spend(c, steps)) break;
+        if (!waited_for_work_last(&e, w, &q)) continue;
         size_t nmore = fellow_workers(&e, w, q, more);
         if (!nmore) continue;
         size_t n = workers_waits(&e, w, more, nmore, q, ix);
         one_pool(c, d, ix, n, more, nmore, slow_ns, cap);
     }
-    free(more);
+    xfree(more);
     free_at_end(&e);
 }
 
@@ -554,9 +565,9 @@ void find_tpools(struct conc_report *c, const struct wake_data *d, uint64_t slow
         one_pool(c, d, ix, n, NULL, 0, slow_ns, &cap);
     }
     pools_at_end(c, d, pos, first, ix, pooled, slow_ns, &cap);
-    free(pooled);
-    free(ix);
-    free(pos);
-    free(first);
+    xfree(pooled);
+    xfree(ix);
+    xfree(pos);
+    xfree(first);
     xsort(c->tpools, c->ntpools, sizeof(*c->tpools), cmp_tpool);
 }

@@ -14,6 +14,7 @@
  * counting sort. */
 #include "conc/wakes.h"
 
+#include "base/text.h"
 #include "base/util.h"
 #include "log/calls.h"
 #include "symbols/symbolize.h"
@@ -62,6 +63,7 @@ struct wakes {
     int64_t *until; /* per object: the latest end of a wait on it that can be woken */
     size_t nobjs, objcap, untilcap;
     struct map conn_ix; /* connection -> index + 1 in conns, of its latest open */
+    struct map texts;   /* ws_event.text -> strpool id of what a connection was opened to */
     struct wk_wait *waits;
     size_t nwaits, waitcap;
     struct wk_wake *wakes;
@@ -176,12 +178,26 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     if (kind == LOCK_COND || kind == LOCK_SEM || kind == LOCK_FUTEX) t->parked = 1;
 }
 
+/* What a connection was opened to (its payload, cleaned for printing),
+ * as a strpool id; a text known by its number is cleaned once. */
+static uint32_t resource_of(struct wakes *w, const struct ws_event *ev)
+{
+    if (!ev->payload_len) return 0;
+    int created = 1;
+    uint64_t *id = ev->text ? map_put(&w->texts, ev->text, 0, &created) : NULL;
+    if (!created) return (uint32_t)*id;
+    char buf[4096];
+    size_t n = text_clean(ev->payload, ev->payload_len, buf, sizeof(buf));
+    uint32_t r = strpool_intern(&w->p->strings, buf, n);
+    if (id) *id = r;
+    return r;
+}
+
 /* A connection opened: what to, for the runs on it from now on. */
 static void conn_open(struct wakes *w, const struct ws_event *ev)
 {
     struct wk_conn c = {.conn = (uint64_t)ev->obj, .postgres = ev->call == WS_PG_CONNECT};
-    if (ev->payload_len)
-        c.resource = strpool_intern(&w->p->strings, (const char *)ev->payload, ev->payload_len);
+    c.resource = resource_of(w, ev);
     ARRAY_PUSH(w->conns, w->nconns, w->conncap) = c;
     *map_put(&w->conn_ix, c.conn, 0, NULL) = w->nconns;
 }
@@ -378,8 +394,8 @@ static void sort_by_end(struct end_key *v, size_t n)
             tmp[count[v[i].end >> shift & 2047]++] = v[i];
         memcpy(v, tmp, n * sizeof(*v));
     }
-    free(count);
-    free(tmp);
+    xfree(count);
+    xfree(tmp);
 }
 
 /* Links the waits in the order they ended: a wake taken by one that ended
@@ -422,13 +438,13 @@ static void link_waits(struct wake_data *d)
         if ((w->flags & WAKE_FIRST) || (x->start >= a->start && x->start <= w->at))
             a->flags |= WAIT_HANDSHAKE;
     }
-    free(order);
-    free(l.ix);
-    free(l.first);
-    free(l.after);
-    free(l.left);
-    free(l.prev);
-    free(l.next);
+    xfree(order);
+    xfree(l.ix);
+    xfree(l.first);
+    xfree(l.after);
+    xfree(l.left);
+    xfree(l.prev);
+    xfree(l.next);
     map_free(&l.bcast);
 }
 
@@ -501,9 +517,9 @@ static void give_roles(struct wake_data *d, struct wakes *w)
         else
             o->role = WAIT_PARK;
     }
-    free(producer);
-    free(consumed);
-    free(mask);
+    xfree(producer);
+    xfree(consumed);
+    xfree(mask);
     map_free(&posts);
     map_free(&waiters);
 
@@ -562,21 +578,22 @@ void wakes_close(struct wakes *w, struct wake_data *out)
     map_free(&w->thread_ix);
     map_free(&w->gil);
     map_free(&w->oids);
-    free(w->until);
+    xfree(w->until);
     map_free(&w->conn_ix);
-    free(w->ts);
-    free(w);
+    map_free(&w->texts);
+    xfree(w->ts);
+    xfree(w);
 }
 
 void wake_data_free(struct wake_data *d)
 {
-    free(d->threads);
-    free(d->waits);
-    free(d->wakes);
-    free(d->runs);
-    free(d->conns);
-    free(d->objects);
-    free(d->objects_by_addr);
+    xfree(d->threads);
+    xfree(d->waits);
+    xfree(d->wakes);
+    xfree(d->runs);
+    xfree(d->conns);
+    xfree(d->objects);
+    xfree(d->objects_by_addr);
     memset(d, 0, sizeof(*d));
 }
 

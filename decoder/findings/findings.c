@@ -131,6 +131,6 @@ void find_findings(struct findings *fs, const struct analysis *a)
 
 void findings_free(struct findings *fs)
 {
-    free(fs->v);
+    xfree(fs->v);
     memset(fs, 0, sizeof(*fs));
 }

@@ -7,6 +7,7 @@
 
 #include "base/text.h"
 #include "base/util.h"
+#include "log/log_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,15 +40,19 @@ static char *dup_str(const uint8_t *s, size_t len)
 /* Bytes named by a payload tag: odd, string number tag/2; even, a literal
  * of tag/2 bytes that follows. */
 static enum record_status get_bytes(const struct ws_process *p, const uint8_t **pp,
-                                    const uint8_t *end, const uint8_t **bytes, uint32_t *len)
+                                    const uint8_t *end, const uint8_t **bytes, uint32_t *len,
+                                    uint32_t *text)
 {
     uint64_t tag;
     if (ws_get_uv(pp, end, &tag) < 0) return RECORD_CUT;
+    *text = 0;
     if (tag & 1) {
         if ((tag >> 1) >= p->nistrs) return RECORD_BAD_STRING;
         *bytes = p->istrs[tag >> 1].bytes;
         *len = p->istrs[tag >> 1].len;
+        *text = (uint32_t)(tag >> 1) + 1;
     } else {
+        if ((tag >> 1) > WS_PAYLOAD_MAX) return RECORD_BAD_PAYLOAD;
         if ((tag >> 1) > (uint64_t)(end - *pp)) return RECORD_CUT;
         *bytes = *pp;
         *len = (uint32_t)(tag >> 1);
@@ -75,14 +80,14 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
         (ws_get_uv(&q, end, &ev->aux1) < 0 || ws_get_uv(&q, end, &ev->aux2) < 0))
         return RECORD_CUT;
     ev->payload = ev->frames = NULL;
-    ev->payload_len = ev->nframes = 0;
+    ev->payload_len = ev->nframes = ev->text = 0;
     enum record_status st;
     if ((ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) &&
-        (st = get_bytes(p, &q, end, &ev->payload, &ev->payload_len)) != RECORD_OK)
+        (st = get_bytes(p, &q, end, &ev->payload, &ev->payload_len, &ev->text)) != RECORD_OK)
         return st;
     if (has_stack) {
-        uint32_t len;
-        if ((st = get_bytes(p, &q, end, &ev->frames, &len)) != RECORD_OK) return st;
+        uint32_t len, text;
+        if ((st = get_bytes(p, &q, end, &ev->frames, &len, &text)) != RECORD_OK) return st;
         if (len % 8 || len / 8 > WS_STACK_MAX) return RECORD_BAD_STACK;
         ev->nframes = len / 8;
     }
@@ -93,6 +98,15 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
     ev->target = 0;
     *pp = q;
     return RECORD_OK;
+}
+
+/* The reason a log's records stop being read at log_read.h's bound. */
+static void out_of_records(const struct ws_process *p, char *why, size_t whylen)
+{
+    snprintf(why, whylen,
+             "the log holds more records than the decoder reads from a file of %zu bytes (%u a "
+             "byte and %u more): the rest is not read",
+             p->len, LOG_RECORDS_PER_BYTE, LOG_RECORDS_FREE);
 }
 
 int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t *raw, size_t len,
@@ -108,6 +122,12 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
     while (q < end) {
         struct ws_event ev;
         const uint8_t *rec = q;
+        if (p->records_left == 0) {
+            out_of_records(p, why, whylen);
+            rc = DECODE_BOUND;
+            break;
+        }
+        p->records_left--;
         enum record_status st = decode_record(p, &q, end, &ts, &caller, &ev);
         if (st == RECORD_BAD_CALL) {
             snprintf(why, whylen, "record %zu (offset %zu in the chunk): unknown call id %u",
@@ -125,6 +145,14 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
         if (st == RECORD_BAD_STACK) {
             snprintf(why, whylen, "record %zu (offset %zu in the chunk) has a malformed stack",
                      ref->n, (size_t)(rec - raw));
+            rc = -1;
+            break;
+        }
+        if (st == RECORD_BAD_PAYLOAD) {
+            snprintf(why, whylen,
+                     "record %zu (offset %zu in the chunk) has a payload over the %u bytes a "
+                     "recorder writes at most",
+                     ref->n, (size_t)(rec - raw), WS_PAYLOAD_MAX);
             rc = -1;
             break;
         }
@@ -174,11 +202,11 @@ static int decode_process(struct ws_process *p, const uint8_t *q, const uint8_t 
         get_str(&q, end, &s, &slen) < 0 || ws_get_uv(&q, end, &argc) < 0)
         return -1;
     if (argc > (uint64_t)(end - q)) return -1; /* each argument takes a byte at least */
-    free(p->exe);
+    xfree(p->exe);
     p->exe = dup_str(s, slen);
     for (size_t i = 0; i < p->argc; i++)
-        free(p->argv[i]);
-    free(p->argv);
+        xfree(p->argv[i]);
+    xfree(p->argv);
     p->argv = xcalloc(argc ? argc : 1, sizeof(*p->argv));
     p->argc = 0;
     for (uint64_t i = 0; i < argc; i++) {
@@ -242,7 +270,11 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         return 0;
     case WS_META_MAPS:
         if (get_str(&q, end, &s, &slen) < 0) return -1;
-        maps_add(&p->maps, (const char *)s, slen);
+        if (maps_add(&p->maps, (const char *)s, slen, MAPS_WORK(p->len)) < 0)
+            process_note(p,
+                         "more memory maps than the decoder reads from a file of %zu bytes: "
+                         "the later ones are not read, and what only they map is not named",
+                         p->len);
         return 0;
     case WS_META_LOST:
         if (ws_get_uv(&q, end, &m->v[0]) < 0) return -1;
@@ -258,12 +290,14 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         return 0;
     }
     case WS_META_END:
-        if (ws_get_uv(&q, end, &m->v[0]) < 0 || get_sv(&q, end, &m->s) < 0 ||
+        int64_t status;
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || get_sv(&q, end, &status) < 0 ||
             ws_get_uv(&q, end, &m->v[1]) < 0)
             return -1;
         p->has_end = 1;
         p->end_kind = m->v[0];
-        p->end_status = m->s;
+        p->end_status = status;
+        m->v[2] = (uint64_t)status;
         p->end_ts = m->v[1];
         return 0;
     case WS_META_STOPPED:
@@ -281,10 +315,11 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         if (!t->tid) t->tid = (uint32_t)m->v[1];
         char name[256];
         size_t n = text_clean(s, slen, name, sizeof(name));
-        m->str = strpool_intern(&p->strings, name, n);
+        m->v[2] = strpool_intern(&p->strings, name, n);
         return 0;
     }
     case WS_META_STRING: {
+        if (end - q > WS_PAYLOAD_MAX) return -1;
         struct ws_bytes *b = &ARRAY_PUSH(p->istrs, p->nistrs, p->istrcap);
         b->len = (uint32_t)(end - q);
         b->bytes = xmalloc(b->len + 1);
@@ -305,6 +340,11 @@ int decode_meta(struct ws_process *p, const uint8_t *raw, size_t len, char *why,
 
     while (q < end) {
         const uint8_t *rec = q;
+        if (p->records_left == 0) {
+            out_of_records(p, why, whylen);
+            return DECODE_BOUND;
+        }
+        p->records_left--;
         struct ws_meta m = {.type = *q++};
         uint64_t rlen;
 
@@ -314,7 +354,7 @@ int decode_meta(struct ws_process *p, const uint8_t *raw, size_t len, char *why,
                      (size_t)(rec - raw));
             return -1;
         }
-        m.len = (size_t)rlen;
+        m.len = (uint32_t)rlen; /* a chunk is less than 4 GiB */
         if (decode_meta_record(p, &m, q, q + rlen) < 0) {
             snprintf(why, whylen, "META %s record (offset %zu in the chunk) is malformed",
                      meta_name(m.type), (size_t)(rec - raw));

@@ -14,6 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What decode_events and decode_meta return: 0, -1 at damage (a record
+ * that does not decode), or DECODE_BOUND when the log holds more records
+ * than log_read.h's bound lets the decoder read (why then says so whole). */
+#define DECODE_BOUND (-2)
+
 /* Checks the records of an EVENTS chunk and adds the chunk to p->chunks:
  * ref says where its frame is (thread, tid, seq, base_ts, frame, csize,
  * raw_size, index); the count of good records and their start times are
@@ -24,10 +29,11 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
 
 enum record_status {
     RECORD_OK = 0,
-    RECORD_BAD_CALL = -1,   /* an unknown call id */
-    RECORD_CUT = -2,        /* the record runs past the chunk's end */
-    RECORD_BAD_STRING = -3, /* a payload names a string not (yet) defined */
-    RECORD_BAD_STACK = -4,  /* a stack that is no whole number of frames */
+    RECORD_BAD_CALL = -1,    /* an unknown call id */
+    RECORD_CUT = -2,         /* the record runs past the chunk's end */
+    RECORD_BAD_STRING = -3,  /* a payload names a string not (yet) defined */
+    RECORD_BAD_STACK = -4,   /* a stack that is no whole number of frames */
+    RECORD_BAD_PAYLOAD = -5, /* a payload longer than WS_PAYLOAD_MAX */
 };
 
 /* Decodes the event record at *pp (before end) into ev, with its raw

@@ -20,12 +20,14 @@
 void fdmodel_init(struct fdmodel *fm, struct strpool *names)
 {
     fm->fds = (struct map){0};
+    fm->texts = (struct map){0};
     fm->names = names;
 }
 
 void fdmodel_free(struct fdmodel *fm)
 {
     map_free(&fm->fds);
+    map_free(&fm->texts);
 }
 
 uint32_t fdmodel_name(struct fdmodel *fm, int64_t fd)
@@ -45,6 +47,16 @@ static uint32_t intern_text(struct fdmodel *fm, const uint8_t *p, size_t len)
     return strpool_intern(fm->names, buf, n);
 }
 
+uint32_t fdmodel_text(struct fdmodel *fm, const struct ws_event *ev)
+{
+    if (!ev->payload_len) return 0;
+    if (!ev->text) return intern_text(fm, ev->payload, ev->payload_len);
+    int created;
+    uint64_t *id = map_put(&fm->texts, ev->text, 0, &created);
+    if (created) *id = intern_text(fm, ev->payload, ev->payload_len);
+    return (uint32_t)*id;
+}
+
 static uint32_t intern_peer(struct fdmodel *fm, const uint8_t *p, size_t len)
 {
     char buf[256];
@@ -57,7 +69,7 @@ static uint32_t fd_info_name(struct fdmodel *fm, const struct ws_event *ev)
 {
     if (ev->err == WS_FD_SOCKET) return intern_peer(fm, ev->payload, ev->payload_len);
     if (ev->payload_len == 0 || ev->payload[0] == 0) return fdmodel_name(fm, ev->obj);
-    return intern_text(fm, ev->payload, ev->payload_len);
+    return fdmodel_text(fm, ev);
 }
 
 static void set(struct fdmodel *fm, int64_t fd, uint32_t name, unsigned kind)
@@ -83,7 +95,7 @@ uint32_t fdmodel_event(struct fdmodel *fm, const struct ws_event *ev)
     case WS_OPEN:
     case WS_OPENAT:
         fm->kind = path_kind(ev->payload, ev->payload_len);
-        if (ev->payload_len) target = intern_text(fm, ev->payload, ev->payload_len);
+        target = fdmodel_text(fm, ev);
         if (target && ev->result >= 0) set(fm, ev->result, target, fm->kind);
         break;
     case WS_CONNECT:
@@ -114,7 +126,7 @@ uint32_t fdmodel_event(struct fdmodel *fm, const struct ws_event *ev)
         set(fm, ev->obj, target, fm->kind);
         break;
     case WS_GETADDRINFO:
-        if (ev->payload_len) target = intern_text(fm, ev->payload, ev->payload_len);
+        target = fdmodel_text(fm, ev);
         break;
     default: /* any other call on an fd: what the fd is */
         if (call_obj(ev->call) == OBJ_FD) target = fdmodel_name(fm, ev->obj);

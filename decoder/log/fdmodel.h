@@ -19,6 +19,8 @@
 struct fdmodel {
     struct map fds; /* fd -> strpool id | kind << 32 */
     struct strpool *names;
+    struct map texts; /* ws_event.text -> strpool id of the text cleaned:
+                         a string is cleaned and interned once */
     /* What the target of the last event given to fdmodel_event() is: an
      * enum ws_fd_kind (format.h), 0 when unknown or not an fd. */
     unsigned kind;
@@ -33,5 +35,9 @@ uint32_t fdmodel_name(struct fdmodel *fm, int64_t fd);
 /* The target of ev (0 when it is not on anything nameable), then updates
  * the model with what ev did.  Call it on every event, in time order. */
 uint32_t fdmodel_event(struct fdmodel *fm, const struct ws_event *ev);
+
+/* The payload of ev as a name (cleaned for printing: base/text.h), its
+ * strpool id; 0 for an empty one. */
+uint32_t fdmodel_text(struct fdmodel *fm, const struct ws_event *ev);
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include "log/log_read.h"
 
+#include "base/fileopen.h"
 #include "base/util.h"
 #include "log/chunk_decode.h"
 
@@ -113,11 +114,21 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
         process_note(p, "skipped chunks of unknown kind %u", h->kind);
         return csize;
     }
-    if (h->raw_size > LOG_MAX_CHUNK) {
-        process_truncate(p, chunk_at, "chunk of %u bytes is over the %u MiB limit", h->raw_size,
-                         LOG_MAX_CHUNK >> 20);
+    uint32_t most = h->kind == WS_CHUNK_EVENTS ? WS_EVENTS_RAW_MAX : WS_META_RAW_MAX;
+    if (h->raw_size > most) {
+        process_truncate(p, chunk_at,
+                         "%s chunk of %u bytes inflated, over the %u a recorder writes at most",
+                         h->kind == WS_CHUNK_EVENTS ? "EVENTS" : "META", h->raw_size, most);
         return 0;
     }
+    if (h->raw_size > p->raw_left) {
+        process_truncate(p, chunk_at,
+                         "the log inflates to more than the decoder reads from a file of %zu "
+                         "bytes (%u times its size and %u MiB): the rest is not read",
+                         p->len, LOG_RAW_PER_BYTE, LOG_RAW_FREE >> 20);
+        return 0;
+    }
+    p->raw_left -= h->raw_size;
     unsigned long long content = ZSTD_getFrameContentSize(f, csize);
     if (content == ZSTD_CONTENTSIZE_ERROR) {
         process_truncate(p, frame_at, "zstd frame header is damaged");
@@ -129,7 +140,7 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
         return 0;
     }
 
-    xgrow(&sc->buf, &sc->cap, (size_t)h->raw_size + 1, 1);
+    xreserve(&sc->buf, &sc->cap, (size_t)h->raw_size + 1);
     uint8_t *raw = sc->buf;
     size_t n = ZSTD_decompressDCtx(dctx, raw, h->raw_size, f, csize);
     if (ZSTD_isError(n)) {
@@ -156,6 +167,10 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
     } else {
         rc = decode_meta(p, raw, n, why, sizeof(why));
     }
+    if (rc == DECODE_BOUND) {
+        process_truncate(p, chunk_at, "%s", why);
+        return 0;
+    }
     if (rc < 0) {
         if (h->kind == WS_CHUNK_EVENTS)
             process_truncate(p, chunk_at, "EVENTS chunk of thread %u: %s", h->thread, why);
@@ -175,13 +190,16 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
     *out = NULL;
     enum log_status st = check_header(d, len, err, errlen);
     if (st != LOG_OK) {
-        free(d);
+        xfree(d);
         return st;
     }
 
     struct ws_process *p = process_new(name);
     p->data = d;
     p->len = len;
+    p->raw_left = (uint64_t)LOG_RAW_PER_BYTE * len + LOG_RAW_FREE;
+    p->records_left = (uint64_t)LOG_RECORDS_PER_BYTE * len + LOG_RECORDS_FREE;
+    if (p->records_left > LOG_RECORDS_MAX) p->records_left = LOG_RECORDS_MAX;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if (!dctx) {
         fprintf(stderr, "whyslow: out of memory (zstd context)\n");
@@ -233,7 +251,7 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
         }
     }
     ZSTD_freeDCtx(dctx);
-    free(sc.buf);
+    xfree(sc.buf);
     *out = p;
     return LOG_OK;
 }
@@ -246,45 +264,64 @@ enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
     return read_log(copy, len, name, out, err, errlen);
 }
 
-enum log_status log_read_file(const char *path, struct ws_process **out, char *err, size_t errlen)
+/* Reads from fd into data[*len..cap) until cap or the end of the file;
+ * 0, or -1 with errno. */
+static int read_upto(int fd, uint8_t *data, size_t *len, size_t cap)
+{
+    while (*len < cap) {
+        ssize_t n = read(fd, data + *len, cap - *len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        *len += (size_t)n;
+    }
+    return 0;
+}
+
+enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+                              char *err, size_t errlen)
 {
     struct stat st;
-    uint8_t *data = NULL;
     size_t len = 0;
 
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        if (fd >= 0) close(fd);
-        return LOG_ERROR;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "not a regular file");
-        close(fd);
-        return LOG_ERROR;
-    }
+    /* Only a regular file: a FIFO or a device named *.wslog is refused
+     * before it is opened (fileopen.h). */
+    int fd = open_regular(path, links, &st, err, errlen);
+    if (fd < 0) return LOG_ERROR;
+    /* The memory the decoder takes grows with the logs it reads (util.h). */
+    mem_bound_add((size_t)st.st_size);
+    mem_blame(path);
     /* The flusher writing a log holds LOCK_EX on it until it is done. */
     int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-    /* Read what is there now; a log still being written may grow. */
+    /* Read what is there now; a log still being written may grow.  The
+     * header first: a file that is no log is refused after 24 bytes, not
+     * read whole (it may be a disk image). */
     size_t cap = (size_t)st.st_size + 4096; /* room to see the end without growing */
-    data = xmalloc(cap);
+    uint8_t *data = xmalloc(cap > FILE_HEADER ? cap : FILE_HEADER);
+    if (read_upto(fd, data, &len, FILE_HEADER) < 0) goto failed;
+    enum log_status rc = check_header(data, len, err, errlen);
+    if (rc != LOG_OK) {
+        xfree(data);
+        close(fd);
+        return rc;
+    }
     for (;;) {
         if (len == cap) xgrow(&data, &cap, cap + 1, 1);
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(err, errlen, "%s", strerror(errno));
-            free(data);
-            close(fd);
-            return LOG_ERROR;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
+        size_t before = len;
+        if (read_upto(fd, data, &len, cap) < 0) goto failed;
+        if (len < cap || len == before) break;
     }
     close(fd);
-    enum log_status rc = read_log(data, len, path, out, err, errlen);
+    if (len > (size_t)st.st_size) mem_bound_add(len - (size_t)st.st_size); /* it grew */
+    rc = read_log(data, len, path, out, err, errlen);
     if (rc == LOG_OK && busy)
         process_note(*out, "log still being written: the process may still be running");
     return rc;
+
+failed:
+    snprintf(err, errlen, "%s", strerror(errno));
+    xfree(data);
+    close(fd);
+    return LOG_ERROR;
 }

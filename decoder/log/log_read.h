@@ -7,13 +7,46 @@
 #ifndef WHYSLOW_LOG_READ_H
 #define WHYSLOW_LOG_READ_H
 
+#include "base/fileopen.h"
 #include "log/process.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest chunk the decoder will inflate. */
-#define LOG_MAX_CHUNK (64u << 20)
+/*
+ * What the decoder reads of a log, at most, by the log's size (len bytes):
+ * a log is a file anyone may have made, and its chunks may inflate a
+ * thousandfold (zstd's limit is higher still).  What a log holds past
+ * either bound is not read: the process is marked truncated there, with
+ * the bound as the reason, like damage.
+ *
+ *   inflated bytes  LOG_RAW_PER_BYTE * len + LOG_RAW_FREE.  The largest
+ *                   ratio of real logs measured is 16.4 for a whole log
+ *                   (a lock-heavy program recorded with WHYSLOW_LOCKS=all),
+ *                   49 for one chunk; docs/how-it-works.md has the
+ *                   figures.  Inflating is what every read of a timeline
+ *                   does again: this bounds the decoder's time.
+ *   records         LOG_RECORDS_PER_BYTE * len + LOG_RECORDS_FREE, META
+ *                   and EVENTS records together.  Real logs hold at most
+ *                   1.23 a byte (the same program).  With the bytes,
+ *                   this bounds the time of each read of a timeline; the
+ *                   memory is bounded apart (base/util.h), and the other
+ *                   bounds are in docs/how-it-works.md ("Bounds").
+ *
+ * Chunks larger than format.h's WS_EVENTS_RAW_MAX and WS_META_RAW_MAX,
+ * and payloads longer than WS_PAYLOAD_MAX, are damage.
+ */
+#define LOG_RAW_PER_BYTE     64u
+#define LOG_RAW_FREE         (16u << 20)
+#define LOG_RECORDS_PER_BYTE 4u
+#define LOG_RECORDS_FREE     (128u << 10)
+/* The work of adding memory maps to their union (memmap.h): a real log
+ * writes its map at the start and when its file mappings change, some
+ * hundreds of lines each time. */
+#define MAPS_WORK(len) ((16u << 20) + 4 * (size_t)(len))
+/* And 2^31 records whatever the size: record and string numbers fit 32
+ * bits (about a 2 GB log). */
+#define LOG_RECORDS_MAX (1ull << 31)
 
 enum log_status {
     LOG_OK = 0,
@@ -28,7 +61,9 @@ enum log_status {
 enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
                              struct ws_process **out, char *err, size_t errlen);
 
-/* The same for a file. */
-enum log_status log_read_file(const char *path, struct ws_process **out, char *err, size_t errlen);
+/* The same for a file, which must be a regular one (base/fileopen.h);
+ * links says whether a symbolic link to one is followed. */
+enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+                              char *err, size_t errlen);
 
 #endif

@@ -3,9 +3,16 @@
  * log (else one-line error, status 1).  In a directory, a file that is
  * empty or cut inside its header is skipped with a warning: a process can
  * be killed before it wrote its header.
+ *
+ * Only regular files are read (base/fileopen.h): a FIFO or a device named
+ * *.wslog is an error, found without opening it.  A symbolic link named on
+ * the command line is followed (the user chose it); one in a directory is
+ * not, and is an error: a recorder writes regular files only, and a
+ * directory others can write to should not lead whyslow elsewhere.
  */
 #include "log/logset.h"
 
+#include "base/text.h"
 #include "base/util.h"
 #include "log/log_read.h"
 #include "log/timeline.h"
@@ -43,21 +50,28 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
 {
     struct ws_process *p;
     char err[256];
-    enum log_status st = log_read_file(path, &p, err, sizeof(err));
+    enum log_status st =
+        log_read_file(path, in_dir ? OPEN_NOFOLLOW : OPEN_FOLLOW, &p, err, sizeof(err));
 
     if (st == LOG_OK) {
         timeline_finish(p);
         ARRAY_PUSH(ls->procs, ls->n, ls->cap) = p;
         return 0;
     }
+    char safe[4096];
     if (in_dir && (st == LOG_EMPTY || st == LOG_SHORT_HEADER)) {
         fprintf(stderr,
                 "whyslow: warning: %s: %s, skipped (its process may have been killed "
                 "before writing its header)\n",
-                path, err);
+                text_safe(path, safe, sizeof(safe)), err);
         return 0;
     }
-    fprintf(stderr, "whyslow: %s: %s\n", path, err);
+    struct stat lst;
+    if (in_dir && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        snprintf(err, sizeof(err),
+                 "a symbolic link: not followed in a directory (name it to read "
+                 "what it leads to)");
+    fprintf(stderr, "whyslow: %s: %s\n", text_safe(path, safe, sizeof(safe)), err);
     return 1;
 }
 
@@ -66,7 +80,8 @@ static int load_dir(struct logset *ls, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "whyslow: %s: %s\n", dir, strerror(errno));
+        char safe[4096];
+        fprintf(stderr, "whyslow: %s: %s\n", text_safe(dir, safe, sizeof(safe)), strerror(errno));
         return 1;
     }
     char **names = NULL;
@@ -85,15 +100,16 @@ static int load_dir(struct logset *ls, const char *dir)
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rc) rc = load_file(ls, names[i], 1);
-        free(names[i]);
+        xfree(names[i]);
     }
-    free(names);
+    xfree(names);
     return rc;
 }
 
 int logset_load(struct logset *ls, char *const *paths, size_t npaths)
 {
     static char *const defaults[] = {LOGSET_DEFAULT_DIR};
+    char safe[4096]; /* a path, cleaned for printing (base/text.h) */
     int by_default = npaths == 0;
 
     memset(ls, 0, sizeof(*ls));
@@ -104,7 +120,8 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
     for (size_t i = 0; i < npaths; i++) {
         struct stat st;
         if (stat(paths[i], &st) < 0) {
-            fprintf(stderr, "whyslow: %s: %s%s\n", paths[i], strerror(errno),
+            fprintf(stderr, "whyslow: %s: %s%s\n", text_safe(paths[i], safe, sizeof(safe)),
+                    strerror(errno),
                     by_default ? " (record first: whyslow record CMD, or name the logs)" : "");
             return 1;
         }
@@ -113,13 +130,15 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
     }
     if (ls->n == 0) {
         if (npaths == 1)
-            fprintf(stderr, "whyslow: %s: no whyslow logs (*.wslog) found\n", paths[0]);
+            fprintf(stderr, "whyslow: %s: no whyslow logs (*.wslog) found\n",
+                    text_safe(paths[0], safe, sizeof(safe)));
         else
             fprintf(stderr, "whyslow: no whyslow logs (*.wslog) found in the %zu paths given\n",
                     npaths);
         return 1;
     }
     xsort(ls->procs, ls->n, sizeof(*ls->procs), cmp_process);
+    mem_blame(ls->n == 1 ? ls->procs[0]->log : "these logs");
     return 0;
 }
 
@@ -140,6 +159,6 @@ void logset_free(struct logset *ls)
 {
     for (size_t i = 0; i < ls->n; i++)
         process_free(ls->procs[i]);
-    free(ls->procs);
+    xfree(ls->procs);
     memset(ls, 0, sizeof(*ls));
 }

@@ -141,12 +141,17 @@ static struct ws_mapping piece(const struct ws_mapping *m, uint64_t start, uint6
     return c;
 }
 
-void maps_add(struct ws_maps *maps, const char *text, size_t len)
+int maps_add(struct ws_maps *maps, const char *text, size_t len, size_t max_work)
 {
     struct ws_mapping *fresh = NULL;
     size_t nfresh = 0, freshcap = 0;
     const char *p = text, *end = text + len;
 
+    size_t work = maps->n + 1;
+    for (const char *nl = p; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++)
+        work++;
+    if (work > max_work || maps->work > max_work - work) return -1;
+    maps->work += work;
     maps->records++;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -160,7 +165,7 @@ void maps_add(struct ws_maps *maps, const char *text, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < nfresh; i++) {
         if (n && fresh[i].start < fresh[n - 1].end) {
-            free(fresh[i].path);
+            xfree(fresh[i].path);
             continue;
         }
         fresh[n++] = fresh[i];
@@ -182,16 +187,17 @@ void maps_add(struct ws_maps *maps, const char *text, size_t len)
             at = f->end;
         }
         if (at < o->end) ARRAY_PUSH(out, nout, outcap) = piece(o, at, o->end);
-        free(o->path);
+        xfree(o->path);
     }
     for (size_t i = 0; i < nfresh; i++)
         ARRAY_PUSH(out, nout, outcap) = fresh[i];
-    free(fresh);
+    xfree(fresh);
     xsort(out, nout, sizeof(*out), cmp_start);
-    free(maps->v);
+    xfree(maps->v);
     maps->v = out;
     maps->n = nout;
     maps->cap = outcap;
+    return 0;
 }
 
 const struct ws_mapping *maps_find(const struct ws_maps *maps, uint64_t addr)
@@ -210,7 +216,7 @@ const struct ws_mapping *maps_below(const struct ws_maps *maps, uint64_t addr)
 void maps_free(struct ws_maps *maps)
 {
     for (size_t i = 0; i < maps->n; i++)
-        free(maps->v[i].path);
-    free(maps->v);
+        xfree(maps->v[i].path);
+    xfree(maps->v);
     memset(maps, 0, sizeof(*maps));
 }

@@ -34,6 +34,7 @@ struct ws_maps {
     struct ws_mapping *v; /* sorted by start, not overlapping */
     size_t n, cap;
     size_t records; /* maps records added */
+    size_t work;    /* mappings looked at by maps_add, in all */
 };
 
 /* Parses one line of /proc/PID/maps (without its newline) into m, whose
@@ -41,8 +42,11 @@ struct ws_maps {
 int maps_parse_line(const char *line, size_t len, struct ws_mapping *m);
 
 /* Adds the mappings of one maps text (a WS_META_MAPS record) to the
- * union; lines that do not parse are skipped. */
-void maps_add(struct ws_maps *maps, const char *text, size_t len);
+ * union; lines that do not parse are skipped.  Each record costs the
+ * union's size and its own lines (maps->work): when that would take work
+ * past max_work, the record is not added and -1 returned (a log can hold
+ * thousands of maps records of thousands of lines). */
+int maps_add(struct ws_maps *maps, const char *text, size_t len, size_t max_work);
 
 /* The mapping holding addr, or NULL. */
 const struct ws_mapping *maps_find(const struct ws_maps *maps, uint64_t addr);

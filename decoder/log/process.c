@@ -27,27 +27,27 @@ struct ws_process *process_new(const char *log)
 void process_free(struct ws_process *p)
 {
     if (!p) return;
-    free(p->log);
-    free(p->exe);
+    xfree(p->log);
+    xfree(p->exe);
     for (size_t i = 0; i < p->argc; i++)
-        free(p->argv[i]);
-    free(p->argv);
-    free(p->data);
-    free(p->chunks);
-    free(p->threads);
+        xfree(p->argv[i]);
+    xfree(p->argv);
+    xfree(p->data);
+    xfree(p->chunks);
+    xfree(p->threads);
     map_free(&p->thread_index);
-    free(p->meta);
-    free(p->truncated_reason);
+    xfree(p->meta);
+    xfree(p->truncated_reason);
     for (size_t i = 0; i < p->nnotes; i++)
-        free(p->notes[i]);
-    free(p->notes);
+        xfree(p->notes[i]);
+    xfree(p->notes);
     strpool_free(&p->strings);
     for (size_t i = 0; i < p->nistrs; i++)
-        free(p->istrs[i].bytes);
-    free(p->istrs);
+        xfree(p->istrs[i].bytes);
+    xfree(p->istrs);
     maps_free(&p->maps);
     if (p->sym) p->sym_free(p->sym);
-    free(p);
+    xfree(p);
 }
 
 struct log_thread *process_thread(struct ws_process *p, uint32_t serial)
@@ -87,7 +87,7 @@ void process_truncate(struct ws_process *p, uint64_t at, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     snprintf(buf, sizeof(buf), "at byte %" PRIu64 ": %s", at, why);
-    free(p->truncated_reason);
+    xfree(p->truncated_reason);
     p->truncated_reason = xstrdup(buf);
     p->truncated = 1;
 }

@@ -29,6 +29,12 @@ struct ws_event {
                             queries aux2 is in ns like dur */
     const uint8_t *payload;
     uint32_t payload_len;
+    /* Who the payload's bytes are: the same number for the same interned
+     * string (its number + 1) or SQLite statement text read by one
+     * timeline; 0 for literal bytes.  What is worked out from a text (its
+     * cleaned name, its query) is worked out once per number: a log may
+     * name one 4 KiB string in millions of events. */
+    uint32_t text;
     /* Its call stack, when the recorder kept one (a slow event): nframes
      * little-endian u64 return addresses, innermost first (event_frame()).
      * Valid as long as payload. */
@@ -74,13 +80,14 @@ struct log_thread {
     uint64_t lag;
 };
 
-/* A metadata record, kept for `whyslow dump`. */
+/* A metadata record, kept for `whyslow dump` (32 bytes: a log may hold
+ * millions). */
 struct ws_meta {
+    uint64_t v[3]; /* its integers, in order; WS_META_END: kind, ts, then the
+                      status (int64_t); WS_META_THREAD_NAME: serial, tid,
+                      then the name (strpool id) */
+    uint32_t len;  /* the record's length */
     uint8_t type;
-    uint64_t v[3]; /* its integers, in order */
-    int64_t s;     /* WS_META_END: the status */
-    uint32_t str;  /* WS_META_THREAD_NAME: the name (strpool id) */
-    size_t len;    /* the record's length */
 };
 
 /* One EVENTS chunk of the file, found good by log_read.c: where its zstd
@@ -137,6 +144,10 @@ struct ws_process {
     uint64_t end_ts;     /* raw, then ns since start */
     int64_t duration_ns; /* final once a timeline was read to its end */
     size_t thread_count; /* threads with events or a name */
+
+    /* While the log is read: the records it may still hold and the bytes
+     * it may still inflate (log_read.h's bounds). */
+    uint64_t records_left, raw_left;
 
     int truncated;
     char *truncated_reason;

@@ -24,6 +24,15 @@
  * record still to come can start before it.  The window holds the events
  * of about one lag's time, and the chunks they came from stay inflated
  * while it does.
+ *
+ * A log may claim any lag: the windows of a timeline hold at most
+ * WINDOW_EVENTS(len) events and WINDOW_BYTES(len) bytes of inflated
+ * chunks (len: the log's size).  Past either, a cursor hands out its
+ * earliest event without waiting, and an event read later that starts
+ * before the last one it handed out is moved to that start, so that each
+ * thread's events still come in time order; the process gets a note.  A
+ * real log comes nowhere near: its window holds what its threads did
+ * during one SQL statement.
  */
 #include "log/timeline.h"
 
@@ -162,8 +171,8 @@ void timeline_finish(struct ws_process *p)
     /* Threads with events or a name; only META records can name a thread
      * that has no events. */
     for (size_t i = 0; i < p->nmeta; i++)
-        if (p->meta[i].type == WS_META_THREAD_NAME && p->meta[i].str)
-            process_thread(p, (uint32_t)p->meta[i].v[0])->name = p->meta[i].str;
+        if (p->meta[i].type == WS_META_THREAD_NAME && p->meta[i].v[2])
+            process_thread(p, (uint32_t)p->meta[i].v[0])->name = (uint32_t)p->meta[i].v[2];
     p->thread_count = 0;
     for (size_t i = 0; i < p->nthreads; i++)
         if (p->threads[i].events || p->threads[i].name) p->thread_count++;
@@ -172,6 +181,11 @@ void timeline_finish(struct ws_process *p)
 /* ---- reading the events back ---- */
 
 #define NO_BUF SIZE_MAX
+
+/* The bounds of the windows (see above): 136 bytes an event, so 8.5 MiB
+ * and 34 times the log's size at most, and the chunks. */
+#define WINDOW_EVENTS(len) ((64u << 10) + (len) / 4)
+#define WINDOW_BYTES(len)  ((8u << 20) + 8 * (len))
 
 /* An inflated chunk of a thread, kept while events of it are waiting. */
 struct chunk_buf {
@@ -204,6 +218,9 @@ struct cursor {
     uint64_t seq, max_ts; /* records read so far, and their latest raw start */
     int done;             /* its stream is read to the end */
     size_t head_buf;      /* the buffer of the event handed out last, or NO_BUF */
+    int handed;           /* it handed an event out, starting at out_ts (raw), out_at */
+    uint64_t out_ts;
+    int64_t out_at;
 
     struct ws_event head; /* the thread's next event */
 };
@@ -218,11 +235,20 @@ struct timeline {
     struct cursor *taken; /* whose head was handed out last: advanced next time */
     struct fdmodel fm;
     int settled;
+    /* What the windows hold: events, and bytes of the chunks they pin;
+     * and at most. */
+    size_t pending, pinned, pending_max, pinned_max;
     /* SQLite statement texts (WS_SQLITE_STMT): (thread, statement) ->
-     * index + 1 in texts. */
+     * index + 1 in texts.  An interned text is pointed to; a literal one
+     * copied (own), with a text number of its own, from next_text. */
     struct map stmts;
-    struct ws_bytes *texts;
+    struct stmt_text {
+        uint8_t *own;
+        const uint8_t *bytes;
+        uint32_t len, text;
+    } * texts;
     size_t ntexts, textcap;
+    uint32_t next_text;
 };
 
 /* Inflates chunk c into *buf (growing it); 0 if it does not inflate,
@@ -230,7 +256,7 @@ struct timeline {
 static int inflate(ZSTD_DCtx *dctx, const struct ws_process *p, const struct ws_chunk_ref *c,
                    uint8_t **buf, size_t *cap)
 {
-    xgrow(buf, cap, (size_t)c->raw_size + 1, 1);
+    xreserve(buf, cap, (size_t)c->raw_size + 1);
     size_t n = ZSTD_decompressDCtx(dctx, *buf, c->raw_size, p->data + c->frame, c->csize);
     return !ZSTD_isError(n) && n == c->raw_size;
 }
@@ -327,17 +353,35 @@ static void window_pop(struct cursor *c)
     if (c->nwin > 0) c->win[i] = last;
 }
 
+/* One more (or one fewer) event of the window, or handed out, from
+ * buffer i: a buffer is pinned while any is. */
+static void buf_ref(struct timeline *tl, struct cursor *c, size_t i)
+{
+    if (c->bufs[i].refs++ == 0) tl->pinned += c->bufs[i].cap;
+}
+
+static void buf_unref(struct timeline *tl, struct cursor *c, size_t i)
+{
+    if (--c->bufs[i].refs == 0) tl->pinned -= c->bufs[i].cap;
+}
+
 /* The next event of a thread out of order, through its window. */
 static int advance_window(struct timeline *tl, struct cursor *c)
 {
     uint64_t lag = c->t->lag;
-    if (c->head_buf != NO_BUF) c->bufs[c->head_buf].refs--; /* the caller is done with it */
+    if (c->head_buf != NO_BUF) buf_unref(tl, c, c->head_buf); /* the caller is done with it */
     c->head_buf = NO_BUF;
     for (;;) {
-        if (c->nwin && (c->done || (c->max_ts >= lag && c->win[0].ts <= c->max_ts - lag))) {
+        int full = tl->pending >= tl->pending_max || tl->pinned >= tl->pinned_max;
+        int ready = c->nwin && c->max_ts >= lag && c->win[0].ts <= c->max_ts - lag;
+        if (c->nwin && (c->done || ready || full)) {
             c->head = c->win[0].ev;
             c->head_buf = c->win[0].buf;
+            c->handed = 1;
+            c->out_ts = c->win[0].ts;
+            c->out_at = c->head.at;
             window_pop(c);
+            tl->pending--;
             return 1;
         }
         if (c->done) return 0;
@@ -346,11 +390,19 @@ static int advance_window(struct timeline *tl, struct cursor *c)
             c->done = 1;
             continue;
         }
+        if (c->handed && pe.ts < c->out_ts) {
+            process_note(tl->p, "start times go back further than the decoder follows: some "
+                                "events were moved later, to the start of their thread's "
+                                "event before");
+            pe.ts = c->out_ts;
+            pe.ev.at = c->out_at;
+        }
         pe.seq = c->seq++;
         pe.buf = c->cur;
-        c->bufs[c->cur].refs++;
+        buf_ref(tl, c, c->cur);
         if (pe.seq == 0 || pe.ts > c->max_ts) c->max_ts = pe.ts;
         window_push(c, &pe);
+        tl->pending++;
     }
 }
 
@@ -392,6 +444,8 @@ struct timeline *timeline_open(struct ws_process *p)
         exit(1);
     }
     fdmodel_init(&tl->fm, &p->strings);
+    tl->pending_max = WINDOW_EVENTS(p->len);
+    tl->pinned_max = WINDOW_BYTES(p->len);
     tl->cursors = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*tl->cursors));
     tl->heap = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*tl->heap));
     for (size_t i = 0; i < p->nthreads; i++) {
@@ -431,17 +485,26 @@ static void stmt_remember(struct timeline *tl, const struct ws_event *ev)
 {
     int created;
     uint64_t *slot = map_put(&tl->stmts, ev->thread, (uint64_t)ev->obj, &created);
-    struct ws_bytes *b;
+    struct stmt_text *t;
     if (created) {
-        b = &ARRAY_PUSH(tl->texts, tl->ntexts, tl->textcap);
+        t = &ARRAY_PUSH(tl->texts, tl->ntexts, tl->textcap);
         *slot = tl->ntexts;
     } else {
-        b = &tl->texts[*slot - 1];
-        free(b->bytes);
+        t = &tl->texts[*slot - 1];
+        xfree(t->own);
     }
-    b->bytes = xmalloc(ev->payload_len + 1);
-    if (ev->payload_len) memcpy(b->bytes, ev->payload, ev->payload_len);
-    b->len = ev->payload_len;
+    t->own = NULL;
+    t->len = ev->payload_len;
+    t->bytes = ev->payload;
+    t->text = ev->text;
+    if (!ev->text) { /* literal bytes, in a chunk's buffer: a copy */
+        t->own = xmalloc(ev->payload_len + 1);
+        if (ev->payload_len) memcpy(t->own, ev->payload, ev->payload_len);
+        t->bytes = t->own;
+        /* Numbers past the interned strings'; none once they run out. */
+        if (!tl->next_text) tl->next_text = (uint32_t)(tl->p->nistrs + 1);
+        t->text = tl->next_text == UINT32_MAX ? 0 : ++tl->next_text;
+    }
 }
 
 /* An SQLite execution gets the text of its statement (aux2, version 2),
@@ -453,6 +516,7 @@ static void stmt_text(struct timeline *tl, struct ws_event *ev)
         if (slot) {
             ev->payload = tl->texts[*slot - 1].bytes;
             ev->payload_len = tl->texts[*slot - 1].len;
+            ev->text = tl->texts[*slot - 1].text;
         }
     }
     ev->aux2 = 0;
@@ -475,8 +539,8 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
             /* The names of the threads alive at the end come last. */
             for (size_t i = 0; i < tl->p->nmeta; i++) {
                 const struct ws_meta *m = &tl->p->meta[i];
-                if (m->type == WS_META_THREAD_NAME && m->str)
-                    process_thread(tl->p, (uint32_t)m->v[0])->name = m->str;
+                if (m->type == WS_META_THREAD_NAME && m->v[2])
+                    process_thread(tl->p, (uint32_t)m->v[0])->name = (uint32_t)m->v[2];
             }
             tl->settled = 1;
         }
@@ -499,17 +563,17 @@ void timeline_close(struct timeline *tl)
     for (size_t i = 0; i < tl->ncursors; i++) {
         struct cursor *c = &tl->cursors[i];
         for (size_t k = 0; k < c->nbufs; k++)
-            free(c->bufs[k].p);
-        free(c->bufs);
-        free(c->win);
+            xfree(c->bufs[k].p);
+        xfree(c->bufs);
+        xfree(c->win);
     }
-    free(tl->cursors);
-    free(tl->heap);
+    xfree(tl->cursors);
+    xfree(tl->heap);
     fdmodel_free(&tl->fm);
     map_free(&tl->stmts);
     for (size_t i = 0; i < tl->ntexts; i++)
-        free(tl->texts[i].bytes);
-    free(tl->texts);
+        xfree(tl->texts[i].own);
+    xfree(tl->texts);
     ZSTD_freeDCtx(tl->dctx);
-    free(tl);
+    xfree(tl);
 }

@@ -92,24 +92,24 @@ static void process_lines(FILE *f, const struct ws_process *p)
             p->clock_source == WS_CLOCK_TSC         ? "tsc"
             : p->clock_source == WS_CLOCK_MONOTONIC ? "monotonic"
                                                     : "unknown",
-            p->ticks_per_ns, p->flags, p->nev, p->log);
+            p->ticks_per_ns, p->flags, p->nev, text_safe(p->log, buf, sizeof(buf)));
 
     for (size_t i = 0; i < p->nmeta; i++) {
         const struct ws_meta *m = &p->meta[i];
         fprintf(f, "# pid=%" PRIu64 " meta ", p->pid);
         switch (m->type) {
         case WS_META_PROCESS:
-            fprintf(f, "process (%zu bytes)\n", m->len);
+            fprintf(f, "process (%u bytes)\n", m->len);
             break;
         case WS_META_CLOCK:
             fprintf(f, "clock ts=%" PRIu64 " monotonic_ns=%" PRIu64 " realtime_ns=%" PRIu64 "\n",
                     m->v[0], m->v[1], m->v[2]);
             break;
         case WS_META_MAPS:
-            fprintf(f, "maps (%zu bytes)\n", m->len);
+            fprintf(f, "maps (%u bytes)\n", m->len);
             break;
         case WS_META_STRING:
-            fprintf(f, "string #%" PRIu64 " (%zu bytes)\n", m->v[0], m->len);
+            fprintf(f, "string #%" PRIu64 " (%u bytes)\n", m->v[0], m->len);
             break;
         case WS_META_LOST:
             fprintf(f, "lost %" PRIu64 "\n", m->v[0]);
@@ -120,23 +120,26 @@ static void process_lines(FILE *f, const struct ws_process *p)
             break;
         case WS_META_END:
             fprintf(f, "end kind=%s status=%" PRId64 " ts=%" PRIu64 "\n",
-                    process_end_kind_name(m->v[0]), m->s, m->v[1]);
+                    process_end_kind_name(m->v[0]), (int64_t)m->v[2], m->v[1]);
             break;
         case WS_META_STOPPED:
             fprintf(f, "stopped ts=%" PRIu64 " signal=%" PRIu64 "\n", m->v[0], m->v[1]);
             break;
         case WS_META_THREAD_NAME:
             fprintf(f, "thread_name thread=%" PRIu64 " tid=%" PRIu64 " name=%s\n", m->v[0], m->v[1],
-                    m->str ? strpool_get(&p->strings, m->str) : "");
+                    m->v[2] ? strpool_get(&p->strings, (uint32_t)m->v[2]) : "");
             break;
         default:
-            fprintf(f, "type=%u (%zu bytes, skipped)\n", m->type, m->len);
+            fprintf(f, "type=%u (%u bytes, skipped)\n", m->type, m->len);
             break;
         }
     }
-    if (p->truncated) fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid, p->truncated_reason);
+    if (p->truncated)
+        fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid,
+                text_safe(p->truncated_reason, buf, sizeof(buf)));
     for (size_t i = 0; i < p->nnotes; i++)
-        fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid, p->notes[i]);
+        fprintf(f, "# pid=%" PRIu64 " note: %s\n", p->pid,
+                text_safe(p->notes[i], buf, sizeof(buf)));
 }
 
 /* The fields of a database call: its connection, and for a statement
@@ -277,6 +280,6 @@ void dump(FILE *f, struct ws_process **procs, size_t n)
             sift_down(heap, nheap, 0);
         }
     }
-    free(heap);
-    free(src);
+    xfree(heap);
+    xfree(src);
 }

@@ -1,8 +1,17 @@
 /*
  * json.c - the JSON writer.  Values are written as they come; the writer
  * only tracks nesting to place commas and line breaks.
+ *
+ * Strings are the bytes they hold, as valid JSON: invalid UTF-8 becomes
+ * U+FFFD; controls, and the code points text.h replaces for a terminal
+ * (C1 controls, bidi overrides, line separators), are written as \u
+ * escapes: a program reading the JSON gets them as they were, a terminal
+ * showing the file shows the escape.  (`jq -r` writes them out again: it
+ * is for programs.)
  */
 #include "report/json.h"
+
+#include "base/text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -76,34 +85,6 @@ void json_key(struct json *j, const char *key)
     j->after_key = 1;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0; /* overlong */
-    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 void json_write_string(FILE *f, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -134,7 +115,7 @@ void json_write_string(FILE *f, const char *str, size_t len)
                 fputs("\\f", f);
                 break;
             default:
-                if (c < 0x20)
+                if (c < 0x20 || c == 0x7f)
                     fprintf(f, "\\u%04x", c);
                 else
                     fputc(c, f);
@@ -142,8 +123,14 @@ void json_write_string(FILE *f, const char *str, size_t len)
             i++;
             continue;
         }
-        size_t n = utf8_len(s + i, len - i);
-        if (n) {
+        uint32_t cp;
+        size_t n = utf8_sequence(s + i, len - i, &cp);
+        if (n && text_unsafe(cp)) {
+            /* Kept, but as an escape: the string is the same to a program,
+             * and `cat report.json` shows no C1 control or bidi override. */
+            fprintf(f, "\\u%04x", (unsigned)cp);
+            i += n;
+        } else if (n) {
             fwrite(s + i, 1, n, f);
             i += n;
         } else {

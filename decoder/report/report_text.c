@@ -134,10 +134,15 @@ static void header(FILE *f, const struct proc_report *pr)
     else
         fprintf(f, "  ended: no end record (killed, or still running)\n");
     if (p->lost) fprintf(f, "  WARNING: %" PRIu64 " events were lost (buffers full)\n", p->lost);
-    if (p->truncated) fprintf(f, "  WARNING: log truncated %s\n", p->truncated_reason);
+    /* Notes name paths of the log's (its maps); the log's own path is a
+     * file or directory name: all cleaned for the terminal. */
+    char safe[4096];
+    if (p->truncated)
+        fprintf(f, "  WARNING: log truncated %s\n",
+                text_safe(p->truncated_reason, safe, sizeof(safe)));
     for (size_t i = 0; i < p->nnotes; i++)
-        fprintf(f, "  note: %s\n", p->notes[i]);
-    fprintf(f, "  log: %s\n", p->log);
+        fprintf(f, "  note: %s\n", text_safe(p->notes[i], safe, sizeof(safe)));
+    fprintf(f, "  log: %s\n", text_safe(p->log, safe, sizeof(safe)));
 }
 
 static void syscalls(FILE *f, struct proc_report *pr)

@@ -179,7 +179,7 @@ void nplus1_finish(struct nplus1 *d)
 {
     for (size_t i = 0; i < d->nstreams; i++)
         end_stream(d, &d->streams[i]);
-    free(d->streams);
+    xfree(d->streams);
     d->streams = NULL;
     d->nstreams = d->streamcap = 0;
     map_free(&d->index);

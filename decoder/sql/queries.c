@@ -4,9 +4,13 @@
  * A program runs few distinct texts many times (bound parameters), or
  * many texts of few shapes (literals in the text).  So each execution
  * costs a hash of its text, looked up in a small cache of the texts seen
- * last; a text not there is normalized and its shape looked up; only a
- * shape not seen before is fingerprinted (by libpg_query for PostgreSQL,
- * see sql_fingerprint.c) and may start a new query.
+ * last; or, for a text the timeline knows by its number (an interned
+ * string, an SQLite statement's text), a look-up of that number, the
+ * text hashed once (a log may name one 4 KiB text in millions of
+ * executions).  A text not in the cache is normalized and its shape
+ * looked up; only a shape not seen before is fingerprinted (by
+ * libpg_query for PostgreSQL, see sql_fingerprint.c) and may start a new
+ * query.
  */
 #include "sql/queries.h"
 
@@ -70,20 +74,43 @@ static uint32_t lookup(struct query_table *qt, enum sql_dialect db, const char *
     return (uint32_t)(*id - 1);
 }
 
-void queries_add(struct query_table *qt, const struct ws_event *ev, struct stmt *st)
+/* The query of a text whose hash is h, through the cache of the texts
+ * seen last. */
+static uint32_t lookup_cached(struct query_table *qt, enum sql_dialect db, const char *text,
+                              size_t len, uint64_t h)
 {
-    enum sql_dialect db = event_db(ev);
-    const char *text = ev->payload ? (const char *)ev->payload : "";
-    size_t len = ev->payload_len;
-    uint64_t h = sql_hash(text, len);
-
     if (!qt->cache) qt->cache = xcalloc(QUERY_CACHE, sizeof(*qt->cache));
     struct text_slot *slot = &qt->cache[(h ^ db) & (QUERY_CACHE - 1)];
     if (!(slot->qid1 && slot->hash == h && slot->len == len && slot->db == db)) {
         uint32_t qid = lookup(qt, db, text, len);
         *slot = (struct text_slot){.hash = h, .len = (uint32_t)len, .db = db, .qid1 = qid + 1};
     }
-    st->qid = slot->qid1 - 1;
+    return slot->qid1 - 1;
+}
+
+void queries_add(struct query_table *qt, const struct ws_event *ev, struct stmt *st)
+{
+    enum sql_dialect db = event_db(ev);
+    const char *text = ev->payload ? (const char *)ev->payload : "";
+    size_t len = ev->payload_len;
+    uint64_t h;
+
+    if (ev->text) {
+        /* A text known by its number: hashed and looked up once. */
+        int created;
+        uint64_t *ix = map_put(&qt->by_text, ev->text, db, &created);
+        if (created) {
+            h = sql_hash(text, len);
+            struct text_memo m = {.hash = h, .qid = lookup_cached(qt, db, text, len, h)};
+            ARRAY_PUSH(qt->memo, qt->nmemo, qt->memocap) = m;
+            *ix = qt->nmemo;
+        }
+        h = qt->memo[*ix - 1].hash;
+        st->qid = qt->memo[*ix - 1].qid;
+    } else {
+        h = sql_hash(text, len);
+        st->qid = lookup_cached(qt, db, text, len, h);
+    }
     st->text_hash = h;
     st->params = h ^ (ev->aux1 * 0x9e3779b97f4a7c15ull); /* no bound values: the text alone */
 
@@ -102,7 +129,11 @@ void queries_done(struct query_table *qt)
 {
     map_free(&qt->by_fp);
     map_free(&qt->by_shape);
-    free(qt->cache);
+    map_free(&qt->by_text);
+    xfree(qt->memo);
+    qt->memo = NULL;
+    qt->nmemo = qt->memocap = 0;
+    xfree(qt->cache);
     qt->cache = NULL;
     sql_norm_free(&qt->norm);
 }
@@ -110,9 +141,9 @@ void queries_done(struct query_table *qt)
 void queries_free(struct query *q, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(q[i].normalized);
-        free(q[i].example);
+        xfree(q[i].normalized);
+        xfree(q[i].example);
         hist_free(&q[i].hist);
     }
-    free(q);
+    xfree(q);
 }

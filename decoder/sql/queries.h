@@ -51,6 +51,14 @@ struct query_table {
         uint32_t len, qid1; /* qid + 1; 0: empty */
         enum sql_dialect db;
     } * cache;
+    /* Texts known by their number (ws_event.text): (text, db) -> index + 1
+     * in memo, each hashed and looked up once. */
+    struct map by_text;
+    struct text_memo {
+        uint64_t hash;
+        uint32_t qid;
+    } * memo;
+    size_t nmemo, memocap;
     struct sql_norm norm;
 };
 

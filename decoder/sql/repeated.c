@@ -164,8 +164,8 @@ void repeated_finish(struct repeated *r)
         f->total_ns += g->total_ns;
     }
     for (size_t i = 0; i < r->ngroups; i++)
-        free(r->groups[i].example);
-    free(r->groups);
+        xfree(r->groups[i].example);
+    xfree(r->groups);
     r->groups = NULL;
     r->ngroups = r->groupcap = 0;
     map_free(&index);

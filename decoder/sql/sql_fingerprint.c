@@ -42,7 +42,7 @@ int sql_pg_fingerprint(const char *sql, size_t len, uint64_t *fp)
         }
         pg_query_free_fingerprint_result(r);
     }
-    free(text);
+    xfree(text);
     return ok;
 }
 

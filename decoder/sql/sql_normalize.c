@@ -638,9 +638,9 @@ void sql_normalize(struct sql_norm *n, const char *sql, size_t len, enum sql_dia
 
 void sql_norm_free(struct sql_norm *n)
 {
-    free(n->text);
-    free(n->toks);
-    free(n->match);
+    xfree(n->text);
+    xfree(n->toks);
+    xfree(n->match);
     memset(n, 0, sizeof(*n));
 }
 

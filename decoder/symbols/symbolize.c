@@ -20,6 +20,7 @@
  */
 #include "symbols/symbolize.h"
 
+#include "base/fileopen.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
 #include "base/text.h"
@@ -28,10 +29,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +47,8 @@
 struct sym_file {
     char *path;
     uint64_t inode;
+    dev_t dev; /* the file found at path when it was first looked at */
+    ino_t ino;
     int usable; /* 0: not yet looked at, 1: an ELF file, -1: cannot be used */
     struct elf_segment *segs;
     size_t nsegs;
@@ -58,14 +62,24 @@ struct sym_module {
     Dwfl_Module *mod; /* NULL when libdwfl would not take it */
 };
 
+/* Files opened at most for one process: real programs map some hundreds;
+ * a log can name a million. */
+#define SYM_FILES_MAX 4096
+
 struct symbolizer {
     struct ws_process *p;
+    /* The mappings of p->maps with a path, grouped by file (path, inode):
+     * the mappings of file g are by_file[file0[g] .. file0[g + 1]), and
+     * file_ix[i] is mapping i's (-1: none); files[g], its file. */
+    size_t *by_file, *file0;
+    long *file_ix;
     struct sym_file *files;
-    size_t nfiles, filecap;
+    size_t nfiles, opened;
     struct sym_module *mods;
     size_t nmods, modcap;
-    long *mod_of; /* per mapping of p->maps: -2 not looked for, -1 none, else
-                     its module */
+    struct map mod_index; /* (file, bias) -> module + 1 */
+    long *mod_of;         /* per mapping of p->maps: -2 not looked for, -1 none, else
+                             its module */
     struct strpool names;
     struct map code_index, data_index; /* (addr, 0) -> answer + 1 */
     struct sym_code **codes;
@@ -191,33 +205,120 @@ out:
     return rc;
 }
 
-/* The file of a mapping, looked at the first time. */
-static struct sym_file *file_of(struct symbolizer *s, const struct ws_mapping *m)
+/* The file of mapping i (which has a path), looked at the first time. */
+static struct sym_file *file_of(struct symbolizer *s, size_t i)
 {
-    for (size_t i = 0; i < s->nfiles; i++)
-        if (s->files[i].inode == m->inode && strcmp(s->files[i].path, m->path) == 0)
-            return &s->files[i];
-    struct sym_file *f = &ARRAY_PUSH(s->files, s->nfiles, s->filecap);
-    memset(f, 0, sizeof(*f));
+    const struct ws_mapping *m = &s->p->maps.v[i];
+    struct sym_file *f = &s->files[s->file_ix[i]];
+    if (f->path) return f;
     f->path = xstrdup(m->path);
     f->inode = m->inode;
     f->usable = -1;
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        process_note(s->p, "cannot read %s (%s): its code is not named", m->path, strerror(errno));
+    if (s->opened++ == SYM_FILES_MAX) {
+        process_note(s->p,
+                     "the memory maps name more than %d files: the code of the others is "
+                     "not named",
+                     SYM_FILES_MAX);
         return f;
     }
+    if (s->opened > SYM_FILES_MAX) return f;
+    /* A path the log names: only a regular file is opened, never a FIFO
+     * or a device (base/fileopen.h). */
+    struct stat st;
+    char why[128];
+    int fd = open_regular(m->path, OPEN_FOLLOW, &st, why, sizeof(why));
+    if (fd < 0) {
+        process_note(s->p, "cannot read %s (%s): its code is not named", m->path, why);
+        return f;
+    }
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
     if (file_unchanged(s, m, fd) && read_segments(f, fd) == 0) f->usable = 1;
     close(fd);
     return f;
 }
 
+/* Mapping order by file: path, then inode, then address. */
+static int cmp_by_file(const void *a, const void *b, void *ctx)
+{
+    const struct ws_mapping *v = ctx, *x = &v[*(const size_t *)a], *y = &v[*(const size_t *)b];
+    int c = strcmp(x->path, y->path);
+    if (c) return c;
+    if (x->inode != y->inode) return x->inode < y->inode ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Groups the mappings with a path by file, once: a file is then found,
+ * and its load bias voted on, by its own mappings alone. */
+static void group_files(struct symbolizer *s)
+{
+    const struct ws_maps *maps = &s->p->maps;
+    size_t n = 0;
+    s->by_file = xmalloc((maps->n ? maps->n : 1) * sizeof(*s->by_file));
+    s->file_ix = xmalloc((maps->n ? maps->n : 1) * sizeof(*s->file_ix));
+    for (size_t i = 0; i < maps->n; i++) {
+        s->file_ix[i] = -1;
+        if (mapping_is_file(&maps->v[i])) s->by_file[n++] = i;
+    }
+    qsort_r(s->by_file, n, sizeof(*s->by_file), cmp_by_file, maps->v);
+    s->file0 = xmalloc((n + 1) * sizeof(*s->file0));
+    for (size_t k = 0; k < n; k++) {
+        const struct ws_mapping *m = &maps->v[s->by_file[k]];
+        if (k == 0 || !same_file(m, &maps->v[s->by_file[k - 1]])) s->file0[s->nfiles++] = k;
+        s->file_ix[s->by_file[k]] = (long)s->nfiles - 1;
+    }
+    s->file0[s->nfiles] = n;
+    s->files = xcalloc(s->nfiles ? s->nfiles : 1, sizeof(*s->files));
+}
+
 /* ---- modules ---- */
+
+/* Whether every file libdwfl's search by name for the separate debug
+ * information of file_name may open is absent or a regular file.  It
+ * looks for debuglink (else BASENAME.debug) beside the file, in its .debug
+ * folder, and under /usr/lib/debug/DIR for each tail DIR of the file's
+ * folder (libdwfl.h), and opens what it finds with a plain, blocking
+ * open().  The file is one a log named: it may lie in a folder anyone
+ * writes to, where a FIFO of that name would block the report for ever. */
+static int debuglink_safe(const char *file_name, const char *debuglink)
+{
+    char name[PATH_MAX], dir[PATH_MAX], path[3 * PATH_MAX];
+    const char *slash = strrchr(file_name, '/');
+    if (!slash) return 0;
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
+    if (debuglink)
+        snprintf(name, sizeof(name), "%s", debuglink);
+    else
+        snprintf(name, sizeof(name), "%s.debug", slash + 1);
+    if (name[0] == '/' && !path_absent_or_regular(name)) return 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!path_absent_or_regular(path)) return 0;
+    snprintf(path, sizeof(path), "%s/.debug/%s", dir, name);
+    if (!path_absent_or_regular(path)) return 0;
+    for (const char *tail = dir;; tail = strchr(tail + 1, '/')) {
+        snprintf(path, sizeof(path), "/usr/lib/debug%s/%s", tail ? tail : "", name);
+        if (!path_absent_or_regular(path)) return 0;
+        if (!tail) return 1;
+    }
+}
+
+/* libdwfl's standard search (build ID, then .gnu_debuglink), when the
+ * files it could open by name are all regular. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                          debuginfo_file_name);
+    if (fd >= 0 || !file_name || !debuglink_safe(file_name, debuglink)) return fd;
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                        debuginfo_file_name);
+}
 
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo, /* .gnu_debuglink, /usr/lib/debug */
+    .find_debuginfo = find_debuginfo, /* .gnu_debuglink, /usr/lib/debug */
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
@@ -231,16 +332,27 @@ static struct sym_module *module_of(struct symbolizer *s, size_t i)
     s->mod_of[i] = -1;
     const struct ws_mapping *m = &maps->v[i];
     if (!mapping_is_file(m) || m->ambiguous) return NULL;
-    struct sym_file *f = file_of(s, m);
+    struct sym_file *f = file_of(s, i);
+    if (f->usable != 1) return NULL;
+    /* The bias, voted on by the file's own mappings. */
+    size_t file = (size_t)s->file_ix[i], n = s->file0[file + 1] - s->file0[file], at = 0;
+    struct ws_mapping *own = xmalloc(n * sizeof(*own));
+    for (size_t k = 0; k < n; k++) {
+        size_t j = s->by_file[s->file0[file] + k];
+        own[k] = maps->v[j];
+        if (j == i) at = k;
+    }
     uint64_t bias;
-    if (f->usable != 1 || elf_load_bias(f->segs, f->nsegs, maps->v, maps->n, i, &bias) < 0)
-        return NULL;
-    size_t file = (size_t)(f - s->files);
-    for (size_t k = 0; k < s->nmods; k++)
-        if (s->mods[k].file == file && s->mods[k].bias == bias) {
-            s->mod_of[i] = (long)k;
-            return &s->mods[k];
-        }
+    int found = elf_load_bias(f->segs, f->nsegs, own, n, at, &bias) == 0;
+    xfree(own);
+    if (!found) return NULL;
+    int created;
+    uint64_t *slot = map_put(&s->mod_index, file, bias, &created);
+    if (!created) {
+        s->mod_of[i] = (long)*slot - 1;
+        return &s->mods[*slot - 1];
+    }
+    *slot = s->nmods + 1;
 
     struct sym_module *mod = &ARRAY_PUSH(s->mods, s->nmods, s->modcap);
     memset(mod, 0, sizeof(*mod));
@@ -266,7 +378,19 @@ static int module_open(struct symbolizer *s, struct sym_module *mod)
     mod->dwfl = dwfl_begin(&callbacks);
     if (!mod->dwfl) return 0;
     dwfl_report_begin(mod->dwfl);
-    mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, -1, mod->bias, true);
+    /* Our own descriptor of the file checked in file_of(), not its path
+     * opened again by libdwfl (which would open a FIFO put there since). */
+    struct stat st;
+    char why[128];
+    int fd = open_regular(f->path, OPEN_FOLLOW, &st, why, sizeof(why));
+    if (fd >= 0 && (st.st_dev != f->dev || st.st_ino != f->ino)) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0) {
+        mod->mod = dwfl_report_elf(mod->dwfl, base_name(f->path), f->path, fd, mod->bias, true);
+        if (!mod->mod) close(fd); /* libdwfl takes it only on success */
+    }
     dwfl_report_end(mod->dwfl, NULL, NULL);
     return mod->mod != NULL;
 }
@@ -294,6 +418,7 @@ static struct symbolizer *symbolizer_of(struct ws_process *p)
     s->mod_of = xmalloc((p->maps.n ? p->maps.n : 1) * sizeof(*s->mod_of));
     for (size_t i = 0; i < p->maps.n; i++)
         s->mod_of[i] = -2;
+    group_files(s);
     p->sym = s;
     p->sym_free = symbolizer_free;
     return s;
@@ -303,24 +428,28 @@ void symbolizer_free(struct symbolizer *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nfiles; i++) {
-        free(s->files[i].path);
-        free(s->files[i].segs);
+        xfree(s->files[i].path);
+        xfree(s->files[i].segs);
     }
-    free(s->files);
+    xfree(s->files);
+    xfree(s->by_file);
+    xfree(s->file0);
+    xfree(s->file_ix);
+    map_free(&s->mod_index);
     for (size_t i = 0; i < s->nmods; i++)
         if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
-    free(s->mods);
-    free(s->mod_of);
+    xfree(s->mods);
+    xfree(s->mod_of);
     strpool_free(&s->names);
     map_free(&s->code_index);
     map_free(&s->data_index);
     for (size_t i = 0; i < s->ncodes; i++)
-        free(s->codes[i]);
-    free(s->codes);
+        xfree(s->codes[i]);
+    xfree(s->codes);
     for (size_t i = 0; i < s->ndatas; i++)
-        free(s->datas[i]);
-    free(s->datas);
-    free(s);
+        xfree(s->datas[i]);
+    xfree(s->datas);
+    xfree(s);
 }
 
 /* ---- code ---- */
@@ -392,7 +521,7 @@ static void inline_chain(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, st
             const char *name = dwarf_diename(&scopes[i]);
             if (name && *name) at->function = keep(s, name);
         }
-    free(scopes);
+    free(scopes); /* libdw's */
 }
 
 static void find_code(struct symbolizer *s, struct sym_code *c)

@@ -257,7 +257,7 @@ void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *
             total->part_ns[k] += t->part_ns[k];
         total->gil_ns += t->gil_ns;
         out[i] = *t;
-        free(s);
+        xfree(s);
     }
     total->threads = b->n;
     xsort(out, b->n, sizeof(*out), cmp_busy);
@@ -274,10 +274,10 @@ void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *
                              m->b >> 2, m->value};
         ARRAY_PUSH(*waits, *nwaits, cap) = w;
     }
-    free(b->ts);
+    xfree(b->ts);
     map_free(&b->index);
     map_free(&b->waits);
-    free(b);
+    xfree(b);
 }
 
 void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *total,

@@ -76,7 +76,7 @@ int sweep_running(const struct sweep *s, unsigned prio)
 
 void sweep_free(struct sweep *s)
 {
-    free(s->spans);
+    xfree(s->spans);
     s->spans = NULL;
     s->n = s->cap = 0;
 }

@@ -61,6 +61,25 @@ struct ws_chunk_header {
 } __attribute__((packed));
 
 /*
+ * Sizes a recorder never exceeds, so that a decoder may refuse what does
+ * (a log is a file anyone may have made: without them a 3.5 KB file could
+ * inflate to gigabytes).
+ *
+ * WS_EVENTS_RAW_MAX: the raw bytes of an EVENTS chunk.  A recorder's
+ * chunk holds the records of at most one 64 KiB buffer, compacted: at most
+ * 132 KiB (libwhyslow's flusher); the limit leaves room for larger
+ * buffers.
+ * WS_META_RAW_MAX: the raw bytes of a META chunk.  libwhyslow's are at
+ * most 8 MiB (a memory map is most of it).
+ * WS_PAYLOAD_MAX: the bytes of a payload, literal or interned (a path, a
+ * peer, a name, an SQL text, a stack), and of a WS_META_STRING record.
+ * libwhyslow cuts every payload to 4096 bytes.
+ */
+#define WS_EVENTS_RAW_MAX (1u << 20)
+#define WS_META_RAW_MAX   (16u << 20)
+#define WS_PAYLOAD_MAX    4096u
+
+/*
  * Timestamps ("ts") are TSC ticks when the process's clock record says
  * WS_CLOCK_TSC, else CLOCK_MONOTONIC nanoseconds.  CLOCK records pair a
  * timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME, so the decoder turns

@@ -4,7 +4,7 @@
  * without (and independently of) the recorder.  The cases of tests/unit/report/
  * know what each mode contains and check the report's numbers exactly.
  *
- * usage: gen_log MODE OUT [EVENTS]
+ * usage: gen_log MODE OUT [EVENTS | PATH]
  *   normal       3 threads: file, socket and DNS calls, lock waits, lost 7,
  *                an END record (exit 3); chunks written out of order
  *   badchecksum  normal, with the checksum of one zstd frame damaged
@@ -38,9 +38,17 @@
  *   tpoollate    tpoolend as a busy machine may show it: no start
  *                handshakes, most of one worker's results found ready, it
  *                alone seen waiting for work; see build_tpool_end
+ *   escapes      terminal escapes in every string a log gives; see
+ *                build_escapes
+ *   maps         OUT PATH: a memory map naming the file PATH (any bytes: a
+ *                FIFO, a device, escapes), a slow write and a contended
+ *                lock whose addresses lie in it; see build_maps
  *   big          EVENTS events (default 10,000,000) in 4 threads, written
  *                chunk by chunk: mutex lock/unlock (all mode) and writes;
  *                see build_big for exactly what
+ *
+ *   bomb-KIND    OUT [CHUNKS [BYTES]]: a log small on disk that inflates to
+ *                much (issue 10); see write_bomb for the kinds
  *
  * It prints one line per chunk written: "chunk OFFSET END KIND RECORDS",
  * and "flipped OFFSET" for the damaged byte.
@@ -71,6 +79,7 @@ struct buf {
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0) return;
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 64;
         b->p = realloc(b->p, b->cap);
@@ -581,6 +590,39 @@ static void build_small(uint64_t pid, const char *exe, int64_t status)
     struct chunk *m1 = new_chunk(WS_CHUNK_META);
     meta_clock(m1, MS(100));
     meta_end(m1, WS_END_EXIT, status, MS(100));
+}
+
+/* A process whose memory map puts the file `path` at 0x400000 (its code)
+ * and 0x7f0000000000 (its data): a slow write called from 0x401234 and a
+ * contended mutex at 0x7f0000001000, so the report looks both up in it. */
+static void build_maps(const char *path)
+{
+    static const char *const argv[] = {"maps"};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 600, 1, "/usr/bin/maps", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    struct buf text = {0}, r = {0};
+    char line[128];
+    snprintf(line, sizeof(line), "00400000-00500000 r-xp 00000000 08:01 1234 ");
+    put(&text, line, strlen(line));
+    put(&text, path, strlen(path));
+    snprintf(line, sizeof(line), "\n7f0000000000-7f0000010000 rw-p 00100000 08:01 1234 ");
+    put(&text, line, strlen(line));
+    put(&text, path, strlen(path));
+    put_u8(&text, '\n');
+    put_uv(&r, text.n);
+    put(&r, text.p, text.n);
+    meta(m0, WS_META_MAPS, &r);
+    free(text.p);
+    free(r.p);
+    struct thread t1 = {.serial = 1, .tid = 600}, t2 = {.serial = 2, .tid = 601};
+    ev0(&t1, WS_WRITE, MS(10), MS(50), 1, 10, 0);
+    end_chunk(&t1);
+    ev(&t2, WS_MUTEX_LOCK, MS(20), MS(30), 0x7f0000001000, 0, WS_LOCK_CONTENDED, 0x401300, 0, 0);
+    end_chunk(&t2);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_clock(m1, MS(100));
+    meta_end(m1, WS_END_EXIT, 0, MS(100));
 }
 
 /* The first id from `from` on that the table of calls (calls.h) does not
@@ -1268,6 +1310,244 @@ static void write_sqlbig(const char *path, uint64_t cycles)
     fclose(f);
 }
 
+/* What a terminal obeys (issue 10): an OSC sequence setting the window's
+ * title, BEL, a CSI clearing the screen, the 8-bit CSI as a byte (0x9b,
+ * not UTF-8) and as UTF-8 (U+009B), and U+202E (right-to-left override). */
+#define EVIL                                                                                       \
+    "\033]0;pwned\007\033[2J"                                                                      \
+    "\x9b"                                                                                         \
+    "31m"                                                                                          \
+    "\xc2\x9b"                                                                                     \
+    "1m"                                                                                           \
+    "\xe2\x80\xae"                                                                                 \
+    "evil"
+
+/* EVIL in every string a log gives: the command, the executable, thread
+ * names, a path opened and written to slowly, a name looked up, a socket's
+ * peer, a database opened and an SQL text run 6 times. */
+static void build_escapes(void)
+{
+    static const char *const argv[] = {"esc" EVIL, "--x=" EVIL};
+    struct chunk *m0 = new_chunk(WS_CHUNK_META);
+    meta_process(m0, 800, 1, "/usr/bin/esc" EVIL, 2, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m0, 0);
+    strings_chunk = m0;
+    struct thread t1 = {.serial = 1, .tid = 800}, t2 = {.serial = 2, .tid = 801};
+    uint8_t sa[128];
+    ev_str(&t2, WS_EV_THREAD_START, MS(1), 0, 0, 1, 0, "thr" EVIL);
+    ev0(&t2, WS_NANOSLEEP, MS(2), MS(5), -1, 0, 0);
+    end_chunk(&t2);
+    ev_str(&t1, WS_OPENAT, MS(2), US(50), -100, 5, 0, "/tmp/f" EVIL);
+    ev0(&t1, WS_WRITE, MS(3), MS(30), 5, 10, 0);
+    ev_str(&t1, WS_GETADDRINFO, MS(40), MS(20), -1, 0, 0, "host" EVIL);
+    size_t salen = sockaddr_unix(sa, "/run/s" EVIL);
+    ev(&t1, WS_CONNECT, MS(70), MS(15), 7, 0, 0, 0x401300, sa, salen);
+    ev_str(&t1, WS_SQLITE_OPEN, MS(90), US(100), 0x6000, 0, 0, "/tmp/db" EVIL);
+    for (int i = 0; i < 6; i++)
+        sq(&t1, 0x6000, 100000 + 1000 * i, 500, 1, 7, "SELECT '" EVIL "' FROM t WHERE id = ?");
+    end_chunk(&t1);
+    struct chunk *m1 = new_chunk(WS_CHUNK_META);
+    meta_thread_name(m1, 1, 800, "main" EVIL);
+    meta_clock(m1, MS(200));
+    meta_end(m1, WS_END_EXIT, 0, MS(200));
+}
+
+/*
+ * Bombs (issue 10): logs small on disk that inflate to much, each aimed
+ * at one thing the decoder does or keeps per record.  CHUNKS chunks of
+ * BYTES raw bytes each (cut to whole records) follow a META chunk with the
+ * process record, a clock and, for the text kinds, one interned string of
+ * 4096 bytes.  Kinds (record k of the log, from 0):
+ *   meta     META chunks of zero bytes: empty records of type 0
+ *   events   read records, every field 0 (7 bytes)
+ *   waits    contended mutex waits of one lock, threads 1 and 2 by turns
+ *   locks    contended mutex waits, each of another lock (0x1000 + 64 k)
+ *   pools    condition waits of 1 ms, threads 1 and 2 by turns, on
+ *            100,000 objects in turn: as many candidate thread pools
+ *   fds      writes of 20 ms, each on another fd (k)
+ *   threads  META chunks of COUNTERS records of thread serial k + 1
+ *   text     PostgreSQL queries whose text is the 4096-byte string
+ *   stmt     SQLite statement texts, the 4096-byte string each
+ *   sql      PostgreSQL queries of another shape each (literal texts)
+ *   maps     META chunks of MAPS records of 64 lines each, all new ranges
+ *   lag      writes of thread 1, the first starting 2^40 ns late: every
+ *            later one goes back behind it
+ * Where all records are alike from the third on, the chunks from the
+ * third on are the second again, written without being built again.
+ */
+static void bomb_record(struct buf *b, const char *kind, uint64_t k)
+{
+    if (strcmp(kind, "meta") == 0) {
+        put_u8(b, 0);
+        put_u8(b, 0);
+    } else if (strcmp(kind, "threads") == 0) {
+        struct buf r = {0};
+        put_uv(&r, k + 1);
+        put_uv(&r, k + 1);
+        put_uv(&r, 0);
+        put_u8(b, WS_META_COUNTERS);
+        put_uv(b, r.n);
+        put(b, r.p, r.n);
+        free(r.p);
+    } else if (strcmp(kind, "maps") == 0) {
+        struct buf text = {0}, r = {0};
+        for (uint64_t i = 0; i < 64; i++) {
+            char line[96];
+            uint64_t at = 0x10000000 + (k * 64 + i) * 0x2000;
+            int n = snprintf(line, sizeof(line), "%llx-%llx r-xp 00000000 08:01 %llu /l%llu\n",
+                             (unsigned long long)at, (unsigned long long)at + 0x1000,
+                             (unsigned long long)k, (unsigned long long)k);
+            put(&text, line, (size_t)n);
+        }
+        put_uv(&r, text.n);
+        put(&r, text.p, text.n);
+        put_u8(b, WS_META_MAPS);
+        put_uv(b, r.n);
+        put(b, r.p, r.n);
+        free(text.p);
+        free(r.p);
+    } else if (strcmp(kind, "events") == 0) {
+        put_u8(b, WS_READ);
+        for (int i = 0; i < 6; i++)
+            put_u8(b, 0);
+    } else {
+        /* call, start delta, dur, obj, result, err, caller delta */
+        unsigned call = WS_WRITE;
+        int64_t start = 1000, obj = 1, result = 0;
+        uint64_t dur = 500, err = 0;
+        if (strcmp(kind, "waits") == 0 || strcmp(kind, "locks") == 0) {
+            call = WS_MUTEX_LOCK;
+            obj = strcmp(kind, "locks") == 0 ? (int64_t)(0x1000 + 64 * k) : 0x1000;
+            err = WS_LOCK_CONTENDED;
+        } else if (strcmp(kind, "pools") == 0) {
+            call = WS_COND_WAIT;
+            obj = (int64_t)(0x1000 + 64 * (k % 100000));
+            dur = MS(1);
+        } else if (strcmp(kind, "fds") == 0) {
+            obj = (int64_t)k;
+            dur = MS(20);
+            start = (int64_t)MS(21);
+        } else if (strcmp(kind, "text") == 0 || strcmp(kind, "sql") == 0) {
+            call = WS_PG_QUERY;
+            obj = 0x5000;
+            result = 2; /* PGRES_TUPLES_OK */
+        } else if (strcmp(kind, "stmt") == 0) {
+            call = WS_SQLITE_STMT;
+            obj = 0x6000;
+            dur = 0;
+        } else if (strcmp(kind, "lag") == 0) {
+            start = k == 0 ? (int64_t)1 << 40 : k == 1 ? -((int64_t)1 << 40) : 1000;
+        }
+        put_u8(b, call);
+        put_sv(b, start);
+        put_uv(b, dur);
+        put_sv(b, obj);
+        put_sv(b, result);
+        put_uv(b, err);
+        put_sv(b, 0);
+        if (ws_call_flags(call) & WS_CALL_HAS_AUX) {
+            put_uv(b, 0);
+            put_uv(b, 0);
+        }
+        if (strcmp(kind, "sql") == 0) {
+            char sql[64];
+            int n = snprintf(sql, sizeof(sql), "select c%llu from t", (unsigned long long)k);
+            put_uv(b, (uint64_t)n * 2);
+            put(b, sql, (size_t)n);
+        } else if (ws_call_flags(call) & WS_CALL_HAS_PAYLOAD) {
+            put_uv(b, 1); /* the string number 0 */
+        }
+    }
+}
+
+static void write_bomb(const char *path, const char *kind, uint64_t nchunks, uint64_t bytes)
+{
+    static const char *const argv[] = {"bomb"};
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "gen_log: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    write_header(f, WS_FORMAT_VERSION);
+    struct chunk *m = new_chunk(WS_CHUNK_META);
+    meta_process(m, 700, 1, "/usr/bin/bomb", 1, argv, WS_CLOCK_MONOTONIC, 0);
+    meta_clock(m, 0);
+    meta_clock(m, MS(1000));
+    if (strcmp(kind, "text") == 0 || strcmp(kind, "stmt") == 0) {
+        struct buf text = {0};
+        static const char head[] = "SELECT a, b, c FROM t WHERE x = ? /* ";
+        put(&text, head, sizeof(head) - 1);
+        while (text.n < 4096 - 3)
+            put_u8(&text, 'a' + text.n % 26);
+        put(&text, " */", 3);
+        meta(m, WS_META_STRING, &text);
+        free(text.p);
+    }
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    m->used = 0;
+
+    int is_meta =
+        strcmp(kind, "meta") == 0 || strcmp(kind, "threads") == 0 || strcmp(kind, "maps") == 0;
+    int two_threads =
+        strcmp(kind, "waits") == 0 || strcmp(kind, "locks") == 0 || strcmp(kind, "pools") == 0;
+    struct chunk c = {.h = {.kind = is_meta ? WS_CHUNK_META : WS_CHUNK_EVENTS, .tid = 700}};
+    struct buf prev = {0};
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    uint64_t k = 0, seq[3] = {0, 0, 0};
+    static ZSTD_CCtx *cctx;
+    if (!cctx) cctx = ZSTD_createCCtx();
+    /* The kinds whose records are all alike from the third on. */
+    int alike = strcmp(kind, "fds") && strcmp(kind, "threads") && strcmp(kind, "sql") &&
+                strcmp(kind, "maps") && strcmp(kind, "locks") && strcmp(kind, "pools");
+    for (uint64_t i = 0; i < nchunks; i++) {
+        struct buf raw = {0}, one = {0};
+        /* From the third chunk on, one of alike records is the second
+         * again: neither built nor compressed again. */
+        for (; !(alike && i >= 2);) {
+            one.n = 0;
+            bomb_record(&one, kind, k);
+            if (raw.n + one.n > bytes) break;
+            put(&raw, one.p, one.n);
+            k++;
+        }
+        free(one.p);
+        if (raw.p || !(alike && i >= 2)) {
+            free(z);
+            z = malloc(ZSTD_compressBound(raw.n));
+            zn = ZSTD_compress2(cctx, z, ZSTD_compressBound(raw.n), raw.p ? raw.p : z, raw.n);
+            if (ZSTD_isError(zn)) abort();
+            free(prev.p);
+            prev = raw;
+        }
+        uint32_t thread = two_threads ? (uint32_t)(i % 2) + 1 : 1;
+        if (!is_meta) {
+            c.h.thread = thread;
+            c.h.tid = 700 + thread;
+            c.h.seq = seq[thread];
+            c.h.base_ts = T0 + i * 1000;
+            seq[thread] += prev.n;
+        }
+        c.h.raw_size = (uint32_t)prev.n;
+        uint8_t fh[8];
+        put_le32(fh, WS_MAGIC_CHUNK);
+        put_le32(fh + 4, sizeof(struct ws_chunk_header));
+        fwrite(fh, 1, 8, f);
+        fwrite(&c.h, 1, sizeof(c.h), f);
+        fwrite(z, 1, zn, f);
+    }
+    free(z);
+    free(prev.p);
+    m = new_chunk(WS_CHUNK_META);
+    meta_clock(m, MS(2000));
+    meta_end(m, WS_END_EXIT, 0, MS(2000));
+    write_chunk(f, m, 0);
+    free(m->raw.p);
+    nchunks = 0;
+    fclose(f);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -1277,13 +1557,23 @@ static void write_file(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
+    int bomb = argc >= 2 && strncmp(argv[1], "bomb-", 5) == 0;
     if (argc != 3 &&
-        !(argc == 4 && (strcmp(argv[1], "big") == 0 || strcmp(argv[1], "sqlbig") == 0))) {
-        fprintf(stderr, "usage: gen_log MODE OUT [EVENTS]\n");
+        !(argc == 4 && (strcmp(argv[1], "big") == 0 || strcmp(argv[1], "sqlbig") == 0 ||
+                        strcmp(argv[1], "maps") == 0)) &&
+        !(bomb && argc <= 5)) {
+        fprintf(stderr, "usage: gen_log MODE OUT [EVENTS|PATH]\n"
+                        "       gen_log bomb-KIND OUT [CHUNKS [BYTES]]\n");
         return 2;
     }
     const char *mode = argv[1], *out = argv[2];
-    if (strcmp(mode, "normal") == 0) {
+    if (bomb) {
+        /* The defaults are the issue's: one META chunk of 64 MiB (3.5 KB
+         * on disk), 200 EVENTS chunks of 64 MiB (2.1 MB). */
+        uint64_t n = argc > 3 ? strtoull(argv[3], NULL, 10) : strcmp(mode, "bomb-meta") ? 200 : 1;
+        uint64_t bytes = argc > 4 ? strtoull(argv[4], NULL, 10) : 64u << 20;
+        write_bomb(out, mode + 5, n, bytes);
+    } else if (strcmp(mode, "normal") == 0) {
         build_normal(1);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "badchecksum") == 0) {
@@ -1328,6 +1618,12 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "escapes") == 0) {
+        build_escapes();
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "maps") == 0) {
+        build_maps(argc == 4 ? argv[3] : "/usr/lib/libmaps.so");
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "big") == 0) {
         write_big(out, argc == 4 ? strtoull(argv[3], NULL, 10) : 10000000);

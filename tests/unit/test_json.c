@@ -1,6 +1,7 @@
 /*
  * test_json.c - the JSON writer: string escaping (quotes, backslashes,
- * control characters, invalid UTF-8) and the commas between members.
+ * control characters, C1 and bidi controls, invalid UTF-8) and the commas
+ * between members.
  */
 #include "check.h"
 #include "report/json.h"
@@ -35,6 +36,9 @@ int main(void)
     CHECK_STR(ESC("\xc0\xaf"), "\"\\ufffd\\ufffd\"");                       /* overlong */
     CHECK_STR(ESC("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");            /* surrogate */
     CHECK_STR(ESC("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+    /* Kept, escaped: DEL, C1 controls, bidi overrides, line separators. */
+    CHECK_STR(ESC("\x7f\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xe2\x80\xa8"),
+              "\"\\u007f\\u009b\\u202e\\u2066\\u2028\"");
 
     char *out;
     size_t n;

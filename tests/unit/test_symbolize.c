@@ -85,7 +85,7 @@ static void test_union(void)
                         "7f0000002000-7f0000003000 rw-p 00000000 00:00 0\n"
                         "not a maps line\n"
                         "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n";
-    maps_add(&maps, first, strlen(first));
+    maps_add(&maps, first, strlen(first), SIZE_MAX);
     CHECK_U64(maps.records, 1);
     CHECK_U64(maps.n, 5);
 
@@ -98,7 +98,7 @@ static void test_union(void)
                          "7f0000001000-7f0000001800 r--p 00000000 08:01 30 /lib/other.so\n"
                          "7f0000001800-7f0000001c00 rw-p 00000000 00:00 0\n"
                          "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]";
-    maps_add(&maps, second, strlen(second));
+    maps_add(&maps, second, strlen(second), SIZE_MAX);
     CHECK_U64(maps.records, 2);
 
     /* The unloaded plugin still names what the other file did not cover. */
@@ -135,11 +135,11 @@ static void test_union(void)
     const char *damaged = "500000-502000 r--p 00000000 08:01 11 /bin/a\n"
                           "501000-503000 r--p 00000000 08:01 12 /bin/b\n";
     size_t before = maps.n;
-    maps_add(&maps, damaged, strlen(damaged));
+    maps_add(&maps, damaged, strlen(damaged), SIZE_MAX);
     CHECK_U64(maps.n, before + 1);
     m = find(&maps, 0x502800);
     CHECK(m == NULL);
-    maps_add(&maps, "", 0);
+    maps_add(&maps, "", 0, SIZE_MAX);
     CHECK_U64(maps.n, before + 1);
     maps_free(&maps);
 }
