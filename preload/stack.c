@@ -229,7 +229,10 @@ WS_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void
     if (!s) return REAL(pthread_create)(thread, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
-    s->parent = ws_self ? ws_self->serial : 0;
+    /* The creator's serial: it may not have recorded anything yet (main
+     * starting its workers first thing), so it is attached now. */
+    struct ws_thread *me = ws_enter();
+    s->parent = me ? me->serial : 0;
     int r = REAL(pthread_create)(thread, attr, thread_start, s);
     if (r != 0) free(s);
     errno = saved;

@@ -175,6 +175,14 @@ def case_example_thread_pool():
     check((f["site"].get("function"), f["site"].get("line")) == ("wait_for", line),
           "site %s" % f["site"])
     check(f["queue_kind"] == "cond", "queue %s %s" % (f["queue"], f["queue_kind"]))
+    # main starts its workers before any call of its own is traced: their
+    # start records still name it as their creator.
+    starts = [re.search(r"tid=(\d+) thread_start thread=(\d+) .* parent=(\d+)", l)
+              for l in dump(data)]
+    starts = [m.groups() for m in starts if m]
+    main = [serial for tid, serial, _ in starts if int(tid) == rep["processes"][0]["pid"]]
+    check(len(main) == 1 and sorted(p for _, s, p in starts if s != main[0]) == main * 2,
+          "the workers' creator is main: %s" % starts)
     data, _ = record([exe, "8", "8"], data=os.path.join(TMP, "big"))
     check_none(report(data), "C pool of 8", "thread_pool_exhaustion", "lock_contention")
 
