@@ -197,15 +197,19 @@ def case_gil_contention():
     f = found[0]
     pid = rep["processes"][0]["pid"]
     tids = [t["tid"] for t in f["threads"]]
-    check(len(tids) == 3 and len(set(tids)) == 3 and pid not in tids,
-          "the 3 spinning threads, not the main one: %s" % f["threads"])
+    # The 3 spinners each wait; the main thread also needs the GIL to start
+    # them, and on a busy machine it may wait as long as they do: then it
+    # is named too (it did contend), never more than the 4.
+    spinners = [t for t in tids if t != pid]
+    check(len(spinners) == 3 and len(set(tids)) == len(tids),
+          "the 3 spinning threads: %s" % f["threads"])
     for t in f["threads"]:
         check(0.2 <= t["share"] <= 1 and t["wait_ns"] <= t["wall_ns"], "thread %s" % t)
         check(abs(t["share"] - t["wait_ns"] / t["wall_ns"]) < 0.001, "share %s" % t)
     check(f["wait_total_ns"] >= sum(t["wait_ns"] for t in f["threads"]) and
           f["wait_total_ns"] >= 50 * MS and 0.1 <= f["share"] < 1,
           "totals %d ns, share %s" % (f["wait_total_ns"], f["share"]))
-    check(f["summary"].startswith("3 CPU-bound Python threads took turns on the GIL"),
+    check(f["summary"].startswith("%d CPU-bound Python threads took turns on the GIL" % len(tids)),
           "summary %r" % f["summary"])
     check_none(rep, "cpu 3", "lock_contention", "thread_pool_exhaustion", "pool_exhaustion")
     for args in (["io", "3"], ["cpu", "1"]):

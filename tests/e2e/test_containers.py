@@ -115,7 +115,8 @@ def case_subreaper():
 
 
 def whyslow_processes(root):
-    """Our processes below root: flushers, and zombies of anything."""
+    """record's children now: its flushers, and zombies of anything (other
+    tests' flushers are not ours)."""
     flushers = zombies = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -127,9 +128,11 @@ def whyslow_processes(root):
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        if int(ppid) != root:
+            continue
         if comm == "whyslow-flush":
             flushers += 1
-        if state == "Z" and int(ppid) == root:
+        if state == "Z":
             zombies += 1
     return flushers, zombies
 
@@ -148,7 +151,11 @@ def case_record_bounded():
         time.sleep(0.002)
     out, err = p.communicate()
     eq(p.returncode, 0, "the loop's status")
-    check(most[0] <= 8 and most[1] <= 8, "flushers and zombies at once: %s" % (most,))
+    # record keeps one flusher per live process and reaps each as it ends;
+    # the loop has at most 3 processes alive, but on a busy machine a
+    # flusher may take a while to drain and record to reap, so the bound
+    # allows for lag.  Before record reaped, 191 were there at once.
+    check(most[0] <= 30 and most[1] <= 30, "flushers and zombies at once: %s" % (most,))
     # sh, its child for $(seq 300) and the seq it execs, and 300 /bin/true.
     eq(len([f for f in os.listdir(data) if f.endswith(".wslog")]), 303, "a log per image")
 

@@ -256,9 +256,12 @@ def case_example_lock_contention():
     check(list(found) == ["stats_lock"], "findings %s" % rep["findings"])
     f = found["stats_lock"]
     # How many of the 4 threads queue, and how often, is the scheduler's
-    # to say: on a busy machine one may run alone for a while.
-    check(f["severity"] == "high" and 2 <= f["threads"] <= 4 and f["contended"] >= 50,
-          "finding %s" % f)
+    # to say: glibc's mutex lets the thread that unlocks take it again
+    # first, and on a busy machine one may run alone for a while (47 waits
+    # were seen under load, some 300 on a quiet one).  The 480 holds of
+    # 2 ms are serialized whatever happens, so the waits add up.
+    check(f["severity"] == "high" and 2 <= f["threads"] <= 4 and f["contended"] >= 10 and
+          f["wait_total_ns"] >= 200 * 1000000, "finding %s" % f)
     check((f["site"].get("function"), os.path.basename(f["site"].get("file", "")),
            f["site"].get("line")) == ("update_stats", "lock_contention.c", line[0]),
           "site %s" % f["site"])
