@@ -199,6 +199,16 @@ def flusher_of(pid):
     return None
 
 
+def ended(pid):
+    """Whether pid is a zombie or gone (and reaped, as record does, between
+    any two looks)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def check_flusher(make, what, sig):
     """Starts the sleeper with make(); its flusher must not match it in
     process listings, must be in a session of its own, and must end on sig,
@@ -217,8 +227,7 @@ def check_flusher(make, what, sig):
     check(os.getsid(flusher) != os.getsid(program[0]), "%s: the flusher's own session" % what)
     os.kill(flusher, sig)
     for _ in range(100):
-        if not os.path.exists("/proc/%d" % flusher) or \
-           open("/proc/%d/stat" % flusher).read().split(")")[1].split()[0] == "Z":
+        if ended(flusher):
             break
         time.sleep(0.02)
     else:
