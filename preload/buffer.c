@@ -67,7 +67,6 @@ uint8_t *ws_region_data(unsigned nbufs)
 
 int ws_shared_create(unsigned nbufs)
 {
-    size_t head = region_head(nbufs);
     size_t size = ws_region_size(nbufs);
     /* A memfd rather than an anonymous mapping: its inode names it in
      * /proc/PID/maps, where the flusher sees it vanish at exec, and a
@@ -103,8 +102,6 @@ int ws_shared_create(unsigned nbufs)
     sh->start_mono_ns = ws_mono_ns();
     sh->start_real_ns = ws_real_ns();
     atomic_store(&sh->free_bufs, (int)nbufs);
-    for (unsigned i = 0; i < nbufs; i++)
-        sh->bufs[i].data = (uint8_t *)sh + head + (size_t)i * WS_BUF_SIZE;
     if (!exit_key_made) {
         if (pthread_key_create(&exit_key, thread_exit) != 0) return -1;
         exit_key_made = 1;
@@ -128,6 +125,12 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
         if (atomic_load_explicit(&b->state, memory_order_relaxed) == WS_BUF_FREE &&
             atomic_compare_exchange_strong(&b->state, &expect, WS_BUF_CLAIMED)) {
             atomic_fetch_sub(&ws_sh->free_bufs, 1);
+            /* Set here, not at the start: the headers of the buffers never
+             * used stay untouched, pages that cost nothing. */
+            uint32_t used = atomic_load(&ws_sh->bufs_used);
+            while (used <= k && !atomic_compare_exchange_weak(&ws_sh->bufs_used, &used, k + 1))
+                ;
+            b->data = ws_region_data(ws_sh->nbufs) + (size_t)k * WS_BUF_SIZE;
             b->thread = t->serial;
             b->tid = t->tid;
             b->stream_off = t->stream_off;
@@ -187,6 +190,11 @@ static struct ws_thread *attach(void)
         uint32_t expect = 0;
         if (atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_relaxed) != 0)
             continue;
+        /* Counted before it is taken: whoever then loops over the slots
+         * (ws_all_busy() at the end) sees this one. */
+        uint32_t used = atomic_load(&ws_sh->slots_used);
+        while (used <= i && !atomic_compare_exchange_weak(&ws_sh->slots_used, &used, i + 1))
+            ;
         if (!serial) serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
         if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&t->serial, &expect, serial))
             continue;
@@ -212,6 +220,18 @@ static struct ws_thread *attach(void)
     }
     ws_self = &no_slot_thread;
     return NULL;
+}
+
+unsigned ws_slots_used(void)
+{
+    unsigned n = atomic_load(&ws_sh->slots_used);
+    return n < WS_MAX_THREADS ? n : WS_MAX_THREADS;
+}
+
+void ws_all_busy(void)
+{
+    for (unsigned i = 0, n = ws_slots_used(); i < n; i++)
+        ws_sh->threads[i].busy = 1;
 }
 
 struct ws_thread *ws_enter_slow(void)

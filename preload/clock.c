@@ -11,7 +11,7 @@
 #include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
+#include <sys/platform/x86.h>
 #endif
 
 #include "internal.h"
@@ -38,14 +38,15 @@ uint64_t ws_real_ns(void)
 }
 
 /* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in every
- * P-, C- and T-state.  WHYSLOW_CLOCK=monotonic forces the fallback. */
+ * P-, C- and T-state.  Read from what glibc learned at its start, not with
+ * CPUID: in a virtual machine each CPUID traps to the hypervisor (about
+ * 6 us here, four of them in __get_cpuid), which every traced process,
+ * the shortest too, would pay.  WHYSLOW_CLOCK=monotonic forces the
+ * fallback. */
 void ws_clock_init(void)
 {
     ws_clock_tsc = 0;
 #if defined(__x86_64__) || defined(__i386__)
-    unsigned a, b, c, d;
-    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000007 &&
-        __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8)))
-        ws_clock_tsc = 1;
+    ws_clock_tsc = CPU_FEATURE_PRESENT(INVARIANT_TSC) != 0;
 #endif
 }

@@ -27,6 +27,7 @@
  * is committed, a STOPPED record, and tells the program to record nothing
  * more.  Every other signal is blocked.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -46,6 +47,16 @@
 #include "meta.h"
 #include "sql_redact.h"
 
+/* libzstd, loaded where a flusher runs (ws_flusher_init), not linked: a
+ * program whose flusher is served or is a process of its own never maps
+ * it, and does not pay at its start for loading and relocating it. */
+static struct {
+    ZSTD_CCtx *(*createCCtx)(void);
+    size_t (*setParameter)(ZSTD_CCtx *, ZSTD_cParameter, int);
+    size_t (*compress2)(ZSTD_CCtx *, void *, size_t, const void *, size_t);
+    unsigned (*isError)(size_t);
+    size_t (*reset)(ZSTD_CCtx *, ZSTD_ResetDirective);
+} zstd;
 static ZSTD_CCtx *cctx;
 static uint8_t *enc;                     /* compacted records of one chunk */
 static uint8_t *batch;                   /* chunks waiting to be written */
@@ -77,25 +88,51 @@ _Static_assert(ENC_CAP <= WS_EVENTS_RAW_MAX, "EVENTS chunks within the format's 
 _Static_assert(CHUNK_MAX <= WS_META_RAW_MAX, "META chunks within the format's limit");
 _Static_assert(WS_MAX_PAYLOAD <= WS_PAYLOAD_MAX, "payloads within the format's limit");
 
+/* Loads libzstd's functions; 0, or -1 with ws_why set. */
+static int load_zstd(void)
+{
+    void *h = dlopen("libzstd.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(ws_why, sizeof ws_why, "cannot load libzstd.so.1: %s", dlerror());
+        return -1;
+    }
+    *(void **)&zstd.createCCtx = dlsym(h, "ZSTD_createCCtx");
+    *(void **)&zstd.setParameter = dlsym(h, "ZSTD_CCtx_setParameter");
+    *(void **)&zstd.compress2 = dlsym(h, "ZSTD_compress2");
+    *(void **)&zstd.isError = dlsym(h, "ZSTD_isError");
+    *(void **)&zstd.reset = dlsym(h, "ZSTD_CCtx_reset");
+    if (!zstd.createCCtx || !zstd.setParameter || !zstd.compress2 || !zstd.isError || !zstd.reset) {
+        snprintf(ws_why, sizeof ws_why, "libzstd.so.1 is older than 1.4 (no ZSTD_compress2)");
+        return -1;
+    }
+    return 0;
+}
+
 int ws_flusher_init(void)
 {
     if (!enc) {
+        if (load_zstd() != 0) return -1;
         enc = mmap(NULL, ENC_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        batch_cap = ZSTD_compressBound(CHUNK_MAX) + 64;
+        batch_cap = ZSTD_COMPRESSBOUND(CHUNK_MAX) + 64;
         batch = mmap(NULL, batch_cap, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (enc == MAP_FAILED || batch == MAP_FAILED) return -1;
-        cctx = ZSTD_createCCtx();
-        if (!cctx) return -1;
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+        cctx = zstd.createCCtx();
+        if (enc == MAP_FAILED || batch == MAP_FAILED || !cctx) {
+            snprintf(ws_why, sizeof ws_why, "out of memory for the flusher");
+            enc = NULL;
+            return -1;
+        }
+        zstd.setParameter(cctx, ZSTD_c_compressionLevel, 1);
+        zstd.setParameter(cctx, ZSTD_c_checksumFlag, 1);
     }
     /* Again in the child of fork(): a new log starts with nothing written. */
     batch_len = 0;
     failed = 0;
     cds_wfcq_init(&head, &tail);
     last_clock_ns = last_maps_ns = last_meta_ns = 0;
-    return ws_meta_init() == 0 && ws_intern_init() == 0 ? 0 : -1;
+    if (ws_meta_init() == 0 && ws_intern_init() == 0) return 0;
+    snprintf(ws_why, sizeof ws_why, "out of memory for the flusher");
+    return -1;
 }
 
 /* The region is shared by two processes: no FUTEX_PRIVATE_FLAG. */
@@ -114,7 +151,7 @@ static void write_batch(void)
 static void put_chunk(uint32_t kind, uint32_t thread, uint64_t seq, uint64_t base_ts, pid_t tid,
                       const uint8_t *raw, size_t len)
 {
-    size_t need = 8 + sizeof(struct ws_chunk_header) + ZSTD_compressBound(len);
+    size_t need = 8 + sizeof(struct ws_chunk_header) + ZSTD_COMPRESSBOUND(len);
     if (batch_len + need > batch_cap) write_batch();
     uint8_t *p = batch + batch_len;
     uint32_t magic = WS_MAGIC_CHUNK, hsize = sizeof(struct ws_chunk_header);
@@ -130,9 +167,9 @@ static void put_chunk(uint32_t kind, uint32_t thread, uint64_t seq, uint64_t bas
     memcpy(p + 4, &hsize, 4);
     memcpy(p + 8, &h, sizeof h);
     size_t off = 8 + sizeof h;
-    size_t z = ZSTD_compress2(cctx, p + off, batch_cap - batch_len - off, raw, len);
-    if (ZSTD_isError(z)) { /* cannot happen with a bound-sized output */
-        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+    size_t z = zstd.compress2(cctx, p + off, batch_cap - batch_len - off, raw, len);
+    if (zstd.isError(z)) { /* cannot happen with a bound-sized output */
+        zstd.reset(cctx, ZSTD_reset_session_only);
         return;
     }
     batch_len += off + z;
@@ -235,6 +272,14 @@ static struct ws_buf *queued_buf(struct cds_wfcq_node *node)
 }
 
 /* Everything committed so far goes to the log. */
+/* The buffers that may have been used (bounded: the region is the
+ * program's to scribble on). */
+static unsigned bufs_used(void)
+{
+    unsigned n = atomic_load(&ws_sh->bufs_used);
+    return n < nbufs ? n : nbufs;
+}
+
 static void flush(int final)
 {
     /* Full buffers first, in the order they were handed over.  Never
@@ -252,7 +297,7 @@ static void flush(int final)
         ws_buffer_release(b);
     }
     if (final) /* nobody fills buffers any more: take the rest by state */
-        for (unsigned i = 0; i < nbufs; i++) {
+        for (unsigned i = 0, n = bufs_used(); i < n; i++) {
             struct ws_buf *b = &ws_sh->bufs[i];
             if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -260,7 +305,7 @@ static void flush(int final)
             b->flushed = end;
         }
     /* Then what is committed in buffers still being filled. */
-    for (unsigned i = 0; i < nbufs; i++) {
+    for (unsigned i = 0, n = bufs_used(); i < n; i++) {
         struct ws_buf *b = &ws_sh->bufs[i];
         if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -282,6 +327,10 @@ static void flush(int final)
         ws_meta_lost(final);
         ws_meta_counters(final);
         last_meta_ns = now;
+    }
+    if (final) { /* the program may go: the rest is ours to write */
+        atomic_store(&ws_sh->proc_read, 1);
+        ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
     }
     put_meta();
     write_batch();
@@ -342,8 +391,7 @@ static void sync_exec(void)
 static void stop(void)
 {
     atomic_store(&ws_sh->stopped, 1);
-    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
-        ws_sh->threads[i].busy = 1;
+    ws_all_busy();
     flush(0);
     ws_meta_stopped(ws_now(), (unsigned)stop_signal);
     put_meta();
@@ -485,6 +533,13 @@ void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noretu
 void ws_flusher_process(int log_fd, pid_t pid, int forked)
 {
     mode = forked ? WS_FLUSHER_PROCESS : WS_FLUSHER_SERVED;
+    if (forked && ws_flusher_init() != 0) { /* served: serve.c did */
+        ws_quiet_pid(pid, ws_why);
+        /* The program goes on as if untraced. */
+        atomic_store(&ws_sh->stopped, 1);
+        ws_all_busy();
+        real__exit(1);
+    }
     own_signals();
     ws_thread_internal();
     atomic_store(&ws_on, 0);

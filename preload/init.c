@@ -61,9 +61,14 @@ static double stack_ms; /* WHYSLOW_STACK_MS */
 
 void ws_quiet(const char *why)
 {
+    ws_quiet_pid(getpid(), why);
+}
+
+void ws_quiet_pid(pid_t pid, const char *why)
+{
     if (ws_debug) {
         char msg[768];
-        int n = snprintf(msg, sizeof msg, "whyslow: not tracing pid %d: %s\n", (int)getpid(), why);
+        int n = snprintf(msg, sizeof msg, "whyslow: not tracing pid %d: %s\n", (int)pid, why);
         if (n > 0) real_write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
     }
 }
@@ -194,7 +199,7 @@ static void fork_child(void)
     ws_thread_internal(); /* until the child has its own region */
     ws_guard_forget();
     note_reaper();
-    if (ws_shared_create(nbufs) != 0 || ws_flusher_init() != 0) {
+    if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
         snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
         ws_quiet(ws_why);
@@ -246,7 +251,7 @@ __attribute__((constructor)) static void whyslow_start(void)
     ws_clock_init();
     const char *clk = getenv("WHYSLOW_CLOCK");
     if (clk && strcmp(clk, "monotonic") == 0) ws_clock_tsc = 0;
-    if (ws_shared_create(nbufs) != 0 || ws_flusher_init() != 0) {
+    if (ws_shared_create(nbufs) != 0) {
         ws_quiet("out of memory for the buffers");
         goto out;
     }
@@ -261,7 +266,7 @@ __attribute__((constructor)) static void whyslow_start(void)
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */
-    ws_bypass_locks_of(dlsym(RTLD_DEFAULT, "_PyRuntime"));
+    ws_bypass_locks_of(ws_lookup("_PyRuntime"));
     errno = saved;
 }
 

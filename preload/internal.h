@@ -126,14 +126,17 @@ struct ws_thread {
 struct ws_shared {
     struct cds_wfcq_head queue_head; /* full buffers, to the flusher */
     struct cds_wfcq_tail queue_tail;
-    _Atomic uint32_t wake_seq; /* futex: the program wakes the flusher */
-    _Atomic int sleeping;      /* the flusher waits on wake_seq */
-    _Atomic uint32_t done;     /* futex: the flusher wrote the end */
-    _Atomic pid_t flusher_pid; /* the flusher process, when the program can
-                                  signal it (0: a thread, or another pid
-                                  namespace) */
-    _Atomic int stopped;       /* a signal stopped the flusher: nothing more
-                                  is written (launch.c) */
+    _Atomic uint32_t wake_seq;  /* futex: the program wakes the flusher */
+    _Atomic int sleeping;       /* the flusher waits on wake_seq */
+    _Atomic uint32_t done;      /* futex: the flusher wrote the end */
+    _Atomic uint32_t proc_read; /* futex: at the end, it read what it reads
+                                   of the program in /proc (maps, thread
+                                   names): all a served program waits for */
+    _Atomic pid_t flusher_pid;  /* the flusher process, when the program can
+                                   signal it (0: a thread, or another pid
+                                   namespace) */
+    _Atomic int stopped;        /* a signal stopped the flusher: nothing more
+                                   is written (launch.c) */
     /* A flusher thread, at exec: the program asks for everything to be
      * written (sync_req) and waits until it is (sync_done, a futex). */
     _Atomic uint32_t sync_req, sync_done;
@@ -143,6 +146,11 @@ struct ws_shared {
     uint64_t end_ts;
     _Atomic uint64_t lost; /* events dropped, whole process */
     _Atomic uint32_t next_serial;
+    /* Slots [0, slots_used) may be in use: loops over the threads stop
+     * there, so a short process's end touches one page of the table, not
+     * its 128 (each a fault that allocates shared memory). */
+    _Atomic uint32_t slots_used;
+    _Atomic uint32_t bufs_used;                      /* the same for buffers */
     _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
     pid_t pid, ppid;                                 /* the program */
     uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
@@ -167,6 +175,8 @@ extern int ws_region_fd; /* its memfd, until the flusher started */
 int ws_shared_create(unsigned nbufs);
 size_t ws_region_size(unsigned nbufs);
 uint8_t *ws_region_data(unsigned nbufs); /* the first buffer's memory */
+unsigned ws_slots_used(void);            /* bounded: the region is the program's to scribble on */
+void ws_all_busy(void);                  /* no thread records any more */
 struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);
 void ws_thread_internal(void);
@@ -344,7 +354,8 @@ extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
-void ws_load_settings(void); /* a served flusher's, from the region */
+void ws_quiet_pid(pid_t pid, const char *why); /* about another process: a flusher's */
+void ws_load_settings(void);                   /* a served flusher's, from the region */
 
 /* ---- bypass.c ---- */
 

@@ -30,9 +30,13 @@
  *            execs (wrap_proc.c).
  *
  * The end: at exit and _exit the program posts how it ends and waits (a
- * few ms, at most 5 s) for the flusher to write the rest.  At exec it posts
- * that an exec is under way: a flusher process sees it succeed (flusher.c),
- * a flusher thread is waited for first.
+ * few ms, at most 5 s) for the flusher to write the rest; a served one
+ * waits for less (ws_flusher_end()).  A flusher process's data is safe in the shared region once
+ * the program is gone, but whatever ends the program's session may end the flusher too: a container
+ * whose first process exits is torn down, and a service manager stops every process of a service's
+ * cgroup once its main process exits.  A served flusher's parent, record, outlives it.  At exec it
+ * posts that an exec is under way: a flusher process sees it succeed (flusher.c), a flusher thread
+ * is waited for first.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -190,6 +194,7 @@ void *ws_flusher_thread(void *arg);
 
 static int start_thread(void)
 {
+    if (ws_flusher_init() != 0) return -1;
     atomic_store(&ws_sh->flusher_started, 0);
     /* The thread takes no signal: they are the program's. */
     sigset_t all, old;
@@ -268,11 +273,18 @@ void ws_flusher_end(int end_kind, int64_t status)
     }
     /* Later calls on any thread pass straight through. */
     atomic_store(&ws_on, 0);
-    for (unsigned i = 0; i < WS_MAX_THREADS; i++)
-        ws_sh->threads[i].busy = 1;
+    ws_all_busy();
     atomic_store(&ws_sh->end_kind, end_kind);
     ws_flusher_wake();
-    wait_for(&ws_sh->done, 0, 1);
+    /* A served flusher is `whyslow record`'s child, and record waits for
+     * it before it exits: the program waits only while the flusher reads
+     * what /proc says of it (its memory map, for the symbols of its
+     * events; its threads' names), and not at all when it recorded no
+     * event (the shortest processes of a build or a script). */
+    if (ws_mode != WS_FLUSHER_SERVED)
+        wait_for(&ws_sh->done, 0, 1);
+    else if (ws_slots_used() > 0)
+        wait_for(&ws_sh->proc_read, 0, 1);
     errno = saved;
 }
 

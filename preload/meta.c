@@ -166,18 +166,23 @@ int ws_meta_maps(int force)
     size_t n = read_file(path, text, cap);
     if (n == 0 && !force) return -1; /* unreadable (not dumpable, no /proc) */
     text[n] = 0;
-    /* Hash the file mappings only: anonymous ones come and go with every
-     * large malloc and name no code. */
+    /* Hash the file mappings, and where the heap starts (it names the
+     * locks in it, and may first appear after the start): anonymous
+     * mappings come and go with every large malloc and name nothing, and
+     * the heap's end moves with every brk. */
     uint64_t hash = 1469598103934665603u; /* FNV-1a */
     int mapped = 0;
     for (char *line = text, *nl; line < text + n; line = nl + 1) {
         nl = strchr(line, '\n');
         if (!nl) nl = text + n;
         if (is_region_line(line, nl)) mapped = 1;
-        char *path_start = memchr(line, '/', (size_t)(nl - line));
-        if (path_start)
-            for (const char *c = line; c < nl; c++)
-                hash = (hash ^ (uint8_t)*c) * 1099511628211u;
+        const char *end = NULL;
+        if (memchr(line, '/', (size_t)(nl - line)))
+            end = nl;
+        else if (nl - line > 6 && memcmp(nl - 6, "[heap]", 6) == 0)
+            end = memchr(line, '-', (size_t)(nl - line));
+        for (const char *c = line; end && c < end; c++)
+            hash = (hash ^ (uint8_t)*c) * 1099511628211u;
     }
     if (!mapped) {
         if (!force) return 0;
@@ -205,7 +210,7 @@ void ws_meta_lost(int force)
 /* Uncontended lock counts of live threads, when they changed. */
 void ws_meta_counters(int final)
 {
-    for (unsigned i = 0; i < WS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
         struct ws_thread *t = &ws_sh->threads[i];
         uint32_t serial =
             atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);

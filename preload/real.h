@@ -1,7 +1,7 @@
 /*
  * real.h - pointers to the real functions behind the wrappers.
  *
- * ws_resolve() fills them with dlsym(RTLD_NEXT).  The tracer calls libc
+ * ws_resolve() fills them with what dlsym(RTLD_NEXT) gives (real.c).  The tracer calls libc
  * through these pointers so that its own calls are never traced.
  */
 #ifndef WHYSLOW_REAL_H
@@ -75,6 +75,7 @@ WS_REAL_EXTERN(pthread_cond_broadcast);
 WS_REAL_EXTERN(pthread_create);
 
 void ws_resolve(void);
+void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
 
 /* The real function, resolving first if no constructor has run yet. */
 #define REAL(name)                                                                                 \

@@ -6,10 +6,12 @@
  *
  * It maps the process's region at the address the process has it (the
  * queue's pointers are addresses), checks that it is what the process
- * said, creates the log in record's directory, and reads the process's
- * executable and arguments before answering: the process waits for the
- * answer, so they are still its own.  Then it is a flusher process like
- * the one a program clones for itself (flusher.c), but for its parent.
+ * said, and reads the process's executable and arguments before
+ * answering: the process waits for the answer, so they are still its own.
+ * Only then does it create the log (a file system may take its time):
+ * should that fail, the process records nothing more, and record, seeing
+ * the flusher's status, says so.  Then it is a flusher process like the
+ * one a program clones for itself (flusher.c), but for its parent.
  */
 #include <errno.h>
 #include <string.h>
@@ -56,13 +58,9 @@ WS_EXPORT void whyslow_serve(int conn, int memfd, const struct ws_serve_hello *h
                              int dirfd, const char *dir)
 {
     int err = map_region(memfd, h);
-    int log_fd = -1;
     if (!err) {
         ws_load_settings(); /* the process's, in the region */
-        if (ws_flusher_init() != 0)
-            err = ENOMEM;
-        else if ((log_fd = ws_log_create_in(dirfd, dir, h->pid)) < 0)
-            err = errno;
+        if (ws_flusher_init() != 0) err = ENOMEM;
     }
     if (err) {
         answer(conn, err);
@@ -72,5 +70,11 @@ WS_EXPORT void whyslow_serve(int conn, int memfd, const struct ws_serve_hello *h
     ws_proc_pid = pid;
     ws_meta_process(0);
     answer(conn, 0);
+    int log_fd = ws_log_create_in(dirfd, dir, h->pid);
+    if (log_fd < 0) {
+        atomic_store(&ws_sh->stopped, 1);
+        ws_all_busy();
+        real__exit(WS_SERVE_NO_LOG);
+    }
     ws_flusher_process(log_fd, pid, 0);
 }

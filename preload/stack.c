@@ -13,7 +13,14 @@
  * pointers.  With glibc 2.35 and later it finds an address's object with
  * _dl_find_object, which takes no lock: unwinding cannot deadlock with a
  * dlopen in another thread, nor in a signal handler.  It neither
- * allocates nor calls into the wrappers.
+ * allocates nor calls into the wrappers.  It is linked in, hidden
+ * (libgcc_eh.a), not libgcc_s.so: loading that costs every traced
+ * process, short ones too, its constructor's CPUID instructions, each a
+ * trap to the hypervisor in a virtual machine.  Our copy has unwind data
+ * registered by no one: the program's JIT frames (__register_frame) go to
+ * libgcc_s's, so a stack just ends at such a frame, and our lookups never
+ * take the registry's mutex, which a signal handler's stack could find
+ * held by the code it interrupted.
  *
  * Where unwinding could harm the program, no stack is taken:
  *  - with too little stack left: libgcc's unwinder needs about 2 KiB more
@@ -24,10 +31,7 @@
  *    call made on another stack (a sigaltstack, a coroutine's), gets none;
  *  - past a signal frame: the code a signal interrupted may be at any
  *    address (a crash handler's slow write after a jump to nowhere), and
- *    libgcc reads the code bytes of a frame it has no unwind data for;
- *  - once the program registers unwind data itself (__register_frame, as
- *    JIT compilers do): libgcc's lookup then takes a mutex, which a
- *    signal handler's stack could find held by the code it interrupted.
+ *    libgcc reads the code bytes of a frame it has no unwind data for.
  *
  * The duration threshold is in timestamp units.  With the TSC their rate
  * is known only once some time has passed: until then the threshold
@@ -238,27 +242,3 @@ WS_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void
     errno = saved;
     return r;
 }
-
-/* ---- unwind data the program registers ---- */
-
-/* The program registers unwind data of its own (a JIT compiler): no more
- * stacks, then on to libgcc's function. */
-#define WRAP_REGISTER(name, params, args)                                                          \
-    WS_EXPORT void name params                                                                     \
-    {                                                                                              \
-        static void(*real) params;                                                                 \
-        atomic_store(&ws_stack_ticks, UINT64_MAX);                                                 \
-        if (!real) real = (void(*) params)dlsym(RTLD_NEXT, #name);                                 \
-        if (real) real args;                                                                       \
-    }
-
-struct object;
-WRAP_REGISTER(__register_frame, (void *begin), (begin))
-WRAP_REGISTER(__register_frame_table, (void *begin), (begin))
-WRAP_REGISTER(__register_frame_info, (const void *begin, struct object *ob), (begin, ob))
-WRAP_REGISTER(__register_frame_info_table, (void *begin, struct object *ob), (begin, ob))
-WRAP_REGISTER(__register_frame_info_bases,
-              (const void *begin, struct object *ob, void *tbase, void *dbase),
-              (begin, ob, tbase, dbase))
-WRAP_REGISTER(__register_frame_info_table_bases,
-              (void *begin, struct object *ob, void *tbase, void *dbase), (begin, ob, tbase, dbase))

@@ -452,7 +452,7 @@ static void reap(struct recording *r)
             r->status = status;
             r->exited_ms = now_ms();
         } else if (r->srv) {
-            server_reaped(r->srv, pid);
+            server_reaped(r->srv, pid, status);
         }
     }
 }
@@ -558,6 +558,10 @@ int cmd_record(int argc, char **argv)
     if (find_preload(&r) < 0 || check_settings(&r) < 0 || prepare_dir(&r) < 0) return 1;
     warn_untraceable(r.cmd[0]);
     rc = run(&r);
+    unsigned unwritten = r.srv ? server_unwritten(r.srv) : 0;
+    if (unwritten)
+        fprintf(stderr, "whyslow: warning: %u process%s not recorded: cannot create a log in %s\n",
+                unwritten, unwritten == 1 ? " was" : "es were", SAFE(r.dir, safe1));
     server_free(r.srv);
     if (rc) return rc;
     say_what_was_written(&r);

@@ -8,7 +8,13 @@
  * a child forked for a process calls its whyslow_serve().  So a traced
  * process gets no process of its own tree for its log, and record, which
  * reaps its children as they end (cmd_record.c), keeps at most one per
- * live traced process.
+ * live traced process, and one spare.
+ *
+ * The spare is a child forked ahead, waiting on a socketpair: a traced
+ * process waits for its flusher's answer, and forking record, a large
+ * process, takes a good part of a millisecond that the process would
+ * otherwise wait for.  It is handed the process's connection, and record
+ * forks the next spare while the process goes on.
  *
  * A process is served only when it is of record's uid, in record's pid
  * namespace, and below record in the process tree: another user's process
@@ -22,11 +28,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,8 +45,18 @@ struct server {
     void (*serve)(int, int, const struct ws_serve_hello *, pid_t, int, const char *);
     pid_t *flushers; /* live */
     size_t nflushers, cap;
-    unsigned served, refused;
+    pid_t spare;  /* a flusher waiting for a process, or 0 */
+    int spare_fd; /* our end of its socketpair */
+    unsigned unwritten;
 };
+
+/* What the spare is handed, with the connection and the memfd. */
+struct handoff {
+    struct ws_serve_hello hello;
+    pid_t pid;
+};
+
+static void fork_spare(struct server *s);
 
 /* The recorder library, loaded to serve (and to check settings and the
  * log directory as it will); NULL with why in msg. */
@@ -89,6 +107,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         return NULL;
     }
     s->dirfd = dirfd;
+    s->spare_fd = -1;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -107,12 +126,96 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         return NULL;
     }
     snprintf(name, len, "@%s", a.sun_path + 1);
+    fork_spare(s); /* for the first process */
     return s;
 }
 
 int server_fd(const struct server *s)
 {
     return s->listen_fd;
+}
+
+/* The spare's life: it holds only what a flusher needs (stderr for
+ * WHYSLOW_DEBUG, the log directory) and waits to be handed a process; it
+ * ends when record closes the socketpair. */
+static void spare_wait(struct server *s, int fd) __attribute__((noreturn));
+static void spare_wait(struct server *s, int fd)
+{
+    /* Neither the terminal's signals nor record's are for it. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setsid();
+    for (int i = 0; i < 3; i++) /* 0, 1 and 2 stay; the rest goes */
+        if (i != 2 && i != fd && i != s->dirfd) close(i);
+    int low = fd < s->dirfd ? fd : s->dirfd, high = fd < s->dirfd ? s->dirfd : fd;
+    if (low > 3) close_range(3, (unsigned)low - 1, 0);
+    if (high > low + 1) close_range((unsigned)low + 1, (unsigned)high - 1, 0);
+    close_range((unsigned)high + 1, ~0u, 0);
+
+    struct handoff ho;
+    int fds[2];
+    struct iovec iov = {&ho, sizeof ho};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof fds)];
+    } c;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    ssize_t got;
+    while ((got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (got != (ssize_t)sizeof ho || !cm || cm->cmsg_type != SCM_RIGHTS ||
+        cm->cmsg_len != CMSG_LEN(sizeof fds))
+        _exit(0);
+    memcpy(fds, CMSG_DATA(cm), sizeof fds);
+    close(fd);
+    s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir); /* no return */
+    _exit(1);
+}
+
+/* Forks the next spare, when none is waiting; quietly none if it cannot. */
+static void fork_spare(struct server *s)
+{
+    int sv[2];
+    if (s->spare > 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
+    pid_t pid = fork();
+    if (pid == 0) spare_wait(s, sv[1]);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return;
+    }
+    s->spare = pid;
+    s->spare_fd = sv[0];
+}
+
+/* Hands the process to the spare; its pid, or -1 when there is none. */
+static pid_t hand_to_spare(struct server *s, int conn, int memfd, const struct ws_serve_hello *h,
+                           pid_t pid)
+{
+    if (s->spare <= 0) return -1;
+    struct handoff ho = {.hello = *h, .pid = pid};
+    int fds[2] = {conn, memfd};
+    struct iovec iov = {&ho, sizeof ho};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof fds)];
+    } c = {0};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(cm), fds, sizeof fds);
+    ssize_t sent = sendmsg(s->spare_fd, &m, MSG_NOSIGNAL);
+    pid_t spare = s->spare;
+    close(s->spare_fd); /* it had one use; a spare that died reads nothing */
+    s->spare_fd = -1;
+    s->spare = 0;
+    return sent == (ssize_t)sizeof ho ? spare : -1;
 }
 
 static void refuse(int conn, int err)
@@ -150,12 +253,14 @@ static void serve_one(struct server *s, int conn)
         err = errno;
     else if (cred.uid != geteuid() || cred.pid != h.pid || !descends(cred.pid))
         err = EPERM;
-    pid_t child = err ? -1 : fork();
-    if (child == 0) s->serve(conn, memfd, &h, cred.pid, s->dirfd, s->dir); /* no return */
-    if (child < 0 && !err) err = errno;
+    pid_t child = err ? -1 : hand_to_spare(s, conn, memfd, &h, cred.pid);
+    if (!err && child < 0) { /* no spare: one of its own */
+        child = fork();
+        if (child == 0) s->serve(conn, memfd, &h, cred.pid, s->dirfd, s->dir); /* no return */
+        if (child < 0) err = errno;
+    }
     if (err) {
         refuse(conn, err);
-        s->refused++;
     } else {
         if (s->nflushers == s->cap) {
             size_t cap = s->cap ? 2 * s->cap : 16;
@@ -166,7 +271,6 @@ static void serve_one(struct server *s, int conn)
             }
         }
         if (s->nflushers < s->cap) s->flushers[s->nflushers++] = child;
-        s->served++;
     }
     if (memfd >= 0) close(memfd);
     close(conn);
@@ -177,13 +281,21 @@ void server_accept(struct server *s)
     int conn;
     while ((conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
         serve_one(s, conn);
+    fork_spare(s); /* for the next, while this one goes on */
 }
 
-int server_reaped(struct server *s, pid_t pid)
+int server_reaped(struct server *s, pid_t pid, int status)
 {
+    if (pid == s->spare) { /* it died waiting: another, when needed */
+        close(s->spare_fd);
+        s->spare_fd = -1;
+        s->spare = 0;
+        return 0;
+    }
     for (size_t i = 0; i < s->nflushers; i++)
         if (s->flushers[i] == pid) {
             s->flushers[i] = s->flushers[--s->nflushers];
+            if (WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG) s->unwritten++;
             return 1;
         }
     return 0;
@@ -194,15 +306,15 @@ size_t server_flushers(const struct server *s)
     return s->nflushers;
 }
 
-void server_counts(const struct server *s, unsigned *served, unsigned *refused)
+unsigned server_unwritten(const struct server *s)
 {
-    *served = s->served;
-    *refused = s->refused;
+    return s->unwritten;
 }
 
 void server_free(struct server *s)
 {
     if (!s) return;
+    if (s->spare_fd >= 0) close(s->spare_fd); /* the spare reads the end and exits */
     close(s->listen_fd);
     free(s->flushers);
     free(s);

@@ -21,17 +21,17 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
 /* The listening socket, to poll for processes that ask. */
 int server_fd(const struct server *s);
 
-/* Serves every process that asked: forks its flusher, or refuses. */
+/* Serves every process that asked: hands it a flusher, or refuses. */
 void server_accept(struct server *s);
 
-/* A child of ours ended: 1 if it was a flusher. */
-int server_reaped(struct server *s, pid_t pid);
+/* A child of ours ended with status: 1 if it was a flusher. */
+int server_reaped(struct server *s, pid_t pid, int status);
 
 /* Flushers still running. */
 size_t server_flushers(const struct server *s);
 
-/* Processes served and refused so far. */
-void server_counts(const struct server *s, unsigned *served, unsigned *refused);
+/* Processes served whose flusher could not create their log. */
+unsigned server_unwritten(const struct server *s);
 
 void server_free(struct server *s);
 

@@ -15,11 +15,13 @@
  * and sends one message: a struct ws_serve_hello, with the memfd of its
  * shared region (SCM_RIGHTS).  record serves only a process of its own
  * uid, in its own pid namespace, that descends from it (SO_PEERCRED, and
- * the parents /proc gives); it forks a flusher which maps the region at
- * the address the process has it, creates the log in record's log
- * directory, reads what it needs of the process in /proc, and answers with
- * a struct ws_serve_reply.  The process waits for the answer, at most
- * WS_SERVE_TIMEOUT_MS, and starts a flusher of its own when it is not 0.
+ * the parents /proc gives); a flusher it forked ahead maps the region at
+ * the address the process has it, reads what it needs of the process in
+ * /proc, and answers with a struct ws_serve_reply.  The process waits for
+ * the answer, at most WS_SERVE_TIMEOUT_MS, and starts a flusher of its own
+ * when it is not 0.  The flusher then creates the log in record's log
+ * directory; when it cannot, it exits with WS_SERVE_NO_LOG, which record
+ * reports.
  */
 #ifndef WHYSLOW_SERVE_H
 #define WHYSLOW_SERVE_H
@@ -30,8 +32,9 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    1
+#define WS_SERVE_VERSION    2
 #define WS_SERVE_TIMEOUT_MS 2000
+#define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
 
 struct ws_serve_hello {
     uint32_t magic, version;
