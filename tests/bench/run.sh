@@ -11,9 +11,10 @@
 # lock events tried, in M/s, default "5 10 15 20"), BENCH_MIXED_SECONDS
 # (default 2), BENCH_SQLITE_QUERIES (queries per timed loop of the Python
 # sqlite3 benchmark, default 30000), BENCH_DECODER_QUERIES (queries in the
-# decoder's large log, default 1000000), BENCH_ONLY (run only these, by
-# name: write mutex handover stack flusher flusher_locks mixed sqlite_py
-# decoder).
+# decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
+# BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
+# BENCH_ONLY (run only these, by name: write mutex handover stack process
+# flusher flusher_locks mixed sqlite_py decoder).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -32,6 +33,8 @@ FLUSHER_SECONDS=${BENCH_FLUSHER_SECONDS:-5}
 MIXED_SECONDS=${BENCH_MIXED_SECONDS:-2}
 SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-30000}
 DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
+PROCESS_COUNT=${BENCH_PROCESS_COUNT:-200}
+PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-7}
 # Debian's python3 (its sqlite3 module on Debian's libsqlite3), whatever
 # python3 is first on PATH.
 PY=/usr/bin/python3
@@ -188,6 +191,22 @@ if [ ! -f "$LIB" ]; then
     status=1
 fi
 
+# ---- the host: does a syscall flush the TLB? ----
+
+# With page-table isolation and no PCID, every syscall flushes the TLB:
+# every page a wrapper touches after the real call then misses, and the
+# per-call figures below are worth several times what they are elsewhere.
+host_state() {
+    pti=$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null || echo unknown)
+    if grep -qw pcid /proc/cpuinfo 2>/dev/null; then pcid=yes; else pcid=no; fi
+    case "$pti" in
+    *PTI*) [ "$pcid" = no ] && flush="every syscall flushes the TLB" || flush="syscalls keep the TLB (PCID)" ;;
+    *) flush="syscalls keep the TLB (no PTI)" ;;
+    esac
+    figure "host: meltdown: $pti; pcid: $pcid: $flush"
+}
+host_state
+
 # ---- overhead per call: bench_write, bench_mutex ----
 
 # overhead LABEL UNIT PROG ARGS...: ROUNDS interleaved untraced/traced runs;
@@ -256,6 +275,47 @@ stack_cost() {
 }
 
 ! wanted stack || stack_cost || status=1
+
+# ---- the cost of a traced process: a shell loop of short processes ----
+
+# Build systems, test runners and scripts are made of short processes:
+# what tracing adds to each, start to end.  A shell loop of PROCESS_COUNT
+# /bin/true, run untraced, preloaded but disabled (WHYSLOW_DISABLE=1),
+# preloaded with each process's own flusher, and under `whyslow record`
+# (which serves the flushers), in a rotating order, PROCESS_ROUNDS rounds;
+# per mode, the median of the rounds' differences from the untraced run of
+# the same round, per process.
+process_cost() {
+    n=$PROCESS_COUNT
+    printf 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i + 1)); done\n' "$n" >"$TMP/loop.sh"
+    modes="untraced disabled preloaded record"
+    for m in $modes; do : >"$TMP/proc.$m"; done
+    echo "running a loop of $n /bin/true: $PROCESS_ROUNDS rounds of $modes, interleaved" >&2
+    r=1
+    while [ "$r" -le "$PROCESS_ROUNDS" ]; do
+        for m in $modes; do
+            rm -rf "$TMP/plog"
+            t0=$(now)
+            case $m in
+            untraced) sh "$TMP/loop.sh" ;;
+            disabled) LD_PRELOAD=$LIB WHYSLOW_DISABLE=1 sh "$TMP/loop.sh" ;;
+            preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/plog sh "$TMP/loop.sh" ;;
+            record) "$CLI" record -o "$TMP/plog" -- sh "$TMP/loop.sh" 2>/dev/null ;;
+            esac || return 1
+            calc %.3f "($(now) - $t0) * 1e6 / $n" >>"$TMP/proc.$m"
+        done
+        modes="${modes#* } ${modes%% *}" # the next round starts with the next mode
+        r=$((r + 1))
+    done
+    rm -rf "$TMP/plog"
+    for m in disabled preloaded record; do
+        paste "$TMP/proc.$m" "$TMP/proc.untraced" | awk '{ printf "%.1f\n", $1 - $2 }' >"$TMP/diffs"
+        eval "added_$m=\$(median <\"\$TMP/diffs\")"
+    done
+    figure "a traced process (loop of $n /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)"
+}
+
+! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
 
 # ---- flusher throughput: bench_flusher ----
 
