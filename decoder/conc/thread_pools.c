@@ -186,15 +186,39 @@ static int results_waited_twice(const struct pool *p)
     return results >= 2;
 }
 
-/* Saturated: every worker alive, none waiting for work.  Returns how long
- * in all. */
+/* Saturated: every worker alive, none waiting for work, none still on its
+ * way to its first task: a worker that waited for work before it
+ * delivered any result was starting until that wait (on a busy machine a
+ * new thread may not run for a while, and the tasks go to the others: no
+ * sign of too few workers).  Returns how long in all. */
 static uint64_t find_saturated(struct pool *p)
 {
-    struct ival *parks = xmalloc(p->n * sizeof(*parks));
+    const struct wake_data *d = p->d;
+    int64_t *first_wait = xmalloc(p->nworkers * sizeof(*first_wait));
+    int64_t *first_result = xmalloc(p->nworkers * sizeof(*first_result));
+    for (size_t w = 0; w < p->nworkers; w++)
+        first_wait[w] = first_result[w] = INT64_MAX;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct wk_wait *a = &d->waits[p->ix[i]];
+        size_t w = p->slot[a->thread] - 1;
+        if (a->start < first_wait[w]) first_wait[w] = a->start;
+    }
+    for (size_t i = 0; i < d->nwaits; i++) {
+        const struct wk_wake *k = result_wait(p, &d->waits[i]);
+        size_t w = k ? p->slot[k->thread] - 1 : 0;
+        if (k && k->at < first_result[w]) first_result[w] = k->at;
+    }
+    struct ival *parks = xmalloc((p->n + p->nworkers) * sizeof(*parks));
+    size_t np = 0;
     for (size_t i = 0; i < p->n; i++)
-        parks[i] = (struct ival){p->d->waits[p->ix[i]].start, p->d->waits[p->ix[i]].end};
-    if (p->from < p->to) p->nsat = saturated_spans(parks, p->n, p->from, p->to, &p->sat);
+        parks[np++] = (struct ival){d->waits[p->ix[i]].start, d->waits[p->ix[i]].end};
+    for (size_t w = 0; w < p->nworkers; w++)
+        if (first_wait[w] != INT64_MAX && first_result[w] > first_wait[w])
+            parks[np++] = (struct ival){d->threads[p->workers[w]].start, first_wait[w]};
+    if (p->from < p->to) p->nsat = saturated_spans(parks, np, p->from, p->to, &p->sat);
     xfree(parks);
+    xfree(first_wait);
+    xfree(first_result);
     uint64_t sum = 0;
     for (size_t i = 0; i < p->nsat; i++)
         sum += (uint64_t)(p->sat[i].end - p->sat[i].start);

@@ -38,6 +38,9 @@
  *   tpoollate    tpoolend as a busy machine may show it: no start
  *                handshakes, most of one worker's results found ready, it
  *                alone seen waiting for work; see build_tpool_end
+ *   tpoolslow    a pool of 2 workers one of which, started on a busy
+ *                machine, runs only once the other took both tasks; see
+ *                build_tpool_slow
  *   escapes      terminal escapes in every string a log gives; see
  *                build_escapes
  *   maps         OUT PATH: a memory map naming the file PATH (any bytes: a
@@ -1152,6 +1155,46 @@ static void build_tpool_end(int end_wait, int late)
     end_log(MS(203));
 }
 
+/*
+ * A pool of 2 workers on a busy machine (pid 5700), times in ms: main
+ * starts T2 at 1 and T3 at 1.2 (their THREAD_START records name it) and
+ * queues 2 tasks at 2.  T2 takes both without waiting: a 40 ms sleep, the
+ * post of result 0 at 42, another sleep, result 1 at 82 (main waits for
+ * them on sems of their own, 2.1-42.01 and 42.05-82.01).  T3 first runs
+ * at 90, finds no task and waits on the queue Q 90-100.01, as T2 does
+ * 82.1-100.01; main posts Q twice at 100 (the end of work).  All end at
+ * 101.  A task was queued (T2 took the second at once), but T3 was not
+ * busy: it was on its way to its first task until 90.
+ */
+static void build_tpool_slow(void)
+{
+    begin_log(5700, "tpool");
+    struct thread t1 = {.serial = 1, .tid = 5700}, t2 = {.serial = 2, .tid = 5701},
+                  t3 = {.serial = 3, .tid = 5702};
+    const int64_t r = 0x7f0000700000, q = 0x7f0000800000;
+
+    ev_str(&t1, WS_EV_THREAD_START, US(500), 0, 0, 0, 0, "tpool");
+    ev_str(&t2, WS_EV_THREAD_START, MS(1), 0, 0, 1, 0, "worker");
+    ev_str(&t3, WS_EV_THREAD_START, US(1200), 0, 0, 1, 0, "worker");
+    for (int k = 0; k < 2; k++) {
+        uint64_t from = k ? US(42050) : US(2100), post = MS(42 + 40 * k);
+        ev0(&t1, WS_SEM_WAIT, from, post + US(10) - from, r + 0x40 * k, 0, WS_LOCK_CONTENDED);
+        ev0(&t2, WS_CLOCK_NANOSLEEP, post - MS(40), MS(40), 0, 0, 0);
+        ev0(&t2, WS_SEM_POST, post, 0, r + 0x40 * k, 0, 0);
+    }
+    ev0(&t2, WS_SEM_WAIT, US(82100), US(17910), q, 0, WS_LOCK_CONTENDED);
+    ev0(&t3, WS_SEM_WAIT, MS(90), US(10010), q, 0, WS_LOCK_CONTENDED);
+    ev0(&t1, WS_SEM_POST, MS(100), 0, q, 0, 0);
+    ev0(&t1, WS_SEM_POST, US(100001), 0, q, 0, 0);
+    ev0(&t2, WS_EV_THREAD_END, MS(101), 0, 0, 0, 0);
+    ev0(&t3, WS_EV_THREAD_END, MS(101), 0, 0, 0, 0);
+    ev0(&t1, WS_WRITE, MS(102), US(10), 1, 3, 0);
+    end_chunk(&t1);
+    end_chunk(&t2);
+    end_chunk(&t3);
+    end_log(MS(103));
+}
+
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
 {
     struct chunk *c = t->cur;
@@ -1615,6 +1658,9 @@ int main(int argc, char **argv)
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "tpoollate") == 0) {
         build_tpool_end(1, 1);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "tpoolslow") == 0) {
+        build_tpool_slow();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "mainret") == 0) {
         build_small(300, "/bin/mainret", -1);

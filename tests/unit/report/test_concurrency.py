@@ -42,6 +42,17 @@ def case_wakes_json():
     eq([x["kind"] for x in r["findings"]], ["pool_exhaustion"], "findings at 31 ms")
 
 
+def case_tpool_slow_start():
+    """gen_log's tpoolslow mode (see build_tpool_slow): a worker that first
+    runs after the other took both tasks (a busy machine) is no sign of too
+    few workers: no thread_pool_exhaustion; it shows as soon as the late
+    worker's start counts as busy (--slow-ms below the 80 ms main waited)."""
+    log = os.path.join(TMP, "tpoolslow.wslog")
+    gen("tpoolslow", log)
+    eq([f["kind"] for f in report(log)["findings"]], [], "findings")
+    eq([f["kind"] for f in report("--slow-ms", "1", log)["findings"]], [], "findings at 1 ms")
+
+
 def case_tpool_end_json():
     """gen_log's tpoolend mode (see build_tpool_end): 2 workers queued 10
     tasks at once, only one seen waiting for work, at its end: one
