@@ -4,28 +4,30 @@
 # CI runners and developer laptops are busy; a test that passes only when
 # the scheduler is kind is a flaky test, and a flaky test teaches people
 # to ignore red.  This runs ctest ROUNDS times beside BUSY processes that
-# spin on the CPU (and, with -i, one that keeps writing and syncing a
-# file), then prints how often each test failed.  The failures' output is
-# kept in OUT/round-N.log.
+# spin on the CPU (with -i, also one that keeps writing and syncing a
+# file; with -s, two PostgreSQL servers under pgbench load:
+# stress_servers.py), then prints how often each test failed.  The
+# failures' output is kept in OUT/round-N.log.
 #
-#   tests/stress.sh [-b BUILD] [-n BUSY] [-r ROUNDS] [-j JOBS] [-i] [-R REGEX] [-o OUT]
+#   tests/stress.sh [-b BUILD] [-n BUSY] [-r ROUNDS] [-j JOBS] [-i] [-s] [-R REGEX] [-o OUT]
 #
 # Defaults: build, 2 busy processes per CPU, 3 rounds, ctest -j2, all
 # tests.  Exits 0 when every round passed.
 set -u
 
-build=build busy=$(($(nproc) * 2)) rounds=3 jobs=2 io=0 regex= out=
-while getopts b:n:r:j:iR:o: opt; do
+build=build busy=$(($(nproc) * 2)) rounds=3 jobs=2 io=0 servers=0 regex= out=
+while getopts b:n:r:j:isR:o: opt; do
     case $opt in
     b) build=$OPTARG ;;
     n) busy=$OPTARG ;;
     r) rounds=$OPTARG ;;
     j) jobs=$OPTARG ;;
     i) io=1 ;;
+    s) servers=1 ;;
     R) regex=$OPTARG ;;
     o) out=$OPTARG ;;
     *)
-        echo "usage: $0 [-b BUILD] [-n BUSY] [-r ROUNDS] [-j JOBS] [-i] [-R REGEX] [-o OUT]" >&2
+        echo "usage: $0 [-b BUILD] [-n BUSY] [-r ROUNDS] [-j JOBS] [-i] [-s] [-R REGEX] [-o OUT]" >&2
         exit 2
         ;;
     esac
@@ -52,6 +54,10 @@ if [ "$io" = 1 ]; then
         sh "$out/io.tmp" &
     pids="$pids $!"
 fi
+if [ "$servers" = 1 ]; then
+    /usr/bin/python3 "$(dirname "$0")/stress_servers.py" &
+    pids="$pids $!"
+fi
 stop() {
     # shellcheck disable=SC2086
     kill $pids 2>/dev/null
@@ -66,7 +72,7 @@ failures() {
     sed -n '/(Skipped)$/d; s/^[[:space:]]*[0-9]* - \([^ ]*\) (.*)$/\1/p' "$@"
 }
 
-echo "stress: $rounds rounds of ctest -j$jobs beside $busy busy processes$([ "$io" = 1 ] && echo ' and a disk writer') on $(nproc) CPUs; logs in $out"
+echo "stress: $rounds rounds of ctest -j$jobs beside $busy busy processes$([ "$io" = 1 ] && echo ', a disk writer')$([ "$servers" = 1 ] && echo ', two PostgreSQL servers under pgbench') on $(nproc) CPUs; logs in $out"
 failed_rounds=0
 r=1
 while [ "$r" -le "$rounds" ]; do
