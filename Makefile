@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Thin wrapper over CMake: `make`, `make test`, `make demo`, `make install`.
 # Each first makes sure the Debian packages it needs are there.
 BUILD ?= build

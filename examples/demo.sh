@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # demo.sh - `make demo`: records each example program with `whyslow record`
 # and prints `whyslow report` on it.  Usage: sh examples/demo.sh BUILD_DIR
 # Exits non-zero as soon as a step fails.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_loop_stall.c - an event loop blocked by one of its own handlers.
  *

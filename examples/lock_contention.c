@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lock_contention.c - whyslow example: threads that queue on one mutex.
  *

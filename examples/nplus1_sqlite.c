@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nplus1_sqlite.c - whyslow example: the N+1 query pattern, on SQLite.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool_exhaustion.c - whyslow example: a connection pool that runs dry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slow_io.c - whyslow example: a program whose time goes into slow I/O.
  *

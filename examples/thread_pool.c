@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * thread_pool.c - whyslow example: a thread pool too small for its work.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * buffer.c - per-thread state and the buffers that events are written to.
  *

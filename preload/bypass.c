@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bypass.c - the internal mutexes of SQLite and CPython go straight to libc.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dbstate.c - the database wrappers' shared pieces (see dbstate.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dbstate.h - what the database wrappers (wrap_sqlite.c, wrap_pq.c) share:
  * finding the real library's functions, per-thread state of executions in

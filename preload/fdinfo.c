@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fdinfo.c - what an fd is: a file, a socket and its peer, a pipe, a tty.
  *

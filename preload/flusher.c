@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * flusher.c - the flusher: what writes a traced process's events to its log.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * init.c - the recorder's life: configuration, start, fork, and the end.
  *

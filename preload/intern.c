@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * intern.c - the flusher's table of strings already written to the log.
  *

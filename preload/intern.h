@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * intern.h - the flusher's table of strings written to the log (intern.c).
  */

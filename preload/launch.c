@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * launch.c - starting a process's flusher (flusher.c), and ending with it:
  * the program's side.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logfile.c - the log directory, and the process's log file in it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meta.c - the metadata records of a log (WS_META_* in format.h): who the
  * process is, its clocks, its memory map, its counters and how it ended.

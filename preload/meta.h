@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meta.h - the metadata records of a log (meta.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * real.c - finds the real functions behind the wrappers (see real.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * real.h - pointers to the real functions behind the wrappers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.c - a flusher that `whyslow record` runs for a process it traces
  * (include/whyslow/serve.h): record forks a child for each process that

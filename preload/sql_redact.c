@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_redact.c - WHYSLOW_SQL=redact: literals out of SQL text, for logs
  * that leave the machine.

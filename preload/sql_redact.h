@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_redact.h - SQL text with its literals replaced by ? (sql_redact.c).
  */

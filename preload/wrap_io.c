@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wrap_io.c - the I/O calls: reads, writes, sockets, opens, syncs, waits.
  *

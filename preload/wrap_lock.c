@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wrap_lock.c - locks: pthread mutexes and rwlocks, condition variables,
  * semaphores, and futex waits made through syscall().

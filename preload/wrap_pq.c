@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wrap_pq.c - libpq (PostgreSQL's client library): connections, and each
  * query as one WS_PG_QUERY record.

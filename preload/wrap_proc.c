@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wrap_proc.c - calls that end the process's image: exit, _exit and the
  * exec family.  Each tells the flusher how the image ends; exit and _exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wrap_sqlite.c - SQLite: connections, statements, and each execution of a
  * statement as one WS_SQLITE_QUERY record.

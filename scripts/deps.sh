@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # deps.sh - make sure the Debian packages a step needs are installed.
 # Usage: deps.sh build|test.  As root, installs what is missing with
 # apt-get; otherwise prints the one line to run and fails.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """run.py - runs one of whyslow's Python tests, or lists them.
 
     python3 tests/run.py BUILD_DIR TEST    runs one test, e.g.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # stress.sh - the test suite on a loaded machine.
 #
 # CI runners and developer laptops are busy; a test that passes only when

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """stress_servers.py - load for tests/stress.sh -s: two throwaway
 PostgreSQL servers (tests/lib/whyslow_test.py), each kept busy by pgbench
 with 2 clients, until this process is sent SIGTERM or SIGINT; then both

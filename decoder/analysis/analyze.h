@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * analyze.h - the numbers of a report, computed from finished processes:
  * per (process, call) statistics, per lock contention (and hold times

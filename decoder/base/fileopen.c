@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fileopen.c - opening only regular files on disk (see fileopen.h).
  *

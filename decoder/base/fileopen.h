@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fileopen.h - opening files the decoder did not make (logs, and the
  * program files a log's memory maps name) for reading, when they are

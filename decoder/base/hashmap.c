@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hashmap.c - open addressing hash map keyed by two 64-bit integers, with
  * linear probing and backward-shift deletion (no tombstones).

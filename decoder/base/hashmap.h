@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hashmap.h - a hash map from a pair of 64-bit integers to a 64-bit value.
  * The analysis keys everything it groups by this way: fd -> name,

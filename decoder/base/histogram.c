@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * histogram.c - durations per call: exact nearest-rank percentiles from
  * the sorted durations (log-linear steps past HIST_EXACT of them), and

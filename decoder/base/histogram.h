@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * histogram.h - the durations of one kind of call: their count, smallest
  * and largest, log2 buckets for display (bucket i holds [2^i, 2^(i+1))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strpool.c - interned strings: an array of copies and an open addressing
  * table of ids keyed by an FNV-1a hash, mixed with hashmap.c's secret (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strpool.h - interned strings.  Each process keeps the names the report
  * shows (file paths, peers, thread names) once, and events refer to them

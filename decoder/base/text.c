@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * text.c - making bytes from logs and the file system safe to print (see
  * text.h).  ASCII is looked at byte by byte; bytes >= 0x80 are decoded as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * text.h - turning bytes from a log or the file system (paths, names,
  * peers, SQL, notes) into text that is safe to print on a terminal, on

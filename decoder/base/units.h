@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * units.h - numbers for people: durations ("850 ns", "450 us", "12.3 ms",
  * "2.1 s") and byte counts ("512 B", "4 KiB", "12.3 MiB"), three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c - small helpers for the decoder.  Running out of memory on a
  * huge or hostile log is reported in one line and ends the program with

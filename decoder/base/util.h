@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h - small helpers for the decoder: allocation that fails loudly
  * (one line, exit 1) instead of returning NULL, growing arrays, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - the verbs of the whyslow command (main.c dispatches to them).
  * Each takes its own argv (argv[0] is the verb) and returns the exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_record.c - `whyslow record [-o DIR] [--] CMD [ARGS...]`: runs CMD with
  * libwhyslow.so preloaded (children inherit it), WHYSLOW_DIR telling the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_report.c - the reading verbs: `whyslow report` (analysis, as text
  * or JSON) and `whyslow dump` (every event).  Both take log files or

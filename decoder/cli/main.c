@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - the whyslow command: dispatches to the verbs (cmd_record.c,
  * cmd_report.c) and prints the top-level help.

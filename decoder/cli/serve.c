@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.c - `whyslow record`'s side of served flushers
  * (include/whyslow/serve.h): the socket the traced processes ask on, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.h - `whyslow record` serving the flushers of the processes it
  * traces (serve.c; the protocol is include/whyslow/serve.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * concurrency.c - runs the concurrency detectors on a process's wake
  * links (see concurrency.h), then keeps only what the report needs: their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * concurrency.h - what threads of one process waited for each other for,
  * found from the wake links (wakes.h):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn_pools.c - pool_exhaustion: threads that waited for one of a fixed
  * set of database connections while every one of them was checked out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gil.c - gil_contention: the time a Python process's threads spent
  * waiting for the GIL, CPython's global interpreter lock.  The rule, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stall.c - finding event loops that stalled, and what blocked them (see
  * stall.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stall.h - event loops that stalled (the event_loop_stall finding; the
  * rule, LOOP_MIN_WAITS and what a stall holds are in docs/rules.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * thread_pools.c - thread_pool_exhaustion: a pool of worker threads that was
  * entirely busy while tasks waited and other threads waited for results.

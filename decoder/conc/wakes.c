@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wakes.c - collects a process's waits, wakes and connection runs as its
  * timeline is read, then links each wait to its waker and gives each

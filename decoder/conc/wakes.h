@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wakes.h - who woke whom: each wait of a process linked to the thread
  * that let it go on, what the waits were for, and the database

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * findings.c - turning statistics into findings: slow syscalls from the
  * groups analyze.c made of them (one per call and target), lock

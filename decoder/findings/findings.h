@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * findings.h - the report's conclusions, most costly first, each with its
  * severity, site and summary.  Each kind's rule, the thresholds and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * findings_conc.c - the concurrency findings of a process, from what
  * concurrency.h's detectors found: pool_exhaustion, thread_pool_exhaustion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * findings_db.c - the database findings of a process: n_plus_one from
  * the loops nplusone.c found, repeated_query from what repeated.c found,

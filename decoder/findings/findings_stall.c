@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * findings_stall.c - the event_loop_stall findings of a process: one per
  * thread whose event loop stalled (stall.h), with a summary that says

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calls.c - classification of call ids for the analysis, generated from
  * the table of include/whyslow/calls.h (see calls.h).

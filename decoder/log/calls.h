@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calls.h - what the analysis needs to know about each call, from the
  * table of include/whyslow/calls.h: its name (also for ids this decoder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chunk_decode.c - decoding the records of one chunk.  Every read is
  * bounded by the chunk's end; the first record that does not fit stops

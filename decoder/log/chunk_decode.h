@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chunk_decode.h - the records inside one decompressed chunk: event
  * records (EVENTS chunks) and metadata records (META chunks), as laid

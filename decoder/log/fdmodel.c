@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fdmodel.c - the fd table of a process, rebuilt from its events.  Each
  * fd keeps its name and its kind: open makes a file (a terminal when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fdmodel.h - what each file descriptor of a process refers to, replayed
  * from its events in time order: opens name a path, connect and accept

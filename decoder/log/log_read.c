@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log_read.c - the framing of a log file: the file header, then chunks,
  * each a skippable frame holding a struct ws_chunk_header followed by one

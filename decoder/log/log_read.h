@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log_read.h - reading one log file into a struct ws_process: the file
  * header, then each chunk (skippable frame header + zstd frame).  Damage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logset.c - finding and loading logs.  An explicit file must be a good
  * log (else one-line error, status 1).  In a directory, a file that is

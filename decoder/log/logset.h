@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logset.h - the logs a command reads: PATH arguments that are log files
  * or directories of *.wslog files, each read, finished and sorted by

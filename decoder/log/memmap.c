@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memmap.c - the union of a process's recorded memory maps (see memmap.h).
  *

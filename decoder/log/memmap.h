@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memmap.h - the memory map of a recorded process, from the text of
  * /proc/PID/maps that the recorder writes at start and again whenever

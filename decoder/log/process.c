@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * process.c - the decoded process: creation, threads, notes, and freeing
  * everything it owns.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * process.h - one decoded log: the process it describes, its threads, and
  * where its events are.  log_read.c fills it from a file (checking every

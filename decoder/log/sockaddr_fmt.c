@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sockaddr_fmt.c - names of socket peers.  The payload is a struct
  * sockaddr in the recording machine's byte order (the family field) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sockaddr_fmt.h - how the report names a socket peer, from the raw
  * struct sockaddr the recorder copied: "10.0.0.1:5432", "[::1]:8080",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dump.h - `whyslow dump`: every event of every process as one readable
  * line, in time order, for scripts and for debugging the recorder.

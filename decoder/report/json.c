@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json.c - the JSON writer.  Values are written as they come; the writer
  * only tracks nesting to place commas and line breaks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json.h - a small streaming JSON writer for `whyslow report --json`.
  * Strings are escaped properly (quotes, backslashes, control characters)

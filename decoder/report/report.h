@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.h - the two renderings of an analysis: text for a person
  * (report_text.c) and JSON for programs (report_json.c, schema

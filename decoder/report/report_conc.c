@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_conc.c - the JSON fields of the concurrency findings
  * (pool_exhaustion, thread_pool_exhaustion, gil_contention), written by

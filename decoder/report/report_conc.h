@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_conc.h - the JSON fields of the concurrency findings, for
  * report_json.c (see report_conc.c).

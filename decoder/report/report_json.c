@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_json.c - `whyslow report --json`: one JSON object, schema
  * "whyslow.report/1".  Every field is described in docs/report-json.md;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_text.c - `whyslow report`: the analysis for a person.  Findings
  * come first (most costly first), then each process: what it was, how it

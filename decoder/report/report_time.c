@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_time.c - where the time went, in the report (see report_time.h).
  *

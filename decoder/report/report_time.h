@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_time.h - the report's parts about time (report_time.c): the
  * table of where each thread's time went (breakdown.h), and the JSON of

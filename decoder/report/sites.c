@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sites.c - call sites and lock names as the report shows them (see
  * sites.h), from the answers of symbolize.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sites.h - how the report shows what symbolize.h finds: a call site as
  * text ("take_job (pool.c:42)") or as a JSON object.

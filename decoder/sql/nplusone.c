@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nplusone.c - finding N+1 loops (the rule is in nplusone.h).
  *

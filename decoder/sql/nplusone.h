@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nplusone.h - N+1 query loops: a query that returned rows (the parent),
  * and for its rows, one execution each of another SELECT (the child) with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queries.c - grouping statement executions by fingerprint.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queries.h - the SQL statements one process ran, grouped by database
  * and fingerprint (sql_fingerprint.h): per group its count, times, rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repeated.c - counting identical SELECTs and writes outside transactions
  * per connection (the rules are in repeated.h).

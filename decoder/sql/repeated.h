@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repeated.h - statements run again and again where fewer would do, on
  * each connection: the same SELECT with the same bound values (identical),

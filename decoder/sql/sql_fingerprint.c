@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_fingerprint.c - fingerprints of SQL statements.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_fingerprint.h - the 64-bit fingerprint of an SQL statement: the
  * same for every text of the same shape, whatever its literals,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_normalize.c - a small SQL tokenizer and the normalized text made of
  * its tokens (see sql_normalize.h).  Three passes over one text:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sql_normalize.h - the shape of an SQL text, from our own tokenizer: the
  * text with every literal and placeholder replaced by ?, comments and

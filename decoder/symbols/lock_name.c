@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lock_name.c - names of locks (see lock_name.h).
  */

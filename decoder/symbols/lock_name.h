@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lock_name.h - the name a report gives a lock: its variable, "GIL" for
  * CPython's, else its address and the kind of memory it lies in.  Made

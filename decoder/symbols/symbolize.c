@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symbolize.c - addresses to names with the recorded memory maps and the
  * ELF files they name (see symbolize.h).

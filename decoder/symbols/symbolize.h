@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symbolize.h - names for the addresses of a recorded process: the code a
  * call came from (function, source file and line) and the data a lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * breakdown.c - each thread's wall time split by what it was doing (see
  * breakdown.h).  Which part a call counts for is the part column of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * breakdown.h - where each thread's time went: its wall time split into
  * disk, network, lock, database, sleep, wait, and other (CPU, or calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sweep.c - giving out a thread's time among nested spans (see sweep.h).
  */

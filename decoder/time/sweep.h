@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sweep.h - a thread's time given out once among spans that may overlap.
  *

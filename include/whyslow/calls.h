@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calls.h - every call and record the recorder writes, in one table.
  *

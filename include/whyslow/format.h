@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * format.h - the whyslow log format: the one contract between the recorder
  * (libwhyslow.so) and the decoder (the whyslow CLI).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.h - how `whyslow record` writes the logs of the processes it
  * traces: the contract between record and libwhyslow.so for served

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_flusher.c - benchmark: how many events per second the recorder's
  * flusher keeps up with.  Two threads each write() 1 byte to /dev/null in a

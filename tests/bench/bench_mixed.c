@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_mixed.c - benchmark workload: a realistic mix of calls, to measure
  * the log bytes per event.  For SECONDS (default 2) three threads run:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_mutex.c - benchmark: the cost of one uncontended
  * pthread_mutex_lock() + pthread_mutex_unlock() pair in a single thread.

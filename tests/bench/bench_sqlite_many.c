@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_sqlite_many.c - a large log for the decoder's benchmark: N point
  * selects (`select v from t where id = ?`, one prepared statement reset and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bench_sqlite_py.py - benchmark: a Python loop of point selects on SQLite
 (`select v from t where id = ?` on an indexed table of ROWS rows, through
 Python's sqlite3 module and its statement cache, as an application would).

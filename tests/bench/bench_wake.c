@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_wake.c - benchmark: what contended waits and slow events cost.
  *

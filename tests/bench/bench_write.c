@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_write.c - benchmark: the cost of one write() of 1 byte to /dev/null.
  * Usage: bench_write [N]  (default 200000).  Prints "ns_per_op=X", the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh - `make bench`: runs the whyslow benchmarks and prints their figures.
 # Usage: sh tests/bench/run.sh BUILD_DIR
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """compare_decoders.py - checks that a change to the decoder changes no
 output: two builds of `whyslow` read the same logs, and what they print
 must be byte for byte the same.

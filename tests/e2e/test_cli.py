@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_cli.py - e2e cases: `whyslow record` (exit statuses, LD_PRELOAD, a
 static program) and recorder settings: where the logs go and with which
 permissions, the clock (WHYSLOW_CLOCK).

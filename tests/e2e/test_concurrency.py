@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_concurrency.py - e2e cases: pools of connections (pool_exhaustion)
 and of threads (thread_pool_exhaustion), GIL contention, and telling a lock
 from a worker parked on its queue (lock_or_park), in Python and in C.

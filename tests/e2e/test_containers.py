@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_containers.py - e2e cases: the traced program as a container's init
 or a supervisor would run it.  A process that reaps orphans (PID 1 of a pid
 namespace, a child subreaper) must never see a process it did not make;

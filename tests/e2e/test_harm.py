@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_harm.py - e2e cases: the traced program runs as it does untraced.
 Its output, errno, exit status and descriptors are the same; where the
 recorder cannot help (no log folder, WHYSLOW_DISABLE, a setuid program,

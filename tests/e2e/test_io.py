@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_io.py - e2e cases: the calls a program makes, recorded exactly (counts,
 errors, bytes), each named by what its descriptor is; and what the report
 says when events had to be dropped.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_lifecycle.py - e2e cases: threads and processes from start to end.
 Threads created and named, fork, vfork, exec, posix_spawn, _exit, signal
 handlers, SIGKILL; and the log readable while the process still runs.

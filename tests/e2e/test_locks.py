@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_locks.py - e2e cases: lock waits of each kind (mutex, rwlock, cond,
 sem, futex), WHYSLOW_LOCKS=all, who woke whom, the stacks of slow calls, and
 library-internal locks (SQLite's, CPython's) left alone.

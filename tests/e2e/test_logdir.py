@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_logdir.py - e2e cases: where logs go, and why nothing was recorded.
 A log directory that is a symbolic link, belongs to another user or may be
 written by others without the sticky bit is refused (as ssh refuses such

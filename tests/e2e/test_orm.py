@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_orm.py - e2e cases: Python ORMs on SQLite (Django, SQLAlchemy; Debian's
 packages): the N+1 of lazy loading found, eager loading clean.
 

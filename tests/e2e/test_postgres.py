@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_postgres.py - e2e cases: PostgreSQL clients on a throwaway server
 (whyslow_test.pg_server): psycopg2, pgbench in its three protocols, a C
 program on libpq's async API.  Skipped when no server is installed.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_sqlite.py - e2e cases: SQLite queries, from Python's sqlite3 and from C
 (tests/e2e/progs/py_sqlite.py, sqlite_threads.c, the nplus1_sqlite example):
 queries[] counted exactly, n_plus_one and repeated_query found only where

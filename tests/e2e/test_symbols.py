@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_symbols.py - e2e cases: symbolization.  Locks named by their variable,
 call sites and stacks by function, file and line (also in a library loaded
 with dlopen), a stripped program (module+offset, nothing invented), the

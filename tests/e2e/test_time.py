@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_time.py - e2e cases: where each thread's time goes (the breakdown of
 threads[]), and event loops that stall (asyncio, Node.js, a C epoll loop).
 

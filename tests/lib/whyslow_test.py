@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """whyslow_test.py - what the Python tests of whyslow share.
 
 The tests are cases: the case_* functions of the test_AREA.py files of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.h - the few assertion macros the C unit tests use: a failed check
  * prints where and what, and the test exits 1 at the end.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """check_layers.py - the decoder's folders are the stages of its pipeline
 (decoder/README.md), and no stage may use one that comes after it: a file
 includes headers of its own folder or of folders listed before it.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_log.c - writes synthetic whyslow logs with exactly known content,
  * following include/whyslow/format.h, so the decoder can be tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fdmodel.c - what each event is shown "on": the fd model replayed
  * over a sequence of events (open, dup, close, connect, accept, FD_INFO),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fuzz.c - damaged logs must never crash the decoder.  Each seed
  * log (written by gen_log) is damaged 2000 times and run through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_histogram.c - log2 buckets, the smallest and largest duration, and
  * nearest-rank percentiles: exact up to HIST_EXACT durations, within

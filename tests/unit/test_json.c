@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_json.c - the JSON writer: string escaping (quotes, backslashes,
  * control characters, C1 and bidi controls, invalid UTF-8) and the commas

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sql_fingerprint.c - SQL fingerprints on a table of real statements
  * (SQL as Django, SQLAlchemy, pgbench and psycopg2 send it, hand-written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_symbolize.c - the pieces of symbolization that need no real
  * process: parsing /proc/PID/maps lines, the union of several maps, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_text.c - text_clean (base/text.h): what reaches a terminal.  Valid
  * UTF-8 is kept; controls of every kind become '?', bytes that are not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_units.c - durations and sizes as the text report shows them.
  */

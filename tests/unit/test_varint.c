@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_varint.c - the varint and zigzag helpers of format.h: round trips
  * at the edges, and varints that run past their buffer or past 64 bits.

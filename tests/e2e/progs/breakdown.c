@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * breakdown.c - threads that each spend their time on one thing, for the
  * time breakdown's end-to-end test (tests/e2e/test_time.py, case time_breakdown).  Each

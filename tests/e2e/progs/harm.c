@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harm.c - corner cases where a careless tracer changes what a program
  * sees; the test runs it traced and untraced and compares the output:

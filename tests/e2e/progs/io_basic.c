@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * io_basic.c - known numbers of each I/O call, for exact counts in the
  * end-to-end tests: file writes, reads, fsync; a pipe; a TCP exchange on

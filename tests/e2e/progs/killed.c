@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * killed.c - writes N times to /dev/null, says "ready" on stdout, then
  * sleeps until killed: the test sends SIGKILL and expects all N writes in

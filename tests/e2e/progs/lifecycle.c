@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lifecycle.c - fork, vfork+exec, posix_spawn, exec and _exit, each with
  * a known number of writes, for the process tree the tests expect:

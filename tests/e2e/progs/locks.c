@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * locks.c - each kind of lock wait, with known counts:
  *   mutex: 4 threads x 25 lock/unlock of `hot`, holding it 200 us

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // node_loop.js - a Node.js program whose event loop is (or is not) blocked
 // by a timer callback, for the event_loop_stall end-to-end tests.
 //

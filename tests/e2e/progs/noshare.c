@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * noshare.c - runs a command where unshare(2) fails with EPERM, as under
  * the default seccomp profile of container runtimes: a flusher thread

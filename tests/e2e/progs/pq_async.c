@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pq_async.c - libpq's asynchronous API, for the end-to-end tests: known
  * numbers of each statement sent with PQsendQuery, PQsendQueryParams,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_asyncio.py - an asyncio program whose event loop is (or is not)
 blocked by one coroutine, for the event_loop_stall end-to-end tests.
 

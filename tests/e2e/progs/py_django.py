@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_django.py - the Django ORM on SQLite, for the end-to-end tests: the
 classic N+1 of lazy foreign-key access in a loop, and select_related, its
 fix.  Standalone: settings are configured here, the models defined here

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_gil.py - three CPU-bound threads that take turns on CPython's GIL."""
 import threading
 

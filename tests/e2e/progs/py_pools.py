@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_pools.py - Python programs for the concurrency tests: threads that
 wait for a pool of connections, for a pool of threads, for the GIL, for a
 lock, or for nothing in particular.

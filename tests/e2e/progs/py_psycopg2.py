@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_psycopg2.py - database access patterns on PostgreSQL with psycopg2,
 for the end-to-end tests.  Connects with the libpq environment (PGHOST,
 PGUSER, PGDATABASE).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_shared_conn.py - e2e program: threads sharing one SQLite connection.
 
 Four threads run point queries on one connection opened with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_sqlalchemy.py - the SQLAlchemy ORM on SQLite, for the end-to-end
 tests: lazy loading of a relationship in a loop (N+1), and selectinload,
 its fix (one more query for all the authors).

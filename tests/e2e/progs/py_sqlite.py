@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_sqlite.py - database access patterns on SQLite with Python's sqlite3
 module, for the end-to-end tests: each MODE is one pattern, so a test can
 assert exact counts for it.

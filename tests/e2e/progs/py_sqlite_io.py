@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_sqlite_io.py - SQLite on a database file, so that SQLite itself reads
 and writes the file (pread64, pwrite64, fdatasync) inside its statements:
 for the time breakdown's end-to-end test, where that I/O is database time,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_workload.py - a Python program for the end-to-end tests: three
 threads that each make 100 os.write() calls on /dev/null, a socketpair
 echo of 50 messages, a name lookup (getaddrinfo), and an import of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reaper.c - a process that reaps orphans, as a container's init or a
  * supervisor does: it starts 3 children and waits for anything until

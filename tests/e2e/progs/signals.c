@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signals.c - traced calls made from a signal handler while the main
  * thread makes traced calls in a loop: a timer fires SIGALRM every 100 us

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite_copy.c - a stand-in for a private copy of SQLite (built twice,
  * with COPY_RESULT 1 and 2): it exports sqlite3_step, and call_step calls

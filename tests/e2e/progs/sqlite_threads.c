@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite_threads.c - e2e program: statements prepared, reset and finalized
  * by one thread (B) while another (A) runs them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_harm.c - e2e program: places where taking a slow call's stack
  * could harm the program (preload/stack.c must see them and not unwind).

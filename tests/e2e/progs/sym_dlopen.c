@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sym_dlopen.c - loads the library argv[1] with dlopen and calls its
  * slow_write() on a pipe of one page that a thread starts draining only

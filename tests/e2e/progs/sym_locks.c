@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sym_locks.c - locks for the symbolization tests, each taken by 4
  * threads 10 times and held 1 ms, in three places (the threads start each

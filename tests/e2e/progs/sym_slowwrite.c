@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sym_slowwrite.c - a library that sym_dlopen.c loads with dlopen: its
  * function makes one slow write (on the line the test finds by its tag).

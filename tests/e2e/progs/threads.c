@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threads.c - N threads that each write K times to /dev/null and end, some
  * before others start; thread names set with pthread_setname_np.

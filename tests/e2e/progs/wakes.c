@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wakes.c - e2e program: wake-ups and stacks the recorder must see.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_basics.py - report checks: what `whyslow report` (JSON and text) and
 `whyslow dump` say of gen_log's logs, whose content is exactly known (see
 the builders in tests/unit/gen_log.c): the normal log, thresholds, --pid,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_cli.py - report checks: the CLI's usage and errors, `whyslow record`
 (its errors, exit statuses, waiting for a log still being written), and a
 log locked by a running process.

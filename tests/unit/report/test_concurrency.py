@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_concurrency.py - report checks: waits linked to the wakes that ended
 them, the roles of locks (lock or park), pool_exhaustion and
 thread_pool_exhaustion, on gen_log's wakes and tpool* logs.

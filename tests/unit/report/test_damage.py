@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_damage.py - report checks: logs cut short, damaged, of an unknown
 version or with unknown records, and files that are no logs: always a
 report of what can be read, or exactly one line saying what is wrong.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_hostile.py - report checks: logs and files other people made
 (issue 10).  A log may name a FIFO or a device, in its memory maps or as
 itself; it may be small on disk and huge inflated (a bomb); its strings

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_sql.py - report checks: gen_log's sql log (build_sql in gen_log.c):
 queries[], the n_plus_one and repeated_query findings, their text and
 dump forms, --nplus1-min and --repeat-min, and a big log of queries.

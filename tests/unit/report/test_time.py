@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_time.py - report checks: gen_log's time log (build_time in gen_log.c):
 each thread's time breakdown, the event_loop_stall finding, the time table
 of the text report, --stall-ms.
