@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """check_license.py - every source file of the project says its license
 (LICENSE: MIT) in an SPDX line among its first two lines, so that a file
 copied out of the tree still says it.  The files are what git tracks:
