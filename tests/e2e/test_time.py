@@ -54,12 +54,14 @@ def case_time_breakdown():
               "time: %s" % (name, part, t))
     ms = 1000000
     sleep = thread_named(rep, "sleep")["breakdown"]["sleep_ns"]
-    check(300 * ms <= sleep <= 330 * ms, "slept %d ns for 300 ms" % sleep)
+    # At least what the program did; how much later a busy machine lets a
+    # thread run again is the scheduler's to say (the waiter once waited
+    # 311 ms for a mutex held 300 ms, under tests/stress.sh).
+    check(300 * ms <= sleep, "slept %d ns for 300 ms" % sleep)
     # The waiter starts waiting once it runs after the barrier, a little
     # after the sleeper started sleeping (later on a loaded machine).
     lock = thread_named(rep, "lock-wait")["breakdown"]["lock_ns"]
-    check(200 * ms <= lock <= sleep + 10 * ms, "waited %d ns for a mutex held %d ns" %
-          (lock, sleep))
+    check(200 * ms <= lock, "waited %d ns for a mutex held %d ns" % (lock, sleep))
     cpu = thread_named(rep, "cpu")
     check(cpu["breakdown"]["other_ns"] >= 295 * ms, "spun %d ns for 300 ms" %
           cpu["breakdown"]["other_ns"])
