@@ -283,6 +283,14 @@ static unsigned bufs_used(void)
 
 static void flush(int final)
 {
+    /* At the end, what /proc says of the program first (its map, its
+     * threads' names): a served program waits for that only, and goes. */
+    if (final) {
+        ws_meta_maps(0);
+        ws_meta_counters(1);
+        atomic_store(&ws_sh->proc_read, 1);
+        ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
+    }
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue
      * would leave a link unset for ever.  What is not ready now is taken
@@ -320,18 +328,14 @@ static void flush(int final)
         ws_meta_clock_now();
         last_clock_ns = now;
     }
-    if (final || now - last_maps_ns >= 500000000u) {
+    if (!final && now - last_maps_ns >= 500000000u) {
         ws_meta_maps(0);
         last_maps_ns = now;
     }
     if (final || now - last_meta_ns >= (uint64_t)ws_flush_ms * 1000000u) {
         ws_meta_lost(final);
-        ws_meta_counters(final);
+        if (!final) ws_meta_counters(0);
         last_meta_ns = now;
-    }
-    if (final) { /* the program may go: the rest is ours to write */
-        atomic_store(&ws_sh->proc_read, 1);
-        ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
     }
     put_meta();
     write_batch();
@@ -534,16 +538,21 @@ void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noretu
 void ws_flusher_process(int log_fd, pid_t pid, int forked)
 {
     mode = forked ? WS_FLUSHER_PROCESS : WS_FLUSHER_SERVED;
-    if (forked && ws_flusher_init() != 0) { /* served: serve.c did */
-        ws_quiet_pid(pid, ws_why);
-        /* The program goes on as if untraced. */
-        atomic_store(&ws_sh->stopped, 1);
-        ws_all_busy();
-        real__exit(1);
+    ws_thread_internal(); /* nothing it calls is the program's */
+    atomic_store(&ws_on, 0);
+    if (forked) { /* served: serve.c did these */
+        /* The program waits for its end only: it can tell we are gone. */
+        atomic_store(&ws_sh->flusher_pid, getpid());
+        if (log_fd < 0) log_fd = ws_log_create();
+        if (log_fd < 0 || ws_flusher_init() != 0) {
+            ws_quiet_pid(pid, ws_why);
+            /* The program goes on as if untraced. */
+            atomic_store(&ws_sh->stopped, 1);
+            ws_all_busy();
+            real__exit(1);
+        }
     }
     own_signals();
-    ws_thread_internal();
-    atomic_store(&ws_on, 0);
     /* Keep only the log: holding the program's pipes or sockets open
      * would change what its peers see. */
     ws_close_all_but(log_fd);

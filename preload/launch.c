@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -159,22 +160,33 @@ fail:;
 
 void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
 
+/* The middle process shares the program's memory, so it runs on a stack
+ * of its own; it only makes the flusher and exits. */
+static char mid_stack[16384] __attribute__((aligned(64)));
+
+static int mid_start(void *arg)
+{
+    long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
+    if (pid == 0) ws_flusher_process(-1, *(pid_t *)arg, 1); /* it creates the log */
+    return pid < 0 ? 1 : 0;
+}
+
 static int start_process(void)
 {
-    int log_fd = ws_log_create();
-    if (log_fd < 0) return -1;
-    /* Forked twice, with no exit signal: the flusher is not the program's
+    /* Made twice, with no exit signal: the flusher is not the program's
      * child, so neither the program's wait(), whatever its flags, nor an
-     * image that replaces the program by exec ever sees it or its end. */
+     * image that replaces the program by exec ever sees it or its end.
+     * The middle process shares the program's memory and the program waits
+     * until it is gone (CLONE_VM | CLONE_VFORK): only the flusher copies
+     * the program's page tables, once.  It takes no signal: a handler of
+     * the program's would run in it, on the program's memory. */
     pid_t self = ws_sh->pid;
-    long mid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (mid == 0) {
-        long pid = real_syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
-        if (pid == 0) ws_flusher_process(log_fd, self, 1);
-        real__exit(pid < 0 ? 1 : 0);
-    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int mid = clone(mid_start, mid_stack + sizeof mid_stack, CLONE_VM | CLONE_VFORK, &self);
     int err = errno;
-    real_close(log_fd);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (mid < 0) {
         snprintf(ws_why, sizeof ws_why, "cannot make the flusher process: %s", strerror(err));
         return -1;

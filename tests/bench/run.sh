@@ -184,6 +184,8 @@ if [ -n "$missing" ]; then
         }
     done
 fi
+# The reference wrapper (x86-64 only; write falls back to untraced/traced).
+[ -f "$BENCH/libwsref.so" ] || cmake --build "$BUILD" --target wsref >/dev/null 2>&1
 
 traced=yes
 if [ ! -f "$LIB" ]; then
@@ -250,7 +252,46 @@ overhead() {
     fi
 }
 
-! wanted write || overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000 || status=1
+# write() against the reference wrapper (ref_write.c): untraced, the
+# reference and whyslow, interleaved, the order rotating; the medians of
+# each round's differences from its untraced run.  The targets: within
+# 10 ns of the reference where syscalls flush the TLB, 30 ns added where
+# they do not.
+write_vs_reference() {
+    ref=$BENCH/libwsref.so
+    if [ ! -f "$ref" ]; then
+        overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000
+        return
+    fi
+    [ "$traced" = yes ] || return 1
+    for m in untraced reference whyslow; do : >"$TMP/w.$m"; done
+    echo "running bench_write: $ROUNDS rounds of untraced, the reference wrapper and whyslow, interleaved" >&2
+    modes="untraced reference whyslow"
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        for m in $modes; do
+            case $m in
+            untraced) out=$(run_untraced "$BENCH/bench_write" 100000) ;;
+            reference) out=$(LD_PRELOAD=$ref run_untraced "$BENCH/bench_write" 100000) ;;
+            whyslow) out=$(run_traced "$TMP/log" "$BENCH/bench_write" 100000) ;;
+            esac || return 1
+            echo "$out" | field ns_per_op >>"$TMP/w.$m"
+        done
+        modes="${modes#* } ${modes%% *}"
+        r=$((r + 1))
+    done
+    rm -rf "$TMP/log"
+    for m in reference whyslow; do
+        paste "$TMP/w.$m" "$TMP/w.untraced" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
+        eval "add_$m=\$(median <\"\$TMP/diffs\")"
+    done
+    paste "$TMP/w.whyslow" "$TMP/w.reference" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
+    over=$(median <"$TMP/diffs")
+    range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
+    figure "write() to /dev/null: untraced $(median <"$TMP/w.untraced") ns; added $(calc %.1f "$add_whyslow") ns by whyslow, $(calc %.1f "$add_reference") ns by the reference wrapper: whyslow $(calc %.1f "$over") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; rounds: $range)"
+}
+
+! wanted write || write_vs_reference || status=1
 ! wanted mutex || overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
 # A hand-over between two threads: a cond wait that blocks and the signal
 # that wakes it, both recorded; "per call" is per hand-over.

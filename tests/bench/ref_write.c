@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ref_write.c - the reference wrapper of write() for tests/bench/run.sh:
+ * the least a tracer can do to record the same facts as libwhyslow.so, as
+ * simply as it can be done, so that what whyslow adds is measured against
+ * a floor taken on the same host in the same run, not against a number
+ * from elsewhere (hosts whose syscalls flush the TLB make every page
+ * touched after the call cost more, for both).
+ *
+ * Preloaded (libwsref.so), it records each write() as whyslow does: two
+ * rdtsc, the fd, the result, errno and the caller's address, into a
+ * thread-local array used as a ring.  Nothing is written anywhere: the
+ * flusher's work is measured by other benchmarks.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <x86intrin.h>
+
+struct record {
+    uint64_t start, end, caller;
+    int64_t result;
+    int32_t fd, err;
+};
+
+#define RING 4096 /* records, a power of 2 */
+
+static __thread struct record ring[RING] __attribute__((tls_model("initial-exec")));
+static __thread unsigned next __attribute__((tls_model("initial-exec")));
+static ssize_t (*real_write)(int, const void *, size_t);
+
+__attribute__((constructor)) static void init(void)
+{
+    real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+}
+
+__attribute__((visibility("default"))) ssize_t write(int fd, const void *buf, size_t n)
+{
+    uint64_t start = __rdtsc();
+    ssize_t r = real_write(fd, buf, n);
+    int err = errno;
+    struct record *rec = &ring[next++ & (RING - 1)];
+    rec->start = start;
+    rec->end = __rdtsc();
+    rec->caller = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    rec->result = r;
+    rec->fd = fd;
+    rec->err = r < 0 ? err : 0;
+    errno = err;
+    return r;
+}
