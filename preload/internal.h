@@ -40,10 +40,13 @@
 
 extern int ws_clock_tsc; /* 1: timestamps are TSC ticks */
 
-static inline uint64_t ws_now(void)
+/* A timestamp of the kind tsc says (ws_clock_tsc, read by the caller: a
+ * wrapper reads it once, before the real call, so that its page is not
+ * touched again after a syscall that may have flushed the TLB). */
+static inline uint64_t ws_stamp(int tsc)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    if (likely(ws_clock_tsc)) {
+    if (likely(tsc)) {
         uint32_t lo, hi;
         __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
         return ((uint64_t)hi << 32) | lo;
@@ -51,6 +54,11 @@ static inline uint64_t ws_now(void)
 #endif
     extern uint64_t ws_now_mono(void);
     return ws_now_mono();
+}
+
+static inline uint64_t ws_now(void)
+{
+    return ws_stamp(ws_clock_tsc);
 }
 
 void ws_clock_init(void);

@@ -17,8 +17,9 @@
 #include "internal.h"
 
 /* A call on fd returned r: describe fd if new, then record. */
-static inline void io_event(struct ws_thread *t, unsigned call, int fd, int64_t r, uint64_t start,
-                            uint64_t end, uint64_t caller)
+static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, unsigned call,
+                                                           int fd, int64_t r, uint64_t start,
+                                                           uint64_t end, uint64_t caller)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     ws_fd_seen(t, fd, start);
@@ -32,9 +33,10 @@ static inline void io_event(struct ws_thread *t, unsigned call, int fd, int64_t 
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
-        uint64_t s = ws_now();                                                                     \
+        int tsc = ws_clock_tsc;                                                                    \
+        uint64_t s = ws_stamp(tsc);                                                                \
         ret r = real_##name args;                                                                  \
-        uint64_t e = ws_now();                                                                     \
+        uint64_t e = ws_stamp(tsc);                                                                \
         io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER);                                        \
         return r;                                                                                  \
     }
