@@ -121,20 +121,8 @@ static int start_served(const char *sock)
                                .size = ws_region_size(ws_sh->nbufs),
                                .nbufs = ws_sh->nbufs,
                                .pid = (int32_t)ws_sh->pid};
-    struct iovec iov = {&h, sizeof h};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } c = {0};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &ws_region_fd, sizeof(int));
     struct ws_serve_reply r = {0};
-    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)sizeof h) goto fail;
+    if (ws_send_fds(s, &h, sizeof h, &ws_region_fd, 1) != (ssize_t)sizeof h) goto fail;
     ssize_t got;
     while ((got = recv(s, &r, sizeof r, 0)) < 0 && errno == EINTR)
         ;

@@ -199,19 +199,7 @@ static pid_t hand_to_spare(struct server *s, int conn, int memfd, const struct w
     if (s->spare <= 0) return -1;
     struct handoff ho = {.hello = *h, .pid = pid};
     int fds[2] = {conn, memfd};
-    struct iovec iov = {&ho, sizeof ho};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof fds)];
-    } c = {0};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(cm), fds, sizeof fds);
-    ssize_t sent = sendmsg(s->spare_fd, &m, MSG_NOSIGNAL);
+    ssize_t sent = ws_send_fds(s->spare_fd, &ho, sizeof ho, fds, 2);
     pid_t spare = s->spare;
     close(s->spare_fd); /* it had one use; a spare that died reads nothing */
     s->spare_fd = -1;

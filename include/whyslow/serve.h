@@ -29,6 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
@@ -49,6 +51,29 @@ struct ws_serve_reply {
     int32_t status;      /* 0: served; else an errno value */
     int32_t flusher_pid; /* the flusher, when served */
 };
+
+/* Sends msg[0..len) with nfds (at most 2) fds over a unix socket, as
+ * both sides do (the hello with its memfd, record's hand-over to a spare
+ * flusher); what sendmsg() returns. */
+static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const int *fds, int nfds)
+{
+    struct iovec iov = {(void *)msg, len};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } c;
+    memset(&c, 0, sizeof c);
+    struct msghdr m = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = c.buf,
+                       .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+    return sendmsg(sock, &m, MSG_NOSIGNAL);
+}
 
 /*
  * Exported by libwhyslow.so for record, which loads it with dlopen (with
