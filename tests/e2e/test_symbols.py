@@ -156,8 +156,15 @@ def case_sym_dlopen_site():
     src = os.path.join(HERE, "progs", "sym_slowwrite.c")
     data, _ = record([prog("sym_dlopen"), lib])
     rep = report(data)
+    # The write blocks at least 50 ms, till the reader starts.  The
+    # reader's own reads are quick unless the writer cannot run (a busy
+    # machine: 15.6 ms seen under tests/stress.sh): such a finding names
+    # the reader's function, never the library's.
     slow = [f for f in rep["findings"] if f["kind"] == "slow_syscall"]
-    require(len(slow) == 1 and slow[0]["call"] == "write" and slow[0]["target"].startswith("pipe:["),
+    check(all(f["call"] == "write" or f["site"].get("function") == "drain" for f in slow),
+          "slow calls other than the write and the reader's reads: %s" % slow)
+    slow = [f for f in slow if f["call"] == "write"]
+    require(len(slow) == 1 and slow[0]["target"].startswith("pipe:["),
             "findings %s" % rep["findings"])
     site = slow[0]["site"]
     want = {"function": "slow_write", "file": src, "line": site_line(src, "slow_write"),
