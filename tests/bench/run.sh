@@ -14,8 +14,9 @@
 # sqlite3 benchmark, default 30000), BENCH_DECODER_QUERIES (queries in the
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
-# BENCH_ONLY (run only these, by name: write mutex handover stack process
-# flusher flusher_locks mixed sqlite_py decoder).
+# BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
+# only these, by name: write mutex handover stack process jobs flusher
+# flusher_locks mixed sqlite_py decoder).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -34,6 +35,8 @@ FLUSHER_SECONDS=${BENCH_FLUSHER_SECONDS:-5}
 MIXED_SECONDS=${BENCH_MIXED_SECONDS:-2}
 SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-30000}
 DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
+BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-3}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROCESS_COUNT=${BENCH_PROCESS_COUNT:-200}
 PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-7}
 # Debian's python3 (its sqlite3 module on Debian's libsqlite3), whatever
@@ -358,6 +361,66 @@ process_cost() {
 }
 
 ! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
+
+# Real jobs made of many processes, untraced and under `whyslow record`,
+# alternating, BUILD_ROUNDS rounds each: `make -j2` of this project from a
+# fresh configure (its compilers, linkers, cmake), and git cloning this
+# repository, then `git log -p` and `git gc` in the clone.  The figure is
+# the median of the rounds' traced/untraced ratios.
+job_ratio() {
+    label=$1
+    shift
+    : >"$TMP/ratios"
+    r=1
+    while [ "$r" -le "$BUILD_ROUNDS" ]; do
+        "$@" prepare >/dev/null 2>&1 || return 1
+        t0=$(now)
+        "$@" untraced >/dev/null 2>&1 || return 1
+        t1=$(now)
+        "$@" prepare >/dev/null 2>&1 || return 1
+        t2=$(now)
+        "$@" traced >/dev/null 2>&1 || return 1
+        t3=$(now)
+        calc %.3f "($t3 - $t2) / ($t1 - $t0)" >>"$TMP/ratios"
+        r=$((r + 1))
+    done
+    figure "$label: traced/untraced $(median <"$TMP/ratios") (rounds: $(sort -n "$TMP/ratios" | tr '\n' ' '| sed 's/ $//'))"
+}
+
+# make_job prepare|untraced|traced: a fresh configure (not timed), then
+# the build of this project's sources.
+make_job() {
+    case $1 in
+    prepare)
+        rm -rf "$TMP/mk" "$TMP/mklog"
+        cmake -S "$SRC" -B "$TMP/mk" -DCMAKE_BUILD_TYPE=Release
+        ;;
+    untraced) make -C "$TMP/mk" -j2 ;;
+    traced) "$CLI" record -o "$TMP/mklog" -- make -C "$TMP/mk" -j2 ;;
+    esac
+}
+
+# git_job prepare|untraced|traced: clone this repository, read its whole
+# history, repack it.
+git_job() {
+    cmd='git clone -q --no-local "$0" "$1" && git -C "$1" log -p >/dev/null && git -C "$1" gc -q'
+    case $1 in
+    prepare) rm -rf "$TMP/gitc" "$TMP/gitlog" ;;
+    untraced) sh -c "$cmd" "$SRC" "$TMP/gitc" ;;
+    traced) "$CLI" record -o "$TMP/gitlog" -- sh -c "$cmd" "$SRC" "$TMP/gitc" ;;
+    esac
+}
+
+if wanted jobs && [ "$traced" = yes ]; then
+    echo "running make -j2 of whyslow and git clone/log -p/gc, untraced and recorded, $BUILD_ROUNDS rounds" >&2
+    job_ratio "make -j2 of whyslow (target <= 1.10)" make_job || status=1
+    if git -C "$SRC" rev-parse >/dev/null 2>&1; then
+        job_ratio "git clone + log -p + gc of whyslow" git_job || status=1
+    else
+        note "$SRC is no git checkout: no git figure"
+    fi
+    rm -rf "$TMP/mk" "$TMP/mklog" "$TMP/gitc" "$TMP/gitlog"
+fi
 
 # ---- flusher throughput: bench_flusher ----
 
