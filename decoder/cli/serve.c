@@ -12,9 +12,10 @@
  * live traced process, and one spare.
  *
  * The spare is a child forked ahead, waiting on a socketpair: a traced
- * process waits for its flusher's answer, and forking record, a large
- * process, takes a good part of a millisecond that the process would
- * otherwise wait for.  It is handed the process's connection, and record
+ * process waits for its flusher's answer, and a fork, with the child's
+ * first writes to what it shares with its parent, takes a good part of a
+ * millisecond on these machines that the process would otherwise wait
+ * for.  It is handed the process's connection, and record
  * forks the next spare while the process goes on.
  *
  * A process is served only when it is of record's uid, in record's pid
@@ -58,6 +59,12 @@ struct handoff {
 };
 
 static void fork_spare(struct server *s);
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
 
 /* The recorder library, loaded to serve (and to check settings and the
  * log directory as it will); NULL with why in msg. */
@@ -147,12 +154,15 @@ static void spare_wait(struct server *s, int fd)
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     setsid();
-    for (int i = 0; i < 3; i++) /* 0, 1 and 2 stay; the rest goes */
-        if (i != 2 && i != fd && i != s->dirfd) close(i);
-    int low = fd < s->dirfd ? fd : s->dirfd, high = fd < s->dirfd ? s->dirfd : fd;
-    if (low > 3) close_range(3, (unsigned)low - 1, 0);
-    if (high > low + 1) close_range((unsigned)low + 1, (unsigned)high - 1, 0);
-    close_range((unsigned)high + 1, ~0u, 0);
+    int keep[3] = {2, fd, s->dirfd}; /* closes all others */
+    qsort(keep, 3, sizeof *keep, cmp_int);
+    unsigned from = 0;
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < 0 || (unsigned)keep[i] < from) continue;
+        if ((unsigned)keep[i] > from) close_range(from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+    }
+    close_range(from, ~0u, 0);
 
     struct handoff ho;
     int fds[2];
