@@ -97,10 +97,12 @@ def case_example_pool_exhaustion():
     check_none(report(data), "C pool of 6", "pool_exhaustion", "lock_contention")
 
 
-def check_thread_pool(rep, what, saturated_min=200 * MS):
+def check_thread_pool(rep, what, saturated_min=100 * MS):
     """One thread_pool_exhaustion finding: 2 workers busy sleeping through
     2 batches of 8 tasks of 40 ms (4 rounds each, 320 ms in all), or
-    saturated_min of tasks."""
+    saturated_min of tasks.  At least 100 ms: on a busy machine a worker
+    may start late, and its tasks go to the other meanwhile (165 ms seen
+    under tests/stress.sh -s)."""
     found = findings_of(rep, "thread_pool_exhaustion")
     require(len(found) == 1, "%s: expected one thread_pool_exhaustion: %s" % (what, rep["findings"]))
     f = found[0]
