@@ -25,7 +25,10 @@ def case_lock_waits():
     mutex = max(locks["mutex"], key=lambda l: l["wait_total_ns"])
     # How often 4 threads collide depends on the scheduler: a few times at least.
     check(mutex["contended"] >= 3 and mutex["threads"] >= 2, "mutex contention %s" % mutex)
-    check(locks["rwlock"][0]["contended"] == 2, "rwlock waits %s" % locks["rwlock"])
+    # Main's wait for the writer is certain; the writer's for main, likely
+    # (a busy machine may run it only after main let go).
+    check(locks["rwlock"][0]["contended"] in (1, 2) and
+          locks["rwlock"][0]["wait_total_ns"] >= 50e6, "rwlock waits %s" % locks["rwlock"])
     for kind in ("cond", "sem", "futex"):
         waits = locks.get(kind, [])  # none: it never had to wait
         check(len(waits) == 1 and waits[0]["contended"] == 1, "%s: %s" % (kind, waits))

@@ -2,7 +2,8 @@
 /*
  * locks.c - each kind of lock wait, with known counts:
  *   mutex: 4 threads x 25 lock/unlock of `hot`, holding it 200 us
- *   rwlock: a writer waits for main, then holds it 100 ms while main waits
+ *   rwlock: a writer waits for main (unless a busy machine runs it only
+ *           after main's 50 ms), then holds it 100 ms while main waits
  *   cond: one wait, signalled after 10 ms
  *   sem: one wait, posted after 10 ms
  *   futex: one FUTEX_WAIT through syscall(), woken after 10 ms
@@ -52,10 +53,13 @@ static void *later(void *arg)
     return NULL;
 }
 
+static _Atomic int writer_holds;
+
 static void *writer(void *arg)
 {
     (void)arg;
     pthread_rwlock_wrlock(&rw);
+    atomic_store(&writer_holds, 1);
     usleep(100000);
     pthread_rwlock_unlock(&rw);
     return NULL;
@@ -72,10 +76,11 @@ int main(void)
     pthread_rwlock_wrlock(&rw); /* so the writer thread must wait too */
     pthread_t w;
     pthread_create(&w, NULL, writer, NULL);
-    usleep(50000); /* long enough for the writer to be waiting on a busy machine */
+    usleep(50000); /* the writer waits, unless the machine keeps it from running that long */
     pthread_rwlock_unlock(&rw);
-    usleep(20000);
-    pthread_rwlock_rdlock(&rw); /* waits for the writer */
+    while (!atomic_load(&writer_holds))
+        usleep(1000);
+    pthread_rwlock_rdlock(&rw); /* waits for the writer, whatever the scheduler does */
     pthread_rwlock_unlock(&rw);
     pthread_join(w, NULL);
 
