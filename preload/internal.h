@@ -250,14 +250,30 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
                                uint32_t plen);
 void ws_stack_init(double stack_ms);
 
+/* The stack threshold (ws_stack_ticks), for a wrapper to read before its
+ * real call (see ws_emit_at()). */
+static inline uint64_t ws_stack_threshold(void)
+{
+    return atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed);
+}
+
+/* ws_emit_reserve() given the stack threshold. */
+static inline uint8_t *ws_emit_reserve_at(struct ws_thread *t, unsigned call, uint32_t err,
+                                          int64_t obj, int64_t result, uint64_t start, uint64_t end,
+                                          uint64_t caller, uint32_t plen, uint64_t slow)
+{
+    /* Only slow events pay for a stack, and only after their call. */
+    if (unlikely(end - start >= slow))
+        return ws_emit_reserve_stack(t, call, err, obj, result, start, end, caller, plen);
+    return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, NULL, 0);
+}
+
 static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint32_t err,
                                        int64_t obj, int64_t result, uint64_t start, uint64_t end,
                                        uint64_t caller, uint32_t plen)
 {
-    /* Only slow events pay for a stack, and only after their call. */
-    if (unlikely(end - start >= atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed)))
-        return ws_emit_reserve_stack(t, call, err, obj, result, start, end, caller, plen);
-    return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, NULL, 0);
+    return ws_emit_reserve_at(t, call, err, obj, result, start, end, caller, plen,
+                              ws_stack_threshold());
 }
 
 static inline void ws_emit_commit(struct ws_thread *t)
@@ -267,6 +283,19 @@ static inline void ws_emit_commit(struct ws_thread *t)
     atomic_store_explicit(&t->buf->committed, t->pos, memory_order_release);
     barrier();
     t->depth = 0;
+}
+
+/* ws_emit() of a record without payload, with the stack threshold a
+ * wrapper read before its real call: after a syscall that flushed the TLB
+ * (PTI without PCID) each page touched costs a miss, so what the record
+ * needs of the tracer's globals is read before, and after the call only
+ * the thread's slot and buffer are touched. */
+static inline void ws_emit_at(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
+                              int64_t result, uint64_t start, uint64_t end, uint64_t caller,
+                              uint64_t slow)
+{
+    if (ws_emit_reserve_at(t, call, err, obj, result, start, end, caller, 0, slow))
+        ws_emit_commit(t);
 }
 
 static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
@@ -344,6 +373,14 @@ static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
 {
     if ((unsigned)fd < WS_FD_TABLE && !atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed))
         ws_fd_describe(t, fd, when);
+}
+
+/* Whether fd was described (ws_fd_seen()'s test, for a wrapper to make
+ * before its real call). */
+static inline int ws_fd_is_known(int fd)
+{
+    return (unsigned)fd >= WS_FD_TABLE ||
+           atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
 }
 
 static inline void ws_fd_set(int fd, uint8_t known)

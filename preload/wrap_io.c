@@ -16,14 +16,17 @@
 
 #include "internal.h"
 
-/* A call on fd returned r: describe fd if new, then record. */
+/* A call on fd returned r: describe fd if it was new, then record.  The
+ * globals it needs (the stack threshold, whether fd is known) were read
+ * before the call (ws_emit_at()). */
 static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, unsigned call,
                                                            int fd, int64_t r, uint64_t start,
-                                                           uint64_t end, uint64_t caller)
+                                                           uint64_t end, uint64_t caller,
+                                                           uint64_t slow, int known)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
-    ws_fd_seen(t, fd, start);
-    ws_emit(t, call, err, fd, r, start, end, caller, NULL, 0);
+    if (!known) ws_fd_describe(t, fd, start);
+    ws_emit_at(t, call, err, fd, r, start, end, caller, slow);
 }
 
 /* The wrapper of a call on an fd whose result is a count or -1. */
@@ -33,11 +36,12 @@ static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, 
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
-        int tsc = ws_clock_tsc;                                                                    \
+        int tsc = ws_clock_tsc, known = ws_fd_is_known(fd);                                        \
+        uint64_t slow = ws_stack_threshold();                                                      \
         uint64_t s = ws_stamp(tsc);                                                                \
         ret r = real_##name args;                                                                  \
         uint64_t e = ws_stamp(tsc);                                                                \
-        io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER);                                        \
+        io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER, slow, known);                           \
         return r;                                                                                  \
     }
 
