@@ -14,13 +14,15 @@ import sys
 TAG = "SPDX-License-Identifier: MIT"
 SOURCES = (".c", ".h", ".py", ".sh", ".js")
 NAMED = ("CMakeLists.txt", "Makefile", "run")
+SKIP = 77  # ctest's SKIP_RETURN_CODE for this test
 
 
 def main():
     root = sys.argv[1]
     listed = subprocess.run(["git", "-C", root, "ls-files"], capture_output=True, text=True)
-    if listed.returncode != 0:
-        sys.exit("check_license.py: %s is not a git checkout: %s" % (root, listed.stderr.strip()))
+    if listed.returncode != 0:  # a release tarball, say: nothing says which files are ours
+        print("skipped: %s is not a git checkout" % root)
+        sys.exit(SKIP)
     files = [f for f in listed.stdout.split("\n")
              if f.endswith(SOURCES) or os.path.basename(f) in NAMED]
     missing = []
