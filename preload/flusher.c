@@ -531,31 +531,12 @@ void ws_close_all_but(int keep)
         if (fd != keep) real_close(fd);
 }
 
-/* A flusher process, with the log open at log_fd and the program's pid as
- * its /proc names it; forked: it is a fork of the program (launch.c), not
- * of `whyslow record` (serve.c).  Never returns. */
-void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
-void ws_flusher_process(int log_fd, pid_t pid, int forked)
+/* One program's log, in a flusher process, with the log open at log_fd
+ * and the program's pid as its /proc names it; forked: a fork of the
+ * program (launch.c), not served by `whyslow record` (serve.c). */
+static void serve_program(int log_fd, pid_t pid, int forked)
 {
-    mode = forked ? WS_FLUSHER_PROCESS : WS_FLUSHER_SERVED;
-    ws_thread_internal(); /* nothing it calls is the program's */
-    atomic_store(&ws_on, 0);
-    if (forked) { /* served: serve.c did these */
-        /* The program waits for its end only: it can tell we are gone. */
-        atomic_store(&ws_sh->flusher_pid, getpid());
-        if (log_fd < 0) log_fd = ws_log_create();
-        if (log_fd < 0 || ws_flusher_init() != 0) {
-            ws_quiet_pid(pid, ws_why);
-            /* The program goes on as if untraced. */
-            atomic_store(&ws_sh->stopped, 1);
-            ws_all_busy();
-            real__exit(1);
-        }
-    }
     own_signals();
-    /* Keep only the log: holding the program's pipes or sockets open
-     * would change what its peers see. */
-    ws_close_all_but(log_fd);
     ws_log_fd = log_fd;
     ws_proc_pid = pid;
     if (forked) ws_meta_process(1); /* served: done before its answer (serve.c) */
@@ -563,8 +544,51 @@ void ws_flusher_process(int log_fd, pid_t pid, int forked)
     program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
     if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */
     run(forked);
+}
+
+/* A flusher process cloned from the program (launch.c), which creates the
+ * log; never returns. */
+void ws_flusher_process(int log_fd, pid_t pid) __attribute__((noreturn));
+void ws_flusher_process(int log_fd, pid_t pid)
+{
+    mode = WS_FLUSHER_PROCESS;
+    ws_thread_internal(); /* nothing it calls is the program's */
+    atomic_store(&ws_on, 0);
+    /* The program waits for its end only: it can tell we are gone. */
+    atomic_store(&ws_sh->flusher_pid, getpid());
+    if (log_fd < 0) log_fd = ws_log_create();
+    if (log_fd < 0 || ws_flusher_init() != 0) {
+        ws_quiet_pid(pid, ws_why);
+        /* The program goes on as if untraced. */
+        atomic_store(&ws_sh->stopped, 1);
+        ws_all_busy();
+        real__exit(1);
+    }
+    /* Keep only the log: holding the program's pipes or sockets open
+     * would change what its peers see. */
+    ws_close_all_but(log_fd);
+    serve_program(log_fd, pid, 1);
     real__exit(0);
     __builtin_unreachable();
+}
+
+/* A flusher `whyslow record` serves a program with (serve.c): it holds
+ * none of the program's fds.  Once the program ended and all is written,
+ * it lets go of the program's log and region, to serve another: 0; -1
+ * when a signal stopped it. */
+int ws_flusher_served(int log_fd, pid_t pid)
+{
+    mode = WS_FLUSHER_SERVED;
+    ws_thread_internal();
+    atomic_store(&ws_on, 0);
+    serve_program(log_fd, pid, 0);
+    real_close(log_fd);
+    ws_log_fd = -1;
+    if (program_fd >= 0) real_close(program_fd);
+    program_fd = -1;
+    munmap(ws_sh, ws_region_size(nbufs));
+    ws_sh = NULL;
+    return stop_signal ? -1 : 0;
 }
 
 /* ---- a flusher thread ---- */

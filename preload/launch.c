@@ -146,7 +146,7 @@ fail:;
 
 /* ---- process ---- */
 
-void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
+void ws_flusher_process(int log_fd, pid_t pid) __attribute__((noreturn));
 
 /* The middle process shares the program's memory, so it runs on a stack
  * of its own; it only makes the flusher and exits. */
@@ -155,7 +155,7 @@ static char mid_stack[16384] __attribute__((aligned(64)));
 static int mid_start(void *arg)
 {
     long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (pid == 0) ws_flusher_process(-1, *(pid_t *)arg, 1); /* it creates the log */
+    if (pid == 0) ws_flusher_process(-1, *(pid_t *)arg); /* it creates the log */
     return pid < 0 ? 1 : 0;
 }
 

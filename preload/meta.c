@@ -21,6 +21,7 @@ static size_t meta_len;
 static size_t meta_cap;
 static uint8_t *scratch;   /* one record while it is built */
 static uint64_t maps_hash; /* of the file mappings last written */
+static uint64_t lost_last; /* the events lost, as last written */
 #define META_CAP (8u << 20)
 _Static_assert(META_CAP <= WS_META_RAW_MAX, "META chunks within the format's limit");
 
@@ -28,6 +29,7 @@ int ws_meta_init(void)
 {
     meta_len = 0;
     maps_hash = 0;
+    lost_last = 0;
     if (meta) return 0; /* again in the child of fork(): what is pending is the parent's */
     meta_cap = META_CAP;
     meta = mmap(NULL, meta_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -200,10 +202,9 @@ int ws_meta_maps(int force)
 
 void ws_meta_lost(int force)
 {
-    static uint64_t last;
     uint64_t lost = atomic_load(&ws_sh->lost);
-    if (lost == last && !force) return;
-    last = lost;
+    if (lost == lost_last && !force) return;
+    lost_last = lost;
     uint8_t *p = ws_put_uv(scratch, lost);
     put_record(WS_META_LOST, p);
 }

@@ -27,7 +27,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-void ws_flusher_process(int log_fd, pid_t pid, int forked) __attribute__((noreturn));
+int ws_flusher_served(int log_fd, pid_t pid);
 
 static void answer(int conn, int status)
 {
@@ -55,27 +55,29 @@ static int map_region(int memfd, const struct ws_serve_hello *h)
     return 0;
 }
 
-WS_EXPORT void whyslow_serve(int conn, int memfd, const struct ws_serve_hello *h, pid_t pid,
-                             int dirfd, const char *dir)
+WS_EXPORT int whyslow_serve(int conn, int memfd, const struct ws_serve_hello *h, pid_t pid,
+                            int dirfd, const char *dir)
 {
     int err = map_region(memfd, h);
+    real_close(memfd); /* the mapping stays */
     if (!err) {
         ws_load_settings(); /* the process's, in the region */
         if (ws_flusher_init() != 0) err = ENOMEM;
     }
     if (err) {
         answer(conn, err);
-        real__exit(1);
-        __builtin_unreachable();
+        real_close(conn);
+        return -1;
     }
     ws_proc_pid = pid;
     ws_meta_process(0);
     answer(conn, 0);
+    real_close(conn);
     int log_fd = ws_log_create_in(dirfd, dir, h->pid);
     if (log_fd < 0) {
         atomic_store(&ws_sh->stopped, 1);
         ws_all_busy();
         real__exit(WS_SERVE_NO_LOG);
     }
-    ws_flusher_process(log_fd, pid, 0);
+    return ws_flusher_served(log_fd, pid);
 }

@@ -18,7 +18,7 @@
  *
  * A flusher holds an exclusive flock on its log until it is done: a few
  * ms after its process exits, up to ~100 ms after it was killed or
- * exec'd.  So after CMD exits, record waits until its flushers are gone
+ * exec'd.  So after CMD exits, record waits until its flushers are done
  * and every log can be locked shared (at most WAIT_MAX_MS: a daemon CMD
  * left running keeps its log locked).
  */
@@ -524,11 +524,13 @@ static int run(struct recording *r)
         return 127;
     }
     for (;;) {
-        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-                              {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN}};
-        if (poll(p, 2, r->exited ? WAIT_STEP_MS : -1) < 0 && errno != EINTR) break;
+        struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+                              {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN},
+                              {.fd = r->srv ? server_done_fd(r->srv) : -1, .events = POLLIN}};
+        if (poll(p, 3, r->exited ? WAIT_STEP_MS : -1) < 0 && errno != EINTR) break;
         if (p[0].revents) take_signals(r, sfd);
         if (p[1].revents) server_accept(r->srv);
+        if (p[2].revents) server_take_done(r->srv);
         if (sfd < 0) reap(r); /* no signalfd: look at each step */
         if (r->exited && all_written(r)) break;
     }

@@ -9,14 +9,16 @@
  * a child forked for a process calls its whyslow_serve().  So a traced
  * process gets no process of its own tree for its log, and record, which
  * reaps its children as they end (cmd_record.c), keeps at most one per
- * live traced process, and one spare.
+ * live traced process, and the free ones.
  *
- * The spare is a child forked ahead, waiting on a socketpair: a traced
- * process waits for its flusher's answer, and a fork, with the child's
- * first writes to what it shares with its parent, takes a good part of a
- * millisecond on these machines that the process would otherwise wait
- * for.  It is handed the process's connection, and record
- * forks the next spare while the process goes on.
+ * A flusher is forked ahead and waits on a socketpair to be handed a
+ * process: a traced process waits for its flusher's answer, and a fork,
+ * with the child's first writes to what it shares with its parent, takes
+ * a good part of a millisecond on these machines.  When its process has
+ * ended and all is written, the flusher says so on the `done` pipe and
+ * waits for the next: a build or a script of many short processes is
+ * served by a few warm flushers, not a fork, its page faults and its
+ * teardown each.  One that was stopped by a signal, or failed, exits.
  *
  * A process is served only when it is of record's uid, in record's pid
  * namespace, and below record in the process tree: another user's process
@@ -40,25 +42,31 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A flusher of ours: serving a process (busy) or waiting for one. */
+struct flusher {
+    pid_t pid;
+    int ctl; /* our end of its socketpair: processes are handed over on it */
+    int busy;
+};
+
 struct server {
     int listen_fd;
     int dirfd;
     char dir[4096];
-    void (*serve)(int, int, const struct ws_serve_hello *, pid_t, int, const char *);
-    pid_t *flushers; /* live */
-    size_t nflushers, cap;
-    pid_t spare;  /* a flusher waiting for a process, or 0 */
-    int spare_fd; /* our end of its socketpair */
+    int (*serve)(int, int, const struct ws_serve_hello *, pid_t, int, const char *);
+    struct flusher *pool;
+    size_t npool, cap;
+    int done[2]; /* a pipe: flushers write their pid on it when they are free again */
     unsigned unwritten;
 };
 
-/* What the spare is handed, with the connection and the memfd. */
+/* What a flusher is handed, with the connection and the memfd. */
 struct handoff {
     struct ws_serve_hello hello;
     pid_t pid;
 };
 
-static void fork_spare(struct server *s);
+static void fork_flusher(struct server *s);
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -107,7 +115,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         snprintf(msg, msglen, "out of memory");
         return NULL;
     }
-    s->serve = (void (*)(int, int, const struct ws_serve_hello *, pid_t, int, const char *))dlsym(
+    s->serve = (int (*)(int, int, const struct ws_serve_hello *, pid_t, int, const char *))dlsym(
         lib, "whyslow_serve");
     if (!s->serve) {
         snprintf(msg, msglen, "the recorder library has no whyslow_serve");
@@ -115,7 +123,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         return NULL;
     }
     s->dirfd = dirfd;
-    s->spare_fd = -1;
+    s->done[0] = s->done[1] = -1;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -134,7 +142,8 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         return NULL;
     }
     snprintf(name, len, "@%s", a.sun_path + 1);
-    fork_spare(s); /* for the first process */
+    if (pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) s->done[0] = s->done[1] = -1;
+    fork_flusher(s); /* for the first process */
     return s;
 }
 
@@ -143,78 +152,101 @@ int server_fd(const struct server *s)
     return s->listen_fd;
 }
 
-/* The spare's life: it holds only what a flusher needs (stderr for
- * WHYSLOW_DEBUG, the log directory) and waits to be handed a process; it
- * ends when record closes the socketpair. */
-static void spare_wait(struct server *s, int fd) __attribute__((noreturn));
-static void spare_wait(struct server *s, int fd)
+/* A flusher's life: it holds only what it needs (stderr for
+ * WHYSLOW_DEBUG, its socketpair, the log directory, the done pipe) and
+ * serves the processes it is handed, one after another; it ends when
+ * record closes the socketpair, or when it cannot go on. */
+static void flusher_life(struct server *s, int fd) __attribute__((noreturn));
+static void flusher_life(struct server *s, int fd)
 {
     /* Neither the terminal's signals nor record's are for it. */
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     setsid();
-    int keep[3] = {2, fd, s->dirfd}; /* closes all others */
-    qsort(keep, 3, sizeof *keep, cmp_int);
+    int keep[4] = {2, fd, s->dirfd, s->done[1]}; /* closes all others */
+    qsort(keep, 4, sizeof *keep, cmp_int);
     unsigned from = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (keep[i] < 0 || (unsigned)keep[i] < from) continue;
         if ((unsigned)keep[i] > from) close_range(from, (unsigned)keep[i] - 1, 0);
         from = (unsigned)keep[i] + 1;
     }
     close_range(from, ~0u, 0);
 
-    struct handoff ho;
-    int fds[2];
-    struct iovec iov = {&ho, sizeof ho};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof fds)];
-    } c;
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    ssize_t got;
-    while ((got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-    if (got != (ssize_t)sizeof ho || !cm || cm->cmsg_type != SCM_RIGHTS ||
-        cm->cmsg_len != CMSG_LEN(sizeof fds))
-        _exit(0);
-    memcpy(fds, CMSG_DATA(cm), sizeof fds);
-    close(fd);
-    s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir); /* no return */
-    _exit(1);
+    for (;;) {
+        struct handoff ho;
+        int fds[2];
+        struct iovec iov = {&ho, sizeof ho};
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof fds)];
+        } c;
+        struct msghdr m = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+        ssize_t got;
+        while ((got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+            ;
+        struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+        if (got != (ssize_t)sizeof ho || !cm || cm->cmsg_type != SCM_RIGHTS ||
+            cm->cmsg_len != CMSG_LEN(sizeof fds))
+            _exit(0);
+        memcpy(fds, CMSG_DATA(cm), sizeof fds);
+        /* It closes both; it exits itself when it cannot serve again. */
+        if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
+            _exit(0);
+        sigprocmask(SIG_SETMASK, &all, NULL); /* while free, signals wait */
+        pid_t me = getpid();
+        if (write(s->done[1], &me, sizeof me) != (ssize_t)sizeof me) _exit(0);
+    }
 }
 
-/* Forks the next spare, when none is waiting; quietly none if it cannot. */
-static void fork_spare(struct server *s)
+/* Forks a free flusher; quietly none if it cannot. */
+static void fork_flusher(struct server *s)
 {
     int sv[2];
-    if (s->spare > 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
+    if (s->npool == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        struct flusher *v = realloc(s->pool, cap * sizeof *v);
+        if (!v) return;
+        s->pool = v;
+        s->cap = cap;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
     pid_t pid = fork();
-    if (pid == 0) spare_wait(s, sv[1]);
+    if (pid == 0) flusher_life(s, sv[1]);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
         return;
     }
-    s->spare = pid;
-    s->spare_fd = sv[0];
+    s->pool[s->npool++] = (struct flusher){.pid = pid, .ctl = sv[0]};
 }
 
-/* Hands the process to the spare; its pid, or -1 when there is none. */
-static pid_t hand_to_spare(struct server *s, int conn, int memfd, const struct ws_serve_hello *h,
-                           pid_t pid)
+static struct flusher *free_flusher(struct server *s)
 {
-    if (s->spare <= 0) return -1;
+    for (size_t i = 0; i < s->npool; i++)
+        if (!s->pool[i].busy) return &s->pool[i];
+    return NULL;
+}
+
+/* Hands the process to a free flusher; 0, or -1 when there is none (or
+ * it died: its end is reaped). */
+static int hand_over(struct server *s, int conn, int memfd, const struct ws_serve_hello *h,
+                     pid_t pid)
+{
+    struct flusher *f = free_flusher(s);
+    if (!f) return -1;
     struct handoff ho = {.hello = *h, .pid = pid};
     int fds[2] = {conn, memfd};
-    ssize_t sent = ws_send_fds(s->spare_fd, &ho, sizeof ho, fds, 2);
-    pid_t spare = s->spare;
-    close(s->spare_fd); /* it had one use; a spare that died reads nothing */
-    s->spare_fd = -1;
-    s->spare = 0;
-    return sent == (ssize_t)sizeof ho ? spare : -1;
+    if (ws_send_fds(f->ctl, &ho, sizeof ho, fds, 2) != (ssize_t)sizeof ho) {
+        close(f->ctl); /* it is gone, or going: reaped as it ends */
+        f->ctl = -1;
+        f->busy = 1;
+        return -1;
+    }
+    f->busy = 1;
+    return 0;
 }
 
 static void refuse(int conn, int err)
@@ -252,25 +284,11 @@ static void serve_one(struct server *s, int conn)
         err = errno;
     else if (cred.uid != geteuid() || cred.pid != h.pid || !descends(cred.pid))
         err = EPERM;
-    pid_t child = err ? -1 : hand_to_spare(s, conn, memfd, &h, cred.pid);
-    if (!err && child < 0) { /* no spare: one of its own */
-        child = fork();
-        if (child == 0) s->serve(conn, memfd, &h, cred.pid, s->dirfd, s->dir); /* no return */
-        if (child < 0) err = errno;
+    if (!err && hand_over(s, conn, memfd, &h, cred.pid) != 0) {
+        fork_flusher(s); /* none free: a new one */
+        if (hand_over(s, conn, memfd, &h, cred.pid) != 0) err = EAGAIN;
     }
-    if (err) {
-        refuse(conn, err);
-    } else {
-        if (s->nflushers == s->cap) {
-            size_t cap = s->cap ? 2 * s->cap : 16;
-            pid_t *v = realloc(s->flushers, cap * sizeof *v);
-            if (v) {
-                s->flushers = v;
-                s->cap = cap;
-            }
-        }
-        if (s->nflushers < s->cap) s->flushers[s->nflushers++] = child;
-    }
+    if (err) refuse(conn, err);
     if (memfd >= 0) close(memfd);
     close(conn);
 }
@@ -280,21 +298,30 @@ void server_accept(struct server *s)
     int conn;
     while ((conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
         serve_one(s, conn);
-    fork_spare(s); /* for the next, while this one goes on */
+    if (!free_flusher(s)) fork_flusher(s); /* for the next, while these go on */
+}
+
+int server_done_fd(const struct server *s)
+{
+    return s->done[0];
+}
+
+void server_take_done(struct server *s)
+{
+    pid_t pid;
+    while (read(s->done[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
+        for (size_t i = 0; i < s->npool; i++)
+            if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
 }
 
 int server_reaped(struct server *s, pid_t pid, int status)
 {
-    if (pid == s->spare) { /* it died waiting: another, when needed */
-        close(s->spare_fd);
-        s->spare_fd = -1;
-        s->spare = 0;
-        return 0;
-    }
-    for (size_t i = 0; i < s->nflushers; i++)
-        if (s->flushers[i] == pid) {
-            s->flushers[i] = s->flushers[--s->nflushers];
-            if (WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG) s->unwritten++;
+    for (size_t i = 0; i < s->npool; i++)
+        if (s->pool[i].pid == pid) {
+            if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG)
+                s->unwritten++;
+            if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
+            s->pool[i] = s->pool[--s->npool];
             return 1;
         }
     return 0;
@@ -302,7 +329,10 @@ int server_reaped(struct server *s, pid_t pid, int status)
 
 size_t server_flushers(const struct server *s)
 {
-    return s->nflushers;
+    size_t busy = 0;
+    for (size_t i = 0; i < s->npool; i++)
+        busy += s->pool[i].busy;
+    return busy;
 }
 
 unsigned server_unwritten(const struct server *s)
@@ -313,8 +343,12 @@ unsigned server_unwritten(const struct server *s)
 void server_free(struct server *s)
 {
     if (!s) return;
-    if (s->spare_fd >= 0) close(s->spare_fd); /* the spare reads the end and exits */
+    /* Each flusher reads the end of its socketpair and exits, once done. */
+    for (size_t i = 0; i < s->npool; i++)
+        if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
+    if (s->done[0] >= 0) close(s->done[0]);
+    if (s->done[1] >= 0) close(s->done[1]);
     close(s->listen_fd);
-    free(s->flushers);
+    free(s->pool);
     free(s);
 }

@@ -25,10 +25,15 @@ int server_fd(const struct server *s);
 /* Serves every process that asked: hands it a flusher, or refuses. */
 void server_accept(struct server *s);
 
+/* The pipe on which flushers say they are free again, to poll; and what
+ * to call when it is readable. */
+int server_done_fd(const struct server *s);
+void server_take_done(struct server *s);
+
 /* A child of ours ended with status: 1 if it was a flusher. */
 int server_reaped(struct server *s, pid_t pid, int status);
 
-/* Flushers still running. */
+/* Flushers serving a process. */
 size_t server_flushers(const struct server *s);
 
 /* Processes served whose flusher could not create their log. */

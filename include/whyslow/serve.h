@@ -89,9 +89,12 @@ int whyslow_logdir_open(const char *path, int make, char *msg, size_t len);
 int whyslow_settings(char *msg, size_t len);
 
 /* In a child record forked for it: serves the process pid (as record's
- * /proc names it) that sent hello and memfd over conn, writing its log in
- * dirfd (dir in messages).  Never returns. */
-void whyslow_serve(int conn, int memfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
-                   const char *dir) __attribute__((noreturn));
+ * /proc names it) that sent hello and memfd over conn (both closed here),
+ * writing its log in dirfd (dir in messages), until that process ended
+ * and all is written.  Returns 0 when it may serve another, -1 when it
+ * must exit (it could not serve this one, or a signal stopped it); exits
+ * itself with WS_SERVE_NO_LOG when it could not create the log. */
+int whyslow_serve(int conn, int memfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
+                  const char *dir);
 
 #endif
