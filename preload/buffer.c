@@ -112,6 +112,14 @@ int ws_shared_create(unsigned nbufs)
     return 0;
 }
 
+/* *mark = max(*mark, n): the slots and buffers ever used. */
+static void raise_to(_Atomic uint32_t *mark, uint32_t n)
+{
+    uint32_t now = atomic_load(mark);
+    while (now < n && !atomic_compare_exchange_weak(mark, &now, n))
+        ;
+}
+
 /* Takes a free buffer for t, or returns NULL when the pool is empty. */
 static struct ws_buf *take_buffer(struct ws_thread *t)
 {
@@ -126,11 +134,9 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
         if (atomic_load_explicit(&b->state, memory_order_relaxed) == WS_BUF_FREE &&
             atomic_compare_exchange_strong(&b->state, &expect, WS_BUF_CLAIMED)) {
             atomic_fetch_sub(&ws_sh->free_bufs, 1);
+            raise_to(&ws_sh->bufs_used, k + 1);
             /* Set here, not at the start: the headers of the buffers never
              * used stay untouched, pages that cost nothing. */
-            uint32_t used = atomic_load(&ws_sh->bufs_used);
-            while (used <= k && !atomic_compare_exchange_weak(&ws_sh->bufs_used, &used, k + 1))
-                ;
             b->data = ws_region_data(ws_sh->nbufs) + (size_t)k * WS_BUF_SIZE;
             b->thread = t->serial;
             b->tid = t->tid;
@@ -193,9 +199,7 @@ static struct ws_thread *attach(void)
             continue;
         /* Counted before it is taken: whoever then loops over the slots
          * (ws_all_busy() at the end) sees this one. */
-        uint32_t used = atomic_load(&ws_sh->slots_used);
-        while (used <= i && !atomic_compare_exchange_weak(&ws_sh->slots_used, &used, i + 1))
-            ;
+        raise_to(&ws_sh->slots_used, i + 1);
         if (!serial) serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
         if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&t->serial, &expect, serial))
             continue;
@@ -233,6 +237,12 @@ void ws_all_busy(void)
 {
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++)
         ws_sh->threads[i].busy = 1;
+}
+
+void ws_stop_recording(void)
+{
+    atomic_store(&ws_sh->stopped, 1);
+    ws_all_busy();
 }
 
 struct ws_thread *ws_enter_slow(void)

@@ -395,8 +395,7 @@ static void sync_exec(void)
  * one writes). */
 static void stop(void)
 {
-    atomic_store(&ws_sh->stopped, 1);
-    ws_all_busy();
+    ws_stop_recording();
     flush(0);
     ws_meta_stopped(ws_now(), (unsigned)stop_signal);
     put_meta();
@@ -548,20 +547,18 @@ static void serve_program(int log_fd, pid_t pid, int forked)
 
 /* A flusher process cloned from the program (launch.c), which creates the
  * log; never returns. */
-void ws_flusher_process(int log_fd, pid_t pid) __attribute__((noreturn));
-void ws_flusher_process(int log_fd, pid_t pid)
+void ws_flusher_process(pid_t pid) __attribute__((noreturn));
+void ws_flusher_process(pid_t pid)
 {
     mode = WS_FLUSHER_PROCESS;
     ws_thread_internal(); /* nothing it calls is the program's */
     atomic_store(&ws_on, 0);
     /* The program waits for its end only: it can tell we are gone. */
     atomic_store(&ws_sh->flusher_pid, getpid());
-    if (log_fd < 0) log_fd = ws_log_create();
+    int log_fd = ws_log_create();
     if (log_fd < 0 || ws_flusher_init() != 0) {
         ws_quiet_pid(pid, ws_why);
-        /* The program goes on as if untraced. */
-        atomic_store(&ws_sh->stopped, 1);
-        ws_all_busy();
+        ws_stop_recording();
         real__exit(1);
     }
     /* Keep only the log: holding the program's pipes or sockets open

@@ -186,6 +186,7 @@ size_t ws_region_size(unsigned nbufs);
 uint8_t *ws_region_data(unsigned nbufs); /* the first buffer's memory */
 unsigned ws_slots_used(void);            /* bounded: the region is the program's to scribble on */
 void ws_all_busy(void);                  /* no thread records any more */
+void ws_stop_recording(void); /* a flusher gave up: the program goes on untraced (stopped) */
 struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);
 void ws_thread_internal(void);
@@ -367,20 +368,19 @@ void ws_guard_forget(void);
 extern _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when);
 
-/* Before an event on fd that started at `when`: describe the fd the first
- * time it is seen, stamped with the event's start so that it sorts first. */
-static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
-{
-    if ((unsigned)fd < WS_FD_TABLE && !atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed))
-        ws_fd_describe(t, fd, when);
-}
-
-/* Whether fd was described (ws_fd_seen()'s test, for a wrapper to make
- * before its real call). */
+/* Whether fd was described (or is past the table): a wrapper may ask
+ * before its real call. */
 static inline int ws_fd_is_known(int fd)
 {
     return (unsigned)fd >= WS_FD_TABLE ||
            atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
+}
+
+/* Before an event on fd that started at `when`: describe the fd the first
+ * time it is seen, stamped with the event's start so that it sorts first. */
+static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
+{
+    if (!ws_fd_is_known(fd)) ws_fd_describe(t, fd, when);
 }
 
 static inline void ws_fd_set(int fd, uint8_t known)

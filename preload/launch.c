@@ -32,12 +32,14 @@
  *
  * The end: at exit and _exit the program posts how it ends and waits (a
  * few ms, at most 5 s) for the flusher to write the rest; a served one
- * waits for less (ws_flusher_end()).  A flusher process's data is safe in the shared region once
- * the program is gone, but whatever ends the program's session may end the flusher too: a container
- * whose first process exits is torn down, and a service manager stops every process of a service's
- * cgroup once its main process exits.  A served flusher's parent, record, outlives it.  At exec it
- * posts that an exec is under way: a flusher process sees it succeed (flusher.c), a flusher thread
- * is waited for first.
+ * waits for less (ws_flusher_end()).  A flusher process's data is safe
+ * in the shared region once the program is gone, but whatever ends the
+ * program's session may end the flusher too: a container whose first
+ * process exits is torn down, and a service manager stops every process
+ * of a service's cgroup once its main process exits.  A served flusher's
+ * parent, record, outlives it.  At exec the program posts that an exec is
+ * under way: a flusher process sees it succeed (flusher.c), a flusher
+ * thread is waited for first.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -146,7 +148,7 @@ fail:;
 
 /* ---- process ---- */
 
-void ws_flusher_process(int log_fd, pid_t pid) __attribute__((noreturn));
+void ws_flusher_process(pid_t pid) __attribute__((noreturn));
 
 /* The middle process shares the program's memory, so it runs on a stack
  * of its own; it only makes the flusher and exits. */
@@ -155,7 +157,7 @@ static char mid_stack[16384] __attribute__((aligned(64)));
 static int mid_start(void *arg)
 {
     long pid = real_syscall(SYS_clone, 0L /* no exit signal */, 0L, 0L, 0L, 0L);
-    if (pid == 0) ws_flusher_process(-1, *(pid_t *)arg); /* it creates the log */
+    if (pid == 0) ws_flusher_process(*(pid_t *)arg); /* it creates the log */
     return pid < 0 ? 1 : 0;
 }
 

@@ -12,7 +12,8 @@
  * Only then does it create the log (a file system may take its time):
  * should that fail, the process records nothing more, and record, seeing
  * the flusher's status, says so.  Then it is a flusher process like the
- * one a program clones for itself (flusher.c), but for its parent.
+ * one a program clones for itself (flusher.c), but for its parent, and
+ * once the process ended it lets go of it, to be handed the next.
  */
 #include <errno.h>
 #include <string.h>
@@ -75,8 +76,7 @@ WS_EXPORT int whyslow_serve(int conn, int memfd, const struct ws_serve_hello *h,
     real_close(conn);
     int log_fd = ws_log_create_in(dirfd, dir, h->pid);
     if (log_fd < 0) {
-        atomic_store(&ws_sh->stopped, 1);
-        ws_all_busy();
+        ws_stop_recording();
         real__exit(WS_SERVE_NO_LOG);
     }
     return ws_flusher_served(log_fd, pid);

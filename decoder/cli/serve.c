@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * serve.c - `whyslow record`'s side of served flushers
- * (include/whyslow/serve.h): the socket the traced processes ask on, and a
- * flusher forked for each process that asks.
+ * (include/whyslow/serve.h): the socket the traced processes ask on, and
+ * the flushers, forked ahead, that serve them one after another.
  *
  * The flusher's code is the recorder's own: record loads libwhyslow.so
  * with dlopen (WHYSLOW_HOST set, so that it traces nothing of record), and
- * a child forked for a process calls its whyslow_serve().  So a traced
+ * a child handed a process calls its whyslow_serve().  So a traced
  * process gets no process of its own tree for its log, and record, which
  * reaps its children as they end (cmd_record.c), keeps at most one per
  * live traced process, and the free ones.

@@ -22,7 +22,8 @@
  * the answer, at most WS_SERVE_TIMEOUT_MS, and starts a flusher of its own
  * when it is not 0.  The flusher then creates the log in record's log
  * directory; when it cannot, it exits with WS_SERVE_NO_LOG, which record
- * reports.
+ * reports.  Once the process ended and all is written, the flusher waits
+ * to be handed another (decoder/cli/serve.c).
  */
 #ifndef WHYSLOW_SERVE_H
 #define WHYSLOW_SERVE_H
