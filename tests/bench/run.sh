@@ -166,6 +166,34 @@ print(sum(q["count"] for q in rep["queries"]), sum(p["lost_events"] for p in rep
 ' "$TMP/report.json" 2>"$TMP/why"
 }
 
+# rotating_rounds N NAME FN MODE...: N rounds, each running `FN MODE` for
+# every mode, the order rotating from round to round so that no mode always
+# runs after the same other; FN prints one figure, kept a line a round in
+# $TMP/NAME.MODE.
+rotating_rounds() {
+    rr_left=$1 rr_name=$2 rr_fn=$3
+    shift 3
+    for rr_m in "$@"; do : >"$TMP/$rr_name.$rr_m"; done
+    rr_modes="$*"
+    while [ "$rr_left" -gt 0 ]; do
+        for rr_m in $rr_modes; do
+            rr_v=$("$rr_fn" "$rr_m") && [ -n "$rr_v" ] || return 1
+            echo "$rr_v" >>"$TMP/$rr_name.$rr_m"
+        done
+        rr_modes="${rr_modes#* } ${rr_modes%% *}"
+        rr_left=$((rr_left - 1))
+    done
+}
+
+# paired_median A B: the median of the rounds' differences A - B (files
+# of one figure a line, round by round), the differences left in
+# $TMP/diffs.  Each round's runs were back to back: steadier than the
+# difference of the medians.
+paired_median() {
+    paste "$1" "$2" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
+    median <"$TMP/diffs"
+}
+
 # Seconds since the epoch, to the nanosecond.
 now() {
     date +%s.%N
@@ -243,10 +271,7 @@ overhead() {
     u=$(median <"$TMP/untraced")
     if [ "$traced" = yes ]; then
         t=$(median <"$TMP/traced")
-        # Each round's pair ran back to back: the median of the per-round
-        # differences is steadier than the difference of the medians.
-        paste "$TMP/traced" "$TMP/untraced" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
-        added=$(median <"$TMP/diffs")
+        added=$(paired_median "$TMP/traced" "$TMP/untraced")
         range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
         if [ "$target" = - ]; then want=""; else want="target <= $target ns; "; fi
         figure "$label: untraced $u ns, traced $t ns, added $(calc %.1f "$added") ns per call (${want}rounds: $range)"
@@ -260,36 +285,27 @@ overhead() {
 # each round's differences from its untraced run.  The targets: within
 # 10 ns of the reference where syscalls flush the TLB, 30 ns added where
 # they do not.
+# One bench_write run in mode untraced, reference or whyslow: its ns.
+write_in() {
+    case $1 in
+    untraced) run_untraced "$BENCH/bench_write" 100000 ;;
+    reference) LD_PRELOAD=$BENCH/libwsref.so run_untraced "$BENCH/bench_write" 100000 ;;
+    whyslow) run_traced "$TMP/log" "$BENCH/bench_write" 100000 ;;
+    esac | field ns_per_op
+}
+
 write_vs_reference() {
-    ref=$BENCH/libwsref.so
-    if [ ! -f "$ref" ]; then
+    if [ ! -f "$BENCH/libwsref.so" ]; then
         overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000
         return
     fi
     [ "$traced" = yes ] || return 1
-    for m in untraced reference whyslow; do : >"$TMP/w.$m"; done
     echo "running bench_write: $ROUNDS rounds of untraced, the reference wrapper and whyslow, interleaved" >&2
-    modes="untraced reference whyslow"
-    r=1
-    while [ "$r" -le "$ROUNDS" ]; do
-        for m in $modes; do
-            case $m in
-            untraced) out=$(run_untraced "$BENCH/bench_write" 100000) ;;
-            reference) out=$(LD_PRELOAD=$ref run_untraced "$BENCH/bench_write" 100000) ;;
-            whyslow) out=$(run_traced "$TMP/log" "$BENCH/bench_write" 100000) ;;
-            esac || return 1
-            echo "$out" | field ns_per_op >>"$TMP/w.$m"
-        done
-        modes="${modes#* } ${modes%% *}"
-        r=$((r + 1))
-    done
+    rotating_rounds "$ROUNDS" w write_in untraced reference whyslow || return 1
     rm -rf "$TMP/log"
-    for m in reference whyslow; do
-        paste "$TMP/w.$m" "$TMP/w.untraced" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
-        eval "add_$m=\$(median <\"\$TMP/diffs\")"
-    done
-    paste "$TMP/w.whyslow" "$TMP/w.reference" | awk '{ printf "%.2f\n", $1 - $2 }' >"$TMP/diffs"
-    over=$(median <"$TMP/diffs")
+    add_whyslow=$(paired_median "$TMP/w.whyslow" "$TMP/w.untraced")
+    add_reference=$(paired_median "$TMP/w.reference" "$TMP/w.untraced")
+    over=$(paired_median "$TMP/w.whyslow" "$TMP/w.reference")
     range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
     figure "write() to /dev/null: untraced $(median <"$TMP/w.untraced") ns; added $(calc %.1f "$add_whyslow") ns by whyslow, $(calc %.1f "$add_reference") ns by the reference wrapper: whyslow $(calc %.1f "$over") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; rounds: $range)"
 }
@@ -330,34 +346,29 @@ stack_cost() {
 # (which serves the flushers), in a rotating order, PROCESS_ROUNDS rounds;
 # per mode, the median of the rounds' differences from the untraced run of
 # the same round, per process.
+# One loop of short processes in mode untraced, disabled, preloaded or
+# record: microseconds per process.
+loop_in() {
+    rm -rf "$TMP/plog"
+    t0=$(now)
+    case $1 in
+    untraced) sh "$TMP/loop.sh" ;;
+    disabled) LD_PRELOAD=$LIB WHYSLOW_DISABLE=1 sh "$TMP/loop.sh" ;;
+    preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/plog sh "$TMP/loop.sh" ;;
+    record) "$CLI" record -o "$TMP/plog" -- sh "$TMP/loop.sh" 2>/dev/null ;;
+    esac || return 1
+    calc %.3f "($(now) - $t0) * 1e6 / $PROCESS_COUNT"
+}
+
 process_cost() {
-    n=$PROCESS_COUNT
-    printf 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i + 1)); done\n' "$n" >"$TMP/loop.sh"
-    modes="untraced disabled preloaded record"
-    for m in $modes; do : >"$TMP/proc.$m"; done
-    echo "running a loop of $n /bin/true: $PROCESS_ROUNDS rounds of $modes, interleaved" >&2
-    r=1
-    while [ "$r" -le "$PROCESS_ROUNDS" ]; do
-        for m in $modes; do
-            rm -rf "$TMP/plog"
-            t0=$(now)
-            case $m in
-            untraced) sh "$TMP/loop.sh" ;;
-            disabled) LD_PRELOAD=$LIB WHYSLOW_DISABLE=1 sh "$TMP/loop.sh" ;;
-            preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/plog sh "$TMP/loop.sh" ;;
-            record) "$CLI" record -o "$TMP/plog" -- sh "$TMP/loop.sh" 2>/dev/null ;;
-            esac || return 1
-            calc %.3f "($(now) - $t0) * 1e6 / $n" >>"$TMP/proc.$m"
-        done
-        modes="${modes#* } ${modes%% *}" # the next round starts with the next mode
-        r=$((r + 1))
-    done
+    printf 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i + 1)); done\n' "$PROCESS_COUNT" >"$TMP/loop.sh"
+    echo "running a loop of $PROCESS_COUNT /bin/true: $PROCESS_ROUNDS rounds of untraced, disabled, preloaded and recorded, interleaved" >&2
+    rotating_rounds "$PROCESS_ROUNDS" proc loop_in untraced disabled preloaded record || return 1
     rm -rf "$TMP/plog"
     for m in disabled preloaded record; do
-        paste "$TMP/proc.$m" "$TMP/proc.untraced" | awk '{ printf "%.1f\n", $1 - $2 }' >"$TMP/diffs"
-        eval "added_$m=\$(median <\"\$TMP/diffs\")"
+        eval "added_$m=\$(paired_median \"\$TMP/proc.$m\" \"\$TMP/proc.untraced\")"
     done
-    figure "a traced process (loop of $n /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)"
+    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)"
 }
 
 ! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
