@@ -73,6 +73,10 @@ static struct cds_wfcq_head head;
 static struct cds_wfcq_tail tail;
 static uint64_t last_clock_ns, last_maps_ns, last_meta_ns;
 static int program_fd = -1; /* a flusher process's: a pidfd of the program */
+/* A served flusher that could not map the region where the program has
+ * it (serve.c): the queue's links are the program's addresses, so it
+ * takes the buffers handed over by their state instead. */
+static int relocated;
 /* The region's buffers as the flusher found them at its start: the
  * region is the program's to scribble on, so its own counts and pointers
  * are not trusted after that. */
@@ -295,8 +299,9 @@ static void flush(int final)
      * wait on the queue: a thread killed in the middle of an enqueue
      * would leave a link unset for ever.  What is not ready now is taken
      * at the next period; at the end, full buffers are found by state. */
-    __cds_wfcq_splice_nonblocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
     struct cds_wfcq_node *node;
+    if (!relocated)
+        __cds_wfcq_splice_nonblocking(&head, &tail, &ws_sh->queue_head, &ws_sh->queue_tail);
     while ((node = __cds_wfcq_dequeue_nonblocking(&head, &tail)) != NULL &&
            node != CDS_WFCQ_WOULDBLOCK) {
         struct ws_buf *b = queued_buf(node);
@@ -305,13 +310,18 @@ static void flush(int final)
         if (end > b->flushed) put_events(b, b->flushed, end);
         ws_buffer_release(b);
     }
-    if (final) /* nobody fills buffers any more: take the rest by state */
+    /* At the end nobody fills buffers any more: take the rest by state.
+     * A relocated flusher always does (the log's chunks name their place
+     * in their thread's stream, so their order in the file does not
+     * matter); the program's queue then links nodes no one reads. */
+    if (final || relocated)
         for (unsigned i = 0, n = bufs_used(); i < n; i++) {
             struct ws_buf *b = &ws_sh->bufs[i];
             if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
             if (end > b->flushed) put_events(b, b->flushed, end);
             b->flushed = end;
+            if (relocated) ws_buffer_release(b);
         }
     /* Then what is committed in buffers still being filled. */
     for (unsigned i = 0, n = bufs_used(); i < n; i++) {
@@ -428,7 +438,7 @@ static void run(int mapped_at_fork)
             real_nanosleep(&ms2, NULL);
         } else {
             if (mode == WS_FLUSHER_THREAD) sync_exec();
-            if (cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
+            if (relocated || cds_wfcq_empty(&ws_sh->queue_head, &ws_sh->queue_tail)) {
                 atomic_store(&ws_sh->sleeping, 1);
                 ws_futex(&ws_sh->wake_seq, FUTEX_WAIT, seq, &ts);
                 atomic_store(&ws_sh->sleeping, 0);
@@ -538,9 +548,12 @@ static void serve_program(int log_fd, pid_t pid, int forked)
     own_signals();
     ws_log_fd = log_fd;
     ws_proc_pid = pid;
-    if (forked) ws_meta_process(1); /* served: done before its answer (serve.c) */
-    retitle();                      /* after: it overwrites the arguments */
-    program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
+    if (forked)
+        ws_meta_process_self();
+    else
+        ws_meta_process_given();
+    retitle(); /* after: it overwrites the arguments */
+    if (program_fd < 0) program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
     if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */
     run(forked);
 }
@@ -569,13 +582,16 @@ void ws_flusher_process(pid_t pid)
     __builtin_unreachable();
 }
 
-/* A flusher `whyslow record` serves a program with (serve.c): it holds
- * none of the program's fds.  Once the program ended and all is written,
+/* A flusher `whyslow record` serves a program with (serve.c), which sent
+ * a pidfd of itself (-1 if it could not): it holds none of the program's
+ * fds.  Once the program ended and all is written,
  * it lets go of the program's log and region, to serve another: 0; -1
  * when a signal stopped it. */
-int ws_flusher_served(int log_fd, pid_t pid)
+int ws_flusher_served(int log_fd, pid_t pid, int pidfd, int moved)
 {
     mode = WS_FLUSHER_SERVED;
+    program_fd = pidfd;
+    relocated = moved;
     ws_thread_internal();
     atomic_store(&ws_on, 0);
     serve_program(log_fd, pid, 0);
@@ -604,7 +620,7 @@ void *ws_flusher_thread(void *arg)
     ws_futex((_Atomic uint32_t *)&ws_sh->flusher_started, FUTEX_WAKE, 1, NULL);
     if (fd < 0) return NULL;
     ws_log_fd = fd;
-    ws_meta_process(1);
+    ws_meta_process_self();
     run(1);
     return NULL;
 }

@@ -177,7 +177,10 @@ static int read_dir(void)
         if ((size_t)snprintf(ws_dir, sizeof ws_dir, "%s/%s", cwd, s) >= sizeof ws_dir)
             goto too_long;
     }
-    /* Made here if missing, then checked (logfile.c). */
+    /* Made here if missing, then checked (logfile.c); not when `whyslow
+     * record` serves the process, which did both before it started. */
+    const char *sock = getenv(WS_SERVE_ENV);
+    if (sock && *sock) return 0;
     int fd = ws_logdir_open(ws_dir, 1);
     if (fd < 0) return -1;
     real_close(fd);
@@ -226,8 +229,11 @@ static void note_reaper(void)
     }
 }
 
-__attribute__((constructor)) static void whyslow_start(void)
+/* glibc calls the constructors of a preloaded library with the program's
+ * arguments. */
+__attribute__((constructor)) static void whyslow_start(int argc, char **argv)
 {
+    (void)argc;
     int saved = errno;
     ws_resolve();
     ws_debug = getenv("WHYSLOW_DEBUG") != NULL;
@@ -257,7 +263,10 @@ __attribute__((constructor)) static void whyslow_start(void)
         goto out;
     }
     note_reaper();
-    if (ws_flusher_start() != 0) {
+    ws_start_argv = argv;
+    int started = ws_flusher_start();
+    ws_start_argv = NULL; /* in the child of fork(), /proc says them */
+    if (started != 0) {
         ws_quiet(ws_why);
         goto out;
     }

@@ -29,6 +29,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "whyslow/format.h"
+#include "whyslow/serve.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -125,6 +126,7 @@ struct ws_thread {
 
 #define WS_MAX_THREADS 4096
 #define WS_REGION_NAME "whyslow-buffers" /* as /proc/PID/maps shows it */
+#define WS_ARGS_MAX    65536             /* bytes of a command line kept */
 
 /*
  * Everything the program's threads share with the flusher: one MAP_SHARED
@@ -133,6 +135,7 @@ struct ws_thread {
  * pointers are valid on both sides.
  */
 struct ws_shared {
+    struct ws_serve_status serve;    /* first: record's answer (whyslow/serve.h) */
     struct cds_wfcq_head queue_head; /* full buffers, to the flusher */
     struct cds_wfcq_tail queue_tail;
     _Atomic uint32_t wake_seq;  /* futex: the program wakes the flusher */
@@ -169,6 +172,12 @@ struct ws_shared {
      * of the program (serve.c). */
     unsigned flush_ms;
     uint8_t locks_all, redact_sql, redact_argv, clock_tsc;
+    /* A served program's executable and arguments (as /proc/PID/exe and
+     * /proc/PID/cmdline say them), which its flusher may come too late to
+     * read there (launch.c). */
+    uint32_t exe_len, args_len;
+    char exe[4096];
+    char args[WS_ARGS_MAX];
     struct ws_thread threads[WS_MAX_THREADS];
     struct ws_buf bufs[]; /* then the buffers' memory */
 };
@@ -339,6 +348,7 @@ extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it
 /* ---- launch.c: starting the flusher, ending with it ---- */
 
 extern enum ws_flusher_mode ws_mode; /* where this process's flusher runs */
+extern char **ws_start_argv;         /* the program's arguments, during the start */
 extern int ws_reaper_line;           /* it reaps orphans, or a traced process above it does */
 int ws_reaps_orphans(void);
 int ws_flusher_start(void);

@@ -7,9 +7,12 @@
  * child of fork():
  *
  *   served   a process `whyslow record` forks from itself, when
- *            WHYSLOW_SOCK names record's socket and record takes the
- *            process (include/whyslow/serve.h).  No process is added to
- *            the program's tree, and starting costs a message.
+ *            WHYSLOW_SOCK names record's socket (include/whyslow/serve.h).
+ *            No process is added to the program's tree, and starting
+ *            costs a message: the program does not wait for the answer.
+ *            When record refuses or does not answer, the program learns
+ *            it at its end, if it recorded events, and only then starts a
+ *            flusher of its own (settle_served()).
  *   process  a process cloned from the program twice, with no exit signal:
  *            no child of the program, so its wait() never sees it and no
  *            SIGCHLD is sent.  The default.  A process rather than a
@@ -88,18 +91,75 @@ void ws_flusher_wake(void)
 static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
 {
     struct timespec step = {0, 10 * 1000000};
-    pid_t flusher = atomic_load(&ws_sh->flusher_pid);
     for (int waited = 0; waited < 500; waited++) {
         uint32_t now = atomic_load(word);
         if ((now == want) != negate) return;
         ws_futex(word, FUTEX_WAIT, now, &step);
+        pid_t flusher = atomic_load(&ws_sh->flusher_pid);
         if (flusher > 0 && kill(flusher, 0) != 0 && errno == ESRCH) return; /* it died */
     }
 }
 
 /* ---- served ---- */
 
-/* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it serves. */
+/* argv as the program's start was given it (init.c), for the region. */
+char **ws_start_argv;
+
+/* What its flusher would read in /proc, put in the region: the program's
+ * executable and arguments.  At start they are argv, which costs no
+ * system call; in the child of fork(), /proc/self/cmdline, which shows a
+ * title the program gave itself since (setproctitle) as a flusher forked
+ * from it would read it. */
+static void give_identity(void)
+{
+    ssize_t n = readlink("/proc/self/exe", ws_sh->exe, sizeof ws_sh->exe);
+    ws_sh->exe_len = n > 0 ? (uint32_t)n : 0;
+    size_t len = 0;
+    if (ws_start_argv) {
+        for (char **a = ws_start_argv; *a && len < sizeof ws_sh->args; a++) {
+            size_t k = strnlen(*a, sizeof ws_sh->args - len - 1) + 1; /* with its NUL */
+            memcpy(ws_sh->args + len, *a, k - 1);
+            ws_sh->args[len + k - 1] = 0;
+            len += k;
+        }
+    } else {
+        int fd = real_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+        ssize_t r;
+        while (fd >= 0 && len < sizeof ws_sh->args &&
+               ((r = real_read(fd, ws_sh->args + len, sizeof ws_sh->args - len)) > 0 ||
+                (r < 0 && errno == EINTR)))
+            len += r > 0 ? (size_t)r : 0;
+        if (fd >= 0) real_close(fd);
+    }
+    ws_sh->args_len = (uint32_t)len;
+}
+
+/* Waits for record's answer (at most WS_SERVE_TIMEOUT_MS); 0 when a
+ * flusher took the region.  Else the answer can no longer come: the word
+ * is ours (WS_SERVE_GIVEN_UP, unless a refusal came first) and -1, with
+ * ws_why set. */
+static int served_answer(void)
+{
+    _Atomic int32_t *w = &ws_sh->serve.word;
+    struct timespec step = {0, 10 * 1000000};
+    for (int waited = 0; waited < WS_SERVE_TIMEOUT_MS / 10; waited++) {
+        int32_t now = atomic_load(w);
+        if (now != WS_SERVE_PENDING) break;
+        ws_futex((_Atomic uint32_t *)w, FUTEX_WAIT, (uint32_t)now, &step);
+    }
+    int32_t now = WS_SERVE_PENDING;
+    if (atomic_compare_exchange_strong(w, &now, WS_SERVE_GIVEN_UP)) {
+        snprintf(ws_why, sizeof ws_why, "whyslow record did not answer in %d ms",
+                 WS_SERVE_TIMEOUT_MS);
+        return -1;
+    }
+    if (now == WS_SERVED) return 0;
+    snprintf(ws_why, sizeof ws_why, "whyslow record did not serve it: %s", strerror(-now));
+    return -1;
+}
+
+/* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it asked
+ * (the answer comes in the region), -1 with ws_why set when it cannot. */
 static int start_served(const char *sock)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -110,10 +170,12 @@ static int start_served(const char *sock)
         return -1;
     }
     memcpy(a.sun_path + 1, sock + 1, n - 1); /* sun_path[0] = 0: abstract */
+    give_identity();
+    int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (s < 0) goto fail;
     struct timeval tv = {WS_SERVE_TIMEOUT_MS / 1000, (WS_SERVE_TIMEOUT_MS % 1000) * 1000};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (connect(s, (struct sockaddr *)&a,
                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
         goto fail;
@@ -123,25 +185,18 @@ static int start_served(const char *sock)
                                .size = ws_region_size(ws_sh->nbufs),
                                .nbufs = ws_sh->nbufs,
                                .pid = (int32_t)ws_sh->pid};
-    struct ws_serve_reply r = {0};
-    if (ws_send_fds(s, &h, sizeof h, &ws_region_fd, 1) != (ssize_t)sizeof h) goto fail;
-    ssize_t got;
-    while ((got = recv(s, &r, sizeof r, 0)) < 0 && errno == EINTR)
-        ;
-    if (got != (ssize_t)sizeof r || r.magic != WS_SERVE_MAGIC) {
-        if (got >= 0) errno = EPROTO;
-        goto fail;
-    }
+    if (ws_send_fds(s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h) goto fail;
     real_close(s);
-    if (r.status != 0) {
-        snprintf(ws_why, sizeof ws_why, "whyslow record did not serve it: %s", strerror(r.status));
-        return -1;
-    }
-    atomic_store(&ws_sh->flusher_pid, r.flusher_pid);
-    return 0;
+    /* Without a pidfd, the flusher would know the program by its pid only,
+     * which another process may have once the program is gone; a reaper
+     * must know now whether it needs a flusher thread (see above). */
+    if (fds[1] < 0) return served_answer();
+    real_close(fds[1]);
+    return ws_reaper_line ? served_answer() : 0;
 fail:;
     int err = errno;
     if (s >= 0) real_close(s);
+    if (fds[1] >= 0) real_close(fds[1]);
     snprintf(ws_why, sizeof ws_why, "cannot reach whyslow record at %s: %s", sock, strerror(err));
     return -1;
 }
@@ -251,6 +306,28 @@ int ws_flusher_start(void)
 }
 
 /*
+ * A served program that recorded events makes sure, before its image
+ * ends, that they have a flusher: record's, or, when record refused or did
+ * not answer, one it starts now, which writes all it recorded.
+ */
+static void settle_served(void)
+{
+    if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0 || served_answer() == 0) return;
+    int r;
+    if (ws_reaper_line || ws_reaps_orphans()) { /* it became one since its start */
+        r = start_thread();
+        if (r == 0) ws_mode = WS_FLUSHER_THREAD;
+    } else {
+        r = start_process();
+        if (r == 0) ws_mode = WS_FLUSHER_PROCESS;
+    }
+    if (r != 0) { /* nobody will write its events (WHYSLOW_DEBUG says why) */
+        atomic_store(&ws_on, 0);
+        ws_quiet(ws_why);
+    }
+}
+
+/*
  * The program's image ends by exit, _exit or exec: post how, and wait
  * until the flusher wrote everything (or died).  Not in a vfork() child:
  * it shares our memory but is another process, and the parent's log is
@@ -260,6 +337,11 @@ void ws_flusher_end(int end_kind, int64_t status)
 {
     if (!atomic_load(&ws_on) || getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
+    settle_served();
+    if (!atomic_load(&ws_on)) {
+        errno = saved;
+        return;
+    }
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
     if (end_kind == WS_END_EXEC) {
@@ -286,7 +368,7 @@ void ws_flusher_end(int end_kind, int64_t status)
      * event (the shortest processes of a build or a script). */
     if (ws_mode != WS_FLUSHER_SERVED)
         wait_for(&ws_sh->done, 0, 1);
-    else if (ws_slots_used() > 0)
+    else if (ws_slots_used() > 0) /* then record answered: served */
         wait_for(&ws_sh->proc_read, 0, 1);
     errno = saved;
 }

@@ -80,30 +80,14 @@ static size_t read_file(const char *path, char *buf, size_t cap)
     return n;
 }
 
-void ws_meta_process(int self)
+/* The PROCESS record: the executable and the command line (its arguments,
+ * each ended by a NUL), as /proc says them. */
+static void put_process(const char *exe, size_t elen, const char *cmdline, size_t clen)
 {
-    /* A flusher forked from the program (or a thread of it) reads its own
-     * exe and arguments, the program's as they were at the fork: by now
-     * the program may have exec'd.  Another reads the program's, which
-     * waits until that is done (serve.c). */
-    static char exe[4096], cmdline[65536];
-    char path[64];
-    if (self)
-        snprintf(path, sizeof path, "/proc/self/exe");
-    else
-        snprintf(path, sizeof path, "/proc/%d/exe", (int)ws_proc_pid);
-    ssize_t elen = readlink(path, exe, sizeof exe);
-    if (elen < 0) elen = 0;
-    if (self)
-        snprintf(path, sizeof path, "/proc/self/cmdline");
-    else
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_proc_pid);
-    size_t clen = read_file(path, cmdline, sizeof cmdline);
-
     uint8_t *p = scratch;
     p = ws_put_uv(p, (uint64_t)ws_sh->pid);
     p = ws_put_uv(p, (uint64_t)ws_sh->ppid);
-    p = put_str(p, exe, (size_t)elen);
+    p = put_str(p, exe, elen);
     unsigned argc = 0;
     for (size_t i = 0; i < clen; i++)
         argc += cmdline[i] == 0;
@@ -123,6 +107,26 @@ void ws_meta_process(int self)
     p = ws_put_uv(p, ws_clock_tsc ? WS_CLOCK_TSC : WS_CLOCK_MONOTONIC);
     p = ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
     put_record(WS_META_PROCESS, p);
+}
+
+void ws_meta_process_self(void)
+{
+    /* A flusher forked from the program (or a thread of it) reads its own
+     * exe and arguments, the program's as they were at the fork: by now
+     * the program may have exec'd. */
+    static char exe[4096], cmdline[WS_ARGS_MAX];
+    ssize_t elen = readlink("/proc/self/exe", exe, sizeof exe);
+    if (elen < 0) elen = 0;
+    put_process(exe, (size_t)elen, cmdline,
+                read_file("/proc/self/cmdline", cmdline, sizeof cmdline));
+}
+
+void ws_meta_process_given(void)
+{
+    /* A served flusher: the program put them in the region (launch.c). */
+    size_t elen = ws_sh->exe_len, clen = ws_sh->args_len;
+    put_process(ws_sh->exe, elen <= sizeof ws_sh->exe ? elen : 0, ws_sh->args,
+                clen <= sizeof ws_sh->args ? clen : 0);
 }
 
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)

@@ -476,6 +476,9 @@ static void take_signals(struct recording *r, int sfd)
  * what is not and returns 1 too. */
 static int all_written(struct recording *r)
 {
+    /* A process that ended after it asked for a flusher, without waiting
+     * for it (whyslow/serve.h), may still be waiting to be taken. */
+    if (r->srv) server_accept(r->srv);
     size_t flushers = r->srv ? server_flushers(r->srv) : 0;
     int busy = flushers ? (int)flushers : logs_being_written(r->dirfd);
     if (busy == 0) return 1;
@@ -527,11 +530,13 @@ static int run(struct recording *r)
         struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
                               {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN},
                               {.fd = r->srv ? server_done_fd(r->srv) : -1, .events = POLLIN}};
-        if (poll(p, 3, r->exited ? WAIT_STEP_MS : -1) < 0 && errno != EINTR) break;
+        int wait = r->srv ? server_wait_ms(r->srv) : -1;
+        if (r->exited && (wait < 0 || wait > WAIT_STEP_MS)) wait = WAIT_STEP_MS;
+        if (poll(p, 3, wait) < 0 && errno != EINTR) break;
         if (p[0].revents) take_signals(r, sfd);
         if (p[1].revents) server_accept(r->srv);
-        if (p[2].revents) server_take_done(r->srv);
-        if (sfd < 0) reap(r); /* no signalfd: look at each step */
+        if (r->srv) server_take_done(r->srv); /* and hands queued processes over */
+        if (sfd < 0) reap(r);                 /* no signalfd: look at each step */
         if (r->exited && all_written(r)) break;
     }
     if (sfd >= 0) close(sfd);

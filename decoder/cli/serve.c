@@ -12,18 +12,27 @@
  * live traced process, and the free ones.
  *
  * A flusher is forked ahead and waits on a socketpair to be handed a
- * process: a traced process waits for its flusher's answer, and a fork,
- * with the child's first writes to what it shares with its parent, takes
- * a good part of a millisecond on these machines.  When its process has
+ * process: a fork, with the child's first writes to what it shares with
+ * its parent, takes a good part of a millisecond on these machines, which
+ * would delay the flusher of a short process past its end.  A traced
+ * process does not wait for its flusher, so a loop of short ones can run
+ * ahead of the flushers on a busy machine: when none is free, a process
+ * waits in a queue here for one to be free again, and record forks
+ * another only when the first in the queue has waited WAIT_FORK_MS (a
+ * flusher that serves a long-lived process is not free before that
+ * process ends), one per WAIT_FORK_MS at most, or while it has fewer than
+ * SPARE_MAX flushers.  So the
+ * flushers stay a few, however far a busy machine lets them lag.  When its process has
  * ended and all is written, the flusher says so on the `done` pipe and
  * waits for the next: a build or a script of many short processes is
  * served by a few warm flushers, not a fork, its page faults and its
  * teardown each.  One that was stopped by a signal, or failed, exits.
  *
- * A process is served only when it is of record's uid, in record's pid
- * namespace, and below record in the process tree: another user's process
- * could otherwise have record write logs of its making, or fork for it
- * without end.
+ * A process is served only when it is of record's uid (another user's
+ * process could otherwise have record write logs of its making, or fork
+ * for it without end) and in record's pid namespace (the flusher reads its
+ * /proc).  It may have ended by the time record reads its hello: it did
+ * not wait (whyslow/serve.h).
  */
 #include "cli/serve.h"
 
@@ -42,11 +51,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#define WAIT_FORK_MS 20 /* see above */
+#define SPARE_MAX    4
+#define QUEUE_MAX    256 /* processes waiting (each holds two fds here) */
+
 /* A flusher of ours: serving a process (busy) or waiting for one. */
 struct flusher {
     pid_t pid;
     int ctl; /* our end of its socketpair: processes are handed over on it */
     int busy;
+};
+
+/* What a flusher is handed, with the memfd and the pidfd. */
+struct handoff {
+    struct ws_serve_hello hello;
+    pid_t pid;
+};
+
+/* A process waiting for a free flusher. */
+struct waiting {
+    struct handoff ho;
+    int memfd, pidfd;
+    long long since_ms;
 };
 
 struct server {
@@ -58,15 +84,19 @@ struct server {
     size_t npool, cap;
     int done[2]; /* a pipe: flushers write their pid on it when they are free again */
     unsigned unwritten;
-};
-
-/* What a flusher is handed, with the connection and the memfd. */
-struct handoff {
-    struct ws_serve_hello hello;
-    pid_t pid;
+    struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
+    size_t head, queued;
+    long long forked_ms; /* when a flusher was last forked for them */
 };
 
 static void fork_flusher(struct server *s);
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -83,28 +113,6 @@ void *server_load(const char *lib, char *msg, size_t len)
     unsetenv("WHYSLOW_HOST");
     if (!h) snprintf(msg, len, "cannot load %s: %s", lib, dlerror());
     return h;
-}
-
-/* Whether pid descends from us, by the parents /proc gives. */
-static int descends(pid_t pid)
-{
-    pid_t self = getpid();
-    for (int depth = 0; depth < 4096 && pid > 1; depth++) {
-        char path[64], stat[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return 0;
-        ssize_t n = read(fd, stat, sizeof stat - 1);
-        close(fd);
-        if (n <= 0) return 0;
-        stat[n] = 0;
-        const char *p = strrchr(stat, ')');
-        int ppid;
-        if (!p || sscanf(p, ") %*c %d", &ppid) != 1) return 0;
-        if (ppid == self) return 1;
-        pid = ppid;
-    }
-    return 0;
 }
 
 struct server *server_start(void *lib, int dirfd, const char *dir, char *name, size_t len,
@@ -176,7 +184,7 @@ static void flusher_life(struct server *s, int fd)
 
     for (;;) {
         struct handoff ho;
-        int fds[2];
+        int fds[2] = {-1, -1}; /* the memfd, and the pidfd if it sent one */
         struct iovec iov = {&ho, sizeof ho};
         union {
             struct cmsghdr align;
@@ -189,9 +197,9 @@ static void flusher_life(struct server *s, int fd)
             ;
         struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
         if (got != (ssize_t)sizeof ho || !cm || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len != CMSG_LEN(sizeof fds))
+            cm->cmsg_len < CMSG_LEN(sizeof(int)) || cm->cmsg_len > CMSG_LEN(sizeof fds))
             _exit(0);
-        memcpy(fds, CMSG_DATA(cm), sizeof fds);
+        memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
         /* It closes both; it exits itself when it cannot serve again. */
         if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
             _exit(0);
@@ -230,42 +238,80 @@ static struct flusher *free_flusher(struct server *s)
     return NULL;
 }
 
-/* Hands the process to a free flusher; 0, or -1 when there is none (or
- * it died: its end is reaped). */
-static int hand_over(struct server *s, int conn, int memfd, const struct ws_serve_hello *h,
-                     pid_t pid)
+/* Hands w to a free flusher; 0, or -1 when there is none (or it died:
+ * its end is reaped). */
+static int hand_over(struct server *s, struct waiting *w)
 {
     struct flusher *f = free_flusher(s);
     if (!f) return -1;
-    struct handoff ho = {.hello = *h, .pid = pid};
-    int fds[2] = {conn, memfd};
-    if (ws_send_fds(f->ctl, &ho, sizeof ho, fds, 2) != (ssize_t)sizeof ho) {
+    int fds[2] = {w->memfd, w->pidfd};
+    f->busy = 1;
+    if (ws_send_fds(f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1) !=
+        (ssize_t)sizeof w->ho) {
         close(f->ctl); /* it is gone, or going: reaped as it ends */
         f->ctl = -1;
-        f->busy = 1;
         return -1;
     }
-    f->busy = 1;
+    close(w->memfd);
+    if (w->pidfd >= 0) close(w->pidfd);
     return 0;
 }
 
-static void refuse(int conn, int err)
+/* When another flusher may be forked for the waiting processes: once the
+ * oldest has waited WAIT_FORK_MS, and WAIT_FORK_MS after the last one so
+ * forked, so that a queue that grew while record was not running does
+ * not make a flusher each. */
+static long long fork_due(const struct server *s)
 {
-    struct ws_serve_reply r = {.magic = WS_SERVE_MAGIC, .status = err};
+    long long since = s->queue[s->head].since_ms;
+    return (since > s->forked_ms ? since : s->forked_ms) + WAIT_FORK_MS;
+}
+
+/* Hands the waiting processes, oldest first, to free flushers, forking
+ * one when they have waited long enough (fork_due()). */
+static void dispatch(struct server *s)
+{
+    while (s->queued) {
+        struct waiting *w = &s->queue[s->head];
+        if (!free_flusher(s)) {
+            if (s->npool >= SPARE_MAX && now_ms() < fork_due(s)) return;
+            fork_flusher(s);
+            s->forked_ms = now_ms();
+            if (!free_flusher(s)) { /* we cannot fork */
+                ws_serve_refuse(w->memfd, EAGAIN);
+                close(w->memfd);
+                if (w->pidfd >= 0) close(w->pidfd);
+            } else if (hand_over(s, w) != 0) {
+                continue; /* it is gone already: another */
+            }
+        } else if (hand_over(s, w) != 0) {
+            continue; /* that one was gone: another */
+        }
+        s->head = (s->head + 1) % QUEUE_MAX;
+        s->queued--;
+    }
+    if (!free_flusher(s) && s->npool < SPARE_MAX) fork_flusher(s); /* for the next */
+}
+
+/* A hello of another version: its process waits for this answer. */
+static void answer_other_version(int conn)
+{
+    struct ws_serve_reply r = {.magic = WS_SERVE_MAGIC, .status = EPROTO};
     send(conn, &r, sizeof r, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* One process asking: its hello and its region's memfd. */
-static void serve_one(struct server *s, int conn)
+/* One process asking: its hello, its region's memfd and its pidfd, put
+ * in the queue. */
+static void take_one(struct server *s, int conn)
 {
     struct ucred cred;
     socklen_t clen = sizeof cred;
     struct ws_serve_hello h;
-    int memfd = -1;
+    int fds[2] = {-1, -1};
     struct iovec iov = {&h, sizeof h};
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof fds)];
     } c;
     struct msghdr m = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
@@ -275,21 +321,32 @@ static void serve_one(struct server *s, int conn)
     ssize_t got = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
     struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
     if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-        cm->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
-    int err = 0;
-    if (got != (ssize_t)sizeof h || memfd < 0 || h.magic != WS_SERVE_MAGIC)
-        err = EPROTO;
-    else if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
-        err = errno;
-    else if (cred.uid != geteuid() || cred.pid != h.pid || !descends(cred.pid))
-        err = EPERM;
-    if (!err && hand_over(s, conn, memfd, &h, cred.pid) != 0) {
-        fork_flusher(s); /* none free: a new one */
-        if (hand_over(s, conn, memfd, &h, cred.pid) != 0) err = EAGAIN;
+        cm->cmsg_len >= CMSG_LEN(sizeof(int)) && cm->cmsg_len <= CMSG_LEN(sizeof fds))
+        memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+    if (got != (ssize_t)sizeof h || fds[0] < 0 || h.magic != WS_SERVE_MAGIC ||
+        h.version != WS_SERVE_VERSION) {
+        answer_other_version(conn);
+    } else {
+        int err = 0;
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+            err = errno;
+        else if (cred.uid != geteuid() || cred.pid != h.pid)
+            err = EPERM;
+        else if (s->queued == QUEUE_MAX)
+            err = EAGAIN;
+        if (err) {
+            ws_serve_refuse(fds[0], err);
+        } else {
+            struct waiting *w = &s->queue[(s->head + s->queued++) % QUEUE_MAX];
+            *w = (struct waiting){.ho = {.hello = h, .pid = cred.pid},
+                                  .memfd = fds[0],
+                                  .pidfd = fds[1],
+                                  .since_ms = now_ms()};
+            fds[0] = fds[1] = -1; /* the queue's now */
+        }
     }
-    if (err) refuse(conn, err);
-    if (memfd >= 0) close(memfd);
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0) close(fds[i]);
     close(conn);
 }
 
@@ -297,8 +354,8 @@ void server_accept(struct server *s)
 {
     int conn;
     while ((conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-        serve_one(s, conn);
-    if (!free_flusher(s)) fork_flusher(s); /* for the next, while these go on */
+        take_one(s, conn);
+    dispatch(s);
 }
 
 int server_done_fd(const struct server *s)
@@ -312,6 +369,14 @@ void server_take_done(struct server *s)
     while (read(s->done[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
         for (size_t i = 0; i < s->npool; i++)
             if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
+    dispatch(s);
+}
+
+int server_wait_ms(const struct server *s)
+{
+    if (!s->queued) return -1;
+    long long left = fork_due(s) - now_ms();
+    return left > 0 ? (int)left : 0;
 }
 
 int server_reaped(struct server *s, pid_t pid, int status)
@@ -329,7 +394,7 @@ int server_reaped(struct server *s, pid_t pid, int status)
 
 size_t server_flushers(const struct server *s)
 {
-    size_t busy = 0;
+    size_t busy = s->queued;
     for (size_t i = 0; i < s->npool; i++)
         busy += s->pool[i].busy;
     return busy;
@@ -343,6 +408,10 @@ unsigned server_unwritten(const struct server *s)
 void server_free(struct server *s)
 {
     if (!s) return;
+    for (; s->queued; s->queued--, s->head = (s->head + 1) % QUEUE_MAX) {
+        close(s->queue[s->head].memfd);
+        if (s->queue[s->head].pidfd >= 0) close(s->queue[s->head].pidfd);
+    }
     /* Each flusher reads the end of its socketpair and exits, once done. */
     for (size_t i = 0; i < s->npool; i++)
         if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);

@@ -22,7 +22,8 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
 /* The listening socket, to poll for processes that ask. */
 int server_fd(const struct server *s);
 
-/* Serves every process that asked: hands it a flusher, or refuses. */
+/* Serves every process that asked: hands it a flusher, puts it in the
+ * queue for one, or refuses. */
 void server_accept(struct server *s);
 
 /* The pipe on which flushers say they are free again, to poll; and what
@@ -30,10 +31,14 @@ void server_accept(struct server *s);
 int server_done_fd(const struct server *s);
 void server_take_done(struct server *s);
 
+/* How long to wait (ms; -1: for ever) before calling server_take_done()
+ * even though nothing came: a process waits for a flusher. */
+int server_wait_ms(const struct server *s);
+
 /* A child of ours ended with status: 1 if it was a flusher. */
 int server_reaped(struct server *s, pid_t pid, int status);
 
-/* Flushers serving a process. */
+/* Processes being served, or waiting for a flusher. */
 size_t server_flushers(const struct server *s);
 
 /* Processes served whose flusher could not create their log. */

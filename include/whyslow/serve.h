@@ -14,31 +14,62 @@
  * in WHYSLOW_SOCK ("@" and the name) in the environment of the command it
  * runs.  A traced process, at start and in the child of fork(), connects
  * and sends one message: a struct ws_serve_hello, with the memfd of its
- * shared region (SCM_RIGHTS).  record serves only a process of its own
- * uid, in its own pid namespace, that descends from it (SO_PEERCRED, and
- * the parents /proc gives); a flusher it forked ahead maps the region at
- * the address the process has it, reads what it needs of the process in
- * /proc, and answers with a struct ws_serve_reply.  The process waits for
- * the answer, at most WS_SERVE_TIMEOUT_MS, and starts a flusher of its own
- * when it is not 0.  The flusher then creates the log in record's log
- * directory; when it cannot, it exits with WS_SERVE_NO_LOG, which record
- * reports.  Once the process ended and all is written, the flusher waits
- * to be handed another (decoder/cli/serve.c).
+ * shared region and a pidfd of itself (SCM_RIGHTS), then closes the
+ * socket and goes on: it does not wait for an answer, which a short
+ * process would spend most of its life on.  What its flusher could not
+ * read in /proc once the process is gone or has exec'd (its executable,
+ * its arguments) it put in the region first.  The answer comes in the
+ * region: its first word (struct ws_serve_status) says whether a flusher
+ * took it.  record serves only a process of its own uid and pid namespace
+ * (SO_PEERCRED; a pid the process does not see as its own is another
+ * namespace's); a flusher it forked ahead maps the region at the address
+ * the process has it, sets the word to WS_SERVED, and creates the log in
+ * record's log directory (when it cannot, it exits with WS_SERVE_NO_LOG,
+ * which record reports).  When record cannot serve, it (or the flusher)
+ * sets the word to the errno value, negated.
+ *
+ * The process looks at the word only when something would be lost
+ * without a flusher: at its end (exit, _exit, exec) once it recorded
+ * events.  It waits at most WS_SERVE_TIMEOUT_MS for an answer; if there is
+ * none, it takes the word (WS_SERVE_GIVEN_UP, by compare-and-swap, so that
+ * a flusher that comes late leaves it alone) and, like a process that was
+ * refused, starts a flusher of its own, which writes all it recorded.  A
+ * process that cannot make a pidfd (a kernel before 5.3), or a reaper
+ * (launch.c), waits for the answer at its start.
+ *
+ * Once the process ended and all is written, the flusher waits to be
+ * handed another (decoder/cli/serve.c).  A hello of another version of
+ * this contract is answered on the socket, with a struct ws_serve_reply
+ * (EPROTO), which a process of that version waits for.
  */
 #ifndef WHYSLOW_SERVE_H
 #define WHYSLOW_SERVE_H
 
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    2
+#define WS_SERVE_VERSION    3
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
+
+/* The first word of a served process's region: the answer. */
+struct ws_serve_status {
+    _Atomic int32_t word; /* a futex */
+};
+#define WS_SERVE_PENDING  0 /* no answer yet */
+#define WS_SERVED         1 /* a flusher took the region */
+#define WS_SERVE_GIVEN_UP 2 /* the process waited in vain: it has a flusher of its own */
+/* else -errno: refused */
 
 struct ws_serve_hello {
     uint32_t magic, version;
@@ -47,15 +78,16 @@ struct ws_serve_hello {
     int32_t pid;         /* the process's pid, as it sees it */
 };
 
+/* Only to a hello of another version (see above). */
 struct ws_serve_reply {
     uint32_t magic;
-    int32_t status;      /* 0: served; else an errno value */
-    int32_t flusher_pid; /* the flusher, when served */
+    int32_t status; /* an errno value */
+    int32_t flusher_pid;
 };
 
 /* Sends msg[0..len) with nfds (at most 2) fds over a unix socket, as
- * both sides do (the hello with its memfd, record's hand-over to a spare
- * flusher); what sendmsg() returns. */
+ * both sides do (the hello with its memfd and pidfd, record's hand-over to
+ * a spare flusher); what sendmsg() returns. */
 static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const int *fds, int nfds)
 {
     struct iovec iov = {(void *)msg, len};
@@ -76,6 +108,20 @@ static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const i
     return sendmsg(sock, &m, MSG_NOSIGNAL);
 }
 
+/* Refuses a process: the errno value err, in the word at the start of
+ * the region memfd holds (a mapping of its own, wherever it lands), unless
+ * the process already gave up waiting; and wakes the process. */
+static inline void ws_serve_refuse(int memfd, int err)
+{
+    struct ws_serve_status *st =
+        mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+    if (st == MAP_FAILED) return; /* it waits in vain, and goes on by itself */
+    int32_t pending = WS_SERVE_PENDING;
+    atomic_compare_exchange_strong(&st->word, &pending, -err);
+    syscall(SYS_futex, &st->word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+    munmap(st, sizeof *st);
+}
+
 /*
  * Exported by libwhyslow.so for record, which loads it with dlopen (with
  * WHYSLOW_HOST set, so that it records nothing of record itself).
@@ -90,12 +136,13 @@ int whyslow_logdir_open(const char *path, int make, char *msg, size_t len);
 int whyslow_settings(char *msg, size_t len);
 
 /* In a child record forked for it: serves the process pid (as record's
- * /proc names it) that sent hello and memfd over conn (both closed here),
- * writing its log in dirfd (dir in messages), until that process ended
- * and all is written.  Returns 0 when it may serve another, -1 when it
- * must exit (it could not serve this one, or a signal stopped it); exits
- * itself with WS_SERVE_NO_LOG when it could not create the log. */
-int whyslow_serve(int conn, int memfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
+ * /proc names it) that sent hello with memfd and pidfd (-1 if it sent
+ * none; both closed here), writing its log in dirfd (dir in messages),
+ * until that process ended and all is written.  Returns 0 when it may
+ * serve another, -1 when it must exit (it could not serve this one, or a
+ * signal stopped it); exits itself with WS_SERVE_NO_LOG when it could not
+ * create the log. */
+int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
                   const char *dir);
 
 #endif

@@ -12,7 +12,8 @@ import signal
 import subprocess
 import time
 
-from whyslow_test import (LIB, TMP, check, require, at_end, report, dump, record, prog, count)
+from whyslow_test import (LIB, TMP, WHYSLOW, check, eq, require, at_end, report, dump, record,
+                          prog, count)
 
 
 def case_threads_exact():
@@ -102,3 +103,114 @@ def case_flush_period():
     p.kill()
     p.wait()
     check(n == 300, "writes visible while running: %d" % n)
+
+
+def case_short_processes_with_events():
+    """Processes that write once and exit, under record: each is served
+    though it asked and ended before record took it, and its log holds its
+    write, its name and arguments, its memory map and how it ended."""
+    data, _ = record(["sh", "-c", 'for i in $(seq 30); do "$0" 1 1; done', prog("threads")])
+    rep = report(data)
+    runs = [p for p in rep["processes"] if p["argv"] == [prog("threads"), "1", "1"]]
+    eq(len(runs), 30, "a log per run")
+    for p in runs:
+        check(p["exe"] == prog("threads") and p["end"] == {"kind": "exit", "status": 0},
+              "the program's name and end: %s %s" % (p["exe"], p["end"]))
+        eq(count(rep, "write", p["pid"]), 1, "the write of %d" % p["pid"])
+        check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
+        check(any("meta maps" in l for l in dump(p["log"])), "memory map of %s" % p["log"])
+
+
+def states_of_children(pid, comm):
+    """The states of process pid's children named comm, from /proc."""
+    states = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+            kids = f.read().split()
+        for kid in kids:
+            try:
+                with open("/proc/%s/stat" % kid) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if stat[stat.index("(") + 1:stat.rindex(")")] == comm:
+                states.append(stat[stat.rindex(")") + 2])
+    return states
+
+
+def case_record_unresponsive():
+    """record stopped while its processes run: they do not wait for it at
+    their start; at their end each waits 2 s for an answer, then writes its
+    log with a flusher of its own.  record, continued, leaves those
+    processes alone: one log each, nothing twice."""
+    data = os.path.join(TMP, "data")
+    script = 'kill -STOP $PPID; "$0" 2 50; echo done'
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", "sh", "-c", script,
+                          prog("threads")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: (p.kill(), p.wait()))
+    t0 = time.monotonic()
+    # sh, record's child, ends: a zombie, which record cannot reap while
+    # stopped.
+    while time.monotonic() - t0 < 60 and states_of_children(p.pid, "sh") != ["Z"]:
+        time.sleep(0.05)
+    took = time.monotonic() - t0
+    os.kill(p.pid, signal.SIGCONT)
+    out, err = p.communicate(timeout=60)
+    eq((p.returncode, out), (0, "done\n"), "the script's status and output")
+    check(took >= 2.0, "the processes waited for an answer: %.2f s" % took)
+    logs = sorted(f for f in os.listdir(data) if f.endswith(".wslog"))
+    rep = report(data)
+    eq(len(logs), len(rep["processes"]), "a log per image: %s" % logs)
+    threads = [q for q in rep["processes"] if q["exe"].endswith("e2e_threads")]
+    eq(len(threads), 1, "one log of the program")
+    eq(count(rep, "write", threads[0]["pid"]), 100, "the program's writes")
+    check(threads[0]["lost_events"] == 0, "lost %d" % threads[0]["lost_events"])
+
+
+def case_served_elsewhere():
+    """A served flusher that finds something of its own where the program
+    has its region maps it elsewhere and takes the buffers by their state:
+    all 10000 writes of a program that fills several buffers reach the
+    log.  This case stands in for record (serve.h): it listens, takes the
+    hello, puts a mapping where the region is, and serves."""
+    import ctypes
+    import socket
+    import struct
+    os.environ["WHYSLOW_HOST"] = "1"  # loaded to serve: traces nothing here
+    lib = ctypes.CDLL(LIB)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    name = "whyslow-test-%d" % os.getpid()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind("\0" + name)
+    listener.listen(4)
+    data = os.path.join(TMP, "data")
+    os.mkdir(data, 0o700)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_SOCK="@" + name)
+    del env["WHYSLOW_HOST"]
+    p = subprocess.Popen([prog("threads"), "2", "5000"], env=env)
+    at_end(p.kill)
+    listener.settimeout(30)
+    conn, _ = listener.accept()
+    hello, fds, _, _ = socket.recv_fds(conn, 64, 2)
+    conn.close()
+    magic, version, addr, size, nbufs, pid = struct.unpack("=IIQQIi", hello[:32])
+    require(len(fds) == 2 and magic == 0x57535356, "a hello with its memfd and pidfd")
+    # PROT_NONE, private, anonymous, fixed but not replacing.
+    got = libc.mmap(addr, size, 0, 0x02 | 0x20 | 0x100000, -1, 0)
+    require(got == addr, "a mapping where the program has its region")
+    dirfd = os.open(data, os.O_RDONLY | os.O_DIRECTORY)
+    child = os.fork()
+    if child == 0:
+        r = lib.whyslow_serve(fds[0], fds[1], ctypes.c_char_p(hello), pid, dirfd,
+                              data.encode())
+        os._exit(10 + r)
+    _, status = os.waitpid(child, 0)
+    eq((os.waitstatus_to_exitcode(status), p.wait(timeout=60)), (10, 0),
+       "the flusher served it to its end, and the program ended well")
+    rep = report(data)
+    eq(count(rep, "write"), 10000, "the program's writes")
+    check(rep["processes"][0]["lost_events"] == 0, "none lost")
