@@ -28,23 +28,34 @@ static struct slot *slots;
 static uint8_t *arena;
 static uint32_t arena_used;
 static uint32_t nstrings;
-static uint32_t *ids; /* slot -> string number */
+static uint32_t *ids;    /* slot -> string number */
+static uint32_t *filled; /* string number -> slot */
 
 int ws_intern_init(void)
 {
-    nstrings = 0;
-    arena_used = 0;
-    if (slots) { /* again in the child of fork(): a new log knows no string yet */
-        memset(slots, 0, SLOTS * sizeof *slots);
+    if (slots) {
+        /* Again, for a new log (the child of fork(), a served flusher's
+         * next process), which knows no string yet: only the slots used
+         * are emptied, not the whole table (512 KiB per process). */
+        for (uint32_t k = 0; k < nstrings; k++)
+            slots[filled[k]].off = 0;
+        nstrings = 0;
+        arena_used = 0;
         return 0;
     }
     slots = mmap(NULL, SLOTS * sizeof *slots, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     ids = mmap(NULL, SLOTS * sizeof *ids, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    filled = mmap(NULL, MAX_STRS * sizeof *filled, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return slots == MAP_FAILED || ids == MAP_FAILED || arena == MAP_FAILED ? -1 : 0;
+    if (slots == MAP_FAILED || ids == MAP_FAILED || filled == MAP_FAILED || arena == MAP_FAILED) {
+        slots = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* Eight bytes at a time: the flusher hashes every statement's text. */
@@ -73,6 +84,7 @@ long ws_intern(const void *s, size_t n)
             sl->off = arena_used + 1;
             sl->len = (uint32_t)n;
             arena_used += (uint32_t)n;
+            filled[nstrings] = i;
             ids[i] = nstrings++;
             ws_meta_string(p, n);
             return ids[i];
