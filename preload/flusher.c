@@ -419,7 +419,13 @@ static void run(int mapped_at_fork)
     nbufs = ws_sh->nbufs;
     data0 = ws_region_data(nbufs);
     ws_meta_clock(ws_sh->start_ts, ws_sh->start_mono_ns, ws_sh->start_real_ns);
-    ws_meta_maps(mapped_at_fork);
+    /* A flusher forked from the program writes the map it has, a copy of
+     * the program's.  A served one first reads the program's at its first
+     * flush, 10 ms on: most processes of a build or a script are gone by
+     * then, and the map read at their end (which they wait for) is the
+     * only one they need, where /proc's formatting of a map costs about
+     * as much as all the rest the flusher does for them. */
+    if (mapped_at_fork) ws_meta_maps(1);
     put_meta();
     write_batch();
 
