@@ -108,47 +108,75 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
     return versioned;
 }
 
-/* name in the objects after self, in list order; MAYBE when an object
- * cannot be read. */
-static void *find_next(const struct link_map *self, const char *name)
+/* The objects after one in the loader's list, each one's tables read
+ * once: a program has dozens (cmake: some 40), and libc, where most names
+ * are found, comes late, so reading them again for each name cost a
+ * traced cmake process some 150 us at its start.  n is -1 when one cannot
+ * be read (ask dlsym); more than the array holds are not looked at. */
+struct objects {
+    struct object o[128]; /* 5 KiB, on the stack */
+    int n;
+};
+
+static void objects_after(const struct link_map *self, struct objects *os)
 {
-    uint32_t h = gnu_hash(name);
+    os->n = 0;
     for (const struct link_map *l = self->l_next; l; l = l->l_next) {
         if (!l->l_name || strcmp(l->l_name, "linux-vdso.so.1") == 0) continue;
-        struct object o;
-        if (object_of(l, &o) != 0) return MAYBE;
-        void *at = find_in(&o, name, h);
+        if (os->n == (int)(sizeof os->o / sizeof os->o[0]) || object_of(l, &os->o[os->n]) != 0) {
+            os->n = -1;
+            return;
+        }
+        os->n++;
+    }
+}
+
+/* name in os, in list order; MAYBE when they cannot all be read. */
+static void *find_next(const struct objects *os, const char *name)
+{
+    if (os->n < 0) return MAYBE;
+    uint32_t h = gnu_hash(name);
+    for (int i = 0; i < os->n; i++) {
+        void *at = find_in(&os->o[i], name, h);
         if (at) return at;
     }
     return NULL;
 }
 
 /* Our entry in the loader's list when the walk can stand for dlsym (we
- * were loaded at the start: libc, with write(), is after us), or NULL. */
-static const struct link_map *walkable(void)
+ * were loaded at the start: libc, with write(), is after us), with the
+ * objects after it in os; or NULL. */
+static const struct link_map *walkable(struct objects *os)
 {
     struct link_map *self = NULL;
     Dl_info info;
     if (!dladdr1((void *)ws_resolve, &info, (void **)&self, RTLD_DL_LINKMAP)) return NULL;
-    void *w = find_next(self, "write");
+    objects_after(self, os);
+    void *w = find_next(os, "write");
     return w && w != MAYBE ? self : NULL;
 }
 
 void ws_resolve(void)
 {
-    const struct link_map *self = walkable();
+    struct objects found;
+    const struct link_map *self = walkable(&found);
     for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++) {
-        void *at = self ? find_next(self, r->name) : MAYBE;
+        void *at = self ? find_next(&found, r->name) : MAYBE;
         *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
     }
 }
 
 void *ws_lookup(const char *name)
 {
-    const struct link_map *first = walkable();
+    struct objects found;
+    const struct link_map *first = walkable(&found);
     while (first && first->l_prev)
         first = first->l_prev;
-    void *at = first ? find_next(first, name) : MAYBE; /* the program itself comes first */
+    void *at = MAYBE;
+    if (first) { /* the program itself comes first */
+        objects_after(first, &found);
+        at = find_next(&found, name);
+    }
     if (first && at == NULL) {
         struct object o;
         at = object_of(first, &o) == 0 ? find_in(&o, name, gnu_hash(name)) : MAYBE;
