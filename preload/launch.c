@@ -35,7 +35,8 @@
  *
  * The end: at exit and _exit the program posts how it ends and waits (a
  * few ms, at most 5 s) for the flusher to write the rest; a served one
- * waits for less (ws_flusher_end()).  A flusher process's data is safe
+ * waits for less, and one that recorded no event not at all
+ * (ws_flusher_end()).  A flusher process's data is safe
  * in the shared region once the program is gone, but whatever ends the
  * program's session may end the flusher too: a container whose first
  * process exits is torn down, and a service manager stops every process
@@ -364,11 +365,16 @@ void ws_flusher_end(int end_kind, int64_t status)
     /* A served flusher is `whyslow record`'s child, and record waits for
      * it before it exits: the program waits only while the flusher reads
      * what /proc says of it (its memory map, for the symbols of its
-     * events; its threads' names), and not at all when it recorded no
-     * event (the shortest processes of a build or a script). */
-    if (ws_mode != WS_FLUSHER_SERVED)
+     * events; its threads' names).  A flusher thread dies with the
+     * program, which waits until all is written; so does a program with a
+     * flusher process, which may end with it (see above).  A program that
+     * recorded no event (the shortest processes of a build or a script)
+     * has nothing to lose, and does not wait for a flusher process or a
+     * served one: at worst its log would lack how it ended. */
+    int wrote = ws_slots_used() > 0;
+    if (ws_mode == WS_FLUSHER_THREAD || (ws_mode == WS_FLUSHER_PROCESS && wrote))
         wait_for(&ws_sh->done, 0, 1);
-    else if (ws_slots_used() > 0) /* then record answered: served */
+    else if (ws_mode == WS_FLUSHER_SERVED && wrote) /* then record answered: served */
         wait_for(&ws_sh->proc_read, 0, 1);
     errno = saved;
 }
