@@ -72,7 +72,9 @@ static enum ws_flusher_mode mode;
 static struct cds_wfcq_head head;
 static struct cds_wfcq_tail tail;
 static uint64_t last_clock_ns, last_maps_ns, last_meta_ns;
-static int program_fd = -1; /* a flusher process's: a pidfd of the program */
+#define MAPS_EVERY_NS 500000000u /* how often the memory map is looked at */
+#define MAPS_FIRST_NS 100000000u /* when a served flusher first looks (run()) */
+static int program_fd = -1;      /* a flusher process's: a pidfd of the program */
 /* A served flusher that could not map the region where the program has
  * it (serve.c): the queue's links are the program's addresses, so it
  * takes the buffers handed over by their state instead. */
@@ -338,7 +340,7 @@ static void flush(int final)
         ws_meta_clock_now();
         last_clock_ns = now;
     }
-    if (!final && now - last_maps_ns >= 500000000u) {
+    if (!final && now - last_maps_ns >= MAPS_EVERY_NS) {
         ws_meta_maps(0);
         last_maps_ns = now;
     }
@@ -420,12 +422,15 @@ static void run(int mapped_at_fork)
     data0 = ws_region_data(nbufs);
     ws_meta_clock(ws_sh->start_ts, ws_sh->start_mono_ns, ws_sh->start_real_ns);
     /* A flusher forked from the program writes the map it has, a copy of
-     * the program's.  A served one first reads the program's at its first
-     * flush, 10 ms on: most processes of a build or a script are gone by
-     * then, and the map read at their end (which they wait for) is the
-     * only one they need, where /proc's formatting of a map costs about
-     * as much as all the rest the flusher does for them. */
-    if (mapped_at_fork) ws_meta_maps(1);
+     * the program's.  A served one first reads the program's 0.1 s on:
+     * most processes of a build or a script are gone by then, and the map
+     * read at their end (which they wait for) is the only one they need,
+     * where /proc's formatting of a map (some 200 lines for cmake) costs
+     * more than all the rest the flusher does for them. */
+    if (mapped_at_fork)
+        ws_meta_maps(1);
+    else
+        last_maps_ns = ws_mono_ns() - MAPS_EVERY_NS + MAPS_FIRST_NS;
     put_meta();
     write_batch();
 
