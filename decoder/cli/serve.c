@@ -8,25 +8,28 @@
  * with dlopen (WHYSLOW_HOST set, so that it traces nothing of record), and
  * a child handed a process calls its whyslow_serve().  So a traced
  * process gets no process of its own tree for its log, and record, which
- * reaps its children as they end (cmd_record.c), keeps at most one per
- * live traced process, and the free ones.
+ * reaps its children as they end (cmd_record.c), keeps one per live traced
+ * process, those still writing the logs of processes that ended, and the
+ * free ones.
  *
  * A flusher is forked ahead and waits on a socketpair to be handed a
  * process: a fork, with the child's first writes to what it shares with
  * its parent, takes a good part of a millisecond on these machines, which
- * would delay the flusher of a short process past its end.  A traced
- * process does not wait for its flusher, so a loop of short ones can run
- * ahead of the flushers on a busy machine: when none is free, a process
- * waits in a queue here for one to be free again, and record forks
- * another only when the first in the queue has waited WAIT_FORK_MS (a
- * flusher that serves a long-lived process is not free before that
+ * would delay the flusher of a short process past its end.  When its
+ * process has ended and all is written, the flusher says so on the `done`
+ * pipe and waits for the next: a build or a script of many short
+ * processes is served by a few warm flushers, not a fork, its page faults
+ * and its teardown each.  One that was stopped by a signal, or failed,
+ * exits.
+ *
+ * A traced process does not wait for its flusher, so a loop of short ones
+ * can run ahead of the flushers on a busy machine: when none is free, a
+ * process waits in a queue here for one to be free again, and record
+ * forks another only when the first in the queue has waited WAIT_FORK_MS
+ * (a flusher that serves a long-lived process is not free before that
  * process ends), one per WAIT_FORK_MS at most, or while it has fewer than
- * SPARE_MAX flushers.  So the
- * flushers stay a few, however far a busy machine lets them lag.  When its process has
- * ended and all is written, the flusher says so on the `done` pipe and
- * waits for the next: a build or a script of many short processes is
- * served by a few warm flushers, not a fork, its page faults and its
- * teardown each.  One that was stopped by a signal, or failed, exits.
+ * SPARE_MAX flushers.  So the flushers stay a few, however far a busy
+ * machine lets them lag.
  *
  * A process is served only when it is of record's uid (another user's
  * process could otherwise have record write logs of its making, or fork
