@@ -144,6 +144,9 @@ struct ws_shared {
     _Atomic uint32_t proc_read; /* futex: at the end, it read what it reads
                                    of the program in /proc (maps, thread
                                    names): all a served program waits for */
+    _Atomic uint32_t maps_seen; /* futex: the flusher wrote a memory map of
+                                   the program (a served one waits for it at
+                                   exec: launch.c) */
     _Atomic pid_t flusher_pid;  /* the flusher process, when the program can
                                    signal it (0: a thread, or another pid
                                    namespace) */

@@ -353,6 +353,12 @@ void ws_flusher_end(int end_kind, int64_t status)
             wait_for(&ws_sh->sync_done, req, 0);
         } else {
             ws_flusher_wake();
+            /* A served flusher may not have read the program's map yet
+             * (flusher.c): the events of this image name their code by
+             * it, so the program waits until it has (it reads it as soon
+             * as it sees the exec posted). */
+            if (ws_mode == WS_FLUSHER_SERVED && ws_slots_used() > 0)
+                wait_for(&ws_sh->maps_seen, 0, 1);
         }
         errno = saved;
         return;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -201,6 +202,8 @@ int ws_meta_maps(int force)
     uint8_t *p = ws_put_uv(scratch, n);
     memmove(p, text, n);
     put_record(WS_META_MAPS, p + n);
+    if (mapped && !atomic_exchange(&ws_sh->maps_seen, 1))
+        ws_futex(&ws_sh->maps_seen, FUTEX_WAKE, INT32_MAX, NULL);
     return mapped;
 }
 

@@ -43,6 +43,9 @@ def case_lifecycle_tree():
     root = [p for p in by_args[""] if p["end"] and p["end"]["kind"] == "exec"]
     require(len(root) == 1, "one image that ended by exec")
     root = root[0]
+    # The image before the exec names its code too: its flusher read its
+    # memory map before the exec replaced it.
+    check(any("meta maps" in l for l in dump(root["log"])), "a memory map of the image that exec'd")
     forked = [p for p in by_args[""] if p is not root]
     check(len(forked) == 1 and forked[0]["end"] == {"kind": "_exit", "status": 7},
           "fork child ends with _exit(7): %s" % forked)
