@@ -187,22 +187,8 @@ static void flusher_life(struct server *s, int fd)
 
     for (;;) {
         struct handoff ho;
-        int fds[2] = {-1, -1}; /* the memfd, and the pidfd if it sent one */
-        struct iovec iov = {&ho, sizeof ho};
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(sizeof fds)];
-        } c;
-        struct msghdr m = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-        ssize_t got;
-        while ((got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-            ;
-        struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-        if (got != (ssize_t)sizeof ho || !cm || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len < CMSG_LEN(sizeof(int)) || cm->cmsg_len > CMSG_LEN(sizeof fds))
-            _exit(0);
-        memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+        int fds[2]; /* the memfd, and the pidfd if it sent one */
+        if (ws_recv_fds(fd, &ho, sizeof ho, fds) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
         /* It closes both; it exits itself when it cannot serve again. */
         if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
             _exit(0);
@@ -310,22 +296,11 @@ static void take_one(struct server *s, int conn)
     struct ucred cred;
     socklen_t clen = sizeof cred;
     struct ws_serve_hello h;
-    int fds[2] = {-1, -1};
-    struct iovec iov = {&h, sizeof h};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof fds)];
-    } c;
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    int fds[2];
     /* It sends right after its connect; a short wait covers the race. */
     struct timeval tv = {0, 200000};
     setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t got = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
-    struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-        cm->cmsg_len >= CMSG_LEN(sizeof(int)) && cm->cmsg_len <= CMSG_LEN(sizeof fds))
-        memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+    ssize_t got = ws_recv_fds(conn, &h, sizeof h, fds);
     if (got != (ssize_t)sizeof h || fds[0] < 0 || h.magic != WS_SERVE_MAGIC ||
         h.version != WS_SERVE_VERSION) {
         answer_other_version(conn);

@@ -45,6 +45,7 @@
 #ifndef WHYSLOW_SERVE_H
 #define WHYSLOW_SERVE_H
 
+#include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -106,6 +107,29 @@ static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const i
     cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
     memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
     return sendmsg(sock, &m, MSG_NOSIGNAL);
+}
+
+/* Receives at most len bytes into msg and up to 2 fds (the rest of fds is
+ * -1), as both receivers do (record the hello, a spare flusher its
+ * hand-over); what recvmsg() returns, after EINTR. */
+static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2])
+{
+    struct iovec iov = {msg, len};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } c;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    ssize_t got;
+    while ((got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    fds[0] = fds[1] = -1;
+    struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len >= CMSG_LEN(sizeof(int)) && cm->cmsg_len <= CMSG_LEN(2 * sizeof(int)))
+        memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+    return got;
 }
 
 /* Refuses a process: the errno value err, in the word at the start of
