@@ -1098,6 +1098,20 @@ static void build_wakes(void)
     end_log(MS(330));
 }
 
+/* The end of a pool of two workers' log: they end at `end`, main then
+ * writes its result at `write`, and the log ends at `log_end`. */
+static void end_pool_log(struct thread *t1, struct thread *t2, struct thread *t3, uint64_t end,
+                         uint64_t write, uint64_t log_end)
+{
+    ev0(t2, WS_EV_THREAD_END, end, 0, 0, 0, 0);
+    ev0(t3, WS_EV_THREAD_END, end, 0, 0, 0, 0);
+    ev0(t1, WS_WRITE, write, US(10), 1, 3, 0);
+    end_chunk(t1);
+    end_chunk(t2);
+    end_chunk(t3);
+    end_log(log_end);
+}
+
 /*
  * A thread pool seen only at its end (pid 5600, 3 threads), times in ms:
  * main starts 2 workers, each telling it that it runs (main waits on a
@@ -1147,13 +1161,7 @@ static void build_tpool_end(int end_wait, int late)
         ev0(late ? &t3 : &t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
         ev0(&t1, WS_SEM_POST, US(201400), 0, q, 0, 0);
     }
-    ev0(&t2, WS_EV_THREAD_END, US(201500), 0, 0, 0, 0);
-    ev0(&t3, WS_EV_THREAD_END, US(201500), 0, 0, 0, 0);
-    ev0(&t1, WS_WRITE, MS(202), US(10), 1, 3, 0);
-    end_chunk(&t1);
-    end_chunk(&t2);
-    end_chunk(&t3);
-    end_log(MS(203));
+    end_pool_log(&t1, &t2, &t3, US(201500), MS(202), MS(203));
 }
 
 /*
@@ -1187,13 +1195,7 @@ static void build_tpool_slow(void)
     ev0(&t3, WS_SEM_WAIT, MS(90), US(10010), q, 0, WS_LOCK_CONTENDED);
     ev0(&t1, WS_SEM_POST, MS(100), 0, q, 0, 0);
     ev0(&t1, WS_SEM_POST, US(100001), 0, q, 0, 0);
-    ev0(&t2, WS_EV_THREAD_END, MS(101), 0, 0, 0, 0);
-    ev0(&t3, WS_EV_THREAD_END, MS(101), 0, 0, 0, 0);
-    ev0(&t1, WS_WRITE, MS(102), US(10), 1, 3, 0);
-    end_chunk(&t1);
-    end_chunk(&t2);
-    end_chunk(&t3);
-    end_log(MS(103));
+    end_pool_log(&t1, &t2, &t3, MS(101), MS(102), MS(103));
 }
 
 static void big_flush(FILE *f, struct thread *t, size_t at_least)
