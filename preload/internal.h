@@ -352,7 +352,10 @@ extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it
 
 extern enum ws_flusher_mode ws_mode; /* where this process's flusher runs */
 extern char **ws_start_argv;         /* the program's arguments, during the start */
-extern int ws_reaper_line;           /* it reaps orphans, or a traced process above it does */
+/* Reads a small /proc file into buf, without tracing; its length, 0 on
+ * failure (meta.c). */
+size_t ws_read_file(const char *path, char *buf, size_t cap);
+extern int ws_reaper_line; /* it reaps orphans, or a traced process above it does */
 int ws_reaps_orphans(void);
 int ws_flusher_start(void);
 void ws_flusher_enqueue(struct ws_buf *b);

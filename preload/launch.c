@@ -87,18 +87,24 @@ void ws_flusher_wake(void)
 }
 
 /* Waits until *word is `want` (until it is no longer `want` when
- * negate), in steps of 10 ms for at most 5 s; gives up early when the
+ * negate), in steps of 10 ms for at most ms; gives up early when the
  * flusher process is gone. */
-static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
+static void wait_for_ms(_Atomic uint32_t *word, uint32_t want, int negate, int ms)
 {
     struct timespec step = {0, 10 * 1000000};
-    for (int waited = 0; waited < 500; waited++) {
+    for (int waited = 0; waited < ms / 10; waited++) {
         uint32_t now = atomic_load(word);
         if ((now == want) != negate) return;
         ws_futex(word, FUTEX_WAIT, now, &step);
         pid_t flusher = atomic_load(&ws_sh->flusher_pid);
         if (flusher > 0 && kill(flusher, 0) != 0 && errno == ESRCH) return; /* it died */
     }
+}
+
+/* The same for at most 5 s: the flusher's work. */
+static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
+{
+    wait_for_ms(word, want, negate, 5000);
 }
 
 /* ---- served ---- */
@@ -124,13 +130,7 @@ static void give_identity(void)
             len += k;
         }
     } else {
-        int fd = real_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-        ssize_t r;
-        while (fd >= 0 && len < sizeof ws_sh->args &&
-               ((r = real_read(fd, ws_sh->args + len, sizeof ws_sh->args - len)) > 0 ||
-                (r < 0 && errno == EINTR)))
-            len += r > 0 ? (size_t)r : 0;
-        if (fd >= 0) real_close(fd);
+        len = ws_read_file("/proc/self/cmdline", ws_sh->args, sizeof ws_sh->args);
     }
     ws_sh->args_len = (uint32_t)len;
 }
@@ -142,12 +142,7 @@ static void give_identity(void)
 static int served_answer(void)
 {
     _Atomic int32_t *w = &ws_sh->serve.word;
-    struct timespec step = {0, 10 * 1000000};
-    for (int waited = 0; waited < WS_SERVE_TIMEOUT_MS / 10; waited++) {
-        int32_t now = atomic_load(w);
-        if (now != WS_SERVE_PENDING) break;
-        ws_futex((_Atomic uint32_t *)w, FUTEX_WAIT, (uint32_t)now, &step);
-    }
+    wait_for_ms((_Atomic uint32_t *)w, WS_SERVE_PENDING, 1, WS_SERVE_TIMEOUT_MS);
     int32_t now = WS_SERVE_PENDING;
     if (atomic_compare_exchange_strong(w, &now, WS_SERVE_GIVEN_UP)) {
         snprintf(ws_why, sizeof ws_why, "whyslow record did not answer in %d ms",

@@ -65,8 +65,7 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
     return p + n;
 }
 
-/* Reads a small /proc file into buf; returns its length (0 on failure). */
-static size_t read_file(const char *path, char *buf, size_t cap)
+size_t ws_read_file(const char *path, char *buf, size_t cap)
 {
     int fd = real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
@@ -119,7 +118,7 @@ void ws_meta_process_self(void)
     ssize_t elen = readlink("/proc/self/exe", exe, sizeof exe);
     if (elen < 0) elen = 0;
     put_process(exe, (size_t)elen, cmdline,
-                read_file("/proc/self/cmdline", cmdline, sizeof cmdline));
+                ws_read_file("/proc/self/cmdline", cmdline, sizeof cmdline));
 }
 
 void ws_meta_process_given(void)
@@ -171,7 +170,7 @@ int ws_meta_maps(int force)
     snprintf(path, sizeof path, "/proc/%d/maps", (int)ws_proc_pid);
     char *text = (char *)scratch + meta_cap / 2;
     size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
-    size_t n = read_file(path, text, cap);
+    size_t n = ws_read_file(path, text, cap);
     if (n == 0 && !force) return -1; /* unreadable (not dumpable, no /proc) */
     text[n] = 0;
     /* Hash the file mappings, and where the heap starts (it names the
@@ -194,7 +193,7 @@ int ws_meta_maps(int force)
     }
     if (!mapped) {
         if (!force) return 0;
-        n = read_file("/proc/self/maps", text, cap);
+        n = ws_read_file("/proc/self/maps", text, cap);
     } else if (!force && hash == maps_hash) {
         return 1;
     }
@@ -230,7 +229,7 @@ void ws_meta_counters(int final)
         if (final) {
             char path[64], name[64];
             snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_proc_pid, (int)tid);
-            size_t len = read_file(path, name, sizeof name);
+            size_t len = ws_read_file(path, name, sizeof name);
             while (len && (name[len - 1] == '\n' || name[len - 1] == 0))
                 len--;
             uint8_t *p = ws_put_uv(scratch, serial);
