@@ -56,7 +56,8 @@
 
 #define WAIT_FORK_MS 20 /* see above */
 #define SPARE_MAX    4
-#define QUEUE_MAX    256 /* processes waiting (each holds two fds here) */
+#define QUEUE_MAX    256  /* processes waiting (each holds two fds here) */
+#define REAP_MAX_MS  1000 /* for the free flushers to exit, at record's end */
 
 /* A flusher of ours: serving a process (busy) or waiting for one. */
 struct flusher {
@@ -393,6 +394,16 @@ void server_free(struct server *s)
     /* Each flusher reads the end of its socketpair and exits, once done. */
     for (size_t i = 0; i < s->npool; i++)
         if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
+    /* The free ones exit at once: reap them, so that record leaves no
+     * process behind (an orphan's zombie waits for init, which in a
+     * container may never reap it, and keeps a cgroup busy meanwhile).
+     * One still writing after record's wait is left to finish. */
+    long long until = now_ms() + REAP_MAX_MS;
+    for (size_t i = 0; i < s->npool; i++) {
+        if (s->pool[i].busy) continue;
+        while (waitpid(s->pool[i].pid, NULL, WNOHANG | __WALL) == 0 && now_ms() < until)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
     if (s->done[0] >= 0) close(s->done[0]);
     if (s->done[1] >= 0) close(s->done[1]);
     close(s->listen_fd);

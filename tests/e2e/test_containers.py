@@ -182,6 +182,20 @@ def case_record_bounded():
     # sh, its child for $(seq 300) and the seq it execs, and 300 /bin/true.
     eq(len([f for f in os.listdir(data) if f.endswith(".wslog")]), 303, "a log per image")
 
+    # Under a parent that reaps nothing (a container's init may not), a
+    # process record left behind would stay its zombie child: none.
+    parent = ("import ctypes, os, subprocess, sys\n"
+              "ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER\n"
+              "subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL)\n"
+              "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+              "    try: stat = open('/proc/%s/stat' % pid).read()\n"
+              "    except OSError: continue  # another's, gone\n"
+              "    if int(stat[stat.rindex(')') + 2:].split()[1]) == os.getpid():\n"
+              "        print(stat[stat.index('(') + 1:stat.rindex(')')])\n")
+    left = subprocess.run([PYTHON, "-c", parent, WHYSLOW, "record", "-o", data, "--"]
+                          + loop, capture_output=True, text=True, timeout=120)
+    eq(left.stdout.split(), [], "record's processes left behind (%r)" % left.stderr[-300:])
+
     cg = "/sys/fs/cgroup/pids"
     if os.geteuid() != 0 or not os.path.isdir(cg):
         return
@@ -197,8 +211,28 @@ def case_record_bounded():
                                 capture_output=True, text=True, timeout=120)
         check(traced.returncode == 0 and "fork" not in traced.stderr,
               "traced in 12 pids: %d %r" % (traced.returncode, traced.stderr[-300:]))
+        # record reaped its flushers before it exited: an orphan's zombie
+        # waits for init, which in a container may never reap it.
+        eq(cgroup_comms(group), [], "processes left in the cgroup after record")
     finally:
+        for _ in range(500):
+            if not cgroup_comms(group):
+                break
+            time.sleep(0.01)
         os.rmdir(group)
+
+
+def cgroup_comms(group):
+    """The names of the processes in a cgroup (zombies included)."""
+    comms = []
+    with open(os.path.join(group, "cgroup.procs")) as f:
+        for pid in f.read().split():
+            try:
+                with open("/proc/%s/comm" % pid) as c:
+                    comms.append(c.read().strip())
+            except OSError:
+                comms.append(pid)
+    return comms
 
 
 SLEEPER = ("import os, sys, time\n"
