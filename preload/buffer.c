@@ -163,7 +163,7 @@ static void hand_over(struct ws_thread *t)
     t->stream_off += t->pos;
     t->pos = 0;
     atomic_store_explicit(&b->state, WS_BUF_FULL, memory_order_release);
-    ws_flusher_enqueue(b);
+    ws_flusher_enqueue(t, b);
 }
 
 void ws_buffer_release(struct ws_buf *b)
@@ -211,6 +211,7 @@ static struct ws_thread *attach(void)
         t->uncontended = 0;
         t->reported = 0;
         t->busy = 0;
+        t->handed = 0;
         t->db_depth = 0;
         t->db = NULL;
         t->unwinding = 0;

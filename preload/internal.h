@@ -120,6 +120,7 @@ struct ws_thread {
     uint64_t reported;     /* the flusher's: uncontended last written */
     int busy;              /* do not record on this thread */
     int unwinding;         /* taking a stack (stack.c): take no other */
+    uint32_t handed;       /* buffers handed over since it last woke the flusher */
     uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
     struct ws_dbstate *db; /* its executions in progress, or NULL */
 } __attribute__((aligned(64)));
@@ -358,7 +359,7 @@ size_t ws_read_file(const char *path, char *buf, size_t cap);
 extern int ws_reaper_line; /* it reaps orphans, or a traced process above it does */
 int ws_reaps_orphans(void);
 int ws_flusher_start(void);
-void ws_flusher_enqueue(struct ws_buf *b);
+void ws_flusher_enqueue(struct ws_thread *t, struct ws_buf *b);
 void ws_flusher_wake(void);
 void ws_flusher_end(int end_kind, int64_t status);
 void ws_flusher_exec_failed(void);
