@@ -5,7 +5,7 @@
  * contention from its lock statistics (only locks whose role is a lock:
  * wakes.h); the database findings are made in findings_db.c, the event
  * loop stalls in findings_stall.c, the concurrency ones in
- * findings_conc.c.  All are then ordered by cost.
+ * findings_conc.c.  All are then ordered by severity, then cost.
  */
 #include "findings/findings.h"
 
@@ -107,9 +107,19 @@ static void lock_contention(struct findings *fs, const struct proc_report *pr)
     }
 }
 
+/* high first: severity is a finding's share of its process's life. */
+static int severity_rank(const char *severity)
+{
+    return severity[0] == 'h' ? 0 : severity[0] == 'm' ? 1 : 2;
+}
+
+/* By severity, then cost: a short process's high finding is worth
+ * reading before a long one's low finding that cost more. */
 static int cmp_finding(const void *a, const void *b)
 {
     const struct finding *x = a, *y = b;
+    int sx = severity_rank(x->severity), sy = severity_rank(y->severity);
+    if (sx != sy) return sx < sy ? -1 : 1;
     if (x->cost_ns != y->cost_ns) return x->cost_ns > y->cost_ns ? -1 : 1;
     if (x->pr->p->pid != y->pr->p->pid) return x->pr->p->pid < y->pr->p->pid ? -1 : 1;
     if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;

@@ -596,6 +596,17 @@ static void build_small(uint64_t pid, const char *exe, int64_t status)
     meta_end(m1, WS_END_EXIT, status, MS(100));
 }
 
+/* A process that lives end_ms with one slow write of write_ms: its
+ * finding's severity is the write's share of that time. */
+static void build_one_write(uint64_t pid, const char *name, double write_ms, double end_ms)
+{
+    begin_log(pid, name);
+    struct thread t1 = {.serial = 1, .tid = (uint32_t)pid};
+    ev0(&t1, WS_WRITE, MS(5), MS(write_ms), 1, 10, 0);
+    end_chunk(&t1);
+    end_log(MS(end_ms));
+}
+
 /* A process whose memory map puts the file `path` at 0x400000 (its code)
  * and 0x7f0000000000 (its data): a slow write called from 0x401234 and a
  * contended mutex at 0x7f0000001000, so the report looks both up in it. */
@@ -1678,6 +1689,21 @@ int main(int argc, char **argv)
         write_big(out, argc == 4 ? strtoull(argv[3], NULL, 10) : 10000000);
     } else if (strcmp(mode, "sqlbig") == 0) {
         write_sqlbig(out, (argc == 4 ? strtoull(argv[3], NULL, 10) : 1000000) / 364);
+    } else if (strcmp(mode, "severity") == 0) {
+        /* Costs in the reverse order of severities: a low 70 ms, a
+         * medium 30 ms, a high 20 ms (report/test_basics.py). */
+        char path[4096];
+        mkdir(out, 0777);
+        const struct {
+            uint64_t pid;
+            const char *name;
+            double write_ms, end_ms;
+        } ps[] = {{500, "long", 70, 8000}, {600, "middle", 30, 1000}, {700, "short", 20, 100}};
+        for (int i = 0; i < 3; i++) {
+            build_one_write(ps[i].pid, ps[i].name, ps[i].write_ms, ps[i].end_ms);
+            snprintf(path, sizeof(path), "%s/%s.%d.wslog", out, ps[i].name, (int)ps[i].pid);
+            write_log(path, WS_FORMAT_VERSION, -1);
+        }
     } else if (strcmp(mode, "multi") == 0) {
         char path[4096];
         mkdir(out, 0777);

@@ -242,6 +242,23 @@ def case_pid_filter():
     check("2 processes" in out, "two files: two processes")
 
 
+def case_severity_order():
+    """Findings are listed by severity, then cost: a high 20 ms finding of
+    a short process before a medium 30 ms one and a low 70 ms one (the
+    shares of their processes' lives: 20 %, 3 %, 0.9 %)."""
+    d = os.path.join(TMP, "severity")
+    gen("severity", d)
+    r = report(d)
+    eq([(f["pid"], f["severity"], f["total_ns"]) for f in r["findings"]],
+       [(700, "high", 20 * MS), (600, "medium", 30 * MS), (500, "low", 70 * MS)],
+       "findings: pid, severity, cost")
+    rc, out, err = whyslow("report", d)
+    eq(rc, 0, "text report status")
+    lines = [l for l in out.splitlines() if "write call" in l]
+    eq([l.split()[0] for l in lines], ["high", "medium", "low"],
+       "text: severities in order (%s)" % lines)
+
+
 def case_tsc_clock():
     log = os.path.join(TMP, "tsc.wslog")
     gen("tsc", log)

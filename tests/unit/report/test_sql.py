@@ -67,10 +67,13 @@ SQL_QUERIES = {
     ("postgres", "select * from nope"): (1, 0, 300 * US, 1),
 }
 
-# Most costly first: (kind, variant, db, normalized, count, total_ns, tid, conn,
+# By severity, then cost (the 120 small N+1 queries are medium by their
+# count): (kind, variant, db, normalized, count, total_ns, tid, conn,
 # parent_normalized, parent_rows, loops, severity).
 SQL_FINDINGS = [
     ("n_plus_one", None, "postgres", AUTHOR, 30, 24 * MS, 7101, "0x5000b000", BOOKS, 30, 1, "medium"),
+    ("n_plus_one", None, "sqlite", "select label from tag_label where tag_id = ?", 120, 1200 * US,
+     7102, "0x5000c000", "select id from tag", 120, 1, "medium"),
     ("repeated_query", "unbatched_writes", "postgres", "insert into audit(event) values (?)", 7,
      14 * MS, 7101, "0x5000b000", None, None, None, "low"),
     ("repeated_query", "unbatched_writes", "sqlite", "update book set stock = stock - ? where id = ?",
@@ -84,8 +87,6 @@ SQL_FINDINGS = [
      "0x5000a000", None, None, None, "low"),
     ("n_plus_one", None, "sqlite", "select price from price where item_id = ?", 16, 1600 * US, 7102,
      "0x5000c000", "select id from item where shelf = ?", 16, 2, "low"),
-    ("n_plus_one", None, "sqlite", "select label from tag_label where tag_id = ?", 120, 1200 * US,
-     7102, "0x5000c000", "select id from tag", 120, 1, "medium"),
 ]
 
 
@@ -130,7 +131,7 @@ def case_sql_json():
     f = sql_findings(r)
     want = SQL_FINDINGS
     eq([(x["kind"], x.get("variant"), x["db"], x["normalized"], x["count"]) for x in f],
-       [w[:5] for w in want], "n_plus_one and repeated_query findings, most costly first")
+       [w[:5] for w in want], "n_plus_one and repeated_query findings, by severity, then cost")
     for x, w in zip(f, want):
         what = f"{w[0]} {w[4]} x {w[3][:30]}"
         eq((x["total_ns"], x["tid"], x["conn"], x["severity"], x["pid"]), (w[5], w[6], w[7], w[11], 7100),
@@ -152,21 +153,21 @@ def case_sql_json():
        "`select id, title, author_id from book order by id` (30 rows): load them with one query "
        "(a JOIN, or WHERE id IN (...)) or the ORM's eager loading (Django "
        "select_related/prefetch_related, SQLAlchemy selectinload/joinedload)", "N+1 summary")
-    eq(f[3]["summary"].split(": load")[0],
+    eq(f[4]["summary"].split(": load")[0],
        'N+1: 12 executions of `select ... from "shop_product" where "shop_product"."id" = ? limit ?`,'
        ' one per row of `select ... from "shop_order"` (12 rows)', "long SELECT lists shortened")
-    eq(f[8]["summary"].split(", one per row")[0],
+    eq(f[9]["summary"].split(", one per row")[0],
        "N+1: 16 executions of `select price from price where item_id = ?` in 2 loops", "loops")
-    eq(f[1]["example"], "INSERT INTO audit (event) VALUES ('e0')", "unbatched: the first text")
-    eq(f[1]["summary"],
+    eq(f[2]["example"], "INSERT INTO audit (event) VALUES ('e0')", "unbatched: the first text")
+    eq(f[2]["summary"],
        "7 executions of `insert into audit(event) values (?)` outside a transaction, each committed "
        "on its own (14 ms in all): run them in one transaction (BEGIN ... COMMIT) or as a batch "
        "(executemany inside a transaction, COPY, a multi-row VALUES)", "unbatched summary")
-    eq(f[6]["summary"],
+    eq(f[7]["summary"],
        "6 executions of `select count(*) from book where author_id = ?` with the same parameters on "
        "one connection (3 ms in all): run it once and keep the result, or cache it",
        "repeated summary")
-    eq(f[6]["example"], "SELECT count(*) FROM book WHERE author_id = 7", "repeated: its text")
+    eq(f[7]["example"], "SELECT count(*) FROM book WHERE author_id = 7", "repeated: its text")
     eq([x["kind"] for x in r["findings"]], [x["kind"] for x in f], "no other findings")
 
 
@@ -239,9 +240,9 @@ def case_sql_options():
 
     f, r = found("--nplus1-min", "13", "--repeat-min=7")
     eq((r["nplus1_min"], r["repeat_min"]), (13, 7), "the minimums asked for")
-    eq(f, [("n_plus_one", "postgres", 30), ("repeated_query", "postgres", 7),
-           ("n_plus_one", "sqlite", 20), ("repeated_query", "sqlite", 8),
-           ("n_plus_one", "sqlite", 120)],
+    eq(f, [("n_plus_one", "postgres", 30), ("n_plus_one", "sqlite", 120),
+           ("repeated_query", "postgres", 7), ("n_plus_one", "sqlite", 20),
+           ("repeated_query", "sqlite", 8)],
        "with 13 and 7: not the loops of 12, nor the two loops of 8, the 6 writes, the 6 repeats")
     f, r = found("--nplus1-min", "2", "--repeat-min", "2")
     kinds = [k for k in f if k[0] == "n_plus_one"]
