@@ -7,7 +7,8 @@
  * made (inherited, or from socket(), pipe(), dup through untraced paths)
  * are described once, on their first traced use, in a WS_EV_FD_INFO record
  * placed before that event.  ws_fd_known[fd] says the fd needs no
- * description; close() clears it.
+ * description; close() clears it, and so does the child of fork() for
+ * every fd: its log is its own, and the descriptions are in its parent's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,18 @@
 #include "internal.h"
 
 _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
+_Atomic int ws_fd_high;
+
+/* In the child of fork(): its fds are described again on their first use.
+ * Only the table's used part is written, so that no page of it that the
+ * parent never touched gets one of its own. */
+void ws_fd_forget_all(void)
+{
+    int high = atomic_load_explicit(&ws_fd_high, memory_order_relaxed);
+    for (int fd = 0; fd < high; fd++)
+        if (atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed))
+            atomic_store_explicit(&ws_fd_known[fd], 0, memory_order_relaxed);
+}
 
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
 {

@@ -202,12 +202,21 @@ static void fork_child(void)
     int saved = errno;
     ws_thread_internal(); /* until the child has its own region */
     ws_guard_forget();
+    ws_fd_forget_all(); /* the child's log names its fds itself */
     note_reaper();
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
         snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
         ws_quiet(ws_why);
-    } else if (ws_flusher_start() != 0) {
+        errno = saved;
+        return;
+    }
+    /* Starting the flusher (its socket, its hello) is not the program's
+     * doing: the thread records again only after. */
+    ws_thread_internal();
+    int started = ws_flusher_start();
+    ws_self = NULL; /* it takes a slot of the new region at its next call */
+    if (started != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     }

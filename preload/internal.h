@@ -383,7 +383,9 @@ void ws_guard_forget(void);
 
 #define WS_FD_TABLE 65536
 extern _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
+extern _Atomic int ws_fd_high; /* no fd at or above it is marked known */
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when);
+void ws_fd_forget_all(void);
 
 /* Whether fd was described (or is past the table): a wrapper may ask
  * before its real call. */
@@ -402,8 +404,13 @@ static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
 
 static inline void ws_fd_set(int fd, uint8_t known)
 {
-    if ((unsigned)fd < WS_FD_TABLE)
-        atomic_store_explicit(&ws_fd_known[fd], known, memory_order_relaxed);
+    if ((unsigned)fd >= WS_FD_TABLE) return;
+    atomic_store_explicit(&ws_fd_known[fd], known, memory_order_relaxed);
+    /* Raised only: a lower value lost to a race leaves some fds known that
+     * ws_fd_forget_all() does not clear, which costs only their names in
+     * a child. */
+    if (known && fd >= atomic_load_explicit(&ws_fd_high, memory_order_relaxed))
+        atomic_store_explicit(&ws_fd_high, fd + 1, memory_order_relaxed);
 }
 
 /* ---- init.c: configuration and lifecycle ---- */

@@ -42,6 +42,49 @@ def case_io_counts():
     check(any(" connect " in l and "127.0.0.1:" in l for l in lines), "connect's peer")
 
 
+INHERIT = """
+import os, socket, sys
+f = open(sys.argv[1], "w")
+f.write("parent\\n"); f.flush()
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+c = socket.create_connection(srv.getsockname()); peer, _ = srv.accept()
+c.send(b"p"); peer.recv(1)
+pid = os.fork()
+if pid == 0:
+    for i in range(3):
+        os.write(f.fileno(), b"child\\n")
+        c.send(b"c")
+    os._exit(0)
+os.waitpid(pid, 0)
+print(peer.recv(16).decode())
+"""
+
+
+def case_inherited_fds_named():
+    """A child of fork() names the fds it inherited (opened before the
+    fork, described in its parent's log): its writes name the file, its
+    sends the peer, as its parent's do."""
+    path = os.path.join(TMP, "inherited.txt")
+    data, out = record([PYTHON, "-c", INHERIT, path])
+    check(out.strip() == "ccc", "output %r" % out)
+    rep = report(data)
+    procs = sorted(rep["processes"], key=lambda p: p["start_unix_ns"])
+    if not check(len(procs) == 2, "two processes: %s" % [p["pid"] for p in procs]):
+        return
+    child = procs[1]["pid"]
+    lines = [l for l in dump(data) if "pid=%d " % child in l]
+    writes = [l for l in lines if " write " in l]
+    sends = [l for l in lines if " send" in l]
+    check(len(writes) == 3 and all(path in l for l in writes),
+          "the child's writes name the file: %s" % writes)
+    check(len(sends) == 3 and all("127.0.0.1:" in l for l in sends),
+          "the child's sends name the peer: %s" % sends)
+    # Its flusher's start (a socket to record and a message on it) is the
+    # recorder's doing, not the program's.
+    check(not [l for l in lines if "@whyslow" in l], "the recorder's own calls: %s" %
+          [l for l in lines if "@whyslow" in l])
+
+
 def case_python_threads_sockets():
     data, out = record([PYTHON, os.path.join(HERE, "progs", "py_workload.py")])
     check(out.strip() == "ok", "python output %r" % out)
