@@ -54,7 +54,9 @@ void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
         socklen_t len = sizeof ss;
         kind = WS_FD_SOCKET;
         payload = &ss;
-        if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+        /* The peer; the local end when there is none, or when it has no
+         * name (a client of a Unix socket: the server's path names it). */
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 || len <= sizeof(sa_family_t)) {
             len = sizeof ss;
             if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) len = 0;
         }
