@@ -293,6 +293,7 @@ static void flush(int final)
      * threads' names): a served program waits for that only, and goes. */
     if (final) {
         ws_meta_maps(0);
+        ws_meta_title();
         ws_meta_counters(1);
         atomic_store(&ws_sh->proc_read, 1);
         ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
@@ -342,6 +343,7 @@ static void flush(int final)
     }
     if (!final && now - last_maps_ns >= MAPS_EVERY_NS) {
         ws_meta_maps(0);
+        ws_meta_title();
         last_maps_ns = now;
     }
     if (final || now - last_meta_ns >= (uint64_t)ws_flush_ms * 1000000u) {
@@ -463,6 +465,7 @@ static void run(int mapped_at_fork)
         stop();
     } else {
         if (ended > 0) ws_meta_end(ended, ws_sh->end_status, ws_sh->end_ts);
+        if (ended < 0) ws_meta_gone(ws_now()); /* killed: when it was seen gone */
         flush(1);
     }
     atomic_store(&ws_sh->done, 1);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * meta.c - the metadata records of a log (WS_META_* in format.h): who the
- * process is, its clocks, its memory map, its counters and how it ended.
+ * process is and the title it gives itself, its clocks, its memory map,
+ * its counters and how it ended.
  *
  * Records are appended to a growing META payload that the flusher
  * compresses into a META chunk.  This runs in the flusher process, which
@@ -23,6 +24,7 @@ static size_t meta_cap;
 static uint8_t *scratch;   /* one record while it is built */
 static uint64_t maps_hash; /* of the file mappings last written */
 static uint64_t lost_last; /* the events lost, as last written */
+static uint64_t args_hash; /* of the command line as last written */
 #define META_CAP (8u << 20)
 _Static_assert(META_CAP <= WS_META_RAW_MAX, "META chunks within the format's limit");
 
@@ -31,6 +33,7 @@ int ws_meta_init(void)
     meta_len = 0;
     maps_hash = 0;
     lost_last = 0;
+    args_hash = 0;
     if (meta) return 0; /* again in the child of fork(): what is pending is the parent's */
     meta_cap = META_CAP;
     meta = mmap(NULL, meta_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -80,10 +83,22 @@ size_t ws_read_file(const char *path, char *buf, size_t cap)
     return n;
 }
 
+/* A command line's hash, without the NULs that pad it. */
+static uint64_t cmdline_hash(const char *s, size_t n)
+{
+    while (n && s[n - 1] == 0)
+        n--;
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211u;
+    return h;
+}
+
 /* The PROCESS record: the executable and the command line (its arguments,
  * each ended by a NUL), as /proc says them. */
 static void put_process(const char *exe, size_t elen, const char *cmdline, size_t clen)
 {
+    args_hash = cmdline_hash(cmdline, clen);
     uint8_t *p = scratch;
     p = ws_put_uv(p, (uint64_t)ws_sh->pid);
     p = ws_put_uv(p, (uint64_t)ws_sh->ppid);
@@ -262,6 +277,35 @@ void ws_meta_stopped(uint64_t ts, unsigned sig)
     uint8_t *p = ws_put_uv(scratch, ts);
     p = ws_put_uv(p, sig);
     put_record(WS_META_STOPPED, p);
+}
+
+void ws_meta_gone(uint64_t ts)
+{
+    put_record(WS_META_GONE, ws_put_uv(scratch, ts));
+}
+
+/* A process that rewrote its command line (PostgreSQL's and nginx's name
+ * each process's role there, "postgres: checkpointer"): the TITLE record,
+ * when it changed.  Read with the memory map and at the end; not with
+ * WHYSLOW_REDACT=argv, as a title may show arguments too. */
+void ws_meta_title(void)
+{
+    if (ws_redact_argv) return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_proc_pid);
+    char *text = (char *)scratch + meta_cap / 2;
+    size_t n = ws_read_file(path, text, 4096);
+    if (n == 0) return; /* gone (a zombie's is empty), or unreadable */
+    uint64_t h = cmdline_hash(text, n);
+    if (h == args_hash) return;
+    args_hash = h;
+    while (n && (text[n - 1] == 0 || text[n - 1] == ' '))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] == 0) text[i] = ' ';
+    uint8_t *p = ws_put_uv(scratch, n);
+    memmove(p, text, n);
+    put_record(WS_META_TITLE, p + n);
 }
 
 void ws_meta_end(int kind, int64_t status, uint64_t ts)

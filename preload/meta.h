@@ -21,5 +21,7 @@ void ws_meta_string(const void *s, size_t n);
 int ws_meta_pending(void);
 void ws_meta_end(int kind, int64_t status, uint64_t ts);
 void ws_meta_stopped(uint64_t ts, unsigned sig);
+void ws_meta_gone(uint64_t ts);
+void ws_meta_title(void);
 
 #endif

@@ -247,6 +247,10 @@ static const char *meta_name(unsigned type)
         return "STRING";
     case WS_META_STOPPED:
         return "STOPPED";
+    case WS_META_GONE:
+        return "GONE";
+    case WS_META_TITLE:
+        return "TITLE";
     default:
         return "unknown";
     }
@@ -306,6 +310,16 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         p->stopped = 1;
         p->stopped_ts = m->v[0];
         p->stopped_signal = m->v[1];
+        return 0;
+    case WS_META_GONE:
+        if (ws_get_uv(&q, end, &m->v[0]) < 0) return -1;
+        p->gone = 1;
+        p->gone_ts = m->v[0];
+        return 0;
+    case WS_META_TITLE:
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        xfree(p->title); /* the last one counts */
+        p->title = dup_str(s, slen);
         return 0;
     case WS_META_THREAD_NAME: {
         if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||

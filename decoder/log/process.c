@@ -30,6 +30,7 @@ void process_free(struct ws_process *p)
     if (!p) return;
     xfree(p->log);
     xfree(p->exe);
+    xfree(p->title);
     for (size_t i = 0; i < p->argc; i++)
         xfree(p->argv[i]);
     xfree(p->argv);

@@ -140,6 +140,9 @@ struct ws_process {
     int has_end;
     int stopped; /* a signal stopped its flusher (WS_META_STOPPED) */
     uint64_t stopped_ts, stopped_signal;
+    int gone;         /* found gone with no end (WS_META_GONE): killed */
+    uint64_t gone_ts; /* raw, then ns since start */
+    char *title;      /* the command line it gave itself (WS_META_TITLE), or NULL */
     uint64_t end_kind;
     int64_t end_status;
     uint64_t end_ts;     /* raw, then ns since start */

@@ -154,6 +154,12 @@ void timeline_finish(struct ws_process *p)
         int64_t end = to_ns(p, p->end_ts);
         p->end_ts = end > 0 ? (uint64_t)end : 0;
         if (end > 0) p->duration_ns = end;
+    } else if (p->gone) {
+        /* Killed: it lived at least until its last event (read later),
+         * and at most until its flusher found it gone. */
+        int64_t gone = to_ns(p, p->gone_ts);
+        p->gone_ts = gone > 0 ? (uint64_t)gone : 0;
+        if (gone > 0) p->duration_ns = gone;
     }
     if (p->stopped) {
         int64_t at = to_ns(p, p->stopped_ts);

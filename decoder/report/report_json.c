@@ -39,6 +39,7 @@ static void process(struct json *j, const struct proc_report *pr)
     json_kv_uint(j, "lost_events", p->lost);
     json_kv_bool(j, "truncated", p->truncated);
     json_kv_str(j, "truncated_reason", p->truncated_reason);
+    json_kv_str(j, "title", p->title);
     json_key(j, "end");
     if (p->has_end) {
         json_begin_object(j);
@@ -52,6 +53,11 @@ static void process(struct json *j, const struct proc_report *pr)
     } else {
         json_null(j);
     }
+    json_key(j, "gone_ns");
+    if (!p->has_end && p->gone)
+        json_uint(j, p->gone_ts);
+    else
+        json_null(j);
     json_kv_uint(j, "uncontended_locks", uncontended);
     report_json_process_time(j, pr);
     json_kv_str(j, "log", p->log);

@@ -26,7 +26,8 @@
 #define QUERY_TEXT    48 /* characters of a query's text: a line fits 120 columns */
 
 /* The process's command line (argv, else exe), cleaned and cut. */
-static const char *command(const struct ws_process *p, char *buf, size_t len)
+/* Its arguments, joined by spaces (its exe when it has none). */
+static const char *arguments(const struct ws_process *p, char *buf, size_t len)
 {
     size_t o = 0;
     buf[0] = '\0';
@@ -36,6 +37,15 @@ static const char *command(const struct ws_process *p, char *buf, size_t len)
     }
     if (o == 0) text_clean((const uint8_t *)p->exe, strlen(p->exe), buf, len);
     if (buf[0] == '\0') snprintf(buf, len, "(unknown command)");
+    return buf;
+}
+
+/* What to call it: the title it gave itself (as ps shows it), else its
+ * arguments. */
+static const char *command(const struct ws_process *p, char *buf, size_t len)
+{
+    if (!p->title || !p->title[0]) return arguments(p, buf, len);
+    text_clean((const uint8_t *)p->title, strlen(p->title), buf, len);
     return buf;
 }
 
@@ -126,12 +136,16 @@ static void header(FILE *f, const struct proc_report *pr)
             p->pid, p->ppid, command(p, cmd, sizeof(cmd)),
             fmt_dur(p->duration_ns > 0 ? (uint64_t)p->duration_ns : 0, dur), p->thread_count,
             p->thread_count == 1 ? "" : "s", p->nev, p->lost);
+    if (p->title && p->title[0]) fprintf(f, "  started as: %s\n", arguments(p, cmd, sizeof(cmd)));
     if (p->has_end && p->end_kind == WS_END_EXEC)
         fprintf(f, "  ended: exec (the new program has its own log)\n");
     else if (p->has_end && p->end_status == -1)
         fprintf(f, "  ended: %s (status unknown)\n", process_end_kind_name(p->end_kind));
     else if (p->has_end)
         fprintf(f, "  ended: %s(%" PRId64 ")\n", process_end_kind_name(p->end_kind), p->end_status);
+    else if (p->gone)
+        fprintf(f, "  ended: killed (no exit; found gone at %.3f s, after its last event)\n",
+                (double)p->gone_ts / 1e9);
     else
         fprintf(f, "  ended: no end record (killed, or still running)\n");
     if (p->lost) fprintf(f, "  WARNING: %" PRIu64 " events were lost (buffers full)\n", p->lost);

@@ -223,6 +223,15 @@ enum ws_meta_type {
     /* uv ts, uv signal: a signal sent to the flusher stopped it at ts;
        the process's events after that are not in the log */
     WS_META_STOPPED = 9,
+    /* uv ts: the flusher found the program gone with no END record (it
+       was killed) at ts; it died after its last record, at most one flush
+       period (WHYSLOW_FLUSH_MS) before ts */
+    WS_META_GONE = 10,
+    /* str: the command line the process gave itself (what `ps` shows of
+       PostgreSQL's or nginx's processes: "postgres: checkpointer"), its
+       words joined by spaces, when it differs from its arguments; the
+       last one in the log counts */
+    WS_META_TITLE = 11,
 };
 
 /* WS_META_PROCESS flags. */

@@ -7,9 +7,11 @@ Run by tests/run.py, one case per process (ctest: e2e.postgres.CASE);
 the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
 import os
+import signal
 import subprocess
+import time
 
-from whyslow_test import (PYTHON, TMP, check, require, report, record, prog, need_python_module,
+from whyslow_test import (PYTHON, TMP, check, eq, require, report, record, dump, prog, need_python_module,
                           need_file, traced_like_untraced, AUTHOR_BY_ID, BOOKS_QUERY, squash,
                           db_queries, find_query, describe, check_nplus1, check_clean, check_db,
                           pg_server)
@@ -106,3 +108,48 @@ def case_libpq_async():
           "one send, two statements, two rows: %s" % two)
     total = sum(q["count"] for q in db_queries(rep))
     check(total == 18, "%d queries in all, expected 18: %s" % (total, describe(rep)))
+
+
+def case_server_traced():
+    """The server itself under record, then killed with SIGKILL: each of
+    its processes is named by the title it gives itself, a backend's reads
+    name its client's socket (accepted by the postmaster before the fork),
+    and the postmaster's life runs to when it was killed, not to its last
+    event."""
+    server = pg_server(traced=True)
+    server.psql("create table t (i int); insert into t select generate_series(1, 100)")
+    session = subprocess.Popen([server.tool("psql"), "-X", "-q", "-A", "-t", "-c",
+                                "select count(*) from t; select pg_sleep(30)"],
+                               env=server.env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    require(session.stdout.readline().strip() == "100", "the session's first query")
+    postmaster = server.postmaster_pid()
+    time.sleep(0.5)  # a quiet half second: nothing for the postmaster to record
+    killed_at = time.time()
+    os.kill(postmaster, signal.SIGKILL)
+    session.kill()
+    session.wait()
+    rc = server.server.wait(timeout=60)
+    eq(rc, 128 + signal.SIGKILL, "record's status: the server's")
+    rep = report(server.logs)
+    procs = {p["pid"]: p for p in rep["processes"]}
+    pm = procs.get(postmaster)
+    if check(pm is not None, "the postmaster's log: %s" % sorted(procs)):
+        check(pm["end"] is None and pm["gone_ns"] is not None, "the postmaster's end: %s %s" %
+              (pm["end"], pm["gone_ns"]))
+        eq(pm["title"], None, "the postmaster keeps its arguments: no title")
+        lived = killed_at - pm["start_unix_ns"] / 1e9
+        check(pm["duration_ns"] >= (lived - 0.05) * 1e9,
+              "the postmaster lived %.2f s; its duration %.3f s" % (lived, pm["duration_ns"] / 1e9))
+    titles = [p["title"] or "" for p in rep["processes"]]
+    check(any(t.startswith("postgres: checkpointer") for t in titles), "titles: %s" % titles)
+    backends = [p for p in rep["processes"] if "[local]" in (p["title"] or "")]
+    check(backends, "a backend's title names its client: %s" % titles)
+    ended = [p for p in rep["processes"] if p["end"] is not None]
+    check(ended and all(p["gone_ns"] is None for p in ended),
+          "processes that exited are not gone: %s" % [(p["pid"], p["gone_ns"]) for p in ended])
+    lines = dump(server.logs)
+    for b in backends:
+        reads = [l for l in lines if "pid=%d " % b["pid"] in l and (" recv" in l or " read " in l)]
+        named = [l for l in reads if ".s.PGSQL." in l]
+        check(named, "backend %d's reads name the server's socket: %s" % (b["pid"], reads[:3]))

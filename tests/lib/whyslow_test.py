@@ -368,13 +368,14 @@ PG_USER = "whyslow"
 PG_DATABASE = "whyslow"
 
 
-def pg_server():
+def pg_server(traced=False):
     """A started throwaway PostgreSQL server (stopped when the case ends),
-    or a skip when none is installed."""
+    or a skip when none is installed.  traced: the server runs under
+    `whyslow record`, its logs in server.logs."""
     why = pg_unavailable()
     if why:
         skip(why)
-    server = PgServer()
+    server = PgServer(traced)
     at_end(server.stop)
     return server.start()
 
@@ -442,8 +443,10 @@ shutil.rmtree(folder, ignore_errors=True)
 
 
 class PgServer:
-    def __init__(self):
+    def __init__(self, traced=False):
         self.bin = pg_bin_dir()
+        self.traced = traced
+        self.logs = None  # where record writes, when traced
         self.dir = None
         self.data = None
         self.server = None
@@ -489,6 +492,10 @@ class PgServer:
 
     # ---- life ----
 
+    def postmaster_pid(self):
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            return int(f.readline())
+
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="whyslow-pg-")
         try:
@@ -519,8 +526,15 @@ class PgServer:
         with open(os.path.join(self.dir, "server.log"), "w") as log:
             if self.owner:
                 os.chown(log.name, self.owner["user"], self.owner["group"])
+            record = []
+            if self.traced:
+                r = subprocess.run([WHYSLOW, "--version"], capture_output=True, **self.owner)
+                if r.returncode != 0:
+                    skip("the server's owner cannot run %s" % WHYSLOW)
+                self.logs = os.path.join(self.dir, "whyslow.data")
+                record = [WHYSLOW, "record", "-o", self.logs, "--"]
             self.server = subprocess.Popen(
-                [self.tool("postgres"), "-D", self.data, "-k", self.dir,
+                record + [self.tool("postgres"), "-D", self.data, "-k", self.dir,
                  "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
                  "-c", "full_page_writes=off", "-c", "autovacuum=off",
                  "-c", "max_connections=20", "-c", "shared_buffers=16MB"],
@@ -547,7 +561,8 @@ class PgServer:
             return
         if self.server is not None:
             if self.server.poll() is None:
-                self.server.send_signal(signal.SIGQUIT)  # immediate shutdown
+                # immediate shutdown (record passes it on to the server)
+                self.server.send_signal(signal.SIGQUIT)
                 try:
                     self.server.wait(timeout=30)
                 except subprocess.TimeoutExpired:
