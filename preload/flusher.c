@@ -295,6 +295,7 @@ static void flush(int final)
         ws_meta_maps(0);
         ws_meta_title();
         ws_meta_counters(1);
+        ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);
         ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
     }

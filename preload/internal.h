@@ -123,6 +123,14 @@ struct ws_thread {
     uint32_t handed;       /* buffers handed over since it last woke the flusher */
     uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
     struct ws_dbstate *db; /* its executions in progress, or NULL */
+    /* The waiting call it is in (0: none), for the flusher at the end: a
+     * thread that waits until its process ends (a worker parked on a
+     * condition, a master in sigsuspend) never returns to record it.
+     * Last, so that a flusher of another version finds the rest where
+     * it knows it, and zeros here. */
+    _Atomic uint32_t wait_call;
+    int64_t wait_obj;
+    uint64_t wait_start;
 } __attribute__((aligned(64)));
 
 #define WS_MAX_THREADS 4096
@@ -321,6 +329,23 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
     if (!p) return;
     if (plen) __builtin_memcpy(p, payload, plen);
     ws_emit_commit(t);
+}
+
+/* Around the real call of a wrapper whose call waits (WS_CALL_WAITS):
+ * the thread's slot says what it waits in.  The slot is the thread's
+ * own, in its cache; the flusher reads it only at the end.  A signal
+ * handler's wait inside another wait clears the mark of the outer one,
+ * which then, if it never returns, is not seen. */
+static inline void ws_wait_begin(struct ws_thread *t, unsigned call, int64_t obj, uint64_t start)
+{
+    t->wait_obj = obj;
+    t->wait_start = start;
+    atomic_store_explicit(&t->wait_call, call, memory_order_release);
+}
+
+static inline void ws_wait_end(struct ws_thread *t)
+{
+    atomic_store_explicit(&t->wait_call, 0, memory_order_relaxed);
 }
 
 extern _Atomic int ws_on; /* recording (init.c) */

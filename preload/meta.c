@@ -261,6 +261,30 @@ void ws_meta_counters(int final)
     }
 }
 
+/* At the end: the threads still in a waiting call (ws_wait_begin()),
+ * whose records never come. */
+void ws_meta_unfinished(uint64_t seen)
+{
+    for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
+        struct ws_thread *t = &ws_sh->threads[i];
+        uint32_t serial =
+            atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
+        uint32_t call = atomic_load_explicit(&t->wait_call, memory_order_acquire);
+        if (serial == 0 || call == 0 || call > WS_CALL_MAX) continue;
+        int64_t obj = t->wait_obj;
+        uint64_t start = t->wait_start;
+        pid_t tid = t->tid;
+        if (atomic_load(&t->wait_call) != call || start > seen) continue; /* it went on */
+        uint8_t *p = ws_put_uv(scratch, serial);
+        p = ws_put_uv(p, (uint64_t)tid);
+        p = ws_put_uv(p, call);
+        p = ws_put_uv(p, ws_zigzag(obj));
+        p = ws_put_uv(p, start);
+        p = ws_put_uv(p, seen);
+        put_record(WS_META_UNFINISHED, p);
+    }
+}
+
 void ws_meta_string(const void *s, size_t n)
 {
     memcpy(scratch, s, n);
@@ -290,7 +314,9 @@ void ws_meta_gone(uint64_t ts)
  * WHYSLOW_REDACT=argv, as a title may show arguments too. */
 void ws_meta_title(void)
 {
-    if (ws_redact_argv) return;
+    /* After an exec (end_kind is set before it), the pid's command line
+     * is the next image's. */
+    if (ws_redact_argv || atomic_load(&ws_sh->end_kind) == WS_END_EXEC) return;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)ws_proc_pid);
     char *text = (char *)scratch + meta_cap / 2;

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -39,8 +41,10 @@ static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, 
         int tsc = ws_clock_tsc, known = ws_fd_is_known(fd);                                        \
         uint64_t slow = ws_stack_threshold();                                                      \
         uint64_t s = ws_stamp(tsc);                                                                \
+        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_begin(t, call, fd, s);                    \
         ret r = real_##name args;                                                                  \
         uint64_t e = ws_stamp(tsc);                                                                \
+        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_end(t);                                   \
         io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER, slow, known);                           \
         return r;                                                                                  \
     }
@@ -89,6 +93,38 @@ WRAP_FD(int, nanosleep, WS_NANOSLEEP, (const struct timespec *req, struct timesp
 WRAP_FD(int, usleep, WS_NANOSLEEP, (useconds_t us), (us), -1)
 WRAP_FD(unsigned, sleep, WS_NANOSLEEP, (unsigned secs), (secs), -1)
 
+/* Waits for a signal or a child.  glibc's wait() waits in its own
+ * wait4, which the wrapper of wait4 does not see: each form is wrapped. */
+WRAP_FD(int, sigsuspend, WS_SIGSUSPEND, (const sigset_t *set), (set), -1)
+WRAP_FD(int, pause, WS_PAUSE, (void), (), -1)
+WRAP_FD(int, sigwaitinfo, WS_SIGWAITINFO, (const sigset_t *set, siginfo_t *info), (set, info), -1)
+WRAP_FD(int, sigtimedwait, WS_SIGWAITINFO,
+        (const sigset_t *set, siginfo_t *info, const struct timespec *ts), (set, info, ts), -1)
+WRAP_FD(pid_t, wait, WS_WAITPID, (int *status), (status), -1)
+WRAP_FD(pid_t, waitpid, WS_WAITPID, (pid_t pid, int *status, int options), (pid, status, options),
+        -1)
+WRAP_FD(pid_t, wait3, WS_WAITPID, (int *status, int options, struct rusage *ru),
+        (status, options, ru), -1)
+WRAP_FD(pid_t, wait4, WS_WAITPID, (pid_t pid, int *status, int options, struct rusage *ru),
+        (pid, status, options, ru), -1)
+WRAP_FD(int, waitid, WS_WAITID, (idtype_t type, id_t id, siginfo_t *info, int options),
+        (type, id, info, options), -1)
+
+/* sigwait returns its error rather than setting errno. */
+WS_REAL(sigwait);
+WS_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(sigwait)(set, sig);
+    uint64_t s = ws_now();
+    ws_wait_begin(t, WS_SIGWAIT, -1, s);
+    int r = real_sigwait(set, sig);
+    uint64_t e = ws_now();
+    ws_wait_end(t);
+    ws_emit(t, WS_SIGWAIT, (uint32_t)r, -1, r, s, e, WS_CALLER, NULL, 0);
+    return r;
+}
+
 /* The fortified forms, as _FORTIFY_SOURCE builds call them. */
 WRAP_FD(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
         fd)
@@ -113,8 +149,10 @@ WS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(clock_nanosleep)(clk, flags, req, rem);
     uint64_t s = ws_now();
+    ws_wait_begin(t, WS_CLOCK_NANOSLEEP, -1, s);
     int r = real_clock_nanosleep(clk, flags, req, rem);
     uint64_t e = ws_now();
+    ws_wait_end(t);
     ws_emit(t, WS_CLOCK_NANOSLEEP, (uint32_t)r, -1, r, s, e, WS_CALLER, NULL, 0);
     return r;
 }
@@ -241,8 +279,10 @@ WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(accept)(fd, addr, len);
     uint64_t s = ws_now();
+    ws_wait_begin(t, WS_ACCEPT, fd, s);
     int r = real_accept(fd, addr, len);
     uint64_t e = ws_now();
+    ws_wait_end(t);
     accept_event(t, WS_ACCEPT, fd, r, s, e, WS_CALLER);
     return r;
 }
@@ -253,8 +293,10 @@ WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(accept4)(fd, addr, len, flags);
     uint64_t s = ws_now();
+    ws_wait_begin(t, WS_ACCEPT4, fd, s);
     int r = real_accept4(fd, addr, len, flags);
     uint64_t e = ws_now();
+    ws_wait_end(t);
     accept_event(t, WS_ACCEPT4, fd, r, s, e, WS_CALLER);
     return r;
 }

@@ -89,8 +89,10 @@ WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
         uint64_t s = ws_now();                                                                     \
+        ws_wait_begin(t, call, (int64_t)(uintptr_t)obj, s);                                        \
         int r = real_##name args;                                                                  \
         uint64_t e = ws_now();                                                                     \
+        ws_wait_end(t);                                                                            \
         waited(t, call, obj, r, s, e, caller);                                                     \
         return r;                                                                                  \
     }
@@ -367,8 +369,10 @@ WS_REAL(sem_trywait);
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
         uint64_t s = ws_now();                                                                     \
+        ws_wait_begin(t, call, (int64_t)(uintptr_t)sem, s);                                        \
         int r = real_##name args;                                                                  \
         uint64_t e = ws_now();                                                                     \
+        ws_wait_end(t);                                                                            \
         int err = errno;                                                                           \
         waited(t, call, sem, r < 0 ? err : 0, s, e, WS_CALLER);                                    \
         errno = err;                                                                               \
@@ -437,8 +441,10 @@ WS_EXPORT long syscall(long number, ...)
     if (number != SYS_futex || !futex_waits(a2) || !(t = ws_enter()))
         return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
     uint64_t s = ws_now();
+    ws_wait_begin(t, WS_FUTEX_WAIT, a1, s);
     long r = real_syscall(number, a1, a2, a3, a4, a5, a6);
     uint64_t e = ws_now();
+    ws_wait_end(t);
     int err = errno;
     ws_emit(t, WS_FUTEX_WAIT, WS_LOCK_CONTENDED, a1, r < 0 ? err : 0, s, e, WS_CALLER, NULL, 0);
     errno = err;

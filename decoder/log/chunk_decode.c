@@ -82,6 +82,7 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
         return RECORD_CUT;
     ev->payload = ev->frames = NULL;
     ev->payload_len = ev->nframes = ev->text = 0;
+    ev->unfinished = 0;
     enum record_status st;
     if ((ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) &&
         (st = get_bytes(p, &q, end, &ev->payload, &ev->payload_len, &ev->text)) != RECORD_OK)
@@ -247,6 +248,8 @@ static const char *meta_name(unsigned type)
         return "STRING";
     case WS_META_STOPPED:
         return "STOPPED";
+    case WS_META_UNFINISHED:
+        return "UNFINISHED";
     case WS_META_GONE:
         return "GONE";
     case WS_META_TITLE:
@@ -316,6 +319,26 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         p->gone = 1;
         p->gone_ts = m->v[0];
         return 0;
+    case WS_META_UNFINISHED: {
+        uint64_t call, obj, start, seen;
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
+            ws_get_uv(&q, end, &call) < 0 || ws_get_uv(&q, end, &obj) < 0 ||
+            ws_get_uv(&q, end, &start) < 0 || ws_get_uv(&q, end, &seen) < 0)
+            return -1;
+        m->v[2] = call;
+        if (call == 0 || call > WS_CALL_MAX ||
+            (!(ws_call_flags((unsigned)call) & WS_CALL_WAITS) &&
+             !(ws_call_flags((unsigned)call) & WS_CALL_ACQUIRES)))
+            return 0; /* not a call that waits: nothing to make of it */
+        struct log_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        if (!t->tid) t->tid = (uint32_t)m->v[1];
+        if (!t->uf_call) p->nev++; /* the event it makes (timeline.c) */
+        t->uf_call = (uint32_t)call;
+        t->uf_obj = ws_unzigzag(obj);
+        t->uf_start = start;
+        t->uf_seen = seen;
+        return 0;
+    }
     case WS_META_TITLE:
         if (get_str(&q, end, &s, &slen) < 0) return -1;
         xfree(p->title); /* the last one counts */

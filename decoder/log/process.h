@@ -41,7 +41,10 @@ struct ws_event {
      * Valid as long as payload. */
     const uint8_t *frames;
     uint32_t nframes;
-    uint32_t thread; /* the thread's serial */
+    uint8_t unfinished; /* a waiting call still under way at the end
+                           (WS_META_UNFINISHED): its span runs to the end,
+                           and it returned nothing */
+    uint32_t thread;    /* the thread's serial */
     uint32_t tid;
     uint32_t target; /* what the event was on (strpool id, 0 if nothing) */
     uint8_t call;
@@ -79,6 +82,11 @@ struct log_thread {
      * start before it: 0 when its events are in time order.  A statement's
      * record comes when it ends, after the calls made during its span. */
     uint64_t lag;
+    /* The waiting call it was still in at the end (WS_META_UNFINISHED):
+     * its call (0: none), obj, and raw start and seen times. */
+    uint32_t uf_call;
+    int64_t uf_obj;
+    uint64_t uf_start, uf_seen;
 };
 
 /* A metadata record, kept for `whyslow dump` (32 bytes: a log may hold

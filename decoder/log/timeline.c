@@ -182,7 +182,7 @@ void timeline_finish(struct ws_process *p)
             process_thread(p, (uint32_t)p->meta[i].v[0])->name = (uint32_t)p->meta[i].v[2];
     p->thread_count = 0;
     for (size_t i = 0; i < p->nthreads; i++)
-        if (p->threads[i].events || p->threads[i].name) p->thread_count++;
+        if (p->threads[i].events || p->threads[i].name || p->threads[i].uf_call) p->thread_count++;
 }
 
 /* ---- reading the events back ---- */
@@ -224,6 +224,7 @@ struct cursor {
     size_t nwin, wincap;
     uint64_t seq, max_ts; /* records read so far, and their latest raw start */
     int done;             /* its stream is read to the end */
+    int uf_done;          /* its unfinished call (unfinished_event()) was handed out */
     size_t head_buf;      /* the buffer of the event handed out last, or NO_BUF */
     int handed;           /* it handed an event out, starting at out_ts (raw), out_at */
     uint64_t out_ts;
@@ -413,12 +414,36 @@ static int advance_window(struct timeline *tl, struct cursor *c)
     }
 }
 
+/* After a thread's last record: the waiting call it was still in at the
+ * end, if any, as an event that lasts to the end (the process's end
+ * record, else when the flusher looked); 0 when there is none. */
+static int unfinished_event(struct timeline *tl, struct cursor *c)
+{
+    const struct ws_process *p = tl->p;
+    const struct log_thread *t = c->t;
+    if (!t->uf_call || c->uf_done) return 0;
+    c->uf_done = 1;
+    struct ws_event *ev = &c->head;
+    memset(ev, 0, sizeof(*ev));
+    ev->call = (uint8_t)t->uf_call;
+    ev->obj = t->uf_obj;
+    ev->at = to_ns(p, t->uf_start);
+    int64_t end = p->has_end ? (int64_t)p->end_ts : to_ns(p, t->uf_seen);
+    ev->dur = end > ev->at ? (uint64_t)(end - ev->at) : 0;
+    /* A lock call's record says it waited. */
+    if (ws_call_flags(t->uf_call) & WS_CALL_IS_LOCK) ev->err = WS_LOCK_CONTENDED;
+    ev->unfinished = 1;
+    ev->thread = t->serial;
+    ev->tid = t->tid;
+    return 1;
+}
+
 /* Moves the cursor to the thread's next event; 0 when there is none. */
 static int advance(struct timeline *tl, struct cursor *c)
 {
     uint64_t ts;
-    if (c->t->lag) return advance_window(tl, c);
-    return stream_next(tl, c, &c->head, &ts);
+    int more = c->t->lag ? advance_window(tl, c) : stream_next(tl, c, &c->head, &ts);
+    return more || unfinished_event(tl, c);
 }
 
 static int before(const struct cursor *a, const struct cursor *b)
@@ -457,7 +482,7 @@ struct timeline *timeline_open(struct ws_process *p)
     tl->heap = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*tl->heap));
     for (size_t i = 0; i < p->nthreads; i++) {
         struct log_thread *t = &p->threads[i];
-        if (!t->events) continue;
+        if (!t->events && !t->uf_call) continue;
         struct cursor *c = &tl->cursors[tl->ncursors++];
         c->t = t;
         c->chunk = t->chunk0;

@@ -5,6 +5,8 @@
  *   <seconds since the process start> pid=P tid=T <call> <what it was on>
  *   result=R [err=ENAME] dur=D caller=0x...
  *
+ * or, for a waiting call still under way at the end, "unfinished dur>=D"
+ * after what it was on;
  * where a database call is on conn=0x... (the sqlite3* or PGconn*), and a
  * statement also shows rows=N params=0x... (the hash of its bound values)
  * lib=D (its time inside the library) and its text.
@@ -228,6 +230,11 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         break;
     }
 
+    if (ev->unfinished) { /* no result: it had not returned at the end */
+        fmt_dur(ev->dur, dur);
+        fprintf(f, " unfinished dur>=%s\n", dur);
+        return;
+    }
     fprintf(f, " result=%" PRId64, ev->result);
     if (call_is_db(ev->call)) {
         /* err is rows (shown above); result is the library's code */

@@ -95,6 +95,14 @@
     X(GETADDRINFO,         28, "getaddrinfo",                SYSCALL, NONE,   WS_CALL_HAS_PAYLOAD | WS_CALL_RETURNS_ERR, NET)   \
     /* obj: the old fd; result: the new one */                                                                                  \
     X(DUP,                 29, "dup",                        SYSCALL, FD,     0,                                         OTHER) \
+    /* waits for a signal: sigsuspend, pause, sigwaitinfo (also sigtimedwait; result: the signal), sigwait */                     \
+    X(SIGSUSPEND,          30, "sigsuspend",                 SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
+    X(PAUSE,               31, "pause",                      SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
+    X(SIGWAITINFO,         32, "sigwaitinfo",                SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
+    X(SIGWAIT,             33, "sigwait",                    SYSCALL, NONE,   WS_CALL_WAITS | WS_CALL_RETURNS_ERR,       WAIT)  \
+    /* waits for a child: waitpid (also wait, wait3, wait4; result: the pid of the child), waitid */                             \
+    X(WAITPID,             34, "waitpid",                    SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
+    X(WAITID,              35, "waitid",                     SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
                                                                                                                                 \
     X(MUTEX_LOCK,          40, "pthread_mutex_lock",         LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \
     X(MUTEX_TRYLOCK,       41, "pthread_mutex_trylock",      LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \

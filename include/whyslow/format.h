@@ -232,6 +232,12 @@ enum ws_meta_type {
        words joined by spaces, when it differs from its arguments; the
        last one in the log counts */
     WS_META_TITLE = 11,
+    /* uv thread serial, uv tid, uv call, sv obj, uv start ts, uv seen ts:
+       at the end (or when found gone), the thread was still in this
+       waiting call, started at start; seen is when the flusher looked.
+       The call's record never comes: a decoder counts the wait as
+       lasting to the process's end */
+    WS_META_UNFINISHED = 12,
 };
 
 /* WS_META_PROCESS flags. */

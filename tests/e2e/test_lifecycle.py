@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from whyslow_test import (LIB, TMP, WHYSLOW, check, eq, require, at_end, report, dump, record,
+from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, dump, record,
                           prog, count)
 
 
@@ -217,3 +217,53 @@ def case_served_elsewhere():
     rep = report(data)
     eq(count(rep, "write"), 10000, "the program's writes")
     check(rep["processes"][0]["lost_events"] == 0, "none lost")
+
+
+UNFINISHED = """
+import os, signal, sys, threading, time
+cv = threading.Condition()
+def worker():
+    with cv:
+        cv.wait()  # never notified: parked until the end
+threading.Thread(target=worker, daemon=True).start()
+pid = os.fork()
+if pid == 0:
+    signal.pause()  # until SIGKILL
+    os._exit(0)
+time.sleep(0.3)
+os.kill(pid, signal.SIGKILL)
+print(pid, os.waitpid(pid, 0)[1])
+time.sleep(0.3)
+"""
+
+
+def case_unfinished_waits():
+    """Waits that never return count as waits: a worker parked on a
+    condition until its process exits, a child in pause() until SIGKILL;
+    the child's life runs to when it was found gone; waitpid is recorded
+    with the child it reaped.  Without them, both threads' time was all
+    "other" (taken for CPU)."""
+    data, out = record([PYTHON, "-c", UNFINISHED])
+    child, status = (int(x) for x in out.split())
+    eq(status, signal.SIGKILL, "the child's status")
+    rep = report(data)
+    procs = {p["pid"]: p for p in rep["processes"]}
+    eq(len(procs), 2, "two processes")
+    parent = [p for p in procs if p != child][0]
+    c = procs[child]
+    check(c["end"] is None and c["gone_ns"] is not None and c["duration_ns"] >= 250 * MS,
+          "the child: end %s, gone %s, duration %s" % (c["end"], c["gone_ns"], c["duration_ns"]))
+    eq([(s["call"], s["count"]) for s in rep["syscalls"] if s["pid"] == child], [("pause", 1)],
+       "the child's calls")
+    threads = {(t["pid"], t["tid"]): t for t in rep["threads"]}
+    for (pid, tid), t in sorted(threads.items()):
+        if pid == parent and tid == parent:
+            continue  # the main thread sleeps, then exits
+        b = t["breakdown"]
+        check(b["wait_ns"] >= 0.9 * t["wall_ns"] and b["other_ns"] < 0.1 * t["wall_ns"],
+              "thread %d of %d waited all its life: %s of %d ns" % (tid, pid, b, t["wall_ns"]))
+    eq(len(threads), 3, "threads: %s" % sorted(threads))
+    reaped = [l for l in dump(data) if " waitpid " in l]
+    check(len(reaped) == 1 and "result=%d " % child in reaped[0], "waitpid: %s" % reaped)
+    unfinished = [l for l in dump(data) if "unfinished" in l]
+    eq(len(unfinished), 2, "two calls under way at the end: %s" % unfinished)
