@@ -49,13 +49,6 @@ static int cmp_lock(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
-static void keep_stack(struct event_stack *s, const struct ws_event *ev)
-{
-    s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
-    for (uint32_t i = 0; i < s->n; i++)
-        s->frames[i] = event_frame(ev, i);
-}
-
 /* Whether event a is slower than b (ties: the earlier one first). */
 static int slower(const struct ws_event *a, const struct ws_event *b)
 {
@@ -107,7 +100,7 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
         g->max_ns = ev->dur;
         g->tid = ev->tid;
         g->caller = ev->caller;
-        keep_stack(&g->stack, ev);
+        event_stack_keep(&g->stack, ev);
     }
     g->count++;
     g->total_ns += ev->dur;
@@ -161,7 +154,7 @@ static void lock_wait(struct lock_state *ls, struct lock_stat *l, size_t idx,
     if (ev->dur > l->wait_max_ns || l->contended == 1) {
         l->wait_max_ns = ev->dur;
         l->longest_tid = ev->tid;
-        keep_stack(&l->stack, ev);
+        event_stack_keep(&l->stack, ev);
     }
     map_put(&ls->waiters, idx, ev->thread, &created);
     if (created) l->threads++;
@@ -223,6 +216,7 @@ struct db_state {
     struct query_table qt;
     struct nplus1 nplus1;
     struct repeated repeated;
+    struct slow_queries slow;
 };
 
 /* Returns the statement's query id, or NO_QUERY when ev is no statement. */
@@ -233,6 +227,7 @@ static uint32_t db_event(struct db_state *db, const struct ws_event *ev)
         queries_add(&db->qt, ev, &st);
         nplus1_statement(&db->nplus1, ev, &st);
         repeated_statement(&db->repeated, ev, &st);
+        slow_queries_statement(&db->slow, ev, st.qid);
         return st.qid;
     } else if ((ev->call == WS_SQLITE_CLOSE && ev->result == 0) || ev->call == WS_PG_FINISH) {
         nplus1_close(&db->nplus1, (uint64_t)ev->obj);
@@ -264,6 +259,7 @@ static void finish_db(struct proc_report *pr, struct db_state *db)
     repeated_finish(&db->repeated);
     pr->repeats = db->repeated.found;
     pr->nrepeats = db->repeated.nfound;
+    slow_queries_finish(&db->slow, &pr->slow_queries, &pr->nslow_queries);
     queries_done(&db->qt);
     pr->queries = db->qt.q;
     pr->nqueries = db->qt.n;
@@ -295,6 +291,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
 
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
     repeated_init(&db.repeated, &db.qt, o->repeat_min);
+    slow_queries_init(&db.slow, o->slow_ns);
     struct wakes *wk = wakes_open(pr->p);
     struct breakdown *bd = breakdown_open(pr->p);
     struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
@@ -376,6 +373,7 @@ void analysis_free(struct analysis *a)
         xfree(pr->calls);
         xfree(pr->locks);
         xfree(pr->slow);
+        xfree(pr->slow_queries);
         queries_free(pr->queries, pr->nqueries);
         xfree(pr->query_order);
         xfree(pr->nplus1);

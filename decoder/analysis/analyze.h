@@ -3,7 +3,8 @@
  * analyze.h - the numbers of a report, computed from finished processes:
  * per (process, call) statistics, per lock contention (and hold times
  * when the recorder saw every acquisition), the slowest calls, per SQL
- * query statistics with the N+1 loops and repeated queries among them.
+ * query statistics with the N+1 loops, repeated queries and slow
+ * executions among them.
  * The findings are made from these (findings.h); the text and JSON
  * reports only print both.  Each process's timeline is read once, in time order, and
  * no event is kept but the slowest few.
@@ -19,6 +20,7 @@
 #include "sql/nplusone.h"
 #include "sql/queries.h"
 #include "sql/repeated.h"
+#include "sql/slow_queries.h"
 #include "time/breakdown.h"
 
 #include <whyslow/format.h>
@@ -27,13 +29,6 @@
 #include <stdint.h>
 
 #define SLOWEST_MAX 20
-
-/* The call stack of one event, copied out of its timeline: return
- * addresses, innermost first (n is 0 when the recorder kept none). */
-struct event_stack {
-    uint32_t n;
-    uint64_t frames[WS_STACK_MAX];
-};
 
 struct call_stat {
     unsigned call;
@@ -84,6 +79,8 @@ struct proc_report {
     size_t nnplus1;
     struct repeat *repeats; /* repeated queries, most total time first */
     size_t nrepeats;
+    struct slow_query *slow_queries; /* in the order of their first slow execution */
+    size_t nslow_queries;
     struct thread_time *thread_times; /* where each thread's time went, busiest first */
     size_t nthread_times;
     struct time_total time_total; /* the same over its threads */

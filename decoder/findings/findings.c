@@ -36,6 +36,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "thread_pool_exhaustion";
     case FINDING_GIL_CONTENTION:
         return "gil_contention";
+    case FINDING_SLOW_QUERY:
+        return "slow_query";
     default:
         return "repeated_query";
     }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * findings.h - the report's conclusions, most costly first, each with its
+ * findings.h - the report's conclusions, by severity then cost, each with its
  * severity, site and summary.  Each kind's rule, the thresholds and the
  * severity are in docs/rules.md; here they are made from what the
  * analysis found:
  *
  *   slow_syscall, lock_contention      findings.c, from analyze.h's slow
  *                                      groups and lock statistics;
- *   n_plus_one, repeated_query         findings_db.c (nplusone.h,
- *                                      repeated.h);
+ *   n_plus_one, repeated_query,        findings_db.c (nplusone.h,
+ *   slow_query                         repeated.h, analyze.h);
  *   event_loop_stall                   findings_stall.c (stall.h);
  *   pool_exhaustion, thread_pool_exhaustion, gil_contention
  *                                      findings_conc.c (concurrency.h).
@@ -29,6 +29,7 @@ enum finding_kind {
     FINDING_POOL_EXHAUSTION,
     FINDING_THREAD_POOL_EXHAUSTION,
     FINDING_GIL_CONTENTION,
+    FINDING_SLOW_QUERY,
 };
 
 /* Executions from which a database finding is at least "medium". */
@@ -62,6 +63,9 @@ struct finding {
     /* repeated_query */
     const struct repeat *repeat;
 
+    /* slow_query (query, count, max_ns, total_ns above too) */
+    const struct slow_query *slowq;
+
     /* event_loop_stall */
     const struct loop_stall *stall;
     /* pool_exhaustion, thread_pool_exhaustion, gil_contention */
@@ -70,7 +74,7 @@ struct finding {
     const struct gil_ex *gil;
 };
 
-/* The findings of an analysis, most costly first. */
+/* The findings of an analysis, by severity, then cost. */
 struct findings {
     const struct analysis *a; /* what they were found in, with its thresholds */
     struct finding *v;

@@ -2,7 +2,8 @@
 /*
  * findings_db.c - the database findings of a process: n_plus_one from
  * the loops nplusone.c found, repeated_query from what repeated.c found,
- * each with a summary that says what to do about it.  Statements in
+ * slow_query from the executions over the threshold (analyze.c), each
+ * with a summary that says what to do about it.  Statements in
  * summaries are their normalized text, with a long SELECT list shown as
  * "..." and the whole cut to a line.
  */
@@ -110,8 +111,48 @@ static void repeated(struct findings *fs, const struct proc_report *pr, const st
                  r->count, sql, r->groups, fs->a->repeat_min, total);
 }
 
+static void slow_query(struct findings *fs, const struct proc_report *pr,
+                       const struct slow_query *s)
+{
+    char sql[SQL_SHOWN + 1], thr[UNITS_BUF], max[UNITS_BUF], total[UNITS_BUF], p99[UNITS_BUF];
+    char server[96] = "";
+    struct query *q = &pr->queries[s->qid];
+    struct finding *f = finding_add(fs, FINDING_SLOW_QUERY, pr);
+    f->slowq = s;
+    f->query = q;
+    f->tid = s->tid;
+    f->caller = s->caller;
+    f->stack = &s->stack;
+    f->count = s->count;
+    f->max_ns = s->max_ns;
+    f->total_ns = s->total_ns;
+    f->cost_ns = s->total_ns;
+    f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
+    /* libpq's time inside the library is the wait for the server: there
+     * the statement ran, or waited for another transaction's locks. */
+    if (q->db == SQL_POSTGRES && s->total_ns)
+        snprintf(server, sizeof(server), "; %u %% of it waiting for the server",
+                 (unsigned)(s->lib_ns * 100 / s->total_ns));
+    else /* only the span is known (slow_queries.h) */
+        snprintf(server, sizeof(server),
+                 "; from its first step to its last, with what the "
+                 "program did between rows");
+    /* The p99 of all its executions, where there are enough for one. */
+    char all[64] = "";
+    if (q->count >= 100)
+        snprintf(all, sizeof(all), "; p99 of all %s", fmt_dur(hist_percentile(&q->hist, 99), p99));
+    fmt_dur(fs->a->slow_ns, thr);
+    snprintf(f->summary, sizeof(f->summary),
+             "%" PRIu64 " of %" PRIu64 " executions of `%s` took \u2265%s (max %s, %s in all%s%s): "
+             "look at its plan (EXPLAIN ANALYZE), its indexes, and what it waited for",
+             s->count, q->count, short_sql(q->normalized, sql), thr, fmt_dur(s->max_ns, max),
+             fmt_dur(s->total_ns, total), all, server);
+}
+
 void find_db_findings(struct findings *fs, const struct proc_report *pr)
 {
+    for (size_t i = 0; i < pr->nslow_queries; i++)
+        slow_query(fs, pr, &pr->slow_queries[i]);
     for (size_t i = 0; i < pr->nnplus1; i++)
         nplus1(fs, pr, &pr->nplus1[i]);
     for (size_t i = 0; i < pr->nrepeats; i++)

@@ -12,6 +12,8 @@
 #include "base/strpool.h"
 #include "log/memmap.h"
 
+#include <whyslow/format.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +67,20 @@ static inline uint64_t event_frame(const struct ws_event *ev, uint32_t i)
     for (int b = 7; b >= 0; b--)
         a = a << 8 | ev->frames[i * 8 + (uint32_t)b];
     return a;
+}
+
+/* The call stack of one event, copied out of its timeline: return
+ * addresses, innermost first (n is 0 when the recorder kept none). */
+struct event_stack {
+    uint32_t n;
+    uint64_t frames[WS_STACK_MAX];
+};
+
+static inline void event_stack_keep(struct event_stack *s, const struct ws_event *ev)
+{
+    s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
+    for (uint32_t i = 0; i < s->n; i++)
+        s->frames[i] = event_frame(ev, i);
 }
 
 /* A thread as its log describes it (the recorder's own per-thread state,

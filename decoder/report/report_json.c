@@ -226,6 +226,24 @@ static void finding(struct json *j, const struct finding *f)
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
         stack(j, f);
+    } else if (f->kind == FINDING_SLOW_QUERY) {
+        const struct slow_query *s = f->slowq;
+        struct query *q = &f->pr->queries[s->qid];
+        json_kv_str(j, "db", db_name(q->db));
+        json_kv_hex(j, "conn", s->conn);
+        json_key(j, "fingerprint");
+        fingerprint(j, q->fp);
+        json_kv_str(j, "normalized", q->normalized);
+        json_kv_str(j, "example", q->example);
+        json_kv_uint(j, "count", s->count);
+        json_kv_uint(j, "executions", q->count);
+        json_kv_uint(j, "max_ns", s->max_ns);
+        json_kv_uint(j, "total_ns", s->total_ns);
+        json_kv_uint(j, "lib_ns", s->lib_ns);
+        json_kv_uint(j, "p99_ns", hist_percentile(&q->hist, 99));
+        json_key(j, "site");
+        site_json(j, sym_code(f->pr->p, f->caller));
+        stack(j, f);
     } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
         report_json_stall(j, f);
     } else if (!conc_finding_json(j, f)) {

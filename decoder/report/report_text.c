@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report_text.c - `whyslow report`: the analysis for a person.  Findings
- * come first (most costly first), then each process: what it was, how it
+ * come first (by severity, then cost), then each process: what it was, how it
  * ended, where its threads' time went, its syscall table with a sparkline
  * of the duration buckets, its SQL queries, its slowest calls and its
  * contended locks.
@@ -83,6 +83,7 @@ static void finding_site(FILE *f, const struct finding *fd)
         [FINDING_N_PLUS_ONE] = "the loop's queries run from",
         [FINDING_POOL_EXHAUSTION] = "most waits called from",
         [FINDING_THREAD_POOL_EXHAUSTION] = "most waits for results called from",
+        [FINDING_SLOW_QUERY] = "the slowest run from",
     };
     char site[512];
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;
@@ -115,7 +116,7 @@ static void findings(FILE *f, const struct analysis *a, const struct findings *f
                 thr, thr);
         return;
     }
-    fprintf(f, "FINDINGS (most costly first)\n");
+    fprintf(f, "FINDINGS (by severity, then cost)\n");
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *fd = &fs->v[i];
         fprintf(f, "  %-6s  %-*s  pid %" PRIu64 " tid %u: %s\n", fd->severity, KIND_WIDTH,

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from whyslow_test import (PYTHON, TMP, check, eq, require, report, record, dump, prog, need_python_module,
+from whyslow_test import (MS, PYTHON, TMP, check, eq, require, report, record, dump, prog, need_python_module,
                           need_file, traced_like_untraced, AUTHOR_BY_ID, BOOKS_QUERY, squash,
                           db_queries, find_query, describe, check_nplus1, check_clean, check_db,
                           pg_server)
@@ -153,3 +153,19 @@ def case_server_traced():
         reads = [l for l in lines if "pid=%d " % b["pid"] in l and (" recv" in l or " read " in l)]
         named = [l for l in reads if ".s.PGSQL." in l]
         check(named, "backend %d's reads name the server's socket: %s" % (b["pid"], reads[:3]))
+
+
+def case_slow_query_pg():
+    """psql on a real server: `select pg_sleep(0.05)` is a slow_query whose
+    time was all spent waiting for the server; `select 1` is not."""
+    server = pg_server()
+    data, out = record([server.tool("psql"), "-X", "-q", "-A", "-t", "-c", "select 1",
+                        "-c", "select pg_sleep(0.05)"], env=server.env())
+    rep = report(data)
+    slow = [f for f in rep["findings"] if f["kind"] == "slow_query"]
+    if check(len(slow) == 1, "slow_query findings: %s" % slow):
+        f = slow[0]
+        check(f["db"] == "postgres" and "pg_sleep" in f["normalized"] and f["count"] == 1 and
+              f["max_ns"] >= 50 * MS and f["lib_ns"] >= 0.9 * f["total_ns"],
+              "the finding: %s" % f)
+        check("waiting for the server" in f["summary"], "summary: %s" % f["summary"])

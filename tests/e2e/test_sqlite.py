@@ -10,7 +10,7 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 import os
 import subprocess
 
-from whyslow_test import (PYTHON, WHYSLOW, EXAMPLES, TMP, check, report, record, prog, need_file,
+from whyslow_test import (MS, PYTHON, WHYSLOW, EXAMPLES, TMP, check, report, record, prog, need_file,
                           traced_like_untraced, findings_of, AUTHOR_BY_ID, BOOKS_QUERY, squash,
                           db_queries, find_query, describe, check_nplus1, check_clean, check_db)
 
@@ -196,3 +196,34 @@ def case_example_nplus1_sqlite():
     check("n_plus_one" in text, "the text report does not show the finding:\n" + text[:2000])
     check("the loop's queries run from main (nplus1_sqlite.c:%d)" % line[0] in text,
           "the text report does not show the loop's site:\n" + text[:2000])
+
+
+SLOW_SQLITE = """
+import sqlite3
+db = sqlite3.connect(":memory:")
+db.execute("create table t (id integer primary key, v text)")
+db.executemany("insert into t values (?, ?)", ((i, str(i)) for i in range(1000)))
+print(db.execute("with recursive c(x) as (select 1 union all select x + 1 from c where x < 300000)"
+                 " select count(*) from c").fetchone()[0])
+for i in range(200):
+    db.execute("select v from t where id = ?", (i,)).fetchone()
+"""
+
+
+def case_slow_query_sqlite():
+    """A recursive CTE of 300000 rows (tens of ms inside SQLite) is a
+    slow_query, with the line that ran it; 200 point selects are not."""
+    data, out = record([PYTHON, "-c", SLOW_SQLITE])
+    check(out.strip() == "300000", "output %r" % out)
+    rep = report(data)
+    slow = findings_of(rep, "slow_query")
+    cte = [f for f in slow if f["normalized"].startswith("with recursive")]
+    if check(len(cte) == 1, "the CTE's slow_query: %s" % describe(rep)):
+        f = cte[0]
+        check((f["db"], f["count"], f["executions"]) == ("sqlite", 1, 1) and
+              f["max_ns"] >= 10 * MS and f["site"].get("module", "").startswith("_sqlite3"),
+              "the CTE's finding: %s" % f)
+    # A point select takes microseconds; one the scheduler kept off the CPU
+    # for 10 ms could count, but not many of the 200.
+    points = [f for f in slow if f["normalized"].startswith("select v from t")]
+    check(not points or points[0]["count"] <= 5, "point selects: %s" % points)

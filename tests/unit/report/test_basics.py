@@ -130,7 +130,7 @@ def case_normal_text():
     eq(err, "", "stderr")
     for want in [
         "whyslow report: 1 process, 42 events, 7 lost, 8 findings",
-        "FINDINGS (most costly first)",
+        "FINDINGS (by severity, then cost)",
         "1 fsync call on /tmp/app.log took \u226510 ms (max 250 ms, total 250 ms)",
         "6 write calls on /tmp/app.log took \u226510 ms (max 25 ms, total 105 ms)",
         "mutex 0x7f0000001000: 5 contended waits by 2 threads, 80 ms in total (max 30 ms)",

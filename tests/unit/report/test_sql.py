@@ -168,7 +168,30 @@ def case_sql_json():
        "one connection (3 ms in all): run it once and keep the result, or cache it",
        "repeated summary")
     eq(f[7]["example"], "SELECT count(*) FROM book WHERE author_id = 7", "repeated: its text")
-    eq([x["kind"] for x in r["findings"]], [x["kind"] for x in f], "no other findings")
+    eq([x["kind"] for x in r["findings"] if x["kind"] != "slow_query"], [x["kind"] for x in f],
+       "no other findings")
+
+
+def case_slow_query():
+    """The BOOKS SELECT spans 30 ms, 20 author lookups of 200 us inside
+    it: its own time is 26 ms, a slow_query at 10 ms, none at 30 ms (its
+    span) nor at 27 ms; no other statement took 10 ms."""
+    log = os.path.join(TMP, "sql.wslog")
+    gen("sql", log)
+    r = report(log)
+    slow = [x for x in r["findings"] if x["kind"] == "slow_query"]
+    eq(len(slow), 1, "slow_query findings")
+    for k, v in {"db": "sqlite", "normalized": BOOKS, "count": 1, "executions": 1,
+                 "max_ns": 26 * MS, "total_ns": 26 * MS, "lib_ns": 0, "tid": 7100,
+                 "conn": "0x5000a000", "severity": "medium",
+                 "site": {"addr": "0x402000"}}.items():
+        eq(slow[0].get(k), v, f"slow_query.{k}")
+    check(slow[0]["summary"].startswith("1 of 1 executions of `select id, title, author_id from "
+                                        "book order by id` took \u226510 ms (max 26 ms"),
+          "summary: %s" % slow[0]["summary"])
+    for ms in ("27", "30"):
+        eq([x for x in report("--slow-ms", ms, log)["findings"] if x["kind"] == "slow_query"], [],
+           f"no slow_query at {ms} ms")
 
 
 def case_sql_text():
@@ -177,7 +200,7 @@ def case_sql_text():
     rc, out, err = whyslow("report", log)
     eq((rc, err), (0, ""), "exit status and stderr")
     lines = out.splitlines()
-    check("whyslow report: 1 process, 374 events, 0 lost, 10 findings" in out, "headline")
+    check("whyslow report: 1 process, 374 events, 0 lost, 11 findings" in out, "headline")
     first = next(i for i, l in enumerate(lines) if "n_plus_one" in l)
     check(lines[first].startswith("  medium  n_plus_one              pid 7100 tid 7101: N+1: 30 executions"),
           f"most costly finding first: {lines[first]!r}")
