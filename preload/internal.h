@@ -130,7 +130,7 @@ struct ws_thread {
      * it knows it, and zeros here. */
     _Atomic uint32_t wait_call;
     int64_t wait_obj;
-    uint64_t wait_start;
+    uint64_t wait_start, wait_caller;
 } __attribute__((aligned(64)));
 
 #define WS_MAX_THREADS 4096
@@ -336,10 +336,12 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
  * own, in its cache; the flusher reads it only at the end.  A signal
  * handler's wait inside another wait clears the mark of the outer one,
  * which then, if it never returns, is not seen. */
-static inline void ws_wait_begin(struct ws_thread *t, unsigned call, int64_t obj, uint64_t start)
+static inline void ws_wait_begin(struct ws_thread *t, unsigned call, int64_t obj, uint64_t start,
+                                 uint64_t caller)
 {
     t->wait_obj = obj;
     t->wait_start = start;
+    t->wait_caller = caller;
     atomic_store_explicit(&t->wait_call, call, memory_order_release);
 }
 

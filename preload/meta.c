@@ -272,7 +272,7 @@ void ws_meta_unfinished(uint64_t seen)
         uint32_t call = atomic_load_explicit(&t->wait_call, memory_order_acquire);
         if (serial == 0 || call == 0 || call > WS_CALL_MAX) continue;
         int64_t obj = t->wait_obj;
-        uint64_t start = t->wait_start;
+        uint64_t start = t->wait_start, caller = t->wait_caller;
         pid_t tid = t->tid;
         if (atomic_load(&t->wait_call) != call || start > seen) continue; /* it went on */
         uint8_t *p = ws_put_uv(scratch, serial);
@@ -281,6 +281,7 @@ void ws_meta_unfinished(uint64_t seen)
         p = ws_put_uv(p, ws_zigzag(obj));
         p = ws_put_uv(p, start);
         p = ws_put_uv(p, seen);
+        p = ws_put_uv(p, caller);
         put_record(WS_META_UNFINISHED, p);
     }
 }

@@ -41,7 +41,7 @@ static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, 
         int tsc = ws_clock_tsc, known = ws_fd_is_known(fd);                                        \
         uint64_t slow = ws_stack_threshold();                                                      \
         uint64_t s = ws_stamp(tsc);                                                                \
-        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_begin(t, call, fd, s);                    \
+        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_begin(t, call, fd, s, WS_CALLER);         \
         ret r = real_##name args;                                                                  \
         uint64_t e = ws_stamp(tsc);                                                                \
         if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_end(t);                                   \
@@ -117,7 +117,7 @@ WS_EXPORT int sigwait(const sigset_t *set, int *sig)
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(sigwait)(set, sig);
     uint64_t s = ws_now();
-    ws_wait_begin(t, WS_SIGWAIT, -1, s);
+    ws_wait_begin(t, WS_SIGWAIT, -1, s, WS_CALLER);
     int r = real_sigwait(set, sig);
     uint64_t e = ws_now();
     ws_wait_end(t);
@@ -149,7 +149,7 @@ WS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(clock_nanosleep)(clk, flags, req, rem);
     uint64_t s = ws_now();
-    ws_wait_begin(t, WS_CLOCK_NANOSLEEP, -1, s);
+    ws_wait_begin(t, WS_CLOCK_NANOSLEEP, -1, s, WS_CALLER);
     int r = real_clock_nanosleep(clk, flags, req, rem);
     uint64_t e = ws_now();
     ws_wait_end(t);
@@ -279,7 +279,7 @@ WS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(accept)(fd, addr, len);
     uint64_t s = ws_now();
-    ws_wait_begin(t, WS_ACCEPT, fd, s);
+    ws_wait_begin(t, WS_ACCEPT, fd, s, WS_CALLER);
     int r = real_accept(fd, addr, len);
     uint64_t e = ws_now();
     ws_wait_end(t);
@@ -293,7 +293,7 @@ WS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(accept4)(fd, addr, len, flags);
     uint64_t s = ws_now();
-    ws_wait_begin(t, WS_ACCEPT4, fd, s);
+    ws_wait_begin(t, WS_ACCEPT4, fd, s, WS_CALLER);
     int r = real_accept4(fd, addr, len, flags);
     uint64_t e = ws_now();
     ws_wait_end(t);

@@ -89,7 +89,7 @@ WRAP_TRY(pthread_rwlock_trywrlock, WS_RWLOCK_TRYWRLOCK, pthread_rwlock_t)
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
         uint64_t s = ws_now();                                                                     \
-        ws_wait_begin(t, call, (int64_t)(uintptr_t)obj, s);                                        \
+        ws_wait_begin(t, call, (int64_t)(uintptr_t)obj, s, caller);                                \
         int r = real_##name args;                                                                  \
         uint64_t e = ws_now();                                                                     \
         ws_wait_end(t);                                                                            \
@@ -369,7 +369,7 @@ WS_REAL(sem_trywait);
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
         uint64_t s = ws_now();                                                                     \
-        ws_wait_begin(t, call, (int64_t)(uintptr_t)sem, s);                                        \
+        ws_wait_begin(t, call, (int64_t)(uintptr_t)sem, s, WS_CALLER);                             \
         int r = real_##name args;                                                                  \
         uint64_t e = ws_now();                                                                     \
         ws_wait_end(t);                                                                            \
@@ -441,7 +441,7 @@ WS_EXPORT long syscall(long number, ...)
     if (number != SYS_futex || !futex_waits(a2) || !(t = ws_enter()))
         return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
     uint64_t s = ws_now();
-    ws_wait_begin(t, WS_FUTEX_WAIT, a1, s);
+    ws_wait_begin(t, WS_FUTEX_WAIT, a1, s, WS_CALLER);
     long r = real_syscall(number, a1, a2, a3, a4, a5, a6);
     uint64_t e = ws_now();
     ws_wait_end(t);

@@ -320,10 +320,11 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         p->gone_ts = m->v[0];
         return 0;
     case WS_META_UNFINISHED: {
-        uint64_t call, obj, start, seen;
+        uint64_t call, obj, start, seen, caller;
         if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
             ws_get_uv(&q, end, &call) < 0 || ws_get_uv(&q, end, &obj) < 0 ||
-            ws_get_uv(&q, end, &start) < 0 || ws_get_uv(&q, end, &seen) < 0)
+            ws_get_uv(&q, end, &start) < 0 || ws_get_uv(&q, end, &seen) < 0 ||
+            ws_get_uv(&q, end, &caller) < 0)
             return -1;
         m->v[2] = call;
         if (call == 0 || call > WS_CALL_MAX ||
@@ -337,6 +338,7 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         t->uf_obj = ws_unzigzag(obj);
         t->uf_start = start;
         t->uf_seen = seen;
+        t->uf_caller = caller;
         return 0;
     }
     case WS_META_TITLE:

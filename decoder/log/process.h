@@ -99,10 +99,10 @@ struct log_thread {
      * record comes when it ends, after the calls made during its span. */
     uint64_t lag;
     /* The waiting call it was still in at the end (WS_META_UNFINISHED):
-     * its call (0: none), obj, and raw start and seen times. */
+     * its call (0: none), obj, raw start and seen times, and caller. */
     uint32_t uf_call;
     int64_t uf_obj;
-    uint64_t uf_start, uf_seen;
+    uint64_t uf_start, uf_seen, uf_caller;
 };
 
 /* A metadata record, kept for `whyslow dump` (32 bytes: a log may hold

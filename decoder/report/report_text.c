@@ -219,17 +219,32 @@ static void slowest(FILE *f, const struct proc_report *pr)
     }
 }
 
-static void locks(FILE *f, const struct proc_report *pr)
+/* One table of the locks whose role is (parks) or is not (locks and the
+ * GIL) a park, most wait first. */
+static void lock_table(FILE *f, const struct proc_report *pr, int parks)
 {
     char b[5][UNITS_BUF];
-    size_t n = pr->nlocks < LOCKS_SHOWN ? pr->nlocks : LOCKS_SHOWN;
+    size_t n = 0, more = 0;
+    for (size_t i = 0; i < pr->nlocks; i++)
+        if ((pr->locks[i].role == WAIT_PARK) == parks) {
+            if (n < LOCKS_SHOWN)
+                n++;
+            else
+                more++;
+        }
     if (n == 0) return;
-    fprintf(f, "\n  locks%s\n  %-6s %-24s %9s %10s %9s %7s", pr->all_locks ? "" : " (contended)",
-            "kind", "lock", "waits", "wait total", "wait max", "threads");
+    if (parks)
+        fprintf(f, "\n  parked (threads waiting for work or an event there: no lock)\n");
+    else
+        fprintf(f, "\n  locks%s\n", pr->all_locks ? "" : " (contended)");
+    fprintf(f, "  %-6s %-24s %9s %10s %9s %7s", "kind", parks ? "object" : "lock", "waits",
+            "wait total", "wait max", "threads");
     if (pr->all_locks) fprintf(f, " %9s %10s %9s", "acquired", "hold total", "hold max");
     fprintf(f, "  site (most waits)\n");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, shown = 0; i < pr->nlocks && shown < n; i++) {
         const struct lock_stat *l = &pr->locks[i];
+        if ((l->role == WAIT_PARK) != parks) continue;
+        shown++;
         char name[256], site[512];
         if (sym_is_gil(pr->p, l->addr))
             snprintf(name, sizeof(name), "the GIL");
@@ -244,7 +259,15 @@ static void locks(FILE *f, const struct proc_report *pr)
                     fmt_dur(l->hold_max_ns, b[3]));
         fprintf(f, "  %s\n", site);
     }
-    if (pr->nlocks > n) fprintf(f, "  ... and %zu more (see --json)\n", pr->nlocks - n);
+    if (more) fprintf(f, "  ... and %zu more (see --json)\n", more);
+}
+
+/* Locks, then where threads parked: a condition or semaphore that a
+ * worker waits on for its next task is no lock (wakes.h's roles). */
+static void locks(FILE *f, const struct proc_report *pr)
+{
+    lock_table(f, pr, 0);
+    lock_table(f, pr, 1);
 }
 
 void report_text(FILE *f, struct analysis *a, const struct findings *fs)

@@ -232,7 +232,8 @@ enum ws_meta_type {
        words joined by spaces, when it differs from its arguments; the
        last one in the log counts */
     WS_META_TITLE = 11,
-    /* uv thread serial, uv tid, uv call, sv obj, uv start ts, uv seen ts:
+    /* uv thread serial, uv tid, uv call, sv obj, uv start ts, uv seen ts,
+       uv caller (the return address of the call):
        at the end (or when found gone), the thread was still in this
        waiting call, started at start; seen is when the flusher looked.
        The call's record never comes: a decoder counts the wait as

@@ -158,6 +158,24 @@ def case_normal_text():
     check("high" in lines[fsync] and "medium" in lines[writes], "severities shown")
     check(not any("poll" in l and "slow_syscall" in l for l in lines), "poll is not a finding")
 
+    def table(heading):
+        """The first words of the rows under heading, up to a blank line."""
+        at = next((i for i, l in enumerate(lines) if l.strip().startswith(heading)), None)
+        if at is None:
+            return None
+        rows = []
+        for l in lines[at + 2:]:
+            if not l.strip():
+                break
+            rows.append(tuple(l.split()[:2]))
+        return rows
+
+    # Parks (waiting for work or an event) are no locks: a table of their own.
+    eq(table("locks (contended)"), [("mutex", "0x7f0000001000"), ("rwlock", "0x7f0000006000"),
+                                    ("mutex", "0x7f0000002000")], "the locks table")
+    eq(table("parked"), [("cond", "0x7f0000003000"), ("sem", "0x7f0000004000"),
+                         ("futex", "0x7f0000005000")], "the parks table")
+
 
 def case_normal_dump():
     log = os.path.join(TMP, "normal.wslog")
