@@ -63,7 +63,12 @@ struct gil_ex {
     size_t nthreads;
     uint64_t wait_total_ns; /* every thread's waits for the GIL */
     uint64_t thread_ns;     /* every thread's wall time */
+    size_t peak;            /* the most of the listed threads alive at once */
 };
+
+/* A gil_contention whose listed threads number more than this many times
+ * the most alive at once came and went: a thread per request or task. */
+#define GIL_SHORT_LIVED 3
 
 /* GIL contention: at least this share (percent) of the process's thread
  * time, and this much time. */

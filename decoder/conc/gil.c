@@ -14,6 +14,38 @@
 
 #include <stdlib.h>
 
+/* A listed thread's start (+1) or end (-1). */
+struct edge {
+    int64_t at;
+    int step;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+    const struct edge *x = a, *y = b;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return x->step - y->step; /* an end before a start at the same time */
+}
+
+/* The most of the threads marked in `listed` alive at once. */
+static size_t peak_alive(const struct thread_time *threads, size_t nthreads, const char *listed)
+{
+    struct edge *e = xmalloc((2 * nthreads + 1) * sizeof(*e));
+    size_t n = 0, alive = 0, peak = 0;
+    for (size_t i = 0; i < nthreads; i++)
+        if (listed[i]) {
+            e[n++] = (struct edge){threads[i].start_ns, 1};
+            e[n++] = (struct edge){threads[i].end_ns, -1};
+        }
+    xsort(e, n, sizeof(*e), cmp_edge);
+    for (size_t i = 0; i < n; i++) {
+        alive += (size_t)e[i].step; /* wraps back on an end */
+        if (alive > peak) peak = alive;
+    }
+    xfree(e);
+    return peak;
+}
+
 static int cmp_gil_thread(const void *a, const void *b)
 {
     const struct gil_thread *x = a, *y = b;
@@ -36,6 +68,7 @@ void find_gil(struct conc_report *c, const struct thread_time *threads, size_t n
     g->wait_total_ns = wait;
     g->thread_ns = wall;
     size_t cap = 0;
+    char *listed = xcalloc(nthreads + 1, 1);
     for (size_t i = 0; i < nthreads; i++) {
         const struct thread_time *t = &threads[i];
         uint64_t running = t->part_ns[PART_OTHER] + t->gil_ns;
@@ -47,7 +80,10 @@ void find_gil(struct conc_report *c, const struct thread_time *threads, size_t n
         struct gil_thread gt = {
             .tid = t->tid, .name = t->name, .wait_ns = t->gil_ns, .wall_ns = t->wall_ns};
         ARRAY_PUSH(g->threads, g->nthreads, cap) = gt;
+        listed[i] = 1;
     }
+    g->peak = peak_alive(threads, nthreads, listed);
+    xfree(listed);
     xsort(g->threads, g->nthreads, sizeof(*g->threads), cmp_gil_thread);
     c->gil = g;
 }

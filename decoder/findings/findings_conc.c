@@ -108,18 +108,35 @@ static void gil(struct findings *fs, const struct proc_report *pr, const struct 
             each + o, sizeof(each) - o, i ? ", tid %u %u %%" : "; tid %u waited %u %% of its time",
             x->threads[i].tid, percent(x->threads[i].wait_ns, x->threads[i].wall_ns));
     if (x->nthreads > 4 && o < sizeof(each)) snprintf(each + o, sizeof(each) - o, ", ...");
-    char who[96];
-    if (x->nthreads)
-        snprintf(who, sizeof(who), "%zu CPU-bound Python thread%s took turns on the GIL",
-                 x->nthreads, x->nthreads == 1 ? "" : "s");
-    else
-        snprintf(who, sizeof(who), "Python threads waited for the GIL");
+    char who[160];
+    const char *advice;
+    if (x->nthreads > GIL_SHORT_LIVED * x->peak) {
+        /* A thread per request or task: fewer threads would not help. */
+        snprintf(who, sizeof(who),
+                 "%zu CPU-bound Python threads, at most %zu alive at once, took turns on the GIL",
+                 x->nthreads, x->peak);
+        each[0] = '\0'; /* which of so many short ones waited most says little */
+        advice = "the threads that serve requests or tasks run their Python code one at a "
+                 "time: serve them with several processes (the server's workers: gunicorn "
+                 "--workers, uvicorn --workers), or move the CPU-bound part to processes "
+                 "(ProcessPoolExecutor) or to a C extension that releases the GIL";
+    } else {
+        if (x->nthreads)
+            snprintf(who, sizeof(who), "%zu CPU-bound Python thread%s took turns on the GIL",
+                     x->nthreads, x->nthreads == 1 ? "" : "s");
+        else
+            snprintf(who, sizeof(who), "Python threads waited for the GIL");
+        advice = x->peak > 4 ? "only one thread runs Python code at a time: move the CPU-bound "
+                               "work to processes (multiprocessing, ProcessPoolExecutor) or to "
+                               "a C extension that releases the GIL, or use fewer threads"
+                             : "only one thread runs Python code at a time: move the CPU-bound "
+                               "work to processes (multiprocessing, ProcessPoolExecutor) or to "
+                               "a C extension that releases the GIL";
+    }
     snprintf(f->summary, sizeof(f->summary),
-             "%s: threads waited %s for it, %u %% of the process's thread time%s; only one "
-             "thread runs Python code at a time: move the CPU-bound work to processes "
-             "(multiprocessing, ProcessPoolExecutor) or to a C extension that releases the GIL, "
-             "or use fewer threads",
-             who, fmt_dur(x->wait_total_ns, total), percent(x->wait_total_ns, x->thread_ns), each);
+             "%s: threads waited %s for it, %u %% of the process's thread time%s; %s", who,
+             fmt_dur(x->wait_total_ns, total), percent(x->wait_total_ns, x->thread_ns), each,
+             advice);
 }
 
 void find_conc_findings(struct findings *fs, const struct proc_report *pr)

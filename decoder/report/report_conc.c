@@ -78,6 +78,7 @@ static void gil(struct json *j, const struct finding *f)
     json_end_array(j);
     json_kv_uint(j, "wait_total_ns", x->wait_total_ns);
     json_kv_uint(j, "thread_ns", x->thread_ns);
+    json_kv_uint(j, "peak_threads", x->peak);
     json_kv_ratio(j, "share", x->wait_total_ns, x->thread_ns);
 }
 

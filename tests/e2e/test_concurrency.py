@@ -220,6 +220,48 @@ def case_gil_contention():
         check_none(report(data), " ".join(args), "gil_contention", "lock_contention")
 
 
+HTTP_THREADS = """
+import concurrent.futures, http.server, threading, urllib.request
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        n = 0
+        for i in range(200000):  # CPU-bound Python: holds the GIL
+            n += i * i
+        body = str(n).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = "http://127.0.0.1:%d/" % server.server_address[1]
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    bodies = list(pool.map(lambda _: urllib.request.urlopen(url).read(), range(40)))
+server.shutdown()
+print(len(bodies))
+"""
+
+
+def case_gil_thread_per_request():
+    """ThreadingHTTPServer with CPU-bound handlers: a thread per request,
+    40 of them, at most 4 requests in flight (plus a thread ending as the
+    next starts).  gil_contention says how many were alive at once, and its
+    advice is processes, not fewer threads (the long-lived case, above,
+    keeps its advice)."""
+    data, out = record([PYTHON, "-c", HTTP_THREADS])
+    check(out.strip() == "40", "requests served: %r" % out)
+    found = findings_of(report(data), "gil_contention")
+    require(len(found) == 1, "expected one gil_contention finding")
+    f = found[0]
+    check(len(f["threads"]) > 3 * f["peak_threads"] and 2 <= f["peak_threads"] <= 8,
+          "threads listed %d, at most %d at once" % (len(f["threads"]), f["peak_threads"]))
+    check("at most %d alive at once" % f["peak_threads"] in f["summary"] and
+          "--workers" in f["summary"] and "fewer threads" not in f["summary"],
+          "summary %r" % f["summary"])
+
+
 def case_lock_or_park():
     """lock_contention names a threading.Lock 4 threads queue on (its
     releasers also wait for it); not a worker parked on its queue, threads
