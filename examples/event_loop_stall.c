@@ -2,8 +2,8 @@
 /*
  * event_loop_stall.c - an event loop blocked by one of its own handlers.
  *
- * A small service runs an epoll event loop that serves a 20 ms heartbeat
- * timer (and would serve its clients the same way).  On two of the ticks
+ * A small service runs an epoll event loop that serves its clients (it
+ * listens for them on a port of its own) and a 20 ms heartbeat timer.  On two of the ticks
  * a handler needs a price from a backend and asks for it the simple way:
  * a blocking send and recv on its TCP connection, while the backend (a
  * thread here) takes 300 ms to answer.  For those 300 ms the loop serves
@@ -80,12 +80,20 @@ int main(void)
     int backend_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(backend_fd, (struct sockaddr *)&sa, len) != 0) die("connect");
 
+    /* The service's own port, where its clients connect (none do here). */
+    struct sockaddr_in own = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int clients = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (bind(clients, (struct sockaddr *)&own, sizeof(own)) != 0 || listen(clients, 16) != 0)
+        die("listen");
+
     int ep = epoll_create1(0);
     int timer = timerfd_create(CLOCK_MONOTONIC, 0);
     struct itimerspec period = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = timer};
+    struct epoll_event cev = {.events = EPOLLIN, .data.fd = clients};
     if (ep < 0 || timer < 0 || timerfd_settime(timer, 0, &period, NULL) != 0 ||
-        epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev) != 0)
+        epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, clients, &cev) != 0)
         die("epoll");
 
     for (int tick = 0; tick < TICKS;) {

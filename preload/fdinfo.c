@@ -42,6 +42,7 @@ void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
         return;
     }
     unsigned kind = WS_FD_OTHER;
+    int listening = 0;
     const void *payload = link;
     size_t plen = (size_t)n;
     struct sockaddr_storage ss;
@@ -61,8 +62,12 @@ void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
             if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) len = 0;
         }
         plen = len > sizeof ss ? sizeof ss : len;
+        /* A listening socket makes an event loop of whoever waits on it
+         * (docs/rules.md, event_loop_stall). */
+        socklen_t ilen = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ilen) != 0) listening = 0;
     }
-    ws_emit(t, WS_EV_FD_INFO, kind, fd, 0, when, when, 0, payload, (uint32_t)plen);
+    ws_emit(t, WS_EV_FD_INFO, kind, fd, listening != 0, when, when, 0, payload, (uint32_t)plen);
     ws_fd_set(fd, 1);
     errno = saved;
 }

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -49,6 +50,25 @@ static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, 
         return r;                                                                                  \
     }
 
+/* The wrapper of a waiting call whose record's obj is no fd (a count). */
+#define WRAP_CALL(ret, name, call, params, args, obj)                                              \
+    WS_REAL(name);                                                                                 \
+    WS_EXPORT ret name params                                                                      \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name) args;                                                            \
+        int tsc = ws_clock_tsc;                                                                    \
+        uint64_t slow = ws_stack_threshold();                                                      \
+        int64_t o = (obj);                                                                         \
+        uint64_t s = ws_stamp(tsc);                                                                \
+        ws_wait_begin(t, call, o, s, WS_CALLER);                                                   \
+        ret r = real_##name args;                                                                  \
+        uint64_t e = ws_stamp(tsc);                                                                \
+        ws_wait_end(t);                                                                            \
+        io_event(t, call, (int)o, (int64_t)r, s, e, WS_CALLER, slow, 1);                           \
+        return r;                                                                                  \
+    }
+
 WRAP_FD(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd)
 WRAP_FD(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd)
 WRAP_FD(ssize_t, pread64, WS_PREAD, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off),
@@ -79,12 +99,48 @@ WRAP_FD(int, epoll_wait, WS_EPOLL_WAIT, (int ep, struct epoll_event *ev, int n, 
 WRAP_FD(int, epoll_pwait, WS_EPOLL_PWAIT,
         (int ep, struct epoll_event *ev, int n, int ms, const sigset_t *ss), (ep, ev, n, ms, ss),
         ep)
-WRAP_FD(int, poll, WS_POLL, (struct pollfd * fds, nfds_t n, int ms), (fds, n, ms), -1)
-WRAP_FD(int, ppoll, WS_PPOLL,
-        (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss),
-        (fds, n, ts, ss), -1)
-WRAP_FD(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
-        (n, rd, wr, ex, tv), -1)
+/* The descriptors a select() is given, counted before the call changes
+ * the sets (0: it only sleeps, as PostgreSQL's pg_usleep does). */
+static int fds_given(int n, const fd_set *rd, const fd_set *wr, const fd_set *ex)
+{
+    int count = 0;
+    if (n > FD_SETSIZE) n = FD_SETSIZE;
+    for (int fd = 0; fd < n; fd++)
+        count += (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex));
+    return count;
+}
+
+/* The record's obj: how many descriptors it was given (0: a sleep). */
+WRAP_CALL(int, poll, WS_POLL, (struct pollfd * fds, nfds_t n, int ms), (fds, n, ms), (int64_t)n)
+WRAP_CALL(int, ppoll, WS_PPOLL,
+          (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss),
+          (fds, n, ts, ss), (int64_t)n)
+WRAP_CALL(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
+          (n, rd, wr, ex, tv), fds_given(n, rd, wr, ex))
+
+/* epoll_ctl: which fds an epoll set watches, so that the decoder knows
+ * what a loop waits on.  The record is on the fd (described when new),
+ * with the epoll fd and the op in its aux fields. */
+WS_REAL(epoll_ctl);
+WS_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *event)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(epoll_ctl)(ep, op, fd, event);
+    int known = ws_fd_is_known(fd);
+    uint64_t s = ws_now();
+    int r = real_epoll_ctl(ep, op, fd, event);
+    uint64_t e = ws_now();
+    int err = r < 0 ? errno : 0;
+    if (!known) ws_fd_describe(t, fd, s);
+    uint8_t *p = ws_emit_reserve(t, WS_EPOLL_CTL, (uint32_t)err, fd, r, s, e, WS_CALLER, 16);
+    if (p) {
+        uint64_t aux[2] = {(uint64_t)(int64_t)ep, (uint64_t)(int64_t)op};
+        __builtin_memcpy(p, aux, 16);
+        ws_emit_commit(t);
+    }
+    if (err) errno = err;
+    return r;
+}
 WRAP_FD(int, nanosleep, WS_NANOSLEEP, (const struct timespec *req, struct timespec *rem),
         (req, rem), -1)
 
@@ -135,11 +191,11 @@ WRAP_FD(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, i
 WRAP_FD(ssize_t, __recvfrom_chk, WS_RECVFROM,
         (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from, socklen_t *fl),
         (fd, buf, n, bl, flags, from, fl), fd)
-WRAP_FD(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
-        (fds, n, ms, fl), -1)
-WRAP_FD(int, __ppoll_chk, WS_PPOLL,
-        (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss, size_t fl),
-        (fds, n, ts, ss, fl), -1)
+WRAP_CALL(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
+          (fds, n, ms, fl), (int64_t)n)
+WRAP_CALL(int, __ppoll_chk, WS_PPOLL,
+          (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss, size_t fl),
+          (fds, n, ts, ss, fl), (int64_t)n)
 
 /* clock_nanosleep returns its error rather than setting errno. */
 WS_REAL(clock_nanosleep);

@@ -26,6 +26,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #define LOOP_SITES   4  /* wait call sites followed per thread */
 #define STALL_GROUPS 24 /* groups kept per gap, the last one for the rest */
@@ -49,6 +50,7 @@ struct gap {
 struct site {
     unsigned call;
     uint64_t caller;
+    int serves;                 /* a wait of it watched what makes a loop (serves_wait()) */
     uint64_t waits, free_waits; /* all, and those outside database calls */
     int open;                   /* a gap is open, since `from` */
     int64_t from;
@@ -67,19 +69,123 @@ struct thread_state {
 
 #define DIRECT 256 /* threads found by their serial without the map */
 
+/* An epoll set, as the process's epoll_ctl calls made it. */
+struct epset {
+    int64_t epfd;
+    int64_t *fds;
+    size_t n, cap;
+};
+
 struct stall_finder {
     const struct ws_process *p;
     uint64_t stall_ns;
+    /* What the process's fds are, from its events: fd -> kind (enum
+     * ws_fd_kind) | FD_LISTENS; and its epoll sets: epfd -> index + 1. */
+    struct map fd_kinds;
+    struct map set_index;
+    struct epset *sets;
+    size_t nsets, setcap;
     struct thread_state **ts;
     size_t n, cap;
     struct thread_state *direct[DIRECT]; /* by serial, the first serials */
     struct map index;                    /* the others: serial -> index in ts + 1 */
 };
 
-/* A wait for events on a set of fds (epoll, poll, select). */
-static int loop_wait(unsigned call)
+#define FD_LISTENS 0x100u /* a socket that listens for connections */
+
+/* A wait for events on a set of fds (epoll, poll, select): a poll or
+ * select given none sleeps, and one given a single fd waits for that
+ * one (a socket's timeout before a read); neither is a loop's. */
+static int loop_wait(const struct ws_event *ev)
 {
-    return (ws_call_flags(call) & WS_CALL_POLLS) != 0;
+    if (!(ws_call_flags(ev->call) & WS_CALL_POLLS)) return 0;
+    return ev->call == WS_EPOLL_WAIT || ev->call == WS_EPOLL_PWAIT || ev->obj < 0 || ev->obj >= 2;
+}
+
+static struct epset *epset_of(struct stall_finder *sf, int64_t epfd, int make)
+{
+    uint64_t *slot = map_get(&sf->set_index, (uint64_t)epfd, 0);
+    if (slot) return &sf->sets[*slot - 1];
+    if (!make) return NULL;
+    ARRAY_PUSH(sf->sets, sf->nsets, sf->setcap) = (struct epset){.epfd = epfd};
+    *map_put(&sf->set_index, (uint64_t)epfd, 0, NULL) = sf->nsets;
+    return &sf->sets[sf->nsets - 1];
+}
+
+static void epset_remove(struct epset *e, int64_t fd)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->fds[i] == fd) {
+            e->fds[i] = e->fds[--e->n];
+            return;
+        }
+}
+
+static unsigned fd_kind(struct stall_finder *sf, int64_t fd)
+{
+    uint64_t *k = map_get(&sf->fd_kinds, (uint64_t)fd, 0);
+    return k ? (unsigned)*k : 0;
+}
+
+static void fd_mark(struct stall_finder *sf, int64_t fd, unsigned kind)
+{
+    if (fd < 0) return;
+    uint64_t *k = map_put(&sf->fd_kinds, (uint64_t)fd, 0, NULL);
+    *k = (*k & FD_LISTENS) | kind;
+}
+
+/* What an event says of the process's fds and epoll sets. */
+static void follow_fds(struct stall_finder *sf, const struct ws_event *ev)
+{
+    if (call_obj(ev->call) == OBJ_FD && ev->target_kind) fd_mark(sf, ev->obj, ev->target_kind);
+    switch (ev->call) {
+    case WS_EV_FD_INFO:
+        if (ev->err == WS_FD_SOCKET && ev->result == 1)
+            *map_put(&sf->fd_kinds, (uint64_t)ev->obj, 0, NULL) |= FD_LISTENS;
+        break;
+    case WS_ACCEPT:
+    case WS_ACCEPT4:
+        *map_put(&sf->fd_kinds, (uint64_t)ev->obj, 0, NULL) |= FD_LISTENS | WS_FD_SOCKET;
+        if (ev->result >= 0) fd_mark(sf, ev->result, WS_FD_SOCKET);
+        break;
+    case WS_CONNECT:
+        fd_mark(sf, ev->obj, WS_FD_SOCKET);
+        break;
+    case WS_EPOLL_CTL:
+        if (ev->result != 0) break;
+        struct epset *e = epset_of(sf, (int64_t)ev->aux1, 1);
+        epset_remove(e, ev->obj);
+        if (ev->aux2 != EPOLL_CTL_DEL) ARRAY_PUSH(e->fds, e->n, e->cap) = ev->obj;
+        break;
+    case WS_CLOSE:
+        if (ev->result != 0) break;
+        map_del(&sf->fd_kinds, (uint64_t)ev->obj, 0);
+        for (size_t i = 0; i < sf->nsets; i++)
+            epset_remove(&sf->sets[i], ev->obj);
+        struct epset *gone = epset_of(sf, ev->obj, 0);
+        if (gone) gone->n = 0;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Whether a loop wait watched what makes a thread an event loop: a
+ * listening socket, or two connections or more (docs/rules.md).  A poll
+ * or select is known by its count only; an epoll set made before the log
+ * began (inherited, or a recorder that did not say) counts as one. */
+static int serves_wait(struct stall_finder *sf, const struct ws_event *ev)
+{
+    if (ev->call != WS_EPOLL_WAIT && ev->call != WS_EPOLL_PWAIT) return 1;
+    const struct epset *e = epset_of(sf, ev->obj, 0);
+    if (!e) return 1;
+    size_t sockets = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        unsigned k = fd_kind(sf, e->fds[i]);
+        if (k & FD_LISTENS) return 1;
+        sockets += (k & 0xff) == WS_FD_SOCKET;
+    }
+    return sockets >= 2;
 }
 
 /* The group of a gap for (a, b), made if new; once STALL_GROUPS - 1 are
@@ -128,11 +234,11 @@ struct stall_finder *stall_open(const struct ws_process *p, uint64_t stall_ns)
 /* The state of ev's thread; NULL until it waits for events. */
 static struct thread_state *thread_of(struct stall_finder *sf, const struct ws_event *ev)
 {
-    if (sf->n == 0 && !loop_wait(ev->call)) return NULL; /* no loop so far: the usual case */
+    if (sf->n == 0 && !loop_wait(ev)) return NULL; /* no loop so far: the usual case */
     if (ev->thread < DIRECT && sf->direct[ev->thread]) return sf->direct[ev->thread];
     uint64_t *slot = ev->thread < DIRECT ? NULL : map_get(&sf->index, ev->thread, 0);
     if (slot) return sf->ts[*slot - 1];
-    if (!loop_wait(ev->call)) return NULL;
+    if (!loop_wait(ev)) return NULL;
     struct thread_state *t = xcalloc(1, sizeof(*t));
     t->sf = sf;
     t->serial = ev->thread;
@@ -197,12 +303,14 @@ static int group_of(const struct ws_event *ev, uint32_t qid, enum time_part part
 
 void stall_event(struct stall_finder *sf, const struct ws_event *ev, uint32_t qid)
 {
+    follow_fds(sf, ev);
     struct thread_state *t = thread_of(sf, ev);
     if (!t) return;
     sweep_to(&t->sw, ev->at);
 
     struct site *own = NULL;
-    if (loop_wait(ev->call) && (own = site_of(t, ev))) {
+    if (loop_wait(ev) && (own = site_of(t, ev))) {
+        if (!own->serves) own->serves = serves_wait(sf, ev);
         /* A wait inside a database call is the library's (libpq polls for
          * its server's answer), not a loop's. */
         int in_db = sweep_running(&t->sw, time_part_priority(PART_DB));
@@ -243,7 +351,7 @@ static const struct site *loop_of(const struct thread_state *t)
     const struct site *best = NULL;
     for (size_t i = 0; i < t->nsites; i++) {
         const struct site *s = &t->sites[i];
-        if (s->free_waits < LOOP_MIN_WAITS || s->count == 0) continue;
+        if (s->free_waits < LOOP_MIN_WAITS || s->count == 0 || !s->serves) continue;
         if (!best || s->total_ns > best->total_ns ||
             (s->total_ns == best->total_ns && s->longest_ns > best->longest_ns))
             best = s;
@@ -311,6 +419,11 @@ void stall_close(struct stall_finder *sf, struct loop_stall **stalls, size_t *n)
     *n = nout;
     xfree(sf->ts);
     map_free(&sf->index);
+    map_free(&sf->fd_kinds);
+    map_free(&sf->set_index);
+    for (size_t i = 0; i < sf->nsets; i++)
+        xfree(sf->sets[i].fds);
+    xfree(sf->sets);
     xfree(sf);
 }
 

@@ -112,6 +112,10 @@ enum time_part time_part_of(const struct ws_process *p, const struct ws_event *e
             return PART_LOCK;
         }
     }
+    /* A poll or select given no descriptors only sleeps (PostgreSQL's
+     * pg_usleep); -1: the recorder did not say. */
+    if ((ev->call == WS_POLL || ev->call == WS_PPOLL || ev->call == WS_SELECT) && ev->obj == 0)
+        return PART_SLEEP;
     return part == PART_BY_FD ? fd_part(ev) : (enum time_part)part;
 }
 

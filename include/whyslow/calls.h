@@ -84,6 +84,7 @@
     X(CLOSE,               18, "close",                      SYSCALL, FD,     WS_CALL_CLOSES,                            BY_FD) \
     X(FSYNC,               19, "fsync",                      SYSCALL, FD,     0,                                         DISK)  \
     X(FDATASYNC,           20, "fdatasync",                  SYSCALL, FD,     0,                                         DISK)  \
+    /* poll, ppoll, select: obj the descriptors given (0: a sleep; -1 in logs of whyslow before 0.4.0) */                       \
     X(POLL,                21, "poll",                       SYSCALL, NONE,   WS_CALL_WAITS | WS_CALL_POLLS,             WAIT)  \
     X(PPOLL,               22, "ppoll",                      SYSCALL, NONE,   WS_CALL_WAITS | WS_CALL_POLLS,             WAIT)  \
     X(SELECT,              23, "select",                     SYSCALL, NONE,   WS_CALL_WAITS | WS_CALL_POLLS,             WAIT)  \
@@ -103,6 +104,8 @@
     /* waits for a child: waitpid (also wait, wait3, wait4; result: the pid of the child), waitid */                             \
     X(WAITPID,             34, "waitpid",                    SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
     X(WAITID,              35, "waitid",                     SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
+    /* obj: the fd added, changed or removed; aux1: the epoll fd, aux2: the op (EPOLL_CTL_ADD...) */                          \
+    X(EPOLL_CTL,           36, "epoll_ctl",                  SYSCALL, FD,     WS_CALL_HAS_AUX,                           OTHER) \
                                                                                                                                 \
     X(MUTEX_LOCK,          40, "pthread_mutex_lock",         LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \
     X(MUTEX_TRYLOCK,       41, "pthread_mutex_trylock",      LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \

@@ -189,7 +189,8 @@ enum ws_fd_kind {
     WS_FD_FILE = 1,   /* payload: path */
     WS_FD_SOCKET = 2, /* payload: struct sockaddr of the peer (or of the
                          local end when unconnected, or when the peer
-                         has no name), may be empty */
+                         has no name), may be empty; result 1 when it
+                         listens for connections (0 in older logs) */
     WS_FD_PIPE = 3,   /* payload: "pipe:[inode]" */
     WS_FD_TTY = 4,    /* payload: the terminal's path */
     WS_FD_OTHER = 5,  /* payload: what /proc/self/fd/N links to */

@@ -118,6 +118,15 @@ def case_server_traced():
     event."""
     server = pg_server(traced=True)
     server.psql("create table t (i int); insert into t select generate_series(1, 100)")
+    # A session of five round trips, one of which computes for some 300 ms
+    # in the server: its backend waits for its one client between them,
+    # which is no event loop (it was found stalled, "CPU 365 ms").
+    five = [server.tool("psql"), "-X", "-q", "-A", "-t"]
+    for sql in ("select 1", "select count(*) from generate_series(1, 3000000)", "select 1",
+                "select 1", "select 1"):
+        five += ["-c", sql]
+    r = subprocess.run(five, env=server.env(), capture_output=True, text=True, timeout=60)
+    require(r.returncode == 0, "the five queries: %s" % r.stderr)
     session = subprocess.Popen([server.tool("psql"), "-X", "-q", "-A", "-t", "-c",
                                 "select count(*) from t; select pg_sleep(30)"],
                                env=server.env(), stdout=subprocess.PIPE,
@@ -145,6 +154,8 @@ def case_server_traced():
     check(any(t.startswith("postgres: checkpointer") for t in titles), "titles: %s" % titles)
     backends = [p for p in rep["processes"] if "[local]" in (p["title"] or "")]
     check(backends, "a backend's title names its client: %s" % titles)
+    check(not [f for f in rep["findings"] if f["kind"] == "event_loop_stall"],
+          "no event loop in the server: %s" % [f["summary"] for f in rep["findings"]])
     ended = [p for p in rep["processes"] if p["end"] is not None]
     check(ended and all(p["gone_ns"] is None for p in ended),
           "processes that exited are not gone: %s" % [(p["pid"], p["gone_ns"]) for p in ended])

@@ -202,3 +202,44 @@ def case_example_event_loop_stall():
     check(top["kind"] == "call" and top["call"] == "recv" and top["target"].startswith("127.0.0.1:")
           and top["count"] == 1 and top["time_ns"] >= 290 * ms, "what blocked it: %s" % f["during"])
     check("recv on 127.0.0.1:" in f["summary"], "summary %r" % f["summary"])
+
+
+LOOP_OR_NOT = """
+import select, selectors, socket, sys, time
+sel = selectors.EpollSelector()
+a, b = socket.socketpair()
+sel.register(a, selectors.EVENT_READ)
+if sys.argv[1] == "server":  # it also listens for clients
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    sel.register(listener, selectors.EVENT_READ)
+for i in range(6):
+    b.send(b"x")
+    sel.select(1)
+    a.recv(1)
+    if i == 3:
+        time.sleep(0.3)
+select.select([], [], [], 0.2)  # no descriptors: a sleep
+print("done")
+"""
+
+
+def case_loop_or_not():
+    """The same epoll waits, six from one place with 300 ms of sleep after
+    the fourth: with a listening socket in the set it is an event loop
+    that stalled; with one connection only (a socketpair, as a PostgreSQL
+    backend waits on its one client) it is no loop.  A select() given no
+    descriptors sleeps."""
+    for mode in ("server", "client"):
+        data, out = record([PYTHON, "-c", LOOP_OR_NOT, mode], data=os.path.join(TMP, mode))
+        check(out == "done\n", "%s: output %r" % (mode, out))
+        rep = report(data)
+        if mode == "server":
+            f = one_stall(rep, mode)
+            check(f["call"] == "epoll_wait" and f["count"] == 1, "server: %s" % f)
+        else:
+            check(not stalls_of(rep), "one connection is no loop: %s" % stalls_of(rep))
+        t = [t for t in rep["threads"] if t["tid"] == rep["processes"][0]["pid"]][0]
+        check(t["breakdown"]["sleep_ns"] >= 490 * 1000000,
+              "%s: the sleeps, select's included: %s" % (mode, t["breakdown"]))

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// node_loop.js - a Node.js program whose event loop is (or is not) blocked
+// node_loop.js - a Node.js server whose event loop is (or is not) blocked
 // by a timer callback, for the event_loop_stall end-to-end tests.
 //
 // Usage: node node_loop.js MODE
@@ -10,6 +10,10 @@
 const mode = process.argv[2];
 let n = 0;
 
+// A server's loop: it listens on a port of its own (no client comes).
+const server = require('net').createServer((c) => c.end());
+server.listen(0, '127.0.0.1');
+
 function tick() {
   n++;
   if (mode === 'busy' && n === 3) {
@@ -17,7 +21,10 @@ function tick() {
     while (Date.now() - t0 < 300) {}
   }
   if (n < 10) setTimeout(tick, 20);
-  else console.log('done ' + mode);
+  else {
+    server.close();
+    console.log('done ' + mode);
+  }
 }
 
 setTimeout(tick, 20);

@@ -4,8 +4,9 @@ blocked by one coroutine, for the event_loop_stall end-to-end tests.
 
 Usage: py_asyncio.py MODE
 
-A ticker coroutine wakes every 20 ms, so the loop waits in epoll_wait
-many times; after 100 ms another coroutine does, once:
+A server's loop (it listens on a port of its own; no client comes): a
+ticker coroutine wakes every 20 ms, so the loop waits in epoll_wait many
+times; after 100 ms another coroutine does, once:
   sleep   time.sleep(0.3): blocks the loop 300 ms in clock_nanosleep
   query   a blocking sqlite3 query of about 0.3 s (a recursive count whose
           length is measured first, before the loop starts)
@@ -60,12 +61,20 @@ async def blocker(mode, db, n):
     await asyncio.sleep(0.1)
 
 
+async def serve(reader, writer):
+    writer.close()
+
+
 async def main(mode, db, n):
+    # A server's loop: it listens for clients (none come).
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
     stop = asyncio.Event()
     tick = asyncio.create_task(ticker(stop))
     await blocker(mode, db, n)
     stop.set()
     await tick
+    server.close()
+    await server.wait_closed()
 
 
 def run():
