@@ -87,6 +87,8 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (!call_can_be_slow(ev->call)) return;
     top_insert(pr->slowest, &pr->nslowest, ev);
     if (ev->dur < slow_ns) return;
+    /* A read of a pipe waits for whoever writes it (pipes.h): no slow call. */
+    if (ev->target_kind == WS_FD_PIPE && (ws_call_flags(ev->call) & WS_CALL_READS)) return;
 
     int created;
     uint64_t *slot = map_put(groups, ev->call, ev->target, &created);
@@ -299,9 +301,10 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;
         wakes_event(wk, &ev);
-        if (call_is_syscall(ev.call))
+        if (call_is_syscall(ev.call)) {
             call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
-        else if (lock_kind_of(ev.call) != LOCK_NONE)
+            pipes_event(&pr->pipes, pr->p, &ev);
+        } else if (lock_kind_of(ev.call) != LOCK_NONE)
             lock_event(pr, &ls, &ev);
         else if (call_is_db(ev.call))
             qid = db_event(&db, &ev);
@@ -358,6 +361,21 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
     mem_blame(n == 1 ? procs[0]->log : "these logs");
+    struct pipe_uses *uses = xcalloc(n ? n : 1, sizeof(*uses));
+    struct pipe_wait **waits = xcalloc(n ? n : 1, sizeof(*waits));
+    size_t *nwaits = xcalloc(n ? n : 1, sizeof(*nwaits));
+    for (size_t i = 0; i < n; i++)
+        uses[i] = a->procs[i].pipes;
+    pipes_link(uses, procs, n, waits, nwaits);
+    for (size_t i = 0; i < n; i++) {
+        a->procs[i].pipes = uses[i];
+        a->procs[i].pipes.index = (struct map){0}; /* freed by pipes_link() */
+        a->procs[i].pipe_waits = waits[i];
+        a->procs[i].npipe_waits = nwaits[i];
+    }
+    xfree(uses);
+    xfree(waits);
+    xfree(nwaits);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
@@ -374,6 +392,8 @@ void analysis_free(struct analysis *a)
         xfree(pr->locks);
         xfree(pr->slow);
         xfree(pr->slow_queries);
+        xfree(pr->pipes.v);
+        xfree(pr->pipe_waits);
         queries_free(pr->queries, pr->nqueries);
         xfree(pr->query_order);
         xfree(pr->nplus1);

@@ -12,6 +12,7 @@
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
 
+#include "analysis/pipes.h"
 #include "base/histogram.h"
 #include "conc/concurrency.h"
 #include "conc/stall.h"
@@ -81,6 +82,9 @@ struct proc_report {
     size_t nrepeats;
     struct slow_query *slow_queries; /* in the order of their first slow execution */
     size_t nslow_queries;
+    struct pipe_uses pipes;       /* the pipes it read and wrote (pipes.h) */
+    struct pipe_wait *pipe_waits; /* what it waited for reading them, most first */
+    size_t npipe_waits;
     struct thread_time *thread_times; /* where each thread's time went, busiest first */
     size_t nthread_times;
     struct time_total time_total; /* the same over its threads */

@@ -58,6 +58,23 @@ static void process(struct json *j, const struct proc_report *pr)
         json_uint(j, p->gone_ts);
     else
         json_null(j);
+    json_key(j, "waited_for");
+    json_begin_array(j);
+    for (size_t i = 0; i < pr->npipe_waits; i++) {
+        const struct pipe_wait *w = &pr->pipe_waits[i];
+        json_begin_object(j);
+        json_kv_str(j, "program", w->program);
+        json_key(j, "pids");
+        json_begin_array(j);
+        for (size_t k = 0; k < w->npids && k < 4; k++)
+            json_uint(j, w->pids[k]);
+        json_end_array(j);
+        json_kv_uint(j, "processes", w->npids);
+        json_kv_uint(j, "reads", w->reads);
+        json_kv_uint(j, "total_ns", w->total_ns);
+        json_end_object(j);
+    }
+    json_end_array(j);
     json_kv_uint(j, "uncontended_locks", uncontended);
     report_json_process_time(j, pr);
     json_kv_str(j, "log", p->log);

@@ -219,6 +219,29 @@ static void slowest(FILE *f, const struct proc_report *pr)
     }
 }
 
+/* Who it waited for, reading pipes (pipes.h): the time is theirs. */
+static void pipe_waits(FILE *f, const struct proc_report *pr)
+{
+    char total[UNITS_BUF], name[128];
+    if (pr->npipe_waits == 0) return;
+    fprintf(f, "\n  waited for other processes (reading pipes they wrote)\n");
+    fprintf(f, "  %-24s %9s %10s  %s\n", "program", "reads", "total", "pids");
+    for (size_t i = 0; i < pr->npipe_waits && i < LOCKS_SHOWN; i++) {
+        const struct pipe_wait *w = &pr->pipe_waits[i];
+        if (w->program)
+            text_clean((const uint8_t *)w->program, strlen(w->program), name, sizeof(name));
+        else
+            snprintf(name, sizeof(name), "(writer not seen)");
+        fprintf(f, "  %-24s %9" PRIu64 " %10s ", name, w->reads, fmt_dur(w->total_ns, total));
+        for (size_t k = 0; k < w->npids && k < 4; k++)
+            fprintf(f, " %" PRIu64, w->pids[k]);
+        if (w->npids > 4) fprintf(f, " and %zu more", w->npids - 4);
+        fputc('\n', f);
+    }
+    if (pr->npipe_waits > LOCKS_SHOWN)
+        fprintf(f, "  ... and %zu more (see --json)\n", pr->npipe_waits - LOCKS_SHOWN);
+}
+
 /* One table of the locks whose role is (parks) or is not (locks and the
  * GIL) a park, most wait first. */
 static void lock_table(FILE *f, const struct proc_report *pr, int parks)
@@ -290,6 +313,7 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
         header(f, pr);
         report_text_threads(f, pr);
         syscalls(f, pr);
+        pipe_waits(f, pr);
         queries(f, pr);
         slowest(f, pr);
         locks(f, pr);

@@ -9,7 +9,8 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 import os
 import subprocess
 
-from whyslow_test import (PYTHON, WHYSLOW, TMP, check, report, dump, record, prog, calls, count)
+from whyslow_test import (PYTHON, WHYSLOW, TMP, check, eq, report, dump, record, prog, calls,
+                          count)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 
@@ -115,3 +116,34 @@ def case_bounded_memory():
     check(writes + p["lost_events"] >= 64 * 2000, "writes %d + lost %d" % (writes, p["lost_events"]))
     text = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True).stdout
     check("lost" in text.lower() and str(p["lost_events"]) in text, "text report hides the loss")
+
+
+def case_pipe_waits():
+    """A shell waits for its command substitutions by reading their pipe:
+    the report says for which program and process, and no slow_syscall
+    calls those reads slow; a process reading what it wrote itself waited
+    for nobody."""
+    script = ('x=$(%s -c "import time; time.sleep(0.2); print(1)"); '
+              '%s -c "import os; r, w = os.pipe(); os.write(w, b\'x\'); os.read(r, 1)"; '
+              'echo "$x"' % (PYTHON, PYTHON))
+    data, out = record(["bash", "-c", script])
+    check(out.strip() == "1", "output %r" % out)
+    rep = report(data)
+    check(not [f for f in rep["findings"] if f["kind"] == "slow_syscall"],
+          "reads of pipes are waits: %s" % [f["summary"] for f in rep["findings"]])
+    pids = {p["pid"] for p in rep["processes"]}
+    # The shell, and its children (a fork of bash each, which execs python).
+    shell = [p for p in rep["processes"] if p["ppid"] not in pids]
+    pythons = [p for p in rep["processes"] if "python" in p["exe"]]
+    if not check(len(shell) == 1 and len(pythons) == 2, "processes: %s" % describe_procs(rep)):
+        return
+    w = shell[0]["waited_for"]
+    check(len(w) == 1 and w[0]["program"].startswith("python") and w[0]["reads"] >= 1 and
+          w[0]["total_ns"] >= 190 * 1000000 and w[0]["pids"][0] == pythons[0]["pid"],
+          "the shell waited for python %d: %s" % (pythons[0]["pid"], w))
+    for p in pythons:
+        eq(p["waited_for"], [], "python %d waited for nobody" % p["pid"])
+
+
+def describe_procs(rep):
+    return [(p["pid"], p["ppid"], p["exe"]) for p in rep["processes"]]
