@@ -8,6 +8,7 @@
 #include "report/json.h"
 #include "report/report.h"
 #include "report/report_conc.h"
+#include "report/report_programs.h"
 #include "report/report_time.h"
 #include "report/sites.h"
 #include "sql/sql_fingerprint.h"
@@ -308,6 +309,7 @@ void report_json(FILE *f, struct analysis *a, const struct findings *fs)
         process(&j, &a->procs[i]);
     json_end_array(&j);
 
+    report_json_programs(&j, a);
     report_json_threads(&j, a);
 
     json_key(&j, "syscalls");

@@ -8,8 +8,10 @@
  */
 #include "base/text.h"
 #include "base/units.h"
+#include "base/util.h"
 #include "findings/findings.h"
 #include "report/report.h"
+#include "report/report_programs.h"
 #include "report/report_time.h"
 #include "report/sites.h"
 #include "symbols/lock_name.h"
@@ -21,11 +23,14 @@
 #include <string.h>
 
 #define SLOWEST_SHOWN 10
-#define LOCKS_SHOWN   10
-#define QUERIES_SHOWN 15
-#define QUERY_TEXT    48 /* characters of a query's text: a line fits 120 columns */
+/* With more processes than SECTIONS_ALL, the sections of those with a
+ * finding and of the SECTIONS_LONGEST longest only. */
+#define SECTIONS_ALL     20
+#define SECTIONS_LONGEST 10
+#define LOCKS_SHOWN      10
+#define QUERIES_SHOWN    15
+#define QUERY_TEXT       48 /* characters of a query's text: a line fits 120 columns */
 
-/* The process's command line (argv, else exe), cleaned and cut. */
 /* Its arguments, joined by spaces (its exe when it has none). */
 static const char *arguments(const struct ws_process *p, char *buf, size_t len)
 {
@@ -308,8 +313,31 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
                 "WARNING: %" PRIu64 " events were lost (buffers full): counts are lower bounds\n\n",
                 lost);
     findings(f, a, fs);
+    report_text_programs(f, a);
+    /* Of many processes (a build), the sections of those that matter: with
+     * a finding, or among the longest; the others are in --json. */
+    char *shown = xcalloc(a->nprocs ? a->nprocs : 1, 1);
+    size_t nshown = a->nprocs;
+    if (a->nprocs > SECTIONS_ALL) {
+        nshown = 0;
+        for (size_t i = 0; i < fs->n; i++)
+            shown[fs->v[i].pr - a->procs] = 1;
+        for (size_t k = 0; k < SECTIONS_LONGEST; k++) {
+            size_t best = a->nprocs;
+            for (size_t i = 0; i < a->nprocs; i++)
+                if (!shown[i] && (best == a->nprocs ||
+                                  a->procs[i].p->duration_ns > a->procs[best].p->duration_ns))
+                    best = i;
+            if (best < a->nprocs) shown[best] = 1;
+        }
+        for (size_t i = 0; i < a->nprocs; i++)
+            nshown += shown[i];
+    } else {
+        memset(shown, 1, a->nprocs);
+    }
     for (size_t i = 0; i < a->nprocs; i++) {
         struct proc_report *pr = &a->procs[i];
+        if (!shown[i]) continue;
         header(f, pr);
         report_text_threads(f, pr);
         syscalls(f, pr);
@@ -319,4 +347,10 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
         locks(f, pr);
         fputc('\n', f);
     }
+    if (nshown < a->nprocs)
+        fprintf(f,
+                "%zu other processes are not shown (no finding, and not among the %d longest): "
+                "whyslow report --pid PID, or --json\n",
+                a->nprocs - nshown, SECTIONS_LONGEST);
+    xfree(shown);
 }

@@ -267,3 +267,38 @@ def case_unfinished_waits():
     check(len(reaped) == 1 and "result=%d " % child in reaped[0], "waitpid: %s" % reaped)
     unfinished = [l for l in dump(data) if "unfinished" in l]
     eq(len(unfinished), 2, "two calls under way at the end: %s" % unfinished)
+
+
+def case_many_processes_summary():
+    """A script of 30 short processes and one that sleeps 0.3 s: the
+    report's summary groups them by program (runs, time, where it went),
+    names the chain that ended last (the shell, then the sleep), and shows
+    the sections of the longest processes only, saying how many it left
+    out."""
+    loop = ["sh", "-c", "for i in $(seq 30); do /bin/true; done; sleep 0.3"]
+    data, _ = record(loop)
+    rep = report(data)
+    programs = {p["program"]: p for p in rep["programs"]}
+    eq(programs.get("true", {}).get("runs"), 30, "runs of true")
+    sl = programs.get("sleep", {})
+    check(sl.get("runs") == 1 and sl.get("longest_ns", 0) >= 290 * MS and
+          sl["breakdown"]["sleep_ns"] >= 0.9 * sl["thread_ns"], "sleep: %s" % sl)
+    eq(sum(p["runs"] for p in rep["programs"]), len(rep["processes"]), "every process counted")
+    by_pid = {p["pid"]: p for p in rep["processes"]}
+    names = [by_pid[pid]["exe"].rsplit("/", 1)[-1] for pid in rep["chain"]]
+    check(names[:1] == ["dash"] or names[:1] == ["sh"], "the chain starts at the shell: %s" % names)
+    check(names[-1:] == ["sleep"], "the chain ends in the sleep: %s" % names)
+    rc, out, err = run_text(data)
+    check(out.startswith("whyslow report: ") and
+          "\nPROGRAMS (%d processes of " % len(rep["processes"]) in out,
+          "the text summary: %r" % out[:300])
+    check(re.search(r"\n  true +30 ", out) and "the chain that ended last: " in out,
+          "the programs table and chain: %r" % out[:1200])
+    check(re.search(r"\n(\d+) other processes are not shown", out), "sections left out")
+    sections = len(re.findall(r"\npid \d+ \(ppid", out))
+    check(sections == 10, "sections of the 10 longest: %d" % sections)
+
+
+def run_text(data):
+    p = subprocess.run([WHYSLOW, "report", data], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * programs.c - processes by program, and the chain that ended last
+ * (programs.h).
+ */
+#include "analysis/programs.h"
+
+#include "analysis/analyze.h"
+#include "base/hashmap.h"
+#include "base/util.h"
+
+#include <string.h>
+
+const char *program_name(const struct proc_report *pr)
+{
+    const struct ws_process *p = pr->p;
+    const char *exe = p->exe && p->exe[0] ? p->exe : (p->argc ? p->argv[0] : "");
+    const char *slash = strrchr(exe, '/');
+    return slash ? slash + 1 : exe;
+}
+
+static int cmp_program(const void *a, const void *b)
+{
+    const struct program_sum *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+void programs_sum(const struct proc_report *procs, size_t n, struct program_sum **out, size_t *nout)
+{
+    struct program_sum *v = NULL;
+    size_t nv = 0, cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct proc_report *pr = &procs[i];
+        const char *name = program_name(pr);
+        struct program_sum *s = NULL;
+        for (size_t k = 0; k < nv && !s; k++)
+            if (strcmp(v[k].name, name) == 0) s = &v[k];
+        if (!s) {
+            ARRAY_PUSH(v, nv, cap) = (struct program_sum){.name = name};
+            s = &v[nv - 1];
+        }
+        uint64_t dur = pr->p->duration_ns > 0 ? (uint64_t)pr->p->duration_ns : 0;
+        s->runs++;
+        s->total_ns += dur;
+        if (dur > s->longest_ns) s->longest_ns = dur;
+        for (int k = 0; k < TIME_PARTS; k++)
+            s->part_ns[k] += pr->time_total.part_ns[k];
+        s->thread_ns += pr->time_total.wall_ns;
+    }
+    xsort(v, nv, sizeof(*v), cmp_program);
+    *out = v;
+    *nout = nv;
+}
+
+static int64_t start_of(const struct proc_report *pr)
+{
+    return (int64_t)pr->p->start_unix_ns;
+}
+
+static int64_t end_of(const struct proc_report *pr)
+{
+    return start_of(pr) + (pr->p->duration_ns > 0 ? pr->p->duration_ns : 0);
+}
+
+/* The process whose child (or next image) process i is: the latest image
+ * of its parent's pid (or of its own, before an exec) that started
+ * before it; n when none. */
+static size_t parent_of(const struct proc_report *procs, size_t n, size_t i)
+{
+    const struct ws_process *c = procs[i].p;
+    size_t best = n;
+    for (size_t k = 0; k < n; k++) {
+        const struct ws_process *q = procs[k].p;
+        if (k == i || (q->pid != c->ppid && q->pid != c->pid)) continue;
+        if (start_of(&procs[k]) > start_of(&procs[i])) continue;
+        if (q->pid == c->pid && start_of(&procs[k]) == start_of(&procs[i])) continue;
+        if (best == n || start_of(&procs[k]) > start_of(&procs[best])) best = k;
+    }
+    return best;
+}
+
+void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, size_t *nchain)
+{
+    *chain = NULL;
+    *nchain = 0;
+    if (n == 0) return;
+    size_t *parent = xmalloc(n * sizeof(*parent));
+    for (size_t i = 0; i < n; i++)
+        parent[i] = parent_of(procs, n, i);
+    size_t root = n;
+    for (size_t i = 0; i < n; i++)
+        if (parent[i] == n && (root == n || start_of(&procs[i]) < start_of(&procs[root]))) root = i;
+    size_t cap = 0;
+    char *seen = xcalloc(n, 1);
+    for (size_t at = root; at < n && !seen[at];) {
+        seen[at] = 1;
+        ARRAY_PUSH(*chain, *nchain, cap) = at;
+        size_t next = n;
+        for (size_t k = 0; k < n; k++)
+            if (parent[k] == at && !seen[k] &&
+                (next == n || end_of(&procs[k]) > end_of(&procs[next])))
+                next = k;
+        at = next;
+    }
+    xfree(seen);
+    xfree(parent);
+}

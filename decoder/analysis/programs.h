@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * programs.h - a recording of many processes at a glance (a build, a test
+ * suite, a script): its processes grouped by program, with their runs,
+ * their time and where it went, and the chain of processes that ended
+ * last, parent to child, along which the whole waited.
+ */
+#ifndef WHYSLOW_PROGRAMS_H
+#define WHYSLOW_PROGRAMS_H
+
+#include "time/breakdown.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct proc_report;
+
+struct program_sum {
+    const char *name;              /* the executable's last part */
+    size_t runs;                   /* its processes (logs) */
+    uint64_t total_ns, longest_ns; /* their durations, summed and the longest */
+    uint64_t part_ns[TIME_PARTS];  /* their threads' time, by part */
+    uint64_t thread_ns;            /* their threads' wall time */
+};
+
+/* The programs of n processes, most total time first, into *out. */
+void programs_sum(const struct proc_report *procs, size_t n, struct program_sum **out,
+                  size_t *nout);
+
+/* The chain that ended last: from the first root, each step to the
+ * process (a child, or the image its exec started) that ended last; the
+ * indexes in procs into *chain. */
+void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, size_t *nchain);
+
+/* The name programs_sum() groups a process under. */
+const char *program_name(const struct proc_report *pr);
+
+#endif
