@@ -30,6 +30,7 @@
 
 #include <whyslow/format.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,25 @@ static void top_insert(struct ws_event *top, size_t *n, const struct ws_event *e
     top[i].payload_len = 0;
 }
 
+/* The target a slow call is grouped under: a peer on an ephemeral port
+ * (32768 and up: a client's, as a server sees it) goes with the other
+ * ports of its host, "127.0.0.1:*", so that a server's clients make one
+ * finding, not one per connection. */
+static uint32_t slow_target(struct ws_process *p, const struct ws_event *ev)
+{
+    if (ev->target_kind != WS_FD_SOCKET) return ev->target;
+    const char *name = strpool_get(&p->strings, ev->target);
+    const char *colon = name ? strrchr(name, ':') : NULL;
+    if (!colon || strncmp(name, "unix:", 5) == 0) return ev->target;
+    char *end;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 32768 || port > 65535) return ev->target;
+    char host[256];
+    int n = snprintf(host, sizeof(host), "%.*s:*", (int)(colon - name), name);
+    if (n < 0 || (size_t)n >= sizeof(host)) return ev->target;
+    return strpool_intern(&p->strings, host, (size_t)n);
+}
+
 /* A syscall event: its call's statistics, the slowest list, and its
  * slow_syscall group when it took at least the threshold. */
 static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
@@ -91,9 +111,10 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (ev->target_kind == WS_FD_PIPE && (ws_call_flags(ev->call) & WS_CALL_READS)) return;
 
     int created;
-    uint64_t *slot = map_put(groups, ev->call, ev->target, &created);
+    uint32_t target = slow_target(pr->p, ev);
+    uint64_t *slot = map_put(groups, ev->call, target, &created);
     if (created) {
-        struct slow_group g = {.call = ev->call, .target = ev->target};
+        struct slow_group g = {.call = ev->call, .target = target};
         ARRAY_PUSH(pr->slow, pr->nslow, *groupcap) = g;
         *slot = pr->nslow;
     }
