@@ -295,6 +295,7 @@ static void flush(int final)
         ws_meta_maps(0);
         ws_meta_title();
         ws_meta_counters(1);
+        ws_meta_sched(1);
         ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);
         ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
@@ -349,7 +350,10 @@ static void flush(int final)
     }
     if (final || now - last_meta_ns >= (uint64_t)ws_flush_ms * 1000000u) {
         ws_meta_lost(final);
-        if (!final) ws_meta_counters(0);
+        if (!final) {
+            ws_meta_counters(0);
+            ws_meta_sched(0);
+        }
         last_meta_ns = now;
     }
     put_meta();

@@ -261,6 +261,46 @@ void ws_meta_counters(int final)
     }
 }
 
+/* How long each thread ran and waited for a CPU (the kernel's schedstat),
+ * for the threads whose stream moved since the last look (an idle
+ * process's threads cost no reads), or all at the end.  Slots past
+ * SCHED_SLOTS are read at the end only. */
+#define SCHED_SLOTS 1024
+static uint64_t sched_seen[SCHED_SLOTS];   /* a slot's stream position when last read */
+static uint32_t sched_serial[SCHED_SLOTS]; /* whose */
+
+void ws_meta_sched(int final)
+{
+    uint64_t now = ws_now();
+    for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
+        struct ws_thread *t = &ws_sh->threads[i];
+        uint32_t serial =
+            atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
+        if (serial == 0) continue;
+        uint64_t at = t->stream_off + t->pos;
+        if (!final) {
+            if (i >= SCHED_SLOTS) continue;
+            if (sched_serial[i] == serial && sched_seen[i] == at) continue; /* idle */
+            sched_serial[i] = serial;
+            sched_seen[i] = at;
+        }
+        pid_t tid = t->tid;
+        char path[64], text[96];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)ws_proc_pid, (int)tid);
+        size_t len = ws_read_file(path, text, sizeof text - 1);
+        if (len == 0) continue; /* gone */
+        text[len] = 0;
+        unsigned long long run = 0, wait = 0;
+        if (sscanf(text, "%llu %llu", &run, &wait) != 2) continue;
+        uint8_t *p = ws_put_uv(scratch, serial);
+        p = ws_put_uv(p, (uint64_t)tid);
+        p = ws_put_uv(p, now);
+        p = ws_put_uv(p, run);
+        p = ws_put_uv(p, wait);
+        put_record(WS_META_SCHED, p);
+    }
+}
+
 /* At the end: the threads still in a waiting call (ws_wait_begin()),
  * whose records never come. */
 void ws_meta_unfinished(uint64_t seen)

@@ -24,5 +24,6 @@ void ws_meta_stopped(uint64_t ts, unsigned sig);
 void ws_meta_gone(uint64_t ts);
 void ws_meta_title(void);
 void ws_meta_unfinished(uint64_t seen);
+void ws_meta_sched(int final);
 
 #endif

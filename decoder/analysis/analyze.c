@@ -109,6 +109,14 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (ev->dur < slow_ns) return;
     /* A read of a pipe waits for whoever writes it (pipes.h): no slow call. */
     if (ev->target_kind == WS_FD_PIPE && (ws_call_flags(ev->call) & WS_CALL_READS)) return;
+    /* Nor is a call slow for the time its thread waited for a CPU: as far
+     * as the thread's CPU samples tell, spread over their intervals (a
+     * 100 ms interval cannot say which of its calls was kept waiting). */
+    uint64_t *ti = map_get(&pr->p->thread_index, ev->thread, 0);
+    if (ti) {
+        uint64_t rq = thread_runq_between(&pr->p->threads[*ti - 1], ev->at, event_end(ev));
+        if (ev->dur - (rq < ev->dur ? rq : ev->dur) < slow_ns) return;
+    }
 
     int created;
     uint32_t target = slow_target(pr->p, ev);
@@ -338,6 +346,16 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &objwaits,
                     &nobjwaits);
     stall_close(sf, &pr->stalls, &pr->nstalls);
+    /* How long each thread waited for a CPU, from the kernel's counts. */
+    for (size_t i = 0; i < pr->nthread_times; i++) {
+        struct thread_time *tt = &pr->thread_times[i];
+        for (size_t k = 0; k < pr->p->nthreads; k++)
+            if (pr->p->threads[k].serial == tt->serial) {
+                tt->runq_ns = thread_runq_ns(&pr->p->threads[k]);
+                if (tt->runq_ns > tt->wall_ns) tt->runq_ns = tt->wall_ns;
+            }
+        pr->time_total.runq_ns += tt->runq_ns;
+    }
     map_free(&groups);
     pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
     /* With every wake-up linked, the semaphore waits that were parks

@@ -38,6 +38,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "gil_contention";
     case FINDING_SLOW_QUERY:
         return "slow_query";
+    case FINDING_CPU_STARVATION:
+        return "cpu_starvation";
     default:
         return "repeated_query";
     }
@@ -109,6 +111,34 @@ static void lock_contention(struct findings *fs, const struct proc_report *pr)
     }
 }
 
+/* Threads that were runnable but not running a good share of their time:
+ * the machine's CPUs were busy with other work. */
+static void cpu_starvation(struct findings *fs, const struct proc_report *pr)
+{
+    const struct time_total *t = &pr->time_total;
+    if (t->runq_ns < STARVATION_MIN_NS ||
+        (unsigned __int128)t->runq_ns * 100 <
+            (unsigned __int128)t->wall_ns * STARVATION_MIN_PERCENT)
+        return;
+    char total[UNITS_BUF];
+    struct finding *f = finding_add(fs, FINDING_CPU_STARVATION, pr);
+    uint64_t most = 0;
+    for (size_t i = 0; i < pr->nthread_times; i++)
+        if (pr->thread_times[i].runq_ns > most) {
+            most = pr->thread_times[i].runq_ns;
+            f->tid = pr->thread_times[i].tid;
+        }
+    f->cost_ns = t->runq_ns;
+    f->total_ns = t->runq_ns;
+    f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
+    snprintf(f->summary, sizeof(f->summary),
+             "its threads were ready to run but waited for a CPU %s in all, %u %% of their "
+             "time: the machine's CPUs were busy with other work; the times of its calls and "
+             "of the other findings include these waits (the RQ column of its threads)",
+             fmt_dur(t->runq_ns, total),
+             (unsigned)(((unsigned __int128)t->runq_ns * 100 + t->wall_ns / 2) / t->wall_ns));
+}
+
 /* high first: severity is a finding's share of its process's life. */
 static int severity_rank(const char *severity)
 {
@@ -134,6 +164,7 @@ void find_findings(struct findings *fs, const struct analysis *a)
     fs->a = a;
     for (size_t i = 0; i < a->nprocs; i++) {
         slow_syscalls(fs, &a->procs[i]);
+        cpu_starvation(fs, &a->procs[i]);
         lock_contention(fs, &a->procs[i]);
         find_db_findings(fs, &a->procs[i]);
         find_stall_findings(fs, &a->procs[i]);

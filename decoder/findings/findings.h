@@ -5,8 +5,9 @@
  * severity are in docs/rules.md; here they are made from what the
  * analysis found:
  *
- *   slow_syscall, lock_contention      findings.c, from analyze.h's slow
- *                                      groups and lock statistics;
+ *   slow_syscall, lock_contention,     findings.c, from analyze.h's slow
+ *   cpu_starvation                     groups, lock statistics and threads'
+ *                                      CPU waits;
  *   n_plus_one, repeated_query,        findings_db.c (nplusone.h,
  *   slow_query                         repeated.h, analyze.h);
  *   event_loop_stall                   findings_stall.c (stall.h);
@@ -30,7 +31,13 @@ enum finding_kind {
     FINDING_THREAD_POOL_EXHAUSTION,
     FINDING_GIL_CONTENTION,
     FINDING_SLOW_QUERY,
+    FINDING_CPU_STARVATION,
 };
+
+/* cpu_starvation: its threads waited for a CPU at least this share
+ * (percent) of their time, and this long. */
+#define STARVATION_MIN_PERCENT 10
+#define STARVATION_MIN_NS      50000000ull
 
 /* Executions from which a database finding is at least "medium". */
 #define DB_FINDING_MEDIUM_COUNT 100

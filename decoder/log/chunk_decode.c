@@ -248,6 +248,8 @@ static const char *meta_name(unsigned type)
         return "STRING";
     case WS_META_STOPPED:
         return "STOPPED";
+    case WS_META_SCHED:
+        return "SCHED";
     case WS_META_UNFINISHED:
         return "UNFINISHED";
     case WS_META_GONE:
@@ -339,6 +341,20 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         t->uf_start = start;
         t->uf_seen = seen;
         t->uf_caller = caller;
+        return 0;
+    }
+    case WS_META_SCHED: {
+        uint64_t at, run, wait;
+        if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||
+            ws_get_uv(&q, end, &at) < 0 || ws_get_uv(&q, end, &run) < 0 ||
+            ws_get_uv(&q, end, &wait) < 0)
+            return -1;
+        struct log_thread *t = process_thread(p, (uint32_t)m->v[0]);
+        if (!t->tid) t->tid = (uint32_t)m->v[1];
+        /* Kept in time order: a sample older than the last is dropped. */
+        if (t->nsched && (int64_t)at <= t->sched[t->nsched - 1].at) return 0;
+        ARRAY_PUSH(t->sched, t->nsched, t->schedcap) =
+            (struct sched_sample){.at = (int64_t)at, .run_ns = run, .wait_ns = wait};
         return 0;
     }
     case WS_META_TITLE:

@@ -36,6 +36,8 @@ void process_free(struct ws_process *p)
     xfree(p->argv);
     xfree(p->data);
     xfree(p->chunks);
+    for (size_t i = 0; i < p->nthreads; i++)
+        xfree(p->threads[i].sched);
     xfree(p->threads);
     map_free(&p->thread_index);
     xfree(p->meta);
@@ -106,4 +108,17 @@ const char *process_end_kind_name(uint64_t kind)
     default:
         return "unknown";
     }
+}
+
+uint64_t thread_runq_between(const struct log_thread *t, int64_t from, int64_t to)
+{
+    uint64_t sum = 0;
+    for (size_t i = 1; i < t->nsched && from < to; i++) {
+        const struct sched_sample *a = &t->sched[i - 1], *b = &t->sched[i];
+        if (b->at <= from || a->at >= to || b->at <= a->at || b->wait_ns <= a->wait_ns) continue;
+        int64_t lo = a->at > from ? a->at : from, hi = b->at < to ? b->at : to;
+        sum += (uint64_t)((unsigned __int128)(b->wait_ns - a->wait_ns) * (uint64_t)(hi - lo) /
+                          (uint64_t)(b->at - a->at));
+    }
+    return sum;
 }

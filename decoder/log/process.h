@@ -103,7 +103,25 @@ struct log_thread {
     uint32_t uf_call;
     int64_t uf_obj;
     uint64_t uf_start, uf_seen, uf_caller;
+    /* How long it ran and waited for a CPU (WS_META_SCHED), in time
+     * order: at is raw, then ns since the start (timeline_finish()). */
+    struct sched_sample {
+        int64_t at;
+        uint64_t run_ns, wait_ns;
+    } * sched;
+    size_t nsched, schedcap;
 };
+
+/* The time a thread waited for a CPU while runnable (its last
+ * WS_META_SCHED sample), 0 when the log has none. */
+static inline uint64_t thread_runq_ns(const struct log_thread *t)
+{
+    return t->nsched ? t->sched[t->nsched - 1].wait_ns : 0;
+}
+
+/* Of [from, to), the time the thread waited for a CPU, as its samples
+ * tell: each interval between two samples spreads its wait evenly. */
+uint64_t thread_runq_between(const struct log_thread *t, int64_t from, int64_t to);
 
 /* A metadata record, kept for `whyslow dump` (32 bytes: a log may hold
  * millions). */

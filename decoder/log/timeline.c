@@ -175,6 +175,11 @@ void timeline_finish(struct ws_process *p)
                      at > 0 ? (double)at / 1e9 : 0.0, sig);
     }
 
+    /* The CPU samples' times, in ns. */
+    for (size_t i = 0; i < p->nthreads; i++)
+        for (size_t k = 0; k < p->threads[i].nsched; k++)
+            p->threads[i].sched[k].at = to_ns(p, (uint64_t)p->threads[i].sched[k].at);
+
     /* Threads with events or a name; only META records can name a thread
      * that has no events. */
     for (size_t i = 0; i < p->nmeta; i++)

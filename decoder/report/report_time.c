@@ -65,7 +65,7 @@ static void percent(FILE *f, uint64_t part, uint64_t wall)
 }
 
 static void line(FILE *f, const char *tid, const char *name, uint64_t wall, const uint64_t *part,
-                 uint64_t gil, int with_gil)
+                 uint64_t gil, int with_gil, uint64_t runq, int with_runq)
 {
     char w[UNITS_BUF];
     fprintf(f, "  %7s  %-*s %8s  ", tid, NAME_SHOWN, name, fmt_dur(wall, w));
@@ -77,6 +77,10 @@ static void line(FILE *f, const char *tid, const char *name, uint64_t wall, cons
         fputc(' ', f);
         percent(f, gil, wall);
     }
+    if (with_runq) {
+        fputc(' ', f);
+        percent(f, runq, wall);
+    }
     fputc('\n', f);
 }
 
@@ -86,14 +90,17 @@ void report_text_threads(FILE *f, const struct proc_report *pr)
     size_t n = pr->nthread_times < THREADS_SHOWN ? pr->nthread_times : THREADS_SHOWN;
     if (n == 0) return;
     int with_gil = tot->gil_ns > 0;
+    /* Waiting for a CPU, when it is worth a column (1 % of the time). */
+    int with_runq = tot->runq_ns > 0 && tot->runq_ns * 100 >= tot->wall_ns;
 
     fprintf(f, "\n  time per thread: D disk  N network  L lock  B database  S sleep  W wait"
                "  . other (CPU, untraced)\n");
+    if (with_runq) fprintf(f, "  RQ: of its time, ready to run but waiting for a CPU\n");
     fprintf(f, "  %7s  %-*s %8s  %-*s ", "tid", NAME_SHOWN, "thread", "wall", TIME_BAR,
             "where the time went");
     for (int k = 0; k < TIME_PARTS; k++)
         fprintf(f, "  %c%%", time_part_letter((enum time_part)k));
-    fprintf(f, "%s\n", with_gil ? " GIL%" : "");
+    fprintf(f, "%s%s\n", with_gil ? " GIL%" : "", with_runq ? "  RQ%" : "");
 
     for (size_t i = 0; i < n; i++) {
         const struct thread_time *t = &pr->thread_times[i];
@@ -104,7 +111,7 @@ void report_text_threads(FILE *f, const struct proc_report *pr)
             text_clean((const uint8_t *)raw, strlen(raw), name, sizeof(name));
         else
             snprintf(name, sizeof(name), "-");
-        line(f, tid, name, t->wall_ns, t->part_ns, t->gil_ns, with_gil);
+        line(f, tid, name, t->wall_ns, t->part_ns, t->gil_ns, with_gil, t->runq_ns, with_runq);
     }
     if (pr->nthread_times > n)
         fprintf(f, "  ... and %zu more thread%s (see --json)\n", pr->nthread_times - n,
@@ -112,7 +119,8 @@ void report_text_threads(FILE *f, const struct proc_report *pr)
     if (pr->nthread_times > 1) {
         char all[32];
         snprintf(all, sizeof(all), "%zu threads", pr->nthread_times);
-        line(f, "all", all, tot->wall_ns, tot->part_ns, tot->gil_ns, with_gil);
+        line(f, "all", all, tot->wall_ns, tot->part_ns, tot->gil_ns, with_gil, tot->runq_ns,
+             with_runq);
     }
 }
 
@@ -133,6 +141,7 @@ void report_json_process_time(struct json *j, const struct proc_report *pr)
 {
     breakdown_object(j, pr->time_total.part_ns);
     json_kv_uint(j, "gil_ns", pr->time_total.gil_ns);
+    json_kv_uint(j, "runq_ns", pr->time_total.runq_ns);
 }
 
 void report_json_threads(struct json *j, const struct analysis *a)
@@ -152,6 +161,7 @@ void report_json_threads(struct json *j, const struct analysis *a)
             json_kv_uint(j, "wall_ns", t->wall_ns);
             breakdown_object(j, t->part_ns);
             json_kv_uint(j, "gil_ns", t->gil_ns);
+            json_kv_uint(j, "runq_ns", t->runq_ns);
             json_end_object(j);
         }
     }

@@ -38,6 +38,8 @@ struct thread_time {
     uint64_t wall_ns;
     uint64_t part_ns[TIME_PARTS]; /* they add up to wall_ns */
     uint64_t gil_ns;              /* the part of lock that waited for CPython's GIL */
+    uint64_t runq_ns;             /* runnable, waiting for a CPU (WS_META_SCHED): it
+                                     overlaps the parts, other most often */
 };
 
 /* The threads of a process added up. */
@@ -45,6 +47,7 @@ struct time_total {
     uint64_t wall_ns;
     uint64_t part_ns[TIME_PARTS];
     uint64_t gil_ns;
+    uint64_t runq_ns;
     size_t threads;
 };
 

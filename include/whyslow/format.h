@@ -240,6 +240,12 @@ enum ws_meta_type {
        The call's record never comes: a decoder counts the wait as
        lasting to the process's end */
     WS_META_UNFINISHED = 12,
+    /* uv thread serial, uv tid, uv ts, uv run_ns, uv wait_ns: the kernel's
+       count (/proc/PID/task/TID/schedstat) at ts of the time the thread
+       ran on a CPU, and waited for one while runnable, since it started;
+       taken each flush period for the threads that recorded events since
+       the last, and at the end for all */
+    WS_META_SCHED = 13,
 };
 
 /* WS_META_PROCESS flags. */

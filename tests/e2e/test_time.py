@@ -243,3 +243,41 @@ def case_loop_or_not():
         t = [t for t in rep["threads"] if t["tid"] == rep["processes"][0]["pid"]][0]
         check(t["breakdown"]["sleep_ns"] >= 490 * 1000000,
               "%s: the sleeps, select's included: %s" % (mode, t["breakdown"]))
+
+
+SPIN = """
+import time
+t0 = time.monotonic()
+x = 0
+while time.monotonic() - t0 < 0.6:
+    x += 1
+print("done")
+"""
+
+
+def case_cpu_starvation():
+    """A CPU-bound program sharing one CPU with 3 busy processes is ready
+    to run most of the time but waits for the CPU: cpu_starvation, with
+    the RQ share (it gets about a quarter of the CPU); a program that
+    sleeps is not starved."""
+    hogs = [subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"])
+            for _ in range(3)]
+    try:
+        data, out = record(["taskset", "-c", "0", PYTHON, "-c", SPIN])
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    check(out == "done\n", "output %r" % out)
+    rep = report(data)
+    found = [f for f in rep["findings"] if f["kind"] == "cpu_starvation"]
+    if check(len(found) == 1, "cpu_starvation findings: %s" % rep["findings"]):
+        f = found[0]
+        check(f["runq_ns"] >= 0.3 * f["thread_ns"] and f["runq_ns"] >= 150 * 1000000,
+              "waited for the CPU: %s" % f)
+    spin = [t for t in rep["threads"] if t["runq_ns"] > 0]
+    check(spin and max(t["runq_ns"] for t in spin) >= 0.3 * max(t["wall_ns"] for t in spin),
+          "threads' runq_ns: %s" % [(t["tid"], t["runq_ns"], t["wall_ns"]) for t in rep["threads"]])
+    data, _ = record([PYTHON, "-c", "import time; time.sleep(0.5)"], data=os.path.join(TMP, "s"))
+    check(not [f for f in report(data)["findings"] if f["kind"] == "cpu_starvation"],
+          "a sleeper is not starved")

@@ -34,7 +34,8 @@ def time_expected():
         b = {f"{k}_ns": parts.get(k, 0) * MS for k in PARTS}
         b["other_ns"] = (end - start) * MS - sum(parts.values()) * MS
         rows.append({"pid": 7300, "tid": tid, "start_ns": start * MS, "end_ns": end * MS,
-                     "wall_ns": (end - start) * MS, "breakdown": b, "gil_ns": 0})
+                     "wall_ns": (end - start) * MS, "breakdown": b, "gil_ns": 0,
+                     "runq_ns": 0})
     busy = lambda r: r["wall_ns"] - r["breakdown"]["wait_ns"] - r["breakdown"]["sleep_ns"]
     return sorted(rows, key=lambda r: (-busy(r), r["tid"]))
 
