@@ -109,9 +109,10 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     if (ev->dur < slow_ns) return;
     /* A read of a pipe waits for whoever writes it (pipes.h): no slow call. */
     if (ev->target_kind == WS_FD_PIPE && (ws_call_flags(ev->call) & WS_CALL_READS)) return;
-    /* Nor is a call slow for the time its thread waited for a CPU: as far
-     * as the thread's CPU samples tell, spread over their intervals (a
-     * 100 ms interval cannot say which of its calls was kept waiting). */
+    /* Nor is a call slow for the time its thread may have waited for a
+     * CPU: all the waits of the sample intervals it overlaps count
+     * against it (a 100 ms interval cannot say which of its calls was
+     * kept waiting, so none of them is blamed for it). */
     uint64_t *ti = map_get(&pr->p->thread_index, ev->thread, 0);
     if (ti) {
         uint64_t rq = thread_runq_between(&pr->p->threads[*ti - 1], ev->at, event_end(ev));

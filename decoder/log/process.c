@@ -115,10 +115,8 @@ uint64_t thread_runq_between(const struct log_thread *t, int64_t from, int64_t t
     uint64_t sum = 0;
     for (size_t i = 1; i < t->nsched && from < to; i++) {
         const struct sched_sample *a = &t->sched[i - 1], *b = &t->sched[i];
-        if (b->at <= from || a->at >= to || b->at <= a->at || b->wait_ns <= a->wait_ns) continue;
-        int64_t lo = a->at > from ? a->at : from, hi = b->at < to ? b->at : to;
-        sum += (uint64_t)((unsigned __int128)(b->wait_ns - a->wait_ns) * (uint64_t)(hi - lo) /
-                          (uint64_t)(b->at - a->at));
+        if (b->at <= from || a->at >= to || b->wait_ns <= a->wait_ns) continue;
+        sum += b->wait_ns - a->wait_ns;
     }
     return sum;
 }

@@ -119,8 +119,8 @@ static inline uint64_t thread_runq_ns(const struct log_thread *t)
     return t->nsched ? t->sched[t->nsched - 1].wait_ns : 0;
 }
 
-/* Of [from, to), the time the thread waited for a CPU, as its samples
- * tell: each interval between two samples spreads its wait evenly. */
+/* The time the thread waited for a CPU in the sample intervals that
+ * [from, to) overlaps: at most that much of the span was such a wait. */
 uint64_t thread_runq_between(const struct log_thread *t, int64_t from, int64_t to);
 
 /* A metadata record, kept for `whyslow dump` (32 bytes: a log may hold
