@@ -293,12 +293,15 @@ static void flush(int final)
      * threads' names): a served program waits for that only, and goes. */
     if (final) {
         ws_meta_maps(0);
-        ws_meta_title();
         ws_meta_counters(1);
-        ws_meta_sched(1);
         ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);
         ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
+        /* What the program need not wait for: its title (empty once it is
+         * a zombie: the last one read stays) and its threads' CPU times,
+         * which the kernel keeps until it is reaped. */
+        ws_meta_title();
+        ws_meta_sched(1);
     }
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue

@@ -120,18 +120,19 @@ struct ws_thread {
     uint64_t reported;     /* the flusher's: uncontended last written */
     int busy;              /* do not record on this thread */
     int unwinding;         /* taking a stack (stack.c): take no other */
-    uint32_t handed;       /* buffers handed over since it last woke the flusher */
     uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
     struct ws_dbstate *db; /* its executions in progress, or NULL */
+    /* From here on, fields a flusher of an older version does not know:
+     * it finds the others where it expects them, and zeros here. */
+    uint32_t handed; /* buffers handed over since it last woke the flusher */
     /* The waiting call it is in (0: none), for the flusher at the end: a
      * thread that waits until its process ends (a worker parked on a
-     * condition, a master in sigsuspend) never returns to record it.
-     * Last, so that a flusher of another version finds the rest where
-     * it knows it, and zeros here. */
+     * condition, a master in sigsuspend) never returns to record it. */
     _Atomic uint32_t wait_call;
     int64_t wait_obj;
     uint64_t wait_start, wait_caller;
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ws_thread) == 128, "a thread's slot: two cache lines");
 
 #define WS_MAX_THREADS 4096
 #define WS_REGION_NAME "whyslow-buffers" /* as /proc/PID/maps shows it */

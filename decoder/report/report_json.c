@@ -93,15 +93,22 @@ static void fingerprint(struct json *j, uint64_t fp)
     json_str(j, sql_fingerprint_hex(fp, buf));
 }
 
-static void query(struct json *j, const struct proc_report *pr, struct query *q)
+/* Which statement: its database, fingerprint, normalized text and first
+ * real text. */
+static void statement(struct json *j, const struct query *q)
 {
-    json_begin_object(j);
-    json_kv_uint(j, "pid", pr->p->pid);
     json_kv_str(j, "db", db_name(q->db));
     json_key(j, "fingerprint");
     fingerprint(j, q->fp);
     json_kv_str(j, "normalized", q->normalized);
     json_kv_str(j, "example", q->example);
+}
+
+static void query(struct json *j, const struct proc_report *pr, struct query *q)
+{
+    json_begin_object(j);
+    json_kv_uint(j, "pid", pr->p->pid);
+    statement(j, q);
     json_kv_uint(j, "count", q->count);
     json_kv_uint(j, "total_ns", q->total_ns);
     json_kv_uint(j, "db_ns", q->db_ns);
@@ -250,12 +257,8 @@ static void finding(struct json *j, const struct finding *f)
     } else if (f->kind == FINDING_SLOW_QUERY) {
         const struct slow_query *s = f->slowq;
         struct query *q = &f->pr->queries[s->qid];
-        json_kv_str(j, "db", db_name(q->db));
+        statement(j, q);
         json_kv_hex(j, "conn", s->conn);
-        json_key(j, "fingerprint");
-        fingerprint(j, q->fp);
-        json_kv_str(j, "normalized", q->normalized);
-        json_kv_str(j, "example", q->example);
         json_kv_uint(j, "count", s->count);
         json_kv_uint(j, "executions", q->count);
         json_kv_uint(j, "max_ns", s->max_ns);
