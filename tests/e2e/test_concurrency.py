@@ -272,9 +272,10 @@ def case_lock_or_park():
     found = findings_of(rep, "lock_contention")
     require(len(found) == 1, "expected one lock_contention finding: %s" % rep["findings"])
     f = found[0]
-    # One of the 4 may never have to wait when the scheduler favours it.
+    # One of the 4 may never have to wait when the scheduler favours it,
+    # and how often the others do is the scheduler's doing too.
     check((f["lock_kind"], f["role"]) == ("sem", "lock") and f["threads"] >= 3 and
-          f["contended"] >= 5, "the lock: %s" % f)
+          f["contended"] >= f["threads"], "the lock: %s" % f)
     data, out = traced_like_untraced([PYTHON, POOLS_PROG, "parked"])
     check(out == "ok 5\n", "program output %r" % out)
     rep = report(data)

@@ -294,9 +294,14 @@ def case_many_processes_summary():
           "the text summary: %r" % out[:300])
     check(re.search(r"\n  true +30 ", out) and "the chain that ended last: " in out,
           "the programs table and chain: %r" % out[:1200])
-    check(re.search(r"\n(\d+) other processes are not shown", out), "sections left out")
+    left = re.search(r"\n(\d+) other processes are not shown", out)
     sections = len(re.findall(r"\npid \d+ \(ppid", out))
-    check(sections == 10, "sections of the 10 longest: %d" % sections)
+    # The 10 longest, and any other with a finding (a busy machine may
+    # give one a slow call or a CPU wait).
+    with_findings = {f["pid"] for f in rep["findings"]}
+    check(left and 10 <= sections <= 10 + len(with_findings) and
+          sections + int(left.group(1)) == len(rep["processes"]),
+          "sections: %d shown, %s left out" % (sections, left and left.group(1)))
 
 
 def run_text(data):
