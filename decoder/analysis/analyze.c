@@ -71,23 +71,52 @@ static void top_insert(struct ws_event *top, size_t *n, const struct ws_event *e
     top[i].payload_len = 0;
 }
 
-/* The target a slow call is grouped under: a peer on an ephemeral port
- * (32768 and up: a client's, as a server sees it) goes with the other
- * ports of its host, "127.0.0.1:*", so that a server's clients make one
- * finding, not one per connection. */
-static uint32_t slow_target(struct ws_process *p, const struct ws_event *ev)
+/* The host of a socket peer on an ephemeral port (32768 and up: a
+ * client's, as a server sees it) as "host:*", or 0 for any other target. */
+static uint32_t ephemeral_host(struct ws_process *p, uint32_t target)
 {
-    if (ev->target_kind != WS_FD_SOCKET) return ev->target;
-    const char *name = strpool_get(&p->strings, ev->target);
+    const char *name = strpool_get(&p->strings, target);
     const char *colon = name ? strrchr(name, ':') : NULL;
-    if (!colon || strncmp(name, "unix:", 5) == 0) return ev->target;
+    if (!colon || strncmp(name, "unix:", 5) == 0) return 0;
     char *end;
     unsigned long port = strtoul(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || port < 32768 || port > 65535) return ev->target;
+    if (*end || end == colon + 1 || port < 32768 || port > 65535) return 0;
     char host[256];
     int n = snprintf(host, sizeof(host), "%.*s:*", (int)(colon - name), name);
-    if (n < 0 || (size_t)n >= sizeof(host)) return ev->target;
+    if (n < 0 || (size_t)n >= sizeof(host)) return 0;
     return strpool_intern(&p->strings, host, (size_t)n);
+}
+
+/* Slow calls of one name on two or more ephemeral ports of one host (a
+ * server's clients) become one group on "host:*": one finding, not one
+ * per connection.  One such port alone keeps its name (a server that
+ * listens on one). */
+static void merge_client_ports(struct proc_report *pr)
+{
+    struct map by_host = {0}; /* (call, host) -> first group index + 1 */
+    size_t n = 0;
+    for (size_t i = 0; i < pr->nslow; i++) {
+        struct slow_group g = pr->slow[i];
+        uint32_t host = ephemeral_host(pr->p, g.target);
+        uint64_t *first = host ? map_get(&by_host, g.call, host) : NULL;
+        if (!first) {
+            if (host) *map_put(&by_host, g.call, host, NULL) = n + 1;
+            pr->slow[n++] = g;
+            continue;
+        }
+        struct slow_group *into = &pr->slow[*first - 1];
+        into->target = host;
+        if (g.max_ns > into->max_ns) {
+            into->max_ns = g.max_ns;
+            into->tid = g.tid;
+            into->caller = g.caller;
+            into->stack = g.stack;
+        }
+        into->count += g.count;
+        into->total_ns += g.total_ns;
+    }
+    pr->nslow = n;
+    map_free(&by_host);
 }
 
 /* A syscall event: its call's statistics, the slowest list, and its
@@ -120,10 +149,9 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     }
 
     int created;
-    uint32_t target = slow_target(pr->p, ev);
-    uint64_t *slot = map_put(groups, ev->call, target, &created);
+    uint64_t *slot = map_put(groups, ev->call, ev->target, &created);
     if (created) {
-        struct slow_group g = {.call = ev->call, .target = target};
+        struct slow_group g = {.call = ev->call, .target = ev->target};
         ARRAY_PUSH(pr->slow, pr->nslow, *groupcap) = g;
         *slot = pr->nslow;
     }
@@ -365,6 +393,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
                     is_park, pr->conc);
     xfree(objwaits);
     finish_calls(pr, by_call);
+    merge_client_ports(pr);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
     sym_release(pr->p); /* the GIL tests opened its files */
