@@ -10,6 +10,7 @@
 #include "findings/findings.h"
 
 #include "base/units.h"
+#include "analysis/programs.h"
 #include "base/util.h"
 #include "symbols/lock_name.h"
 #include "symbols/symbolize.h"
@@ -111,32 +112,57 @@ static void lock_contention(struct findings *fs, const struct proc_report *pr)
     }
 }
 
-/* Threads that were runnable but not running a good share of their time:
- * the machine's CPUs were busy with other work. */
-static void cpu_starvation(struct findings *fs, const struct proc_report *pr)
+static int starved(const struct proc_report *pr)
 {
     const struct time_total *t = &pr->time_total;
-    if (t->runq_ns < STARVATION_MIN_NS ||
-        (unsigned __int128)t->runq_ns * 100 <
-            (unsigned __int128)t->wall_ns * STARVATION_MIN_PERCENT)
-        return;
-    char total[UNITS_BUF];
-    struct finding *f = finding_add(fs, FINDING_CPU_STARVATION, pr);
-    uint64_t most = 0;
-    for (size_t i = 0; i < pr->nthread_times; i++)
-        if (pr->thread_times[i].runq_ns > most) {
-            most = pr->thread_times[i].runq_ns;
-            f->tid = pr->thread_times[i].tid;
+    return t->runq_ns >= STARVATION_MIN_NS &&
+           (unsigned __int128)t->runq_ns * 100 >=
+               (unsigned __int128)t->wall_ns * STARVATION_MIN_PERCENT;
+}
+
+/* Threads that were runnable but not running a good share of their time:
+ * the machine's CPUs were busy with other work.  The starved processes of
+ * one program make one finding (8 busy backends of a database server are
+ * one fact), on the most starved of them. */
+static void cpu_starvation(struct findings *fs, const struct analysis *a)
+{
+    char *done = xcalloc(a->nprocs ? a->nprocs : 1, 1);
+    for (size_t i = 0; i < a->nprocs; i++) {
+        if (done[i] || !starved(&a->procs[i])) continue;
+        const char *name = program_name(&a->procs[i]);
+        uint64_t runq = 0, wall = 0;
+        size_t n = 0, most = i;
+        for (size_t k = i; k < a->nprocs; k++) {
+            if (done[k] || !starved(&a->procs[k]) || strcmp(program_name(&a->procs[k]), name))
+                continue;
+            done[k] = 1;
+            n++;
+            runq += a->procs[k].time_total.runq_ns;
+            wall += a->procs[k].time_total.wall_ns;
+            if (a->procs[k].time_total.runq_ns > a->procs[most].time_total.runq_ns) most = k;
         }
-    f->cost_ns = t->runq_ns;
-    f->total_ns = t->runq_ns;
-    f->severity = finding_severity(f->cost_ns, pr->p->duration_ns);
-    snprintf(f->summary, sizeof(f->summary),
-             "its threads were ready to run but waited for a CPU %s in all, %u %% of their "
-             "time: the machine's CPUs were busy with other work; the times of its calls and "
-             "of the other findings include these waits (the RQ column of its threads)",
-             fmt_dur(t->runq_ns, total),
-             (unsigned)(((unsigned __int128)t->runq_ns * 100 + t->wall_ns / 2) / t->wall_ns));
+        const struct proc_report *pr = &a->procs[most];
+        struct finding *f = finding_add(fs, FINDING_CPU_STARVATION, pr);
+        uint64_t longest = 0;
+        for (size_t k = 0; k < pr->nthread_times; k++)
+            if (pr->thread_times[k].runq_ns > longest) {
+                longest = pr->thread_times[k].runq_ns;
+                f->tid = pr->thread_times[k].tid;
+            }
+        f->processes = n;
+        f->cost_ns = f->total_ns = runq;
+        f->thread_ns = wall;
+        f->severity = finding_severity(pr->time_total.runq_ns, pr->p->duration_ns);
+        char total[UNITS_BUF], who[96] = "its threads";
+        unsigned pct = (unsigned)(((unsigned __int128)runq * 100 + wall / 2) / wall);
+        if (n > 1) snprintf(who, sizeof(who), "the threads of %zu %s processes", n, name);
+        snprintf(f->summary, sizeof(f->summary),
+                 "%s were ready to run but waited for a CPU %s in all, %u %% of their time: "
+                 "the machine's CPUs were busy with other work; the times of their calls and "
+                 "of the other findings include these waits (the RQ column of the threads)",
+                 who, fmt_dur(runq, total), pct);
+    }
+    xfree(done);
 }
 
 /* high first: severity is a finding's share of its process's life. */
@@ -164,12 +190,12 @@ void find_findings(struct findings *fs, const struct analysis *a)
     fs->a = a;
     for (size_t i = 0; i < a->nprocs; i++) {
         slow_syscalls(fs, &a->procs[i]);
-        cpu_starvation(fs, &a->procs[i]);
         lock_contention(fs, &a->procs[i]);
         find_db_findings(fs, &a->procs[i]);
         find_stall_findings(fs, &a->procs[i]);
         find_conc_findings(fs, &a->procs[i]);
     }
+    cpu_starvation(fs, a);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }
 

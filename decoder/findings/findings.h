@@ -73,6 +73,10 @@ struct finding {
     /* slow_query (query, count, max_ns, total_ns above too) */
     const struct slow_query *slowq;
 
+    /* cpu_starvation (total_ns above: the CPU waits) */
+    size_t processes;   /* of one program, starved */
+    uint64_t thread_ns; /* their threads' time */
+
     /* event_loop_stall */
     const struct loop_stall *stall;
     /* pool_exhaustion, thread_pool_exhaustion, gil_contention */

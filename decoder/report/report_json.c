@@ -252,8 +252,9 @@ static void finding(struct json *j, const struct finding *f)
         lock_fields(j, f->pr, f->lock, "lock_kind");
         stack(j, f);
     } else if (f->kind == FINDING_CPU_STARVATION) {
-        json_kv_uint(j, "runq_ns", f->pr->time_total.runq_ns);
-        json_kv_uint(j, "thread_ns", f->pr->time_total.wall_ns);
+        json_kv_uint(j, "processes", f->processes);
+        json_kv_uint(j, "runq_ns", f->total_ns);
+        json_kv_uint(j, "thread_ns", f->thread_ns);
     } else if (f->kind == FINDING_SLOW_QUERY) {
         const struct slow_query *s = f->slowq;
         struct query *q = &f->pr->queries[s->qid];

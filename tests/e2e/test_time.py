@@ -256,24 +256,27 @@ print("done")
 
 
 def case_cpu_starvation():
-    """A CPU-bound program sharing one CPU with 3 busy processes is ready
-    to run most of the time but waits for the CPU: cpu_starvation, with
-    the RQ share (it gets about a quarter of the CPU); a program that
-    sleeps is not starved."""
+    """Two CPU-bound Pythons sharing one CPU with 3 busy processes are
+    ready to run most of the time but wait for the CPU: one cpu_starvation
+    finding for the two (each gets about a fifth of the CPU), with the RQ
+    share of their threads; a program that sleeps is not starved."""
     hogs = [subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"])
             for _ in range(3)]
+    two = 'taskset -c 0 "$0" -c "$1" & taskset -c 0 "$0" -c "$1"; wait'
     try:
-        data, out = record(["taskset", "-c", "0", PYTHON, "-c", SPIN])
+        data, out = record(["sh", "-c", two, PYTHON, SPIN])
     finally:
         for h in hogs:
             h.kill()
             h.wait()
-    check(out == "done\n", "output %r" % out)
+    check(out == "done\ndone\n", "output %r" % out)
     rep = report(data)
     found = [f for f in rep["findings"] if f["kind"] == "cpu_starvation"]
+    # Two starved processes of one program: one finding.
     if check(len(found) == 1, "cpu_starvation findings: %s" % rep["findings"]):
         f = found[0]
-        check(f["runq_ns"] >= 0.3 * f["thread_ns"] and f["runq_ns"] >= 150 * 1000000,
+        check(f["processes"] == 2 and f["runq_ns"] >= 0.3 * f["thread_ns"] and
+              f["runq_ns"] >= 300 * 1000000 and "2 python" in f["summary"],
               "waited for the CPU: %s" % f)
     spin = [t for t in rep["threads"] if t["runq_ns"] > 0]
     check(spin and max(t["runq_ns"] for t in spin) >= 0.3 * max(t["wall_ns"] for t in spin),
