@@ -370,10 +370,8 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
         stall_event(sf, &ev, qid);
     }
     timeline_close(tl);
-    struct obj_wait *objwaits;
-    size_t nobjwaits;
-    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &objwaits,
-                    &nobjwaits);
+    breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &pr->objwaits,
+                    &pr->nobjwaits);
     stall_close(sf, &pr->stalls, &pr->nstalls);
     /* How long each thread waited for a CPU, from the kernel's counts. */
     for (size_t i = 0; i < pr->nthread_times; i++) {
@@ -389,9 +387,8 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
     /* With every wake-up linked, the semaphore waits that were parks
      * (idle: for work, an event, a thread's end) are wait, not lock. */
-    breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, objwaits, nobjwaits,
-                    is_park, pr->conc);
-    xfree(objwaits);
+    breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, pr->objwaits,
+                    pr->nobjwaits, is_park, pr->conc);
     finish_calls(pr, by_call);
     merge_client_ports(pr);
     finish_locks(pr, &ls);
@@ -445,6 +442,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     xfree(uses);
     xfree(waits);
     xfree(nwaits);
+    ipc_link(a);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
@@ -462,6 +460,7 @@ void analysis_free(struct analysis *a)
         xfree(pr->slow);
         xfree(pr->slow_queries);
         xfree(pr->pipes.v);
+        xfree(pr->objwaits);
         xfree(pr->pipe_waits);
         queries_free(pr->queries, pr->nqueries);
         xfree(pr->query_order);
@@ -474,5 +473,6 @@ void analysis_free(struct analysis *a)
         conc_report_free(pr->conc);
     }
     xfree(a->procs);
+    xfree(a->ipc);
     memset(a, 0, sizeof(*a));
 }

@@ -12,6 +12,7 @@
 #ifndef WHYSLOW_ANALYZE_H
 #define WHYSLOW_ANALYZE_H
 
+#include "analysis/ipc.h"
 #include "analysis/pipes.h"
 #include "base/histogram.h"
 #include "conc/concurrency.h"
@@ -82,6 +83,8 @@ struct proc_report {
     size_t nrepeats;
     struct slow_query *slow_queries; /* in the order of their first slow execution */
     size_t nslow_queries;
+    struct obj_wait *objwaits; /* its threads' semaphore and futex waits (breakdown.h) */
+    size_t nobjwaits;
     struct pipe_uses pipes;       /* the pipes it read and wrote (pipes.h) */
     struct pipe_wait *pipe_waits; /* what it waited for reading them, most first */
     size_t npipe_waits;
@@ -117,6 +120,8 @@ struct analysis {
     size_t nprocs;
     struct slow_ref slowest[SLOWEST_MAX]; /* over all processes */
     size_t nslowest;
+    struct ipc_group *ipc; /* lock contention between processes (ipc.h) */
+    size_t nipc;
 };
 
 /* Analyzes the processes (finished by timeline_finish), which must

@@ -612,6 +612,8 @@ const char *wait_role_name(enum wait_role role)
         return "lock";
     case WAIT_GIL:
         return "gil";
+    case WAIT_IPC:
+        return "ipc";
     default:
         return "park";
     }

@@ -34,7 +34,10 @@
 /* How far after a wait's end its waker's stamp may come. */
 #define WAKE_SLACK_NS 2000000
 
-enum wait_role { WAIT_LOCK, WAIT_PARK, WAIT_GIL };
+/* WAIT_IPC: a semaphore or futex in memory shared between processes,
+ * which several processes waited on for each other's posts (set after
+ * all processes are read: analysis/ipc.h). */
+enum wait_role { WAIT_LOCK, WAIT_PARK, WAIT_GIL, WAIT_IPC };
 
 /* Flags of a wait. */
 #define WAIT_OK        1u /* it succeeded (may have a waker) */
@@ -141,7 +144,7 @@ enum wait_role wake_role(const struct wake_data *d, uint64_t addr, int kind);
 void by_object(size_t nobjs, size_t n, const uint32_t *oid_of, size_t stride, uint32_t **pos,
                size_t **first);
 
-/* "lock", "park" or "gil". */
+/* "lock", "park", "gil" or "ipc". */
 const char *wait_role_name(enum wait_role role);
 
 #endif

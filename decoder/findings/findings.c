@@ -41,6 +41,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "slow_query";
     case FINDING_CPU_STARVATION:
         return "cpu_starvation";
+    case FINDING_IPC_CONTENTION:
+        return "ipc_contention";
     default:
         return "repeated_query";
     }
@@ -165,6 +167,41 @@ static void cpu_starvation(struct findings *fs, const struct analysis *a)
     xfree(done);
 }
 
+/* Processes that waited for each other on semaphores or futexes in
+ * shared memory (ipc.h): one finding per shared mapping, on the process
+ * that waited most there. */
+static void ipc_contention(struct findings *fs, const struct analysis *a)
+{
+    for (size_t i = 0; i < a->nipc; i++) {
+        const struct ipc_group *g = &a->ipc[i];
+        if (g->wait_ns < a->slow_ns) continue;
+        const struct proc_report *pr = &a->procs[g->most];
+        struct finding *f = finding_add(fs, FINDING_IPC_CONTENTION, pr);
+        f->ipc = g;
+        f->count = g->waits;
+        f->cost_ns = f->total_ns = g->wait_ns;
+        uint64_t own = 0;
+        for (size_t k = 0; k < pr->nlocks; k++)
+            if (pr->locks[k].role == WAIT_IPC) {
+                own += pr->locks[k].wait_total_ns;
+                if (!f->tid || pr->locks[k].wait_total_ns >= own) f->tid = pr->locks[k].longest_tid;
+                if (!f->caller) f->caller = pr->locks[k].caller;
+            }
+        f->severity = finding_severity(own, pr->p->duration_ns);
+        char total[UNITS_BUF];
+        snprintf(f->summary, sizeof(f->summary),
+                 "%zu %s processes waited %s in %" PRIu64 " waits on semaphores or futexes in "
+                 "shared memory (%s), released by each other: lock contention between "
+                 "processes%s",
+                 g->processes, g->program, fmt_dur(g->wait_ns, total), g->waits,
+                 g->path && g->path[0] ? g->path : "anonymous",
+                 strcmp(g->program, "postgres") == 0
+                     ? " (PostgreSQL's lightweight locks: pg_stat_activity's wait_event names "
+                       "which)"
+                     : "");
+    }
+}
+
 /* high first: severity is a finding's share of its process's life. */
 static int severity_rank(const char *severity)
 {
@@ -196,6 +233,7 @@ void find_findings(struct findings *fs, const struct analysis *a)
         find_conc_findings(fs, &a->procs[i]);
     }
     cpu_starvation(fs, a);
+    ipc_contention(fs, a);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }
 

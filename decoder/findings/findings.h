@@ -32,6 +32,7 @@ enum finding_kind {
     FINDING_GIL_CONTENTION,
     FINDING_SLOW_QUERY,
     FINDING_CPU_STARVATION,
+    FINDING_IPC_CONTENTION,
 };
 
 /* cpu_starvation: its threads waited for a CPU at least this share
@@ -72,6 +73,9 @@ struct finding {
 
     /* slow_query (query, count, max_ns, total_ns above too) */
     const struct slow_query *slowq;
+
+    /* ipc_contention (count: the waits, total_ns: their time) */
+    const struct ipc_group *ipc;
 
     /* cpu_starvation (total_ns above: the CPU waits) */
     size_t processes;   /* of one program, starved */

@@ -251,6 +251,14 @@ static void finding(struct json *j, const struct finding *f)
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
         stack(j, f);
+    } else if (f->kind == FINDING_IPC_CONTENTION) {
+        json_kv_str(j, "mapping", f->ipc->path);
+        json_kv_str(j, "program", f->ipc->program);
+        json_kv_uint(j, "processes", f->ipc->processes);
+        json_kv_uint(j, "waits", f->ipc->waits);
+        json_kv_uint(j, "wait_total_ns", f->ipc->wait_ns);
+        json_key(j, "site");
+        site_json(j, sym_code(f->pr->p, f->caller));
     } else if (f->kind == FINDING_CPU_STARVATION) {
         json_kv_uint(j, "processes", f->processes);
         json_kv_uint(j, "runq_ns", f->total_ns);

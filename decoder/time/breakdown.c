@@ -285,9 +285,12 @@ void breakdown_close(struct breakdown *b, struct thread_time **threads, size_t *
     xfree(b);
 }
 
-void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *total,
-                     const struct obj_wait *waits, size_t nwaits,
-                     int (*is_park)(const void *ctx, uint64_t addr, int kind), const void *ctx)
+/* Moves the time of the waits pick() chooses from one part to another,
+ * in the threads and their total, and sorts the threads again. */
+static void move_waits(struct thread_time *threads, size_t n, struct time_total *total,
+                       const struct obj_wait *waits, size_t nwaits,
+                       int (*pick)(const void *ctx, uint64_t addr, int kind), const void *ctx,
+                       enum time_part from, enum time_part to)
 {
     struct map index = {0}; /* serial -> index + 1 */
     for (size_t i = 0; i < n; i++)
@@ -295,14 +298,28 @@ void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *t
     for (size_t i = 0; i < nwaits; i++) {
         const struct obj_wait *w = &waits[i];
         uint64_t *k = map_get(&index, w->serial, 0);
-        if (!k || !is_park(ctx, w->addr, w->kind)) continue;
+        if (!k || !pick(ctx, w->addr, w->kind)) continue;
         struct thread_time *t = &threads[*k - 1];
-        uint64_t ns = w->ns < t->part_ns[PART_LOCK] ? w->ns : t->part_ns[PART_LOCK];
-        t->part_ns[PART_LOCK] -= ns;
-        t->part_ns[PART_WAIT] += ns;
-        total->part_ns[PART_LOCK] -= ns;
-        total->part_ns[PART_WAIT] += ns;
+        uint64_t ns = w->ns < t->part_ns[from] ? w->ns : t->part_ns[from];
+        t->part_ns[from] -= ns;
+        t->part_ns[to] += ns;
+        total->part_ns[from] -= ns;
+        total->part_ns[to] += ns;
     }
     map_free(&index);
     xsort(threads, n, sizeof(*threads), cmp_busy);
+}
+
+void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *total,
+                     const struct obj_wait *waits, size_t nwaits,
+                     int (*is_park)(const void *ctx, uint64_t addr, int kind), const void *ctx)
+{
+    move_waits(threads, n, total, waits, nwaits, is_park, ctx, PART_LOCK, PART_WAIT);
+}
+
+void breakdown_unpark(struct thread_time *threads, size_t n, struct time_total *total,
+                      const struct obj_wait *waits, size_t nwaits,
+                      int (*is_lock)(const void *ctx, uint64_t addr, int kind), const void *ctx)
+{
+    move_waits(threads, n, total, waits, nwaits, is_lock, ctx, PART_WAIT, PART_LOCK);
 }

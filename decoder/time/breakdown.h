@@ -101,4 +101,10 @@ void breakdown_parks(struct thread_time *threads, size_t n, struct time_total *t
                      const struct obj_wait *waits, size_t nwaits,
                      int (*is_park)(const void *ctx, uint64_t addr, int kind), const void *ctx);
 
+/* The other way: moves the time of the waits is_lock() says were a lock
+ * after all (between processes: analysis/ipc.h) from wait back to lock. */
+void breakdown_unpark(struct thread_time *threads, size_t n, struct time_total *total,
+                      const struct obj_wait *waits, size_t nwaits,
+                      int (*is_lock)(const void *ctx, uint64_t addr, int kind), const void *ctx);
+
 #endif

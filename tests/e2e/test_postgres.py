@@ -180,3 +180,35 @@ def case_slow_query_pg():
               f["max_ns"] >= 50 * MS and f["lib_ns"] >= 0.9 * f["total_ns"],
               "the finding: %s" % f)
         check("waiting for the server" in f["summary"], "summary: %s" % f["summary"])
+
+
+def case_lwlock_contention():
+    """The server traced under pgbench's TPC-B-like load, 8 clients on a
+    small machine: the backends wait for each other's lightweight locks,
+    each sleeping on its own semaphore in shared memory until the backend
+    that releases the lock posts it.  One ipc_contention finding names
+    them, and their waits count as lock time, not as waiting for work."""
+    server = pg_server(traced=True)
+    pgbench = server.tool("pgbench")
+    need_file(pgbench, "pgbench, of Debian's postgresql package")
+    r = subprocess.run([pgbench, "-i", "-s", "1", "-q"], env=server.env(), capture_output=True,
+                       text=True, timeout=120)
+    require(r.returncode == 0, "pgbench -i failed: %s" % r.stderr)
+    r = subprocess.run([pgbench, "-n", "-c", "8", "-T", "3"], env=server.env(),
+                       capture_output=True, text=True, timeout=120)
+    require(r.returncode == 0 and "number of failed transactions: 0" in r.stdout,
+            "pgbench: %s %s" % (r.stdout[-300:], r.stderr[-300:]))
+    server.server.send_signal(signal.SIGQUIT)
+    server.server.wait(timeout=60)
+    rep = report(server.logs)
+    found = [f for f in rep["findings"] if f["kind"] == "ipc_contention"]
+    if check(len(found) == 1, "ipc_contention findings: %s" % [f["summary"] for f in rep["findings"]]):
+        f = found[0]
+        check(f["program"] == "postgres" and f["processes"] >= 2 and f["waits"] >= 10 and
+              f["site"].get("function") == "PGSemaphoreLock", "the finding: %s" % f)
+    ipc = [l for l in rep["locks"] if l["role"] == "ipc"]
+    check(len({l["pid"] for l in ipc}) >= 2, "locks of role ipc: %s" % ipc[:3])
+    lock_ns = sum(t["breakdown"]["lock_ns"] for t in rep["threads"]
+                  if t["pid"] in {l["pid"] for l in ipc})
+    check(lock_ns >= sum(l["wait_total_ns"] for l in ipc) * 0.5,
+          "their waits count as lock time: %d ns" % lock_ns)
