@@ -9,6 +9,7 @@
  */
 #include "analysis/pipes.h"
 
+#include "analysis/programs.h"
 #include "base/util.h"
 #include "log/calls.h"
 
@@ -37,14 +38,6 @@ void pipes_event(struct pipe_uses *u, const struct ws_process *p, const struct w
     } else {
         use->wrote = 1;
     }
-}
-
-/* The name of a program: its executable's last part. */
-static const char *program_of(const struct ws_process *p)
-{
-    const char *exe = p->exe && p->exe[0] ? p->exe : (p->argc ? p->argv[0] : "");
-    const char *slash = strrchr(exe, '/');
-    return slash ? slash + 1 : exe;
 }
 
 static struct pipe_wait *wait_for(struct pipe_wait **v, size_t *n, size_t *cap, const char *program)
@@ -109,7 +102,7 @@ void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t 
             for (size_t j = 0; ws && j < ws->n; j++) {
                 if (ws->procs[j] == i) continue; /* its own writes */
                 const struct ws_process *q = procs[ws->procs[j]];
-                struct pipe_wait *pw = wait_for(&v, &nv, &cap, program_of(q));
+                struct pipe_wait *pw = wait_for(&v, &nv, &cap, process_program(q));
                 add_pid(pw, q->pid);
                 int again = 0;
                 for (size_t m = 0; m < ncounted; m++)

@@ -11,12 +11,16 @@
 
 #include <string.h>
 
-const char *program_name(const struct proc_report *pr)
+const char *process_program(const struct ws_process *p)
 {
-    const struct ws_process *p = pr->p;
     const char *exe = p->exe && p->exe[0] ? p->exe : (p->argc ? p->argv[0] : "");
     const char *slash = strrchr(exe, '/');
     return slash ? slash + 1 : exe;
+}
+
+const char *program_name(const struct proc_report *pr)
+{
+    return process_program(pr->p);
 }
 
 static int cmp_program(const void *a, const void *b)

@@ -8,6 +8,7 @@
 #ifndef WHYSLOW_PROGRAMS_H
 #define WHYSLOW_PROGRAMS_H
 
+#include "log/process.h"
 #include "time/breakdown.h"
 
 #include <stddef.h>
@@ -32,7 +33,9 @@ void programs_sum(const struct proc_report *procs, size_t n, struct program_sum 
  * indexes in procs into *chain. */
 void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, size_t *nchain);
 
-/* The name programs_sum() groups a process under. */
+/* The name programs_sum() groups a process under: its executable's last
+ * part (its argv[0]'s when the log has no executable). */
 const char *program_name(const struct proc_report *pr);
+const char *process_program(const struct ws_process *p);
 
 #endif
