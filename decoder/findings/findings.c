@@ -180,13 +180,18 @@ static void ipc_contention(struct findings *fs, const struct analysis *a)
         f->ipc = g;
         f->count = g->waits;
         f->cost_ns = f->total_ns = g->wait_ns;
-        uint64_t own = 0;
-        for (size_t k = 0; k < pr->nlocks; k++)
-            if (pr->locks[k].role == WAIT_IPC) {
-                own += pr->locks[k].wait_total_ns;
-                if (!f->tid || pr->locks[k].wait_total_ns >= own) f->tid = pr->locks[k].longest_tid;
-                if (!f->caller) f->caller = pr->locks[k].caller;
+        /* Its thread and site: those of its object waited on most. */
+        uint64_t own = 0, top = 0;
+        for (size_t k = 0; k < pr->nlocks; k++) {
+            const struct lock_stat *l = &pr->locks[k];
+            if (l->role != WAIT_IPC) continue;
+            own += l->wait_total_ns;
+            if (l->wait_total_ns >= top) {
+                top = l->wait_total_ns;
+                f->tid = l->longest_tid;
+                f->caller = l->caller;
             }
+        }
         f->severity = finding_severity(own, pr->p->duration_ns);
         char total[UNITS_BUF];
         snprintf(f->summary, sizeof(f->summary),
