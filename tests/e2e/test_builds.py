@@ -35,7 +35,9 @@ def case_git_clone():
     data, _ = record(["git", "clone", "-q", "--no-local", src, os.path.join(TMP, "dst")])
     check(os.path.exists(os.path.join(TMP, "dst", "f4")), "the clone")
     rep = report(data)
-    eq([f["summary"] for f in rep["findings"] if f["kind"] == "slow_syscall"], [],
+    # (A busy disk may make other calls slow: only pipes are checked.)
+    eq([f["summary"] for f in rep["findings"]
+        if f["kind"] == "slow_syscall" and (f["target"] or "").startswith("pipe:")], [],
        "no slow_syscall on pipes")
     pids = {p["pid"] for p in rep["processes"]}
     waited = [(p["pid"], w) for p in rep["processes"] for w in p["waited_for"]

@@ -136,8 +136,10 @@ def case_asyncio_stall():
         if mode == "await":
             check(not stalls_of(rep), "await: no stall expected: %s" % stalls_of(rep))
             continue
-        # The query's length is measured before, roughly: at least 150 ms.
-        f = one_stall(rep, mode, 150 if mode == "query" else 290)
+        # The query's length is measured before, in CPU time, at about
+        # 300 ms; a busy machine's measure can be off by half (137 ms seen
+        # under stress.sh -i): at least the 100 ms threshold.
+        f = one_stall(rep, mode, 100 if mode == "query" else 290)
         check(f["call"] == "epoll_wait", "%s: loop call %s" % (mode, f["call"]))
         top = f["during"][0] if f["during"] else {}
         if mode == "sleep":
