@@ -92,6 +92,7 @@ struct stall_finder {
 };
 
 #define FD_LISTENS 0x100u /* a socket that listens for connections */
+#define SET_SERVES 64     /* an epoll set of this many fds is a loop's */
 
 /* A wait for events on a set of fds (epoll, poll, select): a poll or
  * select given none sleeps, and one given a single fd waits for that
@@ -178,7 +179,9 @@ static int serves_wait(struct stall_finder *sf, const struct ws_event *ev)
 {
     if (ev->call != WS_EPOLL_WAIT && ev->call != WS_EPOLL_PWAIT) return 1;
     const struct epset *e = epset_of(sf, ev->obj, 0);
-    if (!e) return 1;
+    /* A set watching this many fds serves many: and a wait need not
+     * cost a walk over thousands of them. */
+    if (!e || e->n >= SET_SERVES) return 1;
     size_t sockets = 0;
     for (size_t i = 0; i < e->n; i++) {
         unsigned k = fd_kind(sf, e->fds[i]);
