@@ -83,6 +83,7 @@ struct stall_finder {
      * ws_fd_kind) | FD_LISTENS; and its epoll sets: epfd -> index + 1. */
     struct map fd_kinds;
     struct map set_index;
+    struct map members; /* (epfd, fd) -> the fd's index + 1 in its set */
     struct epset *sets;
     size_t nsets, setcap;
     struct thread_state **ts;
@@ -113,13 +114,23 @@ static struct epset *epset_of(struct stall_finder *sf, int64_t epfd, int make)
     return &sf->sets[sf->nsets - 1];
 }
 
-static void epset_remove(struct epset *e, int64_t fd)
+static void epset_remove(struct stall_finder *sf, struct epset *e, int64_t fd)
 {
-    for (size_t i = 0; i < e->n; i++)
-        if (e->fds[i] == fd) {
-            e->fds[i] = e->fds[--e->n];
-            return;
-        }
+    uint64_t *at = map_get(&sf->members, (uint64_t)e->epfd, (uint64_t)fd);
+    if (!at) return;
+    size_t i = *at - 1;
+    map_del(&sf->members, (uint64_t)e->epfd, (uint64_t)fd);
+    e->fds[i] = e->fds[--e->n];
+    if (i < e->n) *map_put(&sf->members, (uint64_t)e->epfd, (uint64_t)e->fds[i], NULL) = i + 1;
+}
+
+static void epset_add(struct stall_finder *sf, struct epset *e, int64_t fd)
+{
+    int created;
+    uint64_t *at = map_put(&sf->members, (uint64_t)e->epfd, (uint64_t)fd, &created);
+    if (!created) return;
+    ARRAY_PUSH(e->fds, e->n, e->cap) = fd;
+    *at = e->n;
 }
 
 static unsigned fd_kind(struct stall_finder *sf, int64_t fd)
@@ -155,16 +166,19 @@ static void follow_fds(struct stall_finder *sf, const struct ws_event *ev)
     case WS_EPOLL_CTL:
         if (ev->result != 0) break;
         struct epset *e = epset_of(sf, (int64_t)ev->aux1, 1);
-        epset_remove(e, ev->obj);
-        if (ev->aux2 != EPOLL_CTL_DEL) ARRAY_PUSH(e->fds, e->n, e->cap) = ev->obj;
+        if (ev->aux2 == EPOLL_CTL_DEL)
+            epset_remove(sf, e, ev->obj);
+        else
+            epset_add(sf, e, ev->obj);
         break;
     case WS_CLOSE:
         if (ev->result != 0) break;
         map_del(&sf->fd_kinds, (uint64_t)ev->obj, 0);
         for (size_t i = 0; i < sf->nsets; i++)
-            epset_remove(&sf->sets[i], ev->obj);
+            epset_remove(sf, &sf->sets[i], ev->obj);
         struct epset *gone = epset_of(sf, ev->obj, 0);
-        if (gone) gone->n = 0;
+        while (gone && gone->n)
+            epset_remove(sf, gone, gone->fds[gone->n - 1]);
         break;
     default:
         break;
@@ -424,6 +438,7 @@ void stall_close(struct stall_finder *sf, struct loop_stall **stalls, size_t *n)
     map_free(&sf->index);
     map_free(&sf->fd_kinds);
     map_free(&sf->set_index);
+    map_free(&sf->members);
     for (size_t i = 0; i < sf->nsets; i++)
         xfree(sf->sets[i].fds);
     xfree(sf->sets);
