@@ -69,17 +69,21 @@ static int64_t end_of(const struct proc_report *pr)
 
 /* The process whose child (or next image) process i is: the latest image
  * of its parent's pid (or of its own, before an exec) that started
- * before it; n when none. */
-static size_t parent_of(const struct proc_report *procs, size_t n, size_t i)
+ * before it; n when none.  by_pid: pid -> the first of its processes in
+ * `next` order (index + 1), next[k]: the following one of the same pid. */
+static size_t parent_of(const struct proc_report *procs, size_t n, size_t i,
+                        const struct map *by_pid, const size_t *next)
 {
     const struct ws_process *c = procs[i].p;
     size_t best = n;
-    for (size_t k = 0; k < n; k++) {
-        const struct ws_process *q = procs[k].p;
-        if (k == i || (q->pid != c->ppid && q->pid != c->pid)) continue;
-        if (start_of(&procs[k]) > start_of(&procs[i])) continue;
-        if (q->pid == c->pid && start_of(&procs[k]) == start_of(&procs[i])) continue;
-        if (best == n || start_of(&procs[k]) > start_of(&procs[best])) best = k;
+    uint64_t pids[2] = {c->ppid, c->pid};
+    for (int w = 0; w < 2; w++) {
+        const uint64_t *first = map_get(by_pid, pids[w], 0);
+        for (size_t k = first ? *first - 1 : n; k < n; k = next[k]) {
+            if (k == i || start_of(&procs[k]) > start_of(&procs[i])) continue;
+            if (procs[k].p->pid == c->pid && start_of(&procs[k]) == start_of(&procs[i])) continue;
+            if (best == n || start_of(&procs[k]) > start_of(&procs[best])) best = k;
+        }
     }
     return best;
 }
@@ -89,9 +93,19 @@ void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, s
     *chain = NULL;
     *nchain = 0;
     if (n == 0) return;
+    /* The processes of each pid, chained (an exec makes several). */
+    struct map by_pid = {0};
+    size_t *next = xmalloc(n * sizeof(*next));
+    for (size_t i = n; i-- > 0;) {
+        uint64_t *first = map_put(&by_pid, procs[i].p->pid, 0, NULL);
+        next[i] = *first ? *first - 1 : n;
+        *first = i + 1;
+    }
     size_t *parent = xmalloc(n * sizeof(*parent));
     for (size_t i = 0; i < n; i++)
-        parent[i] = parent_of(procs, n, i);
+        parent[i] = parent_of(procs, n, i, &by_pid, next);
+    map_free(&by_pid);
+    xfree(next);
     size_t root = n;
     for (size_t i = 0; i < n; i++)
         if (parent[i] == n && (root == n || start_of(&procs[i]) < start_of(&procs[root]))) root = i;
