@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * programs.c - processes by program, and the chain that ended last
+ * programs.c - processes by program, and the longest chain of processes
  * (programs.h).
  */
 #include "analysis/programs.h"
@@ -67,6 +67,13 @@ static int64_t end_of(const struct proc_report *pr)
     return start_of(pr) + (pr->p->duration_ns > 0 ? pr->p->duration_ns : 0);
 }
 
+/* Whether a ran longer than b (ties: the one that ended later). */
+static int longer(const struct proc_report *a, const struct proc_report *b)
+{
+    if (a->p->duration_ns != b->p->duration_ns) return a->p->duration_ns > b->p->duration_ns;
+    return end_of(a) > end_of(b);
+}
+
 /* The process whose child (or next image) process i is: the latest image
  * of its parent's pid (or of its own, before an exec) that started
  * before it; n when none.  by_pid: pid -> the first of its processes in
@@ -116,8 +123,7 @@ void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, s
         ARRAY_PUSH(*chain, *nchain, cap) = at;
         size_t next = n;
         for (size_t k = 0; k < n; k++)
-            if (parent[k] == at && !seen[k] &&
-                (next == n || end_of(&procs[k]) > end_of(&procs[next])))
+            if (parent[k] == at && !seen[k] && (next == n || longer(&procs[k], &procs[next])))
                 next = k;
         at = next;
     }

@@ -2,8 +2,8 @@
 /*
  * programs.h - a recording of many processes at a glance (a build, a test
  * suite, a script): its processes grouped by program, with their runs,
- * their time and where it went, and the chain of processes that ended
- * last, parent to child, along which the whole waited.
+ * their time and where it went, and the longest chain of processes, parent
+ * to child, each the longest-running child of the one before.
  */
 #ifndef WHYSLOW_PROGRAMS_H
 #define WHYSLOW_PROGRAMS_H
@@ -28,8 +28,8 @@ struct program_sum {
 void programs_sum(const struct proc_report *procs, size_t n, struct program_sum **out,
                   size_t *nout);
 
-/* The chain that ended last: from the first root, each step to the
- * process (a child, or the image its exec started) that ended last; the
+/* The longest chain of processes: from the first root, each step to the
+ * process (a child, or the image its exec started) that ran longest; the
  * indexes in procs into *chain. */
 void programs_chain(const struct proc_report *procs, size_t n, size_t **chain, size_t *nchain);
 

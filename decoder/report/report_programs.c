@@ -44,7 +44,7 @@ void report_text_programs(FILE *f, const struct analysis *a)
     size_t *chain, nchain;
     programs_chain(a->procs, a->nprocs, &chain, &nchain);
     if (nchain > 1) {
-        fprintf(f, "  the chain that ended last:");
+        fprintf(f, "  the longest chain:");
         for (size_t i = 0; i < nchain; i++) {
             const struct proc_report *pr = &a->procs[chain[i]];
             const char *prog = program_name(pr);

@@ -2,7 +2,7 @@
 /*
  * report_programs.h - the report's summary of many processes
  * (report_programs.c, from analysis/programs.h): the table of programs
- * and the chain that ended last, in text and in JSON.
+ * and the longest chain, in text and in JSON.
  */
 #ifndef WHYSLOW_REPORT_PROGRAMS_H
 #define WHYSLOW_REPORT_PROGRAMS_H

@@ -56,7 +56,7 @@ all: a.o b.o c.o
 
 def case_small_make():
     """make -j2 of three C files: the summary counts make once and the
-    compiler proper (cc1) three times, and the chain that ended last
+    compiler proper (cc1) three times, and the longest chain
     starts at make."""
     need_file("/usr/bin/make", "Debian's make package")
     d = os.path.join(TMP, "mk")

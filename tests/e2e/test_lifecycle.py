@@ -272,7 +272,7 @@ def case_unfinished_waits():
 def case_many_processes_summary():
     """A script of 30 short processes and one that sleeps 0.3 s: the
     report's summary groups them by program (runs, time, where it went),
-    names the chain that ended last (the shell, then the sleep), and shows
+    names the longest chain (the shell, then the sleep), and shows
     the sections of the longest processes only, saying how many it left
     out."""
     loop = ["sh", "-c", "for i in $(seq 30); do /bin/true; done; sleep 0.3"]
@@ -292,7 +292,7 @@ def case_many_processes_summary():
     check(out.startswith("whyslow report: ") and
           "\nPROGRAMS (%d processes of " % len(rep["processes"]) in out,
           "the text summary: %r" % out[:300])
-    check(re.search(r"\n  true +30 ", out) and "the chain that ended last: " in out,
+    check(re.search(r"\n  true +30 ", out) and "the longest chain: " in out,
           "the programs table and chain: %r" % out[:1200])
     left = re.search(r"\n(\d+) other processes are not shown", out)
     sections = len(re.findall(r"\npid \d+ \(ppid", out))
