@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from whyslow_test import (PYTHON, LIB, PROGS, TMP, check, skip, report, record, prog)
+from whyslow_test import (PYTHON, LIB, PROGS, TMP, check, skip, report, record, prog, wait_logs)
 
 
 def case_errno_and_output():
@@ -80,7 +80,9 @@ def case_setuid_untouched():
                        capture_output=True, text=True, env=env)
     check(r.returncode == 0 and "errno ok" in r.stdout, "setuid program: %d %r" %
           (r.returncode, r.stderr))
-    # setpriv itself (not setuid) is traced until it execs the program.
+    # setpriv itself (not setuid) is traced until it execs the program; its
+    # flusher may still be writing (nothing waits for it here).
+    wait_logs(data)
     for p in report(data)["processes"]:
         check(not p["exe"].endswith("suid_io") and p["argv"][0] != exe,
               "a setuid program was traced: %s" % p["argv"])

@@ -151,6 +151,26 @@ def whyslow(*args, cwd=None, env=None, timeout=120):
     return res.returncode, res.stdout, res.stderr
 
 
+def wait_logs(data, timeout=10):
+    """Waits until data holds a log and none is still being written (its
+    flusher holds a lock on it): a program preloaded by hand does not wait
+    for its flusher, which may still be writing when it has exited."""
+    import fcntl
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = [os.path.join(data, f) for f in os.listdir(data) if f.endswith(".wslog")]
+        busy = False
+        for log in logs:
+            with open(log, "rb") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    busy = True
+        if logs and not busy:
+            return
+        time.sleep(0.02)
+
+
 def report(*args):
     """The JSON report of whyslow report --json ARGS (the logs last); a
     failure here ends the case."""
