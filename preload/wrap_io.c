@@ -19,21 +19,24 @@
 
 #include "internal.h"
 
-/* A call on fd returned r: describe fd if it was new, then record.  The
- * globals it needs (the stack threshold, whether fd is known) were read
- * before the call (ws_emit_at()). */
-static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, unsigned call,
-                                                           int fd, int64_t r, uint64_t start,
-                                                           uint64_t end, uint64_t caller,
-                                                           uint64_t slow, int known)
+/* A call on fd returned r: describe fd if it was new, then record with
+ * obj (the fd itself, or a count for a call on no fd).  The globals it
+ * needs (the stack threshold, whether fd is known) were read before the
+ * call (ws_emit_at()). */
+static inline __attribute__((always_inline)) void
+io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uint64_t start,
+         uint64_t end, uint64_t caller, uint64_t slow, int known)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     if (!known) ws_fd_describe(t, fd, start);
-    ws_emit_at(t, call, err, fd, r, start, end, caller, slow);
+    ws_emit_at(t, call, err, obj, r, start, end, caller, slow);
 }
 
-/* The wrapper of a call on an fd whose result is a count or -1. */
-#define WRAP_FD(ret, name, call, params, args, fd)                                                 \
+/* The wrapper of a call whose result is a count or -1: on fd (-1: none,
+ * nothing to describe), recorded with obj, read before the call.  A
+ * call that waits says so in its thread's slot meanwhile (constant per
+ * call: no cost to the others). */
+#define WRAP_OBJ(ret, name, call, params, args, fd, obj)                                           \
     WS_REAL(name);                                                                                 \
     WS_EXPORT ret name params                                                                      \
     {                                                                                              \
@@ -41,33 +44,18 @@ static inline __attribute__((always_inline)) void io_event(struct ws_thread *t, 
         if (!t) return REAL(name) args;                                                            \
         int tsc = ws_clock_tsc, known = ws_fd_is_known(fd);                                        \
         uint64_t slow = ws_stack_threshold();                                                      \
+        int64_t o = (obj);                                                                         \
         uint64_t s = ws_stamp(tsc);                                                                \
-        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_begin(t, call, fd, s, WS_CALLER);         \
+        if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_begin(t, call, o, s, WS_CALLER);          \
         ret r = real_##name args;                                                                  \
         uint64_t e = ws_stamp(tsc);                                                                \
         if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_end(t);                                   \
-        io_event(t, call, fd, (int64_t)r, s, e, WS_CALLER, slow, known);                           \
+        io_event(t, call, fd, o, (int64_t)r, s, e, WS_CALLER, slow, known);                        \
         return r;                                                                                  \
     }
 
-/* The wrapper of a waiting call whose record's obj is no fd (a count). */
-#define WRAP_CALL(ret, name, call, params, args, obj)                                              \
-    WS_REAL(name);                                                                                 \
-    WS_EXPORT ret name params                                                                      \
-    {                                                                                              \
-        struct ws_thread *t = ws_enter();                                                          \
-        if (!t) return REAL(name) args;                                                            \
-        int tsc = ws_clock_tsc;                                                                    \
-        uint64_t slow = ws_stack_threshold();                                                      \
-        int64_t o = (obj);                                                                         \
-        uint64_t s = ws_stamp(tsc);                                                                \
-        ws_wait_begin(t, call, o, s, WS_CALLER);                                                   \
-        ret r = real_##name args;                                                                  \
-        uint64_t e = ws_stamp(tsc);                                                                \
-        ws_wait_end(t);                                                                            \
-        io_event(t, call, (int)o, (int64_t)r, s, e, WS_CALLER, slow, 1);                           \
-        return r;                                                                                  \
-    }
+/* A call on an fd, recorded with it. */
+#define WRAP_FD(ret, name, call, params, args, fd) WRAP_OBJ(ret, name, call, params, args, fd, fd)
 
 WRAP_FD(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd)
 WRAP_FD(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd)
@@ -111,12 +99,12 @@ static int fds_given(int n, const fd_set *rd, const fd_set *wr, const fd_set *ex
 }
 
 /* The record's obj: how many descriptors it was given (0: a sleep). */
-WRAP_CALL(int, poll, WS_POLL, (struct pollfd * fds, nfds_t n, int ms), (fds, n, ms), (int64_t)n)
-WRAP_CALL(int, ppoll, WS_PPOLL,
-          (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss),
-          (fds, n, ts, ss), (int64_t)n)
-WRAP_CALL(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
-          (n, rd, wr, ex, tv), fds_given(n, rd, wr, ex))
+WRAP_OBJ(int, poll, WS_POLL, (struct pollfd * fds, nfds_t n, int ms), (fds, n, ms), -1, (int64_t)n)
+WRAP_OBJ(int, ppoll, WS_PPOLL,
+         (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss),
+         (fds, n, ts, ss), -1, (int64_t)n)
+WRAP_OBJ(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
+         (n, rd, wr, ex, tv), -1, fds_given(n, rd, wr, ex))
 
 /* epoll_ctl: which fds an epoll set watches, so that the decoder knows
  * what a loop waits on.  The record is on the fd (described when new),
@@ -191,11 +179,11 @@ WRAP_FD(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, i
 WRAP_FD(ssize_t, __recvfrom_chk, WS_RECVFROM,
         (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from, socklen_t *fl),
         (fd, buf, n, bl, flags, from, fl), fd)
-WRAP_CALL(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
-          (fds, n, ms, fl), (int64_t)n)
-WRAP_CALL(int, __ppoll_chk, WS_PPOLL,
-          (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss, size_t fl),
-          (fds, n, ts, ss, fl), (int64_t)n)
+WRAP_OBJ(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
+         (fds, n, ms, fl), -1, (int64_t)n)
+WRAP_OBJ(int, __ppoll_chk, WS_PPOLL,
+         (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *ss, size_t fl),
+         (fds, n, ts, ss, fl), -1, (int64_t)n)
 
 /* clock_nanosleep returns its error rather than setting errno. */
 WS_REAL(clock_nanosleep);

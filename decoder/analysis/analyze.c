@@ -376,11 +376,9 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     /* How long each thread waited for a CPU, from the kernel's counts. */
     for (size_t i = 0; i < pr->nthread_times; i++) {
         struct thread_time *tt = &pr->thread_times[i];
-        for (size_t k = 0; k < pr->p->nthreads; k++)
-            if (pr->p->threads[k].serial == tt->serial) {
-                tt->runq_ns = thread_runq_ns(&pr->p->threads[k]);
-                if (tt->runq_ns > tt->wall_ns) tt->runq_ns = tt->wall_ns;
-            }
+        const uint64_t *k = map_get(&pr->p->thread_index, tt->serial, 0);
+        tt->runq_ns = k ? thread_runq_ns(&pr->p->threads[*k - 1]) : 0;
+        if (tt->runq_ns > tt->wall_ns) tt->runq_ns = tt->wall_ns;
         pr->time_total.runq_ns += tt->runq_ns;
     }
     map_free(&groups);
@@ -427,21 +425,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
     mem_blame(n == 1 ? procs[0]->log : "these logs");
-    struct pipe_uses *uses = xcalloc(n ? n : 1, sizeof(*uses));
-    struct pipe_wait **waits = xcalloc(n ? n : 1, sizeof(*waits));
-    size_t *nwaits = xcalloc(n ? n : 1, sizeof(*nwaits));
-    for (size_t i = 0; i < n; i++)
-        uses[i] = a->procs[i].pipes;
-    pipes_link(uses, procs, n, waits, nwaits);
-    for (size_t i = 0; i < n; i++) {
-        a->procs[i].pipes = uses[i];
-        a->procs[i].pipes.index = (struct map){0}; /* freed by pipes_link() */
-        a->procs[i].pipe_waits = waits[i];
-        a->procs[i].npipe_waits = nwaits[i];
-    }
-    xfree(uses);
-    xfree(waits);
-    xfree(nwaits);
+    pipes_link(a->procs, n);
     ipc_link(a);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;

@@ -46,11 +46,13 @@ void ipc_link(struct analysis *a)
     struct map index = {0}; /* (inode, device) -> group index + 1 */
     struct ipc_group *g = NULL;
     size_t ng = 0, cap = 0;
-    /* Per group: the last process counted (its index + 1), its waits there,
-     * and the most any one process waited there. */
-    size_t *last = NULL;
-    uint64_t *own = NULL, *most = NULL;
-    size_t lastcap = 0, owncap = 0, mostcap = 0, nlast = 0, nown = 0, nmost = 0;
+    /* Per group while counting: the last process counted (its index + 1),
+     * its waits there, and the most any one process waited there. */
+    struct tally {
+        size_t last;
+        uint64_t own, most;
+    } *t = NULL;
+    size_t nt = 0, tcap = 0;
     for (size_t i = 0; i < a->nprocs; i++) {
         const struct proc_report *pr = &a->procs[i];
         for (size_t k = 0; k < pr->nlocks; k++) {
@@ -61,31 +63,26 @@ void ipc_link(struct analysis *a)
             uint64_t *slot = map_put(&index, m->inode, dev_of(m), &created);
             if (created) {
                 ARRAY_PUSH(g, ng, cap) = (struct ipc_group){.path = m->path, .most = i};
-                ARRAY_PUSH(last, nlast, lastcap) = 0;
-                ARRAY_PUSH(own, nown, owncap) = 0;
-                ARRAY_PUSH(most, nmost, mostcap) = 0;
+                ARRAY_PUSH(t, nt, tcap) = (struct tally){0};
                 *slot = ng;
             }
             size_t x = *slot - 1;
-            if (last[x] != i + 1) {
-                last[x] = i + 1;
-                own[x] = 0;
+            if (t[x].last != i + 1) {
+                t[x] = (struct tally){.last = i + 1, .most = t[x].most};
                 g[x].processes++;
             }
-            own[x] += l->wait_total_ns;
-            if (own[x] > most[x]) {
-                most[x] = own[x];
+            t[x].own += l->wait_total_ns;
+            if (t[x].own > t[x].most) {
+                t[x].most = t[x].own;
                 g[x].most = i;
             }
             g[x].waits += l->contended;
             g[x].wait_ns += l->wait_total_ns;
         }
     }
+    xfree(t);
     /* Two processes or more: mark their objects, and give their time back
      * to lock. */
-    size_t kept = 0;
-    for (size_t x = 0; x < ng; x++)
-        if (g[x].processes >= 2) g[x].program = program_name(&a->procs[g[x].most]);
     for (size_t i = 0; i < a->nprocs; i++) {
         struct proc_report *pr = &a->procs[i];
         int any = 0;
@@ -101,12 +98,13 @@ void ipc_link(struct analysis *a)
             breakdown_unpark(pr->thread_times, pr->nthread_times, &pr->time_total, pr->objwaits,
                              pr->nobjwaits, marked, pr);
     }
+    size_t kept = 0;
     for (size_t x = 0; x < ng; x++)
-        if (g[x].processes >= 2) g[kept++] = g[x];
+        if (g[x].processes >= 2) {
+            g[x].program = program_name(&a->procs[g[x].most]);
+            g[kept++] = g[x];
+        }
     a->ipc = g;
     a->nipc = kept;
-    xfree(last);
-    xfree(own);
-    xfree(most);
     map_free(&index);
 }

@@ -9,6 +9,7 @@
  */
 #include "analysis/pipes.h"
 
+#include "analysis/analyze.h"
 #include "analysis/programs.h"
 #include "base/util.h"
 #include "log/calls.h"
@@ -60,14 +61,13 @@ static int cmp_wait(const void *a, const void *b)
 
 static void add_pid(struct pipe_wait *pw, uint64_t pid)
 {
-    for (size_t m = 0; m < pw->npids && m < 4; m++)
+    for (size_t m = 0; m < pw->npids && m < PIPE_PIDS; m++)
         if (pw->pids[m] == pid) return;
-    if (pw->npids < 4) pw->pids[pw->npids] = pid;
+    if (pw->npids < PIPE_PIDS) pw->pids[pw->npids] = pid;
     pw->npids++;
 }
 
-void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t n,
-                struct pipe_wait **waits, size_t *nwaits)
+void pipes_link(struct proc_report *procs, size_t n)
 {
     /* Each pipe's writers: inode -> index + 1 in w. */
     struct map index = {0};
@@ -77,10 +77,11 @@ void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t 
     } *w = NULL;
     size_t nw = 0, wcap = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < uses[i].n; k++) {
-            if (!uses[i].v[k].wrote) continue;
+        for (size_t k = 0; k < procs[i].pipes.n; k++) {
+            const struct pipe_use *u = &procs[i].pipes.v[k];
+            if (!u->wrote) continue;
             int created;
-            uint64_t *slot = map_put(&index, uses[i].v[k].inode, 0, &created);
+            uint64_t *slot = map_put(&index, u->inode, 0, &created);
             if (created) {
                 ARRAY_PUSH(w, nw, wcap) = (struct writers){0};
                 *slot = nw;
@@ -91,8 +92,8 @@ void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t 
     for (size_t i = 0; i < n; i++) {
         struct pipe_wait *v = NULL;
         size_t nv = 0, cap = 0;
-        for (size_t k = 0; k < uses[i].n; k++) {
-            const struct pipe_use *u = &uses[i].v[k];
+        for (size_t k = 0; k < procs[i].pipes.n; k++) {
+            const struct pipe_use *u = &procs[i].pipes.v[k];
             if (!u->reads) continue;
             uint64_t *slot = map_get(&index, u->inode, 0);
             const struct writers *ws = slot ? &w[*slot - 1] : NULL;
@@ -101,7 +102,7 @@ void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t 
             size_t ncounted = 0;
             for (size_t j = 0; ws && j < ws->n; j++) {
                 if (ws->procs[j] == i) continue; /* its own writes */
-                const struct ws_process *q = procs[ws->procs[j]];
+                const struct ws_process *q = procs[ws->procs[j]].p;
                 struct pipe_wait *pw = wait_for(&v, &nv, &cap, process_program(q));
                 add_pid(pw, q->pid);
                 int again = 0;
@@ -125,13 +126,13 @@ void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t 
             }
         }
         xsort(v, nv, sizeof(*v), cmp_wait);
-        waits[i] = v;
-        nwaits[i] = nv;
+        procs[i].pipe_waits = v;
+        procs[i].npipe_waits = nv;
     }
     for (size_t i = 0; i < nw; i++)
         xfree(w[i].procs);
     xfree(w);
     map_free(&index);
     for (size_t i = 0; i < n; i++)
-        map_free(&uses[i].index);
+        map_free(&procs[i].pipes.index);
 }

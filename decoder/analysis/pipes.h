@@ -30,20 +30,22 @@ struct pipe_uses {
 };
 
 /* What a process waited for, reading pipes, per writing program. */
+#define PIPE_PIDS 4 /* writers' pids kept */
 struct pipe_wait {
-    const char *program; /* the writers' executable's name; NULL: no writer seen (not
-                            traced, or writing through stdio) */
-    uint64_t pids[4];    /* the first writers' pids */
-    size_t npids;        /* writers in all */
+    const char *program;      /* the writers' executable's name; NULL: no writer seen (not
+                                 traced, or writing through stdio) */
+    uint64_t pids[PIPE_PIDS]; /* the first writers' pids */
+    size_t npids;             /* writers in all */
     uint64_t reads, total_ns;
 };
 
 /* An event of the process (its target and target_kind set). */
 void pipes_event(struct pipe_uses *u, const struct ws_process *p, const struct ws_event *ev);
 
-/* Links the readers to the writers of n processes: for each, its waits
- * (most time first) into waits[i], nwaits[i].  Frees the uses' index. */
-void pipes_link(struct pipe_uses *uses, struct ws_process *const *procs, size_t n,
-                struct pipe_wait **waits, size_t *nwaits);
+struct proc_report;
+
+/* Links the readers to the writers among n analyzed processes: each one's
+ * pipe_waits (most time first); frees what only linking needed. */
+void pipes_link(struct proc_report *procs, size_t n);
 
 #endif

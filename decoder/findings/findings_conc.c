@@ -109,7 +109,7 @@ static void gil(struct findings *fs, const struct proc_report *pr, const struct 
             x->threads[i].tid, percent(x->threads[i].wait_ns, x->threads[i].wall_ns));
     if (x->nthreads > 4 && o < sizeof(each)) snprintf(each + o, sizeof(each) - o, ", ...");
     char who[160];
-    const char *advice;
+    const char *advice, *fewer = "";
     if (x->nthreads > GIL_SHORT_LIVED * x->peak) {
         /* A thread per request or task: fewer threads would not help. */
         snprintf(who, sizeof(who),
@@ -126,17 +126,16 @@ static void gil(struct findings *fs, const struct proc_report *pr, const struct 
                      x->nthreads, x->nthreads == 1 ? "" : "s");
         else
             snprintf(who, sizeof(who), "Python threads waited for the GIL");
-        advice = x->peak > 4 ? "only one thread runs Python code at a time: move the CPU-bound "
-                               "work to processes (multiprocessing, ProcessPoolExecutor) or to "
-                               "a C extension that releases the GIL, or use fewer threads"
-                             : "only one thread runs Python code at a time: move the CPU-bound "
-                               "work to processes (multiprocessing, ProcessPoolExecutor) or to "
-                               "a C extension that releases the GIL";
+        advice = "only one thread runs Python code at a time: move the CPU-bound work to "
+                 "processes (multiprocessing, ProcessPoolExecutor) or to a C extension that "
+                 "releases the GIL";
+        /* Fewer threads help only where many were alive together. */
+        if (x->peak > 4) fewer = ", or use fewer threads";
     }
     snprintf(f->summary, sizeof(f->summary),
-             "%s: threads waited %s for it, %u %% of the process's thread time%s; %s", who,
+             "%s: threads waited %s for it, %u %% of the process's thread time%s; %s%s", who,
              fmt_dur(x->wait_total_ns, total), percent(x->wait_total_ns, x->thread_ns), each,
-             advice);
+             advice, fewer);
 }
 
 void find_conc_findings(struct findings *fs, const struct proc_report *pr)

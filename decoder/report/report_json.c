@@ -67,7 +67,7 @@ static void process(struct json *j, const struct proc_report *pr)
         json_kv_str(j, "program", w->program);
         json_key(j, "pids");
         json_begin_array(j);
-        for (size_t k = 0; k < w->npids && k < 4; k++)
+        for (size_t k = 0; k < w->npids && k < PIPE_PIDS; k++)
             json_uint(j, w->pids[k]);
         json_end_array(j);
         json_kv_uint(j, "processes", w->npids);
@@ -231,6 +231,40 @@ static void stack(struct json *j, const struct finding *f)
     json_end_array(j);
 }
 
+/* Where the finding's slowest call was made, and its call stack. */
+static void site_and_stack(struct json *j, const struct finding *f)
+{
+    json_key(j, "site");
+    site_json(j, sym_code(f->pr->p, f->caller));
+    stack(j, f);
+}
+
+static void slow_query_fields(struct json *j, const struct finding *f)
+{
+    const struct slow_query *s = f->slowq;
+    struct query *q = &f->pr->queries[s->qid];
+    statement(j, q);
+    json_kv_hex(j, "conn", s->conn);
+    json_kv_uint(j, "count", s->count);
+    json_kv_uint(j, "executions", q->count);
+    json_kv_uint(j, "max_ns", s->max_ns);
+    json_kv_uint(j, "total_ns", s->total_ns);
+    json_kv_uint(j, "lib_ns", s->lib_ns);
+    json_kv_uint(j, "p99_ns", hist_percentile(&q->hist, 99));
+    site_and_stack(j, f);
+}
+
+static void ipc_fields(struct json *j, const struct finding *f)
+{
+    json_kv_str(j, "mapping", f->ipc->path);
+    json_kv_str(j, "program", f->ipc->program);
+    json_kv_uint(j, "processes", f->ipc->processes);
+    json_kv_uint(j, "waits", f->ipc->waits);
+    json_kv_uint(j, "wait_total_ns", f->ipc->wait_ns);
+    json_key(j, "site");
+    site_json(j, sym_code(f->pr->p, f->caller));
+}
+
 static void finding(struct json *j, const struct finding *f)
 {
     json_begin_object(j);
@@ -245,38 +279,18 @@ static void finding(struct json *j, const struct finding *f)
         json_kv_uint(j, "count", f->count);
         json_kv_uint(j, "max_ns", f->max_ns);
         json_kv_uint(j, "total_ns", f->total_ns);
-        json_key(j, "site");
-        site_json(j, sym_code(f->pr->p, f->caller));
-        stack(j, f);
+        site_and_stack(j, f);
     } else if (f->kind == FINDING_LOCK_CONTENTION) {
         lock_fields(j, f->pr, f->lock, "lock_kind");
         stack(j, f);
     } else if (f->kind == FINDING_IPC_CONTENTION) {
-        json_kv_str(j, "mapping", f->ipc->path);
-        json_kv_str(j, "program", f->ipc->program);
-        json_kv_uint(j, "processes", f->ipc->processes);
-        json_kv_uint(j, "waits", f->ipc->waits);
-        json_kv_uint(j, "wait_total_ns", f->ipc->wait_ns);
-        json_key(j, "site");
-        site_json(j, sym_code(f->pr->p, f->caller));
+        ipc_fields(j, f);
     } else if (f->kind == FINDING_CPU_STARVATION) {
         json_kv_uint(j, "processes", f->processes);
         json_kv_uint(j, "runq_ns", f->total_ns);
         json_kv_uint(j, "thread_ns", f->thread_ns);
     } else if (f->kind == FINDING_SLOW_QUERY) {
-        const struct slow_query *s = f->slowq;
-        struct query *q = &f->pr->queries[s->qid];
-        statement(j, q);
-        json_kv_hex(j, "conn", s->conn);
-        json_kv_uint(j, "count", s->count);
-        json_kv_uint(j, "executions", q->count);
-        json_kv_uint(j, "max_ns", s->max_ns);
-        json_kv_uint(j, "total_ns", s->total_ns);
-        json_kv_uint(j, "lib_ns", s->lib_ns);
-        json_kv_uint(j, "p99_ns", hist_percentile(&q->hist, 99));
-        json_key(j, "site");
-        site_json(j, sym_code(f->pr->p, f->caller));
-        stack(j, f);
+        slow_query_fields(j, f);
     } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
         report_json_stall(j, f);
     } else if (!conc_finding_json(j, f)) {

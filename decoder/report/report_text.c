@@ -23,13 +23,14 @@
 #include <string.h>
 
 #define SLOWEST_SHOWN 10
+#define LOCKS_SHOWN   10
+#define WAITED_SHOWN  10 /* programs a process waited for, reading pipes */
+#define QUERIES_SHOWN 15
+#define QUERY_TEXT    48 /* characters of a query's text: a line fits 120 columns */
 /* With more processes than SECTIONS_ALL, the sections of those with a
  * finding and of the SECTIONS_LONGEST longest only. */
 #define SECTIONS_ALL     20
 #define SECTIONS_LONGEST 10
-#define LOCKS_SHOWN      10
-#define QUERIES_SHOWN    15
-#define QUERY_TEXT       48 /* characters of a query's text: a line fits 120 columns */
 
 /* Its arguments, joined by spaces (its exe when it has none). */
 static const char *arguments(const struct ws_process *p, char *buf, size_t len)
@@ -232,20 +233,20 @@ static void pipe_waits(FILE *f, const struct proc_report *pr)
     if (pr->npipe_waits == 0) return;
     fprintf(f, "\n  waited for other processes (reading pipes they wrote)\n");
     fprintf(f, "  %-24s %9s %10s  %s\n", "program", "reads", "total", "pids");
-    for (size_t i = 0; i < pr->npipe_waits && i < LOCKS_SHOWN; i++) {
+    for (size_t i = 0; i < pr->npipe_waits && i < WAITED_SHOWN; i++) {
         const struct pipe_wait *w = &pr->pipe_waits[i];
         if (w->program)
             text_clean((const uint8_t *)w->program, strlen(w->program), name, sizeof(name));
         else
             snprintf(name, sizeof(name), "(writer not seen)");
         fprintf(f, "  %-24s %9" PRIu64 " %10s ", name, w->reads, fmt_dur(w->total_ns, total));
-        for (size_t k = 0; k < w->npids && k < 4; k++)
+        for (size_t k = 0; k < w->npids && k < PIPE_PIDS; k++)
             fprintf(f, " %" PRIu64, w->pids[k]);
-        if (w->npids > 4) fprintf(f, " and %zu more", w->npids - 4);
+        if (w->npids > PIPE_PIDS) fprintf(f, " and %zu more", w->npids - PIPE_PIDS);
         fputc('\n', f);
     }
-    if (pr->npipe_waits > LOCKS_SHOWN)
-        fprintf(f, "  ... and %zu more (see --json)\n", pr->npipe_waits - LOCKS_SHOWN);
+    if (pr->npipe_waits > WAITED_SHOWN)
+        fprintf(f, "  ... and %zu more (see --json)\n", pr->npipe_waits - WAITED_SHOWN);
 }
 
 /* One table of the locks whose role is (parks) or is not (locks and the
