@@ -129,6 +129,29 @@ WS_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *event)
     if (err) errno = err;
     return r;
 }
+/* socketpair: which two fds are the ends of one pair, so that the decoder
+ * knows a write on one wakes a loop that watches the other (asyncio's
+ * self-pipe).  The record is on the first, with the second in aux1. */
+WS_REAL(socketpair);
+WS_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(socketpair)(domain, type, protocol, sv);
+    uint64_t s = ws_now();
+    int r = real_socketpair(domain, type, protocol, sv);
+    uint64_t e = ws_now();
+    int err = r < 0 ? errno : 0;
+    int64_t first = r == 0 ? sv[0] : -1;
+    uint8_t *p = ws_emit_reserve(t, WS_SOCKETPAIR, (uint32_t)err, first, r, s, e, WS_CALLER, 16);
+    if (p) {
+        uint64_t aux[2] = {(uint64_t)(r == 0 ? (int64_t)sv[1] : -1), 0};
+        __builtin_memcpy(p, aux, 16);
+        ws_emit_commit(t);
+    }
+    if (err) errno = err;
+    return r;
+}
+
 WRAP_FD(int, nanosleep, WS_NANOSLEEP, (const struct timespec *req, struct timespec *rem),
         (req, rem), -1)
 

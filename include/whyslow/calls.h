@@ -106,6 +106,8 @@
     X(WAITID,              35, "waitid",                     SYSCALL, NONE,   WS_CALL_WAITS,                             WAIT)  \
     /* obj: the fd added, changed or removed; aux1: the epoll fd, aux2: the op (EPOLL_CTL_ADD...) */                          \
     X(EPOLL_CTL,           36, "epoll_ctl",                  SYSCALL, FD,     WS_CALL_HAS_AUX,                           OTHER) \
+    /* obj: the first fd of the pair (-1: failed), aux1: the second */                                                        \
+    X(SOCKETPAIR,          37, "socketpair",                 SYSCALL, FD,     WS_CALL_HAS_AUX,                           OTHER) \
                                                                                                                                 \
     X(MUTEX_LOCK,          40, "pthread_mutex_lock",         LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \
     X(MUTEX_TRYLOCK,       41, "pthread_mutex_trylock",      LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \
