@@ -49,6 +49,7 @@ struct tpool_ex {
     uint32_t tid;                 /* the thread that waited the most */
     uint64_t caller;              /* where most of those waits were made */
     uint64_t busy_ns[TIME_PARTS]; /* the workers' time during it, by time part */
+    uint8_t loop;                 /* most of that time, event loops waited (epoll) */
 };
 
 /* A Python thread's waits for the GIL. */

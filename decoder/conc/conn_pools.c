@@ -15,6 +15,7 @@
 #include "base/hashmap.h"
 #include "base/util.h"
 #include "conc/concurrency.h"
+#include "log/calls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +266,11 @@ static void handover_waits(struct pools *s)
     }
     for (size_t i = 0; i < d->nwaits; i++) {
         const struct wk_wait *a = &d->waits[i];
-        if (!a->waker || (a->flags & WAIT_HANDSHAKE) || a->role == WAIT_GIL) continue;
+        /* A connection is handed over through a lock or a park, not by
+         * waking an event loop. */
+        if (!a->waker || (a->flags & WAIT_HANDSHAKE) || a->role == WAIT_GIL ||
+            a->kind == LOCK_NOTIFY)
+            continue;
         const struct wk_wake *k = &d->wakes[a->waker - 1];
         if (k->flags & WAKE_EXIT) continue;
         long rx = last_run_before(s, k->thread, k->at);

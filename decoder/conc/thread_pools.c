@@ -79,6 +79,18 @@ static uint64_t overlap(const struct ival *v, size_t n, int64_t start, int64_t e
     return sum;
 }
 
+/* A worker's wait for work. */
+struct work_wait {
+    int64_t end;
+    uint32_t calls; /* the worker's calls before it */
+};
+
+static int cmp_work_wait(const void *a, const void *b)
+{
+    const struct work_wait *x = a, *y = b;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
 /* A pool being examined. */
 struct pool {
     const struct wake_data *d;
@@ -91,8 +103,8 @@ struct pool {
     int64_t from, to; /* while every worker was alive */
     struct ival *sat; /* the saturated spans, sorted */
     size_t nsat;
-    struct ival *ends; /* each worker's waits for work as (end, start), by end */
-    size_t *first_end; /* worker w's are ends[first_end[w]..first_end[w + 1]) */
+    struct work_wait *ends; /* each worker's waits for work, by end */
+    size_t *first_end;      /* worker w's are ends[first_end[w]..first_end[w + 1]) */
 };
 
 /* The workers' time while saturated, by part (a second timeline read). */
@@ -240,11 +252,11 @@ static void sort_wait_ends(struct pool *p)
     for (size_t i = 0; i < p->n; i++) {
         const struct wk_wait *a = &d->waits[p->ix[i]];
         size_t w = p->slot[a->thread] - 1;
-        p->ends[p->first_end[w] + fill[w]++] = (struct ival){a->end, a->start};
+        p->ends[p->first_end[w] + fill[w]++] = (struct work_wait){a->end, a->calls};
     }
     for (size_t i = 0; i < p->nworkers; i++)
         xsort(p->ends + p->first_end[i], p->first_end[i + 1] - p->first_end[i], sizeof(*p->ends),
-              cmp_ival);
+              cmp_work_wait);
     xfree(fill);
 }
 
@@ -255,7 +267,7 @@ static size_t stretch_of(const struct pool *p, size_t w, int64_t at)
     size_t lo = p->first_end[w], hi = p->first_end[w + 1];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->ends[mid].start <= at)
+        if (p->ends[mid].end <= at)
             lo = mid + 1;
         else
             hi = mid;
@@ -263,8 +275,21 @@ static size_t stretch_of(const struct pool *p, size_t w, int64_t at)
     return lo - p->first_end[w];
 }
 
+/* Whether worker w made calls after a result it delivered through an
+ * event loop's fd, before it next waited for work. */
+static int worked_after(const struct pool *p, size_t w, const struct wk_wake *k)
+{
+    size_t next = p->first_end[w] + stretch_of(p, w, k->at);
+    if (next == p->first_end[w + 1]) return 0; /* it ended: those may be its exit's */
+    return p->ends[next].calls > k->calls;
+}
+
 /* Whether a task was queued: a worker delivered results to the same
- * thread twice in one stretch of work, taking the second task at once. */
+ * thread twice in one stretch of work, taking the second task at once;
+ * or, delivering through an event loop's fd, went on with calls before
+ * it waited for work again (a loop's notifications coalesce: libuv
+ * writes its eventfd once for all results delivered before the loop
+ * reads it, so the second delivery may not show). */
 static int tasks_queued(const struct pool *p)
 {
     struct map delivered = {0}; /* (worker * 2^32 + stretch, waiter) -> deliveries */
@@ -274,6 +299,10 @@ static int tasks_queued(const struct pool *p)
         const struct wk_wake *k = result_wait(p, a);
         if (!k) continue;
         size_t w = p->slot[k->thread] - 1;
+        if (k->kind == LOCK_NOTIFY && worked_after(p, w, k)) {
+            queued = 1;
+            break;
+        }
         uint64_t *dn =
             map_put(&delivered, (uint64_t)w << 32 | stretch_of(p, w, k->at), a->thread, NULL);
         queued = ++*dn >= 2;
@@ -290,7 +319,7 @@ static void count_result_waits(const struct pool *p, struct tpool_ex *x)
     const struct wake_data *d = p->d;
     struct map waited = {0}; /* waiter thread -> time */
     struct map callers = {0};
-    uint64_t best_caller = 0, best_waiter = 0;
+    uint64_t best_caller = 0, best_waiter = 0, loop_ns = 0;
     for (size_t i = 0; i < d->nwaits; i++) {
         const struct wk_wait *a = &d->waits[i];
         if (!result_wait(p, a)) continue;
@@ -298,6 +327,7 @@ static void count_result_waits(const struct pool *p, struct tpool_ex *x)
         if (!t) continue;
         x->waits++;
         x->wait_total_ns += t;
+        if (a->kind == LOCK_NOTIFY) loop_ns += t;
         uint64_t *wt = map_put(&waited, a->thread, 0, NULL);
         if ((*wt += t) > best_waiter) {
             best_waiter = *wt;
@@ -309,6 +339,7 @@ static void count_result_waits(const struct pool *p, struct tpool_ex *x)
             x->caller = a->caller;
         }
     }
+    x->loop = loop_ns * 2 > x->wait_total_ns;
     map_free(&waited);
     map_free(&callers);
 }
@@ -580,7 +611,10 @@ void find_tpools(struct conc_report *c, const struct wake_data *d, uint64_t slow
     uint32_t *ix = xmalloc(d->nwaits * sizeof(*ix));
     uint8_t *pooled = xcalloc(d->nthreads, 1); /* workers of a pool found */
     for (size_t o = 0; o < d->nobjects; o++) {
-        if (d->objects[o].role != WAIT_PARK || first[o + 1] - first[o] < 2) continue;
+        /* An epoll set two threads wait on is no queue of tasks. */
+        if (d->objects[o].role != WAIT_PARK || d->objects[o].kind == LOCK_NOTIFY ||
+            first[o + 1] - first[o] < 2)
+            continue;
         size_t n = 0;
         for (size_t i = first[o]; i < first[o + 1]; i++)
             if (!(d->waits[pos[i]].flags & WAIT_HANDSHAKE)) ix[n++] = pos[i];

@@ -23,6 +23,7 @@
 #include <whyslow/format.h>
 
 #include <errno.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ struct thread_state {
     int parked;        /* it waited on a cond, sem or futex since its run's last call */
     size_t last_wake1; /* its latest wake, index + 1, while nothing else came after it */
     int acted;         /* it made a call (GIL waits aside) */
+    uint32_t calls;    /* its syscalls and database calls so far */
 };
 
 /* Threads by serial: an array for the small serials a recorder gives. */
@@ -73,6 +75,10 @@ struct wakes {
     size_t nruns, runcap;
     struct wk_conn *conns;
     size_t nconns, conncap;
+    /* Notifications through fds (notify_event()). */
+    struct map peers;    /* fd -> the other end of its socketpair + 1 */
+    struct map watched;  /* channel -> (epoll fd + 1) << 32 | the fd watched in it */
+    struct map eventfds; /* target -> 1 + whether it names an eventfd */
 };
 
 struct wakes *wakes_open(struct ws_process *p)
@@ -153,7 +159,8 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
          * the slack), no one can take it, and it is not kept. */
         long oid = object_of(w, (uint64_t)ev->obj, kind, 0);
         if (oid < 0 || w->until[oid] + WAKE_SLACK_NS < ev->at) return;
-        struct wk_wake k = {.at = ev->at, .oid = (uint32_t)oid, .thread = ix, .kind = kind};
+        struct wk_wake k = {
+            .at = ev->at, .oid = (uint32_t)oid, .thread = ix, .calls = t->calls, .kind = kind};
         k.uses = ev->call == WS_COND_BROADCAST ? WAKE_ALL
                  : ev->call == WS_FUTEX_WAKE && ev->result > 1
                      ? (uint16_t)(ev->result < 1000 ? ev->result : 1000)
@@ -171,6 +178,7 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
                         .caller = ev->caller,
                         .oid = (uint32_t)oid,
                         .thread = ix,
+                        .calls = t->calls,
                         .kind = kind,
                         .flags = ev->result == 0 ? WAIT_OK : 0};
     ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
@@ -238,6 +246,103 @@ static void db_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     t->parked = 0;
 }
 
+/* ---- notifications through fds ----
+ *
+ * An event loop learns that a worker thread finished a task through an
+ * fd its epoll set watches: libuv's eventfd, asyncio's socketpair, a
+ * pipe.  A write on such a channel by another thread is a wake of the set
+ * (kind LOCK_NOTIFY, the epoll fd as object), and each epoll wait is a
+ * wait on it, successful when it returned events.  Writes on other fds
+ * (a socket to a client, which the set may also watch) wake no one.
+ */
+
+#define CHAN_PIPE 1ull << 62 /* channels: a pipe by its inode's name, */
+#define CHAN_PAIR 2ull << 62 /* a socketpair by its lower fd, an eventfd by its fd */
+
+static int is_eventfd(struct wakes *w, const struct ws_event *ev)
+{
+    if (ev->target_kind != WS_FD_OTHER || !ev->target) return 0;
+    int created;
+    uint64_t *slot = map_put(&w->eventfds, ev->target, 0, &created);
+    if (created)
+        *slot = 1 + (strcmp(strpool_get(&w->p->strings, ev->target), "anon_inode:[eventfd]") == 0);
+    return *slot == 2;
+}
+
+/* The channel an event's fd is an end of, or 0: none that notifies. */
+static uint64_t channel_of(struct wakes *w, const struct ws_event *ev)
+{
+    if (ev->obj < 0) return 0;
+    if (ev->target_kind == WS_FD_PIPE && ev->target) return CHAN_PIPE | ev->target;
+    uint64_t *peer = map_get(&w->peers, (uint64_t)ev->obj, 0);
+    if (peer)
+        return CHAN_PAIR | (uint64_t)(ev->obj < (int64_t)*peer - 1 ? ev->obj : (int64_t)*peer - 1);
+    return is_eventfd(w, ev) ? (uint64_t)ev->obj : 0;
+}
+
+static void notify_event(struct wakes *w, struct thread_state *t, uint32_t ix,
+                         const struct ws_event *ev)
+{
+    uint64_t chan;
+    switch (ev->call) {
+    case WS_SOCKETPAIR:
+        if (ev->result != 0 || ev->obj < 0 || (int64_t)ev->aux1 < 0) return;
+        *map_put(&w->peers, (uint64_t)ev->obj, 0, NULL) = ev->aux1 + 1;
+        *map_put(&w->peers, ev->aux1, 0, NULL) = (uint64_t)ev->obj + 1;
+        return;
+    case WS_EPOLL_CTL:
+        if (ev->result != 0 || !(chan = channel_of(w, ev))) return;
+        if (ev->aux2 == EPOLL_CTL_DEL)
+            map_del(&w->watched, chan, 0);
+        else
+            *map_put(&w->watched, chan, 0, NULL) = (ev->aux1 + 1) << 32 | (uint32_t)ev->obj;
+        return;
+    case WS_CLOSE: {
+        if (ev->result != 0) return;
+        chan = channel_of(w, ev);
+        uint64_t *at = chan ? map_get(&w->watched, chan, 0) : NULL;
+        if (at && (uint32_t)*at == (uint32_t)ev->obj) map_del(&w->watched, chan, 0);
+        uint64_t *peer = map_get(&w->peers, (uint64_t)ev->obj, 0);
+        if (peer) map_del(&w->peers, *peer - 1, 0);
+        map_del(&w->peers, (uint64_t)ev->obj, 0);
+        return;
+    }
+    case WS_EPOLL_WAIT:
+    case WS_EPOLL_PWAIT: {
+        if (ev->unfinished || ev->obj < 0) return;
+        long oid = object_of(w, (uint64_t)ev->obj, LOCK_NOTIFY, 1);
+        struct wk_wait a = {.start = ev->at,
+                            .end = event_end(ev),
+                            .caller = ev->caller,
+                            .oid = (uint32_t)oid,
+                            .thread = ix,
+                            .calls = t->calls,
+                            .kind = LOCK_NOTIFY,
+                            .flags = ev->result > 0 ? WAIT_OK : 0};
+        ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
+        w->objs[oid].nwaits++;
+        if ((a.flags & WAIT_OK) && a.end > w->until[oid]) w->until[oid] = a.end;
+        return;
+    }
+    }
+    if (!(ws_call_flags(ev->call) & WS_CALL_WRITES) || ev->result <= 0 ||
+        !(chan = channel_of(w, ev)))
+        return;
+    uint64_t *at = map_get(&w->watched, chan, 0);
+    long oid = at ? object_of(w, (*at >> 32) - 1, LOCK_NOTIFY, 0) : -1;
+    if (oid < 0 || w->until[oid] + WAKE_SLACK_NS < ev->at) return;
+    struct wk_wake k = {.at = ev->at,
+                        .oid = (uint32_t)oid,
+                        .thread = ix,
+                        .calls = t->calls,
+                        .uses = 1,
+                        .kind = LOCK_NOTIFY};
+    if (!t->acted) k.flags |= WAKE_FIRST;
+    ARRAY_PUSH(w->wakes, w->nwakes, w->wakecap) = k;
+    w->objs[oid].nwakes++;
+    t->last_wake1 = w->nwakes;
+}
+
 void wakes_event(struct wakes *w, const struct ws_event *ev)
 {
     if (w->off || ev->call == WS_EV_FD_INFO) return;
@@ -262,6 +367,8 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
         return;
     }
     t->last_wake1 = 0;
+    if (call_is_syscall(ev->call) || call_is_db(ev->call)) t->calls++;
+    if (call_is_syscall(ev->call)) notify_event(w, t, ix, ev);
     t->acted = 1;
     if (call_is_db(ev->call)) db_event(w, t, ix, ev);
 }
@@ -582,6 +689,9 @@ void wakes_close(struct wakes *w, struct wake_data *out)
     xfree(w->until);
     map_free(&w->conn_ix);
     map_free(&w->texts);
+    map_free(&w->peers);
+    map_free(&w->watched);
+    map_free(&w->eventfds);
     xfree(w->ts);
     xfree(w);
 }

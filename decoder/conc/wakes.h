@@ -17,6 +17,11 @@
  *   WAIT_PARK  threads waited there for something to happen.
  * A wait's role is its object's.
  *
+ * An event loop's epoll set is an object too (LOCK_NOTIFY): its waits are
+ * the loop's epoll waits, its wakes the writes of other threads on an fd
+ * it watches through which threads notify it (an eventfd, a pipe, a
+ * socketpair), as workers deliver results to libuv's and asyncio's loops.
+ *
  * Connections: each thread's database calls on one connection follow each
  * other in a run (split when the thread parks on something in between:
  * it may have given the connection back and taken it again), and each
@@ -53,6 +58,7 @@ struct wk_wait {
     uint32_t oid;    /* its object: index in wake_data.objects */
     uint32_t thread; /* index in wake_data.threads */
     uint32_t waker;  /* index + 1 in wake_data.wakes, 0: none found */
+    uint32_t calls;  /* its thread's calls before it (syscalls and database calls) */
     uint8_t kind;    /* enum lock_kind */
     uint8_t role;    /* enum wait_role */
     uint8_t flags;   /* WAIT_* */
@@ -62,6 +68,7 @@ struct wk_wake {
     int64_t at;
     uint32_t oid;    /* its object: index in wake_data.objects */
     uint32_t thread; /* index in wake_data.threads */
+    uint32_t calls;  /* its thread's calls up to it (syscalls and database calls) */
     uint16_t uses;   /* waiters it can wake: 1, FUTEX_WAKE's count, WAKE_ALL (broadcast) */
     uint8_t kind;
     uint8_t flags; /* WAKE_* */

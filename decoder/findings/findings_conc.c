@@ -8,6 +8,7 @@
  */
 #include "base/units.h"
 #include "findings/findings.h"
+#include "symbols/symbolize.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,12 +82,22 @@ static void tpool(struct findings *fs, const struct proc_report *pr, const struc
         if (second && o < sizeof(busy))
             snprintf(busy + o, sizeof(busy) - o, ", %s %u %%", busy_words(top[1]), second);
     }
+    /* libuv's pool (Node's fs, dns.lookup, crypto, zlib) has 4 workers
+     * unless the environment says otherwise. */
+    const struct sym_code *site = x->caller ? sym_code(pr->p, x->caller) : NULL;
+    int libuv = x->loop && site && site->function && strncmp(site->function, "uv_", 3) == 0;
+    char every[24] = "both";
+    if (x->workers != 2) snprintf(every, sizeof(every), "all %u", x->workers);
     snprintf(f->summary, sizeof(f->summary),
-             "all %u worker threads of a pool were busy for %s in all while tasks were queued, "
-             "and threads waited %s for results from them (%" PRIu64 " wait%s)%s: add workers "
-             "(the tasks are waiting for a free one, not running), or make each task shorter",
-             x->workers, fmt_dur(x->saturated_ns, sat), fmt_dur(x->wait_total_ns, total), x->waits,
-             x->waits == 1 ? "" : "s", busy);
+             "%s worker threads of %s were busy for %s in all while tasks were queued, "
+             "and %s waited %s for results from them (%" PRIu64 " wait%s)%s: %s, or make each "
+             "task shorter",
+             every, libuv ? "libuv's thread pool" : "a pool", fmt_dur(x->saturated_ns, sat),
+             x->loop ? "the event loop" : "threads", fmt_dur(x->wait_total_ns, total), x->waits,
+             x->waits == 1 ? "" : "s", busy,
+             libuv ? "set UV_THREADPOOL_SIZE higher in the program's environment (the tasks are "
+                     "waiting for a free worker, not running)"
+                   : "add workers (the tasks are waiting for a free one, not running)");
 }
 
 static unsigned percent(uint64_t part, uint64_t whole)

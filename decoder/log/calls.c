@@ -152,6 +152,8 @@ const char *lock_kind_name(enum lock_kind kind)
         return "sem";
     case LOCK_FUTEX:
         return "futex";
+    case LOCK_NOTIFY:
+        return "epoll";
     default:
         return "none";
     }

@@ -20,6 +20,7 @@ enum lock_kind {
     LOCK_COND,
     LOCK_SEM,
     LOCK_FUTEX,
+    LOCK_NOTIFY, /* no lock call's: an epoll set woken through an fd (conc/wakes.h) */
 };
 
 /* The family column of the table; an unknown id below 100 is taken for

@@ -48,6 +48,7 @@ static void tpool(struct json *j, const struct finding *f)
     json_kv_uint(j, "saturated_ns", x->saturated_ns);
     json_kv_uint(j, "waits", x->waits);
     json_kv_uint(j, "wait_total_ns", x->wait_total_ns);
+    json_kv_bool(j, "waited_by_event_loop", x->loop);
     json_key(j, "busy_in");
     json_begin_object(j);
     for (int i = 0; i < TIME_PARTS; i++) {

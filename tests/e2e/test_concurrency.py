@@ -158,6 +158,50 @@ def case_thread_pool_map():
     check_none(report(data), "map, 10 workers", "thread_pool_exhaustion", "lock_contention")
 
 
+def case_asyncio_executor():
+    """The same two batches run from an asyncio loop through
+    run_in_executor(): the workers hand results to the loop through its
+    self-pipe (a socketpair), which the loop waits on in epoll.  With 2
+    workers, a thread_pool_exhaustion finding waited for by the event loop;
+    with 8, none."""
+    data, out = traced_like_untraced([PYTHON, POOLS_PROG, "asyncio", "2"])
+    check(out == "ok 120\n", "program output %r" % out)
+    f = check_thread_pool(report(data), "asyncio, 2 workers")
+    check(f["waited_by_event_loop"] is True and "the event loop waited" in f["summary"],
+          "asyncio: %s" % f)
+    data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "asyncio", "8"])
+    check_none(report(data), "asyncio, 8 workers", "thread_pool_exhaustion", "lock_contention")
+
+
+def case_libuv_pool():
+    """Node.js: four crypto.pbkdf2 calls keep libuv's 4 workers busy while
+    a file read's tasks queue behind them.  libuv wakes no worker for a
+    task queued while all are busy, and writes its eventfd once for the
+    results delivered before the loop reads it: the finding rests on a
+    worker that went on with the read's calls after delivering a result.
+    With UV_THREADPOOL_SIZE=8, none."""
+    node = "/usr/bin/node"
+    need_file(node, "Debian's nodejs package")
+    script = os.path.join(HERE, "progs", "node_pool.js")
+    data, out = record([node, script, "/etc/hostname"])
+    check(re.fullmatch(r"read \d+ bytes, 4 keys\n", out), "program output %r" % out)
+    rep = report(data)
+    found = findings_of(rep, "thread_pool_exhaustion")
+    require(len(found) == 1, "expected one thread_pool_exhaustion: %s" % rep["findings"])
+    f = found[0]
+    # The shortest key takes about 120 ms of CPU; the others run on.
+    check(f["workers"] == 4 and f["waited_by_event_loop"] is True, "libuv: %s" % f)
+    check(f["saturated_ns"] >= 50 * MS and 50 * MS <= f["wait_total_ns"] <= f["saturated_ns"],
+          "libuv: saturated %d ns, waited %d ns" % (f["saturated_ns"], f["wait_total_ns"]))
+    check("libuv's thread pool" in f["summary"] and "UV_THREADPOOL_SIZE" in f["summary"],
+          "libuv: %s" % f["summary"])
+    check(f["site"] and f["site"].get("function") == "uv__io_poll", "libuv: site %s" % f["site"])
+    data, out = record([node, script, "/etc/hostname"], env={"UV_THREADPOOL_SIZE": "8"},
+                       data=os.path.join(TMP, "eight"))
+    check(re.fullmatch(r"read \d+ bytes, 4 keys\n", out), "program output %r" % out)
+    check_none(report(data), "UV_THREADPOOL_SIZE=8", "thread_pool_exhaustion")
+
+
 def case_thread_progress():
     """2 long-running threads that each report progress to the main thread
     10 times (an Event it waits on, or a Condition) deliver results in

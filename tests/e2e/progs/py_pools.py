@@ -15,6 +15,10 @@ usage:
   py_pools.py map WORKERS
       the one-shot form: list(ThreadPoolExecutor(max_workers=WORKERS).map(
       task, range(10))), tasks of 40 ms, all queued at once.
+  py_pools.py asyncio WORKERS
+      the same two batches, run from an asyncio event loop through
+      loop.run_in_executor() on a ThreadPoolExecutor(max_workers=WORKERS):
+      the workers hand their results to the loop through its self-pipe.
   py_pools.py progress event|cond
       2 long-running threads each report progress to the main thread 10
       times, 40 ms apart (a threading.Event it waits on and clears, or a
@@ -86,6 +90,28 @@ def executor_map(workers):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(task, range(10)))
     print("ok", sum(results))
+
+
+def asyncio_executor(workers):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    def task(i):
+        time.sleep(0.04)
+        return i
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        total = 0
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for batch in range(2):
+                done = await asyncio.gather(
+                    *[loop.run_in_executor(pool, task, batch * 8 + i) for i in range(8)])
+                total += sum(done)
+                await asyncio.sleep(0.02)
+        return total
+
+    print("ok", asyncio.run(main()))
 
 
 def progress(kind):
@@ -197,6 +223,8 @@ if __name__ == "__main__":
         executor(int(sys.argv[2]))
     elif mode == "map":
         executor_map(int(sys.argv[2]))
+    elif mode == "asyncio":
+        asyncio_executor(int(sys.argv[2]))
     elif mode == "progress":
         progress(sys.argv[2])
     elif mode == "gil":
