@@ -31,7 +31,7 @@ static const char report_usage[] =
     "\n"
     "  PATH             a log file, or a directory of *.wslog files\n"
     "                   (default ./whyslow.data)\n"
-    "  --json           one JSON object instead (schema whyslow.report/1)\n"
+    "  --json           one JSON object instead (schema whyslow.report/2)\n"
     "  --pid PID        only the process PID\n"
     "  --slow-ms N      a call is slow from N milliseconds (default 10)\n"
     "  --nplus1-min N   an N+1 loop has N executions or more (default 5)\n"

@@ -2,7 +2,7 @@
 /*
  * report.h - the two renderings of an analysis: text for a person
  * (report_text.c) and JSON for programs (report_json.c, schema
- * "whyslow.report/1", documented in docs/report-json.md).
+ * "whyslow.report/2", documented in docs/report-json.md).
  */
 #ifndef WHYSLOW_REPORT_H
 #define WHYSLOW_REPORT_H
@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#define REPORT_SCHEMA "whyslow.report/1"
+#define REPORT_SCHEMA "whyslow.report/2"
 
 /* Both print an analysis and its findings, after symbolize_report()
  * (sites.h) looked up the names they show. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report_json.c - `whyslow report --json`: one JSON object, schema
- * "whyslow.report/1".  Every field is described in docs/report-json.md;
+ * "whyslow.report/2".  Every field is described in docs/report-json.md;
  * change both together, and bump the schema for incompatible changes.
  */
 #include "findings/findings.h"

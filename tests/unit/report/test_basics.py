@@ -26,7 +26,7 @@ def case_normal_json():
     log = os.path.join(TMP, "normal.wslog")
     gen("normal", log)
     r = report(log)
-    eq(r["schema"], "whyslow.report/1", "schema")
+    eq(r["schema"], "whyslow.report/2", "schema")
     eq(len(r["processes"]), 1, "processes")
     p = r["processes"][0]
     want = {

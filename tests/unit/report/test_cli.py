@@ -48,7 +48,7 @@ def case_version():
         fmt = re.search(r"#define WS_FORMAT_VERSION (\d+)", f.read()).group(1)
     rc, out, err = whyslow("--version")
     eq((rc, out, err),
-       (0, "whyslow %s (log format %s, report schema whyslow.report/1)\n" % (version, fmt), ""),
+       (0, "whyslow %s (log format %s, report schema whyslow.report/2)\n" % (version, fmt), ""),
        "whyslow --version")
 
 
