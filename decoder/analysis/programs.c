@@ -23,11 +23,86 @@ const char *program_name(const struct proc_report *pr)
     return process_program(pr->p);
 }
 
+/* Copies the n bytes at s into buf (ROLE_MAX bytes), cut to fit. */
+static char *role_of(char *buf, const char *s, size_t n)
+{
+    if (n >= ROLE_MAX) n = ROLE_MAX - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The stable part of a title "prog: words...": its words up to the first
+ * that names one client, address or file (a digit, '/', '[', '(', '@',
+ * ':' or '=' in it): "postgres: app shop [local] idle" -> "app shop". */
+static char *title_role(const char *title, char *buf)
+{
+    const char *colon = strstr(title, ": ");
+    if (!colon || colon - title > 32 || memchr(title, '/', (size_t)(colon - title)))
+        return role_of(buf, "", 0);
+    const char *s = colon + 2, *end = s;
+    for (const char *w = s; *w;) {
+        while (*w == ' ')
+            w++;
+        size_t len = strcspn(w, " ");
+        if (!len || strcspn(w, "0123456789/[(@:=") < len) break;
+        w += len;
+        end = w;
+    }
+    return role_of(buf, s, (size_t)(end - s));
+}
+
+/* Whether a program runs scripts: 1 for python3.11, node, ruby, perl,
+ * php; 2 for a shell (whose -c commands are no role: a build runs
+ * thousands). */
+static int interpreter(const char *prog)
+{
+    static const char *const names[] = {"python", "node", "nodejs", "ruby", "perl", "php",
+                                        "sh",     "bash", "dash",   "zsh",  "ksh"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(prog, names[i], n) == 0 && strspn(prog + n, "0123456789.") == strlen(prog + n))
+            return i < 6 ? 1 : 2;
+    }
+    return 0;
+}
+
+char *process_role(const struct ws_process *p, char *buf)
+{
+    const char *prog = process_program(p);
+    buf[0] = '\0';
+    if (p->title && title_role(p->title, buf)[0]) return buf;
+    int script = interpreter(prog), git = strcmp(prog, "git") == 0;
+    /* git-upload-pack is git run by that name */
+    const char *arg0 = p->argc ? strrchr(p->argv[0], '/') : NULL;
+    arg0 = arg0 ? arg0 + 1 : p->argc ? p->argv[0] : "";
+    if (git && strncmp(arg0, "git-", 4) == 0) return role_of(buf, arg0 + 4, strlen(arg0 + 4));
+    for (size_t i = 1; i < p->argc && (script || git); i++) {
+        const char *a = p->argv[i];
+        /* python3 -m pytest: the module; git -C DIR / -c K=V: skip the value */
+        if (script && strcmp(a, "-m") == 0 && i + 1 < p->argc)
+            return role_of(buf, p->argv[i + 1], strlen(p->argv[i + 1]));
+        if (git && (strcmp(a, "-C") == 0 || strcmp(a, "-c") == 0)) {
+            i++;
+            continue;
+        }
+        if (a[0] == '-') {
+            if (script && (strcmp(a, "-c") == 0 || strcmp(a, "-e") == 0))
+                return script == 1 ? role_of(buf, a, strlen(a)) : buf; /* code given inline */
+            continue;
+        }
+        const char *slash = strrchr(a, '/');
+        return role_of(buf, slash ? slash + 1 : a, strlen(slash ? slash + 1 : a));
+    }
+    return buf;
+}
+
 static int cmp_program(const void *a, const void *b)
 {
     const struct program_sum *x = a, *y = b;
     if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
-    return strcmp(x->name, y->name);
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->role, y->role);
 }
 
 void programs_sum(const struct proc_report *procs, size_t n, struct program_sum **out, size_t *nout)
@@ -37,12 +112,15 @@ void programs_sum(const struct proc_report *procs, size_t n, struct program_sum 
     for (size_t i = 0; i < n; i++) {
         const struct proc_report *pr = &procs[i];
         const char *name = program_name(pr);
+        char role[ROLE_MAX];
+        process_role(pr->p, role);
         struct program_sum *s = NULL;
         for (size_t k = 0; k < nv && !s; k++)
-            if (strcmp(v[k].name, name) == 0) s = &v[k];
+            if (strcmp(v[k].name, name) == 0 && strcmp(v[k].role, role) == 0) s = &v[k];
         if (!s) {
             ARRAY_PUSH(v, nv, cap) = (struct program_sum){.name = name};
             s = &v[nv - 1];
+            memcpy(s->role, role, sizeof(role));
         }
         uint64_t dur = pr->p->duration_ns > 0 ? (uint64_t)pr->p->duration_ns : 0;
         s->runs++;

@@ -24,15 +24,16 @@ void report_text_programs(FILE *f, const struct analysis *a)
     struct program_sum *v;
     size_t n;
     programs_sum(a->procs, a->nprocs, &v, &n);
-    char b[2][UNITS_BUF], name[64];
+    char b[2][UNITS_BUF], name[64], both[64 + ROLE_MAX + 4];
     fprintf(f, "PROGRAMS (%zu processes of %zu programs, most time first)\n", a->nprocs, n);
-    fprintf(f, "  %-24s %6s %10s %10s ", "program", "runs", "total", "longest");
+    fprintf(f, "  %-32s %6s %10s %10s ", "program (role)", "runs", "total", "longest");
     for (int k = 0; k < TIME_PARTS; k++)
         fprintf(f, " %c%%", time_part_letter((enum time_part)k));
     fputc('\n', f);
     for (size_t i = 0; i < n && i < PROGRAMS_SHOWN; i++) {
-        text_clean((const uint8_t *)v[i].name, strlen(v[i].name), name, sizeof(name));
-        fprintf(f, "  %-24s %6zu %10s %10s ", name, v[i].runs, fmt_dur(v[i].total_ns, b[0]),
+        snprintf(both, sizeof(both), v[i].role[0] ? "%s (%s)" : "%s", v[i].name, v[i].role);
+        text_clean((const uint8_t *)both, strlen(both), name, sizeof(name));
+        fprintf(f, "  %-32s %6zu %10s %10s ", name, v[i].runs, fmt_dur(v[i].total_ns, b[0]),
                 fmt_dur(v[i].longest_ns, b[1]));
         for (int k = 0; k < TIME_PARTS; k++)
             fprintf(f, " %3u", share(v[i].part_ns[k], v[i].thread_ns));
@@ -47,8 +48,10 @@ void report_text_programs(FILE *f, const struct analysis *a)
         fprintf(f, "  the longest chain:");
         for (size_t i = 0; i < nchain; i++) {
             const struct proc_report *pr = &a->procs[chain[i]];
-            const char *prog = program_name(pr);
-            text_clean((const uint8_t *)prog, strlen(prog), name, sizeof(name));
+            char role[ROLE_MAX];
+            snprintf(both, sizeof(both), process_role(pr->p, role)[0] ? "%s %s" : "%s",
+                     program_name(pr), role);
+            text_clean((const uint8_t *)both, strlen(both), name, sizeof(name));
             fprintf(f, "%s %s (pid %" PRIu64 ", %s)", i ? " >" : "", name, pr->p->pid,
                     fmt_dur(pr->p->duration_ns > 0 ? (uint64_t)pr->p->duration_ns : 0, b[0]));
         }
@@ -68,6 +71,11 @@ void report_json_programs(struct json *j, const struct analysis *a)
     for (size_t i = 0; i < n; i++) {
         json_begin_object(j);
         json_kv_str(j, "program", v[i].name);
+        json_key(j, "role");
+        if (v[i].role[0])
+            json_str(j, v[i].role);
+        else
+            json_null(j);
         json_kv_uint(j, "runs", v[i].runs);
         json_kv_uint(j, "total_ns", v[i].total_ns);
         json_kv_uint(j, "longest_ns", v[i].longest_ns);

@@ -45,6 +45,8 @@ def case_git_clone():
     check(waited and all(w["pids"] and all(q != pid and q in pids for q in w["pids"])
                          for pid, w in waited),
           "git waited for other git processes: %s" % waited)
+    roles = {(p["program"], p["role"]) for p in rep["programs"]}
+    check({("git", "clone"), ("git", "upload-pack")} <= roles, "git's commands: %s" % roles)
 
 
 MAKEFILE = """

@@ -154,6 +154,11 @@ def case_server_traced():
     check(any(t.startswith("postgres: checkpointer") for t in titles), "titles: %s" % titles)
     backends = [p for p in rep["processes"] if "[local]" in (p["title"] or "")]
     check(backends, "a backend's title names its client: %s" % titles)
+    # The summary by program and role: a title's words up to its client.
+    roles = {(p["program"], p["role"]) for p in rep["programs"]}
+    check(("postgres", "checkpointer") in roles and ("postgres", None) in roles and
+          not [r for _, r in roles if r and ("[" in r or "idle" in r)],
+          "programs by role: %s" % sorted(roles, key=str))
     check(not [f for f in rep["findings"] if f["kind"] == "event_loop_stall"],
           "no event loop in the server: %s" % [f["summary"] for f in rep["findings"]])
     ended = [p for p in rep["processes"] if p["end"] is not None]
