@@ -100,6 +100,7 @@ struct ws_sq_exec {
     uint16_t nparams;              /* highest index bound, up to WS_SQ_PARAMS */
     uint32_t params[WS_SQ_PARAMS]; /* a hash per bound index (0: unbound) */
     uint32_t hash;                 /* of its text when last seen */
+    uint64_t py[2];                /* its Python site (pyframes.c), taken at its start */
 } __attribute__((aligned(64)));
 
 /* The real SQLite functions a thread keeps at hand (wrap_sqlite.c): those
@@ -118,6 +119,7 @@ struct ws_sq_fast {
 #define WS_PG_TEXT    (WS_MAX_PAYLOAD - 64)
 struct ws_pg_query {
     uint64_t start, inside, rows, caller;
+    uint64_t py[2]; /* its Python site (pyframes.c), taken when sent */
     int status, is_prepare;
     uint32_t params;
     uint32_t len;

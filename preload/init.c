@@ -203,6 +203,7 @@ static void fork_child(void)
     ws_thread_internal(); /* until the child has its own region */
     ws_guard_forget();
     ws_fd_forget_all(); /* the child's log names its fds itself */
+    ws_py_fork_child(); /* and its code objects */
     note_reaper();
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
@@ -282,6 +283,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
     atomic_store_explicit(&ws_on, 1, memory_order_release);
+    ws_py_init(); /* which CPython, if one: a record */
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */

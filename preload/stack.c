@@ -124,6 +124,7 @@ static void calibrate(void)
 struct unwind {
     uint64_t *frames;
     unsigned n;
+    int signal; /* it stopped at a signal frame: we are in a handler */
 };
 
 /* Whether ip may be a signal trampoline (rt_sigreturn: glibc's "mov
@@ -156,7 +157,10 @@ static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *data)
     uintptr_t ip = _Unwind_GetIP(ctx);
     if (ip == 0) return _URC_END_OF_STACK;
     if (ip >= self_lo && ip < self_hi) return _URC_NO_REASON; /* ours */
-    if (sigreturn_at(ip)) return _URC_END_OF_STACK;           /* not past a signal */
+    if (sigreturn_at(ip)) {                                   /* not past a signal */
+        u->signal = 1;
+        return _URC_END_OF_STACK;
+    }
     u->frames[u->n++] = ip;
     return u->n == WS_STACK_MAX ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
@@ -173,7 +177,7 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
                                uint32_t plen)
 {
     uint64_t frames[WS_STACK_MAX];
-    struct unwind u = {frames, 0};
+    struct unwind u = {frames, 0, 0};
     if (!atomic_load_explicit(&calibrated, memory_order_relaxed)) calibrate();
     /* Not while an emit is under way on this thread (we are in a signal
      * handler: ws_emit_put drops the event), nor inside another unwind. */
@@ -184,6 +188,9 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
         _Unwind_Backtrace(one_frame, &u);
         barrier();
         t->unwinding = 0;
+        /* Its Python frames, but in a signal handler: the interpreter
+         * it interrupted may be changing them. */
+        if (u.n && !u.signal) ws_py_emit_stack(t, start);
     }
     return ws_emit_put(t, call, err, obj, result, start, end, caller, plen, frames, u.n);
 }

@@ -220,6 +220,9 @@ static PGresult *ran(struct ws_thread *t, PGconn *c, PGresult *r, const char *te
 {
     uint64_t e = ws_now();
     int status = result_status(r, caller);
+    uint64_t py[2];
+    ws_py_site(t, s, py);
+    ws_py_emit_site(t, py, s);
     ws_db_emit(t, WS_PG_QUERY, c, status, result_rows(r, status, caller), s, e, caller, params,
                e - s, text, text ? strlen(text) : 0);
     t->db_depth--;
@@ -307,6 +310,7 @@ static void sent(struct ws_thread *t, PGconn *c, int ok, const char *text, uint3
         q->params = params;
         q->len = text ? (uint32_t)strnlen(text, WS_PG_TEXT) : 0;
         if (q->len) memcpy(q->text, text, q->len);
+        ws_py_site(t, s, q->py);
     } else if (ok) {
         ws_lose(); /* more queries in flight than the queue holds */
     }
@@ -396,12 +400,14 @@ WS_EXPORT PGresult *PQgetResult(PGconn *c)
             q->rows += result_rows(r, status, WS_CALLER);
         } else if (!r) {
             /* The query's results are all in: it ends here. */
-            if (!q->is_prepare)
+            if (!q->is_prepare) {
+                ws_py_emit_site(t, q->py, q->start);
                 ws_db_emit(t, WS_PG_QUERY, c, q->status, q->rows, q->start, e, q->caller, q->params,
                            q->inside, q->text, q->len);
-            else
+            } else {
                 ws_db_emit(t, WS_PG_PREPARE, c, q->status, 0, q->start, e, q->caller, 0, 0, q->text,
                            q->len);
+            }
             pc->head = (pc->head + 1) % WS_PG_PENDING;
             pc->n--;
         }

@@ -217,6 +217,7 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
     }
     /* The record, written in place: aux1 and aux2 (format.h) are all its
      * payload. */
+    ws_py_emit_site(t, x->py, x->start);
     uint8_t *p = ws_emit_reserve(t, WS_SQLITE_QUERY, (uint32_t)x->rows, (int64_t)(uintptr_t)x->db,
                                  rc, x->start, end, x->caller, 16);
     if (!p) return;
@@ -262,6 +263,7 @@ WS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
         x->start = ws_now();
         x->rows = 0;
         x->caller = WS_CALLER;
+        ws_py_site(t, x->start, x->py); /* the line that runs it */
     }
     int rc = real_step(stmt);
     if (x) {

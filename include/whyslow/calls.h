@@ -161,7 +161,15 @@
     /* an fd first seen used, not opened: err enum ws_fd_kind, payload what it is */                                            \
     X(EV_FD_INFO,         102, "fd_info",                    RECORD,  FD,     WS_CALL_HAS_PAYLOAD,                       NONE)  \
     /* payload: the thread's new name */                                                                                        \
-    X(EV_THREAD_NAME,     104, "thread_name",                RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)
+    X(EV_THREAD_NAME,     104, "thread_name",                RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \
+    /* a Python code object named (format.h: Python frames) */                                                                  \
+    X(EV_PYCODE,          105, "py_code",                    RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \
+    /* the Python site of the thread's next event: obj the innermost frame, result the user's */                                \
+    X(EV_PYSITE,          106, "py_site",                    RECORD,  NONE,   0,                                         NONE)  \
+    /* the Python stack of the thread's next event: payload its frames */                                                       \
+    X(EV_PYSTACK,         107, "py_stack",                   RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \
+    /* a CPython program: obj its version (as Py_Version), result 1 when its frames are read, err why not (format.h) */       \
+    X(EV_PYTHON,          108, "python",                     RECORD,  NONE,   0,                                         NONE)
 
 enum ws_call {
 #define WS_CALL_ENUM(id, num, name, family, obj, flags, part) WS_##id = num,

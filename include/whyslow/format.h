@@ -37,8 +37,10 @@
 /* Version 2 added call stacks (WS_CALL_STACK), the wake-up records
  * (WS_COND_SIGNAL..WS_FUTEX_WAKE, WS_LOCK_WAKES) and SQLite statement
  * texts written once (WS_SQLITE_STMT); a version 1 log is a version 2 log
- * without them. */
-#define WS_FORMAT_VERSION 2
+ * without them.  Version 3 added Python frames (WS_EV_PYCODE,
+ * WS_EV_PYSITE, WS_EV_PYSTACK), epoll_ctl and socketpair; a version 2 log
+ * is a version 3 log without them. */
+#define WS_FORMAT_VERSION 3
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
 #define WS_MAGIC_FILE  0x184D2A5Eu
@@ -167,6 +169,31 @@ enum ws_clock_source {
  *           WHYSLOW_SQL=redact); SQLite: empty, the text being the
  *           one of the thread's latest WS_SQLITE_STMT record for the
  *           statement in aux2 (version 1: the text)
+ * Python frames (a CPython 3.11 to 3.13 program, preload/pyframes.c): a
+ * frame is a key, u64: a code object's number << 32 | the byte offset of
+ * the instruction it runs in the code.
+ * WS_EV_PYCODE names a code object, before the first key that uses its
+ *   number: obj the number (unique in the log; one code object may get
+ *   several), result its first line, err the Python version (major << 8 |
+ *   minor), caller its address; payload u16 name length, u16 file length,
+ *   the qualified name, the file name (UTF-8, each cut to fit), then its
+ *   line table as the interpreter keeps it (co_linetable, cut to fit),
+ *   from which an offset's line is worked out.
+ * WS_EV_PYSITE is the Python site of the thread's next event (a database
+ *   execution, a contended lock wait): obj the innermost frame's key,
+ *   result the innermost frame of the user's own code (not the
+ *   interpreter's library, not an installed package), 0 when that is the
+ *   innermost one or none is.  start: the event's start, dur 0.
+ * WS_EV_PYSTACK is the Python stack of the thread's next event, one that
+ *   keeps a native stack: obj the number of frames, payload their keys,
+ *   innermost first (128 at most).  start: the event's start, dur 0.
+ * A thread's next event is its next record that is no WS_EV_PY* record.
+ * WS_EV_PYTHON, written once at the start of a CPython program: obj its
+ *   version (Py_Version's form: major << 24 | minor << 16 | micro << 8),
+ *   result 1 when its frames are read, else 0 with err saying why:
+ *   WS_PY_VERSION (a version whose layout the recorder does not know),
+ *   WS_PY_DEBUG (a debug build), WS_PY_FREE_THREADED (3.13t).
+ *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,
  * and again when its text changes; start: that execution's start, dur 0.
@@ -175,6 +202,11 @@ enum ws_clock_source {
  * ExecStatusType for PQprepare).
  */
 #include "calls.h" /* the ids: enum ws_call, ws_call_flags(), ws_call_name() */
+
+/* err field of WS_EV_PYTHON records: why the frames are not read. */
+#define WS_PY_VERSION       1u
+#define WS_PY_DEBUG         2u
+#define WS_PY_FREE_THREADED 3u
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyframes.c - the Python frames of the calling thread, so that a CPython
+ * program's events name the Python function, file and line that made
+ * them, not the interpreter's C code.
+ *
+ * At a traced call the thread is inside C code (a database call, a lock
+ * wait, a syscall): its Python frames do not move until the call returns,
+ * and the code objects they run are alive.  The walk reads them in place,
+ * as py-spy and austin do from outside:
+ *
+ *   thread state (PyGILState_GetThisThreadState(), exported)
+ *     -> its current frame (3.11, 3.12: through tstate->cframe;
+ *        3.13: tstate->current_frame)
+ *     -> each frame's code object and instruction, then the previous frame.
+ *
+ * The layouts differ by version, so each is gated on the exact version
+ * the interpreter says it is (Py_Version) and on its build: a debug build
+ * or a free-threaded one, or a version not listed here, is not read, and
+ * a WS_EV_PYTHON record at the start says which version it was, and why.  3.11 and
+ * 3.12 use the offsets below (tests/unit/check_py_layout.py compares them
+ * with each installed version's headers); 3.13 publishes its own in
+ * _Py_DebugOffsets at the start of _PyRuntime, which is read.
+ *
+ * What is followed is checked before it is used: a frame's code object
+ * must have PyCode_Type's address as its type, its instruction pointer
+ * must lie in the code, strings must be str objects of a plausible size;
+ * the walk stops at the first thing that does not look right, and goes
+ * 128 frames deep at most.
+ *
+ * A frame is recorded as a key: the code object's number in the log (an
+ * WS_EV_PYCODE record names it: qualified name, file, first line and its
+ * line table, from which the decoder finds the line of an offset) and the
+ * instruction's byte offset.  Each code object is named once per process,
+ * through a table of the code objects already named.  A code object's
+ * address is reused once it is freed, so an entry matches only when the
+ * code object's name, file, first line and line table are those named:
+ * a different function at the same address gets a record of its own.
+ * The table is lock-free: a writer claims an entry by making its sequence
+ * odd, fills it, and makes it even; a reader that sees it change, or odd,
+ * names the code object again (a record more, never a wrong name).  After
+ * fork, the child's log is a new one: the table's epoch changes, and
+ * every entry is stale.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The offsets the walk needs, for one version. */
+struct layout {
+    unsigned minor;          /* 3.minor */
+    uint32_t tstate_cframe;  /* 3.11, 3.12: tstate->cframe (else ~0) */
+    uint32_t cframe_current; /* cframe->current_frame */
+    uint32_t tstate_current; /* 3.13: tstate->current_frame (else ~0) */
+    uint32_t frame_code, frame_previous, frame_instr, frame_owner;
+    uint32_t code_filename, code_qualname, code_linetable, code_firstlineno, code_adaptive;
+    uint32_t ascii_size, compact_size; /* where a str's characters start */
+};
+
+#define NONE UINT32_MAX
+
+static const struct layout layouts[] = {
+    {11, 56, 8, NONE, 32, 48, 56, 69, 112, 128, 136, 72, 184, 48, 72},
+    {12, 56, 0, NONE, 0, 8, 56, 70, 112, 128, 136, 68, 192, 40, 56},
+};
+
+static struct layout L;
+static int python_on; /* a CPython whose frames we read */
+static void *(*get_tstate)(void);
+static int (*is_initialized)(void);
+static uintptr_t code_type, unicode_type, bytes_type;
+static unsigned long py_version; /* Py_Version, 0: not a CPython we know */
+
+#define OWNED_BY_CSTACK 3 /* 3.12+: an entry frame of the C stack, no code of its own */
+#define MAX_DEPTH       128
+
+/* 3.13's _Py_DebugOffsets (Include/internal/pycore_runtime.h), as far as
+ * used; the layout of 3.13 only (3.14 adds fields). */
+struct debug_offsets_313 {
+    char cookie[8];
+    uint64_t version, free_threaded;
+    struct {
+        uint64_t size, finalizing, interpreters_head;
+    } runtime_state;
+    struct {
+        uint64_t size, id, next, threads_head, gc, imports_modules, sysdict, builtins, ceval_gil,
+            gil_runtime_state, gil_enabled, gil_locked, gil_holder;
+    } interpreter_state;
+    struct {
+        uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id,
+            datastack_chunk, status;
+    } thread_state;
+    struct {
+        uint64_t size, previous, executable, instr_ptr, localsplus, owner;
+    } interpreter_frame;
+    struct {
+        uint64_t size, filename, name, qualname, linetable, firstlineno, argcount, localsplusnames,
+            localspluskinds, co_code_adaptive;
+    } code_object;
+    struct {
+        uint64_t size, ob_type;
+    } pyobject;
+    struct {
+        uint64_t size, tp_name, tp_repr, tp_flags;
+    } type_object;
+    struct {
+        uint64_t size, ob_item, ob_size;
+    } tuple_object, list_object;
+    struct {
+        uint64_t size, ma_keys, ma_values;
+    } dict_object;
+    struct {
+        uint64_t size, ob_fval;
+    } float_object;
+    struct {
+        uint64_t size, lv_tag, ob_digit;
+    } long_object;
+    struct {
+        uint64_t size, ob_size, ob_sval;
+    } bytes_object;
+    struct {
+        uint64_t size, state, length, asciiobject_size;
+    } unicode_object;
+};
+
+static unsigned why_not; /* WS_PY_*: why the frames are not read */
+
+static int from_debug_offsets(const struct debug_offsets_313 *d)
+{
+    if (memcmp(d->cookie, "xdebugpy", 8) != 0 || (d->version >> 16) != 0x030d) return -1;
+    if (d->free_threaded) {
+        why_not = WS_PY_FREE_THREADED;
+        return -1;
+    }
+    L = (struct layout){
+        .minor = 13,
+        .tstate_cframe = NONE,
+        .tstate_current = (uint32_t)d->thread_state.current_frame,
+        .frame_code = (uint32_t)d->interpreter_frame.executable,
+        .frame_previous = (uint32_t)d->interpreter_frame.previous,
+        .frame_instr = (uint32_t)d->interpreter_frame.instr_ptr,
+        .frame_owner = (uint32_t)d->interpreter_frame.owner,
+        .code_filename = (uint32_t)d->code_object.filename,
+        .code_qualname = (uint32_t)d->code_object.qualname,
+        .code_linetable = (uint32_t)d->code_object.linetable,
+        .code_firstlineno = (uint32_t)d->code_object.firstlineno,
+        .code_adaptive = (uint32_t)d->code_object.co_code_adaptive,
+        .ascii_size = (uint32_t)d->unicode_object.asciiobject_size,
+        /* PyCompactUnicodeObject adds utf8_length and utf8 */
+        .compact_size = (uint32_t)d->unicode_object.asciiobject_size + 16,
+    };
+    return 0;
+}
+
+/* The version of a CPython older than 3.11 (no Py_Version): from
+ * Py_GetVersion()'s "3.10.13 (main, ...", which only formats constants. */
+static unsigned long old_version(void)
+{
+    const char *(*get)(void) = (const char *(*)(void))ws_lookup("Py_GetVersion");
+    const char *v = get ? get() : NULL;
+    unsigned long part[3] = {0, 0, 0};
+    for (int i = 0; v && i < 3; i++) {
+        while (*v >= '0' && *v <= '9')
+            part[i] = part[i] * 10 + (unsigned long)(*v++ - '0');
+        if (*v++ != '.') break;
+    }
+    return part[0] == 3 && part[1] < 11 ? part[0] << 24 | part[1] << 16 | part[2] << 8 : 0;
+}
+
+static int find_layout(void)
+{
+    const unsigned long *version = ws_lookup("Py_Version");
+    void *runtime = ws_lookup("_PyRuntime");
+    py_version = version ? *version : old_version();
+    why_not = WS_PY_VERSION;
+    if (!version || !runtime || (py_version >> 24) != 3) return -1;
+    /* A debug build lays its objects out otherwise. */
+    if (ws_lookup("_Py_NegativeRefcount")) {
+        why_not = WS_PY_DEBUG;
+        return -1;
+    }
+    unsigned minor = (unsigned)(py_version >> 16 & 0xff);
+    for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++)
+        if (layouts[i].minor == minor) {
+            L = layouts[i];
+            return 0;
+        }
+    return minor == 13 ? from_debug_offsets(runtime) : -1;
+}
+
+/* Once recording: which CPython this is, said in a WS_EV_PYTHON record of
+ * the thread starting the program. */
+void ws_py_init(void)
+{
+    if (find_layout() == 0) {
+        get_tstate = (void *(*)(void))ws_lookup("PyGILState_GetThisThreadState");
+        is_initialized = (int (*)(void))ws_lookup("Py_IsInitialized");
+        code_type = (uintptr_t)ws_lookup("PyCode_Type");
+        unicode_type = (uintptr_t)ws_lookup("PyUnicode_Type");
+        bytes_type = (uintptr_t)ws_lookup("PyBytes_Type");
+        python_on = get_tstate && is_initialized && code_type && unicode_type && bytes_type;
+    }
+    if (!py_version) return; /* no CPython */
+    struct ws_thread *t = ws_enter();
+    if (t) {
+        uint64_t now = ws_now();
+        ws_emit(t, WS_EV_PYTHON, python_on ? 0 : why_not, (int64_t)py_version, python_on, now, now,
+                0, NULL, 0);
+    }
+}
+
+/* ---- reading objects ---- */
+
+static inline uintptr_t word_at(uintptr_t p, uint32_t off)
+{
+    return *(const uintptr_t *)(p + off);
+}
+
+/* Whether p may point to an object: not NULL, aligned, not in the first
+ * page nor in kernel space. */
+static inline int plausible(uintptr_t p)
+{
+    return p >= 4096 && !(p & 7) && p < ((uintptr_t)1 << 47);
+}
+
+static inline int is_a(uintptr_t obj, uintptr_t type)
+{
+    return plausible(obj) && word_at(obj, 8) == type;
+}
+
+/* A str's characters as UTF-8 into out (cap bytes at most, cut at a
+ * character): a compact str only (every identifier and file name is).
+ * Returns the bytes written. */
+static size_t str_utf8(uintptr_t s, char *out, size_t cap)
+{
+    if (!is_a(s, unicode_type)) return 0;
+    uint64_t length = *(const uint64_t *)(s + 16);
+    uint32_t state = *(const uint32_t *)(s + 32);
+    unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
+    if (!compact || length > (1u << 20)) return 0;
+    const uint8_t *data = (const uint8_t *)s + (ascii ? L.ascii_size : L.compact_size);
+    size_t n = 0;
+    for (uint64_t i = 0; i < length; i++) {
+        uint32_t c = kind == 1   ? data[i]
+                     : kind == 2 ? ((const uint16_t *)data)[i]
+                     : kind == 4 ? ((const uint32_t *)data)[i]
+                                 : '?';
+        uint8_t b[4];
+        size_t len;
+        if (c < 0x80) {
+            b[0] = (uint8_t)c;
+            len = 1;
+        } else if (c < 0x800) {
+            b[0] = (uint8_t)(0xc0 | c >> 6);
+            b[1] = (uint8_t)(0x80 | (c & 0x3f));
+            len = 2;
+        } else if (c < 0x10000) {
+            b[0] = (uint8_t)(0xe0 | c >> 12);
+            b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+            b[2] = (uint8_t)(0x80 | (c & 0x3f));
+            len = 3;
+        } else {
+            b[0] = (uint8_t)(0xf0 | (c >> 18 & 7));
+            b[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+            b[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+            b[3] = (uint8_t)(0x80 | (c & 0x3f));
+            len = 4;
+        }
+        if (n + len > cap) break;
+        memcpy(out + n, b, len);
+        n += len;
+    }
+    return n;
+}
+
+/* Whether a file is the user's own code: not the interpreter's library
+ * (".../lib/pythonX.Y/..."), not an installed package (site-packages,
+ * dist-packages), not frozen or generated ("<frozen ...>", "<string>"). */
+static int users_file(uintptr_t filename)
+{
+    char f[512];
+    size_t n = str_utf8(filename, f, sizeof f - 1);
+    f[n] = '\0';
+    if (n == 0 || f[0] == '<') return 0;
+    if (strstr(f, "/site-packages/") || strstr(f, "/dist-packages/")) return 0;
+    for (const char *p = f; (p = strstr(p, "/lib/python")) != NULL; p++) {
+        const char *v = p + 11;
+        if (*v >= '0' && *v <= '9') return 0;
+    }
+    return 1;
+}
+
+/* ---- naming code objects ---- */
+
+#define CODES     4096 /* entries of the table, a power of 2 */
+#define CODE_NAME 256  /* bytes of a qualified name kept */
+#define CODE_FILE 1024 /* bytes of a file name kept (its end: the file) */
+
+struct code_entry {
+    _Atomic uint32_t seq; /* odd: being written */
+    uint32_t epoch;
+    uint32_t id; /* its number in the log */
+    uint32_t user;
+    uintptr_t code, qualname, filename, linetable;
+    uint32_t firstlineno;
+};
+
+static struct code_entry codes[CODES];
+static _Atomic uint32_t next_id = 1;
+static _Atomic uint32_t epoch = 1;
+
+void ws_py_fork_child(void)
+{
+    atomic_fetch_add(&epoch, 1); /* the parent's records are not in our log */
+}
+
+/* What identifies a code object beyond its address. */
+struct ident {
+    uintptr_t qualname, filename, linetable;
+    uint32_t firstlineno;
+};
+
+static struct ident ident_of(uintptr_t code)
+{
+    return (struct ident){word_at(code, L.code_qualname), word_at(code, L.code_filename),
+                          word_at(code, L.code_linetable),
+                          *(const uint32_t *)(code + L.code_firstlineno)};
+}
+
+/* Writes the WS_EV_PYCODE record naming code as number id: payload u16
+ * name length, u16 file length, the name, the file, then the line
+ * table's bytes (each cut to fit).  Returns whether written. */
+static int name_code(struct ws_thread *t, uintptr_t code, const struct ident *x, uint32_t id,
+                     uint64_t at)
+{
+    char name[CODE_NAME], file[CODE_FILE];
+    uint16_t nlen = (uint16_t)str_utf8(x->qualname, name, sizeof name);
+    size_t flen = str_utf8(x->filename, file, sizeof file);
+    if (!is_a(x->linetable, bytes_type)) return 0;
+    uint64_t tlen = *(const uint64_t *)(x->linetable + 16);
+    uint32_t room = WS_MAX_PAYLOAD - 4 - nlen - (uint32_t)flen;
+    if (tlen > room) tlen = room;
+    uint8_t *p = ws_emit_reserve(t, WS_EV_PYCODE, (uint32_t)(py_version >> 16), id, x->firstlineno,
+                                 at, at, code, 4 + nlen + (uint32_t)flen + (uint32_t)tlen);
+    if (!p) return 0;
+    uint16_t lens[2] = {nlen, (uint16_t)flen};
+    memcpy(p, lens, 4);
+    memcpy(p + 4, name, nlen);
+    memcpy(p + 4 + nlen, file, flen);
+    memcpy(p + 4 + nlen + flen, (const void *)(x->linetable + 32), tlen);
+    ws_emit_commit(t);
+    return 1;
+}
+
+/* The number of a code object in this log, naming it first if it is new;
+ * *user says whether it is the user's code.  0: it could not be named. */
+static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *user)
+{
+    struct ident x = ident_of(code);
+    uint32_t now = atomic_load_explicit(&epoch, memory_order_relaxed);
+    struct code_entry *e = &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 1)];
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (!(seq & 1) && e->code == code && e->epoch == now && e->qualname == x.qualname &&
+        e->filename == x.filename && e->linetable == x.linetable &&
+        e->firstlineno == x.firstlineno) {
+        uint32_t id = e->id;
+        *user = (int)e->user;
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq) return id;
+    }
+    /* New here: named under a new number, and kept if the entry is free
+     * to write (a signal handler's walk may find it being written). */
+    uint32_t id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    *user = users_file(x.filename);
+    if (!name_code(t, code, &x, id, at)) return 0;
+    if (!(seq & 1) && atomic_compare_exchange_strong(&e->seq, &seq, seq + 1)) {
+        e->code = code;
+        e->epoch = now;
+        e->id = id;
+        e->user = (uint32_t)*user;
+        e->qualname = x.qualname;
+        e->filename = x.filename;
+        e->linetable = x.linetable;
+        e->firstlineno = x.firstlineno;
+        atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+    }
+    return id;
+}
+
+/* ---- the walk ---- */
+
+/* The calling thread's innermost Python frame, or 0. */
+static uintptr_t current_frame(void)
+{
+    if (!python_on || !is_initialized()) return 0;
+    uintptr_t ts = (uintptr_t)get_tstate();
+    if (!plausible(ts)) return 0;
+    if (L.tstate_cframe != NONE) {
+        uintptr_t cf = word_at(ts, L.tstate_cframe);
+        return plausible(cf) ? word_at(cf, L.cframe_current) : 0;
+    }
+    return word_at(ts, L.tstate_current);
+}
+
+/* Walks the thread's frames, innermost first, into keys[0..max): each a
+ * code object's number << 32 | the instruction's byte offset.  With
+ * user_only, stops after the first frame of the user's code, and keeps
+ * only the innermost and that one (keys[0], keys[1]; the same frame
+ * once).  Returns how many keys. */
+static unsigned walk(struct ws_thread *t, uint64_t at, uint64_t *keys, unsigned max, int user_only)
+{
+    unsigned n = 0;
+    uintptr_t f = current_frame();
+    for (int depth = 0; plausible(f) && depth < MAX_DEPTH && n < max; depth++) {
+        uintptr_t code = word_at(f, L.frame_code);
+        uint8_t owner = *(const uint8_t *)(f + L.frame_owner);
+        uintptr_t prev = word_at(f, L.frame_previous);
+        if (owner == OWNED_BY_CSTACK && L.minor >= 12) {
+            f = prev;
+            continue;
+        }
+        if (!is_a(code, code_type)) break; /* not a frame: stop */
+        uintptr_t instr = word_at(f, L.frame_instr), first = code + L.code_adaptive;
+        /* 3.11, 3.12: the last instruction run (one before the code when
+         * the frame has not started); 3.13: the one running */
+        if (instr < first || instr - first > (1u << 28)) {
+            f = prev;
+            continue;
+        }
+        int user;
+        uint32_t id = code_id(t, code, at, &user);
+        if (!id) break;
+        uint64_t key = (uint64_t)id << 32 | (uint32_t)(instr - first);
+        if (!user_only) {
+            keys[n++] = key;
+        } else if (n == 0) {
+            keys[n++] = key;
+            if (user) return 1;
+        } else if (user) {
+            keys[n++] = key;
+            return n;
+        }
+        f = prev;
+    }
+    return n;
+}
+
+/* The records: each names the next event of its thread. */
+
+void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
+{
+    site[0] = site[1] = 0;
+    if (!python_on || t->depth) return;
+    walk(t, at, site, 2, 1);
+}
+
+void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at)
+{
+    if (site[0] &&
+        ws_emit_put(t, WS_EV_PYSITE, 0, (int64_t)site[0], (int64_t)site[1], at, at, 0, 0, NULL, 0))
+        ws_emit_commit(t);
+}
+
+void ws_py_emit_stack(struct ws_thread *t, uint64_t at)
+{
+    uint64_t keys[MAX_DEPTH];
+    if (!python_on || t->depth) return;
+    unsigned n = walk(t, at, keys, MAX_DEPTH, 0);
+    if (!n) return;
+    uint8_t *p = ws_emit_reserve_at(t, WS_EV_PYSTACK, 0, n, 0, at, at, 0, n * 8, UINT64_MAX);
+    if (!p) return;
+    memcpy(p, keys, n * 8);
+    ws_emit_commit(t);
+}
