@@ -6,6 +6,8 @@
  */
 #include "log/chunk_decode.h"
 
+#include "log/pysites.h"
+
 #include "base/text.h"
 #include "base/util.h"
 #include "log/log_read.h"
@@ -82,6 +84,8 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
         return RECORD_CUT;
     ev->payload = ev->frames = NULL;
     ev->payload_len = ev->nframes = ev->text = 0;
+    ev->pyframes = NULL; /* the timeline attaches them */
+    ev->npyframes = 0;
     ev->unfinished = 0;
     enum record_status st;
     if ((ws_call_flags(ev->call) & WS_CALL_HAS_PAYLOAD) &&
@@ -109,6 +113,24 @@ static void out_of_records(const struct ws_process *p, char *why, size_t whylen)
              "the log holds more records than the decoder reads from a file of %zu bytes (%u a "
              "byte and %u more): the rest is not read",
              p->len, LOG_RECORDS_PER_BYTE, LOG_RECORDS_FREE);
+}
+
+/* WS_EV_PYTHON: which CPython the program is; a note when its frames
+ * could not be read, so that no one looks for them. */
+static void python_record(struct ws_process *p, const struct ws_event *ev)
+{
+    static const char *const why[] = {
+        [WS_PY_VERSION] = "this whyslow reads the frames of CPython 3.11 to 3.13",
+        [WS_PY_DEBUG] = "a debug build",
+        [WS_PY_FREE_THREADED] = "a free-threaded build",
+    };
+    p->py_version = (uint64_t)ev->obj;
+    p->py_frames = ev->result == 1;
+    if (!p->py_frames)
+        process_note(p, "python %u.%u: its frames were not read (%s): sites name its C code",
+                     (unsigned)(p->py_version >> 24 & 0xff), (unsigned)(p->py_version >> 16 & 0xff),
+                     ev->err < sizeof(why) / sizeof(*why) && why[ev->err] ? why[ev->err]
+                                                                          : "unknown reason");
 }
 
 int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t *raw, size_t len,
@@ -164,6 +186,10 @@ int decode_events(struct ws_process *p, struct ws_chunk_ref *ref, const uint8_t 
             rc = -1;
             break;
         }
+        /* Code objects are named before any event of any thread is
+         * handed out: a thread may use another's name from earlier. */
+        if (ev.call == WS_EV_PYCODE) py_code_add(p, &ev);
+        if (ev.call == WS_EV_PYTHON) python_record(p, &ev);
         if (ref->n == 0) {
             ref->min_ts = ref->max_ts = ts;
         } else if (ts < ref->max_ts) {

@@ -5,6 +5,8 @@
  */
 #include "log/process.h"
 
+#include "log/pysites.h"
+
 #include "base/util.h"
 
 #include <whyslow/format.h>
@@ -31,6 +33,7 @@ void process_free(struct ws_process *p)
     xfree(p->log);
     xfree(p->exe);
     xfree(p->title);
+    py_free(p);
     for (size_t i = 0; i < p->argc; i++)
         xfree(p->argv[i]);
     xfree(p->argv);

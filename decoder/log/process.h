@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct py_state;
+
 /* One event record, as a timeline (timeline.h) hands it out: times in
  * nanoseconds (at: since the process start).  Events are not kept in
  * memory: a timeline decodes them from the log again each time it is
@@ -43,6 +45,11 @@ struct ws_event {
      * Valid as long as payload. */
     const uint8_t *frames;
     uint32_t nframes;
+    /* Its Python frames, when the recorder kept a Python stack: tagged
+     * sites of one frame each (pysites.h), innermost first.  Valid as
+     * long as payload. */
+    const uint64_t *pyframes;
+    uint32_t npyframes;
     uint8_t unfinished; /* a waiting call still under way at the end
                            (WS_META_UNFINISHED): its span runs to the end,
                            and it returned nothing */
@@ -69,11 +76,14 @@ static inline uint64_t event_frame(const struct ws_event *ev, uint32_t i)
     return a;
 }
 
+#define PY_STACK_MAX 128 /* Python frames a recorder keeps at most */
+
 /* The call stack of one event, copied out of its timeline: return
  * addresses, innermost first (n is 0 when the recorder kept none). */
 struct event_stack {
-    uint32_t n;
+    uint32_t n, npy;
     uint64_t frames[WS_STACK_MAX];
+    uint64_t py[PY_STACK_MAX]; /* its Python frames, as ws_event.pyframes */
 };
 
 static inline void event_stack_keep(struct event_stack *s, const struct ws_event *ev)
@@ -81,6 +91,9 @@ static inline void event_stack_keep(struct event_stack *s, const struct ws_event
     s->n = ev->nframes < WS_STACK_MAX ? ev->nframes : WS_STACK_MAX;
     for (uint32_t i = 0; i < s->n; i++)
         s->frames[i] = event_frame(ev, i);
+    s->npy = ev->npyframes < PY_STACK_MAX ? ev->npyframes : PY_STACK_MAX;
+    for (uint32_t i = 0; i < s->npy; i++)
+        s->py[i] = ev->pyframes[i];
 }
 
 /* A thread as its log describes it (the recorder's own per-thread state,
@@ -182,9 +195,12 @@ struct ws_process {
     int has_end;
     int stopped; /* a signal stopped its flusher (WS_META_STOPPED) */
     uint64_t stopped_ts, stopped_signal;
-    int gone;         /* found gone with no end (WS_META_GONE): killed */
-    uint64_t gone_ts; /* raw, then ns since start */
-    char *title;      /* the command line it gave itself (WS_META_TITLE), or NULL */
+    int gone;            /* found gone with no end (WS_META_GONE): killed */
+    uint64_t gone_ts;    /* raw, then ns since start */
+    char *title;         /* the command line it gave itself (WS_META_TITLE), or NULL */
+    struct py_state *py; /* its Python code objects and sites (pysites.h), or NULL */
+    uint64_t py_version; /* a CPython program's version (WS_EV_PYTHON), 0: none */
+    int py_frames;       /* its frames were read */
     uint64_t end_kind;
     int64_t end_status;
     uint64_t end_ts;     /* raw, then ns since start */

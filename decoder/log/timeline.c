@@ -39,8 +39,10 @@
 
 #include "base/text.h"
 #include "base/util.h"
+#include "log/calls.h"
 #include "log/chunk_decode.h"
 #include "log/fdmodel.h"
+#include "log/pysites.h"
 
 #include <whyslow/format.h>
 
@@ -236,6 +238,14 @@ struct cursor {
     int64_t out_at;
 
     struct ws_event head; /* the thread's next event */
+
+    /* The Python site and stack its last WS_EV_PYSITE and WS_EV_PYSTACK
+     * records gave, for its next event (py_attach()); and the tagged
+     * frames handed out with the event last handed out. */
+    uint64_t py_site;
+    uint64_t py_keys[PY_STACK_MAX];
+    uint32_t npy_keys;
+    uint64_t py_out[PY_STACK_MAX];
 };
 
 struct timeline {
@@ -560,6 +570,33 @@ static void stmt_text(struct timeline *tl, struct ws_event *ev)
     ev->aux2 = 0;
 }
 
+/* Python records name the site and stack of their thread's next event
+ * (format.h): kept by its cursor until that event is handed out, which
+ * then gets the site as its caller (pysites.h) and the frames. */
+static void py_attach(struct timeline *tl, struct cursor *c, struct ws_event *ev)
+{
+    if (ev->call == WS_EV_PYSITE) {
+        c->py_site = py_site_of(tl->p, (uint64_t)ev->obj, (uint64_t)ev->result);
+        return;
+    }
+    if (ev->call == WS_EV_PYSTACK) {
+        size_t n = ev->payload_len / 8;
+        c->npy_keys = (uint32_t)(n < PY_STACK_MAX ? n : PY_STACK_MAX);
+        memcpy(c->py_keys, ev->payload, c->npy_keys * 8);
+        return;
+    }
+    if (call_family(ev->call) == FAMILY_RECORD || ev->call == WS_SQLITE_STMT) return;
+    if (!c->py_site && !c->npy_keys) return;
+    for (uint32_t i = 0; i < c->npy_keys; i++)
+        c->py_out[i] = py_site_of(tl->p, c->py_keys[i], 0);
+    ev->pyframes = c->py_out;
+    ev->npyframes = c->npy_keys;
+    uint64_t site = c->py_site ? c->py_site : py_site_of_stack(tl->p, c->py_keys, c->npy_keys);
+    if (site) ev->caller = site;
+    c->py_site = 0;
+    c->npy_keys = 0;
+}
+
 int timeline_next(struct timeline *tl, struct ws_event *ev)
 {
     if (tl->taken) {
@@ -587,6 +624,8 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
     struct cursor *c = tl->heap[0];
     tl->taken = c;
     *ev = c->head;
+    if (c->py_site || c->npy_keys || ev->call == WS_EV_PYSITE || ev->call == WS_EV_PYSTACK)
+        py_attach(tl, c, ev);
     if (ev->call == WS_SQLITE_STMT) stmt_remember(tl, ev);
     if (ev->call == WS_SQLITE_QUERY) stmt_text(tl, ev);
     ev->target = fdmodel_event(&tl->fm, ev);

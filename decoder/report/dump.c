@@ -23,6 +23,7 @@
 #include "base/units.h"
 #include "base/util.h"
 #include "log/calls.h"
+#include "log/pysites.h"
 #include "log/timeline.h"
 
 #include <whyslow/format.h>
@@ -206,6 +207,37 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         fprintf(f, " fd=%" PRId64 " kind=%s (%s)\n", ev->obj, fd_kind_name(ev->err),
                 target ? target : "");
         return;
+    case WS_EV_PYTHON:
+        fprintf(f, " version=%u.%u.%u frames=%s\n", (unsigned)(ev->obj >> 24 & 0xff),
+                (unsigned)(ev->obj >> 16 & 0xff), (unsigned)(ev->obj >> 8 & 0xff),
+                ev->result == 1 ? "read" : "not read");
+        return;
+    case WS_EV_PYCODE:
+        if (ev->payload_len >= 4) {
+            size_t nlen = ev->payload[0] | (size_t)ev->payload[1] << 8;
+            size_t flen = ev->payload[2] | (size_t)ev->payload[3] << 8;
+            char file[1024];
+            if (4 + nlen + flen > ev->payload_len) nlen = flen = 0;
+            text_clean(ev->payload + 4, nlen, text, sizeof(text));
+            text_clean(ev->payload + 4 + nlen, flen, file, sizeof(file));
+            fprintf(f, " code=%" PRId64 " \"%s\" %s:%" PRId64 " linetable=%zu bytes\n", ev->obj,
+                    text, file, ev->result, ev->payload_len - 4 - nlen - flen);
+        }
+        return;
+    case WS_EV_PYSITE:
+        fprintf(f, " at=%" PRIu64 "+%" PRIu64 " user=%" PRIu64 "+%" PRIu64 "\n",
+                (uint64_t)ev->obj >> 32, (uint64_t)ev->obj & 0xffffffffu,
+                (uint64_t)ev->result >> 32, (uint64_t)ev->result & 0xffffffffu);
+        return;
+    case WS_EV_PYSTACK:
+        fprintf(f, " frames=");
+        for (uint32_t i = 0; i + 8 <= ev->payload_len; i += 8) {
+            uint64_t k;
+            memcpy(&k, ev->payload + i, 8);
+            fprintf(f, "%s%" PRIu64 "+%" PRIu64, i ? "," : "", k >> 32, k & 0xffffffffu);
+        }
+        fputc('\n', f);
+        return;
     case WS_SQLITE_OPEN:
     case WS_SQLITE_CLOSE:
     case WS_SQLITE_PREPARE:
@@ -246,7 +278,13 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
     fmt_dur(ev->dur, dur);
     char *sp = strchr(dur, ' ');
     if (sp) memmove(sp, sp + 1, strlen(sp));
-    fprintf(f, " dur=%s caller=0x%" PRIx64, dur, ev->caller);
+    const struct py_site *py = py_site_get(p, ev->caller);
+    if (py)
+        fprintf(
+            f, " dur=%s caller=%s (%s:%u)", dur, py->has_user ? py->user.function : py->at.function,
+            py->has_user ? py->user.file : py->at.file, py->has_user ? py->user.line : py->at.line);
+    else
+        fprintf(f, " dur=%s caller=0x%" PRIx64, dur, ev->caller);
     if (ev->nframes) {
         fprintf(f, " stack=");
         for (uint32_t i = 0; i < ev->nframes; i++)

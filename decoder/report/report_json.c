@@ -41,6 +41,18 @@ static void process(struct json *j, const struct proc_report *pr)
     json_kv_bool(j, "truncated", p->truncated);
     json_kv_str(j, "truncated_reason", p->truncated_reason);
     json_kv_str(j, "title", p->title);
+    json_key(j, "python");
+    if (p->py_version) {
+        char v[32];
+        snprintf(v, sizeof(v), "%u.%u.%u", (unsigned)(p->py_version >> 24 & 0xff),
+                 (unsigned)(p->py_version >> 16 & 0xff), (unsigned)(p->py_version >> 8 & 0xff));
+        json_begin_object(j);
+        json_kv_str(j, "version", v);
+        json_kv_bool(j, "frames", p->py_frames);
+        json_end_object(j);
+    } else {
+        json_null(j);
+    }
     json_key(j, "end");
     if (p->has_end) {
         json_begin_object(j);
@@ -214,13 +226,16 @@ static void db_finding_fields(struct json *j, const struct finding *f)
         json_kv_uint(j, "parent_rows", l->parent_rows);
         json_key(j, "site");
         site_json(j, sym_code(f->pr->p, f->caller));
+        json_key(j, "parent_site");
+        site_json(j, sym_code(f->pr->p, l->parent_caller));
     } else {
         json_key(j, r->unbatched ? "connections" : "parameter_sets");
         json_uint(j, r->groups);
     }
 }
 
-/* The finding's call stack, innermost first: an array of sites. */
+/* The finding's call stacks, innermost first: arrays of sites, native
+ * and Python. */
 static void stack(struct json *j, const struct finding *f)
 {
     json_key(j, "stack");
@@ -228,6 +243,11 @@ static void stack(struct json *j, const struct finding *f)
     for (uint32_t i = 0; f->stack && i < f->stack->n; i++)
         for (const struct sym_code *c = sym_code(f->pr->p, f->stack->frames[i]); c; c = c->outer)
             site_json(j, c);
+    json_end_array(j);
+    json_key(j, "py_stack");
+    json_begin_array(j);
+    for (uint32_t i = 0; f->stack && i < f->stack->npy; i++)
+        site_json(j, sym_code(f->pr->p, f->stack->py[i]));
     json_end_array(j);
 }
 

@@ -96,20 +96,45 @@ static void finding_site(FILE *f, const struct finding *fd)
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;
     fprintf(f, "  %-6s  %-*s  %s %s\n", "", KIND_WIDTH, "", what[fd->kind],
             site_text(sym_code(fd->pr->p, fd->caller), site, sizeof(site)));
-    if (!fd->stack || !fd->stack->n) return;
+    if (fd->kind == FINDING_N_PLUS_ONE && fd->loop->parent_caller)
+        fprintf(f, "  %-6s  %-*s  the parent query from %s\n", "", KIND_WIDTH, "",
+                site_text(sym_code(fd->pr->p, fd->loop->parent_caller), site, sizeof(site)));
+    if (!fd->stack || (!fd->stack->n && !fd->stack->npy)) return;
     fprintf(f, "  %-6s  %-*s  %s:\n", "", KIND_WIDTH, "",
             fd->kind == FINDING_LOCK_CONTENTION ? "the longest wait's stack" : "its stack");
-    unsigned shown = 0, more = 0; /* functions (an inlined one is one) */
+    /* With Python frames: the native frames the Python code called into
+     * (an extension, the database library: those before the first of the
+     * interpreter's), then the Python frames; the interpreter's own frames
+     * and what called it say nothing to a Python developer, and are folded. */
+    unsigned shown = 0, more = 0, folded = 0; /* functions (an inlined one is one) */
+    int in_python = 0;
     for (uint32_t i = 0; i < fd->stack->n; i++)
         for (const struct sym_code *c = sym_code(fd->pr->p, fd->stack->frames[i]); c; c = c->outer)
-            if (shown < STACK_SHOWN) {
+            if (fd->stack->npy && (in_python || (in_python = site_is_interpreter(c)))) {
+                folded++;
+            } else if (shown < STACK_SHOWN) {
                 fprintf(f, "  %-6s  %-*s    at %s\n", "", KIND_WIDTH, "",
                         site_text(c, site, sizeof(site)));
                 shown++;
             } else {
                 more++;
             }
-    if (more) fprintf(f, "  %-6s  %-*s    ... %u more (see --json)\n", "", KIND_WIDTH, "", more);
+    for (uint32_t i = 0; i < fd->stack->npy; i++)
+        if (shown++ < STACK_SHOWN)
+            fprintf(f, "  %-6s  %-*s    at %s\n", "", KIND_WIDTH, "",
+                    site_text(sym_code(fd->pr->p, fd->stack->py[i]), site, sizeof(site)));
+        else
+            more++;
+    if (more && folded)
+        fprintf(
+            f,
+            "  %-6s  %-*s    ... %u more, and %u native frames of the interpreter (see --json)\n",
+            "", KIND_WIDTH, "", more, folded);
+    else if (more)
+        fprintf(f, "  %-6s  %-*s    ... %u more (see --json)\n", "", KIND_WIDTH, "", more);
+    else if (folded)
+        fprintf(f, "  %-6s  %-*s    ... and %u native frames of the interpreter (see --json)\n", "",
+                KIND_WIDTH, "", folded);
 }
 
 static void findings(FILE *f, const struct analysis *a, const struct findings *fs)

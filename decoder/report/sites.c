@@ -19,9 +19,32 @@ static const char *short_file(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
+/* A Python file as the text report shows it: its last two components
+ * ("shop/views.py", "models/query.py"), which tell a package's files apart. */
+static const char *py_file(const char *path)
+{
+    const char *last = strrchr(path, '/');
+    if (!last || last == path) return path;
+    const char *before = last - 1;
+    while (before > path && *before != '/')
+        before--;
+    return *before == '/' ? before + 1 : path;
+}
+
+int site_is_interpreter(const struct sym_code *c)
+{
+    const char *m = c->module;
+    return m && (strncmp(m, "python", 6) == 0 || strncmp(m, "libpython", 9) == 0);
+}
+
 const char *site_text(const struct sym_code *c, char *buf, size_t len)
 {
-    if (!c->addr)
+    if (c->python && c->via)
+        snprintf(buf, len, "%s (%s:%u) via %s (%s:%u)", c->function, py_file(c->file), c->line,
+                 c->via->function, py_file(c->via->file), c->via->line);
+    else if (c->python)
+        snprintf(buf, len, "%s (%s:%u)", c->function, py_file(c->file), c->line);
+    else if (!c->addr)
         snprintf(buf, len, "-");
     else if (c->function && c->file)
         snprintf(buf, len, "%s (%s:%u)", c->function, short_file(c->file), c->line);
@@ -38,8 +61,33 @@ const char *site_text(const struct sym_code *c, char *buf, size_t len)
     return buf;
 }
 
+/* A Python frame: {"function", "file", "line"}. */
+static void py_frame_json(struct json *j, const char *function, const char *file, unsigned line)
+{
+    json_begin_object(j);
+    json_kv_str(j, "function", function);
+    json_kv_str(j, "file", file);
+    json_kv_uint(j, "line", line);
+    json_end_object(j);
+}
+
 void site_json(struct json *j, const struct sym_code *c)
 {
+    if (c->python) {
+        /* The user's frame, the innermost one (a library's) as via. */
+        json_begin_object(j);
+        json_kv_str(j, "language", "python");
+        json_kv_str(j, "function", c->function);
+        json_kv_str(j, "file", c->file);
+        json_kv_uint(j, "line", c->line);
+        json_key(j, "via");
+        if (c->via)
+            py_frame_json(j, c->via->function, c->via->file, c->via->line);
+        else
+            json_null(j);
+        json_end_object(j);
+        return;
+    }
     if (!c->addr) {
         json_null(j);
         return;

@@ -38,6 +38,10 @@ void site_json(struct json *j, const struct sym_code *c);
 /* The most frames of a stack the report shows. */
 #define STACK_SHOWN 8
 
+/* Whether a native frame is CPython's own (its executable or libpython):
+ * folded in the text report where the Python frames are shown. */
+int site_is_interpreter(const struct sym_code *c);
+
 /* Looks up what the report will show (see above). */
 void symbolize_report(struct analysis *a, const struct findings *fs);
 

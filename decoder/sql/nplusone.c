@@ -15,6 +15,7 @@
 #include "sql/nplusone.h"
 
 #include "base/util.h"
+#include "log/pysites.h"
 
 #include <whyslow/format.h>
 
@@ -35,7 +36,8 @@ struct kid {
 
 struct parent {
     uint32_t qid;
-    int repeating; /* one of its kids has run twice */
+    uint64_t caller; /* where it ran from */
+    int repeating;   /* one of its kids has run twice */
     uint64_t rows;
     int64_t end; /* when its span ended */
     struct kid kids[KIDS_MAX];
@@ -79,14 +81,18 @@ static void end_parent(struct nplus1 *d, const struct nplus1_stream *s, const st
         if (c->count < d->min || c->count > p->rows || !c->differs ||
             d->qt->q[c->qid].kind != SQL_SELECT)
             continue;
+        /* Loops on one statement from two Python lines are two loops (a
+         * native caller is the database module's, the same for all). */
         int created;
-        uint64_t *slot = map_put(&d->found, p->qid, c->qid, &created);
+        uint64_t *slot = map_put(&d->found, (uint64_t)p->qid << 32 | c->qid,
+                                 py_is_site(c->caller) ? c->caller : 0, &created);
         if (created) {
             struct nplus1_loop l = {.parent = p->qid,
                                     .child = c->qid,
                                     .tid = s->tid,
                                     .conn = s->conn,
-                                    .caller = c->caller};
+                                    .caller = c->caller,
+                                    .parent_caller = p->caller};
             ARRAY_PUSH(d->loops, d->nloops, d->loopcap) = l;
             *slot = d->nloops;
         }
@@ -157,6 +163,7 @@ void nplus1_statement(struct nplus1 *d, const struct ws_event *ev, const struct 
         if (s->n == PARENTS_MAX) drop_parent(d, s, 0);
         struct parent *p = &s->parents[s->n++];
         p->qid = st->qid;
+        p->caller = ev->caller;
         p->repeating = 0;
         p->rows = ev->err;
         p->end = event_end(ev);

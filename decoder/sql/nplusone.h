@@ -27,6 +27,7 @@ struct nplus1_loop {
     uint32_t tid;           /* of the first loop */
     uint64_t conn;          /* of the first loop */
     uint64_t caller;        /* of the first loop's first child */
+    uint64_t parent_caller; /* where the first loop's parent ran from */
 };
 
 struct nplus1_stream; /* one thread on one connection */
@@ -37,7 +38,7 @@ struct nplus1 {
     struct map index; /* (thread serial, connection) -> stream index + 1 */
     struct nplus1_stream *streams;
     size_t nstreams, streamcap;
-    struct map found; /* (parent, child) -> loop index + 1 */
+    struct map found; /* (parent << 32 | child, Python site or 0) -> loop index + 1 */
     struct nplus1_loop *loops;
     size_t nloops, loopcap;
 };

@@ -566,7 +566,18 @@ const struct sym_code *sym_code(struct ws_process *p, uint64_t addr)
     c->addr = addr;
     ARRAY_PUSH(s->codes, s->ncodes, s->codecap) = c;
     *slot = s->ncodes;
-    find_code(s, c);
+    const struct py_site *py = py_site_get(p, addr);
+    if (py) {
+        /* The user's line first: what a Python developer can act on. */
+        const struct py_frame *main = py->has_user ? &py->user : &py->at;
+        c->python = 1;
+        c->function = main->function;
+        c->file = main->file;
+        c->line = main->line;
+        c->via = py->has_user ? &py->at : NULL;
+    } else if (!py_is_site(addr)) {
+        find_code(s, c);
+    }
     return c;
 }
 

@@ -21,6 +21,7 @@
 
 #include "log/memmap.h"
 #include "log/process.h"
+#include "log/pysites.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,11 @@ struct sym_code {
      * which may itself be inlined... The outermost has outer NULL. */
     int inlined;
     const struct sym_code *outer;
+    /* A Python site (log/pysites.h): function, file and line are the
+     * Python code's (the user's own frame when it has one), and via the
+     * innermost frame when that is another (a library's: NULL if not). */
+    int python;
+    const struct py_frame *via;
 };
 
 /* What kind of memory a data address is in. */
