@@ -41,10 +41,15 @@ static uint64_t group_a(enum stall_group_kind kind, unsigned call, uint32_t id)
 struct gap {
     struct acc {
         uint64_t a, b, count, time_ns;
+        uint64_t top_ns, caller; /* its longest call that started in the gap, and its caller */
     } g[STALL_GROUPS];
     size_t n;
     uint8_t hint[32];    /* by a hash of (a, b): a group's index + 1, to try first */
     uint64_t covered_ns; /* the time its groups took */
+    /* The longest call that started in it: what blocked the loop, as far
+     * as a call says (its caller and stack: a Python program's line). */
+    uint64_t top_ns, top_caller;
+    struct event_stack top_stack;
 };
 
 struct site {
@@ -296,6 +301,8 @@ static void close_gap(const struct stall_finder *sf, struct site *s, int64_t at)
     }
     s->cur.n = 0;
     s->cur.covered_ns = 0;
+    s->cur.top_ns = s->cur.top_caller = 0;
+    s->cur.top_stack.n = s->cur.top_stack.npy = 0;
     memset(s->cur.hint, 0, sizeof(s->cur.hint));
 }
 
@@ -344,7 +351,18 @@ void stall_event(struct stall_finder *sf, const struct ws_event *ev, uint32_t qi
     if (!group_of(ev, qid, part, &a, &b)) return;
     for (size_t i = 0; i < t->nsites; i++) {
         struct site *s = &t->sites[i];
-        if (s != own && s->open && ev->at >= s->from) group(&s->cur, a, b)->count++;
+        if (s == own || !s->open || ev->at < s->from) continue;
+        struct acc *g = group(&s->cur, a, b);
+        g->count++;
+        if (ev->dur > g->top_ns) {
+            g->top_ns = ev->dur;
+            g->caller = ev->caller;
+        }
+        if (ev->dur > s->cur.top_ns) {
+            s->cur.top_ns = ev->dur;
+            s->cur.top_caller = ev->caller;
+            event_stack_keep(&s->cur.top_stack, ev);
+        }
     }
     if (ev->dur) sweep_add(&t->sw, ev->at, event_end(ev), time_part_priority(part), a, b);
 }
@@ -389,6 +407,8 @@ static void as_stall(const struct thread_state *t, const struct site *s, struct 
                                .at_ns = s->longest_at};
     const struct gap *g = &s->longest;
     out->cpu_ns = s->longest_ns > g->covered_ns ? s->longest_ns - g->covered_ns : 0;
+    out->blocker = g->top_caller;
+    out->stack = g->top_stack;
     out->during = xcalloc(g->n ? g->n : 1, sizeof(*out->during));
     out->nduring = g->n;
     for (size_t i = 0; i < g->n; i++) {
@@ -405,6 +425,7 @@ static void as_stall(const struct thread_state *t, const struct site *s, struct 
         }
         d->count = c->count;
         d->time_ns = c->time_ns;
+        d->caller = c->caller;
     }
     xsort(out->during, out->nduring, sizeof(*out->during), cmp_group);
 }

@@ -42,6 +42,7 @@ struct stall_group {
     enum lock_kind lock; /* LOCK: its kind */
     uint64_t count;      /* calls that started in the stall */
     uint64_t time_ns;    /* the stall's time they took */
+    uint64_t caller;     /* where the longest of them was called from */
 };
 
 struct loop_stall {
@@ -55,6 +56,10 @@ struct loop_stall {
     uint64_t cpu_ns;            /* of the longest, the time no recorded call covers */
     struct stall_group *during; /* in the longest, most time first */
     size_t nduring;
+    /* The longest call that started in the longest stall, if any: where
+     * it came from and its stack (a coroutine's or callback's line). */
+    uint64_t blocker;
+    struct event_stack stack;
 };
 
 struct stall_finder;

@@ -87,6 +87,8 @@ static void stall(struct findings *fs, const struct proc_report *pr, const struc
     struct finding *f = finding_add(fs, FINDING_EVENT_LOOP_STALL, pr);
     f->stall = s;
     f->tid = s->tid;
+    f->caller = s->blocker;
+    f->stack = s->stack.n || s->stack.npy ? &s->stack : NULL;
     f->count = s->count;
     f->max_ns = s->stall_ns;
     f->total_ns = s->total_ns;

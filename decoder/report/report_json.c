@@ -313,6 +313,7 @@ static void finding(struct json *j, const struct finding *f)
         slow_query_fields(j, f);
     } else if (f->kind == FINDING_EVENT_LOOP_STALL) {
         report_json_stall(j, f);
+        site_and_stack(j, f);
     } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }

@@ -91,6 +91,7 @@ static void finding_site(FILE *f, const struct finding *fd)
         [FINDING_THREAD_POOL_EXHAUSTION] = "most waits for results called from",
         [FINDING_SLOW_QUERY] = "the slowest run from",
         [FINDING_IPC_CONTENTION] = "its waits called from",
+        [FINDING_EVENT_LOOP_STALL] = "in the longest, its longest call from",
     };
     char site[512];
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;

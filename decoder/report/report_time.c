@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "base/units.h"
 #include "findings/findings.h"
+#include "report/sites.h"
 #include "sql/sql_fingerprint.h"
 
 #include <inttypes.h>
@@ -205,6 +206,8 @@ static void during_group(struct json *j, const struct proc_report *pr, const str
     }
     json_kv_uint(j, "count", g->count);
     json_kv_uint(j, "time_ns", g->time_ns);
+    json_key(j, "site");
+    site_json(j, sym_code(pr->p, g->caller));
     json_end_object(j);
 }
 

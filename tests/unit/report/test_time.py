@@ -65,11 +65,18 @@ def case_time_json():
                  "caller": "0x500000", "waits": 5, "count": 2, "stall_ns": 200 * MS,
                  "total_ns": 320 * MS, "at_ns": 50 * MS, "cpu_ns": 55 * MS}.items():
         eq(f.get(k), v, f"stall.{k}")
+    # Each with the caller of its longest call (the generated log's callers
+    # are in no mapping: only their addresses).
     eq(f.get("during"), [
-        {"kind": "sleep", "call": "nanosleep", "count": 1, "time_ns": 100 * MS},
-        {"kind": "call", "call": "write", "target": "/data/log", "count": 2, "time_ns": 35 * MS},
-        {"kind": "call", "call": "poll", "target": None, "count": 1, "time_ns": 10 * MS},
+        {"kind": "sleep", "call": "nanosleep", "count": 1, "time_ns": 100 * MS,
+         "site": {"addr": "0x401234"}},
+        {"kind": "call", "call": "write", "target": "/data/log", "count": 2, "time_ns": 35 * MS,
+         "site": {"addr": "0x401234"}},
+        {"kind": "call", "call": "poll", "target": None, "count": 1, "time_ns": 10 * MS,
+         "site": {"addr": "0x600000"}},
     ], "what the longest stall was spent on")
+    # The finding's site: the longest call in the longest stall, the sleep.
+    eq(f.get("site"), {"addr": "0x401234"}, "the stall's site")
     eq(f.get("summary"), "the event loop of thread 7302 (epoll_wait) stalled 2 times for \u2265100 "
        "ms, up to 200 ms, 320 ms in all; in the longest: sleeping (nanosleep) 100 ms, CPU or "
        "untraced work 55 ms, write on /data/log 35 ms (2 calls)", "stall summary")
