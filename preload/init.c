@@ -26,6 +26,8 @@
  *   WHYSLOW_STACK_MS  events at least this long keep their call stack
  *                     (1; fractions allowed; 0: none; at most 3600000)
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
+ *   WHYSLOW_PYTHON    "off": do not read a CPython program's frames
+ *                     (pyframes.c): its sites name the interpreter's C code
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
  *   WHYSLOW_SOCK      set by `whyslow record`: its socket (launch.c)
  *   WHYSLOW_REAPER    set by a traced process that reaps orphans, for
@@ -283,7 +285,8 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
     ws_stack_init(stack_ms); /* after the region: it measures from its start */
     atomic_store_explicit(&ws_on, 1, memory_order_release);
-    ws_py_init(); /* which CPython, if one: a record */
+    const char *py = getenv("WHYSLOW_PYTHON");
+    ws_py_init(py && strcmp(py, "off") == 0); /* which CPython, if one: a record */
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */

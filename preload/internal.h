@@ -270,7 +270,7 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
  * is taken where the event is (site[0] 0: none), and written just before
  * the event's record; a slow event's stack is written by
  * ws_emit_reserve_stack(). */
-void ws_py_init(void);
+void ws_py_init(int off);
 void ws_py_fork_child(void);
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2]);
 void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at);

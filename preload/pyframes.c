@@ -192,9 +192,12 @@ static int find_layout(void)
 
 /* Once recording: which CPython this is, said in a WS_EV_PYTHON record of
  * the thread starting the program. */
-void ws_py_init(void)
+void ws_py_init(int off)
 {
-    if (find_layout() == 0) {
+    int found = find_layout() == 0;
+    if (found && off) {
+        why_not = WS_PY_OFF;
+    } else if (found) {
         get_tstate = (void *(*)(void))ws_lookup("PyGILState_GetThisThreadState");
         is_initialized = (int (*)(void))ws_lookup("Py_IsInitialized");
         code_type = (uintptr_t)ws_lookup("PyCode_Type");

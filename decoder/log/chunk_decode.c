@@ -123,6 +123,7 @@ static void python_record(struct ws_process *p, const struct ws_event *ev)
         [WS_PY_VERSION] = "this whyslow reads the frames of CPython 3.11 to 3.13",
         [WS_PY_DEBUG] = "a debug build",
         [WS_PY_FREE_THREADED] = "a free-threaded build",
+        [WS_PY_OFF] = "WHYSLOW_PYTHON=off",
     };
     p->py_version = (uint64_t)ev->obj;
     p->py_frames = ev->result == 1;

@@ -279,12 +279,14 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
     char *sp = strchr(dur, ' ');
     if (sp) memmove(sp, sp + 1, strlen(sp));
     const struct py_site *py = py_site_get(p, ev->caller);
-    if (py)
-        fprintf(
-            f, " dur=%s caller=%s (%s:%u)", dur, py->has_user ? py->user.function : py->at.function,
-            py->has_user ? py->user.file : py->at.file, py->has_user ? py->user.line : py->at.line);
+    fprintf(f, " dur=%s", dur);
+    if (py && py->has_user)
+        fprintf(f, " caller=%s (%s:%u) via %s (%s:%u)", py->user.function, py->user.file,
+                py->user.line, py->at.function, py->at.file, py->at.line);
+    else if (py)
+        fprintf(f, " caller=%s (%s:%u)", py->at.function, py->at.file, py->at.line);
     else
-        fprintf(f, " dur=%s caller=0x%" PRIx64, dur, ev->caller);
+        fprintf(f, " caller=0x%" PRIx64, ev->caller);
     if (ev->nframes) {
         fprintf(f, " stack=");
         for (uint32_t i = 0; i < ev->nframes; i++)

@@ -192,7 +192,8 @@ enum ws_clock_source {
  *   version (Py_Version's form: major << 24 | minor << 16 | micro << 8),
  *   result 1 when its frames are read, else 0 with err saying why:
  *   WS_PY_VERSION (a version whose layout the recorder does not know),
- *   WS_PY_DEBUG (a debug build), WS_PY_FREE_THREADED (3.13t).
+ *   WS_PY_DEBUG (a debug build), WS_PY_FREE_THREADED (3.13t), WS_PY_OFF
+ *   (the user said WHYSLOW_PYTHON=off).
  *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,
@@ -207,6 +208,7 @@ enum ws_clock_source {
 #define WS_PY_VERSION       1u
 #define WS_PY_DEBUG         2u
 #define WS_PY_FREE_THREADED 3u
+#define WS_PY_OFF           4u /* WHYSLOW_PYTHON=off */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */

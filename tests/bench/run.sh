@@ -15,7 +15,7 @@
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
-# only these, by name: write mutex handover stack process jobs flusher
+# only these, by name: write mutex handover stack pystack process jobs flusher
 # flusher_locks mixed sqlite_py decoder).
 set -u
 
@@ -336,6 +336,28 @@ stack_cost() {
 }
 
 ! wanted stack || stack_cost || status=1
+
+# The price of a slow event's Python stack: a Python loop of writes, 20
+# frames deep, each write keeping its stacks (WHYSLOW_STACK_MS=0.0001),
+# with the Python frames read and not (WHYSLOW_PYTHON=off), interleaved.
+pystack_cost() {
+    [ "$traced" = yes ] || return 1
+    prog=$(dirname "$0")/bench_pystack.py
+    : >"$TMP/diffs"
+    echo "running bench_pystack.py: $ROUNDS rounds, Python frames read and not, interleaved" >&2
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        with=$(export WHYSLOW_STACK_MS=0.0001 && run_traced "$TMP/log" "$PY" "$prog" | field ns_per_op) || return 1
+        without=$(export WHYSLOW_STACK_MS=0.0001 WHYSLOW_PYTHON=off && run_traced "$TMP/log" "$PY" "$prog" | field ns_per_op) || return 1
+        calc %.1f "$with - $without" >>"$TMP/diffs"
+        r=$((r + 1))
+    done
+    rm -rf "$TMP/log"
+    range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
+    figure "python stack of a slow event (20 frames): added $(calc %.0f "$(median <"$TMP/diffs")") ns per event (rounds: $range)"
+}
+
+! wanted pystack || pystack_cost || status=1
 
 # ---- the cost of a traced process: a shell loop of short processes ----
 

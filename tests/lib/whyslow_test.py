@@ -171,6 +171,24 @@ def wait_logs(data, timeout=10):
         time.sleep(0.02)
 
 
+def marked_line(path, marker):
+    """The number of the one line of the file at path that ends with the
+    comment "# marker" (the Python programs mark the lines a report must
+    name)."""
+    with open(path) as f:
+        lines = [n for n, l in enumerate(f, 1) if l.rstrip().endswith("# " + marker)]
+    require(len(lines) == 1, "%s: %d lines marked %r" % (path, len(lines), marker))
+    return lines[0]
+
+
+def site_of(site):
+    """A Python site of the JSON report as (function, file's name, line),
+    or None when it is no Python site."""
+    if not site or site.get("language") != "python":
+        return None
+    return (site["function"], os.path.basename(site["file"]), site["line"])
+
+
 def report(*args):
     """The JSON report of whyslow report --json ARGS (the logs last); a
     failure here ends the case."""

@@ -48,7 +48,7 @@ async def ticker(stop):
 async def blocker(mode, db, n):
     await asyncio.sleep(0.1)
     if mode == "sleep":
-        time.sleep(BLOCK)
+        time.sleep(BLOCK)  # block
     elif mode == "query":
         db.execute(COUNT, (n,)).fetchone()
     elif mode == "cpu":

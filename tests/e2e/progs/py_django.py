@@ -55,9 +55,15 @@ authors = Author.objects.bulk_create(
 Book.objects.bulk_create(
     [Book(id=i, title="Book %d" % i, author_id=i) for i in range(1, BOOKS + 1)])
 
-if sys.argv[1] == "nplus1":
+def book_list(eager):
+    """A view's work: the books with their authors' names."""
     books = Book.objects.order_by("id")
-else:
-    books = Book.objects.select_related("author").order_by("id")
-for book in books:
-    print(book.title, "by", book.author.name)
+    if eager:
+        books = books.select_related("author")
+    lines = []
+    for book in books:  # parent
+        lines.append("%s by %s" % (book.title, book.author.name))  # lazy
+    return lines
+
+
+print("\n".join(book_list(sys.argv[1] != "nplus1")))

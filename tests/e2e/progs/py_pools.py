@@ -51,7 +51,7 @@ def sqlalchemy_pool(url, size):
 
     def work():
         for _ in range(3):
-            with engine.connect() as conn:
+            with engine.connect() as conn:  # checkout
                 rows.append(conn.execute(text("select 1")).scalar())
                 time.sleep(0.03)  # other work, the connection still checked out
 

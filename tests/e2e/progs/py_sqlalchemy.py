@@ -50,5 +50,5 @@ with Session(engine) as session:
     query = select(Book).order_by(Book.id)
     if sys.argv[1] == "selectinload":
         query = query.options(selectinload(Book.author))
-    for book in session.execute(query).scalars():
-        print(book.title, "by", book.author.name)
+    for book in session.execute(query).scalars():  # parent
+        print(book.title, "by", book.author.name)  # lazy
