@@ -14,13 +14,17 @@
  *        3.13: tstate->current_frame)
  *     -> each frame's code object and instruction, then the previous frame.
  *
+ * 3.8 to 3.10 keep a chain of frame objects instead (tstate->frame, then
+ * f_back), each with its code object and last instruction (f_lasti).
+ *
  * The layouts differ by version, so each is gated on the exact version
- * the interpreter says it is (Py_Version) and on its build: a debug build
- * or a free-threaded one, or a version not listed here, is not read, and
- * a WS_EV_PYTHON record at the start says which version it was, and why.  3.11 and
- * 3.12 use the offsets below (tests/unit/check_py_layout.py compares them
- * with each installed version's headers); 3.13 publishes its own in
- * _Py_DebugOffsets at the start of _PyRuntime, which is read.
+ * the interpreter says it is (Py_Version, or before 3.11 Py_GetVersion())
+ * and on its build: a debug build or a free-threaded one, or a version
+ * not listed here, is not read, and a WS_EV_PYTHON record at the start
+ * says which version it was, and why.  3.8 to 3.12 use the offsets below
+ * (tests/unit/check_py_layout.py compares them with each installed
+ * version's headers); 3.13 publishes its own in _Py_DebugOffsets at the
+ * start of _PyRuntime, which is read.
  *
  * What is followed is checked before it is used: a frame's code object
  * must have PyCode_Type's address as its type, its instruction pointer
@@ -51,19 +55,29 @@
 /* The offsets the walk needs, for one version. */
 struct layout {
     unsigned minor;          /* 3.minor */
-    uint32_t tstate_cframe;  /* 3.11, 3.12: tstate->cframe (else ~0) */
+    uint32_t tstate_cframe;  /* 3.11, 3.12: tstate->cframe (else NONE) */
     uint32_t cframe_current; /* cframe->current_frame */
-    uint32_t tstate_current; /* 3.13: tstate->current_frame (else ~0) */
+    uint32_t tstate_current; /* 3.13: tstate->current_frame (else NONE) */
+    /* A frame's code object, the frame it was called from, its instruction
+     * (3.11 on: a pointer; before: f_lasti), and who owns it (3.11 on) */
     uint32_t frame_code, frame_previous, frame_instr, frame_owner;
+    /* A code object's; qualname is co_name before 3.11, which has no
+     * co_qualname; linetable is co_lnotab in 3.8 and 3.9 */
     uint32_t code_filename, code_qualname, code_linetable, code_firstlineno, code_adaptive;
     uint32_t ascii_size, compact_size; /* where a str's characters start */
+    uint32_t tstate_frame;             /* 3.8 to 3.10: tstate->frame (else NONE) */
+    uint32_t lasti_scale;              /* 3.8 to 3.10: bytes per unit of f_lasti (else 0) */
 };
 
 #define NONE UINT32_MAX
 
+/* The rows tests/unit/check_py_layout.py checks, in this order. */
 static const struct layout layouts[] = {
-    {11, 56, 8, NONE, 32, 48, 56, 69, 112, 128, 136, 72, 184, 48, 72},
-    {12, 56, 0, NONE, 0, 8, 56, 70, 112, 128, 136, 68, 192, 40, 56},
+    {8, NONE, NONE, NONE, 32, 24, 104, NONE, 104, 112, 120, 40, NONE, 48, 72, 24, 1},
+    {9, NONE, NONE, NONE, 32, 24, 104, NONE, 104, 112, 120, 40, NONE, 48, 72, 24, 1},
+    {10, NONE, NONE, NONE, 32, 24, 96, NONE, 104, 112, 120, 40, NONE, 48, 72, 24, 2},
+    {11, 56, 8, NONE, 32, 48, 56, 69, 112, 128, 136, 72, 184, 48, 72, NONE, 0},
+    {12, 56, 0, NONE, 0, 8, 56, 70, 112, 128, 136, 68, 192, 40, 56, NONE, 0},
 };
 
 static struct layout L;
@@ -150,6 +164,7 @@ static int from_debug_offsets(const struct debug_offsets_313 *d)
         .ascii_size = (uint32_t)d->unicode_object.asciiobject_size,
         /* PyCompactUnicodeObject adds utf8_length and utf8 */
         .compact_size = (uint32_t)d->unicode_object.asciiobject_size + 16,
+        .tstate_frame = NONE,
     };
     return 0;
 }
@@ -175,7 +190,7 @@ static int find_layout(void)
     void *runtime = ws_lookup("_PyRuntime");
     py_version = version ? *version : old_version();
     why_not = WS_PY_VERSION;
-    if (!version || !runtime || (py_version >> 24) != 3) return -1;
+    if (!py_version || !runtime || (py_version >> 24) != 3) return -1;
     /* A debug build lays its objects out otherwise. */
     if (ws_lookup("_Py_NegativeRefcount")) {
         why_not = WS_PY_DEBUG;
@@ -400,6 +415,7 @@ static uintptr_t current_frame(void)
     if (!python_on || !is_initialized()) return 0;
     uintptr_t ts = (uintptr_t)get_tstate();
     if (!plausible(ts)) return 0;
+    if (L.tstate_frame != NONE) return word_at(ts, L.tstate_frame);
     if (L.tstate_cframe != NONE) {
         uintptr_t cf = word_at(ts, L.tstate_cframe);
         return plausible(cf) ? word_at(cf, L.cframe_current) : 0;
@@ -418,24 +434,31 @@ static unsigned walk(struct ws_thread *t, uint64_t at, uint64_t *keys, unsigned 
     uintptr_t f = current_frame();
     for (int depth = 0; plausible(f) && depth < MAX_DEPTH && n < max; depth++) {
         uintptr_t code = word_at(f, L.frame_code);
-        uint8_t owner = *(const uint8_t *)(f + L.frame_owner);
         uintptr_t prev = word_at(f, L.frame_previous);
-        if (owner == OWNED_BY_CSTACK && L.minor >= 12) {
+        if (L.minor >= 12 && *(const uint8_t *)(f + L.frame_owner) == OWNED_BY_CSTACK) {
             f = prev;
             continue;
         }
         if (!is_a(code, code_type)) break; /* not a frame: stop */
-        uintptr_t instr = word_at(f, L.frame_instr), first = code + L.code_adaptive;
-        /* 3.11, 3.12: the last instruction run (one before the code when
-         * the frame has not started); 3.13: the one running */
-        if (instr < first || instr - first > (1u << 28)) {
-            f = prev;
-            continue;
+        uint32_t offset;
+        if (L.lasti_scale) {
+            /* f_lasti: the last instruction run, -1 before the first */
+            int lasti = *(const int *)(f + L.frame_instr);
+            offset = lasti > 0 ? (uint32_t)lasti * L.lasti_scale : 0;
+        } else {
+            /* 3.11, 3.12: the last instruction run (one before the code
+             * when the frame has not started); 3.13: the one running */
+            uintptr_t instr = word_at(f, L.frame_instr), first = code + L.code_adaptive;
+            if (instr < first || instr - first > (1u << 28)) {
+                f = prev;
+                continue;
+            }
+            offset = (uint32_t)(instr - first);
         }
         int user;
         uint32_t id = code_id(t, code, at, &user);
         if (!id) break;
-        uint64_t key = (uint64_t)id << 32 | (uint32_t)(instr - first);
+        uint64_t key = (uint64_t)id << 32 | offset;
         if (!user_only) {
             keys[n++] = key;
         } else if (n == 0) {

@@ -120,7 +120,7 @@ static void out_of_records(const struct ws_process *p, char *why, size_t whylen)
 static void python_record(struct ws_process *p, const struct ws_event *ev)
 {
     static const char *const why[] = {
-        [WS_PY_VERSION] = "this whyslow reads the frames of CPython 3.11 to 3.13",
+        [WS_PY_VERSION] = "this whyslow reads the frames of CPython 3.8 to 3.13",
         [WS_PY_DEBUG] = "a debug build",
         [WS_PY_FREE_THREADED] = "a free-threaded build",
         [WS_PY_OFF] = "WHYSLOW_PYTHON=off",

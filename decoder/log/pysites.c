@@ -13,6 +13,7 @@ struct py_code {
     const char *function, *file; /* interned in the process's strings */
     uint32_t where;              /* "function\1file", interned: the pair's number */
     int first_line;
+    unsigned minor; /* the Python version's (its line table's format) */
     uint8_t *table; /* its line table */
     size_t tlen;
     int users; /* the file is the user's code */
@@ -64,6 +65,7 @@ void py_code_add(struct ws_process *p, const struct ws_event *ev)
         .function = strpool_get(&p->strings, intern(p, q + 4, nlen)),
         .file = strpool_get(&p->strings, intern(p, q + 4 + nlen, flen)),
         .first_line = (int)ev->result,
+        .minor = (unsigned)(ev->err & 0xff),
         .tlen = ev->payload_len - 4 - nlen - flen,
     };
     char *where = xmalloc(nlen + flen + 2);
@@ -100,7 +102,7 @@ static int varint(const uint8_t **q, const uint8_t *end, uint32_t *v)
  * end line delta, column, end column), 13 no column (signed line delta),
  * 10 to 12 one line (delta kind - 10, then column and end column bytes),
  * 0 to 9 the short form (same line, one byte of columns). */
-unsigned py_line(const uint8_t *table, size_t len, int first_line, uint32_t offset)
+static unsigned locations(const uint8_t *table, size_t len, int first_line, uint32_t offset)
 {
     const uint8_t *q = table, *end = table + len;
     int64_t line = first_line;
@@ -132,6 +134,44 @@ unsigned py_line(const uint8_t *table, size_t len, int first_line, uint32_t offs
     return 0;
 }
 
+/* CPython 3.10's co_linetable (PEP 626): byte pairs, the bytes of code
+ * covered and a signed line delta, -128 for no line. */
+static unsigned linetable_310(const uint8_t *table, size_t len, int first_line, uint32_t offset)
+{
+    int64_t line = first_line;
+    uint64_t addr = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        uint64_t next = addr + table[i];
+        int8_t delta = (int8_t)table[i + 1];
+        int has_line = delta != -128;
+        if (has_line) line += delta;
+        if (offset >= addr && offset < next) return has_line && line > 0 ? (unsigned)line : 0;
+        addr = next;
+    }
+    return 0;
+}
+
+/* CPython 3.8's and 3.9's co_lnotab: byte pairs, the bytes of code to
+ * the next line change and the signed change (PyCode_Addr2Line). */
+static unsigned lnotab(const uint8_t *table, size_t len, int first_line, uint32_t offset)
+{
+    int64_t line = first_line;
+    uint64_t addr = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        addr += table[i];
+        if (addr > offset) break;
+        line += (int8_t)table[i + 1];
+    }
+    return line > 0 ? (unsigned)line : 0;
+}
+
+unsigned py_line(const uint8_t *table, size_t len, int first_line, uint32_t offset, unsigned minor)
+{
+    if (minor >= 11) return locations(table, len, first_line, offset);
+    if (minor == 10) return linetable_310(table, len, first_line, offset);
+    return lnotab(table, len, first_line, offset);
+}
+
 /* A frame's number (index) for a key; -1 when its code is not named.
  * Frames are told apart by function, file and line: one code object named
  * under two numbers (by two threads) makes one frame. */
@@ -141,7 +181,7 @@ static long frame_of(struct ws_process *p, uint64_t key)
     uint64_t *ix = map_get(&s->code_ix, key >> 32, 0);
     if (!ix) return -1;
     const struct py_code *c = &s->codes[*ix - 1];
-    unsigned line = py_line(c->table, c->tlen, c->first_line, (uint32_t)key);
+    unsigned line = py_line(c->table, c->tlen, c->first_line, (uint32_t)key, c->minor);
     int created;
     uint64_t *slot = map_put(&s->frame_ix, c->where, line, &created);
     if (created) {

@@ -30,7 +30,8 @@ static inline int py_is_site(uint64_t caller)
 }
 
 struct py_frame {
-    const char *function; /* the qualified name: "Shop.list_albums" */
+    const char *function; /* the qualified name: "Shop.list_albums" (before 3.11
+                             the name only: "list_albums") */
     const char *file;
     unsigned line; /* 0: unknown */
 };
@@ -61,10 +62,11 @@ const struct py_site *py_site_get(const struct ws_process *p, uint64_t tag);
  * dist-packages), not frozen or generated ("<frozen ...>", "<string>"). */
 int py_file_is_users(const char *file);
 
-/* The line of the instruction at byte offset in a line table of
- * CPython 3.11 to 3.13 (co_linetable), whose code starts at first_line;
- * 0 when the table does not say (cut short, or no line). */
-unsigned py_line(const uint8_t *table, size_t len, int first_line, uint32_t offset);
+/* The line of the instruction at byte offset in the line table of a
+ * code object of CPython 3.minor (3.8, 3.9: co_lnotab; 3.10 and 3.11 on:
+ * co_linetable, in two formats), whose code starts at first_line; 0 when
+ * the table does not say (cut short, or no line). */
+unsigned py_line(const uint8_t *table, size_t len, int first_line, uint32_t offset, unsigned minor);
 
 void py_free(struct ws_process *p);
 

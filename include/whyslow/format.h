@@ -169,16 +169,17 @@ enum ws_clock_source {
  *           WHYSLOW_SQL=redact); SQLite: empty, the text being the
  *           one of the thread's latest WS_SQLITE_STMT record for the
  *           statement in aux2 (version 1: the text)
- * Python frames (a CPython 3.11 to 3.13 program, preload/pyframes.c): a
+ * Python frames (a CPython 3.8 to 3.13 program, preload/pyframes.c): a
  * frame is a key, u64: a code object's number << 32 | the byte offset of
  * the instruction it runs in the code.
  * WS_EV_PYCODE names a code object, before the first key that uses its
  *   number: obj the number (unique in the log; one code object may get
  *   several), result its first line, err the Python version (major << 8 |
  *   minor), caller its address; payload u16 name length, u16 file length,
- *   the qualified name, the file name (UTF-8, each cut to fit), then its
- *   line table as the interpreter keeps it (co_linetable, cut to fit),
- *   from which an offset's line is worked out.
+ *   the qualified name (before 3.11: the name), the file name (UTF-8,
+ *   each cut to fit), then its line table as the interpreter keeps it
+ *   (co_linetable; co_lnotab before 3.10; cut to fit), from which an
+ *   offset's line is worked out.
  * WS_EV_PYSITE is the Python site of the thread's next event (a database
  *   execution, a contended lock wait): obj the innermost frame's key,
  *   result the innermost frame of the user's own code (not the

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """py_frames.py - a Python program whose slow spots are each in a function
 of its own, for the Python-frames end-to-end tests (test_python.py): the
-report must name these functions and lines.  Runs on CPython 3.8 and
+report must name these functions and lines.  Runs on CPython 3.6 and
 later, standard library only.
 
 Usage: py_frames.py sites|harm
@@ -136,7 +136,9 @@ def harm():
     except RecursionError:
         print("recursion stopped")
     print(sum(squares(1000)))
-    print(asyncio.run(gather_sums()))
+    loop = asyncio.new_event_loop()  # (asyncio.run came in 3.7)
+    print(loop.run_until_complete(gather_sums()))
+    loop.close()
     db = sqlite3.connect(":memory:")
     total = 0
     for i in range(300):
