@@ -96,6 +96,7 @@ int ws_shared_create(unsigned nbufs)
     sh->redact_sql = (uint8_t)ws_redact_sql;
     sh->redact_argv = (uint8_t)ws_redact_argv;
     sh->clock_tsc = (uint8_t)ws_clock_tsc;
+    sh->jit_map_ours = (uint8_t)ws_jit_map_ours;
     sh->pid = getpid();
     sh->ppid = getppid();
     sh->end_status = -1;

@@ -302,6 +302,7 @@ static void flush(int final)
          * which the kernel keeps until it is reaped. */
         ws_meta_title();
         ws_meta_sched(1);
+        ws_meta_jitmap();
     }
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue

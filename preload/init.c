@@ -26,6 +26,8 @@
  *   WHYSLOW_STACK_MS  events at least this long keep their call stack
  *                     (1; fractions allowed; 0: none; at most 3600000)
  *   WHYSLOW_CLOCK     "monotonic": stamp with CLOCK_MONOTONIC, not rdtsc
+ *   WHYSLOW_JIT_MAP   "record": set by `whyslow record` when it asked Node
+ *                     for a perf map, which the flusher removes once copied
  *   WHYSLOW_PYTHON    "off": do not read a CPython program's frames
  *                     (pyframes.c): its sites name the interpreter's C code
  *   WHYSLOW_DEBUG     set: say on stderr why tracing is off
@@ -53,6 +55,7 @@ int ws_hands_off;
 int ws_debug;
 int ws_redact_sql;
 int ws_redact_argv;
+int ws_jit_map_ours;
 int ws_locks_all;
 unsigned ws_flush_ms = 100;
 char ws_dir[4096];
@@ -140,6 +143,7 @@ static void read_settings(char *msg, size_t len)
     const char *s;
     msg[0] = 0;
     ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
+    ws_jit_map_ours = (s = getenv("WHYSLOW_JIT_MAP")) && strcmp(s, "record") == 0;
     env_redact(msg, len);
     ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000, msg, len);
     stack_ms = env_ms("WHYSLOW_STACK_MS", 1.0, msg, len); /* 0: no stacks */

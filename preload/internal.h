@@ -185,6 +185,8 @@ struct ws_shared {
      * of the program (serve.c). */
     unsigned flush_ms;
     uint8_t locks_all, redact_sql, redact_argv, clock_tsc;
+    uint8_t jit_map_ours; /* `whyslow record` asked Node for its perf map:
+                             the flusher removes it once copied (meta.c) */
     /* A served program's executable and arguments (as /proc/PID/exe and
      * /proc/PID/cmdline say them), which its flusher may come too late to
      * read there (launch.c). */
@@ -455,6 +457,7 @@ static inline void ws_fd_set(int fd, uint8_t known)
 
 extern int ws_hands_off;     /* a setuid program or the like: no change at all */
 extern int ws_debug;         /* WHYSLOW_DEBUG */
+extern int ws_jit_map_ours;  /* WHYSLOW_JIT_MAP=record (init.c) */
 extern int ws_redact_sql;    /* WHYSLOW_REDACT=sql (or WHYSLOW_SQL=redact) */
 extern int ws_redact_argv;   /* WHYSLOW_REDACT=argv */
 extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "meta.h"
@@ -373,6 +375,72 @@ void ws_meta_title(void)
     uint8_t *p = ws_put_uv(scratch, n);
     memmove(p, text, n);
     put_record(WS_META_TITLE, p + n);
+}
+
+/* The names of the program's JIT code, at its end: the perf map its
+ * runtime wrote (/tmp/perf-PID.map, Node with --perf-basic-prof), which
+ * may be gone by the time the report is made.  Kept: the lines naming
+ * code the runtime compiled, in anonymous memory, those a report can name
+ * no other way (V8's "Builtin:" and "BytecodeHandler:" lines name code in
+ * its executable, whose symbols say the same); at most JIT_MAP_MAX bytes.
+ * A map older than the process is another's (a pid reused): ignored.
+ * Removed once copied when `whyslow record` asked for it. */
+#define JIT_MAP_MAX (4u << 20)
+#define JIT_READ    65536u
+_Static_assert(JIT_MAP_MAX + WS_VARINT_MAX + JIT_READ <= META_CAP, "the map's room");
+
+void ws_meta_jitmap(void)
+{
+    char path[64];
+    /* Read through the end of the scratch space: a flusher thread's own
+     * stack is small, and the lines kept go at its start. */
+    char *buf = (char *)scratch + meta_cap - JIT_READ;
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)ws_proc_pid);
+    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 ||
+        (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec <
+            ws_sh->start_real_ns) {
+        real_close(fd);
+        return;
+    }
+    uint8_t *p = scratch + WS_VARINT_MAX, *start = p; /* the length goes in front, after */
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = real_read(fd, buf + have, JIT_READ - have);
+        if (r < 0 && errno == EINTR) continue;
+        if (r > 0) have += (size_t)r;
+        /* Whole lines, and what is left of the last when the file ends. */
+        size_t used = 0;
+        for (;;) {
+            char *nl = memchr(buf + used, '\n', have - used);
+            if (!nl && r > 0 && have < JIT_READ) break;
+            size_t len = nl ? (size_t)(nl - (buf + used)) + 1 : have - used;
+            if (len == 0) break;
+            const char *name = memchr(buf + used, ' ', len);
+            name = name ? memchr(name + 1, ' ', len - (size_t)(name + 1 - (buf + used))) : NULL;
+            int keep = name && strncmp(name + 1, "Builtin:", 8) != 0 &&
+                       strncmp(name + 1, "BytecodeHandler:", 16) != 0;
+            if (keep && (size_t)(p - start) + len <= JIT_MAP_MAX) {
+                memcpy(p, buf + used, len);
+                p += len;
+            }
+            used += len;
+            if (used == have) break;
+        }
+        memmove(buf, buf + used, have - used);
+        have -= used;
+        if (r <= 0) break;
+    }
+    real_close(fd);
+    if (ws_sh->jit_map_ours) unlink(path);
+    if (p == start) return;
+    /* The record's body: the length, then the lines. */
+    size_t n = (size_t)(p - start);
+    uint8_t *body = ws_put_uv(scratch, n);
+    memmove(body, start, n);
+    put_record(WS_META_JITMAP, body + n);
 }
 
 void ws_meta_end(int kind, int64_t status, uint64_t ts)

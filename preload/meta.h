@@ -23,6 +23,7 @@ void ws_meta_end(int kind, int64_t status, uint64_t ts);
 void ws_meta_stopped(uint64_t ts, unsigned sig);
 void ws_meta_gone(uint64_t ts);
 void ws_meta_title(void);
+void ws_meta_jitmap(void); /* at the end: the names of JIT code */
 void ws_meta_unfinished(uint64_t seen);
 void ws_meta_sched(int final);
 

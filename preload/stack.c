@@ -124,7 +124,8 @@ static void calibrate(void)
 struct unwind {
     uint64_t *frames;
     unsigned n;
-    int signal; /* it stopped at a signal frame: we are in a handler */
+    int signal;   /* it stopped at a signal frame: we are in a handler */
+    uintptr_t fp; /* the last frame's frame pointer (rbp) */
 };
 
 /* Whether ip may be a signal trampoline (rt_sigreturn: glibc's "mov
@@ -161,8 +162,30 @@ static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *data)
         u->signal = 1;
         return _URC_END_OF_STACK;
     }
+#if defined(__x86_64__)
+    u->fp = _Unwind_GetGR(ctx, 6); /* DWARF register 6: rbp */
+#endif
     u->frames[u->n++] = ip;
     return u->n == WS_STACK_MAX ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* The unwinder stops at the first frame it has no unwind data for: JIT
+ * code (V8's, the JVM's), which keeps frame pointers instead.  From the
+ * last frame's rbp, the frames go on as the chain of saved rbp and return
+ * addresses, read only inside this thread's stack, each further out
+ * than the one before.  A stack that really ended (_start, a new thread)
+ * has rbp 0 there. */
+static void by_frame_pointers(struct unwind *u)
+{
+    uintptr_t fp = u->fp, lo = stack_pointer();
+    if (lo < stack_lo) lo = stack_lo;
+    while (u->n < WS_STACK_MAX && fp >= lo && fp + 16 <= stack_hi && !(fp & 7)) {
+        uintptr_t next = ((const uintptr_t *)fp)[0], ip = ((const uintptr_t *)fp)[1];
+        if (ip < 4096 || (ip >= self_lo && ip < self_hi)) break;
+        u->frames[u->n++] = ip;
+        if (next <= fp) break;
+        fp = next;
+    }
 }
 
 /* Whether this thread, here, has the room to unwind. */
@@ -177,7 +200,7 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
                                uint32_t plen)
 {
     uint64_t frames[WS_STACK_MAX];
-    struct unwind u = {frames, 0, 0};
+    struct unwind u = {frames, 0, 0, 0};
     if (!atomic_load_explicit(&calibrated, memory_order_relaxed)) calibrate();
     /* Not while an emit is under way on this thread (we are in a signal
      * handler: ws_emit_put drops the event), nor inside another unwind. */
@@ -186,6 +209,7 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
         t->unwinding = 1;
         barrier();
         _Unwind_Backtrace(one_frame, &u);
+        if (!u.signal) by_frame_pointers(&u);
         barrier();
         t->unwinding = 0;
         /* Its Python frames, but in a signal handler: the interpreter

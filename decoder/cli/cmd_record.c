@@ -281,22 +281,35 @@ static void warn_untraceable(const char *cmd)
     close(fd);
 }
 
+/* The V8 flags that make Node name its JIT code in /tmp/perf-PID.map,
+ * interpreted functions included, which the flusher copies into the log
+ * (docs/how-it-works.md, "JIT code"). */
+#define NODE_PERF_FLAGS "--perf-basic-prof --interpreted-frames-native-stack"
+
 /* environ with WHYSLOW_DIR=dir, WHYSLOW_SOCK=sock (when serving) and lib
- * added to LD_PRELOAD; the last three entries are allocated (free_env). */
-static char **child_env(const char *dir, const char *sock, const char *lib)
+ * added to LD_PRELOAD; and, unless WHYSLOW_JIT=off, Node's perf map asked
+ * for in NODE_OPTIONS (after what is there), with WHYSLOW_JIT_MAP=record
+ * saying the map is ours to remove once copied.  The entries from
+ * *first on are allocated (free_env). */
+static char **child_env(const char *dir, const char *sock, const char *lib, size_t *first)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 4, sizeof(*env));
+    char **env = calloc(n + 6, sizeof(*env));
     if (!env) return NULL;
-    const char *old = getenv("LD_PRELOAD");
+    const char *old = getenv("LD_PRELOAD"), *node = getenv("NODE_OPTIONS"),
+               *jit = getenv("WHYSLOW_JIT");
+    int perf = !(jit && strcmp(jit, "off") == 0) && !(node && strstr(node, "--perf-basic-prof"));
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "WHYSLOW_DIR=", 12) != 0 &&
             strncmp(environ[i], "WHYSLOW_SOCK=", 13) != 0 &&
-            strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            strncmp(environ[i], "WHYSLOW_JIT_MAP=", 16) != 0 &&
+            strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+            !(perf && strncmp(environ[i], "NODE_OPTIONS=", 13) == 0))
             env[k++] = environ[i];
+    *first = k;
     if (asprintf(&env[k++], "WHYSLOW_DIR=%s", dir) < 0) return NULL;
     if (asprintf(&env[k++], "WHYSLOW_SOCK=%s", sock) < 0) return NULL;
     int r;
@@ -307,16 +320,19 @@ static char **child_env(const char *dir, const char *sock, const char *lib)
     else
         r = asprintf(&env[k++], "LD_PRELOAD=%s", lib);
     if (r < 0) return NULL;
+    if (perf) {
+        if (asprintf(&env[k++], "NODE_OPTIONS=%s%s" NODE_PERF_FLAGS, node ? node : "",
+                     node && *node ? " " : "") < 0 ||
+            (env[k++] = strdup("WHYSLOW_JIT_MAP=record")) == NULL)
+            return NULL;
+    }
     env[k] = NULL;
     return env;
 }
 
-static void free_env(char **env)
+static void free_env(char **env, size_t first)
 {
-    size_t n = 0;
-    while (env[n])
-        n++;
-    for (size_t i = n - 3; i < n; i++)
+    for (size_t i = first; env[i]; i++)
         free(env[i]);
     free(env);
 }
@@ -499,7 +515,8 @@ static int run(struct recording *r)
     r->srv = server_start(r->handle, r->dirfd, r->dir, r->sock, sizeof r->sock, msg, sizeof msg);
     if (!r->srv) /* the processes start flushers of their own */
         fprintf(stderr, "whyslow: warning: %s\n", SAFE(msg, safe1));
-    char **env = child_env(r->dir, r->srv ? r->sock : "", r->lib);
+    size_t own;
+    char **env = child_env(r->dir, r->srv ? r->sock : "", r->lib, &own);
     if (!env) {
         fprintf(stderr, "whyslow: out of memory\n");
         return 1;
@@ -520,7 +537,7 @@ static int run(struct recording *r)
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     int err = posix_spawnp(&r->pid, r->cmd[0], NULL, &attr, r->cmd, env);
     posix_spawnattr_destroy(&attr);
-    free_env(env);
+    free_env(env, own);
     if (err) {
         fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->cmd[0], safe1), strerror(err));
         sigprocmask(SIG_SETMASK, &old, NULL);

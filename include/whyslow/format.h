@@ -281,6 +281,11 @@ enum ws_meta_type {
        taken each flush period for the threads that recorded events since
        the last, and at the end for all */
     WS_META_SCHED = 13,
+    /* str: the names of the process's JIT code at its end, the lines of
+       the perf map its runtime wrote (/tmp/perf-PID.map: "START SIZE
+       NAME\n", hex) that name code in anonymous memory, as they were
+       ("JS:~f /app/x.js:2:17"), up to 4 MiB */
+    WS_META_JITMAP = 14,
 };
 
 /* WS_META_PROCESS flags. */
