@@ -55,6 +55,7 @@ struct gap {
 struct site {
     unsigned call;
     uint64_t caller;
+    int64_t set;                /* the epoll set waited on (-1: poll, select) */
     int serves;                 /* a wait of it watched what makes a loop (serves_wait()) */
     uint64_t waits, free_waits; /* all, and those outside database calls */
     int open;                   /* a gap is open, since `from` */
@@ -274,15 +275,23 @@ static struct thread_state *thread_of(struct stall_finder *sf, const struct ws_e
     return t;
 }
 
+/* A loop's waits: one call from one place, and for epoll on one set (a
+ * synchronous call may run a loop of its own from the same code: Node's
+ * execSync waits for its child in libuv's uv_run on another epoll set,
+ * which does not end the stall it makes). */
 static struct site *site_of(struct thread_state *t, const struct ws_event *ev)
 {
+    int64_t set = ev->call == WS_EPOLL_WAIT || ev->call == WS_EPOLL_PWAIT ? ev->obj : -1;
     for (size_t i = 0; i < t->nsites; i++)
-        if (t->sites[i].call == ev->call && t->sites[i].caller == ev->caller) return &t->sites[i];
+        if (t->sites[i].call == ev->call && t->sites[i].caller == ev->caller &&
+            t->sites[i].set == set)
+            return &t->sites[i];
     if (t->nsites == LOOP_SITES) return NULL;
     struct site *s = &t->sites[t->nsites++];
     memset(s, 0, sizeof(*s));
     s->call = ev->call;
     s->caller = ev->caller;
+    s->set = set;
     return s;
 }
 

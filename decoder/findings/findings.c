@@ -226,6 +226,26 @@ static int cmp_finding(const void *a, const void *b)
     return strcmp(x->summary, y->summary);
 }
 
+/* A finding whose stack went through JIT code (Node's JavaScript, named
+ * by its perf map) is named by the innermost frame of the program's own
+ * code there, as a Python finding is by its Python line: not the
+ * runtime's ("node:fs"), nor code with no file. */
+static void jit_sites(struct findings *fs)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        struct finding *f = &fs->v[i];
+        if (!f->stack || py_is_site(f->caller)) continue;
+        for (uint32_t k = 0; k < f->stack->n; k++) {
+            const struct sym_code *c = sym_code(f->pr->p, f->stack->frames[k]);
+            if (c->module && strcmp(c->module, "[jit]") == 0 && c->file && c->file[0] != '<' &&
+                strncmp(c->file, "node:", 5) != 0) {
+                f->caller = f->stack->frames[k];
+                break;
+            }
+        }
+    }
+}
+
 void find_findings(struct findings *fs, const struct analysis *a)
 {
     memset(fs, 0, sizeof(*fs));
@@ -239,6 +259,7 @@ void find_findings(struct findings *fs, const struct analysis *a)
     }
     cpu_starvation(fs, a);
     ipc_contention(fs, a);
+    jit_sites(fs);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }
 

@@ -283,6 +283,8 @@ static const char *meta_name(unsigned type)
         return "GONE";
     case WS_META_TITLE:
         return "TITLE";
+    case WS_META_JITMAP:
+        return "JITMAP";
     default:
         return "unknown";
     }
@@ -384,6 +386,13 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
             (struct sched_sample){.at = (int64_t)at, .run_ns = run, .wait_ns = wait};
         return 0;
     }
+    case WS_META_JITMAP:
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        xfree(p->jit_map); /* the last one counts */
+        p->jit_map = xmalloc(slen ? slen : 1);
+        memcpy(p->jit_map, s, slen);
+        p->jit_map_len = slen;
+        return 0;
     case WS_META_TITLE:
         if (get_str(&q, end, &s, &slen) < 0) return -1;
         xfree(p->title); /* the last one counts */

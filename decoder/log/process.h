@@ -199,6 +199,8 @@ struct ws_process {
     uint64_t gone_ts;    /* raw, then ns since start */
     char *title;         /* the command line it gave itself (WS_META_TITLE), or NULL */
     struct py_state *py; /* its Python code objects and sites (pysites.h), or NULL */
+    char *jit_map;       /* the names of its JIT code (WS_META_JITMAP), or NULL */
+    size_t jit_map_len;
     uint64_t py_version; /* a CPython program's version (WS_EV_PYTHON), 0: none */
     int py_frames;       /* its frames were read */
     uint64_t end_kind;

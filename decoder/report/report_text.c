@@ -103,16 +103,22 @@ static void finding_site(FILE *f, const struct finding *fd)
     if (!fd->stack || (!fd->stack->n && !fd->stack->npy)) return;
     fprintf(f, "  %-6s  %-*s  %s:\n", "", KIND_WIDTH, "",
             fd->kind == FINDING_LOCK_CONTENTION ? "the longest wait's stack" : "its stack");
-    /* With Python frames: the native frames the Python code called into
-     * (an extension, the database library: those before the first of the
-     * interpreter's), then the Python frames; the interpreter's own frames
-     * and what called it say nothing to a Python developer, and are folded. */
+    /* With Python frames, or JIT frames (Node's JavaScript): the native
+     * frames that code called into (an extension, the database library,
+     * libuv: those before the first of the runtime's own), then the
+     * program's frames; the runtime's own frames and what called it say
+     * nothing to a Python or JavaScript developer, and are folded. */
+    const struct event_stack *st = fd->stack;
+    int jit = 0;
+    for (uint32_t i = 0; i < st->n && !jit; i++)
+        jit = site_is_jit(sym_code(fd->pr->p, st->frames[i]));
+    int managed = st->npy || jit, in_runtime = 0;
     unsigned shown = 0, more = 0, folded = 0; /* functions (an inlined one is one) */
-    int in_python = 0;
-    for (uint32_t i = 0; i < fd->stack->n; i++)
-        for (const struct sym_code *c = sym_code(fd->pr->p, fd->stack->frames[i]); c; c = c->outer)
-            if (fd->stack->npy && (in_python || (in_python = site_is_interpreter(c)))) {
-                folded++;
+    for (uint32_t i = 0; i < st->n; i++)
+        for (const struct sym_code *c = sym_code(fd->pr->p, st->frames[i]); c; c = c->outer)
+            if (managed &&
+                (in_runtime || (in_runtime = site_is_interpreter(c) || site_is_jit(c)))) {
+                folded += !site_is_jit(c);
             } else if (shown < STACK_SHOWN) {
                 fprintf(f, "  %-6s  %-*s    at %s\n", "", KIND_WIDTH, "",
                         site_text(c, site, sizeof(site)));
@@ -120,21 +126,24 @@ static void finding_site(FILE *f, const struct finding *fd)
             } else {
                 more++;
             }
-    for (uint32_t i = 0; i < fd->stack->npy; i++)
+    for (uint32_t i = 0; i < st->npy + st->n; i++) {
+        const struct sym_code *c =
+            sym_code(fd->pr->p, i < st->npy ? st->py[i] : st->frames[i - st->npy]);
+        if (i >= st->npy && !site_is_jit(c)) continue;
         if (shown++ < STACK_SHOWN)
             fprintf(f, "  %-6s  %-*s    at %s\n", "", KIND_WIDTH, "",
-                    site_text(sym_code(fd->pr->p, fd->stack->py[i]), site, sizeof(site)));
+                    site_text(c, site, sizeof(site)));
         else
             more++;
+    }
     if (more && folded)
-        fprintf(
-            f,
-            "  %-6s  %-*s    ... %u more, and %u native frames of the interpreter (see --json)\n",
-            "", KIND_WIDTH, "", more, folded);
+        fprintf(f,
+                "  %-6s  %-*s    ... %u more, and %u native frames of the runtime (see --json)\n",
+                "", KIND_WIDTH, "", more, folded);
     else if (more)
         fprintf(f, "  %-6s  %-*s    ... %u more (see --json)\n", "", KIND_WIDTH, "", more);
     else if (folded)
-        fprintf(f, "  %-6s  %-*s    ... and %u native frames of the interpreter (see --json)\n", "",
+        fprintf(f, "  %-6s  %-*s    ... and %u native frames of the runtime (see --json)\n", "",
                 KIND_WIDTH, "", folded);
 }
 

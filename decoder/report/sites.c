@@ -33,8 +33,16 @@ static const char *py_file(const char *path)
 
 int site_is_interpreter(const struct sym_code *c)
 {
-    const char *m = c->module;
-    return m && (strncmp(m, "python", 6) == 0 || strncmp(m, "libpython", 9) == 0);
+    const char *m = c->module, *fn = c->function;
+    if (m && (strncmp(m, "python", 6) == 0 || strncmp(m, "libpython", 9) == 0)) return 1;
+    /* Node's own C++ (node::, v8::) and V8's builtins */
+    return fn && (strncmp(fn, "_ZN2v8", 6) == 0 || strncmp(fn, "_ZN4node", 8) == 0 ||
+                  strncmp(fn, "Builtins_", 9) == 0);
+}
+
+int site_is_jit(const struct sym_code *c)
+{
+    return c->module && strcmp(c->module, "[jit]") == 0;
 }
 
 const char *site_text(const struct sym_code *c, char *buf, size_t len)

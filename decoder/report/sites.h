@@ -38,9 +38,13 @@ void site_json(struct json *j, const struct sym_code *c);
 /* The most frames of a stack the report shows. */
 #define STACK_SHOWN 8
 
-/* Whether a native frame is CPython's own (its executable or libpython):
- * folded in the text report where the Python frames are shown. */
+/* Whether a native frame is the runtime's own: CPython's (its executable
+ * or libpython), Node's (its C++, V8's builtins).  Folded in the text
+ * report where the Python or JavaScript frames are shown. */
 int site_is_interpreter(const struct sym_code *c);
+
+/* Whether a frame is JIT code named by the process's perf map. */
+int site_is_jit(const struct sym_code *c);
 
 /* Looks up what the report will show (see above). */
 void symbolize_report(struct analysis *a, const struct findings *fs);

@@ -21,6 +21,8 @@
  */
 #include "symbols/symbolize.h"
 
+#include "symbols/jitmap.h"
+
 #include "base/fileopen.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
@@ -87,6 +89,8 @@ struct symbolizer {
     size_t ncodes, codecap;
     struct sym_data **datas;
     size_t ndatas, datacap;
+    struct jitmap jit; /* the process's JIT code, parsed when first needed */
+    int jit_parsed;
 };
 
 /* ---- the load bias ---- */
@@ -442,6 +446,7 @@ void symbolizer_free(struct symbolizer *s)
     xfree(s->mods);
     xfree(s->mod_of);
     strpool_free(&s->names);
+    jitmap_free(&s->jit);
     map_free(&s->code_index);
     map_free(&s->data_index);
     for (size_t i = 0; i < s->ncodes; i++)
@@ -525,12 +530,37 @@ static void inline_chain(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, st
     free(scopes); /* libdw's */
 }
 
+/* Code in no file: JIT code, named by the process's perf map if any. */
+static void jit_code(struct symbolizer *s, uint64_t pc, struct sym_code *c)
+{
+    if (!s->jit_parsed) {
+        s->jit_parsed = 1;
+        if (s->p->jit_map) jitmap_parse(s->p->jit_map, s->p->jit_map_len, &s->jit);
+    }
+    const struct jit_entry *e = jitmap_find(&s->jit, pc);
+    if (!e) return;
+    char fn[512], file[1024];
+    unsigned line;
+    jit_name_parts(e->name, e->len, fn, sizeof(fn), file, sizeof(file), &line);
+    c->module = "[jit]";
+    c->function = keep(s, fn);
+    c->function_offset = pc + 1 - e->start;
+    if (file[0]) {
+        c->file = keep(s, file);
+        c->line = line;
+    }
+}
+
 static void find_code(struct symbolizer *s, struct sym_code *c)
 {
     const struct ws_maps *maps = &s->p->maps;
     uint64_t pc = c->addr - 1; /* the call instruction, before the return address */
     const struct ws_mapping *m = c->addr ? maps_find(maps, pc) : NULL;
-    if (!m || !m->path || m->ambiguous) return;
+    if ((!m || !m->path) && c->addr) {
+        jit_code(s, pc, c);
+        return;
+    }
+    if (!m || m->ambiguous) return;
     c->module = keep(s, base_name(m->path));
     struct sym_module *mod = m->path[0] == '/' ? module_of(s, (size_t)(m - maps->v)) : NULL;
     if (!mod) return;

@@ -188,6 +188,44 @@ def case_node_stall():
               "busy: cpu %d of %d ns: %s" % (f["cpu_ns"], f["stall_ns"], f["summary"]))
 
 
+def case_node_handler_stall():
+    """Node.js: an HTTP handler that blocks the loop in a traced call
+    (execSync('sleep 0.3'), whose child libuv waits for on an epoll set of
+    its own; Atomics.wait for 300 ms) stalls it; the stall names the
+    handler's JavaScript function, from the perf map `record` asked Node
+    for (removed once copied into the log).  With WHYSLOW_JIT=off, no
+    JavaScript names; a NODE_OPTIONS of the user's is kept."""
+    node = "/usr/bin/node"
+    need_file(node, "Debian's nodejs package")
+    script = os.path.join(HERE, "progs", "node_http_block.js")
+    with open(script) as f:
+        handler = next(n for n, l in enumerate(f, 1) if l.startswith("function handleReport("))
+    for mode in ("exec", "atomics"):
+        data, out = record([node, script, mode], data=os.path.join(TMP, mode))
+        check(out == "done %s\n" % mode, "program output %r" % out)
+        rep = report(data)
+        f = one_stall(rep, mode, 250)
+        site = f["site"] or {}
+        eq((site.get("function"), os.path.basename(site.get("file", "")), site.get("line"),
+            site.get("module")), ("handleReport", "node_http_block.js", handler, "[jit]"),
+           "%s: the stall's site" % mode)
+        names = [s.get("function") for s in f["stack"]]
+        check("handleReport" in names and (mode != "exec" or "execSync" in names),
+              "%s: the JavaScript frames of its stack: %s" % (mode, names))
+        pid = next(p["pid"] for p in rep["processes"] if p["exe"].endswith("/node"))
+        check(not os.path.exists("/tmp/perf-%d.map" % pid), "%s: the perf map removed" % mode)
+    data, out = record([node, script, "atomics"], env={"WHYSLOW_JIT": "off"},
+                       data=os.path.join(TMP, "off"))
+    f = one_stall(report(data), "WHYSLOW_JIT=off", 250)
+    check((f["site"] or {}).get("module") != "[jit]" and
+          all(s.get("module") != "[jit]" for s in f["stack"]), "off: no JavaScript names: %s" % f)
+    data, out = record([node, "-e", "console.log(process.env.NODE_OPTIONS)"],
+                       env={"NODE_OPTIONS": "--max-old-space-size=123"},
+                       data=os.path.join(TMP, "options"))
+    eq(out, "--max-old-space-size=123 --perf-basic-prof --interpreted-frames-native-stack\n",
+       "the user's NODE_OPTIONS kept, ours after")
+
+
 def case_example_event_loop_stall():
     """The C example of `make demo`: an epoll loop whose handler waits for
     a backend twice, 300 ms each time, in recv."""
