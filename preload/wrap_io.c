@@ -19,16 +19,28 @@
 
 #include "internal.h"
 
+/* A call long enough to be among a process's slowest, not long enough to
+ * keep its stacks: in a Python program, where in its Python code. */
+static __attribute__((noinline)) void slowish(struct ws_thread *t, uint64_t start)
+{
+    uint64_t py[2];
+    ws_py_site(t, start, py);
+    ws_py_emit_site(t, py, start);
+}
+
 /* A call on fd returned r: describe fd if it was new, then record with
  * obj (the fd itself, or a count for a call on no fd).  The globals it
  * needs (the stack threshold, whether fd is known) were read before the
- * call (ws_emit_at()). */
+ * call (ws_emit_at()).  A call that took an eighth of the stack
+ * threshold (125 us by default) gets its Python site; a slow one its
+ * stacks (stack.c). */
 static inline __attribute__((always_inline)) void
 io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uint64_t start,
          uint64_t end, uint64_t caller, uint64_t slow, int known)
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     if (!known) ws_fd_describe(t, fd, start);
+    if (unlikely(end - start >= slow >> 3) && end - start < slow) slowish(t, start);
     ws_emit_at(t, call, err, obj, r, start, end, caller, slow);
 }
 

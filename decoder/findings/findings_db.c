@@ -86,6 +86,7 @@ static void repeated(struct findings *fs, const struct proc_report *pr, const st
     f->repeat = r;
     f->query = &pr->queries[r->qid];
     f->tid = r->tid;
+    f->caller = r->caller;
     f->count = r->count;
     f->total_ns = r->total_ns;
     f->cost_ns = r->total_ns;

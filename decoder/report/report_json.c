@@ -231,6 +231,8 @@ static void db_finding_fields(struct json *j, const struct finding *f)
     } else {
         json_key(j, r->unbatched ? "connections" : "parameter_sets");
         json_uint(j, r->groups);
+        json_key(j, "site");
+        site_json(j, sym_code(f->pr->p, f->caller));
     }
 }
 

@@ -87,6 +87,7 @@ static void finding_site(FILE *f, const struct finding *fd)
         [FINDING_SLOW_SYSCALL] = "the slowest called from",
         [FINDING_LOCK_CONTENTION] = "most waits called from",
         [FINDING_N_PLUS_ONE] = "the loop's queries run from",
+        [FINDING_REPEATED_QUERY] = "run from",
         [FINDING_POOL_EXHAUSTION] = "most waits called from",
         [FINDING_THREAD_POOL_EXHAUSTION] = "most waits for results called from",
         [FINDING_SLOW_QUERY] = "the slowest run from",

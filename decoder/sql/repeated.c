@@ -11,6 +11,7 @@
 #include "sql/repeated.h"
 
 #include "base/util.h"
+#include "log/pysites.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,9 @@ struct repeat_group {
     uint32_t qid, tid;
     int unbatched;
     uint64_t conn, count, total_ns;
-    char *example; /* identical: copied when count reaches the minimum (they
-                      are all the same text); unbatched: the first */
+    uint64_t caller; /* of its first execution */
+    char *example;   /* identical: copied when count reaches the minimum (they
+                        are all the same text); unbatched: the first */
 };
 
 void repeated_init(struct repeated *r, const struct query_table *qt, unsigned min)
@@ -41,8 +43,11 @@ void repeated_init(struct repeated *r, const struct query_table *qt, unsigned mi
 static size_t new_group(struct repeated *r, const struct ws_event *ev, const struct stmt *st,
                         int unbatched)
 {
-    struct repeat_group g = {
-        .qid = st->qid, .tid = ev->tid, .unbatched = unbatched, .conn = (uint64_t)ev->obj};
+    struct repeat_group g = {.qid = st->qid,
+                             .tid = ev->tid,
+                             .unbatched = unbatched,
+                             .conn = (uint64_t)ev->obj,
+                             .caller = ev->caller};
     ARRAY_PUSH(r->groups, r->ngroups, r->groupcap) = g;
     return r->ngroups;
 }
@@ -61,10 +66,18 @@ static void count(struct repeated *r, size_t index, const struct ws_event *ev)
     if (g->count == r->min && !g->example) g->example = text_of(ev);
 }
 
+/* Repeats from two lines of a Python program are two (a native caller is
+ * the database module's, the same for all): their site goes in the key. */
+static uint64_t line_of(const struct ws_event *ev)
+{
+    return py_is_site(ev->caller) ? ev->caller : 0;
+}
+
 static void identical(struct repeated *r, const struct ws_event *ev, const struct stmt *st)
 {
     int created;
-    uint64_t *slot = map_put(&r->seen, st->params, (uint64_t)ev->obj, &created);
+    uint64_t *slot = map_put(&r->seen, st->params ^ line_of(ev) * 0x9e3779b97f4a7c15ull,
+                             (uint64_t)ev->obj, &created);
     if (created) {
         *slot = SEEN_ONCE | (ev->dur < SEEN_ONCE ? ev->dur : SEEN_ONCE - 1);
         return;
@@ -81,7 +94,8 @@ static void identical(struct repeated *r, const struct ws_event *ev, const struc
 static void unbatched(struct repeated *r, const struct ws_event *ev, const struct stmt *st)
 {
     int created;
-    uint64_t *slot = map_put(&r->writes, st->qid, (uint64_t)ev->obj, &created);
+    uint64_t *slot =
+        map_put(&r->writes, (uint64_t)st->qid << 32 ^ line_of(ev), (uint64_t)ev->obj, &created);
     if (created) {
         *slot = new_group(r, ev, st, 1);
         r->groups[*slot - 1].example = text_of(ev);
@@ -142,18 +156,20 @@ static int cmp_repeat(const void *a, const void *b)
 
 void repeated_finish(struct repeated *r)
 {
-    struct map index = {0}; /* (query, unbatched) -> found index + 1 */
+    struct map index = {0}; /* (query, unbatched, Python site) -> found index + 1 */
     size_t cap = 0;
     for (size_t i = 0; i < r->ngroups; i++) {
         struct repeat_group *g = &r->groups[i];
         if (g->count < r->min) continue;
         int created;
-        uint64_t *slot = map_put(&index, g->qid, (uint64_t)g->unbatched, &created);
+        uint64_t *slot = map_put(&index, (uint64_t)g->qid << 1 | (uint64_t)g->unbatched,
+                                 py_is_site(g->caller) ? g->caller : 0, &created);
         if (created) {
             struct repeat f = {.qid = g->qid,
                                .unbatched = g->unbatched,
                                .tid = g->tid,
                                .conn = g->conn,
+                               .caller = g->caller,
                                .example = g->example};
             g->example = NULL;
             ARRAY_PUSH(r->found, r->nfound, cap) = f;

@@ -25,9 +25,10 @@ struct repeat {
     uint64_t groups; /* identical: distinct (text, values) repeated;
                         unbatched: connections */
     uint64_t total_ns;
-    uint32_t tid;  /* of the first group */
-    uint64_t conn; /* of the first group */
-    char *example; /* a text of the first group */
+    uint32_t tid;    /* of the first group */
+    uint64_t conn;   /* of the first group */
+    uint64_t caller; /* where the first group's first execution ran from */
+    char *example;   /* a text of the first group */
 };
 
 struct repeat_group; /* one text and values on one connection, or one write

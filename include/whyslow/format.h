@@ -181,7 +181,8 @@ enum ws_clock_source {
  *   (co_linetable; co_lnotab before 3.10; cut to fit), from which an
  *   offset's line is worked out.
  * WS_EV_PYSITE is the Python site of the thread's next event (a database
- *   execution, a contended lock wait): obj the innermost frame's key,
+ *   execution, a contended lock wait, a call that lasted an eighth of
+ *   WHYSLOW_STACK_MS but less than it): obj the innermost frame's key,
  *   result the innermost frame of the user's own code (not the
  *   interpreter's library, not an installed package), 0 when that is the
  *   innermost one or none is.  start: the event's start, dur 0.

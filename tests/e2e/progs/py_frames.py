@@ -10,6 +10,7 @@ sites:
   author_of / list_books   an N+1 loop: a parent query, then a child
                            query per row from a function of its own
   list_again               the same child query in a loop of its own
+  poll_status, poll_again  the same query 6 times each, from two lines
   fetch_price              a recv() that waits 50 ms for a server thread
   hold_lock                two threads each hold one lock 30 ms, 4 times
   wait_for_results         a ThreadPoolExecutor of 2 busy with 8 tasks of
@@ -58,6 +59,16 @@ def list_again(db):
     return out
 
 
+def poll_status(db):
+    for _ in range(6):
+        db.execute("select count(*) from book").fetchone()  # repeat1
+
+
+def poll_again(db):
+    for _ in range(6):
+        db.execute("select count(*) from book").fetchone()  # repeat2
+
+
 def serve_once(listener):
     conn, _ = listener.accept()
     time.sleep(0.05)
@@ -91,6 +102,8 @@ def wait_for_results(pool):
 def sites():
     db = make_db()
     print(len(list_books(db)), len(list_again(db)))
+    poll_status(db)
+    poll_again(db)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
