@@ -132,6 +132,10 @@ struct ws_pg_conn {
 };
 
 struct ws_dbstate {
+    /* The Python site of its database executions last written (a
+     * WS_EV_PYSITE with err 1, pyframes.c): a loop's executions from one
+     * line write it once. */
+    uint64_t py_site[2];
     struct ws_sq_exec *last; /* the slot found last */
     unsigned sq_active;      /* SQLite executions in progress */
     struct ws_sq_fast fast;

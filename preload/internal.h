@@ -276,6 +276,9 @@ void ws_py_init(int off);
 void ws_py_fork_child(void);
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2]);
 void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at);
+/* The site of a database execution: written only when it differs from
+ * the one the thread's last execution had. */
+void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at);
 void ws_py_emit_stack(struct ws_thread *t, uint64_t at);
 
 /* stack.c: events at least this long keep their call stack. */

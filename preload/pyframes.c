@@ -50,6 +50,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dbstate.h"
 #include "internal.h"
 
 /* The offsets the walk needs, for one version. */
@@ -314,7 +315,7 @@ static int users_file(uintptr_t filename)
 
 #define CODES     4096 /* entries of the table, a power of 2 */
 #define CODE_NAME 256  /* bytes of a qualified name kept */
-#define CODE_FILE 1024 /* bytes of a file name kept (its end: the file) */
+#define CODE_FILE 1024 /* bytes of a file name kept */
 
 struct code_entry {
     _Atomic uint32_t seq; /* odd: being written */
@@ -487,6 +488,20 @@ void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at)
     if (site[0] &&
         ws_emit_put(t, WS_EV_PYSITE, 0, (int64_t)site[0], (int64_t)site[1], at, at, 0, 0, NULL, 0))
         ws_emit_commit(t);
+}
+
+void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at)
+{
+    struct ws_dbstate *d = python_on ? ws_db(t) : NULL;
+    if (!d) return;
+    uint64_t *last = d->py_site;
+    if (site[0] == last[0] && site[1] == last[1]) return; /* the decoder keeps it */
+    if (!ws_emit_put(t, WS_EV_PYSITE, WS_PYSITE_DB, (int64_t)site[0], (int64_t)site[1], at, at, 0,
+                     0, NULL, 0))
+        return; /* not written: the next execution tries again */
+    ws_emit_commit(t);
+    last[0] = site[0];
+    last[1] = site[1];
 }
 
 void ws_py_emit_stack(struct ws_thread *t, uint64_t at)

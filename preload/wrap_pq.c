@@ -222,7 +222,7 @@ static PGresult *ran(struct ws_thread *t, PGconn *c, PGresult *r, const char *te
     int status = result_status(r, caller);
     uint64_t py[2];
     ws_py_site(t, s, py);
-    ws_py_emit_site(t, py, s);
+    ws_py_emit_db_site(t, py, s);
     ws_db_emit(t, WS_PG_QUERY, c, status, result_rows(r, status, caller), s, e, caller, params,
                e - s, text, text ? strlen(text) : 0);
     t->db_depth--;
@@ -401,7 +401,7 @@ WS_EXPORT PGresult *PQgetResult(PGconn *c)
         } else if (!r) {
             /* The query's results are all in: it ends here. */
             if (!q->is_prepare) {
-                ws_py_emit_site(t, q->py, q->start);
+                ws_py_emit_db_site(t, q->py, q->start);
                 ws_db_emit(t, WS_PG_QUERY, c, q->status, q->rows, q->start, e, q->caller, q->params,
                            q->inside, q->text, q->len);
             } else {

@@ -217,7 +217,7 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
     }
     /* The record, written in place: aux1 and aux2 (format.h) are all its
      * payload. */
-    ws_py_emit_site(t, x->py, x->start);
+    ws_py_emit_db_site(t, x->py, x->start);
     uint8_t *p = ws_emit_reserve(t, WS_SQLITE_QUERY, (uint32_t)x->rows, (int64_t)(uintptr_t)x->db,
                                  rc, x->start, end, x->caller, 16);
     if (!p) return;

@@ -243,6 +243,7 @@ struct cursor {
      * records gave, for its next event (py_attach()); and the tagged
      * frames handed out with the event last handed out. */
     uint64_t py_site;
+    uint64_t db_site; /* the site of its database executions (WS_PYSITE_DB) */
     uint64_t py_keys[PY_STACK_MAX];
     uint32_t npy_keys;
     uint64_t py_out[PY_STACK_MAX];
@@ -576,7 +577,11 @@ static void stmt_text(struct timeline *tl, struct ws_event *ev)
 static void py_attach(struct timeline *tl, struct cursor *c, struct ws_event *ev)
 {
     if (ev->call == WS_EV_PYSITE) {
-        c->py_site = py_site_of(tl->p, (uint64_t)ev->obj, (uint64_t)ev->result);
+        uint64_t site = ev->obj ? py_site_of(tl->p, (uint64_t)ev->obj, (uint64_t)ev->result) : 0;
+        if (ev->err & WS_PYSITE_DB)
+            c->db_site = site;
+        else
+            c->py_site = site;
         return;
     }
     if (ev->call == WS_EV_PYSTACK) {
@@ -586,6 +591,8 @@ static void py_attach(struct timeline *tl, struct cursor *c, struct ws_event *ev
         return;
     }
     if (call_family(ev->call) == FAMILY_RECORD || ev->call == WS_SQLITE_STMT) return;
+    if ((ev->call == WS_SQLITE_QUERY || ev->call == WS_PG_QUERY) && c->db_site && !c->py_site)
+        c->py_site = c->db_site;
     if (!c->py_site && !c->npy_keys) return;
     for (uint32_t i = 0; i < c->npy_keys; i++)
         c->py_out[i] = py_site_of(tl->p, c->py_keys[i], 0);
@@ -624,7 +631,8 @@ int timeline_next(struct timeline *tl, struct ws_event *ev)
     struct cursor *c = tl->heap[0];
     tl->taken = c;
     *ev = c->head;
-    if (c->py_site || c->npy_keys || ev->call == WS_EV_PYSITE || ev->call == WS_EV_PYSTACK)
+    if (c->py_site || c->db_site || c->npy_keys || ev->call == WS_EV_PYSITE ||
+        ev->call == WS_EV_PYSTACK)
         py_attach(tl, c, ev);
     if (ev->call == WS_SQLITE_STMT) stmt_remember(tl, ev);
     if (ev->call == WS_SQLITE_QUERY) stmt_text(tl, ev);

@@ -225,9 +225,10 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         }
         return;
     case WS_EV_PYSITE:
-        fprintf(f, " at=%" PRIu64 "+%" PRIu64 " user=%" PRIu64 "+%" PRIu64 "\n",
-                (uint64_t)ev->obj >> 32, (uint64_t)ev->obj & 0xffffffffu,
-                (uint64_t)ev->result >> 32, (uint64_t)ev->result & 0xffffffffu);
+        fprintf(f, "%s at=%" PRIu64 "+%" PRIu64 " user=%" PRIu64 "+%" PRIu64 "\n",
+                ev->err & WS_PYSITE_DB ? " db" : "", (uint64_t)ev->obj >> 32,
+                (uint64_t)ev->obj & 0xffffffffu, (uint64_t)ev->result >> 32,
+                (uint64_t)ev->result & 0xffffffffu);
         return;
     case WS_EV_PYSTACK:
         fprintf(f, " frames=");

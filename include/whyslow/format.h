@@ -180,12 +180,15 @@ enum ws_clock_source {
  *   each cut to fit), then its line table as the interpreter keeps it
  *   (co_linetable; co_lnotab before 3.10; cut to fit), from which an
  *   offset's line is worked out.
- * WS_EV_PYSITE is the Python site of the thread's next event (a database
- *   execution, a contended lock wait, a call that lasted an eighth of
- *   WHYSLOW_STACK_MS but less than it): obj the innermost frame's key,
- *   result the innermost frame of the user's own code (not the
- *   interpreter's library, not an installed package), 0 when that is the
- *   innermost one or none is.  start: the event's start, dur 0.
+ * WS_EV_PYSITE is the Python site of the thread's next event (a contended
+ *   lock wait, a call that lasted an eighth of WHYSLOW_STACK_MS but less
+ *   than it): obj the innermost frame's key, result the innermost frame
+ *   of the user's own code (not the interpreter's library, not an
+ *   installed package), 0 when that is the innermost one or none is.
+ *   start: the event's start, dur 0.  With err WS_PYSITE_DB, the site of
+ *   the thread's database executions (WS_SQLITE_QUERY, WS_PG_QUERY) from
+ *   its next on, until the next such record (obj 0: none): a loop's
+ *   executions from one line are written once.
  * WS_EV_PYSTACK is the Python stack of the thread's next event, one that
  *   keeps a native stack: obj the number of frames, payload their keys,
  *   innermost first (128 at most).  start: the event's start, dur 0.
@@ -211,6 +214,9 @@ enum ws_clock_source {
 #define WS_PY_DEBUG         2u
 #define WS_PY_FREE_THREADED 3u
 #define WS_PY_OFF           4u /* WHYSLOW_PYTHON=off */
+
+/* err field of WS_EV_PYSITE. */
+#define WS_PYSITE_DB 1u /* the site of the thread's database executions */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */
