@@ -170,7 +170,14 @@ def case_asyncio_executor():
     check(f["waited_by_event_loop"] is True and "the event loop waited" in f["summary"],
           "asyncio: %s" % f)
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "asyncio", "8"])
-    check_none(report(data), "asyncio, 8 workers", "thread_pool_exhaustion", "lock_contention")
+    rep = report(data)
+    check_none(rep, "asyncio, 8 workers", "lock_contention")
+    # With a worker per task no task waits for one, but on a loaded machine
+    # a worker can start late and another take its task after its own: one
+    # task of 40 ms per batch (49 ms seen under tests/stress.sh -i), never
+    # the 320 ms of a pool too small.
+    for f in findings_of(rep, "thread_pool_exhaustion"):
+        check(f["saturated_ns"] < 100 * MS, "asyncio, 8 workers: %s" % f["summary"])
 
 
 def case_libuv_pool():

@@ -11,7 +11,9 @@ sites:
                            query per row from a function of its own
   list_again               the same child query in a loop of its own
   poll_status, poll_again  the same query 6 times each, from two lines
-  fetch_price              a recv() that waits 50 ms for a server thread
+  fetch_price              a recv() that waits 300 ms for a server thread
+                           (long enough to stay slow on a loaded machine,
+                           whose waits for a CPU are not counted)
   hold_lock                two threads each hold one lock 30 ms, 4 times
   wait_for_results         a ThreadPoolExecutor of 2 busy with 8 tasks of
                            40 ms while the main thread waits for them,
@@ -71,7 +73,7 @@ def poll_again(db):
 
 def serve_once(listener):
     conn, _ = listener.accept()
-    time.sleep(0.05)
+    time.sleep(0.3)
     conn.sendall(b"42.00")
     conn.close()
 
