@@ -283,14 +283,14 @@ static struct site *site_of(struct thread_state *t, const struct ws_event *ev)
 {
     int64_t set = ev->call == WS_EPOLL_WAIT || ev->call == WS_EPOLL_PWAIT ? ev->obj : -1;
     for (size_t i = 0; i < t->nsites; i++)
-        if (t->sites[i].call == ev->call && t->sites[i].caller == ev->caller &&
+        if (t->sites[i].call == ev->call && t->sites[i].caller == ev->native_caller &&
             t->sites[i].set == set)
             return &t->sites[i];
     if (t->nsites == LOOP_SITES) return NULL;
     struct site *s = &t->sites[t->nsites++];
     memset(s, 0, sizeof(*s));
     s->call = ev->call;
-    s->caller = ev->caller;
+    s->caller = ev->native_caller; /* not a Python site: only slow waits have one */
     s->set = set;
     return s;
 }

@@ -100,7 +100,7 @@ enum record_status decode_record(const struct ws_process *p, const uint8_t **pp,
     *ts += (uint64_t)start; /* wraps like the encoder's subtraction */
     *caller += (uint64_t)dcaller;
     ev->at = (int64_t)*ts;
-    ev->caller = *caller;
+    ev->caller = ev->native_caller = *caller;
     ev->target = 0;
     *pp = q;
     return RECORD_OK;

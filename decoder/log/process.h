@@ -29,9 +29,10 @@ struct ws_event {
     int64_t obj;
     int64_t result;
     uint64_t err;
-    uint64_t caller;
-    uint64_t aux1, aux2; /* calls with WS_CALL_HAS_AUX (0 otherwise); for DB
-                            queries aux2 is in ns like dur */
+    uint64_t caller;        /* the return address recorded, or a Python site (pysites.h) */
+    uint64_t native_caller; /* the return address recorded, always */
+    uint64_t aux1, aux2;    /* calls with WS_CALL_HAS_AUX (0 otherwise); for DB
+                               queries aux2 is in ns like dur */
     const uint8_t *payload;
     uint32_t payload_len;
     /* Who the payload's bytes are: the same number for the same interned

@@ -449,7 +449,7 @@ static int unfinished_event(struct timeline *tl, struct cursor *c)
     /* A lock call's record says it waited. */
     if (ws_call_flags(t->uf_call) & WS_CALL_IS_LOCK) ev->err = WS_LOCK_CONTENDED;
     ev->unfinished = 1;
-    ev->caller = t->uf_caller;
+    ev->caller = ev->native_caller = t->uf_caller;
     ev->thread = t->serial;
     ev->tid = t->tid;
     return 1;

@@ -12,6 +12,8 @@ times; after 100 ms another coroutine does, once:
           length is measured first, before the loop starts)
   cpu     a pure-Python loop of 0.3 s
   await   `await asyncio.sleep(0.3)`: the loop keeps running (no stall)
+  idle    no ticker: 50 `await asyncio.sleep(0)` (waits that return at
+          once), then `await asyncio.sleep(0.3)`: the loop waits (no stall)
 
 Prints "done MODE".
 """
@@ -41,7 +43,7 @@ def rows_for(db, seconds):
 
 
 async def ticker(stop):
-    while not stop.is_set():
+    while stop is not None and not stop.is_set():
         await asyncio.sleep(0.02)
 
 
@@ -56,6 +58,10 @@ async def blocker(mode, db, n):
         x = 0
         while time.monotonic() - t0 < BLOCK:
             x += 1
+    elif mode == "idle":
+        for _ in range(50):
+            await asyncio.sleep(0)
+        await asyncio.sleep(BLOCK)
     else:
         await asyncio.sleep(BLOCK)
     await asyncio.sleep(0.1)
@@ -69,7 +75,7 @@ async def main(mode, db, n):
     # A server's loop: it listens for clients (none come).
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     stop = asyncio.Event()
-    tick = asyncio.create_task(ticker(stop))
+    tick = asyncio.create_task(ticker(stop if mode != "idle" else None))
     await blocker(mode, db, n)
     stop.set()
     await tick
