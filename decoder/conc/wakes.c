@@ -139,6 +139,25 @@ static long object_of(struct wakes *w, uint64_t obj, enum lock_kind kind, int cr
     return (long)*slot - 1;
 }
 
+/* A wait of thread t (index ix) on ev's object, of kind; ok: it
+ * succeeded, and may have a waker. */
+static void add_wait(struct wakes *w, const struct thread_state *t, uint32_t ix,
+                     const struct ws_event *ev, enum lock_kind kind, int ok)
+{
+    long oid = object_of(w, (uint64_t)ev->obj, kind, 1);
+    struct wk_wait a = {.start = ev->at,
+                        .end = event_end(ev),
+                        .caller = ev->caller,
+                        .oid = (uint32_t)oid,
+                        .thread = ix,
+                        .calls = t->calls,
+                        .kind = (uint8_t)kind,
+                        .flags = ok ? WAIT_OK : 0};
+    ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
+    w->objs[oid].nwaits++;
+    if (ok && a.end > w->until[oid]) w->until[oid] = a.end;
+}
+
 static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
                        const struct ws_event *ev)
 {
@@ -172,18 +191,7 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
         return;
     }
     if (!waited) return; /* an acquisition or release recorded in all mode */
-    long oid = object_of(w, (uint64_t)ev->obj, kind, 1);
-    struct wk_wait a = {.start = ev->at,
-                        .end = event_end(ev),
-                        .caller = ev->caller,
-                        .oid = (uint32_t)oid,
-                        .thread = ix,
-                        .calls = t->calls,
-                        .kind = kind,
-                        .flags = ev->result == 0 ? WAIT_OK : 0};
-    ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
-    w->objs[oid].nwaits++;
-    if ((a.flags & WAIT_OK) && a.end > w->until[oid]) w->until[oid] = a.end;
+    add_wait(w, t, ix, ev, kind, ev->result == 0);
     if (kind == LOCK_COND || kind == LOCK_SEM || kind == LOCK_FUTEX) t->parked = 1;
 }
 
@@ -310,18 +318,7 @@ static void notify_event(struct wakes *w, struct thread_state *t, uint32_t ix,
     case WS_EPOLL_WAIT:
     case WS_EPOLL_PWAIT: {
         if (ev->unfinished || ev->obj < 0) return;
-        long oid = object_of(w, (uint64_t)ev->obj, LOCK_NOTIFY, 1);
-        struct wk_wait a = {.start = ev->at,
-                            .end = event_end(ev),
-                            .caller = ev->caller,
-                            .oid = (uint32_t)oid,
-                            .thread = ix,
-                            .calls = t->calls,
-                            .kind = LOCK_NOTIFY,
-                            .flags = ev->result > 0 ? WAIT_OK : 0};
-        ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
-        w->objs[oid].nwaits++;
-        if ((a.flags & WAIT_OK) && a.end > w->until[oid]) w->until[oid] = a.end;
+        add_wait(w, t, ix, ev, LOCK_NOTIFY, ev->result > 0);
         return;
     }
     }
