@@ -85,6 +85,7 @@ static struct layout L;
 static int python_on; /* a CPython whose frames we read */
 static void *(*get_tstate)(void);
 static int (*is_initialized)(void);
+static int (*holds_gil)(void); /* PyGILState_Check */
 static uintptr_t code_type, unicode_type, bytes_type;
 static unsigned long py_version; /* Py_Version, 0: not a CPython we know */
 
@@ -216,10 +217,12 @@ void ws_py_init(int off)
     } else if (found) {
         get_tstate = (void *(*)(void))ws_lookup("PyGILState_GetThisThreadState");
         is_initialized = (int (*)(void))ws_lookup("Py_IsInitialized");
+        holds_gil = (int (*)(void))ws_lookup("PyGILState_Check");
         code_type = (uintptr_t)ws_lookup("PyCode_Type");
         unicode_type = (uintptr_t)ws_lookup("PyUnicode_Type");
         bytes_type = (uintptr_t)ws_lookup("PyBytes_Type");
-        python_on = get_tstate && is_initialized && code_type && unicode_type && bytes_type;
+        python_on =
+            get_tstate && is_initialized && holds_gil && code_type && unicode_type && bytes_type;
     }
     if (!py_version) return; /* no CPython */
     struct ws_thread *t = ws_enter();
@@ -479,7 +482,12 @@ static unsigned walk(struct ws_thread *t, uint64_t at, uint64_t *keys, unsigned 
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
 {
     site[0] = site[1] = 0;
-    if (!python_on || t->depth) return;
+    /* Only a thread that gave up the GIL, as CPython does around a
+     * database call, a blocking wait or I/O: its frames then stand still.
+     * One that holds it may be a signal handler's, interrupting the
+     * interpreter in the middle of changing them (a slow write to the
+     * wakeup fd). */
+    if (!python_on || t->depth || holds_gil()) return;
     walk(t, at, site, 2, 1);
 }
 

@@ -11,7 +11,7 @@ import re
 
 from whyslow_test import (PYTHON, MS, EXAMPLES, TMP, check, require, report, text_report, dump,
                           record, need_python_module, need_file, traced_like_untraced, findings_of,
-                          pg_server)
+                          pg_server, site_of, marked_line)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 
@@ -130,7 +130,11 @@ def case_thread_pool_executor():
     thread_pool_exhaustion finding; with 8 workers, none."""
     data, out = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "2"])
     check(out == "ok 120\n", "program output %r" % out)
-    check_thread_pool(report(data), "2 workers")
+    f = check_thread_pool(report(data), "2 workers")
+    # The waits for results are in the program's generator expression.
+    check((site_of(f["site"]) or ("",))[0] == "executor.<locals>.<genexpr>" and
+          site_of(f["site"])[1:] == ("py_pools.py", marked_line(POOLS_PROG, "results")),
+          "2 workers: the site %s" % f["site"])
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "8"])
     check_none(report(data), "8 workers", "thread_pool_exhaustion", "lock_contention")
 

@@ -75,7 +75,7 @@ def executor(workers):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in range(2):
             futures = [pool.submit(task, batch * 8 + i) for i in range(8)]
-            total += sum(f.result() for f in futures)
+            total += sum(f.result() for f in futures)  # results
             time.sleep(0.02)
     print("ok", total)
 
