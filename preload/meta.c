@@ -389,6 +389,25 @@ void ws_meta_title(void)
 #define JIT_READ    65536u
 _Static_assert(JIT_MAP_MAX + WS_VARINT_MAX + JIT_READ <= META_CAP, "the map's room");
 
+/* Appends the perf map's line [l, l + len) at *p if it names JIT code
+ * and fits, ending it with a newline. */
+static void jit_line(const char *l, size_t len, uint8_t **p, const uint8_t *start)
+{
+    const char *end = l + len, *sp = memchr(l, ' ', len);
+    sp = sp ? memchr(sp + 1, ' ', (size_t)(end - (sp + 1))) : NULL;
+    if (!sp) return;
+    const char *name = sp + 1;
+    size_t rest = (size_t)(end - name);
+    if ((rest >= 8 && memcmp(name, "Builtin:", 8) == 0) ||
+        (rest >= 16 && memcmp(name, "BytecodeHandler:", 16) == 0))
+        return;
+    int nl = len && l[len - 1] == '\n';
+    if ((size_t)(*p - start) + len + !nl > JIT_MAP_MAX) return;
+    memcpy(*p, l, len);
+    *p += len;
+    if (!nl) *(*p)++ = '\n';
+}
+
 void ws_meta_jitmap(void)
 {
     char path[64];
@@ -396,10 +415,11 @@ void ws_meta_jitmap(void)
      * stack is small, and the lines kept go at its start. */
     char *buf = (char *)scratch + meta_cap - JIT_READ;
     snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)ws_proc_pid);
-    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    /* Only a file of ours: not a link or a FIFO someone left in /tmp. */
+    int fd = real_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) return;
     struct stat st;
-    if (fstat(fd, &st) != 0 ||
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec <
             ws_sh->start_real_ns) {
         real_close(fd);
@@ -407,31 +427,42 @@ void ws_meta_jitmap(void)
     }
     uint8_t *p = scratch + WS_VARINT_MAX, *start = p; /* the length goes in front, after */
     size_t have = 0;
-    for (;;) {
-        ssize_t r = real_read(fd, buf + have, JIT_READ - have);
-        if (r < 0 && errno == EINTR) continue;
-        if (r > 0) have += (size_t)r;
-        /* Whole lines, and what is left of the last when the file ends. */
+    int eof = 0, skipping = 0; /* skipping: the rest of a line longer than the buffer */
+    while (!eof || have) {
+        if (!eof) {
+            ssize_t r = real_read(fd, buf + have, JIT_READ - have);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0)
+                eof = 1;
+            else
+                have += (size_t)r;
+        }
+        /* Whole lines; the last one when the file ends without a newline;
+         * a line that fills the buffer is dropped. */
         size_t used = 0;
         for (;;) {
             char *nl = memchr(buf + used, '\n', have - used);
-            if (!nl && r > 0 && have < JIT_READ) break;
-            size_t len = nl ? (size_t)(nl - (buf + used)) + 1 : have - used;
-            if (len == 0) break;
-            const char *name = memchr(buf + used, ' ', len);
-            name = name ? memchr(name + 1, ' ', len - (size_t)(name + 1 - (buf + used))) : NULL;
-            int keep = name && strncmp(name + 1, "Builtin:", 8) != 0 &&
-                       strncmp(name + 1, "BytecodeHandler:", 16) != 0;
-            if (keep && (size_t)(p - start) + len <= JIT_MAP_MAX) {
-                memcpy(p, buf + used, len);
-                p += len;
+            size_t len;
+            if (nl) {
+                len = (size_t)(nl - (buf + used)) + 1;
+            } else if (eof) {
+                len = have - used;
+            } else if (used == 0 && have == JIT_READ) {
+                skipping = 1;
+                used = have;
+                break;
+            } else {
+                break; /* the rest of it is still to read */
             }
+            if (len == 0) break;
+            if (skipping)
+                skipping = 0;
+            else
+                jit_line(buf + used, len, &p, start);
             used += len;
-            if (used == have) break;
         }
         memmove(buf, buf + used, have - used);
         have -= used;
-        if (r <= 0) break;
     }
     real_close(fd);
     if (ws_sh->jit_map_ours) unlink(path);

@@ -283,8 +283,9 @@ static void warn_untraceable(const char *cmd)
 
 /* The V8 flags that make Node name its JIT code in /tmp/perf-PID.map,
  * interpreted functions included, which the flusher copies into the log
- * (docs/how-it-works.md, "JIT code"). */
-#define NODE_PERF_FLAGS "--perf-basic-prof --interpreted-frames-native-stack"
+ * (docs/how-it-works.md, "JIT code").  Functions only: --perf-basic-prof
+ * also writes a V8 log (isolate-*-v8.log) into the program's directory. */
+#define NODE_PERF_FLAGS "--perf-basic-prof-only-functions --interpreted-frames-native-stack"
 
 /* environ with WHYSLOW_DIR=dir, WHYSLOW_SOCK=sock (when serving) and lib
  * added to LD_PRELOAD; and, unless WHYSLOW_JIT=off, Node's perf map asked

@@ -144,6 +144,13 @@ static void process_lines(FILE *f, const struct ws_process *p)
             break;
         }
     }
+    if (p->jit_map) {
+        size_t lines = 0;
+        for (size_t i = 0; i < p->jit_map_len; i++)
+            lines += p->jit_map[i] == '\n';
+        fprintf(f, "# pid=%" PRIu64 " jitmap lines=%zu bytes=%zu\n", p->pid, lines,
+                p->jit_map_len);
+    }
     if (p->truncated)
         fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid,
                 text_safe(p->truncated_reason, buf, sizeof(buf)));

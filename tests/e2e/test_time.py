@@ -5,11 +5,12 @@ threads[]), and event loops that stall (asyncio, Node.js, a C epoll loop).
 Run by tests/run.py, one case per process (ctest: e2e.time.CASE);
 the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
+import glob
 import os
 import subprocess
 
 from whyslow_test import (PYTHON, WHYSLOW, EXAMPLES, TMP, check, eq, require, report, record, prog,
-                          calls, count, need_file)
+                          calls, count, need_file, dump)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 
@@ -218,6 +219,9 @@ def case_node_handler_stall():
               "%s: the JavaScript frames of its stack: %s" % (mode, names))
         pid = next(p["pid"] for p in rep["processes"] if p["exe"].endswith("/node"))
         check(not os.path.exists("/tmp/perf-%d.map" % pid), "%s: the perf map removed" % mode)
+        # (--perf-basic-prof, unlike its -only-functions form, also wrote
+        # V8 logs into the program's directory.)
+        check(not glob.glob("isolate-*-v8.log"), "%s: no V8 log left in %s" % (mode, os.getcwd()))
     data, out = record([node, script, "atomics"], env={"WHYSLOW_JIT": "off"},
                        data=os.path.join(TMP, "off"))
     f = one_stall(report(data), "WHYSLOW_JIT=off", 250)
@@ -226,8 +230,25 @@ def case_node_handler_stall():
     data, out = record([node, "-e", "console.log(process.env.NODE_OPTIONS)"],
                        env={"NODE_OPTIONS": "--max-old-space-size=123"},
                        data=os.path.join(TMP, "options"))
-    eq(out, "--max-old-space-size=123 --perf-basic-prof --interpreted-frames-native-stack\n",
+    eq(out, "--max-old-space-size=123 --perf-basic-prof-only-functions "
+       "--interpreted-frames-native-stack\n",
        "the user's NODE_OPTIONS kept, ours after")
+
+
+def case_jit_map_copied():
+    """A process's perf map goes into its log at its end, line for line
+    (the lines naming JIT code: not V8's builtins, not a line over 64 KiB),
+    and the map `record` asked for is removed."""
+    data, out = record([PYTHON, os.path.join(HERE, "progs", "py_perfmap.py")])
+    eq(out, "ok\n", "program output")
+    kept = ["%x 40 JS:~function_number_%d /app/x.js:%d:1\n" % (0x100000 + i * 0x40, i, i + 1)
+            for i in range(5000)] + ["%x 40 JS:~last /app/last.js:7:1\n" % 0x300000]
+    lines = [l for l in dump(data) if " jitmap " in l]
+    eq(lines, ["# pid=%d jitmap lines=%d bytes=%d" % (report(data)["processes"][0]["pid"],
+                                                      len(kept), len("".join(kept)))],
+       "the map's lines in the log")
+    pid = report(data)["processes"][0]["pid"]
+    check(not os.path.exists("/tmp/perf-%d.map" % pid), "the map removed")
 
 
 def case_example_event_loop_stall():
