@@ -145,7 +145,9 @@ static unsigned why_not; /* WS_PY_*: why the frames are not read */
 
 static int from_debug_offsets(const struct debug_offsets_313 *d)
 {
-    if (memcmp(d->cookie, "xdebugpy", 8) != 0 || (d->version >> 16) != 0x030d) return -1;
+    if (memcmp(d->cookie, "xdebugpy", 8) != 0 || (d->version >> 16) != 0x030d ||
+        d->pyobject.ob_type != 8 || d->unicode_object.state == 0 || d->code_object.size == 0)
+        return -1;
     if (d->free_threaded) {
         why_not = WS_PY_FREE_THREADED;
         return -1;
@@ -177,13 +179,17 @@ static unsigned long old_version(void)
 {
     const char *(*get)(void) = (const char *(*)(void))ws_lookup("Py_GetVersion");
     const char *v = get ? get() : NULL;
-    unsigned long part[3] = {0, 0, 0};
+    unsigned long part[3] = {0, 0, 0}, final = 0;
     for (int i = 0; v && i < 3; i++) {
         while (*v >= '0' && *v <= '9')
             part[i] = part[i] * 10 + (unsigned long)(*v++ - '0');
+        if (i == 2) final = *v == ' ' || *v == '\0'; /* no "rc1", "a2", "+" */
         if (*v++ != '.') break;
     }
-    return part[0] == 3 && part[1] < 11 ? part[0] << 24 | part[1] << 16 | part[2] << 8 : 0;
+    /* In Py_Version's form, a final release's level 0xf. */
+    return part[0] == 3 && part[1] < 11
+               ? part[0] << 24 | part[1] << 16 | part[2] << 8 | (final ? 0xf0 : 0)
+               : 0;
 }
 
 static int find_layout(void)
@@ -192,7 +198,9 @@ static int find_layout(void)
     void *runtime = ws_lookup("_PyRuntime");
     py_version = version ? *version : old_version();
     why_not = WS_PY_VERSION;
-    if (!py_version || !runtime || (py_version >> 24) != 3) return -1;
+    /* A final release only: an alpha's or beta's layouts may differ. */
+    if (!py_version || !runtime || (py_version >> 24) != 3 || (py_version >> 4 & 0xf) != 0xf)
+        return -1;
     /* A debug build lays its objects out otherwise. */
     if (ws_lookup("_Py_NegativeRefcount")) {
         why_not = WS_PY_DEBUG;
@@ -320,13 +328,24 @@ static int users_file(uintptr_t filename)
 #define CODE_NAME 256  /* bytes of a qualified name kept */
 #define CODE_FILE 1024 /* bytes of a file name kept */
 
+/* What identifies a code object beyond its address: its name, file and
+ * line table, by address, and what their addresses hold (a freed code
+ * object's strings may be freed too, and new ones made at the same
+ * addresses: exec'd functions of one shape): each str's length and
+ * cached hash (names are interned, so hashed), the table's length. */
+struct ident {
+    uintptr_t qualname, filename, linetable;
+    uint64_t name_hash, name_len, file_hash, file_len, table_len;
+    uint32_t firstlineno;
+};
+
 struct code_entry {
     _Atomic uint32_t seq; /* odd: being written */
     uint32_t epoch;
     uint32_t id; /* its number in the log */
     uint32_t user;
-    uintptr_t code, qualname, filename, linetable;
-    uint32_t firstlineno;
+    uintptr_t code;
+    struct ident x;
 };
 
 static struct code_entry codes[CODES];
@@ -336,19 +355,41 @@ static _Atomic uint32_t epoch = 1;
 void ws_py_fork_child(void)
 {
     atomic_fetch_add(&epoch, 1); /* the parent's records are not in our log */
+    /* An entry another thread of the parent was writing stays half
+     * written: no one here will finish it. */
+    for (size_t i = 0; i < CODES; i++) {
+        uint32_t seq = atomic_load_explicit(&codes[i].seq, memory_order_relaxed);
+        if (seq & 1) atomic_store_explicit(&codes[i].seq, seq + 1, memory_order_relaxed);
+    }
 }
-
-/* What identifies a code object beyond its address. */
-struct ident {
-    uintptr_t qualname, filename, linetable;
-    uint32_t firstlineno;
-};
 
 static struct ident ident_of(uintptr_t code)
 {
-    return (struct ident){word_at(code, L.code_qualname), word_at(code, L.code_filename),
-                          word_at(code, L.code_linetable),
-                          *(const uint32_t *)(code + L.code_firstlineno)};
+    struct ident x = {.qualname = word_at(code, L.code_qualname),
+                      .filename = word_at(code, L.code_filename),
+                      .linetable = word_at(code, L.code_linetable)};
+    x.firstlineno = *(const uint32_t *)(code + L.code_firstlineno);
+    /* (str: length at 16, hash at 24; bytes: size at 16, in every version
+     * read) */
+    if (plausible(x.qualname)) {
+        x.name_len = word_at(x.qualname, 16);
+        x.name_hash = word_at(x.qualname, 24);
+    }
+    if (plausible(x.filename)) {
+        x.file_len = word_at(x.filename, 16);
+        x.file_hash = word_at(x.filename, 24);
+    }
+    if (plausible(x.linetable)) x.table_len = word_at(x.linetable, 16);
+    return x;
+}
+
+static int same_ident(const struct ident *a, const struct ident *b)
+{
+    return a->qualname == b->qualname && a->filename == b->filename &&
+           a->linetable == b->linetable && a->firstlineno == b->firstlineno &&
+           a->name_hash == b->name_hash && a->name_len == b->name_len &&
+           a->file_hash == b->file_hash && a->file_len == b->file_len &&
+           a->table_len == b->table_len;
 }
 
 /* Writes the WS_EV_PYCODE record naming code as number id: payload u16
@@ -377,35 +418,41 @@ static int name_code(struct ws_thread *t, uintptr_t code, const struct ident *x,
 }
 
 /* The number of a code object in this log, naming it first if it is new;
- * *user says whether it is the user's code.  0: it could not be named. */
+ * *user says whether it is the user's code.  0: it could not be named.
+ * The table is 4-way: a code object is looked for in the 4 entries of
+ * its set, and a new one takes a stale entry of the set (of an earlier
+ * epoch, or empty), else one chosen by its number. */
 static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *user)
 {
     struct ident x = ident_of(code);
     uint32_t now = atomic_load_explicit(&epoch, memory_order_relaxed);
-    struct code_entry *e = &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 1)];
-    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
-    if (!(seq & 1) && e->code == code && e->epoch == now && e->qualname == x.qualname &&
-        e->filename == x.filename && e->linetable == x.linetable &&
-        e->firstlineno == x.firstlineno) {
-        uint32_t id = e->id;
-        *user = (int)e->user;
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq) return id;
+    struct code_entry *set = &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 4)];
+    struct code_entry *victim = NULL;
+    for (int i = 0; i < 4; i++) {
+        struct code_entry *e = &set[i];
+        uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+        if (seq & 1) continue;
+        if (e->code == code && e->epoch == now && same_ident(&e->x, &x)) {
+            uint32_t id = e->id;
+            *user = (int)e->user;
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq) return id;
+        }
+        if (!victim && (e->code == 0 || e->epoch != now)) victim = e;
     }
     /* New here: named under a new number, and kept if the entry is free
      * to write (a signal handler's walk may find it being written). */
     uint32_t id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
     *user = users_file(x.filename);
     if (!name_code(t, code, &x, id, at)) return 0;
+    struct code_entry *e = victim ? victim : &set[id & 3];
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
     if (!(seq & 1) && atomic_compare_exchange_strong(&e->seq, &seq, seq + 1)) {
         e->code = code;
         e->epoch = now;
         e->id = id;
         e->user = (uint32_t)*user;
-        e->qualname = x.qualname;
-        e->filename = x.filename;
-        e->linetable = x.linetable;
-        e->firstlineno = x.firstlineno;
+        memcpy(&e->x, &x, sizeof(x));
         atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
     }
     return id;

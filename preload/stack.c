@@ -97,15 +97,23 @@ void ws_stack_init(double stack_ms)
         return;
     }
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ws_stack_init);
-    /* The main thread's stack ends RLIMIT_STACK below its top, which is
-     * above us by the arguments and environment: at most a quarter of the
-     * limit.  Unlimited: not known. */
+    /* The main thread's stack: glibc finds its top in /proc/self/maps
+     * (the frame-pointer walk must not read past it) and its size from
+     * RLIMIT_STACK.  Unlimited: not known. */
     struct rlimit rl;
-    uintptr_t sp = stack_pointer();
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < sp / 2) {
-        stack_hi = sp + rl.rlim_cur / 4 + 65536;
-        stack_lo = stack_hi - rl.rlim_cur + 65536;
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    int saved = errno;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            stack_lo = (uintptr_t)addr + 65536; /* below it, the guard and what may grow into it */
+            stack_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
     }
+    errno = saved;
     atomic_store(&calibrated, !ws_clock_tsc);
     atomic_store(&ws_stack_ticks, stack_ns); /* exact for ns, a lower bound for ticks */
 }

@@ -246,6 +246,7 @@ struct cursor {
     uint64_t db_site; /* the site of its database executions (WS_PYSITE_DB) */
     uint64_t py_keys[PY_STACK_MAX];
     uint32_t npy_keys;
+    int64_t py_site_at, py_keys_at; /* the start of the event they are for */
     uint64_t py_out[PY_STACK_MAX];
 };
 
@@ -578,19 +579,26 @@ static void py_attach(struct timeline *tl, struct cursor *c, struct ws_event *ev
 {
     if (ev->call == WS_EV_PYSITE) {
         uint64_t site = ev->obj ? py_site_of(tl->p, (uint64_t)ev->obj, (uint64_t)ev->result) : 0;
-        if (ev->err & WS_PYSITE_DB)
+        if (ev->err & WS_PYSITE_DB) {
             c->db_site = site;
-        else
+        } else {
             c->py_site = site;
+            c->py_site_at = ev->at;
+        }
         return;
     }
     if (ev->call == WS_EV_PYSTACK) {
         size_t n = ev->payload_len / 8;
         c->npy_keys = (uint32_t)(n < PY_STACK_MAX ? n : PY_STACK_MAX);
         memcpy(c->py_keys, ev->payload, c->npy_keys * 8);
+        c->py_keys_at = ev->at;
         return;
     }
     if (call_family(ev->call) == FAMILY_RECORD || ev->call == WS_SQLITE_STMT) return;
+    /* A site or stack is its event's start's: one for an event that was
+     * lost (the buffers were full) goes with nothing. */
+    if (c->py_site && c->py_site_at != ev->at) c->py_site = 0;
+    if (c->npy_keys && c->py_keys_at != ev->at) c->npy_keys = 0;
     if ((ev->call == WS_SQLITE_QUERY || ev->call == WS_PG_QUERY) && c->db_site && !c->py_site)
         c->py_site = c->db_site;
     if (!c->py_site && !c->npy_keys) return;
