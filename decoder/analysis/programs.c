@@ -52,18 +52,49 @@ static char *title_role(const char *title, char *buf)
     return role_of(buf, s, (size_t)(end - s));
 }
 
-/* Whether a program runs scripts: 1 for python3.11, node, ruby, perl,
- * php; 2 for a shell (whose -c commands are no role: a build runs
- * thousands). */
-static int interpreter(const char *prog)
+/* Programs that run scripts: their names (with a version after:
+ * python3.11), the options that give code inline, those that take a
+ * value as the next argument (each list " "-separated and ended), and
+ * for python the one that names a module.  A shell's inline commands are
+ * no role (a build runs thousands); the others' are "-c", "-e"... */
+static const struct interpreter {
+    const char *name, *inline_code, *with_value;
+    int shell;
+} interpreters[] = {
+    {"python", " -c ", " -X -W --check-hash-based-pycs ", 0},
+    {"node", " -e --eval -p --print ",
+     " -r --require --import --loader --experimental-loader "
+     "-C --conditions ",
+     0},
+    {"nodejs", " -e --eval -p --print ", " -r --require --import --loader ", 0},
+    {"ruby", " -e ", " -I -r -C -E ", 0},
+    {"perl", " -e -E ", " -I -M -m -x ", 0},
+    {"php", " -r ", " -c -d -z ", 0},
+    {"sh", " -c ", " -o +o ", 1},
+    {"bash", " -c ", " -o +o -O +O --rcfile --init-file ", 1},
+    {"dash", " -c ", " -o +o ", 1},
+    {"zsh", " -c ", " -o +o ", 1},
+    {"ksh", " -c ", " -o +o ", 1},
+};
+
+static const struct interpreter *interpreter(const char *prog)
 {
-    static const char *const names[] = {"python", "node", "nodejs", "ruby", "perl", "php",
-                                        "sh",     "bash", "dash",   "zsh",  "ksh"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        size_t n = strlen(names[i]);
-        if (strncmp(prog, names[i], n) == 0 && strspn(prog + n, "0123456789.") == strlen(prog + n))
-            return i < 6 ? 1 : 2;
+    for (size_t i = 0; i < sizeof(interpreters) / sizeof(*interpreters); i++) {
+        size_t n = strlen(interpreters[i].name);
+        if (strncmp(prog, interpreters[i].name, n) == 0 &&
+            strspn(prog + n, "0123456789.") == strlen(prog + n))
+            return &interpreters[i];
     }
+    return NULL;
+}
+
+/* Whether arg is one of the " "-separated options of list. */
+static int one_of(const char *list, const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n == 0) return 0;
+    for (const char *p = strstr(list, arg); p; p = strstr(p + 1, arg))
+        if (p[-1] == ' ' && p[n] == ' ') return 1;
     return 0;
 }
 
@@ -72,25 +103,26 @@ char *process_role(const struct ws_process *p, char *buf)
     const char *prog = process_program(p);
     buf[0] = '\0';
     if (p->title && title_role(p->title, buf)[0]) return buf;
-    int script = interpreter(prog), git = strcmp(prog, "git") == 0;
+    const struct interpreter *in = interpreter(prog);
+    int git = strcmp(prog, "git") == 0;
     /* git-upload-pack is git run by that name */
     const char *arg0 = p->argc ? strrchr(p->argv[0], '/') : NULL;
     arg0 = arg0 ? arg0 + 1 : p->argc ? p->argv[0] : "";
     if (git && strncmp(arg0, "git-", 4) == 0) return role_of(buf, arg0 + 4, strlen(arg0 + 4));
-    for (size_t i = 1; i < p->argc && (script || git); i++) {
+    for (size_t i = 1; i < p->argc && (in || git); i++) {
         const char *a = p->argv[i];
-        /* python3 -m pytest: the module; git -C DIR / -c K=V: skip the value */
-        if (script && strcmp(a, "-m") == 0 && i + 1 < p->argc)
+        /* python3 -m pytest: the module */
+        if (in && !in->shell && strcmp(in->name, "python") == 0 && strcmp(a, "-m") == 0 &&
+            i + 1 < p->argc)
             return role_of(buf, p->argv[i + 1], strlen(p->argv[i + 1]));
-        if (git && (strcmp(a, "-C") == 0 || strcmp(a, "-c") == 0)) {
+        if (in && one_of(in->inline_code, a)) return in->shell ? buf : role_of(buf, a, strlen(a));
+        /* an option's value is no script (git -C DIR, python -X dev) */
+        if ((git && (strcmp(a, "-C") == 0 || strcmp(a, "-c") == 0)) ||
+            (in && one_of(in->with_value, a))) {
             i++;
             continue;
         }
-        if (a[0] == '-') {
-            if (script && (strcmp(a, "-c") == 0 || strcmp(a, "-e") == 0))
-                return script == 1 ? role_of(buf, a, strlen(a)) : buf; /* code given inline */
-            continue;
-        }
+        if (a[0] == '-' || a[0] == '+') continue;
         const char *slash = strrchr(a, '/');
         return role_of(buf, slash ? slash + 1 : a, strlen(slash ? slash + 1 : a));
     }

@@ -49,6 +49,15 @@ int main(void)
     CHECK_STR(role("/usr/bin/dash", NULL, ARGV("sh", "-c", "cc -c a.c"), b), "");
     CHECK_STR(role("/usr/bin/bash", NULL, ARGV("bash", "/root/.pyenv/libexec/pyenv", "exec"), b),
               "pyenv");
+    /* Options that take a value are not the script. */
+    CHECK_STR(role("/usr/bin/python3.11", NULL, ARGV("python3", "-X", "dev", "app.py"), b),
+              "app.py");
+    CHECK_STR(role("/usr/bin/node", NULL, ARGV("node", "-r", "dotenv/config", "s.js"), b), "s.js");
+    CHECK_STR(role("/usr/bin/node", NULL, ARGV("node", "-e", "1+1"), b), "-e");
+    CHECK_STR(role("/usr/bin/perl", NULL, ARGV("perl", "-I", "lib", "x.pl"), b), "x.pl");
+    CHECK_STR(role("/usr/bin/dash", NULL, ARGV("sh", "-e", "/srv/run.sh"), b), "run.sh");
+    CHECK_STR(role("/usr/bin/bash", NULL, ARGV("bash", "-o", "pipefail", "-c", "ls"), b), "");
+    CHECK_STR(role("/usr/bin/python3.11", NULL, ARGV("python3", ""), b), "");
     /* git: its command, also when run as git-COMMAND. */
     CHECK_STR(role("/usr/bin/git", NULL, ARGV("git", "-C", "/src", "-c", "a=b", "log", "-p"), b),
               "log");
