@@ -52,6 +52,8 @@
 
 #include "internal.h"
 
+extern void *__libc_stack_end; /* the loader's: where argc is, on the main stack */
+
 _Atomic uint64_t ws_stack_ticks = UINT64_MAX; /* no stacks until ws_stack_init() */
 
 static uint64_t stack_ns;          /* the threshold in ns (0: no stacks) */
@@ -97,23 +99,19 @@ void ws_stack_init(double stack_ms)
         return;
     }
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ws_stack_init);
-    /* The main thread's stack: glibc finds its top in /proc/self/maps
-     * (the frame-pointer walk must not read past it) and its size from
-     * RLIMIT_STACK.  Unlimited: not known. */
+    /* The main thread's stack: every frame lies below where the loader
+     * found argc (__libc_stack_end: the frame-pointer walk must not read
+     * past the stack's top), and it ends RLIMIT_STACK below its top (the
+     * arguments and environment above argc take at most a quarter of it).
+     * Unlimited: not known.  (pthread_getattr_np would read
+     * /proc/self/maps: a cost to every process.) */
     struct rlimit rl;
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    int saved = errno;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        pthread_getattr_np(pthread_self(), &attr) == 0) {
-        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-            stack_lo = (uintptr_t)addr + 65536; /* below it, the guard and what may grow into it */
-            stack_hi = (uintptr_t)addr + size;
-        }
-        pthread_attr_destroy(&attr);
+    uintptr_t top = (uintptr_t)__libc_stack_end;
+    if (top && getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < top / 2) {
+        stack_hi = top;
+        stack_lo = top - rl.rlim_cur * 3 / 4 + 65536;
     }
-    errno = saved;
     atomic_store(&calibrated, !ws_clock_tsc);
     atomic_store(&ws_stack_ticks, stack_ns); /* exact for ns, a lower bound for ticks */
 }
