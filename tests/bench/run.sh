@@ -316,45 +316,47 @@ write_vs_reference() {
 # that wakes it, both recorded; "per call" is per hand-over.
 ! wanted handover || overhead "contended hand-over (cond wait + its wake-up)" - "$BENCH/bench_wake" pingpong 100000 || status=1
 
-# The price of a stack: the same slow reads traced with every read keeping
-# its stack (WHYSLOW_STACK_MS=0.001) and with none (a threshold of 1 s),
-# interleaved; the median of the rounds' differences.
-stack_cost() {
-    [ "$traced" = yes ] || return 1
+# The price of a setting: ROUNDS runs traced with the settings WITH and
+# with WITHOUT (each "VAR=VALUE ..."), interleaved, of the command after
+# them, which prints ns_per_op=; prints FIGURE (a printf format of the
+# median difference, in ns) with the rounds' range.
+setting_cost() {
+    fmt=$1 with_env=$2 without_env=$3
+    shift 3
     : >"$TMP/diffs"
-    echo "running bench_wake slow: $ROUNDS rounds, stacks kept and not, interleaved" >&2
     r=1
     while [ "$r" -le "$ROUNDS" ]; do
-        with=$(export WHYSLOW_STACK_MS=0.001 && run_traced "$TMP/log" "$BENCH/bench_wake" slow 3000 | field ns_per_op) || return 1
-        without=$(export WHYSLOW_STACK_MS=1000 && run_traced "$TMP/log" "$BENCH/bench_wake" slow 3000 | field ns_per_op) || return 1
+        with=$(export $with_env && run_traced "$TMP/log" "$@" | field ns_per_op) || return 1
+        without=$(export $without_env && run_traced "$TMP/log" "$@" | field ns_per_op) || return 1
         calc %.1f "$with - $without" >>"$TMP/diffs"
         r=$((r + 1))
     done
     rm -rf "$TMP/log"
     range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
-    figure "stack of a slow event (16 frames): added $(calc %.0f "$(median <"$TMP/diffs")") ns per event (rounds: $range)"
+    # shellcheck disable=SC2059
+    figure "$(printf "$fmt" "$(calc %.0f "$(median <"$TMP/diffs")")") (rounds: $range)"
+}
+
+# The price of a stack: the same slow reads traced with every read keeping
+# its stack (WHYSLOW_STACK_MS=0.001) and with none (a threshold of 1 s).
+stack_cost() {
+    [ "$traced" = yes ] || return 1
+    echo "running bench_wake slow: $ROUNDS rounds, stacks kept and not, interleaved" >&2
+    setting_cost "stack of a slow event (16 frames): added %s ns per event" \
+        WHYSLOW_STACK_MS=0.001 WHYSLOW_STACK_MS=1000 "$BENCH/bench_wake" slow 3000
 }
 
 ! wanted stack || stack_cost || status=1
 
 # The price of a slow event's Python stack: a Python loop of writes, 20
 # frames deep, each write keeping its stacks (WHYSLOW_STACK_MS=0.0001),
-# with the Python frames read and not (WHYSLOW_PYTHON=off), interleaved.
+# with the Python frames read and not (WHYSLOW_PYTHON=off).
 pystack_cost() {
     [ "$traced" = yes ] || return 1
-    prog=$(dirname "$0")/bench_pystack.py
-    : >"$TMP/diffs"
     echo "running bench_pystack.py: $ROUNDS rounds, Python frames read and not, interleaved" >&2
-    r=1
-    while [ "$r" -le "$ROUNDS" ]; do
-        with=$(export WHYSLOW_STACK_MS=0.0001 && run_traced "$TMP/log" "$PY" "$prog" | field ns_per_op) || return 1
-        without=$(export WHYSLOW_STACK_MS=0.0001 WHYSLOW_PYTHON=off && run_traced "$TMP/log" "$PY" "$prog" | field ns_per_op) || return 1
-        calc %.1f "$with - $without" >>"$TMP/diffs"
-        r=$((r + 1))
-    done
-    rm -rf "$TMP/log"
-    range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
-    figure "python stack of a slow event (20 frames): added $(calc %.0f "$(median <"$TMP/diffs")") ns per event (rounds: $range)"
+    setting_cost "python stack of a slow event (20 frames): added %s ns per event" \
+        WHYSLOW_STACK_MS=0.0001 "WHYSLOW_STACK_MS=0.0001 WHYSLOW_PYTHON=off" \
+        "$PY" "$(dirname "$0")/bench_pystack.py"
 }
 
 ! wanted pystack || pystack_cost || status=1
