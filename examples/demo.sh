@@ -19,14 +19,18 @@ for f in "$BUILD/whyslow" "$BUILD/examples/slow_io" "$BUILD/examples/lock_conten
     fi
 done
 
+# demo NAME HEADING [COMMAND...]: records COMMAND (the example NAME built
+# in BUILD/examples by default) and prints its report.
 demo() {
     name=$1
     heading=$2
+    shift 2
+    [ $# -gt 0 ] || set -- "$BUILD/examples/$name"
     echo
     echo "=== $name: $heading ==="
     rm -rf "$DATA"
-    "$BUILD/whyslow" record -o "$DATA" -- "$BUILD/examples/$name" || {
-        echo "demo: 'whyslow record -o $DATA -- $BUILD/examples/$name' failed" >&2
+    "$BUILD/whyslow" record -o "$DATA" -- "$@" || {
+        echo "demo: 'whyslow record -o $DATA -- $*' failed" >&2
         exit 1
     }
     "$BUILD/whyslow" report "$DATA" || {
@@ -41,3 +45,5 @@ demo nplus1_sqlite "SQLite: one query for the books, then one per book for its a
 demo event_loop_stall "an epoll loop whose handler waits 300 ms for a backend's answer"
 demo pool_exhaustion "6 threads sharing a pool of 2 SQLite connections, each held across slow work"
 demo thread_pool "2 worker threads for batches of 8 tasks of 40 ms, results awaited"
+demo nplus1_view.py "Python: a view's N+1, named by its lines" \
+    /usr/bin/python3 "$(dirname "$0")/nplus1_view.py"

@@ -181,3 +181,17 @@ def case_asyncio_stall_site():
     eq(site_of(f["during"][0]["site"]), site_of(f["site"]), "the sleep's site")
     check([site_of(s)[0] for s in f["py_stack"][:2]] == ["blocker", "main"],
           "the coroutine's frames: %s" % f["py_stack"][:3])
+
+
+def case_example_nplus1_view():
+    """The Python example of `make demo`: a view's N+1 named by the view's
+    lines, the loop's query and the query the loop goes over; the JOIN is
+    no finding."""
+    prog = os.path.join(HERE, "..", "..", "examples", "nplus1_view.py")
+    data, out = record([PYTHON, prog])
+    eq(out, "40 books, 40 with one query\n", "program output")
+    found = findings_of(report(data), "n_plus_one")
+    require(len(found) == 1, "one N+1: %s" % found)
+    eq((site_of(found[0]["site"]), site_of(found[0]["parent_site"]), found[0]["count"]),
+       (("book_list", "nplus1_view.py", marked_line(prog, "child")),
+        ("book_list", "nplus1_view.py", marked_line(prog, "parent")), 40), "its sites and count")
