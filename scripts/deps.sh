@@ -5,7 +5,7 @@
 # apt-get; otherwise prints the one line to run and fails.
 set -e
 build="cmake make gcc pkg-config libzstd-dev liburcu-dev libsqlite3-dev libpq-dev libpg-query-dev libdw-dev"
-test_pkgs="python3 libpython3-dev zstd postgresql postgresql-contrib python3-django python3-sqlalchemy python3-psycopg2 nodejs binutils nginx-light redis-server redis-tools wrk"
+test_pkgs="python3 libpython3-dev libpython3.11-testsuite zstd postgresql postgresql-contrib python3-django python3-sqlalchemy python3-psycopg2 nodejs binutils nginx-light redis-server redis-tools wrk"
 case "$1" in
 build) want="$build" ;;
 test) want="$build $test_pkgs" ;;

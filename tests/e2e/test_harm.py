@@ -15,6 +15,33 @@ import tempfile
 from whyslow_test import (PYTHON, LIB, PROGS, TMP, check, skip, report, record, prog, wait_logs)
 
 
+# CPython's own tests (Debian's libpython3.11-testsuite) of what the
+# recorder touches most in a Python program: threads and their locks,
+# sockets and servers, queues, and the frames of generators, coroutines
+# and tracing (which the recorder reads).  About 25 s.
+CPYTHON_TESTS = ["test_threading", "test_socketserver", "test_queue", "test_generators",
+                 "test_coroutines", "test_sys_settrace"]
+
+
+def case_cpython_test_suite():
+    """CPython's tests of threads, sockets, queues, generators, coroutines
+    and tracing pass under the recorder as they do without it, with its
+    Python frames read."""
+    r = subprocess.run([PYTHON, "-c", "import test.test_threading"], capture_output=True)
+    if r.returncode != 0:
+        skip("CPython's test modules are not installed (Debian: libpython3.11-testsuite)")
+    argv = [PYTHON, "-m", "test", "-u", "network"] + CPYTHON_TESTS
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    check(plain.returncode == 0, "untraced: %s" % plain.stdout[-800:])
+    data, out = record(argv)
+    ok = "All %d tests OK." % len(CPYTHON_TESTS)
+    check(ok in out and "Tests result: SUCCESS" in out, "traced: %s" % out[-800:])
+    rep = report(data)
+    pythons = [p for p in rep["processes"] if p["python"]]
+    check(pythons and all(p["python"]["frames"] for p in pythons),
+          "their frames read: %s" % [(p["pid"], p["python"]) for p in pythons][:5])
+
+
 def case_errno_and_output():
     plain = subprocess.run([prog("io_basic"), TMP], capture_output=True, text=True)
     data, out = record([prog("io_basic"), TMP])
