@@ -120,7 +120,12 @@ def check_thread_pool(rep, what, saturated_min=100 * MS):
     check(busy["sleep_ns"] >= 0.8 * 2 * f["saturated_ns"], "%s: busy sleeping %s" % (what, busy))
     check("sleeping" in f["summary"] and "add workers" in f["summary"], "%s: %s" % (what, f))
     check(f["site"] is not None, "%s: no site" % what)
-    check_none(rep, what, "lock_contention", "pool_exhaustion")
+    check_none(rep, what, "pool_exhaustion")
+    # The queue's mutex is held for instants; a busy machine may preempt
+    # its holder (13.7 ms of waiting seen under tests/stress.sh -i), never
+    # for the pool's 320 ms.
+    for c in findings_of(rep, "lock_contention"):
+        check(c["wait_total_ns"] < 100 * MS, "%s: lock contention %s" % (what, c["summary"]))
     return f
 
 
