@@ -148,8 +148,7 @@ static void process_lines(FILE *f, const struct ws_process *p)
         size_t lines = 0;
         for (size_t i = 0; i < p->jit_map_len; i++)
             lines += p->jit_map[i] == '\n';
-        fprintf(f, "# pid=%" PRIu64 " jitmap lines=%zu bytes=%zu\n", p->pid, lines,
-                p->jit_map_len);
+        fprintf(f, "# pid=%" PRIu64 " jitmap lines=%zu bytes=%zu\n", p->pid, lines, p->jit_map_len);
     }
     if (p->truncated)
         fprintf(f, "# pid=%" PRIu64 " truncated %s\n", p->pid,

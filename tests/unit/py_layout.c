@@ -43,27 +43,29 @@ int main(void)
                   NONE,
                   0};
 #else
-    long row[] = {PY_MINOR_VERSION,
-                  NONE,
-                  NONE,
-                  NONE,
-                  (long)offsetof(PyFrameObject, f_code),
-                  (long)offsetof(PyFrameObject, f_back),
-                  (long)offsetof(PyFrameObject, f_lasti),
-                  NONE,
-                  (long)offsetof(PyCodeObject, co_filename),
-                  (long)offsetof(PyCodeObject, co_name),
+    long row[] = {
+        PY_MINOR_VERSION,
+        NONE,
+        NONE,
+        NONE,
+        (long)offsetof(PyFrameObject, f_code),
+        (long)offsetof(PyFrameObject, f_back),
+        (long)offsetof(PyFrameObject, f_lasti),
+        NONE,
+        (long)offsetof(PyCodeObject, co_filename),
+        (long)offsetof(PyCodeObject, co_name),
 #if PY_MINOR_VERSION >= 10
-                  (long)offsetof(PyCodeObject, co_linetable),
+        (long)offsetof(PyCodeObject, co_linetable),
 #else
-                  (long)offsetof(PyCodeObject, co_lnotab),
+        (long)offsetof(PyCodeObject, co_lnotab),
 #endif
-                  (long)offsetof(PyCodeObject, co_firstlineno),
-                  NONE,
-                  (long)sizeof(PyASCIIObject),
-                  (long)sizeof(PyCompactUnicodeObject),
-                  (long)offsetof(PyThreadState, frame),
-                  PY_MINOR_VERSION >= 10 ? 2 : 1};
+        (long)offsetof(PyCodeObject, co_firstlineno),
+        NONE,
+        (long)sizeof(PyASCIIObject),
+        (long)sizeof(PyCompactUnicodeObject),
+        (long)offsetof(PyThreadState, frame),
+        PY_MINOR_VERSION >= 10 ? 2 : 1
+    };
 #endif
     for (size_t i = 0; i < sizeof row / sizeof *row; i++)
         printf("%s%ld", i ? " " : "", row[i]);
