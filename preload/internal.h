@@ -275,7 +275,9 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
 void ws_py_init(int off);
 void ws_py_fork_child(void);
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2]);
-void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at);
+/* The site of the thread's next event, taken and written now (a wait, a
+ * call among the slowest); out of line: the wrappers only call it. */
+__attribute__((noinline)) void ws_py_note_site(struct ws_thread *t, uint64_t at);
 /* The site of a database execution: written only when it differs from
  * the one the thread's last execution had. */
 void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at);

@@ -538,8 +538,10 @@ void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
     walk(t, at, site, 2, 1);
 }
 
-void ws_py_emit_site(struct ws_thread *t, const uint64_t site[2], uint64_t at)
+void ws_py_note_site(struct ws_thread *t, uint64_t at)
 {
+    uint64_t site[2];
+    ws_py_site(t, at, site);
     if (site[0] &&
         ws_emit_put(t, WS_EV_PYSITE, 0, (int64_t)site[0], (int64_t)site[1], at, at, 0, 0, NULL, 0))
         ws_emit_commit(t);

@@ -19,15 +19,6 @@
 
 #include "internal.h"
 
-/* A call long enough to be among a process's slowest, not long enough to
- * keep its stacks: in a Python program, where in its Python code. */
-static __attribute__((noinline)) void slowish(struct ws_thread *t, uint64_t start)
-{
-    uint64_t py[2];
-    ws_py_site(t, start, py);
-    ws_py_emit_site(t, py, start);
-}
-
 /* A call on fd returned r: describe fd if it was new, then record with
  * obj (the fd itself, or a count for a call on no fd).  The globals it
  * needs (the stack threshold, whether fd is known) were read before the
@@ -40,7 +31,9 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
 {
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     if (!known) ws_fd_describe(t, fd, start);
-    if (unlikely(end - start >= slow >> 3) && end - start < slow) slowish(t, start);
+    /* Long enough to be among the slowest, too short to keep stacks: in
+     * a Python program, where in its Python code. */
+    if (unlikely(end - start >= slow >> 3) && end - start < slow) ws_py_note_site(t, start);
     ws_emit_at(t, call, err, obj, r, start, end, caller, slow);
 }
 
@@ -118,6 +111,18 @@ WRAP_OBJ(int, ppoll, WS_PPOLL,
 WRAP_OBJ(int, select, WS_SELECT, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
          (n, rd, wr, ex, tv), -1, fds_given(n, rd, wr, ex))
 
+/* A record of a call with aux fields (WS_CALL_HAS_AUX): they are all its
+ * payload. */
+static void aux_event(struct ws_thread *t, unsigned call, int err, int64_t obj, int64_t r,
+                      uint64_t s, uint64_t e, uint64_t caller, uint64_t aux1, uint64_t aux2)
+{
+    uint8_t *p = ws_emit_reserve(t, call, (uint32_t)err, obj, r, s, e, caller, 16);
+    if (!p) return;
+    uint64_t aux[2] = {aux1, aux2};
+    __builtin_memcpy(p, aux, 16);
+    ws_emit_commit(t);
+}
+
 /* epoll_ctl: which fds an epoll set watches, so that the decoder knows
  * what a loop waits on.  The record is on the fd (described when new),
  * with the epoll fd and the op in its aux fields. */
@@ -132,12 +137,8 @@ WS_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *event)
     uint64_t e = ws_now();
     int err = r < 0 ? errno : 0;
     if (!known) ws_fd_describe(t, fd, s);
-    uint8_t *p = ws_emit_reserve(t, WS_EPOLL_CTL, (uint32_t)err, fd, r, s, e, WS_CALLER, 16);
-    if (p) {
-        uint64_t aux[2] = {(uint64_t)(int64_t)ep, (uint64_t)(int64_t)op};
-        __builtin_memcpy(p, aux, 16);
-        ws_emit_commit(t);
-    }
+    aux_event(t, WS_EPOLL_CTL, err, fd, r, s, e, WS_CALLER, (uint64_t)(int64_t)ep,
+              (uint64_t)(int64_t)op);
     if (err) errno = err;
     return r;
 }
@@ -153,13 +154,8 @@ WS_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
     int r = real_socketpair(domain, type, protocol, sv);
     uint64_t e = ws_now();
     int err = r < 0 ? errno : 0;
-    int64_t first = r == 0 ? sv[0] : -1;
-    uint8_t *p = ws_emit_reserve(t, WS_SOCKETPAIR, (uint32_t)err, first, r, s, e, WS_CALLER, 16);
-    if (p) {
-        uint64_t aux[2] = {(uint64_t)(r == 0 ? (int64_t)sv[1] : -1), 0};
-        __builtin_memcpy(p, aux, 16);
-        ws_emit_commit(t);
-    }
+    aux_event(t, WS_SOCKETPAIR, err, r == 0 ? sv[0] : -1, r, s, e, WS_CALLER,
+              (uint64_t)(r == 0 ? (int64_t)sv[1] : -1), 0);
     if (err) errno = err;
     return r;
 }

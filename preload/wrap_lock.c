@@ -58,9 +58,7 @@ static inline void uncontended(unsigned call, const void *lock, uint64_t caller)
 static inline void waited(struct ws_thread *t, unsigned call, const void *lock, int r, uint64_t s,
                           uint64_t e, uint64_t caller)
 {
-    uint64_t py[2];
-    ws_py_site(t, s, py);
-    ws_py_emit_site(t, py, s);
+    ws_py_note_site(t, s);
     ws_emit(t, call, WS_LOCK_CONTENDED, (int64_t)(uintptr_t)lock, r, s, e, caller, NULL, 0);
 }
 
@@ -450,9 +448,7 @@ WS_EXPORT long syscall(long number, ...)
     uint64_t e = ws_now();
     ws_wait_end(t);
     int err = errno;
-    uint64_t py[2];
-    ws_py_site(t, s, py);
-    ws_py_emit_site(t, py, s);
+    ws_py_note_site(t, s);
     ws_emit(t, WS_FUTEX_WAIT, WS_LOCK_CONTENDED, a1, r < 0 ? err : 0, s, e, WS_CALLER, NULL, 0);
     errno = err;
     return r;

@@ -84,3 +84,27 @@ const char *text_safe(const char *s, char *buf, size_t len)
     text_clean((const uint8_t *)s, strlen(s), buf, len);
     return buf;
 }
+
+int text_number(const char **pp, const char *end, int base, uint64_t *out)
+{
+    const char *p = *pp;
+    uint64_t v = 0;
+    int digits = 0;
+    for (; p < end; p++, digits++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (base == 16 && *p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (base == 16 && *p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            break;
+        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return -1;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    if (!digits) return -1;
+    *pp = p;
+    *out = v;
+    return 0;
+}

@@ -39,4 +39,8 @@ size_t utf8_sequence(const uint8_t *s, size_t n, uint32_t *cp);
 /* Whether the code point is one text_clean replaces (see above). */
 int text_unsafe(uint32_t cp);
 
+/* Reads a number in base 10 or 16 at *pp, up to end, and moves *pp past
+ * it; returns 0, or -1 when there are no digits or it overflows 64 bits. */
+int text_number(const char **pp, const char *end, int base, uint64_t *out);
+
 #endif

@@ -9,6 +9,8 @@
  */
 #include "log/memmap.h"
 
+#include "base/text.h"
+
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -19,32 +21,6 @@ static const char *skip_spaces(const char *p, const char *end)
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
     return p;
-}
-
-/* Reads a number in base 10 or 16 at *pp; returns 0, or -1 when there are
- * no digits or it overflows 64 bits. */
-static int get_num(const char **pp, const char *end, int base, uint64_t *out)
-{
-    const char *p = *pp;
-    uint64_t v = 0;
-    int digits = 0;
-    for (; p < end; p++, digits++) {
-        int d;
-        if (*p >= '0' && *p <= '9')
-            d = *p - '0';
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            d = *p - 'a' + 10;
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            d = *p - 'A' + 10;
-        else
-            break;
-        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return -1;
-        v = v * (uint64_t)base + (uint64_t)d;
-    }
-    if (!digits) return -1;
-    *pp = p;
-    *out = v;
-    return 0;
 }
 
 static int expect(const char **pp, const char *end, char c)
@@ -60,23 +36,23 @@ int maps_parse_line(const char *line, size_t len, struct ws_mapping *m)
     uint64_t major, minor;
 
     memset(m, 0, sizeof(*m));
-    if (get_num(&p, end, 16, &m->start) < 0 || expect(&p, end, '-') < 0 ||
-        get_num(&p, end, 16, &m->end) < 0 || m->end <= m->start)
+    if (text_number(&p, end, 16, &m->start) < 0 || expect(&p, end, '-') < 0 ||
+        text_number(&p, end, 16, &m->end) < 0 || m->end <= m->start)
         return -1;
     p = skip_spaces(p, end);
     if (end - p < 4) return -1;
     memcpy(m->perms, p, 4);
     p += 4;
     p = skip_spaces(p, end);
-    if (get_num(&p, end, 16, &m->offset) < 0) return -1;
+    if (text_number(&p, end, 16, &m->offset) < 0) return -1;
     p = skip_spaces(p, end);
-    if (get_num(&p, end, 16, &major) < 0 || expect(&p, end, ':') < 0 ||
-        get_num(&p, end, 16, &minor) < 0 || major > UINT32_MAX || minor > UINT32_MAX)
+    if (text_number(&p, end, 16, &major) < 0 || expect(&p, end, ':') < 0 ||
+        text_number(&p, end, 16, &minor) < 0 || major > UINT32_MAX || minor > UINT32_MAX)
         return -1;
     m->dev_major = (uint32_t)major;
     m->dev_minor = (uint32_t)minor;
     p = skip_spaces(p, end);
-    if (get_num(&p, end, 10, &m->inode) < 0) return -1;
+    if (text_number(&p, end, 10, &m->inode) < 0) return -1;
     if (p < end && *p != ' ' && *p != '\t') return -1;
     p = skip_spaces(p, end);
     while (end > p && (end[-1] == ' ' || end[-1] == '\r'))

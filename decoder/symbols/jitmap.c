@@ -4,31 +4,18 @@
  */
 #include "symbols/jitmap.h"
 
+#include "base/text.h"
 #include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A hex number at *p, "0x" or not. */
 static int hex(const char **p, const char *end, uint64_t *v)
 {
-    uint64_t x = 0;
-    const char *q = *p;
-    if (q + 2 <= end && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-    const char *first = q;
-    for (; q < end; q++) {
-        int d = *q >= '0' && *q <= '9'   ? *q - '0'
-                : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
-                : *q >= 'A' && *q <= 'F' ? *q - 'A' + 10
-                                         : -1;
-        if (d < 0) break;
-        if (x >> 60) return -1;
-        x = x << 4 | (uint64_t)d;
-    }
-    if (q == first) return -1;
-    *v = x;
-    *p = q;
-    return 0;
+    if (*p + 2 <= end && (*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X')) *p += 2;
+    return text_number(p, end, 16, v);
 }
 
 static int by_start(const void *a, const void *b)
@@ -75,16 +62,12 @@ const struct jit_entry *jitmap_find(const struct jitmap *m, uint64_t pc)
     return NULL;
 }
 
-/* A number of digits in [p, end), or -1. */
+/* The number [p, end) is, all digits, or -1. */
 static long digits(const char *p, const char *end)
 {
-    long v = 0;
-    if (p >= end || end - p > 9) return -1;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v;
+    uint64_t v;
+    if (end - p > 9 || text_number(&p, end, 10, &v) < 0 || p != end) return -1;
+    return (long)v;
 }
 
 /* The colon at or before q - 1 in [lo, q), or NULL. */
