@@ -351,12 +351,17 @@ struct code_entry {
 static struct code_entry codes[CODES];
 static _Atomic uint32_t next_id = 1;
 static _Atomic uint32_t epoch = 1;
+/* Threads writing an entry now (a fork child need look at none if 0) */
+static _Atomic uint32_t writers;
 
 void ws_py_fork_child(void)
 {
     atomic_fetch_add(&epoch, 1); /* the parent's records are not in our log */
     /* An entry another thread of the parent was writing stays half
-     * written: no one here will finish it. */
+     * written: no one here will finish it.  Looked for only when one was:
+     * reading the whole table (96 pages, most never touched) costs a short
+     * child such as a shell's before its exec some 100 page faults. */
+    if (atomic_load(&writers) == 0) return;
     for (size_t i = 0; i < CODES; i++) {
         uint32_t seq = atomic_load_explicit(&codes[i].seq, memory_order_relaxed);
         if (seq & 1) atomic_store_explicit(&codes[i].seq, seq + 1, memory_order_relaxed);
@@ -447,6 +452,7 @@ static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *u
     if (!name_code(t, code, &x, id, at)) return 0;
     struct code_entry *e = victim ? victim : &set[id & 3];
     uint32_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    atomic_fetch_add(&writers, 1);
     if (!(seq & 1) && atomic_compare_exchange_strong(&e->seq, &seq, seq + 1)) {
         e->code = code;
         e->epoch = now;
@@ -455,6 +461,7 @@ static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *u
         memcpy(&e->x, &x, sizeof(x));
         atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
     }
+    atomic_fetch_sub(&writers, 1);
     return id;
 }
 
