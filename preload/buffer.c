@@ -175,6 +175,10 @@ void ws_buffer_release(struct ws_buf *b)
 
 void ws_lose(void)
 {
+    if (unlikely(atomic_load_explicit(&ws_fork_pending, memory_order_relaxed))) {
+        ws_lose_pending(); /* ws_sh is still the parent's */
+        return;
+    }
     atomic_fetch_add_explicit(&ws_sh->lost, 1, memory_order_relaxed);
 }
 
@@ -256,6 +260,10 @@ struct ws_thread *ws_enter_slow(void)
     }
     if (t) return NULL; /* busy: the tracer's own call */
     if (!atomic_load_explicit(&ws_on, memory_order_acquire)) return NULL;
+    /* A fork child's first event: its region first (init.c). */
+    if (unlikely(atomic_load_explicit(&ws_fork_pending, memory_order_relaxed)) &&
+        ws_fork_setup() != 0)
+        return NULL;
     int saved = errno;
     t = attach();
     errno = saved;

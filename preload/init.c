@@ -198,10 +198,23 @@ too_long:
 
 static void note_reaper(void);
 
-/* The child of fork(): a region, a log and a flusher of its own.  The
- * parent's region stays mapped (shared with the parent, which goes on
- * using it) but is never written here.  The child may be a reaper where
- * its parent was not: the first process of a new pid namespace. */
+/*
+ * The child of fork(): a region, a log and a flusher of its own, made at
+ * its first event rather than here.  Most children of a shell, make or a
+ * test runner call exec at once and record nothing before it: making a
+ * region and starting a flusher for an image that ends a moment later
+ * cost each of them some 100 us, and the flusher's reading of /proc more.
+ * Until then the parent's region stays mapped (shared with the parent,
+ * which goes on using it) but is never written here: ws_enter_slow() and
+ * ws_lose() look at ws_fork_pending first, ws_flusher_end() makes the
+ * region at an exit (the process then has a log saying how it ended) and
+ * passes an exec by (the new image makes its own).  The child may be a
+ * reaper where its parent was not: the first process of a new pid
+ * namespace.
+ */
+_Atomic int ws_fork_pending;          /* 1: to make; 2: being made */
+static _Atomic uint64_t pending_lost; /* events lost while it was made */
+
 static void fork_child(void)
 {
     if (!atomic_load(&ws_on)) return;
@@ -211,23 +224,46 @@ static void fork_child(void)
     ws_fd_forget_all(); /* the child's log names its fds itself */
     ws_py_fork_child(); /* and its code objects */
     note_reaper();
+    atomic_store(&ws_fork_pending, 1);
+    ws_self = NULL; /* its next call goes to ws_enter_slow() */
+    errno = saved;
+}
+
+/* Makes the fork child's region and starts its flusher, once; 0 when the
+ * caller may record (nothing pending, or made now). */
+int ws_fork_setup(void)
+{
+    int expect = 1;
+    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+        if (expect == 0) return 0;
+        atomic_fetch_add(&pending_lost, 1); /* another thread, or a signal handler, is making it */
+        return -1;
+    }
+    int saved = errno;
+    /* Starting the flusher (its socket, its hello) is not the program's
+     * doing: the thread records again only after. */
+    struct ws_thread *self = ws_self;
+    ws_thread_internal();
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
         snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
         ws_quiet(ws_why);
-        errno = saved;
-        return;
-    }
-    /* Starting the flusher (its socket, its hello) is not the program's
-     * doing: the thread records again only after. */
-    ws_thread_internal();
-    int started = ws_flusher_start();
-    ws_self = NULL; /* it takes a slot of the new region at its next call */
-    if (started != 0) {
+    } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_self */
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     }
+    atomic_store(&ws_fork_pending, 0);
+    uint64_t lost = atomic_exchange(&pending_lost, 0);
+    if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
+    ws_self = self;
     errno = saved;
+    return atomic_load(&ws_on) ? 0 : -1;
+}
+
+/* An event lost while the fork child's region is not made counts there. */
+void ws_lose_pending(void)
+{
+    atomic_fetch_add(&pending_lost, 1);
 }
 
 /* A program that reaps orphans (PID 1, a subreaper), and any traced one

@@ -470,6 +470,9 @@ extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
+extern _Atomic int ws_fork_pending; /* a fork child's region is not made yet */
+int ws_fork_setup(void);
+void ws_lose_pending(void);
 void ws_quiet_pid(pid_t pid, const char *why); /* about another process: a flusher's */
 void ws_load_settings(void);                   /* a served flusher's, from the region */
 

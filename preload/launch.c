@@ -342,6 +342,9 @@ static void settle_served(void)
  */
 void ws_flusher_end(int end_kind, int64_t status)
 {
+    /* A fork child that recorded nothing: an exec leaves no log of this
+     * image (the new one makes its own), an exit one saying how it ended. */
+    if (atomic_load(&ws_fork_pending) && (end_kind == WS_END_EXEC || ws_fork_setup() != 0)) return;
     if (!atomic_load(&ws_on) || getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
     settle_served();

@@ -64,6 +64,34 @@ def case_lifecycle_tree():
         check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
 
 
+def case_fork_children_lazy():
+    # A child of fork makes its region at its first event: one that execs
+    # at once leaves only the new image's log, one that records nothing
+    # still has a log saying how it ended, and one whose first event is a
+    # signal handler's loses nothing.
+    data, _ = record([prog("lifecycle"), "forks"])
+    procs = report(data)["processes"]
+    check(len(procs) == 4, "processes %d, expected 4: %s" % (len(procs), [p["argv"] for p in procs]))
+    parent = [p for p in procs if p["argv"][1:] == ["forks"] and p["end"]["kind"] == "exit"]
+    require(len(parent) == 1, "one parent image: %s" % [(p["argv"], p["end"]) for p in procs])
+    parent = parent[0]
+    execd = [p for p in procs if p["argv"][1:] == ["leaf", "1"]]
+    require(len(execd) == 1, "the exec'd child")
+    check(execd[0]["ppid"] == parent["pid"], "exec'd child's parent")
+    check(sum(1 for p in procs if p["pid"] == execd[0]["pid"]) == 1,
+          "no log of the child before its exec")
+    check(count(report(execd[0]["log"]), "write") == 1, "exec'd child's write")
+    quiet = [p for p in procs if p["end"] == {"kind": "_exit", "status": 9}]
+    check(len(quiet) == 1 and quiet[0]["ppid"] == parent["pid"], "child that recorded nothing: %s"
+          % [p["end"] for p in procs])
+    handler = [p for p in procs if p["end"] == {"kind": "_exit", "status": 0}]
+    require(len(handler) == 1, "the child whose first event is a handler's")
+    check(count(report(handler[0]["log"]), "write") == 3, "handler child's writes %d"
+          % count(report(handler[0]["log"]), "write"))
+    for p in procs:
+        check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
+
+
 def case_sigkill_keeps_events():
     data = os.path.join(TMP, "data")
     env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)

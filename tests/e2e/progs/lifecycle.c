@@ -7,8 +7,14 @@
  *   parent: vfork, child execs `lifecycle leaf 2` (2 writes, exit 0)
  *   parent: posix_spawn `lifecycle leaf 4`
  *   parent: 1 write, then execs itself as `lifecycle leaf 6` (same pid)
+ * `lifecycle forks`: children of fork that record nothing before their end,
+ * or whose first event is a signal handler's (their region is made then):
+ *     child 1: execs `lifecycle leaf 1` at once
+ *     child 2: _exit(9), nothing recorded
+ *     child 3: a write in a SIGUSR1 handler first, then 2 writes, _exit(0)
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +32,44 @@ static void writes(int n)
     close(fd);
 }
 
+static void on_usr1(int sig)
+{
+    (void)sig;
+    int fd = open("/dev/null", O_WRONLY);
+    write(fd, "s", 1);
+    close(fd);
+}
+
+static int forks(char **argv)
+{
+    int st;
+    pid_t c = fork();
+    if (c == 0) {
+        execl("/proc/self/exe", argv[0], "leaf", "1", (char *)NULL);
+        _exit(127);
+    }
+    if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 1;
+    c = fork();
+    if (c == 0) _exit(9);
+    if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 9) return 2;
+    c = fork();
+    if (c == 0) {
+        signal(SIGUSR1, on_usr1);
+        raise(SIGUSR1);
+        writes(2);
+        _exit(0);
+    }
+    if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 3;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "leaf") == 0) {
         writes(atoi(argv[2]));
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "forks") == 0) return forks(argv);
     writes(3);
     pid_t c = fork();
     if (c == 0) {
