@@ -176,12 +176,13 @@ static void bypass(const void *addr)
     if (n >= MAX_BYPASSED) return;
     struct job job = {
         .addr = (uintptr_t)addr,
-        .t = {{"pthread_mutex_lock", (void *)ws_own_mutex_lock, (void *)real_pthread_mutex_lock},
+        .t = {{"pthread_mutex_lock", (void *)ws_own_mutex_lock, (void *)REAL(pthread_mutex_lock)},
               {"pthread_mutex_unlock", (void *)ws_own_mutex_unlock,
-               (void *)real_pthread_mutex_unlock},
-              {"pthread_cond_signal", (void *)ws_own_cond_signal, (void *)real_pthread_cond_signal},
+               (void *)REAL(pthread_mutex_unlock)},
+              {"pthread_cond_signal", (void *)ws_own_cond_signal,
+               (void *)REAL(pthread_cond_signal)},
               {"pthread_cond_broadcast", (void *)ws_own_cond_broadcast,
-               (void *)real_pthread_cond_broadcast}},
+               (void *)REAL(pthread_cond_broadcast)}},
     };
     for (int j = 0; j < 4; j++)
         if (!job.t[j].libc) return;

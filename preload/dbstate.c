@@ -50,7 +50,7 @@ static void *search(const char *name, const char *lib)
         void *h = dlopen(f.names[i], RTLD_NOLOAD | RTLD_LAZY);
         if (!h) continue;
         p = dlsym(h, name);
-        real_dlclose(h); /* NOLOAD took a reference; the object stays loaded */
+        REAL(dlclose)(h); /* NOLOAD took a reference; the object stays loaded */
     }
     free(f.names);
     return p;
@@ -136,7 +136,7 @@ static void *find_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
         void *h = dlopen(o.name, RTLD_NOLOAD | RTLD_LAZY);
         if (h) {
             fn = dlsym(h, name);
-            real_dlclose(h);
+            REAL(dlclose)(h);
         }
     }
     if (!fn) fn = ws_lib_symbol(name, lib);

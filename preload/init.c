@@ -287,10 +287,14 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
 {
     (void)argc;
     int saved = errno;
-    ws_resolve();
+    ws_locate(); /* not traced: the real functions are found at their first call (real.c) */
     ws_debug = getenv("WHYSLOW_DEBUG") != NULL;
+    if (ws_debug) ws_resolve(); /* ws_quiet() writes */
     /* Loaded by `whyslow record` to serve flushers: nothing of it to trace. */
-    if (getenv("WHYSLOW_HOST")) goto out;
+    if (getenv("WHYSLOW_HOST")) {
+        ws_resolve();
+        goto out;
+    }
     if (getauxval(AT_SECURE)) { /* setuid and the like: hands off */
         ws_hands_off = 1;
         goto out;
@@ -300,6 +304,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         ws_quiet("WHYSLOW_DISABLE is set");
         goto out;
     }
+    ws_resolve(); /* traced: the tracer's own code calls them directly */
     char bad[512];
     read_settings(bad, sizeof bad);
     if (bad[0]) ws_quiet(bad); /* the defaults are used: tracing goes on */

@@ -17,10 +17,18 @@
  * after ours are then not where the loader looks), which shows as a walk
  * that does not find write().  Safe to run twice from two threads: both
  * store the same pointers.
+ *
+ * A process that records looks all of them up in its constructor (the
+ * tracer's own code calls them directly); one that does not (disabled,
+ * setuid) only locates the objects, and each wrapper finds its function
+ * at its first call (REAL): the first lookups touch the objects' symbol
+ * tables, some 30 us of page faults at the start of a process that calls
+ * two of them.
  */
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "internal.h"
@@ -156,14 +164,38 @@ static const struct link_map *walkable(struct objects *os)
     return w && w != MAYBE ? self : NULL;
 }
 
+/* The objects after ours, located once: a lookup then reads only their
+ * tables, never calls into the loader (so it may run in a signal handler
+ * once the constructor has located them).  n is -1 when the walk cannot
+ * stand for dlsym.  Two threads locating at once store the same. */
+static struct objects after_us;
+static _Atomic int located;
+
+static void locate(void)
+{
+    if (atomic_load_explicit(&located, memory_order_acquire)) return;
+    struct objects found;
+    if (!walkable(&found)) found.n = -1;
+    memcpy(&after_us, &found, sizeof found);
+    atomic_store_explicit(&located, 1, memory_order_release);
+}
+
+void ws_resolve_one(const struct ws_real *r)
+{
+    locate();
+    void *at = after_us.n >= 0 ? find_next(&after_us, r->name) : MAYBE;
+    *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
+}
+
 void ws_resolve(void)
 {
-    struct objects found;
-    const struct link_map *self = walkable(&found);
-    for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++) {
-        void *at = self ? find_next(&found, r->name) : MAYBE;
-        *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
-    }
+    for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++)
+        if (!*r->fn) ws_resolve_one(r);
+}
+
+void ws_locate(void)
+{
+    locate();
 }
 
 void *ws_lookup(const char *name)

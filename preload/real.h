@@ -55,12 +55,14 @@ struct ws_real {
 
 #define WS_REAL(name)                                                                              \
     __typeof__(name) *real_##name;                                                                 \
-    static const struct ws_real ws_real_##name __attribute__((                                     \
+    const struct ws_real ws_real_##name __attribute__((                                            \
         used, section("ws_real"), aligned(sizeof(void *)))) = {#name, (void **)&real_##name}
 
 /* The real functions the recorder calls for itself outside the file that
  * wraps them. */
-#define WS_REAL_EXTERN(name) extern __typeof__(name) *real_##name
+#define WS_REAL_EXTERN(name)                                                                       \
+    extern __typeof__(name) *real_##name;                                                          \
+    extern const struct ws_real ws_real_##name
 WS_REAL_EXTERN(read);
 WS_REAL_EXTERN(write);
 WS_REAL_EXTERN(open);
@@ -76,10 +78,18 @@ WS_REAL_EXTERN(pthread_cond_broadcast);
 WS_REAL_EXTERN(pthread_create);
 
 void ws_resolve(void);
+void ws_resolve_one(const struct ws_real *r);
+void ws_locate(void);              /* where ws_resolve_one() looks: from the constructor */
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
 
-/* The real function, resolving first if no constructor has run yet. */
+/* The real function, found first if it was not yet: before our
+ * constructor ran (another library's constructor called it), or in a
+ * process that does not record, whose constructor finds none (each found
+ * at its first call: the few a short process calls cost it a fraction of
+ * looking for all).  Safe in a signal handler: the lookup reads only the
+ * symbol tables the constructor located (real.c). */
 #define REAL(name)                                                                                 \
-    (__builtin_expect(real_##name != NULL, 1) ? real_##name : (ws_resolve(), real_##name))
+    (__builtin_expect(real_##name != NULL, 1) ? real_##name                                        \
+                                              : (ws_resolve_one(&ws_real_##name), real_##name))
 
 #endif

@@ -92,6 +92,17 @@ def case_fork_children_lazy():
         check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
 
 
+def case_disabled_runs_alike():
+    # WHYSLOW_DISABLE=1: the real functions are found at their first call;
+    # every kind of process start and end works as untraced, and no log.
+    quiet = os.path.join(TMP, "quiet")
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DISABLE="1", WHYSLOW_DIR=quiet)
+    for args in (["forks"], []):
+        r = subprocess.run([prog("lifecycle")] + args, env=env, capture_output=True, timeout=60)
+        check(r.returncode == 0, "lifecycle %s disabled: exit %d %s" % (args, r.returncode, r.stderr))
+    check(not os.path.exists(quiet), "disabled: a log was written")
+
+
 def case_sigkill_keeps_events():
     data = os.path.join(TMP, "data")
     env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
