@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "dbstate.h"
 #include "internal.h"
 
 /* The linker makes these the bounds of the section every WS_REAL() entry
@@ -116,21 +117,28 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
     return versioned;
 }
 
-/* The objects after one in the loader's list, each one's tables read
- * once: a program has dozens (cmake: some 40), and libc, where most names
- * are found, comes late, so reading them again for each name cost a
- * traced cmake process some 150 us at its start.  n is -1 when one cannot
- * be read (ask dlsym); more than the array holds are not looked at. */
+/* The objects of the loader's list, the program first, each one's tables
+ * read once: a program has dozens (cmake: some 40), and libc, where most
+ * names are found, comes late, so reading them again for each name cost a
+ * traced cmake process some 150 us at its start.  self is our index; n is
+ * -1 when one cannot be read (ask dlsym); more than the array holds are
+ * not looked at. */
 struct objects {
-    struct object o[128]; /* 5 KiB, on the stack */
-    int n;
+    struct object o[128]; /* 5 KiB */
+    int n, self;
+    const struct link_map *last; /* the list's last object when read */
+    unsigned gen;                /* ws_dl_gen then */
 };
 
-static void objects_after(const struct link_map *self, struct objects *os)
+static void objects_from(const struct link_map *first, const struct link_map *self,
+                         struct objects *os)
 {
     os->n = 0;
-    for (const struct link_map *l = self->l_next; l; l = l->l_next) {
+    os->self = -1;
+    for (const struct link_map *l = first; l; l = l->l_next) {
+        os->last = l;
         if (!l->l_name || strcmp(l->l_name, "linux-vdso.so.1") == 0) continue;
+        if (l == self) os->self = os->n;
         if (os->n == (int)(sizeof os->o / sizeof os->o[0]) || object_of(l, &os->o[os->n]) != 0) {
             os->n = -1;
             return;
@@ -139,51 +147,67 @@ static void objects_after(const struct link_map *self, struct objects *os)
     }
 }
 
-/* name in os, in list order; MAYBE when they cannot all be read. */
-static void *find_next(const struct objects *os, const char *name)
+/* name in os from its index `from` on, in list order; MAYBE when they
+ * cannot all be read. */
+static void *find_from(const struct objects *os, int from, const char *name)
 {
     if (os->n < 0) return MAYBE;
     uint32_t h = gnu_hash(name);
-    for (int i = 0; i < os->n; i++) {
+    for (int i = from; i < os->n; i++) {
         void *at = find_in(&os->o[i], name, h);
         if (at) return at;
     }
     return NULL;
 }
 
-/* Our entry in the loader's list when the walk can stand for dlsym (we
- * were loaded at the start: libc, with write(), is after us), with the
- * objects after it in os; or NULL. */
-static const struct link_map *walkable(struct objects *os)
+/* The loader's list read into os, with our place in it, when the walk
+ * can stand for dlsym (we were loaded at the start: libc, with write(),
+ * is after us); else os->n is -1. */
+static void read_list(struct objects *os)
 {
-    struct link_map *self = NULL;
-    Dl_info info;
-    if (!dladdr1((void *)ws_resolve, &info, (void **)&self, RTLD_DL_LINKMAP)) return NULL;
-    objects_after(self, os);
-    void *w = find_next(os, "write");
-    return w && w != MAYBE ? self : NULL;
+    struct dl_find_object found;
+    os->n = -1;
+    os->gen = atomic_load(&ws_dl_gen);
+    /* (not dladdr1: it takes the loader's lock and scans our symbols) */
+    if (_dl_find_object((void *)ws_resolve, &found) != 0 || !found.dlfo_link_map) return;
+    const struct link_map *self = found.dlfo_link_map;
+    const struct link_map *first = self;
+    while (first->l_prev)
+        first = first->l_prev;
+    objects_from(first, self, os);
+    void *w = os->self < 0 ? NULL : find_from(os, os->self + 1, "write");
+    if (!w || w == MAYBE) os->n = -1;
 }
 
-/* The objects after ours, located once: a lookup then reads only their
- * tables, never calls into the loader (so it may run in a signal handler
- * once the constructor has located them).  n is -1 when the walk cannot
- * stand for dlsym.  Two threads locating at once store the same. */
-static struct objects after_us;
+/* The list, read once: a lookup then reads only the objects' tables,
+ * never calls into the loader (so it may run in a signal handler once the
+ * constructor has read it).  Two threads reading at once store the same. */
+static struct objects objs;
 static _Atomic int located;
 
 static void locate(void)
 {
     if (atomic_load_explicit(&located, memory_order_acquire)) return;
     struct objects found;
-    if (!walkable(&found)) found.n = -1;
-    memcpy(&after_us, &found, sizeof found);
+    read_list(&found);
+    memcpy(&objs, &found, sizeof found);
     atomic_store_explicit(&located, 1, memory_order_release);
+}
+
+/* Whether the list read may be out of date: an object dlclose'd since may
+ * be gone (its tables with it), or objects were loaded after it. */
+static int list_changed(const struct objects *os)
+{
+    return os->n >= 0 && (atomic_load(&ws_dl_gen) != os->gen || os->last->l_next != NULL);
 }
 
 void ws_resolve_one(const struct ws_real *r)
 {
     locate();
-    void *at = after_us.n >= 0 ? find_next(&after_us, r->name) : MAYBE;
+    /* Objects loaded since come after those read: only one unloaded
+     * matters (it could be one another constructor loaded before ours). */
+    int stale = objs.n >= 0 && atomic_load(&ws_dl_gen) != objs.gen;
+    void *at = objs.n >= 0 && !stale ? find_from(&objs, objs.self + 1, r->name) : MAYBE;
     *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
 }
 
@@ -200,18 +224,14 @@ void ws_locate(void)
 
 void *ws_lookup(const char *name)
 {
-    struct objects found;
-    const struct link_map *first = walkable(&found);
-    while (first && first->l_prev)
-        first = first->l_prev;
-    void *at = MAYBE;
-    if (first) { /* the program itself comes first */
-        objects_after(first, &found);
-        at = find_next(&found, name);
-    }
-    if (first && at == NULL) {
-        struct object o;
-        at = object_of(first, &o) == 0 ? find_in(&o, name, gnu_hash(name)) : MAYBE;
+    locate();
+    void *at;
+    if (!list_changed(&objs)) {
+        at = find_from(&objs, 0, name);
+    } else {
+        struct objects now; /* 5 KiB: the constructor's, or a dlopen's stack */
+        read_list(&now);
+        at = find_from(&now, 0, name);
     }
     return at == MAYBE ? dlsym(RTLD_DEFAULT, name) : at;
 }
