@@ -10,8 +10,8 @@
 # Settings: BENCH_ROUNDS (rounds of each overhead benchmark, default 7),
 # BENCH_FLUSHER_SECONDS (default 5), BENCH_FLUSHER_RATES (the paced rates of
 # lock events tried, in M/s, default "5 10 15 20"), BENCH_MIXED_SECONDS
-# (default 2), BENCH_SQLITE_QUERIES (queries per timed loop of the Python
-# sqlite3 benchmark, default 30000), BENCH_DECODER_QUERIES (queries in the
+# (default 2), BENCH_SQLITE_SLICES and BENCH_SQLITE_QUERIES (the Python
+# sqlite3 benchmark's slices, default 300, and queries per slice, 2000), BENCH_DECODER_QUERIES (queries in the
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
@@ -33,7 +33,8 @@ CLI=$BUILD/whyslow
 ROUNDS=${BENCH_ROUNDS:-7}
 FLUSHER_SECONDS=${BENCH_FLUSHER_SECONDS:-5}
 MIXED_SECONDS=${BENCH_MIXED_SECONDS:-2}
-SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-30000}
+SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-2000}
+SQLITE_SLICES=${BENCH_SQLITE_SLICES:-300}
 DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
 BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-3}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -568,49 +569,32 @@ mixed() {
 
 # ---- database calls: a Python sqlite3 loop traced and untraced ----
 
-# ROUNDS interleaved runs of bench_sqlite_py.py (each the best of 5 loops of
-# SQLITE_QUERIES point selects): the wall time a query takes untraced and
-# traced, the overhead in percent (median of the rounds' own), and the log
-# written per query recorded.
+# The Python sqlite3 loop, untraced and traced side by side in one run:
+# SQLITE_SLICES slices of SQLITE_QUERIES point selects each copy runs in
+# turn (bench_sqlite_py.py says why); the wall time a query takes in the
+# fastest tenth of each copy's slices, the overhead in percent between
+# them (and the median of the slices' own), and the log written per query.
 sqlite_py() {
     prog=$(dirname "$0")/bench_sqlite_py.py
     if ! "$PY" -c 'import sqlite3' 2>/dev/null; then
         figure "python sqlite3 loop: not measured ($PY has no sqlite3 module)"
         return 1
     fi
-    : >"$TMP/untraced"
-    : >"$TMP/traced"
-    : >"$TMP/pct"
-    echo "running bench_sqlite_py.py: $ROUNDS rounds of 5 x $SQLITE_QUERIES queries, untraced and traced interleaved" >&2
-    r=1
-    while [ "$r" -le "$ROUNDS" ]; do
-        u=
-        t=
-        for mode in $(if [ $((r % 2)) = 1 ]; then echo untraced traced; else echo traced untraced; fi); do
-            if [ "$mode" = untraced ]; then
-                out=$(run_untraced "$PY" "$prog" "$SQLITE_QUERIES") || return 1
-                u=$(echo "$out" | field ns_per_op)
-                echo "$u" >>"$TMP/untraced"
-            elif [ "$traced" = yes ]; then
-                out=$(run_traced "$TMP/sqlite" "$PY" "$prog" "$SQLITE_QUERIES") || return 1
-                t=$(echo "$out" | field ns_per_op)
-                made=$(echo "$out" | field queries)
-                echo "$t" >>"$TMP/traced"
-            fi
-        done
-        [ -n "$t" ] && calc %.2f "($t - $u) / $u * 100" >>"$TMP/pct"
-        r=$((r + 1))
-    done
-    u=$(median <"$TMP/untraced")
     if [ "$traced" = no ]; then
-        figure "python sqlite3 point select: untraced $(calc %.0f "$u") ns per query, traced not measured (no $LIB)"
+        figure "python sqlite3 point select: not measured (no $LIB)"
         return 1
     fi
-    t=$(median <"$TMP/traced")
-    pct=$(median <"$TMP/pct")
-    range="$(sort -n "$TMP/pct" | head -n 1)..$(sort -n "$TMP/pct" | tail -n 1)"
-    figure "python sqlite3 point select: untraced $(calc %.0f "$u") ns, traced $(calc %.0f "$t") ns per query, overhead $(calc %.1f "$pct") % (target <= 5 %; rounds: $range %)"
-    # The log of the last traced round.
+    echo "running bench_sqlite_py.py: $SQLITE_SLICES slices of $SQLITE_QUERIES queries, untraced and traced in turn" >&2
+    rm -rf "$TMP/sqlite"
+    mkdir -p "$TMP/sqlite"
+    out=$("$PY" "$prog" "$LIB" "$TMP/sqlite" "$SQLITE_SLICES" "$SQLITE_QUERIES" 2>"$TMP/stderr") || {
+        echo "bench: bench_sqlite_py.py failed:" >&2
+        cat "$TMP/stderr" >&2
+        return 1
+    }
+    made=$(echo "$out" | field queries)
+    figure "python sqlite3 point select: untraced $(echo "$out" | field untraced_ns | xargs printf %.0f) ns, traced $(echo "$out" | field traced_ns | xargs printf %.0f) ns per query, overhead $(echo "$out" | field overhead_pct) % (target <= 5 %; the fastest tenth of each copy's slices; median of the slices' ratios $(echo "$out" | field median_pct) %)"
+    # The log of the traced copy.
     bytes=$(log_bytes "$TMP/sqlite")
     if counts=$(report_queries "$TMP/sqlite"); then
         queries=${counts% *}
