@@ -29,7 +29,7 @@
 #include "dbstate.h"
 #include "internal.h"
 
-struct ws_shared *ws_sh;
+WS_HOT struct ws_shared *ws_sh;
 int ws_region_fd = -1; /* the region's memfd, until the flusher started */
 __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
 

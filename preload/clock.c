@@ -17,7 +17,7 @@
 
 #include "internal.h"
 
-int ws_clock_tsc;
+WS_HOT int ws_clock_tsc;
 
 uint64_t ws_mono_ns(void)
 {

@@ -99,7 +99,7 @@ static int find_owner(struct dl_phdr_info *info, size_t size, void *arg)
 static struct ws_dbfn dbfn_pool[DBFN_POOL];
 static _Atomic unsigned dbfn_used;
 
-_Atomic unsigned ws_dl_gen;
+WS_HOT _Atomic unsigned ws_dl_gen;
 
 /*
  * dlclose: an object unloaded may take a library copy with it, and
@@ -156,7 +156,7 @@ static void *find_fn(struct ws_dbfn_cache *c, const char *name, const char *lib,
 
 /* ---- per-thread state ---- */
 
-_Atomic unsigned ws_db_threads;
+WS_HOT _Atomic unsigned ws_db_threads;
 
 /* The state starts this far into its page, not at the page's start: the
  * lines at page starts all share one set of the CPU's L1 cache with the

@@ -50,13 +50,13 @@
 #include "internal.h"
 #include "whyslow/serve.h"
 
-_Atomic int ws_on;
+WS_HOT _Atomic int ws_on;
 int ws_hands_off;
 int ws_debug;
 int ws_redact_sql;
 int ws_redact_argv;
 int ws_jit_map_ours;
-int ws_locks_all;
+WS_HOT int ws_locks_all;
 unsigned ws_flush_ms = 100;
 char ws_dir[4096];
 extern int64_t ws_exit_status;

@@ -104,6 +104,17 @@ struct ws_buf {
 };
 
 /*
+ * What a wrapped call reads of the library's globals (the clock's kind,
+ * the region, the database and Python switches and offsets), kept
+ * together in a few cache lines: the program's own work between two calls
+ * (SQLite's, the interpreter's) evicts them, and scattered through the
+ * library's data they cost a point select through Python's sqlite3 some
+ * ten misses.  Only read-mostly variables: one written often would evict
+ * the rest from the other threads' caches.
+ */
+#define WS_HOT __attribute__((section("ws_hot")))
+
+/*
  * Per-thread state.  It lives in a static array rather than in TLS so that
  * the flusher may read a thread's counters at any time, even as the thread
  * exits; the thread finds its slot through the TLS pointer ws_self.

@@ -158,11 +158,11 @@ static inline struct ws_sq_exec *slot_of(struct ws_thread *t, sqlite3_stmt *stmt
 
 /* Statements finalized so far, by any thread: a new statement may then
  * have an old one's address, and even its text's address. */
-static _Atomic unsigned finalized;
+static WS_HOT _Atomic unsigned finalized;
 
 /* Set once a reset or finalize went by that no thread's state saw (a
  * thread not traced). */
-static _Atomic int unseen_ends;
+static WS_HOT _Atomic int unseen_ends;
 
 static void unseen_end(void)
 {
