@@ -131,11 +131,22 @@ struct ws_pg_conn {
     struct ws_pg_query q[WS_PG_PENDING];
 };
 
+/* A code object's number in the log (pyframes.c), kept while no code
+ * object was freed since. */
+#define WS_PY_CODES 16
+struct ws_py_code {
+    uintptr_t code;
+    uint64_t freed; /* code objects freed by then */
+    uint32_t epoch, id, user;
+};
+
 struct ws_dbstate {
     /* The Python site of its database executions last written (a
      * WS_EV_PYSITE with err 1, pyframes.c): a loop's executions from one
      * line write it once. */
     uint64_t py_site[2];
+    uint32_t py_seq; /* odd while py_codes is written */
+    struct ws_py_code py_codes[WS_PY_CODES];
     struct ws_sq_exec *last; /* the slot found last */
     unsigned sq_active;      /* SQLite executions in progress */
     struct ws_sq_fast fast;

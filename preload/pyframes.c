@@ -81,12 +81,12 @@ static const struct layout layouts[] = {
     {12, 56, 0, NONE, 0, 8, 56, 70, 112, 128, 136, 68, 192, 40, 56, NONE, 0},
 };
 
-static struct layout L;
-static int python_on; /* a CPython whose frames we read */
-static void *(*get_tstate)(void);
-static int (*is_initialized)(void);
-static int (*holds_gil)(void); /* PyGILState_Check */
-static uintptr_t code_type, unicode_type, bytes_type;
+static WS_HOT struct layout L;
+static WS_HOT int python_on; /* a CPython whose frames we read */
+static WS_HOT void *(*get_tstate)(void);
+static WS_HOT int (*is_initialized)(void);
+static WS_HOT int (*holds_gil)(void); /* PyGILState_Check */
+static WS_HOT uintptr_t code_type, unicode_type, bytes_type;
 static unsigned long py_version; /* Py_Version, 0: not a CPython we know */
 
 #define OWNED_BY_CSTACK 3 /* 3.12+: an entry frame of the C stack, no code of its own */
@@ -215,6 +215,55 @@ static int find_layout(void)
     return minor == 13 ? from_debug_offsets(runtime) : -1;
 }
 
+/* ---- reading objects ---- */
+
+static inline uintptr_t word_at(uintptr_t p, uint32_t off)
+{
+    return *(const uintptr_t *)(p + off);
+}
+
+/* Whether p may point to an object: not NULL, aligned, not in the first
+ * page nor in kernel space. */
+static inline int plausible(uintptr_t p)
+{
+    return p >= 4096 && !(p & 7) && p < ((uintptr_t)1 << 47);
+}
+
+/*
+ * Code objects freed so far in this process.  A thread's last code object
+ * (code_id) is the same object while no code object was freed since: its
+ * address cannot have been reused, and its name, file and line table need
+ * not be read again (three objects, three cache misses a database call).
+ * Counted by a dealloc of our own in PyCode_Type, which then calls
+ * CPython's: every object's end goes through its type's tp_dealloc, with
+ * the GIL held, and the count is raised before the memory is freed.  The
+ * code of a frame the walk reads is alive (the frame holds it).
+ */
+static WS_HOT _Atomic uint64_t codes_freed;
+static WS_HOT int freed_counted; /* our dealloc is in place */
+static void (*code_dealloc)(void *);
+
+static void counted_code_dealloc(void *code)
+{
+    atomic_fetch_add_explicit(&codes_freed, 1, memory_order_release);
+    code_dealloc(code);
+}
+
+/* tp_dealloc in PyTypeObject: after the variable object head (refcount,
+ * type, size) and tp_name, tp_basicsize, tp_itemsize, in every release
+ * build read (debug and free-threaded ones, with other heads, are not). */
+#define TYPE_DEALLOC 48
+
+static void count_freed_codes(void)
+{
+    void (**slot)(void *) = (void (**)(void *))(code_type + TYPE_DEALLOC);
+    void (*was)(void *) = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!was || !plausible((uintptr_t)was & ~(uintptr_t)7)) return;
+    code_dealloc = was;
+    __atomic_store_n(slot, counted_code_dealloc, __ATOMIC_RELEASE);
+    freed_counted = 1;
+}
+
 /* Once recording: which CPython this is, said in a WS_EV_PYTHON record of
  * the thread starting the program. */
 void ws_py_init(int off)
@@ -231,6 +280,7 @@ void ws_py_init(int off)
         bytes_type = (uintptr_t)ws_lookup("PyBytes_Type");
         python_on =
             get_tstate && is_initialized && holds_gil && code_type && unicode_type && bytes_type;
+        if (python_on) count_freed_codes();
     }
     if (!py_version) return; /* no CPython */
     struct ws_thread *t = ws_enter();
@@ -239,20 +289,6 @@ void ws_py_init(int off)
         ws_emit(t, WS_EV_PYTHON, python_on ? 0 : why_not, (int64_t)py_version, python_on, now, now,
                 0, NULL, 0);
     }
-}
-
-/* ---- reading objects ---- */
-
-static inline uintptr_t word_at(uintptr_t p, uint32_t off)
-{
-    return *(const uintptr_t *)(p + off);
-}
-
-/* Whether p may point to an object: not NULL, aligned, not in the first
- * page nor in kernel space. */
-static inline int plausible(uintptr_t p)
-{
-    return p >= 4096 && !(p & 7) && p < ((uintptr_t)1 << 47);
 }
 
 static inline int is_a(uintptr_t obj, uintptr_t type)
@@ -350,7 +386,7 @@ struct code_entry {
 
 static struct code_entry codes[CODES];
 static _Atomic uint32_t next_id = 1;
-static _Atomic uint32_t epoch = 1;
+static WS_HOT _Atomic uint32_t epoch = 1;
 /* Threads writing an entry now (a fork child need look at none if 0) */
 static _Atomic uint32_t writers;
 
@@ -422,15 +458,54 @@ static int name_code(struct ws_thread *t, uintptr_t code, const struct ident *x,
     return 1;
 }
 
+static uint32_t table_id(struct ws_thread *t, uintptr_t code, const struct ident *xp, uint32_t now,
+                         uint64_t at, int *user);
+
 /* The number of a code object in this log, naming it first if it is new;
  * *user says whether it is the user's code.  0: it could not be named.
- * The table is 4-way: a code object is looked for in the 4 entries of
- * its set, and a new one takes a stale entry of the set (of an earlier
- * epoch, or empty), else one chosen by its number. */
+ * A thread with database state keeps the numbers it found last, by
+ * address, while no code object is freed (codes_freed): a query loop
+ * then reads neither the code's name, file and line table nor the
+ * process's table.  Its seq is odd while an entry is written: a signal
+ * handler interrupting the write neither reads nor writes them. */
 static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *user)
 {
-    struct ident x = ident_of(code);
     uint32_t now = atomic_load_explicit(&epoch, memory_order_relaxed);
+    uint64_t freed = atomic_load_explicit(&codes_freed, memory_order_acquire);
+    struct ws_dbstate *d = freed_counted ? t->db : NULL;
+    struct ws_py_code *c = d ? &d->py_codes[(code >> 4) % WS_PY_CODES] : NULL;
+    uint32_t seq = d ? d->py_seq : 1;
+    if (!(seq & 1) && c->code == code && c->freed == freed && c->epoch == now) {
+        uint32_t id = c->id;
+        *user = (int)c->user;
+        atomic_signal_fence(memory_order_seq_cst);
+        if (d->py_seq == seq) return id; /* no handler wrote one meanwhile */
+    }
+    struct ident x = ident_of(code);
+    uint32_t id = table_id(t, code, &x, now, at, user);
+    if (id && !(seq & 1)) {
+        d->py_seq = seq + 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        c->code = code;
+        c->freed = freed;
+        c->epoch = now;
+        c->id = id;
+        c->user = (uint32_t)*user;
+        atomic_signal_fence(memory_order_seq_cst);
+        d->py_seq = seq + 2;
+    }
+    return id;
+}
+
+/* code_id() through the process's table: the entry of code is the one
+ * whose name, file and line table match too.  The table is 4-way: a code
+ * object is looked for in the 4 entries of its set, and a new one takes a
+ * stale entry of the set (of an earlier epoch, or empty), else one chosen
+ * by its number. */
+static uint32_t table_id(struct ws_thread *t, uintptr_t code, const struct ident *xp, uint32_t now,
+                         uint64_t at, int *user)
+{
+    struct ident x = *xp;
     struct code_entry *set = &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 4)];
     struct code_entry *victim = NULL;
     for (int i = 0; i < 4; i++) {
