@@ -122,14 +122,16 @@ static double env_ms(const char *name, double dflt, char *msg, size_t len)
 static void env_redact(char *msg, size_t len)
 {
     const char *s = getenv("WHYSLOW_REDACT");
-    ws_redact_sql = ws_redact_argv = 0;
+    ws_redact_sql = ws_redact_argv = ws_redact_url = 0;
     for (const char *p = s; p && *p;) {
         size_t n = strcspn(p, ",");
         if (n == 3 && memcmp(p, "sql", 3) == 0)
             ws_redact_sql = 1;
         else if (n == 4 && memcmp(p, "argv", 4) == 0)
             ws_redact_argv = 1;
-        else if (!(n == 3 && memcmp(p, "url", 3) == 0) && n > 0)
+        else if (n == 3 && memcmp(p, "url", 3) == 0)
+            ws_redact_url = 1;
+        else if (n > 0)
             bad_setting(msg, len, "WHYSLOW_REDACT", s, "a list of sql, argv and url");
         p += n + (p[n] == ',');
     }
@@ -143,6 +145,7 @@ static void read_settings(char *msg, size_t len)
     const char *s;
     msg[0] = 0;
     ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
+    ws_http_on = !((s = getenv("WHYSLOW_HTTP")) && strcmp(s, "off") == 0);
     ws_jit_map_ours = (s = getenv("WHYSLOW_JIT_MAP")) && strcmp(s, "record") == 0;
     env_redact(msg, len);
     ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000, msg, len);

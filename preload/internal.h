@@ -451,6 +451,14 @@ static inline int ws_fd_is_known(int fd)
            atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
 }
 
+/* What ws_fd_known says of fd (an fd past the table: known, not followed). */
+static inline unsigned ws_fd_state(int fd)
+{
+    return (unsigned)fd >= WS_FD_TABLE
+               ? 1
+               : atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
+}
+
 /* Before an event on fd that started at `when`: describe the fd the first
  * time it is seen, stamped with the event's start so that it sorts first. */
 static inline void ws_fd_seen(struct ws_thread *t, int fd, uint64_t when)
@@ -468,6 +476,25 @@ static inline void ws_fd_set(int fd, uint8_t known)
     if (known && fd >= atomic_load_explicit(&ws_fd_high, memory_order_relaxed))
         atomic_store_explicit(&ws_fd_high, fd + 1, memory_order_relaxed);
 }
+
+/* ---- http.c: HTTP/1.x messages on stream sockets ---- */
+
+struct iovec;
+
+/* ws_fd_known[fd]: a stream socket whose bytes http.c follows. */
+#define WS_FD_WATCH 2
+extern int ws_http_on;    /* WHYSLOW_HTTP is not "off" */
+extern int ws_redact_url; /* WHYSLOW_REDACT=url */
+void ws_http_reset(int fd);
+void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
+                   uint64_t e, uint64_t caller);
+void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
+                 size_t n, uint64_t s, uint64_t e, uint64_t caller);
+void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
+void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
+/* A new socket fd (accepted, connected, first seen): followed when it is
+ * a stream socket. */
+void ws_http_watch(int fd);
 
 /* ---- init.c: configuration and lifecycle ---- */
 

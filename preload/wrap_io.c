@@ -40,14 +40,17 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
 /* The wrapper of a call whose result is a count or -1: on fd (-1: none,
  * nothing to describe), recorded with obj, read before the call.  A
  * call that waits says so in its thread's slot meanwhile (constant per
- * call: no cost to the others). */
-#define WRAP_OBJ(ret, name, call, params, args, fd, obj)                                           \
+ * call: no cost to the others).  On a stream socket whose bytes http.c
+ * follows, `bytes` (a statement) hands it what the call moved: its record
+ * comes after the call's. */
+#define WRAP_BYTES(ret, name, call, params, args, fd, obj, bytes)                                  \
     WS_REAL(name);                                                                                 \
     WS_EXPORT ret name params                                                                      \
     {                                                                                              \
         struct ws_thread *t = ws_enter();                                                          \
         if (!t) return REAL(name) args;                                                            \
-        int tsc = ws_clock_tsc, known = ws_fd_is_known(fd);                                        \
+        int tsc = ws_clock_tsc;                                                                    \
+        unsigned state = ws_fd_state(fd);                                                          \
         uint64_t slow = ws_stack_threshold();                                                      \
         int64_t o = (obj);                                                                         \
         uint64_t s = ws_stamp(tsc);                                                                \
@@ -55,15 +58,51 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
         ret r = real_##name args;                                                                  \
         uint64_t e = ws_stamp(tsc);                                                                \
         if (ws_call_flags(call) & WS_CALL_WAITS) ws_wait_end(t);                                   \
-        io_event(t, call, fd, o, (int64_t)r, s, e, WS_CALLER, slow, known);                        \
+        io_event(t, call, fd, o, (int64_t)r, s, e, WS_CALLER, slow, state != 0);                   \
+        if (unlikely(state & WS_FD_WATCH)) {                                                       \
+            int err = errno;                                                                       \
+            bytes;                                                                                 \
+            errno = err;                                                                           \
+        }                                                                                          \
         return r;                                                                                  \
     }
+#define WRAP_OBJ(ret, name, call, params, args, fd, obj)                                           \
+    WRAP_BYTES(ret, name, call, params, args, fd, obj, (void)0)
 
 /* A call on an fd, recorded with it. */
 #define WRAP_FD(ret, name, call, params, args, fd) WRAP_OBJ(ret, name, call, params, args, fd, fd)
 
-WRAP_FD(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd)
-WRAP_FD(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd)
+/* Calls that may move bytes of a stream socket: what they read (0: the
+ * peer's end) or wrote, to http.c.  A peek leaves the bytes for the next
+ * read. */
+#define READ_BYTES(buf, peek)                                                                      \
+    do {                                                                                           \
+        if (r > 0 && !(peek))                                                                      \
+            ws_http_bytes(t, fd, WS_HTTP_IN, buf, (size_t)r, s, e, WS_CALLER);                     \
+        else if (r == 0)                                                                           \
+            ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
+    } while (0)
+#define WRITE_BYTES(buf)                                                                           \
+    do {                                                                                           \
+        if (r > 0) ws_http_bytes(t, fd, WS_HTTP_OUT, buf, (size_t)r, s, e, WS_CALLER);             \
+    } while (0)
+#define READ_IOV(iov, cnt, peek)                                                                   \
+    do {                                                                                           \
+        if (r > 0 && !(peek))                                                                      \
+            ws_http_iov(t, fd, WS_HTTP_IN, iov, (size_t)(cnt), (size_t)r, s, e, WS_CALLER);        \
+        else if (r == 0)                                                                           \
+            ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
+    } while (0)
+#define WRITE_IOV(iov, cnt)                                                                        \
+    do {                                                                                           \
+        if (r > 0)                                                                                 \
+            ws_http_iov(t, fd, WS_HTTP_OUT, iov, (size_t)(cnt), (size_t)r, s, e, WS_CALLER);       \
+    } while (0)
+
+WRAP_BYTES(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd, fd,
+           READ_BYTES(buf, 0))
+WRAP_BYTES(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd, fd,
+           WRITE_BYTES(buf))
 WRAP_FD(ssize_t, pread64, WS_PREAD, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off),
         fd)
 WRAP_FD(ssize_t, pread, WS_PREAD, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off), fd)
@@ -71,20 +110,24 @@ WRAP_FD(ssize_t, pwrite, WS_PWRITE, (int fd, const void *buf, size_t n, off_t of
         (fd, buf, n, off), fd)
 WRAP_FD(ssize_t, pwrite64, WS_PWRITE, (int fd, const void *buf, size_t n, off64_t off),
         (fd, buf, n, off), fd)
-WRAP_FD(ssize_t, readv, WS_READV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd)
-WRAP_FD(ssize_t, writev, WS_WRITEV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd)
-WRAP_FD(ssize_t, send, WS_SEND, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags),
-        fd)
-WRAP_FD(ssize_t, recv, WS_RECV, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags), fd)
-WRAP_FD(ssize_t, sendto, WS_SENDTO,
-        (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t tl),
-        (fd, buf, n, flags, to, tl), fd)
-WRAP_FD(ssize_t, recvfrom, WS_RECVFROM,
-        (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fl),
-        (fd, buf, n, flags, from, fl), fd)
-WRAP_FD(ssize_t, sendmsg, WS_SENDMSG, (int fd, const struct msghdr *m, int flags), (fd, m, flags),
-        fd)
-WRAP_FD(ssize_t, recvmsg, WS_RECVMSG, (int fd, struct msghdr *m, int flags), (fd, m, flags), fd)
+WRAP_BYTES(ssize_t, readv, WS_READV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd, fd,
+           READ_IOV(iov, n > 0 ? n : 0, 0))
+WRAP_BYTES(ssize_t, writev, WS_WRITEV, (int fd, const struct iovec *iov, int n), (fd, iov, n), fd,
+           fd, WRITE_IOV(iov, n > 0 ? n : 0))
+WRAP_BYTES(ssize_t, send, WS_SEND, (int fd, const void *buf, size_t n, int flags),
+           (fd, buf, n, flags), fd, fd, WRITE_BYTES(buf))
+WRAP_BYTES(ssize_t, recv, WS_RECV, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags),
+           fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+WRAP_BYTES(ssize_t, sendto, WS_SENDTO,
+           (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t tl),
+           (fd, buf, n, flags, to, tl), fd, fd, WRITE_BYTES(buf))
+WRAP_BYTES(ssize_t, recvfrom, WS_RECVFROM,
+           (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fl),
+           (fd, buf, n, flags, from, fl), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+WRAP_BYTES(ssize_t, sendmsg, WS_SENDMSG, (int fd, const struct msghdr *m, int flags),
+           (fd, m, flags), fd, fd, WRITE_IOV(m ? m->msg_iov : NULL, m ? m->msg_iovlen : 0))
+WRAP_BYTES(ssize_t, recvmsg, WS_RECVMSG, (int fd, struct msghdr *m, int flags), (fd, m, flags), fd,
+           fd, READ_IOV(m ? m->msg_iov : NULL, m ? m->msg_iovlen : 0, flags &MSG_PEEK))
 WRAP_FD(int, fsync, WS_FSYNC, (int fd), (fd), fd)
 WRAP_FD(int, fdatasync, WS_FDATASYNC, (int fd), (fd), fd)
 WRAP_FD(int, epoll_wait, WS_EPOLL_WAIT, (int ep, struct epoll_event *ev, int n, int ms),
@@ -201,15 +244,16 @@ WS_EXPORT int sigwait(const sigset_t *set, int *sig)
 }
 
 /* The fortified forms, as _FORTIFY_SOURCE builds call them. */
-WRAP_FD(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
-        fd)
+WRAP_BYTES(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
+           fd, fd, READ_BYTES(buf, 0))
 WRAP_FD(ssize_t, __pread64_chk, WS_PREAD, (int fd, void *buf, size_t n, off64_t off, size_t bl),
         (fd, buf, n, off, bl), fd)
-WRAP_FD(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, int flags),
-        (fd, buf, n, bl, flags), fd)
-WRAP_FD(ssize_t, __recvfrom_chk, WS_RECVFROM,
-        (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from, socklen_t *fl),
-        (fd, buf, n, bl, flags, from, fl), fd)
+WRAP_BYTES(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, int flags),
+           (fd, buf, n, bl, flags), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+WRAP_BYTES(ssize_t, __recvfrom_chk, WS_RECVFROM,
+           (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from,
+            socklen_t *fl),
+           (fd, buf, n, bl, flags, from, fl), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
 WRAP_OBJ(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
          (fds, n, ms, fl), -1, (int64_t)n)
 WRAP_OBJ(int, __ppoll_chk, WS_PPOLL,
@@ -322,6 +366,7 @@ WS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
                                                           : sizeof(struct sockaddr_storage);
     ws_emit(t, WS_CONNECT, err, fd, r, s, e, WS_CALLER, addr, (uint32_t)plen);
     ws_fd_set(fd, 1);
+    if (r == 0 || err == EINPROGRESS) ws_http_watch(fd);
     return r;
 }
 
@@ -345,7 +390,10 @@ static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, uint
     }
     ws_fd_seen(t, fd, s);
     ws_emit(t, call, err, fd, r, s, e, caller, peer, plen);
-    if (r >= 0) ws_fd_set(r, 1);
+    if (r >= 0) {
+        ws_fd_set(r, 1);
+        ws_http_watch(r);
+    }
 }
 
 WS_REAL(accept);
@@ -420,12 +468,17 @@ WS_EXPORT int close(int fd)
     if (unlikely(guarded(fd))) return 0;
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(close)(fd);
+    unsigned state = ws_fd_state(fd);
     uint64_t s = ws_now();
     int r = real_close(fd);
     uint64_t e = ws_now();
     /* Not described after the fact: the fd is gone, or another thread's. */
-    ws_emit(t, WS_CLOSE, r < 0 ? (uint32_t)errno : 0, fd, r, s, e, WS_CALLER, NULL, 0);
+    int err = r < 0 ? errno : 0;
+    /* A body that ran to the connection's end ended: said before the close. */
+    if (state & WS_FD_WATCH) ws_http_closed(t, fd, s, e, WS_CALLER);
+    ws_emit(t, WS_CLOSE, (uint32_t)err, fd, r, s, e, WS_CALLER, NULL, 0);
     ws_fd_set(fd, 0);
+    errno = err ? err : errno;
     return r;
 }
 
@@ -451,7 +504,11 @@ static inline void dup_event(struct ws_thread *t, int old, int r, uint64_t s, ui
     uint32_t err = r < 0 ? (uint32_t)errno : 0;
     ws_fd_seen(t, old, s);
     ws_emit(t, WS_DUP, err, old, r, s, e, caller, NULL, 0);
-    if (r >= 0 && (unsigned)old < WS_FD_TABLE) ws_fd_set(r, atomic_load(&ws_fd_known[old]));
+    if (r >= 0 && (unsigned)old < WS_FD_TABLE) {
+        unsigned state = atomic_load(&ws_fd_known[old]);
+        if (state & WS_FD_WATCH) ws_http_reset(r); /* a new connection's parsers */
+        ws_fd_set(r, (uint8_t)state);
+    }
 }
 
 WS_REAL(dup);

@@ -169,7 +169,9 @@
     /* the Python stack of the thread's next event: payload its frames */                                                       \
     X(EV_PYSTACK,         107, "py_stack",                   RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \
     /* a CPython program: obj its version (as Py_Version), result 1 when its frames are read, err why not (format.h) */       \
-    X(EV_PYTHON,          108, "python",                     RECORD,  NONE,   0,                                         NONE)
+    X(EV_PYTHON,          108, "python",                     RECORD,  NONE,   0,                                         NONE)  \
+    /* an HTTP/1.x message on an fd (format.h: HTTP messages): err WS_HTTP_*, result its status */                             \
+    X(EV_HTTP,            109, "http",                       RECORD,  FD,     WS_CALL_HAS_PAYLOAD,                       NONE)
 
 enum ws_call {
 #define WS_CALL_ENUM(id, num, name, family, obj, flags, part) WS_##id = num,

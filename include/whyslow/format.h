@@ -39,8 +39,9 @@
  * texts written once (WS_SQLITE_STMT); a version 1 log is a version 2 log
  * without them.  Version 3 added Python frames (WS_EV_PYCODE,
  * WS_EV_PYSITE, WS_EV_PYSTACK), epoll_ctl and socketpair; a version 2 log
- * is a version 3 log without them. */
-#define WS_FORMAT_VERSION 3
+ * is a version 3 log without them.  Version 4 added HTTP messages
+ * (WS_EV_HTTP); a version 3 log is a version 4 log without them. */
+#define WS_FORMAT_VERSION 4
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
 #define WS_MAGIC_FILE  0x184D2A5Eu
@@ -200,6 +201,22 @@ enum ws_clock_source {
  *   WS_PY_DEBUG (a debug build), WS_PY_FREE_THREADED (3.13t), WS_PY_OFF
  *   (the user said WHYSLOW_PYTHON=off).
  *
+ * HTTP messages (preload/http.c): a WS_EV_HTTP record follows the record
+ * of the read or write on a stream socket whose bytes began an HTTP/1.x
+ * message, with the same start and duration; obj the fd, result the
+ * status of a response (0 for a request), err WS_HTTP_* flags saying
+ * which way (WS_HTTP_OUT: written, else read), whether a request or a
+ * response, and, when WS_HTTP_DONE says the message ended in the same
+ * call's bytes, how its body was framed.  The payload: the message's
+ * first line (the request line or the status line, the request's query
+ * string dropped when WHYSLOW_REDACT=url), a LF, then "Host: ...\n" and
+ * "traceparent: ...\n" when those headers were in the same call's bytes.
+ * Nothing else of the message is kept.  A response that ends in a later
+ * call gets an end record there (WS_HTTP_END, no payload; a body that
+ * ends with the connection ends at the read that returned 0 or at the
+ * close).  Several messages of one call (pipelining) get a record each,
+ * in order.
+ *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,
  * and again when its text changes; start: that execution's start, dur 0.
@@ -217,6 +234,17 @@ enum ws_clock_source {
 
 /* err field of WS_EV_PYSITE. */
 #define WS_PYSITE_DB 1u /* the site of the thread's database executions */
+
+/* err field of WS_EV_HTTP. */
+#define WS_HTTP_IN          0u   /* read from the fd */
+#define WS_HTTP_OUT         1u   /* written to the fd */
+#define WS_HTTP_RESPONSE    2u   /* a response (else a request) */
+#define WS_HTTP_LENGTH      4u   /* its body's length was given */
+#define WS_HTTP_CHUNKED     8u   /* its body came in chunks */
+#define WS_HTTP_UNTIL_CLOSE 16u  /* its body ran to the connection's end */
+#define WS_HTTP_NOBODY      32u  /* a response without a body (HEAD, 1xx, 204, 304) */
+#define WS_HTTP_DONE        64u  /* the message ended in this call's bytes */
+#define WS_HTTP_END         128u /* an end record: the message ended here */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */

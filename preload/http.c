@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.c - HTTP/1.x messages in the bytes of a stream socket.
+ *
+ * A server's requests and a client's calls are in the bytes it reads and
+ * writes on its connections.  For each stream socket (fdinfo.c and the
+ * accept and connect wrappers mark them WS_FD_WATCH) and each direction,
+ * a small parser follows the messages: a head (a request line or a status
+ * line, then header lines up to an empty one), then a body framed by
+ * Content-Length, by chunks, or by the connection's end.  At a message's
+ * first line it writes a WS_EV_HTTP head record (format.h) holding that
+ * line and the Host and traceparent headers when they are in the same
+ * call's bytes; when the message is complete, an end record.  Nothing
+ * else of the bytes is kept: the other headers and the bodies are only
+ * counted through, chunk sizes read and dropped.
+ *
+ * A direction whose first bytes are no HTTP message is left alone until
+ * the fd is closed, accepted or connected again: a database's or a
+ * queue's connection costs one look.  A header line split between two
+ * calls is carried over when it is short (the framing headers are);
+ * Host and traceparent are taken from the first call's bytes only.  Two
+ * threads reading one connection at once may confuse its parser: the
+ * records are then wrong, never the program's bytes.
+ *
+ * Called from the wrappers after the real call: pure computation on the
+ * bytes the call moved, and records.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "internal.h"
+
+int ws_http_on = 1; /* WHYSLOW_HTTP=off turns it off */
+int ws_redact_url;  /* WHYSLOW_REDACT=url: no query strings */
+
+enum mode {
+    M_START,      /* a message's first byte comes next */
+    M_HEAD,       /* in its header lines */
+    M_BODY_LEN,   /* in a body of `left` bytes */
+    M_CHUNK_SIZE, /* in a chunk's size line (left: the size so far) */
+    M_CHUNK_DATA, /* in a chunk of `left` bytes, then its CRLF */
+    M_TRAILER,    /* after the last chunk, up to an empty line */
+    M_CLOSE,      /* in a body that ends with the connection */
+    M_OFF,        /* not HTTP: left alone */
+};
+
+#define LINE_CARRY 40 /* a split header line kept up to this many bytes */
+
+struct http_dir {
+    uint64_t left;
+    uint8_t mode;
+    uint8_t response;  /* the message in progress is a response */
+    uint8_t flags;     /* WS_HTTP_* of the message in progress */
+    uint8_t line_len;  /* bytes in line */
+    uint8_t line_full; /* the carried line was longer than line */
+    uint8_t size_done; /* M_CHUNK_SIZE: past the digits (an extension) */
+    uint16_t status;
+    char line[LINE_CARRY];
+};
+
+struct http_fd {
+    struct http_dir dir[2]; /* WS_HTTP_IN (read), WS_HTTP_OUT (written) */
+    /* Requests whose method was HEAD, in order, not yet answered: their
+     * responses have no body. */
+    uint64_t heads;
+    uint8_t nheads;
+};
+
+static struct http_fd conns[WS_FD_TABLE];
+
+void ws_http_watch(int fd)
+{
+    if (!ws_http_on || (unsigned)fd >= WS_FD_TABLE) return;
+    int saved = errno, type = 0;
+    socklen_t len = sizeof type;
+    int stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    errno = saved;
+    if (!stream) return;
+    ws_http_reset(fd);
+    ws_fd_set(fd, 1 | WS_FD_WATCH);
+}
+
+void ws_http_reset(int fd)
+{
+    if ((unsigned)fd >= WS_FD_TABLE) return;
+    struct http_fd *c = &conns[fd];
+    /* Only what is in use: most fds' entries are never touched. */
+    if (c->dir[0].mode || c->dir[1].mode || c->nheads) memset(c, 0, sizeof *c);
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Whether line (n bytes) starts with the header name `name:` (lower case). */
+static int header_is(const char *line, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    if (n <= k || line[k] != ':') return 0;
+    for (size_t i = 0; i < k; i++)
+        if (lower((unsigned char)line[i]) != name[i]) return 0;
+    return 1;
+}
+
+/* The value of a header line after its colon, spaces trimmed. */
+static const char *header_value(const char *line, size_t n, size_t *vlen)
+{
+    const char *v = memchr(line, ':', n);
+    const char *end = line + n;
+    if (!v) {
+        *vlen = 0;
+        return line;
+    }
+    v++;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    *vlen = (size_t)(end - v);
+    return v;
+}
+
+static int contains_token(const char *v, size_t n, const char *token)
+{
+    size_t k = strlen(token);
+    for (size_t i = 0; i + k <= n; i++) {
+        size_t j = 0;
+        while (j < k && lower((unsigned char)v[i + j]) == token[j])
+            j++;
+        if (j == k) return 1;
+    }
+    return 0;
+}
+
+/* A complete header line (without its LF) of the message in d. */
+static void header_line(struct http_dir *d, const char *line, size_t n)
+{
+    size_t vlen;
+    const char *v;
+    if (header_is(line, n, "content-length")) {
+        v = header_value(line, n, &vlen);
+        uint64_t len = 0;
+        size_t i = 0;
+        for (; i < vlen && v[i] >= '0' && v[i] <= '9' && len < (UINT64_MAX - 9) / 10; i++)
+            len = len * 10 + (uint64_t)(v[i] - '0');
+        if (i > 0) {
+            d->flags |= WS_HTTP_LENGTH;
+            d->left = len;
+        }
+    } else if (header_is(line, n, "transfer-encoding")) {
+        v = header_value(line, n, &vlen);
+        if (contains_token(v, vlen, "chunked")) d->flags |= WS_HTTP_CHUNKED;
+    }
+}
+
+static const char *const methods[] = {"GET ",     "POST ",  "PUT ",   "DELETE ", "HEAD ",
+                                      "OPTIONS ", "PATCH ", "TRACE ", "CONNECT "};
+
+/* What the bytes at p (n of them) start: 1 a request, 2 a response, 0
+ * neither (or too few bytes to tell). */
+static int message_start(const char *p, size_t n)
+{
+    if (n >= 7 && memcmp(p, "HTTP/1.", 7) == 0) return 2;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t k = strlen(methods[i]);
+        if (n >= k && memcmp(p, methods[i], k) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Appends "name: value\n" of the header line (of n bytes) at p to out when
+ * it is one kept with the head; returns the new length. */
+static size_t keep_header(char *out, size_t len, size_t cap, const char *p, size_t n)
+{
+    const char *name = header_is(p, n, "host")          ? "Host"
+                       : header_is(p, n, "traceparent") ? "traceparent"
+                                                        : NULL;
+    if (!name) return len;
+    size_t vlen;
+    const char *v = header_value(p, n, &vlen);
+    size_t k = strlen(name);
+    if (len + k + 3 + vlen > cap) return len;
+    memcpy(out + len, name, k);
+    memcpy(out + len + k, ": ", 2);
+    memcpy(out + len + k + 2, v, vlen);
+    out[len + k + 2 + vlen] = '\n';
+    return len + k + 3 + vlen;
+}
+
+/* The head record of a message starting at p (the n bytes the call moved
+ * from there): its first line, and the headers kept of those in these
+ * bytes. */
+static void head_record(struct ws_thread *t, int fd, int dir, const struct http_dir *d,
+                        const char *p, size_t n, int done, uint64_t s, uint64_t e, uint64_t caller)
+{
+    char out[512];
+    const char *nl = memchr(p, '\n', n);
+    size_t first = nl ? (size_t)(nl - p) : n;
+    if (first && p[first - 1] == '\r') first--;
+    size_t len = first < 300 ? first : 300;
+    memcpy(out, p, len);
+    if (ws_redact_url && !d->response) { /* "METHOD target HTTP/1.x": the target's query goes */
+        char *sp = memchr(out, ' ', len);
+        char *q = sp ? memchr(sp, '?', len - (size_t)(sp - out)) : NULL;
+        char *sp2 = q ? memchr(q, ' ', len - (size_t)(q - out)) : NULL;
+        if (q) {
+            size_t tail = sp2 ? len - (size_t)(sp2 - out) : 0;
+            memmove(q, sp2 ? sp2 : q, tail);
+            len = (size_t)(q - out) + tail;
+        }
+    }
+    out[len++] = '\n';
+    /* The other lines of the head in these bytes. */
+    const char *end = p + n;
+    for (const char *l = nl ? nl + 1 : end; l < end;) {
+        const char *e2 = memchr(l, '\n', (size_t)(end - l));
+        if (!e2) break;
+        size_t ln = (size_t)(e2 - l);
+        if (ln == 0 || (ln == 1 && l[0] == '\r')) break; /* the head's end */
+        len = keep_header(out, len, sizeof out, l, ln);
+        l = e2 + 1;
+    }
+    uint32_t flags =
+        (uint32_t)dir | (d->response ? WS_HTTP_RESPONSE : 0) | (done ? WS_HTTP_DONE | d->flags : 0);
+    /* (no stack: the call's own record has it) */
+    uint8_t *o =
+        ws_emit_put(t, WS_EV_HTTP, flags, fd, d->status, s, e, caller, (uint32_t)len, NULL, 0);
+    if (!o) return;
+    memcpy(o, out, len);
+    ws_emit_commit(t);
+}
+
+/* A response ended in a later call than its head's (a request's end is
+ * of no use: a request lasts until its response ends). */
+static void end_record(struct ws_thread *t, int fd, int dir, const struct http_dir *d, uint64_t s,
+                       uint64_t e, uint64_t caller)
+{
+    if (!d->response) return;
+    uint32_t flags = (uint32_t)dir | WS_HTTP_RESPONSE | WS_HTTP_END | d->flags;
+    if (ws_emit_put(t, WS_EV_HTTP, flags, fd, d->status, s, e, caller, 0, NULL, 0))
+        ws_emit_commit(t);
+}
+
+/* The head is complete: how its body is framed. */
+static void head_done(struct http_fd *c, struct http_dir *d)
+{
+    int nobody = 0;
+    if (d->response) {
+        if (d->status >= 100 && d->status < 200) {
+            nobody = 1; /* informational: the final response follows */
+        } else {
+            if (c->nheads) { /* the oldest request unanswered was HEAD? */
+                nobody = (int)(c->heads & 1);
+                c->heads >>= 1;
+                c->nheads--;
+            }
+            nobody |= d->status == 204 || d->status == 304;
+        }
+    }
+    if (nobody) {
+        d->flags |= WS_HTTP_NOBODY;
+        d->left = 0;
+        d->mode = M_START;
+    } else if (d->flags & WS_HTTP_CHUNKED) {
+        d->mode = M_CHUNK_SIZE;
+        d->left = 0;
+        d->size_done = 0;
+    } else if (d->flags & WS_HTTP_LENGTH) {
+        d->mode = d->left ? M_BODY_LEN : M_START;
+    } else if (d->response) {
+        d->flags |= WS_HTTP_UNTIL_CLOSE;
+        d->mode = M_CLOSE;
+    } else {
+        d->mode = M_START; /* a request without a body */
+    }
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    ch = lower(ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* A complete line of the head of d (ln bytes, without its LF). */
+static void head_line(struct http_fd *c, struct http_dir *d, const char *line, size_t ln)
+{
+    if (ln == 0 || (ln == 1 && line[0] == '\r'))
+        head_done(c, d);
+    else
+        header_line(d, line, ln);
+}
+
+/*
+ * Follows n bytes of one call in direction dir of fd.  A message's head
+ * record is written once these bytes are followed, saying whether the
+ * message ended in them too (most do: a request without a body, a
+ * response written at once); a message that ends in a later call gets an
+ * end record there.
+ */
+static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n, uint64_t s,
+                   uint64_t e, uint64_t caller)
+{
+    struct http_fd *c = &conns[fd];
+    struct http_dir *d = &c->dir[dir == WS_HTTP_OUT];
+    const char *end = p + n;
+    const char *head = NULL; /* the message whose head record is due */
+    while (p < end && d->mode != M_OFF) {
+        int was = d->mode;
+        switch (d->mode) {
+        case M_START: {
+            while (p < end && (*p == '\r' || *p == '\n'))
+                p++; /* CRLFs between messages */
+            if (p == end) break;
+            int kind = message_start(p, (size_t)(end - p));
+            if (!kind) {
+                d->mode = M_OFF;
+                break;
+            }
+            d->response = kind == 2;
+            d->flags = 0;
+            d->left = 0;
+            d->line_len = d->line_full = 0;
+            d->status = 0;
+            if (d->response) {
+                const char *sp = memchr(p, ' ', (size_t)(end - p));
+                unsigned st = 0;
+                for (int i = 1; sp && i <= 3 && sp + i < end && sp[i] >= '0' && sp[i] <= '9'; i++)
+                    st = st * 10 + (unsigned)(sp[i] - '0');
+                d->status = (uint16_t)st;
+            } else if (c->nheads < 64) {
+                c->heads |= (uint64_t)(memcmp(p, "HEAD ", 5) == 0) << c->nheads;
+                c->nheads++;
+            }
+            head = p;
+            d->mode = M_HEAD;
+            /* The first line is no header: skipped with its LF. */
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) {
+                d->line_full = 1; /* the rest of it comes in the next call */
+                p = end;
+            } else {
+                p = nl + 1;
+            }
+            break;
+        }
+        case M_HEAD: {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t ln = (size_t)((nl ? nl : end) - p);
+            if (d->line_len || d->line_full || !nl) {
+                /* A line carried over from a call to the next. */
+                size_t room = LINE_CARRY - d->line_len;
+                size_t k = ln < room ? ln : room;
+                memcpy(d->line + d->line_len, p, k);
+                d->line_len = (uint8_t)(d->line_len + k);
+                d->line_full |= ln > room;
+                if (!nl) {
+                    p = end;
+                    break;
+                }
+                p = nl + 1;
+                int full = d->line_full;
+                size_t len = d->line_len;
+                d->line_len = d->line_full = 0;
+                if (!full) head_line(c, d, d->line, len); /* else no framing header */
+            } else {
+                head_line(c, d, p, ln);
+                p = nl + 1;
+            }
+            break;
+        }
+        case M_BODY_LEN: {
+            uint64_t k = (uint64_t)(end - p) < d->left ? (uint64_t)(end - p) : d->left;
+            p += k;
+            d->left -= k;
+            if (d->left == 0) d->mode = M_START;
+            break;
+        }
+        case M_CHUNK_SIZE: {
+            int ch = (unsigned char)*p++;
+            int h = hexval(ch);
+            if (ch == '\n') {
+                d->mode = d->left == 0 ? M_TRAILER : M_CHUNK_DATA;
+                if (d->left) d->left += 2; /* and its CRLF */
+                d->size_done = 0;
+                d->line_len = 0;
+            } else if (h >= 0 && !d->size_done) {
+                if (d->left > (UINT64_MAX >> 5)) d->mode = M_OFF; /* no sane size */
+                d->left = d->left * 16 + (uint64_t)h;
+            } else {
+                d->size_done = 1; /* ';' extensions, spaces, the CR */
+            }
+            break;
+        }
+        case M_CHUNK_DATA: {
+            uint64_t k = (uint64_t)(end - p) < d->left ? (uint64_t)(end - p) : d->left;
+            p += k;
+            d->left -= k;
+            if (d->left == 0) d->mode = M_CHUNK_SIZE;
+            break;
+        }
+        case M_TRAILER: {
+            /* Lines up to an empty one (line_len: the line has bytes). */
+            int ch = (unsigned char)*p++;
+            if (ch == '\n') {
+                if (d->line_len == 0) d->mode = M_START;
+                d->line_len = 0;
+            } else if (ch != '\r') {
+                d->line_len = 1;
+            }
+            break;
+        }
+        case M_CLOSE:
+            p = end; /* until the connection's end */
+            break;
+        }
+        if (d->mode == M_START && was != M_START) { /* a message ended */
+            if (head)
+                head_record(t, fd, dir, d, head, (size_t)(end - head), 1, s, e, caller);
+            else
+                end_record(t, fd, dir, d, s, e, caller);
+            head = NULL;
+        }
+    }
+    if (head) head_record(t, fd, dir, d, head, (size_t)(end - head), 0, s, e, caller);
+}
+
+void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
+                   uint64_t e, uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE || !buf) return;
+    if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
+    follow(t, fd, dir, buf, n, s, e, caller);
+}
+
+void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
+                 size_t n, uint64_t s, uint64_t e, uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE || !iov) return;
+    for (size_t i = 0; i < cnt && n > 0; i++) {
+        if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
+        size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+        if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
+        n -= k;
+    }
+}
+
+/* The peer ended the connection (a read returned 0): a body that ends
+ * with it ended. */
+void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE) return;
+    struct http_dir *d = &conns[fd].dir[0];
+    if (d->mode == M_CLOSE) {
+        end_record(t, fd, WS_HTTP_IN, d, s, e, caller);
+        d->mode = M_START;
+    }
+}
+
+void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE) return;
+    struct http_fd *c = &conns[fd];
+    for (int i = 0; i < 2; i++)
+        if (c->dir[i].mode == M_CLOSE)
+            end_record(t, fd, i ? WS_HTTP_OUT : WS_HTTP_IN, &c->dir[i], s, e, caller);
+    ws_http_reset(fd);
+}
