@@ -355,6 +355,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     struct wakes *wk = wakes_open(pr->p);
     struct breakdown *bd = breakdown_open(pr->p);
     struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
+    struct http_state *hs = http_open(pr->p);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;
@@ -368,8 +369,15 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
             qid = db_event(&db, &ev);
         breakdown_event(bd, &ev);
         stall_event(sf, &ev, qid);
+        http_event(hs, &ev, qid);
     }
     timeline_close(tl);
+    http_close(hs, &pr->requests, &pr->nrequests, &pr->request_counts);
+    for (size_t i = 0; i < pr->nrequests; i++) {
+        struct http_request *r = &pr->requests[i];
+        r->template =
+            r->path ? http_template(&pr->p->strings, strpool_get(&pr->p->strings, r->path)) : 0;
+    }
     breakdown_close(bd, &pr->thread_times, &pr->nthread_times, &pr->time_total, &pr->objwaits,
                     &pr->nobjwaits);
     stall_close(sf, &pr->stalls, &pr->nstalls);
@@ -427,6 +435,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     mem_blame(n == 1 ? procs[0]->log : "these logs");
     pipes_link(a->procs, n);
     ipc_link(a);
+    endpoints_build(a);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
@@ -455,7 +464,11 @@ void analysis_free(struct analysis *a)
         xfree(pr->thread_times);
         loop_stalls_free(pr->stalls, pr->nstalls);
         conc_report_free(pr->conc);
+        xfree(pr->requests);
+        map_free(&pr->request_counts);
     }
+    endpoints_free(a->endpoints, a->nendpoints);
+    endpoints_free(a->called, a->ncalled);
     xfree(a->procs);
     xfree(a->ipc);
     memset(a, 0, sizeof(*a));

@@ -17,6 +17,8 @@
 #include "base/histogram.h"
 #include "conc/concurrency.h"
 #include "conc/stall.h"
+#include "analysis/endpoints.h"
+#include "http/requests.h"
 #include "log/calls.h"
 #include "log/process.h"
 #include "sql/nplusone.h"
@@ -93,7 +95,10 @@ struct proc_report {
     struct time_total time_total; /* the same over its threads */
     struct loop_stall *stalls;    /* event loops that stalled, most stalled first */
     size_t nstalls;
-    struct conc_report *conc; /* wake links: pools, thread pools, the GIL */
+    struct conc_report *conc;      /* wake links: pools, thread pools, the GIL */
+    struct http_request *requests; /* HTTP requests served and called, in start order */
+    size_t nrequests;
+    struct map request_counts; /* (request index, query id) -> executions in it */
 };
 
 struct slow_ref {
@@ -122,6 +127,10 @@ struct analysis {
     size_t nslowest;
     struct ipc_group *ipc; /* lock contention between processes (ipc.h) */
     size_t nipc;
+    struct endpoint *endpoints; /* endpoints served (endpoints.h), most total time first */
+    size_t nendpoints;
+    struct endpoint *called; /* endpoints of other services called */
+    size_t ncalled;
 };
 
 /* Analyzes the processes (finished by timeline_finish), which must

@@ -59,7 +59,7 @@ const char *finding_severity(uint64_t cost_ns, int64_t duration_ns)
 struct finding *finding_add(struct findings *fs, enum finding_kind kind,
                             const struct proc_report *pr)
 {
-    struct finding f = {.kind = kind, .pr = pr};
+    struct finding f = {.kind = kind, .pr = pr, .a = fs->a};
     ARRAY_PUSH(fs->v, fs->n, fs->cap) = f;
     return &fs->v[fs->n - 1];
 }

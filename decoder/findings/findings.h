@@ -47,8 +47,9 @@ struct finding {
     enum finding_kind kind;
     const char *severity;
     const struct proc_report *pr;
-    uint32_t tid;     /* the thread of the slowest call / the longest wait */
-    uint64_t cost_ns; /* total time: what findings are ordered by */
+    const struct analysis *a; /* what it was found in */
+    uint32_t tid;             /* the thread of the slowest call / the longest wait */
+    uint64_t cost_ns;         /* total time: what findings are ordered by */
     char summary[768];
     uint64_t caller;                 /* the return address its site is named from (sites.h):
                                         the slowest call's, the lock's most frequent waiter's,

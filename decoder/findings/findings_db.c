@@ -72,11 +72,29 @@ static void nplus1(struct findings *fs, const struct proc_report *pr, const stru
     else
         snprintf(per, sizeof(per), "one per row of `%s` (%" PRIu64 " rows)", parent,
                  l->parent_rows);
+    /* The endpoint whose requests ran it most (endpoints.h). */
+    char where[160] = "";
+    const struct endpoint *best = NULL;
+    const struct endpoint_nplus1 *in = NULL;
+    for (size_t e = 0; e < fs->a->nendpoints; e++)
+        for (size_t k = 0; k < fs->a->endpoints[e].nnplus1; k++) {
+            const struct endpoint_nplus1 *n = &fs->a->endpoints[e].nplus1[k];
+            if (n->loop == l && (!in || n->executions > in->executions)) {
+                in = n;
+                best = &fs->a->endpoints[e];
+            }
+        }
+    if (best) {
+        char name[96];
+        snprintf(where, sizeof(where), " in %s (%.1f per request, %" PRIu64 " requests)",
+                 endpoint_name(best, name, sizeof(name)),
+                 (double)in->executions / (double)in->requests, in->requests);
+    }
     snprintf(f->summary, sizeof(f->summary),
-             "N+1: %" PRIu64 " executions of `%s`%s, %s: load them with one query (a JOIN, or "
+             "N+1%s: %" PRIu64 " executions of `%s`%s, %s: load them with one query (a JOIN, or "
              "WHERE id IN (...)) or the ORM's eager loading (Django "
              "select_related/prefetch_related, SQLAlchemy selectinload/joinedload)",
-             l->count, short_sql(f->query->normalized, child), loops, per);
+             where, l->count, short_sql(f->query->normalized, child), loops, per);
 }
 
 static void repeated(struct findings *fs, const struct proc_report *pr, const struct repeat *r)

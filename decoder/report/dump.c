@@ -245,6 +245,20 @@ static void event_line(FILE *f, const struct ws_process *p, const struct ws_even
         }
         fputc('\n', f);
         return;
+    case WS_EV_HTTP: {
+        text_clean(ev->payload, ev->payload_len, text, sizeof(text));
+        fprintf(
+            f, " fd=%" PRId64 " %s %s%s%s%s%s%s%s", ev->obj, ev->err & WS_HTTP_OUT ? "out" : "in",
+            ev->err & WS_HTTP_RESPONSE ? "response" : "request",
+            ev->err & WS_HTTP_END ? " end" : "", ev->err & WS_HTTP_DONE ? " done" : "",
+            ev->err & WS_HTTP_LENGTH ? " length" : "", ev->err & WS_HTTP_CHUNKED ? " chunked" : "",
+            ev->err & WS_HTTP_UNTIL_CLOSE ? " until-close" : "",
+            ev->err & WS_HTTP_NOBODY ? " no-body" : "");
+        if (ev->err & WS_HTTP_RESPONSE) fprintf(f, " status=%" PRId64, ev->result);
+        if (ev->payload_len) fprintf(f, " \"%s\"", text);
+        fputc('\n', f);
+        return;
+    }
     case WS_SQLITE_OPEN:
     case WS_SQLITE_CLOSE:
     case WS_SQLITE_PREPARE:

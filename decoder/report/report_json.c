@@ -11,6 +11,7 @@
 #include "report/report_programs.h"
 #include "report/report_time.h"
 #include "report/sites.h"
+#include "report/report_http.h"
 #include "sql/sql_fingerprint.h"
 #include "symbols/lock_name.h"
 
@@ -228,6 +229,24 @@ static void db_finding_fields(struct json *j, const struct finding *f)
         site_json(j, sym_code(f->pr->p, f->caller));
         json_key(j, "parent_site");
         site_json(j, sym_code(f->pr->p, l->parent_caller));
+        /* The endpoints whose requests ran it (endpoints.h). */
+        json_key(j, "endpoints");
+        json_begin_array(j);
+        const struct analysis *a = f->a;
+        for (size_t e = 0; a && e < a->nendpoints; e++)
+            for (size_t k = 0; k < a->endpoints[e].nnplus1; k++) {
+                const struct endpoint_nplus1 *n = &a->endpoints[e].nplus1[k];
+                if (n->loop != l) continue;
+                char name[1200];
+                json_begin_object(j);
+                json_kv_str(j, "endpoint", endpoint_name(&a->endpoints[e], name, sizeof(name)));
+                json_kv_uint(j, "requests", n->requests);
+                json_kv_uint(j, "executions", n->executions);
+                json_key(j, "per_request");
+                json_ratio(j, n->executions, n->requests);
+                json_end_object(j);
+            }
+        json_end_array(j);
     } else {
         json_key(j, r->unbatched ? "connections" : "parameter_sets");
         json_uint(j, r->groups);
@@ -363,6 +382,7 @@ void report_json(FILE *f, struct analysis *a, const struct findings *fs)
 
     report_json_programs(&j, a);
     report_json_threads(&j, a);
+    report_json_http(&j, a);
 
     json_key(&j, "syscalls");
     json_begin_array(&j);

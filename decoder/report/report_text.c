@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "findings/findings.h"
 #include "report/report.h"
+#include "report/report_http.h"
 #include "report/report_programs.h"
 #include "report/report_time.h"
 #include "report/sites.h"
@@ -351,6 +352,7 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
                 "WARNING: %" PRIu64 " events were lost (buffers full): counts are lower bounds\n\n",
                 lost);
     findings(f, a, fs);
+    report_text_http(f, a);
     report_text_programs(f, a);
     /* Of many processes (a build), the sections of those that matter: with
      * a finding, or among the longest; the others are in --json. */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * endpoints.h - requests grouped by endpoint: their method and path
+ * template (docs/rules.md, requests: the template rule), over all the
+ * processes of an analysis (a server's workers serve one endpoint).
+ * Endpoints a program served and those it called are kept apart; a
+ * called one is also named by its host.
+ */
+#ifndef WHYSLOW_ENDPOINTS_H
+#define WHYSLOW_ENDPOINTS_H
+
+#include "base/histogram.h"
+#include "base/strpool.h"
+#include "sql/nplusone.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct proc_report;
+struct analysis;
+
+/* An N+1 loop (nplusone.h) inside an endpoint's requests. */
+struct endpoint_nplus1 {
+    const struct proc_report *pr;
+    const struct nplus1_loop *loop;
+    uint64_t requests;   /* requests that ran its child query */
+    uint64_t executions; /* of the child query in them */
+};
+
+struct endpoint {
+    int outgoing;        /* called by the program (else served) */
+    char *method, *path; /* path: the template */
+    char *host;          /* called: the Host header, or the peer; NULL for served */
+    uint64_t count;      /* requests */
+    uint64_t errors_5xx, errors_4xx;
+    uint64_t incomplete; /* without a complete response */
+    struct histogram latency;
+    uint64_t p50_ns, p99_ns, max_ns, total_ns;
+    uint64_t queries, queries_max; /* database executions in its requests */
+    struct endpoint_nplus1 *nplus1;
+    size_t nnplus1, nplus1cap;
+};
+
+/* The template of a path, interned in sp: segments that are identifiers
+ * (numbers, UUIDs, long hex, long tokens with digits) become {id}. */
+uint32_t http_template(struct strpool *sp, const char *path);
+
+/* Groups every process's requests into a->endpoints (served, most total
+ * time first) and a->called (likewise), and finds in which endpoints the
+ * N+1 loops ran. */
+void endpoints_build(struct analysis *a);
+
+void endpoints_free(struct endpoint *v, size_t n);
+
+/* "GET /albums/{id}" of endpoint e, in buf. */
+const char *endpoint_name(const struct endpoint *e, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: MIT
+"""test_http.py - e2e cases: HTTP requests found in the bytes of real
+servers' sockets, with no change to them: Python's ThreadingHTTPServer
+(keep-alive, pipelining, chunks, HEAD, 204, a body that ends with the
+connection, a client that leaves early) and a Django app behind wsgiref's
+threaded server (an endpoint with an N+1, one without).  The clients are
+this test's own sockets, untraced, so that what they measured can be held
+against what the report says.  And the negatives: bytes that are no HTTP
+make no request, WHYSLOW_HTTP=off records none, WHYSLOW_REDACT=url keeps
+no query string.
+
+Run by tests/run.py, one case per process (ctest: e2e.http.CASE); the
+helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+from whyslow_test import (PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, text_report,
+                          findings_of, need_python_module, record)
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
+SERVER = os.path.join(HERE, "progs", "py_http_server.py")
+
+
+def serve(argv, data, env=None):
+    """Starts argv under `whyslow record`; its port, and the process."""
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--"] + argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, **(env or {})))
+    at_end(lambda: (p.poll() is None and p.kill(), p.wait()))
+    line = p.stdout.readline()
+    if not line.startswith("port="):
+        p.kill()
+        require(False, "the server did not start: %r %s" % (line, p.stderr.read()))
+    return int(line[5:]), p
+
+
+def stop(port, p):
+    urllib.request.urlopen("http://127.0.0.1:%d/quit" % port, timeout=30).read()
+    p.wait(timeout=60)
+    if p.returncode != 0:
+        require(False, "the server ended with %d: %s" % (p.returncode, p.stderr.read()))
+
+
+def read_response(s, buf, head=False):
+    """One response from socket s (buf: bytes already read); returns
+    (status, raw bytes of it, what is left of buf)."""
+    while b"\r\n\r\n" not in buf:
+        more = s.recv(65536)
+        require(more, "connection closed in a head")
+        buf += more
+    head_end = buf.index(b"\r\n\r\n") + 4
+    lines = buf[:head_end].decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+    if head or status == 204:
+        return status, buf[:head_end], buf[head_end:]
+    if "content-length" in headers:
+        end = head_end + int(headers["content-length"])
+        while len(buf) < end:
+            buf += s.recv(65536)
+        return status, buf[:end], buf[end:]
+    if headers.get("transfer-encoding") == "chunked":
+        while not buf.endswith(b"0\r\n\r\n"):
+            buf += s.recv(65536)
+        return status, buf, b""
+    while True:  # until the connection's end
+        more = s.recv(65536)
+        if not more:
+            return status, buf, b""
+        buf += more
+
+
+def endpoint(rep, name):
+    for e in rep["endpoints"]:
+        if "%s %s" % (e["method"], e["path"]) == name:
+            return e
+    return None
+
+
+def requests_of(rep, name):
+    return [r for r in rep["requests"] if r["endpoint"] == name and r["direction"] == "in"]
+
+
+def case_threaded_server():
+    data = os.path.join(TMP, "data")
+    port, p = serve([PYTHON, SERVER], data)
+    addr = ("127.0.0.1", port)
+    client = {}  # target -> (unix ns sent, unix ns received, response bytes)
+    # Five requests one after the other on one connection (keep-alive).
+    with socket.create_connection(addr) as s:
+        for i in range(1, 6):
+            sent = time.time_ns()
+            s.sendall(b"GET /items/%d HTTP/1.1\r\nHost: t\r\n\r\n" % i)
+            status, raw, rest = read_response(s, b"")
+            client["/items/%d" % i] = (sent, time.time_ns(), raw)
+            eq(status, 200, "status of /items/%d" % i)
+    # Three at once (pipelining): GET, HEAD, a 204.
+    with socket.create_connection(addr) as s:
+        s.sendall(b"GET /items/10 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"HEAD /items/11 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"GET /nocontent HTTP/1.1\r\nHost: t\r\n\r\n")
+        rest = b""
+        for head in (False, True, False):
+            status, raw, rest = read_response(s, rest, head=head)
+        eq(status, 204, "the pipelined 204")
+    # Chunks; a body that ends with the connection; a long one.
+    with socket.create_connection(addr) as s:
+        s.sendall(b"GET /chunked HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, raw, rest = read_response(s, b"")
+        check(raw.endswith(b"0\r\n\r\n"), "chunked body read")
+    with socket.create_connection(addr) as s:
+        s.sendall(b"GET /close HTTP/1.1\r\nHost: t\r\n\r\n")
+        read_response(s, b"")
+    with socket.create_connection(addr) as s:
+        sent = time.time_ns()
+        s.sendall(b"GET /sleep/60 HTTP/1.1\r\nHost: t\r\n\r\n")
+        read_response(s, b"")
+        client["/sleep/60"] = (sent, time.time_ns(), None)
+    # A client that leaves before its answer.
+    s = socket.create_connection(addr)
+    s.sendall(b"GET /sleep/100 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.close()
+    time.sleep(0.3)
+    stop(port, p)
+
+    rep = report(data)
+    items = endpoint(rep, "GET /items/{id}")
+    require(items is not None, "endpoint GET /items/{id}: %s" % [(e["method"], e["path"])
+                                                                   for e in rep["endpoints"]])
+    eq(items["count"], 6, "GET /items/{id} requests")
+    eq(items["errors_4xx"] + items["errors_5xx"] + items["incomplete"], 0, "items: no error")
+    for name, count in (("HEAD /items/{id}", 1), ("GET /nocontent", 1), ("GET /chunked", 1),
+                        ("GET /close", 1), ("GET /sleep/{id}", 2), ("GET /quit", 1)):
+        e = endpoint(rep, name)
+        check(e is not None and e["count"] == count, "%s: %s" % (name, e))
+    eq(rep["called_endpoints"], [], "the server called no other service")
+    eq(rep["requests_total"], 13, "requests in all")
+    for name, status in (("HEAD /items/{id}", 200), ("GET /nocontent", 204), ("GET /chunked", 200),
+                         ("GET /close", 200)):
+        r = requests_of(rep, name)
+        check(len(r) == 1 and r[0]["status"] == status and r[0]["complete"],
+              "%s answered %d, complete: %s" % (name, status, r))
+    # What the server's side says holds within what the client measured
+    # (1 ms: the two clocks' calibrations).
+    for target, (sent, got, raw) in client.items():
+        r = [q for q in rep["requests"] if q["target"] == target and q["direction"] == "in"]
+        require(len(r) == 1, "one request %s" % target)
+        r = r[0]
+        check(r["start_unix_ns"] >= sent - 1000000 and
+              r["start_unix_ns"] + r["latency_ns"] <= got + 1000000,
+              "%s: served in [%d, +%d], the client sent at %d and had the answer at %d"
+              % (target, r["start_unix_ns"], r["latency_ns"], sent, got))
+        if raw is not None:
+            eq(r["bytes_out"], len(raw), "%s: bytes written" % target)
+    slept = requests_of(rep, "GET /sleep/{id}")
+    check(any(r["target"] == "/sleep/60" and r["latency_ns"] >= 60000000 for r in slept),
+          "/sleep/60 took 60 ms or more: %s" % slept)
+    text = text_report(data)
+    check("ENDPOINTS SERVED" in text and "GET /items/{id}" in text, "the text report's endpoints")
+
+
+def case_django_endpoints():
+    need_python_module("django", "python3-django")
+    data = os.path.join(TMP, "data")
+    port, p = serve([PYTHON, os.path.join(HERE, "progs", "py_django_server.py"),
+                     os.path.join(TMP, "books.sqlite3")], data)
+    base = "http://127.0.0.1:%d" % port
+    for _ in range(4):
+        for path in ("/books/", "/books/eager/", "/books/7/"):
+            with urllib.request.urlopen(base + path, timeout=30) as r:
+                require(r.status == 200 and r.read(), "GET %s" % path)
+    stop(port, p)
+
+    rep = report(data)
+    lazy, eager, detail = (endpoint(rep, n) for n in ("GET /books/", "GET /books/eager/",
+                                                       "GET /books/{id}/"))
+    require(lazy and eager and detail, "the three endpoints: %s"
+            % [(e["method"], e["path"]) for e in rep["endpoints"]])
+    eq((lazy["count"], eager["count"], detail["count"]), (4, 4, 4), "requests per endpoint")
+    # Each request has a thread, so a connection, of its own: Django opens
+    # it with `PRAGMA foreign_keys = ON`, then the list (1), its 30 authors.
+    eq((lazy["queries_max"], eager["queries_max"], detail["queries_max"]), (32, 2, 3),
+       "queries in one request")
+    eq(lazy["queries_mean"], 32.0, "queries per request of the N+1 endpoint")
+    eq(len(lazy["findings"]), 1, "the N+1 endpoint's finding")
+    eq((lazy["findings"][0]["per_request"], lazy["findings"][0]["requests"]), (30.0, 4),
+       "its child query per request")
+    eq(eager["findings"] + detail["findings"], [], "no finding in the other endpoints")
+    nplus1 = findings_of(rep, "n_plus_one")
+    require(len(nplus1) == 1, "one n_plus_one finding: %d" % len(nplus1))
+    eq([e["endpoint"] for e in nplus1[0]["endpoints"]], ["GET /books/"], "where the N+1 runs")
+    check("in GET /books/" in nplus1[0]["summary"], "the summary names the endpoint: %s"
+          % nplus1[0]["summary"])
+    for r in requests_of(rep, "GET /books/"):
+        check(r["queries"] == 32 and r["status"] == 200 and r["complete"],
+              "a lazy request: %s" % r)
+        check(r["breakdown"]["db_ns"] > 0, "its database time: %s" % r["breakdown"])
+
+
+def case_not_http():
+    # A program that reads files and talks over TCP in another protocol
+    # (a line protocol, then binary): no request.
+    prog = os.path.join(TMP, "nothttp.py")
+    with open(prog, "w") as f:
+        f.write("""
+import socket, threading
+srv = socket.create_server(("127.0.0.1", 0))
+def serve():
+    c, _ = srv.accept()
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        c.sendall(b"+OK " + b)
+    c.close()
+t = threading.Thread(target=serve)
+t.start()
+s = socket.create_connection(srv.getsockname())
+for msg in (b"PING\\r\\n", b"SET GET /x HTTP/1.1\\r\\n", b"\\x00\\x01binary"):
+    s.sendall(msg)
+    s.recv(4096)
+open(__file__).read()
+s.close()
+t.join()
+""")
+    data, _ = record([PYTHON, prog])
+    rep = report(data)
+    eq((rep["endpoints"], rep["called_endpoints"], rep["requests_total"]), ([], [], 0),
+       "no request in bytes that are no HTTP")
+
+
+def case_http_off_and_redacted():
+    data = os.path.join(TMP, "off")
+    port, p = serve([PYTHON, SERVER], data, env={"WHYSLOW_HTTP": "off"})
+    urllib.request.urlopen("http://127.0.0.1:%d/items/1?secret=yes" % port, timeout=30).read()
+    stop(port, p)
+    eq(report(data)["requests_total"], 0, "WHYSLOW_HTTP=off: no request")
+    data = os.path.join(TMP, "redacted")
+    port, p = serve([PYTHON, SERVER], data, env={"WHYSLOW_REDACT": "url"})
+    urllib.request.urlopen("http://127.0.0.1:%d/items/1?secret=yes" % port, timeout=30).read()
+    stop(port, p)
+    rep = report(data)
+    targets = [r["target"] for r in rep["requests"]]
+    eq(sorted(targets), ["/items/1", "/quit"], "WHYSLOW_REDACT=url: no query string")
+    out = subprocess.run(["sh", "-c", "zstd -dc %s/*.wslog | grep -c secret=yes" % data],
+                         capture_output=True, text=True)
+    eq(out.stdout.strip(), "0", "the query string is nowhere in the logs")
