@@ -16,7 +16,9 @@
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
 # only these, by name: write mutex handover stack pystack process jobs flusher
-# flusher_locks mixed sqlite_py decoder).
+# flusher_locks mixed sqlite_py decoder http), BENCH_HTTP_SLICES,
+# BENCH_HTTP_SLICE and BENCH_HTTP_DECODER_REQUESTS (the requests
+# benchmark: 200 slices of 200 requests, 100000 for the decoder).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -40,6 +42,9 @@ BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-3}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROCESS_COUNT=${BENCH_PROCESS_COUNT:-200}
 PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-7}
+HTTP_SLICES=${BENCH_HTTP_SLICES:-200}
+HTTP_SLICE=${BENCH_HTTP_SLICE:-200}
+HTTP_DECODER_REQUESTS=${BENCH_HTTP_DECODER_REQUESTS:-100000}
 # Debian's python3 (its sqlite3 module on Debian's libsqlite3), whatever
 # python3 is first on PATH.
 PY=/usr/bin/python3
@@ -610,6 +615,80 @@ sqlite_py() {
 
 ! wanted sqlite_py || sqlite_py || status=1
 
+# ---- requests: a keep-alive HTTP server, traced and not ----
+
+# http_start MODE NAME: starts bench_http's server in MODE (untraced;
+# traced: the requests followed, logging into $TMP/NAME; off:
+# WHYSLOW_HTTP=off); sets http_pid and http_port.
+HTTP_CPU="taskset -c 0"
+command -v taskset >/dev/null || HTTP_CPU=
+
+http_start() {
+    rm -rf "$TMP/$2" "$TMP/$2.port"
+    mkdir -p "$TMP/$2"
+    case $1 in
+    untraced) $HTTP_CPU "$BENCH/bench_http" serve "$TMP/$2.port" & ;;
+    traced) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/$2 $HTTP_CPU "$BENCH/bench_http" serve "$TMP/$2.port" & ;;
+    off) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/$2 WHYSLOW_HTTP=off $HTTP_CPU "$BENCH/bench_http" serve "$TMP/$2.port" & ;;
+    esac
+    http_pid=$!
+    i=0
+    while [ ! -s "$TMP/$2.port" ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    http_port=$(cat "$TMP/$2.port" 2>/dev/null) || {
+        kill "$http_pid"
+        return 1
+    }
+}
+
+http_stop() {
+    "$BENCH/bench_http" quit "$1" >/dev/null
+    wait "$2"
+}
+
+# A server untraced and one traced at once, loaded by one untraced client
+# that takes turns at slices of HTTP_SLICE requests (HTTP_SLICES each, as
+# the Python loop's benchmark does), all on one CPU (the flusher too): a
+# request's round trip is then the CPU work of both sides and two
+# switches, where across CPUs it is mostly wake-up latency, which varies
+# with where each process runs (one run: the traced server 1.23 times as
+# fast, its flusher having moved the others): the ratio of requests per
+# second;
+# then the log bytes a request adds to its calls' (following on and off),
+# and the decoder on a run of HTTP_DECODER_REQUESTS requests.
+http_cost() {
+    [ "$traced" = yes ] || return 1
+    echo "running bench_http: $HTTP_SLICES slices of $HTTP_SLICE keep-alive requests, untraced and traced in turn" >&2
+    http_start untraced hu || return 1
+    pu=$http_port su=$http_pid
+    http_start traced ht || return 1
+    pt=$http_port st=$http_pid
+    out=$($HTTP_CPU "$BENCH/bench_http" compare "$pu" "$pt" "$HTTP_SLICES" "$HTTP_SLICE") || return 1
+    http_stop "$pu" "$su"
+    http_stop "$pt" "$st"
+    u=$(echo "$out" | field a_per_s)
+    t=$(echo "$out" | field b_per_s)
+    figure "HTTP keep-alive server: $(calc %.0f "$u") requests/s untraced, $(calc %.0f "$t") traced: traced/untraced $(calc %.3f "$t / $u") (target >= 0.97; the fastest tenth of each one's slices)"
+    n=$((HTTP_SLICES * HTTP_SLICE))
+    for mode in off traced; do
+        http_start "$mode" h$mode || return 1
+        "$BENCH/bench_http" load "$http_port" "$n" >/dev/null || return 1
+        http_stop "$http_port" "$http_pid"
+    done
+    on=$(log_bytes "$TMP/htraced")
+    off=$(log_bytes "$TMP/hoff")
+    figure "HTTP log: $(calc %.1f "($on - $off) / $n") bytes per request beyond its calls' ($on bytes with requests followed, $off without, $n requests; target <= 64)"
+    http_start traced hbig || return 1
+    "$BENCH/bench_http" load "$http_port" "$HTTP_DECODER_REQUESTS" >/dev/null || return 1
+    http_stop "$http_port" "$http_pid"
+    t_json=$(time_report --json "$TMP/hbig") || return 1
+    req=$("$CLI" report --json "$TMP/hbig" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["requests_total"])')
+    figure "decoder: whyslow report --json on $req requests ($(calc %.1f "$(log_bytes "$TMP/hbig") / 1048576") MiB of log): $t_json s (target <= 20 s)"
+    rm -rf "$TMP/hu" "$TMP/ht" "$TMP/hoff" "$TMP/htraced" "$TMP/hbig"
+}
+
 # ---- the decoder on a large log: bench_sqlite_many ----
 
 # time_report [--json] LOGDIR: the median of 3 timed runs of `whyslow report`.
@@ -663,6 +742,7 @@ decoder_speed() {
 }
 
 ! wanted decoder || decoder_speed || status=1
+! wanted http || http_cost || status=1
 
 echo
 echo "==== whyslow benchmarks: summary ($(uname -m), $(nproc 2>/dev/null || echo '?') cores) ===="
