@@ -225,6 +225,9 @@ static void head_record(struct ws_thread *t, int fd, int dir, const struct http_
     }
     uint32_t flags =
         (uint32_t)dir | (d->response ? WS_HTTP_RESPONSE : 0) | (done ? WS_HTTP_DONE | d->flags : 0);
+    /* A call the program makes: in Python, the line that made it (as
+     * for a database execution), written just before the record. */
+    if (dir == WS_HTTP_OUT && !d->response) ws_py_note_site(t, s);
     /* (no stack: the call's own record has it) */
     uint8_t *o =
         ws_emit_put(t, WS_EV_HTTP, flags, fd, d->status, s, e, caller, (uint32_t)len, NULL, 0);

@@ -122,7 +122,8 @@ static void merge_client_ports(struct proc_report *pr)
 /* A syscall event: its call's statistics, the slowest list, and its
  * slow_syscall group when it took at least the threshold. */
 static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
-                       size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev)
+                       size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev,
+                       int waits_for_client)
 {
     struct call_stat *cs = by_call[ev->call];
     if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
@@ -133,7 +134,9 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     cs->total_ns += ev->dur;
     if (ev->dur > cs->max_ns) cs->max_ns = ev->dur;
     hist_add(&cs->hist, ev->dur);
-    if (!call_can_be_slow(ev->call)) return;
+    /* A served connection's read between requests waits for the client
+     * (requests.h): no slow call. */
+    if (!call_can_be_slow(ev->call) || waits_for_client) return;
     top_insert(pr->slowest, &pr->nslowest, ev);
     if (ev->dur < slow_ns) return;
     /* A read of a pipe waits for whoever writes it (pipes.h): no slow call. */
@@ -361,7 +364,8 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
         uint32_t qid = NO_QUERY;
         wakes_event(wk, &ev);
         if (call_is_syscall(ev.call)) {
-            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev);
+            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev,
+                       http_waits_for_client(hs, &ev));
             pipes_event(&pr->pipes, pr->p, &ev);
         } else if (lock_kind_of(ev.call) != LOCK_NONE)
             lock_event(pr, &ls, &ev);
@@ -436,6 +440,7 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     pipes_link(a->procs, n);
     ipc_link(a);
     endpoints_build(a);
+    http_nplus1_find(a);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
@@ -469,6 +474,7 @@ void analysis_free(struct analysis *a)
     }
     endpoints_free(a->endpoints, a->nendpoints);
     endpoints_free(a->called, a->ncalled);
+    xfree(a->http_nplus1);
     xfree(a->procs);
     xfree(a->ipc);
     memset(a, 0, sizeof(*a));

@@ -131,6 +131,8 @@ struct analysis {
     size_t nendpoints;
     struct endpoint *called; /* endpoints of other services called */
     size_t ncalled;
+    struct http_nplus1 *http_nplus1; /* N+1s of HTTP calls (endpoints.h) */
+    size_t nhttp_nplus1;
 };
 
 /* Analyzes the processes (finished by timeline_finish), which must

@@ -213,3 +213,113 @@ void endpoints_free(struct endpoint *v, size_t n)
     }
     xfree(v);
 }
+
+/* ---- N+1s of HTTP calls ---- */
+
+struct nplus1_acc {
+    struct map index; /* (called, served + 1) -> entry index + 1 */
+    struct http_nplus1 *v;
+    size_t n, cap;
+};
+
+/* A group of `calls` calls to one endpoint (first: the first of them). */
+static void group_found(struct nplus1_acc *acc, const struct proc_report *pr, size_t called,
+                        long served, uint64_t calls, uint64_t total_ns,
+                        const struct http_request *first)
+{
+    int created;
+    uint64_t *slot = map_put(&acc->index, called, (uint64_t)(served + 1), &created);
+    if (created) {
+        ARRAY_PUSH(acc->v, acc->n, acc->cap) = (struct http_nplus1){.pr = pr,
+                                                                    .called = called,
+                                                                    .served = served,
+                                                                    .tid = first->tid,
+                                                                    .caller = first->caller};
+        *slot = acc->n;
+    }
+    struct http_nplus1 *e = &acc->v[*slot - 1];
+    e->groups++;
+    e->calls += calls;
+    e->total_ns += total_ns;
+}
+
+static int cmp_http_nplus1(const void *a, const void *b)
+{
+    const struct http_nplus1 *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    if (x->pr != y->pr) return x->pr < y->pr ? -1 : 1;
+    if (x->called != y->called) return x->called < y->called ? -1 : 1;
+    return x->served < y->served ? -1 : x->served > y->served;
+}
+
+/* Calls to one endpoint: inside one served request, or in one run of a
+ * thread's calls outside requests. */
+struct call_group {
+    uint64_t key_a, key_b; /* (request index, endpoint) or (thread, run) */
+    size_t called, first;
+    long served;
+    uint64_t calls, total_ns;
+};
+
+/* The calls of one process, grouped (nplus1_calls()). */
+struct call_groups {
+    struct map index; /* (key_a, key_b) -> group index + 1 */
+    struct call_group *v;
+    size_t n, cap;
+};
+
+static void group_add(struct call_groups *g, uint64_t a, uint64_t b, const struct proc_report *pr,
+                      size_t i, long served)
+{
+    const struct http_request *r = &pr->requests[i];
+    int created;
+    uint64_t *slot = map_put(&g->index, a, b, &created);
+    if (created) {
+        ARRAY_PUSH(g->v, g->n, g->cap) = (struct call_group){
+            .key_a = a, .key_b = b, .called = r->endpoint, .first = i, .served = served};
+        *slot = g->n;
+    }
+    struct call_group *c = &g->v[*slot - 1];
+    c->calls++;
+    c->total_ns += (uint64_t)(r->end - r->start);
+}
+
+/* Calls of one process: inside a served request, those to one endpoint;
+ * outside requests, a thread's consecutive calls to one endpoint (a run
+ * ends at its call to another one). */
+static void nplus1_calls(struct nplus1_acc *acc, const struct proc_report *pr, unsigned min)
+{
+    struct call_groups g = {0};
+    struct map runs = {0}; /* thread -> (run number << 32 | endpoint + 1) of its current run */
+    for (size_t i = 0; i < pr->nrequests; i++) {
+        const struct http_request *r = &pr->requests[i];
+        if (!r->outgoing) continue;
+        if (r->parent >= 0) {
+            group_add(&g, (uint64_t)r->parent, r->endpoint, pr, i,
+                      (long)pr->requests[r->parent].endpoint);
+            continue;
+        }
+        uint64_t *cur = map_put(&runs, r->thread, 0, NULL);
+        if ((*cur & 0xffffffffu) != r->endpoint + 1u) /* a new run */
+            *cur = ((*cur >> 32) + 1) << 32 | (r->endpoint + 1u);
+        group_add(&g, (uint64_t)1 << 63 | r->thread, *cur, pr, i, -1);
+    }
+    for (size_t k = 0; k < g.n; k++)
+        if (g.v[k].calls >= min)
+            group_found(acc, pr, g.v[k].called, g.v[k].served, g.v[k].calls, g.v[k].total_ns,
+                        &pr->requests[g.v[k].first]);
+    map_free(&g.index);
+    xfree(g.v);
+    map_free(&runs);
+}
+
+void http_nplus1_find(struct analysis *a)
+{
+    struct nplus1_acc acc = {0};
+    for (size_t i = 0; i < a->nprocs; i++)
+        nplus1_calls(&acc, &a->procs[i], a->nplus1_min);
+    map_free(&acc.index);
+    xsort(acc.v, acc.n, sizeof(*acc.v), cmp_http_nplus1);
+    a->http_nplus1 = acc.v;
+    a->nhttp_nplus1 = acc.n;
+}

@@ -41,6 +41,20 @@ struct endpoint {
     size_t nnplus1, nplus1cap;
 };
 
+/* An N+1 of HTTP calls (docs/rules.md, n_plus_one_http): one called
+ * endpoint called nplus1_min times or more inside one served request, or
+ * in a run of calls of one thread outside requests. */
+struct http_nplus1 {
+    const struct proc_report *pr;
+    size_t called;     /* the endpoint called (analysis.called) */
+    long served;       /* the served endpoint whose requests made them, -1: none */
+    uint64_t groups;   /* requests (or runs, outside requests) with such calls */
+    uint64_t calls;    /* calls in them */
+    uint64_t total_ns; /* their latencies */
+    uint32_t tid;      /* of the first group's */
+    uint64_t caller;   /* where its first call was made */
+};
+
 /* The template of a path, interned in sp: segments that are identifiers
  * (numbers, UUIDs, long hex, long tokens with digits) become {id}. */
 uint32_t http_template(struct strpool *sp, const char *path);
@@ -51,6 +65,10 @@ uint32_t http_template(struct strpool *sp, const char *path);
 void endpoints_build(struct analysis *a);
 
 void endpoints_free(struct endpoint *v, size_t n);
+
+/* The N+1s of HTTP calls of an analysis whose endpoints are built, into
+ * a->http_nplus1 (most total time first). */
+void http_nplus1_find(struct analysis *a);
 
 /* "GET /albums/{id}" of endpoint e, in buf. */
 const char *endpoint_name(const struct endpoint *e, char *buf, size_t len);

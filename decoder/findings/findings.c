@@ -43,6 +43,8 @@ const char *finding_kind_name(enum finding_kind kind)
         return "cpu_starvation";
     case FINDING_IPC_CONTENTION:
         return "ipc_contention";
+    case FINDING_HTTP_N_PLUS_ONE:
+        return "n_plus_one_http";
     default:
         return "repeated_query";
     }
@@ -259,6 +261,7 @@ void find_findings(struct findings *fs, const struct analysis *a)
     }
     cpu_starvation(fs, a);
     ipc_contention(fs, a);
+    find_http_findings(fs, a);
     jit_sites(fs);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }

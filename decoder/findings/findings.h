@@ -33,6 +33,7 @@ enum finding_kind {
     FINDING_SLOW_QUERY,
     FINDING_CPU_STARVATION,
     FINDING_IPC_CONTENTION,
+    FINDING_HTTP_N_PLUS_ONE,
 };
 
 /* cpu_starvation: its threads waited for a CPU at least this share
@@ -72,6 +73,9 @@ struct finding {
     /* repeated_query */
     const struct repeat *repeat;
 
+    /* n_plus_one_http (count: the calls, total_ns: their latencies) */
+    const struct http_nplus1 *http;
+
     /* slow_query (query, count, max_ns, total_ns above too) */
     const struct slow_query *slowq;
 
@@ -109,6 +113,9 @@ void findings_free(struct findings *fs);
 /* Adds a finding of this kind for pr to fs. */
 struct finding *finding_add(struct findings *fs, enum finding_kind kind,
                             const struct proc_report *pr);
+
+/* The n_plus_one_http findings of an analysis (findings_db.c). */
+void find_http_findings(struct findings *fs, const struct analysis *a);
 
 /* The n_plus_one and repeated_query findings of a process (findings_db.c). */
 void find_db_findings(struct findings *fs, const struct proc_report *pr);

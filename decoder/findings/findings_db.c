@@ -177,3 +177,35 @@ void find_db_findings(struct findings *fs, const struct proc_report *pr)
     for (size_t i = 0; i < pr->nrepeats; i++)
         repeated(fs, pr, &pr->repeats[i]);
 }
+
+/* An N+1 of HTTP calls (docs/rules.md, n_plus_one_http). */
+void find_http_findings(struct findings *fs, const struct analysis *a)
+{
+    for (size_t i = 0; i < a->nhttp_nplus1; i++) {
+        const struct http_nplus1 *h = &a->http_nplus1[i];
+        char called[160], in[200] = "";
+        struct finding *f = finding_add(fs, FINDING_HTTP_N_PLUS_ONE, h->pr);
+        f->http = h;
+        f->tid = h->tid;
+        f->caller = h->caller;
+        f->count = h->calls;
+        f->total_ns = h->total_ns;
+        f->cost_ns = h->total_ns;
+        f->severity = severity(f->cost_ns, h->pr->p->duration_ns, f->count);
+        endpoint_name(&a->called[h->called], called, sizeof(called));
+        if (h->served >= 0) {
+            char name[160];
+            snprintf(in, sizeof(in), " in %s (%.1f per request, %" PRIu64 " requests)",
+                     endpoint_name(&a->endpoints[h->served], name, sizeof(name)),
+                     (double)h->calls / (double)h->groups, h->groups);
+        } else {
+            snprintf(in, sizeof(in), " in %" PRIu64 " loop%s", h->groups,
+                     h->groups == 1 ? "" : "s");
+        }
+        snprintf(f->summary, sizeof(f->summary),
+                 "N+1 of HTTP calls%s: %" PRIu64 " calls of %s, one after the other: ask for "
+                 "them in one call (a batch endpoint, or the list with what it holds), or make "
+                 "them at once",
+                 in, h->calls, called);
+    }
+}

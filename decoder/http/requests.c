@@ -25,6 +25,7 @@
 
 struct conn {
     int64_t fd;
+    int served;      /* it brought a request the process served */
     size_t *pending; /* request indexes, oldest first */
     size_t npending, cap;
 };
@@ -36,6 +37,8 @@ struct thread_work {
     size_t current; /* index + 1 of the one its events count for, 0: none */
     int64_t io_fd;  /* its last read: fd, bytes */
     uint64_t io_bytes;
+    int64_t out_fd; /* its last write: fd, where it was made */
+    uint64_t out_caller;
 };
 
 struct http_state {
@@ -72,6 +75,7 @@ static struct conn *conn_of(struct http_state *h, int64_t fd, int make)
     if (i == h->nconns) ARRAY_PUSH(h->conns, h->nconns, h->conncap) = (struct conn){.fd = -1};
     h->conns[i].fd = fd;
     h->conns[i].npending = 0;
+    h->conns[i].served = 0;
     *map_put(&h->conn_index, (uint64_t)fd, 0, NULL) = i + 1;
     return &h->conns[i];
 }
@@ -82,7 +86,7 @@ static struct thread_work *work_of(struct http_state *h, uint32_t thread)
     uint64_t *slot = map_put(&h->thread_index, thread, 0, &created);
     if (created) {
         ARRAY_PUSH(h->threads, h->nthreads, h->threadcap) =
-            (struct thread_work){.thread = thread, .io_fd = -1};
+            (struct thread_work){.thread = thread, .io_fd = -1, .out_fd = -1};
         *slot = h->nthreads;
     }
     return &h->threads[*slot - 1];
@@ -165,6 +169,10 @@ static size_t add_request(struct http_state *h, const struct ws_event *ev, int o
     parse_head(h, r, ev);
     struct thread_work *w = work_of(h, ev->thread);
     if (outgoing) {
+        /* Named by its record (in Python, the recorder took the line
+         * that made it), else by the write that sent it. */
+        r->caller =
+            ev->caller != ev->native_caller || w->out_fd != ev->obj ? ev->caller : w->out_caller;
         if (w->current) {
             r->parent = (int64_t)w->current - 1;
             h->reqs[w->current - 1].calls++;
@@ -179,6 +187,7 @@ static size_t add_request(struct http_state *h, const struct ws_event *ev, int o
     }
     struct conn *c = conn_of(h, ev->obj, 1);
     ARRAY_PUSH(c->pending, c->npending, c->cap) = i;
+    c->served |= !outgoing;
     return i;
 }
 
@@ -262,10 +271,15 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
             }
         if (w->current) count_in(h, w->current - 1, ev, qid);
     }
-    if (call_is_syscall(ev->call) && (ws_call_flags(ev->call) & WS_CALL_READS) && ev->result > 0) {
+    unsigned flags = call_is_syscall(ev->call) ? ws_call_flags(ev->call) : 0;
+    if ((flags & WS_CALL_READS) && ev->result > 0) {
         w = w ? w : work_of(h, ev->thread);
         w->io_fd = ev->obj;
         w->io_bytes = (uint64_t)ev->result;
+    } else if ((flags & WS_CALL_WRITES) && ev->result > 0) {
+        w = w ? w : work_of(h, ev->thread);
+        w->out_fd = ev->obj;
+        w->out_caller = ev->caller;
     }
     if (ev->call == WS_CLOSE && c) {
         while (c->npending) {
@@ -275,6 +289,16 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
         map_del(&h->conn_index, (uint64_t)c->fd, 0);
         c->fd = -1;
     }
+}
+
+int http_waits_for_client(struct http_state *h, const struct ws_event *ev)
+{
+    if (!call_is_syscall(ev->call) || !(ws_call_flags(ev->call) & WS_CALL_READS)) return 0;
+    const struct conn *c = conn_of(h, ev->obj, 0);
+    if (!c || !c->served) return 0;
+    for (size_t k = 0; k < c->npending; k++)
+        if (!h->reqs[c->pending[k]].outgoing) return 0;
+    return 1;
 }
 
 void http_close(struct http_state *h, struct http_request **reqs, size_t *n, struct map *counts)

@@ -39,6 +39,7 @@ struct http_request {
     uint64_t calls;                /* calls it made to other services */
     uint64_t calls_ns;             /* their spans */
     int64_t parent;                /* outgoing: the served request's index, -1: none */
+    uint64_t caller;               /* outgoing: where its write was made (pysites.h) */
     uint32_t template;             /* strpool id: path as its endpoint names it (endpoints.h) */
     uint32_t endpoint;             /* its endpoint's index in the analysis */
 };
@@ -50,6 +51,11 @@ struct http_state *http_open(struct ws_process *p);
 /* Every event of the process's timeline, in its order; qid: the query of
  * a database execution (queries.h), NO_QUERY otherwise. */
 void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid);
+
+/* Whether ev, given before http_event() sees it, is a read of a
+ * connection the process serves that waits for the client's next request
+ * (one served before, none in progress). */
+int http_waits_for_client(struct http_state *h, const struct ws_event *ev);
 
 /* Ends what is open at the process's end and hands the requests over
  * (the caller's to free), in the order they started.  *counts (the

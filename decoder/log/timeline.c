@@ -594,7 +594,10 @@ static void py_attach(struct timeline *tl, struct cursor *c, struct ws_event *ev
         c->py_keys_at = ev->at;
         return;
     }
-    if (call_family(ev->call) == FAMILY_RECORD || ev->call == WS_SQLITE_STMT) return;
+    /* (An HTTP record takes one: the call it makes was named by it.) */
+    if ((call_family(ev->call) == FAMILY_RECORD && ev->call != WS_EV_HTTP) ||
+        ev->call == WS_SQLITE_STMT)
+        return;
     /* A site or stack is its event's start's: one for an event that was
      * lost (the buffers were full) goes with nothing. */
     if (c->py_site && c->py_site_at != ev->at) c->py_site = 0;

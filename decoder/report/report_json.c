@@ -326,6 +326,20 @@ static void finding(struct json *j, const struct finding *f)
         stack(j, f);
     } else if (f->kind == FINDING_IPC_CONTENTION) {
         ipc_fields(j, f);
+    } else if (f->kind == FINDING_HTTP_N_PLUS_ONE) {
+        char name[1200];
+        const struct http_nplus1 *h = f->http;
+        json_kv_str(j, "endpoint", endpoint_name(&f->a->called[h->called], name, sizeof(name)));
+        json_key(j, "in_endpoint");
+        if (h->served >= 0)
+            json_str(j, endpoint_name(&f->a->endpoints[h->served], name, sizeof(name)));
+        else
+            json_null(j);
+        json_kv_uint(j, h->served >= 0 ? "requests" : "loops", h->groups);
+        json_kv_uint(j, "count", h->calls);
+        json_kv_uint(j, "total_ns", h->total_ns);
+        json_key(j, "site");
+        site_json(j, sym_code(f->pr->p, f->caller));
     } else if (f->kind == FINDING_CPU_STARVATION) {
         json_kv_uint(j, "processes", f->processes);
         json_kv_uint(j, "runq_ns", f->total_ns);

@@ -94,6 +94,7 @@ static void finding_site(FILE *f, const struct finding *fd)
         [FINDING_SLOW_QUERY] = "the slowest run from",
         [FINDING_IPC_CONTENTION] = "its waits called from",
         [FINDING_EVENT_LOOP_STALL] = "in the longest, its longest call from",
+        [FINDING_HTTP_N_PLUS_ONE] = "the first call made from",
     };
     char site[512];
     if (!fd->caller || fd->kind >= sizeof(what) / sizeof(*what) || !what[fd->kind]) return;

@@ -211,7 +211,9 @@ enum ws_clock_source {
  * first line (the request line or the status line, the request's query
  * string dropped when WHYSLOW_REDACT=url), a LF, then "Host: ...\n" and
  * "traceparent: ...\n" when those headers were in the same call's bytes.
- * Nothing else of the message is kept.  A response that ends in a later
+ * Nothing else of the message is kept.  A request the program writes (a
+ * call it makes) may have a WS_EV_PYSITE record just before: its Python
+ * site, taken then.  A response that ends in a later
  * call gets an end record there (WS_HTTP_END, no payload; a body that
  * ends with the connection ends at the read that returned 0 or at the
  * close).  Several messages of one call (pipelining) get a record each,

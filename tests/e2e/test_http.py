@@ -201,6 +201,39 @@ def case_django_endpoints():
         check(r["breakdown"]["db_ns"] > 0, "its database time: %s" % r["breakdown"])
 
 
+def case_http_calls_nplus1():
+    data = os.path.join(TMP, "data")
+    port, p = serve([PYTHON, os.path.join(HERE, "progs", "py_http_calls.py")], data)
+    for path in ("/albums", "/albums/batch") * 3:
+        urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30).read()
+    stop(port, p)
+    rep = report(data)
+    called = {"%s %s%s" % (e["method"], e["host"], e["path"]): e for e in rep["called_endpoints"]}
+    items = [e for n, e in called.items() if n.endswith("/items/{id}")]
+    require(len(items) == 1, "the called endpoint /items/{id}: %s" % list(called))
+    eq(items[0]["count"], 6 + 3 * 8, "calls to /items/{id}")
+    batch = [e for n, e in called.items() if e["path"] == "/items"]
+    check(len(batch) == 1 and batch[0]["count"] == 3, "calls to /items: %s" % batch)
+    found = findings_of(rep, "n_plus_one_http")
+    inside = [f for f in found if f["in_endpoint"] == "GET /albums"]
+    outside = [f for f in found if f["in_endpoint"] is None]
+    eq(len(found), 2, "N+1s of HTTP calls: %s" % [f["summary"] for f in found])
+    check(len(inside) == 1 and inside[0]["count"] == 24 and inside[0]["requests"] == 3
+          and inside[0]["endpoint"].endswith("/items/{id}"), "inside GET /albums: %s" % inside)
+    check(len(outside) == 1 and outside[0]["count"] == 6 and outside[0]["loops"] == 1,
+          "the loop outside requests: %s" % outside)
+    check(inside and "in GET /albums" in inside[0]["summary"], "the summary names the endpoint")
+    site = inside[0]["site"] if inside else None
+    check(site and site.get("function") == "Frontend.do_GET.<locals>.<listcomp>"
+          or (site and "py_http_calls.py" in (site.get("file") or "")),
+          "the calls' site is the app's line: %s" % site)
+    served = [r for r in rep["requests"] if r["direction"] == "in" and r["target"] == "/albums"]
+    check(all(r["calls"] == 8 for r in served) and len(served) == 3,
+          "each GET /albums made 8 calls: %s" % [r["calls"] for r in served])
+    made = [r for r in rep["requests"] if r["direction"] == "out" and r["made_for"] is not None]
+    eq(len(made), 3 * 8 + 3, "calls made for a served request")
+
+
 def case_not_http():
     # A program that reads files and talks over TCP in another protocol
     # (a line protocol, then binary): no request.

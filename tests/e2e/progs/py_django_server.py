@@ -93,7 +93,9 @@ connection.close()
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    # server_close() waits for the requests' threads: the answer to /quit
+    # is written before the process ends.
+    daemon_threads = False
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -64,7 +64,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
+server.daemon_threads = False  # server_close() waits for them: /quit is answered
 print("port=%d" % server.server_address[1], flush=True)
 server.serve_forever()
 server.server_close()
