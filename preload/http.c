@@ -66,6 +66,9 @@ struct http_fd {
      * responses have no body. */
     uint64_t heads;
     uint8_t nheads;
+    /* Its bytes are TLS records: the parsers take the plaintext from
+     * OpenSSL's calls (wrap_ssl.c), not the socket's bytes. */
+    uint8_t tls;
 };
 
 static struct http_fd conns[WS_FD_TABLE];
@@ -87,7 +90,7 @@ void ws_http_reset(int fd)
     if ((unsigned)fd >= WS_FD_TABLE) return;
     struct http_fd *c = &conns[fd];
     /* Only what is in use: most fds' entries are never touched. */
-    if (c->dir[0].mode || c->dir[1].mode || c->nheads) memset(c, 0, sizeof *c);
+    if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls) memset(c, 0, sizeof *c);
 }
 
 static int lower(int c)
@@ -319,6 +322,10 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
                 p++; /* CRLFs between messages */
             if (p == end) break;
             int kind = message_start(p, (size_t)(end - p));
+            if (!kind && end - p >= 2 && p[0] == 0x16 && p[1] == 0x03) {
+                c->tls = 1; /* a TLS handshake: HTTPS, if anything */
+                return;
+            }
             if (!kind) {
                 d->mode = M_OFF;
                 break;
@@ -434,7 +441,16 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
 void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
                    uint64_t e, uint64_t caller)
 {
+    if ((unsigned)fd >= WS_FD_TABLE || !buf || conns[fd].tls) return;
+    if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
+    follow(t, fd, dir, buf, n, s, e, caller);
+}
+
+void ws_http_plain(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
+                   uint64_t e, uint64_t caller)
+{
     if ((unsigned)fd >= WS_FD_TABLE || !buf) return;
+    conns[fd].tls = 1; /* (whatever the socket's first bytes said) */
     if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
     follow(t, fd, dir, buf, n, s, e, caller);
 }
@@ -442,9 +458,9 @@ void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t
 void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
                  size_t n, uint64_t s, uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || !iov) return;
+    if ((unsigned)fd >= WS_FD_TABLE || !iov || conns[fd].tls) return;
     for (size_t i = 0; i < cnt && n > 0; i++) {
-        if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
+        if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF || conns[fd].tls) return;
         size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
         if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
         n -= k;

@@ -203,7 +203,8 @@ enum ws_clock_source {
  *
  * HTTP messages (preload/http.c): a WS_EV_HTTP record follows the record
  * of the read or write on a stream socket whose bytes began an HTTP/1.x
- * message, with the same start and duration; obj the fd, result the
+ * message (over TLS: the SSL_read or SSL_write that moved its plaintext,
+ * not recorded itself), with the same start and duration; obj the fd, result the
  * status of a response (0 for a request), err WS_HTTP_* flags saying
  * which way (WS_HTTP_OUT: written, else read), whether a request or a
  * response, and, when WS_HTTP_DONE says the message ended in the same

@@ -201,9 +201,17 @@ def case_django_endpoints():
         check(r["breakdown"]["db_ns"] > 0, "its database time: %s" % r["breakdown"])
 
 
-def case_http_calls_nplus1():
+def http_calls_nplus1(tls):
     data = os.path.join(TMP, "data")
-    port, p = serve([PYTHON, os.path.join(HERE, "progs", "py_http_calls.py")], data)
+    argv = [PYTHON, os.path.join(HERE, "progs", "py_http_calls.py")]
+    if tls:  # a self-signed certificate for the backend's HTTPS
+        cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                            "1", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                           capture_output=True, text=True)
+        require(r.returncode == 0, "openssl req: %s" % r.stderr)
+        argv += [cert, key]
+    port, p = serve(argv, data)
     for path in ("/albums", "/albums/batch") * 3:
         urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30).read()
     stop(port, p)
@@ -232,6 +240,19 @@ def case_http_calls_nplus1():
           "each GET /albums made 8 calls: %s" % [r["calls"] for r in served])
     made = [r for r in rep["requests"] if r["direction"] == "out" and r["made_for"] is not None]
     eq(len(made), 3 * 8 + 3, "calls made for a served request")
+    served_back = [e for e in rep["endpoints"] if e["path"] == "/items/{id}"]
+    check(len(served_back) == 1 and served_back[0]["count"] == 30,
+          "the backend served /items/{id} 30 times: %s" % served_back)
+
+
+def case_http_calls_nplus1():
+    http_calls_nplus1(tls=False)
+
+
+def case_https_calls_nplus1():
+    # The same over HTTPS: the plaintext from OpenSSL's calls (Python's ssl
+    # module loads libssl as its extension's dependency).
+    http_calls_nplus1(tls=True)
 
 
 def case_not_http():

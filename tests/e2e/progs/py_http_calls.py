@@ -4,8 +4,9 @@ end-to-end tests of calls: the N+1 of HTTP calls, inside requests and
 outside.  Two ThreadingHTTPServers in one process: a backend (/items/<i>,
 /items?ids=...) and a frontend whose endpoints call it.
 
-Usage: py_http_calls.py
-At its start, outside any request, it calls the backend for /items/<i>
+Usage: py_http_calls.py [CERT KEY]
+With a certificate and its key, the backend serves HTTPS and the frontend
+calls it so (not checking the certificate).  At its start, outside any request, it calls the backend for /items/<i>
 6 times in a loop, then /stock/<i> twice.  Prints "port=N" (the
 frontend's) once both listen; serves until GET /quit.
 
@@ -16,6 +17,8 @@ frontend's) once both listen; serves until GET /quit.
 import http.client
 import http.server
 import json
+import ssl
+import sys
 import threading
 
 ITEMS = 8
@@ -36,6 +39,17 @@ class Backend(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+TLS = len(sys.argv) == 3
+
+
+def connect():
+    port = back.server_address[1]
+    if not TLS:
+        return http.client.HTTPConnection("127.0.0.1", port)
+    return http.client.HTTPSConnection("127.0.0.1", port,
+                                       context=ssl._create_unverified_context())
+
+
 def call(conn, path):
     conn.request("GET", path)
     r = conn.getresponse()
@@ -53,7 +67,7 @@ class Frontend(http.server.BaseHTTPRequestHandler):
             out = b"bye"
             threading.Thread(target=lambda: (front.shutdown(), back.shutdown())).start()
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", back.server_address[1])
+            conn = connect()
             if self.path == "/albums":
                 items = [call(conn, "/items/%d" % i) for i in range(1, ITEMS + 1)]  # the N+1
             else:
@@ -67,12 +81,16 @@ class Frontend(http.server.BaseHTTPRequestHandler):
 
 
 back = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+if TLS:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    back.socket = ctx.wrap_socket(back.socket, server_side=True)
 back.daemon_threads = False  # server_close() waits for them
 threading.Thread(target=back.serve_forever).start()
 front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Frontend)
 front.daemon_threads = False  # /quit is answered before the end
 
-conn = http.client.HTTPConnection("127.0.0.1", back.server_address[1])
+conn = connect()
 for i in range(6):  # a loop of calls outside any request
     call(conn, "/items/%d" % (100 + i))
 for i in range(2):
