@@ -469,6 +469,28 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
 
 /* The peer ended the connection (a read returned 0): a body that ends
  * with it ended. */
+/* n bytes moved without passing through the program (sendfile, splice):
+ * a body's, counted through; anywhere else the messages are lost. */
+void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, uint64_t e,
+                  uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE || conns[fd].tls) return;
+    struct http_dir *d = &conns[fd].dir[dir == WS_HTTP_OUT];
+    if (d->mode == M_CLOSE) return;
+    if ((d->mode != M_BODY_LEN && d->mode != M_CHUNK_DATA) || n > d->left) {
+        d->mode = M_OFF;
+        return;
+    }
+    d->left -= n;
+    if (d->left) return;
+    if (d->mode == M_CHUNK_DATA) {
+        d->mode = M_CHUNK_SIZE;
+        return;
+    }
+    d->mode = M_START;
+    end_record(t, fd, dir, d, s, e, caller);
+}
+
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
     if ((unsigned)fd >= WS_FD_TABLE) return;

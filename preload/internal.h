@@ -493,6 +493,8 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
 /* Plaintext of a TLS connection on fd (wrap_ssl.c). */
 void ws_http_plain(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
                    uint64_t e, uint64_t caller);
+void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, uint64_t e,
+                  uint64_t caller);
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
 void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
 /* A new socket fd (accepted, connected, first seen): followed when it is

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -273,6 +274,62 @@ WS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
     uint64_t e = ws_now();
     ws_wait_end(t);
     ws_emit(t, WS_CLOCK_NANOSLEEP, (uint32_t)r, -1, r, s, e, WS_CALLER, NULL, 0);
+    return r;
+}
+
+/* sendfile and splice: bytes written to out (a socket, most often) from
+ * in without passing through the program; what http.c follows of a
+ * response's body (nginx sends files so).  Recorded on out, in in aux1. */
+static void moved(struct ws_thread *t, unsigned call, int in, int out, ssize_t r, uint64_t s,
+                  uint64_t e, uint64_t caller, unsigned in_state, unsigned out_state)
+{
+    int err = r < 0 ? errno : 0;
+    if (!out_state) ws_fd_describe(t, out, s);
+    if (!in_state) ws_fd_describe(t, in, s);
+    aux_event(t, call, err, out, r, s, e, caller, (uint64_t)(int64_t)in, 0);
+    if (r > 0 && (out_state & WS_FD_WATCH))
+        ws_http_skip(t, out, WS_HTTP_OUT, (size_t)r, s, e, caller);
+    if (r > 0 && (in_state & WS_FD_WATCH)) ws_http_skip(t, in, WS_HTTP_IN, (size_t)r, s, e, caller);
+    if (err) errno = err;
+}
+
+WS_REAL(sendfile);
+WS_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(sendfile)(out, in, offset, count);
+    unsigned os = ws_fd_state(out), is = ws_fd_state(in);
+    uint64_t s = ws_now();
+    ssize_t r = real_sendfile(out, in, offset, count);
+    uint64_t e = ws_now();
+    moved(t, WS_SENDFILE, in, out, r, s, e, WS_CALLER, is, os);
+    return r;
+}
+
+WS_REAL(sendfile64);
+WS_EXPORT ssize_t sendfile64(int out, int in, off64_t *offset, size_t count)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(sendfile64)(out, in, offset, count);
+    unsigned os = ws_fd_state(out), is = ws_fd_state(in);
+    uint64_t s = ws_now();
+    ssize_t r = real_sendfile64(out, in, offset, count);
+    uint64_t e = ws_now();
+    moved(t, WS_SENDFILE, in, out, r, s, e, WS_CALLER, is, os);
+    return r;
+}
+
+WS_REAL(splice);
+WS_EXPORT ssize_t splice(int in, off64_t *in_off, int out, off64_t *out_off, size_t len,
+                         unsigned flags)
+{
+    struct ws_thread *t = ws_enter();
+    if (!t) return REAL(splice)(in, in_off, out, out_off, len, flags);
+    unsigned os = ws_fd_state(out), is = ws_fd_state(in);
+    uint64_t s = ws_now();
+    ssize_t r = real_splice(in, in_off, out, out_off, len, flags);
+    uint64_t e = ws_now();
+    moved(t, WS_SPLICE, in, out, r, s, e, WS_CALLER, is, os);
     return r;
 }
 

@@ -108,6 +108,10 @@
     X(EPOLL_CTL,           36, "epoll_ctl",                  SYSCALL, FD,     WS_CALL_HAS_AUX,                           OTHER) \
     /* obj: the first fd of the pair (-1: failed), aux1: the second */                                                        \
     X(SOCKETPAIR,          37, "socketpair",                 SYSCALL, FD,     WS_CALL_HAS_AUX,                           OTHER) \
+    /* obj the fd written, aux1 the fd read (its offset is not recorded) */                                                     \
+    X(SENDFILE,            38, "sendfile",                   SYSCALL, FD,     WS_CALL_WRITES | WS_CALL_HAS_AUX,          BY_FD) \
+    /* obj the fd written, aux1 the fd read */                                                                                  \
+    X(SPLICE,              39, "splice",                     SYSCALL, FD,     WS_CALL_WRITES | WS_CALL_HAS_AUX,          BY_FD) \
                                                                                                                                 \
     X(MUTEX_LOCK,          40, "pthread_mutex_lock",         LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \
     X(MUTEX_TRYLOCK,       41, "pthread_mutex_trylock",      LOCK,    MUTEX,  WS_CALL_ACQUIRES,                          LOCK)  \

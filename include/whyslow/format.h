@@ -40,7 +40,8 @@
  * without them.  Version 3 added Python frames (WS_EV_PYCODE,
  * WS_EV_PYSITE, WS_EV_PYSTACK), epoll_ctl and socketpair; a version 2 log
  * is a version 3 log without them.  Version 4 added HTTP messages
- * (WS_EV_HTTP); a version 3 log is a version 4 log without them. */
+ * (WS_EV_HTTP), sendfile and splice; a version 3 log is a version 4 log
+ * without them. */
 #define WS_FORMAT_VERSION 4
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */

@@ -17,7 +17,8 @@ import socket
 import subprocess
 import time
 
-from whyslow_test import (TMP, WHYSLOW, MS, check, eq, require, at_end, report, dump, need_file)
+from whyslow_test import (TMP, WHYSLOW, MS, check, eq, require, at_end, report, dump, need_file,
+                          count)
 
 
 def free_port():
@@ -55,6 +56,7 @@ error_log %(dir)s/error.log;
 events { worker_connections 64; }
 http {
     access_log %(dir)s/access.log;
+    sendfile on;
     server {
         listen 127.0.0.1:%(port)d;
         root %(dir)s/www;
@@ -117,6 +119,14 @@ def case_nginx_wrk():
     slow = [f["summary"] for f in rep["findings"]
             if f["kind"] == "slow_syscall" and f["pid"] == w["pid"]]
     eq(slow, [], "no slow_syscall on the worker's non-blocking calls")
+    # Every request it served, each answered with the file by sendfile:
+    # as many as its access log has lines, all complete.
+    with open(access) as f:
+        served = sum(1 for _ in f)
+    ep = [e for e in rep["endpoints"] if e["method"] == "GET" and e["path"] == "/"]
+    check(served > 0 and len(ep) == 1 and ep[0]["count"] == served and ep[0]["incomplete"] == 0,
+          "GET / served %d times, all complete: %s" % (served, ep))
+    check(count(rep, "sendfile", w["pid"]) >= served, "its bodies went by sendfile")
 
 
 def case_redis_benchmark():
