@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from whyslow_test import (PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, text_report,
-                          findings_of, need_python_module, record)
+                          findings_of, need_python_module, record, skip)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 SERVER = os.path.join(HERE, "progs", "py_http_server.py")
@@ -253,6 +253,34 @@ def case_https_calls_nplus1():
     # The same over HTTPS: the plaintext from OpenSSL's calls (Python's ssl
     # module loads libssl as its extension's dependency).
     http_calls_nplus1(tls=True)
+
+
+def case_node_event_loop():
+    # Ten requests at once to a Node server whose handlers wait 40 ms on a
+    # timer: one thread serves them all, each request's latency is its own.
+    node = "/usr/bin/node"
+    if not os.path.exists(node):
+        skip("no /usr/bin/node (Debian's nodejs package)")
+    data = os.path.join(TMP, "data")
+    port, p = serve([node, os.path.join(HERE, "progs", "node_http_async.js")], data)
+    socks = []
+    for i in range(10):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /wait/40?n=%d HTTP/1.1\r\nHost: t\r\n\r\n" % i)
+        socks.append((s, time.time_ns()))
+    for s, sent in socks:
+        status, raw, rest = read_response(s, b"")
+        eq(status, 200, "an answer")
+        s.close()
+    stop(port, p)
+    rep = report(data)
+    e = endpoint(rep, "GET /wait/{id}")
+    require(e is not None, "the endpoint GET /wait/{id}: %s" % rep["endpoints"])
+    eq((e["count"], e["incomplete"]), (10, 0), "requests, all complete")
+    reqs = requests_of(rep, "GET /wait/{id}")
+    eq(len({r["tid"] for r in reqs}), 1, "one thread served them all")
+    check(all(40000000 <= r["latency_ns"] < 2000000000 for r in reqs),
+          "each took its 40 ms, not the others': %s" % [r["latency_ns"] for r in reqs])
 
 
 def case_not_http():
