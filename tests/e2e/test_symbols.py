@@ -233,11 +233,13 @@ def case_sym_python_gil():
     check(len(busy) >= 2, "threads waiting for the GIL: %s" % rep["threads"])
     for t in busy:
         check(0 < t["gil_ns"] <= t["breakdown"]["lock_ns"], "gil_ns of %s" % t)
-    # The main thread joins them: a park (idle), counted as wait, not lock.
+    # The main thread joins them: a park (idle), counted as wait, not lock
+    # (how long, against its GIL waits, is the scheduler's to say: on a
+    # loaded machine it waited 128 ms of 184 for the GIL, 43 in the join).
     pid = rep["processes"][0]["pid"]
     main = next(t for t in rep["threads"] if t["tid"] == pid)
     b = main["breakdown"]
-    check(b["wait_ns"] > main["wall_ns"] // 4 and b["lock_ns"] == main["gil_ns"], "main: %s" % main)
+    check(b["wait_ns"] > 0 and b["lock_ns"] == main["gil_ns"], "main: %s" % main)
 
 
 def case_sym_fuzz():
