@@ -69,6 +69,6 @@ void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
     }
     ws_emit(t, WS_EV_FD_INFO, kind, fd, listening != 0, when, when, 0, payload, (uint32_t)plen);
     ws_fd_set(fd, 1);
-    if (kind == WS_FD_SOCKET && !listening) ws_http_watch(fd);
+    if (kind == WS_FD_SOCKET && !listening) ws_http_watch(fd, -1);
     errno = saved;
 }

@@ -69,11 +69,14 @@ struct http_fd {
     /* Its bytes are TLS records: the parsers take the plaintext from
      * OpenSSL's calls (wrap_ssl.c), not the socket's bytes. */
     uint8_t tls;
+    /* An accepted connection (the program serves it), and what it did on
+     * it last (1: read, 2: wrote): its turns, when it is no HTTP. */
+    uint8_t served, last_op;
 };
 
 static struct http_fd conns[WS_FD_TABLE];
 
-void ws_http_watch(int fd)
+void ws_http_watch(int fd, int served)
 {
     if (!ws_http_on || (unsigned)fd >= WS_FD_TABLE) return;
     int saved = errno, type = 0;
@@ -81,7 +84,12 @@ void ws_http_watch(int fd)
     int stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
     errno = saved;
     if (!stream) return;
+    /* Unknown (an fd first seen used): what an accept said of it, in this
+     * process or in the parent it was inherited from (a PostgreSQL
+     * backend's client, accepted by the postmaster before its fork). */
+    int was = conns[fd].served;
     ws_http_reset(fd);
+    conns[fd].served = (uint8_t)(served < 0 ? was : served);
     ws_fd_set(fd, 1 | WS_FD_WATCH);
 }
 
@@ -90,7 +98,8 @@ void ws_http_reset(int fd)
     if ((unsigned)fd >= WS_FD_TABLE) return;
     struct http_fd *c = &conns[fd];
     /* Only what is in use: most fds' entries are never touched. */
-    if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls) memset(c, 0, sizeof *c);
+    if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls || c->served || c->last_op)
+        memset(c, 0, sizeof *c);
 }
 
 static int lower(int c)
@@ -438,12 +447,42 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
     if (head) head_record(t, fd, dir, d, head, (size_t)(end - head), 0, s, e, caller);
 }
 
+/*
+ * A connection the program serves in another protocol than HTTP (a
+ * database's, a cache's, an RPC's) is seen as turns: the client's bytes,
+ * then the program's answer before it reads again.  A read after a write
+ * (or the first) starts a turn: a WS_EV_HTTP record with WS_HTTP_TURN
+ * holding its first bytes (none when WHYSLOW_REDACT says sql or url: they
+ * may hold a statement); the decoder ends it at the last write before
+ * the next.
+ */
+#define TURN_BYTES 32
+
+static void turn(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
+                 uint64_t e, uint64_t caller)
+{
+    struct http_fd *c = &conns[fd];
+    if (dir == WS_HTTP_OUT) {
+        c->last_op = 2;
+        return;
+    }
+    if (c->last_op == 1) return;
+    c->last_op = 1;
+    size_t k = ws_redact_sql || ws_redact_url || !buf ? 0 : n < TURN_BYTES ? n : TURN_BYTES;
+    uint8_t *o = ws_emit_put(t, WS_EV_HTTP, WS_HTTP_TURN | WS_HTTP_IN, fd, 0, s, e, caller,
+                             (uint32_t)k, NULL, 0);
+    if (!o) return;
+    memcpy(o, buf, k);
+    ws_emit_commit(t);
+}
+
 void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
                    uint64_t e, uint64_t caller)
 {
     if ((unsigned)fd >= WS_FD_TABLE || !buf || conns[fd].tls) return;
-    if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
-    follow(t, fd, dir, buf, n, s, e, caller);
+    struct http_fd *c = &conns[fd];
+    if (c->dir[dir == WS_HTTP_OUT].mode != M_OFF) follow(t, fd, dir, buf, n, s, e, caller);
+    if (c->served && c->dir[0].mode == M_OFF) turn(t, fd, dir, buf, n, s, e, caller);
 }
 
 void ws_http_plain(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
@@ -459,12 +498,17 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
                  size_t n, uint64_t s, uint64_t e, uint64_t caller)
 {
     if ((unsigned)fd >= WS_FD_TABLE || !iov || conns[fd].tls) return;
+    struct http_fd *c = &conns[fd];
+    size_t all = n;
     for (size_t i = 0; i < cnt && n > 0; i++) {
-        if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF || conns[fd].tls) return;
+        if (c->dir[dir == WS_HTTP_OUT].mode == M_OFF || c->tls) break;
         size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
         if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
         n -= k;
     }
+    if (c->served && c->dir[0].mode == M_OFF && cnt > 0)
+        turn(t, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
+             caller);
 }
 
 /* The peer ended the connection (a read returned 0): a body that ends

@@ -499,7 +499,8 @@ void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t c
 void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
 /* A new socket fd (accepted, connected, first seen): followed when it is
  * a stream socket. */
-void ws_http_watch(int fd);
+/* served: 1 accepted, 0 connected, -1 not known (as it was) */
+void ws_http_watch(int fd, int served);
 
 /* ---- init.c: configuration and lifecycle ---- */
 

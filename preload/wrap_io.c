@@ -423,7 +423,7 @@ WS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
                                                           : sizeof(struct sockaddr_storage);
     ws_emit(t, WS_CONNECT, err, fd, r, s, e, WS_CALLER, addr, (uint32_t)plen);
     ws_fd_set(fd, 1);
-    if (r == 0 || err == EINPROGRESS) ws_http_watch(fd);
+    if (r == 0 || err == EINPROGRESS) ws_http_watch(fd, 0);
     return r;
 }
 
@@ -449,7 +449,7 @@ static void accept_event(struct ws_thread *t, unsigned call, int fd, int r, uint
     ws_emit(t, call, err, fd, r, s, e, caller, peer, plen);
     if (r >= 0) {
         ws_fd_set(r, 1);
-        ws_http_watch(r);
+        ws_http_watch(r, 1);
     }
 }
 
@@ -550,8 +550,10 @@ WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
     }
     int r = REAL(close_range)(first, last, flags);
     if (r == 0)
-        for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++)
+        for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++) {
+            ws_http_reset((int)fd);
             ws_fd_set((int)fd, 0);
+        }
     return r;
 }
 

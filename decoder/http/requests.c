@@ -21,12 +21,15 @@
 
 #include <whyslow/format.h>
 
+#include <stdio.h>
 #include <string.h>
 
 struct conn {
     int64_t fd;
-    int served;      /* it brought a request the process served */
-    size_t *pending; /* request indexes, oldest first */
+    int served;             /* it brought a request the process served */
+    int64_t last_write_end; /* its turns: when its last write ended */
+    int wrote;              /* written since its turn began */
+    size_t *pending;        /* request indexes, oldest first */
     size_t npending, cap;
 };
 
@@ -76,6 +79,7 @@ static struct conn *conn_of(struct http_state *h, int64_t fd, int make)
     h->conns[i].fd = fd;
     h->conns[i].npending = 0;
     h->conns[i].served = 0;
+    h->conns[i].wrote = 0;
     *map_put(&h->conn_index, (uint64_t)fd, 0, NULL) = i + 1;
     return &h->conns[i];
 }
@@ -166,7 +170,7 @@ static size_t add_request(struct http_state *h, const struct ws_event *ev, int o
      * program began to write it. */
     r->start = outgoing ? ev->at : event_end(ev);
     h->cursor[i] = r->start;
-    parse_head(h, r, ev);
+    if (!(ev->err & WS_HTTP_TURN)) parse_head(h, r, ev);
     struct thread_work *w = work_of(h, ev->thread);
     if (outgoing) {
         /* Named by its record (in Python, the recorder took the line
@@ -203,8 +207,46 @@ static size_t oldest(struct http_state *h, struct conn *c, int outgoing, int wan
     return 0;
 }
 
+/* A turn's first bytes, printable. */
+static uint32_t turn_text(struct http_state *h, const struct ws_event *ev)
+{
+    char text[4 * 32 + 1];
+    size_t o = 0;
+    for (uint32_t i = 0; i < ev->payload_len && i < 32; i++) {
+        unsigned char ch = ev->payload[i];
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              ch >= 0x20 && ch < 0x7f ? "%c" : "\\x%02x", ch);
+    }
+    return strpool_intern(&h->p->strings, text, o);
+}
+
+/* A turn began: the one before on its connection ended at its last write
+ * (incomplete when there was none). */
+static void turn_record(struct http_state *h, const struct ws_event *ev)
+{
+    struct conn *c = conn_of(h, ev->obj, 0);
+    if (c)
+        for (size_t k = 0; k < c->npending; k++)
+            if (h->reqs[c->pending[k]].turn) {
+                finish(h, c, c->pending[k], c->wrote ? c->last_write_end : event_end(ev), c->wrote);
+                break;
+            }
+    size_t i = add_request(h, ev, 0);
+    struct http_request *r = &h->reqs[i];
+    r->turn = 1;
+    r->method = strpool_intern(&h->p->strings, "TURN", 4);
+    r->path = strpool_intern(&h->p->strings, "*", 1);
+    r->target = turn_text(h, ev);
+    c = conn_of(h, ev->obj, 0);
+    c->wrote = 0;
+}
+
 static void http_record(struct http_state *h, const struct ws_event *ev)
 {
+    if (ev->err & WS_HTTP_TURN) {
+        turn_record(h, ev);
+        return;
+    }
     int out = (ev->err & WS_HTTP_OUT) != 0;
     if (!(ev->err & WS_HTTP_RESPONSE)) { /* a request: read, served; written, a call */
         add_request(h, ev, out);
@@ -280,11 +322,19 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
         w = w ? w : work_of(h, ev->thread);
         w->out_fd = ev->obj;
         w->out_caller = ev->caller;
+        struct conn *tc = c ? c : conn_of(h, ev->obj, 0);
+        if (tc) {
+            tc->last_write_end = event_end(ev);
+            tc->wrote = 1;
+        }
     }
     if (ev->call == WS_CLOSE && c) {
         while (c->npending) {
             size_t i = c->pending[0];
-            finish(h, c, i, event_end(ev), 0);
+            if (h->reqs[i].turn && c->wrote)
+                finish(h, c, i, c->last_write_end, 1);
+            else
+                finish(h, c, i, event_end(ev), 0);
         }
         map_del(&h->conn_index, (uint64_t)c->fd, 0);
         c->fd = -1;
@@ -296,16 +346,23 @@ int http_waits_for_client(struct http_state *h, const struct ws_event *ev)
     if (!call_is_syscall(ev->call) || !(ws_call_flags(ev->call) & WS_CALL_READS)) return 0;
     const struct conn *c = conn_of(h, ev->obj, 0);
     if (!c || !c->served) return 0;
-    for (size_t k = 0; k < c->npending; k++)
-        if (!h->reqs[c->pending[k]].outgoing) return 0;
+    for (size_t k = 0; k < c->npending; k++) {
+        const struct http_request *r = &h->reqs[c->pending[k]];
+        /* (a turn answered: the next read waits for the next one) */
+        if (!r->outgoing && !(r->turn && c->wrote)) return 0;
+    }
     return 1;
 }
 
 void http_close(struct http_state *h, struct http_request **reqs, size_t *n, struct map *counts)
 {
-    for (size_t k = 0; k < h->nconns; k++)
-        while (h->conns[k].fd != -1 && h->conns[k].npending)
-            finish(h, &h->conns[k], h->conns[k].pending[0], h->last_at, 0);
+    for (size_t k = 0; k < h->nconns; k++) {
+        struct conn *c = &h->conns[k];
+        while (c->fd != -1 && c->npending) {
+            int turn_done = h->reqs[c->pending[0]].turn && c->wrote;
+            finish(h, c, c->pending[0], turn_done ? c->last_write_end : h->last_at, turn_done);
+        }
+    }
     for (size_t k = 0; k < h->nconns; k++)
         xfree(h->conns[k].pending);
     for (size_t k = 0; k < h->nthreads; k++)

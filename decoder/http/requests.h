@@ -25,6 +25,8 @@
 
 struct http_request {
     int outgoing;         /* a call the program made (else one it served) */
+    int turn;             /* a turn on a connection served in another protocol:
+                             method TURN, path "*", target its first bytes */
     uint32_t thread, tid; /* the thread that read (served) or wrote (called) it */
     int64_t fd;
     uint32_t peer;                 /* the connection's other end (strpool id) */

@@ -219,7 +219,11 @@ enum ws_clock_source {
  * call gets an end record there (WS_HTTP_END, no payload; a body that
  * ends with the connection ends at the read that returned 0 or at the
  * close).  Several messages of one call (pipelining) get a record each,
- * in order.
+ * in order.  On a connection the program accepted whose bytes are no
+ * HTTP, a read after a write (or its first) starts a turn: a record with
+ * WS_HTTP_TURN | WS_HTTP_IN whose payload is the read's first bytes (up
+ * to 32; none when WHYSLOW_REDACT has sql or url); the turn lasts to the
+ * last write on the fd before the next turn or the fd's close.
  *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,
@@ -249,6 +253,7 @@ enum ws_clock_source {
 #define WS_HTTP_NOBODY      32u  /* a response without a body (HEAD, 1xx, 204, 304) */
 #define WS_HTTP_DONE        64u  /* the message ended in this call's bytes */
 #define WS_HTTP_END         128u /* an end record: the message ended here */
+#define WS_HTTP_TURN        256u /* a turn on a connection served in another protocol */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */

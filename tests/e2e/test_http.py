@@ -285,7 +285,7 @@ def case_node_event_loop():
 
 def case_not_http():
     # A program that reads files and talks over TCP in another protocol
-    # (a line protocol, then binary): no request.
+    # (a line protocol, then binary): no HTTP request.
     prog = os.path.join(TMP, "nothttp.py")
     with open(prog, "w") as f:
         f.write("""
@@ -311,8 +311,14 @@ t.join()
 """)
     data, _ = record([PYTHON, prog])
     rep = report(data)
-    eq((rep["endpoints"], rep["called_endpoints"], rep["requests_total"]), ([], [], 0),
-       "no request in bytes that are no HTTP")
+    # The server's connection is seen as turns: what it read, then what
+    # it answered; no HTTP endpoint, no call.
+    eq([(e["method"], e["path"], e["count"], e["incomplete"]) for e in rep["endpoints"]],
+       [("TURN", "*", 3, 0)], "three turns on the served connection, no HTTP endpoint")
+    eq(rep["called_endpoints"], [], "no call")
+    turns = sorted(r["target"] for r in rep["requests"])
+    eq(turns, ["PING\\x0d\\x0a", "SET GET /x HTTP/1.1\\x0d\\x0a", "\\x00\\x01binary"],
+       "each turn's first bytes")
 
 
 def case_http_off_and_redacted():

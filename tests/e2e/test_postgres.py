@@ -164,6 +164,22 @@ def case_server_traced():
     ended = [p for p in rep["processes"] if p["end"] is not None]
     check(ended and all(p["gone_ns"] is None for p in ended),
           "processes that exited are not gone: %s" % [(p["pid"], p["gone_ns"]) for p in ended])
+    # The backends' client connections (accepted by the postmaster before
+    # its fork) are seen as turns: the five queries of the session among
+    # them, the one that computed 300 ms the longest of its backend's.
+    turns = [r for r in rep["requests"] if r["method"] == "TURN"]
+    queries = [r for r in turns if r["target"].startswith("Q")]
+    check(len([r for r in queries if "generate_series(1, 3000000)" in r["target"]
+               or "select count(*) from gene" in r["target"]]) == 1,
+          "the long query's turn: %s" % [r["target"] for r in queries])
+    # (the killed session's pg_sleep(30) is one turn with its count(*): the
+    # backend answered it after its 30 s, to a client gone)
+    longest = max((r for r in queries if "from t;" not in r["target"]),
+                  key=lambda r: r["latency_ns"], default=None)
+    check(longest is not None and "select count(*) from gene" in longest["target"] and
+          longest["latency_ns"] >= 100 * MS,
+          "the longest answered turn is the long query's: %s" %
+          [(r["target"][5:40], r["latency_ns"], r["complete"]) for r in queries])
     lines = dump(server.logs)
     for b in backends:
         reads = [l for l in lines if "pid=%d " % b["pid"] in l and (" recv" in l or " read " in l)]
