@@ -79,6 +79,16 @@ static int cmp_endpoint(const void *a, const void *b)
     return strcmp(x->host ? x->host : "", y->host ? y->host : "");
 }
 
+struct sort_ref {
+    const struct endpoint *e;
+    size_t old;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    return cmp_endpoint(((const struct sort_ref *)a)->e, ((const struct sort_ref *)b)->e);
+}
+
 struct grouping {
     struct strpool names; /* the endpoints' strings, across processes */
     struct map index[2];  /* (method, path << 32 | host) -> endpoint index + 1 */
@@ -174,22 +184,23 @@ void endpoints_build(struct analysis *a)
         nplus1_in(g.v[0], g.n[0], &a->procs[i], a->nplus1_min);
     /* Sorted, with each request's index following its endpoint. */
     for (int k = 0; k < 2; k++) {
-        size_t *order = xmalloc((g.n[k] ? g.n[k] : 1) * sizeof(*order));
-        struct endpoint *sorted = xmalloc((g.n[k] ? g.n[k] : 1) * sizeof(*sorted));
-        memcpy(sorted, g.v[k], g.n[k] * sizeof(*sorted));
-        xsort(sorted, g.n[k], sizeof(*sorted), cmp_endpoint);
-        for (size_t i = 0; i < g.n[k]; i++) /* old index -> new: by the strings' identity */
-            for (size_t j = 0; j < g.n[k]; j++)
-                if (sorted[j].method == g.v[k][i].method && sorted[j].path == g.v[k][i].path &&
-                    sorted[j].host == g.v[k][i].host) {
-                    order[i] = j;
-                    break;
-                }
+        size_t n = g.n[k];
+        struct sort_ref *refs = xmalloc((n ? n : 1) * sizeof(*refs));
+        for (size_t i = 0; i < n; i++)
+            refs[i] = (struct sort_ref){&g.v[k][i], i};
+        xsort(refs, n, sizeof(*refs), cmp_ref);
+        size_t *order = xmalloc((n ? n : 1) * sizeof(*order)); /* old index -> new */
+        struct endpoint *sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
+        for (size_t j = 0; j < n; j++) {
+            sorted[j] = *refs[j].e;
+            order[refs[j].old] = j;
+        }
         for (size_t p = 0; p < a->nprocs; p++)
             for (size_t r = 0; r < a->procs[p].nrequests; r++)
                 if ((a->procs[p].requests[r].outgoing != 0) == k)
                     a->procs[p].requests[r].endpoint =
                         (uint32_t)order[a->procs[p].requests[r].endpoint];
+        xfree(refs);
         xfree(order);
         xfree(g.v[k]);
         g.v[k] = sorted;
