@@ -351,7 +351,8 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
                     st = st * 10 + (unsigned)(sp[i] - '0');
                 d->status = (uint16_t)st;
             } else if (c->nheads < 64) {
-                c->heads |= (uint64_t)(memcmp(p, "HEAD ", 5) == 0) << c->nheads;
+                int is_head = end - p >= 5 && memcmp(p, "HEAD ", 5) == 0;
+                c->heads |= (uint64_t)is_head << c->nheads;
                 c->nheads++;
             }
             head = p;
