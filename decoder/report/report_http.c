@@ -56,6 +56,14 @@ static int listed(const struct analysis *a, const struct proc_report *pr, size_t
     return slower < REQUESTS_PER_ENDPOINT;
 }
 
+void report_json_nplus1_counts(struct json *j, const struct endpoint_nplus1 *n)
+{
+    json_kv_uint(j, "requests", n->requests);
+    json_kv_uint(j, "executions", n->executions);
+    json_key(j, "per_request");
+    json_ratio(j, n->executions, n->requests);
+}
+
 static void endpoint_json(struct json *j, const struct endpoint *e)
 {
     json_begin_object(j);
@@ -85,10 +93,7 @@ static void endpoint_json(struct json *j, const struct endpoint *e)
             char fp[17];
             json_str(j, sql_fingerprint_hex(n->pr->queries[n->loop->child].fp, fp));
             json_kv_str(j, "normalized", n->pr->queries[n->loop->child].normalized);
-            json_kv_uint(j, "requests", n->requests);
-            json_kv_uint(j, "executions", n->executions);
-            json_key(j, "per_request");
-            json_ratio(j, n->executions, n->requests);
+            report_json_nplus1_counts(j, n);
             json_end_object(j);
         }
         json_end_array(j);

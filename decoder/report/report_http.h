@@ -23,6 +23,10 @@ size_t http_total(const struct analysis *a);
 /* The sections, when there are requests. */
 void report_text_http(FILE *f, const struct analysis *a);
 
+/* An N+1 loop's counts in an endpoint: "requests", "executions",
+ * "per_request". */
+void report_json_nplus1_counts(struct json *j, const struct endpoint_nplus1 *n);
+
 /* The top-level "endpoints", "called_endpoints" and "requests" arrays,
  * with "requests_total" and "requests_listed". */
 void report_json_http(struct json *j, const struct analysis *a);

@@ -240,10 +240,7 @@ static void db_finding_fields(struct json *j, const struct finding *f)
                 char name[1200];
                 json_begin_object(j);
                 json_kv_str(j, "endpoint", endpoint_name(&a->endpoints[e], name, sizeof(name)));
-                json_kv_uint(j, "requests", n->requests);
-                json_kv_uint(j, "executions", n->executions);
-                json_key(j, "per_request");
-                json_ratio(j, n->executions, n->requests);
+                report_json_nplus1_counts(j, n);
                 json_end_object(j);
             }
         json_end_array(j);
