@@ -23,6 +23,7 @@
  */
 #include "analysis/analyze.h"
 
+#include "analysis/narrow.h"
 #include "base/hashmap.h"
 #include "base/util.h"
 #include "log/timeline.h"
@@ -342,8 +343,10 @@ static int is_park(const void *conc, uint64_t addr, int kind)
     return conc_lock_role(conc, addr, kind) == WAIT_PARK;
 }
 
-/* Reads the process's timeline once for all its statistics. */
-static void analyze_process(struct proc_report *pr, const struct analyze_opts *o)
+/* Reads the process's timeline once for all its statistics; narrowed to
+ * the spans of w when there is one (narrow.h). */
+static void analyze_process(struct proc_report *pr, const struct analyze_opts *o,
+                            const struct windows *w, uint64_t id_base)
 {
     struct call_stat *by_call[256] = {0};
     struct lock_state ls = {0};
@@ -362,6 +365,10 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;
+        if (w && !narrow_inside(w, &ev)) { /* outside: the requests still see it */
+            http_event(hs, &ev, qid);
+            continue;
+        }
         wakes_event(wk, &ev);
         if (call_is_syscall(ev.call)) {
             call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev,
@@ -377,6 +384,9 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     }
     timeline_close(tl);
     http_close(hs, &pr->requests, &pr->nrequests, &pr->request_counts);
+    pr->nrequests_found = pr->nrequests;
+    for (size_t i = 0; i < pr->nrequests; i++)
+        pr->requests[i].id = id_base + i;
     for (size_t i = 0; i < pr->nrequests; i++) {
         struct http_request *r = &pr->requests[i];
         r->template =
@@ -403,6 +413,10 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     merge_client_ports(pr);
     finish_locks(pr, &ls);
     finish_db(pr, &db);
+    if (w) {
+        narrow_requests(pr, o, id_base);
+        narrow_thread_times(pr);
+    }
     sym_release(pr->p); /* the GIL tests opened its files */
 }
 
@@ -414,8 +428,8 @@ static int cmp_slow_ref(const void *a, const void *b)
     return x->pr->p->pid < y->pr->p->pid ? -1 : x->pr->p->pid > y->pr->p->pid;
 }
 
-void analyze(struct analysis *a, struct ws_process **procs, size_t n,
-             const struct analyze_opts *opts)
+static void analyze_all(struct analysis *a, struct ws_process **procs, size_t n,
+                        const struct analyze_opts *opts, struct windows **w)
 {
     memset(a, 0, sizeof(*a));
     a->slow_ns = opts->slow_ns;
@@ -427,12 +441,14 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
 
     struct slow_ref *all = NULL;
     size_t nall = 0, allcap = 0;
+    uint64_t id_base = 1;
     for (size_t i = 0; i < n; i++) {
         struct proc_report *pr = &a->procs[i];
         pr->p = procs[i];
         pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
         mem_blame(procs[i]->log);
-        analyze_process(pr, opts);
+        analyze_process(pr, opts, w ? w[i] : NULL, id_base);
+        id_base += pr->nrequests_found;
         for (size_t k = 0; k < pr->nslowest; k++)
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
@@ -445,6 +461,30 @@ void analyze(struct analysis *a, struct ws_process **procs, size_t n,
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
     if (nall) memcpy(a->slowest, all, a->nslowest * sizeof(*all));
     xfree(all);
+}
+
+int analyze(struct analysis *a, struct ws_process **procs, size_t n,
+            const struct analyze_opts *opts)
+{
+    if (!opts->endpoint && !opts->request) {
+        analyze_all(a, procs, n, opts, NULL);
+        return 0;
+    }
+    /* Narrowed: a first analysis finds the requests asked for. */
+    struct analysis first;
+    size_t selected;
+    analyze_all(&first, procs, n, opts, NULL);
+    struct windows **w = narrow_windows(&first, opts, &selected);
+    analysis_free(&first);
+    if (selected) analyze_all(a, procs, n, opts, w);
+    narrow_free(w, n);
+    if (!selected) {
+        memset(a, 0, sizeof(*a));
+        return -1;
+    }
+    a->narrowed = selected;
+    a->narrowed_to = opts->endpoint;
+    return 0;
 }
 
 void analysis_free(struct analysis *a)

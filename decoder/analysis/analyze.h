@@ -98,6 +98,7 @@ struct proc_report {
     struct conc_report *conc;      /* wake links: pools, thread pools, the GIL */
     struct http_request *requests; /* HTTP requests served and called, in start order */
     size_t nrequests;
+    size_t nrequests_found;    /* before a narrowing (numbers the requests) */
     struct map request_counts; /* (request index, query id) -> executions in it */
 };
 
@@ -112,6 +113,10 @@ struct analyze_opts {
     unsigned nplus1_min; /* --nplus1-min: executions that make an N+1 loop */
     unsigned repeat_min; /* --repeat-min: executions that make a repeated query */
     uint64_t stall_ns;   /* --stall-ms: an event loop stalls from this long */
+    /* --endpoint PATTERN, --request ID: the analysis narrowed to those
+     * served requests (docs/rules.md, requests); NULL, 0: not */
+    const char *endpoint;
+    uint64_t request;
 };
 
 #define NPLUS1_MIN_DEFAULT 5
@@ -133,13 +138,18 @@ struct analysis {
     size_t ncalled;
     struct http_nplus1 *http_nplus1; /* N+1s of HTTP calls (endpoints.h) */
     size_t nhttp_nplus1;
+    /* Narrowed by --endpoint or --request: to this many served requests
+     * (0: not narrowed; then narrowed_to says what was asked for). */
+    size_t narrowed;
+    const char *narrowed_to;
 };
 
 /* Analyzes the processes (finished by timeline_finish), which must
  * outlive the analysis; reading their timelines settles them (see
  * timeline.h). */
-void analyze(struct analysis *a, struct ws_process **procs, size_t n,
-             const struct analyze_opts *opts);
+/* Returns 0, or -1 when a narrowing selects no request (a->narrowed 0). */
+int analyze(struct analysis *a, struct ws_process **procs, size_t n,
+            const struct analyze_opts *opts);
 void analysis_free(struct analysis *a);
 
 #endif

@@ -20,8 +20,9 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: whyslow report [--json] [--pid PID] [--slow-ms N] [--nplus1-min N]\n"
-    "                      [--repeat-min N] [--stall-ms N] [PATH...]\n"
+    "usage: whyslow report [--json] [--pid PID] [--endpoint PATTERN | --request ID]\n"
+    "                      [--slow-ms N] [--nplus1-min N] [--repeat-min N] [--stall-ms N]\n"
+    "                      [PATH...]\n"
     "\n"
     "What made the recorded processes slow: findings first (slow calls, lock\n"
     "contention, N+1 query loops, repeated queries, event loop stalls, pools\n"
@@ -33,6 +34,9 @@ static const char report_usage[] =
     "                   (default ./whyslow.data)\n"
     "  --json           one JSON object instead (schema whyslow.report/2)\n"
     "  --pid PID        only the process PID\n"
+    "  --endpoint PATTERN  only the requests served of those endpoints: 'GET /albums/{id}',\n"
+    "                   or a pattern ('GET /albums*', '/albums/*')\n"
+    "  --request ID     only the request ID (its id in --json)\n"
     "  --slow-ms N      a call is slow from N milliseconds (default 10)\n"
     "  --nplus1-min N   an N+1 loop has N executions or more (default 5)\n"
     "  --repeat-min N   a repeated query runs N times or more (default 5)\n"
@@ -122,6 +126,18 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
                 return usage_error(verb, "--pid: '%s' is not a process id", v);
             o->has_pid = 1;
             o->pid = pid;
+        } else if (with_report && is_option(a, "--endpoint")) {
+            if (!(v = option_value(verb, argc, argv, &i, "--endpoint", &bad))) return bad;
+            if (!*v) return usage_error(verb, "--endpoint: an empty pattern");
+            o->analyze.endpoint = v;
+        } else if (with_report && is_option(a, "--request")) {
+            if (!(v = option_value(verb, argc, argv, &i, "--request", &bad))) return bad;
+            char *end;
+            errno = 0;
+            unsigned long long id = strtoull(v, &end, 10);
+            if (!*v || *end || errno || v[0] == '-' || id == 0)
+                return usage_error(verb, "--request: '%s' is not a request id", v);
+            o->analyze.request = id;
         } else if (with_report && (is_option(a, "--slow-ms") || is_option(a, "--stall-ms"))) {
             const char *name = is_option(a, "--slow-ms") ? "--slow-ms" : "--stall-ms";
             if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;
@@ -178,9 +194,19 @@ int cmd_report(int argc, char **argv)
     struct findings fs;
 
     int rc = parse("report", argc, argv, 1, &o);
+    if (rc < 0 && o.analyze.endpoint && o.analyze.request)
+        rc = usage_error("report", "--endpoint and --request: one or the other");
     if (rc < 0) rc = load(&o, &ls);
-    if (rc == 0 && ls.n) {
-        analyze(&a, ls.procs, ls.n, &o.analyze);
+    if (rc == 0 && ls.n && analyze(&a, ls.procs, ls.n, &o.analyze) != 0) {
+        if (o.analyze.request)
+            fprintf(stderr, "whyslow: no served request number %" PRIu64 " in these logs\n",
+                    o.analyze.request);
+        else
+            fprintf(stderr,
+                    "whyslow: no served request of an endpoint matching '%s' in these logs\n",
+                    o.analyze.endpoint);
+        rc = 1;
+    } else if (rc == 0 && ls.n) {
         find_findings(&fs, &a);
         symbolize_report(&a, &fs);
         if (o.json)

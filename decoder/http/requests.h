@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 struct http_request {
+    uint64_t id;          /* its number in the report: 1.. over the processes */
     int outgoing;         /* a call the program made (else one it served) */
     int turn;             /* a turn on a connection served in another protocol:
                              method TURN, path "*", target its first bytes */

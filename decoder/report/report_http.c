@@ -19,15 +19,6 @@ static const char *str(const struct proc_report *pr, uint32_t id)
     return id ? strpool_get(&pr->p->strings, id) : NULL;
 }
 
-/* The request's id in the report: 1.. over the processes, in order. */
-static uint64_t request_id(const struct analysis *a, const struct proc_report *pr, size_t i)
-{
-    uint64_t id = 1;
-    for (const struct proc_report *q = a->procs; q < pr; q++)
-        id += q->nrequests;
-    return id + i;
-}
-
 size_t http_total(const struct analysis *a)
 {
     size_t n = 0;
@@ -108,7 +99,7 @@ static void request_json(struct json *j, const struct analysis *a, const struct 
     const struct endpoint *e = r->outgoing ? &a->called[r->endpoint] : &a->endpoints[r->endpoint];
     char name[1200];
     json_begin_object(j);
-    json_kv_uint(j, "id", request_id(a, pr, i));
+    json_kv_uint(j, "id", pr->requests[i].id);
     json_kv_str(j, "direction", r->outgoing ? "out" : "in");
     json_kv_uint(j, "pid", pr->p->pid);
     json_kv_uint(j, "tid", r->tid);
@@ -144,7 +135,7 @@ static void request_json(struct json *j, const struct analysis *a, const struct 
     } else {
         json_key(j, "made_for");
         if (r->parent >= 0)
-            json_uint(j, request_id(a, pr, (size_t)r->parent));
+            json_uint(j, pr->requests[r->parent].id);
         else
             json_null(j);
     }
@@ -250,9 +241,8 @@ static void slowest_requests(FILE *f, const struct analysis *a)
         text_clean((const uint8_t *)(p ? p : "?"), strlen(p ? p : "?"), peer, sizeof(peer));
         char status[16];
         snprintf(status, sizeof(status), r->status ? "%u" : "-", r->status);
-        fprintf(f, "  #%-5" PRIu64 " %-40s %4s %10s  from %s (pid %" PRIu64 " tid %u)\n",
-                request_id(a, pr, v[k].i), shown, status, fmt_dur(v[k].lat, b), peer, pr->p->pid,
-                r->tid);
+        fprintf(f, "  #%-5" PRIu64 " %-40s %4s %10s  from %s (pid %" PRIu64 " tid %u)\n", r->id,
+                shown, status, fmt_dur(v[k].lat, b), peer, pr->p->pid, r->tid);
         fprintf(f, "         ");
         int first = 1;
         for (int t = 0; t < TIME_PARTS; t++) {

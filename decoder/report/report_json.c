@@ -384,6 +384,15 @@ void report_json(FILE *f, struct analysis *a, const struct findings *fs)
     json_uint(&j, a->repeat_min);
     json_key(&j, "stall_ns");
     json_uint(&j, a->stall_ns);
+    json_key(&j, "narrowed");
+    if (a->narrowed) {
+        json_begin_object(&j);
+        json_kv_str(&j, "endpoint", a->narrowed_to);
+        json_kv_uint(&j, "requests", a->narrowed);
+        json_end_object(&j);
+    } else {
+        json_null(&j);
+    }
 
     json_key(&j, "processes");
     json_begin_array(&j);

@@ -348,6 +348,12 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
     }
     fprintf(f, "whyslow report: %zu process%s, %zu events, %" PRIu64 " lost, %zu finding%s\n\n",
             a->nprocs, a->nprocs == 1 ? "" : "es", events, lost, fs->n, fs->n == 1 ? "" : "s");
+    if (a->narrowed)
+        fprintf(f,
+                "Narrowed to %zu served request%s (%s): every table and finding counts only the "
+                "calls made in them, each thread's time is theirs\n\n",
+                a->narrowed, a->narrowed == 1 ? "" : "s",
+                a->narrowed_to ? a->narrowed_to : "--request");
     if (lost)
         fprintf(f,
                 "WARNING: %" PRIu64 " events were lost (buffers full): counts are lower bounds\n\n",

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from whyslow_test import (PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, text_report,
-                          findings_of, need_python_module, record, skip)
+                          findings_of, need_python_module, record, skip, whyslow)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 SERVER = os.path.join(HERE, "progs", "py_http_server.py")
@@ -199,6 +199,28 @@ def case_django_endpoints():
         check(r["queries"] == 32 and r["status"] == 200 and r["complete"],
               "a lazy request: %s" % r)
         check(r["breakdown"]["db_ns"] > 0, "its database time: %s" % r["breakdown"])
+
+    # The report narrowed to an endpoint: its requests, their queries and
+    # finding only; each thread's time is that of its requests.
+    lazy_only = report("--endpoint", "GET /books/", data)
+    eq(lazy_only["narrowed"], {"endpoint": "GET /books/", "requests": 4}, "narrowed")
+    eq([(e["method"], e["path"]) for e in lazy_only["endpoints"]], [("GET", "/books/")],
+       "only its endpoint")
+    counts = {q["normalized"].split(" from ")[-1][:16]: q["count"] for q in lazy_only["queries"]}
+    eq(sum(q["count"] for q in lazy_only["queries"]), 4 * 32, "only its queries: %s" % counts)
+    eq(len(findings_of(lazy_only, "n_plus_one")), 1, "its N+1")
+    eq(sum(t["wall_ns"] for t in lazy_only["threads"]),
+       sum(r["latency_ns"] for r in lazy_only["requests"]), "its threads' time is its requests'")
+    eager_only = report("--endpoint", "*/eager/", data)
+    eq((eager_only["narrowed"]["requests"], findings_of(eager_only, "n_plus_one")), (4, []),
+       "the eager endpoint, by a pattern: no N+1")
+    one = [r for r in rep["requests"] if r["endpoint"] == "GET /books/{id}/"][0]
+    single = report("--request", str(one["id"]), data)
+    eq([(r["id"], r["target"], r["queries"]) for r in single["requests"]],
+       [(one["id"], "/books/7/", 3)], "one request, by its id")
+    rc, out, err = whyslow("report", "--endpoint", "GET /nothing", data)
+    check(rc == 1 and err.count("\n") == 1 and "GET /nothing" in err,
+          "no such endpoint: one line and status 1: %d %r" % (rc, err))
 
 
 def http_calls_nplus1(tls):

@@ -113,7 +113,10 @@ static int run(const uint8_t *data, size_t len, FILE *sink)
     if (log_read_mem(data, len, "fuzz.wslog", &p, err, sizeof(err)) != LOG_OK) return 0;
     timeline_finish(p);
     struct analysis a;
-    struct analyze_opts opts = {1000000, NPLUS1_MIN_DEFAULT, REPEAT_MIN_DEFAULT, 1000000};
+    struct analyze_opts opts = {.slow_ns = 1000000,
+                                .nplus1_min = NPLUS1_MIN_DEFAULT,
+                                .repeat_min = REPEAT_MIN_DEFAULT,
+                                .stall_ns = 1000000};
     analyze(&a, &p, 1, &opts);
     struct findings fs;
     find_findings(&fs, &a);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * narrow.h - the analysis narrowed to some served requests: those of the
+ * endpoints --endpoint names (a pattern, fnmatch(3): "GET /albums/{id}",
+ * or a path alone, "/albums*"), or the one --request names (narrow.c).
+ */
+#ifndef WHYSLOW_NARROW_H
+#define WHYSLOW_NARROW_H
+
+#include "analysis/analyze.h"
+
+struct windows;
+
+/* Per process of a first analysis, the spans of the requests asked for;
+ * *selected says how many. */
+struct windows **narrow_windows(const struct analysis *a1, const struct analyze_opts *o,
+                                size_t *selected);
+
+/* Whether ev overlaps a span of its thread. */
+int narrow_inside(const struct windows *w, const struct ws_event *ev);
+
+/* Keeps the requests asked for (and the calls they made) of a process
+ * whose first request is number id_base; its queries counted. */
+void narrow_requests(struct proc_report *pr, const struct analyze_opts *o, uint64_t id_base);
+
+/* Each thread's time: that of its requests kept. */
+void narrow_thread_times(struct proc_report *pr);
+
+void narrow_free(struct windows **all, size_t n);
+
+#endif
