@@ -333,6 +333,9 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
             int kind = message_start(p, (size_t)(end - p));
             if (!kind && end - p >= 2 && p[0] == 0x16 && p[1] == 0x03) {
                 c->tls = 1; /* a TLS handshake: HTTPS, if anything */
+                if (ws_emit_put(t, WS_EV_HTTP, (uint32_t)dir | WS_HTTP_TLS, fd, 0, s, e, caller, 0,
+                                NULL, 0))
+                    ws_emit_commit(t);
                 return;
             }
             if (!kind) {

@@ -21,6 +21,7 @@
 
 #include <whyslow/format.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct conn {
     int served;             /* it brought a request the process served */
     int64_t last_write_end; /* its turns: when its last write ended */
     int wrote;              /* written since its turn began */
+    int tls, messages;      /* its bytes were TLS; messages seen in clear */
     size_t *pending;        /* request indexes, oldest first */
     size_t npending, cap;
 };
@@ -46,6 +48,7 @@ struct thread_work {
 
 struct http_state {
     struct ws_process *p;
+    uint64_t tls_unseen; /* TLS connections of which no message was seen */
     struct http_request *reqs;
     size_t n, cap;
     int64_t *cursor; /* per request: how far its spans were counted */
@@ -80,6 +83,7 @@ static struct conn *conn_of(struct http_state *h, int64_t fd, int make)
     h->conns[i].npending = 0;
     h->conns[i].served = 0;
     h->conns[i].wrote = 0;
+    h->conns[i].tls = h->conns[i].messages = 0;
     *map_put(&h->conn_index, (uint64_t)fd, 0, NULL) = i + 1;
     return &h->conns[i];
 }
@@ -243,6 +247,12 @@ static void turn_record(struct http_state *h, const struct ws_event *ev)
 
 static void http_record(struct http_state *h, const struct ws_event *ev)
 {
+    if (ev->err & WS_HTTP_TLS) {
+        conn_of(h, ev->obj, 1)->tls = 1;
+        return;
+    }
+    struct conn *mc = conn_of(h, ev->obj, 1);
+    mc->messages++;
     if (ev->err & WS_HTTP_TURN) {
         turn_record(h, ev);
         return;
@@ -289,6 +299,21 @@ static void count_in(struct http_state *h, size_t i, const struct ws_event *ev, 
     h->cursor[i] = to;
 }
 
+/* The connection c ended at `at`: what is left on it ends there. */
+static void conn_end(struct http_state *h, struct conn *c, int64_t at)
+{
+    while (c->npending) {
+        size_t i = c->pending[0];
+        if (h->reqs[i].turn && c->wrote)
+            finish(h, c, i, c->last_write_end, 1);
+        else
+            finish(h, c, i, at, 0);
+    }
+    h->tls_unseen += c->tls && !c->messages;
+    map_del(&h->conn_index, (uint64_t)c->fd, 0);
+    c->fd = -1;
+}
+
 void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
 {
     h->last_at = event_end(ev) > h->last_at ? event_end(ev) : h->last_at;
@@ -328,16 +353,13 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
             tc->wrote = 1;
         }
     }
-    if (ev->call == WS_CLOSE && c) {
-        while (c->npending) {
-            size_t i = c->pending[0];
-            if (h->reqs[i].turn && c->wrote)
-                finish(h, c, i, c->last_write_end, 1);
-            else
-                finish(h, c, i, event_end(ev), 0);
-        }
-        map_del(&h->conn_index, (uint64_t)c->fd, 0);
-        c->fd = -1;
+    if (ev->call == WS_CLOSE && c) conn_end(h, c, event_end(ev));
+    /* A new connection on an fd whose close was not seen (libuv closes
+     * with syscall(SYS_close)): the old one ended before. */
+    if ((ev->call == WS_CONNECT ||
+         ((ev->call == WS_ACCEPT || ev->call == WS_ACCEPT4) && ev->result >= 0))) {
+        struct conn *old = conn_of(h, ev->call == WS_CONNECT ? ev->obj : ev->result, 0);
+        if (old) conn_end(h, old, ev->at);
     }
 }
 
@@ -363,8 +385,16 @@ void http_close(struct http_state *h, struct http_request **reqs, size_t *n, str
             finish(h, c, c->pending[0], turn_done ? c->last_write_end : h->last_at, turn_done);
         }
     }
-    for (size_t k = 0; k < h->nconns; k++)
+    for (size_t k = 0; k < h->nconns; k++) {
+        h->tls_unseen += h->conns[k].fd != -1 && h->conns[k].tls && !h->conns[k].messages;
         xfree(h->conns[k].pending);
+    }
+    if (h->tls_unseen)
+        process_note(h->p,
+                     "%" PRIu64 " TLS connection%s carried no message seen in clear: TLS made "
+                     "by a library the recorder does not follow (a statically linked OpenSSL, as "
+                     "Node's; GnuTLS, NSS, rustls) or by OpenSSL in memory (asyncio's)",
+                     h->tls_unseen, h->tls_unseen == 1 ? "" : "s");
     for (size_t k = 0; k < h->nthreads; k++)
         xfree(h->threads[k].active);
     map_free(&h->conn_index);

@@ -223,7 +223,10 @@ enum ws_clock_source {
  * HTTP, a read after a write (or its first) starts a turn: a record with
  * WS_HTTP_TURN | WS_HTTP_IN whose payload is the read's first bytes (up
  * to 32; none when WHYSLOW_REDACT has sql or url); the turn lasts to the
- * last write on the fd before the next turn or the fd's close.
+ * last write on the fd before the next turn or the fd's close.  A
+ * connection whose bytes are TLS records gets one record with WS_HTTP_TLS
+ * (no payload) when its handshake is seen: its messages come from
+ * OpenSSL's calls, and a decoder that sees none knows it was not in clear.
  *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,
@@ -254,6 +257,7 @@ enum ws_clock_source {
 #define WS_HTTP_DONE        64u  /* the message ended in this call's bytes */
 #define WS_HTTP_END         128u /* an end record: the message ended here */
 #define WS_HTTP_TURN        256u /* a turn on a connection served in another protocol */
+#define WS_HTTP_TLS         512u /* its bytes are TLS records (once per connection) */
 
 /* err field of lock records. */
 #define WS_LOCK_CONTENDED 1u /* the lock was busy: dur is the wait */

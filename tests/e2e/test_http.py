@@ -305,6 +305,41 @@ def case_node_event_loop():
           "each took its 40 ms, not the others': %s" % [r["latency_ns"] for r in reqs])
 
 
+def case_tls_not_seen():
+    # Node links OpenSSL statically: its HTTPS is not seen in clear, and
+    # the report says so rather than showing nothing (three connections to
+    # an untraced HTTPS server).
+    node = "/usr/bin/node"
+    if not os.path.exists(node):
+        skip("no /usr/bin/node (Debian's nodejs package)")
+    cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                       capture_output=True, text=True)
+    require(r.returncode == 0, "openssl req: %s" % r.stderr)
+    server = subprocess.Popen([PYTHON, "-c", """
+import http.server, ssl, sys
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+""", cert, key], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=TMP)
+    at_end(lambda: (server.kill(), server.wait()))
+    port = int(server.stdout.readline())
+    script = ("const https = require('https'); let n = 0;"
+              "function get() { https.get({host: '127.0.0.1', port: %d, path: '/', agent: false,"
+              " rejectUnauthorized: false}, (r) => { r.resume(); r.on('end', () => {"
+              " if (++n < 3) get(); }); }); } get();" % port)
+    data, _ = record([node, "-e", script])
+    rep = report(data)
+    notes = [n for p in rep["processes"] for n in p["notes"]]
+    check(any(n.startswith("3 TLS connections carried no message seen in clear") for n in notes),
+          "the notes say so: %s" % notes)
+    eq((rep["called_endpoints"], rep["requests_total"]), ([], 0), "no call seen")
+
+
 def case_not_http():
     # A program that reads files and talks over TCP in another protocol
     # (a line protocol, then binary): no HTTP request.
