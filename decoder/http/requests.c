@@ -294,6 +294,15 @@ static void count_in(struct http_state *h, size_t i, const struct ws_event *ev, 
     enum time_part part = time_part_of(h->p, ev, &gil);
     if (part == PART_NONE) return;
     int64_t from = ev->at > h->cursor[i] ? ev->at : h->cursor[i], to = event_end(ev);
+    /* What it waited on longest: a call's span inside the request (a
+     * query's too: the reads inside it are not longer). */
+    int64_t in_from = ev->at > r->start ? ev->at : r->start;
+    if (to > in_from && (uint64_t)(to - in_from) > r->longest_ns) {
+        r->longest_ns = (uint64_t)(to - in_from);
+        r->longest_call = ev->call;
+        r->longest_target = ev->target;
+        r->longest_caller = ev->caller;
+    }
     if (to <= from) return;
     r->part_ns[part] += (uint64_t)(to - from);
     h->cursor[i] = to;

@@ -41,10 +41,15 @@ struct http_request {
     uint64_t part_ns[TIME_PARTS];  /* its span by part (other: what no call covers) */
     uint64_t calls;                /* calls it made to other services */
     uint64_t calls_ns;             /* their spans */
-    int64_t parent;                /* outgoing: the served request's index, -1: none */
-    uint64_t caller;               /* outgoing: where its write was made (pysites.h) */
-    uint32_t template;             /* strpool id: path as its endpoint names it (endpoints.h) */
-    uint32_t endpoint;             /* its endpoint's index in the analysis */
+    /* The longest call inside it (what it waited on longest): its call
+     * id (0: none), target (strpool id), span in it, and where it was made. */
+    unsigned longest_call;
+    uint32_t longest_target;
+    uint64_t longest_ns, longest_caller;
+    int64_t parent;    /* outgoing: the served request's index, -1: none */
+    uint64_t caller;   /* outgoing: where its write was made (pysites.h) */
+    uint32_t template; /* strpool id: path as its endpoint names it (endpoints.h) */
+    uint32_t endpoint; /* its endpoint's index in the analysis */
 };
 
 struct http_state;

@@ -9,7 +9,10 @@
 #include "base/text.h"
 #include "base/units.h"
 #include "base/util.h"
+#include "log/calls.h"
+#include "report/sites.h"
 #include "sql/sql_fingerprint.h"
+#include "symbols/symbolize.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -124,6 +127,18 @@ static void request_json(struct json *j, const struct analysis *a, const struct 
         json_kv_uint(j, "queries", r->queries);
         json_kv_uint(j, "calls", r->calls);
         json_kv_uint(j, "calls_ns", r->calls_ns);
+        json_key(j, "longest_call");
+        if (r->longest_call) {
+            json_begin_object(j);
+            json_kv_str(j, "call", call_name(r->longest_call));
+            json_kv_str(j, "target", str(pr, r->longest_target));
+            json_kv_uint(j, "ns", r->longest_ns);
+            json_key(j, "site");
+            site_json(j, sym_code(pr->p, r->longest_caller));
+            json_end_object(j);
+        } else {
+            json_null(j);
+        }
         json_key(j, "breakdown");
         json_begin_object(j);
         for (int k = 0; k < TIME_PARTS; k++) {
@@ -257,6 +272,15 @@ static void slowest_requests(FILE *f, const struct analysis *a)
                     fmt_dur(r->calls_ns, b));
         if (!r->complete) fprintf(f, "; no complete response");
         fputc('\n', f);
+        if (r->longest_call) {
+            char site[512], what[160];
+            const char *t = str(pr, r->longest_target);
+            snprintf(what, sizeof(what), "%s%s%s", call_name(r->longest_call), t ? " " : "",
+                     t ? t : "");
+            text_clean((const uint8_t *)what, strlen(what), shown, sizeof(shown));
+            fprintf(f, "         longest in %s (%s) from %s\n", shown, fmt_dur(r->longest_ns, b),
+                    site_text(sym_code(pr->p, r->longest_caller), site, sizeof(site)));
+        }
     }
     fputc('\n', f);
     xfree(v);

@@ -157,8 +157,11 @@ def case_threaded_server():
         if raw is not None:
             eq(r["bytes_out"], len(raw), "%s: bytes written" % target)
     slept = requests_of(rep, "GET /sleep/{id}")
-    check(any(r["target"] == "/sleep/60" and r["latency_ns"] >= 60000000 for r in slept),
-          "/sleep/60 took 60 ms or more: %s" % slept)
+    check(any(r["target"] == "/sleep/60" and r["latency_ns"] >= 60000000 and
+              r["longest_call"]["call"] in ("nanosleep", "clock_nanosleep") and
+              r["longest_call"]["ns"] >= 60000000
+              and r["breakdown"]["sleep_ns"] >= 60000000 for r in slept),
+          "/sleep/60 took 60 ms or more, asleep: %s" % slept)
     text = text_report(data)
     check("ENDPOINTS SERVED" in text and "GET /items/{id}" in text, "the text report's endpoints")
 
