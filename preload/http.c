@@ -225,8 +225,9 @@ static void head_record(struct ws_thread *t, int fd, int dir, const struct http_
         }
     }
     out[len++] = '\n';
-    /* The other lines of the head in these bytes. */
-    const char *end = p + n;
+    /* The other lines of the head in these bytes (a request's: a
+     * response's Host or traceparent says nothing). */
+    const char *end = d->response ? p : p + n;
     for (const char *l = nl ? nl + 1 : end; l < end;) {
         const char *e2 = memchr(l, '\n', (size_t)(end - l));
         if (!e2) break;
