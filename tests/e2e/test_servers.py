@@ -120,12 +120,14 @@ def case_nginx_wrk():
             if f["kind"] == "slow_syscall" and f["pid"] == w["pid"]]
     eq(slow, [], "no slow_syscall on the worker's non-blocking calls")
     # Every request it served, each answered with the file by sendfile:
-    # as many as its access log has lines, all complete.
+    # as many as its access log has lines, complete but for those wrk's 4
+    # connections left in flight when it stopped (one each at most: the
+    # client gone, sendfile's last write failed).
     with open(access) as f:
         served = sum(1 for _ in f)
     ep = [e for e in rep["endpoints"] if e["method"] == "GET" and e["path"] == "/"]
-    check(served > 0 and len(ep) == 1 and ep[0]["count"] == served and ep[0]["incomplete"] == 0,
-          "GET / served %d times, all complete: %s" % (served, ep))
+    check(served > 0 and len(ep) == 1 and ep[0]["count"] == served and ep[0]["incomplete"] <= 4,
+          "GET / served %d times, complete but for the last of each connection: %s" % (served, ep))
     check(count(rep, "sendfile", w["pid"]) >= served, "its bodies went by sendfile")
 
 
