@@ -70,8 +70,9 @@ struct http_fd {
      * OpenSSL's calls (wrap_ssl.c), not the socket's bytes. */
     uint8_t tls;
     /* An accepted connection (the program serves it), and what it did on
-     * it last (1: read, 2: wrote): its turns, when it is no HTTP. */
-    uint8_t served, last_op;
+     * it last (1: read, 2: wrote): its turns, when it is no HTTP; http:
+     * an HTTP message was seen on it (then no turns, ever). */
+    uint8_t served, last_op, http;
 };
 
 static struct http_fd conns[WS_FD_TABLE];
@@ -98,7 +99,8 @@ void ws_http_reset(int fd)
     if ((unsigned)fd >= WS_FD_TABLE) return;
     struct http_fd *c = &conns[fd];
     /* Only what is in use: most fds' entries are never touched. */
-    if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls || c->served || c->last_op)
+    if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls || c->served || c->last_op ||
+        c->http)
         memset(c, 0, sizeof *c);
 }
 
@@ -360,6 +362,7 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
                 c->nheads++;
             }
             head = p;
+            c->http = 1;
             d->mode = M_HEAD;
             /* The first line is no header: skipped with its LF. */
             const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -374,12 +377,16 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
         case M_HEAD: {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t ln = (size_t)((nl ? nl : end) - p);
-            if (d->line_len || d->line_full || !nl) {
+            /* Read once, and bounded: another thread's call on this fd (or
+             * a signal handler's) may change it meanwhile. */
+            size_t have = __atomic_load_n(&d->line_len, __ATOMIC_RELAXED);
+            if (have > LINE_CARRY) have = LINE_CARRY;
+            if (have || d->line_full || !nl) {
                 /* A line carried over from a call to the next. */
-                size_t room = LINE_CARRY - d->line_len;
+                size_t room = LINE_CARRY - have;
                 size_t k = ln < room ? ln : room;
-                memcpy(d->line + d->line_len, p, k);
-                d->line_len = (uint8_t)(d->line_len + k);
+                memcpy(d->line + have, p, k);
+                d->line_len = (uint8_t)(have + k);
                 d->line_full |= ln > room;
                 if (!nl) {
                     p = end;
@@ -387,7 +394,7 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
                 }
                 p = nl + 1;
                 int full = d->line_full;
-                size_t len = d->line_len;
+                size_t len = have + k;
                 d->line_len = d->line_full = 0;
                 if (!full) head_line(c, d, d->line, len); /* else no framing header */
             } else {
@@ -487,7 +494,7 @@ void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t
     if ((unsigned)fd >= WS_FD_TABLE || !buf || conns[fd].tls) return;
     struct http_fd *c = &conns[fd];
     if (c->dir[dir == WS_HTTP_OUT].mode != M_OFF) follow(t, fd, dir, buf, n, s, e, caller);
-    if (c->served && c->dir[0].mode == M_OFF) turn(t, fd, dir, buf, n, s, e, caller);
+    if (c->served && !c->http && c->dir[0].mode == M_OFF) turn(t, fd, dir, buf, n, s, e, caller);
 }
 
 void ws_http_plain(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
@@ -511,13 +518,11 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
         if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
         n -= k;
     }
-    if (c->served && c->dir[0].mode == M_OFF && cnt > 0)
+    if (c->served && !c->http && c->dir[0].mode == M_OFF && cnt > 0)
         turn(t, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
              caller);
 }
 
-/* The peer ended the connection (a read returned 0): a body that ends
- * with it ended. */
 /* n bytes moved without passing through the program (sendfile, splice):
  * a body's, counted through; anywhere else the messages are lost. */
 void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, uint64_t e,
@@ -528,6 +533,7 @@ void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, ui
     if (d->mode == M_CLOSE) return;
     if ((d->mode != M_BODY_LEN && d->mode != M_CHUNK_DATA) || n > d->left) {
         d->mode = M_OFF;
+        conns[fd].http = 1; /* lost, not another protocol: no turns either */
         return;
     }
     d->left -= n;
@@ -540,6 +546,8 @@ void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, ui
     end_record(t, fd, dir, d, s, e, caller);
 }
 
+/* The peer ended the connection (a read returned 0): a body that ends
+ * with it ended. */
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
     if ((unsigned)fd >= WS_FD_TABLE) return;

@@ -498,8 +498,8 @@ void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, ui
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
 void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller);
 /* A new socket fd (accepted, connected, first seen): followed when it is
- * a stream socket. */
-/* served: 1 accepted, 0 connected, -1 not known (as it was) */
+ * a stream socket; served: 1 accepted, 0 connected, -1 not known (as an
+ * accept in this process or its parent said). */
 void ws_http_watch(int fd, int served);
 
 /* ---- init.c: configuration and lifecycle ---- */

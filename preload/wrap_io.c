@@ -38,6 +38,14 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
     ws_emit_at(t, call, err, obj, r, start, end, caller, slow);
 }
 
+/* Whether iovecs ask for any byte (a read of none returns 0 too). */
+static inline int iov_wanted(const struct iovec *iov, size_t cnt)
+{
+    for (size_t i = 0; iov && i < cnt; i++)
+        if (iov[i].iov_len) return 1;
+    return 0;
+}
+
 /* The wrapper of a call whose result is a count or -1: on fd (-1: none,
  * nothing to describe), recorded with obj, read before the call.  A
  * call that waits says so in its thread's slot meanwhile (constant per
@@ -73,26 +81,35 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
 /* A call on an fd, recorded with it. */
 #define WRAP_FD(ret, name, call, params, args, fd) WRAP_OBJ(ret, name, call, params, args, fd, fd)
 
-/* Calls that may move bytes of a stream socket: what they read (0: the
- * peer's end) or wrote, to http.c.  A peek leaves the bytes for the next
- * read. */
-#define READ_BYTES(buf, peek)                                                                      \
+/* Calls that may move bytes of a stream socket: what they read (0 when
+ * something was asked for: the peer's end) or wrote, to http.c.  A peek
+ * leaves the bytes for the next read; MSG_TRUNC drops them unread (the
+ * buffer may be smaller than what was read: they are only counted). */
+#define READ_BYTES(buf, flags, want)                                                               \
     do {                                                                                           \
-        if (r > 0 && !(peek))                                                                      \
+        if (r > 0 && ((flags)&MSG_PEEK)) {                                                         \
+        } else if (r > 0 && ((flags)&MSG_TRUNC)) {                                                 \
+            ws_http_skip(t, fd, WS_HTTP_IN, (size_t)r, s, e, WS_CALLER);                           \
+        } else if (r > 0) {                                                                        \
             ws_http_bytes(t, fd, WS_HTTP_IN, buf, (size_t)r, s, e, WS_CALLER);                     \
-        else if (r == 0)                                                                           \
+        } else if (r == 0 && (want) > 0) {                                                         \
             ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
+        }                                                                                          \
     } while (0)
 #define WRITE_BYTES(buf)                                                                           \
     do {                                                                                           \
         if (r > 0) ws_http_bytes(t, fd, WS_HTTP_OUT, buf, (size_t)r, s, e, WS_CALLER);             \
     } while (0)
-#define READ_IOV(iov, cnt, peek)                                                                   \
+#define READ_IOV(iov, cnt, flags)                                                                  \
     do {                                                                                           \
-        if (r > 0 && !(peek))                                                                      \
+        if (r > 0 && ((flags)&MSG_PEEK)) {                                                         \
+        } else if (r > 0 && ((flags)&MSG_TRUNC)) {                                                 \
+            ws_http_skip(t, fd, WS_HTTP_IN, (size_t)r, s, e, WS_CALLER);                           \
+        } else if (r > 0) {                                                                        \
             ws_http_iov(t, fd, WS_HTTP_IN, iov, (size_t)(cnt), (size_t)r, s, e, WS_CALLER);        \
-        else if (r == 0)                                                                           \
+        } else if (r == 0 && iov_wanted(iov, (size_t)(cnt))) {                                     \
             ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
+        }                                                                                          \
     } while (0)
 #define WRITE_IOV(iov, cnt)                                                                        \
     do {                                                                                           \
@@ -101,7 +118,7 @@ io_event(struct ws_thread *t, unsigned call, int fd, int64_t obj, int64_t r, uin
     } while (0)
 
 WRAP_BYTES(ssize_t, read, WS_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd, fd,
-           READ_BYTES(buf, 0))
+           READ_BYTES(buf, 0, n))
 WRAP_BYTES(ssize_t, write, WS_WRITE, (int fd, const void *buf, size_t n), (fd, buf, n), fd, fd,
            WRITE_BYTES(buf))
 WRAP_FD(ssize_t, pread64, WS_PREAD, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off),
@@ -118,17 +135,17 @@ WRAP_BYTES(ssize_t, writev, WS_WRITEV, (int fd, const struct iovec *iov, int n),
 WRAP_BYTES(ssize_t, send, WS_SEND, (int fd, const void *buf, size_t n, int flags),
            (fd, buf, n, flags), fd, fd, WRITE_BYTES(buf))
 WRAP_BYTES(ssize_t, recv, WS_RECV, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags),
-           fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+           fd, fd, READ_BYTES(buf, flags, n))
 WRAP_BYTES(ssize_t, sendto, WS_SENDTO,
            (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t tl),
            (fd, buf, n, flags, to, tl), fd, fd, WRITE_BYTES(buf))
 WRAP_BYTES(ssize_t, recvfrom, WS_RECVFROM,
            (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fl),
-           (fd, buf, n, flags, from, fl), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+           (fd, buf, n, flags, from, fl), fd, fd, READ_BYTES(buf, flags, n))
 WRAP_BYTES(ssize_t, sendmsg, WS_SENDMSG, (int fd, const struct msghdr *m, int flags),
            (fd, m, flags), fd, fd, WRITE_IOV(m ? m->msg_iov : NULL, m ? m->msg_iovlen : 0))
 WRAP_BYTES(ssize_t, recvmsg, WS_RECVMSG, (int fd, struct msghdr *m, int flags), (fd, m, flags), fd,
-           fd, READ_IOV(m ? m->msg_iov : NULL, m ? m->msg_iovlen : 0, flags &MSG_PEEK))
+           fd, READ_IOV(m ? m->msg_iov : NULL, m ? m->msg_iovlen : 0, flags))
 WRAP_FD(int, fsync, WS_FSYNC, (int fd), (fd), fd)
 WRAP_FD(int, fdatasync, WS_FDATASYNC, (int fd), (fd), fd)
 WRAP_FD(int, epoll_wait, WS_EPOLL_WAIT, (int ep, struct epoll_event *ev, int n, int ms),
@@ -246,15 +263,15 @@ WS_EXPORT int sigwait(const sigset_t *set, int *sig)
 
 /* The fortified forms, as _FORTIFY_SOURCE builds call them. */
 WRAP_BYTES(ssize_t, __read_chk, WS_READ, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl),
-           fd, fd, READ_BYTES(buf, 0))
+           fd, fd, READ_BYTES(buf, 0, n))
 WRAP_FD(ssize_t, __pread64_chk, WS_PREAD, (int fd, void *buf, size_t n, off64_t off, size_t bl),
         (fd, buf, n, off, bl), fd)
 WRAP_BYTES(ssize_t, __recv_chk, WS_RECV, (int fd, void *buf, size_t n, size_t bl, int flags),
-           (fd, buf, n, bl, flags), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+           (fd, buf, n, bl, flags), fd, fd, READ_BYTES(buf, flags, n))
 WRAP_BYTES(ssize_t, __recvfrom_chk, WS_RECVFROM,
            (int fd, void *buf, size_t n, size_t bl, int flags, struct sockaddr *from,
             socklen_t *fl),
-           (fd, buf, n, bl, flags, from, fl), fd, fd, READ_BYTES(buf, flags &MSG_PEEK))
+           (fd, buf, n, bl, flags, from, fl), fd, fd, READ_BYTES(buf, flags, n))
 WRAP_OBJ(int, __poll_chk, WS_POLL, (struct pollfd * fds, nfds_t n, int ms, size_t fl),
          (fds, n, ms, fl), -1, (int64_t)n)
 WRAP_OBJ(int, __ppoll_chk, WS_PPOLL,
@@ -527,15 +544,15 @@ WS_EXPORT int close(int fd)
     if (!t) return REAL(close)(fd);
     unsigned state = ws_fd_state(fd);
     uint64_t s = ws_now();
+    /* A body that ran to the connection's end ends: said before the close,
+     * and done before it (then the fd's number may name another
+     * connection, accepted by another thread). */
+    if (state & WS_FD_WATCH) ws_http_closed(t, fd, s, s, WS_CALLER);
+    if (state) ws_fd_set(fd, 0);
     int r = real_close(fd);
     uint64_t e = ws_now();
     /* Not described after the fact: the fd is gone, or another thread's. */
-    int err = r < 0 ? errno : 0;
-    /* A body that ran to the connection's end ended: said before the close. */
-    if (state & WS_FD_WATCH) ws_http_closed(t, fd, s, e, WS_CALLER);
-    ws_emit(t, WS_CLOSE, (uint32_t)err, fd, r, s, e, WS_CALLER, NULL, 0);
-    ws_fd_set(fd, 0);
-    errno = err ? err : errno;
+    ws_emit(t, WS_CLOSE, r < 0 ? (uint32_t)errno : 0, fd, r, s, e, WS_CALLER, NULL, 0);
     return r;
 }
 
@@ -550,10 +567,8 @@ WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
     }
     int r = REAL(close_range)(first, last, flags);
     if (r == 0)
-        for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++) {
-            ws_http_reset((int)fd);
+        for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++)
             ws_fd_set((int)fd, 0);
-        }
     return r;
 }
 

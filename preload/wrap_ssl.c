@@ -45,8 +45,8 @@ static void plain(struct ws_thread *t, SSL *ssl, int dir, const void *buf, size_
         if (!t || !ws_http_on) return call;                                                        \
         uint64_t s = ws_now();                                                                     \
         int r = call;                                                                              \
-        uint64_t e = ws_now();                                                                     \
         int err = errno;                                                                           \
+        uint64_t e = ws_now();                                                                     \
         if (bytes > 0) plain(t, ssl, dir, buf, (size_t)(bytes), s, e, WS_CALLER);                  \
         errno = err;                                                                               \
         return r;                                                                                  \

@@ -228,7 +228,7 @@ void endpoints_free(struct endpoint *v, size_t n)
 /* ---- N+1s of HTTP calls ---- */
 
 struct nplus1_acc {
-    struct map index; /* (called, served + 1) -> entry index + 1 */
+    struct map index; /* (process, called << 32 | served + 1) -> entry index + 1 */
     struct http_nplus1 *v;
     size_t n, cap;
 };
@@ -238,8 +238,9 @@ static void group_found(struct nplus1_acc *acc, const struct proc_report *pr, si
                         long served, uint64_t calls, uint64_t total_ns,
                         const struct http_request *first)
 {
-    int created;
-    uint64_t *slot = map_put(&acc->index, called, (uint64_t)(served + 1), &created);
+    int created; /* (one finding per process: its pid, thread, site) */
+    uint64_t *slot = map_put(&acc->index, (uint64_t)(uintptr_t)pr,
+                             (uint64_t)called << 32 | (uint64_t)(served + 1), &created);
     if (created) {
         ARRAY_PUSH(acc->v, acc->n, acc->cap) = (struct http_nplus1){.pr = pr,
                                                                     .called = called,

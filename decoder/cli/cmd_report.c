@@ -36,7 +36,7 @@ static const char report_usage[] =
     "  --pid PID        only the process PID\n"
     "  --endpoint PATTERN  only the requests served of those endpoints: 'GET /albums/{id}',\n"
     "                   or a pattern ('GET /albums*', '/albums/*')\n"
-    "  --request ID     only the request ID (its id in --json)\n"
+    "  --request ID     only the served request ID (its id in --json)\n"
     "  --slow-ms N      a call is slow from N milliseconds (default 10)\n"
     "  --nplus1-min N   an N+1 loop has N executions or more (default 5)\n"
     "  --repeat-min N   a repeated query runs N times or more (default 5)\n"

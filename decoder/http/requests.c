@@ -206,7 +206,8 @@ static size_t oldest(struct http_state *h, struct conn *c, int outgoing, int wan
 {
     for (size_t k = 0; k < c->npending; k++) {
         struct http_request *r = &h->reqs[c->pending[k]];
-        if (r->outgoing == outgoing && (!want_status || r->status == 0)) return c->pending[k] + 1;
+        if (r->outgoing == outgoing && !r->turn && (!want_status || r->status == 0))
+            return c->pending[k] + 1;
     }
     return 0;
 }
@@ -266,7 +267,9 @@ static void http_record(struct http_state *h, const struct ws_event *ev)
     if (!c) return;
     int outgoing = !out; /* a response read answers a call */
     if (!(ev->err & WS_HTTP_END)) {
-        if (ev->result >= 100 && ev->result < 200) return; /* informational */
+        /* informational (101 is final: the connection speaks another
+         * protocol from then on) */
+        if (ev->result >= 100 && ev->result < 200 && ev->result != 101) return;
         size_t i = oldest(h, c, outgoing, 1);
         if (!i) return;
         h->reqs[i - 1].status = (uint32_t)ev->result;
@@ -333,7 +336,10 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
     if (ev->call >= 100) return; /* records, no calls */
     uint64_t *ws = map_get(&h->thread_index, ev->thread, 0);
     struct thread_work *w = ws ? &h->threads[*ws - 1] : NULL;
-    struct conn *c = ev->call == WS_CLOSE || (w && w->nactive) ? conn_of(h, ev->obj, 0) : NULL;
+    /* (obj is an fd for these calls only: a poll's is a count) */
+    int on_fd = call_obj(ev->call) == OBJ_FD;
+    struct conn *c =
+        on_fd && (ev->call == WS_CLOSE || (w && w->nactive)) ? conn_of(h, ev->obj, 0) : NULL;
     if (w && w->nactive) {
         /* On a thread serving several: the request of the connection it
          * handles now. */
@@ -356,7 +362,7 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
         w = w ? w : work_of(h, ev->thread);
         w->out_fd = ev->obj;
         w->out_caller = ev->caller;
-        struct conn *tc = c ? c : conn_of(h, ev->obj, 0);
+        struct conn *tc = c ? c : on_fd ? conn_of(h, ev->obj, 0) : NULL;
         if (tc) {
             tc->last_write_end = event_end(ev);
             tc->wrote = 1;

@@ -30,24 +30,50 @@ size_t http_total(const struct analysis *a)
     return n;
 }
 
-/* Whether request i of pr is listed in JSON: all of them up to
- * REQUESTS_ALL_MAX, else those with an error or no complete response and
- * the REQUESTS_PER_ENDPOINT slowest of each endpoint. */
-static int listed(const struct analysis *a, const struct proc_report *pr, size_t i, size_t total)
+/* Which requests JSON lists: all of them up to REQUESTS_ALL_MAX, else
+ * those with a 5xx status or no complete response and the
+ * REQUESTS_PER_ENDPOINT slowest of each endpoint (ties: the earlier).
+ * listed[p][i] for request i of process p. */
+struct req_key {
+    uint64_t lat;
+    size_t p, i;
+};
+
+static int cmp_req_key(const void *a, const void *b)
 {
-    const struct http_request *r = &pr->requests[i];
-    if (total <= REQUESTS_ALL_MAX || r->status >= 500 || !r->complete) return 1;
-    uint64_t lat = (uint64_t)(r->end - r->start);
-    size_t slower = 0;
-    for (size_t p = 0; p < a->nprocs && slower < REQUESTS_PER_ENDPOINT; p++)
-        for (size_t k = 0; k < a->procs[p].nrequests && slower < REQUESTS_PER_ENDPOINT; k++) {
-            const struct http_request *o = &a->procs[p].requests[k];
-            if (o->outgoing != r->outgoing || o->endpoint != r->endpoint) continue;
-            uint64_t ol = (uint64_t)(o->end - o->start);
-            slower +=
-                ol > lat || (ol == lat && (&a->procs[p] < pr || (&a->procs[p] == pr && k < i)));
+    const struct req_key *x = a, *y = b;
+    if (x->lat != y->lat) return x->lat > y->lat ? -1 : 1;
+    if (x->p != y->p) return x->p < y->p ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static char **listed_requests(const struct analysis *a, size_t total)
+{
+    char **listed = xcalloc(a->nprocs ? a->nprocs : 1, sizeof(*listed));
+    struct req_key *keys = xmalloc((total ? total : 1) * sizeof(*keys));
+    size_t n = 0;
+    for (size_t p = 0; p < a->nprocs; p++) {
+        listed[p] = xcalloc(a->procs[p].nrequests ? a->procs[p].nrequests : 1, 1);
+        for (size_t i = 0; i < a->procs[p].nrequests; i++) {
+            const struct http_request *r = &a->procs[p].requests[i];
+            if (total <= REQUESTS_ALL_MAX || r->status >= 500 || !r->complete) listed[p][i] = 1;
+            keys[n++] = (struct req_key){(uint64_t)(r->end - r->start), p, i};
         }
-    return slower < REQUESTS_PER_ENDPOINT;
+    }
+    if (total > REQUESTS_ALL_MAX) {
+        /* The slowest first: each endpoint's first REQUESTS_PER_ENDPOINT. */
+        xsort(keys, n, sizeof(*keys), cmp_req_key);
+        size_t ne = a->nendpoints + a->ncalled;
+        uint32_t *seen = xcalloc(ne ? ne : 1, sizeof(*seen));
+        for (size_t k = 0; k < n; k++) {
+            const struct http_request *r = &a->procs[keys[k].p].requests[keys[k].i];
+            size_t e = r->outgoing ? a->nendpoints + r->endpoint : r->endpoint;
+            if (e < ne && seen[e]++ < REQUESTS_PER_ENDPOINT) listed[keys[k].p][keys[k].i] = 1;
+        }
+        xfree(seen);
+    }
+    xfree(keys);
+    return listed;
 }
 
 void report_json_nplus1_counts(struct json *j, const struct endpoint_nplus1 *n)
@@ -170,14 +196,18 @@ void report_json_http(struct json *j, const struct analysis *a)
         endpoint_json(j, &a->called[i]);
     json_end_array(j);
     size_t total = http_total(a), shown = 0;
+    char **listed = listed_requests(a, total);
     json_key(j, "requests");
     json_begin_array(j);
-    for (size_t p = 0; p < a->nprocs; p++)
+    for (size_t p = 0; p < a->nprocs; p++) {
         for (size_t i = 0; i < a->procs[p].nrequests; i++)
-            if (listed(a, &a->procs[p], i, total)) {
+            if (listed[p][i]) {
                 request_json(j, a, &a->procs[p], i);
                 shown++;
             }
+        xfree(listed[p]);
+    }
+    xfree(listed);
     json_end_array(j);
     json_kv_uint(j, "requests_total", total);
     json_kv_uint(j, "requests_listed", shown);

@@ -218,8 +218,8 @@ enum ws_clock_source {
  * site, taken then.  A response that ends in a later
  * call gets an end record there (WS_HTTP_END, no payload; a body that
  * ends with the connection ends at the read that returned 0 or at the
- * close).  Several messages of one call (pipelining) get a record each,
- * in order.  On a connection the program accepted whose bytes are no
+ * close; one sent by sendfile or splice at that call).  Several messages
+ * of one call (pipelining) get a record each, in order.  On a connection the program accepted whose bytes are no
  * HTTP, a read after a write (or its first) starts a turn: a record with
  * WS_HTTP_TURN | WS_HTTP_IN whose payload is the read's first bytes (up
  * to 32; none when WHYSLOW_REDACT has sql or url); the turn lasts to the

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from whyslow_test import (PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, text_report,
-                          findings_of, need_python_module, record, skip, whyslow)
+                          findings_of, need_python_module, record, skip, whyslow, prog)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 SERVER = os.path.join(HERE, "progs", "py_http_server.py")
@@ -341,6 +341,22 @@ srv.serve_forever()
     check(any(n.startswith("3 TLS connections carried no message seen in clear") for n in notes),
           "the notes say so: %s" % notes)
     eq((rep["called_endpoints"], rep["requests_total"]), ([], 0), "no call seen")
+
+
+def case_reads_that_move_no_bytes():
+    # recv(MSG_TRUNC) drops a request unread into a smaller buffer: the
+    # recorder reads none of that buffer (before, it logged 35 bytes of the
+    # stack as a turn's), and having lost the messages' thread it follows
+    # that direction no more, not even as turns.  A read of 0 bytes returns
+    # 0 and ends nothing: the client's first call is answered, complete.
+    data, out = record([prog("http_edge")])
+    eq(out.strip(), "ok", "the program's own result")
+    rep = report(data)
+    served = [r for r in rep["requests"] if r["direction"] == "in"]
+    eq(served, [], "nothing served seen after the lost bytes")
+    calls = [(r["target"], r["status"], r["complete"]) for r in rep["requests"]
+             if r["direction"] == "out"]
+    eq(calls[0], ("/dropped", 200, True), "the client's first call, answered (in order)")
 
 
 def case_not_http():
