@@ -118,14 +118,12 @@ void narrow_requests(struct proc_report *pr, const struct analyze_opts *o, uint6
         if (r.parent >= 0) r.parent = (int64_t)to[r.parent] - 1;
         pr->requests[k++] = r;
     }
-    /* The query counts follow their requests: read back through the
-     * queries each request ran (a map has no walk). */
-    for (size_t i = 0; i < pr->nrequests; i++) {
-        if (!to[i]) continue;
-        for (uint32_t q = 0; q < pr->nqueries; q++) {
-            const uint64_t *c = map_get(&pr->request_counts, i, q);
-            if (c) *map_put(&counts, to[i] - 1, q, NULL) = *c;
-        }
+    /* The query counts follow their requests (one walk of the map's
+     * slots, whatever their order: each lands under its new index). */
+    for (size_t k = 0; k < pr->request_counts.cap; k++) {
+        const struct map_slot *e = &pr->request_counts.slots[k];
+        if (e->used && e->a < pr->nrequests && to[e->a])
+            *map_put(&counts, to[e->a] - 1, e->b, NULL) = e->value;
     }
     map_free(&pr->request_counts);
     pr->request_counts = counts;
@@ -136,18 +134,26 @@ void narrow_requests(struct proc_report *pr, const struct analyze_opts *o, uint6
 void narrow_thread_times(struct proc_report *pr)
 {
     size_t n = 0;
+    struct map of_thread = {0}; /* thread serial -> index + 1 in thread_times */
     memset(&pr->time_total, 0, sizeof(pr->time_total));
     for (size_t i = 0; i < pr->nthread_times; i++) {
+        struct thread_time *t = &pr->thread_times[i];
+        *map_put(&of_thread, t->serial, 0, NULL) = i + 1;
+        memset(t->part_ns, 0, sizeof(t->part_ns));
+        t->wall_ns = t->gil_ns = t->runq_ns = 0;
+    }
+    for (size_t k = 0; k < pr->nrequests; k++) { /* each request to its thread */
+        const struct http_request *r = &pr->requests[k];
+        const uint64_t *i = r->outgoing ? NULL : map_get(&of_thread, r->thread, 0);
+        if (!i) continue;
+        struct thread_time *t = &pr->thread_times[*i - 1];
+        t->wall_ns += (uint64_t)(r->end - r->start);
+        for (int p = 0; p < TIME_PARTS; p++)
+            t->part_ns[p] += r->part_ns[p];
+    }
+    map_free(&of_thread);
+    for (size_t i = 0; i < pr->nthread_times; i++) {
         struct thread_time t = pr->thread_times[i];
-        memset(t.part_ns, 0, sizeof(t.part_ns));
-        t.wall_ns = t.gil_ns = t.runq_ns = 0;
-        for (size_t k = 0; k < pr->nrequests; k++) {
-            const struct http_request *r = &pr->requests[k];
-            if (r->outgoing || r->thread != t.serial) continue;
-            t.wall_ns += (uint64_t)(r->end - r->start);
-            for (int p = 0; p < TIME_PARTS; p++)
-                t.part_ns[p] += r->part_ns[p];
-        }
         if (!t.wall_ns) continue;
         pr->time_total.wall_ns += t.wall_ns;
         for (int p = 0; p < TIME_PARTS; p++)
