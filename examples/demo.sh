@@ -47,3 +47,5 @@ demo pool_exhaustion "6 threads sharing a pool of 2 SQLite connections, each hel
 demo thread_pool "2 worker threads for batches of 8 tasks of 40 ms, results awaited"
 demo nplus1_view.py "Python: a view's N+1, named by its lines" \
     /usr/bin/python3 "$(dirname "$0")/nplus1_view.py"
+demo endpoints.py "Python: a web shop's endpoints, one with an N+1 of queries, one of HTTP calls" \
+    /usr/bin/python3 "$(dirname "$0")/endpoints.py"

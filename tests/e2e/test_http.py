@@ -359,6 +359,24 @@ def case_reads_that_move_no_bytes():
     eq(calls[0], ("/dropped", 200, True), "the client's first call, answered (in order)")
 
 
+def case_example_endpoints():
+    # examples/endpoints.py, as `make demo` runs it: GET /books's N+1 of
+    # queries, GET /stock's N+1 of HTTP calls, GET /books/joined clean.
+    prog_py = os.path.join(HERE, "..", "..", "examples", "endpoints.py")
+    data, out = record([PYTHON, prog_py])
+    eq(out.strip(), "15 requests served", "the example's output")
+    rep = report(data)
+    books, joined, stock = (endpoint(rep, n) for n in ("GET /books", "GET /books/joined",
+                                                       "GET /stock"))
+    require(books and joined and stock, "its endpoints: %s" % [(e["method"], e["path"])
+                                                               for e in rep["endpoints"]])
+    eq((books["count"], books["queries_max"], len(books["findings"])), (5, 21, 1),
+       "GET /books: 5 requests of 21 queries, an N+1")
+    eq((joined["queries_max"], joined["findings"]), (1, []), "GET /books/joined: one query")
+    http = [f for f in findings_of(rep, "n_plus_one_http") if f["in_endpoint"] == "GET /stock"]
+    check(len(http) == 1 and http[0]["count"] == 5 * 20, "GET /stock's calls: %s" % http)
+
+
 def case_not_http():
     # A program that reads files and talks over TCP in another protocol
     # (a line protocol, then binary): no HTTP request.
