@@ -31,17 +31,21 @@ keep.executemany("insert into book values (?, ?, ?)", [(i, "Book %d" % i, i) for
 keep.commit()
 
 
+def reply(handler, body):
+    """An answer of body's bytes, with its length."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class Stock(http.server.BaseHTTPRequestHandler):
     """The other service: how many of a book are in stock."""
     protocol_version = "HTTP/1.1"
     wbufsize = 65536  # the answer in one write (else its head and body wait on each other's ACK)
 
     def do_GET(self):
-        body = b"3"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, b"3")
 
     def log_message(self, *args):
         pass
@@ -70,11 +74,7 @@ class Shop(http.server.BaseHTTPRequestHandler):
                 lines.append(conn.getresponse().read().decode())
             conn.close()
         db.close()
-        body = "\n".join(lines).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, "\n".join(lines).encode())
 
     def log_message(self, *args):
         pass

@@ -104,6 +104,13 @@ void ws_http_reset(int fd)
         memset(c, 0, sizeof *c);
 }
 
+/* Whether a line (n bytes, without its LF) is the empty one that ends a
+ * head. */
+static int blank(const char *line, size_t n)
+{
+    return n == 0 || (n == 1 && line[0] == '\r');
+}
+
 static int lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -234,7 +241,7 @@ static void head_record(struct ws_thread *t, int fd, int dir, const struct http_
         const char *e2 = memchr(l, '\n', (size_t)(end - l));
         if (!e2) break;
         size_t ln = (size_t)(e2 - l);
-        if (ln == 0 || (ln == 1 && l[0] == '\r')) break; /* the head's end */
+        if (blank(l, ln)) break; /* the head's end */
         len = keep_header(out, len, sizeof out, l, ln);
         l = e2 + 1;
     }
@@ -306,7 +313,7 @@ static int hexval(int ch)
 /* A complete line of the head of d (ln bytes, without its LF). */
 static void head_line(struct http_fd *c, struct http_dir *d, const char *line, size_t ln)
 {
-    if (ln == 0 || (ln == 1 && line[0] == '\r'))
+    if (blank(line, ln))
         head_done(c, d);
     else
         header_line(d, line, ln);
@@ -488,39 +495,48 @@ static void turn(struct ws_thread *t, int fd, int dir, const void *buf, size_t n
     ws_emit_commit(t);
 }
 
+/* The bytes of one call (in iovecs; n in all) to the parsers of fd, and
+ * to its turns.  plain: a TLS connection's plaintext (wrap_ssl.c); the
+ * socket's own bytes are then TLS records, and left alone. */
+static void follow_call(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
+                        size_t n, int plain, uint64_t s, uint64_t e, uint64_t caller)
+{
+    if ((unsigned)fd >= WS_FD_TABLE || !iov) return;
+    struct http_fd *c = &conns[fd];
+    if (plain)
+        c->tls = 1; /* (whatever the socket's first bytes said) */
+    else if (c->tls)
+        return;
+    size_t all = n;
+    for (size_t i = 0; i < cnt && n > 0; i++) {
+        if (c->dir[dir == WS_HTTP_OUT].mode == M_OFF || (c->tls && !plain)) break;
+        size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+        if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
+        n -= k;
+    }
+    if (!plain && c->served && !c->http && c->dir[0].mode == M_OFF && cnt > 0)
+        turn(t, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
+             caller);
+}
+
 void ws_http_bytes(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
                    uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || !buf || conns[fd].tls) return;
-    struct http_fd *c = &conns[fd];
-    if (c->dir[dir == WS_HTTP_OUT].mode != M_OFF) follow(t, fd, dir, buf, n, s, e, caller);
-    if (c->served && !c->http && c->dir[0].mode == M_OFF) turn(t, fd, dir, buf, n, s, e, caller);
+    struct iovec one = {(void *)buf, n};
+    if (buf) follow_call(t, fd, dir, &one, 1, n, 0, s, e, caller);
 }
 
 void ws_http_plain(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
                    uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || !buf) return;
-    conns[fd].tls = 1; /* (whatever the socket's first bytes said) */
-    if (conns[fd].dir[dir == WS_HTTP_OUT].mode == M_OFF) return;
-    follow(t, fd, dir, buf, n, s, e, caller);
+    struct iovec one = {(void *)buf, n};
+    if (buf) follow_call(t, fd, dir, &one, 1, n, 1, s, e, caller);
 }
 
 void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
                  size_t n, uint64_t s, uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || !iov || conns[fd].tls) return;
-    struct http_fd *c = &conns[fd];
-    size_t all = n;
-    for (size_t i = 0; i < cnt && n > 0; i++) {
-        if (c->dir[dir == WS_HTTP_OUT].mode == M_OFF || c->tls) break;
-        size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
-        if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
-        n -= k;
-    }
-    if (c->served && !c->http && c->dir[0].mode == M_OFF && cnt > 0)
-        turn(t, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
-             caller);
+    follow_call(t, fd, dir, iov, cnt, n, 0, s, e, caller);
 }
 
 /* n bytes moved without passing through the program (sendfile, splice):

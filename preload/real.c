@@ -185,7 +185,7 @@ static void read_list(struct objects *os)
 static struct objects objs;
 static _Atomic int located;
 
-static void locate(void)
+void ws_locate(void)
 {
     if (atomic_load_explicit(&located, memory_order_acquire)) return;
     struct objects found;
@@ -203,7 +203,7 @@ static int list_changed(const struct objects *os)
 
 void ws_resolve_one(const struct ws_real *r)
 {
-    locate();
+    ws_locate();
     /* Objects loaded since come after those read: only one unloaded
      * matters (it could be one another constructor loaded before ours). */
     int stale = objs.n >= 0 && atomic_load(&ws_dl_gen) != objs.gen;
@@ -217,14 +217,9 @@ void ws_resolve(void)
         if (!*r->fn) ws_resolve_one(r);
 }
 
-void ws_locate(void)
-{
-    locate();
-}
-
 void *ws_lookup(const char *name)
 {
-    locate();
+    ws_locate();
     void *at;
     if (!list_changed(&objs)) {
         at = find_from(&objs, 0, name);

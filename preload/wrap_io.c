@@ -84,17 +84,22 @@ static inline int iov_wanted(const struct iovec *iov, size_t cnt)
 /* Calls that may move bytes of a stream socket: what they read (0 when
  * something was asked for: the peer's end) or wrote, to http.c.  A peek
  * leaves the bytes for the next read; MSG_TRUNC drops them unread (the
- * buffer may be smaller than what was read: they are only counted). */
+ * buffer may be smaller than what was read: they are only counted).
+ * Returns whether the bytes read are to be followed. */
+static inline int read_follows(struct ws_thread *t, int fd, ssize_t r, int flags, int wanted,
+                               uint64_t s, uint64_t e, uint64_t caller)
+{
+    if (r > 0 && (flags & MSG_PEEK)) return 0;
+    if (r > 0 && (flags & MSG_TRUNC))
+        ws_http_skip(t, fd, WS_HTTP_IN, (size_t)r, s, e, caller);
+    else if (r == 0 && wanted)
+        ws_http_eof(t, fd, s, e, caller);
+    return r > 0 && !(flags & MSG_TRUNC);
+}
 #define READ_BYTES(buf, flags, want)                                                               \
     do {                                                                                           \
-        if (r > 0 && ((flags)&MSG_PEEK)) {                                                         \
-        } else if (r > 0 && ((flags)&MSG_TRUNC)) {                                                 \
-            ws_http_skip(t, fd, WS_HTTP_IN, (size_t)r, s, e, WS_CALLER);                           \
-        } else if (r > 0) {                                                                        \
+        if (read_follows(t, fd, r, flags, (want) > 0, s, e, WS_CALLER))                            \
             ws_http_bytes(t, fd, WS_HTTP_IN, buf, (size_t)r, s, e, WS_CALLER);                     \
-        } else if (r == 0 && (want) > 0) {                                                         \
-            ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
-        }                                                                                          \
     } while (0)
 #define WRITE_BYTES(buf)                                                                           \
     do {                                                                                           \
@@ -102,14 +107,9 @@ static inline int iov_wanted(const struct iovec *iov, size_t cnt)
     } while (0)
 #define READ_IOV(iov, cnt, flags)                                                                  \
     do {                                                                                           \
-        if (r > 0 && ((flags)&MSG_PEEK)) {                                                         \
-        } else if (r > 0 && ((flags)&MSG_TRUNC)) {                                                 \
-            ws_http_skip(t, fd, WS_HTTP_IN, (size_t)r, s, e, WS_CALLER);                           \
-        } else if (r > 0) {                                                                        \
+        if (read_follows(t, fd, r, flags, r == 0 && iov_wanted(iov, (size_t)(cnt)), s, e,          \
+                         WS_CALLER))                                                               \
             ws_http_iov(t, fd, WS_HTTP_IN, iov, (size_t)(cnt), (size_t)r, s, e, WS_CALLER);        \
-        } else if (r == 0 && iov_wanted(iov, (size_t)(cnt))) {                                     \
-            ws_http_eof(t, fd, s, e, WS_CALLER);                                                   \
-        }                                                                                          \
     } while (0)
 #define WRITE_IOV(iov, cnt)                                                                        \
     do {                                                                                           \
@@ -310,31 +310,23 @@ static void moved(struct ws_thread *t, unsigned call, int in, int out, ssize_t r
     if (err) errno = err;
 }
 
-WS_REAL(sendfile);
-WS_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
-{
-    struct ws_thread *t = ws_enter();
-    if (!t) return REAL(sendfile)(out, in, offset, count);
-    unsigned os = ws_fd_state(out), is = ws_fd_state(in);
-    uint64_t s = ws_now();
-    ssize_t r = real_sendfile(out, in, offset, count);
-    uint64_t e = ws_now();
-    moved(t, WS_SENDFILE, in, out, r, s, e, WS_CALLER, is, os);
-    return r;
-}
+/* sendfile and sendfile64 differ in their offset's type only. */
+#define WRAP_SENDFILE(name, off_type)                                                              \
+    WS_REAL(name);                                                                                 \
+    WS_EXPORT ssize_t name(int out, int in, off_type *offset, size_t count)                        \
+    {                                                                                              \
+        struct ws_thread *t = ws_enter();                                                          \
+        if (!t) return REAL(name)(out, in, offset, count);                                         \
+        unsigned os = ws_fd_state(out), is = ws_fd_state(in);                                      \
+        uint64_t s = ws_now();                                                                     \
+        ssize_t r = real_##name(out, in, offset, count);                                           \
+        uint64_t e = ws_now();                                                                     \
+        moved(t, WS_SENDFILE, in, out, r, s, e, WS_CALLER, is, os);                                \
+        return r;                                                                                  \
+    }
 
-WS_REAL(sendfile64);
-WS_EXPORT ssize_t sendfile64(int out, int in, off64_t *offset, size_t count)
-{
-    struct ws_thread *t = ws_enter();
-    if (!t) return REAL(sendfile64)(out, in, offset, count);
-    unsigned os = ws_fd_state(out), is = ws_fd_state(in);
-    uint64_t s = ws_now();
-    ssize_t r = real_sendfile64(out, in, offset, count);
-    uint64_t e = ws_now();
-    moved(t, WS_SENDFILE, in, out, r, s, e, WS_CALLER, is, os);
-    return r;
-}
+WRAP_SENDFILE(sendfile, off_t)
+WRAP_SENDFILE(sendfile64, off64_t)
 
 WS_REAL(splice);
 WS_EXPORT ssize_t splice(int in, off64_t *in_off, int out, off64_t *out_off, size_t len,

@@ -59,6 +59,17 @@ uint32_t http_template(struct strpool *sp, const char *path)
     return strpool_intern(sp, out, o);
 }
 
+const struct endpoint_nplus1 *
+endpoint_nplus1_next(const struct analysis *a, const struct nplus1_loop *l, size_t *e, size_t *k)
+{
+    for (; *e < a->nendpoints; (*e)++, *k = 0)
+        while (*k < a->endpoints[*e].nnplus1) {
+            const struct endpoint_nplus1 *n = &a->endpoints[*e].nplus1[(*k)++];
+            if (n->loop == l) return n;
+        }
+    return NULL;
+}
+
 const char *endpoint_name(const struct endpoint *e, char *buf, size_t len)
 {
     if (e->outgoing && e->host)

@@ -70,6 +70,12 @@ void endpoints_free(struct endpoint *v, size_t n);
  * a->http_nplus1 (most total time first). */
 void http_nplus1_find(struct analysis *a);
 
+/* The served endpoints in which N+1 loop l ran, one by one: returns the
+ * next one's entry (its endpoint a->endpoints[*e]), or NULL; *e and *k
+ * start at 0. */
+const struct endpoint_nplus1 *
+endpoint_nplus1_next(const struct analysis *a, const struct nplus1_loop *l, size_t *e, size_t *k);
+
 /* "GET /albums/{id}" of endpoint e, in buf. */
 const char *endpoint_name(const struct endpoint *e, char *buf, size_t len);
 

@@ -75,14 +75,11 @@ static void nplus1(struct findings *fs, const struct proc_report *pr, const stru
     /* The endpoint whose requests ran it most (endpoints.h). */
     char where[160] = "";
     const struct endpoint *best = NULL;
-    const struct endpoint_nplus1 *in = NULL;
-    for (size_t e = 0; e < fs->a->nendpoints; e++)
-        for (size_t k = 0; k < fs->a->endpoints[e].nnplus1; k++) {
-            const struct endpoint_nplus1 *n = &fs->a->endpoints[e].nplus1[k];
-            if (n->loop == l && (!in || n->executions > in->executions)) {
-                in = n;
-                best = &fs->a->endpoints[e];
-            }
+    const struct endpoint_nplus1 *in = NULL, *n;
+    for (size_t e = 0, k = 0; (n = endpoint_nplus1_next(fs->a, l, &e, &k));)
+        if (!in || n->executions > in->executions) {
+            in = n;
+            best = &fs->a->endpoints[e];
         }
     if (best) {
         char name[96];

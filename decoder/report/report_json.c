@@ -232,17 +232,14 @@ static void db_finding_fields(struct json *j, const struct finding *f)
         /* The endpoints whose requests ran it (endpoints.h). */
         json_key(j, "endpoints");
         json_begin_array(j);
-        const struct analysis *a = f->a;
-        for (size_t e = 0; a && e < a->nendpoints; e++)
-            for (size_t k = 0; k < a->endpoints[e].nnplus1; k++) {
-                const struct endpoint_nplus1 *n = &a->endpoints[e].nplus1[k];
-                if (n->loop != l) continue;
-                char name[1200];
-                json_begin_object(j);
-                json_kv_str(j, "endpoint", endpoint_name(&a->endpoints[e], name, sizeof(name)));
-                report_json_nplus1_counts(j, n);
-                json_end_object(j);
-            }
+        const struct endpoint_nplus1 *n;
+        for (size_t e = 0, k = 0; f->a && (n = endpoint_nplus1_next(f->a, l, &e, &k));) {
+            char name[1200];
+            json_begin_object(j);
+            json_kv_str(j, "endpoint", endpoint_name(&f->a->endpoints[e], name, sizeof(name)));
+            report_json_nplus1_counts(j, n);
+            json_end_object(j);
+        }
         json_end_array(j);
     } else {
         json_key(j, r->unbatched ? "connections" : "parameter_sets");
