@@ -23,6 +23,8 @@
  */
 #include "analysis/analyze.h"
 
+#include "analysis/attribute.h"
+#include "analysis/helpers.h"
 #include "analysis/narrow.h"
 #include "base/hashmap.h"
 #include "base/util.h"
@@ -117,6 +119,21 @@ static void merge_client_ports(struct proc_report *pr)
         into->total_ns += g.total_ns;
     }
     pr->nslow = n;
+    /* The tallies of calls on merged ports go to their group's. */
+    struct map moved = {0};
+    for (size_t k = 0; k < pr->tallies.cap; k++) {
+        struct map_slot *s = &pr->tallies.slots[k];
+        if (!s->used) continue;
+        unsigned call;
+        uint32_t target;
+        uint32_t host = tally_call_of(s->a, &call, &target) ? ephemeral_host(pr->p, target) : 0;
+        uint64_t *first = host ? map_get(&by_host, call, host) : NULL;
+        uint64_t key =
+            first && pr->slow[*first - 1].target == host ? tally_call_key(call, host) : s->a;
+        *map_put(&moved, key, s->b, NULL) += s->value;
+    }
+    map_free(&pr->tallies);
+    pr->tallies = moved;
     map_free(&by_host);
 }
 
@@ -124,7 +141,7 @@ static void merge_client_ports(struct proc_report *pr)
  * slow_syscall group when it took at least the threshold. */
 static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
                        size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev,
-                       int waits_for_client)
+                       int waits_for_client, uint64_t request)
 {
     struct call_stat *cs = by_call[ev->call];
     if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
@@ -168,6 +185,7 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     }
     g->count++;
     g->total_ns += ev->dur;
+    if (request) tally_add(&pr->tallies, tally_call_key(ev->call, ev->target), request);
 }
 
 /* The calls, most total time first. */
@@ -246,11 +264,15 @@ static void lock_hold(struct lock_state *ls, struct lock_stat *l, const struct w
     }
 }
 
-static void lock_event(struct proc_report *pr, struct lock_state *ls, const struct ws_event *ev)
+static void lock_event(struct proc_report *pr, struct lock_state *ls, const struct ws_event *ev,
+                       uint64_t request)
 {
     size_t idx;
     struct lock_stat *l = lock_for(pr, ls, ev, &idx);
-    if (lock_event_waited(ev)) lock_wait(ls, l, idx, ev);
+    if (lock_event_waited(ev)) {
+        lock_wait(ls, l, idx, ev);
+        if (request) tally_add(&pr->tallies, tally_lock_key(l->kind, l->addr), request);
+    }
     if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
     if (pr->all_locks) lock_hold(ls, l, ev);
 }
@@ -353,6 +375,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     struct map groups = {0}; /* (call, target) -> slow group index + 1 */
     size_t groupcap = 0;
     struct db_state db = {0};
+    struct map stmts = {0}; /* (thread, start) -> query id + 1: statements outside requests */
     struct ws_event ev;
 
     nplus1_init(&db.nplus1, &db.qt, o->nplus1_min);
@@ -370,17 +393,23 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
             continue;
         }
         wakes_event(wk, &ev);
-        if (call_is_syscall(ev.call)) {
-            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev,
-                       http_waits_for_client(hs, &ev));
+        int syscall = call_is_syscall(ev.call), lock = lock_kind_of(ev.call) != LOCK_NONE;
+        /* The requests see the event first: the one it counts for is
+         * tallied with the findings it may be part of (attribute.h). */
+        int waits_for_client = syscall && http_waits_for_client(hs, &ev);
+        if (!syscall && !lock && call_is_db(ev.call)) qid = db_event(&db, &ev);
+        size_t in = http_event(hs, &ev, qid);
+        uint64_t request = in ? id_base + in - 1 : 0;
+        /* Outside requests, a statement may be a helper's (helpers.h). */
+        if (!in && qid != NO_QUERY && http_serving(hs))
+            *map_put(&stmts, ev.thread, (uint64_t)ev.at, NULL) = qid + 1;
+        if (syscall) {
+            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev, waits_for_client, request);
             pipes_event(&pr->pipes, pr->p, &ev);
-        } else if (lock_kind_of(ev.call) != LOCK_NONE)
-            lock_event(pr, &ls, &ev);
-        else if (call_is_db(ev.call))
-            qid = db_event(&db, &ev);
+        } else if (lock)
+            lock_event(pr, &ls, &ev, request);
         breakdown_event(bd, &ev);
         stall_event(sf, &ev, qid);
-        http_event(hs, &ev, qid);
     }
     timeline_close(tl);
     http_close(hs, &pr->requests, &pr->nrequests, &pr->request_counts);
@@ -405,6 +434,9 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     }
     map_free(&groups);
     pr->conc = conc_analyze(wk, o->slow_ns, pr->thread_times, pr->nthread_times);
+    helpers_find(pr, &pr->conc->links, &stmts);
+    conc_trim(pr->conc);
+    map_free(&stmts);
     /* With every wake-up linked, the semaphore waits that were parks
      * (idle: for work, an event, a thread's end) are wait, not lock. */
     breakdown_parks(pr->thread_times, pr->nthread_times, &pr->time_total, pr->objwaits,
@@ -511,6 +543,8 @@ void analysis_free(struct analysis *a)
         conc_report_free(pr->conc);
         xfree(pr->requests);
         map_free(&pr->request_counts);
+        map_free(&pr->tallies);
+        xfree(pr->helper_spans);
     }
     endpoints_free(a->endpoints, a->nendpoints);
     endpoints_free(a->called, a->ncalled);

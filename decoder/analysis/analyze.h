@@ -18,6 +18,7 @@
 #include "conc/concurrency.h"
 #include "conc/stall.h"
 #include "analysis/endpoints.h"
+#include "analysis/helpers.h"
 #include "http/requests.h"
 #include "log/calls.h"
 #include "log/process.h"
@@ -98,8 +99,11 @@ struct proc_report {
     struct conc_report *conc;      /* wake links: pools, thread pools, the GIL */
     struct http_request *requests; /* HTTP requests served and called, in start order */
     size_t nrequests;
-    size_t nrequests_found;    /* before a narrowing (numbers the requests) */
-    struct map request_counts; /* (request index, query id) -> executions in it */
+    size_t nrequests_found;           /* before a narrowing (numbers the requests) */
+    struct map request_counts;        /* (request index, query id) -> executions in it */
+    struct map tallies;               /* (finding key, request id) -> its events (attribute.h) */
+    struct helper_span *helper_spans; /* other threads' work for requests (helpers.h) */
+    size_t nhelper_spans;
 };
 
 struct slow_ref {

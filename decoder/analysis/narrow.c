@@ -4,11 +4,13 @@
  * --request; narrow.h).
  *
  * A first analysis finds the requests; the ones asked for give, per
- * process and thread, the spans the second analysis looks at: an event
+ * process and thread, the spans the second analysis looks at (with the
+ * stretches other threads worked for them, helpers.h): an event
  * counts when it overlaps one (the requests module alone sees every event,
  * so that requests and their numbers are the first analysis's).  Then
  * only the requests asked for are kept, with the calls they made, and
- * each thread's time is that of its requests.
+ * each thread's time is that of its requests (and of the stretches other
+ * threads worked for them: helpers.h).
  */
 #include "analysis/narrow.h"
 
@@ -65,6 +67,13 @@ struct windows **narrow_windows(const struct analysis *a1, const struct analyze_
             if (!matches(o, pr, r, id)) continue;
             ARRAY_PUSH(w->v, w->n, cap) = (struct window){r->thread, r->start, r->end};
             (*selected)++;
+        }
+        /* What other threads did for them (helpers.h). */
+        for (size_t k = 0; k < pr->nhelper_spans; k++) {
+            const struct helper_span *s = &pr->helper_spans[k];
+            const struct http_request *r = &pr->requests[s->request];
+            if (matches(o, pr, r, r->id))
+                ARRAY_PUSH(w->v, w->n, cap) = (struct window){s->thread, s->from, s->to};
         }
         xsort(w->v, w->n, sizeof(*w->v), cmp_window);
         w->maxend = xmalloc((w->n ? w->n : 1) * sizeof(*w->maxend));
@@ -128,6 +137,14 @@ void narrow_requests(struct proc_report *pr, const struct analyze_opts *o, uint6
     map_free(&pr->request_counts);
     pr->request_counts = counts;
     pr->nrequests = n;
+    size_t m = 0; /* the helpers' stretches follow their requests */
+    for (size_t k = 0; k < pr->nhelper_spans; k++) {
+        struct helper_span s = pr->helper_spans[k];
+        if (!to[s.request]) continue;
+        s.request = to[s.request] - 1;
+        pr->helper_spans[m++] = s;
+    }
+    pr->nhelper_spans = m;
     xfree(to);
 }
 
@@ -150,6 +167,15 @@ void narrow_thread_times(struct proc_report *pr)
         t->wall_ns += (uint64_t)(r->end - r->start);
         for (int p = 0; p < TIME_PARTS; p++)
             t->part_ns[p] += r->part_ns[p];
+    }
+    for (size_t k = 0; k < pr->nhelper_spans; k++) { /* and their helpers' stretches */
+        const struct helper_span *s = &pr->helper_spans[k];
+        const uint64_t *i = map_get(&of_thread, s->thread, 0);
+        if (!i) continue;
+        struct thread_time *t = &pr->thread_times[*i - 1];
+        t->wall_ns += (uint64_t)(s->to - s->from);
+        for (int p = 0; p < TIME_PARTS; p++)
+            t->part_ns[p] += s->part_ns[p];
     }
     map_free(&of_thread);
     for (size_t i = 0; i < pr->nthread_times; i++) {

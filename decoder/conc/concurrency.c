@@ -22,7 +22,11 @@ struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
     find_pools(c, &c->links, slow_ns);
     find_tpools(c, &c->links, slow_ns);
     find_gil(c, threads, nthreads);
+    return c;
+}
 
+void conc_trim(struct conc_report *c)
+{
     struct wake_data *d = &c->links;
     xfree(d->threads);
     xfree(d->waits);
@@ -35,7 +39,6 @@ struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
     d->runs = NULL;
     d->conns = NULL;
     d->nthreads = d->nwaits = d->nwakes = d->nruns = d->nconns = 0;
-    return c;
 }
 
 int conc_spend(struct conc_report *c, uint64_t steps)

@@ -80,7 +80,7 @@ struct gil_ex {
 #define GIL_THREAD_PERCENT 5
 
 struct conc_report {
-    struct wake_data links; /* only its objects are kept (the roles) */
+    struct wake_data links; /* after conc_trim(), only its objects (the roles) */
     /* The steps the pool and thread pool detectors may still take
      * (conc_spend): some of their work grows with the product of what a
      * log holds (candidate pools by waits, threads by threads). */
@@ -92,12 +92,16 @@ struct conc_report {
     struct gil_ex *gil; /* NULL: no contention worth a finding */
 };
 
-/* Links the waits of w's process, runs the detectors and frees w.
+/* Links the waits of w's process, runs the detectors and frees w; the
+ * links stay whole in c->links until conc_trim(c) keeps only what the
+ * report needs.
  * slow_ns (--slow-ms) is the least waiting that makes a pool or thread
  * pool finding; the threads' time breakdown (breakdown.h) gives their GIL
  * waits. */
 struct conc_report *conc_analyze(struct wakes *w, uint64_t slow_ns,
                                  const struct thread_time *threads, size_t nthreads);
+
+void conc_trim(struct conc_report *c);
 
 void conc_report_free(struct conc_report *c);
 

@@ -77,6 +77,7 @@ static void slow_syscalls(struct findings *fs, const struct proc_report *pr)
         struct finding *f = finding_add(fs, FINDING_SLOW_SYSCALL, pr);
         f->call = g->call;
         f->target = strpool_get(&p->strings, g->target);
+        f->target_id = g->target;
         f->count = g->count;
         f->max_ns = g->max_ns;
         f->total_ns = g->total_ns;
@@ -248,6 +249,50 @@ static void jit_sites(struct findings *fs)
     }
 }
 
+/* Where the finding's events happened among the served endpoints,
+ * appended to its summary: "; all in GET /albums/{id}". */
+static void name_endpoints(struct finding *f)
+{
+    const struct proc_report *pr = f->pr;
+    uint64_t events = f->count;
+    switch (f->kind) {
+    case FINDING_SLOW_SYSCALL:
+        in_endpoints_of_key(pr, tally_call_key(f->call, f->target_id), &f->in);
+        break;
+    case FINDING_LOCK_CONTENTION:
+        in_endpoints_of_key(pr, tally_lock_key(f->lock->kind, f->lock->addr), &f->in);
+        events = f->lock->contended;
+        break;
+    case FINDING_REPEATED_QUERY:
+    case FINDING_SLOW_QUERY:
+        in_endpoints_of_query(pr, (uint32_t)(f->query - pr->queries), &f->in);
+        break;
+    case FINDING_EVENT_LOOP_STALL:
+        in_endpoints_at(pr, f->stall->serial, f->stall->at_ns, &f->in);
+        break;
+    default:
+        return;
+    }
+    if (!f->in.n) return;
+    char name[1200], more[96] = "", text[1400];
+    const struct endpoint_count *top = &f->in.v[0];
+    endpoint_name(&f->a->endpoints[top->endpoint], name, sizeof(name));
+    if (f->in.n > 1)
+        snprintf(more, sizeof(more), ", %" PRIu64 " in %zu other endpoint%s",
+                 f->in.total - top->count, f->in.n - 1, f->in.n == 2 ? "" : "s");
+    if (f->kind == FINDING_EVENT_LOOP_STALL)
+        snprintf(text, sizeof(text), "; the longest while serving %s", name);
+    else if (f->kind == FINDING_REPEATED_QUERY || f->kind == FINDING_SLOW_QUERY)
+        snprintf(text, sizeof(text), "; the statement ran %" PRIu64 " time%s in %s%s", top->count,
+                 top->count == 1 ? "" : "s", name, more);
+    else if (f->in.n == 1 && top->count == events)
+        snprintf(text, sizeof(text), "; all in %s", name);
+    else
+        snprintf(text, sizeof(text), "; %" PRIu64 " in %s%s", top->count, name, more);
+    size_t len = strlen(f->summary);
+    snprintf(f->summary + len, sizeof(f->summary) - len, "%s", text);
+}
+
 void find_findings(struct findings *fs, const struct analysis *a)
 {
     memset(fs, 0, sizeof(*fs));
@@ -262,12 +307,16 @@ void find_findings(struct findings *fs, const struct analysis *a)
     cpu_starvation(fs, a);
     ipc_contention(fs, a);
     find_http_findings(fs, a);
+    for (size_t i = 0; i < fs->n; i++)
+        name_endpoints(&fs->v[i]);
     jit_sites(fs);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }
 
 void findings_free(struct findings *fs)
 {
+    for (size_t i = 0; i < fs->n; i++)
+        in_endpoints_free(&fs->v[i].in);
     xfree(fs->v);
     memset(fs, 0, sizeof(*fs));
 }

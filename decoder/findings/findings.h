@@ -18,6 +18,7 @@
 #define WHYSLOW_FINDINGS_H
 
 #include "analysis/analyze.h"
+#include "analysis/attribute.h"
 
 #include <stdint.h>
 
@@ -57,11 +58,16 @@ struct finding {
                                         the N+1 loop's first child's; 0 if none */
     const struct event_stack *stack; /* slow_syscall: the slowest call's;
                                         lock_contention: the longest wait's */
+    /* The served endpoints its events happened in (attribute.h): the slow
+     * calls', the lock waits', its statement's executions, the longest
+     * stall's; empty for the other kinds. */
+    struct in_endpoints in;
 
     /* slow_syscall */
     unsigned call;
     uint64_t count, max_ns, total_ns;
     const char *target; /* may be NULL */
+    uint32_t target_id; /* its strpool id */
 
     /* lock_contention */
     const struct lock_stat *lock;

@@ -61,6 +61,7 @@ struct http_state {
     size_t nthreads, threadcap;
     struct map counts; /* (request index, query id) -> executions */
     int64_t last_at;
+    int serving; /* a request was served */
 };
 
 struct http_state *http_open(struct ws_process *p)
@@ -186,6 +187,7 @@ static size_t add_request(struct http_state *h, const struct ws_event *ev, int o
             h->reqs[w->current - 1].calls++;
         }
     } else {
+        h->serving = 1;
         ARRAY_PUSH(w->active, w->nactive, w->cap) = i;
         w->current = i + 1;
         if (w->io_fd == ev->obj) { /* the read that brought it */
@@ -326,14 +328,15 @@ static void conn_end(struct http_state *h, struct conn *c, int64_t at)
     c->fd = -1;
 }
 
-void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
+size_t http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
 {
     h->last_at = event_end(ev) > h->last_at ? event_end(ev) : h->last_at;
     if (ev->call == WS_EV_HTTP) {
         http_record(h, ev);
-        return;
+        return 0;
     }
-    if (ev->call >= 100) return; /* records, no calls */
+    if (ev->call >= 100) return 0; /* records, no calls */
+    size_t in = 0;
     uint64_t *ws = map_get(&h->thread_index, ev->thread, 0);
     struct thread_work *w = ws ? &h->threads[*ws - 1] : NULL;
     /* (obj is an fd for these calls only: a poll's is a count) */
@@ -351,7 +354,7 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
                     break;
                 }
             }
-        if (w->current) count_in(h, w->current - 1, ev, qid);
+        if ((in = w->current)) count_in(h, in - 1, ev, qid);
     }
     unsigned flags = call_is_syscall(ev->call) ? ws_call_flags(ev->call) : 0;
     if ((flags & WS_CALL_READS) && ev->result > 0) {
@@ -376,6 +379,12 @@ void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid)
         struct conn *old = conn_of(h, ev->call == WS_CONNECT ? ev->obj : ev->result, 0);
         if (old) conn_end(h, old, ev->at);
     }
+    return in;
+}
+
+int http_serving(const struct http_state *h)
+{
+    return h->serving;
 }
 
 int http_waits_for_client(struct http_state *h, const struct ws_event *ev)

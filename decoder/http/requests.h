@@ -46,8 +46,13 @@ struct http_request {
     unsigned longest_call;
     uint32_t longest_target;
     uint64_t longest_ns, longest_caller;
-    int64_t parent;    /* outgoing: the served request's index, -1: none */
-    uint64_t caller;   /* outgoing: where its write was made (pysites.h) */
+    int64_t parent;  /* outgoing: the served request's index, -1: none */
+    uint64_t caller; /* outgoing: where its write was made (pysites.h) */
+    /* Served: what other threads did for it (helpers.h): their time by
+     * part, their statements (also among queries above), how many. */
+    uint64_t helper_ns[TIME_PARTS];
+    uint64_t helper_queries;
+    uint32_t helpers;
     uint32_t template; /* strpool id: path as its endpoint names it (endpoints.h) */
     uint32_t endpoint; /* its endpoint's index in the analysis */
 };
@@ -57,8 +62,12 @@ struct http_state;
 struct http_state *http_open(struct ws_process *p);
 
 /* Every event of the process's timeline, in its order; qid: the query of
- * a database execution (queries.h), NO_QUERY otherwise. */
-void http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid);
+ * a database execution (queries.h), NO_QUERY otherwise.  Returns the index
+ * + 1 of the served request ev counted for, 0: none. */
+size_t http_event(struct http_state *h, const struct ws_event *ev, uint32_t qid);
+
+/* Whether the process has served a request yet. */
+int http_serving(const struct http_state *h);
 
 /* Whether ev, given before http_event() sees it, is a read of a
  * connection the process serves that waits for the client's next request

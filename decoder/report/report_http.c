@@ -173,6 +173,20 @@ static void request_json(struct json *j, const struct analysis *a, const struct 
             json_kv_uint(j, key, r->part_ns[k]);
         }
         json_end_object(j);
+        /* What other threads did for it (helpers.h). */
+        json_key(j, "other_threads");
+        json_begin_object(j);
+        json_kv_uint(j, "threads", r->helpers);
+        json_kv_uint(j, "queries", r->helper_queries);
+        json_key(j, "breakdown");
+        json_begin_object(j);
+        for (int k = 0; k < TIME_PARTS; k++) {
+            char key[32];
+            snprintf(key, sizeof(key), "%s_ns", time_part_name((enum time_part)k));
+            json_kv_uint(j, key, r->helper_ns[k]);
+        }
+        json_end_object(j);
+        json_end_object(j);
     } else {
         json_key(j, "made_for");
         if (r->parent >= 0)
@@ -302,6 +316,19 @@ static void slowest_requests(FILE *f, const struct analysis *a)
                     fmt_dur(r->calls_ns, b));
         if (!r->complete) fprintf(f, "; no complete response");
         fputc('\n', f);
+        if (r->helpers) {
+            fprintf(f, "         for it on %u other thread%s:", r->helpers,
+                    r->helpers == 1 ? "" : "s");
+            const char *sep = " ";
+            for (int t = 0; t < TIME_PARTS; t++) {
+                if (!r->helper_ns[t]) continue;
+                fprintf(f, "%s%s %s", sep, time_part_name((enum time_part)t),
+                        fmt_dur(r->helper_ns[t], b));
+                sep = ", ";
+            }
+            if (r->helper_queries) fprintf(f, "; %" PRIu64 " of its queries", r->helper_queries);
+            fputc('\n', f);
+        }
         if (r->longest_call) {
             char site[512], what[160];
             const char *t = str(pr, r->longest_target);

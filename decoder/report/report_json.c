@@ -346,6 +346,19 @@ static void finding(struct json *j, const struct finding *f)
     } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
+    if (f->in.n) { /* where its events happened (attribute.h) */
+        char name[1200];
+        json_key(j, "endpoints");
+        json_begin_array(j);
+        for (size_t k = 0; k < f->in.n; k++) {
+            json_begin_object(j);
+            json_kv_str(j, "endpoint",
+                        endpoint_name(&f->a->endpoints[f->in.v[k].endpoint], name, sizeof(name)));
+            json_kv_uint(j, "count", f->in.v[k].count);
+            json_end_object(j);
+        }
+        json_end_array(j);
+    }
     json_end_object(j);
 }
 

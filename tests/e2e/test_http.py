@@ -226,6 +226,63 @@ def case_django_endpoints():
           "no such endpoint: one line and status 1: %d %r" % (rc, err))
 
 
+def case_work_on_other_threads():
+    """A request's work done by a pool's worker counts for it (its queries,
+    its N+1, the worker's time apart); findings name the endpoint their
+    events happened in, and only that one."""
+    data = os.path.join(TMP, "data")
+    port, p = serve([PYTHON, os.path.join(HERE, "progs", "py_http_work.py"),
+                     os.path.join(TMP, "work.sqlite3")], data)
+    base = "http://127.0.0.1:%d" % port
+    for path in ["/offload/7"] * 6 + ["/report", "/slowread", "/clean", "/clean"]:
+        with urllib.request.urlopen(base + path, timeout=30) as r:
+            require(r.status == 200 and r.read(), "GET %s" % path)
+    stop(port, p)
+
+    rep = report("--slow-ms", "20", data)
+    offload = requests_of(rep, "GET /offload/{id}")
+    eq(len(offload), 6, "offloaded requests")
+    # A handler that did not have to wait (its thread came back after the
+    # worker's 50 ms) was not helped: it ran no query.  Any that waited was.
+    helped = [r for r in offload if r["other_threads"]["threads"]]
+    require(helped, "no request was linked to its worker: %s" % offload)
+    for r in offload:
+        want = (1, 8, 8) if r in helped else (0, 0, 0)
+        eq((r["other_threads"]["threads"], r["other_threads"]["queries"], r["queries"]), want,
+           "request %d: the worker's thread and queries" % r["id"])
+    for r in helped:
+        b = r["other_threads"]["breakdown"]
+        check(b["sleep_ns"] >= 50 * 1000000 and b["db_ns"] > 0,
+              "the worker's time for request %d: %s" % (r["id"], b))
+        check(r["breakdown"]["wait_ns"] >= b["sleep_ns"] and r["breakdown"]["lock_ns"] < 10000000,
+              "request %d waited (not for a lock) while the worker worked: %s"
+              % (r["id"], r["breakdown"]))
+    nplus1 = findings_of(rep, "n_plus_one")
+    require(len(nplus1) == 1, "one n_plus_one: %s" % nplus1)
+    eq([(e["endpoint"], e["requests"]) for e in nplus1[0]["endpoints"]],
+       [("GET /offload/{id}", len(helped))], "the worker's N+1 is the endpoint's")
+
+    slow = [f for f in findings_of(rep, "slow_syscall") if f["call"].startswith("recv")]
+    require(len(slow) == 1, "one slow recv: %s" % findings_of(rep, "slow_syscall"))
+    eq(slow[0]["endpoints"], [{"endpoint": "GET /slowread", "count": 1}], "the slow recv's endpoint")
+    check(slow[0]["summary"].endswith("; all in GET /slowread"), "summary: %s" % slow[0]["summary"])
+    query = findings_of(rep, "slow_query")
+    require(len(query) == 1 and query[0]["count"] == 2, "one slow statement, run twice: %s" % query)
+    eq(query[0]["endpoints"], [{"endpoint": "GET /report", "count": 1}],
+       "the slow statement ran once in a request, once before any")
+    check("the statement ran 1 time in GET /report" in query[0]["summary"],
+          "summary: %s" % query[0]["summary"])
+    for f in rep["findings"]:
+        check(all(e["endpoint"] != "GET /clean" for e in f.get("endpoints", [])),
+              "nothing found in GET /clean: %s" % f)
+    text = text_report("--slow-ms", "20", data)
+    check("for it on 1 other thread" in text, "the text report names the worker's part")
+    # Narrowed to the endpoint, its requests keep the worker's queries.
+    only = report("--endpoint", "GET /offload/*", data)
+    eq(sorted(r["queries"] for r in only["requests"]), sorted(r["queries"] for r in offload),
+       "narrowed, the same queries per request")
+
+
 def http_calls_nplus1(tls):
     data = os.path.join(TMP, "data")
     argv = [PYTHON, os.path.join(HERE, "progs", "py_http_calls.py")]
