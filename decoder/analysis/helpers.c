@@ -233,7 +233,8 @@ void helpers_find(struct proc_report *pr, const struct wake_data *d, const struc
     /* The calls a helper made to other services, for the request. */
     for (size_t i = 0; i < pr->nrequests; i++) {
         struct http_request *c = &pr->requests[i];
-        size_t w = c->outgoing && c->parent < 0 ? window_at(v, n, c->thread, c->start, c->start) : 0;
+        size_t w =
+            c->outgoing && c->parent < 0 ? window_at(v, n, c->thread, c->start, c->start) : 0;
         if (!w) continue;
         c->parent = (int64_t)v[w - 1].request;
         pr->requests[c->parent].calls++;

@@ -57,8 +57,10 @@ def case_time_breakdown():
     sleep = thread_named(rep, "sleep")["breakdown"]["sleep_ns"]
     # At least what the program did; how much later a busy machine lets a
     # thread run again is the scheduler's to say (the waiter once waited
-    # 311 ms for a mutex held 300 ms, under tests/stress.sh).
-    check(300 * ms <= sleep, "slept %d ns for 300 ms" % sleep)
+    # 311 ms for a mutex held 300 ms, under tests/stress.sh).  Less by the
+    # calibration of the time stamp counter against the clock, which is
+    # measured over the process's life (299.83 ms seen once: 0.06 % off).
+    check(299 * ms <= sleep, "slept %d ns for 300 ms" % sleep)
     # The waiter starts waiting once it runs after the barrier, a little
     # after the sleeper started sleeping (later on a loaded machine).
     lock = thread_named(rep, "lock-wait")["breakdown"]["lock_ns"]
