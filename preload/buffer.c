@@ -220,6 +220,7 @@ static struct ws_thread *attach(void)
         t->db_depth = 0;
         t->db = NULL;
         t->unwinding = 0;
+        t->marks = 0;
         ws_self = t;
         /* The key's destructor tells us when the thread ends. */
         pthread_setspecific(exit_key, t);

@@ -142,6 +142,7 @@ struct ws_thread {
     _Atomic uint32_t wait_call;
     int64_t wait_obj;
     uint64_t wait_start, wait_caller;
+    uint32_t marks; /* its marks open (mark.c) */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ws_thread) == 128, "a thread's slot: two cache lines");
 

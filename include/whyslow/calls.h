@@ -175,7 +175,11 @@
     /* a CPython program: obj its version (as Py_Version), result 1 when its frames are read, err why not (format.h) */       \
     X(EV_PYTHON,          108, "python",                     RECORD,  NONE,   0,                                         NONE)  \
     /* an HTTP/1.x message on an fd (format.h: HTTP messages): err WS_HTTP_*, result its status */                             \
-    X(EV_HTTP,            109, "http",                       RECORD,  FD,     WS_CALL_HAS_PAYLOAD,                       NONE)
+    X(EV_HTTP,            109, "http",                       RECORD,  FD,     WS_CALL_HAS_PAYLOAD,                       NONE)  \
+    /* a mark begins on the thread (format.h: marks): payload kind, NUL, name */                                                \
+    X(EV_MARK_BEGIN,      110, "mark_begin",                 RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \
+    /* the thread's innermost open mark ends */                                                                                 \
+    X(EV_MARK_END,        111, "mark_end",                   RECORD,  NONE,   0,                                         NONE)
 
 enum ws_call {
 #define WS_CALL_ENUM(id, num, name, family, obj, flags, part) WS_##id = num,

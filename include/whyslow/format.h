@@ -41,8 +41,9 @@
  * WS_EV_PYSITE, WS_EV_PYSTACK), epoll_ctl and socketpair; a version 2 log
  * is a version 3 log without them.  Version 4 added HTTP messages
  * (WS_EV_HTTP), sendfile and splice; a version 3 log is a version 4 log
- * without them. */
-#define WS_FORMAT_VERSION 4
+ * without them.  Version 5 added marks (WS_EV_MARK_BEGIN, WS_EV_MARK_END);
+ * a version 4 log is a version 5 log without them. */
+#define WS_FORMAT_VERSION 5
 
 /* zstd skippable frame magics (0x184D2A50..0x184D2A5F). */
 #define WS_MAGIC_FILE  0x184D2A5Eu
@@ -227,6 +228,14 @@ enum ws_clock_source {
  * connection whose bytes are TLS records gets one record with WS_HTTP_TLS
  * (no payload) when its handshake is seen: its messages come from
  * OpenSSL's calls, and a decoder that sees none knows it was not in clear.
+ *
+ * Marks (preload/mark.c, the API of include/whyslow/mark.h): a
+ * WS_EV_MARK_BEGIN record when the program begins a mark on a thread:
+ * start the time (dur 0), caller where it was called from, obj the
+ * number of the thread's marks open before it (its depth), payload the
+ * mark's kind, a NUL, then its name (cut to fit).  A WS_EV_MARK_END record
+ * ends the thread's innermost open mark: obj that depth, no payload.  An
+ * end with no mark open is not written.
  *
  * WS_SQLITE_STMT: obj the sqlite3_stmt*; payload its text (redacted as
  * above).  Written before the first execution a thread records of it,

@@ -15,7 +15,7 @@
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
-# only these, by name: write mutex handover stack pystack process jobs flusher
+# only these, by name: write mutex mark handover stack pystack process jobs flusher
 # flusher_locks mixed sqlite_py decoder http), BENCH_HTTP_SLICES,
 # BENCH_HTTP_SLICE and BENCH_HTTP_DECODER_REQUESTS (the requests
 # benchmark: 200 slices of 200 requests, 100000 for the decoder).
@@ -208,7 +208,7 @@ now() {
 # ---- checks ----
 
 missing=""
-for b in bench_write bench_mutex bench_flusher bench_mixed bench_wake; do
+for b in bench_write bench_mutex bench_flusher bench_mixed bench_wake bench_mark; do
     [ -x "$BENCH/$b" ] || missing="$missing $b"
 done
 if [ -n "$missing" ]; then
@@ -318,6 +318,9 @@ write_vs_reference() {
 
 ! wanted write || write_vs_reference || status=1
 ! wanted mutex || overhead "pthread_mutex_lock+unlock, uncontended" 2 "$BENCH/bench_mutex" 20000000 || status=1
+# A mark (include/whyslow/mark.h): untraced, the header's check finds no
+# library; traced, two records.  "per call" is per begin + end pair.
+! wanted mark || overhead "a mark (whyslow_begin + whyslow_end)" - "$BENCH/bench_mark" 2000000 || status=1
 # A hand-over between two threads: a cond wait that blocks and the signal
 # that wakes it, both recorded; "per call" is per hand-over.
 ! wanted handover || overhead "contended hand-over (cond wait + its wake-up)" - "$BENCH/bench_wake" pingpong 100000 || status=1

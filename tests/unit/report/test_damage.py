@@ -121,7 +121,7 @@ def case_bad_version():
     gen("version9", log)
     one_line_error(["report", log], 1,
                    f"whyslow: {log}: log format version 9 is not supported "
-                   "(this whyslow reads versions 1 to 4)")
+                   "(this whyslow reads versions 1 to 5)")
     # Version 2 only added records: a version 1 log reads as before.
     v1 = os.path.join(TMP, "v1.wslog")
     gen("version1", v1)
