@@ -120,20 +120,23 @@ static void merge_client_ports(struct proc_report *pr)
     }
     pr->nslow = n;
     /* The tallies of calls on merged ports go to their group's. */
-    struct map moved = {0};
-    for (size_t k = 0; k < pr->tallies.cap; k++) {
-        struct map_slot *s = &pr->tallies.slots[k];
-        if (!s->used) continue;
-        unsigned call;
-        uint32_t target;
-        uint32_t host = tally_call_of(s->a, &call, &target) ? ephemeral_host(pr->p, target) : 0;
-        uint64_t *first = host ? map_get(&by_host, call, host) : NULL;
-        uint64_t key =
-            first && pr->slow[*first - 1].target == host ? tally_call_key(call, host) : s->a;
-        *map_put(&moved, key, s->b, NULL) += s->value;
+    struct map *tallies[] = {&pr->tallies, &pr->mark_tallies};
+    for (int t = 0; t < 2; t++) {
+        struct map moved = {0};
+        for (size_t k = 0; k < tallies[t]->cap; k++) {
+            struct map_slot *s = &tallies[t]->slots[k];
+            if (!s->used) continue;
+            unsigned call;
+            uint32_t target;
+            uint32_t host = tally_call_of(s->a, &call, &target) ? ephemeral_host(pr->p, target) : 0;
+            uint64_t *first = host ? map_get(&by_host, call, host) : NULL;
+            uint64_t key =
+                first && pr->slow[*first - 1].target == host ? tally_call_key(call, host) : s->a;
+            *map_put(&moved, key, s->b, NULL) += s->value;
+        }
+        map_free(tallies[t]);
+        *tallies[t] = moved;
     }
-    map_free(&pr->tallies);
-    pr->tallies = moved;
     map_free(&by_host);
 }
 
@@ -141,7 +144,7 @@ static void merge_client_ports(struct proc_report *pr)
  * slow_syscall group when it took at least the threshold. */
 static void call_event(struct proc_report *pr, struct call_stat **by_call, struct map *groups,
                        size_t *groupcap, uint64_t slow_ns, const struct ws_event *ev,
-                       int waits_for_client, uint64_t request)
+                       int waits_for_client, uint64_t request, uint64_t mark)
 {
     struct call_stat *cs = by_call[ev->call];
     if (!cs) cs = by_call[ev->call] = xcalloc(1, sizeof(*cs));
@@ -186,6 +189,7 @@ static void call_event(struct proc_report *pr, struct call_stat **by_call, struc
     g->count++;
     g->total_ns += ev->dur;
     if (request) tally_add(&pr->tallies, tally_call_key(ev->call, ev->target), request);
+    if (mark) tally_add(&pr->mark_tallies, tally_call_key(ev->call, ev->target), mark);
 }
 
 /* The calls, most total time first. */
@@ -265,13 +269,14 @@ static void lock_hold(struct lock_state *ls, struct lock_stat *l, const struct w
 }
 
 static void lock_event(struct proc_report *pr, struct lock_state *ls, const struct ws_event *ev,
-                       uint64_t request)
+                       uint64_t request, uint64_t mark)
 {
     size_t idx;
     struct lock_stat *l = lock_for(pr, ls, ev, &idx);
     if (lock_event_waited(ev)) {
         lock_wait(ls, l, idx, ev);
         if (request) tally_add(&pr->tallies, tally_lock_key(l->kind, l->addr), request);
+        if (mark) tally_add(&pr->mark_tallies, tally_lock_key(l->kind, l->addr), mark);
     }
     if (lock_call_acquires(ev->call) && ev->result == 0) l->acquisitions++;
     if (pr->all_locks) lock_hold(ls, l, ev);
@@ -368,7 +373,7 @@ static int is_park(const void *conc, uint64_t addr, int kind)
 /* Reads the process's timeline once for all its statistics; narrowed to
  * the spans of w when there is one (narrow.h). */
 static void analyze_process(struct proc_report *pr, const struct analyze_opts *o,
-                            const struct windows *w, uint64_t id_base)
+                            const struct windows *w, uint64_t id_base, uint64_t mark_base)
 {
     struct call_stat *by_call[256] = {0};
     struct lock_state ls = {0};
@@ -385,11 +390,14 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     struct breakdown *bd = breakdown_open(pr->p);
     struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
     struct http_state *hs = http_open(pr->p);
+    struct mark_state *ms = marks_open(pr->p);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;
         if (w && !narrow_inside(w, &ev)) { /* outside: the requests still see it */
             http_event(hs, &ev, qid);
+            if (ev.call == WS_EV_MARK_BEGIN || ev.call == WS_EV_MARK_END) /* and where marks are */
+                marks_event(ms, &ev, qid);
             continue;
         }
         wakes_event(wk, &ev);
@@ -398,21 +406,25 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
          * tallied with the findings it may be part of (attribute.h). */
         int waits_for_client = syscall && http_waits_for_client(hs, &ev);
         if (!syscall && !lock && call_is_db(ev.call)) qid = db_event(&db, &ev);
-        size_t in = http_event(hs, &ev, qid);
-        uint64_t request = in ? id_base + in - 1 : 0;
+        size_t in = http_event(hs, &ev, qid), mk = marks_event(ms, &ev, qid);
+        uint64_t request = in ? id_base + in - 1 : 0, mark = mk ? mark_base + mk - 1 : 0;
         /* Outside requests, a statement may be a helper's (helpers.h). */
         if (!in && qid != NO_QUERY && http_serving(hs))
             *map_put(&stmts, ev.thread, (uint64_t)ev.at, NULL) = qid + 1;
         if (syscall) {
-            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev, waits_for_client, request);
+            call_event(pr, by_call, &groups, &groupcap, o->slow_ns, &ev, waits_for_client, request,
+                       mark);
             pipes_event(&pr->pipes, pr->p, &ev);
         } else if (lock)
-            lock_event(pr, &ls, &ev, request);
+            lock_event(pr, &ls, &ev, request, mark);
         breakdown_event(bd, &ev);
         stall_event(sf, &ev, qid);
     }
     timeline_close(tl);
     http_close(hs, &pr->requests, &pr->nrequests, &pr->request_counts);
+    marks_close(ms, &pr->marks, &pr->nmarks, &pr->mark_counts);
+    for (size_t i = 0; i < pr->nmarks; i++)
+        pr->marks[i].id = mark_base + i;
     pr->nrequests_found = pr->nrequests;
     for (size_t i = 0; i < pr->nrequests; i++)
         pr->requests[i].id = id_base + i;
@@ -473,14 +485,15 @@ static void analyze_all(struct analysis *a, struct ws_process **procs, size_t n,
 
     struct slow_ref *all = NULL;
     size_t nall = 0, allcap = 0;
-    uint64_t id_base = 1;
+    uint64_t id_base = 1, mark_base = 1;
     for (size_t i = 0; i < n; i++) {
         struct proc_report *pr = &a->procs[i];
         pr->p = procs[i];
         pr->all_locks = (procs[i]->flags & WS_PROC_LOCKS_ALL) != 0;
         mem_blame(procs[i]->log);
-        analyze_process(pr, opts, w ? w[i] : NULL, id_base);
+        analyze_process(pr, opts, w ? w[i] : NULL, id_base, mark_base);
         id_base += pr->nrequests_found;
+        mark_base += pr->nmarks;
         for (size_t k = 0; k < pr->nslowest; k++)
             ARRAY_PUSH(all, nall, allcap) = (struct slow_ref){pr, &pr->slowest[k]};
     }
@@ -488,6 +501,7 @@ static void analyze_all(struct analysis *a, struct ws_process **procs, size_t n,
     pipes_link(a->procs, n);
     ipc_link(a);
     endpoints_build(a);
+    mark_groups_build(a);
     http_nplus1_find(a);
     xsort(all, nall, sizeof(*all), cmp_slow_ref);
     a->nslowest = nall < SLOWEST_MAX ? nall : SLOWEST_MAX;
@@ -545,8 +559,12 @@ void analysis_free(struct analysis *a)
         map_free(&pr->request_counts);
         map_free(&pr->tallies);
         xfree(pr->helper_spans);
+        xfree(pr->marks);
+        map_free(&pr->mark_counts);
+        map_free(&pr->mark_tallies);
     }
     endpoints_free(a->endpoints, a->nendpoints);
+    mark_groups_free(a->mark_groups, a->nmark_groups);
     endpoints_free(a->called, a->ncalled);
     xfree(a->http_nplus1);
     xfree(a->procs);

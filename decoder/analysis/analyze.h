@@ -19,8 +19,10 @@
 #include "conc/stall.h"
 #include "analysis/endpoints.h"
 #include "analysis/helpers.h"
+#include "analysis/mark_groups.h"
 #include "http/requests.h"
 #include "log/calls.h"
+#include "marks/marks.h"
 #include "log/process.h"
 #include "sql/nplusone.h"
 #include "sql/queries.h"
@@ -104,6 +106,10 @@ struct proc_report {
     struct map tallies;               /* (finding key, request id) -> its events (attribute.h) */
     struct helper_span *helper_spans; /* other threads' work for requests (helpers.h) */
     size_t nhelper_spans;
+    struct mark *marks; /* the program's marks (marks.h), in the order they began */
+    size_t nmarks;
+    struct map mark_counts;  /* (mark index, query id) -> executions in it */
+    struct map mark_tallies; /* (finding key, mark id) -> its events (attribute.h) */
 };
 
 struct slow_ref {
@@ -142,6 +148,8 @@ struct analysis {
     size_t ncalled;
     struct http_nplus1 *http_nplus1; /* N+1s of HTTP calls (endpoints.h) */
     size_t nhttp_nplus1;
+    struct mark_group *mark_groups; /* marks by kind and name (mark_groups.h) */
+    size_t nmark_groups;
     /* Narrowed by --endpoint or --request: to this many served requests
      * (0: not narrowed; then narrowed_to says what was asked for). */
     size_t narrowed;

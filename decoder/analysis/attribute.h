@@ -4,10 +4,11 @@
  * (docs/rules.md, requests: "Findings name their endpoints").
  *
  * The analysis's one pass over a timeline knows the served request each
- * event counted for (requests.h); for the events a finding is made of (a
- * slow call, a lock wait) it tallies that request under the finding's
- * key.  Once every request has its endpoint (endpoints.h), a finding's
- * tallies become counts per endpoint.  Findings about statements count
+ * event counted for (requests.h), and the mark (marks.h); for the events a
+ * finding is made of (a slow call, a lock wait) it tallies those under
+ * the finding's key.  Once every request has its endpoint (endpoints.h)
+ * and every mark its group (mark_groups.h), a finding's tallies become
+ * counts per endpoint and per mark group's phase.  Findings about statements count
  * the executions of their statement in each request (the counts the
  * requests keep); an event loop's stall names the request its thread was
  * serving when the longest stall began.
@@ -34,28 +35,35 @@ int tally_call_of(uint64_t key, unsigned *call, uint32_t *target);
  * tallies is a map (key, request id) -> events. */
 void tally_add(struct map *tallies, uint64_t key, uint64_t request_id);
 
-struct endpoint_count {
-    uint32_t endpoint; /* index in analysis.endpoints */
+/* A finding's events in one endpoint (group: its index in
+ * analysis.endpoints, phase 0), or in one mark group's phase (group: its
+ * index in analysis.mark_groups, phase: the phase's there). */
+struct group_count {
+    uint32_t group, phase;
     uint64_t count;
 };
 
-struct in_endpoints {
-    struct endpoint_count *v; /* most first */
+struct in_groups {
+    struct group_count *v; /* most first */
     size_t n;
     uint64_t total; /* the sum of the counts */
 };
 
-/* The endpoints of the events tallied under key in pr. */
-void in_endpoints_of_key(const struct proc_report *pr, uint64_t key, struct in_endpoints *out);
+/* Where the events tallied under key in pr happened: in which endpoints
+ * (marks 0: pr->tallies), or in which marks (marks 1: pr->mark_tallies). */
+void in_groups_of_key(const struct proc_report *pr, int marks, uint64_t key, struct in_groups *out);
 
-/* The endpoints whose requests ran query qid, with its executions there. */
-void in_endpoints_of_query(const struct proc_report *pr, uint32_t qid, struct in_endpoints *out);
+/* The endpoints whose requests, or the marks that, ran query qid, with
+ * its executions there. */
+void in_groups_of_query(const struct proc_report *pr, int marks, uint32_t qid,
+                        struct in_groups *out);
 
 /* The endpoint of the request thread (a serial) served at `at` (ns since
- * the process start), counted once; none when it served none then. */
-void in_endpoints_at(const struct proc_report *pr, uint32_t thread, int64_t at,
-                     struct in_endpoints *out);
+ * the process start), or the innermost mark it had open then, counted
+ * once; none when there was none. */
+void in_groups_at(const struct proc_report *pr, int marks, uint32_t thread, int64_t at,
+                  struct in_groups *out);
 
-void in_endpoints_free(struct in_endpoints *e);
+void in_groups_free(struct in_groups *g);
 
 #endif

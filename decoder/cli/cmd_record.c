@@ -209,6 +209,30 @@ static char *find_library(char *buf, size_t len)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/* The directory holding the Python package whyslow (the pytest plugin):
+ * beside this program (the build tree), else where it is installed; NULL
+ * when neither has it. */
+static char *find_python(char *buf, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char probe[PATH_MAX + 64];
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(probe, sizeof(probe), "%s/python/whyslow/pytest.py", self);
+            if (access(probe, R_OK) == 0 && snprintf(buf, len, "%s/python", self) < (int)len)
+                return buf;
+        }
+    }
+    snprintf(probe, sizeof(probe), "%s/whyslow/pytest.py", WHYSLOW_PYDIR);
+    if (access(probe, R_OK) != 0) return NULL;
+    snprintf(buf, len, "%s", WHYSLOW_PYDIR);
+    return buf;
+}
+
 /* CMD resolved through PATH like execvp does, or NULL. */
 static char *resolve(const char *cmd, char *buf, size_t len)
 {
@@ -288,7 +312,9 @@ static void warn_untraceable(const char *cmd)
 #define NODE_PERF_FLAGS "--perf-basic-prof-only-functions --interpreted-frames-native-stack"
 
 /* environ with WHYSLOW_DIR=dir, WHYSLOW_SOCK=sock (when serving) and lib
- * added to LD_PRELOAD; and, unless WHYSLOW_JIT=off, Node's perf map asked
+ * added to LD_PRELOAD; unless WHYSLOW_PYTEST=off, our pytest plugin added
+ * to PYTEST_PLUGINS and its directory to PYTHONPATH; and, unless
+ * WHYSLOW_JIT=off, Node's perf map asked
  * for in NODE_OPTIONS (after what is there), with WHYSLOW_JIT_MAP=record
  * saying the map is ours to remove once copied.  The entries from
  * *first on are allocated (free_env). */
@@ -297,18 +323,26 @@ static char **child_env(const char *dir, const char *sock, const char *lib, size
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 6, sizeof(*env));
+    char **env = calloc(n + 8, sizeof(*env));
     if (!env) return NULL;
     const char *old = getenv("LD_PRELOAD"), *node = getenv("NODE_OPTIONS"),
                *jit = getenv("WHYSLOW_JIT");
     int perf = !(jit && strcmp(jit, "off") == 0) && !(node && strstr(node, "--perf-basic-prof"));
+    /* pytest loads our plugin (python/whyslow/pytest.py) by itself, unless
+     * WHYSLOW_PYTEST=off: it and PYTHONPATH get ours after what they have. */
+    const char *pyt = getenv("WHYSLOW_PYTEST"), *plugins = getenv("PYTEST_PLUGINS"),
+               *pypath = getenv("PYTHONPATH");
+    char pydir[PATH_MAX];
+    int py = !(pyt && strcmp(pyt, "off") == 0) && find_python(pydir, sizeof(pydir)) != NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "WHYSLOW_DIR=", 12) != 0 &&
             strncmp(environ[i], "WHYSLOW_SOCK=", 13) != 0 &&
             strncmp(environ[i], "WHYSLOW_JIT_MAP=", 16) != 0 &&
             strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-            !(perf && strncmp(environ[i], "NODE_OPTIONS=", 13) == 0))
+            !(perf && strncmp(environ[i], "NODE_OPTIONS=", 13) == 0) &&
+            !(py && (strncmp(environ[i], "PYTEST_PLUGINS=", 15) == 0 ||
+                     strncmp(environ[i], "PYTHONPATH=", 11) == 0)))
             env[k++] = environ[i];
     *first = k;
     if (asprintf(&env[k++], "WHYSLOW_DIR=%s", dir) < 0) return NULL;
@@ -321,6 +355,11 @@ static char **child_env(const char *dir, const char *sock, const char *lib, size
     else
         r = asprintf(&env[k++], "LD_PRELOAD=%s", lib);
     if (r < 0) return NULL;
+    if (py && (asprintf(&env[k++], "PYTEST_PLUGINS=%s%swhyslow.pytest", plugins ? plugins : "",
+                        plugins && *plugins ? "," : "") < 0 ||
+               asprintf(&env[k++], "PYTHONPATH=%s%s%s", pypath ? pypath : "",
+                        pypath && *pypath ? ":" : "", pydir) < 0))
+        return NULL;
     if (perf) {
         if (asprintf(&env[k++], "NODE_OPTIONS=%s%s" NODE_PERF_FLAGS, node ? node : "",
                      node && *node ? " " : "") < 0 ||

@@ -249,43 +249,67 @@ static void jit_sites(struct findings *fs)
     }
 }
 
-/* Where the finding's events happened among the served endpoints,
- * appended to its summary: "; all in GET /albums/{id}". */
-static void name_endpoints(struct finding *f)
+/* Where the finding's events happened (attribute.h), in endpoints
+ * (marks 0) or in marks (marks 1). */
+static void find_groups(struct finding *f, int marks, struct in_groups *out)
 {
     const struct proc_report *pr = f->pr;
-    uint64_t events = f->count;
     switch (f->kind) {
     case FINDING_SLOW_SYSCALL:
-        in_endpoints_of_key(pr, tally_call_key(f->call, f->target_id), &f->in);
+        in_groups_of_key(pr, marks, tally_call_key(f->call, f->target_id), out);
         break;
     case FINDING_LOCK_CONTENTION:
-        in_endpoints_of_key(pr, tally_lock_key(f->lock->kind, f->lock->addr), &f->in);
-        events = f->lock->contended;
+        in_groups_of_key(pr, marks, tally_lock_key(f->lock->kind, f->lock->addr), out);
         break;
     case FINDING_REPEATED_QUERY:
     case FINDING_SLOW_QUERY:
-        in_endpoints_of_query(pr, (uint32_t)(f->query - pr->queries), &f->in);
+        in_groups_of_query(pr, marks, (uint32_t)(f->query - pr->queries), out);
+        break;
+    case FINDING_N_PLUS_ONE: /* (its endpoints by their own rule: endpoints.h) */
+        if (marks) in_groups_of_query(pr, marks, f->loop->child, out);
         break;
     case FINDING_EVENT_LOOP_STALL:
-        in_endpoints_at(pr, f->stall->serial, f->stall->at_ns, &f->in);
+        in_groups_at(pr, marks, f->stall->serial, f->stall->at_ns, out);
         break;
     default:
-        return;
+        break;
     }
-    if (!f->in.n) return;
+}
+
+/* "GET /albums/{id}", or "test tests/test_a.py::test_b (call)". */
+static const char *group_name(const struct finding *f, int marks, const struct group_count *c,
+                              char *buf, size_t len)
+{
+    if (!marks) return endpoint_name(&f->a->endpoints[c->group], buf, len);
+    const struct mark_group *g = &f->a->mark_groups[c->group];
+    const char *phase = g->phases[c->phase].name;
+    snprintf(buf, len, "%s %s%s%s%s", g->kind, g->name, *phase ? " (" : "", phase,
+             *phase ? ")" : "");
+    return buf;
+}
+
+/* Where the finding's events happened, appended to its summary: "; all
+ * in GET /albums/{id}", "; in test t.py::test_b (call)". */
+static void name_groups(struct finding *f, int marks)
+{
+    struct in_groups *in = marks ? &f->in_marks : &f->in;
+    find_groups(f, marks, in);
+    if (!in->n || (f->kind == FINDING_N_PLUS_ONE && !marks)) return;
+    uint64_t events = f->kind == FINDING_LOCK_CONTENTION ? f->lock->contended : f->count;
     char name[1200], more[96] = "", text[1400];
-    const struct endpoint_count *top = &f->in.v[0];
-    endpoint_name(&f->a->endpoints[top->endpoint], name, sizeof(name));
-    if (f->in.n > 1)
-        snprintf(more, sizeof(more), ", %" PRIu64 " in %zu other endpoint%s",
-                 f->in.total - top->count, f->in.n - 1, f->in.n == 2 ? "" : "s");
+    const struct group_count *top = &in->v[0];
+    group_name(f, marks, top, name, sizeof(name));
+    if (in->n > 1)
+        snprintf(
+            more, sizeof(more), ", %" PRIu64 " in %zu other%s", in->total - top->count, in->n - 1,
+            marks ? (in->n == 2 ? " mark" : " marks") : (in->n == 2 ? " endpoint" : " endpoints"));
     if (f->kind == FINDING_EVENT_LOOP_STALL)
-        snprintf(text, sizeof(text), "; the longest while serving %s", name);
-    else if (f->kind == FINDING_REPEATED_QUERY || f->kind == FINDING_SLOW_QUERY)
+        snprintf(text, sizeof(text), "; the longest %s %s", marks ? "in" : "while serving", name);
+    else if (f->kind == FINDING_REPEATED_QUERY || f->kind == FINDING_SLOW_QUERY ||
+             f->kind == FINDING_N_PLUS_ONE)
         snprintf(text, sizeof(text), "; the statement ran %" PRIu64 " time%s in %s%s", top->count,
                  top->count == 1 ? "" : "s", name, more);
-    else if (f->in.n == 1 && top->count == events)
+    else if (in->n == 1 && top->count == events)
         snprintf(text, sizeof(text), "; all in %s", name);
     else
         snprintf(text, sizeof(text), "; %" PRIu64 " in %s%s", top->count, name, more);
@@ -307,16 +331,20 @@ void find_findings(struct findings *fs, const struct analysis *a)
     cpu_starvation(fs, a);
     ipc_contention(fs, a);
     find_http_findings(fs, a);
-    for (size_t i = 0; i < fs->n; i++)
-        name_endpoints(&fs->v[i]);
+    for (size_t i = 0; i < fs->n; i++) {
+        name_groups(&fs->v[i], 0);
+        name_groups(&fs->v[i], 1);
+    }
     jit_sites(fs);
     xsort(fs->v, fs->n, sizeof(*fs->v), cmp_finding);
 }
 
 void findings_free(struct findings *fs)
 {
-    for (size_t i = 0; i < fs->n; i++)
-        in_endpoints_free(&fs->v[i].in);
+    for (size_t i = 0; i < fs->n; i++) {
+        in_groups_free(&fs->v[i].in);
+        in_groups_free(&fs->v[i].in_marks);
+    }
     xfree(fs->v);
     memset(fs, 0, sizeof(*fs));
 }

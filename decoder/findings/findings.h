@@ -58,10 +58,11 @@ struct finding {
                                         the N+1 loop's first child's; 0 if none */
     const struct event_stack *stack; /* slow_syscall: the slowest call's;
                                         lock_contention: the longest wait's */
-    /* The served endpoints its events happened in (attribute.h): the slow
-     * calls', the lock waits', its statement's executions, the longest
-     * stall's; empty for the other kinds. */
-    struct in_endpoints in;
+    /* The served endpoints its events happened in, and the marks
+     * (attribute.h): the slow calls', the lock waits', its statement's
+     * executions (an N+1's child's), the longest stall's; empty for the
+     * other kinds (an N+1's endpoints are its loop's: endpoints.h). */
+    struct in_groups in, in_marks;
 
     /* slow_syscall */
     unsigned call;

@@ -12,6 +12,7 @@
 #include "report/report_time.h"
 #include "report/sites.h"
 #include "report/report_http.h"
+#include "report/report_marks.h"
 #include "sql/sql_fingerprint.h"
 #include "symbols/lock_name.h"
 
@@ -346,15 +347,29 @@ static void finding(struct json *j, const struct finding *f)
     } else if (!conc_finding_json(j, f)) {
         db_finding_fields(j, f);
     }
-    if (f->in.n) { /* where its events happened (attribute.h) */
+    if (f->in.n && f->kind != FINDING_N_PLUS_ONE) { /* where its events happened (attribute.h) */
         char name[1200];
         json_key(j, "endpoints");
         json_begin_array(j);
         for (size_t k = 0; k < f->in.n; k++) {
             json_begin_object(j);
             json_kv_str(j, "endpoint",
-                        endpoint_name(&f->a->endpoints[f->in.v[k].endpoint], name, sizeof(name)));
+                        endpoint_name(&f->a->endpoints[f->in.v[k].group], name, sizeof(name)));
             json_kv_uint(j, "count", f->in.v[k].count);
+            json_end_object(j);
+        }
+        json_end_array(j);
+    }
+    if (f->in_marks.n) {
+        json_key(j, "marks");
+        json_begin_array(j);
+        for (size_t k = 0; k < f->in_marks.n; k++) {
+            const struct mark_group *g = &f->a->mark_groups[f->in_marks.v[k].group];
+            json_begin_object(j);
+            json_kv_str(j, "kind", g->kind);
+            json_kv_str(j, "name", g->name);
+            json_kv_str(j, "phase", g->phases[f->in_marks.v[k].phase].name);
+            json_kv_uint(j, "count", f->in_marks.v[k].count);
             json_end_object(j);
         }
         json_end_array(j);
@@ -413,6 +428,7 @@ void report_json(FILE *f, struct analysis *a, const struct findings *fs)
     report_json_programs(&j, a);
     report_json_threads(&j, a);
     report_json_http(&j, a);
+    report_json_marks(&j, a, fs);
 
     json_key(&j, "syscalls");
     json_begin_array(&j);

@@ -10,6 +10,7 @@
 #include "base/units.h"
 #include "base/util.h"
 #include "findings/findings.h"
+#include "report/report_marks.h"
 #include "report/report.h"
 #include "report/report_http.h"
 #include "report/report_programs.h"
@@ -360,6 +361,7 @@ void report_text(FILE *f, struct analysis *a, const struct findings *fs)
                 lost);
     findings(f, a, fs);
     report_text_http(f, a);
+    report_text_marks(f, a, fs);
     report_text_programs(f, a);
     /* Of many processes (a build), the sections of those that matter: with
      * a finding, or among the longest; the others are in --json. */
