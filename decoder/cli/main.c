@@ -26,6 +26,8 @@ static const char usage[] =
     "          queries, slowest calls, contended locks\n"
     "  dump [--pid PID] [PATH...]\n"
     "          every recorded event, one line each, in time order\n"
+    "  check [--budget FILE] [--junit FILE] [--format text|github|json] [PATH...]\n"
+    "          a CI gate: exit 1 on an N+1, a repeated query or a broken budget\n"
     "\n"
     "PATH is a log file or a directory of *.wslog files (default ./whyslow.data).\n"
     "Run 'whyslow COMMAND --help' for a command's options, 'whyslow --version'\n"
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "record") == 0) return cmd_record(argc - 1, argv + 1);
     if (strcmp(verb, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(verb, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(verb, "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (verb[0] == '-') return usage_error(NULL, "unknown option '%s'", verb);
     return usage_error(NULL, "unknown command '%s'", verb);
 }
