@@ -390,7 +390,7 @@ static void analyze_process(struct proc_report *pr, const struct analyze_opts *o
     struct breakdown *bd = breakdown_open(pr->p);
     struct stall_finder *sf = stall_open(pr->p, o->stall_ns);
     struct http_state *hs = http_open(pr->p);
-    struct mark_state *ms = marks_open(pr->p);
+    struct mark_state *ms = marks_open(pr->p, o->slow_ns);
     struct timeline *tl = timeline_open(pr->p);
     while (timeline_next(tl, &ev)) {
         uint32_t qid = NO_QUERY;

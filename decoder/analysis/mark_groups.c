@@ -72,6 +72,11 @@ static void add_mark(struct building *b, const struct proc_report *pr, struct ma
     ph->total_ns += span;
     if (span > ph->max_ns) ph->max_ns = span;
     ph->queries += k->queries;
+    ph->slow_calls += k->slow_calls;
+    if (k->longest_call && (!ph->longest || k->longest_ns > ph->longest->longest_ns)) {
+        ph->longest = k;
+        ph->longest_pr = pr;
+    }
     for (int p = 0; p < TIME_PARTS; p++)
         ph->part_ns[p] += k->part_ns[p];
     g->total_ns += span;

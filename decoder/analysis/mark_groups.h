@@ -34,6 +34,9 @@ struct mark_phase {
     uint64_t part_ns[TIME_PARTS];
     struct mark_statement *stmts; /* most executed first */
     size_t nstmts;
+    uint64_t slow_calls;                  /* calls of its marks that took --slow-ms or more */
+    const struct proc_report *longest_pr; /* the longest call of its marks (marks.h): */
+    const struct mark *longest;           /* in this mark of that process; NULL: none */
 };
 
 struct mark_group {

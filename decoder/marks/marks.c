@@ -15,6 +15,7 @@
 
 #include "base/util.h"
 #include "conc/stall.h" /* NO_QUERY */
+#include "log/calls.h"
 
 #include <whyslow/format.h>
 
@@ -37,12 +38,14 @@ struct mark_state {
     size_t nthreads, threadcap;
     struct map counts; /* (mark index, query id) -> executions */
     int64_t last_at;
+    uint64_t slow_ns;
 };
 
-struct mark_state *marks_open(struct ws_process *p)
+struct mark_state *marks_open(struct ws_process *p, uint64_t slow_ns)
 {
     struct mark_state *m = xcalloc(1, sizeof(*m));
     m->p = p;
+    m->slow_ns = slow_ns;
     return m;
 }
 
@@ -116,6 +119,15 @@ static void count_in(struct mark_state *m, size_t i, const struct ws_event *ev, 
     enum time_part part = time_part_of(m->p, ev, &gil);
     if (part == PART_NONE) return;
     int64_t from = ev->at > m->cursor[i] ? ev->at : m->cursor[i], to = event_end(ev);
+    if (call_is_syscall(ev->call) && call_can_be_slow(ev->call) && ev->dur >= m->slow_ns)
+        k->slow_calls++;
+    int64_t in_from = ev->at > k->start ? ev->at : k->start; /* its span in the mark */
+    if (to > in_from && (uint64_t)(to - in_from) > k->longest_ns) {
+        k->longest_ns = (uint64_t)(to - in_from);
+        k->longest_call = ev->call;
+        k->longest_target = ev->target;
+        k->longest_caller = ev->caller;
+    }
     if (to <= from) return;
     k->part_ns[part] += (uint64_t)(to - from);
     m->cursor[i] = to;

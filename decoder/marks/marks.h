@@ -30,13 +30,21 @@ struct mark {
     uint64_t caller;              /* where it began */
     uint64_t queries;             /* database executions inside it (its own: see above) */
     uint64_t part_ns[TIME_PARTS]; /* its own time by part (other: what no call covers) */
-    uint32_t group, phase;        /* its group's index in the analysis, its phase's in the group
-                                     (mark_groups.h) */
+    /* Its calls that took at least the slow threshold (--slow-ms), and the
+     * longest of its calls: its id (0: none), target (strpool id), span in
+     * the mark, and where it was made. */
+    uint64_t slow_calls;
+    unsigned longest_call;
+    uint32_t longest_target;
+    uint64_t longest_ns, longest_caller;
+    uint32_t group, phase; /* its group's index in the analysis, its phase's in the group
+                              (mark_groups.h) */
 };
 
 struct mark_state;
 
-struct mark_state *marks_open(struct ws_process *p);
+/* slow_ns: from how long a call is slow (--slow-ms). */
+struct mark_state *marks_open(struct ws_process *p, uint64_t slow_ns);
 
 /* Every event of the process's timeline, in its order; qid: the query of
  * a database execution (queries.h), NO_QUERY otherwise.  Returns the index

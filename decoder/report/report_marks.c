@@ -9,6 +9,8 @@
 #include "base/text.h"
 #include "base/units.h"
 #include "base/util.h"
+#include "log/calls.h"
+#include "report/sites.h"
 #include "sql/sql_fingerprint.h"
 
 #include <inttypes.h>
@@ -53,6 +55,20 @@ static void phase_json(struct json *j, const struct mark_phase *ph)
         json_kv_uint(j, key, ph->part_ns[k]);
     }
     json_end_object(j);
+    json_kv_uint(j, "slow_calls", ph->slow_calls);
+    json_key(j, "longest_call");
+    if (ph->longest) {
+        const struct mark *k = ph->longest;
+        json_begin_object(j);
+        json_kv_str(j, "call", call_name(k->longest_call));
+        json_kv_str(j, "target", strpool_get(&ph->longest_pr->p->strings, k->longest_target));
+        json_kv_uint(j, "ns", k->longest_ns);
+        json_key(j, "site");
+        site_json(j, sym_code(ph->longest_pr->p, k->longest_caller));
+        json_end_object(j);
+    } else {
+        json_null(j);
+    }
     json_key(j, "statements");
     json_begin_array(j);
     for (size_t s = 0; s < ph->nstmts; s++) {

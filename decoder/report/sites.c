@@ -132,6 +132,10 @@ void symbolize_report(struct analysis *a, const struct findings *fs)
         }
         for (size_t k = 0; k < pr->nslowest; k++)
             sym_code(pr->p, pr->slowest[k].caller);
+        for (size_t k = 0; k < pr->nrequests; k++)
+            if (pr->requests[k].longest_call) sym_code(pr->p, pr->requests[k].longest_caller);
+        for (size_t k = 0; k < pr->nmarks; k++)
+            if (pr->marks[k].longest_call) sym_code(pr->p, pr->marks[k].longest_caller);
         for (size_t k = 0; k < fs->n; k++) {
             const struct finding *f = &fs->v[k];
             if (f->pr != pr) continue;

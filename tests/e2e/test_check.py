@@ -55,6 +55,11 @@ def case_marker_api_c():
     check(o["breakdown"]["sleep_ns"] <= o["duration_ns"] - i["duration_ns"],
           "outer's own time holds none of inner's: %s, inner %d" % (o, i["duration_ns"]))
     eq(sum(o["breakdown"].values()), o["duration_ns"] - i["duration_ns"], "outer's own parts")
+    # Each mark's longest call is its own, not its nested mark's.
+    lo, li = o["longest_call"], i["longest_call"]
+    check(li and li["call"] == "nanosleep" and li["ns"] >= 30 * MS, "inner's longest: %s" % li)
+    check(lo and lo["call"] == "nanosleep" and 20 * MS <= lo["ns"] <= o["duration_ns"] -
+          i["duration_ns"], "outer's longest: %s" % lo)
     loop = group(rep, "bench", "loop")
     eq([(p["phase"], p["count"]) for p in loop["phases"]], [("warmup", 1), ("run", 2)],
        "the phases of one mark")
@@ -240,3 +245,84 @@ def case_check_errors():
     one_line_error(["check", "--format", "xml", data], 2,
                    "whyslow check: --format: 'xml' is none of text, github, json (see whyslow "
                    "check --help)")
+
+
+def diff_sections(out):
+    """{section title (before its parenthesis): its lines} of whyslow diff's text."""
+    sections, current = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            current = line.split(" (")[0]
+            sections[current] = []
+        elif current and line.strip():
+            sections[current].append(line.strip())
+    return sections
+
+
+def case_diff_regression():
+    """A clean and a regressed version of the shop: diff shows exactly the
+    added executions and the new finding; --fail-on makes it fail."""
+    project = django_project()
+    base = pytest_recorded(project, os.path.join(TMP, "base"), {"SHOP_FIXED": "1"})
+    head = pytest_recorded(project, os.path.join(TMP, "head"))
+    rc, summary, err = whyslow("report", "--summary", base)
+    eq((rc, json.loads(summary)["schema"]), (0, "whyslow.summary/1"), "the summary: %s" % err)
+    base_file = write(os.path.join(TMP, "base.json"), summary)
+    base_queries = sum(st["count"] for st in json.loads(summary)["statements"])
+    author = ('select "shop_author"."id", "shop_author"."name" from "shop_author" where '
+              '"shop_author"."id" = ? limit ?')
+    listing = 'select "shop_book"."id", "shop_book"."title", "shop_book"."author_id" from "shop_book"'
+    joined = listing[:-len(' from "shop_book"')] + ', "shop_author"."id", "shop_author"."name" from "shop_book"'
+    for b in (base, base_file):
+        rc, out, err = whyslow("diff", b, head)
+        eq(rc, 0, "diff without --fail-on: %s" % err)
+        s = diff_sections(out)
+        eq(s["STATEMENTS"], ["+30  %s (0 -> 30)" % author,
+                             "+1  %s order by \"shop_book\".\"id\" asc (0 -> 1)" % listing,
+                             "-1  %s inner join \"shop_author\" on (\"shop_book\".\"author_id\" = "
+                             "\"shop_author\".\"id\") order by \"shop_book\".\"id\" asc (1 -> 0)"
+                             % joined], "the statements that changed")
+        eq(s["TESTS AND MARKS"][0], "test tests/test_views.py::test_book_list (call): queries 1 -> 31",
+           "the test that changed")
+        eq(len(s["TESTS AND MARKS"]), 4, "only its statements: %s" % s["TESTS AND MARKS"])
+        eq(len(s["FINDINGS"]), 1, "one new finding: %s" % s["FINDINGS"])
+        check(s["FINDINGS"][0].startswith("new:  n_plus_one: N+1: 30 executions"),
+              "the new N+1: %s" % s["FINDINGS"])
+    rc, out, err = whyslow("diff", "--fail-on", "queries,findings", "--json", base_file, head)
+    eq(rc, 1, "--fail-on: fails")
+    result = json.loads(out)
+    eq(sorted((f["scope"], f["what"], f["count"]) for f in result["failures"]),
+       [("run", "more queries", base_queries + 30), ("test", "more queries", 31),
+        ("test", "n_plus_one", 30)], "its failures")
+    rc, out, err = whyslow("diff", "--fail-on", "queries,findings", head, base_file)
+    eq(rc, 0, "the other way, fewer queries and a finding gone: %s" % out)
+
+
+def case_diff_repeatable():
+    """The same suite run ten times: ten diffs with no count changed."""
+    project = django_project()
+    first = pytest_recorded(project, os.path.join(TMP, "run0"))
+    for i in range(1, 11):
+        again = pytest_recorded(project, os.path.join(TMP, "run%d" % i))
+        rc, out, err = whyslow("diff", "--fail-on", "queries,findings,endpoints", first, again)
+        s = diff_sections(out)
+        check(rc == 0 and s["STATEMENTS"] == ["none"] and s["TESTS AND MARKS"] == ["none"] and
+              s["FINDINGS"] == ["none"], "run %d: counts changed: %s %s" % (i, out, err))
+        shutil.rmtree(again)
+
+
+def case_diff_errors():
+    """Summaries of another schema, missing paths, bad usage: one line, exit 2."""
+    bad = write(os.path.join(TMP, "other.json"), '{"schema": "whyslow.summary/9"}')
+    notjson = write(os.path.join(TMP, "notjson.json"), "{ nope")
+    one_line_error(["diff", bad, bad], 2, "whyslow diff: %s: schema whyslow.summary/9 is not "
+                   "whyslow.summary/1, the one this whyslow reads" % bad)
+    one_line_error(["diff", notjson, bad], 2, "whyslow diff: %s: not a summary: ..." % notjson)
+    missing = os.path.join(TMP, "missing.json")
+    one_line_error(["diff", missing, bad], 2,
+                   "whyslow diff: %s: No such file or directory" % missing)
+    one_line_error(["diff", bad], 2, "whyslow diff: two runs to compare: BASE HEAD (see whyslow "
+                   "diff --help)")
+    one_line_error(["diff", "--fail-on", "speed", bad, bad], 2,
+                   "whyslow diff: --fail-on: 'speed' is none of queries, findings, endpoints, "
+                   "calls (see whyslow diff --help)")
