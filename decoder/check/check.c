@@ -422,6 +422,7 @@ void check_run(struct check_result *r, const struct analysis *a, const struct fi
     memset(r, 0, sizeof(*r));
     r->a = a;
     r->b = b;
+    r->verb = "check";
     check_findings(r, fs); /* (in the findings' order: severity, then cost) */
     size_t first_budget = r->n;
     for (size_t i = 0; i < b->nrules; i++) {

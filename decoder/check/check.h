@@ -40,6 +40,7 @@ struct check_result {
     size_t outside; /* findings that would fail but are in no test's setup or call */
     const struct analysis *a;
     const struct budget *b;
+    const char *verb; /* "check" or "diff": how the outputs name themselves */
 };
 
 void check_run(struct check_result *r, const struct analysis *a, const struct findings *fs,
@@ -50,7 +51,12 @@ void check_free(struct check_result *r);
 void check_text(FILE *f, const struct check_result *r);
 void check_github(FILE *f, const struct check_result *r);
 void check_json(FILE *f, const struct check_result *r);
-/* 0, or -1 after saying why on stderr. */
-int check_junit(const char *path, const struct check_result *r);
+/* JUnit XML: a test case per test named in tests (their failures in
+ * them), one per other scope.  0, or -1 after saying why on stderr. */
+int check_junit(const char *path, const struct check_result *r, const char *const *tests,
+                size_t ntests);
+
+/* The tests marked in a (their names, to free; not the strings). */
+const char **check_tests(const struct analysis *a, size_t *n);
 
 #endif

@@ -22,8 +22,10 @@ static void evidence(FILE *f, const struct violation *v, const char *indent)
     if (v->finding)
         fprintf(f, "%scount: %" PRIu64 "; this finding fails the check (fail_on: %s)\n", indent,
                 v->count, v->what);
-    else
+    else if (v->limit >= 0)
         fprintf(f, "%scount: %" PRIu64 ", limit: %g\n", indent, v->count, v->limit);
+    else
+        fprintf(f, "%scount: %" PRIu64 "\n", indent, v->count);
     if (v->site) fprintf(f, "%ssite: %s\n", indent, v->site);
 }
 
@@ -40,11 +42,11 @@ void check_text(FILE *f, const struct check_result *r)
                  "everywhere checks them)",
                  r->outside, r->outside == 1 ? "" : "s");
     if (!r->n) {
-        fprintf(f, "whyslow check: passed (%zu rule%s checked%s)\n", r->rules,
+        fprintf(f, "whyslow %s: passed (%zu rule%s checked%s)\n", r->verb, r->rules,
                 r->rules == 1 ? "" : "s", allowed);
         return;
     }
-    fprintf(f, "whyslow check: FAILED, %zu failure%s (%zu rule%s checked%s)\n\n", r->n,
+    fprintf(f, "whyslow %s: FAILED, %zu failure%s (%zu rule%s checked%s)\n\n", r->verb, r->n,
             r->n == 1 ? "" : "s", r->rules, r->rules == 1 ? "" : "s", allowed);
     for (size_t i = 0; i < r->n; i++) {
         fprintf(f, "FAIL  %s\n", r->v[i].message);
@@ -115,11 +117,12 @@ void check_json(FILE *f, const struct check_result *r)
     json_init(&j, f);
     json_begin_object(&j);
     json_kv_str(&j, "schema", "whyslow.check/1");
+    json_kv_str(&j, "verb", r->verb);
     json_kv_bool(&j, "passed", r->n == 0);
     json_kv_uint(&j, "rules", r->rules);
     json_kv_uint(&j, "allowed", r->allowed);
     json_kv_uint(&j, "outside_tests", r->outside);
-    json_kv_str(&j, "budget", r->b->file);
+    json_kv_str(&j, "budget", r->b ? r->b->file : NULL);
     json_key(&j, "failures");
     json_begin_array(&j);
     for (size_t i = 0; i < r->n; i++) {
@@ -220,30 +223,34 @@ static void testcase(FILE *f, const char *classname, const char *name, const cha
     fputs("    </testcase>\n", f);
 }
 
-int check_junit(const char *path, const struct check_result *r)
+const char **check_tests(const struct analysis *a, size_t *n)
+{
+    const char **v = xcalloc(a->nmark_groups ? a->nmark_groups : 1, sizeof(*v));
+    *n = 0;
+    for (size_t g = 0; g < a->nmark_groups; g++)
+        if (strcmp(a->mark_groups[g].kind, "test") == 0) v[(*n)++] = a->mark_groups[g].name;
+    return v;
+}
+
+int check_junit(const char *path, const struct check_result *r, const char *const *tests,
+                size_t ntests)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "whyslow check: --junit %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "whyslow: --junit %s: %s\n", path, strerror(errno));
         return -1;
     }
     /* A test case per test marked, and one per scope for what is in none. */
     static const char *const scopes[] = {"run", "process", "endpoint", "statement"};
-    size_t tests = 0, cases = 0;
-    for (size_t g = 0; g < r->a->nmark_groups; g++)
-        tests += strcmp(r->a->mark_groups[g].kind, "test") == 0;
-    cases = tests + 4;
+    size_t cases = ntests + 4;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"whyslow check\" tests=\"%zu\" failures=\"%zu\">\n", cases, r->n);
-    fprintf(f, "  <testsuite name=\"whyslow check\" tests=\"%zu\" failures=\"%zu\">\n", cases,
-            r->n);
-    for (size_t g = 0; g < r->a->nmark_groups; g++) {
-        const struct mark_group *m = &r->a->mark_groups[g];
-        if (strcmp(m->kind, "test") != 0) continue;
+    fprintf(f, "<testsuites name=\"whyslow\" tests=\"%zu\" failures=\"%zu\">\n", cases, r->n);
+    fprintf(f, "  <testsuite name=\"whyslow\" tests=\"%zu\" failures=\"%zu\">\n", cases, r->n);
+    for (size_t t = 0; t < ntests; t++) {
         char file[1024] = "";
-        const char *sep = strstr(m->name, "::");
-        if (sep) snprintf(file, sizeof(file), "%.*s", (int)(sep - m->name), m->name);
-        testcase(f, "whyslow.test", m->name, *file ? file : NULL, r, m->name, NULL);
+        const char *sep = strstr(tests[t], "::");
+        if (sep) snprintf(file, sizeof(file), "%.*s", (int)(sep - tests[t]), tests[t]);
+        testcase(f, "whyslow.test", tests[t], *file ? file : NULL, r, tests[t], NULL);
     }
     for (int s = 0; s < 4; s++) {
         char name[64];
@@ -252,7 +259,7 @@ int check_junit(const char *path, const struct check_result *r)
     }
     fputs("  </testsuite>\n</testsuites>\n", f);
     if (fclose(f) != 0) {
-        fprintf(stderr, "whyslow check: --junit %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "whyslow: --junit %s: %s\n", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -6,6 +6,7 @@
  */
 #include "analysis/analyze.h"
 #include "base/util.h"
+#include "check/summary.h"
 #include "cli/cli.h"
 #include "log/logset.h"
 #include "report/dump.h"
@@ -20,7 +21,7 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: whyslow report [--json] [--pid PID] [--endpoint PATTERN | --request ID]\n"
+    "usage: whyslow report [--json | --summary] [--pid PID] [--endpoint PATTERN | --request ID]\n"
     "                      [--slow-ms N] [--nplus1-min N] [--repeat-min N] [--stall-ms N]\n"
     "                      [PATH...]\n"
     "\n"
@@ -33,6 +34,8 @@ static const char report_usage[] =
     "  PATH             a log file, or a directory of *.wslog files\n"
     "                   (default ./whyslow.data)\n"
     "  --json           one JSON object instead (schema whyslow.report/2)\n"
+    "  --summary        the run's counts, a small stable JSON to keep as a baseline\n"
+    "                   for whyslow diff (schema whyslow.summary/1)\n"
     "  --pid PID        only the process PID\n"
     "  --endpoint PATTERN  only the requests served of those endpoints: 'GET /albums/{id}',\n"
     "                   or a pattern ('GET /albums*', '/albums/*')\n"
@@ -56,7 +59,7 @@ static const char dump_usage[] =
     "  -h, --help    this help\n";
 
 struct read_opts {
-    int json;
+    int json, summary;
     int has_pid;
     uint64_t pid;
     struct analyze_opts analyze;
@@ -117,6 +120,8 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
             return 0;
         } else if (with_report && strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (with_report && strcmp(a, "--summary") == 0) {
+            o->summary = 1;
         } else if (is_option(a, "--pid")) {
             if (!(v = option_value(verb, argc, argv, &i, "--pid", &bad))) return bad;
             char *end;
@@ -196,6 +201,8 @@ int cmd_report(int argc, char **argv)
     int rc = parse("report", argc, argv, 1, &o);
     if (rc < 0 && o.analyze.endpoint && o.analyze.request)
         rc = usage_error("report", "--endpoint and --request: one or the other");
+    if (rc < 0 && o.json && o.summary)
+        rc = usage_error("report", "--json and --summary: one or the other");
     if (rc < 0) rc = load(&o, &ls);
     if (rc == 0 && ls.n && analyze(&a, ls.procs, ls.n, &o.analyze) != 0) {
         if (o.analyze.request)
@@ -209,7 +216,9 @@ int cmd_report(int argc, char **argv)
     } else if (rc == 0 && ls.n) {
         find_findings(&fs, &a);
         symbolize_report(&a, &fs);
-        if (o.json)
+        if (o.summary)
+            summary_write(stdout, &a, &fs);
+        else if (o.json)
             report_json(stdout, &a, &fs);
         else
             report_text(stdout, &a, &fs);

@@ -21,13 +21,15 @@ static const char usage[] =
     "commands:\n"
     "  record [-o DIR] [--] CMD [ARGS...]\n"
     "          run CMD (and its children) traced; logs go to DIR (./whyslow.data)\n"
-    "  report [--json] [--pid PID] [--slow-ms N] [--stall-ms N] [PATH...]\n"
+    "  report [--json | --summary] [--pid PID] [--slow-ms N] [--stall-ms N] [PATH...]\n"
     "          findings, where each thread's time went, per-call statistics,\n"
     "          queries, slowest calls, contended locks\n"
     "  dump [--pid PID] [PATH...]\n"
     "          every recorded event, one line each, in time order\n"
     "  check [--budget FILE] [--junit FILE] [--format text|github|json] [PATH...]\n"
     "          a CI gate: exit 1 on an N+1, a repeated query or a broken budget\n"
+    "  diff [--fail-on RULES] BASE HEAD\n"
+    "          what changed between two runs (logs, or report --summary files)\n"
     "\n"
     "PATH is a log file or a directory of *.wslog files (default ./whyslow.data).\n"
     "Run 'whyslow COMMAND --help' for a command's options, 'whyslow --version'\n"
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(verb, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
     if (strcmp(verb, "check") == 0) return cmd_check(argc - 1, argv + 1);
+    if (strcmp(verb, "diff") == 0) return cmd_diff(argc - 1, argv + 1);
     if (verb[0] == '-') return usage_error(NULL, "unknown option '%s'", verb);
     return usage_error(NULL, "unknown command '%s'", verb);
 }
