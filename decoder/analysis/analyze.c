@@ -509,6 +509,14 @@ static void analyze_all(struct analysis *a, struct ws_process **procs, size_t n,
     xfree(all);
 }
 
+void analyze_opts_default(struct analyze_opts *o)
+{
+    *o = (struct analyze_opts){.slow_ns = 10 * 1000000ull,
+                               .nplus1_min = NPLUS1_MIN_DEFAULT,
+                               .repeat_min = REPEAT_MIN_DEFAULT,
+                               .stall_ns = STALL_MS_DEFAULT * 1000000ull};
+}
+
 int analyze(struct analysis *a, struct ws_process **procs, size_t n,
             const struct analyze_opts *opts)
 {

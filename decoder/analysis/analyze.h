@@ -132,6 +132,9 @@ struct analyze_opts {
 #define NPLUS1_MIN_DEFAULT 5
 #define REPEAT_MIN_DEFAULT 5
 
+/* report's defaults (--slow-ms 10 and so on), unnarrowed. */
+void analyze_opts_default(struct analyze_opts *o);
+
 struct analysis {
     uint64_t slow_ns;
     unsigned nplus1_min, repeat_min;

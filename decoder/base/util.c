@@ -20,6 +20,7 @@
 #include "base/text.h"
 
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +133,18 @@ void xreserve(uint8_t **p, size_t *cap, size_t need)
 void xsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1) qsort(base, n, size, cmp);
+}
+
+char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t len = n > 0 ? (size_t)n + 1 : 1;
+    char *s = xmalloc(len);
+    va_start(ap, fmt);
+    vsnprintf(s, len, fmt, ap);
+    va_end(ap);
+    return s;
 }

@@ -18,6 +18,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* A string formatted as printf does, allocated (to xfree). */
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /*
  * The memory held at most, for logs of N bytes in all: MEM_FREE and
  * MEM_PER_BYTE times their size (util.c says what is counted).  Real logs

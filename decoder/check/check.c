@@ -16,24 +16,8 @@
 
 #include <fnmatch.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    va_start(ap, f);
-    vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static int matches(const char *glob, const char *s)
 {
@@ -140,7 +124,7 @@ static void check_findings(struct check_result *r, const struct findings *fs)
         struct violation *v = add(r);
         v->finding = f;
         v->scope = test ? "test" : ep ? "endpoint" : "run";
-        v->where = test ? fmt("%s%s%s%s", test, *phase ? " (" : "", phase, *phase ? ")" : "")
+        v->where = test ? xprintf("%s%s%s%s", test, *phase ? " (" : "", phase, *phase ? ")" : "")
                    : ep ? xstrdup(ep)
                         : NULL;
         v->what = xstrdup(finding_kind_name(f->kind));
@@ -152,8 +136,8 @@ static void check_findings(struct check_result *r, const struct findings *fs)
             v->line = c->line;
         }
         v->test = test ? xstrdup(test) : NULL;
-        v->message = fmt("%s (%s)%s%s: %s", finding_kind_name(f->kind), f->severity,
-                         v->where ? " in " : "", v->where ? v->where : "", f->summary);
+        v->message = xprintf("%s (%s)%s%s: %s", finding_kind_name(f->kind), f->severity,
+                             v->where ? " in " : "", v->where ? v->where : "", f->summary);
     }
 }
 
@@ -175,9 +159,9 @@ static void broken(struct check_result *r, const struct budget_rule *ru, const c
     v->file = file ? xstrdup(file) : NULL;
     v->excess = limit > 0 ? (double)count / limit : (double)count + 1e9;
     const char *unit = strcmp(what, "time") == 0 ? " ms" : "";
-    v->message =
-        fmt("%s%s%s: %s %" PRIu64 "%s, over its budget of %g%s (%s:%d)", v->scope, where ? " " : "",
-            where ? where : "", what, count, unit, limit, unit, r->b->file, ru->line);
+    v->message = xprintf("%s%s%s: %s %" PRIu64 "%s, over its budget of %g%s (%s:%d)", v->scope,
+                         where ? " " : "", where ? where : "", what, count, unit, limit, unit,
+                         r->b->file, ru->line);
 }
 
 /* Executions by statement (fingerprint) across the processes. */
@@ -235,7 +219,7 @@ static void check_counts(struct check_result *r, const struct budget_rule *ru,
         broken(r, ru, where, "queries", queries, (double)ru->max_queries, m ? m->normalized : NULL,
                NULL, NULL);
     if (ru->max_executions >= 0 && m && m->count > (uint64_t)ru->max_executions) {
-        char *what = fmt("executions of one statement");
+        char *what = xprintf("executions of one statement");
         broken(r, ru, where, what, m->count, (double)ru->max_executions, m->normalized, NULL, NULL);
         xfree(what);
     }
@@ -248,7 +232,7 @@ static void check_counts(struct check_result *r, const struct budget_rule *ru,
                     calls += a->procs[p].calls[k].count;
         }
         if (calls > ru->calls[c].max) {
-            char *what = fmt("%s calls", call_name(ru->calls[c].call));
+            char *what = xprintf("%s calls", call_name(ru->calls[c].call));
             broken(r, ru, where, what, calls, (double)ru->calls[c].max, NULL, NULL, NULL);
             xfree(what);
         }
@@ -295,7 +279,7 @@ static void check_process_scope(struct check_result *r, const struct budget_rule
         const struct proc_report *pr = &r->a->procs[p];
         char line[512];
         if (!process_matches(ru, pr->p, line, sizeof(line))) continue;
-        char *where = fmt("%" PRIu64 " (%s)", pr->p->pid, line);
+        char *where = xprintf("%" PRIu64 " (%s)", pr->p->pid, line);
         check_counts(r, ru, pr, where);
         uint64_t ms = (uint64_t)pr->p->duration_ns / 1000000;
         if (ru->max_time_ms >= 0 && (double)ms > limit_ms(ru))

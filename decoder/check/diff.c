@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,21 +25,6 @@ struct summary {
     json_object *root;
     json_object *statements, *calls, *findings, *marks, *endpoints; /* name -> entry */
 };
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    va_start(ap, f);
-    vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static const char *str(json_object *o, const char *key)
 {
@@ -86,13 +70,13 @@ static char *call_name_of(json_object *e)
 static char *finding_name(json_object *e)
 {
     const char *k = str(e, "kind"), *key = str(e, "key");
-    return fmt("%s %s", k ? k : "?", key ? key : "?");
+    return xprintf("%s %s", k ? k : "?", key ? key : "?");
 }
 
 static char *mark_name(json_object *e)
 {
     const char *k = str(e, "kind"), *n = str(e, "name"), *p = str(e, "phase");
-    return fmt("%s\1%s\1%s", k ? k : "", n ? n : "", p ? p : "");
+    return xprintf("%s\1%s\1%s", k ? k : "", n ? n : "", p ? p : "");
 }
 
 static char *endpoint_name_of(json_object *e)
@@ -290,8 +274,8 @@ static void run_statements(FILE *f, const struct summary *b, const struct summar
         v->count = qh;
         v->limit = (double)qb;
         v->statement = what ? xstrdup(what) : NULL;
-        v->message = fmt("run: %" PRIu64 " queries, %" PRIu64 " in %s (most added: `%s`)", qh, qb,
-                         b->path, what ? what : "?");
+        v->message = xprintf("run: %" PRIu64 " queries, %" PRIu64 " in %s (most added: `%s`)", qh,
+                             qb, b->path, what ? what : "?");
     }
 }
 
@@ -307,8 +291,8 @@ static void mark_statements(FILE *f, const struct summary *b, const struct summa
         json_object *e = eh ? eh : eb;
         const char *kind = str(e, "kind"), *name = str(e, "name"), *phase = str(e, "phase");
         uint64_t qb = eb ? num(eb, "queries") : 0, qh = eh ? num(eh, "queries") : 0;
-        char *where = fmt("%s%s%s%s", name ? name : "", phase && *phase ? " (" : "",
-                          phase ? phase : "", phase && *phase ? ")" : "");
+        char *where = xprintf("%s%s%s%s", name ? name : "", phase && *phase ? " (" : "",
+                              phase ? phase : "", phase && *phase ? ")" : "");
         char head[2048];
         snprintf(head, sizeof(head), "  %s %s: queries %" PRIu64 " -> %" PRIu64 "%s\n",
                  kind ? kind : "?", where, qb, qh,
@@ -341,10 +325,10 @@ static void mark_statements(FILE *f, const struct summary *b, const struct summa
             x->limit = (double)qb;
             x->statement = what ? xstrdup(what) : NULL;
             x->test = test && name ? xstrdup(name) : NULL;
-            x->message = fmt("%s %s: %" PRIu64 " queries, %" PRIu64 " in %s (most added: `%s`)",
-                             kind ? kind : "?", where, qh, qb, b->path, what ? what : "?");
+            x->message = xprintf("%s %s: %" PRIu64 " queries, %" PRIu64 " in %s (most added: `%s`)",
+                                 kind ? kind : "?", where, qh, qb, b->path, what ? what : "?");
             if (test && name && strstr(name, "::"))
-                x->file = fmt("%.*s", (int)(strstr(name, "::") - name), name);
+                x->file = xprintf("%.*s", (int)(strstr(name, "::") - name), name);
         }
         xfree(where);
     }
@@ -383,13 +367,13 @@ static void findings_changed(FILE *f, const struct summary *b, const struct summ
             struct violation *x = failure(r);
             const char *test = str(e, "test"), *phase = str(e, "phase");
             x->scope = test ? "test" : "run";
-            x->where = test ? fmt("%s (%s)", test, phase ? phase : "") : NULL;
+            x->where = test ? xprintf("%s (%s)", test, phase ? phase : "") : NULL;
             x->what = xstrdup(kind ? kind : "finding");
             x->count = num(e, "count");
             x->statement = str(e, "statement") ? xstrdup(str(e, "statement")) : NULL;
             x->test = test ? xstrdup(test) : NULL;
-            x->message = fmt("new %s%s%s: %s", kind ? kind : "finding", test ? " in " : "",
-                             x->where ? x->where : "", sum ? sum : "");
+            x->message = xprintf("new %s%s%s: %s", kind ? kind : "finding", test ? " in " : "",
+                                 x->where ? x->where : "", sum ? sum : "");
         }
     }
     if (text) fprintf(f, any ? "\n" : "  none\n\n");
@@ -416,10 +400,11 @@ static void calls_changed(FILE *f, const struct summary *b, const struct summary
         if (ch > cb && (fail_on & FAIL_ON_CALLS)) {
             struct violation *x = failure(r);
             x->scope = "run";
-            x->what = fmt("%s calls", v[i]);
+            x->what = xprintf("%s calls", v[i]);
             x->count = ch;
             x->limit = (double)cb;
-            x->message = fmt("run: %" PRIu64 " %s calls, %" PRIu64 " in %s", ch, v[i], cb, b->path);
+            x->message =
+                xprintf("run: %" PRIu64 " %s calls, %" PRIu64 " in %s", ch, v[i], cb, b->path);
         }
     }
     if (text) fprintf(f, any ? "\n" : "  none\n\n");
@@ -452,8 +437,8 @@ static void endpoints_changed(FILE *f, const struct summary *b, const struct sum
             x->what = xstrdup("queries per request");
             x->count = ph / 1000;
             x->limit = pb / 1000.0;
-            x->message = fmt("endpoint %s: %.1f queries per request, %.1f in %s", v[i], ph / 1000.0,
-                             pb / 1000.0, b->path);
+            x->message = xprintf("endpoint %s: %.1f queries per request, %.1f in %s", v[i],
+                                 ph / 1000.0, pb / 1000.0, b->path);
         }
     }
     if (text && any) fputc('\n', f);

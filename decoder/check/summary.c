@@ -273,10 +273,8 @@ char *summary_of_logs(const char *path, char *err, size_t errlen)
         logset_free(&ls);
         return NULL;
     }
-    struct analyze_opts o = {.slow_ns = 10 * 1000000ull,
-                             .nplus1_min = NPLUS1_MIN_DEFAULT,
-                             .repeat_min = REPEAT_MIN_DEFAULT,
-                             .stall_ns = STALL_MS_DEFAULT * 1000000ull};
+    struct analyze_opts o;
+    analyze_opts_default(&o);
     struct analysis a;
     struct findings fs;
     analyze(&a, ls.procs, ls.n, &o);

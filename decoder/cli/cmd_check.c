@@ -109,10 +109,8 @@ int cmd_check(int argc, char **argv)
         xfree(paths);
         return 2;
     }
-    struct analyze_opts o = {.slow_ns = 10 * 1000000ull,
-                             .nplus1_min = NPLUS1_MIN_DEFAULT,
-                             .repeat_min = REPEAT_MIN_DEFAULT,
-                             .stall_ns = STALL_MS_DEFAULT * 1000000ull};
+    struct analyze_opts o;
+    analyze_opts_default(&o);
     struct analysis a;
     struct findings fs;
     struct check_result r;

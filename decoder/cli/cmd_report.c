@@ -103,10 +103,7 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
 {
     int bad = 0, dashdash = 0;
     memset(o, 0, sizeof(*o));
-    o->analyze.slow_ns = 10 * 1000000ull;
-    o->analyze.nplus1_min = NPLUS1_MIN_DEFAULT;
-    o->analyze.repeat_min = REPEAT_MIN_DEFAULT;
-    o->analyze.stall_ns = STALL_MS_DEFAULT * 1000000ull;
+    analyze_opts_default(&o->analyze);
     o->paths = xcalloc((size_t)argc, sizeof(*o->paths));
 
     for (int i = 1; i < argc; i++) {

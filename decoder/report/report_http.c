@@ -10,6 +10,7 @@
 #include "base/units.h"
 #include "base/util.h"
 #include "log/calls.h"
+#include "report/report_time.h"
 #include "report/sites.h"
 #include "sql/sql_fingerprint.h"
 #include "symbols/symbolize.h"
@@ -165,27 +166,13 @@ static void request_json(struct json *j, const struct analysis *a, const struct 
         } else {
             json_null(j);
         }
-        json_key(j, "breakdown");
-        json_begin_object(j);
-        for (int k = 0; k < TIME_PARTS; k++) {
-            char key[32];
-            snprintf(key, sizeof(key), "%s_ns", time_part_name((enum time_part)k));
-            json_kv_uint(j, key, r->part_ns[k]);
-        }
-        json_end_object(j);
+        report_json_breakdown(j, r->part_ns);
         /* What other threads did for it (helpers.h). */
         json_key(j, "other_threads");
         json_begin_object(j);
         json_kv_uint(j, "threads", r->helpers);
         json_kv_uint(j, "queries", r->helper_queries);
-        json_key(j, "breakdown");
-        json_begin_object(j);
-        for (int k = 0; k < TIME_PARTS; k++) {
-            char key[32];
-            snprintf(key, sizeof(key), "%s_ns", time_part_name((enum time_part)k));
-            json_kv_uint(j, key, r->helper_ns[k]);
-        }
-        json_end_object(j);
+        report_json_breakdown(j, r->helper_ns);
         json_end_object(j);
     } else {
         json_key(j, "made_for");

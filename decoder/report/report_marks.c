@@ -10,6 +10,7 @@
 #include "base/units.h"
 #include "base/util.h"
 #include "log/calls.h"
+#include "report/report_time.h"
 #include "report/sites.h"
 #include "sql/sql_fingerprint.h"
 
@@ -47,14 +48,7 @@ static void phase_json(struct json *j, const struct mark_phase *ph)
     json_kv_uint(j, "duration_ns", ph->total_ns);
     json_kv_uint(j, "max_ns", ph->max_ns);
     json_kv_uint(j, "queries", ph->queries);
-    json_key(j, "breakdown");
-    json_begin_object(j);
-    for (int k = 0; k < TIME_PARTS; k++) {
-        char key[32];
-        snprintf(key, sizeof(key), "%s_ns", time_part_name((enum time_part)k));
-        json_kv_uint(j, key, ph->part_ns[k]);
-    }
-    json_end_object(j);
+    report_json_breakdown(j, ph->part_ns);
     json_kv_uint(j, "slow_calls", ph->slow_calls);
     json_key(j, "longest_call");
     if (ph->longest) {

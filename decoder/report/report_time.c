@@ -125,7 +125,7 @@ void report_text_threads(FILE *f, const struct proc_report *pr)
     }
 }
 
-static void breakdown_object(struct json *j, const uint64_t *part)
+void report_json_breakdown(struct json *j, const uint64_t *part)
 {
     char key[16];
     json_key(j, "breakdown");
@@ -140,7 +140,7 @@ static void breakdown_object(struct json *j, const uint64_t *part)
 
 void report_json_process_time(struct json *j, const struct proc_report *pr)
 {
-    breakdown_object(j, pr->time_total.part_ns);
+    report_json_breakdown(j, pr->time_total.part_ns);
     json_kv_uint(j, "gil_ns", pr->time_total.gil_ns);
     json_kv_uint(j, "runq_ns", pr->time_total.runq_ns);
 }
@@ -160,7 +160,7 @@ void report_json_threads(struct json *j, const struct analysis *a)
             json_kv_int(j, "start_ns", t->start_ns);
             json_kv_int(j, "end_ns", t->end_ns);
             json_kv_uint(j, "wall_ns", t->wall_ns);
-            breakdown_object(j, t->part_ns);
+            report_json_breakdown(j, t->part_ns);
             json_kv_uint(j, "gil_ns", t->gil_ns);
             json_kv_uint(j, "runq_ns", t->runq_ns);
             json_end_object(j);

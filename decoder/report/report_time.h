@@ -23,6 +23,9 @@ void report_text_threads(FILE *f, const struct proc_report *pr);
 /* The members "breakdown" and "gil_ns" of a processes[] entry. */
 void report_json_process_time(struct json *j, const struct proc_report *pr);
 
+/* A member "breakdown": part_ns (TIME_PARTS of them) as {"disk_ns", ...}. */
+void report_json_breakdown(struct json *j, const uint64_t *part_ns);
+
 /* The top-level "threads" array. */
 void report_json_threads(struct json *j, const struct analysis *a);
 
