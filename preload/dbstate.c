@@ -96,7 +96,7 @@ static int find_owner(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 #define DBFN_POOL 1024
-static struct ws_dbfn dbfn_pool[DBFN_POOL];
+static WS_BIG struct ws_dbfn dbfn_pool[DBFN_POOL];
 static _Atomic unsigned dbfn_used;
 
 WS_HOT _Atomic unsigned ws_dl_gen;
@@ -244,7 +244,7 @@ struct named {
     char text[NAMED_TEXT];
 };
 
-static struct named named[NAMED];
+static WS_BIG struct named named[NAMED];
 
 void ws_pg_remember(const void *conn, const char *name, const char *text)
 {

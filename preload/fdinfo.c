@@ -17,7 +17,7 @@
 
 #include "internal.h"
 
-_Atomic uint8_t ws_fd_known[WS_FD_TABLE];
+WS_BIG _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
 _Atomic int ws_fd_high;
 
 /* In the child of fork(): its fds are described again on their first use.

@@ -59,9 +59,9 @@ static struct {
     size_t (*reset)(ZSTD_CCtx *, ZSTD_ResetDirective);
 } zstd;
 static ZSTD_CCtx *cctx;
-static uint8_t *enc;                     /* compacted records of one chunk */
-static uint8_t *batch;                   /* chunks waiting to be written */
-static uint8_t redacted[WS_MAX_PAYLOAD]; /* a statement's text, redacted */
+static uint8_t *enc;                            /* compacted records of one chunk */
+static uint8_t *batch;                          /* chunks waiting to be written */
+static WS_BIG uint8_t redacted[WS_MAX_PAYLOAD]; /* a statement's text, redacted */
 static size_t batch_len;
 static size_t batch_cap;
 static int failed; /* the log cannot be written: stop writing */

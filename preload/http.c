@@ -75,7 +75,7 @@ struct http_fd {
     uint8_t served, last_op, http;
 };
 
-static struct http_fd conns[WS_FD_TABLE];
+static WS_BIG struct http_fd conns[WS_FD_TABLE];
 
 void ws_http_watch(int fd, int served)
 {

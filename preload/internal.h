@@ -115,6 +115,15 @@ struct ws_buf {
 #define WS_HOT __attribute__((section("ws_hot")))
 
 /*
+ * The library's large zeroed arrays (tables of fds, code objects,
+ * statements; scratch buffers) go apart from its small variables, which
+ * .bss would otherwise scatter between them: a process touches the
+ * small ones at its start, and on some hosts each page it touches costs
+ * tens of microseconds (a fault, and its teardown at the end).
+ */
+#define WS_BIG __attribute__((section(".lbss")))
+
+/*
  * Per-thread state.  It lives in a static array rather than in TLS so that
  * the flusher may read a thread's counters at any time, even as the thread
  * exits; the thread finds its slot through the TLS pointer ws_self.
@@ -149,6 +158,7 @@ _Static_assert(sizeof(struct ws_thread) == 128, "a thread's slot: two cache line
 #define WS_MAX_THREADS 4096
 #define WS_REGION_NAME "whyslow-buffers" /* as /proc/PID/maps shows it */
 #define WS_ARGS_MAX    65536             /* bytes of a command line kept */
+#define WS_EXE_MAX     4096              /* bytes of the executable's path kept */
 
 /*
  * Everything the program's threads share with the flusher: one MAP_SHARED
@@ -201,10 +211,13 @@ struct ws_shared {
                              the flusher removes it once copied (meta.c) */
     /* A served program's executable and arguments (as /proc/PID/exe and
      * /proc/PID/cmdline say them), which its flusher may come too late to
-     * read there (launch.c). */
+     * read there (launch.c): the executable's path (at most
+     * WS_EXE_MAX bytes), then the arguments, packed, so that a short
+     * command line stays in the region's first page with the header (on
+     * some hosts each page a process touches costs it tens of
+     * microseconds: a fault, and its unmapping at the end). */
     uint32_t exe_len, args_len;
-    char exe[4096];
-    char args[WS_ARGS_MAX];
+    char text[WS_EXE_MAX + WS_ARGS_MAX];
     struct ws_thread threads[WS_MAX_THREADS];
     struct ws_buf bufs[]; /* then the buffers' memory */
 };

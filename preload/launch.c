@@ -130,18 +130,19 @@ char **ws_start_argv;
  * from it would read it. */
 static void give_identity(void)
 {
-    ssize_t n = readlink("/proc/self/exe", ws_sh->exe, sizeof ws_sh->exe);
+    ssize_t n = readlink("/proc/self/exe", ws_sh->text, WS_EXE_MAX);
     ws_sh->exe_len = n > 0 ? (uint32_t)n : 0;
+    char *args = ws_sh->text + ws_sh->exe_len; /* right after it (internal.h) */
     size_t len = 0;
     if (ws_start_argv) {
-        for (char **a = ws_start_argv; *a && len < sizeof ws_sh->args; a++) {
-            size_t k = strnlen(*a, sizeof ws_sh->args - len - 1) + 1; /* with its NUL */
-            memcpy(ws_sh->args + len, *a, k - 1);
-            ws_sh->args[len + k - 1] = 0;
+        for (char **a = ws_start_argv; *a && len < WS_ARGS_MAX; a++) {
+            size_t k = strnlen(*a, WS_ARGS_MAX - len - 1) + 1; /* with its NUL */
+            memcpy(args + len, *a, k - 1);
+            args[len + k - 1] = 0;
             len += k;
         }
     } else {
-        len = ws_read_file("/proc/self/cmdline", ws_sh->args, sizeof ws_sh->args);
+        len = ws_read_file("/proc/self/cmdline", args, WS_ARGS_MAX);
     }
     ws_sh->args_len = (uint32_t)len;
 }
@@ -214,7 +215,7 @@ void ws_flusher_process(pid_t pid) __attribute__((noreturn));
 
 /* The middle process shares the program's memory, so it runs on a stack
  * of its own; it only makes the flusher and exits. */
-static char mid_stack[16384] __attribute__((aligned(64)));
+static WS_BIG char mid_stack[16384] __attribute__((aligned(64)));
 
 static int mid_start(void *arg)
 {

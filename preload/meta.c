@@ -131,7 +131,7 @@ void ws_meta_process_self(void)
     /* A flusher forked from the program (or a thread of it) reads its own
      * exe and arguments, the program's as they were at the fork: by now
      * the program may have exec'd. */
-    static char exe[4096], cmdline[WS_ARGS_MAX];
+    static WS_BIG char exe[4096], cmdline[WS_ARGS_MAX];
     ssize_t elen = readlink("/proc/self/exe", exe, sizeof exe);
     if (elen < 0) elen = 0;
     put_process(exe, (size_t)elen, cmdline,
@@ -141,9 +141,10 @@ void ws_meta_process_self(void)
 void ws_meta_process_given(void)
 {
     /* A served flusher: the program put them in the region (launch.c). */
-    size_t elen = ws_sh->exe_len, clen = ws_sh->args_len;
-    put_process(ws_sh->exe, elen <= sizeof ws_sh->exe ? elen : 0, ws_sh->args,
-                clen <= sizeof ws_sh->args ? clen : 0);
+    /* (the region is the program's to scribble on: lengths bounded) */
+    size_t elen = ws_sh->exe_len <= WS_EXE_MAX ? ws_sh->exe_len : 0;
+    size_t clen = ws_sh->args_len <= WS_ARGS_MAX ? ws_sh->args_len : 0;
+    put_process(ws_sh->text, elen, ws_sh->text + elen, clen);
 }
 
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
@@ -268,8 +269,8 @@ void ws_meta_counters(int final)
  * process's threads cost no reads), or all at the end.  Slots past
  * SCHED_SLOTS are read at the end only. */
 #define SCHED_SLOTS 1024
-static uint64_t sched_seen[SCHED_SLOTS];   /* a slot's stream position when last read */
-static uint32_t sched_serial[SCHED_SLOTS]; /* whose */
+static WS_BIG uint64_t sched_seen[SCHED_SLOTS];   /* a slot's stream position when last read */
+static WS_BIG uint32_t sched_serial[SCHED_SLOTS]; /* whose */
 
 void ws_meta_sched(int final)
 {

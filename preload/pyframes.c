@@ -384,7 +384,7 @@ struct code_entry {
     struct ident x;
 };
 
-static struct code_entry codes[CODES];
+static WS_BIG struct code_entry codes[CODES];
 static _Atomic uint32_t next_id = 1;
 static WS_HOT _Atomic uint32_t epoch = 1;
 /* Threads writing an entry now (a fork child need look at none if 0) */
