@@ -100,9 +100,12 @@ int ws_shared_create(unsigned nbufs)
     sh->pid = getpid();
     sh->ppid = getppid();
     sh->end_status = -1;
-    sh->start_ts = ws_now();
-    sh->start_mono_ns = ws_mono_ns();
-    sh->start_real_ns = ws_real_ns();
+    /* (read first, stored after: a store to the fresh page faults) */
+    uint64_t ts, mono, real;
+    ws_clock_pair(&ts, &mono, &real);
+    sh->start_ts = ts;
+    sh->start_mono_ns = mono;
+    sh->start_real_ns = real;
     atomic_store(&sh->free_bufs, (int)nbufs);
     if (!exit_key_made) {
         if (pthread_key_create(&exit_key, thread_exit) != 0) return -1;

@@ -38,6 +38,33 @@ uint64_t ws_real_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The decoder turns timestamps into nanoseconds by the rate between two
+ * such pairs (format.h), so a pair must be read at one moment: a thread
+ * preempted, or faulting on a fresh page, between its timestamp and its
+ * clocks pairs them milliseconds apart, and a short process's every time
+ * comes out some per cent off (a 30 ms sleep read as 28.7 ms under load).
+ * Of three reads, the one whose bracketing timestamps are closest, its
+ * clocks given the middle of them. */
+void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
+{
+    int tsc = ws_clock_tsc;
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        uint64_t a = ws_stamp(tsc), m = ws_mono_ns(), r = ws_real_ns(), b = ws_stamp(tsc);
+        if (b >= a && b - a < best) {
+            best = b - a;
+            *ts = a + (b - a) / 2;
+            *mono_ns = m;
+            *real_ns = r;
+        }
+    }
+    if (best == UINT64_MAX) { /* (a clock that went back: take the last) */
+        *ts = ws_stamp(tsc);
+        *mono_ns = ws_mono_ns();
+        *real_ns = ws_real_ns();
+    }
+}
+
 /* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in every
  * P-, C- and T-state.  Read from what glibc learned at its start, not with
  * CPUID: in a virtual machine each CPUID traps to the hypervisor (about

@@ -158,7 +158,9 @@ void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
 
 void ws_meta_clock_now(void)
 {
-    ws_meta_clock(ws_now(), ws_mono_ns(), ws_real_ns());
+    uint64_t ts, mono, real;
+    ws_clock_pair(&ts, &mono, &real);
+    ws_meta_clock(ts, mono, real);
 }
 
 /* Does this maps line name the shared region (our memfd, by inode)? */

@@ -122,9 +122,11 @@ def case_pytest_django():
     require(len(nplus1) == 1, "one n_plus_one: %s" % nplus1)
     eq([(m["name"], m["phase"], m["count"]) for m in nplus1[0]["marks"]],
        [("tests/test_views.py::test_book_list", "call", 30)], "the N+1's test")
-    eq([(f["kind"], f["phase"]) for f in listing["findings"]], [("n_plus_one", "call")],
-       "the test lists its finding")
-    eq(detail["findings"], [], "the other test has none")
+    # (findings of times, a slow_query on a loaded machine, may come too)
+    counted = ("n_plus_one", "repeated_query", "n_plus_one_http")
+    eq([(f["kind"], f["phase"]) for f in listing["findings"] if f["kind"] in counted],
+       [("n_plus_one", "call")], "the test lists its finding")
+    eq([f for f in detail["findings"] if f["kind"] in counted], [], "the other test has none")
 
     rc, out, err = whyslow("check", data)
     eq(rc, 1, "check fails: %s" % err)
