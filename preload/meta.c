@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -124,6 +125,12 @@ static void put_process(const char *exe, size_t elen, const char *cmdline, size_
     p = ws_put_uv(p, ws_clock_tsc ? WS_CLOCK_TSC : WS_CLOCK_MONOTONIC);
     p = ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
     put_record(WS_META_PROCESS, p);
+    /* The host, for the tools its spans go to (whyslow export): read here,
+     * in the flusher, where it costs the program nothing. */
+    struct utsname u;
+    if (uname(&u) == 0)
+        put_record(WS_META_HOST,
+                   put_str(scratch, u.nodename, strnlen(u.nodename, sizeof u.nodename)));
 }
 
 void ws_meta_process_self(void)

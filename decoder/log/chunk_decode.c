@@ -285,6 +285,8 @@ static const char *meta_name(unsigned type)
         return "TITLE";
     case WS_META_JITMAP:
         return "JITMAP";
+    case WS_META_HOST:
+        return "HOST";
     default:
         return "unknown";
     }
@@ -397,6 +399,11 @@ static int decode_meta_record(struct ws_process *p, struct ws_meta *m, const uin
         if (get_str(&q, end, &s, &slen) < 0) return -1;
         xfree(p->title); /* the last one counts */
         p->title = dup_str(s, slen);
+        return 0;
+    case WS_META_HOST:
+        if (get_str(&q, end, &s, &slen) < 0) return -1;
+        xfree(p->host);
+        p->host = dup_str(s, slen);
         return 0;
     case WS_META_THREAD_NAME: {
         if (ws_get_uv(&q, end, &m->v[0]) < 0 || ws_get_uv(&q, end, &m->v[1]) < 0 ||

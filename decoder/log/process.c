@@ -33,6 +33,7 @@ void process_free(struct ws_process *p)
     xfree(p->log);
     xfree(p->exe);
     xfree(p->title);
+    xfree(p->host);
     xfree(p->jit_map);
     py_free(p);
     for (size_t i = 0; i < p->argc; i++)

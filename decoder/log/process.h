@@ -199,6 +199,7 @@ struct ws_process {
     int gone;            /* found gone with no end (WS_META_GONE): killed */
     uint64_t gone_ts;    /* raw, then ns since start */
     char *title;         /* the command line it gave itself (WS_META_TITLE), or NULL */
+    char *host;          /* the host it ran on (WS_META_HOST), or NULL */
     struct py_state *py; /* its Python code objects and sites (pysites.h), or NULL */
     char *jit_map;       /* the names of its JIT code (WS_META_JITMAP), or NULL */
     size_t jit_map_len;

@@ -135,6 +135,9 @@ static void process_lines(FILE *f, const struct ws_process *p)
         case WS_META_TITLE:
             fprintf(f, "title (%u bytes)\n", m->len);
             break;
+        case WS_META_HOST:
+            fprintf(f, "host (%u bytes)\n", m->len);
+            break;
         case WS_META_THREAD_NAME:
             fprintf(f, "thread_name thread=%" PRIu64 " tid=%" PRIu64 " name=%s\n", m->v[0], m->v[1],
                     m->v[2] ? strpool_get(&p->strings, (uint32_t)m->v[2]) : "");

@@ -43,6 +43,7 @@ static void process(struct json *j, const struct proc_report *pr)
     json_kv_bool(j, "truncated", p->truncated);
     json_kv_str(j, "truncated_reason", p->truncated_reason);
     json_kv_str(j, "title", p->title);
+    json_kv_str(j, "host", p->host);
     json_key(j, "python");
     if (p->py_version) {
         char v[32];

@@ -343,6 +343,9 @@ enum ws_meta_type {
        NAME\n", hex) that name code in anonymous memory, as they were
        ("JS:~f /app/x.js:2:17"), up to 4 MiB */
     WS_META_JITMAP = 14,
+    /* str: the name of the host the process ran on (uname's nodename),
+       after its PROCESS record */
+    WS_META_HOST = 15,
 };
 
 /* WS_META_PROCESS flags. */
