@@ -4,8 +4,8 @@
 # Usage: deps.sh build|test.  As root, installs what is missing with
 # apt-get; otherwise prints the one line to run and fails.
 set -e
-build="cmake make gcc pkg-config libzstd-dev liburcu-dev libsqlite3-dev libpq-dev libpg-query-dev libdw-dev libyaml-dev libjson-c-dev"
-test_pkgs="python3 libpython3-dev libpython3.11-testsuite zstd postgresql postgresql-contrib python3-django python3-sqlalchemy python3-psycopg2 python3-pytest python3-pytest-django nodejs binutils nginx-light redis-server redis-tools wrk"
+build="cmake make gcc pkg-config libzstd-dev liburcu-dev libsqlite3-dev libpq-dev libpg-query-dev libdw-dev libyaml-dev libjson-c-dev libcurl4-openssl-dev zlib1g-dev"
+test_pkgs="python3 libpython3-dev libpython3.11-testsuite zstd postgresql postgresql-contrib python3-django python3-sqlalchemy python3-psycopg2 python3-pytest python3-pytest-django nodejs binutils nginx-light redis-server redis-tools wrk protobuf-compiler"
 case "$1" in
 build) want="$build" ;;
 test) want="$build $test_pkgs" ;;

@@ -52,6 +52,24 @@ static int cmp_window(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Indexes w's windows: by thread, then start, each thread's found by
+ * its serial, with the latest end so far for the overlap test. */
+static void index_windows(struct windows *w)
+{
+    xsort(w->v, w->n, sizeof(*w->v), cmp_window);
+    w->maxend = xmalloc((w->n ? w->n : 1) * sizeof(*w->maxend));
+    for (size_t i = 0; i < w->n; i++) {
+        int first = i == 0 || w->v[i - 1].thread != w->v[i].thread;
+        w->maxend[i] = first || w->v[i].end > w->maxend[i - 1] ? w->v[i].end : w->maxend[i - 1];
+        if (first) {
+            size_t k = i;
+            while (k < w->n && w->v[k].thread == w->v[i].thread)
+                k++;
+            *map_put(&w->index, w->v[i].thread, 0, NULL) = (uint64_t)(i + 1) << 32 | (k - i);
+        }
+    }
+}
+
 struct windows **narrow_windows(const struct analysis *a1, const struct analyze_opts *o,
                                 size_t *selected)
 {
@@ -75,20 +93,48 @@ struct windows **narrow_windows(const struct analysis *a1, const struct analyze_
             if (matches(o, pr, r, r->id))
                 ARRAY_PUSH(w->v, w->n, cap) = (struct window){s->thread, s->from, s->to};
         }
-        xsort(w->v, w->n, sizeof(*w->v), cmp_window);
-        w->maxend = xmalloc((w->n ? w->n : 1) * sizeof(*w->maxend));
-        for (size_t i = 0; i < w->n; i++) {
-            int first = i == 0 || w->v[i - 1].thread != w->v[i].thread;
-            w->maxend[i] = first || w->v[i].end > w->maxend[i - 1] ? w->v[i].end : w->maxend[i - 1];
-            if (first) {
-                size_t k = i;
-                while (k < w->n && w->v[k].thread == w->v[i].thread)
-                    k++;
-                *map_put(&w->index, w->v[i].thread, 0, NULL) = (uint64_t)(i + 1) << 32 | (k - i);
-            }
-        }
+        index_windows(w);
     }
     return all;
+}
+
+int narrow_selects(const struct analyze_opts *o, const struct proc_report *pr,
+                   const struct http_request *r)
+{
+    if (r->outgoing && r->parent >= 0) r = &pr->requests[r->parent];
+    return matches(o, pr, r, r->id);
+}
+
+int narrow_is_test(const struct proc_report *pr, const struct mark *m, const char *pattern)
+{
+    const char *kind = strpool_get(&pr->p->strings, m->kind);
+    if (strncmp(kind, "test", 4) != 0 || (kind[4] != '\0' && kind[4] != ':')) return 0;
+    return fnmatch(pattern, strpool_get(&pr->p->strings, m->name), 0) == 0;
+}
+
+struct windows **narrow_windows_tests(const struct analysis *a1, const char *pattern,
+                                      size_t *selected)
+{
+    struct windows **all = xcalloc(a1->nprocs ? a1->nprocs : 1, sizeof(*all));
+    *selected = 0;
+    for (size_t p = 0; p < a1->nprocs; p++) {
+        const struct proc_report *pr = &a1->procs[p];
+        struct windows *w = all[p] = xcalloc(1, sizeof(*w));
+        size_t cap = 0;
+        for (size_t i = 0; i < pr->nmarks; i++) {
+            const struct mark *m = &pr->marks[i];
+            if (!narrow_is_test(pr, m, pattern)) continue;
+            ARRAY_PUSH(w->v, w->n, cap) = (struct window){m->thread, m->start, m->end};
+            (*selected)++;
+        }
+        index_windows(w);
+    }
+    return all;
+}
+
+int narrow_empty(const struct windows *w)
+{
+    return w->n == 0;
 }
 
 int narrow_inside(const struct windows *w, const struct ws_event *ev)

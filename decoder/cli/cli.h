@@ -8,11 +8,28 @@
 #ifndef WHYSLOW_CLI_H
 #define WHYSLOW_CLI_H
 
+#include <stdint.h>
+
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* Options (options.c).  Whether argument a is option name ("--name" or
+ * "--name=V"). */
+int option_is(const char *a, const char *name);
+
+/* The value of option name at argv[*i], "--name=V" or "--name V" (then
+ * *i moves past it); NULL after a usage error, *bad its exit status. */
+const char *option_value(const char *verb, int argc, char **argv, int *i, const char *name,
+                         int *bad);
+
+/* --pid's value, --slow-ms's and the like (in ns): 0, or the exit status
+ * of the usage error printed. */
+int option_pid(const char *verb, const char *v, uint64_t *pid);
+int option_ms(const char *verb, const char *name, const char *v, uint64_t *ns);
 
 /* Prints "whyslow VERB: MESSAGE (see whyslow VERB --help)" and returns 2. */
 int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -38,12 +38,6 @@ static const char check_usage[] =
     "  --json             the same as --format json\n"
     "  -h, --help         this help\n";
 
-static int is_option(const char *a, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
 static const char *value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
@@ -69,9 +63,9 @@ int cmd_check(int argc, char **argv)
             rc = 0;
         } else if (strcmp(a, "--json") == 0)
             format = "json";
-        else if (is_option(a, "--budget") || is_option(a, "--junit") || is_option(a, "--format")) {
-            const char *name = is_option(a, "--budget")  ? "--budget"
-                               : is_option(a, "--junit") ? "--junit"
+        else if (option_is(a, "--budget") || option_is(a, "--junit") || option_is(a, "--format")) {
+            const char *name = option_is(a, "--budget")  ? "--budget"
+                               : option_is(a, "--junit") ? "--junit"
                                                          : "--format";
             if (!(v = value(argc, argv, &i, name)) || !*v)
                 rc = usage_error("check", "%s needs a value", name);
@@ -200,10 +194,10 @@ int cmd_diff(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             format = "json";
-        } else if (is_option(a, "--fail-on") || is_option(a, "--junit") ||
-                   is_option(a, "--format")) {
-            const char *name = is_option(a, "--fail-on") ? "--fail-on"
-                               : is_option(a, "--junit") ? "--junit"
+        } else if (option_is(a, "--fail-on") || option_is(a, "--junit") ||
+                   option_is(a, "--format")) {
+            const char *name = option_is(a, "--fail-on") ? "--fail-on"
+                               : option_is(a, "--junit") ? "--junit"
                                                          : "--format";
             if (!(v = value(argc, argv, &i, name)) || !*v)
                 return usage_error("diff", "%s needs a value", name);

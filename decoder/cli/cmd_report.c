@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,26 +66,6 @@ struct read_opts {
     size_t npaths;
 };
 
-/* The value of option `name` at argv[*i]: "--name=V" or "--name V". */
-static const char *option_value(const char *verb, int argc, char **argv, int *i, const char *name,
-                                int *bad)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (a[n] == '=') return a + n + 1;
-    if (*i + 1 >= argc) {
-        *bad = usage_error(verb, "%s needs a value", name);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int is_option(const char *a, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
 /* An execution count option: an integer from 2 to 1,000,000; -1 if not. */
 static long count_value(const char *v)
 {
@@ -119,20 +98,15 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
             o->json = 1;
         } else if (with_report && strcmp(a, "--summary") == 0) {
             o->summary = 1;
-        } else if (is_option(a, "--pid")) {
+        } else if (option_is(a, "--pid")) {
             if (!(v = option_value(verb, argc, argv, &i, "--pid", &bad))) return bad;
-            char *end;
-            errno = 0;
-            unsigned long long pid = strtoull(v, &end, 10);
-            if (!*v || *end || errno || v[0] == '-')
-                return usage_error(verb, "--pid: '%s' is not a process id", v);
+            if ((bad = option_pid(verb, v, &o->pid))) return bad;
             o->has_pid = 1;
-            o->pid = pid;
-        } else if (with_report && is_option(a, "--endpoint")) {
+        } else if (with_report && option_is(a, "--endpoint")) {
             if (!(v = option_value(verb, argc, argv, &i, "--endpoint", &bad))) return bad;
             if (!*v) return usage_error(verb, "--endpoint: an empty pattern");
             o->analyze.endpoint = v;
-        } else if (with_report && is_option(a, "--request")) {
+        } else if (with_report && option_is(a, "--request")) {
             if (!(v = option_value(verb, argc, argv, &i, "--request", &bad))) return bad;
             char *end;
             errno = 0;
@@ -140,19 +114,14 @@ static int parse(const char *verb, int argc, char **argv, int with_report, struc
             if (!*v || *end || errno || v[0] == '-' || id == 0)
                 return usage_error(verb, "--request: '%s' is not a request id", v);
             o->analyze.request = id;
-        } else if (with_report && (is_option(a, "--slow-ms") || is_option(a, "--stall-ms"))) {
-            const char *name = is_option(a, "--slow-ms") ? "--slow-ms" : "--stall-ms";
+        } else if (with_report && (option_is(a, "--slow-ms") || option_is(a, "--stall-ms"))) {
+            const char *name = option_is(a, "--slow-ms") ? "--slow-ms" : "--stall-ms";
             if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;
-            char *end;
-            double ms = strtod(v, &end);
-            if (!*v || *end || !isfinite(ms) || ms < 0 || ms > 1e12)
-                return usage_error(verb, "%s: '%s' is not a number of milliseconds", name, v);
-            if (name[3] == 'l')
-                o->analyze.slow_ns = (uint64_t)(ms * 1e6 + 0.5);
-            else
-                o->analyze.stall_ns = (uint64_t)(ms * 1e6 + 0.5);
-        } else if (with_report && (is_option(a, "--nplus1-min") || is_option(a, "--repeat-min"))) {
-            const char *name = is_option(a, "--nplus1-min") ? "--nplus1-min" : "--repeat-min";
+            if ((bad = option_ms(verb, name, v,
+                                 name[3] == 'l' ? &o->analyze.slow_ns : &o->analyze.stall_ns)))
+                return bad;
+        } else if (with_report && (option_is(a, "--nplus1-min") || option_is(a, "--repeat-min"))) {
+            const char *name = option_is(a, "--nplus1-min") ? "--nplus1-min" : "--repeat-min";
             if (!(v = option_value(verb, argc, argv, &i, name, &bad))) return bad;
             long n = count_value(v);
             if (n < 0)

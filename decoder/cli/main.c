@@ -30,6 +30,8 @@ static const char usage[] =
     "          a CI gate: exit 1 on an N+1, a repeated query or a broken budget\n"
     "  diff [--fail-on RULES] BASE HEAD\n"
     "          what changed between two runs (logs, or report --summary files)\n"
+    "  export [--format perfetto|chrome|otlp] [-o FILE] [--send [URL]] [PATH...]\n"
+    "          the run as a timeline for Perfetto, or spans for OpenTelemetry\n"
     "\n"
     "PATH is a log file or a directory of *.wslog files (default ./whyslow.data).\n"
     "Run 'whyslow COMMAND --help' for a command's options, 'whyslow --version'\n"
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
     if (strcmp(verb, "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(verb, "diff") == 0) return cmd_diff(argc - 1, argv + 1);
+    if (strcmp(verb, "export") == 0) return cmd_export(argc - 1, argv + 1);
     if (verb[0] == '-') return usage_error(NULL, "unknown option '%s'", verb);
     return usage_error(NULL, "unknown command '%s'", verb);
 }

@@ -21,6 +21,13 @@ void json_init(struct json *j, FILE *f)
 {
     memset(j, 0, sizeof(*j));
     j->f = f;
+    j->lines = 2;
+}
+
+void json_init_flat(struct json *j, FILE *f)
+{
+    json_init(j, f);
+    j->lines = 0;
 }
 
 static void indent(struct json *j, int depth)
@@ -39,7 +46,7 @@ static void before_value(struct json *j)
     }
     if (j->depth == 0) return;
     if (j->count[j->depth]++) fputc(',', j->f);
-    if (j->depth <= 2) indent(j, j->depth);
+    if (j->depth <= j->lines) indent(j, j->depth);
 }
 
 static void begin(struct json *j, char c)
@@ -52,7 +59,7 @@ static void begin(struct json *j, char c)
 
 static void end(struct json *j, char c)
 {
-    if (j->depth <= 2 && j->count[j->depth]) indent(j, j->depth - 1);
+    if (j->depth <= j->lines && j->count[j->depth]) indent(j, j->depth - 1);
     fputc(c, j->f);
     if (j->depth > 0) j->depth--;
     if (j->depth == 0) fputc('\n', j->f);

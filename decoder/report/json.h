@@ -3,7 +3,8 @@
  * json.h - a small streaming JSON writer for `whyslow report --json`.
  * Strings are escaped properly (quotes, backslashes, control characters)
  * and invalid UTF-8 becomes U+FFFD, since paths and argv can hold any
- * bytes.  The two outer levels are written one member per line.
+ * bytes.  The two outer levels are written one member per line (none
+ * with json_init_flat: a whole value on one line).
  */
 #ifndef WHYSLOW_JSON_H
 #define WHYSLOW_JSON_H
@@ -19,9 +20,11 @@ struct json {
     int depth;
     int count[JSON_MAX_DEPTH]; /* members written so far at each level */
     int after_key;
+    int lines; /* levels written one member per line */
 };
 
 void json_init(struct json *j, FILE *f);
+void json_init_flat(struct json *j, FILE *f);
 void json_begin_object(struct json *j);
 void json_end_object(struct json *j);
 void json_begin_array(struct json *j);

@@ -19,4 +19,8 @@
 void report_text(FILE *f, struct analysis *a, const struct findings *fs);
 void report_json(FILE *f, struct analysis *a, const struct findings *fs);
 
+/* What the report calls a process: the title it gave itself (as ps shows
+ * it), else its arguments.  Returns buf. */
+const char *process_command(const struct ws_process *p, char *buf, size_t len);
+
 #endif

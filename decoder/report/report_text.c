@@ -48,9 +48,7 @@ static const char *arguments(const struct ws_process *p, char *buf, size_t len)
     return buf;
 }
 
-/* What to call it: the title it gave itself (as ps shows it), else its
- * arguments. */
-static const char *command(const struct ws_process *p, char *buf, size_t len)
+const char *process_command(const struct ws_process *p, char *buf, size_t len)
 {
     if (!p->title || !p->title[0]) return arguments(p, buf, len);
     text_clean((const uint8_t *)p->title, strlen(p->title), buf, len);
@@ -180,7 +178,7 @@ static void header(FILE *f, const struct proc_report *pr)
     fprintf(f,
             "pid %" PRIu64 " (ppid %" PRIu64 ") %s \u2014 %s, %zu thread%s, %zu events, %" PRIu64
             " lost\n",
-            p->pid, p->ppid, command(p, cmd, sizeof(cmd)),
+            p->pid, p->ppid, process_command(p, cmd, sizeof(cmd)),
             fmt_dur(p->duration_ns > 0 ? (uint64_t)p->duration_ns : 0, dur), p->thread_count,
             p->thread_count == 1 ? "" : "s", p->nev, p->lost);
     if (p->title && p->title[0]) fprintf(f, "  started as: %s\n", arguments(p, cmd, sizeof(cmd)));

@@ -16,9 +16,11 @@
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
 # only these, by name: write mutex mark handover stack pystack process jobs flusher
-# flusher_locks mixed sqlite_py decoder http), BENCH_HTTP_SLICES,
+# flusher_locks mixed sqlite_py decoder http export), BENCH_HTTP_SLICES,
 # BENCH_HTTP_SLICE and BENCH_HTTP_DECODER_REQUESTS (the requests
-# benchmark: 200 slices of 200 requests, 100000 for the decoder).
+# benchmark: 200 slices of 200 requests, 100000 for the decoder),
+# BENCH_EXPORT_EVENTS and BENCH_EXPORT_COPIES (the export benchmark's run:
+# about 10000000 events, from 4 copies of bench_mixed at once).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -45,6 +47,8 @@ PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-7}
 HTTP_SLICES=${BENCH_HTTP_SLICES:-200}
 HTTP_SLICE=${BENCH_HTTP_SLICE:-200}
 HTTP_DECODER_REQUESTS=${BENCH_HTTP_DECODER_REQUESTS:-100000}
+EXPORT_EVENTS=${BENCH_EXPORT_EVENTS:-10000000}
+EXPORT_COPIES=${BENCH_EXPORT_COPIES:-4}
 # Debian's python3 (its sqlite3 module on Debian's libsqlite3), whatever
 # python3 is first on PATH.
 PY=/usr/bin/python3
@@ -746,6 +750,139 @@ decoder_speed() {
 
 ! wanted decoder || decoder_speed || status=1
 ! wanted http || http_cost || status=1
+
+# ---- the export on a large log: bench_mixed ----
+
+# measure OUT CMD...: runs CMD, leaving "SECONDS PEAK_RSS_KIB" in OUT: by
+# GNU time where it is installed, else by Python timing its child and
+# asking getrusage(RUSAGE_CHILDREN) for the child's peak.
+if /usr/bin/time -f %M -o /dev/null true 2>/dev/null; then
+    measure() {
+        m_out=$1
+        shift
+        /usr/bin/time -f '%e %M' -o "$m_out" "$@"
+    }
+else
+    measure() {
+        "$PY" -c '
+import resource, subprocess, sys, time
+t = time.monotonic()
+rc = subprocess.call(sys.argv[2:])
+t = time.monotonic() - t
+with open(sys.argv[1], "w") as f:
+    f.write("%.2f %d\n" % (t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)
+' "$@"
+    }
+fi
+
+# export_record LOGDIR SECONDS: EXPORT_COPIES copies of bench_mixed at
+# once, for SECONDS, under `whyslow record` (one log each, and the shell's).
+export_record() {
+    rm -rf "$1"
+    "$CLI" record -o "$1" -- sh -c 'i=0; while [ $i -lt "$1" ]; do "$2" "$3" & i=$((i + 1)); done; wait' \
+        sh "$EXPORT_COPIES" "$BENCH/bench_mixed" "$2" >"$TMP/record.out" 2>"$TMP/stderr" || {
+        echo "bench: recording bench_mixed failed:" >&2
+        cat "$TMP/stderr" >&2
+        return 1
+    }
+    if [ "$(grep -c '^calls=' "$TMP/record.out")" != "$EXPORT_COPIES" ]; then
+        echo "bench: not every copy of bench_mixed finished:" >&2
+        cat "$TMP/record.out" "$TMP/stderr" >&2
+        return 1
+    fi
+}
+
+# export_run LOGDIR FORMAT: `whyslow export --format FORMAT -o
+# $TMP/export.out LOGDIR` (FORMAT "report": `whyslow report --json LOGDIR
+# >$TMP/export.out` instead), measured: "SECONDS PEAK_RSS_KIB" in $TMP/m,
+# its stderr in $TMP/export.err.
+export_run() {
+    rm -f "$TMP/export.out"
+    if [ "$2" = report ]; then
+        measure "$TMP/m" "$CLI" report --json "$1" >"$TMP/export.out" 2>"$TMP/export.err"
+    else
+        measure "$TMP/m" "$CLI" export --format "$2" -o "$TMP/export.out" "$1" 2>"$TMP/export.err"
+    fi || {
+        figure "export: 'whyslow $2' on $1 failed: $(head -n 3 "$TMP/export.err" | tr '\n' ' ')"
+        rm -f "$TMP/export.out"
+        return 1
+    }
+}
+
+# A traced run of about EXPORT_EVENTS events of a mixed workload (files,
+# a pipe, sleeps, a mutex: EXPORT_COPIES copies of bench_mixed at once,
+# one copy making too few events a second to reach 10 million within a
+# minute), its length calibrated by a 1 s run of the same; then, on its
+# logs, `whyslow report --json` (the memory reference) and `whyslow export`
+# in each format, each run once, timed, its peak RSS measured.  Each is
+# also run on the calibration run's logs: how much more memory the large
+# run takes, per million events more.
+export_speed() {
+    if [ "$traced" = no ] || [ ! -x "$CLI" ]; then
+        figure "export on a large log: not measured (no $LIB or $CLI)"
+        return 1
+    fi
+    small=$TMP/exsmall
+    big=$TMP/exbig
+    echo "running bench_mixed ($EXPORT_COPIES copies) recorded 1 s, to calibrate a run of $EXPORT_EVENTS events" >&2
+    export_record "$small" 1 || return 1
+    counts=$(report_counts "$small") || {
+        figure "export on a large log: events unknown ($(cat "$TMP/why"))"
+        return 1
+    }
+    e_small=${counts% *}
+    # (Parenthesised: in awk's printf a bare > is a redirection.)
+    secs=$(calc %.1f "($EXPORT_EVENTS / $e_small > 60 ? 60 : ($EXPORT_EVENTS / $e_small < 1 ? 1 : $EXPORT_EVENTS / $e_small))")
+    echo "running bench_mixed ($EXPORT_COPIES copies) recorded $secs s" >&2
+    export_record "$big" "$secs" || return 1
+    counts=$(report_counts "$big") || {
+        figure "export on a large log: events unknown ($(cat "$TMP/why"))"
+        return 1
+    }
+    events=${counts% *}
+    lost=${counts#* }
+    bytes=$(log_bytes "$big")
+    logs=$(ls "$big"/*.wslog | wc -l | tr -d ' ')
+    figure "export: a recorded run of $events events (target about $EXPORT_EVENTS; lost $lost): $EXPORT_COPIES copies of bench_mixed for $secs s, $logs logs, $(calc %.1f "$bytes / 1048576") MiB of log = $(calc %.2f "$bytes / $events") bytes per event"
+    if [ "$events" -lt $((EXPORT_EVENTS * 9 / 10)) ]; then
+        note "export: the run made fewer events than the $EXPORT_EVENTS wanted (calibrated at $e_small events in 1 s; at most 60 s)"
+    fi
+    echo "running whyslow report --json on it" >&2
+    export_run "$small" report || return 1
+    rss_small=$(cut -d' ' -f2 "$TMP/m")
+    export_run "$big" report || return 1
+    r_secs=$(cut -d' ' -f1 "$TMP/m")
+    r_rss=$(cut -d' ' -f2 "$TMP/m")
+    figure "export: whyslow report --json on it, the reference for memory: $r_secs s, peak RSS $(calc %.1f "$r_rss / 1024") MiB"
+    growth="report $(calc %.2f "($r_rss - $rss_small) / 1024 / (($events - $e_small) / 1e6)")"
+    for f in perfetto chrome otlp; do
+        echo "running whyslow export --format $f on it" >&2
+        export_run "$small" "$f" || return 1
+        rss_small=$(cut -d' ' -f2 "$TMP/m")
+        export_run "$big" "$f" || return 1
+        x_secs=$(cut -d' ' -f1 "$TMP/m")
+        x_rss=$(cut -d' ' -f2 "$TMP/m")
+        out_bytes=$(wc -c <"$TMP/export.out" | tr -d ' ')
+        # "N slices written", or for OTLP (slow calls, queries, requests
+        # only) "N spans written"
+        written=$(sed -n 's/^whyslow: \([0-9]* [a-z]*\) written to .*/\1/p' "$TMP/export.err")
+        case $f in
+        perfetto) size="(target <= 4)" ;;
+        *) size="(context)" ;;
+        esac
+        rm -f "$TMP/export.out"
+        figure "export --format $f: $x_secs s (target <= 30 s), peak RSS $(calc %.1f "$x_rss / 1024") MiB = $(calc %.2f "$x_rss / $r_rss") x the report's (target <= 1.5), $(calc %.1f "$out_bytes / 1048576") MiB written = $(calc %.2f "$out_bytes / $bytes") x the log $size, ${written:-? slices}"
+        if grep -q 'left out' "$TMP/export.err"; then
+            note "export --format $f: $(grep 'left out' "$TMP/export.err" | head -n 1)"
+        fi
+        growth="$growth, $f $(calc %.2f "($x_rss - $rss_small) / 1024 / (($events - $e_small) / 1e6)")"
+    done
+    figure "export: peak RSS added per million events (from the $e_small-event calibration run to this one), in MiB: $growth"
+    rm -rf "$small" "$big"
+}
+
+! wanted export || export_speed || status=1
 
 echo
 echo "==== whyslow benchmarks: summary ($(uname -m), $(nproc 2>/dev/null || echo '?') cores) ===="
