@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "analysis/analyze.h"
+#include "base/text.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "export/export.h"
@@ -266,6 +267,14 @@ int cmd_export(int argc, char **argv)
         analyze(&a, ls.procs, ls.n, &ao);
         find_findings(&fs, &a);
         symbolize_report(&a, &fs);
+        /* A damaged log is exported up to its damage: say so. */
+        for (size_t i = 0; i < ls.n; i++)
+            if (ls.procs[i]->truncated) {
+                char log[512], why[512];
+                fprintf(stderr, "whyslow: %s: truncated %s; exported up to there\n",
+                        text_safe(ls.procs[i]->log, log, sizeof(log)),
+                        text_safe(ls.procs[i]->truncated_reason, why, sizeof(why)));
+            }
         rc = run(&x, &a, &fs);
         findings_free(&fs);
         analysis_free(&a);

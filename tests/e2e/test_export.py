@@ -24,7 +24,7 @@ import subprocess
 import sys
 import zlib
 
-from whyslow_test import (EXAMPLES, PROGS, TMP, check, eq, one_line_error, record, report,
+from whyslow_test import (EXAMPLES, PROGS, TMP, check, eq, gen, one_line_error, record, report,
                           require, skip, whyslow)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
@@ -577,6 +577,25 @@ def case_bad_options():
     rc, out, err = whyslow("export", "--help")
     eq(rc, 0, "export --help")
     check("--format" in out and "--max-events" in out, "the help names the options")
+
+
+def case_damaged_log():
+    """A log damaged in its middle is exported up to the damage, and
+    stderr says so in one line naming the log."""
+    data = os.path.join(TMP, "damaged")
+    os.makedirs(data)
+    log = os.path.join(data, "1.wslog")
+    gen("badchecksum", log)
+    for fmt in ("perfetto", "chrome", "otlp"):
+        out = os.path.join(TMP, "damaged." + fmt)
+        rc, stdout, err = whyslow("export", "--format", fmt, "-o", out, data)
+        eq(rc, 0, "%s: exit status" % fmt)
+        lines = err.splitlines()
+        check(len(lines) == 2 and lines[0].startswith("whyslow: %s: truncated at byte " % log)
+              and lines[0].endswith("; exported up to there"), "%s: stderr %r" % (fmt, err))
+        check(os.path.getsize(out) > 0, "%s: what was before the damage" % fmt)
+    _, evs = chrome(export(data, "chrome")[0])
+    check([e for e in evs if e["ph"] == "X"], "slices before the damage")
 
 
 # ---- the size bound ----
