@@ -58,7 +58,7 @@ int ws_redact_argv;
 int ws_jit_map_ours;
 WS_HOT int ws_locks_all;
 unsigned ws_flush_ms = 100;
-char ws_dir[4096];
+WS_BIG char ws_dir[4096];
 extern int64_t ws_exit_status;
 static unsigned nbufs;
 static double stack_ms; /* WHYSLOW_STACK_MS */
@@ -338,7 +338,8 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */
-    ws_bypass_locks_of(ws_lookup("_PyRuntime"));
+    const void *runtime = ws_lookup("_PyRuntime");
+    if (runtime) ws_bypass_locks_of(runtime); /* (not called: its page is not touched) */
     errno = saved;
 }
 

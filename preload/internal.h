@@ -127,6 +127,14 @@ struct ws_buf {
 #define WS_BIG __attribute__((section(".lbss")))
 
 /*
+ * Code every process runs, traced or not (its start, main's wrapper, its
+ * exit), goes with the constructor, in .text.startup: the start touches
+ * that page anyway, where the wrappers' pages would each cost a fault on
+ * the hosts above.
+ */
+#define WS_EVERY_PROCESS __attribute__((section(".text.startup")))
+
+/*
  * Per-thread state.  It lives in a static array rather than in TLS so that
  * the flusher may read a thread's counters at any time, even as the thread
  * exits; the thread finds its slot through the TLS pointer ws_self.

@@ -39,7 +39,7 @@
 #include "internal.h"
 
 int ws_log_fd = -1;
-char ws_why[512];
+WS_BIG char ws_why[512];
 
 _Atomic int ws_guard_fd = -1;
 static _Atomic int guard_lock; /* the flusher's writes, and dup2/dup3 onto the guarded fd */

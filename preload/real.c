@@ -124,10 +124,10 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
  * -1 when one cannot be read (ask dlsym); more than the array holds are
  * not looked at. */
 struct objects {
-    struct object o[128]; /* 5 KiB */
     int n, self;
     const struct link_map *last; /* the list's last object when read */
     unsigned gen;                /* ws_dl_gen then */
+    struct object o[128];        /* 5 KiB; last: a program touches those it has */
 };
 
 static void objects_from(const struct link_map *first, const struct link_map *self,
@@ -181,17 +181,24 @@ static void read_list(struct objects *os)
 
 /* The list, read once: a lookup then reads only the objects' tables,
  * never calls into the loader (so it may run in a signal handler once the
- * constructor has read it).  Two threads reading at once store the same. */
-static struct objects objs;
-static _Atomic int located;
+ * constructor has read it).  It is read in place, by the first caller
+ * (the constructor): no 5 KiB copy on the stack, whose pages, with the
+ * table's unused end, every process would touch. */
+WS_BIG static struct objects objs;
+static _Atomic int claimed, located;
+
+static const struct objects *located_list(void)
+{
+    if (atomic_load_explicit(&located, memory_order_acquire)) return &objs;
+    if (atomic_exchange(&claimed, 1)) return NULL; /* another is reading it: ask the loader */
+    read_list(&objs);
+    atomic_store_explicit(&located, 1, memory_order_release);
+    return &objs;
+}
 
 void ws_locate(void)
 {
-    if (atomic_load_explicit(&located, memory_order_acquire)) return;
-    struct objects found;
-    read_list(&found);
-    memcpy(&objs, &found, sizeof found);
-    atomic_store_explicit(&located, 1, memory_order_release);
+    located_list();
 }
 
 /* Whether the list read may be out of date: an object dlclose'd since may
@@ -203,11 +210,11 @@ static int list_changed(const struct objects *os)
 
 void ws_resolve_one(const struct ws_real *r)
 {
-    ws_locate();
+    const struct objects *os = located_list();
     /* Objects loaded since come after those read: only one unloaded
      * matters (it could be one another constructor loaded before ours). */
-    int stale = objs.n >= 0 && atomic_load(&ws_dl_gen) != objs.gen;
-    void *at = objs.n >= 0 && !stale ? find_from(&objs, objs.self + 1, r->name) : MAYBE;
+    int stale = os && os->n >= 0 && atomic_load(&ws_dl_gen) != os->gen;
+    void *at = os && os->n >= 0 && !stale ? find_from(os, os->self + 1, r->name) : MAYBE;
     *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
 }
 
@@ -219,10 +226,12 @@ void ws_resolve(void)
 
 void *ws_lookup(const char *name)
 {
-    ws_locate();
+    const struct objects *os = located_list();
     void *at;
-    if (!list_changed(&objs)) {
-        at = find_from(&objs, 0, name);
+    if (!os) {
+        at = MAYBE;
+    } else if (!list_changed(os)) {
+        at = find_from(os, 0, name);
     } else {
         struct objects now; /* 5 KiB: the constructor's, or a dlopen's stack */
         read_list(&now);

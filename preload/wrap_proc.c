@@ -32,7 +32,7 @@ extern char **environ;
  */
 static int (*program_main)(int, char **, char **);
 
-static int main_wrapper(int argc, char **argv, char **envp)
+WS_EVERY_PROCESS static int main_wrapper(int argc, char **argv, char **envp)
 {
     int r = program_main(argc, argv, envp);
     ws_exit_status = r & 0xff; /* the status the parent sees */
@@ -40,16 +40,17 @@ static int main_wrapper(int argc, char **argv, char **envp)
 }
 
 WS_REAL(__libc_start_main);
-WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
-                                void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
-                                void *stack_end)
+WS_EVERY_PROCESS WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc,
+                                                 char **argv, void (*init)(void),
+                                                 void (*fini)(void), void (*rtld_fini)(void),
+                                                 void *stack_end)
 {
     program_main = main;
     return REAL(__libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 WS_REAL(exit);
-WS_EXPORT void exit(int status)
+WS_EVERY_PROCESS WS_EXPORT void exit(int status)
 {
     ws_exit_status = status & 0xff;
     REAL(exit)(status);
