@@ -77,7 +77,8 @@ struct walk {
 static int in_scope(const struct walk *w, size_t pi, uint32_t thread, int64_t at, uint64_t dur)
 {
     const struct ws_process *p = w->a->procs[pi].p;
-    int64_t start = (int64_t)p->start_unix_ns + at, end = start + (int64_t)dur;
+    int64_t start = (int64_t)p->start_unix_ns + at;
+    int64_t end = dur > (uint64_t)(INT64_MAX - start) ? INT64_MAX : start + (int64_t)dur;
     if (w->o->has_from && end < w->from) return 0;
     if (w->o->has_to && start > w->to) return 0;
     if (w->win) {
@@ -297,18 +298,18 @@ struct proc_walk {
     struct ex_process xp;
     struct ws_process *p;
     const struct proc_report *pr;
-    struct map stack_of; /* thread serial -> index + 1 in stacks */
+    struct map stack_index; /* thread serial -> index + 1 in stacks */
     struct thread_stack *stacks;
     size_t nstacks, stackcap;
     struct names names;
     struct query_table qt;
-    uint8_t *async; /* per span (requests, then marks): on a track of its own */
+    uint8_t *async; /* per request: on a track of its own (find_async()) */
 };
 
 static struct thread_stack *thread_stack(struct proc_walk *pw, uint32_t serial)
 {
     int created;
-    uint64_t *slot = map_put(&pw->stack_of, serial, 0, &created);
+    uint64_t *slot = map_put(&pw->stack_index, serial, 0, &created);
     if (created) {
         ARRAY_PUSH(pw->stacks, pw->nstacks, pw->stackcap) = (struct thread_stack){0};
         *slot = pw->nstacks;
@@ -620,7 +621,7 @@ static void walk_process(struct walk *w, size_t pi)
     for (size_t i = 0; i < pw.nstacks; i++)
         xfree(pw.stacks[i].ends);
     xfree(pw.stacks);
-    map_free(&pw.stack_of);
+    map_free(&pw.stack_index);
     names_free(&pw.names);
     xfree(pw.async);
     xfree(spans);
