@@ -105,7 +105,8 @@ int narrow_selects(const struct analyze_opts *o, const struct proc_report *pr,
     return matches(o, pr, r, r->id);
 }
 
-int narrow_is_test(const struct proc_report *pr, const struct mark *m, const char *pattern)
+/* Whether m is a mark of a test whose node id matches pattern. */
+static int is_test(const struct proc_report *pr, const struct mark *m, const char *pattern)
 {
     const char *kind = strpool_get(&pr->p->strings, m->kind);
     if (strncmp(kind, "test", 4) != 0 || (kind[4] != '\0' && kind[4] != ':')) return 0;
@@ -123,7 +124,7 @@ struct windows **narrow_windows_tests(const struct analysis *a1, const char *pat
         size_t cap = 0;
         for (size_t i = 0; i < pr->nmarks; i++) {
             const struct mark *m = &pr->marks[i];
-            if (!narrow_is_test(pr, m, pattern)) continue;
+            if (!is_test(pr, m, pattern)) continue;
             ARRAY_PUSH(w->v, w->n, cap) = (struct window){m->thread, m->start, m->end};
             (*selected)++;
         }

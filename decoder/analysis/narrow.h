@@ -28,9 +28,6 @@ int narrow_selects(const struct analyze_opts *o, const struct proc_report *pr,
 struct windows **narrow_windows_tests(const struct analysis *a1, const char *pattern,
                                       size_t *selected);
 
-/* Whether m is a mark of such a test. */
-int narrow_is_test(const struct proc_report *pr, const struct mark *m, const char *pattern);
-
 /* Whether a process has no span asked for. */
 int narrow_empty(const struct windows *w);
 

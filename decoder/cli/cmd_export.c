@@ -191,6 +191,15 @@ static int run(struct export_args *x, struct analysis *a, const struct findings 
 {
     const char *path = x->out ? x->out : default_out[x->format];
     int to_stdout = !x->send && strcmp(path, "-") == 0;
+    if (!export_selects(a, &x->o)) {
+        if (x->o.endpoint)
+            fprintf(stderr,
+                    "whyslow: no served request of an endpoint matching '%s' in these logs\n",
+                    x->o.endpoint);
+        else
+            fprintf(stderr, "whyslow: no test matching '%s' in these logs\n", x->o.test);
+        return 1;
+    }
     FILE *f = NULL;
     char *url = NULL;
     if (x->send) {
@@ -214,17 +223,6 @@ static int run(struct export_args *x, struct analysis *a, const struct findings 
     if (f && !to_stdout && fclose(f) != 0 && rc == 0) rc = -1;
     if (to_stdout && (fflush(stdout) != 0 || ferror(stdout)) && rc == 0) rc = -1;
 
-    if (rc == EXPORT_NOTHING) {
-        if (x->o.endpoint)
-            fprintf(stderr,
-                    "whyslow: no served request of an endpoint matching '%s' in these logs\n",
-                    x->o.endpoint);
-        else
-            fprintf(stderr, "whyslow: no test matching '%s' in these logs\n", x->o.test);
-        if (f && !to_stdout) remove(path);
-        xfree(url);
-        return 1;
-    }
     if (rc != 0) {
         if (!x->send) fprintf(stderr, "whyslow: writing %s: %s\n", path, strerror(errno));
         xfree(url);

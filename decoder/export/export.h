@@ -126,10 +126,11 @@ struct export_stats {
     uint64_t dropped_below; /* ...all shorter than this (ns); 0: none is */
 };
 
-/* Hands the analysed run to the sink; returns what sink->finish() does,
- * or EXPORT_NOTHING (having only finished the sink) when --endpoint or
- * --test select nothing. */
-#define EXPORT_NOTHING (-2)
+/* Whether --endpoint or --test select anything (1 without them): asked
+ * before a sink is made, so that nothing is written when they do not. */
+int export_selects(const struct analysis *a, const struct export_opts *o);
+
+/* Hands the analysed run to the sink; returns what sink->finish() does. */
 int export_walk(const struct analysis *a, const struct findings *fs, const struct export_opts *o,
                 const struct ex_sink *sink, struct export_stats *st);
 

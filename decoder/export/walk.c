@@ -185,21 +185,38 @@ static void flows_close(struct flows *f)
     xfree(f->first);
 }
 
-/* The flows of the slice of ev: the waits it woke, the wake that ended
- * it.  Returns whether it woke a kept wait (and must be kept). */
-static int event_flows(const struct flows *f, const struct ws_event *ev, struct ex_slice *s)
+/* Whether ev is the call a wake or wait of kind was made of: another
+ * event of its thread may start at the same time (a call that took no
+ * time), and must not take its flows. */
+static int is_kind(const struct ws_event *ev, int kind, int wake)
 {
+    if (kind == LOCK_NOTIFY) /* a write to an event loop's fd, an epoll wait */
+        return wake ? (ws_call_flags(ev->call) & WS_CALL_WRITES) != 0
+                    : ev->call == WS_EPOLL_WAIT || ev->call == WS_EPOLL_PWAIT;
+    return lock_kind_of(ev->call) == kind && (wake ? lock_event_wakes(ev) : lock_event_waited(ev));
+}
+
+/* The flows of the slice of ev: the waits it woke, the wake that ended
+ * it, each taken once.  Returns whether it woke a kept wait (and must be
+ * kept). */
+static int event_flows(struct flows *f, const struct ws_event *ev, struct ex_slice *s)
+{
+    int woke = 0;
     const uint64_t *k = map_get(&f->wakes, ev->thread, (uint64_t)ev->at);
-    if (k)
+    if (k && is_kind(ev, f->d.wakes[*k - 1].kind, 1)) {
         for (size_t i = f->first[*k - 1]; i < f->first[*k] && s->nflows_out < EX_FLOWS_MAX; i++)
             s->flows_out[s->nflows_out++] = f->base | (f->by_wake[i] + 1);
+        map_del(&f->wakes, ev->thread, (uint64_t)ev->at);
+        woke = 1;
+    }
     const uint64_t *x = map_get(&f->waits, ev->thread, (uint64_t)ev->at);
-    if (x) {
+    if (x && is_kind(ev, f->d.waits[*x - 1].kind, 0) && f->d.waits[*x - 1].end == event_end(ev)) {
         const struct wk_wait *wt = &f->d.waits[*x - 1];
         s->flow_in = f->base | *x;
         s->flow_in_tid = f->d.threads[f->d.wakes[wt->waker - 1].thread].tid;
+        map_del(&f->waits, ev->thread, (uint64_t)ev->at);
     }
-    return k != NULL;
+    return woke;
 }
 
 /* ---- names, cached per process ---- */
@@ -406,7 +423,7 @@ static void mark_slice(struct proc_walk *pw, size_t i)
 }
 
 static void event_slice(struct proc_walk *pw, const struct ws_event *ev, uint32_t qid, size_t in,
-                        const struct flows *f)
+                        struct flows *f)
 {
     struct walk *w = pw->w;
     struct ws_process *p = pw->p;
@@ -526,9 +543,7 @@ static struct span *spans_of(struct proc_walk *pw, size_t *n)
     find_async(pw, v, *n);
     for (size_t i = 0; i < pr->nmarks; i++) {
         const struct mark *m = &pr->marks[i];
-        if (!in_scope(w, pw->pi, m->thread, m->start, (uint64_t)(m->end - m->start)) &&
-            !(w->o->test && narrow_is_test(pr, m, w->o->test)))
-            continue;
+        if (!in_scope(w, pw->pi, m->thread, m->start, (uint64_t)(m->end - m->start))) continue;
         v[(*n)++] = (struct span){m->start, m->end, m->thread, 1, 0, i};
     }
     xsort(v, *n, sizeof(*v), cmp_span);
@@ -629,6 +644,28 @@ static void walk_process(struct walk *w, size_t pi)
     sym_release(pw.p);
 }
 
+/* --endpoint's or --test's spans, per process; NULL without them. */
+static struct windows **windows_of(const struct analysis *a, const struct export_opts *o,
+                                   struct analyze_opts *narrow, size_t *selected)
+{
+    analyze_opts_default(narrow);
+    narrow->endpoint = o->endpoint;
+    *selected = 0;
+    if (o->endpoint) return narrow_windows(a, narrow, selected);
+    if (o->test) return narrow_windows_tests(a, o->test, selected);
+    return NULL;
+}
+
+int export_selects(const struct analysis *a, const struct export_opts *o)
+{
+    struct analyze_opts narrow;
+    size_t selected;
+    struct windows **win = windows_of(a, o, &narrow, &selected);
+    if (!win) return 1;
+    narrow_free(win, a->nprocs);
+    return selected > 0;
+}
+
 int export_walk(const struct analysis *a, const struct findings *fs, const struct export_opts *o,
                 const struct ex_sink *sink, struct export_stats *st)
 {
@@ -640,18 +677,11 @@ int export_walk(const struct analysis *a, const struct findings *fs, const struc
         if ((int64_t)a->procs[i].p->start_unix_ns < st->origin)
             st->origin = (int64_t)a->procs[i].p->start_unix_ns;
     if (!a->nprocs) st->origin = 0;
-    w.from = st->origin + o->from_ns;
-    w.to = st->origin + o->to_ns;
-    analyze_opts_default(&w.narrow);
-    w.narrow.endpoint = o->endpoint;
-    size_t selected = 0;
-    if (o->endpoint) w.win = narrow_windows(a, &w.narrow, &selected);
-    if (o->test) w.win = narrow_windows_tests(a, o->test, &selected);
-    if (w.win && !selected) {
-        narrow_free(w.win, a->nprocs);
-        sink->finish(sink->ctx);
-        return EXPORT_NOTHING;
-    }
+    /* (saturated: --from 1e10s is after any run) */
+    w.from = o->from_ns > INT64_MAX - st->origin ? INT64_MAX : st->origin + o->from_ns;
+    w.to = o->to_ns > INT64_MAX - st->origin ? INT64_MAX : st->origin + o->to_ns;
+    size_t selected;
+    w.win = windows_of(a, o, &w.narrow, &selected);
 
     set_threshold(&w);
     for (size_t i = 0; i < a->nprocs; i++)

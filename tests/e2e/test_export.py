@@ -503,6 +503,9 @@ def case_filter_time():
     inside = [e for e in evs if e["ph"] == "X" and us(e) + us(e, "dur") >= 200000000
               and us(e) <= 400000000 and (e["pid"], e["tid"], us(e)) not in woke]
     eq(len(xs), len(inside), "every slice that overlaps it")
+    # A window past any run (its sum with the run's start past 2^63 ns).
+    _, late = chrome(export(data, "chrome", "--from", "9e9s")[0])
+    eq([e for e in late if e["ph"] == "X"], [], "nothing after the run")
 
 
 def case_filter_endpoint():
@@ -516,9 +519,11 @@ def case_filter_endpoint():
                                          ["origin_unix_ns"])
     check(all(us(e) + us(e, "dur") >= lo for e in evs if e["ph"] == "X"),
           "nothing before the request")
-    one_line_error(["export", "--endpoint", "GET /nothing", "-o", os.path.join(TMP, "x"), data],
-                   1, "whyslow: no served request of an endpoint matching 'GET /nothing' in these logs")
-    check(not os.path.exists(os.path.join(TMP, "x")), "no file left")
+    for out in (os.path.join(TMP, "x"), "-"):  # (one_line_error: nothing on stdout either)
+        one_line_error(["export", "--endpoint", "GET /nothing", "-o", out, data], 1,
+                       "whyslow: no served request of an endpoint matching 'GET /nothing' in these"
+                       " logs")
+    check(not os.path.exists(os.path.join(TMP, "x")), "no file made")
 
 
 def case_filter_test():
@@ -544,6 +549,9 @@ def case_filter_test():
     eq(len(authors), 30, "the author lookups of its call")
     check(len([e for e in evs if e["ph"] == "X"]) < len([e for e in all_ if e["ph"] == "X"]),
           "less than the whole run")
+    # The time window narrows too.
+    _, none = chrome(export(data, "chrome", "--test", "*::test_book_list", "--from", "1000s")[0])
+    eq([e for e in none if e["ph"] == "X"], [], "a test outside the window is left out")
     # Marks of other kinds are no tests.
     data, _ = record([os.path.join(PROGS, "e2e_marks")], data=os.path.join(TMP, "marks"))
     _, evs = chrome(export(data, "chrome")[0])
@@ -596,6 +604,31 @@ def case_damaged_log():
         check(os.path.getsize(out) > 0, "%s: what was before the damage" % fmt)
     _, evs = chrome(export(data, "chrome")[0])
     check([e for e in evs if e["ph"] == "X"], "slices before the damage")
+
+
+def case_flows_once():
+    """Each wake's arrow starts on the wake's own slice, once, though
+    another call of its thread starts at the same moment (gen_log's
+    thread pool: a post and a sleep stamped alike)."""
+    for mode in ("tpoolslow", "tpoollate"):
+        data = os.path.join(TMP, mode)
+        os.makedirs(data)
+        gen(mode, os.path.join(data, "1.wslog"))
+        _, evs = chrome(export(data, "chrome")[0])
+        starts, ends = {}, {}
+        for e in evs:
+            if e["ph"] in "sf":
+                (starts if e["ph"] == "s" else ends).setdefault(e["id"], []).append(e)
+        check(starts and all(len(v) == 1 for v in starts.values()),
+              "%s: one start per arrow: %s" % (mode, [k for k, v in starts.items() if len(v) > 1]))
+        eq(sorted(ends), sorted(starts), "%s: each arrow ends once" % mode)
+        xs = [e for e in evs if e["ph"] == "X"]
+        wakes = ("sem_post", "pthread_cond", "pthread_mutex_unlock")
+        for fid, (st,) in starts.items():
+            at = [x["name"] for x in xs
+                  if (x["pid"], x["tid"], x["ts"]) == (st["pid"], st["tid"], st["ts"])]
+            check(any(n.startswith(wakes) for n in at),
+                  "%s: arrow %s starts at a wake: %s" % (mode, fid, at))
 
 
 # ---- the size bound ----
