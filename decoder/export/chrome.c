@@ -339,12 +339,6 @@ void chrome_sink(struct ex_sink *s, FILE *f, const struct export_stats *st)
     struct chrome *c = xcalloc(1, sizeof(*c));
     c->f = f;
     c->st = st;
-    memset(s, 0, sizeof(*s));
-    s->ctx = c;
-    s->process = on_process;
-    s->thread = on_thread;
-    s->slice = on_slice;
-    s->counter = on_counter;
-    s->process_end = on_process_end;
-    s->finish = on_finish;
+    *s =
+        (struct ex_sink){c, on_process, on_thread, on_slice, on_counter, on_process_end, on_finish};
 }

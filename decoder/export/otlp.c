@@ -1028,12 +1028,6 @@ void otlp_sink(struct ex_sink *s, FILE *f, const char *url, const struct analysi
         o->out = f;
         json_init_flat(&o->j, f);
     }
-    memset(s, 0, sizeof(*s));
-    s->ctx = o;
-    s->process = on_process;
-    s->thread = on_thread;
-    s->slice = on_slice;
-    s->counter = on_counter;
-    s->process_end = on_process_end;
-    s->finish = on_finish;
+    *s =
+        (struct ex_sink){o, on_process, on_thread, on_slice, on_counter, on_process_end, on_finish};
 }

@@ -649,12 +649,6 @@ void perfetto_sink(struct ex_sink *s, FILE *f, const struct export_stats *st)
     struct perfetto *o = xcalloc(1, sizeof(*o));
     o->f = f;
     o->st = st;
-    memset(s, 0, sizeof(*s));
-    s->ctx = o;
-    s->process = on_process;
-    s->thread = on_thread;
-    s->slice = on_slice;
-    s->counter = on_counter;
-    s->process_end = on_process_end;
-    s->finish = on_finish;
+    *s =
+        (struct ex_sink){o, on_process, on_thread, on_slice, on_counter, on_process_end, on_finish};
 }
