@@ -339,7 +339,7 @@ out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */
     const void *runtime = ws_lookup("_PyRuntime");
-    if (runtime) ws_bypass_locks_of(runtime); /* (not called: its page is not touched) */
+    if (runtime) ws_bypass_locks_of(runtime); /* (none: its code's page stays untouched) */
     errno = saved;
 }
 

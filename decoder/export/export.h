@@ -75,6 +75,7 @@ struct ex_slice {
     int64_t request;
     const struct http_request *req; /* EX_REQUEST, EX_OUTGOING: the request */
     const struct mark *mark;        /* EX_MARK */
+    const struct query *query;      /* EX_QUERY: its statement's query (db, kind, text) */
     int slow;                       /* at least the slow threshold (--slow-ms) */
 };
 

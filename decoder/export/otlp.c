@@ -52,11 +52,10 @@ struct span_ids {
 struct otlp {
     const struct analysis *a;
     const struct findings *fs;
-    const struct export_stats *st;
-    struct export_stats *spans_out; /* the same: where the spans written are counted */
-    struct otlp_sender *sender;     /* --send; NULL: lines to out */
-    FILE *out;                      /* the file, or the body being built (--send) */
-    char *body;                     /* --send: out's buffer (open_memstream) */
+    struct export_stats *st;    /* the walk's; the spans written are counted here */
+    struct otlp_sender *sender; /* --send; NULL: lines to out */
+    FILE *out;                  /* the file, or the body being built (--send) */
+    char *body;                 /* --send: out's buffer (open_memstream) */
     size_t body_len;
     struct json j;
     int body_open; /* a TracesData is open, its resourceSpans array too */
@@ -73,9 +72,6 @@ struct otlp {
     uint8_t *ep_done;     /* a byte per served endpoint: its first request had its events */
     size_t *finds;        /* its findings: indices in fs->v */
     size_t nfinds;
-    char **thread_names; /* by serial */
-    size_t nthread_names;
-    struct map queries; /* hash of a normalized statement -> its query id + 1 */
 };
 
 /* ---- ids ---- */
@@ -93,14 +89,6 @@ static uint64_t hash2(uint64_t h, uint64_t v)
 {
     uint64_t x = splitmix(h ^ splitmix(v));
     return x ? x : 1;
-}
-
-static uint64_t hash_text(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
 }
 
 static int hex_value(char c)
@@ -413,7 +401,7 @@ static void span_end(struct otlp *o, int error)
     }
     json_end_object(j);
     o->rs_spans++;
-    o->spans_out->spans++;
+    o->st->spans++;
     if (!o->sender) {
         if (o->rs_spans >= SPANS_PER_LINE ||
             (o->line_start >= 0 && ftell(o->out) - o->line_start >= (long)LINE_BYTES))
@@ -463,11 +451,12 @@ static int finding_in_endpoint(const struct otlp *o, const struct finding *f, si
 
 /* The attributes every span has: its thread, its category, the walker's
  * arguments (as "whyslow.KEY"), its stack. */
-static void common_attrs(struct otlp *o, const struct ex_slice *s)
+static void common_attrs(struct otlp *o, const struct ex_process *p, const struct ex_slice *s)
 {
     struct json *j = &o->j;
+    const struct log_thread *t = process_find_thread(p->p, s->thread);
     attr_int(j, "thread.id", s->tid);
-    if (s->thread < o->nthread_names) attr_str(j, "thread.name", o->thread_names[s->thread]);
+    if (t && t->name) attr_str(j, "thread.name", strpool_get(&p->p->strings, t->name));
     attr_str(j, "whyslow.category", s->cat);
     for (unsigned i = 0; i < s->nargs && i < EX_ARGS_MAX; i++) {
         const struct ex_arg *arg = &s->args[i];
@@ -630,7 +619,7 @@ static void served_request(struct otlp *o, const struct ex_process *p, const str
     attr_address(j, "network.peer.address", "network.peer.port", peer);
     attr_int(j, "whyslow.request.id", (int64_t)r->id);
     if (!r->complete) attr_bool(j, "whyslow.request.complete", 0);
-    common_attrs(o, s);
+    common_attrs(o, p, s);
     span_attrs_end(o);
 
     /* The findings of its endpoint, on its first request in the process. */
@@ -660,7 +649,7 @@ static void outgoing_call(struct otlp *o, const struct ex_process *p, const stru
     const struct http_request *r = s->req;
     if (!r) {
         span_begin(o, p, ids, s->name, KIND_CLIENT, s->start, s->end);
-        common_attrs(o, s);
+        common_attrs(o, p, s);
         span_attrs_end(o);
         span_end(o, s->failed);
         return;
@@ -700,20 +689,9 @@ static void outgoing_call(struct otlp *o, const struct ex_process *p, const stru
     attr_address(j, "network.peer.address", "network.peer.port", peer);
     attr_int(j, "whyslow.request.id", (int64_t)r->id);
     attr_str(j, "whyslow.traceparent", pstr(p, r->traceparent));
-    common_attrs(o, s);
+    common_attrs(o, p, s);
     span_attrs_end(o);
     span_end(o, error);
-}
-
-/* The query of a normalized statement in the process, or NULL. */
-static const struct query *query_of(const struct otlp *o, const struct ex_process *p,
-                                    const char *text)
-{
-    if (!text) return NULL;
-    const uint64_t *v = map_get(&o->queries, hash_text(text), 0);
-    if (!v) return NULL;
-    const struct query *q = &p->pr->queries[*v - 1];
-    return strcmp(q->normalized, text) == 0 ? q : NULL;
 }
 
 /* A character of an unquoted identifier (a UTF-8 byte beyond ASCII too),
@@ -810,9 +788,8 @@ static void query_span(struct otlp *o, const struct ex_process *p, const struct 
                        const struct span_ids *ids)
 {
     struct json *j = &o->j;
-    const struct query *q = query_of(o, p, s->name);
-    const struct ex_arg *db = find_arg(s, "db");
-    int postgres = db && db->s ? strncmp(db->s, "postgres", 8) == 0 : q && q->db == SQL_POSTGRES;
+    const struct query *q = s->query;
+    int postgres = q && q->db == SQL_POSTGRES;
     const char *system = postgres ? "postgresql" : "sqlite";
     char op[32], coll[256], name[300];
     parse_statement(s->name ? s->name : "", q, op, sizeof(op), coll, sizeof(coll));
@@ -837,7 +814,7 @@ static void query_span(struct otlp *o, const struct ex_process *p, const struct 
     } else if (s->failed) {
         attr_str(j, "error.type", "_OTHER");
     }
-    common_attrs(o, s);
+    common_attrs(o, p, s);
     span_attrs_end(o);
     span_end(o, s->failed);
 }
@@ -849,7 +826,7 @@ static void plain_span(struct otlp *o, const struct ex_process *p, const struct 
      * an attribute, whyslow.lock. */
     const struct ex_arg *call = s->kind == EX_LOCK ? find_arg(s, "call") : NULL;
     span_begin(o, p, ids, call && call->s ? call->s : s->name, KIND_INTERNAL, s->start, s->end);
-    common_attrs(o, s);
+    common_attrs(o, p, s);
     span_attrs_end(o);
     span_end(o, s->failed);
 }
@@ -872,26 +849,13 @@ static void on_process(void *ctx, const struct ex_process *p)
     o->finds = xcalloc(o->fs ? o->fs->n + 1 : 1, sizeof(*o->finds));
     for (size_t i = 0; o->fs && i < o->fs->n; i++)
         if (o->fs->v[i].pr == pr) o->finds[o->nfinds++] = i;
-    for (size_t q = pr->nqueries; q-- > 0;) /* the first of equal texts wins */
-        *map_put(&o->queries, hash_text(pr->queries[q].normalized), 0, NULL) = q + 1;
 }
 
 static void on_thread(void *ctx, const struct ex_process *p, uint32_t tid, uint32_t serial,
                       const char *name)
 {
-    struct otlp *o = ctx;
-    (void)p;
-    (void)tid;
-    if (!name || serial > (1u << 24)) return;
-    if (serial >= o->nthread_names) {
-        size_t n = serial + 1;
-        o->thread_names = xrealloc(o->thread_names, n * sizeof(*o->thread_names));
-        memset(o->thread_names + o->nthread_names, 0,
-               (n - o->nthread_names) * sizeof(*o->thread_names));
-        o->nthread_names = n;
-    }
-    xfree(o->thread_names[serial]);
-    o->thread_names[serial] = xstrdup(name);
+    /* Nothing: a span names its thread from the log (common_attrs()). */
+    (void)ctx, (void)p, (void)tid, (void)serial, (void)name;
 }
 
 static void on_slice(void *ctx, const struct ex_process *p, const struct ex_slice *s)
@@ -985,13 +949,6 @@ static void on_process_end(void *ctx, const struct ex_process *p)
     o->req_written = o->ep_done = NULL;
     o->finds = NULL;
     o->nfinds = 0;
-    for (size_t i = 0; i < o->nthread_names; i++)
-        xfree(o->thread_names[i]);
-    xfree(o->thread_names);
-    o->thread_names = NULL;
-    o->nthread_names = 0;
-    map_free(&o->queries);
-    memset(&o->queries, 0, sizeof(o->queries));
 }
 
 static int on_finish(void *ctx)
@@ -1019,7 +976,6 @@ void otlp_sink(struct ex_sink *s, FILE *f, const char *url, const struct analysi
     o->a = a;
     o->fs = fs;
     o->st = st;
-    o->spans_out = st;
     if (url) {
         o->sender = otlp_sender_new(url);
         if (!o->sender) o->failed = 1;

@@ -224,33 +224,30 @@ static int event_flows(struct flows *f, const struct ws_event *ev, struct ex_sli
 /* Texts worked out once per key (a caller's site, a lock's name): a
  * process may have millions of events from a few hundred places. */
 struct names {
-    struct map index; /* (key, kind) -> index + 1 in v */
-    char **v;
-    size_t n, cap;
+    struct map index;    /* (key, kind) -> its id in pool */
+    struct strpool pool; /* (its strings stay where they are) */
 };
 
 static const char *names_get(struct names *nm, uint64_t key, uint64_t kind)
 {
-    const uint64_t *i = map_get(&nm->index, key, kind);
-    return i ? nm->v[*i - 1] : NULL;
+    const uint64_t *id = map_get(&nm->index, key, kind);
+    return id ? strpool_get(&nm->pool, (uint32_t)*id) : NULL;
 }
 
 static const char *names_put(struct names *nm, uint64_t key, uint64_t kind, const char *text)
 {
-    ARRAY_PUSH(nm->v, nm->n, nm->cap) = xstrdup(text);
-    *map_put(&nm->index, key, kind, NULL) = nm->n;
-    return nm->v[nm->n - 1];
+    uint32_t id = strpool_intern(&nm->pool, text, strlen(text));
+    *map_put(&nm->index, key, kind, NULL) = id;
+    return strpool_get(&nm->pool, id);
 }
 
 static void names_free(struct names *nm)
 {
-    for (size_t i = 0; i < nm->n; i++)
-        xfree(nm->v[i]);
-    xfree(nm->v);
     map_free(&nm->index);
+    strpool_free(&nm->pool);
 }
 
-enum { NAME_SITE, NAME_LOCK = 16 }; /* NAME_LOCK + lock kind */
+enum { NAME_SITE, NAME_LOCK };
 
 static const char *site_of(struct names *nm, struct ws_process *p, uint64_t caller)
 {
@@ -260,14 +257,11 @@ static const char *site_of(struct names *nm, struct ws_process *p, uint64_t call
              : names_put(nm, caller, NAME_SITE, site_text(sym_code(p, caller), buf, sizeof(buf)));
 }
 
-static const char *lock_of(struct names *nm, struct ws_process *p, uint64_t addr,
-                           enum lock_kind kind)
+static const char *lock_of(struct names *nm, struct ws_process *p, uint64_t addr)
 {
-    const char *t = names_get(nm, addr, NAME_LOCK + (uint64_t)kind);
+    const char *t = names_get(nm, addr, NAME_LOCK);
     char buf[512];
-    return t ? t
-             : names_put(nm, addr, NAME_LOCK + (uint64_t)kind,
-                         lock_name(p, addr, NULL, buf, sizeof(buf)));
+    return t ? t : names_put(nm, addr, NAME_LOCK, lock_name(p, addr, NULL, buf, sizeof(buf)));
 }
 
 /* A slow event's stack, one frame a line: its Python frames (the
@@ -449,7 +443,8 @@ static void event_slice(struct proc_walk *pw, const struct ws_event *ev, uint32_
     if (qid != NO_QUERY) {
         s.kind = EX_QUERY;
         s.cat = "db";
-        s.name = pw->qt.q[qid].normalized;
+        s.query = &pw->qt.q[qid];
+        s.name = s.query->normalized;
         arg_str(&s, "db", db_name(event_db(ev)));
         arg_str(&s, "call", call_name(ev->call));
         if (ev->call != WS_SQLITE_EXEC) arg_int(&s, "rows", (int64_t)ev->err);
@@ -457,7 +452,7 @@ static void event_slice(struct proc_walk *pw, const struct ws_event *ev, uint32_
         if (s.failed) arg_int(&s, "result", ev->result); /* SQLite's code, libpq's status */
     } else if (lk != LOCK_NONE) {
         /* "pthread_mutex_lock(stats_lock)": which lock, on the slice itself */
-        const char *lock = lock_of(&pw->names, p, (uint64_t)ev->obj, lk);
+        const char *lock = lock_of(&pw->names, p, (uint64_t)ev->obj);
         snprintf(name, sizeof(name), "%s(%s)", s.name, lock);
         s.name = name;
         s.kind = EX_LOCK;
