@@ -67,7 +67,9 @@ static double stack_ms; /* WHYSLOW_STACK_MS */
 
 void ws_quiet(const char *why)
 {
-    ws_quiet_pid(getpid(), why);
+    /* Asked only with WHYSLOW_DEBUG: getpid() is a page of libc's text
+     * that a disabled process would otherwise fault in for nothing. */
+    if (ws_debug) ws_quiet_pid(getpid(), why);
 }
 
 void ws_quiet_pid(pid_t pid, const char *why)
@@ -291,10 +293,10 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     (void)argc;
     int saved = errno;
     ws_locate(); /* not traced: the real functions are found at their first call (real.c) */
-    ws_debug = getenv("WHYSLOW_DEBUG") != NULL;
+    ws_debug = getenv(WS_START_STR("WHYSLOW_DEBUG")) != NULL;
     if (ws_debug) ws_resolve(); /* ws_quiet() writes */
     /* Loaded by `whyslow record` to serve flushers: nothing of it to trace. */
-    if (getenv("WHYSLOW_HOST")) {
+    if (getenv(WS_START_STR("WHYSLOW_HOST"))) {
         ws_resolve();
         goto out;
     }
@@ -302,8 +304,8 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         ws_hands_off = 1;
         goto out;
     }
-    const char *off = getenv("WHYSLOW_DISABLE");
-    if (off && *off && strcmp(off, "0") != 0) {
+    const char *off = getenv(WS_START_STR("WHYSLOW_DISABLE"));
+    if (off && *off && !(off[0] == '0' && off[1] == 0)) {
         ws_quiet("WHYSLOW_DISABLE is set");
         goto out;
     }
@@ -338,7 +340,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */
-    const void *runtime = ws_lookup("_PyRuntime");
+    const void *runtime = ws_lookup(WS_START_STR("_PyRuntime"));
     if (runtime) ws_bypass_locks_of(runtime); /* (none: its code's page stays untouched) */
     errno = saved;
 }

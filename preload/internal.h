@@ -135,6 +135,20 @@ struct ws_buf {
 #define WS_EVERY_PROCESS __attribute__((section(".text.startup")))
 
 /*
+ * Strings every process reads at its start, traced or not (the names of
+ * the settings it looks for, of the functions it looks up), kept with that
+ * code in the text rather than in .rodata: a process the library does not
+ * trace touches nothing else of .rodata, whose page would cost it a fault
+ * for a few names.  (Read-only data in an executable section is readable.)
+ */
+#define WS_START_DATA __attribute__((section(".text.startup.str")))
+#define WS_START_STR(s)                                                                            \
+    (__extension__({                                                                               \
+        static const char ws_str_[] WS_START_DATA = s;                                             \
+        ws_str_;                                                                                   \
+    }))
+
+/*
  * Per-thread state.  It lives in a static array rather than in TLS so that
  * the flusher may read a thread's counters at any time, even as the thread
  * exits; the thread finds its slot through the TLS pointer ws_self.

@@ -133,18 +133,22 @@ struct objects {
 static void objects_from(const struct link_map *first, const struct link_map *self,
                          struct objects *os)
 {
-    os->n = 0;
-    os->self = -1;
+    /* (counted in locals, stored at the end: stored as they go, the
+     * compiler loads the pair's first values from .rodata, a page that a
+     * process the library does not trace would fault in for them) */
+    int n = 0, me = -1;
     for (const struct link_map *l = first; l; l = l->l_next) {
         os->last = l;
-        if (!l->l_name || strcmp(l->l_name, "linux-vdso.so.1") == 0) continue;
-        if (l == self) os->self = os->n;
-        if (os->n == (int)(sizeof os->o / sizeof os->o[0]) || object_of(l, &os->o[os->n]) != 0) {
-            os->n = -1;
-            return;
+        if (!l->l_name || strcmp(l->l_name, WS_START_STR("linux-vdso.so.1")) == 0) continue;
+        if (l == self) me = n;
+        if (n == (int)(sizeof os->o / sizeof os->o[0]) || object_of(l, &os->o[n]) != 0) {
+            n = -1;
+            break;
         }
-        os->n++;
+        n++;
     }
+    os->n = n;
+    os->self = me;
 }
 
 /* name in os from its index `from` on, in list order; MAYBE when they
@@ -175,7 +179,7 @@ static void read_list(struct objects *os)
     while (first->l_prev)
         first = first->l_prev;
     objects_from(first, self, os);
-    void *w = os->self < 0 ? NULL : find_from(os, os->self + 1, "write");
+    void *w = os->self < 0 ? NULL : find_from(os, os->self + 1, WS_START_STR("write"));
     if (!w || w == MAYBE) os->n = -1;
 }
 

@@ -46,7 +46,9 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(voi
  * list elsewhere.  ws_resolve() runs in the constructor, before any
  * wrapper may record, and earlier when another library's constructor
  * calls a wrapped function first (REAL() below): never in a signal
- * handler, where dlsym is not safe.
+ * handler, where dlsym is not safe.  The names are start data
+ * (WS_START_DATA): the start of every process reads those of main's and
+ * exit's wrappers.
  */
 struct ws_real {
     const char *name;
@@ -55,8 +57,10 @@ struct ws_real {
 
 #define WS_REAL(name)                                                                              \
     __typeof__(name) *real_##name;                                                                 \
-    const struct ws_real ws_real_##name __attribute__((                                            \
-        used, section("ws_real"), aligned(sizeof(void *)))) = {#name, (void **)&real_##name}
+    static const char ws_real_name_##name[] WS_START_DATA = #name;                                 \
+    const struct ws_real ws_real_##name                                                            \
+        __attribute__((used, section("ws_real"), aligned(sizeof(void *)))) = {                     \
+            ws_real_name_##name, (void **)&real_##name}
 
 /* The real functions the recorder calls for itself outside the file that
  * wraps them. */
