@@ -31,7 +31,7 @@
 
 WS_HOT struct ws_shared *ws_sh;
 int ws_region_fd = -1; /* the region's memfd, until the flusher started */
-__thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
+__thread struct ws_local ws_me __attribute__((tls_model("initial-exec")));
 
 /* Threads that may not record: the tracer's own (busy) and those beyond
  * the slot table (their events count as lost). */
@@ -112,7 +112,7 @@ int ws_shared_create(unsigned nbufs)
         exit_key_made = 1;
     }
     ws_sh = sh;
-    ws_self = NULL;
+    ws_me.self = NULL;
     return 0;
 }
 
@@ -150,6 +150,7 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
             cds_wfcq_node_init(&b->node);
             /* Only now may the flusher look at it. */
             atomic_store_explicit(&b->state, WS_BUF_ACTIVE, memory_order_release);
+            t->buf_index = k + 1;
             return b;
         }
     }
@@ -159,13 +160,14 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
 /* Hands t's buffer to the flusher (the flusher frees it once written). */
 static void hand_over(struct ws_thread *t)
 {
-    struct ws_buf *b = t->buf;
+    struct ws_buf *b = ws_me.buf;
     if (!b) return;
-    t->buf = NULL;
+    ws_me.buf = NULL;
     barrier();
-    atomic_store_explicit(&b->committed, t->pos, memory_order_release);
-    t->stream_off += t->pos;
-    t->pos = 0;
+    atomic_store_explicit(&b->committed, ws_me.pos, memory_order_release);
+    t->buf_index = 0;
+    t->stream_off += ws_me.pos;
+    ws_me.pos = 0;
     atomic_store_explicit(&b->state, WS_BUF_FULL, memory_order_release);
     ws_flusher_enqueue(t, b);
 }
@@ -191,9 +193,19 @@ struct ws_buf *ws_next_buffer(struct ws_thread *t)
 {
     int saved = errno; /* the flusher's wake-up may set it */
     hand_over(t);
-    t->buf = take_buffer(t);
+    /* Told to stop: the program ends, or its flusher gave up (ws_all_busy()
+     * marks the slots; a wrapper looks only at ws_me, so each thread finds
+     * out here, at its next buffer, and stops). */
+    if (t->busy || !atomic_load_explicit(&ws_on, memory_order_relaxed)) {
+        ws_me.busy = 1;
+        errno = saved;
+        return NULL;
+    }
+    struct ws_buf *b = take_buffer(t);
+    ws_me.buf = b;
+    if (b) ws_me.data = b->data;
     errno = saved;
-    return t->buf;
+    return b;
 }
 
 /* The first event of a thread: give it a slot and say who it is. */
@@ -211,9 +223,8 @@ static struct ws_thread *attach(void)
         if (!serial) serial = atomic_fetch_add(&ws_sh->next_serial, 1) + 1;
         if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&t->serial, &expect, serial))
             continue;
-        t->buf = NULL;
-        t->pos = 0;
-        t->depth = 0;
+        ws_me = (struct ws_local){0};
+        t->buf_index = 0;
         t->tid = gettid();
         t->stream_off = 0;
         t->uncontended = 0;
@@ -224,7 +235,7 @@ static struct ws_thread *attach(void)
         t->db = NULL;
         t->unwinding = 0;
         t->marks = 0;
-        ws_self = t;
+        ws_me.self = t;
         /* The key's destructor tells us when the thread ends. */
         pthread_setspecific(exit_key, t);
         char name[17] = {0};
@@ -233,7 +244,8 @@ static struct ws_thread *attach(void)
         ws_emit(t, WS_EV_THREAD_START, 0, 0, ws_parent, now, now, 0, name, (uint32_t)strlen(name));
         return t;
     }
-    ws_self = &no_slot_thread;
+    ws_me.self = &no_slot_thread;
+    ws_me.busy = 1;
     return NULL;
 }
 
@@ -247,6 +259,7 @@ void ws_all_busy(void)
 {
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++)
         ws_sh->threads[i].busy = 1;
+    ws_me.busy = 1; /* the caller at once */
 }
 
 void ws_stop_recording(void)
@@ -257,7 +270,7 @@ void ws_stop_recording(void)
 
 struct ws_thread *ws_enter_slow(void)
 {
-    struct ws_thread *t = ws_self;
+    struct ws_thread *t = ws_me.self;
     if (t == &no_slot_thread) {
         if (atomic_load_explicit(&ws_on, memory_order_relaxed)) ws_lose();
         return NULL;
@@ -277,7 +290,8 @@ struct ws_thread *ws_enter_slow(void)
 /* Marks the calling thread as the tracer's own: its calls are not traced. */
 void ws_thread_internal(void)
 {
-    ws_self = &internal_thread;
+    ws_me.self = &internal_thread;
+    ws_me.busy = 1;
 }
 
 /* The thread ends: its last words, then its buffer goes to the flusher and
@@ -291,7 +305,7 @@ void ws_thread_detach(struct ws_thread *t)
     ws_emit(t, WS_EV_THREAD_END, 0, 0, (int64_t)t->uncontended, now, now, 0, NULL, 0);
     hand_over(t);
     ws_db_free(t);
-    ws_self = NULL;
+    ws_me.self = NULL;
     t->tid = 0;
     atomic_store_explicit((_Atomic uint32_t *)&t->serial, 0, memory_order_release);
     ws_flusher_wake();
@@ -300,7 +314,7 @@ void ws_thread_detach(struct ws_thread *t)
 static void thread_exit(void *arg)
 {
     struct ws_thread *t = arg;
-    if (t && ws_self == t && atomic_load(&ws_on)) {
+    if (t && ws_me.self == t && atomic_load(&ws_on)) {
         int saved = errno;
         ws_thread_detach(t);
         errno = saved;

@@ -281,7 +281,7 @@ static struct ws_buf *queued_buf(struct cds_wfcq_node *node)
 /* Everything committed so far goes to the log. */
 /* The buffers that may have been used (bounded: the region is the
  * program's to scribble on). */
-static unsigned bufs_used(void)
+unsigned ws_bufs_used(void)
 {
     unsigned n = atomic_load(&ws_sh->bufs_used);
     return n < nbufs ? n : nbufs;
@@ -327,7 +327,7 @@ static void flush(int final)
      * in their thread's stream, so their order in the file does not
      * matter); the program's queue then links nodes no one reads. */
     if (final || relocated)
-        for (unsigned i = 0, n = bufs_used(); i < n; i++) {
+        for (unsigned i = 0, n = ws_bufs_used(); i < n; i++) {
             struct ws_buf *b = &ws_sh->bufs[i];
             if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -336,7 +336,7 @@ static void flush(int final)
             if (relocated) ws_buffer_release(b);
         }
     /* Then what is committed in buffers still being filled. */
-    for (unsigned i = 0, n = bufs_used(); i < n; i++) {
+    for (unsigned i = 0, n = ws_bufs_used(); i < n; i++) {
         struct ws_buf *b = &ws_sh->bufs[i];
         if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);

@@ -230,7 +230,7 @@ static void fork_child(void)
     ws_py_fork_child(); /* and its code objects */
     note_reaper();
     atomic_store(&ws_fork_pending, 1);
-    ws_self = NULL; /* its next call goes to ws_enter_slow() */
+    ws_me.self = NULL; /* its next call goes to ws_enter_slow() */
     errno = saved;
 }
 
@@ -247,20 +247,22 @@ int ws_fork_setup(void)
     int saved = errno;
     /* Starting the flusher (its socket, its hello) is not the program's
      * doing: the thread records again only after. */
-    struct ws_thread *self = ws_self;
+    struct ws_thread *self = ws_me.self;
+    int busy = ws_me.busy;
     ws_thread_internal();
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
         snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
         ws_quiet(ws_why);
-    } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_self */
+    } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     }
     atomic_store(&ws_fork_pending, 0);
     uint64_t lost = atomic_exchange(&pending_lost, 0);
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
-    ws_self = self;
+    ws_me.self = self;
+    ws_me.busy = busy;
     errno = saved;
     return atomic_load(&ws_on) ? 0 : -1;
 }

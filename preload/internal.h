@@ -151,19 +151,19 @@ struct ws_buf {
 /*
  * Per-thread state.  It lives in a static array rather than in TLS so that
  * the flusher may read a thread's counters at any time, even as the thread
- * exits; the thread finds its slot through the TLS pointer ws_self.
+ * exits; the thread finds its slot through its TLS (ws_me.self).  What
+ * a wrapper writes with is in the thread's TLS instead (struct ws_local).
  */
 struct ws_thread {
-    struct ws_buf *buf; /* current buffer, or NULL */
-    uint32_t pos;       /* next free byte in buf */
-    uint32_t next_pos;  /* pos once the record being written is committed */
-    uint32_t depth;     /* emits in progress on this thread (signals) */
-    uint32_t serial;    /* 1.. in this process; 0: slot free */
+    uint32_t retired[5]; /* (the writing position once: now in ws_local; kept so
+                            that the fields after are where a flusher of an older
+                            version looks) */
+    uint32_t serial;     /* 1.. in this process; 0: slot free */
     pid_t tid;
-    uint64_t stream_off;   /* bytes this thread handed over before buf */
+    uint64_t stream_off;   /* bytes this thread handed over before its buffer */
     uint64_t uncontended;  /* lock acquisitions that did not wait */
     uint64_t reported;     /* the flusher's: uncontended last written */
-    int busy;              /* do not record on this thread */
+    int busy;              /* stop recording at the next buffer (ws_all_busy()) */
     int unwinding;         /* taking a stack (stack.c): take no other */
     uint32_t db_depth;     /* inside a database wrapper (dbstate.h) */
     struct ws_dbstate *db; /* its executions in progress, or NULL */
@@ -176,7 +176,9 @@ struct ws_thread {
     _Atomic uint32_t wait_call;
     int64_t wait_obj;
     uint64_t wait_start, wait_caller;
-    uint32_t marks; /* its marks open (mark.c) */
+    uint32_t marks;     /* its marks open (mark.c) */
+    uint32_t buf_index; /* its buffer, 1 + its index in bufs[] (0: none), for
+                           the flusher: how far it wrote (meta.c) */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ws_thread) == 128, "a thread's slot: two cache lines");
 
@@ -251,7 +253,28 @@ extern struct ws_shared *ws_sh;
 /* The serial of the thread that created this one with pthread_create
  * (stack.c), 0 when unknown: its WS_EV_THREAD_START record says so. */
 extern __thread uint32_t ws_parent __attribute__((tls_model("initial-exec")));
-extern __thread struct ws_thread *ws_self __attribute__((tls_model("initial-exec")));
+
+/*
+ * The calling thread's slot, where it writes its records, and whether it
+ * may: in its TLS, one cache line, rather than in the slot.  On hosts
+ * whose syscalls flush the TLB (page-table isolation without PCID) each
+ * page a wrapper touches after the real call costs a page walk, and the
+ * slot was one more than the buffer itself: with this, a traced write()
+ * costs some 7-14 ns less there (tests/bench, the reference wrapper side
+ * by side).  The TLS lies next to libc's own thread data, which the call
+ * touches anyway.  A signal handler on the thread sees the same state
+ * (depth).
+ */
+struct ws_local {
+    struct ws_thread *self;     /* its slot; NULL before its first event */
+    struct ws_buf *buf;         /* current buffer, or NULL */
+    uint8_t *data;              /* its memory */
+    uint32_t pos;               /* next free byte in it */
+    uint32_t next_pos;          /* pos once the record being written is committed */
+    uint32_t depth;             /* emits in progress on this thread (signals) */
+    int busy;                   /* do not record on this thread */
+} __attribute__((aligned(64))); /* one cache line */
+extern __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")));
 
 extern int ws_region_fd; /* its memfd, until the flusher started */
 
@@ -269,10 +292,11 @@ struct ws_buf *ws_next_buffer(struct ws_thread *t);
 void ws_lose(void);
 
 /*
- * Appends one record to t's buffer: a few stores, inlined in every
- * wrapper.  ws_emit_reserve() writes the fixed part and returns where the
- * plen bytes of payload go (NULL when the event is dropped); then
- * ws_emit_commit() publishes the record.  A signal handler that interrupts
+ * Appends one record to the calling thread's buffer (ws_me; t is its
+ * slot): a few stores, inlined in every wrapper.  ws_emit_reserve()
+ * writes the fixed part and returns where the plen bytes of payload go
+ * (NULL when the event is dropped); then ws_emit_commit() publishes the
+ * record.  A signal handler that interrupts
  * this on the same thread finds depth set and drops its event (counted)
  * rather than race for the position; one that runs before depth is set
  * finishes before we read the position, so nothing is written twice.
@@ -285,25 +309,25 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
                                    int64_t result, uint64_t start, uint64_t end, uint64_t caller,
                                    uint32_t plen, const uint64_t *frames, unsigned nframes)
 {
-    if (unlikely(t->depth)) {
+    if (unlikely(ws_me.depth)) {
         ws_lose();
         return NULL;
     }
-    t->depth = 1;
+    ws_me.depth = 1;
     barrier();
     if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
     uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + nframes * 8 + 7) & ~7u);
-    struct ws_buf *b = t->buf;
-    if (unlikely(!b || t->pos + size > WS_BUF_SIZE)) {
+    struct ws_buf *b = ws_me.buf;
+    if (unlikely(!b || ws_me.pos + size > WS_BUF_SIZE)) {
         b = ws_next_buffer(t);
         if (!b) {
             barrier();
-            t->depth = 0;
+            ws_me.depth = 0;
             ws_lose();
             return NULL;
         }
     }
-    struct ws_raw *r = (struct ws_raw *)(b->data + t->pos);
+    struct ws_raw *r = (struct ws_raw *)(ws_me.data + ws_me.pos);
     r->plen = (uint16_t)(plen + nframes * 8);
     r->call = (uint8_t)call;
     r->pad = (uint8_t)nframes;
@@ -314,7 +338,7 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
     r->result = result;
     r->caller = caller;
     if (nframes) __builtin_memcpy((uint8_t *)(r + 1) + plen, frames, nframes * 8);
-    t->next_pos = t->pos + size;
+    ws_me.next_pos = ws_me.pos + size;
     return (uint8_t *)(r + 1);
 }
 
@@ -368,11 +392,12 @@ static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint3
 
 static inline void ws_emit_commit(struct ws_thread *t)
 {
-    t->pos = t->next_pos;
+    (void)t;
+    ws_me.pos = ws_me.next_pos;
     /* Publish the record to the flusher. */
-    atomic_store_explicit(&t->buf->committed, t->pos, memory_order_release);
+    atomic_store_explicit(&ws_me.buf->committed, ws_me.pos, memory_order_release);
     barrier();
-    t->depth = 0;
+    ws_me.depth = 0;
 }
 
 /* ws_emit() of a record without payload, with the stack threshold a
@@ -427,8 +452,8 @@ extern _Atomic int ws_on; /* recording (init.c) */
  */
 static inline struct ws_thread *ws_enter(void)
 {
-    struct ws_thread *t = ws_self;
-    if (likely(t && !t->busy)) return t;
+    struct ws_thread *t = ws_me.self;
+    if (likely(t && !ws_me.busy)) return t;
     /* Not recording: no call out (a thread's first event is rare, a
      * recorder gone quiet is not). */
     if (!t && !atomic_load_explicit(&ws_on, memory_order_relaxed)) return NULL;
@@ -441,6 +466,7 @@ enum ws_flusher_mode { WS_FLUSHER_PROCESS = 1, WS_FLUSHER_THREAD, WS_FLUSHER_SER
 
 int ws_flusher_init(void);
 long ws_futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts);
+unsigned ws_bufs_used(void);     /* the buffers that may have been used, bounded */
 void ws_close_all_but(int keep); /* keep -1: every fd */
 extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it */
 

@@ -616,7 +616,7 @@ void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
      * One that holds it may be a signal handler's, interrupting the
      * interpreter in the middle of changing them (a slow write to the
      * wakeup fd). */
-    if (!python_on || t->depth || holds_gil()) return;
+    if (!python_on || ws_me.depth || holds_gil()) return;
     walk(t, at, site, 2, 1);
 }
 
@@ -646,7 +646,7 @@ void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at
 void ws_py_emit_stack(struct ws_thread *t, uint64_t at)
 {
     uint64_t keys[MAX_DEPTH];
-    if (!python_on || t->depth) return;
+    if (!python_on || ws_me.depth) return;
     unsigned n = walk(t, at, keys, MAX_DEPTH, 0);
     if (!n) return;
     uint8_t *p = ws_emit_reserve_at(t, WS_EV_PYSTACK, 0, n, 0, at, at, 0, n * 8, UINT64_MAX);

@@ -210,8 +210,8 @@ uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err,
     if (!atomic_load_explicit(&calibrated, memory_order_relaxed)) calibrate();
     /* Not while an emit is under way on this thread (we are in a signal
      * handler: ws_emit_put drops the event), nor inside another unwind. */
-    if (end - start >= atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed) && !t->depth &&
-        !t->unwinding && room_to_unwind()) {
+    if (end - start >= atomic_load_explicit(&ws_stack_ticks, memory_order_relaxed) &&
+        !ws_me.depth && !t->unwinding && room_to_unwind()) {
         t->unwinding = 1;
         barrier();
         _Unwind_Backtrace(one_frame, &u);

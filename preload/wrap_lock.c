@@ -38,7 +38,7 @@
 
 static noinline void uncontended_slow(unsigned call, const void *lock, uint64_t caller)
 {
-    struct ws_thread *t = ws_self;
+    struct ws_thread *t = ws_me.self;
     if (t == NULL && (t = ws_enter_slow()) != NULL) t->uncontended++; /* first event */
     if (ws_locks_all && (t = ws_enter()) != NULL) {
         uint64_t now = ws_now();
@@ -49,7 +49,7 @@ static noinline void uncontended_slow(unsigned call, const void *lock, uint64_t 
 /* A free lock was taken: count it (and record it in "all" mode). */
 static inline void uncontended(unsigned call, const void *lock, uint64_t caller)
 {
-    struct ws_thread *t = ws_self;
+    struct ws_thread *t = ws_me.self;
     if (likely(t != NULL)) t->uncontended++;
     if (unlikely(t == NULL || ws_locks_all)) uncontended_slow(call, lock, caller);
 }
@@ -152,7 +152,7 @@ static noinline int mutex_lock_slow(pthread_mutex_t *lock, uint64_t caller)
 WS_EXPORT int pthread_mutex_lock(pthread_mutex_t *lock)
 {
 #ifdef __GLIBC__
-    struct ws_thread *t = ws_self;
+    struct ws_thread *t = ws_me.self;
     if (likely(t != NULL && !ws_locks_all &&
                __atomic_load_n(&lock->__data.__lock, __ATOMIC_RELAXED) == 0)) {
         t->uncontended++;
@@ -362,7 +362,7 @@ WS_REAL(sem_trywait);
         pthread_testcancel();                                                                      \
         int saved = errno;                                                                         \
         if (REAL(sem_trywait)(sem) == 0) {                                                         \
-            struct ws_thread *t0 = ws_self;                                                        \
+            struct ws_thread *t0 = ws_me.self;                                                     \
             if (unlikely(t0 == NULL)) t0 = ws_enter_slow();                                        \
             if (likely(t0 != NULL)) t0->uncontended++;                                             \
             return 0;                                                                              \
