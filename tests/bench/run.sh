@@ -290,34 +290,40 @@ overhead() {
     fi
 }
 
-# write() against the reference wrapper (ref_write.c): untraced, the
-# reference and whyslow, interleaved, the order rotating; the medians of
-# each round's differences from its untraced run.  The targets: within
-# 10 ns of the reference where syscalls flush the TLB, 30 ns added where
-# they do not.
-# One bench_write run in mode untraced, reference or whyslow: its ns.
-write_in() {
-    case $1 in
-    untraced) run_untraced "$BENCH/bench_write" 100000 ;;
-    reference) LD_PRELOAD=$BENCH/libwsref.so run_untraced "$BENCH/bench_write" 100000 ;;
-    whyslow) run_traced "$TMP/log" "$BENCH/bench_write" 100000 ;;
-    esac | field ns_per_op
-}
-
+# write() against the reference wrapper (ref_write.c): each round one
+# process, preloaded with both, calls libc's write(), the reference's and
+# whyslow's in turn, a block of 2000 calls each (bench_write
+# --side-by-side); the figures are the medians over the rounds of each
+# process's medians.  Side by side in one process, the host's drift cancels
+# out; the processes differ (where their pages land), hence the rounds.
+# The targets: within 10 ns of the reference where syscalls flush the TLB,
+# 30 ns added where they do not.
 write_vs_reference() {
     if [ ! -f "$BENCH/libwsref.so" ]; then
         overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000
         return
     fi
     [ "$traced" = yes ] || return 1
-    echo "running bench_write: $ROUNDS rounds of untraced, the reference wrapper and whyslow, interleaved" >&2
-    rotating_rounds "$ROUNDS" w write_in untraced reference whyslow || return 1
+    echo "running bench_write --side-by-side: $ROUNDS processes calling untraced, the reference wrapper and whyslow in turn" >&2
+    : >"$TMP/w.out"
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        rm -rf "$TMP/log"
+        mkdir -p "$TMP/log"
+        LD_PRELOAD="$LIB $BENCH/libwsref.so" WHYSLOW_DIR=$TMP/log \
+            "$BENCH/bench_write" --side-by-side >>"$TMP/w.out" 2>"$TMP/stderr" || {
+            echo "bench: bench_write --side-by-side failed:" >&2
+            cat "$TMP/stderr" >&2
+            return 1
+        }
+        r=$((r + 1))
+    done
     rm -rf "$TMP/log"
-    add_whyslow=$(paired_median "$TMP/w.whyslow" "$TMP/w.untraced")
-    add_reference=$(paired_median "$TMP/w.reference" "$TMP/w.untraced")
-    over=$(paired_median "$TMP/w.whyslow" "$TMP/w.reference")
-    range="$(sort -n "$TMP/diffs" | head -n 1)..$(sort -n "$TMP/diffs" | tail -n 1)"
-    figure "write() to /dev/null: untraced $(median <"$TMP/w.untraced") ns; added $(calc %.1f "$add_whyslow") ns by whyslow, $(calc %.1f "$add_reference") ns by the reference wrapper: whyslow $(calc %.1f "$over") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; rounds: $range)"
+    for k in untraced_ns added_reference added_whyslow over_reference; do
+        eval "w_$k=\$(field $k <\"\$TMP/w.out\" | median)"
+    done
+    range="$(field over_reference <"$TMP/w.out" | sort -n | head -n 1)..$(field over_reference <"$TMP/w.out" | sort -n | tail -n 1)"
+    figure "write() to /dev/null: untraced $w_untraced_ns ns; added $(calc %.1f "$w_added_whyslow") ns by whyslow, $(calc %.1f "$w_added_reference") ns by the reference wrapper: whyslow $(calc %.1f "$w_over_reference") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; processes: $range)"
 }
 
 ! wanted write || write_vs_reference || status=1
