@@ -19,6 +19,10 @@
 
 WS_BIG _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
 _Atomic int ws_fd_high;
+/* In .data, on the page of the hot globals that every wrapper touches,
+ * but a cache line of its own: it is written at every open and close.
+ * From 1: a thread's fd_seen of 0 matches no generation. */
+_Atomic uint32_t ws_fd_gen __attribute__((aligned(64))) = 1;
 
 /* In the child of fork(): its fds are described again on their first use.
  * Only the table's used part is written, so that no page of it that the
@@ -29,6 +33,7 @@ void ws_fd_forget_all(void)
     for (int fd = 0; fd < high; fd++)
         if (atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed))
             atomic_store_explicit(&ws_fd_known[fd], 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ws_fd_gen, 1, memory_order_release);
 }
 
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)

@@ -273,6 +273,7 @@ struct ws_local {
     uint32_t next_pos;          /* pos once the record being written is committed */
     uint32_t depth;             /* emits in progress on this thread (signals) */
     int busy;                   /* do not record on this thread */
+    _Atomic uint64_t fd_seen;   /* the last fd it asked of (ws_fd_state()) */
 } __attribute__((aligned(64))); /* one cache line */
 extern __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")));
 
@@ -516,12 +517,28 @@ static inline int ws_fd_is_known(int fd)
            atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
 }
 
-/* What ws_fd_known says of fd (an fd past the table: known, not followed). */
+/* Bumped after every change to ws_fd_known (ws_fd_set(), ws_fd_forget_all()). */
+extern _Atomic uint32_t ws_fd_gen;
+
+/*
+ * What ws_fd_known says of fd (an fd past the table: known, not followed).
+ * A thread keeps the answer for the last fd it asked of in its TLS, with
+ * ws_fd_gen then, packed in one word (a signal handler asking between
+ * two stores would otherwise pair one fd with another's state): a thread
+ * that works on one fd at a time (most loops) then does not touch the
+ * table, a page of its own, which after a syscall that flushed the TLB
+ * costs a page walk.
+ */
 static inline unsigned ws_fd_state(int fd)
 {
-    return (unsigned)fd >= WS_FD_TABLE
-               ? 1
-               : atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
+    if ((unsigned)fd >= WS_FD_TABLE) return 1;
+    uint64_t gen = atomic_load_explicit(&ws_fd_gen, memory_order_acquire);
+    uint64_t seen = atomic_load_explicit(&ws_me.fd_seen, memory_order_relaxed);
+    uint64_t key = gen << 32 | (uint64_t)fd << 8;
+    if (likely((seen & ~(uint64_t)0xff) == key)) return (unsigned)(seen & 0xff);
+    unsigned state = atomic_load_explicit(&ws_fd_known[fd], memory_order_relaxed);
+    atomic_store_explicit(&ws_me.fd_seen, key | state, memory_order_relaxed);
+    return state;
 }
 
 /* Before an event on fd that started at `when`: describe the fd the first
@@ -535,6 +552,7 @@ static inline void ws_fd_set(int fd, uint8_t known)
 {
     if ((unsigned)fd >= WS_FD_TABLE) return;
     atomic_store_explicit(&ws_fd_known[fd], known, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ws_fd_gen, 1, memory_order_release);
     /* Raised only: a lower value lost to a race leaves some fds known that
      * ws_fd_forget_all() does not clear, which costs only their names in
      * a child. */

@@ -43,6 +43,46 @@ def case_io_counts():
     check(any(" connect " in l and "127.0.0.1:" in l for l in lines), "connect's peer")
 
 
+REUSE = """
+import os, sys, threading
+spare = os.open(os.devnull, os.O_RDONLY)
+first = os.open(os.path.join(sys.argv[1], "first.dat"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+assert first == spare + 1, (spare, first)
+fd = [first]
+wrote, reopened = threading.Event(), threading.Event()
+def worker():
+    for _ in range(5):
+        os.write(fd[0], b"a")
+    wrote.set()
+    reopened.wait()
+    for _ in range(7):
+        os.write(fd[0], b"b")
+t = threading.Thread(target=worker)
+t.start()
+wrote.wait()
+os.close(spare)
+os.close(first)
+r, w = os.pipe()  # not wrapped: its fds are described at their first use
+assert w == first, (first, r, w)
+fd[0] = w
+reopened.set()
+t.join()
+"""
+
+
+def case_reused_fd_renamed():
+    # An fd closed and made again, by another thread than the one writing
+    # on it, by a call that does not name it (pipe()): the writes after are
+    # named by what it is now (a thread keeps what it last learned of an fd
+    # until the table changes: ws_fd_state()).
+    d = os.path.join(TMP, "reuse")
+    os.makedirs(d, exist_ok=True)
+    data, out = record([PYTHON, "-c", REUSE, d])
+    lines = [l for l in dump(data) if " write " in l]
+    eq(sum(1 for l in lines if os.path.join(d, "first.dat") in l), 5, "writes named first.dat")
+    eq(sum(1 for l in lines if "pipe:[" in l), 7, "writes named by the pipe")
+
+
 INHERIT = """
 import os, socket, sys
 f = open(sys.argv[1], "w")
