@@ -239,7 +239,7 @@ static struct ws_thread *attach(void)
         /* The key's destructor tells us when the thread ends. */
         pthread_setspecific(exit_key, t);
         char name[17] = {0};
-        prctl(PR_GET_NAME, name);
+        REAL(prctl)(PR_GET_NAME, name);
         uint64_t now = ws_now();
         ws_emit(t, WS_EV_THREAD_START, 0, 0, ws_parent, now, now, 0, name, (uint32_t)strlen(name));
         return t;
@@ -299,7 +299,7 @@ void ws_thread_internal(void)
 void ws_thread_detach(struct ws_thread *t)
 {
     char name[17] = {0};
-    prctl(PR_GET_NAME, name);
+    REAL(prctl)(PR_GET_NAME, name);
     uint64_t now = ws_now();
     ws_emit(t, WS_EV_THREAD_NAME, 0, 0, 0, now, now, 0, name, (uint32_t)strlen(name));
     ws_emit(t, WS_EV_THREAD_END, 0, 0, (int64_t)t->uncontended, now, now, 0, NULL, 0);

@@ -67,7 +67,7 @@ int ws_reaper_line;
 int ws_reaps_orphans(void)
 {
     int sub = 0;
-    return getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
+    return getpid() == 1 || (REAL(prctl)(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
 }
 
 /* Buffers a thread hands over before it wakes the flusher (see below). */
@@ -184,8 +184,8 @@ static int start_served(const char *sock)
     if (s < 0) goto fail;
     struct timeval tv = {WS_SERVE_TIMEOUT_MS / 1000, (WS_SERVE_TIMEOUT_MS % 1000) * 1000};
     setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(s, (struct sockaddr *)&a,
-                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
+    if (REAL(connect)(s, (struct sockaddr *)&a,
+                      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
         goto fail;
     struct ws_serve_hello h = {.magic = WS_SERVE_MAGIC,
                                .version = WS_SERVE_VERSION,
@@ -193,7 +193,8 @@ static int start_served(const char *sock)
                                .size = ws_region_size(ws_sh->nbufs),
                                .nbufs = ws_sh->nbufs,
                                .pid = (int32_t)ws_sh->pid};
-    if (ws_send_fds(s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h) goto fail;
+    if (ws_send_fds(REAL(sendmsg), s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h)
+        goto fail;
     real_close(s);
     /* Without a pidfd, the flusher would know the program by its pid only,
      * which another process may have once the program is gone; a reaper

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -80,6 +81,9 @@ WS_REAL_EXTERN(pthread_mutex_unlock);
 WS_REAL_EXTERN(pthread_cond_signal);
 WS_REAL_EXTERN(pthread_cond_broadcast);
 WS_REAL_EXTERN(pthread_create);
+WS_REAL_EXTERN(prctl);
+WS_REAL_EXTERN(connect);
+WS_REAL_EXTERN(sendmsg);
 
 void ws_resolve(void);
 void ws_resolve_one(const struct ws_real *r);

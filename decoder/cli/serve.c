@@ -236,7 +236,7 @@ static int hand_over(struct server *s, struct waiting *w)
     if (!f) return -1;
     int fds[2] = {w->memfd, w->pidfd};
     f->busy = 1;
-    if (ws_send_fds(f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1) !=
+    if (ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1) !=
         (ssize_t)sizeof w->ho) {
         close(f->ctl); /* it is gone, or going: reaped as it ends */
         f->ctl = -1;

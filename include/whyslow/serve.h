@@ -88,8 +88,11 @@ struct ws_serve_reply {
 
 /* Sends msg[0..len) with nfds (at most 2) fds over a unix socket, as
  * both sides do (the hello with its memfd and pidfd, record's hand-over to
- * a spare flusher); what sendmsg() returns. */
-static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const int *fds, int nfds)
+ * a spare flusher), with send_msg (sendmsg, or for the library the real
+ * one: its own wrapper's page is one a traced process need not touch);
+ * what it returns. */
+static inline ssize_t ws_send_fds(ssize_t (*send_msg)(int, const struct msghdr *, int), int sock,
+                                  const void *msg, size_t len, const int *fds, int nfds)
 {
     struct iovec iov = {(void *)msg, len};
     union {
@@ -106,7 +109,7 @@ static inline ssize_t ws_send_fds(int sock, const void *msg, size_t len, const i
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
     memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
-    return sendmsg(sock, &m, MSG_NOSIGNAL);
+    return send_msg(sock, &m, MSG_NOSIGNAL);
 }
 
 /* Receives at most len bytes into msg and up to 2 fds (the rest of fds is
