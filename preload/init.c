@@ -58,7 +58,12 @@ int ws_redact_argv;
 int ws_jit_map_ours;
 WS_HOT int ws_locks_all;
 unsigned ws_flush_ms = 100;
-WS_BIG char ws_dir[4096];
+/* WHYSLOW_DIR made absolute (read_dir()): most fit the short buffer, in
+ * the .bss a start touches anyway; the long one is a page of its own,
+ * which every traced process would otherwise fault in to copy a path. */
+static char dir_short[256];
+WS_BIG static char dir_long[4096];
+const char *ws_dir = dir_short;
 extern int64_t ws_exit_status;
 static unsigned nbufs;
 static double stack_ms; /* WHYSLOW_STACK_MS */
@@ -170,24 +175,40 @@ void ws_load_settings(void)
     ws_clock_tsc = ws_sh->clock_tsc; /* its timestamps are the program's kind */
 }
 
+/* cwd "/" s (s alone when cwd is empty) into dst; -1 when it does not
+ * fit.  (Not snprintf: libc's printf is three pages a traced process
+ * would fault in for it.) */
+static int dir_join(char *dst, size_t cap, const char *cwd, const char *s)
+{
+    size_t c = strlen(cwd), n = strlen(s), sep = c > 0;
+    if (c + sep + n >= cap) return -1;
+    memcpy(dst, cwd, c);
+    if (sep) dst[c] = '/';
+    memcpy(dst + c + sep, s, n + 1);
+    return 0;
+}
+
 /* WHYSLOW_DIR, made absolute; -1 with ws_why set. */
 static int read_dir(void)
 {
     const char *s = getenv("WHYSLOW_DIR");
     if (!s || !*s) s = "whyslow.data";
-    if (s[0] == '/') {
-        if (strlen(s) >= sizeof ws_dir) goto too_long;
-        strcpy(ws_dir, s);
-    } else {
-        char cwd[2048];
-        if (!getcwd(cwd, sizeof cwd)) {
+    const char *cwd = "";
+    char cwd_buf[2048];
+    if (s[0] != '/') {
+        if (!getcwd(cwd_buf, sizeof cwd_buf)) {
             snprintf(ws_why, sizeof ws_why, "cannot know the current directory for %s: %s", s,
                      strerror(errno));
             return -1;
         }
-        if ((size_t)snprintf(ws_dir, sizeof ws_dir, "%s/%s", cwd, s) >= sizeof ws_dir)
-            goto too_long;
+        cwd = cwd_buf;
     }
+    if (dir_join(dir_short, sizeof dir_short, cwd, s) == 0)
+        ws_dir = dir_short;
+    else if (dir_join(dir_long, sizeof dir_long, cwd, s) == 0)
+        ws_dir = dir_long;
+    else
+        goto too_long;
     /* Made here if missing, then checked (logfile.c); not when `whyslow
      * record` serves the process, which did both before it started. */
     const char *sock = getenv(WS_SERVE_ENV);

@@ -128,9 +128,10 @@ struct ws_buf {
 
 /*
  * Code every process runs, traced or not (its start, main's wrapper, its
- * exit), goes with the constructor, in .text.startup: the start touches
- * that page anyway, where the wrappers' pages would each cost a fault on
- * the hosts above.
+ * exit), and what the start of every traced one runs (the stack's and
+ * Python's set-up) goes with the constructor, in .text.startup: the start
+ * touches that page anyway, where the other pages would each cost a fault
+ * on the hosts above (the kernel maps 64 KiB of our text at each).
  */
 #define WS_EVERY_PROCESS __attribute__((section(".text.startup")))
 
@@ -594,7 +595,7 @@ extern int ws_redact_sql;    /* WHYSLOW_REDACT=sql (or WHYSLOW_SQL=redact) */
 extern int ws_redact_argv;   /* WHYSLOW_REDACT=argv */
 extern int ws_locks_all;     /* WHYSLOW_LOCKS=all */
 extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
-extern char ws_dir[4096];    /* WHYSLOW_DIR, absolute */
+extern const char *ws_dir;   /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
 extern _Atomic int ws_fork_pending; /* a fork child's region is not made yet */

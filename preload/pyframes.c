@@ -175,7 +175,7 @@ static int from_debug_offsets(const struct debug_offsets_313 *d)
 
 /* The version of a CPython older than 3.11 (no Py_Version): from
  * Py_GetVersion()'s "3.10.13 (main, ...", which only formats constants. */
-static unsigned long old_version(void)
+WS_EVERY_PROCESS static unsigned long old_version(void)
 {
     const char *(*get)(void) = (const char *(*)(void))ws_lookup("Py_GetVersion");
     const char *v = get ? get() : NULL;
@@ -192,7 +192,7 @@ static unsigned long old_version(void)
                : 0;
 }
 
-static int find_layout(void)
+WS_EVERY_PROCESS static int find_layout(void)
 {
     const unsigned long *version = ws_lookup("Py_Version");
     void *runtime = ws_lookup("_PyRuntime");
@@ -266,7 +266,7 @@ static void count_freed_codes(void)
 
 /* Once recording: which CPython this is, said in a WS_EV_PYTHON record of
  * the thread starting the program. */
-void ws_py_init(int off)
+WS_EVERY_PROCESS void ws_py_init(int off)
 {
     int found = find_layout() == 0;
     if (found && off) {

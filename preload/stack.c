@@ -74,7 +74,7 @@ static inline uintptr_t stack_pointer(void)
 }
 
 /* Finds the mapped range of the object holding this file's code. */
-static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+WS_EVERY_PROCESS static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     uintptr_t me = (uintptr_t)data;
@@ -91,7 +91,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void ws_stack_init(double stack_ms)
+WS_EVERY_PROCESS void ws_stack_init(double stack_ms)
 {
     stack_ns = (uint64_t)(stack_ms * 1e6);
     if (stack_ns == 0) {
