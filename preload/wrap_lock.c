@@ -198,14 +198,15 @@ static inline int mutex_has_waiters(const pthread_mutex_t *m)
 }
 
 /* A release that may have woken waiters (wakes: WS_LOCK_WAKES), or any
- * release in "all" mode: its record. */
-static void released(unsigned call, uint32_t wakes, const void *lock, uint64_t caller)
+ * release in "all" mode: its record, stamped `at`, taken before the real
+ * call.  The release happens inside that call: a stamp taken after it
+ * comes after the wake-up it caused whenever the thread is preempted in
+ * between (a loaded machine), and the wait it ended would then seem to
+ * have ended before its cause, with no waker. */
+static void released(unsigned call, uint32_t wakes, const void *lock, uint64_t at, uint64_t caller)
 {
     struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
-    if (t) {
-        uint64_t now = ws_now();
-        ws_emit(t, call, wakes, (int64_t)(uintptr_t)lock, 0, now, now, caller, NULL, 0);
-    }
+    if (t) ws_emit(t, call, wakes, (int64_t)(uintptr_t)lock, 0, at, at, caller, NULL, 0);
 }
 
 WS_REAL(pthread_mutex_unlock);
@@ -213,8 +214,9 @@ WS_REAL(pthread_mutex_unlock);
 static noinline int mutex_unlock_slow(pthread_mutex_t *lock, uint64_t caller)
 {
     uint32_t wakes = mutex_has_waiters(lock) ? WS_LOCK_WAKES : 0;
+    uint64_t at = ws_now();
     int r = REAL(pthread_mutex_unlock)(lock);
-    if (r == 0) released(WS_MUTEX_UNLOCK, wakes, lock, caller);
+    if (r == 0) released(WS_MUTEX_UNLOCK, wakes, lock, at, caller);
     return r;
 }
 
@@ -251,8 +253,9 @@ WS_REAL(pthread_rwlock_unlock);
 static noinline int rwlock_unlock_slow(pthread_rwlock_t *lock, uint64_t caller)
 {
     uint32_t wakes = rwlock_has_waiters(lock) ? WS_LOCK_WAKES : 0;
+    uint64_t at = ws_now();
     int r = REAL(pthread_rwlock_unlock)(lock);
-    if (r == 0) released(WS_RWLOCK_UNLOCK, wakes, lock, caller);
+    if (r == 0) released(WS_RWLOCK_UNLOCK, wakes, lock, at, caller);
     return r;
 }
 
@@ -265,13 +268,12 @@ WS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *lock)
 }
 
 /* A wake-up, stamped when its call returned. */
-static noinline void woke(unsigned call, const void *obj, int64_t result, uint32_t err,
+static noinline void woke(unsigned call, const void *obj, int64_t result, uint32_t err, uint64_t at,
                           uint64_t caller)
 {
     struct ws_thread *t = ws_enter();
     if (!t) return;
-    uint64_t now = ws_now();
-    ws_emit(t, call, err, (int64_t)(uintptr_t)obj, result, now, now, caller, NULL, 0);
+    ws_emit(t, call, err, (int64_t)(uintptr_t)obj, result, at, at, caller, NULL, 0);
 }
 
 /* glibc's condition variable counts its waiters in __wrefs >> 3, and its
@@ -290,8 +292,9 @@ static inline int cond_has_waiters(const pthread_cond_t *c)
     WS_REAL(name);                                                                                 \
     static noinline int name##_wake(pthread_cond_t *c, uint64_t caller)                            \
     {                                                                                              \
+        uint64_t at = ws_now(); /* before: see released() */                                       \
         int r = REAL(name)(c);                                                                     \
-        woke(call, c, r, 0, caller);                                                               \
+        woke(call, c, r, 0, at, caller);                                                           \
         return r;                                                                                  \
     }                                                                                              \
     WS_EXPORT int name(pthread_cond_t *c)                                                          \
@@ -320,9 +323,10 @@ WS_REAL(sem_post);
 
 static noinline int sem_post_wake(sem_t *sem, uint64_t caller)
 {
+    uint64_t at = ws_now(); /* before: see released() */
     int r = REAL(sem_post)(sem);
     int err = errno;
-    woke(WS_SEM_POST, sem, r, r < 0 ? (uint32_t)err : 0, caller);
+    woke(WS_SEM_POST, sem, r, r < 0 ? (uint32_t)err : 0, at, caller);
     errno = err;
     return r;
 }
@@ -432,10 +436,11 @@ WS_EXPORT long syscall(long number, ...)
     va_end(ap);
     struct ws_thread *t;
     if (number == SYS_futex && futex_wakes(a2)) {
+        uint64_t at = ws_now(); /* before: see released() */
         long r = REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
         if (r > 0) {
             int err = errno;
-            woke(WS_FUTEX_WAKE, (const void *)a1, r, 0, WS_CALLER);
+            woke(WS_FUTEX_WAKE, (const void *)a1, r, 0, at, WS_CALLER);
             errno = err;
         }
         return r;
