@@ -216,7 +216,7 @@ int ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t res
                                      start, end, caller, (uint32_t)len);
         if (!p) return 0;
         if (len) memcpy(p, text, len);
-        ws_emit_commit(t);
+        ws_emit_commit();
         return 1;
     }
     /* aux1 and aux2 in front of the text, which is copied once: straight
@@ -228,7 +228,7 @@ int ws_db_emit(struct ws_thread *t, unsigned call, const void *conn, int64_t res
     memcpy(p, &aux1, 8);
     memcpy(p + 8, &aux2, 8);
     if (len) memcpy(p + 16, text, len);
-    ws_emit_commit(t);
+    ws_emit_commit();
     return 1;
 }
 

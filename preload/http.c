@@ -255,7 +255,7 @@ static void head_record(struct ws_thread *t, int fd, int dir, const struct http_
         ws_emit_put(t, WS_EV_HTTP, flags, fd, d->status, s, e, caller, (uint32_t)len, NULL, 0);
     if (!o) return;
     memcpy(o, out, len);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }
 
 /* A response ended in a later call than its head's (a request's end is
@@ -266,7 +266,7 @@ static void end_record(struct ws_thread *t, int fd, int dir, const struct http_d
     if (!d->response) return;
     uint32_t flags = (uint32_t)dir | WS_HTTP_RESPONSE | WS_HTTP_END | d->flags;
     if (ws_emit_put(t, WS_EV_HTTP, flags, fd, d->status, s, e, caller, 0, NULL, 0))
-        ws_emit_commit(t);
+        ws_emit_commit();
 }
 
 /* The head is complete: how its body is framed. */
@@ -345,7 +345,7 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
                 c->tls = 1; /* a TLS handshake: HTTPS, if anything */
                 if (ws_emit_put(t, WS_EV_HTTP, (uint32_t)dir | WS_HTTP_TLS, fd, 0, s, e, caller, 0,
                                 NULL, 0))
-                    ws_emit_commit(t);
+                    ws_emit_commit();
                 return;
             }
             if (!kind) {
@@ -492,7 +492,7 @@ static void turn(struct ws_thread *t, int fd, int dir, const void *buf, size_t n
                              (uint32_t)k, NULL, 0);
     if (!o) return;
     memcpy(o, buf, k);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }
 
 /* The bytes of one call (in iovecs; n in all) to the parsers of fd, and

@@ -328,7 +328,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         goto out;
     }
     const char *off = getenv(WS_START_STR("WHYSLOW_DISABLE"));
-    if (off && *off && !(off[0] == '0' && off[1] == 0)) {
+    if (off && *off && strcmp(off, WS_START_STR("0")) != 0) {
         ws_quiet("WHYSLOW_DISABLE is set");
         goto out;
     }

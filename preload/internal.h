@@ -392,9 +392,8 @@ static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint3
                               ws_stack_threshold());
 }
 
-static inline void ws_emit_commit(struct ws_thread *t)
+static inline void ws_emit_commit(void)
 {
-    (void)t;
     ws_me.pos = ws_me.next_pos;
     /* Publish the record to the flusher. */
     atomic_store_explicit(&ws_me.buf->committed, ws_me.pos, memory_order_release);
@@ -406,13 +405,13 @@ static inline void ws_emit_commit(struct ws_thread *t)
  * wrapper read before its real call: after a syscall that flushed the TLB
  * (PTI without PCID) each page touched costs a miss, so what the record
  * needs of the tracer's globals is read before, and after the call only
- * the thread's slot and buffer are touched. */
+ * the thread's TLS (ws_me) and buffer are touched. */
 static inline void ws_emit_at(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
                               int64_t result, uint64_t start, uint64_t end, uint64_t caller,
                               uint64_t slow)
 {
     if (ws_emit_reserve_at(t, call, err, obj, result, start, end, caller, 0, slow))
-        ws_emit_commit(t);
+        ws_emit_commit();
 }
 
 static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
@@ -423,7 +422,7 @@ static inline void ws_emit(struct ws_thread *t, unsigned call, uint32_t err, int
     uint8_t *p = ws_emit_reserve(t, call, err, obj, result, start, end, caller, plen);
     if (!p) return;
     if (plen) __builtin_memcpy(p, payload, plen);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }
 
 /* Around the real call of a wrapper whose call waits (WS_CALL_WAITS):

@@ -37,7 +37,7 @@ WS_EXPORT int whyslow_mark_begin(const char *kind, const char *name)
         memcpy(p, kind, klen);
         p[klen] = 0;
         if (nlen) memcpy(p + klen + 1, name, nlen);
-        ws_emit_commit(t);
+        ws_emit_commit();
         r = 0;
     }
     /* Counted even when lost, so that its end pairs with it. */
@@ -57,7 +57,7 @@ WS_EXPORT int whyslow_mark_end(void)
     uint64_t now = ws_now();
     t->marks--;
     uint8_t *p = ws_emit_put(t, WS_EV_MARK_END, 0, t->marks, 0, now, now, WS_CALLER, 0, NULL, 0);
-    if (p) ws_emit_commit(t);
+    if (p) ws_emit_commit();
     errno = saved;
     return p ? 0 : -1;
 }

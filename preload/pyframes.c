@@ -454,7 +454,7 @@ static int name_code(struct ws_thread *t, uintptr_t code, const struct ident *x,
     memcpy(p + 4, name, nlen);
     memcpy(p + 4 + nlen, file, flen);
     memcpy(p + 4 + nlen + flen, (const void *)(x->linetable + 32), tlen);
-    ws_emit_commit(t);
+    ws_emit_commit();
     return 1;
 }
 
@@ -626,7 +626,7 @@ void ws_py_note_site(struct ws_thread *t, uint64_t at)
     ws_py_site(t, at, site);
     if (site[0] &&
         ws_emit_put(t, WS_EV_PYSITE, 0, (int64_t)site[0], (int64_t)site[1], at, at, 0, 0, NULL, 0))
-        ws_emit_commit(t);
+        ws_emit_commit();
 }
 
 void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at)
@@ -638,7 +638,7 @@ void ws_py_emit_db_site(struct ws_thread *t, const uint64_t site[2], uint64_t at
     if (!ws_emit_put(t, WS_EV_PYSITE, WS_PYSITE_DB, (int64_t)site[0], (int64_t)site[1], at, at, 0,
                      0, NULL, 0))
         return; /* not written: the next execution tries again */
-    ws_emit_commit(t);
+    ws_emit_commit();
     last[0] = site[0];
     last[1] = site[1];
 }
@@ -652,5 +652,5 @@ void ws_py_emit_stack(struct ws_thread *t, uint64_t at)
     uint8_t *p = ws_emit_reserve_at(t, WS_EV_PYSTACK, 0, n, 0, at, at, 0, n * 8, UINT64_MAX);
     if (!p) return;
     memcpy(p, keys, n * 8);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }

@@ -181,7 +181,7 @@ static void aux_event(struct ws_thread *t, unsigned call, int err, int64_t obj, 
     if (!p) return;
     uint64_t aux[2] = {aux1, aux2};
     __builtin_memcpy(p, aux, 16);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }
 
 /* epoll_ctl: which fds an epoll set watches, so that the decoder knows

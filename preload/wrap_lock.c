@@ -197,16 +197,25 @@ static inline int mutex_has_waiters(const pthread_mutex_t *m)
 #endif
 }
 
-/* A release that may have woken waiters (wakes: WS_LOCK_WAKES), or any
- * release in "all" mode: its record, stamped `at`, taken before the real
- * call.  The release happens inside that call: a stamp taken after it
- * comes after the wake-up it caused whenever the thread is preempted in
- * between (a loaded machine), and the wait it ended would then seem to
- * have ended before its cause, with no waker. */
-static void released(unsigned call, uint32_t wakes, const void *lock, uint64_t at, uint64_t caller)
+/* A wake-up, stamped `at`, taken before its call.  The release happens
+ * inside that call: a stamp taken after it comes after the wake-up it
+ * caused whenever the thread is preempted in between (a loaded machine),
+ * and the wait it ended would then seem to have ended before its cause,
+ * with no waker. */
+static noinline void woke(unsigned call, const void *obj, int64_t result, uint32_t err, uint64_t at,
+                          uint64_t caller)
 {
-    struct ws_thread *t = (wakes || ws_locks_all) ? ws_enter() : NULL;
-    if (t) ws_emit(t, call, wakes, (int64_t)(uintptr_t)lock, 0, at, at, caller, NULL, 0);
+    struct ws_thread *t = ws_enter();
+    if (!t) return;
+    ws_emit(t, call, err, (int64_t)(uintptr_t)obj, result, at, at, caller, NULL, 0);
+}
+
+/* A release that may have woken waiters (wakes: WS_LOCK_WAKES, in the
+ * record's err), or any release in "all" mode. */
+static inline void released(unsigned call, uint32_t wakes, const void *lock, uint64_t at,
+                            uint64_t caller)
+{
+    if (wakes || ws_locks_all) woke(call, lock, 0, wakes, at, caller);
 }
 
 WS_REAL(pthread_mutex_unlock);
@@ -267,15 +276,6 @@ WS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *lock)
     return rwlock_unlock_slow(lock, WS_CALLER);
 }
 
-/* A wake-up, stamped when its call returned. */
-static noinline void woke(unsigned call, const void *obj, int64_t result, uint32_t err, uint64_t at,
-                          uint64_t caller)
-{
-    struct ws_thread *t = ws_enter();
-    if (!t) return;
-    ws_emit(t, call, err, (int64_t)(uintptr_t)obj, result, at, at, caller, NULL, 0);
-}
-
 /* glibc's condition variable counts its waiters in __wrefs >> 3, and its
  * signal and broadcast return at once when there are none. */
 static inline int cond_has_waiters(const pthread_cond_t *c)
@@ -292,7 +292,7 @@ static inline int cond_has_waiters(const pthread_cond_t *c)
     WS_REAL(name);                                                                                 \
     static noinline int name##_wake(pthread_cond_t *c, uint64_t caller)                            \
     {                                                                                              \
-        uint64_t at = ws_now(); /* before: see released() */                                       \
+        uint64_t at = ws_now(); /* before: see woke() */                                           \
         int r = REAL(name)(c);                                                                     \
         woke(call, c, r, 0, at, caller);                                                           \
         return r;                                                                                  \
@@ -323,7 +323,7 @@ WS_REAL(sem_post);
 
 static noinline int sem_post_wake(sem_t *sem, uint64_t caller)
 {
-    uint64_t at = ws_now(); /* before: see released() */
+    uint64_t at = ws_now(); /* before: see woke() */
     int r = REAL(sem_post)(sem);
     int err = errno;
     woke(WS_SEM_POST, sem, r, r < 0 ? (uint32_t)err : 0, at, caller);
@@ -436,7 +436,7 @@ WS_EXPORT long syscall(long number, ...)
     va_end(ap);
     struct ws_thread *t;
     if (number == SYS_futex && futex_wakes(a2)) {
-        uint64_t at = ws_now(); /* before: see released() */
+        uint64_t at = ws_now(); /* before: see woke() */
         long r = REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
         if (r > 0) {
             int err = errno;

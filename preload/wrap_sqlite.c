@@ -224,7 +224,7 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
     uint64_t aux[2] = {x->nparams ? ws_db_mix(x->params, x->nparams) : 0,
                        (uint64_t)(uintptr_t)x->stmt};
     memcpy(p, aux, 16);
-    ws_emit_commit(t);
+    ws_emit_commit();
 }
 
 /*

@@ -198,6 +198,22 @@ rotating_rounds() {
     done
 }
 
+# runs_into N OUT FN: N runs of `FN I` (I from 1 to N), the lines they
+# print appended to OUT (made afresh); fails, saying why, when one does.
+runs_into() {
+    ri_n=$1 ri_out=$2 ri_fn=$3
+    : >"$ri_out"
+    ri_i=1
+    while [ "$ri_i" -le "$ri_n" ]; do
+        "$ri_fn" "$ri_i" >>"$ri_out" 2>"$TMP/stderr" || {
+            echo "bench: $ri_fn failed:" >&2
+            cat "$TMP/stderr" >&2
+            return 1
+        }
+        ri_i=$((ri_i + 1))
+    done
+}
+
 # paired_median A B: the median of the rounds' differences A - B (files
 # of one figure a line, round by round), the differences left in
 # $TMP/diffs.  Each round's runs were back to back: steadier than the
@@ -301,6 +317,13 @@ overhead() {
 # out; the processes differ (where their pages land), hence the rounds.
 # The targets: within 10 ns of the reference where syscalls flush the TLB,
 # 30 ns added where they do not.
+# One process of the write() comparison (runs_into's FN).
+write_side_by_side() {
+    rm -rf "$TMP/log"
+    mkdir -p "$TMP/log"
+    LD_PRELOAD="$LIB $BENCH/libwsref.so" WHYSLOW_DIR=$TMP/log "$BENCH/bench_write" --side-by-side
+}
+
 write_vs_reference() {
     if [ ! -f "$BENCH/libwsref.so" ]; then
         overhead "write() to /dev/null" 30 "$BENCH/bench_write" 100000
@@ -308,19 +331,7 @@ write_vs_reference() {
     fi
     [ "$traced" = yes ] || return 1
     echo "running bench_write --side-by-side: $ROUNDS processes calling untraced, the reference wrapper and whyslow in turn" >&2
-    : >"$TMP/w.out"
-    r=1
-    while [ "$r" -le "$ROUNDS" ]; do
-        rm -rf "$TMP/log"
-        mkdir -p "$TMP/log"
-        LD_PRELOAD="$LIB $BENCH/libwsref.so" WHYSLOW_DIR=$TMP/log \
-            "$BENCH/bench_write" --side-by-side >>"$TMP/w.out" 2>"$TMP/stderr" || {
-            echo "bench: bench_write --side-by-side failed:" >&2
-            cat "$TMP/stderr" >&2
-            return 1
-        }
-        r=$((r + 1))
-    done
+    runs_into "$ROUNDS" "$TMP/w.out" write_side_by_side || return 1
     rm -rf "$TMP/log"
     for k in untraced_ns added_reference added_whyslow over_reference; do
         eval "w_$k=\$(field $k <\"\$TMP/w.out\" | median)"
@@ -598,8 +609,16 @@ mixed() {
 # percent between them; the figures are the medians over the pairs (one
 # pair is not enough: where each process's pages land moves its figure by
 # several points).  The log written per query is the first pair's.
+# One pair of the Python loop (runs_into's FN); the first pair's log is
+# kept for its size.
+sqlite_pair() {
+    rm -rf "$TMP/sqlite.$1"
+    mkdir -p "$TMP/sqlite.$1"
+    "$PY" "$(dirname "$0")/bench_sqlite_py.py" "$LIB" "$TMP/sqlite.$1" "$SQLITE_SLICES" "$SQLITE_QUERIES" || return 1
+    [ "$1" = 1 ] || rm -rf "$TMP/sqlite.$1"
+}
+
 sqlite_py() {
-    prog=$(dirname "$0")/bench_sqlite_py.py
     if ! "$PY" -c 'import sqlite3' 2>/dev/null; then
         figure "python sqlite3 loop: not measured ($PY has no sqlite3 module)"
         return 1
@@ -609,19 +628,7 @@ sqlite_py() {
         return 1
     fi
     echo "running bench_sqlite_py.py: $SQLITE_PAIRS pairs of processes, $SQLITE_SLICES slices of $SQLITE_QUERIES queries each, untraced and traced in turn" >&2
-    : >"$TMP/sqlite.out"
-    pair=1
-    while [ "$pair" -le "$SQLITE_PAIRS" ]; do
-        rm -rf "$TMP/sqlite.$pair"
-        mkdir -p "$TMP/sqlite.$pair"
-        "$PY" "$prog" "$LIB" "$TMP/sqlite.$pair" "$SQLITE_SLICES" "$SQLITE_QUERIES" >>"$TMP/sqlite.out" 2>"$TMP/stderr" || {
-            echo "bench: bench_sqlite_py.py failed:" >&2
-            cat "$TMP/stderr" >&2
-            return 1
-        }
-        [ "$pair" = 1 ] || rm -rf "$TMP/sqlite.$pair"
-        pair=$((pair + 1))
-    done
+    runs_into "$SQLITE_PAIRS" "$TMP/sqlite.out" sqlite_pair || return 1
     made=$(head -n 1 "$TMP/sqlite.out" | field queries)
     range="$(field overhead_pct <"$TMP/sqlite.out" | sort -n | head -n 1)..$(field overhead_pct <"$TMP/sqlite.out" | sort -n | tail -n 1)"
     figure "python sqlite3 point select: untraced $(field untraced_ns <"$TMP/sqlite.out" | median | xargs printf %.0f) ns, traced $(field traced_ns <"$TMP/sqlite.out" | median | xargs printf %.0f) ns per query, overhead $(field overhead_pct <"$TMP/sqlite.out" | median) % (target <= 5 %; the fastest tenth of each copy's slices, the median over $SQLITE_PAIRS pairs of processes: $range)"
