@@ -246,6 +246,7 @@ if [ -n "$missing" ]; then
 fi
 # The reference wrapper (x86-64 only; write falls back to untraced/traced).
 [ -f "$BENCH/libwsref.so" ] || cmake --build "$BUILD" --target wsref >/dev/null 2>&1
+[ -f "$BENCH/libwsempty.so" ] || cmake --build "$BUILD" --target wsempty >/dev/null 2>&1
 
 traced=yes
 if [ ! -f "$LIB" ]; then
@@ -398,18 +399,21 @@ pystack_cost() {
 
 # Build systems, test runners and scripts are made of short processes:
 # what tracing adds to each, start to end.  A shell loop of PROCESS_COUNT
-# /bin/true, run untraced, preloaded but disabled (WHYSLOW_DISABLE=1),
+# /bin/true, run untraced, preloaded with a library that does nothing
+# (empty_preload.c: the floor of any LD_PRELOAD here, which the disabled
+# recorder cannot go under), preloaded but disabled (WHYSLOW_DISABLE=1),
 # preloaded with each process's own flusher, and under `whyslow record`
 # (which serves the flushers), in a rotating order, PROCESS_ROUNDS rounds;
 # per mode, the median of the rounds' differences from the untraced run of
 # the same round, per process.
-# One loop of short processes in mode untraced, disabled, preloaded or
-# record: microseconds per process.
+# One loop of short processes in mode untraced, empty, disabled, preloaded
+# or record: microseconds per process.
 loop_in() {
     rm -rf "$TMP/plog"
     t0=$(now)
     case $1 in
     untraced) sh "$TMP/loop.sh" ;;
+    empty) LD_PRELOAD=$BENCH/libwsempty.so sh "$TMP/loop.sh" ;;
     disabled) LD_PRELOAD=$LIB WHYSLOW_DISABLE=1 sh "$TMP/loop.sh" ;;
     preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/plog sh "$TMP/loop.sh" ;;
     record) "$CLI" record -o "$TMP/plog" -- sh "$TMP/loop.sh" 2>/dev/null ;;
@@ -419,13 +423,18 @@ loop_in() {
 
 process_cost() {
     printf 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i + 1)); done\n' "$PROCESS_COUNT" >"$TMP/loop.sh"
-    echo "running a loop of $PROCESS_COUNT /bin/true: $PROCESS_ROUNDS rounds of untraced, disabled, preloaded and recorded, interleaved" >&2
-    rotating_rounds "$PROCESS_ROUNDS" proc loop_in untraced disabled preloaded record || return 1
+    modes=untraced
+    [ -f "$BENCH/libwsempty.so" ] && modes="$modes empty"
+    modes="$modes disabled preloaded record"
+    echo "running a loop of $PROCESS_COUNT /bin/true: $PROCESS_ROUNDS rounds of $modes, interleaved" >&2
+    rotating_rounds "$PROCESS_ROUNDS" proc loop_in $modes || return 1
     rm -rf "$TMP/plog"
-    for m in disabled preloaded record; do
+    for m in ${modes#untraced }; do
         eval "added_$m=\$(paired_median \"\$TMP/proc.$m\" \"\$TMP/proc.untraced\")"
     done
-    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)"
+    floor=
+    [ -f "$BENCH/libwsempty.so" ] && floor="; a preloaded library that does nothing adds $(calc %.0f "$added_empty") us, the floor of any LD_PRELOAD here"
+    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)$floor"
 }
 
 ! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
