@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 
 #include "dbstate.h"
@@ -74,10 +75,10 @@ int ws_shared_create(unsigned nbufs)
      * flusher that `whyslow record` serves maps it from the fd.  The fd is
      * closed once the flusher started (launch.c): the program never sees
      * it. */
-    int fd = memfd_create(WS_REGION_NAME, MFD_CLOEXEC);
+    int fd = memfd_create(WS_START_STR(WS_REGION_NAME), MFD_CLOEXEC);
     if (fd < 0) return -1;
     struct stat st;
-    if (ftruncate(fd, (off_t)size) != 0 || fstat(fd, &st) != 0) {
+    if (ftruncate(fd, (off_t)size) != 0 || ws_fstat(fd, &st) != 0) {
         real_close(fd);
         return -1;
     }
@@ -97,8 +98,8 @@ int ws_shared_create(unsigned nbufs)
     sh->redact_argv = (uint8_t)ws_redact_argv;
     sh->clock_tsc = (uint8_t)ws_clock_tsc;
     sh->jit_map_ours = (uint8_t)ws_jit_map_ours;
-    sh->pid = getpid();
-    sh->ppid = getppid();
+    sh->pid = ws_getpid();
+    sh->ppid = ws_getppid();
     sh->end_status = -1;
     /* (read first, stored after: a store to the fresh page faults) */
     uint64_t ts, mono, real;

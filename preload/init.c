@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 #include "whyslow/serve.h"
@@ -66,9 +67,14 @@ WS_BIG static char dir_long[4096];
 const char *ws_dir = dir_short;
 extern int64_t ws_exit_status;
 static unsigned nbufs;
-static double stack_ms; /* WHYSLOW_STACK_MS */
+static uint64_t stack_ns; /* WHYSLOW_STACK_MS */
 
 #define REAPER_ENV "WHYSLOW_REAPER"
+
+/* glibc's, behind pthread_atfork() (whyslow_start()). */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle;
 
 void ws_quiet(const char *why)
 {
@@ -111,24 +117,26 @@ static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned
     return (unsigned)v;
 }
 
-/* A duration in ms, fractions allowed ("0.5"). */
-static double env_ms(const char *name, double dflt, char *msg, size_t len)
+/* A duration given in ms, fractions allowed ("0.5"), in ns.  (In whole
+ * numbers until one is given: a double's constants are read from .rodata,
+ * a page the start of a traced process need not touch.) */
+static uint64_t env_ms_as_ns(const char *name, uint64_t dflt_ns, char *msg, size_t len)
 {
     const char *s = getenv(name);
-    if (!s || !*s) return dflt;
+    if (!s || !*s) return dflt_ns;
     char *end;
     double v = strtod(s, &end);
     if (*end || !(v >= 0 && v <= 3600000)) {
         bad_setting(msg, len, name, s, "milliseconds from 0 to 3600000");
-        return dflt;
+        return dflt_ns;
     }
-    return v;
+    return (uint64_t)(v * 1e6);
 }
 
 /* WHYSLOW_REDACT: a list of sql, argv, url. */
 static void env_redact(char *msg, size_t len)
 {
-    const char *s = getenv("WHYSLOW_REDACT");
+    const char *s = getenv(WS_START_STR("WHYSLOW_REDACT"));
     ws_redact_sql = ws_redact_argv = ws_redact_url = 0;
     for (const char *p = s; p && *p;) {
         size_t n = strcspn(p, ",");
@@ -142,8 +150,8 @@ static void env_redact(char *msg, size_t len)
             bad_setting(msg, len, "WHYSLOW_REDACT", s, "a list of sql, argv and url");
         p += n + (p[n] == ',');
     }
-    const char *old = getenv("WHYSLOW_SQL");
-    if (old && strcmp(old, "redact") == 0) ws_redact_sql = 1;
+    const char *old = getenv(WS_START_STR("WHYSLOW_SQL"));
+    if (old && strcmp(old, WS_START_STR("redact")) == 0) ws_redact_sql = 1;
 }
 
 /* Reads the settings; what was not valid goes to msg. */
@@ -151,13 +159,17 @@ static void read_settings(char *msg, size_t len)
 {
     const char *s;
     msg[0] = 0;
-    ws_locks_all = (s = getenv("WHYSLOW_LOCKS")) && strcmp(s, "all") == 0;
-    ws_http_on = !((s = getenv("WHYSLOW_HTTP")) && strcmp(s, "off") == 0);
-    ws_jit_map_ours = (s = getenv("WHYSLOW_JIT_MAP")) && strcmp(s, "record") == 0;
+    ws_locks_all =
+        (s = getenv(WS_START_STR("WHYSLOW_LOCKS"))) && strcmp(s, WS_START_STR("all")) == 0;
+    ws_http_on =
+        !((s = getenv(WS_START_STR("WHYSLOW_HTTP"))) && strcmp(s, WS_START_STR("off")) == 0);
+    ws_jit_map_ours =
+        (s = getenv(WS_START_STR("WHYSLOW_JIT_MAP"))) && strcmp(s, WS_START_STR("record")) == 0;
     env_redact(msg, len);
-    ws_flush_ms = env_uint("WHYSLOW_FLUSH_MS", 100, 1, 60000, msg, len);
-    stack_ms = env_ms("WHYSLOW_STACK_MS", 1.0, msg, len); /* 0: no stacks */
-    nbufs = env_uint("WHYSLOW_BUFFER_MB", 64, 1, 65536, msg, len) * (1024 * 1024 / WS_BUF_SIZE);
+    ws_flush_ms = env_uint(WS_START_STR("WHYSLOW_FLUSH_MS"), 100, 1, 60000, msg, len);
+    stack_ns = env_ms_as_ns(WS_START_STR("WHYSLOW_STACK_MS"), 1000000, msg, len); /* 0: none */
+    nbufs = env_uint(WS_START_STR("WHYSLOW_BUFFER_MB"), 64, 1, 65536, msg, len) *
+            (1024 * 1024 / WS_BUF_SIZE);
 }
 
 WS_EXPORT int whyslow_settings(char *msg, size_t len)
@@ -191,9 +203,9 @@ static int dir_join(char *dst, size_t cap, const char *cwd, const char *s)
 /* WHYSLOW_DIR, made absolute; -1 with ws_why set. */
 static int read_dir(void)
 {
-    const char *s = getenv("WHYSLOW_DIR");
-    if (!s || !*s) s = "whyslow.data";
-    const char *cwd = "";
+    const char *s = getenv(WS_START_STR("WHYSLOW_DIR"));
+    if (!s || !*s) s = WS_START_STR("whyslow.data");
+    const char *cwd = WS_START_STR("");
     char cwd_buf[2048];
     if (s[0] != '/') {
         if (!getcwd(cwd_buf, sizeof cwd_buf)) {
@@ -211,7 +223,7 @@ static int read_dir(void)
         goto too_long;
     /* Made here if missing, then checked (logfile.c); not when `whyslow
      * record` serves the process, which did both before it started. */
-    const char *sock = getenv(WS_SERVE_ENV);
+    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
     if (sock && *sock) return 0;
     int fd = ws_logdir_open(ws_dir, 1);
     if (fd < 0) return -1;
@@ -222,7 +234,7 @@ too_long:
     return -1;
 }
 
-static void note_reaper(void);
+static void note_reaper(pid_t self);
 
 /*
  * The child of fork(): a region, a log and a flusher of its own, made at
@@ -249,7 +261,7 @@ static void fork_child(void)
     ws_guard_forget();
     ws_fd_forget_all(); /* the child's log names its fds itself */
     ws_py_fork_child(); /* and its code objects */
-    note_reaper();
+    note_reaper(ws_getpid());
     atomic_store(&ws_fork_pending, 1);
     ws_me.self = NULL; /* its next call goes to ws_enter_slow() */
     errno = saved;
@@ -296,13 +308,13 @@ void ws_lose_pending(void)
 
 /* A program that reaps orphans (PID 1, a subreaper), and any traced one
  * below it, needs a flusher thread (launch.c): say so to its descendants. */
-static void note_reaper(void)
+static void note_reaper(pid_t self)
 {
-    ws_reaper_line |= getenv(REAPER_ENV) != NULL;
-    if (!ws_reaper_line && ws_reaps_orphans()) {
+    ws_reaper_line |= getenv(WS_START_STR(REAPER_ENV)) != NULL;
+    if (!ws_reaper_line && ws_reaps_orphans(self)) {
         ws_reaper_line = 1;
         char pid[16];
-        snprintf(pid, sizeof pid, "%d", (int)getpid());
+        snprintf(pid, sizeof pid, "%d", (int)self);
         /* Safe here: the constructor runs before any thread, and the
          * child of fork() has only the one that forked. */
         setenv(REAPER_ENV, pid, 1);
@@ -341,13 +353,13 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         goto out;
     }
     ws_clock_init();
-    const char *clk = getenv("WHYSLOW_CLOCK");
-    if (clk && strcmp(clk, "monotonic") == 0) ws_clock_tsc = 0;
+    const char *clk = getenv(WS_START_STR("WHYSLOW_CLOCK"));
+    if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
     if (ws_shared_create(nbufs) != 0) {
         ws_quiet("out of memory for the buffers");
         goto out;
     }
-    note_reaper();
+    note_reaper(ws_sh->pid);
     ws_start_argv = argv;
     int started = ws_flusher_start();
     ws_start_argv = NULL; /* in the child of fork(), /proc says them */
@@ -355,11 +367,13 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         ws_quiet(ws_why);
         goto out;
     }
-    if (pthread_atfork(NULL, NULL, fork_child) != 0) goto out;
-    ws_stack_init(stack_ms); /* after the region: it measures from its start */
+    /* What pthread_atfork() does: its code is a stub linked at the end of
+     * our text, a page the start would fault in for that call alone. */
+    if (__register_atfork(NULL, NULL, fork_child, &__dso_handle) != 0) goto out;
+    ws_stack_init(stack_ns); /* after the region: it measures from its start */
     atomic_store_explicit(&ws_on, 1, memory_order_release);
-    const char *py = getenv("WHYSLOW_PYTHON");
-    ws_py_init(py && strcmp(py, "off") == 0); /* which CPython, if one: a record */
+    const char *py = getenv(WS_START_STR("WHYSLOW_PYTHON"));
+    ws_py_init(py && strcmp(py, WS_START_STR("off")) == 0); /* which CPython, if one: a record */
 out:
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */

@@ -136,11 +136,12 @@ struct ws_buf {
 #define WS_EVERY_PROCESS __attribute__((section(".text.startup")))
 
 /*
- * Strings every process reads at its start, traced or not (the names of
- * the settings it looks for, of the functions it looks up), kept with that
- * code in the text rather than in .rodata: a process the library does not
- * trace touches nothing else of .rodata, whose page would cost it a fault
- * for a few names.  (Read-only data in an executable section is readable.)
+ * Strings a process reads at its start, traced or not (the names of the
+ * settings it looks for, of the functions it looks up), kept with that
+ * code in the text rather than in .rodata: the start touches nothing else
+ * of .rodata (no constant either: see WS_NO_MERGE), whose page would cost
+ * every process a fault for a few names.  (Read-only data in an
+ * executable section is readable.)
  */
 #define WS_START_DATA __attribute__((section(".text.startup.str")))
 #define WS_START_STR(s)                                                                            \
@@ -148,6 +149,10 @@ struct ws_buf {
         static const char ws_str_[] WS_START_DATA = s;                                             \
         ws_str_;                                                                                   \
     }))
+
+/* Between two stores of constants in the start: the compiler would merge
+ * them into one wider constant, which it reads from .rodata. */
+#define WS_NO_MERGE() __asm__ volatile("" ::: "memory")
 
 /*
  * Per-thread state.  It lives in a static array rather than in TLS so that
@@ -364,7 +369,7 @@ extern _Atomic uint64_t ws_stack_ticks;
 uint8_t *ws_emit_reserve_stack(struct ws_thread *t, unsigned call, uint32_t err, int64_t obj,
                                int64_t result, uint64_t start, uint64_t end, uint64_t caller,
                                uint32_t plen);
-void ws_stack_init(double stack_ms);
+void ws_stack_init(uint64_t ns); /* the threshold in ns, 0: no stacks */
 
 /* The stack threshold (ws_stack_ticks), for a wrapper to read before its
  * real call (see ws_emit_at()). */
@@ -479,7 +484,7 @@ extern char **ws_start_argv;         /* the program's arguments, during the star
  * failure (meta.c). */
 size_t ws_read_file(const char *path, char *buf, size_t cap);
 extern int ws_reaper_line; /* it reaps orphans, or a traced process above it does */
-int ws_reaps_orphans(void);
+int ws_reaps_orphans(pid_t self);
 int ws_flusher_start(void);
 void ws_flusher_enqueue(struct ws_thread *t, struct ws_buf *b);
 void ws_flusher_wake(void);
@@ -618,5 +623,18 @@ int ws_own_cond_broadcast(pthread_cond_t *c) __attribute__((nothrow, visibility(
 /* ---- real functions ---- */
 
 #include "real.h"
+
+/* getpid(), getppid() and fstat() in a traced process's start and end, as
+ * system calls through syscall(), a page of libc the start touches anyway
+ * (pidfd_open): libc's getpid() is a page of its text, and its fstat() an
+ * fstatat() with a "" in a page of its .rodata, that the start would fault
+ * in for them alone. */
+#define ws_getpid()  ((pid_t)real_syscall(SYS_getpid))
+#define ws_getppid() ((pid_t)real_syscall(SYS_getppid))
+#ifdef SYS_fstat
+#define ws_fstat(fd, st_ptr) ((int)real_syscall(SYS_fstat, (fd), (st_ptr)))
+#else
+#define ws_fstat(fd, st_ptr) fstat((fd), (st_ptr))
+#endif
 
 #endif

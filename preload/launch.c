@@ -64,10 +64,10 @@
 enum ws_flusher_mode ws_mode;
 int ws_reaper_line;
 
-int ws_reaps_orphans(void)
+int ws_reaps_orphans(pid_t self)
 {
     int sub = 0;
-    return getpid() == 1 || (REAL(prctl)(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
+    return self == 1 || (REAL(prctl)(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
 }
 
 /* Buffers a thread hands over before it wakes the flusher (see below). */
@@ -130,7 +130,7 @@ char **ws_start_argv;
  * from it would read it. */
 static void give_identity(void)
 {
-    ssize_t n = readlink("/proc/self/exe", ws_sh->text, WS_EXE_MAX);
+    ssize_t n = readlink(WS_START_STR("/proc/self/exe"), ws_sh->text, WS_EXE_MAX);
     ws_sh->exe_len = n > 0 ? (uint32_t)n : 0;
     char *args = ws_sh->text + ws_sh->exe_len; /* right after it (internal.h) */
     size_t len = 0;
@@ -180,19 +180,22 @@ static int start_served(const char *sock)
     memcpy(a.sun_path + 1, sock + 1, n - 1); /* sun_path[0] = 0: abstract */
     give_identity();
     int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    /* Non-blocking: a record too busy to take the connection (its
+     * backlog full) costs the process a flusher of its own at once, not a
+     * wait. */
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0) goto fail;
-    struct timeval tv = {WS_SERVE_TIMEOUT_MS / 1000, (WS_SERVE_TIMEOUT_MS % 1000) * 1000};
-    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (REAL(connect)(s, (struct sockaddr *)&a,
                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
         goto fail;
-    struct ws_serve_hello h = {.magic = WS_SERVE_MAGIC,
-                               .version = WS_SERVE_VERSION,
-                               .addr = (uint64_t)(uintptr_t)ws_sh,
-                               .size = ws_region_size(ws_sh->nbufs),
-                               .nbufs = ws_sh->nbufs,
-                               .pid = (int32_t)ws_sh->pid};
+    struct ws_serve_hello h;
+    h.magic = WS_SERVE_MAGIC;
+    WS_NO_MERGE();
+    h.version = WS_SERVE_VERSION;
+    h.addr = (uint64_t)(uintptr_t)ws_sh;
+    h.size = ws_region_size(ws_sh->nbufs);
+    h.nbufs = ws_sh->nbufs;
+    h.pid = (int32_t)ws_sh->pid;
     if (ws_send_fds(REAL(sendmsg), s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h)
         goto fail;
     real_close(s);
@@ -288,7 +291,7 @@ static int start_thread(void)
  * where it belongs (see above); 0, or -1 with ws_why set. */
 int ws_flusher_start(void)
 {
-    const char *sock = getenv(WS_SERVE_ENV);
+    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
     int r = -1;
     char served_why[sizeof ws_why] = "";
     if (sock && *sock) {
@@ -323,7 +326,7 @@ static void settle_served(void)
 {
     if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0 || served_answer() == 0) return;
     int r;
-    if (ws_reaper_line || ws_reaps_orphans()) { /* it became one since its start */
+    if (ws_reaper_line || ws_reaps_orphans(ws_sh->pid)) { /* it became one since its start */
         r = start_thread();
         if (r == 0) ws_mode = WS_FLUSHER_THREAD;
     } else {
@@ -347,7 +350,7 @@ void ws_flusher_end(int end_kind, int64_t status)
     /* A fork child that recorded nothing: an exec leaves no log of this
      * image (the new one makes its own), an exit one saying how it ended. */
     if (atomic_load(&ws_fork_pending) && (end_kind == WS_END_EXEC || ws_fork_setup() != 0)) return;
-    if (!atomic_load(&ws_on) || getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
+    if (!atomic_load(&ws_on) || ws_getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
     settle_served();
     if (!atomic_load(&ws_on)) {
@@ -399,5 +402,5 @@ void ws_flusher_end(int end_kind, int64_t status)
 /* exec failed: the program goes on, and so does the flusher. */
 void ws_flusher_exec_failed(void)
 {
-    if (atomic_load(&ws_on) && getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
+    if (atomic_load(&ws_on) && ws_getpid() == ws_sh->pid) atomic_store(&ws_sh->end_kind, 0);
 }

@@ -177,7 +177,7 @@ static int from_debug_offsets(const struct debug_offsets_313 *d)
  * Py_GetVersion()'s "3.10.13 (main, ...", which only formats constants. */
 WS_EVERY_PROCESS static unsigned long old_version(void)
 {
-    const char *(*get)(void) = (const char *(*)(void))ws_lookup("Py_GetVersion");
+    const char *(*get)(void) = (const char *(*)(void))ws_lookup(WS_START_STR("Py_GetVersion"));
     const char *v = get ? get() : NULL;
     unsigned long part[3] = {0, 0, 0}, final = 0;
     for (int i = 0; v && i < 3; i++) {
@@ -194,8 +194,8 @@ WS_EVERY_PROCESS static unsigned long old_version(void)
 
 WS_EVERY_PROCESS static int find_layout(void)
 {
-    const unsigned long *version = ws_lookup("Py_Version");
-    void *runtime = ws_lookup("_PyRuntime");
+    const unsigned long *version = ws_lookup(WS_START_STR("Py_Version"));
+    void *runtime = ws_lookup(WS_START_STR("_PyRuntime"));
     py_version = version ? *version : old_version();
     why_not = WS_PY_VERSION;
     /* A final release only: an alpha's or beta's layouts may differ. */

@@ -228,18 +228,24 @@ void ws_resolve(void)
         if (!*r->fn) ws_resolve_one(r);
 }
 
+/* name in the loader's list as it is now.  Not inlined: its 5 KiB would
+ * be in ws_lookup()'s frame, a page of stack every process touches. */
+__attribute__((noinline)) static void *find_now(const char *name)
+{
+    struct objects now; /* the constructor's, or a dlopen's stack */
+    read_list(&now);
+    return find_from(&now, 0, name);
+}
+
 void *ws_lookup(const char *name)
 {
     const struct objects *os = located_list();
     void *at;
-    if (!os) {
+    if (!os)
         at = MAYBE;
-    } else if (!list_changed(os)) {
+    else if (!list_changed(os))
         at = find_from(os, 0, name);
-    } else {
-        struct objects now; /* 5 KiB: the constructor's, or a dlopen's stack */
-        read_list(&now);
-        at = find_from(&now, 0, name);
-    }
+    else
+        at = find_now(name);
     return at == MAYBE ? dlsym(RTLD_DEFAULT, name) : at;
 }

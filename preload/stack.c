@@ -91,9 +91,9 @@ WS_EVERY_PROCESS static int find_self(struct dl_phdr_info *info, size_t size, vo
     return 0;
 }
 
-WS_EVERY_PROCESS void ws_stack_init(double stack_ms)
+WS_EVERY_PROCESS void ws_stack_init(uint64_t ns)
 {
-    stack_ns = (uint64_t)(stack_ms * 1e6);
+    stack_ns = ns;
     if (stack_ns == 0) {
         atomic_store(&ws_stack_ticks, UINT64_MAX);
         return;

@@ -147,7 +147,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
                      (unsigned long)(ts.tv_nsec ^ ts.tv_sec * 2654435761u));
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, alen) != 0 ||
-        listen(s->listen_fd, 128) != 0) {
+        listen(s->listen_fd, SOMAXCONN) != 0) {
         snprintf(msg, msglen, "cannot listen for the traced processes: %s", strerror(errno));
         if (s->listen_fd >= 0) close(s->listen_fd);
         free(s);

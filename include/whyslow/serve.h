@@ -105,7 +105,11 @@ static inline ssize_t ws_send_fds(ssize_t (*send_msg)(int, const struct msghdr *
                        .msg_control = c.buf,
                        .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    /* Two stores, kept apart: merged, they would be one 8-byte constant
+     * the compiler reads from .rodata, a page the start of a traced
+     * process would fault in for it alone. */
     cm->cmsg_level = SOL_SOCKET;
+    __asm__ volatile("" ::: "memory");
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
     memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
