@@ -305,7 +305,9 @@ static void flush(int final)
          * which the kernel keeps until it is reaped. */
         ws_meta_title();
         ws_meta_sched(1);
-        ws_meta_jitmap();
+        /* (names for the addresses of its events: none, none to name,
+         * unless the map is ours to remove) */
+        if (ws_slots_used() > 0 || ws_sh->jit_map_ours) ws_meta_jitmap();
     }
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue
@@ -493,17 +495,23 @@ static void on_stop(int sig)
 
 /* Blocks every signal but the two that stop it, and leaves the program's
  * session and process group, so a terminal's ^C and the program's
- * kill(0, ...) are not ours. */
+ * kill(0, ...) are not ours.  A served flusher serves one process after
+ * another, with every signal blocked in between (decoder/cli/serve.c):
+ * only the first time is all of it needed. */
 static void own_signals(void)
 {
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    setsid();
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    static int once;
+    if (!once) {
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        setsid();
+        struct sigaction sa = {.sa_handler = on_stop};
+        sigfillset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        once = 1;
+    }
     sigset_t stops;
     sigemptyset(&stops);
     sigaddset(&stops, SIGTERM);
@@ -524,21 +532,29 @@ static void own_signals(void)
  */
 static void retitle(void)
 {
-    prctl(PR_SET_NAME, "whyslow-flush");
-    char stat[1024];
-    int fd = real_open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = real_read(fd, stat, sizeof stat - 1);
-    real_close(fd);
-    if (n <= 0) return;
-    stat[n] = 0;
-    const char *p = strrchr(stat, ')');
-    unsigned long long arg[2], env[2] = {0, 0};
-    for (int field = 2; p && field < 48; field++) /* p is at the end of field 2 */
-        p = strchr(p + 1, ' ');
-    if (!p || sscanf(p, " %llu %llu %llu %llu", &arg[0], &arg[1], &env[0], &env[1]) < 2 ||
-        arg[1] <= arg[0] + 1)
-        return;
+    /* Read once: a served flusher, retitled for each process it serves,
+     * keeps its name and its arguments' place. */
+    static unsigned long long arg[2], env[2];
+    static int known;
+    if (!known) {
+        known = -1;
+        prctl(PR_SET_NAME, "whyslow-flush");
+        char stat[1024];
+        int fd = real_open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        ssize_t n = real_read(fd, stat, sizeof stat - 1);
+        real_close(fd);
+        if (n <= 0) return;
+        stat[n] = 0;
+        const char *p = strrchr(stat, ')');
+        for (int field = 2; p && field < 48; field++) /* p is at the end of field 2 */
+            p = strchr(p + 1, ' ');
+        if (!p || sscanf(p, " %llu %llu %llu %llu", &arg[0], &arg[1], &env[0], &env[1]) < 2 ||
+            arg[1] <= arg[0] + 1)
+            return;
+        known = 1;
+    }
+    if (known < 0) return;
     char title[64];
     size_t tlen = (size_t)snprintf(title, sizeof title, "whyslow-flush %d", (int)ws_sh->pid);
     char *area = (char *)(uintptr_t)arg[0];

@@ -126,9 +126,12 @@ static void put_process(const char *exe, size_t elen, const char *cmdline, size_
     p = ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
     put_record(WS_META_PROCESS, p);
     /* The host, for the tools its spans go to (whyslow export): read here,
-     * in the flusher, where it costs the program nothing. */
-    struct utsname u;
-    if (uname(&u) == 0)
+     * in the flusher, where it costs the program nothing; once in a
+     * served flusher's life, which serves process after process. */
+    static struct utsname u;
+    static int known;
+    if (!known) known = uname(&u) == 0 ? 1 : -1;
+    if (known > 0)
         put_record(WS_META_HOST,
                    put_str(scratch, u.nodename, strnlen(u.nodename, sizeof u.nodename)));
 }

@@ -81,7 +81,9 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         ws_sh = NULL;
         return 0;
     }
-    atomic_store(&ws_sh->flusher_pid, getpid());
+    static pid_t me; /* (record never serves: 0 in each flusher it forks) */
+    if (!me) me = getpid();
+    atomic_store(&ws_sh->flusher_pid, me);
     ws_futex((_Atomic uint32_t *)&ws_sh->serve.word, FUTEX_WAKE, INT32_MAX, NULL);
     ws_proc_pid = pid;
     int log_fd = ws_log_create_in(dirfd, dir, h->pid);

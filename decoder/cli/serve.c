@@ -88,6 +88,7 @@ struct server {
     size_t npool, cap;
     int done[2]; /* a pipe: flushers write their pid on it when they are free again */
     unsigned unwritten;
+    uid_t uid;                       /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
     size_t head, queued;
     long long forked_ms; /* when a flusher was last forked for them */
@@ -135,6 +136,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         return NULL;
     }
     s->dirfd = dirfd;
+    s->uid = geteuid();
     s->done[0] = s->done[1] = -1;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -186,15 +188,15 @@ static void flusher_life(struct server *s, int fd)
     }
     close_range(from, ~0u, 0);
 
+    pid_t me = getpid(); /* said on the done pipe after each process */
     for (;;) {
         struct handoff ho;
         int fds[2]; /* the memfd, and the pidfd if it sent one */
-        if (ws_recv_fds(fd, &ho, sizeof ho, fds) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
+        if (ws_recv_fds(fd, &ho, sizeof ho, fds, 0) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
         /* It closes both; it exits itself when it cannot serve again. */
         if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
             _exit(0);
         sigprocmask(SIG_SETMASK, &all, NULL); /* while free, signals wait */
-        pid_t me = getpid();
         if (write(s->done[1], &me, sizeof me) != (ssize_t)sizeof me) _exit(0);
     }
 }
@@ -298,10 +300,14 @@ static void take_one(struct server *s, int conn)
     socklen_t clen = sizeof cred;
     struct ws_serve_hello h;
     int fds[2];
-    /* It sends right after its connect; a short wait covers the race. */
-    struct timeval tv = {0, 200000};
-    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t got = ws_recv_fds(conn, &h, sizeof h, fds);
+    /* It sends right after its connect: the hello is there, but for a
+     * race that a short wait covers. */
+    ssize_t got = ws_recv_fds(conn, &h, sizeof h, fds, MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        struct timeval tv = {0, 200000};
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        got = ws_recv_fds(conn, &h, sizeof h, fds, 0);
+    }
     if (got != (ssize_t)sizeof h || fds[0] < 0 || h.magic != WS_SERVE_MAGIC ||
         h.version != WS_SERVE_VERSION) {
         answer_other_version(conn);
@@ -309,7 +315,7 @@ static void take_one(struct server *s, int conn)
         int err = 0;
         if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
             err = errno;
-        else if (cred.uid != geteuid() || cred.pid != h.pid)
+        else if (cred.uid != s->uid || cred.pid != h.pid)
             err = EPERM;
         else if (s->queued == QUEUE_MAX)
             err = EAGAIN;

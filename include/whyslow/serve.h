@@ -118,8 +118,8 @@ static inline ssize_t ws_send_fds(ssize_t (*send_msg)(int, const struct msghdr *
 
 /* Receives at most len bytes into msg and up to 2 fds (the rest of fds is
  * -1), as both receivers do (record the hello, a spare flusher its
- * hand-over); what recvmsg() returns, after EINTR. */
-static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2])
+ * hand-over), with recvmsg()'s flags; what it returns, after EINTR. */
+static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2], int flags)
 {
     struct iovec iov = {msg, len};
     union {
@@ -129,7 +129,7 @@ static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2])
     struct msghdr m = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
     ssize_t got;
-    while ((got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+    while ((got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | flags)) < 0 && errno == EINTR)
         ;
     fds[0] = fds[1] = -1;
     struct cmsghdr *cm = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
