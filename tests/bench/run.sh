@@ -405,18 +405,23 @@ pystack_cost() {
 # preloaded with each process's own flusher, and under `whyslow record`
 # (which serves the flushers), in a rotating order, PROCESS_ROUNDS rounds;
 # per mode, the median of the rounds' differences from the untraced run of
-# the same round, per process.
+# the same round, per process.  Each traced run writes its logs in a
+# directory of its own, all removed at the end, as make_job's (below):
+# removing each round's 200 logs before the next made each log's creation
+# cost the flusher some 500 us more (perf: ext4's recently_deleted), a cost
+# of the benchmark's rm, which ran beside the loop.
 # One loop of short processes in mode untraced, empty, disabled, preloaded
 # or record: microseconds per process.
 loop_in() {
-    rm -rf "$TMP/plog"
+    mkdir -p "$TMP/plog"
+    logs=$(mktemp -u "$TMP/plog/run.XXXXXX")
     t0=$(now)
     case $1 in
     untraced) sh "$TMP/loop.sh" ;;
     empty) LD_PRELOAD=$BENCH/libwsempty.so sh "$TMP/loop.sh" ;;
     disabled) LD_PRELOAD=$LIB WHYSLOW_DISABLE=1 sh "$TMP/loop.sh" ;;
-    preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$TMP/plog sh "$TMP/loop.sh" ;;
-    record) "$CLI" record -o "$TMP/plog" -- sh "$TMP/loop.sh" 2>/dev/null ;;
+    preloaded) LD_PRELOAD=$LIB WHYSLOW_DIR=$logs sh "$TMP/loop.sh" ;;
+    record) "$CLI" record -o "$logs" -- sh "$TMP/loop.sh" 2>/dev/null ;;
     esac || return 1
     calc %.3f "($(now) - $t0) * 1e6 / $PROCESS_COUNT"
 }
