@@ -584,10 +584,13 @@ static int run(struct recording *r)
         return 127;
     }
     for (;;) {
+        int wait = r->srv ? server_wait_ms(r->srv) : -1;
+        /* (a flusher free again matters to a process waiting for one, or
+         * at the end: else it is seen at the next process's turn) */
+        int done = r->srv && (wait >= 0 || r->exited) ? server_done_fd(r->srv) : -1;
         struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
                               {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN},
-                              {.fd = r->srv ? server_done_fd(r->srv) : -1, .events = POLLIN}};
-        int wait = r->srv ? server_wait_ms(r->srv) : -1;
+                              {.fd = done, .events = POLLIN}};
         if (r->exited && (wait < 0 || wait > WAIT_STEP_MS)) wait = WAIT_STEP_MS;
         if (poll(p, 3, wait) < 0 && errno != EINTR) break;
         if (p[0].revents) take_signals(r, sfd);

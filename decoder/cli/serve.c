@@ -261,8 +261,20 @@ static long long fork_due(const struct server *s)
 
 /* Hands the waiting processes, oldest first, to free flushers, forking
  * one when they have waited long enough (fork_due()). */
+/* Marks free the flushers that said so on the done pipe.  Read before
+ * each hand-over, not as each says it: record then wakes once per
+ * process, for its hello, not twice. */
+static void read_done(struct server *s)
+{
+    pid_t pid;
+    while (read(s->done[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
+        for (size_t i = 0; i < s->npool; i++)
+            if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
+}
+
 static void dispatch(struct server *s)
 {
+    read_done(s);
     while (s->queued) {
         struct waiting *w = &s->queue[s->head];
         if (!free_flusher(s)) {
@@ -350,11 +362,7 @@ int server_done_fd(const struct server *s)
 
 void server_take_done(struct server *s)
 {
-    pid_t pid;
-    while (read(s->done[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
-        for (size_t i = 0; i < s->npool; i++)
-            if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
-    dispatch(s);
+    dispatch(s); /* (which reads the pipe first) */
 }
 
 int server_wait_ms(const struct server *s)

@@ -26,8 +26,10 @@ int server_fd(const struct server *s);
  * queue for one, or refuses. */
 void server_accept(struct server *s);
 
-/* The pipe on which flushers say they are free again, to poll; and what
- * to call when it is readable. */
+/* The pipe on which flushers say they are free again, and what to call
+ * when it is readable.  To poll while a process waits for a flusher
+ * (server_wait_ms() is not -1) and while record waits for the last ones:
+ * otherwise it is read at the next process's turn (server_accept()). */
 int server_done_fd(const struct server *s);
 void server_take_done(struct server *s);
 
