@@ -24,7 +24,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
 
 #include "dbstate.h"

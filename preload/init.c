@@ -46,7 +46,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "internal.h"
 #include "whyslow/serve.h"

@@ -24,6 +24,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h> /* ws_getpid() and the like, below */
 #include <sys/types.h>
 
 #include <urcu/wfcqueue.h>

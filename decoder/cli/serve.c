@@ -259,8 +259,6 @@ static long long fork_due(const struct server *s)
     return (since > s->forked_ms ? since : s->forked_ms) + WAIT_FORK_MS;
 }
 
-/* Hands the waiting processes, oldest first, to free flushers, forking
- * one when they have waited long enough (fork_due()). */
 /* Marks free the flushers that said so on the done pipe.  Read before
  * each hand-over, not as each says it: record then wakes once per
  * process, for its hello, not twice. */
@@ -272,6 +270,8 @@ static void read_done(struct server *s)
             if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
 }
 
+/* Hands the waiting processes, oldest first, to free flushers, forking
+ * one when they have waited long enough (fork_due()). */
 static void dispatch(struct server *s)
 {
     read_done(s);
