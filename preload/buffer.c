@@ -100,14 +100,12 @@ int ws_shared_create(unsigned nbufs)
     sh->pid = ws_getpid();
     sh->ppid = ws_getppid();
     sh->end_status = -1;
-    /* With the TSC, the clocks at start_ts are left to its flusher: a
-     * served one works them out (ws_clock_start_at()), and the program's
-     * start touches none of the clocks' pages (3 faults); a flusher of the
-     * program's own has them read before it starts (launch.c). */
-    if (ws_clock_tsc)
-        sh->start_ts = ws_stamp(1);
-    else
-        ws_clock_start(sh);
+    /* (read first, stored after: a store to the fresh page faults) */
+    uint64_t ts, mono, real;
+    ws_clock_pair(&ts, &mono, &real);
+    sh->start_ts = ts;
+    sh->start_mono_ns = mono;
+    sh->start_real_ns = real;
     atomic_store(&sh->free_bufs, (int)nbufs);
     if (!exit_key_made) {
         if (pthread_key_create(&exit_key, thread_exit) != 0) return -1;

@@ -65,55 +65,6 @@ void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
     }
 }
 
-/* The region's start clocks, read now, start_ts with them. */
-void ws_clock_start(struct ws_shared *sh)
-{
-    uint64_t ts, mono, real; /* (read first, stored after: a store to a fresh page faults) */
-    ws_clock_pair(&ts, &mono, &real);
-    sh->start_ts = ts;
-    sh->start_mono_ns = mono;
-    sh->start_real_ns = real;
-}
-
-/* `whyslow record`'s clocks when it loaded the library (ws_clock_anchor()):
- * its served flushers, forked from it, take the tick rate since. */
-static struct ws_clock_read anchor;
-
-void ws_clock_anchor(void)
-{
-    ws_clock_init();
-    if (ws_clock_tsc) ws_clock_read(&anchor);
-}
-
-void ws_clock_read(struct ws_clock_read *c)
-{
-    ws_clock_pair(&c->ts, &c->mono, &c->real);
-}
-
-/*
- * The clocks at sh's start_ts (TSC ticks), worked out from a pair read now
- * and the tick rate between it and since (record's anchor when NULL): ticks
- * go at a constant rate on every CPU, so any process of the host may.  A
- * since less than 1 ms old gives too rough a rate: one is waited for.
- */
-void ws_clock_start_at(struct ws_shared *sh, const struct ws_clock_read *since)
-{
-    struct ws_clock_read base = since ? *since : anchor, now;
-    ws_clock_read(&now);
-    if (base.ts == 0 || now.ts <= base.ts || now.mono < base.mono + 1000000) {
-        base = now;
-        struct timespec ms = {0, 1000000};
-        do {
-            real_nanosleep(&ms, NULL);
-            ws_clock_read(&now);
-        } while (now.mono < base.mono + 1000000 || now.ts <= base.ts);
-    }
-    double ns_per_tick = (double)(now.mono - base.mono) / (double)(now.ts - base.ts);
-    int64_t back = (int64_t)((double)(int64_t)(now.ts - sh->start_ts) * ns_per_tick);
-    sh->start_mono_ns = now.mono - (uint64_t)back;
-    sh->start_real_ns = now.real - (uint64_t)back;
-}
-
 /* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in every
  * P-, C- and T-state.  Read from what glibc learned at its start, not with
  * CPUID: in a virtual machine each CPUID traps to the hypervisor (about

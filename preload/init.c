@@ -332,7 +332,6 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     /* Loaded by `whyslow record` to serve flushers: nothing of it to trace. */
     if (getenv(WS_START_STR("WHYSLOW_HOST"))) {
         ws_resolve();
-        ws_clock_anchor(); /* its flushers' (clock.c) */
         goto out;
     }
     if (getauxval(AT_SECURE)) { /* setuid and the like: hands off */

@@ -69,17 +69,6 @@ uint64_t ws_real_ns(void);
 /* A timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME read at the same
  * moment, for a CLOCK record (clock.c). */
 void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns);
-/* A region's start clocks (clock.c): read now, or (with the TSC) worked out
- * later for its start_ts from a pair and the tick rate since an earlier
- * one, by a served flusher (record's anchor) or the program itself. */
-struct ws_shared;
-struct ws_clock_read {
-    uint64_t ts, mono, real;
-};
-void ws_clock_start(struct ws_shared *sh);
-void ws_clock_read(struct ws_clock_read *c);
-void ws_clock_anchor(void); /* in record, at its start */
-void ws_clock_start_at(struct ws_shared *sh, const struct ws_clock_read *since);
 
 /* ---- buffer.c: per-thread state and the raw record buffers ---- */
 
@@ -245,7 +234,7 @@ struct ws_shared {
     _Atomic uint32_t bufs_used;                      /* the same for buffers */
     _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
     pid_t pid, ppid;                                 /* the program */
-    uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started (clocks 0 until known) */
+    uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
     uint64_t region_ino;                             /* the inode of this region's memfd */
     unsigned nbufs;
     /* The settings a flusher needs (init.c), for one that is not a copy

@@ -301,9 +301,6 @@ int ws_flusher_start(void)
         else
             memcpy(served_why, ws_why, sizeof served_why);
     }
-    /* A flusher of its own reads the start's clocks from the region:
-     * they are read now (nothing was recorded yet). */
-    if (r != 0 && !ws_sh->start_mono_ns) ws_clock_start(ws_sh);
     if (r != 0 && ws_reaper_line) {
         r = start_thread();
         if (r == 0) ws_mode = WS_FLUSHER_THREAD;
@@ -327,13 +324,7 @@ int ws_flusher_start(void)
  */
 static void settle_served(void)
 {
-    if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0) return;
-    /* The clocks at the start, if no flusher worked them out: from the
-     * tick rate across the wait. */
-    struct ws_clock_read before = {0};
-    if (!ws_sh->start_mono_ns) ws_clock_read(&before);
-    if (served_answer() == 0) return;
-    if (!ws_sh->start_mono_ns) ws_clock_start_at(ws_sh, &before);
+    if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0 || served_answer() == 0) return;
     int r;
     if (ws_reaper_line || ws_reaps_orphans(ws_sh->pid)) { /* it became one since its start */
         r = start_thread();

@@ -81,7 +81,6 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         ws_sh = NULL;
         return 0;
     }
-    if (!ws_sh->start_mono_ns) ws_clock_start_at(ws_sh, NULL); /* left to us (buffer.c) */
     static pid_t me; /* (record never serves: 0 in each flusher it forks) */
     if (!me) me = getpid();
     atomic_store(&ws_sh->flusher_pid, me);

@@ -120,7 +120,6 @@ WS_EVERY_PROCESS void ws_stack_init(uint64_t ns)
  * known well enough (the two clock reads are ~20 ns apart). */
 static void calibrate(void)
 {
-    if (!ws_sh->start_mono_ns) return; /* a served flusher is working it out (buffer.c) */
     uint64_t ns = ws_mono_ns() - ws_sh->start_mono_ns;
     uint64_t ticks = ws_now() - ws_sh->start_ts;
     if (ns < 10000000u) return;

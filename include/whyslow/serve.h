@@ -18,16 +18,15 @@
  * socket and goes on: it does not wait for an answer, which a short
  * process would spend most of its life on.  What its flusher could not
  * read in /proc once the process is gone or has exec'd (its executable,
- * its arguments) it put in the region first; with the TSC, the clocks at
- * its start are the flusher's to work out (preload/clock.c).  The answer
- * comes in the region: its first word (struct ws_serve_status) says
- * whether a flusher took it.  record serves only a process of its own uid
- * and pid namespace (SO_PEERCRED; a pid the process does not see as its
- * own is another namespace's); a flusher it forked ahead maps the region
- * at the address the process has it, sets the word to WS_SERVED, and
- * creates the log in record's log directory (when it cannot, it exits
- * with WS_SERVE_NO_LOG, which record reports).  When record cannot serve,
- * it (or the flusher) sets the word to the errno value, negated.
+ * its arguments) it put in the region first.  The answer comes in the
+ * region: its first word (struct ws_serve_status) says whether a flusher
+ * took it.  record serves only a process of its own uid and pid namespace
+ * (SO_PEERCRED; a pid the process does not see as its own is another
+ * namespace's); a flusher it forked ahead maps the region at the address
+ * the process has it, sets the word to WS_SERVED, and creates the log in
+ * record's log directory (when it cannot, it exits with WS_SERVE_NO_LOG,
+ * which record reports).  When record cannot serve, it (or the flusher)
+ * sets the word to the errno value, negated.
  *
  * The process looks at the word only when something would be lost
  * without a flusher: at its end (exit, _exit, exec) once it recorded

@@ -145,10 +145,10 @@ def case_recorded_touches_few_pages():
     # Under `whyslow record`, a process that records nothing still pays
     # its start: the loader's pages for the library (4), the list of
     # loaded objects, the region's first page, libc's pages for the
-    # symbols and the atfork handler (4) and the loader's deeper stack
-    # (1-2).  Measured on Debian 12: 10 more than untraced, the fewest of 9
-    # runs each, busy host or not (13 when the start read .rodata, libc's
-    # getpid() and fstat(), and the clocks).
+    # symbols and the atfork handler (4), the clocks' (3) and the loader's
+    # deeper stack (1-2).  Measured on Debian 12: 12 to 14 more than
+    # untraced, the fewest of 9 runs each, busy host or not (13 to 15 when
+    # the start read .rodata and called libc's getpid() and fstat()).
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     r = subprocess.run([PYTHON, "-c", SPAWN_FAULTS], env=env, capture_output=True, text=True,
                        timeout=60)
@@ -157,7 +157,7 @@ def case_recorded_touches_few_pages():
     _, out = record([PYTHON, "-c", SPAWN_FAULTS], env=env)
     traced = [int(n) for n in out.split()]
     # The fewest of each: a busy host adds faults to some runs, never takes.
-    check(traced[0] - untraced[0] <= 13, "a recorded /bin/true: %s page faults, untraced %s"
+    check(traced[0] - untraced[0] <= 15, "a recorded /bin/true: %s page faults, untraced %s"
           % (traced, untraced))
 
 
@@ -267,8 +267,8 @@ def case_record_unresponsive():
     eq(len(threads), 1, "one log of the program")
     eq(count(rep, "write", threads[0]["pid"]), 100, "the program's writes")
     check(threads[0]["lost_events"] == 0, "lost %d" % threads[0]["lost_events"])
-    # Its start's clocks were left to a flusher that never came: worked out
-    # by the program itself, from the tick rate across its wait.
+    # A flusher of its own came at the end: the times are still the
+    # program's.
     start, took_ns = threads[0]["start_unix_ns"], threads[0]["duration_ns"]
     check(wall_before <= start and start + took_ns <= time.time_ns() and took_ns >= 2e9,
           "the program's start %d and duration %d ns, record started at %d"
@@ -276,10 +276,10 @@ def case_record_unresponsive():
 
 
 def case_served_start_clock():
-    """With the TSC, a served process's start clocks are worked out by its
-    flusher, however late it comes: the time each `date` prints lies within
-    its process's span, the second one's served half a second after it
-    ended (record stopped meanwhile)."""
+    """A served process's start clocks are its own, however late its
+    flusher comes: the time each `date` prints lies within its process's
+    span, the second one's served half a second after it ended (record
+    stopped meanwhile)."""
     script = ('date +%s%N; kill -STOP $PPID; date +%s%N; sleep 0.5; kill -CONT $PPID; '
               'date +%s%N')
     data, out = record(["sh", "-c", script])
