@@ -151,6 +151,15 @@ struct ws_buf {
         ws_str_;                                                                                   \
     }))
 
+/*
+ * What every process writes at its start, traced or not (main's real
+ * function and the program's), kept in .data: the page where .data ends
+ * is written by the loader anyway (it zeroes what follows .data there),
+ * where a variable of the .bss past it may lie on a page of its own,
+ * which would cost every process a fault as the library grows.
+ */
+#define WS_START_RW __attribute__((section(".data.ws_start")))
+
 /* Between two stores of constants in the start: the compiler would merge
  * them into one wider constant, which it reads from .rodata. */
 #define WS_NO_MERGE() __asm__ volatile("" ::: "memory")

@@ -56,8 +56,16 @@ struct ws_real {
     void **fn;
 };
 
-#define WS_REAL(name)                                                                              \
-    __typeof__(name) *real_##name;                                                                 \
+#define WS_REAL(name) WS_REAL_AT(name, )
+
+/* The same for a function every process calls, traced or not (main's
+ * start, exit): its pointer is written at its first call, so it goes in
+ * .data (WS_START_RW), not in the .bss pages past it. */
+#define WS_REAL_EVERY_PROCESS(name) WS_REAL_AT(name, WS_START_RW = NULL)
+
+/* (the pointer's storage: nothing, or a section and its initial value) */
+#define WS_REAL_AT(name, storage)                                                                  \
+    __typeof__(name) *real_##name storage;                                                         \
     static const char ws_real_name_##name[] WS_START_DATA = #name;                                 \
     const struct ws_real ws_real_##name                                                            \
         __attribute__((used, section("ws_real"), aligned(sizeof(void *)))) = {                     \
