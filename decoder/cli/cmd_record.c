@@ -588,13 +588,16 @@ static int run(struct recording *r)
         /* (a flusher free again matters to a process waiting for one, or
          * at the end: else it is seen at the next process's turn) */
         int done = r->srv && (wait >= 0 || r->exited) ? server_done_fd(r->srv) : -1;
+        /* (in a burst of processes, the socket is looked at each tick) */
+        int tick = r->srv ? server_tick_ms(r->srv) : -1;
+        if (tick >= 0 && (wait < 0 || wait > tick)) wait = tick;
         struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
-                              {.fd = r->srv ? server_fd(r->srv) : -1, .events = POLLIN},
+                              {.fd = r->srv && tick < 0 ? server_fd(r->srv) : -1, .events = POLLIN},
                               {.fd = done, .events = POLLIN}};
         if (r->exited && (wait < 0 || wait > WAIT_STEP_MS)) wait = WAIT_STEP_MS;
         if (poll(p, 3, wait) < 0 && errno != EINTR) break;
         if (p[0].revents) take_signals(r, sfd);
-        if (p[1].revents) server_accept(r->srv);
+        if (p[1].revents || tick >= 0) server_accept(r->srv);
         if (r->srv) server_take_done(r->srv); /* and hands queued processes over */
         if (sfd < 0) reap(r);                 /* no signalfd: look at each step */
         if (r->exited && all_written(r)) break;

@@ -22,6 +22,10 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
 /* The listening socket, to poll for processes that ask. */
 int server_fd(const struct server *s);
 
+/* In a burst of processes, how often to call server_accept() (ms) rather
+ * than polling server_fd() (serve.c says why); else -1. */
+int server_tick_ms(const struct server *s);
+
 /* Serves every process that asked: hands it a flusher, puts it in the
  * queue for one, or refuses. */
 void server_accept(struct server *s);

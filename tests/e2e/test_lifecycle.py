@@ -277,6 +277,33 @@ def case_record_unresponsive():
           % (start, took_ns, wall_before))
 
 
+def voluntary_switches(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
+
+
+def case_record_idle_after_burst():
+    """record looks at its socket every few ms while processes start one
+    after another; once they stop, it sleeps: while the script sleeps 1 s
+    after a burst of 20 processes, record wakes a few times at most (a
+    record that went on ticking every 2 ms would wake some 500 times)."""
+    data = os.path.join(TMP, "data")
+    script = 'for i in $(seq 20); do /bin/true; done; echo ready; sleep 1.5; echo end'
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", "sh", "-c", script],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    at_end(lambda: (p.kill(), p.wait()))
+    require(p.stdout.readline() == "ready\n", "the script's burst")
+    time.sleep(0.3)  # the burst's end: 50 ms without a process
+    before = voluntary_switches(p.pid)
+    time.sleep(1.0)
+    woke = voluntary_switches(p.pid) - before
+    out, _ = p.communicate(timeout=60)
+    eq((p.returncode, out), (0, "end\n"), "the script's status and output")
+    check(woke < 50, "record woke %d times in 1 s with no process starting" % woke)
+    runs = [q for q in report(data)["processes"] if q["exe"].endswith("/true")]
+    eq(len(runs), 20, "a log per process of the burst")
+
+
 def case_served_start_clock():
     """A served process's start clocks are its own, however late its
     flusher comes: the time each `date` prints lies within its process's
