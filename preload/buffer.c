@@ -38,10 +38,29 @@ __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")));
 static struct ws_thread internal_thread = {.busy = 1};
 static struct ws_thread no_slot_thread = {.busy = 2};
 
-static pthread_key_t exit_key;
-static int exit_key_made;
-
 static void thread_exit(void *arg);
+
+/* The key whose destructor tells us when a thread ends.  Made at the
+ * first event of the process's first thread, not at its start:
+ * pthread_key_create() writes libc's table of keys, a page that a process
+ * which records nothing (most of those a build runs) would fault in for
+ * it alone (15 us on a VM).  A thread that attaches while another makes
+ * it waits for it, a few atomic operations; bounded, so that nothing can
+ * hang on it (a thread that gives up is not told of its end). */
+static pthread_key_t exit_key;
+static _Atomic int exit_key_state; /* 0: not made, 1: being made, 2: made, 3: cannot be */
+
+static int exit_key_ready(void)
+{
+    int st = 0;
+    if (atomic_compare_exchange_strong(&exit_key_state, &st, 1)) {
+        st = pthread_key_create(&exit_key, thread_exit) == 0 ? 2 : 3;
+        atomic_store(&exit_key_state, st);
+    }
+    for (int spins = 0; st == 1 && spins < 100000; spins++)
+        st = atomic_load(&exit_key_state);
+    return st == 2;
+}
 
 /*
  * The shared region: state, thread slots, buffer headers, then nbufs
@@ -107,10 +126,10 @@ int ws_shared_create(unsigned nbufs)
     sh->start_mono_ns = mono;
     sh->start_real_ns = real;
     atomic_store(&sh->free_bufs, (int)nbufs);
-    if (!exit_key_made) {
-        if (pthread_key_create(&exit_key, thread_exit) != 0) return -1;
-        exit_key_made = 1;
-    }
+    /* In the child of a fork that came while another thread made the key,
+     * no one will finish making it: the child, alone, makes its own. */
+    int making = 1;
+    atomic_compare_exchange_strong(&exit_key_state, &making, 0);
     ws_sh = sh;
     ws_me.self = NULL;
     return 0;
@@ -237,7 +256,7 @@ static struct ws_thread *attach(void)
         t->marks = 0;
         ws_me.self = t;
         /* The key's destructor tells us when the thread ends. */
-        pthread_setspecific(exit_key, t);
+        if (exit_key_ready()) pthread_setspecific(exit_key, t);
         char name[17] = {0};
         REAL(prctl)(PR_GET_NAME, name);
         uint64_t now = ws_now();
