@@ -287,6 +287,8 @@ unsigned ws_bufs_used(void)
     return n < nbufs ? n : nbufs;
 }
 
+static int program_dead(void);
+
 static void flush(int final)
 {
     /* At the end, what /proc says of the program first (its map, its
@@ -301,9 +303,12 @@ static void flush(int final)
         atomic_store(&ws_sh->proc_read, 1);
         ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
         /* What the program need not wait for: its title (empty once it is
-         * a zombie: the last one read stays) and its threads' CPU times,
-         * which the kernel keeps until it is reaped. */
-        ws_meta_title();
+         * a zombie: the last one read stays; a pidfd says so at the cost
+         * of a poll, where /proc would first make the pid's entries, a
+         * good part of what a flusher spends on a short process that
+         * recorded nothing) and its threads' CPU times, which the kernel
+         * keeps until it is reaped. */
+        if (program_fd < 0 || !program_dead()) ws_meta_title();
         ws_meta_sched(1);
         /* (names for the addresses of its events: none, none to name,
          * unless the map is ours to remove) */
