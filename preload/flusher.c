@@ -211,7 +211,7 @@ static uint8_t *put_bytes(uint8_t *o, const uint8_t *s, size_t len)
  * claims. */
 static uint8_t *buf_data(const struct ws_buf *b)
 {
-    return data0 + (size_t)(b - ws_sh->bufs) * WS_BUF_SIZE;
+    return data0 + (size_t)(b - ws_bufs) * WS_BUF_SIZE;
 }
 
 /* Raw records [from, to) of b become one EVENTS chunk. */
@@ -272,8 +272,8 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 static struct ws_buf *queued_buf(struct cds_wfcq_node *node)
 {
     struct ws_buf *b = caa_container_of(node, struct ws_buf, node);
-    uintptr_t off = (uintptr_t)b - (uintptr_t)ws_sh->bufs;
-    if ((uintptr_t)b < (uintptr_t)ws_sh->bufs || off % sizeof *b || off / sizeof *b >= nbufs)
+    uintptr_t off = (uintptr_t)b - (uintptr_t)ws_bufs;
+    if ((uintptr_t)b < (uintptr_t)ws_bufs || off % sizeof *b || off / sizeof *b >= nbufs)
         return NULL;
     return b;
 }
@@ -335,7 +335,7 @@ static void flush(int final)
      * matter); the program's queue then links nodes no one reads. */
     if (final || relocated)
         for (unsigned i = 0, n = ws_bufs_used(); i < n; i++) {
-            struct ws_buf *b = &ws_sh->bufs[i];
+            struct ws_buf *b = &ws_bufs[i];
             if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_FULL) continue;
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
             if (end > b->flushed) put_events(b, b->flushed, end);
@@ -344,7 +344,7 @@ static void flush(int final)
         }
     /* Then what is committed in buffers still being filled. */
     for (unsigned i = 0, n = ws_bufs_used(); i < n; i++) {
-        struct ws_buf *b = &ws_sh->bufs[i];
+        struct ws_buf *b = &ws_bufs[i];
         if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
         if (end > b->flushed) {
@@ -646,7 +646,7 @@ int ws_flusher_served(int log_fd, pid_t pid, int pidfd, int moved)
     ws_log_fd = -1;
     if (program_fd >= 0) real_close(program_fd);
     program_fd = -1;
-    munmap(ws_sh, ws_region_size(nbufs));
+    munmap(ws_region_data(nbufs), ws_region_size(nbufs));
     ws_sh = NULL;
     return stop_signal ? -1 : 0;
 }

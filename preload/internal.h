@@ -207,7 +207,9 @@ _Static_assert(sizeof(struct ws_thread) == 128, "a thread's slot: two cache line
  * Everything the program's threads share with the flusher: one MAP_SHARED
  * mapping of a memfd, at the same address in both (a flusher process is a
  * fork of the program, or maps it there: launch.c), so the queue's
- * pointers are valid on both sides.
+ * pointers are valid on both sides.  From its start: the buffers' memory,
+ * the buffer headers (ws_bufs), the thread slots (ws_threads), and last
+ * this head (ws_sh), for the reason buffer.c gives.
  */
 struct ws_shared {
     struct ws_serve_status serve;    /* first: record's answer (whyslow/serve.h) */
@@ -256,16 +258,16 @@ struct ws_shared {
      * /proc/PID/cmdline say them), which its flusher may come too late to
      * read there (launch.c): the executable's path (at most
      * WS_EXE_MAX bytes), then the arguments, packed, so that a short
-     * command line stays in the region's first page with the header (on
-     * some hosts each page a process touches costs it tens of
-     * microseconds: a fault, and its unmapping at the end). */
+     * command line stays in the head's first page (on some hosts each
+     * page a process touches costs it tens of microseconds: a fault, and
+     * its unmapping at the end). */
     uint32_t exe_len, args_len;
     char text[WS_EXE_MAX + WS_ARGS_MAX];
-    struct ws_thread threads[WS_MAX_THREADS];
-    struct ws_buf bufs[]; /* then the buffers' memory */
 };
 
 extern struct ws_shared *ws_sh;
+extern struct ws_thread *ws_threads; /* [WS_MAX_THREADS], below ws_sh */
+extern struct ws_buf *ws_bufs;       /* [nbufs], below ws_threads */
 /* The serial of the thread that created this one with pthread_create
  * (stack.c), 0 when unknown: its WS_EV_THREAD_START record says so. */
 extern __thread uint32_t ws_parent __attribute__((tls_model("initial-exec")));
@@ -297,7 +299,9 @@ extern int ws_region_fd; /* its memfd, until the flusher started */
 
 int ws_shared_create(unsigned nbufs);
 size_t ws_region_size(unsigned nbufs);
-uint8_t *ws_region_data(unsigned nbufs); /* the first buffer's memory */
+size_t ws_region_head_at(unsigned nbufs);             /* where ws_sh is in the region */
+void ws_region_place(uint8_t *start, unsigned nbufs); /* sets ws_sh and the rest */
+uint8_t *ws_region_data(unsigned nbufs); /* the first buffer's memory: the region's start */
 unsigned ws_slots_used(void);            /* bounded: the region is the program's to scribble on */
 void ws_all_busy(void);                  /* no thread records any more */
 void ws_stop_recording(void); /* a flusher gave up: the program goes on untraced (stopped) */

@@ -192,8 +192,9 @@ static int start_served(const char *sock)
     h.magic = WS_SERVE_MAGIC;
     WS_NO_MERGE();
     h.version = WS_SERVE_VERSION;
-    h.addr = (uint64_t)(uintptr_t)ws_sh;
+    h.addr = (uint64_t)(uintptr_t)ws_region_data(ws_sh->nbufs);
     h.size = ws_region_size(ws_sh->nbufs);
+    h.head = ws_region_head_at(ws_sh->nbufs);
     h.nbufs = ws_sh->nbufs;
     h.pid = (int32_t)ws_sh->pid;
     if (ws_send_fds(REAL(sendmsg), s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h)

@@ -249,7 +249,7 @@ void ws_meta_lost(int force)
 void ws_meta_counters(int final)
 {
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
-        struct ws_thread *t = &ws_sh->threads[i];
+        struct ws_thread *t = &ws_threads[i];
         uint32_t serial =
             atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
         if (serial == 0) continue;
@@ -288,16 +288,16 @@ void ws_meta_sched(int final)
 {
     uint64_t now = ws_now();
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
-        struct ws_thread *t = &ws_sh->threads[i];
+        struct ws_thread *t = &ws_threads[i];
         uint32_t serial =
             atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
         if (serial == 0) continue;
         /* (its buffer's committed mark: what it wrote lives in its TLS) */
         uint32_t k = t->buf_index;
-        uint64_t at = t->stream_off + (k && k <= ws_bufs_used()
-                                           ? atomic_load_explicit(&ws_sh->bufs[k - 1].committed,
-                                                                  memory_order_relaxed)
-                                           : 0);
+        uint64_t at = t->stream_off +
+                      (k && k <= ws_bufs_used()
+                           ? atomic_load_explicit(&ws_bufs[k - 1].committed, memory_order_relaxed)
+                           : 0);
         if (!final) {
             if (i >= SCHED_SLOTS) continue;
             if (sched_serial[i] == serial && sched_seen[i] == at) continue; /* idle */
@@ -326,7 +326,7 @@ void ws_meta_sched(int final)
 void ws_meta_unfinished(uint64_t seen)
 {
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
-        struct ws_thread *t = &ws_sh->threads[i];
+        struct ws_thread *t = &ws_threads[i];
         uint32_t serial =
             atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
         uint32_t call = atomic_load_explicit(&t->wait_call, memory_order_acquire);

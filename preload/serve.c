@@ -11,7 +11,7 @@
  * process said.  The process did not wait for it: it may have exec'd or ended
  * already, so what /proc would say of it then is not its own; the
  * executable and arguments it put in the region are.  The flusher takes
- * the region by compare-and-swap on its first word, which the process
+ * the region by compare-and-swap on the first word of its head, which the process
  * takes instead when it waited in vain; only then does it create the log
  * (a file system may take its time): should that fail, the process
  * records nothing more, and record, seeing the flusher's status, says so.
@@ -41,7 +41,8 @@ int ws_flusher_served(int log_fd, pid_t pid, int pidfd, int moved);
 static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
 {
     if (h->magic != WS_SERVE_MAGIC || h->version != WS_SERVE_VERSION || h->nbufs == 0 ||
-        h->nbufs > (1u << 20) || h->size != ws_region_size(h->nbufs))
+        h->nbufs > (1u << 20) || h->size != ws_region_size(h->nbufs) ||
+        h->head != ws_region_head_at(h->nbufs))
         return EPROTO;
     void *at = (void *)(uintptr_t)h->addr;
     void *m = mmap(at, h->size, PROT_READ | PROT_WRITE,
@@ -50,7 +51,7 @@ static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
         m = mmap(NULL, h->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memfd, 0);
     if (m == MAP_FAILED) return errno;
     *moved = m != at; /* or a kernel before 4.17 took the address as a hint */
-    ws_sh = m;
+    ws_region_place(m, h->nbufs);
     if (ws_sh->pid != h->pid || ws_sh->nbufs != h->nbufs) return EPROTO;
     return 0;
 }
@@ -65,10 +66,10 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         if (ws_flusher_init() != 0) err = ENOMEM;
     }
     if (err) {
-        ws_serve_refuse(memfd, err);
+        ws_serve_refuse(memfd, h->head, err);
         real_close(memfd);
         if (pidfd >= 0) real_close(pidfd);
-        if (ws_sh) munmap(ws_sh, h->size);
+        if (ws_sh) munmap(ws_region_data(h->nbufs), h->size);
         ws_sh = NULL;
         return -1;
     }
@@ -77,7 +78,7 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
     if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED)) {
         /* It gave up waiting and has a flusher of its own. */
         if (pidfd >= 0) real_close(pidfd);
-        munmap(ws_sh, h->size);
+        munmap(ws_region_data(h->nbufs), h->size);
         ws_sh = NULL;
         return 0;
     }

@@ -301,7 +301,7 @@ static void dispatch(struct server *s)
             fork_flusher(s);
             s->forked_ms = now_ms();
             if (!free_flusher(s)) { /* we cannot fork */
-                ws_serve_refuse(w->memfd, EAGAIN);
+                ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
                 close(w->memfd);
                 if (w->pidfd >= 0) close(w->pidfd);
             } else if (hand_over(s, w) != 0) {
@@ -340,7 +340,7 @@ static void take_one(struct server *s, int conn)
         got = ws_recv_fds(conn, &h, sizeof h, fds, 0);
     }
     if (got != (ssize_t)sizeof h || fds[0] < 0 || h.magic != WS_SERVE_MAGIC ||
-        h.version != WS_SERVE_VERSION) {
+        h.version != WS_SERVE_VERSION || !ws_serve_head_ok(&h)) {
         answer_other_version(conn);
     } else {
         int err = 0;
@@ -351,7 +351,7 @@ static void take_one(struct server *s, int conn)
         else if (s->queued == QUEUE_MAX)
             err = EAGAIN;
         if (err) {
-            ws_serve_refuse(fds[0], err);
+            ws_serve_refuse(fds[0], h.head, err);
         } else {
             struct waiting *w = &s->queue[(s->head + s->queued++) % QUEUE_MAX];
             *w = (struct waiting){.ho = {.hello = h, .pid = cred.pid},

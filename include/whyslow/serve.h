@@ -19,14 +19,15 @@
  * process would spend most of its life on.  What its flusher could not
  * read in /proc once the process is gone or has exec'd (its executable,
  * its arguments) it put in the region first.  The answer comes in the
- * region: its first word (struct ws_serve_status) says whether a flusher
- * took it.  record serves only a process of its own uid and pid namespace
- * (SO_PEERCRED; a pid the process does not see as its own is another
- * namespace's); a flusher it forked ahead maps the region at the address
- * the process has it, sets the word to WS_SERVED, and creates the log in
- * record's log directory (when it cannot, it exits with WS_SERVE_NO_LOG,
- * which record reports).  When record cannot serve, it (or the flusher)
- * sets the word to the errno value, negated.
+ * region: the first word of its head (struct ws_serve_status), at the
+ * offset the hello gives, says whether a flusher took it.  record serves
+ * only a process of its own uid and pid namespace (SO_PEERCRED; a pid the
+ * process does not see as its own is another namespace's); a flusher it
+ * forked ahead maps the region at the address the process has it, sets
+ * the word to WS_SERVED, and creates the log in record's log directory
+ * (when it cannot, it exits with WS_SERVE_NO_LOG, which record reports).
+ * When record cannot serve, it (or the flusher) sets the word to the errno
+ * value, negated.
  *
  * The process looks at the word only when something would be lost
  * without a flusher: at its end (exit, _exit, exec) once it recorded
@@ -59,11 +60,11 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    4
+#define WS_SERVE_VERSION    5
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
 
-/* The first word of a served process's region: the answer. */
+/* The first word of a served process's region's head: the answer. */
 struct ws_serve_status {
     _Atomic int32_t word; /* a futex */
 };
@@ -75,9 +76,17 @@ struct ws_serve_status {
 struct ws_serve_hello {
     uint32_t magic, version;
     uint64_t addr, size; /* the region: where the process maps it, its size */
+    uint64_t head;       /* where its head is in it (page-aligned) */
     uint32_t nbufs;      /* buffers in it */
     int32_t pid;         /* the process's pid, as it sees it */
 };
+
+/* Whether the head a hello names lies in its region, where a page of it
+ * can be mapped. */
+static inline int ws_serve_head_ok(const struct ws_serve_hello *h)
+{
+    return h->head % 4096 == 0 && h->head < h->size && h->size - h->head >= 4096;
+}
 
 /* Only to a hello of another version (see above). */
 struct ws_serve_reply {
@@ -139,13 +148,14 @@ static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2], i
     return got;
 }
 
-/* Refuses a process: the errno value err, in the word at the start of
- * the region memfd holds (a mapping of its own, wherever it lands), unless
- * the process already gave up waiting; and wakes the process. */
-static inline void ws_serve_refuse(int memfd, int err)
+/* Refuses a process: the errno value err, in the first word of the head
+ * of the region memfd holds (at offset head; a mapping of its own,
+ * wherever it lands), unless the process already gave up waiting; and
+ * wakes the process. */
+static inline void ws_serve_refuse(int memfd, uint64_t head, int err)
 {
     struct ws_serve_status *st =
-        mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+        mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, (off_t)head);
     if (st == MAP_FAILED) return; /* it waits in vain, and goes on by itself */
     int32_t pending = WS_SERVE_PENDING;
     atomic_compare_exchange_strong(&st->word, &pending, -err);
