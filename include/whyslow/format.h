@@ -220,14 +220,15 @@ enum ws_clock_source {
  * call gets an end record there (WS_HTTP_END, no payload; a body that
  * ends with the connection ends at the read that returned 0 or at the
  * close; one sent by sendfile or splice at that call).  Several messages
- * of one call (pipelining) get a record each, in order.  On a connection the program accepted whose bytes are no
- * HTTP, a read after a write (or its first) starts a turn: a record with
- * WS_HTTP_TURN | WS_HTTP_IN whose payload is the read's first bytes (up
- * to 32; none when WHYSLOW_REDACT has sql or url); the turn lasts to the
- * last write on the fd before the next turn or the fd's close.  A
- * connection whose bytes are TLS records gets one record with WS_HTTP_TLS
- * (no payload) when its handshake is seen: its messages come from
- * OpenSSL's calls, and a decoder that sees none knows it was not in clear.
+ * of one call (pipelining) get a record each, in order.  On a connection
+ * the program accepted whose bytes are no HTTP, a read after a write (or
+ * its first) starts a turn: a record with WS_HTTP_TURN | WS_HTTP_IN whose
+ * payload is the read's first bytes (up to 32; none when WHYSLOW_REDACT
+ * has sql or url); the turn lasts to the last write on the fd before the
+ * next turn or the fd's close.  A connection whose bytes are TLS records
+ * gets one record with WS_HTTP_TLS (no payload) when its handshake is
+ * seen: its messages come from OpenSSL's calls, and a decoder that sees
+ * none knows it was not in clear.
  *
  * Marks (preload/mark.c, the API of include/whyslow/mark.h): a
  * WS_EV_MARK_BEGIN record when the program begins a mark on a thread:

@@ -6,6 +6,4 @@
  * run.sh's short-process loop measures it beside libwhyslow.so disabled,
  * which can come no lower.
  */
-__attribute__((constructor)) static void empty_start(void)
-{
-}
+__attribute__((constructor)) static void empty_start(void) {}
