@@ -65,34 +65,6 @@ void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
     }
 }
 
-/* The same at a process's start, through the system call rather than the
- * vDSO: a process that reads no clock itself (most of those a build runs)
- * would fault in the vDSO's two data pages for this pair alone, 25-30 us
- * on a 2-CPU VM, where the two calls cost a few.  Of two reads, the one
- * whose bracketing timestamps are closest (a few microseconds apart). */
-void ws_clock_pair_start(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
-{
-    if (!ws_clock_tsc) { /* its timestamps read the vDSO anyway */
-        ws_clock_pair(ts, mono_ns, real_ns);
-        return;
-    }
-    uint64_t best = UINT64_MAX;
-    for (int i = 0; i < 2; i++) {
-        struct timespec m, r;
-        uint64_t a = ws_stamp(1);
-        long ok = real_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &m) |
-                  real_syscall(SYS_clock_gettime, CLOCK_REALTIME, &r);
-        uint64_t b = ws_stamp(1);
-        if (ok == 0 && b >= a && b - a < best) {
-            best = b - a;
-            *ts = a + (b - a) / 2;
-            *mono_ns = (uint64_t)m.tv_sec * 1000000000u + (uint64_t)m.tv_nsec;
-            *real_ns = (uint64_t)r.tv_sec * 1000000000u + (uint64_t)r.tv_nsec;
-        }
-    }
-    if (best == UINT64_MAX) ws_clock_pair(ts, mono_ns, real_ns);
-}
-
 /* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in every
  * P-, C- and T-state.  Read from what glibc learned at its start, not with
  * CPUID: in a virtual machine each CPUID traps to the hypervisor (about

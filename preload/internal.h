@@ -69,7 +69,6 @@ uint64_t ws_real_ns(void);
 /* A timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME read at the same
  * moment, for a CLOCK record (clock.c). */
 void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns);
-void ws_clock_pair_start(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns);
 
 /* ---- buffer.c: per-thread state and the raw record buffers ---- */
 
