@@ -255,9 +255,13 @@ def case_work_on_other_threads():
         check(b["sleep_ns"] >= 50 * 1000000 and b["db_ns"] > 0,
               "the worker's time for request %d: %s" % (r["id"], b))
         # (its lock time is the GIL's, after the wake: the scheduler's to say)
-        check(r["breakdown"]["wait_ns"] >= b["sleep_ns"],
+        # The handler may start waiting only once the worker has run its
+        # queries and begun its sleep (the GIL goes to the worker after the
+        # submit): its wait covers most of the sleep, not all of it.
+        rb = r["breakdown"]
+        check(rb["wait_ns"] >= b["sleep_ns"] / 2 and rb["wait_ns"] == max(rb.values()),
               "request %d waited (not for a lock) while the worker worked: %s"
-              % (r["id"], r["breakdown"]))
+              % (r["id"], rb))
     nplus1 = findings_of(rep, "n_plus_one")
     require(len(nplus1) == 1, "one n_plus_one: %s" % nplus1)
     eq([(e["endpoint"], e["requests"]) for e in nplus1[0]["endpoints"]],
