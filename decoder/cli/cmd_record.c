@@ -49,10 +49,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef WHYSLOW_LIBDIR
-#define WHYSLOW_LIBDIR "/usr/local/lib/whyslow"
-#endif
-
 #define LIBNAME "libwhyslow.so"
 
 #define WAIT_MAX_MS 10000 /* for the flushers, in all */
@@ -191,41 +187,16 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The absolute path of the recorder library, or NULL. */
-static char *find_library(char *buf, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            int n2 = snprintf(buf, len, "%s/%s", self, LIBNAME);
-            if (n2 > 0 && (size_t)n2 < len && access(buf, R_OK) == 0) return buf;
-        }
-    }
-    snprintf(buf, len, "%s/%s", WHYSLOW_LIBDIR, LIBNAME);
-    return access(buf, R_OK) == 0 ? buf : NULL;
-}
-
 /* The directory holding the Python package whyslow (the pytest plugin):
  * beside this program (the build tree), else where it is installed; NULL
  * when neither has it. */
 static char *find_python(char *buf, size_t len)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char probe[PATH_MAX + 64];
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(probe, sizeof(probe), "%s/python/whyslow/pytest.py", self);
-            if (access(probe, R_OK) == 0 && snprintf(buf, len, "%s/python", self) < (int)len)
-                return buf;
-        }
+    char self[PATH_MAX], probe[PATH_MAX + 64];
+    if (self_dir(self, sizeof(self)) == 0) {
+        snprintf(probe, sizeof(probe), "%s/python/whyslow/pytest.py", self);
+        if (access(probe, R_OK) == 0 && snprintf(buf, len, "%s/python", self) < (int)len)
+            return buf;
     }
     snprintf(probe, sizeof(probe), "%s/whyslow/pytest.py", WHYSLOW_PYDIR);
     if (access(probe, R_OK) != 0) return NULL;
@@ -428,7 +399,7 @@ static int parse(int argc, char **argv, struct recording *r)
  * saying why not. */
 static int find_preload(struct recording *r)
 {
-    if (!find_library(r->lib, sizeof(r->lib))) {
+    if (!find_part(LIBNAME, WHYSLOW_LIBDIR, R_OK, r->lib, sizeof(r->lib))) {
         fprintf(stderr, "whyslow: cannot find %s (looked beside this program and in %s)\n", LIBNAME,
                 WHYSLOW_LIBDIR);
         return -1;

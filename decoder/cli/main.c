@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - the whyslow command: dispatches to the verbs (cmd_record.c,
- * cmd_report.c) and prints the top-level help.
+ * main.c - the whyslow command: runs `record` (cmd_record.c) and hands
+ * the verbs that read logs to the decoder (decode_main.c), and prints the
+ * top-level help.
+ *
+ * Why two programs: the decoder links libdw, libpg_query, libcurl, libyaml
+ * and json-c, some 40 shared objects with their own dependencies, which
+ * take 14 ms to load on a 2-CPU VM; `record` needs none of them, and every
+ * flusher it forks would copy their mappings and tear them down again.  So
+ * this program links libc alone, and execs the decoder, found beside it or
+ * in WHYSLOW_LIBDIR, for report, dump, check, diff and export, with the
+ * same arguments.
  */
 #include "cli/cli.h"
 #include "report/report.h"
 
 #include <whyslow/format.h>
 
-#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: whyslow COMMAND [OPTIONS] [ARGS]\n"
@@ -37,14 +48,19 @@ static const char usage[] =
     "Run 'whyslow COMMAND --help' for a command's options, 'whyslow --version'\n"
     "for the versions of the program, the log format and the report schema.\n";
 
-int usage_error(const char *verb, const char *fmt, ...)
+static const char *const decoder_verbs[] = {"report", "dump", "check", "diff", "export"};
+
+/* Runs the decoder with our arguments; returns only when it cannot. */
+static int run_decoder(char **argv)
 {
-    va_list ap;
-    fprintf(stderr, "whyslow%s%s: ", verb ? " " : "", verb ? verb : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see whyslow%s%s --help)\n", verb ? " " : "", verb ? verb : "");
+    char path[PATH_MAX];
+    if (!find_part(DECODER_NAME, WHYSLOW_LIBDIR, X_OK, path, sizeof(path))) {
+        fprintf(stderr, "whyslow: cannot find %s (looked beside this program and in %s)\n",
+                DECODER_NAME, WHYSLOW_LIBDIR);
+        return 2;
+    }
+    execv(path, argv);
+    fprintf(stderr, "whyslow: cannot run %s: %s\n", path, strerror(errno));
     return 2;
 }
 
@@ -65,11 +81,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(verb, "record") == 0) return cmd_record(argc - 1, argv + 1);
-    if (strcmp(verb, "report") == 0) return cmd_report(argc - 1, argv + 1);
-    if (strcmp(verb, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
-    if (strcmp(verb, "check") == 0) return cmd_check(argc - 1, argv + 1);
-    if (strcmp(verb, "diff") == 0) return cmd_diff(argc - 1, argv + 1);
-    if (strcmp(verb, "export") == 0) return cmd_export(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(decoder_verbs) / sizeof(decoder_verbs[0]); i++)
+        if (strcmp(verb, decoder_verbs[i]) == 0) return run_decoder(argv);
     if (verb[0] == '-') return usage_error(NULL, "unknown option '%s'", verb);
     return usage_error(NULL, "unknown command '%s'", verb);
 }

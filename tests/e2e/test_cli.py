@@ -7,10 +7,12 @@ Run by tests/run.py, one case per process (ctest: e2e.cli.CASE);
 the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
 import os
+import shutil
 import stat
 import subprocess
 
-from whyslow_test import (WHYSLOW, LIB, TMP, check, require, report, dump, record, prog)
+from whyslow_test import (BUILD, WHYSLOW, LIB, TMP, check, eq, require, report, dump, record,
+                          prog, skip)
 
 
 def case_record_cli():
@@ -37,6 +39,47 @@ def case_record_cli():
     p = subprocess.run([WHYSLOW, "record", "-o", data, "--", static], capture_output=True,
                        text=True)
     check(p.returncode == 4 and "statically linked" in p.stderr, "static: %r" % p.stderr)
+
+
+def needed(path):
+    """The shared objects an ELF file names as needed (readelf -d)."""
+    out = subprocess.run(["readelf", "-d", path], capture_output=True, text=True,
+                         check=True).stdout
+    return sorted(l.split("[")[1].split("]")[0] for l in out.splitlines() if "(NEEDED)" in l)
+
+
+def case_decoder_apart():
+    """`whyslow record` links libc alone, so neither it nor the flushers it
+    forks load the decoder's libraries; the reading verbs run the decoder,
+    found beside the command, and say in one line when it is missing."""
+    eq(needed(WHYSLOW), ["libc.so.6"], "libraries the whyslow command needs")
+    check(len(needed(os.path.join(BUILD, "whyslow-decode"))) > 3, "the decoder's libraries")
+    # A whyslow command alone in its folder, and no decoder installed.
+    alone = os.path.join(TMP, "bin")
+    os.makedirs(alone)
+    shutil.copy(WHYSLOW, alone)
+    cache = open(os.path.join(BUILD, "CMakeCache.txt")).read()
+    prefix = next(l.split("=", 1)[1] for l in cache.splitlines()
+                  if l.startswith("CMAKE_INSTALL_PREFIX:"))
+    if any(os.path.exists(os.path.join(prefix, lib, "whyslow", "whyslow-decode"))
+           for lib in ("lib", "lib64", "lib/x86_64-linux-gnu")):
+        skip("a decoder is installed under %s" % prefix)
+    p = subprocess.run([os.path.join(alone, "whyslow"), "report", "nowhere"],
+                       capture_output=True, text=True)
+    eq(p.returncode, 2, "exit status without a decoder")
+    eq(p.stderr.count("\n"), 1, "lines of %r" % p.stderr)
+    check("cannot find whyslow-decode" in p.stderr, "message %r" % p.stderr)
+    # With the decoder beside it, the verbs reach it with their arguments.
+    shutil.copy(os.path.join(BUILD, "whyslow-decode"), alone)
+    p = subprocess.run([os.path.join(alone, "whyslow"), "report", "--bogus"],
+                       capture_output=True, text=True)
+    eq(p.returncode, 2, "exit status of a bad option")
+    check(p.stderr.startswith("whyslow report: unknown option '--bogus'"), "message %r" % p.stderr)
+    data, _ = record(["sh", "-c", "echo hi > /dev/null"])
+    p = subprocess.run([os.path.join(alone, "whyslow"), "report", "--json", data],
+                       capture_output=True, text=True)
+    eq(p.returncode, 0, "report through the decoder beside the command: %s" % p.stderr)
+    check('"findings"' in p.stdout, "a JSON report")
 
 
 def case_log_permissions():
