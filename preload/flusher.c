@@ -598,7 +598,7 @@ static void serve_program(int log_fd, pid_t pid, int forked)
     if (forked)
         ws_meta_process_self();
     else
-        ws_meta_process_given();
+        ws_meta_process_given(program_fd);
     retitle(); /* after: it overwrites the arguments */
     if (program_fd < 0) program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
     if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */

@@ -256,13 +256,15 @@ struct ws_shared {
     uint8_t jit_map_ours; /* `whyslow record` asked Node for its perf map:
                              the flusher removes it once copied (meta.c) */
     /* A served program's executable and arguments (as /proc/PID/exe and
-     * /proc/PID/cmdline say them), which its flusher may come too late to
-     * read there (launch.c): the executable's path (at most
+     * /proc/PID/cmdline say them, or the path its exec was given:
+     * exe_as_given), which its flusher may come too late to read there
+     * (launch.c): the executable's path (at most
      * WS_EXE_MAX bytes), then the arguments, packed, so that a short
      * command line stays in the head's first page (on some hosts each
      * page a process touches costs it tens of microseconds: a fault, and
      * its unmapping at the end). */
     uint32_t exe_len, args_len;
+    uint8_t exe_as_given; /* the path exec was given, not yet /proc's (meta.c) */
     char text[WS_EXE_MAX + WS_ARGS_MAX];
 };
 

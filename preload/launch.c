@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -124,14 +125,39 @@ static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
 char **ws_start_argv;
 
 /* What its flusher would read in /proc, put in the region: the program's
- * executable and arguments.  At start they are argv, which costs no
- * system call; in the child of fork(), /proc/self/cmdline, which shows a
- * title the program gave itself since (setproctitle) as a flusher forked
- * from it would read it. */
+ * executable and arguments.  At start, the executable as exec was given
+ * it (AT_EXECFN, on our stack), which the flusher makes the path
+ * /proc/PID/exe says (meta.c): readlink() of /proc/self/exe cost a short
+ * process some 25 us on a virtual machine.  Made absolute here when it is
+ * relative: the flusher does not know our directory.  The arguments are
+ * argv, which costs no system call.  In the child of fork(), where the
+ * directory may have changed since the exec, both as /proc says them: a
+ * title the program gave itself since (setproctitle) shows in
+ * /proc/self/cmdline as a flusher forked from it would read it. */
 static void give_identity(void)
 {
-    ssize_t n = readlink(WS_START_STR("/proc/self/exe"), ws_sh->text, WS_EXE_MAX);
-    ws_sh->exe_len = n > 0 ? (uint32_t)n : 0;
+    size_t n = 0;
+    const char *fn = ws_start_argv ? (const char *)getauxval(AT_EXECFN) : NULL;
+    if (fn) {
+        if (fn[0] != '/' && getcwd(ws_sh->text, WS_EXE_MAX)) {
+            n = strlen(ws_sh->text);
+            if (n < WS_EXE_MAX) ws_sh->text[n++] = '/';
+        }
+        size_t k = strnlen(fn, WS_EXE_MAX - n);
+        memcpy(ws_sh->text + n, fn, k);
+        n += k;
+        /* exec("/proc/self/exe"), fexecve() ("/dev/fd/N"): a path that
+         * names another file in the flusher's eyes. */
+        if (n >= 6 && (memcmp(ws_sh->text, "/proc/", 6) == 0 ||
+                       (n >= 8 && memcmp(ws_sh->text, "/dev/fd/", 8) == 0)))
+            fn = NULL;
+    }
+    if (!fn) {
+        ssize_t k = readlink("/proc/self/exe", ws_sh->text, WS_EXE_MAX);
+        n = k > 0 ? (size_t)k : 0;
+    }
+    ws_sh->exe_as_given = fn != NULL;
+    ws_sh->exe_len = (uint32_t)n;
     char *args = ws_sh->text + ws_sh->exe_len; /* right after it (internal.h) */
     size_t len = 0;
     if (ws_start_argv) {

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -148,13 +149,62 @@ void ws_meta_process_self(void)
                 ws_read_file("/proc/self/cmdline", cmdline, sizeof cmdline));
 }
 
-void ws_meta_process_given(void)
+/* The file the kernel runs for path: path itself, or the interpreter its
+ * "#!" line names (that of a script run by one, up to 4 deep), in out
+ * with symbolic links resolved, as /proc/PID/exe says it; 0, or -1. */
+static int executable_of(const char *path, char *out)
+{
+    char at[4096], head[256];
+    size_t len = strlen(path);
+    if (len >= sizeof at) return -1;
+    memcpy(at, path, len + 1);
+    for (int depth = 0; depth < 5; depth++) {
+        if (!realpath(at, out)) return -1;
+        int fd = open(out, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, head, sizeof head - 1) : -1;
+        if (fd >= 0) real_close(fd);
+        if (n < 2 || head[0] != '#' || head[1] != '!') return 0;
+        head[n] = 0;
+        char *s = head + 2 + strspn(head + 2, " \t");
+        size_t k = strcspn(s, " \t\n");
+        if (k == 0) return 0;
+        memcpy(at, s, k);
+        at[k] = 0;
+    }
+    return 0;
+}
+
+void ws_meta_process_given(int pidfd)
 {
     /* A served flusher: the program put them in the region (launch.c). */
     /* (the region is the program's to scribble on: lengths bounded) */
     size_t elen = ws_sh->exe_len <= WS_EXE_MAX ? ws_sh->exe_len : 0;
     size_t clen = ws_sh->args_len <= WS_ARGS_MAX ? ws_sh->args_len : 0;
-    put_process(ws_sh->text, elen, ws_sh->text + elen, clen);
+    const char *exe = ws_sh->text;
+    static WS_BIG char path[4096];
+    if (ws_sh->exe_as_given) {
+        /* The path its exec was given.  /proc/PID/exe names the file that
+         * runs, as it would have: it is the program's while the program
+         * has not posted an exec or an end (it posts before it execs) and
+         * is not gone (its pid then cannot be another's); which
+         * readlink() read first.  Else the path, its links resolved, or
+         * the interpreter its "#!" line names. */
+        char link[64], given[WS_EXE_MAX + 1];
+        memcpy(given, ws_sh->text, elen);
+        given[elen] = 0;
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)ws_proc_pid);
+        ssize_t n = readlink(link, path, sizeof path - 1);
+        if (n > 0 && atomic_load(&ws_sh->end_kind) == 0 && pidfd >= 0 &&
+            real_syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0) {
+            elen = (size_t)n;
+            exe = path;
+        } else if (executable_of(given, path) == 0) {
+            elen = strlen(path);
+            exe = path;
+        }
+    }
+    const char *args = ws_sh->text + (ws_sh->exe_len <= WS_EXE_MAX ? ws_sh->exe_len : 0);
+    put_process(exe, elen, args, clen);
 }
 
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)

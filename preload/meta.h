@@ -10,8 +10,8 @@
 
 int ws_meta_init(void);
 const uint8_t *ws_meta_take(size_t *len);
-void ws_meta_process_self(void);  /* the exe and arguments /proc/self gives */
-void ws_meta_process_given(void); /* those the program put in the region */
+void ws_meta_process_self(void);       /* the exe and arguments /proc/self gives */
+void ws_meta_process_given(int pidfd); /* those the program put in the region */
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
 void ws_meta_clock_now(void);
 int ws_meta_maps(int force);

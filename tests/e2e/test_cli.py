@@ -82,6 +82,26 @@ def case_decoder_apart():
     check('"findings"' in p.stdout, "a JSON report")
 
 
+def case_exe_names():
+    """Each process is named by the file that ran, as /proc/PID/exe says
+    it, also when its flusher comes after it ended (it then resolves the
+    path exec was given): links followed, a relative path made absolute,
+    a script named by the interpreter its #! line gives."""
+    true = os.path.realpath("/bin/true")
+    script = os.path.join(TMP, "script")
+    with open(script, "w") as f:
+        f.write("#!/bin/true -x\n")
+    os.chmod(script, 0o755)
+    link = os.path.join(TMP, "link")
+    os.symlink("/bin/true", link)
+    loop = "cd %s && for i in 1 2 3 4 5 6 7 8; do %s; %s; ./link; ./script; done" % (
+        TMP, script, link)
+    data, _ = record(["sh", "-c", loop])
+    rep = report(data)
+    exes = sorted(p["exe"] for p in rep["processes"])
+    eq(exes, sorted([os.path.realpath("/bin/sh")] + [true] * 32), "executables")
+
+
 def case_log_permissions():
     rel = "reldata"
     cwd = os.path.join(TMP, "cwd")
