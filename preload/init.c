@@ -256,11 +256,13 @@ static void fork_child(void)
 {
     if (!atomic_load(&ws_on)) return;
     int saved = errno;
-    ws_thread_internal(); /* until the child has its own region */
-    ws_guard_forget();
-    ws_fd_forget_all(); /* the child's log names its fds itself */
-    ws_py_fork_child(); /* and its code objects */
-    note_reaper(ws_getpid());
+    /* Only what a child that records nothing needs: every page of ours it
+     * writes is a copy made for it (a 14 us fault on a virtual machine),
+     * every page of code it runs a fault too, and every system call a
+     * microsecond or two, before an exec that makes them all moot.  The
+     * rest waits for ws_fork_setup(). */
+    ws_thread_internal(); /* until the child has its own region (TLS: copied already) */
+    ws_guard_forget();    /* (writes only where a guarded log fd was open) */
     atomic_store(&ws_fork_pending, 1);
     ws_me.self = NULL; /* its next call goes to ws_enter_slow() */
     errno = saved;
@@ -282,6 +284,9 @@ int ws_fork_setup(void)
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
+    ws_fd_forget_all(); /* the child's log names its fds itself */
+    ws_py_fork_child(); /* and its code objects */
+    note_reaper(ws_getpid());
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
         snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
@@ -314,8 +319,10 @@ static void note_reaper(pid_t self)
         ws_reaper_line = 1;
         char pid[16];
         snprintf(pid, sizeof pid, "%d", (int)self);
-        /* Safe here: the constructor runs before any thread, and the
-         * child of fork() has only the one that forked. */
+        /* Safe here: the constructor runs before any thread, and a child
+         * of fork() comes here at its first event (ws_fork_setup()),
+         * which its first pthread_create() makes before the thread
+         * (stack.c): it still has only the one that forked. */
         setenv(REAPER_ENV, pid, 1);
     }
 }

@@ -58,6 +58,9 @@ void ws_guard_give(void)
 /* After fork(), in the child: the parent's log is not ours to keep. */
 void ws_guard_forget(void)
 {
+    /* (looked at first: a fork child that writes nothing of ours copies
+     * no page of ours) */
+    if (atomic_load(&ws_guard_fd) < 0 && atomic_load(&guard_lock) == 0) return;
     int fd = atomic_exchange(&ws_guard_fd, -1);
     if (fd >= 0) real_close(fd);
     atomic_store(&guard_lock, 0);
