@@ -149,7 +149,7 @@ int ws_shared_create(unsigned nbufs)
     sh->end_status = -1;
     /* (read first, stored after: a store to the fresh page faults) */
     uint64_t ts, mono, real;
-    ws_clock_pair(&ts, &mono, &real, 1);
+    ws_clock_pair(&ts, &mono, &real);
     sh->start_ts = ts;
     sh->start_mono_ns = mono;
     sh->start_real_ns = real;

@@ -38,38 +38,19 @@ uint64_t ws_real_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A clock read by system call, not through the vDSO (see below). */
-static uint64_t sys_clock_ns(clockid_t id)
-{
-    struct timespec ts = {0, 0};
-    real_syscall(SYS_clock_gettime, id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The decoder turns timestamps into nanoseconds by the rate between two
  * such pairs (format.h), so a pair must be read at one moment: a thread
  * preempted, or faulting on a fresh page, between its timestamp and its
  * clocks pairs them milliseconds apart, and a short process's every time
  * comes out some per cent off (a 30 ms sleep read as 28.7 ms under load).
  * Of three reads, the one whose bracketing timestamps are closest, its
- * clocks given the middle of them.
- *
- * by_syscall: the process's first pair, read at its start.  Through the
- * vDSO, the first read of a process faults in the vDSO's code and data
- * pages and libc's clock_gettime (four page faults, some 40 us on a
- * virtual machine where a fault costs 13 us), which a short process that
- * never reads a clock itself (true, mkdir, a shell's cp) would pay for
- * this pair alone; a system call costs 1-2 us, and a pair bracketed by
- * two of them is still exact to a few microseconds. */
-void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int by_syscall)
+ * clocks given the middle of them. */
+void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
 {
     int tsc = ws_clock_tsc;
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 3; i++) {
-        uint64_t a = ws_stamp(tsc);
-        uint64_t m = by_syscall ? sys_clock_ns(CLOCK_MONOTONIC) : ws_mono_ns();
-        uint64_t r = by_syscall ? sys_clock_ns(CLOCK_REALTIME) : ws_real_ns();
-        uint64_t b = ws_stamp(tsc);
+        uint64_t a = ws_stamp(tsc), m = ws_mono_ns(), r = ws_real_ns(), b = ws_stamp(tsc);
         if (b >= a && b - a < best) {
             best = b - a;
             *ts = a + (b - a) / 2;

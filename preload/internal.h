@@ -67,9 +67,8 @@ void ws_clock_init(void);
 uint64_t ws_mono_ns(void);
 uint64_t ws_real_ns(void);
 /* A timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME read at the same
- * moment, for a CLOCK record; the clocks by system call when by_syscall
- * (clock.c says when). */
-void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int by_syscall);
+ * moment, for a CLOCK record (clock.c). */
+void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns);
 
 /* ---- buffer.c: per-thread state and the raw record buffers ---- */
 
