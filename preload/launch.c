@@ -148,12 +148,12 @@ static void give_identity(void)
         n += k;
         /* exec("/proc/self/exe"), fexecve() ("/dev/fd/N"): a path that
          * names another file in the flusher's eyes. */
-        if (n >= 6 && (memcmp(ws_sh->text, "/proc/", 6) == 0 ||
-                       (n >= 8 && memcmp(ws_sh->text, "/dev/fd/", 8) == 0)))
+        if (n >= 6 && (memcmp(ws_sh->text, WS_START_STR("/proc/"), 6) == 0 ||
+                       (n >= 8 && memcmp(ws_sh->text, WS_START_STR("/dev/fd/"), 8) == 0)))
             fn = NULL;
     }
     if (!fn) {
-        ssize_t k = readlink("/proc/self/exe", ws_sh->text, WS_EXE_MAX);
+        ssize_t k = readlink(WS_START_STR("/proc/self/exe"), ws_sh->text, WS_EXE_MAX);
         n = k > 0 ? (size_t)k : 0;
     }
     ws_sh->exe_as_given = fn != NULL;

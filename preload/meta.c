@@ -180,7 +180,7 @@ void ws_meta_process_given(int pidfd)
     /* (the region is the program's to scribble on: lengths bounded) */
     size_t elen = ws_sh->exe_len <= WS_EXE_MAX ? ws_sh->exe_len : 0;
     size_t clen = ws_sh->args_len <= WS_ARGS_MAX ? ws_sh->args_len : 0;
-    const char *exe = ws_sh->text;
+    const char *exe = ws_sh->text, *args = ws_sh->text + elen;
     static WS_BIG char path[4096];
     if (ws_sh->exe_as_given) {
         /* The path its exec was given.  /proc/PID/exe names the file that
@@ -203,7 +203,6 @@ void ws_meta_process_given(int pidfd)
             exe = path;
         }
     }
-    const char *args = ws_sh->text + (ws_sh->exe_len <= WS_EXE_MAX ? ws_sh->exe_len : 0);
     put_process(exe, elen, args, clen);
 }
 
