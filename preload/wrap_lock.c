@@ -337,6 +337,25 @@ WS_EXPORT int sem_post(sem_t *sem)
     return sem_post_wake(sem, WS_CALLER);
 }
 
+/* The end of a semaphore: the decoder takes one made later at its
+ * address for another object.  CPython frees a lock's semaphore and
+ * mallocs the next one where it was: without this, the lock made where a
+ * future's semaphore was (which its worker posted) would look like a
+ * producer's queue, not a lock (docs/rules.md, lock roles).  glibc's
+ * sem_destroy does nothing; CPython calls it once per lock it frees. */
+WS_REAL(sem_destroy);
+
+WS_EXPORT int sem_destroy(sem_t *sem)
+{
+    int r = REAL(sem_destroy)(sem);
+    if (r == 0 && atomic_load_explicit(&ws_on, memory_order_relaxed)) {
+        int err = errno;
+        woke(WS_SEM_DESTROY, sem, 0, 0, ws_now(), WS_CALLER);
+        errno = err;
+    }
+    return r;
+}
+
 /* A call that always blocks: time it. */
 #define WRAP_WAIT(name, call, params, args, obj)                                                   \
     WRAP_BUSY(name, call, params, args, obj)                                                       \

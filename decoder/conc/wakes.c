@@ -139,6 +139,15 @@ static long object_of(struct wakes *w, uint64_t obj, enum lock_kind kind, int cr
     return (long)*slot - 1;
 }
 
+/* A semaphore destroyed: whatever is made at its address from now on is
+ * another object, with a role of its own. */
+static void end_object(struct wakes *w, uint64_t obj, enum lock_kind kind)
+{
+    struct oid_seen *c = &w->oid_cache[(obj >> 3) % 64];
+    if (c->obj == obj && c->kind == kind) c->oid1 = 0;
+    map_del(&w->oids, obj, (uint64_t)kind);
+}
+
 /* A wait of thread t (index ix) on ev's object, of kind; ok: it
  * succeeded, and may have a waker. */
 static void add_wait(struct wakes *w, const struct thread_state *t, uint32_t ix,
@@ -155,6 +164,7 @@ static void add_wait(struct wakes *w, const struct thread_state *t, uint32_t ix,
                         .flags = ok ? WAIT_OK : 0};
     ARRAY_PUSH(w->waits, w->nwaits, w->waitcap) = a;
     w->objs[oid].nwaits++;
+    w->objs[oid].wait_ns += a.end - a.start;
     if (ok && a.end > w->until[oid]) w->until[oid] = a.end;
 }
 
@@ -162,6 +172,10 @@ static void lock_event(struct wakes *w, struct thread_state *t, uint32_t ix,
                        const struct ws_event *ev)
 {
     enum lock_kind kind = lock_kind_of(ev->call);
+    if (ev->call == WS_SEM_DESTROY) { /* not an act of the thread's: no wake, no wait */
+        end_object(w, (uint64_t)ev->obj, kind);
+        return;
+    }
     int waited = lock_event_waited(ev), wakes = lock_event_wakes(ev);
     if (is_gil(w, (uint64_t)ev->obj)) {
         /* Not the thread's own doing: a Python thread takes and drops
@@ -565,19 +579,27 @@ static int cmp_object(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
+/* The object at obj, of kind; of several in turn there (a semaphore
+ * destroyed and another made at its address), the one waited on longest:
+ * what the address's line in the report mostly counts. */
 static const struct wk_object *find_object(const struct wake_data *d, uint64_t obj, int kind)
 {
     size_t lo = 0, hi = d->nobjects;
-    while (lo < hi) {
+    while (lo < hi) { /* the first at (obj, kind) or after */
         size_t mid = lo + (hi - lo) / 2;
         const struct wk_object *o = &d->objects[d->objects_by_addr[mid]];
-        if (o->obj == obj && o->kind == kind) return o;
         if (o->obj < obj || (o->obj == obj && o->kind < kind))
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    const struct wk_object *best = NULL;
+    for (; lo < d->nobjects; lo++) {
+        const struct wk_object *o = &d->objects[d->objects_by_addr[lo]];
+        if (o->obj != obj || o->kind != kind) break;
+        if (!best || o->wait_ns > best->wait_ns) best = o;
+    }
+    return best;
 }
 
 /* Each object's role; then each wait's. */

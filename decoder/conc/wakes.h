@@ -99,9 +99,11 @@ struct wk_thread {
     uint32_t parent;    /* the serial of the thread that created it, or 0: unknown */
 };
 
-/* An object waited on (or the GIL's), with its role. */
+/* An object waited on (or the GIL's), with its role.  An address may hold
+ * several in turn: a semaphore destroyed ends one (WS_SEM_DESTROY). */
 struct wk_object {
     uint64_t obj;
+    int64_t wait_ns;         /* the time of the waits on it */
     uint32_t nwaits, nwakes; /* the waits on it, the wakes kept */
     uint8_t kind, role;
 };

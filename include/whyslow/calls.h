@@ -157,6 +157,8 @@
     X(PG_RESET,            69, "PQreset",                    PQ,      CONN,   0,                                         DB)    \
     /* a statement's text, written before its first execution (format.h) */                                                     \
     X(SQLITE_STMT,         70, "sqlite3_stmt",               SQLITE,  STMT,   WS_CALL_HAS_PAYLOAD,                       DB)    \
+    /* a semaphore's end: one made later at its address is another object */                                                    \
+    X(SEM_DESTROY,         71, "sem_destroy",                LOCK,    SEM,    0,                                         NONE)  \
                                                                                                                                 \
     /* result: the parent thread's serial or 0; payload: the name */                                                            \
     X(EV_THREAD_START,    100, "thread_start",               RECORD,  NONE,   WS_CALL_HAS_PAYLOAD,                       NONE)  \

@@ -10,8 +10,8 @@ import os
 import re
 import subprocess
 
-from whyslow_test import (PYTHON, LIB, TMP, check, report, dump, record, prog, traced_like_untraced,
-                          find_query)
+from whyslow_test import (PYTHON, LIB, TMP, check, require, report, dump, record, prog,
+                          traced_like_untraced, find_query)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
 
@@ -113,6 +113,28 @@ def case_wakes_and_stacks():
     # WHYSLOW_STACK_MS=0: no stacks at all.
     data, out = record([prog("wakes")], env={"WHYSLOW_STACK_MS": "0"})
     check(not any("stack=" in l for l in dump(data)), "stacks with WHYSLOW_STACK_MS=0")
+
+
+def case_sem_reused():
+    """A semaphore destroyed and another made at its address (a future's,
+    posted by a producer, then a lock's that two threads take and give
+    back): the address is a lock, and lock_contention names it; without
+    sem_destroy the two are one object, whose producer makes it a park."""
+    for mode, role in (("destroy", "lock"), ("nodestroy", "park")):
+        data, out = record([prog("sem_reuse"), mode])
+        require(out.startswith("same=1 "), "%s: the second semaphore at the first's address: %s" %
+                (mode, out))
+        addr = out.split("sem=")[1].strip()
+        destroys = [l for l in dump(data) if " sem_destroy sem=%s " % addr in l]
+        check(len(destroys) == (2 if mode == "destroy" else 1),
+              "%s: sem_destroy records: %s" % (mode, destroys))
+        rep = report(data)
+        lock = [l for l in rep["locks"] if l["addr"] == addr]
+        check(len(lock) == 1 and lock[0]["contended"] == 3 and lock[0]["role"] == role,
+              "%s: its line, 3 waits, a %s: %s" % (mode, role, lock))
+        found = [f for f in rep["findings"] if f["kind"] == "lock_contention" and
+                 f["addr"] == addr]
+        check(len(found) == (role == "lock"), "%s: lock_contention: %s" % (mode, found))
 
 
 def case_library_locks_bypassed():

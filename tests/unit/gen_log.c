@@ -1059,6 +1059,11 @@ static void build_time(void)
  *   215 (no one got it: it took it back) and 229.9: a lock (30 ms).
  *   S4: main waits 250-299.5, T3 posts at 299 and ends at 300: its exit,
  *   a park.
+ *   S5, an address reused: first a future's, T4 waits 232-236 and T2
+ *   (which never waits there) posts at 235.9, a park; T4 destroys it at
+ *   237; then a lock's, T5 waits 240-246 (T4 posts at 245.9), T4 waits
+ *   250-256 (T5 posts at 255.9): the address's line (16 ms of waits, 12
+ *   of them the lock's) is a lock.
  */
 static void build_wakes(void)
 {
@@ -1067,7 +1072,8 @@ static void build_wakes(void)
                   t3 = {.serial = 3, .tid = 5502}, t4 = {.serial = 4, .tid = 5503},
                   t5 = {.serial = 5, .tid = 5504};
     const int64_t c1 = 0x5000a000, c2 = 0x5000b000, pool = 0x7f0000100000, s1 = 0x7f0000200000,
-                  s2 = 0x7f0000300000, s3 = 0x7f0000400000, s4 = 0x7f0000500000;
+                  s2 = 0x7f0000300000, s3 = 0x7f0000400000, s4 = 0x7f0000500000,
+                  s5 = 0x7f0000600000;
 
     ev_str(&t1, WS_SQLITE_OPEN, MS(1), US(100), c1, 0, 0, "/srv/app.db");
     ev_str(&t1, WS_SQLITE_OPEN, MS(2), US(100), c2, 0, 0, "/srv/app.db");
@@ -1094,6 +1100,13 @@ static void build_wakes(void)
     for (int i = 0; i < 3; i++)
         ev0(&t2, WS_SEM_POST, MS(205 + 5 * i), 0, s3, 0, 0);
     ev0(&t2, WS_SEM_POST, US(229900), 0, s3, 0, 0);
+    ev0(&t4, WS_SEM_WAIT, MS(232), MS(4), s5, 0, WS_LOCK_CONTENDED);
+    ev0(&t2, WS_SEM_POST, US(235900), 0, s5, 0, 0);
+    ev0(&t4, WS_SEM_DESTROY, MS(237), 0, s5, 0, 0);
+    ev0(&t5, WS_SEM_WAIT, MS(240), MS(6), s5, 0, WS_LOCK_CONTENDED);
+    ev0(&t4, WS_SEM_POST, US(245900), 0, s5, 0, 0);
+    ev0(&t4, WS_SEM_WAIT, MS(250), MS(6), s5, 0, WS_LOCK_CONTENDED);
+    ev0(&t5, WS_SEM_POST, US(255900), 0, s5, 0, 0);
     ev0(&t1, WS_SEM_WAIT, MS(250), US(49500), s4, 0, WS_LOCK_CONTENDED);
     ev0(&t3, WS_SEM_POST, MS(299), 0, s4, 0, 0);
     ev0(&t3, WS_EV_THREAD_END, MS(300), 0, 0, 0, 0);

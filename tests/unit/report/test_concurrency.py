@@ -22,12 +22,14 @@ def case_wakes_json():
         ("sem", "0x7f0000500000", 1, 49500 * US, "park"),
         ("sem", "0x7f0000400000", 1, 30 * MS, "lock"),
         ("sem", "0x7f0000300000", 1, 20 * MS, "park"),
+        ("sem", "0x7f0000600000", 3, 16 * MS, "lock"),
         ("sem", "0x7f0000200000", 2, 12 * MS, "lock")],
        "locks and their roles: the pool's cond, a join, a holder that never waits, a producer's "
-       "sem, a sem two threads take and give back")
+       "sem, a lock's sem at a future's address, a sem two threads take and give back")
     f = r["findings"]
     eq([(x["kind"], x.get("addr"), x["severity"]) for x in f],
        [("pool_exhaustion", None, "high"), ("lock_contention", "0x7f0000400000", "medium"),
+        ("lock_contention", "0x7f0000600000", "medium"),
         ("lock_contention", "0x7f0000200000", "medium")], "findings")
     want = {"pid": 5500, "tid": 5504, "db": "sqlite", "resource": "sqlite connections to /srv/app.db",
             "pool_size": 2, "waiters": 2, "threads": 2, "wait_total_ns": 85010 * US,
