@@ -521,6 +521,13 @@ extern _Atomic int ws_guard_fd;
 void ws_guard_take(void);
 void ws_guard_give(void);
 void ws_guard_forget(void);
+/* The fence between a flusher thread's fds and the program's calls that
+ * end or replace fds, where they share one table (logfile.c). */
+extern _Atomic int ws_fds_shared;
+void ws_fds_enter(void);
+void ws_fds_leave(void);
+int ws_fds_hold(void);
+void ws_fds_release(void);
 
 /* ---- fdinfo.c ---- */
 

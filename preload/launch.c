@@ -293,6 +293,10 @@ static int start_thread(void)
 {
     if (ws_flusher_init() != 0) return -1;
     atomic_store(&ws_sh->flusher_started, 0);
+    /* It shares the program's fd table until it has one of its own: set
+     * before it runs, and mostly before the program's threads do
+     * (logfile.c). */
+    atomic_store(&ws_fds_shared, 1);
     /* The thread takes no signal: they are the program's. */
     sigset_t all, old;
     sigfillset(&all);

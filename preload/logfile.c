@@ -25,7 +25,12 @@
  * as in a container), the fd is in the program's table, at a high number,
  * and guarded: the program's close, close_range, dup2 and dup3 of it are
  * kept from touching it (wrap_io.c), so that its number never comes to
- * name a file of the program's.
+ * name a file of the program's.  The files such a thread opens for a
+ * moment (the log's directory, /proc files) are at the lowest free
+ * numbers, where a program that closes every fd from 3 up would close
+ * them and open its own in their place, which the thread would then read
+ * from and close: the program's close, close_range, dup2 and dup3 wait
+ * while it holds one (the fence below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +40,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -55,15 +61,76 @@ void ws_guard_give(void)
     atomic_store_explicit(&guard_lock, 0, memory_order_release);
 }
 
-/* After fork(), in the child: the parent's log is not ours to keep. */
+/*
+ * The fence: while a flusher thread that shares the program's fd table
+ * holds an fd of its own at a low number, the program's calls that end
+ * or replace fds wait.  A Dekker handshake on two counters, so that the
+ * program's side takes no lock: a call counts itself in, then looks at
+ * the fence; the thread raises the fence, then waits for the count to
+ * fall to 0.  Sequentially consistent atomics on both sides make one of
+ * the two see the other.  The program waits while the thread reads a
+ * file (a /proc file: microseconds, a large map a millisecond or so).
+ * The thread gives up after 10 ms (a close that lingers on a socket, or
+ * a call a signal interrupted whose handler now waits at the fence,
+ * would keep it out for ever) and reads the file at a later period.
+ */
+_Atomic int ws_fds_shared;    /* such a thread may hold one: the calls look at the fence */
+static _Atomic int fd_fence;  /* it holds one, or is about to */
+static _Atomic int fd_inside; /* program calls past the fence */
+
+void ws_fds_enter(void)
+{
+    for (;;) {
+        atomic_fetch_add(&fd_inside, 1);
+        if (!atomic_load(&fd_fence)) return;
+        atomic_fetch_sub(&fd_inside, 1);
+        while (atomic_load(&fd_fence))
+            sched_yield();
+    }
+}
+
+void ws_fds_leave(void)
+{
+    atomic_fetch_sub(&fd_inside, 1);
+}
+
+int ws_fds_hold(void)
+{
+    if (!atomic_load(&ws_fds_shared)) return 0;
+    atomic_store(&fd_fence, 1);
+    for (int i = 0; atomic_load(&fd_inside) != 0; i++) {
+        if (i == 1000) { /* about 10 ms */
+            atomic_store(&fd_fence, 0);
+            return -1;
+        }
+        struct timespec ten_us = {0, 10000};
+        real_nanosleep(&ten_us, NULL);
+    }
+    return 0;
+}
+
+void ws_fds_release(void)
+{
+    /* (looked at first: a flusher process, a copy of the program, would
+     * copy the page at its first write) */
+    if (atomic_load(&fd_fence)) atomic_store(&fd_fence, 0);
+}
+
+/* After fork(), in the child: the parent's log is not ours to keep, and
+ * its flusher thread, which may have held the fence, is not there. */
 void ws_guard_forget(void)
 {
     /* (looked at first: a fork child that writes nothing of ours copies
      * no page of ours) */
-    if (atomic_load(&ws_guard_fd) < 0 && atomic_load(&guard_lock) == 0) return;
+    if (atomic_load(&ws_guard_fd) < 0 && atomic_load(&guard_lock) == 0 &&
+        atomic_load(&ws_fds_shared) == 0)
+        return;
     int fd = atomic_exchange(&ws_guard_fd, -1);
     if (fd >= 0) real_close(fd);
     atomic_store(&guard_lock, 0);
+    atomic_store(&ws_fds_shared, 0);
+    atomic_store(&fd_fence, 0);
+    atomic_store(&fd_inside, 0);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -188,21 +255,29 @@ int ws_log_create(void)
 int ws_log_open_private(void)
 {
     if (unshare(CLONE_FILES) == 0) {
+        atomic_store(&ws_fds_shared, 0);
         /* The copies of the program's fds: holding its pipes and sockets
          * open would change what their peers see. */
         ws_close_all_but(-1);
         return ws_log_create();
     }
+    /* (for a second at most: the program waits for this thread's start) */
+    for (int tries = 0; ws_fds_hold() != 0; tries++)
+        if (tries == 100) return why(EBUSY, "cannot keep the log open in %s", ws_dir);
     int fd = ws_log_create();
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        ws_fds_release();
+        return -1;
+    }
     struct rlimit rl;
     int floor = 1000;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1200) floor = (int)rl.rlim_cur * 3 / 4;
     int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
     if (high < 0) high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
     real_close(fd);
+    if (high >= 0) atomic_store(&ws_guard_fd, high);
+    ws_fds_release();
     if (high < 0) return why(errno, "cannot keep the log open in %s", ws_dir);
-    atomic_store(&ws_guard_fd, high);
     return high;
 }
 

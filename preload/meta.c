@@ -74,8 +74,13 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
 
 size_t ws_read_file(const char *path, char *buf, size_t cap)
 {
+    /* (a flusher thread in the program's fd table: logfile.c) */
+    if (ws_fds_hold() != 0) return 0;
     int fd = real_open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (fd < 0) {
+        ws_fds_release();
+        return 0;
+    }
     size_t n = 0;
     while (n < cap) {
         ssize_t r = real_read(fd, buf + n, cap - n);
@@ -84,6 +89,7 @@ size_t ws_read_file(const char *path, char *buf, size_t cap)
         n += (size_t)r;
     }
     real_close(fd);
+    ws_fds_release();
     return n;
 }
 
@@ -482,14 +488,19 @@ void ws_meta_jitmap(void)
      * stack is small, and the lines kept go at its start. */
     char *buf = (char *)scratch + meta_cap - JIT_READ;
     snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)ws_proc_pid);
+    if (ws_fds_hold() != 0) return; /* (as in ws_read_file) */
     /* Only a file of ours: not a link or a FIFO someone left in /tmp. */
     int fd = real_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) return;
+    if (fd < 0) {
+        ws_fds_release();
+        return;
+    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec <
             ws_sh->start_real_ns) {
         real_close(fd);
+        ws_fds_release();
         return;
     }
     uint8_t *p = scratch + WS_VARINT_MAX, *start = p; /* the length goes in front, after */
@@ -532,6 +543,7 @@ void ws_meta_jitmap(void)
         have -= used;
     }
     real_close(fd);
+    ws_fds_release();
     if (ws_sh->jit_map_ours) unlink(path);
     if (p == start) return;
     /* The record's body: the length, then the lines. */

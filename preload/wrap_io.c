@@ -528,10 +528,29 @@ static void unguard(int fd)
     ws_guard_give();
 }
 
+/* The calls below that end or replace fds wait at the fence while such a
+ * thread holds a file of its own at a number the program may name
+ * (logfile.c).  (Atomic operations leave errno as the call set it.) */
+#define FENCED(call)                                                                               \
+    do {                                                                                           \
+        if (likely(!atomic_load_explicit(&ws_fds_shared, memory_order_relaxed))) return call;      \
+        ws_fds_enter();                                                                            \
+        __typeof__(call) fenced_r = call;                                                          \
+        ws_fds_leave();                                                                            \
+        return fenced_r;                                                                           \
+    } while (0)
+
+static int close_traced(int fd);
+
 WS_REAL(close);
 WS_EXPORT int close(int fd)
 {
     if (unlikely(guarded(fd))) return 0;
+    FENCED(close_traced(fd));
+}
+
+static int close_traced(int fd)
+{
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(close)(fd);
     unsigned state = ws_fd_state(fd);
@@ -549,19 +568,29 @@ WS_EXPORT int close(int fd)
 }
 
 WS_REAL(close_range);
-WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
+static int close_range_known(unsigned first, unsigned last, int flags)
 {
-    int g = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed);
-    if (unlikely(g >= 0 && (unsigned)g >= first && (unsigned)g <= last)) { /* around it */
-        int r = g > 0 && (unsigned)g > first ? close_range(first, (unsigned)g - 1, flags) : 0;
-        if (r == 0 && (unsigned)g < last) r = close_range((unsigned)g + 1, last, flags);
-        return r;
-    }
     int r = REAL(close_range)(first, last, flags);
     if (r == 0)
         for (unsigned fd = first; fd <= last && fd < WS_FD_TABLE; fd++)
             ws_fd_set((int)fd, 0);
     return r;
+}
+
+static int close_range_guarded(unsigned first, unsigned last, int flags)
+{
+    int g = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed);
+    if (likely(g < 0 || (unsigned)g < first || (unsigned)g > last))
+        return close_range_known(first, last, flags);
+    /* around it */
+    int r = g > 0 && (unsigned)g > first ? close_range_known(first, (unsigned)g - 1, flags) : 0;
+    if (r == 0 && (unsigned)g < last) r = close_range_known((unsigned)g + 1, last, flags);
+    return r;
+}
+
+WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    FENCED(close_range_guarded(first, last, flags));
 }
 
 static inline void dup_event(struct ws_thread *t, int old, int r, uint64_t s, uint64_t e,
@@ -589,8 +618,15 @@ WS_EXPORT int dup(int old)
     return r;
 }
 
+static int dup2_traced(int old, int new);
+
 WS_REAL(dup2);
 WS_EXPORT int dup2(int old, int new)
+{
+    FENCED(dup2_traced(old, new));
+}
+
+static int dup2_traced(int old, int new)
 {
     if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();
@@ -602,8 +638,15 @@ WS_EXPORT int dup2(int old, int new)
     return r;
 }
 
+static int dup3_traced(int old, int new, int flags);
+
 WS_REAL(dup3);
 WS_EXPORT int dup3(int old, int new, int flags)
+{
+    FENCED(dup3_traced(old, new, flags));
+}
+
+static int dup3_traced(int old, int new, int flags)
 {
     if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();

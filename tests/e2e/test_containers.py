@@ -89,6 +89,29 @@ def case_pid1_reaper_seccomp():
     check_reaper_logs(data, "guarded log", True)
 
 
+def case_closefds_shared_table():
+    """A flusher thread that must share the program's fd table opens /proc
+    files at the lowest free numbers while the program closes every fd
+    from 3 up and opens a pipe, over and over: the program never loses its
+    pipe to the thread (it did: the thread read the program's data, and
+    both then waited on the pipe for good)."""
+    data = os.path.join(TMP, "cf")
+    os.mkdir(data, 0o700)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_FLUSH_MS="1",
+               WHYSLOW_REAPER="1")
+    rc, out, err = run_bounded([prog("noshare"), prog("closefds"), "1500"], env=env, timeout=30)
+    m = re.match(r"rounds (\d+) bad 0$", out.strip())
+    check(rc == 0 and m and err == "", "traced: %s" % ((rc, out, err),))
+    if not m:
+        return
+    rep = report(data)
+    runs = [p for p in rep["processes"] if p["exe"] == prog("closefds")]
+    eq(len(runs), 1, "one log of the program")
+    eq(count(rep, "write", runs[0]["pid"]), int(m.group(1)), "a write per round")
+    check(runs[0]["lost_events"] == 0 and runs[0]["end"] == {"kind": "exit", "status": 0},
+          "clean log, and its end: %s" % runs[0])
+
+
 def case_pid1_reaper_recorded():
     """Under `whyslow record`, PID 1 of another pid namespace cannot be
     served (record's /proc names it otherwise): it too gets a thread."""
