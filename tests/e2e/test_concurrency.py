@@ -205,9 +205,11 @@ def case_libuv_pool():
     found = findings_of(rep, "thread_pool_exhaustion")
     require(len(found) == 1, "expected one thread_pool_exhaustion: %s" % rep["findings"])
     f = found[0]
-    # The shortest key takes about 120 ms of CPU; the others run on.
+    # The shortest key takes 50 ms (this host) to 120 ms of CPU, the
+    # others run on, and the read's task waits for most of it (44 ms of a
+    # 51 ms key in a run beside a test suite here).
     check(f["workers"] == 4 and f["waited_by_event_loop"] is True, "libuv: %s" % f)
-    check(f["saturated_ns"] >= 50 * MS and 50 * MS <= f["wait_total_ns"] <= f["saturated_ns"],
+    check(f["saturated_ns"] >= 20 * MS and 20 * MS <= f["wait_total_ns"] <= f["saturated_ns"],
           "libuv: saturated %d ns, waited %d ns" % (f["saturated_ns"], f["wait_total_ns"]))
     check("libuv's thread pool" in f["summary"] and "UV_THREADPOOL_SIZE" in f["summary"],
           "libuv: %s" % f["summary"])
