@@ -74,7 +74,9 @@ void ws_guard_give(void)
  * a call a signal interrupted whose handler now waits at the fence,
  * would keep it out for ever) and reads the file at a later period.
  */
-_Atomic int ws_fds_shared;    /* such a thread may hold one: the calls look at the fence */
+/* Such a thread may hold one: the calls look at the fence.  Set whenever
+ * ws_guard_fd is (wrap_io.c looks at the guard only then). */
+_Atomic int ws_fds_shared;
 static _Atomic int fd_fence;  /* it holds one, or is about to */
 static _Atomic int fd_inside; /* program calls past the fence */
 

@@ -528,25 +528,27 @@ static void unguard(int fd)
     ws_guard_give();
 }
 
-/* The calls below that end or replace fds wait at the fence while such a
- * thread holds a file of its own at a number the program may name
- * (logfile.c).  (Atomic operations leave errno as the call set it.) */
-#define FENCED(call)                                                                               \
-    do {                                                                                           \
-        if (likely(!atomic_load_explicit(&ws_fds_shared, memory_order_relaxed))) return call;      \
-        ws_fds_enter();                                                                            \
-        __typeof__(call) fenced_r = call;                                                          \
-        ws_fds_leave();                                                                            \
-        return fenced_r;                                                                           \
-    } while (0)
+/* Where a flusher thread shares the program's fd table (and only there:
+ * one load otherwise), the calls below that end or replace fds keep off
+ * its log (guarded) and wait at the fence while it holds a file of its
+ * own at a number the program may name (logfile.c).  (Atomic operations
+ * leave errno as the call set it.) */
+static inline int fds_shared(void)
+{
+    return atomic_load_explicit(&ws_fds_shared, memory_order_relaxed);
+}
 
 static int close_traced(int fd);
 
 WS_REAL(close);
 WS_EXPORT int close(int fd)
 {
-    if (unlikely(guarded(fd))) return 0;
-    FENCED(close_traced(fd));
+    if (likely(!fds_shared())) return close_traced(fd);
+    if (guarded(fd)) return 0;
+    ws_fds_enter();
+    int r = close_traced(fd);
+    ws_fds_leave();
+    return r;
 }
 
 static int close_traced(int fd)
@@ -577,20 +579,19 @@ static int close_range_known(unsigned first, unsigned last, int flags)
     return r;
 }
 
-static int close_range_guarded(unsigned first, unsigned last, int flags)
-{
-    int g = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed);
-    if (likely(g < 0 || (unsigned)g < first || (unsigned)g > last))
-        return close_range_known(first, last, flags);
-    /* around it */
-    int r = g > 0 && (unsigned)g > first ? close_range_known(first, (unsigned)g - 1, flags) : 0;
-    if (r == 0 && (unsigned)g < last) r = close_range_known((unsigned)g + 1, last, flags);
-    return r;
-}
-
 WS_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    FENCED(close_range_guarded(first, last, flags));
+    if (likely(!fds_shared())) return close_range_known(first, last, flags);
+    ws_fds_enter();
+    int g = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed), r;
+    if (g < 0 || (unsigned)g < first || (unsigned)g > last) {
+        r = close_range_known(first, last, flags);
+    } else { /* around it */
+        r = g > 0 && (unsigned)g > first ? close_range_known(first, (unsigned)g - 1, flags) : 0;
+        if (r == 0 && (unsigned)g < last) r = close_range_known((unsigned)g + 1, last, flags);
+    }
+    ws_fds_leave();
+    return r;
 }
 
 static inline void dup_event(struct ws_thread *t, int old, int r, uint64_t s, uint64_t e,
@@ -623,12 +624,16 @@ static int dup2_traced(int old, int new);
 WS_REAL(dup2);
 WS_EXPORT int dup2(int old, int new)
 {
-    FENCED(dup2_traced(old, new));
+    if (likely(!fds_shared())) return dup2_traced(old, new);
+    ws_fds_enter();
+    if (guarded(new)) unguard(new);
+    int r = dup2_traced(old, new);
+    ws_fds_leave();
+    return r;
 }
 
 static int dup2_traced(int old, int new)
 {
-    if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(dup2)(old, new);
     uint64_t s = ws_now();
@@ -643,12 +648,16 @@ static int dup3_traced(int old, int new, int flags);
 WS_REAL(dup3);
 WS_EXPORT int dup3(int old, int new, int flags)
 {
-    FENCED(dup3_traced(old, new, flags));
+    if (likely(!fds_shared())) return dup3_traced(old, new, flags);
+    ws_fds_enter();
+    if (guarded(new)) unguard(new);
+    int r = dup3_traced(old, new, flags);
+    ws_fds_leave();
+    return r;
 }
 
 static int dup3_traced(int old, int new, int flags)
 {
-    if (unlikely(guarded(new))) unguard(new);
     struct ws_thread *t = ws_enter();
     if (!t) return REAL(dup3)(old, new, flags);
     uint64_t s = ws_now();
