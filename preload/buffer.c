@@ -20,11 +20,13 @@
  * records as usual.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "dbstate.h"
 #include "internal.h"
@@ -116,21 +118,29 @@ uint8_t *ws_region_data(unsigned nbufs)
 int ws_shared_create(unsigned nbufs)
 {
     size_t size = ws_region_size(nbufs);
+    /* A file grown past the process's RLIMIT_FSIZE (ulimit -f) sends it
+     * SIGXFSZ, which kills it, and a memfd is a file: under such a limit
+     * there is no region, and the process is not traced. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < size) {
+        snprintf(ws_why, sizeof ws_why,
+                 "the file size limit (ulimit -f: %llu bytes) is below the buffers' %zu bytes",
+                 (unsigned long long)rl.rlim_cur, size);
+        return -1;
+    }
     /* A memfd rather than an anonymous mapping: its inode names it in
      * /proc/PID/maps, where the flusher sees it vanish at exec, and a
      * flusher that `whyslow record` serves maps it from the fd.  The fd is
      * closed once the flusher started (launch.c): the program never sees
      * it. */
     int fd = memfd_create(WS_START_STR(WS_REGION_NAME), MFD_CLOEXEC);
-    if (fd < 0) return -1;
     struct stat st;
-    if (ftruncate(fd, (off_t)size) != 0 || ws_fstat(fd, &st) != 0) {
-        real_close(fd);
-        return -1;
-    }
-    uint8_t *start = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    uint8_t *start = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0 && ws_fstat(fd, &st) == 0)
+        start = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (start == MAP_FAILED) {
-        real_close(fd);
+        snprintf(ws_why, sizeof ws_why, "cannot make the buffers: %s", strerror(errno));
+        if (fd >= 0) real_close(fd);
         return -1;
     }
     struct ws_shared *sh = (struct ws_shared *)(start + ws_region_head_at(nbufs));

@@ -289,7 +289,6 @@ int ws_fork_setup(void)
     note_reaper(ws_getpid());
     if (ws_shared_create(nbufs) != 0) {
         atomic_store(&ws_on, 0);
-        snprintf(ws_why, sizeof ws_why, "out of memory in the child of fork");
         ws_quiet(ws_why);
     } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
         atomic_store(&ws_on, 0);
@@ -362,7 +361,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     const char *clk = getenv(WS_START_STR("WHYSLOW_CLOCK"));
     if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
     if (ws_shared_create(nbufs) != 0) {
-        ws_quiet("out of memory for the buffers");
+        ws_quiet(ws_why);
         goto out;
     }
     note_reaper(ws_sh->pid);

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from whyslow_test import (PYTHON, LIB, PROGS, TMP, check, skip, report, record, prog, wait_logs)
+from whyslow_test import (PYTHON, LIB, PROGS, TMP, WHYSLOW, check, skip, report, record, prog, wait_logs)
 
 
 # CPython's own tests (Debian's libpython3.11-testsuite) of what the
@@ -61,6 +61,34 @@ def case_stack_harm():
                            expect_rc=plain.returncode)
         check(out == plain.stdout, "%s: traced output %r, untraced %r" % (mode, out, plain.stdout))
         check(plain.returncode == (3 if mode == "crash" else 0), "%s: exit %d" % (mode, plain.returncode))
+
+
+def case_file_size_limit():
+    """Under a file size limit (ulimit -f) below the recorder's buffers, a
+    traced program runs as untraced, with the reason said: growing the
+    buffers' memfd past the limit would send it SIGXFSZ, which it died of
+    (exit 153) before."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    argv = [prog("io_basic"), TMP]
+    plain = subprocess.run(argv, capture_output=True, text=True, preexec_fn=limit, timeout=60)
+    check(plain.returncode == 0 and "errno ok" in plain.stdout, "untraced: %d" % plain.returncode)
+    data = tempfile.mkdtemp(prefix="data-", dir=TMP)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_DEBUG="1")
+    traced = subprocess.run(argv, capture_output=True, text=True, preexec_fn=limit, env=env,
+                            timeout=60)
+    check((traced.returncode, traced.stdout) == (0, plain.stdout),
+          "preloaded: exit %d, output %r" % (traced.returncode, traced.stdout))
+    check("the file size limit (ulimit -f: 1048576 bytes) is below the buffers'" in traced.stderr,
+          "the reason: %r" % traced.stderr)
+    r = subprocess.run([WHYSLOW, "record", "-o", data, "--"] + argv, capture_output=True,
+                       text=True, preexec_fn=limit, timeout=60)
+    check((r.returncode, r.stdout) == (0, plain.stdout),
+          "recorded: exit %d, output %r" % (r.returncode, r.stdout))
+    check("no logs in" in r.stderr, "record says none were written: %r" % r.stderr)
 
 
 def case_disable_env():
