@@ -47,6 +47,7 @@
 #include "internal.h"
 #include "meta.h"
 #include "sql_redact.h"
+#include "whyslow/serve.h"
 
 /* libzstd, loaded where a flusher runs (ws_flusher_init), not linked: a
  * program whose flusher is served or is a process of its own never maps
@@ -353,6 +354,7 @@ static void flush(int final)
         }
     }
     uint64_t now = ws_mono_ns();
+    ws_log_kept_tick(now); /* a served log kept too long gets its file */
     if (final || now - last_clock_ns >= 1000000000u) {
         ws_meta_clock_now();
         last_clock_ns = now;
@@ -587,13 +589,13 @@ void ws_close_all_but(int keep)
         if (fd != keep) real_close(fd);
 }
 
-/* One program's log, in a flusher process, with the log open at log_fd
- * and the program's pid as its /proc names it; forked: a fork of the
- * program (launch.c), not served by `whyslow record` (serve.c). */
-static void serve_program(int log_fd, pid_t pid, int forked)
+/* One program's log, in a flusher process, with the log started
+ * (ws_log_fd, or kept: logpack.c) and the program's pid as its /proc
+ * names it; forked: a fork of the program (launch.c), not served by
+ * `whyslow record` (serve.c). */
+static void serve_program(pid_t pid, int forked)
 {
     own_signals();
-    ws_log_fd = log_fd;
     ws_proc_pid = pid;
     if (forked)
         ws_meta_process_self();
@@ -624,26 +626,27 @@ void ws_flusher_process(pid_t pid)
     /* Keep only the log: holding the program's pipes or sockets open
      * would change what its peers see. */
     ws_close_all_but(log_fd);
-    serve_program(log_fd, pid, 1);
+    ws_log_fd = log_fd;
+    serve_program(pid, 1);
     real__exit(0);
     __builtin_unreachable();
 }
 
 /* A flusher `whyslow record` serves a program with (serve.c), which sent
  * a pidfd of itself (-1 if it could not): it holds none of the program's
- * fds.  Once the program ended and all is written,
+ * fds.  Once the program ended and all is written (or packed: logpack.c),
  * it lets go of the program's log and region, to serve another: 0; -1
- * when a signal stopped it. */
-int ws_flusher_served(int log_fd, pid_t pid, int pidfd, int moved)
+ * when a signal stopped it.  It exits WS_SERVE_NO_LOG when the log could
+ * be neither packed nor made a file. */
+int ws_flusher_served(pid_t pid, int pidfd, int moved)
 {
     mode = WS_FLUSHER_SERVED;
     program_fd = pidfd;
     relocated = moved;
     ws_thread_internal();
     atomic_store(&ws_on, 0);
-    serve_program(log_fd, pid, 0);
-    real_close(log_fd);
-    ws_log_fd = -1;
+    serve_program(pid, 0);
+    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
     if (program_fd >= 0) real_close(program_fd);
     program_fd = -1;
     munmap(ws_region_data(nbufs), ws_region_size(nbufs));

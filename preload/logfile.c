@@ -14,7 +14,9 @@
  * created relative to the opened directory, never by path again.
  *
  * The log: <pid>.wslog (<pid>-N.wslog when a log of that pid exists
- * already, as after exec), created with mode 0600, O_EXCL and O_NOFOLLOW.
+ * already, as after exec), created with mode 0600, O_EXCL and O_NOFOLLOW;
+ * under `whyslow record`, a short process's log goes to a pack instead
+ * (logpack.c), and ws_log_write() hands it there while it is kept.
  * Whoever writes it (the flusher, flusher.c) holds an exclusive flock on
  * it until it is done: `whyslow record` waits for those locks, so a report
  * never reads a log still being written.
@@ -135,7 +137,7 @@ void ws_guard_forget(void)
     atomic_store(&fd_inside, 0);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int ws_write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = real_write(fd, p, n);
@@ -208,6 +210,16 @@ WS_EXPORT int whyslow_logdir_open(const char *path, int make, char *msg, size_t 
     return fd;
 }
 
+void ws_log_header(uint8_t hdr[24])
+{
+    uint32_t magic = WS_MAGIC_FILE, size = 16, version = WS_FORMAT_VERSION, flags = 0;
+    memcpy(hdr, &magic, 4);
+    memcpy(hdr + 4, &size, 4);
+    memcpy(hdr + 8, WS_FILE_TAG, 8);
+    memcpy(hdr + 16, &version, 4);
+    memcpy(hdr + 20, &flags, 4);
+}
+
 /* Creates the log of process pid in the directory dirfd (named dir in
  * messages), with its file header, locked; returns its fd, or -1 with
  * ws_why set. */
@@ -228,13 +240,8 @@ int ws_log_create_in(int dirfd, const char *dir, pid_t pid)
     flock(fd, LOCK_EX);
 
     uint8_t hdr[24];
-    uint32_t magic = WS_MAGIC_FILE, size = 16, version = WS_FORMAT_VERSION, flags = 0;
-    memcpy(hdr, &magic, 4);
-    memcpy(hdr + 4, &size, 4);
-    memcpy(hdr + 8, WS_FILE_TAG, 8);
-    memcpy(hdr + 16, &version, 4);
-    memcpy(hdr + 20, &flags, 4);
-    if (write_all(fd, hdr, sizeof hdr) != 0) {
+    ws_log_header(hdr);
+    if (ws_write_all(fd, hdr, sizeof hdr) != 0) {
         int err = errno;
         real_close(fd);
         return why(err, "cannot write a log in %s", dir);
@@ -285,11 +292,12 @@ int ws_log_open_private(void)
 
 int ws_log_write(const uint8_t *p, size_t n)
 {
+    if (ws_log_fd < 0 && ws_guard_fd < 0) return ws_log_kept_write(p, n); /* (logpack.c) */
     /* A guarded fd moves when the program dup2()s onto it: take it under
      * the lock its wrapper takes. */
     int guarded = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed) >= 0;
     if (guarded) ws_guard_take();
-    int r = write_all(guarded ? atomic_load(&ws_guard_fd) : ws_log_fd, p, n);
+    int r = ws_write_all(guarded ? atomic_load(&ws_guard_fd) : ws_log_fd, p, n);
     if (guarded) ws_guard_give();
     return r;
 }

@@ -12,9 +12,10 @@
  * already, so what /proc would say of it then is not its own; the
  * executable and arguments it put in the region are.  The flusher takes
  * the region by compare-and-swap on the first word of its head, which the process
- * takes instead when it waited in vain; only then does it create the log
- * (a file system may take its time): should that fail, the process
- * records nothing more, and record, seeing the flusher's status, says so.
+ * takes instead when it waited in vain; only then does it start the log,
+ * in memory at first (logpack.c): should its file or its place in a pack
+ * not be made, the flusher exits with WS_SERVE_NO_LOG, and record, seeing
+ * that status, says so.
  * Then it is a flusher process like the one a program clones for itself
  * (flusher.c), but for its parent, and once the process ended it lets go
  * of it, to be handed the next.
@@ -32,7 +33,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-int ws_flusher_served(int log_fd, pid_t pid, int pidfd, int moved);
+int ws_flusher_served(pid_t pid, int pidfd, int moved);
 
 /* Maps the region where the process has it, or, when something of ours
  * is there (our libraries are where record's are, and record's address
@@ -87,10 +88,12 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
     atomic_store(&ws_sh->flusher_pid, me);
     ws_futex((_Atomic uint32_t *)&ws_sh->serve.word, FUTEX_WAKE, INT32_MAX, NULL);
     ws_proc_pid = pid;
-    int log_fd = ws_log_create_in(dirfd, dir, h->pid);
-    if (log_fd < 0) {
+    /* The log is kept in memory first, to be packed if the process is
+     * short (logpack.c); without the memory for that, its file now. */
+    if (ws_log_keep(dirfd, dir, h->pid) != 0 &&
+        (ws_log_fd = ws_log_create_in(dirfd, dir, h->pid)) < 0) {
         ws_stop_recording();
         real__exit(WS_SERVE_NO_LOG);
     }
-    return ws_flusher_served(log_fd, pid, pidfd, moved);
+    return ws_flusher_served(pid, pidfd, moved);
 }

@@ -23,6 +23,7 @@
  * left running keeps its log locked).
  */
 #include "base/fileopen.h"
+#include "base/logcount.h"
 #include "base/text.h"
 #include "cli/cli.h"
 #include "cli/serve.h"
@@ -132,7 +133,7 @@ static DIR *open_logs(int dirfd)
     return d;
 }
 
-/* How many logs the directory holds. */
+/* How many processes' logs the directory holds (a pack holds many). */
 static int count_logs(int dirfd)
 {
     DIR *d = open_logs(dirfd);
@@ -140,7 +141,7 @@ static int count_logs(int dirfd)
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d)))
-        n += is_log(d, de);
+        if (is_log(d, de)) n += (int)log_processes_at(dirfd, de->d_name);
     closedir(d);
     return n;
 }

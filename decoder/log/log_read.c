@@ -14,6 +14,7 @@
 #include "log/log_read.h"
 
 #include "base/fileopen.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "log/chunk_decode.h"
 
@@ -31,6 +32,7 @@
 
 #define FRAME_HEADER     8 /* skippable frame: u32 magic, u32 size */
 #define FILE_HEADER      (FRAME_HEADER + 16)
+#define MEMBER_HEADER    (FRAME_HEADER + 8)
 #define ZSTD_FRAME_MAGIC 0xFD2FB528u
 
 static uint32_t le32(const uint8_t *p)
@@ -279,13 +281,69 @@ static int read_upto(int fd, uint8_t *data, size_t *len, size_t cap)
     return 0;
 }
 
-enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+/* The pack header in d[0..FILE_HEADER): LOG_OK, or LOG_ERROR and why. */
+static enum log_status check_pack(const uint8_t *d, char *err, size_t errlen)
+{
+    if (le32(d + 4) != 16 || memcmp(d + 8, WS_PACK_TAG, 8) != 0) {
+        snprintf(err, errlen, "not a whyslow log");
+        return LOG_ERROR;
+    }
+    uint32_t version = le32(d + 16);
+    if (version < 1 || version > WS_PACK_VERSION) {
+        snprintf(err, errlen,
+                 "pack version %u is not supported (this whyslow reads versions 1 to %d)", version,
+                 WS_PACK_VERSION);
+        return LOG_ERROR;
+    }
+    return LOG_OK;
+}
+
+int log_read_pack(const uint8_t *d, size_t len, const char *path, log_each each, void *ctx)
+{
+    size_t off = FILE_HEADER;
+    char err[256], name[4200], safe[4096];
+    const char *damage = NULL;
+    unsigned n = 0;
+    while (off < len) {
+        if (len - off < MEMBER_HEADER) {
+            damage = "a member header cut short";
+            break;
+        }
+        if (le32(d + off) != WS_MAGIC_MEMBER || le32(d + off + 4) != 8) {
+            damage = "no member header where one should be";
+            break;
+        }
+        uint64_t want = le64(d + off + 8);
+        off += MEMBER_HEADER;
+        /* A length past the end is a member cut short (a pack being
+         * appended to, or cut): its log is read as far as it goes. */
+        size_t have = want < len - off ? (size_t)want : len - off;
+        uint8_t *copy = xmalloc(have ? have : 1);
+        memcpy(copy, d + off, have);
+        snprintf(name, sizeof name, "%s#%u", path, n + 1);
+        struct ws_process *p;
+        if (read_log(copy, have, name, &p, err, sizeof err) != LOG_OK) {
+            off -= MEMBER_HEADER;
+            damage = err; /* (why its log is none) */
+            break;
+        }
+        n++;
+        if (have < want) process_note(p, "the pack ends inside this process's log");
+        each(ctx, p);
+        off += have;
+    }
+    if (damage)
+        fprintf(stderr, "whyslow: warning: %s: pack damaged at byte %zu (%s): read up to it\n",
+                text_safe(path, safe, sizeof safe), off, damage);
+    return (int)n;
+}
+
+enum log_status log_read_file(const char *path, enum open_links links, log_each each, void *ctx,
                               char *err, size_t errlen)
 {
     struct stat st;
     size_t len = 0;
 
-    *out = NULL;
     /* Only a regular file: a FIFO or a device named *.wslog is refused
      * before it is opened (fileopen.h). */
     int fd = open_regular(path, links, &st, err, errlen);
@@ -293,7 +351,8 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
     /* The memory the decoder takes grows with the logs it reads (util.h). */
     mem_bound_add((size_t)st.st_size);
     mem_blame(path);
-    /* The flusher writing a log holds LOCK_EX on it until it is done. */
+    /* The flusher writing a log holds LOCK_EX on it until it is done (a
+     * pack: while it appends a process's log). */
     int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
     /* Read what is there now; a log still being written may grow.  The
      * header first: a file that is no log is refused after 24 bytes, not
@@ -301,7 +360,9 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
     size_t cap = (size_t)st.st_size + 4096; /* room to see the end without growing */
     uint8_t *data = xmalloc(cap > FILE_HEADER ? cap : FILE_HEADER);
     if (read_upto(fd, data, &len, FILE_HEADER) < 0) goto failed;
-    enum log_status rc = check_header(data, len, err, errlen);
+    int pack = len == FILE_HEADER && le32(data) == WS_MAGIC_PACK;
+    enum log_status rc =
+        pack ? check_pack(data, err, errlen) : check_header(data, len, err, errlen);
     if (rc != LOG_OK) {
         xfree(data);
         close(fd);
@@ -315,10 +376,18 @@ enum log_status log_read_file(const char *path, enum open_links links, struct ws
     }
     close(fd);
     if (len > (size_t)st.st_size) mem_bound_add(len - (size_t)st.st_size); /* it grew */
-    rc = read_log(data, len, path, out, err, errlen);
-    if (rc == LOG_OK && busy)
-        process_note(*out, "log still being written: the process may still be running");
-    return rc;
+    if (pack) {
+        mem_bound_add(len); /* (its members are copied out) */
+        log_read_pack(data, len, path, each, ctx);
+        xfree(data);
+        return LOG_OK;
+    }
+    struct ws_process *p;
+    rc = read_log(data, len, path, &p, err, errlen);
+    if (rc != LOG_OK) return rc;
+    if (busy) process_note(p, "log still being written: the process may still be running");
+    each(ctx, p);
+    return LOG_OK;
 
 failed:
     snprintf(err, errlen, "%s", strerror(errno));

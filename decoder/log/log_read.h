@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log_read.h - reading one log file into a struct ws_process: the file
- * header, then each chunk (skippable frame header + zstd frame).  Damage
+ * log_read.h - reading a log file into a struct ws_process (a pack of logs
+ * into one each): the file header, then each chunk (skippable frame header + zstd frame).  Damage
  * after the header does not fail the read: the process keeps what came
  * before it and is marked truncated, with the byte offset and the reason.
  */
@@ -63,8 +63,17 @@ enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
                              struct ws_process **out, char *err, size_t errlen);
 
 /* The same for a file, which must be a regular one (base/fileopen.h);
- * links says whether a symbolic link to one is followed. */
-enum log_status log_read_file(const char *path, enum open_links links, struct ws_process **out,
+ * links says whether a symbolic link to one is followed.  The file is a
+ * log or a pack of them (whyslow/format.h): each process read is handed to
+ * each(ctx, p); damage between a pack's members ends the pack with a
+ * warning on stderr, and the status is still LOG_OK. */
+typedef void (*log_each)(void *ctx, struct ws_process *p);
+enum log_status log_read_file(const char *path, enum open_links links, log_each each, void *ctx,
                               char *err, size_t errlen);
+
+/* The members of the pack in data[0..len), its header checked: each read
+ * as a log named PATH#N (N from 1) and handed to each(ctx, p).  Returns
+ * how many were. */
+int log_read_pack(const uint8_t *data, size_t len, const char *path, log_each each, void *ctx);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,20 +46,21 @@ static int cmp_process(const void *a, const void *b)
     return strcmp(x->log, y->log);
 }
 
-/* Reads one log; in_dir says whether it came from a directory scan.
- * Returns 0 (loaded or skipped) or 1 (error printed). */
+static void add_process(void *ctx, struct ws_process *p)
+{
+    struct logset *ls = ctx;
+    timeline_finish(p);
+    ARRAY_PUSH(ls->procs, ls->n, ls->cap) = p;
+}
+
+/* Reads one log, or a pack of them; in_dir says whether it came from a
+ * directory scan.  Returns 0 (loaded or skipped) or 1 (error printed). */
 static int load_file(struct logset *ls, const char *path, int in_dir)
 {
-    struct ws_process *p;
     char err[256];
-    enum log_status st =
-        log_read_file(path, in_dir ? OPEN_NOFOLLOW : OPEN_FOLLOW, &p, err, sizeof(err));
-
-    if (st == LOG_OK) {
-        timeline_finish(p);
-        ARRAY_PUSH(ls->procs, ls->n, ls->cap) = p;
-        return 0;
-    }
+    enum log_status st = log_read_file(path, in_dir ? OPEN_NOFOLLOW : OPEN_FOLLOW, add_process, ls,
+                                       err, sizeof(err));
+    if (st == LOG_OK) return 0;
     char safe[4096];
     if (in_dir && (st == LOG_EMPTY || st == LOG_SHORT_HEADER)) {
         fprintf(stderr,
@@ -72,6 +74,48 @@ static int load_file(struct logset *ls, const char *path, int in_dir)
         snprintf(err, sizeof(err),
                  "a symbolic link: not followed in a directory (name it to read "
                  "what it leads to)");
+    fprintf(stderr, "whyslow: %s: %s\n", text_safe(path, safe, sizeof(safe)), err);
+    return 1;
+}
+
+/* One member of a pack, named as the report names it: PATH#N. */
+struct one_member {
+    struct logset *ls;
+    unsigned want, seen;
+};
+
+static void add_member(void *ctx, struct ws_process *p)
+{
+    struct one_member *m = ctx;
+    if (++m->seen == m->want)
+        add_process(m->ls, p);
+    else
+        process_free(p);
+}
+
+/* Loads member N of the pack named by path "PACK#N", when PACK is a
+ * file: 0 (loaded), 1 (error printed), or -1 (path is no such name). */
+static int load_member(struct logset *ls, const char *path)
+{
+    const char *hash = strrchr(path, '#');
+    char *end;
+    if (!hash || hash[1] < '1' || hash[1] > '9') return -1;
+    unsigned long n = strtoul(hash + 1, &end, 10);
+    if (*end || n > UINT32_MAX) return -1;
+    char *file = xstrndup(path, (size_t)(hash - path));
+    struct stat st;
+    if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+        xfree(file);
+        return -1;
+    }
+    struct one_member m = {ls, (unsigned)n, 0};
+    char err[256], safe[4096];
+    size_t before = ls->n;
+    enum log_status rc = log_read_file(file, OPEN_FOLLOW, add_member, &m, err, sizeof err);
+    xfree(file);
+    if (rc == LOG_OK && ls->n > before) return 0;
+    if (rc == LOG_OK)
+        snprintf(err, sizeof err, "no such process in the pack (it holds %u)", m.seen);
     fprintf(stderr, "whyslow: %s: %s\n", text_safe(path, safe, sizeof(safe)), err);
     return 1;
 }
@@ -121,8 +165,12 @@ int logset_load(struct logset *ls, char *const *paths, size_t npaths)
     for (size_t i = 0; i < npaths; i++) {
         struct stat st;
         if (stat(paths[i], &st) < 0) {
+            int err = errno;
+            int rc = err == ENOENT ? load_member(ls, paths[i]) : -1; /* PACK#N? */
+            if (rc == 0) continue;
+            if (rc > 0) return rc;
             fprintf(stderr, "whyslow: %s: %s%s\n", text_safe(paths[i], safe, sizeof(safe)),
-                    strerror(errno),
+                    strerror(err),
                     by_default ? " (record first: whyslow record CMD, or name the logs)" : "");
             return 1;
         }

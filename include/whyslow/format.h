@@ -6,9 +6,10 @@
  * This header is the format's one description and its exact definition.
  * Both sides include it and nothing else of each other.
  *
- * A log is one file per process.  It is a valid zstd stream: every piece of
- * it is either a zstd skippable frame (our headers) or a zstd frame (the
- * compressed records), so `zstd -dc LOG` prints the raw records.
+ * A log is one process's: a file of its own, or a member of a pack (below).
+ * It is a valid zstd stream: every piece of it is either a zstd skippable
+ * frame (our headers) or a zstd frame (the compressed records), so
+ * `zstd -dc LOG` prints the raw records.
  *
  *   file    := file_header chunk*
  *   file_header: skippable frame, magic WS_MAGIC_FILE, 16 bytes of payload:
@@ -18,6 +19,22 @@
  *                 struct ws_chunk_header (little endian, packed)
  *   zstd_frame: one zstd frame with its content checksum, holding
  *               raw_size bytes: the chunk's records.
+ *
+ * A pack holds the logs of several processes, whole, one after another:
+ * `whyslow record` packs the logs of short processes, where creating a
+ * file per process would cost more than the rest of their recording
+ * (preload/logpack.c).  A decoder reads each member as the log it is.  A
+ * pack is a valid zstd stream too.
+ *
+ *   pack    := pack_header member*
+ *   pack_header: skippable frame, magic WS_MAGIC_PACK, 16 bytes of payload:
+ *                "WSPACK\0\0", u32 pack version (WS_PACK_VERSION), u32 flags (0)
+ *   member  := member_header file
+ *   member_header: skippable frame, magic WS_MAGIC_MEMBER, 8 bytes of
+ *                payload: u64 the length of the file that follows
+ *
+ * A member is appended with one write; a pack cut short (the disk filled,
+ * record was killed) ends inside its last member.
  *
  * A chunk is either an EVENTS chunk (the events of one thread, in the
  * order that thread recorded them) or a META chunk (process metadata).
@@ -49,6 +66,13 @@
 #define WS_MAGIC_FILE  0x184D2A5Eu
 #define WS_MAGIC_CHUNK 0x184D2A5Fu
 #define WS_FILE_TAG    "WHYSLOW" /* 8 bytes with its NUL */
+
+/* Packs (see above): their own version, which a decoder checks as it
+ * checks a log's. */
+#define WS_MAGIC_PACK   0x184D2A5Du
+#define WS_MAGIC_MEMBER 0x184D2A5Cu
+#define WS_PACK_TAG     "WSPACK\0" /* 8 bytes with its NUL */
+#define WS_PACK_VERSION 1
 
 /* Chunk kinds. */
 enum ws_chunk_kind {

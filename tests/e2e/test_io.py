@@ -9,7 +9,7 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 import os
 import subprocess
 
-from whyslow_test import (PYTHON, WHYSLOW, TMP, check, eq, report, dump, record, prog, calls,
+from whyslow_test import (log_file, PYTHON, WHYSLOW, TMP, check, eq, report, dump, record, prog, calls,
                           count)
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # tests/e2e
@@ -141,7 +141,7 @@ def case_python_threads_sockets():
           "getaddrinfo of localhost")
     # The log is a zstd stream: the raw records hold the memory map's text,
     # which must cover the extension module loaded after start.
-    raw = subprocess.run(["zstd", "-dcq", p["log"]], capture_output=True).stdout
+    raw = subprocess.run(["zstd", "-dcq", log_file(p["log"])], capture_output=True).stdout
     check(b"_sqlite3" in raw, "the memory map misses the module loaded by dlopen")
 
 

@@ -151,6 +151,13 @@ def whyslow(*args, cwd=None, env=None, timeout=120):
     return res.returncode, res.stdout, res.stderr
 
 
+def log_file(log):
+    """The file a process's log is in: the log itself, or for PACK#N (a
+    member of a pack, as the report names it) the pack."""
+    base, _, n = log.rpartition("#")
+    return base if base and n.isdigit() and os.path.isfile(base) else log
+
+
 def wait_logs(data, timeout=10):
     """Waits until data holds a log and none is still being written (its
     flusher holds a lock on it): a program preloaded by hand does not wait

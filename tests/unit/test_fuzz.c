@@ -105,12 +105,10 @@ static uint8_t *damage_records(const uint8_t *in, size_t len, size_t *outlen)
     return out;
 }
 
-/* Decodes and renders data[0..len); returns 1 if it was read as a log. */
-static int run(const uint8_t *data, size_t len, FILE *sink)
+/* The whole pipeline on one process read, which it frees. */
+static void pipeline(void *sink_, struct ws_process *p)
 {
-    struct ws_process *p;
-    char err[256];
-    if (log_read_mem(data, len, "fuzz.wslog", &p, err, sizeof(err)) != LOG_OK) return 0;
+    FILE *sink = sink_;
     timeline_finish(p);
     struct analysis a;
     struct analyze_opts opts = {.slow_ns = 1000000,
@@ -127,7 +125,51 @@ static int run(const uint8_t *data, size_t len, FILE *sink)
     analysis_free(&a);
     dump(sink, &p, 1);
     process_free(p);
+}
+
+/* Decodes and renders data[0..len), a log or a pack of them (recorded
+ * with whyslow record); returns 1 if it was read as one. */
+static int run(const uint8_t *data, size_t len, FILE *sink)
+{
+    struct ws_process *p;
+    char err[256];
+    if (len >= 24 && le32(data) == WS_MAGIC_PACK)
+        return log_read_pack(data, len, "fuzz.wslog", pipeline, sink) > 0;
+    if (log_read_mem(data, len, "fuzz.wslog", &p, err, sizeof(err)) != LOG_OK) return 0;
+    pipeline(sink, p);
     return 1;
+}
+
+static int read_ok, damaged;
+
+/* Damages seed[0..len) rounds times, running each through the pipeline. */
+static void fuzz(const uint8_t *seed, size_t len, int rounds, FILE *sink)
+{
+    uint8_t *buf = malloc(len);
+    for (int round = 0; round < rounds; round++) {
+        if (round % 2) {
+            size_t n;
+            uint8_t *d = damage_records(seed, len, &n);
+            read_ok += run(d, n, sink);
+            damaged++;
+            free(d);
+            continue;
+        }
+        memcpy(buf, seed, len);
+        size_t n = len;
+        unsigned how = next() % 3;
+        if (how != 1) { /* flip 1..8 bytes, mostly after the file header */
+            int flips = 1 + (int)(next() % 8);
+            for (int i = 0; i < flips; i++) {
+                size_t at = round % 10 == 0 ? next() % n : 24 + next() % (n - 24);
+                buf[at] ^= (uint8_t)(1 + next() % 255);
+            }
+        }
+        if (how != 0) n = next() % (n + 1); /* cut */
+        read_ok += run(buf, n, sink);
+        damaged++;
+    }
+    free(buf);
 }
 
 int main(int argc, char **argv)
@@ -135,7 +177,6 @@ int main(int argc, char **argv)
     int rounds = getenv("FUZZ_ROUNDS") ? atoi(getenv("FUZZ_ROUNDS")) : ROUNDS;
     if (getenv("FUZZ_SEED")) rng ^= strtoull(getenv("FUZZ_SEED"), NULL, 0) * 0x9e3779b97f4a7c15ull;
     FILE *sink = fopen("/dev/null", "w");
-    int read_ok = 0, damaged = 0;
     for (int s = 1; s < argc; s++) {
         size_t len;
         uint8_t *seed = slurp(argv[s], &len);
@@ -147,31 +188,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "test_fuzz: %s: the seed itself does not decode\n", argv[s]);
             return 1;
         }
-        uint8_t *buf = malloc(len);
-        for (int round = 0; round < rounds; round++) {
-            if (round % 2) {
-                size_t n;
-                uint8_t *d = damage_records(seed, len, &n);
-                read_ok += run(d, n, sink);
-                damaged++;
-                free(d);
-                continue;
+        fuzz(seed, len, rounds, sink);
+        /* A pack (whyslow record's): each member, damaged as a log too. */
+        if (le32(seed) == WS_MAGIC_PACK)
+            for (size_t at = 24; at + 40 < len && le32(seed + at) == WS_MAGIC_MEMBER;) {
+                uint64_t n;
+                memcpy(&n, seed + at + 8, 8);
+                at += 16;
+                if (n < 64 || n > len - at) break;
+                fuzz(seed + at, (size_t)n, rounds, sink);
+                at += (size_t)n;
             }
-            memcpy(buf, seed, len);
-            size_t n = len;
-            unsigned how = next() % 3;
-            if (how != 1) { /* flip 1..8 bytes, mostly after the file header */
-                int flips = 1 + (int)(next() % 8);
-                for (int i = 0; i < flips; i++) {
-                    size_t at = round % 10 == 0 ? next() % n : 24 + next() % (n - 24);
-                    buf[at] ^= (uint8_t)(1 + next() % 255);
-                }
-            }
-            if (how != 0) n = next() % (n + 1); /* cut */
-            read_ok += run(buf, n, sink);
-            damaged++;
-        }
-        free(buf);
         free(seed);
     }
     fclose(sink);

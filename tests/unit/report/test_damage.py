@@ -6,8 +6,10 @@ report of what can be read, or exactly one line saying what is wrong.
 Run by tests/run.py, one case per process (ctest: unit.report.damage.CASE);
 the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
+import json
 import os
 import re
+import struct
 import subprocess
 
 import whyslow_test
@@ -143,3 +145,65 @@ def case_no_logs():
     one_line_error(["report"], 1, "whyslow: whyslow.data: No such file or directory (record first...",
                    cwd=TMP)
     one_line_error(["dump"], 1, "whyslow: whyslow.data: No such file or directory...", cwd=TMP)
+
+
+def pack_of(logs, version=1):
+    """A pack (include/whyslow/format.h) of the log files named, in order."""
+    out = struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", version, 0)
+    for log in logs:
+        data = open(log, "rb").read()
+        out += struct.pack("<IIQ", 0x184D2A5C, 8, len(data)) + data
+    return out
+
+
+def case_packs():
+    """A pack's members read as the logs they are, each named PACK#N, which
+    report and dump take; a pack cut inside a member reads that member as
+    a log cut there; damage between members ends the pack with a warning
+    line; an unknown pack version is one line of error."""
+    a, b = os.path.join(TMP, "a.wslog"), os.path.join(TMP, "b.wslog")
+    chunks, _ = gen("normal", a)
+    gen("version1", b)
+    whole = pack_of([a, b])
+    pack = os.path.join(TMP, "pack-1.wslog")
+    with open(pack, "wb") as f:
+        f.write(whole)
+    procs = report(pack)["processes"]
+    eq([p["log"] for p in procs], [pack + "#1", pack + "#2"], "members named")
+    alone = [report(a)["processes"][0], report(b)["processes"][0]]
+    eq([(p["events"], p["truncated"]) for p in procs],
+       [(p["events"], p["truncated"]) for p in alone], "members read as the logs alone")
+    eq(report(pack + "#2")["processes"][0]["events"], alone[1]["events"], "report PACK#2")
+    rc, out, err = whyslow("dump", pack + "#1")
+    _, out_a, _ = whyslow("dump", a)
+    eq((rc, out.replace(pack + "#1", a)), (0, out_a), "dump PACK#1 is the dump of its log")
+    one_line_error(["report", pack + "#3"], 1,
+                   f"whyslow: {pack}#3: no such process in the pack (it holds 2)")
+    check(subprocess.run(["zstd", "-tq", pack]).returncode == 0, "a pack is a zstd stream")
+
+    # Cut inside the second member, after its first chunk and 5 bytes more.
+    second = 24 + 16 + os.path.getsize(a) + 16
+    end = chunks[0][1]
+    with open(pack, "wb") as f:
+        f.write(whole[:second + end + 5])
+    rc, out, err = whyslow("report", "--json", pack)
+    procs = json.loads(out)["processes"] if rc == 0 else []
+    eq((rc, err, len(procs)), (0, "", 2), "cut inside a member: both read, no warning")
+    check(procs[1]["truncated"] and "the pack ends inside this process's log" in procs[1]["notes"],
+          "the cut member: %s" % procs[1])
+
+    # Damage between members: what came before is read, one warning line.
+    for bad, why in ((whole[:second - 10], "a member header cut short"),
+                     (whole[:second - 16] + b"\0" * 16 + whole[second:],
+                      "no member header where one should be")):
+        with open(pack, "wb") as f:
+            f.write(bad)
+        rc, out, err = whyslow("report", "--json", pack)
+        eq((rc, len(json.loads(out)["processes"]) if rc == 0 else None), (0, 1), why)
+        eq(err, f"whyslow: warning: {pack}: pack damaged at byte {second - 16} ({why}): "
+           "read up to it\n", "warning: " + why)
+
+    with open(pack, "wb") as f:
+        f.write(pack_of([a], version=9))
+    one_line_error(["report", pack], 1, f"whyslow: {pack}: pack version 9 is not supported "
+                   "(this whyslow reads versions 1 to 1)")

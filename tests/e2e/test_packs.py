@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+"""test_packs.py - e2e cases: the logs of short processes under record,
+packed (preload/logpack.c).  Each process keeps a log of its own, with all
+its events, named PACK#N where a pack holds it; a process that lives past
+WS_PACK_MS gets a file of its own; a pack that cannot grow leaves the logs
+after it to files of their own, and no log is lost.
+
+Run by tests/run.py, one case per process (ctest: e2e.packs.CASE);
+the helpers and the check machinery are tests/lib/whyslow_test.py's.
+"""
+import os
+import resource
+import subprocess
+
+from whyslow_test import (TMP, WHYSLOW, check, eq, report, record, whyslow, log_file)
+
+
+def files(data):
+    return sorted(f for f in os.listdir(data) if f.endswith(".wslog"))
+
+
+def cats(rep):
+    return [p for p in rep["processes"] if p["argv"][:1] == ["cat"]]
+
+
+def calls_of(rep, pid):
+    return {s["call"]: s["count"] for s in rep["syscalls"] if s["pid"] == pid}
+
+
+def case_short_processes_packed():
+    """20 short processes and one that sleeps 2.5 s: each has its log,
+    with its events; the short ones in packs (fewer files than processes),
+    the long one in a file of its own."""
+    script = "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; cat /etc/hostname; done; sleep 2.5"
+    data, out = record(["sh", "-c", script])
+    rep = report(data)
+    progs = sorted(os.path.basename(p["argv"][0]) for p in rep["processes"])
+    eq(progs, ["cat"] * 10 + ["sh", "sleep"] + ["true"] * 10, "a log per process")
+    packed = [p for p in rep["processes"] if "#" in p["log"]]
+    check(packed and len(files(data)) < len(rep["processes"]),
+          "short processes packed: %s" % files(data))
+    sleep = [p for p in rep["processes"] if p["argv"][:1] == ["sleep"]][0]
+    eq(os.path.basename(sleep["log"]), "%d.wslog" % sleep["pid"], "the long one's own file")
+    for p in cats(rep):
+        check(p["lost_events"] == 0 and not p["truncated"] and p["end"]["kind"] == "exit",
+              "cat %d: a whole log, ended by exit: %s" % (p["pid"], p["end"]))
+    # Each member reads alone by the name the report gives it.
+    p = next(p for p in packed if p["argv"][:1] == ["cat"])
+    alone = report(p["log"])["processes"]
+    eq([(q["pid"], q["events"]) for q in alone], [(p["pid"], p["events"])], "report PACK#N")
+    rc, out, err = whyslow("dump", p["log"])
+    check(rc == 0 and " read " in out and "/etc/hostname" in out, "dump PACK#N: %s" % err)
+    # A pack is a zstd stream, like a log.
+    raw = subprocess.run(["zstd", "-dcq", log_file(p["log"])], capture_output=True)
+    check(raw.returncode == 0 and b"/etc/hostname" in raw.stdout, "zstd -dc of a pack")
+
+
+def case_pack_cannot_grow():
+    """Where a pack cannot grow (record's file size limit, 64 KiB), the
+    logs after it go to files of their own: 60 processes, 60 whole logs,
+    no file past the limit.  The traced shell lifts its own limit, so
+    what it starts is traced (under the limit a process is not: its
+    buffers are a file larger than that)."""
+    limit = 64 << 10
+
+    def lower():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    data = os.path.join(TMP, "limited")
+    script = "ulimit -f unlimited; for i in $(seq 60); do cat /etc/hostname; done >/dev/null"
+    r = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", script],
+                       capture_output=True, text=True, preexec_fn=lower, timeout=120)
+    eq(r.returncode, 0, "record: %s" % r.stderr)
+    rep = report(data)
+    eq(len(cats(rep)), 60, "a log per cat")
+    whole = [p for p in cats(rep) if not p["truncated"] and p["lost_events"] == 0 and
+             calls_of(rep, p["pid"]).get("read") == 2 and calls_of(rep, p["pid"]).get("write") == 1]
+    eq(len(whole), 60, "whole logs with each cat's reads and write")
+    sizes = {f: os.path.getsize(os.path.join(data, f)) for f in files(data)}
+    check(all(n <= limit for n in sizes.values()), "files within the limit: %s" % sizes)
+    check(any(f.startswith("pack-") for f in sizes) and
+          any(not f.startswith("pack-") for f in sizes), "a pack, then files: %s" % sizes)
