@@ -143,6 +143,7 @@ static int pack_open(void)
     put32(hdr + 20, flags);
     if (ws_write_all(fd, hdr, sizeof hdr) != 0) {
         real_close(fd);
+        unlinkat(kept.dirfd, name, 0); /* (a pack cut in its header reads as damage) */
         return -1;
     }
     pack_fd = fd;
