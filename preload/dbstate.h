@@ -140,12 +140,23 @@ struct ws_py_code {
     uint32_t epoch, id, user;
 };
 
+/* The innermost frame of the last database call's site, when it was the
+ * user's own code: its frame, code object and instruction word, and the
+ * key they gave (pyframes.c). */
+struct ws_py_last {
+    uintptr_t frame, code, instr;
+    uint64_t freed;
+    uint32_t epoch;
+    uint64_t key;
+};
+
 struct ws_dbstate {
     /* The Python site of its database executions last written (a
      * WS_EV_PYSITE with err 1, pyframes.c): a loop's executions from one
      * line write it once. */
     uint64_t py_site[2];
-    uint32_t py_seq; /* odd while py_codes is written */
+    uint32_t py_seq; /* odd while py_codes or py_last is written */
+    struct ws_py_last py_last;
     struct ws_py_code py_codes[WS_PY_CODES];
     struct ws_sq_exec *last; /* the slot found last */
     unsigned sq_active;      /* SQLite executions in progress */

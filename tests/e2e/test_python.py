@@ -54,8 +54,10 @@ def check_sites(rep, label):
                ("list_again", f_name, line("child2")): ("list_again", f_name, line("parent2"))},
        "%s: two N+1 loops, each with its line and its parent query's" % label)
     eq({site_of(f["site"]) for f in findings_of(rep, "repeated_query")},
-       {("poll_status", f_name, line("repeat1")), ("poll_again", f_name, line("repeat2"))},
-       "%s: two repeated queries, each with its line" % label)
+       {("poll_status", f_name, line("repeat1")), ("poll_again", f_name, line("repeat2")),
+        ("poll_one", f_name, line("repeat3")), ("poll_two", f_name, line("repeat4")),
+        ("poll_both", f_name, line("repeat5"))},
+       "%s: five repeated queries, each with its line" % label)
     recv = [f for f in findings_of(rep, "slow_syscall") if f["call"] == "recv"]
     if check(len(recv) == 1, "%s: the slow recv: %s" % (label, findings_of(rep, "slow_syscall"))):
         eq(site_of(recv[0]["site"]), ("fetch_price", f_name, line("recv")), "%s: recv's site" % label)

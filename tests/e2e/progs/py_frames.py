@@ -11,6 +11,11 @@ sites:
                            query per row from a function of its own
   list_again               the same child query in a loop of its own
   poll_status, poll_again  the same query 6 times each, from two lines
+  poll_both                a loop of 6 that calls poll_one and poll_two
+                           (their frames take turns at one address) and
+                           runs a third query itself: a query each, from
+                           three lines (the recorder's site cache must
+                           tell them apart)
   fetch_price              a recv() that waits 300 ms for a server thread
                            (long enough to stay slow on a loaded machine,
                            whose waits for a CPU are not counted)
@@ -71,6 +76,21 @@ def poll_again(db):
         db.execute("select count(*) from book").fetchone()  # repeat2
 
 
+def poll_one(db):
+    db.execute("select count(*) from author").fetchone()  # repeat3
+
+
+def poll_two(db):
+    db.execute("select max(id) from author").fetchone()  # repeat4
+
+
+def poll_both(db):
+    for _ in range(6):
+        poll_one(db)
+        poll_two(db)
+        db.execute("select min(id) from author").fetchone()  # repeat5
+
+
 def serve_once(listener):
     conn, _ = listener.accept()
     time.sleep(0.3)
@@ -106,6 +126,7 @@ def sites():
     print(len(list_books(db)), len(list_again(db)))
     poll_status(db)
     poll_again(db)
+    poll_both(db)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
