@@ -354,7 +354,9 @@ static void flush(int final)
         }
     }
     uint64_t now = ws_mono_ns();
-    ws_log_kept_tick(now); /* a served log kept too long gets its file */
+    /* A served log kept too long gets its file (a write that failed
+     * there cuts the log, as any). */
+    if (ws_log_kept_tick(now) != 0) failed = 1;
     if (final || now - last_clock_ns >= 1000000000u) {
         ws_meta_clock_now();
         last_clock_ns = now;

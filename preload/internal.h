@@ -521,11 +521,11 @@ extern int ws_log_fd;
 
 /* ---- logpack.c: a served process's log kept in memory, then packed ---- */
 
-#define WS_PACK_MS  1000      /* a process's log is kept this long at most, */
-#define WS_PACK_MAX (1 << 20) /* and this large */
+#define WS_PACK_MS  1000      /* a log kept this long (seen at a flush) gets its file, */
+#define WS_PACK_MAX (1 << 20) /* and one this large */
 int ws_log_keep(int dirfd, const char *dir, pid_t pid);
 int ws_log_kept_write(const uint8_t *p, size_t n);
-void ws_log_kept_tick(uint64_t now_ns);
+int ws_log_kept_tick(uint64_t now_ns);
 int ws_log_finish(void);
 /* A flusher thread's log fd in the program's own table (-1: none) */
 extern _Atomic int ws_guard_fd;

@@ -43,6 +43,7 @@ static struct {
     uint8_t *buf; /* MEMBER_HEADER bytes left for the pack, then the log */
     size_t len, cap;
     uint64_t since_ns;
+    int cut; /* writes were lost: the log grew past a file that could not be made */
     int dirfd;
     const char *dir;
     pid_t pid;
@@ -70,23 +71,25 @@ int ws_log_keep(int dirfd, const char *dir, pid_t pid)
     kept.dirfd = dirfd;
     kept.dir = dir;
     kept.pid = pid;
+    kept.cut = 0;
     kept.on = 1;
     ws_log_fd = -1;
     return 0;
 }
 
 /* The log kept so far goes to a file of its own, written as it goes from
- * now on: 0, or -1 (a write failed: the file is the log all the same,
- * cut where the disk filled; or none could be made: the log stays
- * kept). */
+ * now on: 0; CUT when a write failed (the file is the log all the same,
+ * cut where the disk filled); NO_FILE when none could be made (the log
+ * stays kept). */
+enum { CUT = -1, NO_FILE = -2 };
 static int to_file(void)
 {
     int fd = ws_log_create_in(kept.dirfd, kept.dir, kept.pid);
-    if (fd < 0) return -1;
+    if (fd < 0) return NO_FILE;
     kept.on = 0;
     ws_log_fd = fd;
     size_t skip = MEMBER_HEADER + FILE_HEADER; /* (the file has its header) */
-    return ws_write_all(fd, kept.buf + skip, kept.len - skip);
+    return ws_write_all(fd, kept.buf + skip, kept.len - skip) == 0 ? 0 : CUT;
 }
 
 int ws_log_kept_write(const uint8_t *p, size_t n)
@@ -110,14 +113,20 @@ int ws_log_kept_write(const uint8_t *p, size_t n)
         kept.len += n;
         return 0;
     }
-    /* Too large to pack (or no memory for it): a file, as it goes. */
-    if (to_file() != 0) return -1;
+    /* Too large to pack (or no memory for it): a file, as it goes.  One
+     * that cannot be made leaves the log cut here, which its end says
+     * (ws_log_finish()). */
+    int rc = to_file();
+    if (rc == NO_FILE) kept.cut = 1;
+    if (rc != 0) return -1;
     return ws_write_all(ws_log_fd, p, n);
 }
 
-void ws_log_kept_tick(uint64_t now_ns)
+int ws_log_kept_tick(uint64_t now_ns)
 {
-    if (kept.on && now_ns - kept.since_ns >= (uint64_t)WS_PACK_MS * 1000000u) to_file();
+    if (!kept.on || kept.cut || now_ns - kept.since_ns < (uint64_t)WS_PACK_MS * 1000000u) return 0;
+    /* (no file made: kept, and tried again at the next flush) */
+    return to_file() == CUT ? -1 : 0;
 }
 
 /* Creates this flusher's pack, with its header: 0, or -1. */
@@ -181,13 +190,20 @@ int ws_log_finish(void)
         ws_log_fd = -1;
         return 0;
     }
+    /* A log cut because no file could be made for it is no log: said by
+     * the flusher's status, as a log not made at all. */
+    if (kept.cut) {
+        kept.on = kept.cut = 0;
+        return -1;
+    }
     kept.on = 0;
     if (pack_append() == 0) return 0;
-    /* The pack failed (a full disk, say): the log alone, then. */
+    /* The pack failed (a full disk, say): the log alone, then, even cut
+     * where the disk filled. */
     kept.on = 1;
     int rc = to_file();
     kept.on = 0;
     if (ws_log_fd >= 0) real_close(ws_log_fd);
     ws_log_fd = -1;
-    return rc;
+    return rc == NO_FILE ? -1 : 0;
 }

@@ -605,6 +605,12 @@ int cmd_record(int argc, char **argv)
     if (unwritten)
         fprintf(stderr, "whyslow: warning: %u process%s not recorded: cannot create a log in %s\n",
                 unwritten, unwritten == 1 ? " was" : "es were", SAFE(r.dir, safe1));
+    unsigned killed = r.srv ? server_killed(r.srv) : 0;
+    if (killed)
+        fprintf(stderr,
+                "whyslow: warning: the log%s of %u process%s lost or cut: %s flusher was killed\n",
+                killed == 1 ? "" : "s", killed, killed == 1 ? " was" : "es were",
+                killed == 1 ? "its" : "their");
     server_free(r.srv);
     if (rc) return rc;
     say_what_was_written(&r);

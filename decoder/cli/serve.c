@@ -101,6 +101,7 @@ struct server {
     size_t npool, cap;
     int done[2]; /* a pipe: flushers write their pid on it when they are free again */
     unsigned unwritten;
+    unsigned killed;                 /* busy flushers a signal killed */
     uid_t uid;                       /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
     size_t head, queued;
@@ -399,6 +400,9 @@ int server_reaped(struct server *s, pid_t pid, int status)
         if (s->pool[i].pid == pid) {
             if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG)
                 s->unwritten++;
+            /* A flusher killed (the OOM killer, kill -9) while it held its
+             * process's log in memory (preload/logpack.c) lost it. */
+            if (s->pool[i].busy && WIFSIGNALED(status)) s->killed++;
             if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
             s->pool[i] = s->pool[--s->npool];
             return 1;
@@ -417,6 +421,11 @@ size_t server_flushers(const struct server *s)
 unsigned server_unwritten(const struct server *s)
 {
     return s->unwritten;
+}
+
+unsigned server_killed(const struct server *s)
+{
+    return s->killed;
 }
 
 void server_free(struct server *s)

@@ -50,6 +50,10 @@ size_t server_flushers(const struct server *s);
 /* Processes served whose flusher could not create their log. */
 unsigned server_unwritten(const struct server *s);
 
+/* Processes served whose flusher was killed by a signal while serving
+ * them: their log is lost, or cut. */
+unsigned server_killed(const struct server *s);
+
 void server_free(struct server *s);
 
 #endif
