@@ -111,8 +111,9 @@ static void out_of_records(const struct ws_process *p, char *why, size_t whylen)
 {
     snprintf(why, whylen,
              "the log holds more records than the decoder reads from a file of %zu bytes (%u a "
-             "byte and %u more): the rest is not read",
-             p->len, LOG_RECORDS_PER_BYTE, LOG_RECORDS_FREE);
+             "byte and %u more%s): the rest is not read",
+             p->len, LOG_RECORDS_PER_BYTE, LOG_RECORDS_FREE,
+             p->in_pack ? ", shared by its pack's logs" : "");
 }
 
 /* WS_EV_PYTHON: which CPython the program is; a note when its frames

@@ -127,8 +127,9 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
     if (h->raw_size > p->raw_left) {
         process_truncate(p, chunk_at,
                          "the log inflates to more than the decoder reads from a file of %zu "
-                         "bytes (%u times its size and %u MiB): the rest is not read",
-                         p->len, LOG_RAW_PER_BYTE, LOG_RAW_FREE >> 20);
+                         "bytes (%u times its size and %u MiB%s): the rest is not read",
+                         p->len, LOG_RAW_PER_BYTE, LOG_RAW_FREE >> 20,
+                         p->in_pack ? ", shared by its pack's logs" : "");
         return 0;
     }
     p->raw_left -= h->raw_size;
@@ -184,9 +185,18 @@ static size_t read_chunk(struct ws_process *p, ZSTD_DCtx *dctx, struct scratch *
     return csize;
 }
 
-/* log_read_mem, on data[0..len) the process takes over (or frees). */
-static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct ws_process **out,
-                                char *err, size_t errlen)
+/* What a log may inflate and hold beyond its share by size (log_read.h):
+ * a log's own, or what the members of a pack read before it left. */
+struct free_part {
+    uint64_t raw, records;
+    int pack; /* a pack's, its members share it */
+};
+
+/* log_read_mem, on data[0..len) the process takes over (or frees), with
+ * the free part of the bounds *fp, less what it takes of it. */
+static enum log_status read_log_in(uint8_t *d, size_t len, const char *name,
+                                   struct ws_process **out, char *err, size_t errlen,
+                                   struct free_part *fp)
 {
     struct scratch sc = {0};
 
@@ -200,9 +210,13 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
     struct ws_process *p = process_new(name);
     p->data = d;
     p->len = len;
-    p->raw_left = (uint64_t)LOG_RAW_PER_BYTE * len + LOG_RAW_FREE;
-    p->records_left = (uint64_t)LOG_RECORDS_PER_BYTE * len + LOG_RECORDS_FREE;
+    p->in_pack = fp->pack;
+    uint64_t raw_share = (uint64_t)LOG_RAW_PER_BYTE * len,
+             records_share = (uint64_t)LOG_RECORDS_PER_BYTE * len;
+    p->raw_left = raw_share + fp->raw;
+    p->records_left = records_share + fp->records;
     if (p->records_left > LOG_RECORDS_MAX) p->records_left = LOG_RECORDS_MAX;
+    uint64_t raw0 = p->raw_left, records0 = p->records_left;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if (!dctx) {
         fprintf(stderr, "whyslow: out of memory (zstd context)\n");
@@ -255,8 +269,18 @@ static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct
     }
     ZSTD_freeDCtx(dctx);
     xfree(sc.buf);
+    uint64_t raw = raw0 - p->raw_left, records = records0 - p->records_left;
+    fp->raw -= raw > raw_share ? raw - raw_share : 0;
+    fp->records -= records > records_share ? records - records_share : 0;
     *out = p;
     return LOG_OK;
+}
+
+static enum log_status read_log(uint8_t *d, size_t len, const char *name, struct ws_process **out,
+                                char *err, size_t errlen)
+{
+    struct free_part own = {LOG_RAW_FREE, LOG_RECORDS_FREE, 0};
+    return read_log_in(d, len, name, out, err, errlen, &own);
 }
 
 enum log_status log_read_mem(const uint8_t *data, size_t len, const char *name,
@@ -303,7 +327,10 @@ int log_read_pack(const uint8_t *d, size_t len, const char *path, log_each each,
     size_t off = FILE_HEADER;
     char err[256], name[4200], safe[4096];
     const char *damage = NULL;
-    unsigned n = 0;
+    unsigned n = 0, member = 0;
+    /* One free part for the whole pack: a file of many small members
+     * inflates no more than one log of its size (log_read.h). */
+    struct free_part pack = {LOG_RAW_FREE, LOG_RECORDS_FREE, 1};
     while (off < len) {
         if (len - off < MEMBER_HEADER) {
             damage = "a member header cut short";
@@ -320,12 +347,14 @@ int log_read_pack(const uint8_t *d, size_t len, const char *path, log_each each,
         size_t have = want < len - off ? (size_t)want : len - off;
         uint8_t *copy = xmalloc(have ? have : 1);
         memcpy(copy, d + off, have);
-        snprintf(name, sizeof name, "%s#%u", path, n + 1);
+        snprintf(name, sizeof name, "%s#%u", path, ++member);
         struct ws_process *p;
-        if (read_log(copy, have, name, &p, err, sizeof err) != LOG_OK) {
-            off -= MEMBER_HEADER;
-            damage = err; /* (why its log is none) */
-            break;
+        if (read_log_in(copy, have, name, &p, err, sizeof err, &pack) != LOG_OK) {
+            /* A member that is no log, whole: the next follows it. */
+            fprintf(stderr, "whyslow: warning: %s: %s, skipped\n",
+                    text_safe(name, safe, sizeof safe), err);
+            off += have;
+            continue;
         }
         n++;
         if (have < want) process_note(p, "the pack ends inside this process's log");
@@ -360,7 +389,14 @@ enum log_status log_read_file(const char *path, enum open_links links, log_each 
     size_t cap = (size_t)st.st_size + 4096; /* room to see the end without growing */
     uint8_t *data = xmalloc(cap > FILE_HEADER ? cap : FILE_HEADER);
     if (read_upto(fd, data, &len, FILE_HEADER) < 0) goto failed;
-    int pack = len == FILE_HEADER && le32(data) == WS_MAGIC_PACK;
+    int pack = len >= 4 && le32(data) == WS_MAGIC_PACK;
+    if (pack && len < FILE_HEADER) {
+        snprintf(err, errlen, "not a whyslow log (a pack cut inside its %d-byte header)",
+                 FILE_HEADER);
+        xfree(data);
+        close(fd);
+        return LOG_SHORT_HEADER;
+    }
     enum log_status rc =
         pack ? check_pack(data, err, errlen) : check_header(data, len, err, errlen);
     if (rc != LOG_OK) {

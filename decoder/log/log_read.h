@@ -34,6 +34,10 @@
  *                   memory is bounded apart (base/util.h), and the other
  *                   bounds are in docs/how-it-works.md ("Bounds").
  *
+ * The members of a pack share one free part (LOG_RAW_FREE,
+ * LOG_RECORDS_FREE): a pack of many small members is bounded as one log
+ * of its size, not as that many logs.
+ *
  * Chunks larger than format.h's WS_EVENTS_RAW_MAX and WS_META_RAW_MAX,
  * and payloads longer than WS_PAYLOAD_MAX, are damage.
  */

@@ -214,6 +214,7 @@ struct ws_process {
     /* While the log is read: the records it may still hold and the bytes
      * it may still inflate (log_read.h's bounds). */
     uint64_t records_left, raw_left;
+    int in_pack; /* a member of a pack: the free part of those bounds is shared */
 
     int truncated;
     char *truncated_reason;

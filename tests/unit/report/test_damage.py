@@ -207,3 +207,41 @@ def case_packs():
         f.write(pack_of([a], version=9))
     one_line_error(["report", pack], 1, f"whyslow: {pack}: pack version 9 is not supported "
                    "(this whyslow reads versions 1 to 1)")
+
+
+def case_pack_members_damaged():
+    """A member that is no log is skipped with a warning and the next one
+    read; a pack cut inside its header is skipped in a directory as a log
+    cut there is; a wrapping member length ends the pack."""
+    a = os.path.join(TMP, "a.wslog")
+    gen("normal", a)
+    good = open(a, "rb").read()
+    hdr = struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", 1, 0)
+    member = struct.pack("<IIQ", 0x184D2A5C, 8, len(good)) + good
+    junk = b"no log here, " * 4
+    pack = os.path.join(TMP, "pack-2.wslog")
+    with open(pack, "wb") as f:
+        f.write(hdr + member + struct.pack("<IIQ", 0x184D2A5C, 8, len(junk)) + junk + member)
+    rc, out, err = whyslow("report", "--json", pack)
+    eq(rc, 0, "a pack with a bad member: %s" % err)
+    eq([p["log"] for p in json.loads(out)["processes"]], [pack + "#1", pack + "#3"],
+       "the members around it")
+    eq(err, f"whyslow: warning: {pack}#2: not a whyslow log, skipped\n", "the warning")
+
+    d = os.path.join(TMP, "cutpack")
+    os.mkdir(d)
+    with open(os.path.join(d, "pack-3.wslog"), "wb") as f:
+        f.write(hdr[:10])
+    with open(os.path.join(d, "a.wslog"), "wb") as f:
+        f.write(good)
+    rc, out, err = whyslow("report", "--json", d)
+    eq((rc, len(json.loads(out)["processes"]) if rc == 0 else None), (0, 1),
+       "a directory with a pack cut in its header: %s" % err)
+    check("pack-3.wslog: not a whyslow log (a pack cut inside its 24-byte header), skipped" in err,
+          "its warning: %r" % err)
+
+    with open(pack, "wb") as f:
+        f.write(hdr + member + struct.pack("<IIQ", 0x184D2A5C, 8, (1 << 64) - 16) + good)
+    rc, out, err = whyslow("report", "--json", pack)
+    eq((rc, [p["log"] for p in json.loads(out)["processes"]] if rc == 0 else None),
+       (0, [pack + "#1", pack + "#2"]), "a wrapping length: the rest read as one cut member")

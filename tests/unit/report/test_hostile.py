@@ -11,6 +11,7 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
 import json
 import os
+import struct
 import subprocess
 import time
 
@@ -360,3 +361,30 @@ def case_escapes_in_names():
     rc, out, err = run("record", "-o", data, "--", "/nonexistent" + evil)
     eq((rc, err), (127, b"whyslow: /nonexistent" + EVIL_SHOWN + b": No such file or directory\n"),
        "record: a command not there, cleaned")
+
+
+def case_pack_bomb():
+    """A pack of 40 bombs (each 8 META chunks of 16 MiB of empty records):
+    its members share one log's free bounds, so the pack is read within
+    the bounds of one file of its size, not of 40 logs."""
+    log, size = bomb("meta", 8, 16 << 20)
+    one = open(log, "rb").read()
+    pack = os.path.join(TMP, "pack-bomb.wslog")
+    with open(pack, "wb") as f:
+        f.write(struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", 1, 0))
+        for _ in range(40):
+            f.write(struct.pack("<IIQ", 0x184D2A5C, 8, len(one)) + one)
+    size = os.path.getsize(pack)
+    rc, out, err, took, peak = measured("report", "--json", pack)
+    eq((rc, err), (0, b""), "the pack")
+    check_bounded(pack, size, took, peak)
+    reasons = [p["truncated_reason"] for p in json.loads(out)["processes"]]
+    # The first member takes the free part and stops at the records'
+    # bound, as the bomb alone does; the others have only their share by
+    # size left to inflate.
+    eq(reasons[0], f"at byte 144: the log holds more records than the decoder reads from a file "
+       f"of {len(one)} bytes (4 a byte and 131072 more, shared by its pack's logs): the rest is "
+       "not read", "the first member")
+    eq(set(reasons[1:]), {f"at byte 144: the log inflates to more than the decoder reads from a "
+                          f"file of {len(one)} bytes (64 times its size and 16 MiB, shared by its "
+                          "pack's logs): the rest is not read"}, "the 39 others")
