@@ -139,7 +139,9 @@ int ws_shared_create(unsigned nbufs)
     if (fd >= 0 && ftruncate(fd, (off_t)size) == 0 && ws_fstat(fd, &st) == 0)
         start = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (start == MAP_FAILED) {
-        snprintf(ws_why, sizeof ws_why, "cannot make the buffers: %s", strerror(errno));
+        /* (errno's number: strerror() is not async-signal-safe, and a
+         * fork child may get here in a signal handler) */
+        snprintf(ws_why, sizeof ws_why, "cannot make the buffers (errno %d)", errno);
         if (fd >= 0) real_close(fd);
         return -1;
     }

@@ -475,6 +475,7 @@ static uint32_t code_id(struct ws_thread *t, uintptr_t code, uint64_t at, int *u
     struct ws_dbstate *d = freed_counted ? t->db : NULL;
     struct ws_py_code *c = d ? &d->py_codes[(code >> 4) % WS_PY_CODES] : NULL;
     uint32_t seq = d ? d->py_seq : 1;
+    atomic_signal_fence(memory_order_acquire); /* (the entry read after seq) */
     if (!(seq & 1) && c->code == code && c->freed == freed && c->epoch == now) {
         uint32_t id = c->id;
         *user = (int)c->user;
@@ -640,6 +641,7 @@ static int site_again(const struct ws_dbstate *d, uintptr_t f, const struct ws_p
 {
     const struct ws_py_last *c = &d->py_last;
     uint32_t seq = d->py_seq;
+    atomic_signal_fence(memory_order_acquire); /* (the entry read after seq) */
     if ((seq & 1) || c->frame != f || c->code != word_at(f, L.frame_code) ||
         c->instr != word_at(f, L.frame_instr) || c->freed != now->freed || c->epoch != now->epoch)
         return 0;
