@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, at_end, report, dump, record,
-                          prog, count)
+                          prog, count, log_names)
 
 
 def case_threads_exact():
@@ -262,9 +262,9 @@ def case_record_unresponsive():
     out, err = p.communicate(timeout=60)
     eq((p.returncode, out), (0, "done\n"), "the script's status and output")
     check(took >= 2.0, "the processes waited for an answer: %.2f s" % took)
-    logs = sorted(f for f in os.listdir(data) if f.endswith(".wslog"))
     rep = report(data)
-    eq(len(logs), len(rep["processes"]), "a log per image: %s" % logs)
+    eq(sorted(log_names(data)), sorted(p["log"] for p in rep["processes"]),
+       "a log per image, each read")
     threads = [q for q in rep["processes"] if q["exe"].endswith("e2e_threads")]
     eq(len(threads), 1, "one log of the program")
     eq(count(rep, "write", threads[0]["pid"]), 100, "the program's writes")

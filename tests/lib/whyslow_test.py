@@ -158,6 +158,28 @@ def log_file(log):
     return base if base and n.isdigit() and os.path.isfile(base) else log
 
 
+def log_names(data):
+    """The logs in the directory data, named as the report names them: a
+    log file's path, PACK#N for each member of a pack (format.h)."""
+    import struct
+    names = []
+    for f in sorted(os.listdir(data)):
+        path = os.path.join(data, f)
+        if not f.endswith(".wslog"):
+            continue
+        with open(path, "rb") as fh:
+            body = fh.read()
+        if body[:4] != struct.pack("<I", 0x184D2A5D):
+            names.append(path)
+            continue
+        off, n = 24, 0
+        while off + 16 <= len(body):
+            n += 1
+            names.append("%s#%d" % (path, n))
+            off += 16 + struct.unpack("<Q", body[off + 8:off + 16])[0]
+    return names
+
+
 def wait_logs(data, timeout=10):
     """Waits until data holds a log and none is still being written (its
     flusher holds a lock on it): a program preloaded by hand does not wait
