@@ -33,8 +33,9 @@
  *   member_header: skippable frame, magic WS_MAGIC_MEMBER, 8 bytes of
  *                payload: u64 the length of the file that follows
  *
- * A member is appended with one write; a pack cut short (the disk filled,
- * record was killed) ends inside its last member.
+ * A member is appended with one write, and an append that fails is cut
+ * off again: only a writer killed in the middle of its write, or a pack
+ * that could not be cut back, ends inside its last member.
  *
  * A chunk is either an EVENTS chunk (the events of one thread, in the
  * order that thread recorded them) or a META chunk (process metadata).
