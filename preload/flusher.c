@@ -47,7 +47,6 @@
 #include "internal.h"
 #include "meta.h"
 #include "sql_redact.h"
-#include "whyslow/serve.h"
 
 /* libzstd, loaded where a flusher runs (ws_flusher_init), not linked: a
  * program whose flusher is served or is a process of its own never maps
@@ -636,10 +635,9 @@ void ws_flusher_process(pid_t pid)
 
 /* A flusher `whyslow record` serves a program with (serve.c), which sent
  * a pidfd of itself (-1 if it could not): it holds none of the program's
- * fds.  Once the program ended and all is written (or packed: logpack.c),
- * it lets go of the program's log and region, to serve another: 0; -1
- * when a signal stopped it.  It exits WS_SERVE_NO_LOG when the log could
- * be neither packed nor made a file. */
+ * fds.  Once the program ended and all is written, it lets go of the
+ * program's region, to serve another (serve.c ends the log): 0; -1 when a
+ * signal stopped it. */
 int ws_flusher_served(pid_t pid, int pidfd, int moved)
 {
     mode = WS_FLUSHER_SERVED;
@@ -648,7 +646,6 @@ int ws_flusher_served(pid_t pid, int pidfd, int moved)
     ws_thread_internal();
     atomic_store(&ws_on, 0);
     serve_program(pid, 0);
-    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
     if (program_fd >= 0) real_close(program_fd);
     program_fd = -1;
     munmap(ws_region_data(nbufs), ws_region_size(nbufs));

@@ -516,7 +516,11 @@ int ws_log_create(void);
 int ws_log_open_private(void);
 int ws_log_write(const uint8_t *p, size_t n);
 int ws_write_all(int fd, const uint8_t *p, size_t n);
-void ws_log_header(uint8_t hdr[24]);
+/* A log's or a pack's header (format.h), and a new file with one: BASE.wslog
+ * in dirfd (BASE-N.wslog when taken), locked (LOCK_EX) if lock; its fd, or
+ * -1 with errno. */
+void ws_file_header(uint8_t hdr[24], uint32_t magic, const char tag[8], uint32_t version);
+int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock);
 extern int ws_log_fd;
 
 /* ---- logpack.c: a served process's log kept in memory, then packed ---- */
@@ -524,6 +528,7 @@ extern int ws_log_fd;
 #define WS_PACK_MS  1000      /* a log kept this long (seen at a flush) gets its file, */
 #define WS_PACK_MAX (1 << 20) /* and one this large */
 int ws_log_keep(int dirfd, const char *dir, pid_t pid);
+int ws_log_kept(void);
 int ws_log_kept_write(const uint8_t *p, size_t n);
 int ws_log_kept_tick(uint64_t now_ns);
 int ws_log_finish(void);

@@ -210,14 +210,39 @@ WS_EXPORT int whyslow_logdir_open(const char *path, int make, char *msg, size_t 
     return fd;
 }
 
-void ws_log_header(uint8_t hdr[24])
+void ws_file_header(uint8_t hdr[24], uint32_t magic, const char tag[8], uint32_t version)
 {
-    uint32_t magic = WS_MAGIC_FILE, size = 16, version = WS_FORMAT_VERSION, flags = 0;
+    uint32_t size = 16, flags = 0;
     memcpy(hdr, &magic, 4);
     memcpy(hdr + 4, &size, 4);
-    memcpy(hdr + 8, WS_FILE_TAG, 8);
+    memcpy(hdr + 8, tag, 8);
     memcpy(hdr + 16, &version, 4);
     memcpy(hdr + 20, &flags, 4);
+}
+
+int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock)
+{
+    char name[64];
+    int fd = -1;
+    for (int n = 0; n < 1000 && fd < 0; n++) {
+        if (n == 0)
+            snprintf(name, sizeof name, "%s.wslog", base);
+        else
+            snprintf(name, sizeof name, "%s-%d.wslog", base, n);
+        fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
+                    0600);
+        if (fd < 0 && errno != EEXIST) return -1;
+    }
+    if (fd < 0) return -1;
+    if (lock) flock(fd, LOCK_EX);
+    if (ws_write_all(fd, hdr, 24) != 0) {
+        int err = errno;
+        real_close(fd);
+        unlinkat(dirfd, name, 0); /* (a file cut in its header is no log) */
+        errno = err;
+        return -1;
+    }
+    return fd;
 }
 
 /* Creates the log of process pid in the directory dirfd (named dir in
@@ -225,27 +250,12 @@ void ws_log_header(uint8_t hdr[24])
  * ws_why set. */
 int ws_log_create_in(int dirfd, const char *dir, pid_t pid)
 {
-    char name[64];
-    int fd = -1;
-    for (int n = 0; n < 1000 && fd < 0; n++) {
-        if (n == 0)
-            snprintf(name, sizeof name, "%d.wslog", (int)pid);
-        else
-            snprintf(name, sizeof name, "%d-%d.wslog", (int)pid, n);
-        fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
-                    0600);
-        if (fd < 0 && errno != EEXIST) return why(errno, "cannot create a log in %s", dir);
-    }
-    if (fd < 0) return why(EEXIST, "cannot create a log in %s", dir);
-    flock(fd, LOCK_EX);
-
+    char base[16];
     uint8_t hdr[24];
-    ws_log_header(hdr);
-    if (ws_write_all(fd, hdr, sizeof hdr) != 0) {
-        int err = errno;
-        real_close(fd);
-        return why(err, "cannot write a log in %s", dir);
-    }
+    snprintf(base, sizeof base, "%d", (int)pid);
+    ws_file_header(hdr, WS_MAGIC_FILE, WS_FILE_TAG, WS_FORMAT_VERSION);
+    int fd = ws_file_new(dirfd, base, hdr, 1);
+    if (fd < 0) return why(errno, "cannot create a log in %s", dir);
     return fd;
 }
 
@@ -292,7 +302,7 @@ int ws_log_open_private(void)
 
 int ws_log_write(const uint8_t *p, size_t n)
 {
-    if (ws_log_fd < 0 && ws_guard_fd < 0) return ws_log_kept_write(p, n); /* (logpack.c) */
+    if (ws_log_kept()) return ws_log_kept_write(p, n); /* (logpack.c) */
     /* A guarded fd moves when the program dup2()s onto it: take it under
      * the lock its wrapper takes. */
     int guarded = atomic_load_explicit(&ws_guard_fd, memory_order_relaxed) >= 0;

@@ -24,8 +24,6 @@
  * reader sees a pack cut inside a member only then; an append that
  * fails is cut off again, so that the next one follows a whole member.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +50,6 @@ static struct {
 static int pack_fd = -1;
 static off_t pack_size;
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
 int ws_log_keep(int dirfd, const char *dir, pid_t pid)
 {
     if (!kept.buf) {
@@ -65,7 +58,7 @@ int ws_log_keep(int dirfd, const char *dir, pid_t pid)
         if (!kept.buf) return -1;
     }
     kept.len = MEMBER_HEADER;
-    ws_log_header(kept.buf + kept.len);
+    ws_file_header(kept.buf + kept.len, WS_MAGIC_FILE, WS_FILE_TAG, WS_FORMAT_VERSION);
     kept.len += FILE_HEADER;
     kept.since_ns = ws_mono_ns();
     kept.dirfd = dirfd;
@@ -92,12 +85,13 @@ static int to_file(void)
     return ws_write_all(fd, kept.buf + skip, kept.len - skip) == 0 ? 0 : CUT;
 }
 
+int ws_log_kept(void)
+{
+    return kept.on;
+}
+
 int ws_log_kept_write(const uint8_t *p, size_t n)
 {
-    if (!kept.on) {
-        errno = EBADF;
-        return -1;
-    }
     if (kept.len + n > kept.cap && kept.len + n <= WS_PACK_MAX) {
         size_t cap = kept.cap;
         while (cap < kept.len + n)
@@ -132,47 +126,29 @@ int ws_log_kept_tick(uint64_t now_ns)
 /* Creates this flusher's pack, with its header: 0, or -1. */
 static int pack_open(void)
 {
-    char name[64];
-    int fd = -1;
-    for (int n = 0; n < 1000 && fd < 0; n++) {
-        if (n == 0)
-            snprintf(name, sizeof name, "pack-%d.wslog", (int)getpid());
-        else
-            snprintf(name, sizeof name, "pack-%d-%d.wslog", (int)getpid(), n);
-        fd = openat(kept.dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST) return -1;
-    }
-    if (fd < 0) return -1;
+    char base[32];
     uint8_t hdr[FILE_HEADER];
-    uint32_t version = WS_PACK_VERSION, flags = 0;
-    put32(hdr, WS_MAGIC_PACK);
-    put32(hdr + 4, 16);
-    memcpy(hdr + 8, WS_PACK_TAG, 8);
-    put32(hdr + 16, version);
-    put32(hdr + 20, flags);
-    if (ws_write_all(fd, hdr, sizeof hdr) != 0) {
-        real_close(fd);
-        unlinkat(kept.dirfd, name, 0); /* (a pack cut in its header reads as damage) */
-        return -1;
-    }
-    pack_fd = fd;
-    pack_size = sizeof hdr;
-    return 0;
+    snprintf(base, sizeof base, "pack-%d", (int)getpid());
+    ws_file_header(hdr, WS_MAGIC_PACK, WS_PACK_TAG, WS_PACK_VERSION);
+    pack_fd = ws_file_new(kept.dirfd, base, hdr, 0);
+    pack_size = FILE_HEADER;
+    return pack_fd < 0 ? -1 : 0;
 }
 
 /* Appends the kept log to the pack: 0, or -1 with the pack as it was. */
 static int pack_append(void)
 {
     if (pack_fd < 0 && pack_open() != 0) return -1;
+    uint32_t magic = WS_MAGIC_MEMBER, size = 8;
     uint64_t len = kept.len - MEMBER_HEADER;
-    put32(kept.buf, WS_MAGIC_MEMBER);
-    put32(kept.buf + 4, 8);
+    memcpy(kept.buf, &magic, 4);
+    memcpy(kept.buf + 4, &size, 4);
     memcpy(kept.buf + 8, &len, 8);
     flock(pack_fd, LOCK_EX);
     int rc = ws_write_all(pack_fd, kept.buf, kept.len);
     if (rc == 0)
         pack_size += (off_t)kept.len;
-    else if (ftruncate(pack_fd, pack_size) != 0 || lseek(pack_fd, pack_size, SEEK_SET) < 0) {
+    else if (ftruncate(pack_fd, pack_size) != 0) { /* (O_APPEND: the next write follows) */
         /* A pack that cannot be cut back ends here: the next gets a new one. */
         flock(pack_fd, LOCK_UN);
         real_close(pack_fd);
@@ -200,9 +176,7 @@ int ws_log_finish(void)
     if (pack_append() == 0) return 0;
     /* The pack failed (a full disk, say): the log alone, then, even cut
      * where the disk filled. */
-    kept.on = 1;
     int rc = to_file();
-    kept.on = 0;
     if (ws_log_fd >= 0) real_close(ws_log_fd);
     ws_log_fd = -1;
     return rc == NO_FILE ? -1 : 0;

@@ -557,27 +557,14 @@ static uintptr_t current_frame(void)
     return word_at(ts, L.tstate_current);
 }
 
-/* The site walk() found last, from the innermost frame, the user's. */
-static void remember(struct ws_dbstate *d, const struct ws_py_last *last)
-{
-    uint32_t seq = d->py_seq;
-    if (seq & 1) return; /* a signal handler's walk, inside ours: ours writes */
-    d->py_seq = seq + 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    d->py_last = *last;
-    atomic_signal_fence(memory_order_seq_cst);
-    d->py_seq = seq + 2;
-}
-
 /* Walks the thread's frames from f, its innermost, into keys[0..max):
  * each a code object's number << 32 | the instruction's byte offset.  With
  * user_only, stops after the first frame of the user's code, and keeps
  * only the innermost and that one (keys[0], keys[1]; the same frame
- * once); with d too, a site whose innermost frame is the user's is
- * remembered there (site_again()), now holding what was read before the
- * walk.  Returns how many keys. */
+ * once); *from_f then says whether the one key came from f itself, the
+ * user's.  Returns how many keys. */
 static unsigned walk(struct ws_thread *t, uint64_t at, uintptr_t f, uint64_t *keys, unsigned max,
-                     int user_only, struct ws_dbstate *d, struct ws_py_last *now)
+                     int user_only, int *from_f)
 {
     unsigned n = 0;
     for (int depth = 0; plausible(f) && depth < MAX_DEPTH && n < max; depth++) {
@@ -611,14 +598,10 @@ static unsigned walk(struct ws_thread *t, uint64_t at, uintptr_t f, uint64_t *ke
             keys[n++] = key;
         } else if (n == 0) {
             keys[n++] = key;
-            if (user && depth == 0 && d) {
-                now->frame = f;
-                now->code = code;
-                now->instr = word_at(f, L.frame_instr);
-                now->key = key;
-                remember(d, now);
+            if (user) {
+                *from_f = depth == 0;
+                return 1;
             }
-            if (user) return 1;
         } else if (user) {
             keys[n++] = key;
             return n;
@@ -631,25 +614,36 @@ static unsigned walk(struct ws_thread *t, uint64_t at, uintptr_t f, uint64_t *ke
 /* The records: each names the next event of its thread. */
 
 /* A loop's database calls come from one line of the user's code: when
- * the innermost frame f is the one the site remembered in d came from,
- * with the same code object (none freed since: now) at the same
- * instruction, the site is the same, and neither the walk nor code_id()
- * are needed (nearly half of what a Python point select cost the
- * recorder).  Read under py_seq, as code_id() reads its cache. */
-static int site_again(const struct ws_dbstate *d, uintptr_t f, const struct ws_py_last *now,
-                      uint64_t site[2])
+ * the innermost frame is the one the site remembered in d came from, with
+ * the same code object (none freed since) at the same instruction (now),
+ * the site is the same, and neither the walk nor code_id() are needed
+ * (nearly half of what a Python point select cost the recorder).  Read
+ * under py_seq, as code_id() reads its cache. */
+static int site_again(const struct ws_dbstate *d, const struct ws_py_last *now, uint64_t site[2])
 {
     const struct ws_py_last *c = &d->py_last;
     uint32_t seq = d->py_seq;
     atomic_signal_fence(memory_order_acquire); /* (the entry read after seq) */
-    if ((seq & 1) || c->frame != f || c->code != word_at(f, L.frame_code) ||
-        c->instr != word_at(f, L.frame_instr) || c->freed != now->freed || c->epoch != now->epoch)
+    if ((seq & 1) || c->frame != now->frame || c->code != now->code || c->instr != now->instr ||
+        c->freed != now->freed || c->epoch != now->epoch)
         return 0;
     uint64_t key = c->key;
     atomic_signal_fence(memory_order_seq_cst);
     if (d->py_seq != seq) return 0;
     site[0] = key;
     return 1;
+}
+
+/* The site a walk found from the innermost frame, the user's (site_again()). */
+static void remember(struct ws_dbstate *d, const struct ws_py_last *last)
+{
+    uint32_t seq = d->py_seq;
+    if (seq & 1) return; /* a signal handler's walk, inside ours: ours writes */
+    d->py_seq = seq + 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    d->py_last = *last;
+    atomic_signal_fence(memory_order_seq_cst);
+    d->py_seq = seq + 2;
 }
 
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
@@ -663,15 +657,25 @@ void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2])
     if (!python_on || ws_me.depth || holds_gil()) return;
     uintptr_t f = current_frame();
     struct ws_dbstate *d = freed_counted && plausible(f) ? t->db : NULL;
-    struct ws_py_last now = {0};
-    if (d) {
-        /* (read before a walk: a code freed or an epoch begun during it
-         * leaves what it remembers stale, never wrong) */
-        now.freed = atomic_load_explicit(&codes_freed, memory_order_acquire);
-        now.epoch = atomic_load_explicit(&epoch, memory_order_relaxed);
-        if (site_again(d, f, &now, site)) return;
+    int from_f = 0;
+    if (!d) {
+        walk(t, at, f, site, 2, 1, &from_f);
+        return;
     }
-    walk(t, at, f, site, 2, 1, d, &now);
+    /* (freed and epoch read before a walk: a code freed or an epoch begun
+     * during it leaves what it remembers stale, never wrong) */
+    struct ws_py_last now = {
+        .frame = f,
+        .code = word_at(f, L.frame_code),
+        .instr = word_at(f, L.frame_instr),
+        .freed = atomic_load_explicit(&codes_freed, memory_order_acquire),
+        .epoch = atomic_load_explicit(&epoch, memory_order_relaxed),
+    };
+    if (site_again(d, &now, site)) return;
+    if (walk(t, at, f, site, 2, 1, &from_f) == 1 && from_f) {
+        now.key = site[0];
+        remember(d, &now);
+    }
 }
 
 void ws_py_note_site(struct ws_thread *t, uint64_t at)
@@ -701,7 +705,8 @@ void ws_py_emit_stack(struct ws_thread *t, uint64_t at)
 {
     uint64_t keys[MAX_DEPTH];
     if (!python_on || ws_me.depth) return;
-    unsigned n = walk(t, at, current_frame(), keys, MAX_DEPTH, 0, NULL, NULL);
+    int from_f;
+    unsigned n = walk(t, at, current_frame(), keys, MAX_DEPTH, 0, &from_f);
     if (!n) return;
     uint8_t *p = ws_emit_reserve_at(t, WS_EV_PYSTACK, 0, n, 0, at, at, 0, n * 8, UINT64_MAX);
     if (!p) return;

@@ -95,5 +95,8 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         ws_stop_recording();
         real__exit(WS_SERVE_NO_LOG);
     }
-    return ws_flusher_served(pid, pidfd, moved);
+    int rc = ws_flusher_served(pid, pidfd, moved);
+    /* Its log packed, or its file closed; neither made, said as above. */
+    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
+    return rc;
 }

@@ -158,6 +158,24 @@ def log_file(log):
     return base if base and n.isdigit() and os.path.isfile(base) else log
 
 
+# Packs (include/whyslow/format.h): a header, then each log behind a
+# member header giving its length.
+def pack_header(version=1):
+    import struct
+    return struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", version, 0)
+
+
+def pack_member(data, length=None):
+    """A member holding data; length, if given, is the one its header says."""
+    import struct
+    return struct.pack("<IIQ", 0x184D2A5C, 8, len(data) if length is None else length) + data
+
+
+def pack_of(logs, version=1):
+    """A pack of the logs given (their bytes), in order."""
+    return pack_header(version) + b"".join(pack_member(log) for log in logs)
+
+
 def log_names(data):
     """The logs in the directory data, named as the report names them: a
     log file's path, PACK#N for each member of a pack (format.h)."""
@@ -169,7 +187,7 @@ def log_names(data):
             continue
         with open(path, "rb") as fh:
             body = fh.read()
-        if body[:4] != struct.pack("<I", 0x184D2A5D):
+        if body[:4] != pack_header()[:4]:
             names.append(path)
             continue
         off, n = 24, 0

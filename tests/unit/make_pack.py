@@ -6,12 +6,15 @@ named, as `whyslow record` packs the logs of short processes: a fuzz seed
 
 Usage: make_pack.py OUT LOG...
 """
-import struct
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from whyslow_test import pack_of  # noqa: E402
+
+logs = []
+for path in sys.argv[2:]:
+    with open(path, "rb") as f:
+        logs.append(f.read())
 with open(sys.argv[1], "wb") as out:
-    out.write(struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", 1, 0))
-    for path in sys.argv[2:]:
-        with open(path, "rb") as f:
-            log = f.read()
-        out.write(struct.pack("<IIQ", 0x184D2A5C, 8, len(log)) + log)
+    out.write(pack_of(logs))

@@ -9,11 +9,11 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 import json
 import os
 import re
-import struct
 import subprocess
 
 import whyslow_test
-from whyslow_test import (TMP, check, eq, whyslow, report, gen, one_line_error)
+from whyslow_test import (TMP, check, eq, whyslow, report, gen, one_line_error, pack_header,
+                          pack_member, pack_of)
 
 
 def event_records(chunks, upto):
@@ -147,15 +147,6 @@ def case_no_logs():
     one_line_error(["dump"], 1, "whyslow: whyslow.data: No such file or directory...", cwd=TMP)
 
 
-def pack_of(logs, version=1):
-    """A pack (include/whyslow/format.h) of the log files named, in order."""
-    out = struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", version, 0)
-    for log in logs:
-        data = open(log, "rb").read()
-        out += struct.pack("<IIQ", 0x184D2A5C, 8, len(data)) + data
-    return out
-
-
 def case_packs():
     """A pack's members read as the logs they are, each named PACK#N, which
     report and dump take; a pack cut inside a member reads that member as
@@ -164,7 +155,7 @@ def case_packs():
     a, b = os.path.join(TMP, "a.wslog"), os.path.join(TMP, "b.wslog")
     chunks, _ = gen("normal", a)
     gen("version1", b)
-    whole = pack_of([a, b])
+    whole = pack_of([open(a, "rb").read(), open(b, "rb").read()])
     pack = os.path.join(TMP, "pack-1.wslog")
     with open(pack, "wb") as f:
         f.write(whole)
@@ -204,7 +195,7 @@ def case_packs():
            "read up to it\n", "warning: " + why)
 
     with open(pack, "wb") as f:
-        f.write(pack_of([a], version=9))
+        f.write(pack_of([open(a, "rb").read()], version=9))
     one_line_error(["report", pack], 1, f"whyslow: {pack}: pack version 9 is not supported "
                    "(this whyslow reads versions 1 to 1)")
 
@@ -216,12 +207,10 @@ def case_pack_members_damaged():
     a = os.path.join(TMP, "a.wslog")
     gen("normal", a)
     good = open(a, "rb").read()
-    hdr = struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", 1, 0)
-    member = struct.pack("<IIQ", 0x184D2A5C, 8, len(good)) + good
-    junk = b"no log here, " * 4
+    hdr, member = pack_header(), pack_member(good)
     pack = os.path.join(TMP, "pack-2.wslog")
     with open(pack, "wb") as f:
-        f.write(hdr + member + struct.pack("<IIQ", 0x184D2A5C, 8, len(junk)) + junk + member)
+        f.write(hdr + member + pack_member(b"no log here, " * 4) + member)
     rc, out, err = whyslow("report", "--json", pack)
     eq(rc, 0, "a pack with a bad member: %s" % err)
     eq([p["log"] for p in json.loads(out)["processes"]], [pack + "#1", pack + "#3"],
@@ -241,7 +230,7 @@ def case_pack_members_damaged():
           "its warning: %r" % err)
 
     with open(pack, "wb") as f:
-        f.write(hdr + member + struct.pack("<IIQ", 0x184D2A5C, 8, (1 << 64) - 16) + good)
+        f.write(hdr + member + pack_member(good, length=(1 << 64) - 16))
     rc, out, err = whyslow("report", "--json", pack)
     eq((rc, [p["log"] for p in json.loads(out)["processes"]] if rc == 0 else None),
        (0, [pack + "#1", pack + "#2"]), "a wrapping length: the rest read as one cut member")

@@ -11,12 +11,11 @@ the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
 import json
 import os
-import struct
 import subprocess
 import time
 
 import whyslow_test
-from whyslow_test import TMP, WHYSLOW, check, eq, require, gen
+from whyslow_test import TMP, WHYSLOW, check, eq, require, gen, pack_of
 
 HANG = 60  # seconds on the clock: what never finishes is a hang
 
@@ -371,9 +370,7 @@ def case_pack_bomb():
     one = open(log, "rb").read()
     pack = os.path.join(TMP, "pack-bomb.wslog")
     with open(pack, "wb") as f:
-        f.write(struct.pack("<II8sII", 0x184D2A5D, 16, b"WSPACK\0\0", 1, 0))
-        for _ in range(40):
-            f.write(struct.pack("<IIQ", 0x184D2A5C, 8, len(one)) + one)
+        f.write(pack_of([one] * 40))
     size = os.path.getsize(pack)
     rc, out, err, took, peak = measured("report", "--json", pack)
     eq((rc, err), (0, b""), "the pack")
