@@ -109,7 +109,8 @@ def case_flusher_killed():
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim, deadline = None, time.monotonic() + 10
     while victim is None and time.monotonic() < deadline:
-        sleeps = [pid for pid in pids() if comm(pid) == "sleep"]
+        # Its own sleep: another test may run one at the same time.
+        sleeps = [pid for pid in pids() if comm(pid) == "sleep" and ppid(ppid(pid)) == p.pid]
         for pid in pids():
             words = cmdline(pid).split()
             if len(words) == 2 and words[0] == "whyslow-flush" and words[1].isdigit() and \
@@ -134,6 +135,14 @@ def comm(pid):
             return f.read().strip()
     except OSError:
         return ""
+
+
+def ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def cmdline(pid):
