@@ -424,6 +424,19 @@ loop_in() {
     record) "$CLI" record -o "$logs" -- sh "$TMP/loop.sh" 2>/dev/null ;;
     esac || return 1
     calc %.3f "($(now) - $t0) * 1e6 / $PROCESS_COUNT"
+    settle_flushers
+}
+
+# Waits (at most 10 s, untimed) until no flusher process is left: the
+# flushers of the preloaded mode's processes go on writing after their
+# process ended, and would otherwise slow the next mode's loop, which
+# rotating_rounds runs right after.
+settle_flushers() {
+    sf_i=0
+    while pgrep -x whyslow-flush >/dev/null 2>&1 && [ "$sf_i" -lt 200 ]; do
+        sleep 0.05
+        sf_i=$((sf_i + 1))
+    done
 }
 
 process_cost() {
