@@ -115,7 +115,34 @@ uint8_t *ws_region_data(unsigned nbufs)
     return (uint8_t *)ws_sh - ws_region_head_at(nbufs);
 }
 
-int ws_shared_create(unsigned nbufs)
+/* What a head holds from the start: the program, its settings and when it
+ * started (started, or now when NULL). */
+void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_clock *started)
+{
+    struct ws_start_clock now;
+    if (!started) {
+        /* (read first, stored after: a store to the fresh page faults) */
+        ws_clock_pair(&now.ts, &now.mono_ns, &now.real_ns);
+        started = &now;
+    }
+    cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
+    sh->nbufs = nbufs;
+    sh->flush_ms = ws_flush_ms;
+    sh->locks_all = (uint8_t)ws_locks_all;
+    sh->redact_sql = (uint8_t)ws_redact_sql;
+    sh->redact_argv = (uint8_t)ws_redact_argv;
+    sh->clock_tsc = (uint8_t)ws_clock_tsc;
+    sh->jit_map_ours = (uint8_t)ws_jit_map_ours;
+    sh->pid = ws_getpid();
+    sh->ppid = ws_getppid();
+    sh->end_status = -1;
+    sh->start_ts = started->ts;
+    sh->start_mono_ns = started->mono_ns;
+    sh->start_real_ns = started->real_ns;
+    atomic_store(&sh->free_bufs, (int)nbufs);
+}
+
+int ws_shared_create(unsigned nbufs, const struct ws_start_clock *started)
 {
     size_t size = ws_region_size(nbufs);
     /* A file grown past the process's RLIMIT_FSIZE (ulimit -f) sends it
@@ -147,25 +174,8 @@ int ws_shared_create(unsigned nbufs)
     }
     struct ws_shared *sh = (struct ws_shared *)(start + ws_region_head_at(nbufs));
     ws_region_fd = fd;
+    ws_head_init(sh, nbufs, started);
     sh->region_ino = st.st_ino;
-    cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
-    sh->nbufs = nbufs;
-    sh->flush_ms = ws_flush_ms;
-    sh->locks_all = (uint8_t)ws_locks_all;
-    sh->redact_sql = (uint8_t)ws_redact_sql;
-    sh->redact_argv = (uint8_t)ws_redact_argv;
-    sh->clock_tsc = (uint8_t)ws_clock_tsc;
-    sh->jit_map_ours = (uint8_t)ws_jit_map_ours;
-    sh->pid = ws_getpid();
-    sh->ppid = ws_getppid();
-    sh->end_status = -1;
-    /* (read first, stored after: a store to the fresh page faults) */
-    uint64_t ts, mono, real;
-    ws_clock_pair(&ts, &mono, &real);
-    sh->start_ts = ts;
-    sh->start_mono_ns = mono;
-    sh->start_real_ns = real;
-    atomic_store(&sh->free_bufs, (int)nbufs);
     /* In the child of a fork that came while another thread made the key,
      * no one will finish making it: the child, alone, makes its own. */
     int making = 1;

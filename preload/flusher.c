@@ -79,6 +79,7 @@ static int program_fd = -1;      /* a flusher process's: a pidfd of the program 
  * it (serve.c): the queue's links are the program's addresses, so it
  * takes the buffers handed over by their state instead. */
 static int relocated;
+static int closed; /* served from a closing hello: the program ended first (serve.c) */
 /* The region's buffers as the flusher found them at its start: the
  * region is the program's to scribble on, so its own counts and pointers
  * are not trusted after that. */
@@ -301,18 +302,18 @@ static void flush(int final)
         ws_meta_counters(1);
         ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);
-        ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
+        if (!closed) ws_futex(&ws_sh->proc_read, FUTEX_WAKE, INT32_MAX, NULL);
         /* What the program need not wait for: its title (empty once it is
          * a zombie: the last one read stays; a pidfd says so at the cost
          * of a poll, where /proc would first make the pid's entries, a
          * good part of what a flusher spends on a short process that
          * recorded nothing) and its threads' CPU times, which the kernel
          * keeps until it is reaped. */
-        if (program_fd < 0 || !program_dead()) ws_meta_title();
+        if (!closed && (program_fd < 0 || !program_dead())) ws_meta_title();
         ws_meta_sched(1);
         /* (names for the addresses of its events: none, none to name,
          * unless the map is ours to remove) */
-        if (ws_slots_used() > 0 || ws_sh->jit_map_ours) ws_meta_jitmap();
+        if (ws_slots_used() > 0 || (ws_sh->jit_map_ours && !closed)) ws_meta_jitmap();
     }
     /* Full buffers first, in the order they were handed over.  Never
      * wait on the queue: a thread killed in the middle of an enqueue
@@ -491,7 +492,7 @@ static void run(int mapped_at_fork)
         flush(1);
     }
     atomic_store(&ws_sh->done, 1);
-    ws_futex(&ws_sh->done, FUTEX_WAKE, INT32_MAX, NULL);
+    if (!closed) ws_futex(&ws_sh->done, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
 /* ---- a flusher process: cloned from the program, or served by record ---- */
@@ -603,7 +604,7 @@ static void serve_program(pid_t pid, int forked)
     else
         ws_meta_process_given(program_fd);
     retitle(); /* after: it overwrites the arguments */
-    if (program_fd < 0) program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
+    if (program_fd < 0 && !closed) program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
     if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */
     run(forked);
 }
@@ -634,22 +635,22 @@ void ws_flusher_process(pid_t pid)
 }
 
 /* A flusher `whyslow record` serves a program with (serve.c), which sent
- * a pidfd of itself (-1 if it could not): it holds none of the program's
- * fds.  Once the program ended and all is written, it lets go of the
- * program's region, to serve another (serve.c ends the log): 0; -1 when a
+ * a pidfd of itself (-1 if it could not; ended: it sent a closing hello,
+ * and is gone or going, with nothing of it left to read in /proc): it
+ * holds none of the program's fds.  Returns once the program ended and all is written (serve.c ends
+ * the log and lets go of the region, to serve another): 0; -1 when a
  * signal stopped it. */
-int ws_flusher_served(pid_t pid, int pidfd, int moved)
+int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended)
 {
     mode = WS_FLUSHER_SERVED;
     program_fd = pidfd;
     relocated = moved;
+    closed = ended;
     ws_thread_internal();
     atomic_store(&ws_on, 0);
     serve_program(pid, 0);
     if (program_fd >= 0) real_close(program_fd);
     program_fd = -1;
-    munmap(ws_region_data(nbufs), ws_region_size(nbufs));
-    ws_sh = NULL;
     return stop_signal ? -1 : 0;
 }
 

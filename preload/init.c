@@ -236,6 +236,23 @@ too_long:
 static void note_reaper(pid_t self);
 
 /*
+ * A served image (under `whyslow record`) makes its region and sends its
+ * hello at its first event too, not at its start: most processes of a
+ * build or a script record nothing (true, cmake -E, as, whose stdio calls
+ * stay inside libc), and the region, its first pages and the hello cost
+ * each of them some 300 us on a virtual machine whose page tables the
+ * hypervisor shadows, and its flusher as much again.  Until then ws_sh is
+ * pending_head, a head of our own that no one else reads; if the image
+ * ends by exit or _exit first, that head, filled in, goes to record in a
+ * closing hello (launch.c) and is its log; an exec leaves no log of it,
+ * as of a fork child (below).  One killed before its first event has no
+ * log.
+ */
+static pid_t pending_pid; /* the image whose region waits, 0: none */
+static struct ws_start_clock pending_start;
+WS_BIG static struct ws_shared pending_head;
+
+/*
  * The child of fork(): a region, a log and a flusher of its own, made at
  * its first event rather than here.  Most children of a shell, make or a
  * test runner call exec at once and record nothing before it: making a
@@ -265,6 +282,10 @@ static void fork_child(void)
     ws_guard_forget();    /* (writes only where a guarded log fd was open) */
     atomic_store(&ws_fork_pending, 1);
     ws_me.self = NULL; /* its next call goes to ws_enter_slow() */
+    /* A child's region says when it was made, and /proc its arguments.
+     * (Looked at first: a page written here is a page copied.) */
+    if (pending_pid) pending_pid = 0;
+    if (ws_start_argv) ws_start_argv = NULL;
     errno = saved;
 }
 
@@ -272,6 +293,13 @@ static void fork_child(void)
  * caller may record (nothing pending, or made now). */
 int ws_fork_setup(void)
 {
+    /* A vfork child of an image that has no region yet shares its memory:
+     * what it records would be that image's, which has no log to put it
+     * in before its own first event (counted there). */
+    if (pending_pid && ws_getpid() != pending_pid) {
+        atomic_fetch_add(&pending_lost, 1);
+        return -1;
+    }
     int expect = 1;
     if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
         if (expect == 0) return 0;
@@ -284,16 +312,20 @@ int ws_fork_setup(void)
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
-    ws_fd_forget_all(); /* the child's log names its fds itself */
-    ws_py_fork_child(); /* and its code objects */
-    note_reaper(ws_getpid());
-    if (ws_shared_create(nbufs) != 0) {
+    if (!pending_pid) {
+        ws_fd_forget_all(); /* the child's log names its fds itself */
+        ws_py_fork_child(); /* and its code objects */
+        note_reaper(ws_getpid());
+    }
+    if (ws_shared_create(nbufs, pending_pid ? &pending_start : NULL) != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     }
+    pending_pid = 0;
+    ws_start_argv = NULL; /* (kept for the hello of a served image) */
     atomic_store(&ws_fork_pending, 0);
     uint64_t lost = atomic_exchange(&pending_lost, 0);
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
@@ -307,6 +339,39 @@ int ws_fork_setup(void)
 void ws_lose_pending(void)
 {
     atomic_fetch_add(&pending_lost, 1);
+}
+
+/*
+ * A served image ends by exit or _exit before its first event: its log
+ * from pending_head, sent in a closing hello (launch.c), and no region.
+ * 0 when done (or a vfork child's end: not the image's); -1 when the
+ * caller makes the region after all (record could not be told, or a
+ * region is made or being made by another thread).
+ */
+int ws_end_pending(int end_kind, int64_t status)
+{
+    if (!pending_pid || !atomic_load(&ws_on)) return -1;
+    if (ws_getpid() != pending_pid) return 0;
+    int expect = 1;
+    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) return -1;
+    int saved = errno;
+    struct ws_thread *self = ws_me.self;
+    int busy = ws_me.busy;
+    ws_thread_internal();
+    ws_head_init(ws_sh, nbufs, &pending_start);
+    atomic_store(&ws_sh->lost, atomic_load(&pending_lost));
+    ws_sh->end_status = status;
+    ws_sh->end_ts = ws_now();
+    atomic_store(&ws_sh->end_kind, end_kind);
+    int r = ws_serve_closing();
+    if (r == 0)
+        atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
+    else
+        atomic_store(&ws_fork_pending, 1); /* the caller makes the region */
+    ws_me.self = self;
+    ws_me.busy = busy;
+    errno = saved;
+    return r;
 }
 
 /* A program that reaps orphans (PID 1, a subreaper), and any traced one
@@ -360,17 +425,30 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     ws_clock_init();
     const char *clk = getenv(WS_START_STR("WHYSLOW_CLOCK"));
     if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
-    if (ws_shared_create(nbufs) != 0) {
-        ws_quiet(ws_why);
-        goto out;
-    }
-    note_reaper(ws_sh->pid);
-    ws_start_argv = argv;
-    int started = ws_flusher_start();
-    ws_start_argv = NULL; /* in the child of fork(), /proc says them */
-    if (started != 0) {
-        ws_quiet(ws_why);
-        goto out;
+    pid_t pid = ws_getpid();
+    note_reaper(pid);
+    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
+    if (sock && *sock && !ws_reaper_line) {
+        /* Served: the region waits for the first event (above).  (Not a
+         * reaper: it must know at its start whether it needs a flusher
+         * thread, launch.c.) */
+        ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns);
+        ws_sh = &pending_head;
+        ws_start_argv = argv; /* for the hello */
+        pending_pid = pid;
+        atomic_store(&ws_fork_pending, 1);
+    } else {
+        if (ws_shared_create(nbufs, NULL) != 0) {
+            ws_quiet(ws_why);
+            goto out;
+        }
+        ws_start_argv = argv;
+        int started = ws_flusher_start();
+        ws_start_argv = NULL; /* in the child of fork(), /proc says them */
+        if (started != 0) {
+            ws_quiet(ws_why);
+            goto out;
+        }
     }
     /* What pthread_atfork() does: its code is a stub linked at the end of
      * our text, a page the start would fault in for that call alone. */

@@ -299,7 +299,12 @@ extern __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")))
 
 extern int ws_region_fd; /* its memfd, until the flusher started */
 
-int ws_shared_create(unsigned nbufs);
+/* When the program started, as a region's head says it. */
+struct ws_start_clock {
+    uint64_t ts, mono_ns, real_ns;
+};
+int ws_shared_create(unsigned nbufs, const struct ws_start_clock *started); /* NULL: now */
+void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_clock *started);
 size_t ws_region_size(unsigned nbufs);
 size_t ws_region_head_at(unsigned nbufs);             /* where ws_sh is in the region */
 void ws_region_place(uint8_t *start, unsigned nbufs); /* sets ws_sh and the rest */
@@ -502,6 +507,7 @@ size_t ws_read_file(const char *path, char *buf, size_t cap);
 extern int ws_reaper_line; /* it reaps orphans, or a traced process above it does */
 int ws_reaps_orphans(pid_t self);
 int ws_flusher_start(void);
+int ws_serve_closing(void); /* a closing hello: the log from the head (init.c) */
 void ws_flusher_enqueue(struct ws_thread *t, struct ws_buf *b);
 void ws_flusher_wake(void);
 void ws_flusher_end(int end_kind, int64_t status);
@@ -641,11 +647,14 @@ extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern const char *ws_dir;   /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
-extern _Atomic int ws_fork_pending; /* a fork child's region is not made yet */
+/* The region is not made yet: in a fork child, or in a served image
+ * before its first event (init.c). */
+extern _Atomic int ws_fork_pending;
 int ws_fork_setup(void);
 void ws_lose_pending(void);
-void ws_quiet_pid(pid_t pid, const char *why); /* about another process: a flusher's */
-void ws_load_settings(void);                   /* a served flusher's, from the region */
+int ws_end_pending(int end_kind, int64_t status); /* a served image's end before its first event */
+void ws_quiet_pid(pid_t pid, const char *why);    /* about another process: a flusher's */
+void ws_load_settings(void);                      /* a served flusher's, from the region */
 
 /* ---- bypass.c ---- */
 

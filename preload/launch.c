@@ -10,6 +10,8 @@
  *            WHYSLOW_SOCK names record's socket (include/whyslow/serve.h).
  *            No process is added to the program's tree, and starting
  *            costs a message: the program does not wait for the answer.
+ *            It is sent at the first event (init.c); a process that ends
+ *            before one sends a closing hello instead (ws_serve_closing()).
  *            When record refuses or does not answer, the program learns
  *            it at its end, if it recorded events, and only then starts a
  *            flusher of its own (settle_served()).
@@ -192,28 +194,43 @@ static int served_answer(void)
     return -1;
 }
 
-/* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it asked
- * (the answer comes in the region), -1 with ws_why set when it cannot. */
-static int start_served(const char *sock)
+/* A socket connected to record's (sock: "@name"); -1 with errno set.
+ * System calls, not libc's socket(), connect() and close(): each of
+ * those is a page of libc's text that a short process faults in for that
+ * call alone (15 to 25 us on a virtual machine whose page tables the
+ * hypervisor shadows). */
+static int connect_record(const char *sock)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     size_t n = strlen(sock);
     if (sock[0] != '@' || n < 2 || n > sizeof a.sun_path) {
-        snprintf(ws_why, sizeof ws_why, "%s is not an abstract socket name: %s", WS_SERVE_ENV,
-                 sock);
+        errno = EINVAL;
         return -1;
     }
     memcpy(a.sun_path + 1, sock + 1, n - 1); /* sun_path[0] = 0: abstract */
-    give_identity();
-    int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
     /* Non-blocking: a record too busy to take the connection (its
      * backlog full) costs the process a flusher of its own at once, not a
      * wait. */
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int s =
+        (int)real_syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s >= 0 && real_syscall(SYS_connect, s, (struct sockaddr *)&a,
+                               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0) {
+        int err = errno;
+        real_syscall(SYS_close, s);
+        errno = err;
+        s = -1;
+    }
+    return s;
+}
+
+/* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it asked
+ * (the answer comes in the region), -1 with ws_why set when it cannot. */
+static int start_served(const char *sock)
+{
+    give_identity();
+    int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
+    int s = connect_record(sock);
     if (s < 0) goto fail;
-    if (REAL(connect)(s, (struct sockaddr *)&a,
-                      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0)
-        goto fail;
     struct ws_serve_hello h;
     h.magic = WS_SERVE_MAGIC;
     WS_NO_MERGE();
@@ -223,6 +240,8 @@ static int start_served(const char *sock)
     h.head = ws_region_head_at(ws_sh->nbufs);
     h.nbufs = ws_sh->nbufs;
     h.pid = (int32_t)ws_sh->pid;
+    h.closing = 0;
+    h.head_len = 0;
     if (ws_send_fds(REAL(sendmsg), s, &h, sizeof h, fds, fds[1] >= 0 ? 2 : 1) != (ssize_t)sizeof h)
         goto fail;
     real_close(s);
@@ -238,6 +257,32 @@ fail:;
     if (fds[1] >= 0) real_close(fds[1]);
     snprintf(ws_why, sizeof ws_why, "cannot reach whyslow record at %s: %s", sock, strerror(err));
     return -1;
+}
+
+/* A closing hello: the hello, then the head (init.c filled it in) up to
+ * the end of the command line give_identity() put in it; 0 when sent.
+ * record does not answer it: the process is ending. */
+int ws_serve_closing(void)
+{
+    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
+    if (!sock) return -1;
+    give_identity();
+    struct ws_serve_hello h;
+    memset(&h, 0, sizeof h);
+    h.magic = WS_SERVE_MAGIC;
+    WS_NO_MERGE(); /* (see start_served()) */
+    h.version = WS_SERVE_VERSION;
+    h.nbufs = ws_sh->nbufs;
+    h.pid = (int32_t)ws_sh->pid;
+    h.closing = 1;
+    h.head_len = (uint32_t)(offsetof(struct ws_shared, text) + ws_sh->exe_len + ws_sh->args_len);
+    struct iovec iov[2] = {{&h, sizeof h}, {ws_sh, h.head_len}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    int s = connect_record(sock);
+    if (s < 0) return -1;
+    ssize_t sent = real_syscall(SYS_sendmsg, s, &m, MSG_NOSIGNAL);
+    real_syscall(SYS_close, s);
+    return sent == (ssize_t)(sizeof h + h.head_len) ? 0 : -1;
 }
 
 /* ---- process ---- */
@@ -378,9 +423,13 @@ static void settle_served(void)
  */
 void ws_flusher_end(int end_kind, int64_t status)
 {
-    /* A fork child that recorded nothing: an exec leaves no log of this
-     * image (the new one makes its own), an exit one saying how it ended. */
-    if (atomic_load(&ws_fork_pending) && (end_kind == WS_END_EXEC || ws_fork_setup() != 0)) return;
+    /* A fork child, or a served image, that recorded nothing: an exec
+     * leaves no log of this image (the new one makes its own), an exit
+     * one saying how it ended (a served image's from a closing hello). */
+    if (atomic_load(&ws_fork_pending) &&
+        (!atomic_load(&ws_on) || end_kind == WS_END_EXEC || ws_end_pending(end_kind, status) == 0 ||
+         ws_fork_setup() != 0))
+        return;
     if (!atomic_load(&ws_on) || ws_getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
     settle_served();

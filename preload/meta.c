@@ -193,14 +193,17 @@ void ws_meta_process_given(int pidfd)
          * runs, as it would have: it is the program's while the program
          * has not posted an exec or an end (it posts before it execs) and
          * is not gone (its pid then cannot be another's); which
-         * readlink() read first.  Else the path, its links resolved, or
-         * the interpreter its "#!" line names. */
+         * readlink() read first (not read once it posted its end).  Else
+         * the path, its links resolved, or the interpreter its "#!" line
+         * names. */
         char link[64], given[WS_EXE_MAX + 1];
         memcpy(given, ws_sh->text, elen);
         given[elen] = 0;
         snprintf(link, sizeof link, "/proc/%d/exe", (int)ws_proc_pid);
-        ssize_t n = readlink(link, path, sizeof path - 1);
-        if (n > 0 && atomic_load(&ws_sh->end_kind) == 0 && pidfd >= 0 &&
+        ssize_t n = atomic_load(&ws_sh->end_kind) == 0 && pidfd >= 0
+                        ? readlink(link, path, sizeof path - 1)
+                        : -1;
+        if (n > 0 && atomic_load(&ws_sh->end_kind) == 0 &&
             real_syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0) {
             elen = (size_t)n;
             exe = path;

@@ -33,7 +33,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-int ws_flusher_served(pid_t pid, int pidfd, int moved);
+int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended);
 
 /* Maps the region where the process has it, or, when something of ours
  * is there (our libraries are where record's are, and record's address
@@ -57,6 +57,36 @@ static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
     return 0;
 }
 
+/* Serves the process whose region is in place (ws_sh), until it ended
+ * and all is written; the caller lets go of the region.  0 when it may
+ * serve another, -1 when it must exit. */
+static int serve_region(int pidfd, int moved, int ended, pid_t pid, int dirfd, const char *dir)
+{
+    int32_t pending = WS_SERVE_PENDING;
+    if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED)) {
+        /* It gave up waiting and has a flusher of its own. */
+        if (pidfd >= 0) real_close(pidfd);
+        return 0;
+    }
+    static pid_t me; /* (record never serves: 0 in each flusher it forks) */
+    if (!me) me = getpid();
+    atomic_store(&ws_sh->flusher_pid, me);
+    if (!ended) /* (a closing hello's process waits for nothing) */
+        ws_futex((_Atomic uint32_t *)&ws_sh->serve.word, FUTEX_WAKE, INT32_MAX, NULL);
+    ws_proc_pid = pid;
+    /* The log is kept in memory first, to be packed if the process is
+     * short (logpack.c); without the memory for that, its file now. */
+    if (ws_log_keep(dirfd, dir, ws_sh->pid) != 0 &&
+        (ws_log_fd = ws_log_create_in(dirfd, dir, ws_sh->pid)) < 0) {
+        ws_stop_recording();
+        real__exit(WS_SERVE_NO_LOG);
+    }
+    int rc = ws_flusher_served(pid, pidfd, moved, ended);
+    /* Its log packed, or its file closed; neither made, said as above. */
+    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
+    return rc;
+}
+
 WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h, pid_t pid,
                             int dirfd, const char *dir)
 {
@@ -75,28 +105,79 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         return -1;
     }
     real_close(memfd); /* the mapping stays */
-    int32_t pending = WS_SERVE_PENDING;
-    if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED)) {
-        /* It gave up waiting and has a flusher of its own. */
-        if (pidfd >= 0) real_close(pidfd);
-        munmap(ws_region_data(h->nbufs), h->size);
-        ws_sh = NULL;
-        return 0;
+    uint8_t *data = ws_region_data(h->nbufs);
+    int rc = serve_region(pidfd, moved, 0, pid, dirfd, dir);
+    munmap(data, h->size);
+    ws_sh = NULL;
+    return rc;
+}
+
+/*
+ * A closing hello's process has no region: its log is written from the
+ * head it sent, put in a region of our own, which stays for the next
+ * such process (its head's pages stay mapped: on a virtual machine whose
+ * page tables the hypervisor shadows, mapping a page at a new place and
+ * unmapping it cost some 100 us).  It holds what the process said of
+ * itself; what comes before end_kind in a head is the process's and its
+ * flusher's state while it runs, which starts at zero here, as in a new
+ * region.  Relocated: nothing of the process's addresses applies.
+ */
+static uint8_t *own_region;
+static unsigned own_nbufs;
+
+_Static_assert(offsetof(struct ws_shared, flusher_started) < offsetof(struct ws_shared, end_kind),
+               "a head's running state comes before how it ended");
+
+static int place_head(const struct ws_serve_hello *h, const void *head, size_t len)
+{
+    const size_t fixed = offsetof(struct ws_shared, text);
+    if (h->magic != WS_SERVE_MAGIC || h->version != WS_SERVE_VERSION || !h->closing ||
+        h->nbufs == 0 || h->nbufs > (1u << 20) || len != h->head_len || len < fixed ||
+        len > sizeof(struct ws_shared))
+        return EPROTO;
+    if (!own_region || own_nbufs != h->nbufs) {
+        if (own_region) munmap(own_region, ws_region_size(own_nbufs));
+        own_region = mmap(NULL, ws_region_size(h->nbufs), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (own_region == MAP_FAILED) {
+            own_region = NULL;
+            return ENOMEM;
+        }
+        own_nbufs = h->nbufs;
     }
-    static pid_t me; /* (record never serves: 0 in each flusher it forks) */
-    if (!me) me = getpid();
-    atomic_store(&ws_sh->flusher_pid, me);
-    ws_futex((_Atomic uint32_t *)&ws_sh->serve.word, FUTEX_WAKE, INT32_MAX, NULL);
-    ws_proc_pid = pid;
-    /* The log is kept in memory first, to be packed if the process is
-     * short (logpack.c); without the memory for that, its file now. */
-    if (ws_log_keep(dirfd, dir, h->pid) != 0 &&
-        (ws_log_fd = ws_log_create_in(dirfd, dir, h->pid)) < 0) {
-        ws_stop_recording();
+    ws_region_place(own_region, h->nbufs);
+    struct ws_shared *sh = ws_sh;
+    memcpy(sh, head, len);
+    memset(sh, 0, offsetof(struct ws_shared, end_kind));
+    cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
+    atomic_store(&sh->next_serial, 0);
+    atomic_store(&sh->slots_used, 0);
+    atomic_store(&sh->bufs_used, 0);
+    atomic_store(&sh->free_bufs, (int)h->nbufs);
+    sh->region_ino = 0;
+    int kind = atomic_load(&sh->end_kind);
+    if (sh->pid != h->pid || sh->nbufs != h->nbufs || sh->exe_len > WS_EXE_MAX ||
+        sh->args_len > WS_ARGS_MAX || fixed + sh->exe_len + sh->args_len != len ||
+        (kind != WS_END_EXIT && kind != WS_END__EXIT)) {
+        ws_sh = NULL;
+        return EPROTO;
+    }
+    return 0;
+}
+
+WS_EXPORT int whyslow_serve_closing(const struct ws_serve_hello *h, const void *head, size_t len,
+                                    pid_t pid, int dirfd, const char *dir)
+{
+    int err = place_head(h, head, len);
+    if (!err) {
+        ws_load_settings();
+        if (ws_flusher_init() != 0) err = ENOMEM;
+    }
+    if (err) { /* no one to answer, no one else to write it: record counts it */
+        ws_quiet_pid(h->pid, err == ENOMEM ? "out of memory" : "a closing hello that is not valid");
         real__exit(WS_SERVE_NO_LOG);
     }
-    int rc = ws_flusher_served(pid, pidfd, moved);
-    /* Its log packed, or its file closed; neither made, said as above. */
-    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
+    int rc = serve_region(-1, 1, 1, pid, dirfd, dir);
+    ws_sh = NULL;
     return rc;
 }

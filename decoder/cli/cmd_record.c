@@ -605,6 +605,12 @@ int cmd_record(int argc, char **argv)
     if (unwritten)
         fprintf(stderr, "whyslow: warning: %u process%s not recorded: cannot create a log in %s\n",
                 unwritten, unwritten == 1 ? " was" : "es were", SAFE(r.dir, safe1));
+    unsigned untaken = r.srv ? server_untaken(r.srv) : 0;
+    if (untaken)
+        fprintf(stderr,
+                "whyslow: warning: %u process%s not recorded: whyslow record could not take %s "
+                "end (too many waiting, or out of memory)\n",
+                untaken, untaken == 1 ? " was" : "es were", untaken == 1 ? "its" : "their");
     unsigned killed = r.srv ? server_killed(r.srv) : 0;
     if (killed)
         fprintf(stderr,

@@ -85,10 +85,12 @@ struct handoff {
     pid_t pid;
 };
 
-/* A process waiting for a free flusher. */
+/* A process waiting for a free flusher: its region's memfd and its
+ * pidfd, or for a closing hello, the head it sent (memfd -1). */
 struct waiting {
     struct handoff ho;
     int memfd, pidfd;
+    uint8_t *head;
     long long since_ms;
 };
 
@@ -97,10 +99,14 @@ struct server {
     int dirfd;
     char dir[4096];
     int (*serve)(int, int, const struct ws_serve_hello *, pid_t, int, const char *);
+    int (*serve_closing)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
+                         const char *);
+    uint8_t *msg; /* a hello, and the head of a closing one, as received */
     struct flusher *pool;
     size_t npool, cap;
     int done[2]; /* a pipe: flushers write their pid on it when they are free again */
     unsigned unwritten;
+    unsigned untaken;                /* closing hellos not taken (their processes do not wait) */
     unsigned killed;                 /* busy flushers a signal killed */
     uid_t uid;                       /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
@@ -145,8 +151,13 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     }
     s->serve = (int (*)(int, int, const struct ws_serve_hello *, pid_t, int, const char *))dlsym(
         lib, "whyslow_serve");
-    if (!s->serve) {
-        snprintf(msg, msglen, "the recorder library has no whyslow_serve");
+    s->serve_closing = (int (*)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
+                                const char *))dlsym(lib, "whyslow_serve_closing");
+    s->msg = malloc(sizeof(struct ws_serve_hello) + WS_SERVE_HEAD_MAX);
+    if (!s->serve || !s->serve_closing || !s->msg) {
+        snprintf(msg, msglen,
+                 s->msg ? "the recorder library has no whyslow_serve" : "out of memory");
+        free(s->msg);
         free(s);
         return NULL;
     }
@@ -167,6 +178,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
         listen(s->listen_fd, SOMAXCONN) != 0) {
         snprintf(msg, msglen, "cannot listen for the traced processes: %s", strerror(errno));
         if (s->listen_fd >= 0) close(s->listen_fd);
+        free(s->msg);
         free(s);
         return NULL;
     }
@@ -209,13 +221,24 @@ static void flusher_life(struct server *s, int fd)
     close_range(from, ~0u, 0);
 
     pid_t me = getpid(); /* said on the done pipe after each process */
+    uint8_t *msg = malloc(sizeof(struct handoff) + WS_SERVE_HEAD_MAX);
+    if (!msg) _exit(0);
     for (;;) {
         struct handoff ho;
         int fds[2]; /* the memfd, and the pidfd if it sent one */
-        if (ws_recv_fds(fd, &ho, sizeof ho, fds, 0) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
+        ssize_t got = ws_recv_fds(fd, msg, sizeof ho + WS_SERVE_HEAD_MAX, fds, 0);
+        if (got < (ssize_t)sizeof ho) _exit(0);
+        memcpy(&ho, msg, sizeof ho);
         /* It closes both; it exits itself when it cannot serve again. */
-        if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
+        int rc;
+        if (ho.hello.closing)
+            rc = s->serve_closing(&ho.hello, msg + sizeof ho, (size_t)got - sizeof ho, ho.pid,
+                                  s->dirfd, s->dir);
+        else if (fds[0] >= 0)
+            rc = s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir);
+        else
             _exit(0);
+        if (rc != 0 || s->done[1] < 0) _exit(0);
         sigprocmask(SIG_SETMASK, &all, NULL); /* while free, signals wait */
         if (write(s->done[1], &me, sizeof me) != (ssize_t)sizeof me) _exit(0);
     }
@@ -243,6 +266,14 @@ static void fork_flusher(struct server *s)
     s->pool[s->npool++] = (struct flusher){.pid = pid, .ctl = sv[0]};
 }
 
+/* What a waiting process holds here. */
+static void let_go(struct waiting *w)
+{
+    if (w->memfd >= 0) close(w->memfd);
+    if (w->pidfd >= 0) close(w->pidfd);
+    free(w->head);
+}
+
 static struct flusher *free_flusher(struct server *s)
 {
     for (size_t i = 0; i < s->npool; i++)
@@ -258,14 +289,20 @@ static int hand_over(struct server *s, struct waiting *w)
     if (!f) return -1;
     int fds[2] = {w->memfd, w->pidfd};
     f->busy = 1;
-    if (ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1) !=
-        (ssize_t)sizeof w->ho) {
+    ssize_t sent, want = (ssize_t)(sizeof w->ho + (w->head ? w->ho.hello.head_len : 0));
+    if (w->head) { /* a closing hello: its head, no fds */
+        struct iovec iov[2] = {{&w->ho, sizeof w->ho}, {w->head, w->ho.hello.head_len}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        sent = sendmsg(f->ctl, &m, MSG_NOSIGNAL);
+    } else {
+        sent = ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1);
+    }
+    if (sent != want) {
         close(f->ctl); /* it is gone, or going: reaped as it ends */
         f->ctl = -1;
         return -1;
     }
-    close(w->memfd);
-    if (w->pidfd >= 0) close(w->pidfd);
+    let_go(w);
     return 0;
 }
 
@@ -284,10 +321,16 @@ static long long fork_due(const struct server *s)
  * process, for its hello, not twice. */
 static void read_done(struct server *s)
 {
-    pid_t pid;
-    while (read(s->done[0], &pid, sizeof pid) == (ssize_t)sizeof pid)
-        for (size_t i = 0; i < s->npool; i++)
-            if (s->pool[i].pid == pid && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
+    /* Many at a time: a read that returns less has emptied the pipe, and
+     * each call is one to the kernel more for every process served. */
+    pid_t pids[64];
+    ssize_t got;
+    do {
+        got = read(s->done[0], pids, sizeof pids);
+        for (ssize_t k = 0; k < got / (ssize_t)sizeof *pids; k++)
+            for (size_t i = 0; i < s->npool; i++)
+                if (s->pool[i].pid == pids[k] && s->pool[i].ctl >= 0) s->pool[i].busy = 0;
+    } while (got == (ssize_t)sizeof pids);
 }
 
 /* Hands the waiting processes, oldest first, to free flushers, forking
@@ -302,9 +345,11 @@ static void dispatch(struct server *s)
             fork_flusher(s);
             s->forked_ms = now_ms();
             if (!free_flusher(s)) { /* we cannot fork */
-                ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
-                close(w->memfd);
-                if (w->pidfd >= 0) close(w->pidfd);
+                if (w->head)
+                    s->untaken++; /* its process does not wait for an answer */
+                else
+                    ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
+                let_go(w);
             } else if (hand_over(s, w) != 0) {
                 continue; /* it is gone already: another */
             }
@@ -324,40 +369,64 @@ static void answer_other_version(int conn)
     send(conn, &r, sizeof r, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* One process asking: its hello, its region's memfd and its pidfd, put
- * in the queue. */
+/* Whether a hello received (got bytes of it and what followed in
+ * s->msg, with fds) is one this record serves. */
+static int hello_ok(const struct ws_serve_hello *h, ssize_t got, const int fds[2])
+{
+    if (got < (ssize_t)sizeof *h || h->magic != WS_SERVE_MAGIC || h->version != WS_SERVE_VERSION)
+        return 0;
+    if (h->closing) /* no region: the head follows */
+        return fds[0] < 0 && h->head_len <= WS_SERVE_HEAD_MAX &&
+               (size_t)got == sizeof *h + h->head_len;
+    return got == (ssize_t)sizeof *h && fds[0] >= 0 && ws_serve_head_ok(h);
+}
+
+/* One process asking: its hello, its region's memfd and its pidfd (or
+ * the head of a closing hello), put in the queue. */
 static void take_one(struct server *s, int conn)
 {
     struct ucred cred;
     socklen_t clen = sizeof cred;
     struct ws_serve_hello h;
     int fds[2];
+    size_t cap = sizeof h + WS_SERVE_HEAD_MAX;
     /* It sends right after its connect: the hello is there, but for a
      * race that a short wait covers. */
-    ssize_t got = ws_recv_fds(conn, &h, sizeof h, fds, MSG_DONTWAIT);
+    ssize_t got = ws_recv_fds(conn, s->msg, cap, fds, MSG_DONTWAIT);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         struct timeval tv = {0, 200000};
         setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        got = ws_recv_fds(conn, &h, sizeof h, fds, 0);
+        got = ws_recv_fds(conn, s->msg, cap, fds, 0);
     }
-    if (got != (ssize_t)sizeof h || fds[0] < 0 || h.magic != WS_SERVE_MAGIC ||
-        h.version != WS_SERVE_VERSION || !ws_serve_head_ok(&h)) {
-        answer_other_version(conn);
+    memset(&h, 0, sizeof h);
+    if (got > 0) memcpy(&h, s->msg, (size_t)got < sizeof h ? (size_t)got : sizeof h);
+    if (!hello_ok(&h, got, fds)) {
+        if (h.magic == WS_SERVE_MAGIC && h.version == WS_SERVE_VERSION && h.closing)
+            s->untaken++; /* a closing hello cut or grown: no one to tell */
+        else
+            answer_other_version(conn);
     } else {
         int err = 0;
+        uint8_t *head = NULL;
         if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
             err = errno;
         else if (cred.uid != s->uid || cred.pid != h.pid)
             err = EPERM;
         else if (s->queued == QUEUE_MAX)
             err = EAGAIN;
-        if (err) {
+        else if (h.closing && !(head = malloc(h.head_len ? h.head_len : 1)))
+            err = ENOMEM;
+        if (err && h.closing) {
+            s->untaken++; /* its process does not wait for an answer */
+        } else if (err) {
             ws_serve_refuse(fds[0], h.head, err);
         } else {
+            if (head) memcpy(head, s->msg + sizeof h, h.head_len);
             struct waiting *w = &s->queue[(s->head + s->queued++) % QUEUE_MAX];
             *w = (struct waiting){.ho = {.hello = h, .pid = cred.pid},
                                   .memfd = fds[0],
                                   .pidfd = fds[1],
+                                  .head = head,
                                   .since_ms = now_ms()};
             fds[0] = fds[1] = -1; /* the queue's now */
         }
@@ -423,6 +492,11 @@ unsigned server_unwritten(const struct server *s)
     return s->unwritten;
 }
 
+unsigned server_untaken(const struct server *s)
+{
+    return s->untaken;
+}
+
 unsigned server_killed(const struct server *s)
 {
     return s->killed;
@@ -431,10 +505,8 @@ unsigned server_killed(const struct server *s)
 void server_free(struct server *s)
 {
     if (!s) return;
-    for (; s->queued; s->queued--, s->head = (s->head + 1) % QUEUE_MAX) {
-        close(s->queue[s->head].memfd);
-        if (s->queue[s->head].pidfd >= 0) close(s->queue[s->head].pidfd);
-    }
+    for (; s->queued; s->queued--, s->head = (s->head + 1) % QUEUE_MAX)
+        let_go(&s->queue[s->head]);
     /* Each flusher reads the end of its socketpair and exits, once done. */
     for (size_t i = 0; i < s->npool; i++)
         if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
@@ -452,5 +524,6 @@ void server_free(struct server *s)
     if (s->done[1] >= 0) close(s->done[1]);
     close(s->listen_fd);
     free(s->pool);
+    free(s->msg);
     free(s);
 }

@@ -50,6 +50,11 @@ size_t server_flushers(const struct server *s);
 /* Processes served whose flusher could not create their log. */
 unsigned server_unwritten(const struct server *s);
 
+/* Processes that ended before their first event and that record could not
+ * take (their closing hello came while it could not queue or fork): they
+ * have no log. */
+unsigned server_untaken(const struct server *s);
+
 /* Processes served whose flusher was killed by a signal while serving
  * them: their log is lost, or cut. */
 unsigned server_killed(const struct server *s);

@@ -12,11 +12,20 @@
  *
  * record listens on an abstract unix socket (SOCK_SEQPACKET) and names it
  * in WHYSLOW_SOCK ("@" and the name) in the environment of the command it
- * runs.  A traced process, at start and in the child of fork(), connects
- * and sends one message: a struct ws_serve_hello, with the memfd of its
- * shared region and a pidfd of itself (SCM_RIGHTS), then closes the
- * socket and goes on: it does not wait for an answer, which a short
- * process would spend most of its life on.  What its flusher could not
+ * runs.  A traced process, at its first event (of its image, or in the
+ * child of fork()), connects and sends one message: a struct
+ * ws_serve_hello, with the memfd of its shared region and a pidfd of
+ * itself (SCM_RIGHTS), then closes the socket and goes on: it does not
+ * wait for an answer, which a short process would spend most of its life
+ * on.  A process whose image ends by exit or _exit before its first event
+ * (most short processes of a build or a script: true, cmake -E, as) has
+ * no region: it sends a closing hello instead, with no fds, followed by
+ * head_len bytes, the start of the head its region would hold at its end
+ * (struct ws_shared in preload/internal.h, up to the end of its command
+ * line: the library's own layout, as the region is), and its flusher
+ * writes its log from that copy.  A closing hello record cannot serve is
+ * counted as a process not recorded; one killed before its first event
+ * sends nothing and has no log.  What its flusher could not
  * read in /proc once the process is gone or has exec'd (its executable,
  * its arguments) it put in the region first.  The answer comes in the
  * region: the first word of its head (struct ws_serve_status), at the
@@ -36,7 +45,7 @@
  * a flusher that comes late leaves it alone) and, like a process that was
  * refused, starts a flusher of its own, which writes all it recorded.  A
  * process that cannot make a pidfd (a kernel before 5.3), or a reaper
- * (launch.c), waits for the answer at its start.
+ * (launch.c), waits for the answer when it sends its hello.
  *
  * Once the process ended and all is written, the flusher waits to be
  * handed another (decoder/cli/serve.c).  A hello of another version of
@@ -60,7 +69,8 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    5
+#define WS_SERVE_VERSION    6
+#define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
 
@@ -79,6 +89,8 @@ struct ws_serve_hello {
     uint64_t head;       /* where its head is in it (page-aligned) */
     uint32_t nbufs;      /* buffers in it */
     int32_t pid;         /* the process's pid, as it sees it */
+    uint32_t closing;    /* 1: a closing hello (addr, size and head 0), see above */
+    uint32_t head_len;   /* a closing hello: the bytes of its head that follow */
 };
 
 /* Whether the head a hello names lies in its region, where a page of it
@@ -185,5 +197,10 @@ int whyslow_settings(char *msg, size_t len);
  * create the log. */
 int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
                   const char *dir);
+
+/* The same for a closing hello and the len bytes of head that followed
+ * it: the process has ended, or is about to. */
+int whyslow_serve_closing(const struct ws_serve_hello *hello, const void *head, size_t len,
+                          pid_t pid, int dirfd, const char *dir);
 
 #endif

@@ -92,6 +92,124 @@ def case_fork_children_lazy():
         check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
 
 
+def children_named(pid, comm):
+    """Process pid's children whose name is comm."""
+    kids = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+            kids += [int(k) for k in f.read().split()]
+    found = []
+    for kid in kids:
+        try:
+            with open("/proc/%d/comm" % kid) as f:
+                if f.read().strip() == comm:
+                    found.append(kid)
+        except OSError:
+            pass
+    return found
+
+
+def maps_of(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
+def case_served_region_at_first_event():
+    """Under record, a process makes its region (and says hello) at its
+    first event, not at its start: while it records nothing it has none;
+    after its first writes it has one; its log has them all and how it
+    ended."""
+    data = os.path.join(TMP, "data")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", prog("lifecycle"), "pending"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    at_end(lambda: (p.kill(), p.wait()))
+
+    def wait_named(comm):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            kids = children_named(p.pid, comm)
+            if kids:
+                return kids[0]
+            time.sleep(0.01)
+        require(False, "no child named %s" % comm)
+
+    pid = wait_named("pending-1")
+    maps = maps_of(pid)
+    check("libwhyslow.so" in maps and "whyslow-buffers" not in maps,
+          "loaded, no region before the first event")
+    os.kill(pid, signal.SIGUSR2)
+    wait_named("pending-2")
+    check("whyslow-buffers" in maps_of(pid), "a region after the first event")
+    os.kill(pid, signal.SIGUSR2)
+    out, err = p.communicate(timeout=60)
+    eq(p.returncode, 3, "the program's status: %s" % err)
+    procs = report(data)["processes"]
+    eq([(q["pid"], q["end"]) for q in procs], [(pid, {"kind": "exit", "status": 3})],
+       "one log, ended by exit(3)")
+    eq(count(report(data), "write"), 2, "its writes")
+
+
+def case_served_nothing_recorded():
+    """A process that ends before its first event has no region: its log
+    comes from what it sends record at its end (a closing hello), with
+    its arguments, its parent, its times and how it ended; one that
+    execs first leaves no log of that image, as a fork child's."""
+    before = time.time_ns()
+    data, out = record(["sh", "-c", "/bin/true one two; sh -c 'exit 5'; exec /bin/true three"])
+    after = time.time_ns()
+    procs = report(data)["processes"]
+    shells = [q for q in procs if q["argv"][:1] == ["sh"]]
+    trues = sorted((q for q in procs if q["exe"].endswith("/true")), key=lambda q: q["argv"])
+    eq([q["argv"] for q in trues], [["/bin/true", "one", "two"], ["/bin/true", "three"]],
+       "the true processes, with their arguments")
+    require(len(shells) == 2, "two shells: %s" % [q["argv"] for q in procs])
+    outer = [q for q in shells if q["argv"][2].startswith("/bin/true")][0]
+    inner = [q for q in shells if q is not outer][0]
+    eq(len(procs), 4, "no log of the outer shell's image that exec'd true three")
+    eq(inner["end"], {"kind": "_exit", "status": 5}, "exit 5 (dash ends by _exit)")
+    check(inner["events"] == 0 and trues[0]["events"] == 0, "nothing recorded")
+    eq(trues[1]["pid"], outer["pid"], "the exec'd image keeps the pid")
+    for q in trues + [inner]:
+        check(q["ppid"] == outer["pid"] or q is trues[1], "parent of %s" % q["argv"])
+        check(before <= q["start_unix_ns"] and q["start_unix_ns"] + q["duration_ns"] <= after,
+              "%s ran within record: %d + %d" % (q["argv"], q["start_unix_ns"], q["duration_ns"]))
+        check(q["lost_events"] == 0 and not q["truncated"], "clean log %s" % q["log"])
+
+
+def case_vfork_before_first_event():
+    """A vfork child of an image with no region yet ends by _exit: it
+    leaves that image alone, which then records and ends as usual."""
+    data, _ = record([prog("lifecycle"), "vfork-first"])
+    procs = report(data)["processes"]
+    eq([q["end"] for q in procs], [{"kind": "exit", "status": 0}], "the parent's log alone")
+    eq(count(report(data), "write"), 1, "its write")
+    check(procs[0]["lost_events"] == 0, "lost %d" % procs[0]["lost_events"])
+
+
+BAD_CLOSING = """
+import os, socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("\\0" + os.environ["WHYSLOW_SOCK"][1:])
+# A closing hello (version 6) that says 500 bytes of head follow; 10 do.
+s.send(struct.pack("=IIQQQIiII", 0x57535356, 6, 0, 0, 0, 1, os.getpid(), 1, 500) + b"x" * 10)
+s.close()
+print("sent")
+"""
+
+
+def case_bad_closing_hello():
+    """A closing hello that is cut is not served: record says a process
+    was not recorded; the sender's own log is whole."""
+    data = os.path.join(TMP, "data")
+    r = subprocess.run([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", BAD_CLOSING],
+                       capture_output=True, text=True, timeout=120)
+    eq((r.returncode, r.stdout), (0, "sent\n"), "the program: %s" % r.stderr)
+    check("whyslow: warning: 1 process was not recorded: whyslow record could not take its end"
+          in r.stderr, "record says so: %r" % r.stderr)
+    procs = report(data)["processes"]
+    check(len(procs) == 1 and procs[0]["lost_events"] == 0, "the sender's log")
+
+
 def case_disabled_runs_alike():
     # WHYSLOW_DISABLE=1: the real functions are found at their first call;
     # every kind of process start and end works as untraced, and no log.

@@ -12,13 +12,21 @@
  *     child 1: execs `lifecycle leaf 1` at once
  *     child 2: _exit(9), nothing recorded
  *     child 3: a write in a SIGUSR1 handler first, then 2 writes, _exit(0)
+ * `lifecycle pending`: an image that records nothing for a while (served,
+ * it has no region yet), named pending-1, waits for SIGUSR2; then 2
+ * writes, named pending-2, waits for SIGUSR2 again; exit(3).  The waits
+ * spin: pause() and the like are events.
+ * `lifecycle vfork-first`: before any event, a vfork child that _exits(4)
+ * at once; then the parent writes once and ends with exit(0).
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +71,37 @@ static int forks(char **argv)
     return 0;
 }
 
+static volatile sig_atomic_t told;
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+    told++;
+}
+
+static int pending(void)
+{
+    signal(SIGUSR2, on_usr2);
+    prctl(PR_SET_NAME, "pending-1");
+    while (told < 1)
+        sched_yield();
+    writes(2);
+    prctl(PR_SET_NAME, "pending-2");
+    while (told < 2)
+        sched_yield();
+    exit(3);
+}
+
+static int vfork_first(void)
+{
+    int st;
+    pid_t v = vfork();
+    if (v == 0) _exit(4);
+    if (waitpid(v, &st, 0) != v || !WIFEXITED(st) || WEXITSTATUS(st) != 4) return 1;
+    writes(1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "leaf") == 0) {
@@ -70,6 +109,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "forks") == 0) return forks(argv);
+    if (argc > 1 && strcmp(argv[1], "pending") == 0) return pending();
+    if (argc > 1 && strcmp(argv[1], "vfork-first") == 0) return vfork_first();
     writes(3);
     pid_t c = fork();
     if (c == 0) {
