@@ -242,13 +242,16 @@ static void note_reaper(pid_t self);
  * stay inside libc), and the region, its first pages and the hello cost
  * each of them some 300 us on a virtual machine whose page tables the
  * hypervisor shadows, and its flusher as much again.  Until then ws_sh is
- * pending_head, a head of our own that no one else reads; if the image
+ * pending_head, a head of our own that no one else reads, and what the
+ * hello will say of the start is kept as it was then (its clocks and
+ * parent here, its arguments and directory in launch.c); if the image
  * ends by exit or _exit first, that head, filled in, goes to record in a
  * closing hello (launch.c) and is its log; an exec leaves no log of it,
  * as of a fork child (below).  One killed before its first event has no
  * log.
  */
-static pid_t pending_pid; /* the image whose region waits, 0: none */
+static pid_t pending_pid; /* the served image whose region waits, 0: none */
+static pid_t pending_ppid;
 static struct ws_start_clock pending_start;
 WS_BIG static struct ws_shared pending_head;
 
@@ -267,7 +270,13 @@ WS_BIG static struct ws_shared pending_head;
  * namespace.
  */
 _Atomic int ws_fork_pending;          /* 1: to make; 2: being made */
+static pid_t pending_owner;           /* the process whose region it is (not a vfork child) */
 static _Atomic uint64_t pending_lost; /* events lost while it was made */
+/* While it is made: by which thread, and how far (1: the region is
+ * made, 2: its flusher started), for an exit in a signal handler that
+ * interrupted the making, which will never resume (ws_end_pending()). */
+static pid_t setup_tid;
+static _Atomic int setup_stage;
 
 static void fork_child(void)
 {
@@ -281,37 +290,29 @@ static void fork_child(void)
     ws_thread_internal(); /* until the child has its own region (TLS: copied already) */
     ws_guard_forget();    /* (writes only where a guarded log fd was open) */
     atomic_store(&ws_fork_pending, 1);
+    pending_owner = ws_getpid();
     ws_me.self = NULL; /* its next call goes to ws_enter_slow() */
-    /* A child's region says when it was made, and /proc its arguments.
-     * (Looked at first: a page written here is a page copied.) */
+    /* A child's region says when it was made, and /proc its arguments; it
+     * has lost nothing of its own yet.  (Looked at first: a page written
+     * here is a page copied.) */
     if (pending_pid) pending_pid = 0;
-    if (ws_start_argv) ws_start_argv = NULL;
+    if (ws_start_argv) ws_forget_start();
+    if (atomic_load(&pending_lost)) atomic_store(&pending_lost, 0);
     errno = saved;
 }
 
-/* Makes the fork child's region and starts its flusher, once; 0 when the
- * caller may record (nothing pending, or made now). */
-int ws_fork_setup(void)
+/* Makes the region and starts the flusher (the setup proper, with the
+ * pending word taken); 0 when the caller may record. */
+static int setup(void)
 {
-    /* A vfork child of an image that has no region yet shares its memory:
-     * what it records would be that image's, which has no log to put it
-     * in before its own first event (counted there). */
-    if (pending_pid && ws_getpid() != pending_pid) {
-        atomic_fetch_add(&pending_lost, 1);
-        return -1;
-    }
-    int expect = 1;
-    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
-        if (expect == 0) return 0;
-        atomic_fetch_add(&pending_lost, 1); /* another thread, or a signal handler, is making it */
-        return -1;
-    }
     int saved = errno;
     /* Starting the flusher (its socket, its hello) is not the program's
      * doing: the thread records again only after. */
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
+    setup_tid = (pid_t)real_syscall(SYS_gettid);
+    atomic_store(&setup_stage, 0);
     if (!pending_pid) {
         ws_fd_forget_all(); /* the child's log names its fds itself */
         ws_py_fork_child(); /* and its code objects */
@@ -320,12 +321,17 @@ int ws_fork_setup(void)
     if (ws_shared_create(nbufs, pending_pid ? &pending_start : NULL) != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
-    } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
-        atomic_store(&ws_on, 0);
-        ws_quiet(ws_why);
+    } else {
+        if (pending_pid) ws_sh->ppid = pending_ppid;
+        atomic_store(&setup_stage, 1);
+        if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
+            atomic_store(&ws_on, 0);
+            ws_quiet(ws_why);
+        }
     }
-    pending_pid = 0;
-    ws_start_argv = NULL; /* (kept for the hello of a served image) */
+    atomic_store(&setup_stage, 2);
+    pending_pid = pending_owner = 0;
+    ws_forget_start(); /* (kept for the hello of a served image) */
     atomic_store(&ws_fork_pending, 0);
     uint64_t lost = atomic_exchange(&pending_lost, 0);
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
@@ -335,39 +341,95 @@ int ws_fork_setup(void)
     return atomic_load(&ws_on) ? 0 : -1;
 }
 
+/* Makes the region and starts its flusher, once; 0 when the caller may
+ * record (nothing pending, or made now). */
+int ws_fork_setup(void)
+{
+    /* A vfork child of a process that has no region yet shares its
+     * memory: what it records would be that process's, which has no log
+     * to put it in before its own first event (counted there). */
+    if (pending_owner && ws_getpid() != pending_owner) {
+        atomic_fetch_add(&pending_lost, 1);
+        return -1;
+    }
+    int expect = 1;
+    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+        if (expect == 0) return 0;
+        atomic_fetch_add(&pending_lost, 1); /* another thread, or a signal handler, is making it */
+        return -1;
+    }
+    return setup();
+}
+
 /* An event lost while the fork child's region is not made counts there. */
 void ws_lose_pending(void)
 {
     atomic_fetch_add(&pending_lost, 1);
 }
 
-/*
- * A served image ends by exit or _exit before its first event: its log
- * from pending_head, sent in a closing hello (launch.c), and no region.
- * 0 when done (or a vfork child's end: not the image's); -1 when the
- * caller makes the region after all (record could not be told, or a
- * region is made or being made by another thread).
- */
-int ws_end_pending(int end_kind, int64_t status)
+/* A served image that recorded nothing ends: its log from pending_head,
+ * sent in a closing hello (launch.c), and no region; 0 when sent. */
+static int end_closing(int end_kind, int64_t status)
 {
-    if (!pending_pid || !atomic_load(&ws_on)) return -1;
-    if (ws_getpid() != pending_pid) return 0;
-    int expect = 1;
-    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) return -1;
-    int saved = errno;
-    struct ws_thread *self = ws_me.self;
-    int busy = ws_me.busy;
-    ws_thread_internal();
+    ws_sh = &pending_head; /* (the region, if an interrupted making placed one, is left) */
     ws_head_init(ws_sh, nbufs, &pending_start);
+    ws_sh->ppid = pending_ppid;
     atomic_store(&ws_sh->lost, atomic_load(&pending_lost));
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
     atomic_store(&ws_sh->end_kind, end_kind);
-    int r = ws_serve_closing();
-    if (r == 0)
-        atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
-    else
-        atomic_store(&ws_fork_pending, 1); /* the caller makes the region */
+    return ws_serve_closing();
+}
+
+/*
+ * The image ends (exit, _exit or exec) while its region is not made, or
+ * being made.  Returns 1 when the caller goes on to end it as any (the
+ * region is made now), 0 when there is nothing more to do: an exec, which
+ * leaves no log of this image; a served image's exit, sent in a closing
+ * hello; the end of a vfork child, which is not this image's.  An exit in
+ * a signal handler that interrupted the making on its own thread finishes
+ * it first: exit and _exit never return to it.
+ */
+int ws_end_pending(int end_kind, int64_t status)
+{
+    if (!atomic_load(&ws_on) || (pending_owner && ws_getpid() != pending_owner)) return 0;
+    int saved = errno;
+    struct ws_thread *self = ws_me.self;
+    int busy = ws_me.busy;
+    ws_thread_internal();
+    int r = 0, expect = 1;
+    if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+        if (end_kind == WS_END_EXEC) {
+            atomic_store(&ws_fork_pending, 1); /* exec may fail: the image goes on */
+        } else if (pending_pid && end_closing(end_kind, status) == 0) {
+            atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
+        } else {
+            r = setup() == 0; /* its log says how it ended */
+        }
+    } else if (expect == 0) {
+        r = 1; /* made meanwhile */
+    } else if (setup_tid != (pid_t)real_syscall(SYS_gettid)) {
+        /* Another thread makes it: wait for it (at most 1 s). */
+        struct timespec ms = {0, 1000000};
+        for (int i = 0; i < 1000 && atomic_load(&ws_fork_pending) == 2; i++)
+            real_nanosleep(&ms, NULL);
+        r = atomic_load(&ws_fork_pending) == 0;
+    } else if (end_kind != WS_END_EXEC) {
+        /* Our own making, which this handler interrupted. */
+        int stage = atomic_load(&setup_stage);
+        if (stage == 0 && pending_pid && end_closing(end_kind, status) == 0) {
+            atomic_store(&ws_on, 0);
+        } else if (stage == 0) {
+            r = setup() == 0;
+        } else {
+            if (stage == 1 && ws_flusher_start() != 0) atomic_store(&ws_on, 0);
+            pending_pid = pending_owner = 0;
+            atomic_store(&ws_fork_pending, 0);
+            uint64_t lost = atomic_exchange(&pending_lost, 0);
+            if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
+            r = atomic_load(&ws_on) != 0;
+        }
+    }
     ws_me.self = self;
     ws_me.busy = busy;
     errno = saved;
@@ -395,7 +457,6 @@ static void note_reaper(pid_t self)
  * arguments. */
 __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
 {
-    (void)argc;
     int saved = errno;
     ws_locate(); /* not traced: the real functions are found at their first call (real.c) */
     ws_debug = getenv(WS_START_STR("WHYSLOW_DEBUG")) != NULL;
@@ -433,18 +494,19 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
          * reaper: it must know at its start whether it needs a flusher
          * thread, launch.c.) */
         ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns);
+        pending_ppid = ws_getppid();
         ws_sh = &pending_head;
-        ws_start_argv = argv; /* for the hello */
-        pending_pid = pid;
+        ws_note_start(argc, argv); /* for the hello */
+        pending_pid = pending_owner = pid;
         atomic_store(&ws_fork_pending, 1);
     } else {
         if (ws_shared_create(nbufs, NULL) != 0) {
             ws_quiet(ws_why);
             goto out;
         }
-        ws_start_argv = argv;
+        ws_note_start(argc, argv);
         int started = ws_flusher_start();
-        ws_start_argv = NULL; /* in the child of fork(), /proc says them */
+        ws_forget_start(); /* in the child of fork(), /proc says them */
         if (started != 0) {
             ws_quiet(ws_why);
             goto out;

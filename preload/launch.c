@@ -123,8 +123,40 @@ static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
 
 /* ---- served ---- */
 
-/* argv as the program's start was given it (init.c), for the region. */
+/* argv as the program's start was given it (init.c), for the region;
+ * with, where exec laid them out as one block (it does), that block,
+ * which still says them in their order once getopt() has permuted argv;
+ * and the directory at the start, for a relative path of the executable.
+ * A served image sends them at its first event or its end, not at its
+ * start (init.c). */
 char **ws_start_argv;
+static const char *start_args;
+static size_t start_args_len;
+static const char *start_cwd;
+static WS_BIG char start_cwd_buf[WS_EXE_MAX];
+char ws_serve_sock[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] WS_START_RW = "";
+
+void ws_note_start(int argc, char **argv)
+{
+    ws_start_argv = argv;
+    const char *p = argc > 0 ? argv[0] : NULL;
+    for (int i = 0; p && i < argc; i++)
+        p = argv[i] == p ? p + strlen(p) + 1 : NULL;
+    start_args = p ? argv[0] : NULL;
+    start_args_len = p ? (size_t)(p - argv[0]) : 0;
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    start_cwd =
+        fn && fn[0] != '/' && getcwd(start_cwd_buf, sizeof start_cwd_buf) ? start_cwd_buf : NULL;
+    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
+    size_t n = sock ? strlen(sock) : 0;
+    if (n < sizeof ws_serve_sock) memcpy(ws_serve_sock, sock ? sock : "", n + 1);
+}
+
+void ws_forget_start(void)
+{
+    ws_start_argv = NULL;
+    start_args = start_cwd = NULL;
+}
 
 /* What its flusher would read in /proc, put in the region: the program's
  * executable and arguments.  At start, the executable as exec was given
@@ -141,7 +173,8 @@ static void give_identity(void)
     size_t n = 0;
     const char *fn = ws_start_argv ? (const char *)getauxval(AT_EXECFN) : NULL;
     if (fn) {
-        if (fn[0] != '/' && getcwd(ws_sh->text, WS_EXE_MAX)) {
+        if (fn[0] != '/' && (start_cwd ? (strcpy(ws_sh->text, start_cwd), 1)
+                                       : getcwd(ws_sh->text, WS_EXE_MAX) != NULL)) {
             n = strlen(ws_sh->text);
             if (n < WS_EXE_MAX) ws_sh->text[n++] = '/';
         }
@@ -162,7 +195,11 @@ static void give_identity(void)
     ws_sh->exe_len = (uint32_t)n;
     char *args = ws_sh->text + ws_sh->exe_len; /* right after it (internal.h) */
     size_t len = 0;
-    if (ws_start_argv) {
+    if (start_args) {
+        len = start_args_len < WS_ARGS_MAX ? start_args_len : WS_ARGS_MAX;
+        memcpy(args, start_args, len);
+        if (len) args[len - 1] = 0;
+    } else if (ws_start_argv) {
         for (char **a = ws_start_argv; *a && len < WS_ARGS_MAX; a++) {
             size_t k = strnlen(*a, WS_ARGS_MAX - len - 1) + 1; /* with its NUL */
             memcpy(args + len, *a, k - 1);
@@ -190,7 +227,7 @@ static int served_answer(void)
         return -1;
     }
     if (now == WS_SERVED) return 0;
-    snprintf(ws_why, sizeof ws_why, "whyslow record did not serve it: %s", strerror(-now));
+    snprintf(ws_why, sizeof ws_why, "whyslow record did not serve it (errno %d)", -now);
     return -1;
 }
 
@@ -255,17 +292,22 @@ fail:;
     int err = errno;
     if (s >= 0) real_close(s);
     if (fds[1] >= 0) real_close(fds[1]);
-    snprintf(ws_why, sizeof ws_why, "cannot reach whyslow record at %s: %s", sock, strerror(err));
+    /* (errno's number: strerror() is not async-signal-safe, and the first
+     * event that gets here may be a signal handler's) */
+    snprintf(ws_why, sizeof ws_why, "cannot reach whyslow record at %s (errno %d)", sock, err);
     return -1;
 }
+
+_Static_assert(offsetof(struct ws_shared, text) + WS_EXE_MAX + WS_ARGS_MAX <= WS_SERVE_HEAD_MAX,
+               "a closing hello's head fits what record takes");
 
 /* A closing hello: the hello, then the head (init.c filled it in) up to
  * the end of the command line give_identity() put in it; 0 when sent.
  * record does not answer it: the process is ending. */
 int ws_serve_closing(void)
 {
-    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
-    if (!sock) return -1;
+    const char *sock = ws_serve_sock;
+    if (!*sock) return -1;
     give_identity();
     struct ws_serve_hello h;
     memset(&h, 0, sizeof h);
@@ -317,7 +359,7 @@ static int start_process(void)
     int err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (mid < 0) {
-        snprintf(ws_why, sizeof ws_why, "cannot make the flusher process: %s", strerror(err));
+        snprintf(ws_why, sizeof ws_why, "cannot make the flusher process (errno %d)", err);
         return -1;
     }
     int status = 1;
@@ -355,7 +397,7 @@ static int start_thread(void)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
-        snprintf(ws_why, sizeof ws_why, "cannot make the flusher thread: %s", strerror(r));
+        snprintf(ws_why, sizeof ws_why, "cannot make the flusher thread (errno %d)", r);
         return -1;
     }
     /* It says whether it could open the log (ws_why if not). */
@@ -367,7 +409,7 @@ static int start_thread(void)
  * where it belongs (see above); 0, or -1 with ws_why set. */
 int ws_flusher_start(void)
 {
-    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
+    const char *sock = ws_serve_sock;
     int r = -1;
     char served_why[sizeof ws_why] = "";
     if (sock && *sock) {
@@ -426,10 +468,7 @@ void ws_flusher_end(int end_kind, int64_t status)
     /* A fork child, or a served image, that recorded nothing: an exec
      * leaves no log of this image (the new one makes its own), an exit
      * one saying how it ended (a served image's from a closing hello). */
-    if (atomic_load(&ws_fork_pending) &&
-        (!atomic_load(&ws_on) || end_kind == WS_END_EXEC || ws_end_pending(end_kind, status) == 0 ||
-         ws_fork_setup() != 0))
-        return;
+    if (atomic_load(&ws_fork_pending) && ws_end_pending(end_kind, status) == 0) return;
     if (!atomic_load(&ws_on) || ws_getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
     settle_served();

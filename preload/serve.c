@@ -137,13 +137,24 @@ static int place_head(const struct ws_serve_hello *h, const void *head, size_t l
         return EPROTO;
     if (!own_region || own_nbufs != h->nbufs) {
         if (own_region) munmap(own_region, ws_region_size(own_nbufs));
-        own_region = mmap(NULL, ws_region_size(h->nbufs), PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        /* Only the thread slots and the head are ever read (no thread,
+         * no buffer was used): the rest is address space, which costs no
+         * memory even where the kernel does not overcommit. */
+        size_t size = ws_region_size(h->nbufs);
+        own_region =
+            mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (own_region == MAP_FAILED) {
             own_region = NULL;
             return ENOMEM;
         }
         own_nbufs = h->nbufs;
+        ws_region_place(own_region, h->nbufs);
+        uint8_t *used = (uint8_t *)ws_threads;
+        if (mprotect(used, (size_t)(own_region + size - used), PROT_READ | PROT_WRITE) != 0) {
+            munmap(own_region, size);
+            own_region = NULL;
+            return ENOMEM;
+        }
     }
     ws_region_place(own_region, h->nbufs);
     struct ws_shared *sh = ws_sh;
@@ -175,7 +186,7 @@ WS_EXPORT int whyslow_serve_closing(const struct ws_serve_hello *h, const void *
     }
     if (err) { /* no one to answer, no one else to write it: record counts it */
         ws_quiet_pid(h->pid, err == ENOMEM ? "out of memory" : "a closing hello that is not valid");
-        real__exit(WS_SERVE_NO_LOG);
+        real__exit(WS_SERVE_BAD_HEAD);
     }
     int rc = serve_region(-1, 1, 1, pid, dirfd, dir);
     ws_sh = NULL;

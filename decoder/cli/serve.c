@@ -256,6 +256,10 @@ static void fork_flusher(struct server *s)
         s->cap = cap;
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
+    /* Room for a hand-over with the largest head a closing hello holds
+     * (the system's limit may keep it lower: hand_over() then says so). */
+    int room = (int)(2 * (sizeof(struct handoff) + WS_SERVE_HEAD_MAX));
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
     pid_t pid = fork();
     if (pid == 0) flusher_life(s, sv[1]);
     close(sv[1]);
@@ -296,6 +300,12 @@ static int hand_over(struct server *s, struct waiting *w)
         sent = sendmsg(f->ctl, &m, MSG_NOSIGNAL);
     } else {
         sent = ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1);
+    }
+    if (sent != want && sent < 0 && errno == EMSGSIZE && w->head) {
+        f->busy = 0; /* a head this socket cannot carry: no flusher can take it */
+        s->untaken++;
+        let_go(w);
+        return 0;
     }
     if (sent != want) {
         close(f->ctl); /* it is gone, or going: reaped as it ends */
@@ -417,7 +427,9 @@ static void take_one(struct server *s, int conn)
         else if (h.closing && !(head = malloc(h.head_len ? h.head_len : 1)))
             err = ENOMEM;
         if (err && h.closing) {
-            s->untaken++; /* its process does not wait for an answer */
+            /* Its process does not wait for an answer.  Another user's,
+             * or another pid namespace's, is not ours to count. */
+            if (err != EPERM) s->untaken++;
         } else if (err) {
             ws_serve_refuse(fds[0], h.head, err);
         } else {
@@ -469,6 +481,8 @@ int server_reaped(struct server *s, pid_t pid, int status)
         if (s->pool[i].pid == pid) {
             if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG)
                 s->unwritten++;
+            if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_BAD_HEAD)
+                s->untaken++;
             /* A flusher killed (the OOM killer, kill -9) while it held its
              * process's log in memory (preload/logpack.c) lost it. */
             if (s->pool[i].busy && WIFSIGNALED(status)) s->killed++;

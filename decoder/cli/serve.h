@@ -51,8 +51,8 @@ size_t server_flushers(const struct server *s);
 unsigned server_unwritten(const struct server *s);
 
 /* Processes that ended before their first event and that record could not
- * take (their closing hello came while it could not queue or fork): they
- * have no log. */
+ * take (their closing hello came while it could not queue, fork or hand
+ * it over, or it could not be read): they have no log. */
 unsigned server_untaken(const struct server *s);
 
 /* Processes served whose flusher was killed by a signal while serving

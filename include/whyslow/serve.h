@@ -23,9 +23,11 @@
  * head_len bytes, the start of the head its region would hold at its end
  * (struct ws_shared in preload/internal.h, up to the end of its command
  * line: the library's own layout, as the region is), and its flusher
- * writes its log from that copy.  A closing hello record cannot serve is
- * counted as a process not recorded; one killed before its first event
- * sends nothing and has no log.  What its flusher could not
+ * writes its log from that copy.  A closing hello record cannot take (or
+ * read) is counted as a process not recorded; one from another uid or
+ * pid namespace is not record's, and is dropped.  A process killed before
+ * its first event sends nothing and has no log.  (A reaper, launch.c,
+ * sends its hello at its start.)  What its flusher could not
  * read in /proc once the process is gone or has exec'd (its executable,
  * its arguments) it put in the region first.  The answer comes in the
  * region: the first word of its head (struct ws_serve_status), at the
@@ -73,6 +75,7 @@
 #define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
+#define WS_SERVE_BAD_HEAD   4 /* ...: a closing hello's head it could not take */
 
 /* The first word of a served process's region's head: the answer. */
 struct ws_serve_status {

@@ -16,8 +16,12 @@
  * it has no region yet), named pending-1, waits for SIGUSR2; then 2
  * writes, named pending-2, waits for SIGUSR2 again; exit(3).  The waits
  * spin: pause() and the like are events.
- * `lifecycle vfork-first`: before any event, a vfork child that _exits(4)
- * at once; then the parent writes once and ends with exit(0).
+ * `lifecycle vfork-first`: before any event, a vfork child that writes
+ * twice and _exits(4); then the parent writes once and ends with exit(0).
+ * `lifecycle identity A B`: before any event, swaps its argv's last two
+ * pointers (as getopt() permutes them) and moves to /; exit(0).
+ * `lifecycle alarm-exit US`: a SIGALRM handler that calls _exit(7), due
+ * US microseconds after the start; meanwhile writes without end.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,10 +101,38 @@ static int vfork_first(void)
 {
     int st;
     pid_t v = vfork();
-    if (v == 0) _exit(4);
+    if (v == 0) {
+        write(-1, "x", 1);
+        write(-1, "x", 1);
+        _exit(4);
+    }
     if (waitpid(v, &st, 0) != v || !WIFEXITED(st) || WEXITSTATUS(st) != 4) return 1;
     writes(1);
     return 0;
+}
+
+static int identity(int argc, char **argv)
+{
+    char *last = argv[argc - 1];
+    argv[argc - 1] = argv[argc - 2];
+    argv[argc - 2] = last;
+    return chdir("/") == 0 ? 0 : 1;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    _exit(7);
+}
+
+static __attribute__((noreturn)) void alarm_exit(const char *us)
+{
+    signal(SIGALRM, on_alarm);
+    struct itimerval it = {{0, 0}, {0, atoi(us)}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    int fd = open("/dev/null", O_WRONLY);
+    for (;;)
+        write(fd, "x", 1);
 }
 
 int main(int argc, char **argv)
@@ -111,6 +144,8 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "forks") == 0) return forks(argv);
     if (argc > 1 && strcmp(argv[1], "pending") == 0) return pending();
     if (argc > 1 && strcmp(argv[1], "vfork-first") == 0) return vfork_first();
+    if (argc > 3 && strcmp(argv[1], "identity") == 0) return identity(argc, argv);
+    if (argc > 2 && strcmp(argv[1], "alarm-exit") == 0) alarm_exit(argv[2]);
     writes(3);
     pid_t c = fork();
     if (c == 0) {
