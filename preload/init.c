@@ -41,6 +41,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,11 +273,6 @@ WS_BIG static struct ws_shared pending_head;
 _Atomic int ws_fork_pending;          /* 1: to make; 2: being made */
 static pid_t pending_owner;           /* the process whose region it is (not a vfork child) */
 static _Atomic uint64_t pending_lost; /* events lost while it was made */
-/* While it is made: by which thread, and how far (1: the region is
- * made, 2: its flusher started), for an exit in a signal handler that
- * interrupted the making, which will never resume (ws_end_pending()). */
-static pid_t setup_tid;
-static _Atomic int setup_stage;
 
 static void fork_child(void)
 {
@@ -301,18 +297,30 @@ static void fork_child(void)
     errno = saved;
 }
 
+/* Blocks the program's signals while the region is made or a closing
+ * hello sent (a few hundred us at most): a handler that ran then, on this
+ * thread, and called exit, _exit, exec or fork, would never return to
+ * what was half done (two flushers, or none; a child with its parent's
+ * region).  They are delivered when it is done. */
+static void hold_signals(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
 /* Makes the region and starts the flusher (the setup proper, with the
  * pending word taken); 0 when the caller may record. */
 static int setup(void)
 {
     int saved = errno;
+    sigset_t old;
+    hold_signals(&old);
     /* Starting the flusher (its socket, its hello) is not the program's
      * doing: the thread records again only after. */
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
-    setup_tid = (pid_t)real_syscall(SYS_gettid);
-    atomic_store(&setup_stage, 0);
     if (!pending_pid) {
         ws_fd_forget_all(); /* the child's log names its fds itself */
         ws_py_fork_child(); /* and its code objects */
@@ -323,13 +331,11 @@ static int setup(void)
         ws_quiet(ws_why);
     } else {
         if (pending_pid) ws_sh->ppid = pending_ppid;
-        atomic_store(&setup_stage, 1);
         if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
             atomic_store(&ws_on, 0);
             ws_quiet(ws_why);
         }
     }
-    atomic_store(&setup_stage, 2);
     pending_pid = pending_owner = 0;
     ws_forget_start(); /* (kept for the hello of a served image) */
     atomic_store(&ws_fork_pending, 0);
@@ -337,6 +343,7 @@ static int setup(void)
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
     ws_me.self = self;
     ws_me.busy = busy;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
     return atomic_load(&ws_on) ? 0 : -1;
 }
@@ -371,14 +378,17 @@ void ws_lose_pending(void)
  * sent in a closing hello (launch.c), and no region; 0 when sent. */
 static int end_closing(int end_kind, int64_t status)
 {
-    ws_sh = &pending_head; /* (the region, if an interrupted making placed one, is left) */
-    ws_head_init(ws_sh, nbufs, &pending_start);
+    sigset_t old;
+    hold_signals(&old);
+    ws_head_init(ws_sh, nbufs, &pending_start); /* (ws_sh: pending_head) */
     ws_sh->ppid = pending_ppid;
     atomic_store(&ws_sh->lost, atomic_load(&pending_lost));
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
     atomic_store(&ws_sh->end_kind, end_kind);
-    return ws_serve_closing();
+    int r = ws_serve_closing();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
 }
 
 /*
@@ -386,9 +396,9 @@ static int end_closing(int end_kind, int64_t status)
  * being made.  Returns 1 when the caller goes on to end it as any (the
  * region is made now), 0 when there is nothing more to do: an exec, which
  * leaves no log of this image; a served image's exit, sent in a closing
- * hello; the end of a vfork child, which is not this image's.  An exit in
- * a signal handler that interrupted the making on its own thread finishes
- * it first: exit and _exit never return to it.
+ * hello; the end of a vfork child, which is not this image's.  Another
+ * thread that is making the region (never this one: setup() holds its
+ * signals) is waited for, at most 1 s.
  */
 int ws_end_pending(int end_kind, int64_t status)
 {
@@ -397,38 +407,27 @@ int ws_end_pending(int end_kind, int64_t status)
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
-    int r = 0, expect = 1;
-    if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
-        if (end_kind == WS_END_EXEC) {
-            atomic_store(&ws_fork_pending, 1); /* exec may fail: the image goes on */
-        } else if (pending_pid && end_closing(end_kind, status) == 0) {
-            atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
-        } else {
-            r = setup() == 0; /* its log says how it ended */
+    int r = 0;
+    for (int waited = 0;; waited++) {
+        int expect = 1;
+        if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+            if (end_kind == WS_END_EXEC) {
+                atomic_store(&ws_fork_pending, 1); /* exec may fail: the image goes on */
+            } else if (pending_pid && end_closing(end_kind, status) == 0) {
+                atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
+                atomic_store(&ws_fork_pending, 0);
+            } else {
+                r = setup() == 0; /* its log says how it ended */
+            }
+            break;
         }
-    } else if (expect == 0) {
-        r = 1; /* made meanwhile */
-    } else if (setup_tid != (pid_t)real_syscall(SYS_gettid)) {
-        /* Another thread makes it: wait for it (at most 1 s). */
+        if (expect == 0) {
+            r = 1; /* made meanwhile */
+            break;
+        }
+        if (waited == 1000) break;
         struct timespec ms = {0, 1000000};
-        for (int i = 0; i < 1000 && atomic_load(&ws_fork_pending) == 2; i++)
-            real_nanosleep(&ms, NULL);
-        r = atomic_load(&ws_fork_pending) == 0;
-    } else if (end_kind != WS_END_EXEC) {
-        /* Our own making, which this handler interrupted. */
-        int stage = atomic_load(&setup_stage);
-        if (stage == 0 && pending_pid && end_closing(end_kind, status) == 0) {
-            atomic_store(&ws_on, 0);
-        } else if (stage == 0) {
-            r = setup() == 0;
-        } else {
-            if (stage == 1 && ws_flusher_start() != 0) atomic_store(&ws_on, 0);
-            pending_pid = pending_owner = 0;
-            atomic_store(&ws_fork_pending, 0);
-            uint64_t lost = atomic_exchange(&pending_lost, 0);
-            if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
-            r = atomic_load(&ws_on) != 0;
-        }
+        real_nanosleep(&ms, NULL);
     }
     ws_me.self = self;
     ws_me.busy = busy;
@@ -496,7 +495,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns);
         pending_ppid = ws_getppid();
         ws_sh = &pending_head;
-        ws_note_start(argc, argv); /* for the hello */
+        ws_note_start(argc, argv, 1); /* for the hello */
         pending_pid = pending_owner = pid;
         atomic_store(&ws_fork_pending, 1);
     } else {
@@ -504,7 +503,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
             ws_quiet(ws_why);
             goto out;
         }
-        ws_note_start(argc, argv);
+        ws_note_start(argc, argv, 0);
         int started = ws_flusher_start();
         ws_forget_start(); /* in the child of fork(), /proc says them */
         if (started != 0) {

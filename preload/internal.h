@@ -499,11 +499,11 @@ extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it
 
 /* ---- launch.c: starting the flusher, ending with it ---- */
 
-extern enum ws_flusher_mode ws_mode;       /* where this process's flusher runs */
-extern char **ws_start_argv;               /* the program's arguments, until its hello */
-extern char ws_serve_sock[];               /* WHYSLOW_SOCK as it was at the start ("": none) */
-void ws_note_start(int argc, char **argv); /* what the hello says of the start (launch.c) */
-void ws_forget_start(void);                /* a fork child: /proc says it */
+extern enum ws_flusher_mode ws_mode; /* where this process's flusher runs */
+extern char **ws_start_argv;         /* the program's arguments, until its hello */
+extern char ws_serve_sock[];         /* WHYSLOW_SOCK as it was at the start ("": none) */
+void ws_note_start(int argc, char **argv, int later); /* what the hello says of the start */
+void ws_forget_start(void);                           /* a fork child: /proc says it */
 /* Reads a small /proc file into buf, without tracing; its length, 0 on
  * failure (meta.c). */
 size_t ws_read_file(const char *path, char *buf, size_t cap);

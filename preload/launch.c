@@ -133,10 +133,11 @@ char **ws_start_argv;
 static const char *start_args;
 static size_t start_args_len;
 static const char *start_cwd;
+static int start_cwd_lost; /* kept for later, but getcwd() failed: /proc says the path */
 static WS_BIG char start_cwd_buf[WS_EXE_MAX];
 char ws_serve_sock[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] WS_START_RW = "";
 
-void ws_note_start(int argc, char **argv)
+void ws_note_start(int argc, char **argv, int later)
 {
     ws_start_argv = argv;
     const char *p = argc > 0 ? argv[0] : NULL;
@@ -144,9 +145,12 @@ void ws_note_start(int argc, char **argv)
         p = argv[i] == p ? p + strlen(p) + 1 : NULL;
     start_args = p ? argv[0] : NULL;
     start_args_len = p ? (size_t)(p - argv[0]) : 0;
-    const char *fn = (const char *)getauxval(AT_EXECFN);
+    /* The directory, only when the hello comes later: one sent now reads
+     * it itself. */
+    const char *fn = later ? (const char *)getauxval(AT_EXECFN) : NULL;
     start_cwd =
         fn && fn[0] != '/' && getcwd(start_cwd_buf, sizeof start_cwd_buf) ? start_cwd_buf : NULL;
+    start_cwd_lost = fn && fn[0] != '/' && !start_cwd;
     const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
     size_t n = sock ? strlen(sock) : 0;
     if (n < sizeof ws_serve_sock) memcpy(ws_serve_sock, sock ? sock : "", n + 1);
@@ -156,6 +160,7 @@ void ws_forget_start(void)
 {
     ws_start_argv = NULL;
     start_args = start_cwd = NULL;
+    start_cwd_lost = 0;
 }
 
 /* What its flusher would read in /proc, put in the region: the program's
@@ -171,7 +176,7 @@ void ws_forget_start(void)
 static void give_identity(void)
 {
     size_t n = 0;
-    const char *fn = ws_start_argv ? (const char *)getauxval(AT_EXECFN) : NULL;
+    const char *fn = ws_start_argv && !start_cwd_lost ? (const char *)getauxval(AT_EXECFN) : NULL;
     if (fn) {
         if (fn[0] != '/' && (start_cwd ? (strcpy(ws_sh->text, start_cwd), 1)
                                        : getcwd(ws_sh->text, WS_EXE_MAX) != NULL)) {
