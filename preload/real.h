@@ -90,7 +90,6 @@ WS_REAL_EXTERN(pthread_cond_signal);
 WS_REAL_EXTERN(pthread_cond_broadcast);
 WS_REAL_EXTERN(pthread_create);
 WS_REAL_EXTERN(prctl);
-WS_REAL_EXTERN(connect);
 WS_REAL_EXTERN(sendmsg);
 
 void ws_resolve(void);
