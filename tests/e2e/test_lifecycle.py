@@ -179,6 +179,23 @@ def case_served_nothing_recorded():
         check(q["lost_events"] == 0 and not q["truncated"], "clean log %s" % q["log"])
 
 
+def case_served_exe_follows_links():
+    """A served flusher reuses what it learned of an executable's path
+    only while the path leads to the same file: the same link, run twice,
+    leading to true then to false, names each in its process's log."""
+    work = os.path.join(TMP, "links")
+    os.mkdir(work)
+    script = "ln -s /bin/true L; ./L; ln -sf /bin/false L; ./L; exit 0"
+    p = subprocess.run([WHYSLOW, "record", "-o", os.path.join(TMP, "data"), "--", "sh", "-c",
+                        script], cwd=work, capture_output=True, text=True, timeout=60)
+    eq(p.returncode, 0, "record: %s" % p.stderr)
+    procs = sorted(report(os.path.join(TMP, "data"))["processes"], key=lambda q: q["start_unix_ns"])
+    runs = [(q["exe"], q["end"]) for q in procs if q["argv"][:1] == ["./L"]]
+    eq(runs, [(os.path.realpath("/bin/true"), {"kind": "exit", "status": 0}),
+              (os.path.realpath("/bin/false"), {"kind": "exit", "status": 1})],
+       "each run names the file it ran")
+
+
 def case_vfork_before_first_event():
     """A vfork child of an image with no region yet writes twice and ends
     by _exit: it leaves that image alone (its two writes counted lost
