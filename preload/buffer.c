@@ -115,14 +115,15 @@ uint8_t *ws_region_data(unsigned nbufs)
     return (uint8_t *)ws_sh - ws_region_head_at(nbufs);
 }
 
-/* What a head holds from the start: the program, its settings and when it
- * started (started, or now when NULL). */
-void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_clock *started)
+/* What a head holds from the start: the program, its settings, when it
+ * started and its parent then (started, or now when NULL). */
+void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start *started)
 {
-    struct ws_start_clock now;
+    struct ws_start now;
     if (!started) {
         /* (read first, stored after: a store to the fresh page faults) */
         ws_clock_pair(&now.ts, &now.mono_ns, &now.real_ns);
+        now.ppid = ws_getppid();
         started = &now;
     }
     cds_wfcq_init(&sh->queue_head, &sh->queue_tail);
@@ -134,7 +135,7 @@ void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_cl
     sh->clock_tsc = (uint8_t)ws_clock_tsc;
     sh->jit_map_ours = (uint8_t)ws_jit_map_ours;
     sh->pid = ws_getpid();
-    sh->ppid = ws_getppid();
+    sh->ppid = started->ppid;
     sh->end_status = -1;
     sh->start_ts = started->ts;
     sh->start_mono_ns = started->mono_ns;
@@ -142,7 +143,7 @@ void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_cl
     atomic_store(&sh->free_bufs, (int)nbufs);
 }
 
-int ws_shared_create(unsigned nbufs, const struct ws_start_clock *started)
+int ws_shared_create(unsigned nbufs, const struct ws_start *started)
 {
     size_t size = ws_region_size(nbufs);
     /* A file grown past the process's RLIMIT_FSIZE (ulimit -f) sends it

@@ -223,8 +223,7 @@ static int read_dir(void)
         goto too_long;
     /* Made here if missing, then checked (logfile.c); not when `whyslow
      * record` serves the process, which did both before it started. */
-    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
-    if (sock && *sock) return 0;
+    if (ws_serve_sock[0]) return 0;
     int fd = ws_logdir_open(ws_dir, 1);
     if (fd < 0) return -1;
     real_close(fd);
@@ -252,8 +251,7 @@ static void note_reaper(pid_t self);
  * log.
  */
 static pid_t pending_pid; /* the served image whose region waits, 0: none */
-static pid_t pending_ppid;
-static struct ws_start_clock pending_start;
+static struct ws_start pending_start;
 WS_BIG static struct ws_shared pending_head;
 
 /*
@@ -329,12 +327,9 @@ static int setup(void)
     if (ws_shared_create(nbufs, pending_pid ? &pending_start : NULL) != 0) {
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
-    } else {
-        if (pending_pid) ws_sh->ppid = pending_ppid;
-        if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
-            atomic_store(&ws_on, 0);
-            ws_quiet(ws_why);
-        }
+    } else if ((ws_thread_internal(), ws_flusher_start()) != 0) { /* the region reset ws_me.self */
+        atomic_store(&ws_on, 0);
+        ws_quiet(ws_why);
     }
     pending_pid = pending_owner = 0;
     ws_forget_start(); /* (kept for the hello of a served image) */
@@ -381,7 +376,6 @@ static int end_closing(int end_kind, int64_t status)
     sigset_t old;
     hold_signals(&old);
     ws_head_init(ws_sh, nbufs, &pending_start); /* (ws_sh: pending_head) */
-    ws_sh->ppid = pending_ppid;
     atomic_store(&ws_sh->lost, atomic_load(&pending_lost));
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
@@ -478,6 +472,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     char bad[512];
     read_settings(bad, sizeof bad);
     if (bad[0]) ws_quiet(bad); /* the defaults are used: tracing goes on */
+    ws_note_sock();
     if (read_dir() != 0) {
         ws_quiet(ws_why);
         goto out;
@@ -487,13 +482,12 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
     pid_t pid = ws_getpid();
     note_reaper(pid);
-    const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
-    if (sock && *sock && !ws_reaper_line) {
+    if (ws_serve_sock[0] && !ws_reaper_line) {
         /* Served: the region waits for the first event (above).  (Not a
          * reaper: it must know at its start whether it needs a flusher
          * thread, launch.c.) */
         ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns);
-        pending_ppid = ws_getppid();
+        pending_start.ppid = ws_getppid();
         ws_sh = &pending_head;
         ws_note_start(argc, argv, 1); /* for the hello */
         pending_pid = pending_owner = pid;

@@ -299,12 +299,14 @@ extern __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")))
 
 extern int ws_region_fd; /* its memfd, until the flusher started */
 
-/* When the program started, as a region's head says it. */
-struct ws_start_clock {
+/* When the program started, and its parent then, as a region's head
+ * says them. */
+struct ws_start {
     uint64_t ts, mono_ns, real_ns;
+    pid_t ppid;
 };
-int ws_shared_create(unsigned nbufs, const struct ws_start_clock *started); /* NULL: now */
-void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start_clock *started);
+int ws_shared_create(unsigned nbufs, const struct ws_start *started); /* NULL: now */
+void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start *started);
 size_t ws_region_size(unsigned nbufs);
 size_t ws_region_head_at(unsigned nbufs);             /* where ws_sh is in the region */
 void ws_region_place(uint8_t *start, unsigned nbufs); /* sets ws_sh and the rest */
@@ -502,6 +504,7 @@ extern pid_t ws_proc_pid;        /* the program, as the flusher's /proc names it
 extern enum ws_flusher_mode ws_mode; /* where this process's flusher runs */
 extern char **ws_start_argv;         /* the program's arguments, until its hello */
 extern char ws_serve_sock[];         /* WHYSLOW_SOCK as it was at the start ("": none) */
+void ws_note_sock(void);             /* reads it, at the start */
 void ws_note_start(int argc, char **argv, int later); /* what the hello says of the start */
 void ws_forget_start(void);                           /* a fork child: /proc says it */
 /* Reads a small /proc file into buf, without tracing; its length, 0 on

@@ -151,6 +151,13 @@ void ws_note_start(int argc, char **argv, int later)
     start_cwd =
         fn && fn[0] != '/' && getcwd(start_cwd_buf, sizeof start_cwd_buf) ? start_cwd_buf : NULL;
     start_cwd_lost = fn && fn[0] != '/' && !start_cwd;
+}
+
+/* WHYSLOW_SOCK, read once: a program may change its environment before
+ * its first event or its end, where the hello is sent.  One too long for
+ * a socket's name is none (the process gets a flusher of its own). */
+void ws_note_sock(void)
+{
     const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
     size_t n = sock ? strlen(sock) : 0;
     if (n < sizeof ws_serve_sock) memcpy(ws_serve_sock, sock ? sock : "", n + 1);

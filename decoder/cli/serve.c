@@ -301,7 +301,7 @@ static int hand_over(struct server *s, struct waiting *w)
     } else {
         sent = ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1);
     }
-    if (sent != want && sent < 0 && errno == EMSGSIZE && w->head) {
+    if (sent < 0 && errno == EMSGSIZE && w->head) {
         f->busy = 0; /* a head this socket cannot carry: no flusher can take it */
         s->untaken++;
         let_go(w);

@@ -94,19 +94,7 @@ def case_fork_children_lazy():
 
 def children_named(pid, comm):
     """Process pid's children whose name is comm."""
-    kids = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-            kids += [int(k) for k in f.read().split()]
-    found = []
-    for kid in kids:
-        try:
-            with open("/proc/%d/comm" % kid) as f:
-                if f.read().strip() == comm:
-                    found.append(kid)
-        except OSError:
-            pass
-    return found
+    return [kid for kid, name, _ in children_of(pid) if name == comm]
 
 
 def maps_of(pid):
@@ -393,9 +381,9 @@ def case_short_processes_with_events():
         check(any("meta maps" in l for l in dump(p["log"])), "memory map of %s" % p["log"])
 
 
-def states_of_children(pid, comm):
-    """The states of process pid's children named comm, from /proc."""
-    states = []
+def children_of(pid):
+    """(pid, name, state) of each child of process pid, from /proc."""
+    found = []
     for tid in os.listdir("/proc/%d/task" % pid):
         with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
             kids = f.read().split()
@@ -405,9 +393,14 @@ def states_of_children(pid, comm):
                     stat = f.read()
             except OSError:
                 continue
-            if stat[stat.index("(") + 1:stat.rindex(")")] == comm:
-                states.append(stat[stat.rindex(")") + 2])
-    return states
+            found.append((int(kid), stat[stat.index("(") + 1:stat.rindex(")")],
+                          stat[stat.rindex(")") + 2]))
+    return found
+
+
+def states_of_children(pid, comm):
+    """The states of process pid's children named comm, from /proc."""
+    return [state for _, name, state in children_of(pid) if name == comm]
 
 
 def case_record_unresponsive():
