@@ -122,7 +122,7 @@ void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start *s
     struct ws_start now;
     if (!started) {
         /* (read first, stored after: a store to the fresh page faults) */
-        ws_clock_pair(&now.ts, &now.mono_ns, &now.real_ns);
+        ws_clock_pair(&now.ts, &now.mono_ns, &now.real_ns, 1);
         now.ppid = ws_getppid();
         started = &now;
     }

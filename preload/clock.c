@@ -38,6 +38,23 @@ uint64_t ws_real_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CLOCK_MONOTONIC or CLOCK_REALTIME in ns: through the vDSO, or (sys)
+ * by system calls.  A process's first read of the vDSO's clocks faults in
+ * its data pages and libc's clock_gettime(), some 40 us on a virtual
+ * machine whose page tables the hypervisor shadows, where each system
+ * call costs a microsecond or two: the program's side reads its start's
+ * pair by system calls (most short processes never read a clock
+ * themselves); the flusher, which reads one every tick, by the vDSO. */
+static uint64_t clock_ns(clockid_t id, int sys)
+{
+    struct timespec ts;
+    if (sys)
+        ws_sys(SYS_clock_gettime, id, &ts);
+    else
+        clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* The decoder turns timestamps into nanoseconds by the rate between two
  * such pairs (format.h), so a pair must be read at one moment: a thread
  * preempted, or faulting on a fresh page, between its timestamp and its
@@ -45,12 +62,13 @@ uint64_t ws_real_ns(void)
  * comes out some per cent off (a 30 ms sleep read as 28.7 ms under load).
  * Of three reads, the one whose bracketing timestamps are closest, its
  * clocks given the middle of them. */
-void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
+void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys)
 {
     int tsc = ws_clock_tsc;
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 3; i++) {
-        uint64_t a = ws_stamp(tsc), m = ws_mono_ns(), r = ws_real_ns(), b = ws_stamp(tsc);
+        uint64_t a = ws_stamp(tsc), m = clock_ns(CLOCK_MONOTONIC, sys);
+        uint64_t r = clock_ns(CLOCK_REALTIME, sys), b = ws_stamp(tsc);
         if (b >= a && b - a < best) {
             best = b - a;
             *ts = a + (b - a) / 2;
@@ -60,8 +78,8 @@ void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns)
     }
     if (best == UINT64_MAX) { /* (a clock that went back: take the last) */
         *ts = ws_stamp(tsc);
-        *mono_ns = ws_mono_ns();
-        *real_ns = ws_real_ns();
+        *mono_ns = clock_ns(CLOCK_MONOTONIC, sys);
+        *real_ns = clock_ns(CLOCK_REALTIME, sys);
     }
 }
 

@@ -32,8 +32,8 @@
 
 #include "internal.h"
 
-int ws_http_on = 1; /* WHYSLOW_HTTP=off turns it off */
-int ws_redact_url;  /* WHYSLOW_REDACT=url: no query strings */
+int ws_http_on = 1;            /* WHYSLOW_HTTP=off turns it off */
+int ws_redact_url WS_START_RW; /* WHYSLOW_REDACT=url: no query strings */
 
 enum mode {
     M_START,      /* a message's first byte comes next */

@@ -52,11 +52,12 @@
 #include "whyslow/serve.h"
 
 WS_HOT _Atomic int ws_on;
-int ws_hands_off;
-int ws_debug;
-int ws_redact_sql;
-int ws_redact_argv;
-int ws_jit_map_ours;
+/* (WS_START_RW: every traced start reads or writes them) */
+int ws_hands_off WS_START_RW;
+int ws_debug WS_START_RW;
+int ws_redact_sql WS_START_RW;
+int ws_redact_argv WS_START_RW;
+int ws_jit_map_ours WS_START_RW;
 WS_HOT int ws_locks_all;
 unsigned ws_flush_ms = 100;
 /* WHYSLOW_DIR made absolute (read_dir()): most fit the short buffer, in
@@ -254,6 +255,19 @@ static pid_t pending_pid; /* the served image whose region waits, 0: none */
 static struct ws_start pending_start;
 WS_BIG static struct ws_shared pending_head;
 
+/* The real functions, found once (real.c): by the constructor of a
+ * process that records from its start, by the first event of one whose
+ * region waits (a served image, or the child of such an image's fork),
+ * which most short ones never make. */
+static int resolved;
+
+static void resolve(void)
+{
+    if (resolved) return;
+    ws_resolve();
+    resolved = 1;
+}
+
 /*
  * The child of fork(): a region, a log and a flusher of its own, made at
  * its first event rather than here.  Most children of a shell, make or a
@@ -319,6 +333,7 @@ static int setup(void)
     struct ws_thread *self = ws_me.self;
     int busy = ws_me.busy;
     ws_thread_internal();
+    resolve();
     if (!pending_pid) {
         ws_fd_forget_all(); /* the child's log names its fds itself */
         ws_py_fork_child(); /* and its code objects */
@@ -421,7 +436,7 @@ int ws_end_pending(int end_kind, int64_t status)
         }
         if (waited == 1000) break;
         struct timespec ms = {0, 1000000};
-        real_nanosleep(&ms, NULL);
+        REAL(nanosleep)(&ms, NULL);
     }
     ws_me.self = self;
     ws_me.busy = busy;
@@ -453,10 +468,10 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     int saved = errno;
     ws_locate(); /* not traced: the real functions are found at their first call (real.c) */
     ws_debug = getenv(WS_START_STR("WHYSLOW_DEBUG")) != NULL;
-    if (ws_debug) ws_resolve(); /* ws_quiet() writes */
+    if (ws_debug) resolve(); /* ws_quiet() writes */
     /* Loaded by `whyslow record` to serve flushers: nothing of it to trace. */
     if (getenv(WS_START_STR("WHYSLOW_HOST"))) {
-        ws_resolve();
+        resolve();
         goto out;
     }
     if (getauxval(AT_SECURE)) { /* setuid and the like: hands off */
@@ -468,11 +483,11 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
         ws_quiet("WHYSLOW_DISABLE is set");
         goto out;
     }
-    ws_resolve(); /* traced: the tracer's own code calls them directly */
     char bad[512];
     read_settings(bad, sizeof bad);
     if (bad[0]) ws_quiet(bad); /* the defaults are used: tracing goes on */
     ws_note_sock();
+    if (!ws_serve_sock[0]) resolve();
     if (read_dir() != 0) {
         ws_quiet(ws_why);
         goto out;
@@ -482,17 +497,20 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
     pid_t pid = ws_getpid();
     note_reaper(pid);
-    if (ws_serve_sock[0] && !ws_reaper_line) {
-        /* Served: the region waits for the first event (above).  (Not a
-         * reaper: it must know at its start whether it needs a flusher
-         * thread, launch.c.) */
-        ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns);
+    if (ws_serve_sock[0] && !ws_reaper_line && ws_walk_ready()) {
+        /* Served: the region waits for the first event (above), and the
+         * real functions too (resolve()).  (Not a reaper: it must know at
+         * its start whether it needs a flusher thread, launch.c.  Nor
+         * where the loader's list could not be read: the first event may
+         * be a signal handler's, where only reading it is safe.) */
+        ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns, 1);
         pending_start.ppid = ws_getppid();
         ws_sh = &pending_head;
         ws_note_start(argc, argv, 1); /* for the hello */
         pending_pid = pending_owner = pid;
         atomic_store(&ws_fork_pending, 1);
     } else {
+        resolve();
         if (ws_shared_create(nbufs, NULL) != 0) {
             ws_quiet(ws_why);
             goto out;

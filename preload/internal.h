@@ -22,6 +22,7 @@
 #ifndef WHYSLOW_INTERNAL_H
 #define WHYSLOW_INTERNAL_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h> /* ws_getpid() and the like, below */
@@ -67,8 +68,8 @@ void ws_clock_init(void);
 uint64_t ws_mono_ns(void);
 uint64_t ws_real_ns(void);
 /* A timestamp with CLOCK_MONOTONIC and CLOCK_REALTIME read at the same
- * moment, for a CLOCK record (clock.c). */
-void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns);
+ * moment, for a CLOCK record; sys: the clocks by system calls (clock.c). */
+void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys);
 
 /* ---- buffer.c: per-thread state and the raw record buffers ---- */
 
@@ -678,15 +679,47 @@ int ws_own_cond_broadcast(pthread_cond_t *c) __attribute__((nothrow, visibility(
 
 #include "real.h"
 
-/* getpid(), getppid() and fstat() in a traced process's start and end, as
- * system calls through syscall(), a page of libc the start touches anyway
- * (pidfd_open): libc's getpid() is a page of its text, and its fstat() an
- * fstatat() with a "" in a page of its .rodata, that the start would fault
- * in for them alone. */
-#define ws_getpid()  ((pid_t)real_syscall(SYS_getpid))
-#define ws_getppid() ((pid_t)real_syscall(SYS_getppid))
+/*
+ * A system call made here, not through libc: what a served process does
+ * before its first event and at its end (its pid, its clocks, the closing
+ * hello) must not need the real functions found (real.c: their pointers
+ * are a page of our .bss, the lookups some 30 us), nor fault in a page of
+ * libc's text for one call (15 to 25 us on a virtual machine whose page
+ * tables the hypervisor shadows).  As syscall(): -1 with errno set on
+ * failure.  Elsewhere than x86-64, libc's syscall().
+ */
+#if defined(__x86_64__)
+static inline long ws_sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long r;
+    __asm__ __volatile__("syscall"
+                         : "=a"(r)
+                         : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                         : "rcx", "r11", "memory");
+    if ((unsigned long)r > -4096ul) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+#else
+#define ws_sys6(n, a, b, c, d, e, f) REAL(syscall)(n, a, b, c, d, e, f)
+#endif
+#define ws_sys(...) ws_sys_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define ws_sys_(n, a, b, c, d, e, f, ...)                                                          \
+    ws_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* getpid(), getppid() and fstat() in a traced process's start and end:
+ * libc's getpid() is a page of its text, and its fstat() an fstatat()
+ * with a "" in a page of its .rodata, that the start would fault in for
+ * them alone. */
+#define ws_getpid()  ((pid_t)ws_sys(SYS_getpid))
+#define ws_getppid() ((pid_t)ws_sys(SYS_getppid))
 #ifdef SYS_fstat
-#define ws_fstat(fd, st_ptr) ((int)real_syscall(SYS_fstat, (fd), (st_ptr)))
+#define ws_fstat(fd, st_ptr) ((int)ws_sys(SYS_fstat, (fd), (st_ptr)))
 #else
 #define ws_fstat(fd, st_ptr) fstat((fd), (st_ptr))
 #endif

@@ -70,7 +70,7 @@ int ws_reaper_line;
 int ws_reaps_orphans(pid_t self)
 {
     int sub = 0;
-    return self == 1 || (REAL(prctl)(PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
+    return self == 1 || (ws_sys(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
 }
 
 /* Buffers a thread hands over before it wakes the flusher (see below). */
@@ -244,10 +244,7 @@ static int served_answer(void)
 }
 
 /* A socket connected to record's (sock: "@name"); -1 with errno set.
- * System calls, not libc's socket(), connect() and close(): each of
- * those is a page of libc's text that a short process faults in for that
- * call alone (15 to 25 us on a virtual machine whose page tables the
- * hypervisor shadows). */
+ * System calls, not libc's socket(), connect() and close() (ws_sys()). */
 static int connect_record(const char *sock)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -260,12 +257,10 @@ static int connect_record(const char *sock)
     /* Non-blocking: a record too busy to take the connection (its
      * backlog full) costs the process a flusher of its own at once, not a
      * wait. */
-    int s =
-        (int)real_syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s >= 0 && real_syscall(SYS_connect, s, (struct sockaddr *)&a,
-                               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 0) {
+    int s = (int)ws_sys(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s >= 0 && ws_sys(SYS_connect, s, &a, offsetof(struct sockaddr_un, sun_path) + n) != 0) {
         int err = errno;
-        real_syscall(SYS_close, s);
+        ws_sys(SYS_close, s);
         errno = err;
         s = -1;
     }
@@ -334,8 +329,8 @@ int ws_serve_closing(void)
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
     int s = connect_record(sock);
     if (s < 0) return -1;
-    ssize_t sent = real_syscall(SYS_sendmsg, s, &m, MSG_NOSIGNAL);
-    real_syscall(SYS_close, s);
+    ssize_t sent = ws_sys(SYS_sendmsg, s, &m, MSG_NOSIGNAL);
+    ws_sys(SYS_close, s);
     return sent == (ssize_t)(sizeof h + h.head_len) ? 0 : -1;
 }
 

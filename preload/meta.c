@@ -268,7 +268,7 @@ void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
 void ws_meta_clock_now(void)
 {
     uint64_t ts, mono, real;
-    ws_clock_pair(&ts, &mono, &real);
+    ws_clock_pair(&ts, &mono, &real, 0);
     ws_meta_clock(ts, mono, real);
 }
 

@@ -87,7 +87,7 @@ static WS_HOT void *(*get_tstate)(void);
 static WS_HOT int (*is_initialized)(void);
 static WS_HOT int (*holds_gil)(void); /* PyGILState_Check */
 static WS_HOT uintptr_t code_type, unicode_type, bytes_type;
-static unsigned long py_version; /* Py_Version, 0: not a CPython we know */
+static unsigned long py_version WS_START_RW; /* Py_Version, 0: not a CPython we know */
 
 #define OWNED_BY_CSTACK 3 /* 3.12+: an entry frame of the C stack, no code of its own */
 #define MAX_DEPTH       128
@@ -141,7 +141,7 @@ struct debug_offsets_313 {
     } unicode_object;
 };
 
-static unsigned why_not; /* WS_PY_*: why the frames are not read */
+static unsigned why_not WS_START_RW; /* WS_PY_*: why the frames are not read */
 
 static int from_debug_offsets(const struct debug_offsets_313 *d)
 {

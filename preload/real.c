@@ -121,13 +121,18 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
  * read once: a program has dozens (cmake: some 40), and libc, where most
  * names are found, comes late, so reading them again for each name cost a
  * traced cmake process some 150 us at its start.  self is our index; n is
- * -1 when one cannot be read (ask dlsym); more than the array holds are
- * not looked at. */
+ * -1 when one cannot be read (ask dlsym); more than FEW + MORE are not
+ * looked at.  The first FEW, all a short process has, are kept beside the
+ * rest of the start's variables (see objs below); the others apart, in a
+ * page that only a program with more objects touches. */
+#define FEW  8
+#define MORE 120
 struct objects {
     int n, self;
     const struct link_map *last; /* the list's last object when read */
     unsigned gen;                /* ws_dl_gen then */
-    struct object o[128];        /* 5 KiB; last: a program touches those it has */
+    struct object few[FEW];
+    struct object *more; /* [MORE] */
 };
 
 static void objects_from(const struct link_map *first, const struct link_map *self,
@@ -141,7 +146,7 @@ static void objects_from(const struct link_map *first, const struct link_map *se
         os->last = l;
         if (!l->l_name || strcmp(l->l_name, WS_START_STR("linux-vdso.so.1")) == 0) continue;
         if (l == self) me = n;
-        if (n == (int)(sizeof os->o / sizeof os->o[0]) || object_of(l, &os->o[n]) != 0) {
+        if (n == FEW + MORE || object_of(l, n < FEW ? &os->few[n] : &os->more[n - FEW]) != 0) {
             n = -1;
             break;
         }
@@ -158,7 +163,7 @@ static void *find_from(const struct objects *os, int from, const char *name)
     if (os->n < 0) return MAYBE;
     uint32_t h = gnu_hash(name);
     for (int i = from; i < os->n; i++) {
-        void *at = find_in(&os->o[i], name, h);
+        void *at = find_in(i < FEW ? &os->few[i] : &os->more[i - FEW], name, h);
         if (at) return at;
     }
     return NULL;
@@ -187,8 +192,11 @@ static void read_list(struct objects *os)
  * never calls into the loader (so it may run in a signal handler once the
  * constructor has read it).  It is read in place, by the first caller
  * (the constructor): no 5 KiB copy on the stack, whose pages, with the
- * table's unused end, every process would touch. */
-WS_BIG static struct objects objs;
+ * table's unused end, every process would touch.  Its head and first
+ * objects in .data (WS_START_RW): in .bss they were a page of their own,
+ * a fault for every process. */
+WS_BIG static struct object objs_more[MORE];
+static struct objects objs WS_START_RW = {.more = objs_more};
 static _Atomic int claimed, located;
 
 static const struct objects *located_list(void)
@@ -203,6 +211,12 @@ static const struct objects *located_list(void)
 void ws_locate(void)
 {
     located_list();
+}
+
+int ws_walk_ready(void)
+{
+    const struct objects *os = located_list();
+    return os && os->n >= 0 && atomic_load(&ws_dl_gen) == os->gen;
 }
 
 /* Whether the list read may be out of date: an object dlclose'd since may
@@ -235,7 +249,8 @@ void ws_resolve(void)
  * be in ws_lookup()'s frame, a page of stack every process touches. */
 __attribute__((noinline)) static void *find_now(const char *name)
 {
-    struct objects now; /* the constructor's, or a dlopen's stack */
+    struct object more[MORE]; /* the constructor's, or a dlopen's stack */
+    struct objects now = {.more = more};
     read_list(&now);
     return find_from(&now, 0, name);
 }

@@ -95,6 +95,7 @@ WS_REAL_EXTERN(sendmsg);
 void ws_resolve(void);
 void ws_resolve_one(const struct ws_real *r);
 void ws_locate(void);              /* where ws_resolve_one() looks: from the constructor */
+int ws_walk_ready(void);           /* 1: ws_resolve() will only read the tables ws_locate() found */
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
 
 /* The real function, found first if it was not yet: before our

@@ -56,9 +56,11 @@ extern void *__libc_stack_end; /* the loader's: where argc is, on the main stack
 
 _Atomic uint64_t ws_stack_ticks = UINT64_MAX; /* no stacks until ws_stack_init() */
 
-static uint64_t stack_ns;          /* the threshold in ns (0: no stacks) */
-static _Atomic int calibrated;     /* ws_stack_ticks is exact */
-static uintptr_t self_lo, self_hi; /* this library's code: frames left out */
+/* (WS_START_RW: every traced start writes them) */
+static uint64_t stack_ns WS_START_RW;      /* the threshold in ns (0: no stacks) */
+static _Atomic int calibrated WS_START_RW; /* ws_stack_ticks is exact */
+/* this library's code: frames left out */
+static uintptr_t self_lo WS_START_RW, self_hi WS_START_RW;
 
 /* The calling thread's stack, [lo, hi); 0, 0 when unknown. */
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
