@@ -594,16 +594,17 @@ void ws_close_all_but(int keep)
 /* One program's log, in a flusher process, with the log started
  * (ws_log_fd, or kept: logpack.c) and the program's pid as its /proc
  * names it; forked: a fork of the program (launch.c), not served by
- * `whyslow record` (serve.c). */
-static void serve_program(pid_t pid, int forked)
+ * `whyslow record` (serve.c); hosted: in record itself, whose signals and
+ * title are its own. */
+static void serve_program(pid_t pid, int forked, int hosted)
 {
-    own_signals();
+    if (!hosted) own_signals();
     ws_proc_pid = pid;
     if (forked)
         ws_meta_process_self();
     else
         ws_meta_process_given(program_fd);
-    retitle(); /* after: it overwrites the arguments */
+    if (!hosted) retitle(); /* after: it overwrites the arguments */
     if (program_fd < 0 && !closed) program_fd = (int)real_syscall(SYS_pidfd_open, pid, 0);
     if (program_fd < 0) program_fd = -1; /* gone already, or an old kernel: /proc says */
     run(forked);
@@ -629,7 +630,7 @@ void ws_flusher_process(pid_t pid)
      * would change what its peers see. */
     ws_close_all_but(log_fd);
     ws_log_fd = log_fd;
-    serve_program(pid, 1);
+    serve_program(pid, 1, 0);
     real__exit(0);
     __builtin_unreachable();
 }
@@ -637,10 +638,11 @@ void ws_flusher_process(pid_t pid)
 /* A flusher `whyslow record` serves a program with (serve.c), which sent
  * a pidfd of itself (-1 if it could not; ended: it sent a closing hello,
  * and is gone or going, with nothing of it left to read in /proc): it
- * holds none of the program's fds.  Returns once the program ended and all is written (serve.c ends
- * the log and lets go of the region, to serve another): 0; -1 when a
- * signal stopped it. */
-int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended)
+ * holds none of the program's fds.  hosted: record itself, writing a
+ * closing hello's log.  Returns once the program ended and all is written
+ * (serve.c ends the log and lets go of the region, to serve another): 0;
+ * -1 when a signal stopped it. */
+int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended, int hosted)
 {
     mode = WS_FLUSHER_SERVED;
     program_fd = pidfd;
@@ -648,7 +650,7 @@ int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended)
     closed = ended;
     ws_thread_internal();
     atomic_store(&ws_on, 0);
-    serve_program(pid, 0);
+    serve_program(pid, 0, hosted);
     if (program_fd >= 0) real_close(program_fd);
     program_fd = -1;
     return stop_signal ? -1 : 0;

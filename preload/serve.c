@@ -19,6 +19,12 @@
  * Then it is a flusher process like the one a program clones for itself
  * (flusher.c), but for its parent, and once the process ended it lets go
  * of it, to be handed the next.
+ *
+ * A closing hello's log (a process that ended before its first event) is
+ * written by record itself, in its own process (whyslow_write_closing()):
+ * handed to a flusher, it cost each such process two context switches
+ * more, which on a virtual machine whose page tables the hypervisor
+ * shadows took more than all the writing.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,7 +39,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended);
+int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended, int hosted);
 
 /* Maps the region where the process has it, or, when something of ours
  * is there (our libraries are where record's are, and record's address
@@ -59,8 +65,11 @@ static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
 
 /* Serves the process whose region is in place (ws_sh), until it ended
  * and all is written; the caller lets go of the region.  0 when it may
- * serve another, -1 when it must exit. */
-static int serve_region(int pidfd, int moved, int ended, pid_t pid, int dirfd, const char *dir)
+ * serve another, -1 when it must exit; WS_SERVE_NO_LOG when the log could
+ * not be made, which a flusher says by its exit status and record
+ * (hosted: a closing hello's) returns. */
+static int serve_region(int pidfd, int moved, int ended, int hosted, pid_t pid, int dirfd,
+                        const char *dir)
 {
     int32_t pending = WS_SERVE_PENDING;
     if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED)) {
@@ -68,22 +77,27 @@ static int serve_region(int pidfd, int moved, int ended, pid_t pid, int dirfd, c
         if (pidfd >= 0) real_close(pidfd);
         return 0;
     }
-    static pid_t me; /* (record never serves: 0 in each flusher it forks) */
-    if (!me) me = getpid();
-    atomic_store(&ws_sh->flusher_pid, me);
-    if (!ended) /* (a closing hello's process waits for nothing) */
+    if (!ended) {        /* (a closing hello's process waits for nothing, nor signals us) */
+        static pid_t me; /* (record serves none: 0 in each flusher it forks) */
+        if (!me) me = getpid();
+        atomic_store(&ws_sh->flusher_pid, me);
         ws_futex((_Atomic uint32_t *)&ws_sh->serve.word, FUTEX_WAKE, INT32_MAX, NULL);
+    }
     ws_proc_pid = pid;
     /* The log is kept in memory first, to be packed if the process is
      * short (logpack.c); without the memory for that, its file now. */
     if (ws_log_keep(dirfd, dir, ws_sh->pid) != 0 &&
         (ws_log_fd = ws_log_create_in(dirfd, dir, ws_sh->pid)) < 0) {
         ws_stop_recording();
+        if (hosted) return WS_SERVE_NO_LOG;
         real__exit(WS_SERVE_NO_LOG);
     }
-    int rc = ws_flusher_served(pid, pidfd, moved, ended);
+    int rc = ws_flusher_served(pid, pidfd, moved, ended, hosted);
     /* Its log packed, or its file closed; neither made, said as above. */
-    if (ws_log_finish() != 0) real__exit(WS_SERVE_NO_LOG);
+    if (ws_log_finish() != 0) {
+        if (hosted) return WS_SERVE_NO_LOG;
+        real__exit(WS_SERVE_NO_LOG);
+    }
     return rc;
 }
 
@@ -106,7 +120,7 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
     }
     real_close(memfd); /* the mapping stays */
     uint8_t *data = ws_region_data(h->nbufs);
-    int rc = serve_region(pidfd, moved, 0, pid, dirfd, dir);
+    int rc = serve_region(pidfd, moved, 0, 0, pid, dirfd, dir);
     munmap(data, h->size);
     ws_sh = NULL;
     return rc;
@@ -114,7 +128,7 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
 
 /*
  * A closing hello's process has no region: its log is written from the
- * head it sent, put in a region of our own, which stays for the next
+ * head it sent, put in a region of record's own, which stays for the next
  * such process (its head's pages stay mapped: on a virtual machine whose
  * page tables the hypervisor shadows, mapping a page at a new place and
  * unmapping it cost some 100 us).  It holds what the process said of
@@ -176,7 +190,7 @@ static int place_head(const struct ws_serve_hello *h, const void *head, size_t l
     return 0;
 }
 
-WS_EXPORT int whyslow_serve_closing(const struct ws_serve_hello *h, const void *head, size_t len,
+WS_EXPORT int whyslow_write_closing(const struct ws_serve_hello *h, const void *head, size_t len,
                                     pid_t pid, int dirfd, const char *dir)
 {
     int err = place_head(h, head, len);
@@ -186,9 +200,10 @@ WS_EXPORT int whyslow_serve_closing(const struct ws_serve_hello *h, const void *
     }
     if (err) { /* no one to answer, no one else to write it: record counts it */
         ws_quiet_pid(h->pid, err == ENOMEM ? "out of memory" : "a closing hello that is not valid");
-        real__exit(WS_SERVE_BAD_HEAD);
+        ws_sh = NULL;
+        return WS_SERVE_BAD_HEAD;
     }
-    int rc = serve_region(-1, 1, 1, pid, dirfd, dir);
+    int rc = serve_region(-1, 1, 1, 1, pid, dirfd, dir);
     ws_sh = NULL;
-    return rc;
+    return rc == WS_SERVE_NO_LOG ? rc : 0;
 }

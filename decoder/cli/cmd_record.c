@@ -609,7 +609,7 @@ int cmd_record(int argc, char **argv)
     if (untaken)
         fprintf(stderr,
                 "whyslow: warning: %u process%s not recorded: whyslow record could not take %s "
-                "end (too many waiting, out of memory, or a message it could not read)\n",
+                "end (out of memory, or a message it could not read)\n",
                 untaken, untaken == 1 ? " was" : "es were", untaken == 1 ? "its" : "their");
     unsigned killed = r.srv ? server_killed(r.srv) : 0;
     if (killed)

@@ -42,6 +42,12 @@
  * events.  BURST_MS after the last process taken, record sleeps on the
  * socket again, so an idle record costs nothing.
  *
+ * A process that ended before its first event sends a closing hello, its
+ * head with it (whyslow/serve.h): record writes its log at once, itself
+ * (whyslow_write_closing()), in a pack of its own.  Handed to a flusher,
+ * each such process (most of a build's) cost two context switches more,
+ * on a virtual machine more than all the writing.
+ *
  * A process is served only when it is of record's uid (another user's
  * process could otherwise have record write logs of its making, or fork
  * for it without end) and in record's pid namespace (the flusher reads its
@@ -86,11 +92,10 @@ struct handoff {
 };
 
 /* A process waiting for a free flusher: its region's memfd and its
- * pidfd, or for a closing hello, the head it sent (memfd -1). */
+ * pidfd. */
 struct waiting {
     struct handoff ho;
     int memfd, pidfd;
-    uint8_t *head;
     long long since_ms;
 };
 
@@ -99,16 +104,16 @@ struct server {
     int dirfd;
     char dir[4096];
     int (*serve)(int, int, const struct ws_serve_hello *, pid_t, int, const char *);
-    int (*serve_closing)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
+    int (*write_closing)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
                          const char *);
     uint8_t *msg; /* a hello, and the head of a closing one, as received */
     struct flusher *pool;
     size_t npool, cap;
-    int done[2]; /* a pipe: flushers write their pid on it when they are free again */
-    unsigned unwritten;
-    unsigned untaken;                /* closing hellos not taken (their processes do not wait) */
-    unsigned killed;                 /* busy flushers a signal killed */
-    uid_t uid;                       /* ours: only a process of it is served */
+    int done[2];        /* a pipe: flushers write their pid on it when they are free again */
+    unsigned unwritten; /* processes whose log could not be made */
+    unsigned untaken;   /* closing hellos not taken (their processes do not wait) */
+    unsigned killed;    /* busy flushers a signal killed */
+    uid_t uid;          /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
     size_t head, queued;
     long long forked_ms; /* when a flusher was last forked for them */
@@ -151,10 +156,10 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     }
     s->serve = (int (*)(int, int, const struct ws_serve_hello *, pid_t, int, const char *))dlsym(
         lib, "whyslow_serve");
-    s->serve_closing = (int (*)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
-                                const char *))dlsym(lib, "whyslow_serve_closing");
+    s->write_closing = (int (*)(const struct ws_serve_hello *, const void *, size_t, pid_t, int,
+                                const char *))dlsym(lib, "whyslow_write_closing");
     s->msg = malloc(sizeof(struct ws_serve_hello) + WS_SERVE_HEAD_MAX);
-    if (!s->serve || !s->serve_closing || !s->msg) {
+    if (!s->serve || !s->write_closing || !s->msg) {
         snprintf(msg, msglen,
                  s->msg ? "the recorder library has no whyslow_serve" : "out of memory");
         free(s->msg);
@@ -221,24 +226,13 @@ static void flusher_life(struct server *s, int fd)
     close_range(from, ~0u, 0);
 
     pid_t me = getpid(); /* said on the done pipe after each process */
-    uint8_t *msg = malloc(sizeof(struct handoff) + WS_SERVE_HEAD_MAX);
-    if (!msg) _exit(0);
     for (;;) {
         struct handoff ho;
         int fds[2]; /* the memfd, and the pidfd if it sent one */
-        ssize_t got = ws_recv_fds(fd, msg, sizeof ho + WS_SERVE_HEAD_MAX, fds, 0);
-        if (got < (ssize_t)sizeof ho) _exit(0);
-        memcpy(&ho, msg, sizeof ho);
+        if (ws_recv_fds(fd, &ho, sizeof ho, fds, 0) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
         /* It closes both; it exits itself when it cannot serve again. */
-        int rc;
-        if (ho.hello.closing)
-            rc = s->serve_closing(&ho.hello, msg + sizeof ho, (size_t)got - sizeof ho, ho.pid,
-                                  s->dirfd, s->dir);
-        else if (fds[0] >= 0)
-            rc = s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir);
-        else
+        if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
             _exit(0);
-        if (rc != 0 || s->done[1] < 0) _exit(0);
         sigprocmask(SIG_SETMASK, &all, NULL); /* while free, signals wait */
         if (write(s->done[1], &me, sizeof me) != (ssize_t)sizeof me) _exit(0);
     }
@@ -256,10 +250,6 @@ static void fork_flusher(struct server *s)
         s->cap = cap;
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
-    /* Room for a hand-over with the largest head a closing hello holds
-     * (the system's limit may keep it lower: hand_over() then says so). */
-    int room = (int)(2 * (sizeof(struct handoff) + WS_SERVE_HEAD_MAX));
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
     pid_t pid = fork();
     if (pid == 0) flusher_life(s, sv[1]);
     close(sv[1]);
@@ -275,7 +265,6 @@ static void let_go(struct waiting *w)
 {
     if (w->memfd >= 0) close(w->memfd);
     if (w->pidfd >= 0) close(w->pidfd);
-    free(w->head);
 }
 
 static struct flusher *free_flusher(struct server *s)
@@ -293,21 +282,8 @@ static int hand_over(struct server *s, struct waiting *w)
     if (!f) return -1;
     int fds[2] = {w->memfd, w->pidfd};
     f->busy = 1;
-    ssize_t sent, want = (ssize_t)(sizeof w->ho + (w->head ? w->ho.hello.head_len : 0));
-    if (w->head) { /* a closing hello: its head, no fds */
-        struct iovec iov[2] = {{&w->ho, sizeof w->ho}, {w->head, w->ho.hello.head_len}};
-        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-        sent = sendmsg(f->ctl, &m, MSG_NOSIGNAL);
-    } else {
-        sent = ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1);
-    }
-    if (sent < 0 && errno == EMSGSIZE && w->head) {
-        f->busy = 0; /* a head this socket cannot carry: no flusher can take it */
-        s->untaken++;
-        let_go(w);
-        return 0;
-    }
-    if (sent != want) {
+    if (ws_send_fds(sendmsg, f->ctl, &w->ho, sizeof w->ho, fds, w->pidfd >= 0 ? 2 : 1) !=
+        (ssize_t)sizeof w->ho) {
         close(f->ctl); /* it is gone, or going: reaped as it ends */
         f->ctl = -1;
         return -1;
@@ -355,10 +331,7 @@ static void dispatch(struct server *s)
             fork_flusher(s);
             s->forked_ms = now_ms();
             if (!free_flusher(s)) { /* we cannot fork */
-                if (w->head)
-                    s->untaken++; /* its process does not wait for an answer */
-                else
-                    ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
+                ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
                 let_go(w);
             } else if (hand_over(s, w) != 0) {
                 continue; /* it is gone already: another */
@@ -417,28 +390,27 @@ static void take_one(struct server *s, int conn)
             answer_other_version(conn);
     } else {
         int err = 0;
-        uint8_t *head = NULL;
         if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
             err = errno;
         else if (cred.uid != s->uid || cred.pid != h.pid)
             err = EPERM;
-        else if (s->queued == QUEUE_MAX)
+        else if (!h.closing && s->queued == QUEUE_MAX)
             err = EAGAIN;
-        else if (h.closing && !(head = malloc(h.head_len ? h.head_len : 1)))
-            err = ENOMEM;
-        if (err && h.closing) {
+        if (h.closing) {
             /* Its process does not wait for an answer.  Another user's,
              * or another pid namespace's, is not ours to count. */
-            if (err != EPERM) s->untaken++;
+            int rc = err ? WS_SERVE_BAD_HEAD
+                         : s->write_closing(&h, s->msg + sizeof h, h.head_len, cred.pid, s->dirfd,
+                                            s->dir);
+            if (rc == WS_SERVE_NO_LOG) s->unwritten++;
+            if (rc == WS_SERVE_BAD_HEAD && err != EPERM) s->untaken++;
         } else if (err) {
             ws_serve_refuse(fds[0], h.head, err);
         } else {
-            if (head) memcpy(head, s->msg + sizeof h, h.head_len);
             struct waiting *w = &s->queue[(s->head + s->queued++) % QUEUE_MAX];
             *w = (struct waiting){.ho = {.hello = h, .pid = cred.pid},
                                   .memfd = fds[0],
                                   .pidfd = fds[1],
-                                  .head = head,
                                   .since_ms = now_ms()};
             fds[0] = fds[1] = -1; /* the queue's now */
         }
@@ -481,8 +453,6 @@ int server_reaped(struct server *s, pid_t pid, int status)
         if (s->pool[i].pid == pid) {
             if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_NO_LOG)
                 s->unwritten++;
-            if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_BAD_HEAD)
-                s->untaken++;
             /* A flusher killed (the OOM killer, kill -9) while it held its
              * process's log in memory (preload/logpack.c) lost it. */
             if (s->pool[i].busy && WIFSIGNALED(status)) s->killed++;

@@ -22,8 +22,8 @@
  * no region: it sends a closing hello instead, with no fds, followed by
  * head_len bytes, the start of the head its region would hold at its end
  * (struct ws_shared in preload/internal.h, up to the end of its command
- * line: the library's own layout, as the region is), and its flusher
- * writes its log from that copy.  A closing hello record cannot take (or
+ * line: the library's own layout, as the region is), and record writes
+ * its log from that copy, at once, itself.  A closing hello record cannot take (or
  * read) is counted as a process not recorded; one from another uid or
  * pid namespace is not record's, and is dropped.  A process killed before
  * its first event sends nothing and has no log.  (A reaper, launch.c,
@@ -75,7 +75,7 @@
 #define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
-#define WS_SERVE_BAD_HEAD   4 /* ...: a closing hello's head it could not take */
+#define WS_SERVE_BAD_HEAD   4 /* whyslow_write_closing(): a head it could not take */
 
 /* The first word of a served process's region's head: the answer. */
 struct ws_serve_status {
@@ -201,9 +201,11 @@ int whyslow_settings(char *msg, size_t len);
 int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
                   const char *dir);
 
-/* The same for a closing hello and the len bytes of head that followed
- * it: the process has ended, or is about to. */
-int whyslow_serve_closing(const struct ws_serve_hello *hello, const void *head, size_t len,
+/* In record itself: the log of the process that sent a closing hello and
+ * the len bytes of head that followed it (it has ended, or is about to),
+ * written at once in dirfd.  Returns 0, WS_SERVE_NO_LOG when the log
+ * could not be made, or WS_SERVE_BAD_HEAD when the head is not one. */
+int whyslow_write_closing(const struct ws_serve_hello *hello, const void *head, size_t len,
                           pid_t pid, int dirfd, const char *dir);
 
 #endif

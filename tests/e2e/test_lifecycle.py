@@ -160,6 +160,11 @@ def case_served_nothing_recorded():
     eq(inner["end"], {"kind": "_exit", "status": 5}, "exit 5 (dash ends by _exit)")
     check(inner["events"] == 0 and trues[0]["events"] == 0, "nothing recorded")
     eq(trues[1]["pid"], outer["pid"], "the exec'd image keeps the pid")
+    # record writes those logs itself, in its own pack (no flusher's
+    # hand-over); the outer shell's parent is record.
+    for q in trues + [inner]:
+        check(os.path.basename(q["log"]).startswith("pack-%d.wslog#" % outer["ppid"]),
+              "%s's log written by record: %s" % (q["argv"], q["log"]))
     for q in trues + [inner]:
         check(q["ppid"] == outer["pid"] or q is trues[1], "parent of %s" % q["argv"])
         check(before <= q["start_unix_ns"] and q["start_unix_ns"] + q["duration_ns"] <= after,
