@@ -313,7 +313,10 @@ static void fork_child(void)
  * hello sent (a few hundred us at most): a handler that ran then, on this
  * thread, and called exit, _exit, exec or fork, would never return to
  * what was half done (two flushers, or none; a child with its parent's
- * region).  They are delivered when it is done. */
+ * region).  They are delivered when it is done.  Held before the pending
+ * word is taken, not after: a handler that ran between the two found the
+ * word taken by the thread it interrupted, waited a second for it in
+ * vain, and its _exit left no log. */
 static void hold_signals(sigset_t *old)
 {
     sigset_t all;
@@ -322,12 +325,11 @@ static void hold_signals(sigset_t *old)
 }
 
 /* Makes the region and starts the flusher (the setup proper, with the
- * pending word taken); 0 when the caller may record. */
-static int setup(void)
+ * pending word taken and the signals held, old the mask to restore); 0
+ * when the caller may record. */
+static int setup(const sigset_t *old)
 {
     int saved = errno;
-    sigset_t old;
-    hold_signals(&old);
     /* Starting the flusher (its socket, its hello) is not the program's
      * doing: the thread records again only after. */
     struct ws_thread *self = ws_me.self;
@@ -353,7 +355,7 @@ static int setup(void)
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
     ws_me.self = self;
     ws_me.busy = busy;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, old, NULL);
     errno = saved;
     return atomic_load(&ws_on) ? 0 : -1;
 }
@@ -369,13 +371,18 @@ int ws_fork_setup(void)
         atomic_fetch_add(&pending_lost, 1);
         return -1;
     }
+    int saved = errno;
+    sigset_t old;
+    hold_signals(&old);
     int expect = 1;
     if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        errno = saved;
         if (expect == 0) return 0;
-        atomic_fetch_add(&pending_lost, 1); /* another thread, or a signal handler, is making it */
+        atomic_fetch_add(&pending_lost, 1); /* another thread is making it */
         return -1;
     }
-    return setup();
+    return setup(&old);
 }
 
 /* An event lost while the fork child's region is not made counts there. */
@@ -385,19 +392,16 @@ void ws_lose_pending(void)
 }
 
 /* A served image that recorded nothing ends: its log from pending_head,
- * sent in a closing hello (launch.c), and no region; 0 when sent. */
+ * sent in a closing hello (launch.c), and no region; 0 when sent.  The
+ * caller holds the signals (hold_signals()). */
 static int end_closing(int end_kind, int64_t status)
 {
-    sigset_t old;
-    hold_signals(&old);
     ws_head_init(ws_sh, nbufs, &pending_start); /* (ws_sh: pending_head) */
     atomic_store(&ws_sh->lost, atomic_load(&pending_lost));
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
     atomic_store(&ws_sh->end_kind, end_kind);
-    int r = ws_serve_closing();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return r;
+    return ws_serve_closing();
 }
 
 /*
@@ -418,21 +422,28 @@ int ws_end_pending(int end_kind, int64_t status)
     ws_thread_internal();
     int r = 0;
     for (int waited = 0;; waited++) {
-        int expect = 1;
-        if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
-            if (end_kind == WS_END_EXEC) {
-                atomic_store(&ws_fork_pending, 1); /* exec may fail: the image goes on */
-            } else if (pending_pid && end_closing(end_kind, status) == 0) {
-                atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
-                atomic_store(&ws_fork_pending, 0);
-            } else {
-                r = setup() == 0; /* its log says how it ended */
-            }
-            break;
-        }
-        if (expect == 0) {
+        int now = atomic_load(&ws_fork_pending);
+        if (now == 0) {
             r = 1; /* made meanwhile */
             break;
+        }
+        if (now == 1 && end_kind == WS_END_EXEC) break; /* exec may fail: the image goes on */
+        if (now == 1) {
+            sigset_t old;
+            hold_signals(&old);
+            int expect = 1;
+            if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
+                if (pending_pid && end_closing(end_kind, status) == 0) {
+                    atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
+                    atomic_store(&ws_fork_pending, 0);
+                    pthread_sigmask(SIG_SETMASK, &old, NULL);
+                } else {
+                    r = setup(&old) == 0; /* its log says how it ended */
+                }
+                break;
+            }
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            continue; /* taken or made meanwhile: look again */
         }
         if (waited == 1000) break;
         struct timespec ms = {0, 1000000};
