@@ -75,9 +75,9 @@ static uint64_t last_clock_ns, last_maps_ns, last_meta_ns;
 #define MAPS_EVERY_NS 500000000u /* how often the memory map is looked at */
 #define MAPS_FIRST_NS 100000000u /* when a served flusher first looks (run()) */
 static int program_fd = -1;      /* a flusher process's: a pidfd of the program */
-/* A served flusher that could not map the region where the program has
- * it (serve.c): the queue's links are the program's addresses, so it
- * takes the buffers handed over by their state instead. */
+/* A served flusher that did not map the region where the program has it
+ * (serve.c: most do not): the queue's links are the program's addresses,
+ * so it takes the buffers handed over by their state instead. */
 static int relocated;
 static int closed; /* served from a closing hello: the program ended first (serve.c) */
 /* The region's buffers as the flusher found them at its start: the

@@ -34,9 +34,10 @@
  * offset the hello gives, says whether a flusher took it.  record serves
  * only a process of its own uid and pid namespace (SO_PEERCRED; a pid the
  * process does not see as its own is another namespace's); a flusher it
- * forked ahead maps the region at the address the process has it, sets
- * the word to WS_SERVED, and creates the log in record's log directory
- * (when it cannot, it exits with WS_SERVE_NO_LOG, which record reports).
+ * forked ahead maps the region (in a place it keeps for them, or at the
+ * address the process has it: addr below), sets the word to WS_SERVED,
+ * and creates the log in record's log directory (when it cannot, it
+ * exits with WS_SERVE_NO_LOG, which record reports).
  * When record cannot serve, it (or the flusher) sets the word to the errno
  * value, negated.
  *

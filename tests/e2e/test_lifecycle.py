@@ -102,6 +102,27 @@ def maps_of(pid):
         return f.read()
 
 
+def case_served_one_after_another():
+    """A served flusher maps the regions it serves one after another in a
+    place of its own, not at the process's address (serve.c); a region
+    too large for that place is mapped where the process has it.  Either
+    way each log has all its process's events: a shell runs a program of
+    4 threads writing 3000 times each, three times, then once with 300 MiB
+    of buffers."""
+    data = os.path.join(TMP, "data")
+    run = "%s 4 3000" % prog("threads")
+    script = "%s; %s; %s; WHYSLOW_BUFFER_MB=300 %s" % (run, run, run, run)
+    record(["sh", "-c", script], data=data)
+    rep = report(data)
+    threads = [p for p in rep["processes"] if p["exe"].endswith("e2e_threads")]
+    eq(len(threads), 4, "processes of the program")
+    for p in threads:
+        eq((count(rep, "write", p["pid"]), p["lost_events"]), (12000, 0),
+           "writes and losses of pid %d" % p["pid"])
+        # (a process refused by record's flusher writes a log of its own)
+        check("/pack-" in p["log"], "pid %d served by record: its log %s" % (p["pid"], p["log"]))
+
+
 def case_served_region_at_first_event():
     """Under record, a process makes its region (and says hello) at its
     first event, not at its start: while it records nothing it has none;
