@@ -35,10 +35,13 @@ def case_git_clone():
     data, _ = record(["git", "clone", "-q", "--no-local", src, os.path.join(TMP, "dst")])
     check(os.path.exists(os.path.join(TMP, "dst", "f4")), "the clone")
     rep = report(data)
-    # (A busy disk may make other calls slow: only pipes are checked.)
+    # (A busy disk may make other calls slow: only reads of pipes are
+    # checked.  A write to a pipe waits only while its reader lags, which
+    # a loaded machine may make 10 ms, and the rule counts it then.)
     eq([f["summary"] for f in rep["findings"]
-        if f["kind"] == "slow_syscall" and (f["target"] or "").startswith("pipe:")], [],
-       "no slow_syscall on pipes")
+        if f["kind"] == "slow_syscall" and f["call"] in ("read", "readv") and
+        (f["target"] or "").startswith("pipe:")], [],
+       "no slow_syscall for reads of pipes")
     pids = {p["pid"] for p in rep["processes"]}
     waited = [(p["pid"], w) for p in rep["processes"] for w in p["waited_for"]
               if w["program"] == "git"]
