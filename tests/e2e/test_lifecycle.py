@@ -106,9 +106,10 @@ def case_served_one_after_another():
     """A served flusher maps the regions it serves one after another in a
     place of its own, not at the process's address (serve.c); a region
     too large for that place is mapped where the process has it.  Either
-    way each log has all its process's events: a shell runs a program of
-    4 threads writing 3000 times each, three times, then once with 300 MiB
-    of buffers."""
+    way record's flusher serves it (the log of a process that ends within
+    a second is in its pack) with all its events: a shell runs a program
+    of 4 threads writing 3000 times each (some 10 ms), three times, then
+    once with 300 MiB of buffers."""
     data = os.path.join(TMP, "data")
     run = "%s 4 3000" % prog("threads")
     script = "%s; %s; %s; WHYSLOW_BUFFER_MB=300 %s" % (run, run, run, run)
