@@ -68,16 +68,23 @@ static uint8_t *the_place(size_t size)
     return size <= PLACE_SIZE && place != MAP_FAILED ? place : NULL;
 }
 
+/* A place that a MAP_FIXED over it failed to map, or to put back, is
+ * given up, whole: a hole left in it could take another mapping, which
+ * the next MAP_FIXED there would replace. */
+static void give_up_place(void)
+{
+    munmap(place, PLACE_SIZE);
+    place = MAP_FAILED;
+}
+
 /* Lets go of a region mapped at data. */
 static void unmap_region(uint8_t *data, size_t size)
 {
-    if (data == place) {
-        if (mmap(place, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-                 -1, 0) == place)
-            return;
-        place = MAP_FAILED; /* its hole may take another mapping: never mapped over again */
-    }
-    munmap(data, size);
+    if (data != place)
+        munmap(data, size);
+    else if (mmap(place, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                  -1, 0) != place)
+        give_up_place();
 }
 
 /* Maps the region in the place, or where the process has it, or, when
@@ -96,10 +103,7 @@ static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
     if (p) {
         m = mmap(p, h->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED, memfd,
                  0);
-        if (m == MAP_FAILED) {
-            munmap(p, h->size); /* (a failed MAP_FIXED may have left a hole there) */
-            place = MAP_FAILED;
-        }
+        if (m == MAP_FAILED) give_up_place();
     }
     if (m == MAP_FAILED)
         m = mmap(at, h->size, PROT_READ | PROT_WRITE,
