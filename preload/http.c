@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -75,7 +76,41 @@ struct http_fd {
     uint8_t served, last_op, http;
 };
 
-static WS_BIG struct http_fd conns[WS_FD_TABLE];
+/*
+ * The state of each fd's connection, 8 MiB of address space: mapped at
+ * the first connection followed, not in the library's .bss.  There it
+ * made the library span more than 2 MiB, which the kernel then places at
+ * a 2 MiB boundary, and the libraries loaded after it each lower: in a
+ * program of many libraries (cmake: some 30) that took more page tables
+ * to map them, 70 to 130 us more at each start, traced or not
+ * (tests/unit/check_span.py keeps the span under 2 MiB).
+ */
+static struct http_fd *_Atomic conns;
+
+/* fd's state (fd below WS_FD_TABLE), the table mapped first when make;
+ * NULL when there is none: no connection followed yet, or no memory for
+ * the table (then none is, and each one that is not counts as an event
+ * lost). */
+static struct http_fd *conn(int fd, int make)
+{
+    struct http_fd *all = atomic_load_explicit(&conns, memory_order_acquire);
+    if (!all && make) {
+        void *m = mmap(NULL, WS_FD_TABLE * sizeof *all, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+            ws_lose();
+            return NULL;
+        }
+        struct http_fd *none = NULL;
+        if (atomic_compare_exchange_strong(&conns, &none, (struct http_fd *)m)) {
+            all = m;
+        } else { /* another thread mapped it first */
+            munmap(m, WS_FD_TABLE * sizeof *all);
+            all = none;
+        }
+    }
+    return all ? &all[fd] : NULL;
+}
 
 void ws_http_watch(int fd, int served)
 {
@@ -83,21 +118,23 @@ void ws_http_watch(int fd, int served)
     int saved = errno, type = 0;
     socklen_t len = sizeof type;
     int stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    struct http_fd *c = stream ? conn(fd, 1) : NULL;
     errno = saved;
-    if (!stream) return;
+    if (!c) return;
     /* Unknown (an fd first seen used): what an accept said of it, in this
      * process or in the parent it was inherited from (a PostgreSQL
      * backend's client, accepted by the postmaster before its fork). */
-    int was = conns[fd].served;
+    int was = c->served;
     ws_http_reset(fd);
-    conns[fd].served = (uint8_t)(served < 0 ? was : served);
+    c->served = (uint8_t)(served < 0 ? was : served);
     ws_fd_set(fd, 1 | WS_FD_WATCH);
 }
 
 void ws_http_reset(int fd)
 {
     if ((unsigned)fd >= WS_FD_TABLE) return;
-    struct http_fd *c = &conns[fd];
+    struct http_fd *c = conn(fd, 0);
+    if (!c) return;
     /* Only what is in use: most fds' entries are never touched. */
     if (c->dir[0].mode || c->dir[1].mode || c->nheads || c->tls || c->served || c->last_op ||
         c->http)
@@ -326,10 +363,9 @@ static void head_line(struct http_fd *c, struct http_dir *d, const char *line, s
  * response written at once); a message that ends in a later call gets an
  * end record there.
  */
-static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n, uint64_t s,
-                   uint64_t e, uint64_t caller)
+static void follow(struct ws_thread *t, struct http_fd *c, int fd, int dir, const char *p, size_t n,
+                   uint64_t s, uint64_t e, uint64_t caller)
 {
-    struct http_fd *c = &conns[fd];
     struct http_dir *d = &c->dir[dir == WS_HTTP_OUT];
     const char *end = p + n;
     const char *head = NULL; /* the message whose head record is due */
@@ -477,10 +513,9 @@ static void follow(struct ws_thread *t, int fd, int dir, const char *p, size_t n
  */
 #define TURN_BYTES 32
 
-static void turn(struct ws_thread *t, int fd, int dir, const void *buf, size_t n, uint64_t s,
-                 uint64_t e, uint64_t caller)
+static void turn(struct ws_thread *t, struct http_fd *c, int fd, int dir, const void *buf, size_t n,
+                 uint64_t s, uint64_t e, uint64_t caller)
 {
-    struct http_fd *c = &conns[fd];
     if (dir == WS_HTTP_OUT) {
         c->last_op = 2;
         return;
@@ -502,7 +537,8 @@ static void follow_call(struct ws_thread *t, int fd, int dir, const struct iovec
                         size_t n, int plain, uint64_t s, uint64_t e, uint64_t caller)
 {
     if ((unsigned)fd >= WS_FD_TABLE || !iov) return;
-    struct http_fd *c = &conns[fd];
+    struct http_fd *c = conn(fd, plain); /* (a watched fd's is there) */
+    if (!c) return;
     if (plain)
         c->tls = 1; /* (whatever the socket's first bytes said) */
     else if (c->tls)
@@ -511,11 +547,11 @@ static void follow_call(struct ws_thread *t, int fd, int dir, const struct iovec
     for (size_t i = 0; i < cnt && n > 0; i++) {
         if (c->dir[dir == WS_HTTP_OUT].mode == M_OFF || (c->tls && !plain)) break;
         size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
-        if (k && iov[i].iov_base) follow(t, fd, dir, iov[i].iov_base, k, s, e, caller);
+        if (k && iov[i].iov_base) follow(t, c, fd, dir, iov[i].iov_base, k, s, e, caller);
         n -= k;
     }
     if (!plain && c->served && !c->http && c->dir[0].mode == M_OFF && cnt > 0)
-        turn(t, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
+        turn(t, c, fd, dir, iov[0].iov_base, iov[0].iov_len < all ? iov[0].iov_len : all, s, e,
              caller);
 }
 
@@ -544,12 +580,13 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
 void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, uint64_t e,
                   uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || conns[fd].tls) return;
-    struct http_dir *d = &conns[fd].dir[dir == WS_HTTP_OUT];
+    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    if (!c || c->tls) return;
+    struct http_dir *d = &c->dir[dir == WS_HTTP_OUT];
     if (d->mode == M_CLOSE) return;
     if ((d->mode != M_BODY_LEN && d->mode != M_CHUNK_DATA) || n > d->left) {
         d->mode = M_OFF;
-        conns[fd].http = 1; /* lost, not another protocol: no turns either */
+        c->http = 1; /* lost, not another protocol: no turns either */
         return;
     }
     d->left -= n;
@@ -566,8 +603,9 @@ void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, ui
  * with it ended. */
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE) return;
-    struct http_dir *d = &conns[fd].dir[0];
+    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    if (!c) return;
+    struct http_dir *d = &c->dir[0];
     if (d->mode == M_CLOSE) {
         end_record(t, fd, WS_HTTP_IN, d, s, e, caller);
         d->mode = M_START;
@@ -576,8 +614,8 @@ void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t c
 
 void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE) return;
-    struct http_fd *c = &conns[fd];
+    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    if (!c) return;
     for (int i = 0; i < 2; i++)
         if (c->dir[i].mode == M_CLOSE)
             end_record(t, fd, i ? WS_HTTP_OUT : WS_HTTP_IN, &c->dir[i], s, e, caller);

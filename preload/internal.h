@@ -124,7 +124,9 @@ struct ws_buf {
  * statements; scratch buffers) go apart from its small variables, which
  * .bss would otherwise scatter between them: a process touches the
  * small ones at its start, and on some hosts each page it touches costs
- * tens of microseconds (a fault, and its teardown at the end).
+ * tens of microseconds (a fault, and its teardown at the end).  All of
+ * the library stays under 2 MiB (tests/unit/check_span.py says why):
+ * a table of megabytes is mapped when first used (http.c's).
  */
 #define WS_BIG __attribute__((section(".lbss")))
 
