@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "median.h"
+
 #define SLICES 5
 
 pthread_mutex_t bench_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,18 +42,6 @@ static double now_ns(void)
 }
 
 typedef int (*lock_fn)(pthread_mutex_t *);
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* PER pairs of lock and unlock through lock and unlock: ns per pair. */
 static double block(lock_fn lock, lock_fn unlock, long per)
@@ -89,8 +79,9 @@ static int side_by_side(int blocks, long per)
         }
     for (int b = 0; b < blocks; b++)
         diff[b] = ns[WHYSLOW * blocks + b] - ns[UNTRACED * blocks + b];
-    double added = median(diff, blocks);
-    double u = median(ns + UNTRACED * blocks, blocks), w = median(ns + WHYSLOW * blocks, blocks);
+    double added = bench_median(diff, blocks);
+    double u = bench_median(ns + UNTRACED * blocks, blocks),
+           w = bench_median(ns + WHYSLOW * blocks, blocks);
     printf("untraced_ns=%.3f whyslow_ns=%.3f added=%.3f\n", u, w, added);
     free(ns);
     return 0;

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 #define SLICES 5
 
 typedef ssize_t (*write_fn)(int, const void *, size_t);
@@ -36,18 +38,6 @@ static double now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int side_by_side(int fd, int blocks, int per)
@@ -87,11 +77,11 @@ static int side_by_side(int fd, int blocks, int per)
     for (int p = 0; p < 3; p++) {
         for (int b = 0; b < blocks; b++)
             diff[b] = ns[pairs[p][0] * blocks + b] - ns[pairs[p][1] * blocks + b];
-        d[p] = median(diff, blocks);
+        d[p] = bench_median(diff, blocks);
     }
     double mid[MODES];
     for (int m = 0; m < MODES; m++)
-        mid[m] = median(ns + m * blocks, blocks);
+        mid[m] = bench_median(ns + m * blocks, blocks);
     printf("untraced_ns=%.2f reference_ns=%.2f whyslow_ns=%.2f added_reference=%.2f "
            "added_whyslow=%.2f over_reference=%.2f\n",
            mid[UNTRACED], mid[REFERENCE], mid[WHYSLOW], d[0], d[1], d[2]);
