@@ -87,12 +87,13 @@ struct http_fd {
  */
 static struct http_fd *_Atomic conns;
 
-/* fd's state (fd below WS_FD_TABLE), the table mapped first when make;
- * NULL when there is none: no connection followed yet, or no memory for
- * the table (then none is, and each one that is not counts as an event
+/* fd's state, the table mapped first when make; NULL when there is none:
+ * an fd past the table, no connection followed yet, or no memory for the
+ * table (then none is, and each one that is not counts as an event
  * lost). */
 static struct http_fd *conn(int fd, int make)
 {
+    if ((unsigned)fd >= WS_FD_TABLE) return NULL;
     struct http_fd *all = atomic_load_explicit(&conns, memory_order_acquire);
     if (!all && make) {
         void *m = mmap(NULL, WS_FD_TABLE * sizeof *all, PROT_READ | PROT_WRITE,
@@ -132,7 +133,6 @@ void ws_http_watch(int fd, int served)
 
 void ws_http_reset(int fd)
 {
-    if ((unsigned)fd >= WS_FD_TABLE) return;
     struct http_fd *c = conn(fd, 0);
     if (!c) return;
     /* Only what is in use: most fds' entries are never touched. */
@@ -536,8 +536,7 @@ static void turn(struct ws_thread *t, struct http_fd *c, int fd, int dir, const 
 static void follow_call(struct ws_thread *t, int fd, int dir, const struct iovec *iov, size_t cnt,
                         size_t n, int plain, uint64_t s, uint64_t e, uint64_t caller)
 {
-    if ((unsigned)fd >= WS_FD_TABLE || !iov) return;
-    struct http_fd *c = conn(fd, plain); /* (a watched fd's is there) */
+    struct http_fd *c = iov ? conn(fd, plain) : NULL; /* (a watched fd's is there) */
     if (!c) return;
     if (plain)
         c->tls = 1; /* (whatever the socket's first bytes said) */
@@ -580,7 +579,7 @@ void ws_http_iov(struct ws_thread *t, int fd, int dir, const struct iovec *iov, 
 void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, uint64_t e,
                   uint64_t caller)
 {
-    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    struct http_fd *c = conn(fd, 0);
     if (!c || c->tls) return;
     struct http_dir *d = &c->dir[dir == WS_HTTP_OUT];
     if (d->mode == M_CLOSE) return;
@@ -603,7 +602,7 @@ void ws_http_skip(struct ws_thread *t, int fd, int dir, size_t n, uint64_t s, ui
  * with it ended. */
 void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
-    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    struct http_fd *c = conn(fd, 0);
     if (!c) return;
     struct http_dir *d = &c->dir[0];
     if (d->mode == M_CLOSE) {
@@ -614,7 +613,7 @@ void ws_http_eof(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t c
 
 void ws_http_closed(struct ws_thread *t, int fd, uint64_t s, uint64_t e, uint64_t caller)
 {
-    struct http_fd *c = (unsigned)fd < WS_FD_TABLE ? conn(fd, 0) : NULL;
+    struct http_fd *c = conn(fd, 0);
     if (!c) return;
     for (int i = 0; i < 2; i++)
         if (c->dir[i].mode == M_CLOSE)

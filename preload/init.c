@@ -324,6 +324,19 @@ static void hold_signals(sigset_t *old)
     pthread_sigmask(SIG_SETMASK, &all, old);
 }
 
+/* Takes the pending word (1 -> 2) with the signals held, old the mask to
+ * restore: 1 when taken; else the mask is back and *was says what the
+ * word was (0: the region is made; 2: another thread is making it). */
+static int take_pending(sigset_t *old, int *was)
+{
+    hold_signals(old);
+    int expect = 1;
+    if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) return 1;
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+    *was = expect;
+    return 0;
+}
+
 /* Makes the region and starts the flusher (the setup proper, with the
  * pending word taken and the signals held, old the mask to restore); 0
  * when the caller may record. */
@@ -371,14 +384,11 @@ int ws_fork_setup(void)
         atomic_fetch_add(&pending_lost, 1);
         return -1;
     }
-    int saved = errno;
+    int saved = errno, was;
     sigset_t old;
-    hold_signals(&old);
-    int expect = 1;
-    if (!atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!take_pending(&old, &was)) {
         errno = saved;
-        if (expect == 0) return 0;
+        if (was == 0) return 0;
         atomic_fetch_add(&pending_lost, 1); /* another thread is making it */
         return -1;
     }
@@ -430,20 +440,16 @@ int ws_end_pending(int end_kind, int64_t status)
         if (now == 1 && end_kind == WS_END_EXEC) break; /* exec may fail: the image goes on */
         if (now == 1) {
             sigset_t old;
-            hold_signals(&old);
-            int expect = 1;
-            if (atomic_compare_exchange_strong(&ws_fork_pending, &expect, 2)) {
-                if (pending_pid && end_closing(end_kind, status) == 0) {
-                    atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
-                    atomic_store(&ws_fork_pending, 0);
-                    pthread_sigmask(SIG_SETMASK, &old, NULL);
-                } else {
-                    r = setup(&old) == 0; /* its log says how it ended */
-                }
-                break;
+            int was;
+            if (!take_pending(&old, &was)) continue; /* taken or made meanwhile: look again */
+            if (pending_pid && end_closing(end_kind, status) == 0) {
+                atomic_store(&ws_on, 0); /* later calls, on any thread, pass straight through */
+                atomic_store(&ws_fork_pending, 0);
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
+            } else {
+                r = setup(&old) == 0; /* its log says how it ended */
             }
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            continue; /* taken or made meanwhile: look again */
+            break;
         }
         if (waited == 1000) break;
         struct timespec ms = {0, 1000000};
