@@ -244,11 +244,18 @@ struct named {
     char text[NAMED_TEXT];
 };
 
-static WS_BIG struct named named[NAMED];
+/* struct named[NAMED], 530 KiB: mapped by the first statement prepared
+ * (table.c). */
+static void *_Atomic named_table;
 
 void ws_pg_remember(const void *conn, const char *name, const char *text)
 {
     if (!name || !text) return;
+    struct named *named = ws_table_map(&named_table, NAMED * sizeof *named);
+    if (!named) { /* no memory: its executions will show no text */
+        ws_lose();
+        return;
+    }
     uint32_t h = ws_db_hash(name, strlen(name), (uint32_t)(uintptr_t)conn);
     for (unsigned i = 0; i < NAMED; i++) {
         struct named *e = &named[(h + i) & (NAMED - 1)];
@@ -270,7 +277,8 @@ void ws_pg_remember(const void *conn, const char *name, const char *text)
 
 const char *ws_pg_recall(const void *conn, const char *name)
 {
-    if (!name) return NULL;
+    struct named *named = atomic_load_explicit(&named_table, memory_order_acquire);
+    if (!name || !named) return NULL;
     uint32_t h = ws_db_hash(name, strlen(name), (uint32_t)(uintptr_t)conn);
     for (unsigned i = 0; i < NAMED; i++) {
         struct named *e = &named[(h + i) & (NAMED - 1)];

@@ -27,7 +27,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -78,14 +77,14 @@ struct http_fd {
 
 /*
  * The state of each fd's connection, 8 MiB of address space: mapped at
- * the first connection followed, not in the library's .bss.  There it
- * made the library span more than 2 MiB, which the kernel then places at
- * a 2 MiB boundary, and the libraries loaded after it each lower: in a
- * program of many libraries (cmake: some 30) that took more page tables
- * to map them, 70 to 130 us more at each start, traced or not
- * (tests/unit/check_span.py keeps the span under 2 MiB).
+ * the first connection followed (table.c), not in the library's .bss.
+ * There it made the library span more than 2 MiB, which the kernel then
+ * places at a 2 MiB boundary, and the libraries loaded after it each
+ * lower: in a program of many libraries (cmake: some 30) that took more
+ * page tables to map them, 70 to 130 us more at each start, traced or
+ * not.
  */
-static struct http_fd *_Atomic conns;
+static void *_Atomic conns;
 
 /* fd's state, the table mapped first when make; NULL when there is none:
  * an fd past the table, no connection followed yet, or no memory for the
@@ -94,22 +93,9 @@ static struct http_fd *_Atomic conns;
 static struct http_fd *conn(int fd, int make)
 {
     if ((unsigned)fd >= WS_FD_TABLE) return NULL;
-    struct http_fd *all = atomic_load_explicit(&conns, memory_order_acquire);
-    if (!all && make) {
-        void *m = mmap(NULL, WS_FD_TABLE * sizeof *all, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (m == MAP_FAILED) {
-            ws_lose();
-            return NULL;
-        }
-        struct http_fd *none = NULL;
-        if (atomic_compare_exchange_strong(&conns, &none, (struct http_fd *)m)) {
-            all = m;
-        } else { /* another thread mapped it first */
-            munmap(m, WS_FD_TABLE * sizeof *all);
-            all = none;
-        }
-    }
+    struct http_fd *all = make ? ws_table_map(&conns, WS_FD_TABLE * sizeof *all)
+                               : atomic_load_explicit(&conns, memory_order_acquire);
+    if (!all && make) ws_lose();
     return all ? &all[fd] : NULL;
 }
 

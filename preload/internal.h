@@ -126,9 +126,13 @@ struct ws_buf {
  * small ones at its start, and on some hosts each page it touches costs
  * tens of microseconds (a fault, and its teardown at the end).  All of
  * the library stays under 2 MiB (tests/unit/check_span.py says why):
- * a table of megabytes is mapped when first used (http.c's).
+ * a table only some programs need is mapped when first used (table.c).
  */
 #define WS_BIG __attribute__((section(".lbss")))
+
+/* *table, mapped (size bytes of zeroes) by its first caller; NULL if it
+ * cannot be.  Keeps errno (table.c). */
+void *ws_table_map(void *_Atomic *table, size_t size);
 
 /*
  * Code every process runs, traced or not (its start, main's wrapper, its

@@ -384,7 +384,9 @@ struct code_entry {
     struct ident x;
 };
 
-static WS_BIG struct code_entry codes[CODES];
+/* struct code_entry[CODES], 390 KiB: mapped by the first code object named
+ * (table.c). */
+static void *_Atomic codes_table;
 static _Atomic uint32_t next_id = 1;
 static WS_HOT _Atomic uint32_t epoch = 1;
 /* Threads writing an entry now (a fork child need look at none if 0) */
@@ -397,7 +399,8 @@ void ws_py_fork_child(void)
      * written: no one here will finish it.  Looked for only when one was:
      * reading the whole table (96 pages, most never touched) costs a short
      * child such as a shell's before its exec some 100 page faults. */
-    if (atomic_load(&writers) == 0) return;
+    struct code_entry *codes = atomic_load(&codes_table);
+    if (atomic_load(&writers) == 0 || !codes) return;
     for (size_t i = 0; i < CODES; i++) {
         uint32_t seq = atomic_load_explicit(&codes[i].seq, memory_order_relaxed);
         if (seq & 1) atomic_store_explicit(&codes[i].seq, seq + 1, memory_order_relaxed);
@@ -507,9 +510,11 @@ static uint32_t table_id(struct ws_thread *t, uintptr_t code, const struct ident
                          uint64_t at, int *user)
 {
     struct ident x = *xp;
-    struct code_entry *set = &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 4)];
+    struct code_entry *codes = ws_table_map(&codes_table, CODES * sizeof *codes);
+    struct code_entry *set =
+        codes ? &codes[((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 52 & (CODES - 4)] : NULL;
     struct code_entry *victim = NULL;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; set && i < 4; i++) {
         struct code_entry *e = &set[i];
         uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
         if (seq & 1) continue;
@@ -526,6 +531,7 @@ static uint32_t table_id(struct ws_thread *t, uintptr_t code, const struct ident
     uint32_t id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
     *user = users_file(x.filename);
     if (!name_code(t, code, &x, id, at)) return 0;
+    if (!set) return id; /* no memory for the table: named again at its next use */
     struct code_entry *e = victim ? victim : &set[id & 3];
     uint32_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
     atomic_fetch_add(&writers, 1);
