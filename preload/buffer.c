@@ -117,7 +117,8 @@ uint8_t *ws_region_data(unsigned nbufs)
 
 /* What a head holds from the start: the program, its settings, when it
  * started and its parent then (started, or now when NULL). */
-void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start *started)
+WS_EVERY_PROCESS void ws_head_init(struct ws_shared *sh, unsigned nbufs,
+                                   const struct ws_start *started)
 {
     struct ws_start now;
     if (!started) {
@@ -358,7 +359,7 @@ struct ws_thread *ws_enter_slow(void)
 }
 
 /* Marks the calling thread as the tracer's own: its calls are not traced. */
-void ws_thread_internal(void)
+WS_EVERY_PROCESS void ws_thread_internal(void)
 {
     ws_me.self = &internal_thread;
     ws_me.busy = 1;

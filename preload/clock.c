@@ -45,7 +45,7 @@ uint64_t ws_real_ns(void)
  * call costs a microsecond or two: the program's side reads its start's
  * pair by system calls (most short processes never read a clock
  * themselves); the flusher, which reads one every tick, by the vDSO. */
-static uint64_t clock_ns(clockid_t id, int sys)
+WS_EVERY_PROCESS static uint64_t clock_ns(clockid_t id, int sys)
 {
     struct timespec ts;
     if (sys)
@@ -62,7 +62,7 @@ static uint64_t clock_ns(clockid_t id, int sys)
  * comes out some per cent off (a 30 ms sleep read as 28.7 ms under load).
  * Of three reads, the one whose bracketing timestamps are closest, its
  * clocks given the middle of them. */
-void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys)
+WS_EVERY_PROCESS void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys)
 {
     int tsc = ws_clock_tsc;
     uint64_t best = UINT64_MAX;
@@ -89,7 +89,7 @@ void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys)
  * 6 us here, four of them in __get_cpuid), which every traced process,
  * the shortest too, would pay.  WHYSLOW_CLOCK=monotonic forces the
  * fallback. */
-void ws_clock_init(void)
+WS_EVERY_PROCESS void ws_clock_init(void)
 {
     ws_clock_tsc = 0;
 #if defined(__x86_64__) || defined(__i386__)

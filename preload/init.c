@@ -101,8 +101,8 @@ static void bad_setting(char *msg, size_t len, const char *name, const char *val
     snprintf(msg + n, len - n, "%s%s=%s is not valid (%s)", n ? "; " : "", name, value, want);
 }
 
-static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned max, char *msg,
-                         size_t len)
+WS_EVERY_PROCESS static unsigned env_uint(const char *name, unsigned dflt, unsigned min,
+                                          unsigned max, char *msg, size_t len)
 {
     const char *s = getenv(name);
     if (!s || !*s) return dflt;
@@ -121,7 +121,8 @@ static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned
 /* A duration given in ms, fractions allowed ("0.5"), in ns.  (In whole
  * numbers until one is given: a double's constants are read from .rodata,
  * a page the start of a traced process need not touch.) */
-static uint64_t env_ms_as_ns(const char *name, uint64_t dflt_ns, char *msg, size_t len)
+WS_EVERY_PROCESS static uint64_t env_ms_as_ns(const char *name, uint64_t dflt_ns, char *msg,
+                                              size_t len)
 {
     const char *s = getenv(name);
     if (!s || !*s) return dflt_ns;
@@ -135,7 +136,7 @@ static uint64_t env_ms_as_ns(const char *name, uint64_t dflt_ns, char *msg, size
 }
 
 /* WHYSLOW_REDACT: a list of sql, argv, url. */
-static void env_redact(char *msg, size_t len)
+WS_EVERY_PROCESS static void env_redact(char *msg, size_t len)
 {
     const char *s = getenv(WS_START_STR("WHYSLOW_REDACT"));
     ws_redact_sql = ws_redact_argv = ws_redact_url = 0;
@@ -156,7 +157,7 @@ static void env_redact(char *msg, size_t len)
 }
 
 /* Reads the settings; what was not valid goes to msg. */
-static void read_settings(char *msg, size_t len)
+WS_EVERY_PROCESS static void read_settings(char *msg, size_t len)
 {
     const char *s;
     msg[0] = 0;
@@ -423,7 +424,7 @@ static int end_closing(int end_kind, int64_t status)
  * thread that is making the region (never this one: setup() holds its
  * signals) is waited for, at most 1 s.
  */
-int ws_end_pending(int end_kind, int64_t status)
+WS_EVERY_PROCESS int ws_end_pending(int end_kind, int64_t status)
 {
     if (!atomic_load(&ws_on) || (pending_owner && ws_getpid() != pending_owner)) return 0;
     int saved = errno;

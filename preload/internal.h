@@ -136,10 +136,13 @@ void *ws_table_map(void *_Atomic *table, size_t size);
 
 /*
  * Code every process runs, traced or not (its start, main's wrapper, its
- * exit), and what the start of every traced one runs (the stack's and
- * Python's set-up) goes with the constructor, in .text.startup: the start
- * touches that page anyway, where the other pages would each cost a fault
- * on the hosts above (the kernel maps 64 KiB of our text at each).
+ * exit), what the start of every traced one runs (its settings, its clock
+ * pair, the stack's and Python's set-up) and what the end of a served one
+ * that recorded nothing runs (its closing hello) goes with the
+ * constructor, in .text.startup: the start touches those pages anyway,
+ * where the others would each cost a fault on the hosts above (the kernel
+ * maps 64 KiB of our text at each) and, where the hypervisor shadows page
+ * tables, some 1.5 us more for each page touched.
  */
 #define WS_EVERY_PROCESS __attribute__((section(".text.startup")))
 

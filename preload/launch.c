@@ -67,7 +67,7 @@
 enum ws_flusher_mode ws_mode;
 int ws_reaper_line;
 
-int ws_reaps_orphans(pid_t self)
+WS_EVERY_PROCESS int ws_reaps_orphans(pid_t self)
 {
     int sub = 0;
     return self == 1 || (ws_sys(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub) == 0 && sub);
@@ -137,7 +137,7 @@ static int start_cwd_lost; /* kept for later, but getcwd() failed: /proc says th
 static WS_BIG char start_cwd_buf[WS_EXE_MAX];
 char ws_serve_sock[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] WS_START_RW = "";
 
-void ws_note_start(int argc, char **argv, int later)
+WS_EVERY_PROCESS void ws_note_start(int argc, char **argv, int later)
 {
     ws_start_argv = argv;
     const char *p = argc > 0 ? argv[0] : NULL;
@@ -156,7 +156,7 @@ void ws_note_start(int argc, char **argv, int later)
 /* WHYSLOW_SOCK, read once: a program may change its environment before
  * its first event or its end, where the hello is sent.  One too long for
  * a socket's name is none (the process gets a flusher of its own). */
-void ws_note_sock(void)
+WS_EVERY_PROCESS void ws_note_sock(void)
 {
     const char *sock = getenv(WS_START_STR(WS_SERVE_ENV));
     size_t n = sock ? strlen(sock) : 0;
@@ -180,7 +180,7 @@ void ws_forget_start(void)
  * directory may have changed since the exec, both as /proc says them: a
  * title the program gave itself since (setproctitle) shows in
  * /proc/self/cmdline as a flusher forked from it would read it. */
-static void give_identity(void)
+WS_EVERY_PROCESS static void give_identity(void)
 {
     size_t n = 0;
     const char *fn = ws_start_argv && !start_cwd_lost ? (const char *)getauxval(AT_EXECFN) : NULL;
@@ -245,7 +245,7 @@ static int served_answer(void)
 
 /* A socket connected to record's (sock: "@name"); -1 with errno set.
  * System calls, not libc's socket(), connect() and close() (ws_sys()). */
-static int connect_record(const char *sock)
+WS_EVERY_PROCESS static int connect_record(const char *sock)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     size_t n = strlen(sock);
@@ -311,7 +311,7 @@ _Static_assert(offsetof(struct ws_shared, text) + WS_EXE_MAX + WS_ARGS_MAX <= WS
 /* A closing hello: the hello, then the head (init.c filled it in) up to
  * the end of the command line give_identity() put in it; 0 when sent.
  * record does not answer it: the process is ending. */
-int ws_serve_closing(void)
+WS_EVERY_PROCESS int ws_serve_closing(void)
 {
     const char *sock = ws_serve_sock;
     if (!*sock) return -1;
@@ -470,7 +470,7 @@ static void settle_served(void)
  * it shares our memory but is another process, and the parent's log is
  * the parent's.
  */
-void ws_flusher_end(int end_kind, int64_t status)
+WS_EVERY_PROCESS void ws_flusher_end(int end_kind, int64_t status)
 {
     /* A fork child, or a served image, that recorded nothing: an exec
      * leaves no log of this image (the new one makes its own), an exit
