@@ -120,12 +120,12 @@ struct ws_buf {
 #define WS_HOT __attribute__((section("ws_hot")))
 
 /*
- * The library's large zeroed arrays (tables of fds, code objects,
- * statements; scratch buffers) go apart from its small variables, which
+ * The library's large zeroed arrays (the table of fds known, the served
+ * start's head, scratch buffers) go apart from its small variables, which
  * .bss would otherwise scatter between them: a process touches the
  * small ones at its start, and on some hosts each page it touches costs
  * tens of microseconds (a fault, and its teardown at the end).  All of
- * the library stays under 2 MiB (tests/unit/check_span.py says why):
+ * the library stays under 1 MiB (tests/unit/check_span.py says why):
  * a table only some programs need is mapped when first used (table.c).
  */
 #define WS_BIG __attribute__((section(".lbss")))

@@ -22,8 +22,10 @@ void *ws_table_map(void *_Atomic *table, size_t size)
 {
     void *all = atomic_load_explicit(table, memory_order_acquire);
     if (all) return all;
-    /* mmap() is async-signal-safe: a wrapper of a signal handler may be
-     * the first user.  NORESERVE: only the pages written count. */
+    /* mmap() is a bare system call, safe where the first user may be: in
+     * a signal handler's wrapper, or while another thread maps the same
+     * table (the loser lets its copy go).  NORESERVE: only the pages
+     * written count. */
     int saved = errno;
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
