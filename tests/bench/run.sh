@@ -474,12 +474,16 @@ process_cost() {
     echo "running a loop of $PROCESS_COUNT /bin/true: $PROCESS_ROUNDS rounds of $modes, interleaved" >&2
     rotating_rounds "$PROCESS_ROUNDS" proc loop_in $modes || return 1
     rm -rf "$TMP/plog"
+    # Each mode's median and the range of its rounds: on a noisy host the
+    # rounds spread wider than the targets' margins.
     for m in ${modes#untraced }; do
-        eval "added_$m=\$(paired_median \"\$TMP/proc.$m\" \"\$TMP/proc.untraced\")"
+        pc_added=$(paired_median "$TMP/proc.$m" "$TMP/proc.untraced")
+        pc_range="$(calc %.0f "$(sort -n "$TMP/diffs" | head -n 1)")..$(calc %.0f "$(sort -n "$TMP/diffs" | tail -n 1)")"
+        eval "added_$m=\$pc_added range_$m=\$pc_range"
     done
     floor=
-    [ -f "$BENCH/libwsempty.so" ] && floor="; a preloaded library that does nothing adds $(calc %.0f "$added_empty") us, the floor of any LD_PRELOAD here"
-    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100)$floor"
+    [ -f "$BENCH/libwsempty.so" ] && floor="; a preloaded library that does nothing adds $(calc %.0f "$added_empty") us (rounds $range_empty), the floor of any LD_PRELOAD here"
+    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500; rounds $range_record), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100; rounds $range_disabled)$floor"
 }
 
 ! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
