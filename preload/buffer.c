@@ -10,8 +10,10 @@
  * waited for.
  *
  * The flusher also reads buffers still being filled (every WHYSLOW_FLUSH_MS),
- * up to their `committed` mark, which the owner advances with a release
- * store after each complete record: the owner only ever writes past it.
+ * up to the first record not yet committed: the owner stores each
+ * record's first word last, with release (internal.h: struct ws_raw), and
+ * only ever writes past the records committed.  A buffer handed over says
+ * where its records end in its `committed` mark.
  *
  * Signal handlers: a wrapper in a handler that interrupted ws_emit() on the
  * same thread would race with it for the buffer position, so such a nested

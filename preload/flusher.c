@@ -215,6 +215,34 @@ static uint8_t *buf_data(const struct ws_buf *b)
     return data0 + (size_t)(b - ws_bufs) * WS_BUF_SIZE;
 }
 
+/* Where b's whole records end, from `from` on: its committed mark once
+ * FULL; in a buffer being filled, at the first record whose first word is
+ * still 0 (internal.h: struct ws_raw), or at its end. */
+uint32_t ws_buf_filled(const struct ws_buf *b, uint32_t from)
+{
+    if (atomic_load_explicit(&b->state, memory_order_acquire) == WS_BUF_FULL)
+        return atomic_load_explicit(&b->committed, memory_order_acquire);
+    const uint8_t *data = buf_data(b);
+    uint32_t at = from;
+    while (at + sizeof(struct ws_raw) <= WS_BUF_SIZE) {
+        uint64_t w =
+            atomic_load_explicit((const _Atomic uint64_t *)(data + at), memory_order_acquire);
+        uint32_t size = (uint32_t)sizeof(struct ws_raw) + (((uint32_t)(uint16_t)w + 7u) & ~7u);
+        if (!w || at + size > WS_BUF_SIZE) break;
+        at += size;
+    }
+    return at;
+}
+
+/* A buffer written goes back to the pool zeroed where it was written, so
+ * that the word past its next owner's last record is 0.  (The program
+ * writes only below its position: past `end` it is 0 already.) */
+static void release_zeroed(struct ws_buf *b, uint32_t end)
+{
+    memset(buf_data(b), 0, end < WS_BUF_SIZE ? end : WS_BUF_SIZE);
+    ws_buffer_release(b);
+}
+
 /* Raw records [from, to) of b become one EVENTS chunk. */
 static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
 {
@@ -328,7 +356,7 @@ static void flush(int final)
         if (!b) break;
         uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
         if (end > b->flushed) put_events(b, b->flushed, end);
-        ws_buffer_release(b);
+        release_zeroed(b, end);
     }
     /* At the end nobody fills buffers any more: take the rest by state.
      * A relocated flusher always does (the log's chunks name their place
@@ -341,13 +369,13 @@ static void flush(int final)
             uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
             if (end > b->flushed) put_events(b, b->flushed, end);
             b->flushed = end;
-            if (relocated) ws_buffer_release(b);
+            if (relocated) release_zeroed(b, end);
         }
     /* Then what is committed in buffers still being filled. */
     for (unsigned i = 0, n = ws_bufs_used(); i < n; i++) {
         struct ws_buf *b = &ws_bufs[i];
         if (atomic_load_explicit(&b->state, memory_order_acquire) != WS_BUF_ACTIVE) continue;
-        uint32_t end = atomic_load_explicit(&b->committed, memory_order_acquire);
+        uint32_t end = ws_buf_filled(b, b->flushed);
         if (end > b->flushed) {
             put_events(b, b->flushed, end);
             b->flushed = end;

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h> /* ws_getpid() and the like, below */
 #include <sys/types.h>
@@ -76,7 +77,13 @@ void ws_clock_pair(uint64_t *ts, uint64_t *mono_ns, uint64_t *real_ns, int sys);
 /*
  * A raw record, as a wrapper writes it into its thread's buffer: fixed
  * size so the write is a few stores; the flusher compacts it.  A payload
- * of plen bytes follows, padded to 8.
+ * of plen bytes follows, padded to 8.  Its first word (plen, call, pad,
+ * err) is stored last, with release: a record whose first word is not 0
+ * is whole (call is never 0), and the word past a thread's last record
+ * is 0 (a buffer is zeroed before it is used again).  So the flusher
+ * reads a buffer being filled up to its first 0 word, and the program's
+ * commit is a store to the record's own cache line, not to the buffer's
+ * header (after a system call that flushed the TLB, a page more).
  */
 struct ws_raw {
     uint16_t plen; /* payload bytes, with the stack's */
@@ -90,6 +97,16 @@ struct ws_raw {
     uint64_t caller;
 };
 
+/* The record's first word as ws_emit_commit() stores it. */
+static inline uint64_t ws_raw_word(uint32_t plen, unsigned call, unsigned pad, uint32_t err)
+{
+    return (uint64_t)(uint16_t)plen | (uint64_t)(uint8_t)call << 16 | (uint64_t)(uint8_t)pad << 24 |
+           (uint64_t)err << 32;
+}
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && offsetof(struct ws_raw, call) == 2 &&
+                   offsetof(struct ws_raw, pad) == 3 && offsetof(struct ws_raw, err) == 4,
+               "ws_raw_word() is the first 8 bytes of a struct ws_raw");
+
 #define WS_BUF_SIZE    (64 * 1024)
 #define WS_MAX_PAYLOAD 4096
 
@@ -100,7 +117,7 @@ enum ws_buf_state { WS_BUF_FREE = 0, WS_BUF_CLAIMED = 1, WS_BUF_ACTIVE = 2, WS_B
 struct ws_buf {
     struct cds_wfcq_node node; /* on the flusher's queue when FULL */
     _Atomic uint32_t state;
-    _Atomic uint32_t committed; /* bytes the flusher may read */
+    _Atomic uint32_t committed; /* bytes the flusher may read, once FULL */
     uint32_t flushed;           /* bytes the flusher has read: its own */
     uint32_t thread;            /* the owner's serial */
     pid_t tid;
@@ -301,6 +318,7 @@ struct ws_local {
     uint8_t *data;              /* its memory */
     uint32_t pos;               /* next free byte in it */
     uint32_t next_pos;          /* pos once the record being written is committed */
+    uint64_t word;              /* its first word, stored last (ws_emit_commit()) */
     uint32_t depth;             /* emits in progress on this thread (signals) */
     int busy;                   /* do not record on this thread */
     _Atomic uint64_t fd_seen;   /* the last fd it asked of (ws_fd_state()) */
@@ -328,6 +346,7 @@ struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);
 void ws_thread_internal(void);
 void ws_buffer_release(struct ws_buf *b);
+uint32_t ws_buf_filled(const struct ws_buf *b, uint32_t from); /* flusher.c */
 struct ws_buf *ws_next_buffer(struct ws_thread *t);
 void ws_lose(void);
 
@@ -368,10 +387,7 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
         }
     }
     struct ws_raw *r = (struct ws_raw *)(ws_me.data + ws_me.pos);
-    r->plen = (uint16_t)(plen + nframes * 8);
-    r->call = (uint8_t)call;
-    r->pad = (uint8_t)nframes;
-    r->err = err;
+    ws_me.word = ws_raw_word(plen + nframes * 8, call, nframes, err);
     r->start = start;
     r->dur = end - start;
     r->obj = obj;
@@ -432,9 +448,10 @@ static inline uint8_t *ws_emit_reserve(struct ws_thread *t, unsigned call, uint3
 
 static inline void ws_emit_commit(void)
 {
+    /* Publish the record to the flusher: its first word, last. */
+    atomic_store_explicit((_Atomic uint64_t *)(ws_me.data + ws_me.pos), ws_me.word,
+                          memory_order_release);
     ws_me.pos = ws_me.next_pos;
-    /* Publish the record to the flusher. */
-    atomic_store_explicit(&ws_me.buf->committed, ws_me.pos, memory_order_release);
     barrier();
     ws_me.depth = 0;
 }

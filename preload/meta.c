@@ -391,12 +391,12 @@ void ws_meta_sched(int final)
         uint32_t serial =
             atomic_load_explicit((_Atomic uint32_t *)&t->serial, memory_order_acquire);
         if (serial == 0) continue;
-        /* (its buffer's committed mark: what it wrote lives in its TLS) */
+        /* (where its buffer's whole records end: what it wrote lives in
+         * its TLS) */
         uint32_t k = t->buf_index;
-        uint64_t at = t->stream_off +
-                      (k && k <= ws_bufs_used()
-                           ? atomic_load_explicit(&ws_bufs[k - 1].committed, memory_order_relaxed)
-                           : 0);
+        uint64_t at =
+            t->stream_off +
+            (k && k <= ws_bufs_used() ? ws_buf_filled(&ws_bufs[k - 1], ws_bufs[k - 1].flushed) : 0);
         if (!final) {
             if (i >= SCHED_SLOTS) continue;
             if (sched_serial[i] == serial && sched_seen[i] == at) continue; /* idle */
