@@ -219,7 +219,6 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
             b->tid = t->tid;
             b->stream_off = t->stream_off;
             b->flushed = 0;
-            atomic_store_explicit(&b->committed, 0, memory_order_relaxed);
             cds_wfcq_node_init(&b->node);
             /* Only now may the flusher look at it. */
             atomic_store_explicit(&b->state, WS_BUF_ACTIVE, memory_order_release);

@@ -227,7 +227,7 @@ uint32_t ws_buf_filled(const struct ws_buf *b, uint32_t from)
     while (at + sizeof(struct ws_raw) <= WS_BUF_SIZE) {
         uint64_t w =
             atomic_load_explicit((const _Atomic uint64_t *)(data + at), memory_order_acquire);
-        uint32_t size = (uint32_t)sizeof(struct ws_raw) + (((uint32_t)(uint16_t)w + 7u) & ~7u);
+        uint32_t size = ws_raw_size((uint16_t)w); /* (its plen: the word's low 16 bits) */
         if (!w || at + size > WS_BUF_SIZE) break;
         at += size;
     }
@@ -256,7 +256,7 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
         const struct ws_raw *r = (const struct ws_raw *)p;
         /* Check each record, for the same reason. */
         if (r->plen > WS_MAX_PAYLOAD + WS_STACK_MAX * 8 || r->pad > WS_STACK_MAX ||
-            r->pad * 8u > r->plen || p + sizeof *r + ((r->plen + 7u) & ~7u) > end)
+            r->pad * 8u > r->plen || p + ws_raw_size(r->plen) > end)
             break;
         *o++ = (uint8_t)(r->call | (r->pad ? WS_CALL_STACK : 0));
         o = ws_put_uv(o, ws_zigzag((int64_t)(r->start - prev_start)));
@@ -289,7 +289,7 @@ static void put_events(struct ws_buf *b, uint32_t from, uint32_t to)
         if (r->pad) o = put_bytes(o, (const uint8_t *)(r + 1) + r->plen - r->pad * 8u, r->pad * 8u);
         prev_start = r->start;
         prev_caller = r->caller;
-        p += sizeof *r + ((r->plen + 7u) & ~7u);
+        p += ws_raw_size(r->plen);
     }
     /* New strings go first: a string is in the file before its first use. */
     if (ws_meta_pending()) put_meta();

@@ -97,6 +97,13 @@ struct ws_raw {
     uint64_t caller;
 };
 
+/* The bytes a record of plen bytes of payload (its stack's included)
+ * takes in a buffer. */
+static inline uint32_t ws_raw_size(uint32_t plen)
+{
+    return (uint32_t)sizeof(struct ws_raw) + ((plen + 7u) & ~7u);
+}
+
 /* The record's first word as ws_emit_commit() stores it. */
 static inline uint64_t ws_raw_word(uint32_t plen, unsigned call, unsigned pad, uint32_t err)
 {
@@ -375,7 +382,7 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
     ws_me.depth = 1;
     barrier();
     if (plen > WS_MAX_PAYLOAD) plen = WS_MAX_PAYLOAD;
-    uint32_t size = (uint32_t)sizeof(struct ws_raw) + ((plen + nframes * 8 + 7) & ~7u);
+    uint32_t size = ws_raw_size(plen + nframes * 8);
     struct ws_buf *b = ws_me.buf;
     if (unlikely(!b || ws_me.pos + size > WS_BUF_SIZE)) {
         b = ws_next_buffer(t);
