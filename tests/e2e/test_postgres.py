@@ -189,14 +189,19 @@ def case_server_traced():
 
 def case_slow_query_pg():
     """psql on a real server: `select pg_sleep(0.05)` is a slow_query whose
-    time was all spent waiting for the server; `select 1` is not."""
+    time was all spent waiting for the server; `select 1` is not, unless
+    the server really kept it 10 ms (a loaded machine once kept it 103 ms,
+    99 % of it in libpq waiting for the answer: then it is one)."""
     server = pg_server()
     data, out = record([server.tool("psql"), "-X", "-q", "-A", "-t", "-c", "select 1",
                         "-c", "select pg_sleep(0.05)"], env=server.env())
     rep = report(data)
     slow = [f for f in rep["findings"] if f["kind"] == "slow_query"]
-    if check(len(slow) == 1, "slow_query findings: %s" % slow):
-        f = slow[0]
+    sleep = [f for f in slow if "pg_sleep" in f["normalized"]]
+    check(all(f["max_ns"] >= 10 * MS for f in slow if f not in sleep),
+          "a slow_query only for an execution of 10 ms or more: %s" % slow)
+    if check(len(sleep) == 1, "slow_query findings: %s" % slow):
+        f = sleep[0]
         check(f["db"] == "postgres" and "pg_sleep" in f["normalized"] and f["count"] == 1 and
               f["max_ns"] >= 50 * MS and f["lib_ns"] >= 0.9 * f["total_ns"],
               "the finding: %s" % f)
