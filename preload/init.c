@@ -256,16 +256,17 @@ static pid_t pending_pid; /* the served image whose region waits, 0: none */
 static struct ws_start pending_start;
 WS_BIG static struct ws_shared pending_head;
 
-/* The real functions, found once (real.c): by the constructor of a
- * process that records from its start, by the first event of one whose
- * region waits (a served image, or the child of such an image's fork),
- * which most short ones never make. */
+/* The real functions, found once (real.c), and our own calls bound
+ * (bind.c): by the constructor of a process that records from its start,
+ * by the first event of one whose region waits (a served image, or the
+ * child of such an image's fork), which most short ones never make. */
 static int resolved;
 
 static void resolve(void)
 {
     if (resolved) return;
     ws_resolve();
+    ws_bind_calls();
     resolved = 1;
 }
 

@@ -45,6 +45,7 @@ struct object {
     const ElfW(Sym) * symtab;
     const char *strtab;
     const ElfW(Half) * versym;
+    const ElfW(Verdef) * verdef; /* the versions it defines, by index */
 };
 
 /* The loader relocates the dynamic section's addresses on x86-64; where
@@ -63,6 +64,7 @@ static int object_of(const struct link_map *l, struct object *o)
         if (d->d_tag == DT_SYMTAB) o->symtab = dyn_ptr(o, d->d_un.d_ptr);
         if (d->d_tag == DT_STRTAB) o->strtab = dyn_ptr(o, d->d_un.d_ptr);
         if (d->d_tag == DT_VERSYM) o->versym = dyn_ptr(o, d->d_un.d_ptr);
+        if (d->d_tag == DT_VERDEF) o->verdef = dyn_ptr(o, d->d_un.d_ptr);
     }
     return o->gnu_hash && o->symtab && o->strtab ? 0 : -1;
 }
@@ -77,9 +79,23 @@ static uint32_t gnu_hash(const char *s)
 
 #define MAYBE ((void *)-1) /* ask dlsym */
 
-/* The definition of name in o that dlsym would take: an unversioned one,
- * or the default version (not hidden); NULL when none, MAYBE for an IFUNC. */
-static void *find_in(const struct object *o, const char *name, uint32_t h)
+/* Whether o's version of index ndx is called name. */
+static int version_is(const struct object *o, unsigned ndx, const char *name)
+{
+    const ElfW(Verdef) *d = o->verdef;
+    for (; d; d = d->vd_next ? (const ElfW(Verdef) *)((const char *)d + d->vd_next) : NULL) {
+        if (d->vd_ndx != ndx) continue;
+        const ElfW(Verdaux) *a = (const ElfW(Verdaux) *)((const char *)d + d->vd_aux);
+        return strcmp(o->strtab + a->vda_name, name) == 0;
+    }
+    return 0;
+}
+
+/* The definition of name in o that the loader would take: for a call
+ * naming a version, that version's (hidden or not) or an unversioned one;
+ * for dlsym, an unversioned one or the default version (not hidden). */
+static const ElfW(Sym) *
+    sym_in(const struct object *o, const char *name, uint32_t h, const char *version)
 {
     const uint32_t nbuckets = o->gnu_hash[0], symoffset = o->gnu_hash[1];
     const uint32_t bloom_size = o->gnu_hash[2], bloom_shift = o->gnu_hash[3];
@@ -94,7 +110,7 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
     if ((word & mask) != mask) return NULL;
     uint32_t i = buckets[h % nbuckets];
     if (i < symoffset) return NULL;
-    void *versioned = NULL;
+    const ElfW(Sym) *versioned = NULL;
     for (;; i++) {
         uint32_t c = chain[i - symoffset];
         const ElfW(Sym) *s = &o->symtab[i];
@@ -102,19 +118,29 @@ static void *find_in(const struct object *o, const char *name, uint32_t h)
             s->st_shndx != SHN_UNDEF &&
             (ELF64_ST_BIND(s->st_info) == STB_GLOBAL || ELF64_ST_BIND(s->st_info) == STB_WEAK)) {
             unsigned type = ELF64_ST_TYPE(s->st_info);
-            void *at = type == STT_GNU_IFUNC ? MAYBE : (void *)(o->base + s->st_value);
+            unsigned ndx = o->versym ? o->versym[i] & 0x7fff : 0;
             if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE &&
                 type != STT_OBJECT) {
                 /* TLS, a section: not what we look for */
-            } else if (!o->versym || (o->versym[i] & 0x7fff) < 2) {
-                return at; /* unversioned */
+            } else if (ndx < 2) {
+                return s; /* unversioned */
+            } else if (version) {
+                if (version_is(o, ndx, version)) return s;
             } else if (!(o->versym[i] & 0x8000)) {
-                versioned = at; /* the default version */
+                versioned = s; /* the default version */
             }
         }
         if (c & 1) break;
     }
     return versioned;
+}
+
+/* The address of name in o for dlsym: NULL when none, MAYBE for an IFUNC. */
+static void *find_in(const struct object *o, const char *name, uint32_t h)
+{
+    const ElfW(Sym) *s = sym_in(o, name, h, NULL);
+    if (!s) return NULL;
+    return ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC ? MAYBE : (void *)(o->base + s->st_value);
 }
 
 /* The objects of the loader's list, the program first, each one's tables
@@ -266,4 +292,25 @@ void *ws_lookup(const char *name)
     else
         at = find_now(name);
     return at == MAYBE ? dlsym(RTLD_DEFAULT, name) : at;
+}
+
+/* What the loader binds a call of ours to name@version (version NULL: an
+ * unversioned name) to: the first definition in the list, the program
+ * first, as it searches; an IFUNC's resolver run as it runs one on
+ * x86-64, with no argument.  NULL where the list read cannot stand for
+ * its search (it could not be read, or an object was unloaded since): the
+ * caller then leaves the call to the loader. */
+void *ws_lookup_call(const char *name, const char *version)
+{
+    const struct objects *os = located_list();
+    if (!os || os->n < 0 || atomic_load(&ws_dl_gen) != os->gen) return NULL;
+    uint32_t h = gnu_hash(name);
+    for (int i = 0; i < os->n; i++) {
+        const struct object *o = i < FEW ? &os->few[i] : &os->more[i - FEW];
+        const ElfW(Sym) *s = sym_in(o, name, h, version);
+        if (!s) continue;
+        void *at = (void *)(o->base + s->st_value);
+        return ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC ? ((void *(*)(void))at)() : at;
+    }
+    return NULL;
 }

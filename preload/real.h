@@ -97,6 +97,8 @@ void ws_resolve_one(const struct ws_real *r);
 void ws_locate(void);              /* where ws_resolve_one() looks: from the constructor */
 int ws_walk_ready(void);           /* 1: ws_resolve() will only read the tables ws_locate() found */
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
+void *ws_lookup_call(const char *name, const char *version); /* what the loader binds it to */
+void ws_bind_calls(void); /* our own calls still lazy, bound now (bind.c) */
 
 /* The real function, found first if it was not yet: before our
  * constructor ran (another library's constructor called it), or in a

@@ -12,7 +12,8 @@ import shutil
 import subprocess
 import tempfile
 
-from whyslow_test import (PYTHON, LIB, PROGS, TMP, WHYSLOW, check, skip, report, record, prog, wait_logs)
+from whyslow_test import (PYTHON, LIB, PROGS, TMP, WHYSLOW, check, count, require, skip, report, record,
+                          prog, wait_logs)
 
 
 # CPython's own tests (Debian's libpython3.11-testsuite) of what the
@@ -48,6 +49,39 @@ def case_errno_and_output():
     check(plain.returncode == 0, "untraced run failed")
     check(out == plain.stdout, "output differs: %r vs %r" % (out, plain.stdout))
     check("errno ok" in out, "errno changed under the tracer")
+
+
+def case_own_calls_bound():
+    """The library's own calls into other objects: the loader looks up a
+    score of them at every start (the hot path's), not the hundred of
+    BIND_NOW; the others are bound at their first use, or, in a process
+    that records, all before its first record (a lazy binding would run
+    the loader's resolver on the caller's stack: a signal handler's may be
+    small), each to what the loader would bind it to (preload/bind.c)."""
+    argv = [prog("bindings")]
+
+    def fields(out):
+        words = out.split()
+        require(len(words) == 8, "bindings printed %r" % out)
+        return dict(zip(words[0::2], map(int, words[1::2])))
+
+    disabled = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DISABLE="1"),
+                              capture_output=True, text=True, timeout=60)
+    require(disabled.returncode == 0, "disabled: exit %d: %s" % (disabled.returncode, disabled.stderr))
+    d = fields(disabled.stdout)
+    check(d["now"] == 0 and d["eager"] <= 32, "looked up at the start: %s" % d)
+    check(d["lazy"] > 0 and d["after"] == d["lazy"], "disabled, nothing bound for it: %s" % d)
+    own = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB,
+                                        WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP)),
+                         capture_output=True, text=True, timeout=60)
+    require(own.returncode == 0, "own flusher: exit %d: %s" % (own.returncode, own.stderr))
+    o = fields(own.stdout)
+    check(o["lazy"] == 0 and o["after"] == 0, "recording from its start, all bound: %s" % o)
+    data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+    r = fields(out)
+    check(r["lazy"] > 0 and r["after"] == 0, "served, bound at its first event: %s" % r)
+    rep = report(data)
+    check(count(rep, "open") == 1 and count(rep, "write") >= 1, "its open and write recorded")
 
 
 def case_stack_harm():
