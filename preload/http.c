@@ -139,15 +139,17 @@ static int lower(int c)
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-/* Whether line (n bytes) starts with the header name `name:` (lower case). */
-static int header_is(const char *line, size_t n, const char *name)
+/* Whether line (n bytes) starts with the header name `name:` (lower case,
+ * k bytes).  HEADER_IS() gives k as the literal's size: no strlen call for
+ * each line of each message. */
+static inline int header_is(const char *line, size_t n, const char *name, size_t k)
 {
-    size_t k = strlen(name);
     if (n <= k || line[k] != ':') return 0;
     for (size_t i = 0; i < k; i++)
         if (lower((unsigned char)line[i]) != name[i]) return 0;
     return 1;
 }
+#define HEADER_IS(line, n, name) header_is(line, n, name, sizeof name - 1)
 
 /* The value of a header line after its colon, spaces trimmed. */
 static const char *header_value(const char *line, size_t n, size_t *vlen)
@@ -179,12 +181,14 @@ static int contains_token(const char *v, size_t n, const char *token)
     return 0;
 }
 
-/* A complete header line (without its LF) of the message in d. */
+/* A complete header line (without its LF) of the message in d: only the
+ * framing headers matter, told apart by their first letter first. */
 static void header_line(struct http_dir *d, const char *line, size_t n)
 {
     size_t vlen;
     const char *v;
-    if (header_is(line, n, "content-length")) {
+    int first = n ? lower((unsigned char)line[0]) : 0;
+    if (first == 'c' && HEADER_IS(line, n, "content-length")) {
         v = header_value(line, n, &vlen);
         uint64_t len = 0;
         size_t i = 0;
@@ -194,14 +198,18 @@ static void header_line(struct http_dir *d, const char *line, size_t n)
             d->flags |= WS_HTTP_LENGTH;
             d->left = len;
         }
-    } else if (header_is(line, n, "transfer-encoding")) {
+    } else if (first == 't' && HEADER_IS(line, n, "transfer-encoding")) {
         v = header_value(line, n, &vlen);
         if (contains_token(v, vlen, "chunked")) d->flags |= WS_HTTP_CHUNKED;
     }
 }
 
-static const char *const methods[] = {"GET ",     "POST ",  "PUT ",   "DELETE ", "HEAD ",
-                                      "OPTIONS ", "PATCH ", "TRACE ", "CONNECT "};
+/* The request methods, each with its space, and its length. */
+static const struct {
+    char name[9];
+    uint8_t len;
+} methods[] = {{"GET ", 4},     {"POST ", 5},  {"PUT ", 4},   {"DELETE ", 7}, {"HEAD ", 5},
+               {"OPTIONS ", 8}, {"PATCH ", 6}, {"TRACE ", 6}, {"CONNECT ", 8}};
 
 /* What the bytes at p (n of them) start: 1 a request, 2 a response, 0
  * neither (or too few bytes to tell). */
@@ -209,8 +217,8 @@ static int message_start(const char *p, size_t n)
 {
     if (n >= 7 && memcmp(p, "HTTP/1.", 7) == 0) return 2;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        size_t k = strlen(methods[i]);
-        if (n >= k && memcmp(p, methods[i], k) == 0) return 1;
+        size_t k = methods[i].len;
+        if (n >= k && p[0] == methods[i].name[0] && memcmp(p, methods[i].name, k) == 0) return 1;
     }
     return 0;
 }
@@ -219,13 +227,20 @@ static int message_start(const char *p, size_t n)
  * it is one kept with the head; returns the new length. */
 static size_t keep_header(char *out, size_t len, size_t cap, const char *p, size_t n)
 {
-    const char *name = header_is(p, n, "host")          ? "Host"
-                       : header_is(p, n, "traceparent") ? "traceparent"
-                                                        : NULL;
-    if (!name) return len;
+    int first = n ? lower((unsigned char)p[0]) : 0;
+    const char *name;
+    size_t k;
+    if (first == 'h' && HEADER_IS(p, n, "host")) {
+        name = "Host";
+        k = 4;
+    } else if (first == 't' && HEADER_IS(p, n, "traceparent")) {
+        name = "traceparent";
+        k = 11;
+    } else {
+        return len;
+    }
     size_t vlen;
     const char *v = header_value(p, n, &vlen);
-    size_t k = strlen(name);
     if (len + k + 3 + vlen > cap) return len;
     memcpy(out + len, name, k);
     memcpy(out + len + k, ": ", 2);
