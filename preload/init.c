@@ -387,6 +387,10 @@ int ws_fork_setup(void)
         return -1;
     }
     int saved = errno, was;
+    /* First: what follows calls into libc through our PLT, bound now
+     * (bind.c), not by the loader on what may be a signal handler's stack. */
+    resolve();
+    errno = saved;
     sigset_t old;
     if (!take_pending(&old, &was)) {
         errno = saved;
