@@ -11,7 +11,6 @@
  * every fd: its log is its own, and the descriptions are in its parent's.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -36,11 +35,31 @@ void ws_fd_forget_all(void)
     atomic_fetch_add_explicit(&ws_fd_gen, 1, memory_order_release);
 }
 
+/* "/proc/self/fd/<fd>" into path (32 bytes).  Not snprintf: printf's
+ * machinery takes some 1.5 KiB of stack, and a first use of an fd may be
+ * in a signal handler on a small alternate stack (that much more of it
+ * crashed a handler that ran untraced in 2.5 KiB). */
+static void fd_path(char *path, int fd)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(path, prefix, sizeof prefix - 1);
+    for (int i = 0; i < n; i++)
+        path[sizeof prefix - 1 + i] = digits[n - 1 - i];
+    path[sizeof prefix - 1 + n] = 0;
+}
+
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)
 {
     int saved = errno;
-    char path[64], link[512];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    char path[32], link[512];
+    fd_path(path, fd);
     ssize_t n = readlink(path, link, sizeof link);
     if (n <= 0) { /* not open: the call will fail with EBADF */
         errno = saved;

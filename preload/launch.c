@@ -416,9 +416,13 @@ static int start_thread(void)
  * where it belongs (see above); 0, or -1 with ws_why set. */
 int ws_flusher_start(void)
 {
+    /* (not on the stack: a fork child's first event, which starts its
+     * flusher, may be a signal handler's on a small alternate stack; one
+     * start at a time, with the region's pending word or the constructor) */
+    WS_BIG static char served_why[sizeof ws_why];
     const char *sock = ws_serve_sock;
     int r = -1;
-    char served_why[sizeof ws_why] = "";
+    served_why[0] = 0;
     if (sock && *sock) {
         r = start_served(sock);
         if (r == 0)

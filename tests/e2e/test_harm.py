@@ -84,6 +84,34 @@ def case_own_calls_bound():
     check(count(rep, "open") == 1 and count(rep, "write") >= 1, "its open and write recorded")
 
 
+def case_small_altstack():
+    """A signal handler on a small alternate stack whose write() is the
+    process's first traced call (its thread's, and fd 1's first use), or
+    whose fork()'s child writes (the child's first event makes its region
+    and flusher), runs traced on a stack as small as it needs untraced,
+    give or take our wrapper's frame.  Describing the fd took printf's
+    1.5 KiB there, and a copy of a 512-byte message the start of a flusher:
+    handlers that ran untraced in 2.9 KiB crashed traced below 3.8 KiB."""
+    for extra in ([], ["fork"]):
+        argv = [prog("small_altstack")]
+        want = ("child\n" if extra else "") + "handled\ndone\n"
+
+        def runs(size, env=None):
+            p = subprocess.run(argv + [str(size)] + extra, env=env, capture_output=True, text=True,
+                               timeout=60)
+            return p.returncode == 0 and p.stdout == want
+
+        need = next((k for k in range(1024, 16384, 128) if runs(k)), None)
+        require(need is not None, "%s untraced, no alternate stack up to 16 KiB was enough" % extra)
+        size = need + 256  # our wrapper's own frame
+        own = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP))
+        check(runs(size, own), "%s with its own flusher, on %d bytes (untraced: %d)" % (extra, size, need))
+        data, out = record(argv + [str(size)] + extra, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+        check(out == want, "%s under record, on %d bytes (untraced: %d): %r" % (extra, size, need, out))
+        writes = sum(s["count"] for s in report(data)["syscalls"] if s["call"] == "write")
+        check(writes >= len(want.splitlines()), "%s its writes recorded: %d" % (extra, writes))
+
+
 def case_stack_harm():
     # Where unwinding could harm the program, the recorder takes no stack:
     # each mode exits and prints the same traced (default 1 ms threshold,
