@@ -17,8 +17,8 @@
  * signal handler on a small alternate stack may not have.  So when the
  * recorder goes live (init.c's resolve(), before any record), it binds
  * every call that is still lazy here, as the loader would, reading the
- * symbol tables that real.c located: a few microseconds, paid only by
- * processes that record.  A call it cannot bind as surely (the objects'
+ * symbol tables that real.c located: some 80 calls in 57 k instructions,
+ * paid only by processes that record.  A call it cannot bind as surely (the objects'
  * list could not be read) is left to the loader.
  */
 #include <elf.h>
