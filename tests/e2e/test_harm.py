@@ -90,7 +90,7 @@ def case_small_altstack():
     whose fork()'s child writes (the child's first event makes its region
     and flusher), runs traced on a stack as small as it needs untraced,
     give or take our wrapper's frame.  Describing the fd took printf's
-    1.5 KiB there, and a copy of a 512-byte message the start of a flusher:
+    1 KiB there, and a copy of a 512-byte message the start of a flusher:
     handlers that ran untraced in 2.9 KiB crashed traced below 3.8 KiB."""
     for extra in ([], ["fork"]):
         argv = [prog("small_altstack")]
