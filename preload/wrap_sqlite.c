@@ -340,8 +340,16 @@ static inline __attribute__((always_inline)) void bound(struct ws_thread *t, sql
         struct ws_dbstate *ws_d = t ? ws_db(t) : NULL;                                             \
         real_##name = fast_fn(ws_d, ix, &BIND_CACHE(real_##name), #name, WS_CALLER);               \
         if (!real_##name) return SQLITE_MISUSE;                                                    \
-        if (ws_d) bound(t, stmt, idx, type, ptr, len);                                             \
-        return real_##name call_args;                                                              \
+        if (!ws_d) return real_##name call_args;                                                   \
+        bound(t, stmt, idx, type, ptr, len);                                                       \
+        /* Inside, SQLite may bind through its exported names (bind_int                            \
+         * calls bind_int64): not a bind of the program's, and a caller                            \
+         * in another object than the program's, which made the thread's                           \
+         * cache of real functions (fast_fn) start over at each call. */                           \
+        t->db_depth++;                                                                             \
+        int rc = real_##name call_args;                                                            \
+        t->db_depth--;                                                                             \
+        return rc;                                                                                 \
     }
 
 #define real_sqlite3_bind_blob     real_bind_blob
