@@ -15,7 +15,7 @@
 # default 21, slices each pair runs, 50, and queries per slice, 2000),
 # BENCH_DECODER_QUERIES (queries in the
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
-# BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 7 rounds),
+# BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 15 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
 # only these, by name: write mutex mark handover stack pystack process jobs flusher
 # flusher_locks mixed sqlite_py decoder http export), BENCH_HTTP_SLICES,
@@ -46,7 +46,7 @@ DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
 BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-3}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROCESS_COUNT=${BENCH_PROCESS_COUNT:-200}
-PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-7}
+PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-15}
 HTTP_SLICES=${BENCH_HTTP_SLICES:-200}
 HTTP_SLICE=${BENCH_HTTP_SLICE:-200}
 HTTP_DECODER_REQUESTS=${BENCH_HTTP_DECODER_REQUESTS:-100000}
