@@ -260,14 +260,14 @@ WS_BIG static struct ws_shared pending_head;
  * (bind.c): by the constructor of a process that records from its start,
  * by the first event of one whose region waits (a served image, or the
  * child of such an image's fork), which most short ones never make. */
-static int resolved;
+static _Atomic int resolved; /* (two threads' first events may both find it 0) */
 
 static void resolve(void)
 {
-    if (resolved) return;
+    if (atomic_load_explicit(&resolved, memory_order_acquire)) return;
     ws_resolve();
     ws_bind_calls();
-    resolved = 1;
+    atomic_store_explicit(&resolved, 1, memory_order_release);
 }
 
 /*
