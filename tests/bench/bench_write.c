@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,9 +83,12 @@ static int side_by_side(int fd, int blocks, int per)
     double mid[MODES];
     for (int m = 0; m < MODES; m++)
         mid[m] = bench_median(ns + m * blocks, blocks);
+    /* Where whyslow's write() lies in its page: its figure moved by some
+     * 5 ns with that alone (docs/benchmarks.md). */
     printf("untraced_ns=%.2f reference_ns=%.2f whyslow_ns=%.2f added_reference=%.2f "
-           "added_whyslow=%.2f over_reference=%.2f\n",
-           mid[UNTRACED], mid[REFERENCE], mid[WHYSLOW], d[0], d[1], d[2]);
+           "added_whyslow=%.2f over_reference=%.2f page_offset=%#lx\n",
+           mid[UNTRACED], mid[REFERENCE], mid[WHYSLOW], d[0], d[1], d[2],
+           (unsigned long)((uintptr_t)fn[WHYSLOW] & 4095));
     free(ns);
     return 0;
 }

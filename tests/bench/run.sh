@@ -338,7 +338,7 @@ write_vs_reference() {
         eval "w_$k=\$(field $k <\"\$TMP/w.out\" | median)"
     done
     range="$(field over_reference <"$TMP/w.out" | sort -n | head -n 1)..$(field over_reference <"$TMP/w.out" | sort -n | tail -n 1)"
-    figure "write() to /dev/null: untraced $w_untraced_ns ns; added $(calc %.1f "$w_added_whyslow") ns by whyslow, $(calc %.1f "$w_added_reference") ns by the reference wrapper: whyslow $(calc %.1f "$w_over_reference") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; processes: $range)"
+    figure "write() to /dev/null: untraced $w_untraced_ns ns; added $(calc %.1f "$w_added_whyslow") ns by whyslow, $(calc %.1f "$w_added_reference") ns by the reference wrapper: whyslow $(calc %.1f "$w_over_reference") ns over the reference (target <= 10 where syscalls flush the TLB, else <= 30 added; processes: $range; its code at page offset $(head -n 1 "$TMP/w.out" | field page_offset))"
 }
 
 # An uncontended lock and unlock, libc's and whyslow's wrappers' in turn
