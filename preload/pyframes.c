@@ -549,8 +549,11 @@ static uint32_t table_id(struct ws_thread *t, uintptr_t code, const struct ident
 
 /* ---- the walk ---- */
 
-/* The calling thread's innermost Python frame, or 0. */
-static uintptr_t current_frame(void)
+/* The calling thread's innermost Python frame, or 0.  (Inline: the line
+ * of each database call; a function of its own, its code was more lines
+ * to fetch again at each query, the interpreter's code having evicted
+ * them.) */
+static inline __attribute__((always_inline)) uintptr_t current_frame(void)
 {
     if (!python_on || !is_initialized()) return 0;
     uintptr_t ts = (uintptr_t)get_tstate();
