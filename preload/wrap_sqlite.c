@@ -215,11 +215,12 @@ static void finish(struct ws_thread *t, struct ws_sq_exec *x, int rc, uint64_t e
         x->hash = hash;
         x->gen = gen;
     }
-    /* The record, written in place: aux1 and aux2 (format.h) are all its
-     * payload. */
-    /* (the site the decoder has is checked here: a call less a query) */
+    /* Its Python site, unless the decoder has it (checked here: a call
+     * less a query). */
     const uint64_t *site = t->db->py_site;
     if (x->py[0] != site[0] || x->py[1] != site[1]) ws_py_emit_db_site(t, x->py, x->start);
+    /* The record, written in place: aux1 and aux2 (format.h) are all its
+     * payload. */
     uint8_t *p = ws_emit_reserve(t, WS_SQLITE_QUERY, (uint32_t)x->rows, (int64_t)(uintptr_t)x->db,
                                  rc, x->start, end, x->caller, 16);
     if (!p) return;
