@@ -3,22 +3,21 @@
  * bind.c - binds the recorder's own calls into libc before it records.
  *
  * The library is linked for lazy binding (-z lazy): the loader binds each
- * of its calls into another object (snprintf, mmap, clone ...) at its
- * first call, not at the start of every process.  Bound at the start,
- * some 100 lookups cost each process that loads us some 20 us (paired
- * spawns of a disabled /bin/true), most of what the library cost one that
- * it does not trace beyond an empty preloaded library.  The calls of the
- * hot path's files are still bound at the start (-fno-plt: they go
- * through the GOT, not the PLT), a score of them, so that a wrapped call
- * never waits for the loader.
+ * call of the files that run only once the process records (the region's
+ * buffers, the log, the flusher, stacks, a database's first use) at its
+ * first call, not at the start of every process.  Bound at the start, the
+ * library's 103 names cost each process that loads it some 20 us (paired
+ * spawns of a disabled /bin/true).  The calls of the files a process may
+ * run before it records (the wrappers, its start and end, fork and exec)
+ * are still bound at the start (-fno-plt: they go through the GOT).
  *
  * A call bound at its first use runs the loader's resolver on the caller's
  * stack: it saves the vector registers there (some 1 to 3 KiB), which a
  * signal handler on a small alternate stack may not have.  So when the
  * recorder goes live (init.c's resolve(), before any record), it binds
  * every call that is still lazy here, as the loader would, reading the
- * symbol tables that real.c located: some 80 calls in 57 k instructions,
- * paid only by processes that record.  A call it cannot bind as surely (the objects'
+ * symbol tables that real.c located: some 50 calls, paid only by
+ * processes that record.  A call it cannot bind as surely (the objects'
  * list could not be read) is left to the loader.
  */
 #include <elf.h>

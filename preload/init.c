@@ -260,14 +260,14 @@ WS_BIG static struct ws_shared pending_head;
  * (bind.c): by the constructor of a process that records from its start,
  * by the first event of one whose region waits (a served image, or the
  * child of such an image's fork), which most short ones never make. */
-static _Atomic int resolved; /* (two threads' first events may both find it 0) */
+static int resolved;
 
 static void resolve(void)
 {
-    if (atomic_load_explicit(&resolved, memory_order_acquire)) return;
+    if (resolved) return;
     ws_resolve();
     ws_bind_calls();
-    atomic_store_explicit(&resolved, 1, memory_order_release);
+    resolved = 1;
 }
 
 /*
@@ -387,10 +387,6 @@ int ws_fork_setup(void)
         return -1;
     }
     int saved = errno, was;
-    /* First: what follows calls into libc through our PLT, bound now
-     * (bind.c), not by the loader on what may be a signal handler's stack. */
-    resolve();
-    errno = saved;
     sigset_t old;
     if (!take_pending(&old, &was)) {
         errno = saved;

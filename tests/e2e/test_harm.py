@@ -52,9 +52,9 @@ def case_errno_and_output():
 
 
 def case_own_calls_bound():
-    """The library's own calls into other objects: the loader looks up a
-    score of them at every start (the hot path's), not the hundred of
-    BIND_NOW; the others are bound at their first use, or, in a process
+    """The library's own calls into other objects: the loader looks up
+    those a process may make before it records at every start (some 60),
+    not the hundred of BIND_NOW; the others are bound at their first use, or, in a process
     that records, all before its first record (a lazy binding would run
     the loader's resolver on the caller's stack: a signal handler's may be
     small), each to what the loader would bind it to (preload/bind.c)."""
@@ -69,7 +69,7 @@ def case_own_calls_bound():
                               capture_output=True, text=True, timeout=60)
     require(disabled.returncode == 0, "disabled: exit %d: %s" % (disabled.returncode, disabled.stderr))
     d = fields(disabled.stdout)
-    check(d["now"] == 0 and d["eager"] <= 32, "looked up at the start: %s" % d)
+    check(d["now"] == 0 and d["eager"] <= 64, "looked up at the start: %s" % d)
     check(d["lazy"] > 0 and d["after"] == d["lazy"], "disabled, nothing bound for it: %s" % d)
     own = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB,
                                         WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP)),
@@ -88,13 +88,15 @@ def case_small_altstack():
     """A signal handler on a small alternate stack whose write() is the
     process's first traced call (its thread's, and fd 1's first use), or
     whose fork()'s child writes (the child's first event makes its region
-    and flusher), runs traced on a stack as small as it needs untraced,
+    and flusher), or that only calls _exit() (a served process's quiet
+    end, no record: lazily bound calls of ours crashed it below 3.9 KiB),
+    runs traced on a stack as small as it needs untraced,
     give or take our wrapper's frame.  Describing the fd took printf's
     1 KiB there, and a copy of a 512-byte message the start of a flusher:
     handlers that ran untraced in 2.9 KiB crashed traced below 3.8 KiB."""
-    for extra in ([], ["fork"]):
+    for extra in ([], ["fork"], ["exit"]):
         argv = [prog("small_altstack")]
-        want = ("child\n" if extra else "") + "handled\ndone\n"
+        want = {"fork": "child\nhandled\ndone\n", "exit": ""}.get("".join(extra), "handled\ndone\n")
 
         def runs(size, env=None):
             p = subprocess.run(argv + [str(size)] + extra, env=env, capture_output=True, text=True,
@@ -108,8 +110,9 @@ def case_small_altstack():
         check(runs(size, own), "%s with its own flusher, on %d bytes (untraced: %d)" % (extra, size, need))
         data, out = record(argv + [str(size)] + extra, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
         check(out == want, "%s under record, on %d bytes (untraced: %d): %r" % (extra, size, need, out))
-        writes = sum(s["count"] for s in report(data)["syscalls"] if s["call"] == "write")
-        check(writes >= len(want.splitlines()), "%s its writes recorded: %d" % (extra, writes))
+        if want:
+            writes = sum(s["count"] for s in report(data)["syscalls"] if s["call"] == "write")
+            check(writes >= len(want.splitlines()), "%s its writes recorded: %d" % (extra, writes))
 
 
 def case_stack_harm():
