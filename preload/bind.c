@@ -71,19 +71,15 @@ void ws_bind_calls(void)
     const char *strtab = NULL;
     const ElfW(Half) *versym = NULL;
     const ElfW(Verneed) *need = NULL;
-    /* (the loader has relocated these addresses: see real.c's dyn_ptr) */
-#define AT(d)                                                                                      \
-    ((d)->d_un.d_ptr < base ? (const void *)((d)->d_un.d_ptr + base)                               \
-                            : (const void *)(d)->d_un.d_ptr)
     for (const ElfW(Dyn) *d = self->l_ld; d->d_tag != DT_NULL; d++) {
-        if (d->d_tag == DT_JMPREL) rel = AT(d);
+        const void *at = ws_dyn_ptr(base, d->d_un.d_ptr);
+        if (d->d_tag == DT_JMPREL) rel = at;
         if (d->d_tag == DT_PLTRELSZ) relsz = d->d_un.d_val;
-        if (d->d_tag == DT_SYMTAB) symtab = AT(d);
-        if (d->d_tag == DT_STRTAB) strtab = AT(d);
-        if (d->d_tag == DT_VERSYM) versym = AT(d);
-        if (d->d_tag == DT_VERNEED) need = AT(d);
+        if (d->d_tag == DT_SYMTAB) symtab = at;
+        if (d->d_tag == DT_STRTAB) strtab = at;
+        if (d->d_tag == DT_VERSYM) versym = at;
+        if (d->d_tag == DT_VERNEED) need = at;
     }
-#undef AT
     if (!rel || !symtab || !strtab) return;
     for (size_t k = 0; k < relsz / sizeof *rel; k++) {
         ElfW(Addr) slot = base + rel[k].r_offset;

@@ -232,10 +232,10 @@ static size_t keep_header(char *out, size_t len, size_t cap, const char *p, size
     size_t k;
     if (first == 'h' && HEADER_IS(p, n, "host")) {
         name = "Host";
-        k = 4;
+        k = sizeof "Host" - 1;
     } else if (first == 't' && HEADER_IS(p, n, "traceparent")) {
         name = "traceparent";
-        k = 11;
+        k = sizeof "traceparent" - 1;
     } else {
         return len;
     }

@@ -48,23 +48,16 @@ struct object {
     const ElfW(Verdef) * verdef; /* the versions it defines, by index */
 };
 
-/* The loader relocates the dynamic section's addresses on x86-64; where
- * it does not, they are offsets from the object's base. */
-static const void *dyn_ptr(const struct object *o, ElfW(Addr) p)
-{
-    return (const void *)(p < o->base ? p + o->base : p);
-}
-
 static int object_of(const struct link_map *l, struct object *o)
 {
     memset(o, 0, sizeof *o);
     o->base = l->l_addr;
     for (const ElfW(Dyn) *d = l->l_ld; d && d->d_tag != DT_NULL; d++) {
-        if (d->d_tag == DT_GNU_HASH) o->gnu_hash = dyn_ptr(o, d->d_un.d_ptr);
-        if (d->d_tag == DT_SYMTAB) o->symtab = dyn_ptr(o, d->d_un.d_ptr);
-        if (d->d_tag == DT_STRTAB) o->strtab = dyn_ptr(o, d->d_un.d_ptr);
-        if (d->d_tag == DT_VERSYM) o->versym = dyn_ptr(o, d->d_un.d_ptr);
-        if (d->d_tag == DT_VERDEF) o->verdef = dyn_ptr(o, d->d_un.d_ptr);
+        if (d->d_tag == DT_GNU_HASH) o->gnu_hash = ws_dyn_ptr(o->base, d->d_un.d_ptr);
+        if (d->d_tag == DT_SYMTAB) o->symtab = ws_dyn_ptr(o->base, d->d_un.d_ptr);
+        if (d->d_tag == DT_STRTAB) o->strtab = ws_dyn_ptr(o->base, d->d_un.d_ptr);
+        if (d->d_tag == DT_VERSYM) o->versym = ws_dyn_ptr(o->base, d->d_un.d_ptr);
+        if (d->d_tag == DT_VERDEF) o->verdef = ws_dyn_ptr(o->base, d->d_un.d_ptr);
     }
     return o->gnu_hash && o->symtab && o->strtab ? 0 : -1;
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdlib.h>
 #include <netdb.h>
 #include <poll.h>
@@ -99,6 +100,14 @@ int ws_walk_ready(void);           /* 1: ws_resolve() will only read the tables 
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
 void *ws_lookup_call(const char *name, const char *version); /* what the loader binds it to */
 void ws_bind_calls(void); /* our own calls still lazy, bound now (bind.c) */
+
+/* An address of an object's dynamic section (d_ptr), the object loaded at
+ * base: the loader relocates them on x86-64; where it does not, they are
+ * offsets from base. */
+static inline const void *ws_dyn_ptr(ElfW(Addr) base, ElfW(Addr) p)
+{
+    return (const void *)(p < base ? p + base : p);
+}
 
 /* The real function, found first if it was not yet: before our
  * constructor ran (another library's constructor called it), or in a
