@@ -416,19 +416,23 @@ static int start_thread(void)
  * where it belongs (see above); 0, or -1 with ws_why set. */
 int ws_flusher_start(void)
 {
-    /* (not on the stack: a fork child's first event, which starts its
-     * flusher, may be a signal handler's on a small alternate stack; one
-     * start at a time, with the region's pending word or the constructor) */
+    /* Why record could not serve it, while the other ways are tried.  Not
+     * on the stack: a fork child's first event, which starts its flusher,
+     * may be a signal handler's on a small alternate stack; one start at
+     * a time, with the region's pending word or the constructor.  Written
+     * only when the served start failed: a page of .lbss that every
+     * served start wrote cost each a page fault. */
     WS_BIG static char served_why[sizeof ws_why];
     const char *sock = ws_serve_sock;
-    int r = -1;
-    served_why[0] = 0;
+    int r = -1, served_failed = 0;
     if (sock && *sock) {
         r = start_served(sock);
-        if (r == 0)
+        if (r == 0) {
             ws_mode = WS_FLUSHER_SERVED;
-        else
+        } else {
             memcpy(served_why, ws_why, sizeof served_why);
+            served_failed = 1;
+        }
     }
     if (r != 0 && ws_reaper_line) {
         r = start_thread();
@@ -437,7 +441,7 @@ int ws_flusher_start(void)
         r = start_process();
         if (r == 0) ws_mode = WS_FLUSHER_PROCESS;
     }
-    if (r != 0 && served_why[0]) { /* both reasons */
+    if (r != 0 && served_failed && served_why[0]) { /* both reasons */
         size_t n = strlen(ws_why);
         snprintf(ws_why + n, sizeof ws_why - n, "; before that, %s", served_why);
     }
