@@ -39,10 +39,12 @@ WS_HOT struct ws_buf *ws_bufs;
 int ws_region_fd = -1; /* the region's memfd, until the flusher started */
 __thread struct ws_local ws_me __attribute__((tls_model("initial-exec")));
 
-/* Threads that may not record: the tracer's own (busy) and those beyond
- * the slot table (their events count as lost). */
-static struct ws_thread internal_thread = {.busy = 1};
-static struct ws_thread no_slot_thread = {.busy = 2};
+/* Threads that may not record: the tracer's own and those beyond the
+ * slot table (their events count as lost).  Their ws_me.busy says so;
+ * these only tell them apart.  Zeroed, in .bss: the last page of .data,
+ * which the loader writes, holds the real functions' pointers (real.h). */
+static struct ws_thread internal_thread;
+static struct ws_thread no_slot_thread;
 
 static void thread_exit(void *arg);
 

@@ -255,9 +255,7 @@ void ws_resolve_one(const struct ws_real *r)
     *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
 }
 
-/* Every one, those found already too (found again, the same): the
- * pointers lie in .bss, whose pages a read would first map to the zero
- * page, and the write that follows fault again to copy it. */
+/* Every one, those found already too (found again, the same). */
 void ws_resolve(void)
 {
     for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++)

@@ -51,22 +51,21 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(voi
  * handler, where dlsym is not safe.  The names are start data
  * (WS_START_DATA): the start of every process reads those of main's and
  * exit's wrappers.
+ *
+ * The pointers are written at a process's start (all, when it records)
+ * or at a function's first call (disabled), so they are in .data
+ * (WS_START_RW), on the page the loader writes anyway: in .bss they lay on
+ * two pages of their own, a page fault each for every process, some 25 us
+ * on a host whose page tables the hypervisor shadows
+ * (e2e.harm.pages_written counts them).
  */
 struct ws_real {
     const char *name;
     void **fn;
 };
 
-#define WS_REAL(name) WS_REAL_AT(name, )
-
-/* The same for a function every process calls, traced or not (main's
- * start, exit): its pointer is written at its first call, so it goes in
- * .data (WS_START_RW), not in the .bss pages past it. */
-#define WS_REAL_EVERY_PROCESS(name) WS_REAL_AT(name, WS_START_RW = NULL)
-
-/* (the pointer's storage: nothing, or a section and its initial value) */
-#define WS_REAL_AT(name, storage)                                                                  \
-    __typeof__(name) *real_##name storage;                                                         \
+#define WS_REAL(name)                                                                              \
+    __typeof__(name) *real_##name WS_START_RW = NULL;                                              \
     static const char ws_real_name_##name[] WS_START_DATA = #name;                                 \
     const struct ws_real ws_real_##name                                                            \
         __attribute__((used, section("ws_real"), aligned(sizeof(void *)))) = {                     \

@@ -39,7 +39,7 @@ WS_EVERY_PROCESS static int main_wrapper(int argc, char **argv, char **envp)
     return r;
 }
 
-WS_REAL_EVERY_PROCESS(__libc_start_main);
+WS_REAL(__libc_start_main);
 WS_EVERY_PROCESS WS_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc,
                                                  char **argv, void (*init)(void),
                                                  void (*fini)(void), void (*rtld_fini)(void),
@@ -49,7 +49,7 @@ WS_EVERY_PROCESS WS_EXPORT int __libc_start_main(int (*main)(int, char **, char 
     return REAL(__libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
-WS_REAL_EVERY_PROCESS(exit);
+WS_REAL(exit);
 WS_EVERY_PROCESS WS_EXPORT void exit(int status)
 {
     ws_exit_status = status & 0xff;
