@@ -187,10 +187,11 @@ void *ws_table_map(void *_Atomic *table, size_t size);
 
 /*
  * What every process writes at its start, traced or not (main's real
- * function and the program's), kept in .data: the page where .data ends
- * is written by the loader anyway (it zeroes what follows .data there),
- * where a variable of the .bss past it may lie on a page of its own,
- * which would cost every process a fault as the library grows.
+ * function and the program's, the pointers to the real functions it
+ * calls: real.h), kept in .data: the page where .data ends is written by
+ * the loader anyway (it zeroes what follows .data there), where a
+ * variable of the .bss past it may lie on a page of its own, which would
+ * cost every process a fault as the library grows.
  */
 #define WS_START_RW __attribute__((section(".data.ws_start")))
 
