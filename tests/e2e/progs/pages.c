@@ -22,15 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static uintptr_t zeroed_start, zeroed_end;
+static uintptr_t page, zeroed_start, zeroed_end;
 
 /* The zeroed part of libwhyslow.so's writable segment. */
 static int find(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size, (void)arg;
-    size_t n = info->dlpi_name ? strlen(info->dlpi_name) : 0;
-    if (n < 14 || strcmp(info->dlpi_name + n - 14, "/libwhyslow.so") != 0) return 0;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (!info->dlpi_name || !strstr(info->dlpi_name, "libwhyslow.so")) return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *p = &info->dlpi_phdr[i];
         if (p->p_type != PT_LOAD || !(p->p_flags & PF_W)) continue;
@@ -50,6 +48,7 @@ int main(void)
         return 1;
     }
     close(fd);
+    page = (uintptr_t)sysconf(_SC_PAGESIZE);
     if (!dl_iterate_phdr(find, NULL)) {
         printf("pages -1\n");
         return 0;
@@ -59,7 +58,6 @@ int main(void)
         perror("e2e_pages: /proc/self/pagemap");
         return 1;
     }
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     int pages = 0;
     for (uintptr_t a = zeroed_start; a < zeroed_end; a += page) {
         uint64_t e;
