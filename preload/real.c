@@ -36,7 +36,7 @@
 
 /* The linker makes these the bounds of the section every WS_REAL() entry
  * is in. */
-extern const struct ws_real __start_ws_real[], __stop_ws_real[];
+extern struct ws_real __start_ws_real[], __stop_ws_real[];
 
 /* An object's dynamic symbol tables, from its dynamic section. */
 struct object {
@@ -245,20 +245,20 @@ static int list_changed(const struct objects *os)
     return os->n >= 0 && (atomic_load(&ws_dl_gen) != os->gen || os->last->l_next != NULL);
 }
 
-void ws_resolve_one(const struct ws_real *r)
+void ws_resolve_one(struct ws_real *r)
 {
     const struct objects *os = located_list();
     /* Objects loaded since come after those read: only one unloaded
      * matters (it could be one another constructor loaded before ours). */
     int stale = os && os->n >= 0 && atomic_load(&ws_dl_gen) != os->gen;
     void *at = os && os->n >= 0 && !stale ? find_from(os, os->self + 1, r->name) : MAYBE;
-    *r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
+    r->fn = at == MAYBE ? dlsym(RTLD_NEXT, r->name) : at;
 }
 
 /* Every one, those found already too (found again, the same). */
 void ws_resolve(void)
 {
-    for (const struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++)
+    for (struct ws_real *r = __start_ws_real; r < __stop_ws_real; r++)
         ws_resolve_one(r);
 }
 

@@ -53,29 +53,31 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **, void (*)(voi
  * exit's wrappers.
  *
  * The pointers are written at a process's start (all, when it records)
- * or at a function's first call (disabled), so they are in .data
- * (WS_START_RW), on the page the loader writes anyway: in .bss they lay on
+ * or at a function's first call (disabled), so they are on the page the
+ * loader writes anyway (after .data, see WS_START_RW): in .bss they lay on
  * two pages of their own, a page fault each for every process, some 25 us
  * on a host whose page tables the hypervisor shadows
- * (e2e.harm.pages_written counts them).
+ * (e2e.harm.pages_written counts them).  Each pointer is the first word of
+ * its entry (real_<name> is an alias of it) rather than a variable the
+ * entry points to: half the room on that page, where the start's own
+ * variables must fit too.
  */
 struct ws_real {
+    void *fn; /* first: real_<name> */
     const char *name;
-    void **fn;
 };
 
 #define WS_REAL(name)                                                                              \
-    __typeof__(name) *real_##name WS_START_RW = NULL;                                              \
     static const char ws_real_name_##name[] WS_START_DATA = #name;                                 \
-    const struct ws_real ws_real_##name                                                            \
-        __attribute__((used, section("ws_real"), aligned(sizeof(void *)))) = {                     \
-            ws_real_name_##name, (void **)&real_##name}
+    struct ws_real ws_real_##name __attribute__((                                                  \
+        used, section("ws_real"), aligned(sizeof(void *)))) = {NULL, ws_real_name_##name};         \
+    extern __typeof__(name) *real_##name __attribute__((alias("ws_real_" #name)))
 
 /* The real functions the recorder calls for itself outside the file that
  * wraps them. */
 #define WS_REAL_EXTERN(name)                                                                       \
     extern __typeof__(name) *real_##name;                                                          \
-    extern const struct ws_real ws_real_##name
+    extern struct ws_real ws_real_##name
 WS_REAL_EXTERN(read);
 WS_REAL_EXTERN(write);
 WS_REAL_EXTERN(open);
@@ -93,7 +95,7 @@ WS_REAL_EXTERN(prctl);
 WS_REAL_EXTERN(sendmsg);
 
 void ws_resolve(void);
-void ws_resolve_one(const struct ws_real *r);
+void ws_resolve_one(struct ws_real *r);
 void ws_locate(void);              /* where ws_resolve_one() looks: from the constructor */
 int ws_walk_ready(void);           /* 1: ws_resolve() will only read the tables ws_locate() found */
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
