@@ -54,9 +54,11 @@ static void thread_exit(void *arg);
  * which records nothing (most of those a build runs) would fault in for
  * it alone (15 us on a VM).  A thread that attaches while another makes
  * it waits for it, a few atomic operations; bounded, so that nothing can
- * hang on it (a thread that gives up is not told of its end). */
-static pthread_key_t exit_key;
-static _Atomic int exit_key_state; /* 0: not made, 1: being made, 2: made, 3: cannot be */
+ * hang on it (a thread that gives up is not told of its end).  (In
+ * .data, WS_START_RW: every recording process writes them.) */
+static pthread_key_t exit_key WS_START_RW;
+static _Atomic int exit_key_state
+    WS_START_RW; /* 0: not made, 1: being made, 2: made, 3: cannot be */
 
 static int exit_key_ready(void)
 {
@@ -104,7 +106,7 @@ size_t ws_region_head_at(unsigned nbufs)
 
 size_t ws_region_size(unsigned nbufs)
 {
-    return ws_region_head_at(nbufs) + page_up(sizeof(struct ws_shared));
+    return ws_region_head_at(nbufs) + page_up(WS_HEAD_SIZE);
 }
 
 void ws_region_place(uint8_t *start, unsigned nbufs)

@@ -17,7 +17,8 @@
 #include "internal.h"
 
 WS_BIG _Atomic uint8_t ws_fd_known[WS_FD_TABLE];
-_Atomic int ws_fd_high;
+/* (WS_START_RW: written at a traced process's first open) */
+_Atomic int ws_fd_high WS_START_RW;
 /* In .data, on the page of the hot globals that every wrapper touches,
  * but a cache line of its own: it is written at every open and close.
  * From 1: a thread's fd_seen of 0 matches no generation. */

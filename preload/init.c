@@ -254,7 +254,7 @@ static void note_reaper(pid_t self);
  */
 static pid_t pending_pid; /* the served image whose region waits, 0: none */
 static struct ws_start pending_start;
-WS_BIG static struct ws_shared pending_head;
+static struct ws_shared pending_head WS_START_RW; /* its fields: no text (launch.c) */
 
 /* The real functions, found once (real.c), and our own calls bound
  * (bind.c): by the constructor of a process that records from its start,

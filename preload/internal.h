@@ -187,11 +187,15 @@ void *ws_table_map(void *_Atomic *table, size_t size);
 
 /*
  * What every process writes at its start, traced or not (main's real
- * function and the program's, the pointers to the real functions it
- * calls: real.h), kept in .data: the page where .data ends is written by
- * the loader anyway (it zeroes what follows .data there), where a
- * variable of the .bss past it may lie on a page of its own, which would
- * cost every process a fault as the library grows.
+ * function and the program's), and what a traced short process writes
+ * (the start's variables, a served image's head and closing hello, the
+ * fd fence), kept in .data: the page where .data ends is written by the
+ * loader anyway (it zeroes what follows .data there), where a variable
+ * of the .bss past it may lie on a page of its own, which would cost
+ * every process a fault as the library grows.  That page also holds
+ * ws_hot, the real functions' pointers (real.h) and the start of .bss
+ * (real.c's and init.c's variables first): some 3.6 KiB in all, and
+ * e2e.harm.pages_written fails when they no longer fit.
  */
 #define WS_START_RW __attribute__((section(".data.ws_start")))
 
@@ -296,11 +300,15 @@ struct ws_shared {
      * WS_EXE_MAX bytes), then the arguments, packed, so that a short
      * command line stays in the head's first page (on some hosts each
      * page a process touches costs it tens of microseconds: a fault, and
-     * its unmapping at the end). */
+     * its unmapping at the end).  WS_TEXT_MAX bytes in a region; a served
+     * image that has no region yet keeps only the fields before it
+     * (init.c's pending_head) and puts its text elsewhere (launch.c). */
     uint32_t exe_len, args_len;
     uint8_t exe_as_given; /* the path exec was given, not yet /proc's (meta.c) */
-    char text[WS_EXE_MAX + WS_ARGS_MAX];
+    char text[];
 };
+#define WS_TEXT_MAX  (WS_EXE_MAX + WS_ARGS_MAX)
+#define WS_HEAD_SIZE (offsetof(struct ws_shared, text) + WS_TEXT_MAX) /* in a region */
 
 extern struct ws_shared *ws_sh;
 extern struct ws_thread *ws_threads; /* [WS_MAX_THREADS], below ws_sh */

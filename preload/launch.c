@@ -64,8 +64,10 @@
 #include "internal.h"
 #include "whyslow/serve.h"
 
-enum ws_flusher_mode ws_mode;
-int ws_reaper_line;
+/* (WS_START_RW, as the start's variables below: every traced start
+ * writes them, and .data's last page is written by the loader anyway) */
+enum ws_flusher_mode ws_mode WS_START_RW;
+int ws_reaper_line WS_START_RW;
 
 WS_EVERY_PROCESS int ws_reaps_orphans(pid_t self)
 {
@@ -129,11 +131,12 @@ static void wait_for(_Atomic uint32_t *word, uint32_t want, int negate)
  * and the directory at the start, for a relative path of the executable.
  * A served image sends them at its first event or its end, not at its
  * start (init.c). */
-char **ws_start_argv;
-static const char *start_args;
-static size_t start_args_len;
-static const char *start_cwd;
-static int start_cwd_lost; /* kept for later, but getcwd() failed: /proc says the path */
+char **ws_start_argv WS_START_RW;
+static const char *start_args WS_START_RW;
+static size_t start_args_len WS_START_RW;
+static const char *start_cwd WS_START_RW;
+/* kept for later, but getcwd() failed: /proc says the path */
+static int start_cwd_lost WS_START_RW;
 static WS_BIG char start_cwd_buf[WS_EXE_MAX];
 char ws_serve_sock[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] WS_START_RW = "";
 
@@ -170,9 +173,10 @@ void ws_forget_start(void)
     start_cwd_lost = 0;
 }
 
-/* What its flusher would read in /proc, put in the region: the program's
- * executable and arguments.  At start, the executable as exec was given
- * it (AT_EXECFN, on our stack), which the flusher makes the path
+/* What its flusher would read in /proc, put in the head (and in text,
+ * which has room for WS_TEXT_MAX bytes): the program's executable and
+ * arguments.  At start, the executable as exec was given it (AT_EXECFN,
+ * on our stack), which the flusher makes the path
  * /proc/PID/exe says (meta.c): readlink() of /proc/self/exe cost a short
  * process some 25 us on a virtual machine.  Made absolute here when it is
  * relative: the flusher does not know our directory.  The arguments are
@@ -180,32 +184,32 @@ void ws_forget_start(void)
  * directory may have changed since the exec, both as /proc says them: a
  * title the program gave itself since (setproctitle) shows in
  * /proc/self/cmdline as a flusher forked from it would read it. */
-WS_EVERY_PROCESS static void give_identity(void)
+WS_EVERY_PROCESS static void give_identity(char *text)
 {
     size_t n = 0;
     const char *fn = ws_start_argv && !start_cwd_lost ? (const char *)getauxval(AT_EXECFN) : NULL;
     if (fn) {
-        if (fn[0] != '/' && (start_cwd ? (strcpy(ws_sh->text, start_cwd), 1)
-                                       : getcwd(ws_sh->text, WS_EXE_MAX) != NULL)) {
-            n = strlen(ws_sh->text);
-            if (n < WS_EXE_MAX) ws_sh->text[n++] = '/';
+        if (fn[0] != '/' &&
+            (start_cwd ? (strcpy(text, start_cwd), 1) : getcwd(text, WS_EXE_MAX) != NULL)) {
+            n = strlen(text);
+            if (n < WS_EXE_MAX) text[n++] = '/';
         }
         size_t k = strnlen(fn, WS_EXE_MAX - n);
-        memcpy(ws_sh->text + n, fn, k);
+        memcpy(text + n, fn, k);
         n += k;
         /* exec("/proc/self/exe"), fexecve() ("/dev/fd/N"): a path that
          * names another file in the flusher's eyes. */
-        if (n >= 6 && (memcmp(ws_sh->text, WS_START_STR("/proc/"), 6) == 0 ||
-                       (n >= 8 && memcmp(ws_sh->text, WS_START_STR("/dev/fd/"), 8) == 0)))
+        if (n >= 6 && (memcmp(text, WS_START_STR("/proc/"), 6) == 0 ||
+                       (n >= 8 && memcmp(text, WS_START_STR("/dev/fd/"), 8) == 0)))
             fn = NULL;
     }
     if (!fn) {
-        ssize_t k = readlink(WS_START_STR("/proc/self/exe"), ws_sh->text, WS_EXE_MAX);
+        ssize_t k = readlink(WS_START_STR("/proc/self/exe"), text, WS_EXE_MAX);
         n = k > 0 ? (size_t)k : 0;
     }
     ws_sh->exe_as_given = fn != NULL;
     ws_sh->exe_len = (uint32_t)n;
-    char *args = ws_sh->text + ws_sh->exe_len; /* right after it (internal.h) */
+    char *args = text + ws_sh->exe_len; /* right after it (internal.h) */
     size_t len = 0;
     if (start_args) {
         len = start_args_len < WS_ARGS_MAX ? start_args_len : WS_ARGS_MAX;
@@ -222,6 +226,20 @@ WS_EVERY_PROCESS static void give_identity(void)
         len = ws_read_file("/proc/self/cmdline", args, WS_ARGS_MAX);
     }
     ws_sh->args_len = (uint32_t)len;
+}
+
+/* At most how many bytes of text give_identity() writes, when the start
+ * kept all it needs (most processes): SIZE_MAX when it would ask the
+ * kernel (getcwd, readlink, /proc/self/cmdline). */
+WS_EVERY_PROCESS static size_t identity_size(void)
+{
+    const char *fn = ws_start_argv && !start_cwd_lost ? (const char *)getauxval(AT_EXECFN) : NULL;
+    if (!fn || !start_args || (fn[0] != '/' && !start_cwd)) return SIZE_MAX;
+    const char *first = fn[0] == '/' ? fn : start_cwd; /* how the path starts */
+    if (strncmp(first, WS_START_STR("/proc/"), 6) == 0 ||
+        strncmp(first, WS_START_STR("/dev/fd/"), 8) == 0)
+        return SIZE_MAX;
+    return (fn[0] == '/' ? 0 : strlen(start_cwd) + 1) + strlen(fn) + start_args_len;
 }
 
 /* Waits for record's answer (at most WS_SERVE_TIMEOUT_MS); 0 when a
@@ -271,7 +289,7 @@ WS_EVERY_PROCESS static int connect_record(const char *sock)
  * (the answer comes in the region), -1 with ws_why set when it cannot. */
 static int start_served(const char *sock)
 {
-    give_identity();
+    give_identity(ws_sh->text);
     int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
     int s = connect_record(sock);
     if (s < 0) goto fail;
@@ -305,17 +323,26 @@ fail:;
     return -1;
 }
 
-_Static_assert(offsetof(struct ws_shared, text) + WS_EXE_MAX + WS_ARGS_MAX <= WS_SERVE_HEAD_MAX,
-               "a closing hello's head fits what record takes");
+_Static_assert(WS_HEAD_SIZE <= WS_SERVE_HEAD_MAX, "a closing hello's head fits what record takes");
 
-/* A closing hello: the hello, then the head (init.c filled it in) up to
- * the end of the command line give_identity() put in it; 0 when sent.
- * record does not answer it: the process is ending. */
+/* A closing hello's text (give_identity()): most processes' fit the
+ * small one, in .data (WS_START_RW), on the page the loader writes; the
+ * large one is at least one page of .lbss more to fault in, some 15 us on
+ * a virtual machine whose page tables the hypervisor shadows, and most
+ * processes that end with a closing hello (true, cmake -E, as) last less
+ * than a millisecond. */
+static char closing_text[256] WS_START_RW;
+static WS_BIG char closing_text_big[WS_TEXT_MAX];
+
+/* A closing hello: the hello, then the head (init.c filled in its fields)
+ * up to the end of the command line give_identity() put in its text; 0
+ * when sent.  record does not answer it: the process is ending. */
 WS_EVERY_PROCESS int ws_serve_closing(void)
 {
     const char *sock = ws_serve_sock;
     if (!*sock) return -1;
-    give_identity();
+    char *text = identity_size() <= sizeof closing_text ? closing_text : closing_text_big;
+    give_identity(text);
     struct ws_serve_hello h;
     memset(&h, 0, sizeof h);
     h.magic = WS_SERVE_MAGIC;
@@ -324,9 +351,11 @@ WS_EVERY_PROCESS int ws_serve_closing(void)
     h.nbufs = ws_sh->nbufs;
     h.pid = (int32_t)ws_sh->pid;
     h.closing = 1;
-    h.head_len = (uint32_t)(offsetof(struct ws_shared, text) + ws_sh->exe_len + ws_sh->args_len);
-    struct iovec iov[2] = {{&h, sizeof h}, {ws_sh, h.head_len}};
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    size_t text_len = ws_sh->exe_len + ws_sh->args_len;
+    h.head_len = (uint32_t)(offsetof(struct ws_shared, text) + text_len);
+    struct iovec iov[3] = {
+        {&h, sizeof h}, {ws_sh, offsetof(struct ws_shared, text)}, {text, text_len}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3};
     int s = connect_record(sock);
     if (s < 0) return -1;
     ssize_t sent = ws_sys(SYS_sendmsg, s, &m, MSG_NOSIGNAL);

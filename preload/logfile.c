@@ -50,7 +50,10 @@ int ws_log_fd = -1;
 WS_BIG char ws_why[512];
 
 _Atomic int ws_guard_fd = -1;
-static _Atomic int guard_lock; /* the flusher's writes, and dup2/dup3 onto the guarded fd */
+/* The flusher's writes, and dup2/dup3 onto the guarded fd.  (This and
+ * the fence's words below in .data, WS_START_RW: a traced process's
+ * close() and dup2() read them, and a page of .bss is a fault more.) */
+static _Atomic int guard_lock WS_START_RW;
 
 void ws_guard_take(void)
 {
@@ -78,9 +81,9 @@ void ws_guard_give(void)
  */
 /* Such a thread may hold one: the calls look at the fence.  Set whenever
  * ws_guard_fd is (wrap_io.c looks at the guard only then). */
-_Atomic int ws_fds_shared;
-static _Atomic int fd_fence;  /* it holds one, or is about to */
-static _Atomic int fd_inside; /* program calls past the fence */
+_Atomic int ws_fds_shared WS_START_RW;
+static _Atomic int fd_fence WS_START_RW;  /* it holds one, or is about to */
+static _Atomic int fd_inside WS_START_RW; /* program calls past the fence */
 
 void ws_fds_enter(void)
 {

@@ -218,7 +218,7 @@ static int place_head(const struct ws_serve_hello *h, const void *head, size_t l
     const size_t fixed = offsetof(struct ws_shared, text);
     if (h->magic != WS_SERVE_MAGIC || h->version != WS_SERVE_VERSION || !h->closing ||
         h->nbufs == 0 || h->nbufs > (1u << 20) || len != h->head_len || len < fixed ||
-        len > sizeof(struct ws_shared))
+        len > WS_HEAD_SIZE)
         return EPROTO;
     if (!own_region || own_nbufs != h->nbufs) {
         if (own_region) munmap(own_region, ws_region_size(own_nbufs));
