@@ -129,6 +129,17 @@ def check_thread_pool(rep, what, saturated_min=100 * MS):
     return f
 
 
+def check_pool_big_enough(rep, what):
+    """A pool with a worker per task: no thread_pool_exhaustion of a pool
+    too small.  On a loaded machine a worker can start late and another
+    take its task after its own (under four busy loops at nice 19, 1 run
+    in 12 of the Python map and of the C example: 40 and 34 ms saturated;
+    49 ms under tests/stress.sh -i): one task of 40 ms, never the 100 ms
+    and more of 2 workers (check_thread_pool)."""
+    for f in findings_of(rep, "thread_pool_exhaustion"):
+        check(f["saturated_ns"] < 100 * MS, "%s: %s" % (what, f["summary"]))
+
+
 def case_thread_pool_executor():
     """concurrent.futures.ThreadPoolExecutor(max_workers=2), 2 batches of
     8 tasks of 40 ms, the main thread waiting on the results: a
@@ -141,7 +152,9 @@ def case_thread_pool_executor():
           site_of(f["site"])[1:] == ("py_pools.py", marked_line(POOLS_PROG, "results")),
           "2 workers: the site %s" % f["site"])
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "executor", "8"])
-    check_none(report(data), "8 workers", "thread_pool_exhaustion", "lock_contention")
+    rep = report(data)
+    check_none(rep, "8 workers", "lock_contention")
+    check_pool_big_enough(rep, "8 workers")
 
 
 def case_thread_pool_map():
@@ -149,9 +162,9 @@ def case_thread_pool_map():
     range(10))), tasks of 40 ms: its workers wait for work only at the end
     (maybe one of them only), yet a thread_pool_exhaustion finding of 2
     workers (5 rounds: 200 ms saturated, less the gap between the workers'
-    starts); with 10 workers, none.  When both workers find the queue's
-    end mark without waiting (a busy machine may delay them), the log shows
-    no queue, and the run is made again, up to 5 times."""
+    starts); with 10 workers, none of that size.  When both workers find
+    the queue's end mark without waiting (a busy machine may delay them),
+    the log shows no queue, and the run is made again, up to 5 times."""
     for _ in range(5):
         data, out = traced_like_untraced([PYTHON, POOLS_PROG, "map", "2"])
         check(out == "ok 45\n", "program output %r" % out)
@@ -164,7 +177,9 @@ def case_thread_pool_map():
     # 185 ms seen under tests/stress.sh -i: the second worker started late.
     check_thread_pool(report(data), "map, 2 workers", saturated_min=150 * MS)
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "map", "10"])
-    check_none(report(data), "map, 10 workers", "thread_pool_exhaustion", "lock_contention")
+    rep = report(data)
+    check_none(rep, "map, 10 workers", "lock_contention")
+    check_pool_big_enough(rep, "map, 10 workers")
 
 
 def case_asyncio_executor():
@@ -181,12 +196,7 @@ def case_asyncio_executor():
     data, _ = traced_like_untraced([PYTHON, POOLS_PROG, "asyncio", "8"])
     rep = report(data)
     check_none(rep, "asyncio, 8 workers", "lock_contention")
-    # With a worker per task no task waits for one, but on a loaded machine
-    # a worker can start late and another take its task after its own: one
-    # task of 40 ms per batch (49 ms seen under tests/stress.sh -i), never
-    # the 320 ms of a pool too small.
-    for f in findings_of(rep, "thread_pool_exhaustion"):
-        check(f["saturated_ns"] < 100 * MS, "asyncio, 8 workers: %s" % f["summary"])
+    check_pool_big_enough(rep, "asyncio, 8 workers")
 
 
 def case_libuv_pool():
@@ -254,7 +264,7 @@ def case_example_thread_pool():
     data, _ = record([exe, "8", "8"], data=os.path.join(TMP, "big"))
     # Only the pool's finding: on a busy machine the workers' short critical
     # sections can add up to 10 ms of waits (73 ms seen under stress.sh -i).
-    check_none(report(data), "C pool of 8", "thread_pool_exhaustion")
+    check_pool_big_enough(report(data), "C pool of 8")
 
 
 def case_gil_contention():
