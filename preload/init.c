@@ -52,6 +52,8 @@
 #include "whyslow/serve.h"
 
 WS_HOT _Atomic int ws_on;
+/* The constructor has read the settings, or found it has none to read. */
+_Atomic int ws_settled WS_START_RW;
 /* (WS_START_RW: every traced start reads or writes them) */
 int ws_hands_off WS_START_RW;
 int ws_debug WS_START_RW;
@@ -550,6 +552,7 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     const char *py = getenv(WS_START_STR("WHYSLOW_PYTHON"));
     ws_py_init(py && strcmp(py, WS_START_STR("off")) == 0); /* which CPython, if one: a record */
 out:
+    atomic_store_explicit(&ws_settled, 1, memory_order_release); /* (wrap_lock.c) */
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */
     const void *runtime = ws_lookup(WS_START_STR("_PyRuntime"));

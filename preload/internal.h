@@ -515,7 +515,8 @@ static inline void ws_wait_end(struct ws_thread *t)
     atomic_store_explicit(&t->wait_call, 0, memory_order_relaxed);
 }
 
-extern _Atomic int ws_on; /* recording (init.c) */
+extern _Atomic int ws_on;      /* recording (init.c) */
+extern _Atomic int ws_settled; /* the settings are read (ws_locks_all, ...) */
 
 /*
  * The thread's state when the calling thread may record, else NULL: before
