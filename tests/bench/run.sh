@@ -16,7 +16,7 @@
 # BENCH_DECODER_QUERIES (queries in the
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
 # BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 15 rounds),
-# BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 3), BENCH_ONLY (run
+# BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 5), BENCH_ONLY (run
 # only these, by name: write mutex mark handover stack pystack process jobs flusher
 # flusher_locks mixed sqlite_py decoder http export), BENCH_HTTP_SLICES,
 # BENCH_HTTP_SLICE and BENCH_HTTP_DECODER_REQUESTS (the requests
@@ -43,7 +43,7 @@ SQLITE_QUERIES=${BENCH_SQLITE_QUERIES:-2000}
 SQLITE_SLICES=${BENCH_SQLITE_SLICES:-50}
 SQLITE_PAIRS=${BENCH_SQLITE_PAIRS:-21}
 DECODER_QUERIES=${BENCH_DECODER_QUERIES:-1000000}
-BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-3}
+BUILD_ROUNDS=${BENCH_BUILD_ROUNDS:-5}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PROCESS_COUNT=${BENCH_PROCESS_COUNT:-200}
 PROCESS_ROUNDS=${BENCH_PROCESS_ROUNDS:-15}
