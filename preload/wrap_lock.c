@@ -180,10 +180,12 @@ static noinline int mutex_lock_slow(pthread_mutex_t *lock, uint64_t caller)
 
 /* The fast path counted as uncontended a lock it left to us (before the
  * slow path's first call, or in "all" mode): the slow path counts it
- * again if it is. */
+ * again if it is.  (The thread's slot is looked at again: a signal
+ * handler that ran since may have forked, and its child has none.) */
 static noinline int lock_counted(pthread_mutex_t *lock)
 {
-    ws_me.self->uncontended--;
+    struct ws_thread *t = ws_me.self;
+    if (t) t->uncontended--;
     return mutex_lock_slow(lock, WS_CALLER);
 }
 
