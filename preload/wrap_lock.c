@@ -58,9 +58,12 @@ static WS_HOT int (*fast_mutex_lock)(pthread_mutex_t *) = lock_counted;
 static WS_HOT int (*fast_mutex_unlock)(pthread_mutex_t *) = mutex_unlock_first;
 static WS_HOT int (*fast_rwlock_unlock)(pthread_rwlock_t *) = rwlock_unlock_first;
 
-/* The real function; kept in fast when the fast path may call it. */
+/* The real function; kept in fast when the fast path may call it.
+ * Stored only once: every contended lock takes the slow path, and a store
+ * to ws_hot's line would take it from the other CPUs' caches. */
 #define FAST_TOO(fast, name)                                                                       \
-    (atomic_load_explicit(&ws_settled, memory_order_acquire) && !ws_locks_all                      \
+    (atomic_load_explicit(&ws_settled, memory_order_acquire) && !ws_locks_all &&                   \
+             fast != REAL(name)                                                                    \
          ? (fast = REAL(name))                                                                     \
          : REAL(name))
 
