@@ -321,12 +321,13 @@ static int program_dead(void);
 static void flush(int final)
 {
     /* At the end, what /proc says of the program first (its map, its
-     * threads' names): a served program waits for that only, and goes. */
+     * threads' names): a served program waits for that only, and goes,
+     * unless it gave them itself (launch.c). */
     if (final) {
         /* A program that recorded nothing has no address to name: a
          * quarter of a build's processes (cmake -E, as), whose map /proc
          * would format for nothing. */
-        if (ws_slots_used() > 0) ws_meta_maps(0);
+        if (ws_slots_used() > 0 && ws_meta_given() != 0) ws_meta_maps(0);
         ws_meta_counters(1);
         ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);

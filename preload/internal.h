@@ -293,6 +293,13 @@ struct ws_shared {
     uint8_t locks_all, redact_sql, redact_argv, clock_tsc;
     uint8_t jit_map_ours; /* `whyslow record` asked Node for its perf map:
                              the flusher removes it once copied (meta.c) */
+    /* A served program that recorded events puts, at its end, what its
+     * flusher would read of it in /proc then (its memory map, its live
+     * threads' names: struct ws_given_name, 4-aligned) in text, after its
+     * command line, and sets own_given last: it need not wait until the
+     * flusher has read them (launch.c). */
+    uint32_t own_maps_len, own_names;
+    _Atomic uint32_t own_given;
     /* A served program's executable and arguments (as /proc/PID/exe and
      * /proc/PID/cmdline say them, or the path its exec was given:
      * exe_as_given), which its flusher may come too late to read there
@@ -309,6 +316,13 @@ struct ws_shared {
 };
 #define WS_TEXT_MAX  (WS_EXE_MAX + WS_ARGS_MAX)
 #define WS_HEAD_SIZE (offsetof(struct ws_shared, text) + WS_TEXT_MAX) /* in a region */
+
+/* A thread's name as its program gave it at its end (see own_given). */
+struct ws_given_name {
+    uint32_t serial;
+    pid_t tid;
+    char name[16];
+};
 
 extern struct ws_shared *ws_sh;
 extern struct ws_thread *ws_threads; /* [WS_MAX_THREADS], below ws_sh */

@@ -37,7 +37,8 @@
  *
  * The end: at exit and _exit the program posts how it ends and waits (a
  * few ms, at most 5 s) for the flusher to write the rest; a served one
- * waits for less, and one that recorded no event not at all
+ * gives its flusher what it would read in /proc and goes (give_proc()),
+ * and one that recorded no event does not wait at all
  * (ws_flusher_end()).  A flusher process's data is safe
  * in the shared region once the program is gone, but whatever ends the
  * program's session may end the flusher too: a container whose first
@@ -501,6 +502,72 @@ static void settle_served(void)
     }
 }
 
+/* "/proc/self/task/TID/comm" in path (at least 48 bytes), without
+ * snprintf(), which a signal handler may not call. */
+static void comm_path(char *path, pid_t tid)
+{
+    char digits[12];
+    int k = 0;
+    for (unsigned v = (unsigned)tid; k == 0 || v; v /= 10)
+        digits[k++] = (char)('0' + v % 10);
+    char *p = stpcpy(path, "/proc/self/task/");
+    while (k)
+        *p++ = digits[--k];
+    strcpy(p, "/comm");
+}
+
+/*
+ * What a served flusher reads of the program in /proc at its end (its
+ * memory map, for the code addresses of its events; its threads' names),
+ * read by the program itself and put in its head, after its command line
+ * (own_given, internal.h): then the program need not wait until the
+ * flusher has read them before it goes.  That wait cost each short
+ * process of a build two context switches, a wake-up of the flusher
+ * while both CPUs were busy, and often a move to the other CPU (its
+ * exit's TLB flush then interrupts that CPU too).  0 when all of it is
+ * there; -1 when it does not fit or cannot be read: the program waits as
+ * before.
+ */
+static int give_proc(void)
+{
+    size_t off = (size_t)ws_sh->exe_len + ws_sh->args_len;
+    if (off >= WS_TEXT_MAX) return -1;
+    size_t room = WS_TEXT_MAX - off;
+    char *text = ws_sh->text + off;
+    size_t n = ws_read_file("/proc/self/maps", text, room);
+    if (n == 0 || n == room) return -1; /* unreadable, or maybe cut */
+    size_t at = (n + 3) & ~(size_t)3;
+    pid_t self = (pid_t)ws_sys(SYS_gettid);
+    uint32_t names = 0;
+    for (unsigned i = 0, used = ws_slots_used(); i < used; i++) {
+        struct ws_thread *t = &ws_threads[i];
+        uint32_t serial = atomic_load((_Atomic uint32_t *)&t->serial);
+        pid_t tid = t->tid;
+        if (serial == 0) continue;
+        if (at + sizeof(struct ws_given_name) > room) return -1;
+        struct ws_given_name g = {.serial = serial, .tid = tid};
+        size_t len = 0;
+        if (tid == self) {
+            if (ws_sys(SYS_prctl, PR_GET_NAME, g.name) == 0) len = strnlen(g.name, sizeof g.name);
+        } else {
+            char path[48];
+            comm_path(path, tid);
+            len = ws_read_file(path, g.name, sizeof g.name);
+            while (len && g.name[len - 1] == '\n')
+                len--;
+        }
+        if (len == 0) continue; /* gone: the flusher tries /proc */
+        memset(g.name + len, 0, sizeof g.name - len);
+        memcpy(text + at, &g, sizeof g);
+        at += sizeof g;
+        names++;
+    }
+    ws_sh->own_maps_len = (uint32_t)n;
+    ws_sh->own_names = names;
+    atomic_store_explicit(&ws_sh->own_given, 1, memory_order_release);
+    return 0;
+}
+
 /*
  * The program's image ends by exit, _exit or exec: post how, and wait
  * until the flusher wrote everything (or died).  Not in a vfork() child:
@@ -543,21 +610,22 @@ WS_EVERY_PROCESS void ws_flusher_end(int end_kind, int64_t status)
     /* Later calls on any thread pass straight through. */
     atomic_store(&ws_on, 0);
     ws_all_busy();
+    int wrote = ws_slots_used() > 0;
+    int given = ws_mode == WS_FLUSHER_SERVED && wrote && give_proc() == 0;
     atomic_store(&ws_sh->end_kind, end_kind);
     ws_flusher_wake();
     /* A served flusher is `whyslow record`'s child, and record waits for
-     * it before it exits: the program waits only while the flusher reads
-     * what /proc says of it (its memory map, for the symbols of its
-     * events; its threads' names).  A flusher thread dies with the
-     * program, which waits until all is written; so does a program with a
-     * flusher process, which may end with it (see above).  A program that
-     * recorded no event (the shortest processes of a build or a script)
-     * has nothing to lose, and does not wait for a flusher process or a
-     * served one: at worst its log would lack how it ended. */
-    int wrote = ws_slots_used() > 0;
+     * it before it exits: the program gave it what it would read in /proc
+     * (give_proc()), or waits while the flusher reads it there.  A flusher
+     * thread dies with the program, which waits until all is written; so
+     * does a program with a flusher process, which may end with it (see
+     * above).  A program that recorded no event (the shortest processes of
+     * a build or a script) has nothing to lose, and does not wait for a
+     * flusher process or a served one: at worst its log would lack how it
+     * ended. */
     if (ws_mode == WS_FLUSHER_THREAD || (ws_mode == WS_FLUSHER_PROCESS && wrote))
         wait_for(&ws_sh->done, 0, 1);
-    else if (ws_mode == WS_FLUSHER_SERVED && wrote) /* then record answered: served */
+    else if (ws_mode == WS_FLUSHER_SERVED && wrote && !given) /* then record answered: served */
         wait_for(&ws_sh->proc_read, 0, 1);
     errno = saved;
 }

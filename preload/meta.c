@@ -284,6 +284,8 @@ static int is_region_line(const char *line, const char *end)
     return 0;
 }
 
+static int put_maps(char *text, size_t n, size_t cap, int force);
+
 /*
  * The memory map, so that the decoder can name code addresses; written
  * again when its file mappings changed (a dlopen, say).  Returns 0 when
@@ -301,6 +303,47 @@ int ws_meta_maps(int force)
     size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
     size_t n = ws_read_file(path, text, cap);
     if (n == 0 && !force) return -1; /* unreadable (not dumpable, no /proc) */
+    return put_maps(text, n, cap, force);
+}
+
+/* The names a served program gave at its end (ws_meta_given()): struct
+ * ws_given_name, packed (read with memcpy). */
+static const char *given_names;
+static uint32_t given_count;
+
+/*
+ * At the end: what a served program put in its head in place of /proc
+ * (own_given, internal.h): its memory map, written as ws_meta_maps()
+ * writes /proc's, and its threads' names, which ws_meta_counters() takes.
+ * 0 when it gave them (and they lie within its text), else -1: /proc it
+ * is.
+ */
+int ws_meta_given(void)
+{
+    given_names = NULL;
+    given_count = 0;
+    if (!atomic_load_explicit(&ws_sh->own_given, memory_order_acquire)) return -1;
+    /* (the program's to scribble on: every length is checked) */
+    size_t off = (size_t)ws_sh->exe_len + ws_sh->args_len, n = ws_sh->own_maps_len;
+    if (off >= WS_TEXT_MAX || n == 0 || n > WS_TEXT_MAX - off) return -1;
+    size_t at = (n + 3) & ~(size_t)3;
+    size_t count = ws_sh->own_names;
+    if (at > WS_TEXT_MAX - off || count > (WS_TEXT_MAX - off - at) / sizeof(struct ws_given_name))
+        return -1;
+    char *text = (char *)scratch + meta_cap / 2;
+    size_t cap = meta_cap / 2 - 2 * WS_VARINT_MAX - 1;
+    if (n > cap) return -1;
+    memcpy(text, ws_sh->text + off, n);
+    if (put_maps(text, n, cap, 0) <= 0) return -1; /* not its map (it has its region) */
+    given_names = ws_sh->text + off + at;
+    given_count = (uint32_t)count;
+    return 0;
+}
+
+/* The memory map text[0..n) (cap bytes there) goes to the log, unless it
+ * names the same files as the last one: ws_meta_maps(). */
+static int put_maps(char *text, size_t n, size_t cap, int force)
+{
     text[n] = 0;
     /* Hash the file mappings, and where the heap starts (it names the
      * locks in it, and may first appear after the start): anonymous
@@ -357,8 +400,19 @@ void ws_meta_counters(int final)
         if (atomic_load((_Atomic uint32_t *)&t->serial) != serial) continue;
         if (final) {
             char path[64], name[64];
-            snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_proc_pid, (int)tid);
-            size_t len = ws_read_file(path, name, sizeof name);
+            size_t len = 0;
+            for (uint32_t k = 0; k < given_count; k++) {
+                struct ws_given_name g;
+                memcpy(&g, given_names + k * sizeof g, sizeof g);
+                if (g.serial == serial && g.tid == tid) {
+                    len = strnlen(memcpy(name, g.name, sizeof g.name), sizeof g.name);
+                    break;
+                }
+            }
+            if (len == 0) {
+                snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_proc_pid, (int)tid);
+                len = ws_read_file(path, name, sizeof name);
+            }
             while (len && (name[len - 1] == '\n' || name[len - 1] == 0))
                 len--;
             uint8_t *p = ws_put_uv(scratch, serial);

@@ -29,7 +29,9 @@
  * its first event sends nothing and has no log.  (A reaper, launch.c,
  * sends its hello at its start.)  What its flusher could not
  * read in /proc once the process is gone or has exec'd (its executable,
- * its arguments) it put in the region first.  The answer comes in the
+ * its arguments) it put in the region first; at its end, one that
+ * recorded events puts there its memory map and its threads' names too,
+ * when they fit, and goes without waiting for its flusher.  The answer comes in the
  * region: the first word of its head (struct ws_serve_status), at the
  * offset the hello gives, says whether a flusher took it.  record serves
  * only a process of its own uid and pid namespace (SO_PEERCRED; a pid the
@@ -72,7 +74,7 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    6
+#define WS_SERVE_VERSION    7
 #define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */

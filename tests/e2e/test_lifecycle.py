@@ -160,6 +160,59 @@ def case_served_region_at_first_event():
     eq(count(report(data), "write"), 2, "its writes")
 
 
+def case_served_end_gives_proc():
+    """A served process that recorded events puts its memory map and its
+    threads' names in its region at its end, and goes without waiting for
+    its flusher (launch.c, give_proc()): with that flusher stopped, it
+    ends and record reaps it; once the flusher goes on, /proc has nothing
+    of it left, and its log still names its code and its threads."""
+    data = os.path.join(TMP, "data")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", prog("lifecycle"), "given"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stopped = []
+    at_end(lambda: ([os.kill(f, signal.SIGCONT) for f in stopped], p.kill(), p.wait()))
+    deadline = time.monotonic() + 30
+    pid = serving = None
+    while time.monotonic() < deadline and serving is None:
+        kids = children_named(p.pid, "given-1")
+        pid = kids[0] if kids else pid
+        for f in children_named(p.pid, "whyslow-flush") if pid else []:
+            try:
+                if "whyslow-buffers" in maps_of(f):
+                    serving = f
+            except OSError:
+                pass
+        time.sleep(0.01)
+    require(serving is not None, "a flusher of record's took the region of %s" % pid)
+    os.kill(serving, signal.SIGSTOP)
+    stopped.append(serving)
+    os.kill(pid, signal.SIGUSR2)
+
+    def state():
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return "gone"
+    while time.monotonic() < deadline and state() not in ("Z", "gone"):
+        time.sleep(0.01)
+    eq(state() in ("Z", "gone"), True, "the process ended while its flusher was stopped")
+    os.kill(serving, signal.SIGCONT)
+    stopped.remove(serving)
+    out, err = p.communicate(timeout=60)
+    eq(p.returncode, 4, "the program's status: %s" % err)
+    rep = report(data)
+    procs = rep["processes"]
+    eq([(q["pid"], q["end"], q["events"] >= 3) for q in procs],
+       [(pid, {"kind": "exit", "status": 4}, True)], "one log, ended by exit(4), its writes")
+    eq(sorted(t["name"] for t in rep["threads"]), ["given-1", "given-worker"],
+       "the threads' names at the end")
+    sites = [w["site"] or {} for w in rep["slowest"] if w["call"] == "write"]
+    check(sites and all(os.path.basename(s.get("module", "")) == "e2e_lifecycle" and
+                        s.get("function") == "writes" for s in sites),
+          "the writes' code named: %s" % sites)
+
+
 def case_served_nothing_recorded():
     """A process that ends before its first event has no region: its log
     comes from what it sends record at its end (a closing hello), with
@@ -295,8 +348,8 @@ BAD_CLOSING = """
 import os, socket, struct
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("\\0" + os.environ["WHYSLOW_SOCK"][1:])
-# A closing hello (version 6) that says 500 bytes of head follow; 10 do.
-s.send(struct.pack("=IIQQQIiII", 0x57535356, 6, 0, 0, 0, 1, os.getpid(), 1, 500) + b"x" * 10)
+# A closing hello (version 7) that says 500 bytes of head follow; 10 do.
+s.send(struct.pack("=IIQQQIiII", 0x57535356, 7, 0, 0, 0, 1, os.getpid(), 1, 500) + b"x" * 10)
 s.close()
 print("sent")
 """

@@ -22,9 +22,16 @@
  * pointers (as getopt() permutes them) and moves to /; exit(0).
  * `lifecycle alarm-exit US`: a SIGALRM handler that calls _exit(7), due
  * US microseconds after the start; meanwhile writes without end.
+ * `lifecycle given`: a thread named given-worker writes once and spins to
+ * the end; the main thread writes twice, is named given-1 once the
+ * thread wrote, waits for SIGUSR2 (spinning) and calls exit(4) while the
+ * thread runs.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -97,6 +104,33 @@ static int pending(void)
     exit(3);
 }
 
+static atomic_int worker_wrote;
+
+static void *given_worker(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "given-worker");
+    writes(1);
+    atomic_store(&worker_wrote, 1);
+    for (;;)
+        sched_yield();
+    return NULL;
+}
+
+static int given(void)
+{
+    pthread_t t;
+    signal(SIGUSR2, on_usr2);
+    if (pthread_create(&t, NULL, given_worker, NULL) != 0) return 1;
+    writes(2);
+    while (!atomic_load(&worker_wrote))
+        sched_yield();
+    prctl(PR_SET_NAME, "given-1");
+    while (told < 1)
+        sched_yield();
+    exit(4);
+}
+
 static int vfork_first(void)
 {
     int st;
@@ -143,6 +177,7 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "forks") == 0) return forks(argv);
     if (argc > 1 && strcmp(argv[1], "pending") == 0) return pending();
+    if (argc > 1 && strcmp(argv[1], "given") == 0) return given();
     if (argc > 1 && strcmp(argv[1], "vfork-first") == 0) return vfork_first();
     if (argc > 3 && strcmp(argv[1], "identity") == 0) return identity(argc, argv);
     if (argc > 2 && strcmp(argv[1], "alarm-exit") == 0) alarm_exit(argv[2]);
