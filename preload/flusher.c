@@ -326,8 +326,9 @@ static void flush(int final)
     if (final) {
         /* A program that recorded nothing has no address to name: a
          * quarter of a build's processes (cmake -E, as), whose map /proc
-         * would format for nothing. */
-        if (ws_slots_used() > 0 && ws_meta_given() != 0) ws_meta_maps(0);
+         * would format for nothing.  (What the program gave is looked at
+         * first in any case: it forgets the last program's.) */
+        if (ws_meta_given() != 0 && ws_slots_used() > 0) ws_meta_maps(0);
         ws_meta_counters(1);
         ws_meta_unfinished(ws_now());
         atomic_store(&ws_sh->proc_read, 1);
