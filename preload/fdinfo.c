@@ -43,17 +43,8 @@ void ws_fd_forget_all(void)
 static void fd_path(char *path, int fd)
 {
     static const char prefix[] = "/proc/self/fd/";
-    char digits[12];
-    int n = 0;
-    unsigned v = (unsigned)fd;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
     memcpy(path, prefix, sizeof prefix - 1);
-    for (int i = 0; i < n; i++)
-        path[sizeof prefix - 1 + i] = digits[n - 1 - i];
-    path[sizeof prefix - 1 + n] = 0;
+    *ws_put_dec(path + sizeof prefix - 1, (unsigned)fd) = 0;
 }
 
 void ws_fd_describe(struct ws_thread *t, int fd, uint64_t when)

@@ -294,12 +294,13 @@ struct ws_shared {
     uint8_t jit_map_ours; /* `whyslow record` asked Node for its perf map:
                              the flusher removes it once copied (meta.c) */
     /* A served program that recorded events puts, at its end, what its
-     * flusher would read of it in /proc then (its memory map, its live
-     * threads' names: struct ws_given_name, 4-aligned) in text, after its
-     * command line, and sets own_given last: it need not wait until the
-     * flusher has read them (launch.c). */
-    uint32_t own_maps_len, own_names;
-    _Atomic uint32_t own_given;
+     * flusher would read of it in /proc then (its memory map, then its
+     * live threads' names: own_names struct ws_given_name, 4-aligned, by
+     * slot) in text, after its command line, and stores the map's length
+     * last (0: nothing given): it need not wait until the flusher has read
+     * them (launch.c). */
+    uint32_t own_names;
+    _Atomic uint32_t own_maps_len;
     /* A served program's executable and arguments (as /proc/PID/exe and
      * /proc/PID/cmdline say them, or the path its exec was given:
      * exe_as_given), which its flusher may come too late to read there
@@ -317,9 +318,9 @@ struct ws_shared {
 #define WS_TEXT_MAX  (WS_EXE_MAX + WS_ARGS_MAX)
 #define WS_HEAD_SIZE (offsetof(struct ws_shared, text) + WS_TEXT_MAX) /* in a region */
 
-/* A thread's name as its program gave it at its end (see own_given). */
+/* A thread's name as its program gave it at its end (see own_maps_len). */
 struct ws_given_name {
-    uint32_t serial;
+    uint32_t slot, serial;
     pid_t tid;
     char name[16];
 };
@@ -527,6 +528,22 @@ static inline void ws_wait_begin(struct ws_thread *t, unsigned call, int64_t obj
 static inline void ws_wait_end(struct ws_thread *t)
 {
     atomic_store_explicit(&t->wait_call, 0, memory_order_relaxed);
+}
+
+/* v in decimal at p, without snprintf() (a signal handler may run on a
+ * small alternate stack: printf's machinery takes some 1 KiB of it);
+ * returns the end.  For /proc paths. */
+static inline char *ws_put_dec(char *p, unsigned v)
+{
+    char digits[10];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = digits[--n];
+    return p;
 }
 
 extern _Atomic int ws_on;      /* recording (init.c) */

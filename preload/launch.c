@@ -502,25 +502,11 @@ static void settle_served(void)
     }
 }
 
-/* "/proc/self/task/TID/comm" in path (at least 48 bytes), without
- * snprintf(), which a signal handler may not call. */
-static void comm_path(char *path, pid_t tid)
-{
-    char digits[12];
-    int k = 0;
-    for (unsigned v = (unsigned)tid; k == 0 || v; v /= 10)
-        digits[k++] = (char)('0' + v % 10);
-    char *p = stpcpy(path, "/proc/self/task/");
-    while (k)
-        *p++ = digits[--k];
-    strcpy(p, "/comm");
-}
-
 /*
  * What a served flusher reads of the program in /proc at its end (its
  * memory map, for the code addresses of its events; its threads' names),
  * read by the program itself and put in its head, after its command line
- * (own_given, internal.h): then the program need not wait until the
+ * (own_maps_len, internal.h): then the program need not wait until the
  * flusher has read them before it goes.  That wait cost each short
  * process of a build two context switches, a wake-up of the flusher
  * while both CPUs were busy, and often a move to the other CPU (its
@@ -545,26 +531,22 @@ static int give_proc(void)
         pid_t tid = t->tid;
         if (serial == 0) continue;
         if (at + sizeof(struct ws_given_name) > room) return -1;
-        struct ws_given_name g = {.serial = serial, .tid = tid};
-        size_t len = 0;
+        /* (its newline, if any, the flusher drops, as /proc's) */
+        struct ws_given_name g = {.slot = i, .serial = serial, .tid = tid};
         if (tid == self) {
-            if (ws_sys(SYS_prctl, PR_GET_NAME, g.name) == 0) len = strnlen(g.name, sizeof g.name);
+            ws_sys(SYS_prctl, PR_GET_NAME, g.name);
         } else {
             char path[48];
-            comm_path(path, tid);
-            len = ws_read_file(path, g.name, sizeof g.name);
-            while (len && g.name[len - 1] == '\n')
-                len--;
+            strcpy(ws_put_dec(stpcpy(path, "/proc/self/task/"), (unsigned)tid), "/comm");
+            ws_read_file(path, g.name, sizeof g.name);
         }
-        if (len == 0) continue; /* gone: the flusher tries /proc */
-        memset(g.name + len, 0, sizeof g.name - len);
+        if (!g.name[0]) continue; /* gone: the flusher tries /proc */
         memcpy(text + at, &g, sizeof g);
         at += sizeof g;
         names++;
     }
-    ws_sh->own_maps_len = (uint32_t)n;
     ws_sh->own_names = names;
-    atomic_store_explicit(&ws_sh->own_given, 1, memory_order_release);
+    atomic_store_explicit(&ws_sh->own_maps_len, (uint32_t)n, memory_order_release);
     return 0;
 }
 

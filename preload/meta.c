@@ -313,7 +313,7 @@ static uint32_t given_count;
 
 /*
  * At the end: what a served program put in its head in place of /proc
- * (own_given, internal.h): its memory map, written as ws_meta_maps()
+ * (own_maps_len, internal.h): its memory map, written as ws_meta_maps()
  * writes /proc's, and its threads' names, which ws_meta_counters() takes.
  * 0 when it gave them (and they lie within its text), else -1: /proc it
  * is.
@@ -322,9 +322,9 @@ int ws_meta_given(void)
 {
     given_names = NULL;
     given_count = 0;
-    if (!atomic_load_explicit(&ws_sh->own_given, memory_order_acquire)) return -1;
+    size_t n = atomic_load_explicit(&ws_sh->own_maps_len, memory_order_acquire);
     /* (the program's to scribble on: every length is checked) */
-    size_t off = (size_t)ws_sh->exe_len + ws_sh->args_len, n = ws_sh->own_maps_len;
+    size_t off = (size_t)ws_sh->exe_len + ws_sh->args_len;
     if (off >= WS_TEXT_MAX || n == 0 || n > WS_TEXT_MAX - off) return -1;
     size_t at = (n + 3) & ~(size_t)3;
     size_t count = ws_sh->own_names;
@@ -390,6 +390,7 @@ void ws_meta_lost(int force)
 /* Uncontended lock counts of live threads, when they changed. */
 void ws_meta_counters(int final)
 {
+    uint32_t next = 0; /* in the names given */
     for (unsigned i = 0, n = ws_slots_used(); i < n; i++) {
         struct ws_thread *t = &ws_threads[i];
         uint32_t serial =
@@ -400,14 +401,15 @@ void ws_meta_counters(int final)
         if (atomic_load((_Atomic uint32_t *)&t->serial) != serial) continue;
         if (final) {
             char path[64], name[64];
+            /* (the names given are in slot order, as this loop) */
             size_t len = 0;
-            for (uint32_t k = 0; k < given_count; k++) {
+            for (; next < given_count; next++) {
                 struct ws_given_name g;
-                memcpy(&g, given_names + k * sizeof g, sizeof g);
-                if (g.serial == serial && g.tid == tid) {
+                memcpy(&g, given_names + next * sizeof g, sizeof g);
+                if (g.slot < i) continue;
+                if (g.slot == i && g.serial == serial && g.tid == tid)
                     len = strnlen(memcpy(name, g.name, sizeof g.name), sizeof g.name);
-                    break;
-                }
+                break;
             }
             if (len == 0) {
                 snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ws_proc_pid, (int)tid);
