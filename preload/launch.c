@@ -12,9 +12,10 @@
  *            costs a message: the program does not wait for the answer.
  *            It is sent at the first event (init.c); a process that ends
  *            before one sends a closing hello instead (ws_serve_closing()).
- *            When record refuses or does not answer, the program learns
- *            it at its end, if it recorded events, and only then starts a
- *            flusher of its own (settle_served()).
+ *            At its end, if it recorded events, a program that record
+ *            will serve goes without waiting for the answer; one that
+ *            record refuses, or that may not be served, learns it then
+ *            and only then starts a flusher of its own (settle_end()).
  *   process  a process cloned from the program twice, with no exit signal:
  *            no child of the program, so its wait() never sees it and no
  *            SIGCHLD is sent.  The default.  A process rather than a
@@ -49,6 +50,7 @@
  * thread is waited for first.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +60,7 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -243,18 +246,20 @@ WS_EVERY_PROCESS static size_t identity_size(void)
     return (fn[0] == '/' ? 0 : strlen(start_cwd) + 1) + strlen(fn) + start_args_len;
 }
 
-/* Waits for record's answer (at most WS_SERVE_TIMEOUT_MS); 0 when a
- * flusher took the region.  Else the answer can no longer come: the word
- * is ours (WS_SERVE_GIVEN_UP, unless a refusal came first) and -1, with
- * ws_why set. */
-static int served_answer(void)
+/* Waits for record's answer (at most ms); 0 when a flusher took the
+ * region.  Else the answer can no longer come: the word is ours
+ * (WS_SERVE_GIVEN_UP, unless a refusal came first) and -1, with ws_why
+ * set. */
+static int served_answer(int ms)
 {
     _Atomic int32_t *w = &ws_sh->serve.word;
-    wait_for_ms((_Atomic uint32_t *)w, WS_SERVE_PENDING, 1, WS_SERVE_TIMEOUT_MS);
+    wait_for_ms((_Atomic uint32_t *)w, WS_SERVE_PENDING, 1, ms);
     int32_t now = WS_SERVE_PENDING;
     if (atomic_compare_exchange_strong(w, &now, WS_SERVE_GIVEN_UP)) {
-        snprintf(ws_why, sizeof ws_why, "whyslow record did not answer in %d ms",
-                 WS_SERVE_TIMEOUT_MS);
+        if (ms)
+            snprintf(ws_why, sizeof ws_why, "whyslow record did not answer in %d ms", ms);
+        else
+            snprintf(ws_why, sizeof ws_why, "whyslow record is gone");
         return -1;
     }
     if (now == WS_SERVED) return 0;
@@ -286,11 +291,18 @@ WS_EVERY_PROCESS static int connect_record(const char *sock)
     return s;
 }
 
+/* The effective uid the hello went with, as record judges it (SO_PEERCRED
+ * at connect()): a process that changes it later is judged by this one
+ * (record_would_serve()).  On the page the loader writes: in .bss, it was
+ * a page fault more for each served process that recorded events. */
+static uid_t hello_euid WS_START_RW;
+
 /* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it asked
  * (the answer comes in the region), -1 with ws_why set when it cannot. */
 static int start_served(const char *sock)
 {
     give_identity(ws_sh->text);
+    hello_euid = (uid_t)ws_sys(SYS_geteuid);
     int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
     int s = connect_record(sock);
     if (s < 0) goto fail;
@@ -311,9 +323,9 @@ static int start_served(const char *sock)
     /* Without a pidfd, the flusher would know the program by its pid only,
      * which another process may have once the program is gone; a reaper
      * must know now whether it needs a flusher thread (see above). */
-    if (fds[1] < 0) return served_answer();
+    if (fds[1] < 0) return served_answer(WS_SERVE_TIMEOUT_MS);
     real_close(fds[1]);
-    return ws_reaper_line ? served_answer() : 0;
+    return ws_reaper_line ? served_answer(WS_SERVE_TIMEOUT_MS) : 0;
 fail:;
     int err = errno;
     if (s >= 0) real_close(s);
@@ -482,12 +494,14 @@ int ws_flusher_start(void)
 
 /*
  * A served program that recorded events makes sure, before its image
- * ends, that they have a flusher: record's, or, when record refused or did
- * not answer, one it starts now, which writes all it recorded.
+ * ends, that they have a flusher: record's (it waits at most ms for the
+ * answer), or, when record refused or did not answer, one it starts now,
+ * which writes all it recorded.  -1 when there is none: nobody will write
+ * its events.
  */
-static void settle_served(void)
+static int settle_served(int ms)
 {
-    if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0 || served_answer() == 0) return;
+    if (ws_mode != WS_FLUSHER_SERVED || ws_slots_used() == 0 || served_answer(ms) == 0) return 0;
     int r;
     if (ws_reaper_line || ws_reaps_orphans(ws_sh->pid)) { /* it became one since its start */
         r = start_thread();
@@ -496,10 +510,71 @@ static void settle_served(void)
         r = start_process();
         if (r == 0) ws_mode = WS_FLUSHER_PROCESS;
     }
-    if (r != 0) { /* nobody will write its events (WHYSLOW_DEBUG says why) */
+    if (r != 0) { /* (WHYSLOW_DEBUG says why) */
         atomic_store(&ws_on, 0);
         ws_quiet(ws_why);
     }
+    return r;
+}
+
+/* The decimal number at *p, and the '-' after it; 0 when there is none. */
+static int take_field(const char **p, unsigned long *v)
+{
+    const char *s = *p;
+    *v = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        *v = *v * 10 + (unsigned long)(*s - '0');
+    if (s == *p || *s != '-') return 0;
+    *p = s + 1;
+    return 1;
+}
+
+/*
+ * Whether record would serve this process, judged as record judges a
+ * hello (decoder/cli/serve.c), and is there to: its socket's name says
+ * record's pid, effective uid and pid namespace (whyslow/serve.h).  1 when
+ * it would; -1 when record is gone; 0 when it would not, or the process
+ * cannot tell (a name of another form, no /proc).
+ */
+static int record_would_serve(void)
+{
+    const char *p = ws_serve_sock;
+    unsigned long pid, uid, ns;
+    if (strncmp(p, "@whyslow-", 9) != 0) return 0;
+    p += 9;
+    if (!take_field(&p, &pid) || !take_field(&p, &uid) || !take_field(&p, &ns)) return 0;
+    struct stat st;
+    if (uid != hello_euid || pid == 0 || pid > INT32_MAX ||
+        ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0 || st.st_ino != ns)
+        return 0;
+    if (ws_sys(SYS_kill, (pid_t)pid, 0) == 0) return 1;
+    return errno == ESRCH ? -1 : 0;
+}
+
+/*
+ * The end (exit, _exit) of a served program that recorded events, once it
+ * gave its flusher what it would read in /proc, if it could (given,
+ * give_proc()): 0 when its events will be written, -1 when nobody will.
+ *
+ * A flusher took its region already; or record will serve it, and the
+ * program says it goes without waiting for the answer, by compare-and-
+ * swap on the word (WS_SERVE_LEFT): a flusher takes such a region as any
+ * other, and all it needs is in it, which record's copy of the memfd
+ * keeps once the program is gone.  The answer it did not wait for came
+ * after record's next look at its socket and a flusher's hand-over: a
+ * short process that recorded events (cat, a compiler's driver) waited
+ * 1.2 to 1.9 ms for it.  Should record refuse it all the same (out of
+ * processes or memory), record counts it as not recorded.  Otherwise it
+ * waits for the answer (settle_served()); not at all when record is gone.
+ */
+static int settle_end(int given)
+{
+    _Atomic int32_t *w = &ws_sh->serve.word;
+    int32_t now = atomic_load(w);
+    if (now == WS_SERVED) return 0;
+    int will = now == WS_SERVE_PENDING ? record_would_serve() : 0;
+    if (will > 0 && given && atomic_compare_exchange_strong(w, &now, WS_SERVE_LEFT)) return 0;
+    return settle_served(will < 0 ? 0 : WS_SERVE_TIMEOUT_MS);
 }
 
 /*
@@ -564,7 +639,10 @@ WS_EVERY_PROCESS void ws_flusher_end(int end_kind, int64_t status)
     if (atomic_load(&ws_fork_pending) && ws_end_pending(end_kind, status) == 0) return;
     if (!atomic_load(&ws_on) || ws_getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;
-    settle_served();
+    /* A served image that ends by exit or _exit settles with record once
+     * it gave its flusher what it can (below). */
+    int served_exit = ws_mode == WS_FLUSHER_SERVED && end_kind != WS_END_EXEC;
+    if (!served_exit) settle_served(WS_SERVE_TIMEOUT_MS);
     if (!atomic_load(&ws_on)) {
         errno = saved;
         return;
@@ -593,7 +671,11 @@ WS_EVERY_PROCESS void ws_flusher_end(int end_kind, int64_t status)
     atomic_store(&ws_on, 0);
     ws_all_busy();
     int wrote = ws_slots_used() > 0;
-    int given = ws_mode == WS_FLUSHER_SERVED && wrote && give_proc() == 0;
+    int given = served_exit && wrote && give_proc() == 0;
+    if (served_exit && wrote && settle_end(given) != 0) {
+        errno = saved;
+        return;
+    }
     atomic_store(&ws_sh->end_kind, end_kind);
     ws_flusher_wake();
     /* A served flusher is `whyslow record`'s child, and record waits for

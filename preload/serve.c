@@ -143,7 +143,8 @@ static int serve_region(int pidfd, int moved, int ended, int hosted, pid_t pid, 
                         const char *dir)
 {
     int32_t pending = WS_SERVE_PENDING;
-    if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED)) {
+    if (!atomic_compare_exchange_strong(&ws_sh->serve.word, &pending, WS_SERVED) &&
+        pending != WS_SERVE_LEFT) { /* (left: it went, counting on us) */
         /* It gave up waiting and has a flusher of its own. */
         if (pidfd >= 0) real_close(pidfd);
         return 0;
@@ -182,12 +183,12 @@ WS_EXPORT int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *h
         if (ws_flusher_init() != 0) err = ENOMEM;
     }
     if (err) {
-        ws_serve_refuse(memfd, h->head, err);
+        int left = ws_serve_refuse(memfd, h->head, err);
         real_close(memfd);
         if (pidfd >= 0) real_close(pidfd);
         if (ws_sh) unmap_region(ws_region_data(h->nbufs), h->size);
         ws_sh = NULL;
-        return -1;
+        return left ? WS_SERVE_LOST : -1;
     }
     real_close(memfd); /* the mapping stays */
     uint8_t *data = ws_region_data(h->nbufs);

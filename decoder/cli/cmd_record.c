@@ -611,6 +611,13 @@ int cmd_record(int argc, char **argv)
                 "whyslow: warning: %u process%s not recorded: whyslow record could not take %s "
                 "end (out of memory, or a message it could not read)\n",
                 untaken, untaken == 1 ? " was" : "es were", untaken == 1 ? "its" : "their");
+    unsigned lost = r.srv ? server_lost(r.srv) : 0;
+    if (lost)
+        fprintf(stderr,
+                "whyslow: warning: %u process%s not recorded: %s ended before whyslow record "
+                "could serve %s, and then it could not\n",
+                lost, lost == 1 ? " was" : "es were", lost == 1 ? "it" : "they",
+                lost == 1 ? "it" : "them");
     unsigned killed = r.srv ? server_killed(r.srv) : 0;
     if (killed)
         fprintf(stderr,

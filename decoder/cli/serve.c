@@ -72,6 +72,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -120,6 +121,7 @@ struct server {
     unsigned unwritten; /* processes whose log could not be made */
     unsigned untaken;   /* closing hellos not taken (their processes do not wait) */
     unsigned killed;    /* busy flushers a signal killed */
+    unsigned lost;      /* processes that left (serve.h) and could not be served */
     uid_t uid;          /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
     size_t head, queued;
@@ -182,9 +184,14 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* An abstract name (no file to clean up, none to plant): unique by our
-     * pid, and not guessable ahead by the time. */
-    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "whyslow-%d-%lx", (int)getpid(),
-                     (unsigned long)(ts.tv_nsec ^ ts.tv_sec * 2654435761u));
+     * pid, and not guessable ahead by the time.  It says our uid and pid
+     * namespace too, by which a process judges at its end whether we will
+     * serve it (whyslow/serve.h); without /proc, 0: none does. */
+    struct stat ns;
+    unsigned long ns_ino = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long)ns.st_ino : 0;
+    int n =
+        snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "whyslow-%d-%u-%lu-%lx", (int)getpid(),
+                 (unsigned)s->uid, ns_ino, (unsigned long)(ts.tv_nsec ^ ts.tv_sec * 2654435761u));
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, alen) != 0 ||
         listen(s->listen_fd, SOMAXCONN) != 0) {
@@ -238,8 +245,8 @@ static void flusher_life(struct server *s, int fd)
         int fds[2]; /* the memfd, and the pidfd if it sent one */
         if (ws_recv_fds(fd, &ho, sizeof ho, fds, 0) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
         /* It closes both; it exits itself when it cannot serve again. */
-        if (s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir) != 0 || s->done[1] < 0)
-            _exit(0);
+        int rc = s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir);
+        if (rc != 0 || s->done[1] < 0) _exit(rc == WS_SERVE_LOST ? rc : 0);
         sigprocmask(SIG_SETMASK, &all, NULL); /* while free, signals wait */
         if (write(s->done[1], &me, sizeof me) != (ssize_t)sizeof me) _exit(0);
     }
@@ -338,7 +345,7 @@ static void dispatch(struct server *s)
             fork_flusher(s);
             s->forked_ms = now_ms();
             if (!free_flusher(s)) { /* we cannot fork */
-                ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
+                s->lost += ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
                 let_go(w);
             } else if (hand_over(s, w) != 0) {
                 continue; /* it is gone already: another */
@@ -412,7 +419,7 @@ static void take_one(struct server *s, int conn)
             if (rc == WS_SERVE_NO_LOG) s->unwritten++;
             if (rc == WS_SERVE_BAD_HEAD && err != EPERM) s->untaken++;
         } else if (err) {
-            ws_serve_refuse(fds[0], h.head, err);
+            s->lost += ws_serve_refuse(fds[0], h.head, err);
         } else {
             struct waiting *w = &s->queue[(s->head + s->queued++) % QUEUE_MAX];
             *w = (struct waiting){.ho = {.hello = h, .pid = cred.pid},
@@ -463,6 +470,8 @@ int server_reaped(struct server *s, pid_t pid, int status)
             /* A flusher killed (the OOM killer, kill -9) while it held its
              * process's log in memory (preload/logpack.c) lost it. */
             if (s->pool[i].busy && WIFSIGNALED(status)) s->killed++;
+            if (s->pool[i].busy && WIFEXITED(status) && WEXITSTATUS(status) == WS_SERVE_LOST)
+                s->lost++;
             if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);
             s->pool[i] = s->pool[--s->npool];
             return 1;
@@ -491,6 +500,11 @@ unsigned server_untaken(const struct server *s)
 unsigned server_killed(const struct server *s)
 {
     return s->killed;
+}
+
+unsigned server_lost(const struct server *s)
+{
+    return s->lost;
 }
 
 /* Reaps a flusher that is exiting, waiting until `until` (ms) at most.

@@ -59,6 +59,12 @@ unsigned server_untaken(const struct server *s);
  * them: their log is lost, or cut. */
 unsigned server_killed(const struct server *s);
 
+/* Processes that ended without waiting for record's answer, sure to be
+ * served (whyslow/serve.h), that record could not serve all the same (out
+ * of processes or memory, a region it could not map, or a process that
+ * judged wrongly): they have no log. */
+unsigned server_lost(const struct server *s);
+
 void server_free(struct server *s);
 
 #endif

@@ -45,12 +45,21 @@
  *
  * The process looks at the word only when something would be lost
  * without a flusher: at its end (exit, _exit, exec) once it recorded
- * events.  It waits at most WS_SERVE_TIMEOUT_MS for an answer; if there is
- * none, it takes the word (WS_SERVE_GIVEN_UP, by compare-and-swap, so that
- * a flusher that comes late leaves it alone) and, like a process that was
- * refused, starts a flusher of its own, which writes all it recorded.  A
- * process that cannot make a pidfd (a kernel before 5.3), or a reaper
- * (launch.c), waits for the answer when it sends its hello.
+ * events.  At exit or _exit, once it put its memory map and its threads'
+ * names in the region, it need not wait for an answer when record will
+ * serve it: the name of record's socket, "whyslow-PID-UID-PIDNS-..." (its
+ * pid, effective uid and the inode of its /proc/self/ns/pid, in decimal),
+ * lets the process judge as record does (its euid at the hello, and its
+ * own pid namespace) and see that record is still there.  Then it sets the
+ * word to WS_SERVE_LEFT by compare-and-swap and goes; a flusher takes a
+ * left region as any other, and one that record refuses all the same is
+ * counted as a process not recorded (ws_serve_refuse()).  Otherwise it
+ * waits at most WS_SERVE_TIMEOUT_MS for an answer; if there is none, it
+ * takes the word (WS_SERVE_GIVEN_UP, so that a flusher that comes late
+ * leaves it alone) and, like a process that was refused, starts a
+ * flusher of its own, which writes all it recorded.  A process that
+ * cannot make a pidfd (a kernel before 5.3), or a reaper (launch.c),
+ * waits for the answer when it sends its hello.
  *
  * Once the process ended and all is written, the flusher waits to be
  * handed another (decoder/cli/serve.c).  A hello of another version of
@@ -74,11 +83,12 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    7
+#define WS_SERVE_VERSION    8
 #define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */
 #define WS_SERVE_BAD_HEAD   4 /* whyslow_write_closing(): a head it could not take */
+#define WS_SERVE_LOST       5 /* a flusher's exit status: it refused a process that had left */
 
 /* The first word of a served process's region's head: the answer. */
 struct ws_serve_status {
@@ -87,6 +97,7 @@ struct ws_serve_status {
 #define WS_SERVE_PENDING  0 /* no answer yet */
 #define WS_SERVED         1 /* a flusher took the region */
 #define WS_SERVE_GIVEN_UP 2 /* the process waited in vain: it has a flusher of its own */
+#define WS_SERVE_LEFT     3 /* the process went without waiting: record will serve it */
 /* else -errno: refused */
 
 struct ws_serve_hello {
@@ -168,17 +179,23 @@ static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2], i
 
 /* Refuses a process: the errno value err, in the first word of the head
  * of the region memfd holds (at offset head; a mapping of its own,
- * wherever it lands), unless the process already gave up waiting; and
- * wakes the process. */
-static inline void ws_serve_refuse(int memfd, uint64_t head, int err)
+ * wherever it lands), unless the process already gave up waiting or
+ * left; and wakes the process.  1 when it had left (WS_SERVE_LEFT):
+ * nobody will write what it recorded, and the caller counts it. */
+static inline int ws_serve_refuse(int memfd, uint64_t head, int err)
 {
     struct ws_serve_status *st =
         mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, (off_t)head);
-    if (st == MAP_FAILED) return; /* it waits in vain, and goes on by itself */
+    if (st == MAP_FAILED) { /* it waits in vain, and goes on by itself, unless it left */
+        int32_t word = 0;
+        return pread(memfd, &word, sizeof word, (off_t)head) == (ssize_t)sizeof word &&
+               word == WS_SERVE_LEFT;
+    }
     int32_t pending = WS_SERVE_PENDING;
     atomic_compare_exchange_strong(&st->word, &pending, -err);
     syscall(SYS_futex, &st->word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
     munmap(st, sizeof *st);
+    return pending == WS_SERVE_LEFT;
 }
 
 /*
@@ -199,8 +216,9 @@ int whyslow_settings(char *msg, size_t len);
  * none; both closed here), writing its log in dirfd (dir in messages),
  * until that process ended and all is written.  Returns 0 when it may
  * serve another, -1 when it must exit (it could not serve this one, or a
- * signal stopped it); exits itself with WS_SERVE_NO_LOG when it could not
- * create the log. */
+ * signal stopped it), WS_SERVE_LOST when it could not serve a process
+ * that had left (record counts it); exits itself with WS_SERVE_NO_LOG
+ * when it could not create the log. */
 int whyslow_serve(int memfd, int pidfd, const struct ws_serve_hello *hello, pid_t pid, int dirfd,
                   const char *dir);
 

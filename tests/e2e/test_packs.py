@@ -59,26 +59,28 @@ def case_short_processes_packed():
 
 
 def case_pack_cannot_grow():
-    """Where a pack cannot grow (record's file size limit, 64 KiB), the
-    logs after it go to files of their own: 60 processes, 60 whole logs.
+    """Where a pack cannot grow (record's file size limit, 16 KiB), the
+    logs after it go to files of their own: 200 processes, 200 whole logs.
     The traced shell lifts its own limit, so what it starts is traced
     (under the limit a process is not: its buffers are a file larger than
-    that)."""
-    limit = 64 << 10
+    that).  The processes do not wait for their flushers, so record may
+    serve them with several, a pack each: 200 logs of 1.4 KiB fill one
+    unless 18 flushers share them."""
+    limit = 16 << 10
 
     def lower():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
     data = os.path.join(TMP, "limited")
-    script = "ulimit -f unlimited; for i in $(seq 60); do cat /etc/hostname; done >/dev/null"
+    script = "ulimit -f unlimited; for i in $(seq 200); do cat /etc/hostname; done >/dev/null"
     r = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", script],
                        capture_output=True, text=True, preexec_fn=lower, timeout=120)
     eq(r.returncode, 0, "record: %s" % r.stderr)
     rep = report(data)
-    eq(len(cats(rep)), 60, "a log per cat")
+    eq(len(cats(rep)), 200, "a log per cat")
     whole = [p for p in cats(rep) if not p["truncated"] and p["lost_events"] == 0 and
              calls_of(rep, p["pid"]).get("read") == 2 and calls_of(rep, p["pid"]).get("write") == 1]
-    eq(len(whole), 60, "whole logs with each cat's reads and write")
+    eq(len(whole), 200, "whole logs with each cat's reads and write")
     sizes = {f: os.path.getsize(os.path.join(data, f)) for f in files(data)}
     check(any(f.startswith("pack-") for f in sizes) and
           any(not f.startswith("pack-") for f in sizes), "a pack, then files: %s" % sizes)

@@ -22,6 +22,9 @@
  * pointers (as getopt() permutes them) and moves to /; exit(0).
  * `lifecycle alarm-exit US`: a SIGALRM handler that calls _exit(7), due
  * US microseconds after the start; meanwhile writes without end.
+ * `lifecycle other-euid`: named euid-1, waits for SIGUSR2 (spinning); then
+ * as uid 65534 (seteuid, from root) writes twice, and back as uid 0
+ * exit(0).
  * `lifecycle given`: a thread named given-worker writes once and spins to
  * the end; the main thread writes twice, is named given-1 once the
  * thread wrote, waits for SIGUSR2 (spinning) and calls exit(4) while the
@@ -131,6 +134,17 @@ static int given(void)
     exit(4);
 }
 
+static int other_euid(void)
+{
+    signal(SIGUSR2, on_usr2);
+    prctl(PR_SET_NAME, "euid-1");
+    while (told < 1)
+        sched_yield();
+    if (seteuid(65534) != 0) return 1;
+    writes(2);
+    return seteuid(0) == 0 ? 0 : 2;
+}
+
 static int vfork_first(void)
 {
     int st;
@@ -179,6 +193,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "pending") == 0) return pending();
     if (argc > 1 && strcmp(argv[1], "given") == 0) return given();
     if (argc > 1 && strcmp(argv[1], "vfork-first") == 0) return vfork_first();
+    if (argc > 1 && strcmp(argv[1], "other-euid") == 0) return other_euid();
     if (argc > 3 && strcmp(argv[1], "identity") == 0) return identity(argc, argv);
     if (argc > 2 && strcmp(argv[1], "alarm-exit") == 0) alarm_exit(argv[2]);
     writes(3);
