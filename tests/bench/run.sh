@@ -15,7 +15,8 @@
 # default 21, slices each pair runs, 50, and queries per slice, 2000),
 # BENCH_DECODER_QUERIES (queries in the
 # decoder's large log, default 1000000), BENCH_PROCESS_COUNT and
-# BENCH_PROCESS_ROUNDS (the short-process loop: 200 processes, 15 rounds),
+# BENCH_PROCESS_ROUNDS (the short-process loops, of /bin/true and of cat:
+# 200 processes, 15 rounds),
 # BENCH_BUILD_ROUNDS (rounds of the make and git jobs, 5), BENCH_ONLY (run
 # only these, by name: write mutex mark handover stack pystack process jobs flusher
 # flusher_locks mixed sqlite_py decoder http export), BENCH_HTTP_SLICES,
@@ -484,6 +485,18 @@ process_cost() {
     floor=
     [ -f "$BENCH/libwsempty.so" ] && floor="; a preloaded library that does nothing adds $(calc %.0f "$added_empty") us (rounds $range_empty), the floor of any LD_PRELOAD here"
     figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500; rounds $range_record), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100; rounds $range_disabled)$floor"
+
+    # /bin/true records nothing (its log comes from a closing hello); a
+    # process that records events (cat: its open, reads and write) has a
+    # region, a hello and a flusher of record's, and gives it its map at
+    # its end.
+    printf 'i=0; while [ $i -lt %d ]; do cat /etc/hostname >/dev/null; i=$((i + 1)); done\n' "$PROCESS_COUNT" >"$TMP/loop.sh"
+    echo "running a loop of $PROCESS_COUNT cat: $PROCESS_ROUNDS rounds of untraced and record, interleaved" >&2
+    rotating_rounds "$PROCESS_ROUNDS" cat loop_in untraced record || return 1
+    rm -rf "$TMP/plog"
+    pc_added=$(paired_median "$TMP/cat.record" "$TMP/cat.untraced")
+    pc_range="$(calc %.0f "$(sort -n "$TMP/diffs" | head -n 1)")..$(calc %.0f "$(sort -n "$TMP/diffs" | tail -n 1)")"
+    figure "a traced process that records events (loop of $PROCESS_COUNT cat; untraced $(calc %.0f "$(median <"$TMP/cat.untraced")") us each): added $(calc %.0f "$pc_added") us under whyslow record (rounds $pc_range)"
 }
 
 ! wanted process || { [ "$traced" = yes ] && process_cost; } || status=1
