@@ -291,18 +291,67 @@ WS_EVERY_PROCESS static int connect_record(const char *sock)
     return s;
 }
 
-/* The effective uid the hello went with, as record judges it (SO_PEERCRED
- * at connect()): a process that changes it later is judged by this one
- * (record_would_serve()).  On the page the loader writes: in .bss, it was
- * a page fault more for each served process that recorded events. */
-static uid_t hello_euid WS_START_RW;
+/* The decimal number at *p, and the '-' after it; 0 when there is none. */
+static int take_field(const char **p, unsigned long *v)
+{
+    const char *s = *p;
+    *v = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        *v = *v * 10 + (unsigned long)(*s - '0');
+    if (s == *p || *s != '-') return 0;
+    *p = s + 1;
+    return 1;
+}
+
+/* What the name of record's socket says of it (whyslow/serve.h): its pid,
+ * effective uid and pid namespace; 0 when it is a name of another form. */
+static int record_named(unsigned long *pid, unsigned long *uid, unsigned long *ns)
+{
+    const char *p = ws_serve_sock;
+    if (strncmp(p, "@whyslow-", 9) != 0) return 0;
+    p += 9;
+    return take_field(&p, pid) && take_field(&p, uid) && take_field(&p, ns) && *pid > 0 &&
+           *pid <= INT32_MAX;
+}
+
+/* The hello went as record will judge it: of record's euid (SO_PEERCRED
+ * at connect()) and pid namespace.  Then the process need not wait for the
+ * answer at its end (settle_end()).  On the page the loader writes: in
+ * .bss, it was a page fault more for each served process with events. */
+static int hello_sure WS_START_RW;
+
+/*
+ * Before the hello: -1 when record cannot serve this process, as its
+ * socket's name shows: a process in another pid namespace (record would
+ * know it by another pid; a sandbox, a container started under record)
+ * starts a flusher of its own at once, which writes its events as they
+ * come, not only at its end, once refused.  Another euid is judged by
+ * record, and the process waits for its answer: it may be back to
+ * record's euid by its end, and a flusher of its own that started as
+ * another user could not create the log in record's directory.
+ */
+static int judge_hello(void)
+{
+    unsigned long pid, uid, ns;
+    struct stat st;
+    hello_sure = 0;
+    if (!record_named(&pid, &uid, &ns) ||
+        ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0)
+        return 0; /* it cannot tell: record judges */
+    if (st.st_ino != ns) return -1;
+    hello_sure = (unsigned long)ws_sys(SYS_geteuid) == uid;
+    return 0;
+}
 
 /* Asks `whyslow record` (sock: "@name") for a flusher; 0 when it asked
  * (the answer comes in the region), -1 with ws_why set when it cannot. */
 static int start_served(const char *sock)
 {
+    if (judge_hello() != 0) {
+        snprintf(ws_why, sizeof ws_why, "whyslow record is in another pid namespace");
+        return -1;
+    }
     give_identity(ws_sh->text);
-    hello_euid = (uid_t)ws_sys(SYS_geteuid);
     int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
     int s = connect_record(sock);
     if (s < 0) goto fail;
@@ -517,36 +566,12 @@ static int settle_served(int ms)
     return r;
 }
 
-/* The decimal number at *p, and the '-' after it; 0 when there is none. */
-static int take_field(const char **p, unsigned long *v)
+/* Whether record is still there: 1, -1 when it is gone, 0 when the
+ * process cannot tell. */
+static int record_there(void)
 {
-    const char *s = *p;
-    *v = 0;
-    for (; *s >= '0' && *s <= '9'; s++)
-        *v = *v * 10 + (unsigned long)(*s - '0');
-    if (s == *p || *s != '-') return 0;
-    *p = s + 1;
-    return 1;
-}
-
-/*
- * Whether record would serve this process, judged as record judges a
- * hello (decoder/cli/serve.c), and is there to: its socket's name says
- * record's pid, effective uid and pid namespace (whyslow/serve.h).  1 when
- * it would; -1 when record is gone; 0 when it would not, or the process
- * cannot tell (a name of another form, no /proc).
- */
-static int record_would_serve(void)
-{
-    const char *p = ws_serve_sock;
     unsigned long pid, uid, ns;
-    if (strncmp(p, "@whyslow-", 9) != 0) return 0;
-    p += 9;
-    if (!take_field(&p, &pid) || !take_field(&p, &uid) || !take_field(&p, &ns)) return 0;
-    struct stat st;
-    if (uid != hello_euid || pid == 0 || pid > INT32_MAX ||
-        ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0 || st.st_ino != ns)
-        return 0;
+    if (!record_named(&pid, &uid, &ns)) return 0;
     if (ws_sys(SYS_kill, (pid_t)pid, 0) == 0) return 1;
     return errno == ESRCH ? -1 : 0;
 }
@@ -556,25 +581,27 @@ static int record_would_serve(void)
  * gave its flusher what it would read in /proc, if it could (given,
  * give_proc()): 0 when its events will be written, -1 when nobody will.
  *
- * A flusher took its region already; or record will serve it, and the
- * program says it goes without waiting for the answer, by compare-and-
- * swap on the word (WS_SERVE_LEFT): a flusher takes such a region as any
- * other, and all it needs is in it, which record's copy of the memfd
- * keeps once the program is gone.  The answer it did not wait for came
- * after record's next look at its socket and a flusher's hand-over: a
- * short process that recorded events (cat, a compiler's driver) waited
- * 1.2 to 1.9 ms for it.  Should record refuse it all the same (out of
- * processes or memory), record counts it as not recorded.  Otherwise it
- * waits for the answer (settle_served()); not at all when record is gone.
+ * A flusher took its region already; or its hello went as record will
+ * judge it (hello_sure) and record is still there, and the program says
+ * it goes without waiting for the answer, by compare-and-swap on the word
+ * (WS_SERVE_LEFT): a flusher takes such a region as any other, and all it
+ * needs is in it, which record's copy of the memfd keeps once the program
+ * is gone.  The answer it did not wait for came after record's next look
+ * at its socket and a flusher's hand-over: a short process that recorded
+ * events (cat, a compiler's driver) waited 1.2 to 1.9 ms for it.  Should
+ * record refuse it all the same (out of processes or memory), record
+ * counts it as not recorded.  Otherwise it waits for the answer
+ * (settle_served()); not at all when record is gone.
  */
 static int settle_end(int given)
 {
     _Atomic int32_t *w = &ws_sh->serve.word;
     int32_t now = atomic_load(w);
     if (now == WS_SERVED) return 0;
-    int will = now == WS_SERVE_PENDING ? record_would_serve() : 0;
-    if (will > 0 && given && atomic_compare_exchange_strong(w, &now, WS_SERVE_LEFT)) return 0;
-    return settle_served(will < 0 ? 0 : WS_SERVE_TIMEOUT_MS);
+    int there = now == WS_SERVE_PENDING ? record_there() : 0;
+    if (there > 0 && hello_sure && given && atomic_compare_exchange_strong(w, &now, WS_SERVE_LEFT))
+        return 0;
+    return settle_served(there < 0 ? 0 : WS_SERVE_TIMEOUT_MS);
 }
 
 /*

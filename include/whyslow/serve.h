@@ -45,21 +45,23 @@
  *
  * The process looks at the word only when something would be lost
  * without a flusher: at its end (exit, _exit, exec) once it recorded
- * events.  At exit or _exit, once it put its memory map and its threads'
- * names in the region, it need not wait for an answer when record will
- * serve it: the name of record's socket, "whyslow-PID-UID-PIDNS-..." (its
+ * events.  The name of record's socket, "whyslow-PID-UID-PIDNS-..." (its
  * pid, effective uid and the inode of its /proc/self/ns/pid, in decimal),
- * lets the process judge as record does (its euid at the hello, and its
- * own pid namespace) and see that record is still there.  Then it sets the
- * word to WS_SERVE_LEFT by compare-and-swap and goes; a flusher takes a
- * left region as any other, and one that record refuses all the same is
- * counted as a process not recorded (ws_serve_refuse()).  Otherwise it
- * waits at most WS_SERVE_TIMEOUT_MS for an answer; if there is none, it
- * takes the word (WS_SERVE_GIVEN_UP, so that a flusher that comes late
- * leaves it alone) and, like a process that was refused, starts a
- * flusher of its own, which writes all it recorded.  A process that
- * cannot make a pidfd (a kernel before 5.3), or a reaper (launch.c),
- * waits for the answer when it sends its hello.
+ * lets the process judge its hello as record will: one in another pid
+ * namespace sends none, and starts a flusher of its own at its first
+ * event.  At exit or _exit, once it put its memory map and its threads'
+ * names in the region, a process whose hello went of record's euid and pid
+ * namespace need not wait for an answer while record is there (kill 0):
+ * it sets the word to WS_SERVE_LEFT by compare-and-swap and goes.  A
+ * flusher takes a left region as any other, and one that record refuses
+ * all the same is counted as a process not recorded (ws_serve_refuse()).
+ * Otherwise it waits at most WS_SERVE_TIMEOUT_MS for an answer (not at
+ * all when record is gone); if there is none, it takes the word
+ * (WS_SERVE_GIVEN_UP, so that a flusher that comes late leaves it alone)
+ * and, like a process that was refused, starts a flusher of its own,
+ * which writes all it recorded.  A process that cannot make a pidfd (a
+ * kernel before 5.3), or a reaper (launch.c), waits for the answer when
+ * it sends its hello.
  *
  * Once the process ended and all is written, the flusher waits to be
  * handed another (decoder/cli/serve.c).  A hello of another version of

@@ -15,8 +15,8 @@ import signal
 import subprocess
 import time
 
-from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, report, record,
-                          prog, count)
+from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end, report,
+                          record, prog, count)
 
 REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
 
@@ -123,24 +123,56 @@ def case_pid1_reaper_recorded():
     check_reaper_logs(data, "recorded", True)
 
 
+def named(comm):
+    """The pids of the processes named comm, from /proc."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/comm" % entry) as f:
+                if f.read().strip() == comm:
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
 def case_record_refuses():
-    """A process record cannot serve (its pid is another namespace's) and
-    that did not wait to hear so: at its end it finds the refusal, and its
-    own flusher writes all it recorded."""
+    """A process record cannot serve (its pid is another namespace's, as
+    the name of record's socket shows) sends no hello: its own flusher
+    starts at its first event, and writes its log while it runs, not only
+    at its end."""
     need_root_ns()
     data = os.path.join(TMP, "rec")
     # PID 1 of the namespace is not traced: the program below it is no
     # reaper's, and starts no thread.
-    script = 'env -u WHYSLOW_DISABLE -u WHYSLOW_REAPER "$0" 2 50; echo done'
-    rc, out, err = run_bounded([WHYSLOW, "record", "-o", data, "--", "unshare", "--pid", "--fork",
-                                "--mount-proc", "env", "WHYSLOW_DISABLE=1", "sh", "-c", script,
-                                prog("threads")])
-    eq((rc, out), (0, "done\n"), "the script's status and output (%s)" % err)
+    script = 'env -u WHYSLOW_DISABLE -u WHYSLOW_REAPER "$0" pending; echo done'
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", "unshare", "--pid", "--fork",
+                          "--mount-proc", "env", "WHYSLOW_DISABLE=1", "sh", "-c", script,
+                          prog("lifecycle")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: (p.kill(), p.wait()))
+    deadline = time.monotonic() + 30
+
+    def wait_for(what, ok):
+        while time.monotonic() < deadline and not ok():
+            time.sleep(0.01)
+        require(ok(), what)
+    wait_for("the program waits for its signal", lambda: named("pending-1"))
+    pid = named("pending-1")[0]
+    os.kill(pid, signal.SIGUSR2)  # its first events
+    wait_for("it wrote", lambda: named("pending-2"))
+    with open("/proc/%d/status" % pid) as f:  # its pid in its namespace: its log's name
+        nspid = re.search(r"^NSpid:.*\s(\d+)$", f.read(), re.M).group(1)
+    wait_for("its log, made while it runs", lambda: os.path.exists(
+        os.path.join(data, nspid + ".wslog")))
+    os.kill(pid, signal.SIGUSR2)  # exit(3)
+    out, err = p.communicate(timeout=60)
+    eq((p.returncode, out), (0, "done\n"), "the script's status and output (%s)" % err)
     rep = report(data)
-    runs = [p for p in rep["processes"] if p["exe"] == prog("threads")]
+    runs = [q for q in rep["processes"] if q["exe"] == prog("lifecycle")]
     eq(len(runs), 1, "one log of the program")
-    eq(count(rep, "write", runs[0]["pid"]), 100, "its writes")
-    check(runs[0]["lost_events"] == 0 and runs[0]["end"] == {"kind": "exit", "status": 0},
+    eq(count(rep, "write", runs[0]["pid"]), 2, "its writes")
+    check(runs[0]["lost_events"] == 0 and runs[0]["end"] == {"kind": "exit", "status": 3},
           "clean log, and its end: %s" % runs[0])
 
 
