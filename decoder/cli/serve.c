@@ -185,8 +185,8 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     clock_gettime(CLOCK_REALTIME, &ts);
     /* An abstract name (no file to clean up, none to plant): unique by our
      * pid, and not guessable ahead by the time.  It says our uid and pid
-     * namespace too, by which a process judges at its end whether we will
-     * serve it (whyslow/serve.h); without /proc, 0: none does. */
+     * namespace too, by which a process judges its hello as we will
+     * (whyslow/serve.h); without /proc, namespace 0: none can. */
     struct stat ns;
     unsigned long ns_ino = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long)ns.st_ino : 0;
     int n =

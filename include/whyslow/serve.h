@@ -50,8 +50,8 @@
  * lets the process judge its hello as record will: one in another pid
  * namespace sends none, and starts a flusher of its own at its first
  * event.  At exit or _exit, once it put its memory map and its threads'
- * names in the region, a process whose hello went of record's euid and pid
- * namespace need not wait for an answer while record is there (kill 0):
+ * names in the region, a process whose hello went with record's euid and
+ * pid namespace need not wait for an answer while record is there (kill 0):
  * it sets the word to WS_SERVE_LEFT by compare-and-swap and goes.  A
  * flusher takes a left region as any other, and one that record refuses
  * all the same is counted as a process not recorded (ws_serve_refuse()).
