@@ -29,7 +29,10 @@
  * (a flusher that serves a long-lived process is not free before that
  * process ends), one per WAIT_FORK_MS at most, or while it has fewer than
  * SPARE_MAX flushers.  So the flushers stay a few, however far a busy
- * machine lets them lag.
+ * machine lets them lag.  When record cannot fork, the queue waits for
+ * one to be free; when the queue is full, record takes no more, and they
+ * wait in the socket's backlog: most processes do not wait for an answer,
+ * and a refusal would lose what they recorded.
  *
  * While processes start one after another (a build, a script), record
  * looks at the socket every BURST_TICK_MS instead of sleeping on it: a
@@ -209,7 +212,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
 
 int server_fd(const struct server *s)
 {
-    return s->listen_fd;
+    return s->queued < QUEUE_MAX ? s->listen_fd : -1; /* full: see server_accept() */
 }
 
 int server_tick_ms(const struct server *s)
@@ -344,12 +347,13 @@ static void dispatch(struct server *s)
             if (s->npool >= SPARE_MAX && now_ms() < fork_due(s)) return;
             fork_flusher(s);
             s->forked_ms = now_ms();
-            if (!free_flusher(s)) { /* we cannot fork */
-                s->lost += ws_serve_refuse(w->memfd, w->ho.hello.head, EAGAIN);
-                let_go(w);
-            } else if (hand_over(s, w) != 0) {
-                continue; /* it is gone already: another */
-            }
+            /* We cannot fork (out of processes, of memory): it waits for
+             * a flusher to be free, or for the next try (fork_due()).
+             * Refused, a process that left would have been lost; one
+             * that waits for the answer gives up after a while, and
+             * starts its own. */
+            if (!free_flusher(s)) return;
+            if (hand_over(s, w) != 0) continue; /* it is gone already: another */
         } else if (hand_over(s, w) != 0) {
             continue; /* that one was gone: another */
         }
@@ -408,8 +412,6 @@ static void take_one(struct server *s, int conn)
             err = errno;
         else if (cred.uid != s->uid || cred.pid != h.pid)
             err = EPERM;
-        else if (!h.closing && s->queued == QUEUE_MAX)
-            err = EAGAIN;
         if (h.closing) {
             /* Its process does not wait for an answer.  Another user's,
              * or another pid namespace's, is not ours to count. */
@@ -434,10 +436,15 @@ static void take_one(struct server *s, int conn)
     close(conn);
 }
 
+/* Takes no process while the queue is full: those that ask meanwhile
+ * wait in the socket's backlog (their hellos, their regions' memfds with
+ * them), and a process whose connect finds that full too has a flusher of
+ * its own.  Refused instead, a process that left without waiting
+ * (whyslow/serve.h) would have been lost. */
 void server_accept(struct server *s)
 {
     int conn;
-    while ((conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    while (s->queued < QUEUE_MAX && (conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         take_one(s, conn);
         s->taken_ms = now_ms();
     }

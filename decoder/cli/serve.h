@@ -19,7 +19,8 @@ void *server_load(const char *lib, char *msg, size_t len);
 struct server *server_start(void *lib, int dirfd, const char *dir, char *name, size_t len,
                             char *msg, size_t msglen);
 
-/* The listening socket, to poll for processes that ask. */
+/* The listening socket, to poll for processes that ask; -1 while the
+ * queue is full. */
 int server_fd(const struct server *s);
 
 /* In a burst of processes, how often to call server_accept() (ms) rather
@@ -27,7 +28,7 @@ int server_fd(const struct server *s);
 int server_tick_ms(const struct server *s);
 
 /* Serves every process that asked: hands it a flusher, puts it in the
- * queue for one, or refuses. */
+ * queue for one, or refuses; none while the queue is full (serve.c). */
 void server_accept(struct server *s);
 
 /* The pipe on which flushers say they are free again, and what to call

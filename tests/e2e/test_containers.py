@@ -283,6 +283,61 @@ def case_record_bounded():
         os.rmdir(group)
 
 
+def children(pid):
+    """The pids of process pid's children, from /proc."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def case_record_cannot_fork():
+    """record, once its first flusher is forked, moved alone into a pids
+    cgroup it fills: it can fork no other.  The loop's shell records an
+    event first, and that flusher serves it to its end; the 300 cats after
+    it, which do not wait for their flushers, queue (more than the queue
+    holds: the rest wait in the socket's backlog) until the shell ends.
+    Then each is served: 301 logs, none lost, no warning.  (Refused when
+    record could not fork, each cat that had left was lost.)"""
+    cg = "/sys/fs/cgroup/pids"
+    if os.geteuid() != 0 or not os.path.isdir(cg):
+        skip("needs root and a pids cgroup")
+    group = os.path.join(cg, "whyslow-test-%d" % os.getpid())
+    os.mkdir(group)
+    go = os.path.join(TMP, "go")
+    data = os.path.join(TMP, "data")
+    loop = ('while [ ! -e %s ]; do :; done; read x < %s; i=0; '
+            'while [ $i -lt 300 ]; do cat /etc/hostname; i=$((i + 1)); done >/dev/null' % (go, go))
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", "sh", "-c", loop],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        # record's children: the shell, and the flusher it forked first
+        while time.monotonic() < deadline and len(children(p.pid)) < 2:
+            time.sleep(0.01)
+        require(len(children(p.pid)) == 2, "record's first flusher: %s" % children(p.pid))
+        with open(os.path.join(group, "pids.max"), "w") as f:
+            f.write("1")
+        with open(os.path.join(group, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+        with open(go, "w") as f:
+            f.write("go\n")
+        out, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.rmdir(group)
+    eq(p.returncode, 0, "record: %s" % err)
+    check("warning" not in err, "no warning: %r" % err[-500:])
+    rep = report(data)
+    cats = [q for q in rep["processes"] if q["exe"].endswith("/cat")]
+    eq(len(cats), 300, "a log per cat")
+    eq(sum(1 for q in cats if q["lost_events"] == 0 and q["end"] == {"kind": "exit", "status": 0}
+           and count(rep, "write", q["pid"]) == 1), 300, "whole logs, each with its write")
+
+
 def cgroup_comms(group):
     """The names of the processes in a cgroup (zombies included)."""
     comms = []
