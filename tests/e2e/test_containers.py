@@ -123,14 +123,26 @@ def case_pid1_reaper_recorded():
     check_reaper_logs(data, "recorded", True)
 
 
-def named(comm):
-    """The pids of the processes named comm, from /proc."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
+def children(pid):
+    """The pids of process pid's children, from /proc."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def named_below(root, comm):
+    """The pids of process root's descendants named comm, from /proc (not
+    another test's processes of that name)."""
+    found, todo = [], children(root)
+    while todo:
+        pid = todo.pop()
+        todo += children(pid)
         try:
-            with open("/proc/%s/comm" % entry) as f:
+            with open("/proc/%d/comm" % pid) as f:
                 if f.read().strip() == comm:
-                    found.append(int(entry))
+                    found.append(pid)
         except OSError:
             pass
     return found
@@ -150,17 +162,28 @@ def case_record_refuses():
                           "--mount-proc", "env", "WHYSLOW_DISABLE=1", "sh", "-c", script,
                           prog("lifecycle")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    at_end(lambda: (p.kill(), p.wait()))
+    mine = []
+
+    def stop():  # the program too: record's end does not end it
+        for pid in mine:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        p.kill()
+        p.wait()
+    at_end(stop)
     deadline = time.monotonic() + 30
 
     def wait_for(what, ok):
         while time.monotonic() < deadline and not ok():
             time.sleep(0.01)
         require(ok(), what)
-    wait_for("the program waits for its signal", lambda: named("pending-1"))
-    pid = named("pending-1")[0]
+    wait_for("the program waits for its signal", lambda: named_below(p.pid, "pending-1"))
+    pid = named_below(p.pid, "pending-1")[0]
+    mine.append(pid)
     os.kill(pid, signal.SIGUSR2)  # its first events
-    wait_for("it wrote", lambda: named("pending-2"))
+    wait_for("it wrote", lambda: named_below(p.pid, "pending-2"))
     with open("/proc/%d/status" % pid) as f:  # its pid in its namespace: its log's name
         nspid = re.search(r"^NSpid:.*\s(\d+)$", f.read(), re.M).group(1)
     wait_for("its log, made while it runs", lambda: os.path.exists(
@@ -283,15 +306,6 @@ def case_record_bounded():
         os.rmdir(group)
 
 
-def children(pid):
-    """The pids of process pid's children, from /proc."""
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-
-
 def case_record_cannot_fork():
     """record, once its first flusher is forked, moved alone into a pids
     cgroup it fills: it can fork no other.  The loop's shell records an
@@ -325,7 +339,9 @@ def case_record_cannot_fork():
             f.write("go\n")
         out, err = p.communicate(timeout=300)
     finally:
-        if p.poll() is None:
+        if p.poll() is None:  # the shell too, which would wait for ever
+            for kid in children(p.pid):
+                os.kill(kid, signal.SIGKILL)
             p.kill()
             p.wait()
         os.rmdir(group)

@@ -235,6 +235,7 @@ def start_then_stop_record(mode, name):
         time.sleep(0.01)
     kids = children_named(p.pid, name)
     require(kids, "no child named %s" % name)
+    at_end(lambda: state_of(kids[0]) != "gone" and os.kill(kids[0], signal.SIGKILL))
     os.kill(p.pid, signal.SIGSTOP)
     return p, kids[0]
 
