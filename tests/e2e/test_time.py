@@ -114,9 +114,11 @@ def one_stall(rep, what, least_ms=290):
     require(len(found) == 1, "%s: %d event_loop_stall findings: %s" % (what, len(found), found))
     f = found[0]
     ms = 1000000
-    check(f["count"] == 1 and f["stall_ns"] == f["total_ns"], "%s: one stall: %s" % (what, f))
-    # At least the block; how much longer a busy machine makes it is the
-    # scheduler's to say (2.4 s seen for a 0.3 s query under stress.sh).
+    # The block is the longest stall.  A busy machine may add shorter ones,
+    # which are the scheduler's (Node beside two busy loops: a second one
+    # of 122 ms), and make the block longer (2.4 s seen for a 0.3 s query
+    # under stress.sh).
+    check(f["count"] >= 1 and f["stall_ns"] <= f["total_ns"], "%s: its stalls: %s" % (what, f))
     check(least_ms * ms <= f["stall_ns"], "%s: stall of %d ns" % (what, f["stall_ns"]))
     check(f["tid"] == f["pid"] and f["waits"] >= 3, "%s: the main thread's loop: %s" % (what, f))
     check(f["severity"] == "high" and f["summary"], "%s: severity/summary %s" % (what, f))
