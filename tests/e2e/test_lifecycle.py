@@ -247,6 +247,21 @@ def wait_ended(pid, what):
     eq(state_of(pid), "Z", what)
 
 
+def continue_record(p, pid, status):
+    """Lets the stopped record go on to its end, which must say nothing
+    amiss: the program's log is its one log, whole, with its 2 writes and
+    its exit(status).  The report."""
+    os.kill(p.pid, signal.SIGCONT)
+    out, err = p.communicate(timeout=60)
+    eq(p.returncode, status, "the program's status: %s" % err)
+    check("warning" not in err, "record warns of nothing: %r" % err)
+    rep = report(os.path.join(TMP, "data"))
+    eq([(q["pid"], q["end"], q["lost_events"]) for q in rep["processes"]],
+       [(pid, {"kind": "exit", "status": status}, 0)], "one log, ended by exit(%d)" % status)
+    eq(count(rep, "write"), 2, "its writes")
+    return rep
+
+
 def case_served_end_leaves():
     """A served process that recorded events, and has no answer from
     record yet when it ends, goes without waiting for one when record will
@@ -264,14 +279,7 @@ def case_served_end_leaves():
     os.kill(pid, signal.SIGUSR2)  # exit(3)
     wait_ended(pid, "the process ended while record was stopped")
     eq([f for f in os.listdir(data) if f.endswith(".wslog")], [], "no log written meanwhile")
-    os.kill(p.pid, signal.SIGCONT)
-    out, err = p.communicate(timeout=60)
-    eq(p.returncode, 3, "the program's status: %s" % err)
-    check("warning" not in err, "record warns of nothing: %r" % err)
-    rep = report(data)
-    eq([(q["pid"], q["end"], q["lost_events"]) for q in rep["processes"]],
-       [(pid, {"kind": "exit", "status": 3}, 0)], "one log, ended by exit(3)")
-    eq(count(rep, "write"), 2, "its writes")
+    rep = continue_record(p, pid, 3)
     eq([t["name"] for t in rep["threads"]], ["pending-2"], "its thread's name at the end")
     sites = [w["site"] or {} for w in rep["slowest"] if w["call"] == "write"]
     check(sites and all(s.get("function") == "writes" for s in sites),
@@ -287,17 +295,9 @@ def case_served_other_euid():
     if os.geteuid() != 0:
         skip("needs root (seteuid)")
     p, pid = start_then_stop_record("other-euid", "euid-1")
-    data = os.path.join(TMP, "data")
     os.kill(pid, signal.SIGUSR2)
     wait_ended(pid, "the process ended while record was stopped")
-    os.kill(p.pid, signal.SIGCONT)
-    out, err = p.communicate(timeout=60)
-    eq(p.returncode, 0, "the program's status: %s" % err)
-    check("warning" not in err, "record warns of nothing: %r" % err)
-    rep = report(data)
-    eq([(q["pid"], q["end"], q["lost_events"]) for q in rep["processes"]],
-       [(pid, {"kind": "exit", "status": 0}, 0)], "one log, ended by exit(0)")
-    eq(count(rep, "write"), 2, "its writes")
+    continue_record(p, pid, 0)
 
 
 LEFT_LOST = """
