@@ -335,7 +335,7 @@ static int judge_hello(void)
     unsigned long pid, uid, ns;
     struct stat st;
     hello_sure = 0;
-    if (!record_named(&pid, &uid, &ns) ||
+    if (!record_named(&pid, &uid, &ns) || ns == 0 /* record had no /proc */ ||
         ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0)
         return 0; /* it cannot tell: record judges */
     if (st.st_ino != ns) return -1;

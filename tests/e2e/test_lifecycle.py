@@ -756,6 +756,36 @@ def case_served_elsewhere():
     check(rep["processes"][0]["lost_events"] == 0, "none lost")
 
 
+def case_served_name_without_ns():
+    """A record that could not read its pid namespace names its socket
+    with namespace 0: a process cannot judge its hello then, and sends it
+    (it does not take 0 for another namespace), and at its end waits for
+    the answer.  A stand-in for record takes the hello and never answers:
+    the program's own flusher writes its log after 2 s."""
+    import socket
+    import struct
+    name = "whyslow-%d-%d-0-1" % (os.getpid(), os.geteuid())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind("\0" + name)
+    listener.listen(4)
+    data = os.path.join(TMP, "data")
+    os.mkdir(data, 0o700)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_SOCK="@" + name)
+    p = subprocess.Popen([prog("threads"), "1", "10"], env=env)
+    at_end(p.kill)
+    listener.settimeout(30)
+    conn, _ = listener.accept()
+    hello, fds, _, _ = socket.recv_fds(conn, 64, 2)
+    conn.close()
+    for fd in fds:
+        os.close(fd)
+    magic, version = struct.unpack("=II", hello[:8])
+    eq((magic, version, len(fds)), (0x57535356, 8, 2), "a hello, with its memfd and pidfd")
+    eq(p.wait(timeout=60), 0, "the program's status")
+    rep = report(data)
+    eq(count(rep, "write"), 10, "its writes, by its own flusher")
+
+
 UNFINISHED = """
 import os, signal, sys, threading, time
 cv = threading.Condition()
