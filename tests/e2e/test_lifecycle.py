@@ -708,6 +708,27 @@ def case_served_start_clock():
               % (at, p["start_unix_ns"], p["duration_ns"]))
 
 
+def stand_in_record(name, argv):
+    """Stands in for record (serve.h): listens on the abstract socket
+    name, runs argv traced with WHYSLOW_SOCK naming it, and takes its
+    hello.  The program, its log directory, the hello and its fds."""
+    import socket
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind("\0" + name)
+    listener.listen(4)
+    data = os.path.join(TMP, "data")
+    os.mkdir(data, 0o700)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_SOCK="@" + name)
+    env.pop("WHYSLOW_HOST", None)
+    p = subprocess.Popen(argv, env=env)
+    at_end(p.kill)
+    listener.settimeout(30)
+    conn, _ = listener.accept()
+    hello, fds, _, _ = socket.recv_fds(conn, 64, 2)
+    conn.close()
+    return p, data, hello, fds
+
+
 def case_served_elsewhere():
     """A served flusher that finds something of its own where the program
     has its region maps it elsewhere and takes the buffers by their state:
@@ -715,7 +736,6 @@ def case_served_elsewhere():
     log.  This case stands in for record (serve.h): it listens, takes the
     hello, puts a mapping where the region is, and serves."""
     import ctypes
-    import socket
     import struct
     os.environ["WHYSLOW_HOST"] = "1"  # loaded to serve: traces nothing here
     lib = ctypes.CDLL(LIB)
@@ -723,20 +743,8 @@ def case_served_elsewhere():
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]
-    name = "whyslow-test-%d" % os.getpid()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind("\0" + name)
-    listener.listen(4)
-    data = os.path.join(TMP, "data")
-    os.mkdir(data, 0o700)
-    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_SOCK="@" + name)
-    del env["WHYSLOW_HOST"]
-    p = subprocess.Popen([prog("threads"), "2", "5000"], env=env)
-    at_end(p.kill)
-    listener.settimeout(30)
-    conn, _ = listener.accept()
-    hello, fds, _, _ = socket.recv_fds(conn, 64, 2)
-    conn.close()
+    p, data, hello, fds = stand_in_record("whyslow-test-%d" % os.getpid(),
+                                          [prog("threads"), "2", "5000"])
     magic, version, addr, size, nbufs, pid = struct.unpack("=IIQQIi", hello[:32])
     require(len(fds) == 2 and magic == 0x57535356, "a hello with its memfd and pidfd")
     # PROT_NONE, private, anonymous, fixed but not replacing.
@@ -762,21 +770,9 @@ def case_served_name_without_ns():
     (it does not take 0 for another namespace), and at its end waits for
     the answer.  A stand-in for record takes the hello and never answers:
     the program's own flusher writes its log after 2 s."""
-    import socket
     import struct
-    name = "whyslow-%d-%d-0-1" % (os.getpid(), os.geteuid())
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind("\0" + name)
-    listener.listen(4)
-    data = os.path.join(TMP, "data")
-    os.mkdir(data, 0o700)
-    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_SOCK="@" + name)
-    p = subprocess.Popen([prog("threads"), "1", "10"], env=env)
-    at_end(p.kill)
-    listener.settimeout(30)
-    conn, _ = listener.accept()
-    hello, fds, _, _ = socket.recv_fds(conn, 64, 2)
-    conn.close()
+    p, data, hello, fds = stand_in_record("whyslow-%d-%d-0-1" % (os.getpid(), os.geteuid()),
+                                          [prog("threads"), "1", "10"])
     for fd in fds:
         os.close(fd)
     magic, version = struct.unpack("=II", hello[:8])
