@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -554,6 +555,14 @@ static int run(struct recording *r)
         fprintf(stderr, "whyslow: %s: %s\n", SAFE(r->cmd[0], safe1), strerror(err));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return 127;
+    }
+    /* CMD runs with the fd limit it was given; we hold two fds for each
+     * process waiting for a flusher and one for each flusher, and take
+     * no more processes once out of fds (serve.c): as many as we may. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
     }
     for (;;) {
         int wait = r->srv ? server_wait_ms(r->srv) : -1;

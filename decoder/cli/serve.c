@@ -210,9 +210,28 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     return s;
 }
 
+/* Whether n fds more can be opened (dups of fd, closed again).  We take
+ * a process only with room for the connection and the two fds that come
+ * with its hello: without it the kernel drops the fds (MSG_CTRUNC), and a
+ * process that left without waiting for an answer (whyslow/serve.h) would
+ * be lost, with no region to say no in (under an fd limit of 40, 66 of
+ * 121 processes were).  And we fork a flusher only with room for its
+ * socketpair and one process more: the flushers, each an fd here for
+ * good, must not take what a process needs to be taken. */
+static int fds_free(int fd, int n)
+{
+    int got[5], k = 0;
+    while (k < n && k < 5 && (got[k] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+        k++;
+    for (int i = 0; i < k; i++)
+        close(got[i]);
+    return k == n;
+}
+
 int server_fd(const struct server *s)
 {
-    return s->queued < QUEUE_MAX ? s->listen_fd : -1; /* full: see server_accept() */
+    /* (full, or no fds: see server_accept()) */
+    return s->queued < QUEUE_MAX && fds_free(s->listen_fd, 3) ? s->listen_fd : -1;
 }
 
 int server_tick_ms(const struct server *s)
@@ -259,6 +278,7 @@ static void flusher_life(struct server *s, int fd)
 static void fork_flusher(struct server *s)
 {
     int sv[2];
+    if (!fds_free(s->listen_fd, 5)) return; /* (see fds_free()) */
     if (s->npool == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 16;
         struct flusher *v = realloc(s->pool, cap * sizeof *v);
@@ -436,15 +456,16 @@ static void take_one(struct server *s, int conn)
     close(conn);
 }
 
-/* Takes no process while the queue is full: those that ask meanwhile
- * wait in the socket's backlog (their hellos, their regions' memfds with
- * them), and a process whose connect finds that full too has a flusher of
- * its own.  Refused instead, a process that left without waiting
- * (whyslow/serve.h) would have been lost. */
+/* Takes no process while the queue is full, or while we have no fds for
+ * it: those that ask meanwhile wait in the socket's backlog (their hellos,
+ * their regions' memfds with them) until a flusher is free again, and a
+ * process whose connect finds that full too has a flusher of its own.
+ * Refused instead, a process that left without waiting would have been
+ * lost. */
 void server_accept(struct server *s)
 {
     int conn;
-    while (s->queued < QUEUE_MAX && (conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    while (server_fd(s) >= 0 && (conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         take_one(s, conn);
         s->taken_ms = now_ms();
     }

@@ -354,6 +354,35 @@ def case_record_cannot_fork():
            and count(rep, "write", q["pid"]) == 1), 300, "whole logs, each with its write")
 
 
+def case_record_few_fds():
+    """record under an fd limit of 30 it cannot raise, and 40 traced
+    shells alive at once, each with a region and a flusher of record's
+    until it ends: record takes a process only with fds for it (and forks
+    a flusher only with fds to spare), so the others wait in its socket's
+    backlog, and each is served in its turn: a log of each of the 121
+    processes, none lost, no warning.  (Taking them regardless, the kernel
+    dropped the fds of their hellos: 66 of 121 had no log, unsaid.)"""
+    import resource
+
+    def few_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (30, 30))
+    data = os.path.join(TMP, "data")
+    shells = ('i=0; while [ $i -lt 40 ]; do sh -c "read x < /etc/hostname; sleep 1" & '
+              'i=$((i + 1)); done; wait')
+    r = subprocess.run([WHYSLOW, "record", "-o", data, "--", "sh", "-c", shells],
+                       capture_output=True, text=True, timeout=300, preexec_fn=few_fds)
+    eq(r.returncode, 0, "record: %s" % r.stderr)
+    check("warning" not in r.stderr, "no warning: %r" % r.stderr[-500:])
+    rep = report(data)
+    logs = {}
+    for q in rep["processes"]:
+        logs.setdefault(os.path.basename(q["exe"]), []).append(q["lost_events"])
+    # the loop's shell, 40 subshells it forked and the shells they exec'd,
+    # 40 sleeps
+    eq({exe: (len(lost), sum(lost)) for exe, lost in logs.items()},
+       {"dash": (81, 0), "sleep": (40, 0)}, "the logs, and events lost in them")
+
+
 def cgroup_comms(group):
     """The names of the processes in a cgroup (zombies included)."""
     comms = []
