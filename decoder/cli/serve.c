@@ -30,9 +30,10 @@
  * process ends), one per WAIT_FORK_MS at most, or while it has fewer than
  * SPARE_MAX flushers.  So the flushers stay a few, however far a busy
  * machine lets them lag.  When record cannot fork, the queue waits for
- * one to be free; when the queue is full, record takes no more, and they
- * wait in the socket's backlog: most processes do not wait for an answer,
- * and a refusal would lose what they recorded.
+ * one to be free; when the queue is full, or record has no fds for one
+ * more, it takes no more, and they wait in the socket's backlog: most
+ * processes do not wait for an answer, and a refusal (or a hello whose
+ * fds the kernel dropped) would lose what they recorded.
  *
  * While processes start one after another (a build, a script), record
  * looks at the socket every BURST_TICK_MS instead of sleeping on it: a
