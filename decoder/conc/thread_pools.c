@@ -203,7 +203,9 @@ static int results_waited_twice(const struct pool *p)
  * way to its first task: a worker that waited for work before it
  * delivered any result was starting until that wait (on a busy machine a
  * new thread may not run for a while, and the tasks go to the others: no
- * sign of too few workers).  Returns how long in all. */
+ * sign of too few workers), or until its first call if that came first:
+ * it had taken a task without waiting, whose results no one waited for
+ * (they were ready before the consumer asked).  Returns how long in all. */
 static uint64_t find_saturated(struct pool *p)
 {
     const struct wake_data *d = p->d;
@@ -226,8 +228,11 @@ static uint64_t find_saturated(struct pool *p)
     for (size_t i = 0; i < p->n; i++)
         parks[np++] = (struct ival){d->waits[p->ix[i]].start, d->waits[p->ix[i]].end};
     for (size_t w = 0; w < p->nworkers; w++)
-        if (first_wait[w] != INT64_MAX && first_result[w] > first_wait[w])
-            parks[np++] = (struct ival){d->threads[p->workers[w]].start, first_wait[w]};
+        if (first_wait[w] != INT64_MAX && first_result[w] > first_wait[w]) {
+            const struct wk_thread *t = &d->threads[p->workers[w]];
+            int64_t busy = t->first_call < first_wait[w] ? t->first_call : first_wait[w];
+            parks[np++] = (struct ival){t->start, busy};
+        }
     if (p->from < p->to) p->nsat = saturated_spans(parks, np, p->from, p->to, &p->sat);
     xfree(parks);
     xfree(first_wait);

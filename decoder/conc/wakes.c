@@ -34,11 +34,12 @@ struct thread_state {
     int64_t end_rec;   /* its THREAD_END, when has_end */
     uint32_t parent;   /* its creator's serial from its THREAD_START, or 0 */
     int has_start, has_end;
-    size_t run1;       /* its current run, index + 1 (0: none) */
-    int parked;        /* it waited on a cond, sem or futex since its run's last call */
-    size_t last_wake1; /* its latest wake, index + 1, while nothing else came after it */
-    int acted;         /* it made a call (GIL waits aside) */
-    uint32_t calls;    /* its syscalls and database calls so far */
+    size_t run1;        /* its current run, index + 1 (0: none) */
+    int parked;         /* it waited on a cond, sem or futex since its run's last call */
+    size_t last_wake1;  /* its latest wake, index + 1, while nothing else came after it */
+    int acted;          /* it made a call (GIL waits aside) */
+    uint32_t calls;     /* its syscalls and database calls so far */
+    int64_t first_call; /* the start of its first of them (INT64_MAX: none yet) */
 };
 
 /* Threads by serial: an array for the small serials a recorder gives. */
@@ -96,7 +97,8 @@ static struct thread_state *thread_of(struct wakes *w, const struct ws_event *ev
     if (!direct) slot = map_put(&w->thread_ix, ev->thread, 0, NULL);
     uint64_t at = direct ? *direct : *slot;
     if (!at) {
-        struct thread_state t = {.serial = ev->thread, .tid = ev->tid, .first = ev->at};
+        struct thread_state t = {
+            .serial = ev->thread, .tid = ev->tid, .first = ev->at, .first_call = INT64_MAX};
         ARRAY_PUSH(w->ts, w->nts, w->tscap) = t;
         at = w->nts;
         if (direct)
@@ -378,7 +380,10 @@ void wakes_event(struct wakes *w, const struct ws_event *ev)
         return;
     }
     t->last_wake1 = 0;
-    if (call_is_syscall(ev->call) || call_is_db(ev->call)) t->calls++;
+    if (call_is_syscall(ev->call) || call_is_db(ev->call)) {
+        if (t->first_call == INT64_MAX) t->first_call = ev->at;
+        t->calls++;
+    }
     if (call_is_syscall(ev->call)) notify_event(w, t, ix, ev);
     t->acted = 1;
     if (call_is_db(ev->call)) db_event(w, t, ix, ev);
@@ -688,6 +693,7 @@ void wakes_close(struct wakes *w, struct wake_data *out)
         if (o->end < o->start) o->end = o->start;
         o->ended = t->has_end;
         o->parent = t->parent;
+        o->first_call = t->first_call;
     }
     out->waits = w->waits;
     out->nwaits = w->nwaits;

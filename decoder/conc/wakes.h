@@ -97,6 +97,7 @@ struct wk_thread {
     int64_t start, end; /* its wall time: see wakes_close() */
     int ended;          /* it has a THREAD_END record */
     uint32_t parent;    /* the serial of the thread that created it, or 0: unknown */
+    int64_t first_call; /* the start of its first syscall or database call (INT64_MAX: none) */
 };
 
 /* An object waited on (or the GIL's), with its role.  An address may hold

@@ -39,6 +39,8 @@
  *   tpoollate    tpoolend as a busy machine may show it: no start
  *                handshakes, most of one worker's results found ready, it
  *                alone seen waiting for work; see build_tpool_end
+ *   tpoolunseen  tpoollate with none of T3's results waited for, and both
+ *                workers waiting for work at the end; see build_tpool_end
  *   tpoolslow    a pool of 2 workers one of which, started on a busy
  *                machine, runs only once the other took both tasks; see
  *                build_tpool_slow
@@ -1155,8 +1157,13 @@ static void end_pool_log(struct thread *t1, struct thread *t2, struct thread *t3
  * in round 0 (it found the others ready), and T3, not T2, waits for work
  * on Q at the end: T3 delivered one result, and T2's last wake is a
  * result, not a join.
+ * With unseen (and late), main waits for none of T3's results, as when
+ * T3 is a little ahead of T2 (a busy machine): T3 took its tasks without
+ * waiting, yet delivered nothing that shows.  Both wait for work at the
+ * end, T2 201.12-201.42 and T3 201.2-201.42; main posts Q at 201.4 and T2
+ * passes the end of work on at 201.41.
  */
-static void build_tpool_end(int end_wait, int late)
+static void build_tpool_end(int end_wait, int late, int unseen)
 {
     begin_log(5600, "tpool");
     struct thread t1 = {.serial = 1, .tid = 5600}, t2 = {.serial = 2, .tid = 5601},
@@ -1177,11 +1184,16 @@ static void build_tpool_end(int end_wait, int late)
         if (late) ev0(&t2, WS_CLOCK_NANOSLEEP, post - MS(40), MS(40), 0, 0, 0);
         ev0(&t2, WS_SEM_POST, post, 0, r + 0x80 * k, 0, 0);
         if (late) ev0(&t3, WS_CLOCK_NANOSLEEP, post + US(200) - MS(40), MS(40), 0, 0, 0);
-        if (late && k) continue;
+        if (late && (k || unseen)) continue;
         ev0(&t1, WS_SEM_WAIT, post + US(50), US(160), r + 0x80 * k + 0x40, 0, WS_LOCK_CONTENDED);
         ev0(&t3, WS_SEM_POST, post + US(200), 0, r + 0x80 * k + 0x40, 0, 0);
     }
-    if (end_wait) {
+    if (unseen) {
+        ev0(&t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
+        ev0(&t3, WS_SEM_WAIT, US(201200), US(220), q, 0, WS_LOCK_CONTENDED);
+        ev0(&t1, WS_SEM_POST, US(201400), 0, q, 0, 0);
+        ev0(&t2, WS_SEM_POST, US(201410), 0, q, 0, 0);
+    } else if (end_wait) {
         ev0(late ? &t3 : &t2, WS_SEM_WAIT, US(201120), US(300), q, 0, WS_LOCK_CONTENDED);
         ev0(&t1, WS_SEM_POST, US(201400), 0, q, 0, 0);
     }
@@ -1681,10 +1693,13 @@ int main(int argc, char **argv)
         build_wakes();
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "tpoolend") == 0 || strcmp(mode, "tpoolnoend") == 0) {
-        build_tpool_end(strcmp(mode, "tpoolend") == 0, 0);
+        build_tpool_end(strcmp(mode, "tpoolend") == 0, 0, 0);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "tpoollate") == 0) {
-        build_tpool_end(1, 1);
+        build_tpool_end(1, 1, 0);
+        write_log(out, WS_FORMAT_VERSION, -1);
+    } else if (strcmp(mode, "tpoolunseen") == 0) {
+        build_tpool_end(1, 1, 1);
         write_log(out, WS_FORMAT_VERSION, -1);
     } else if (strcmp(mode, "tpoolslow") == 0) {
         build_tpool_slow();

@@ -56,6 +56,27 @@ def case_tpool_slow_start():
     eq([f["kind"] for f in report("--slow-ms", "1", log)["findings"]], [], "findings at 1 ms")
 
 
+def case_tpool_unseen_worker():
+    """gen_log's tpoolunseen mode (see build_tpool_end): a worker none of
+    whose results was waited for (they were ready when main asked), seen
+    only waiting for work at the end, took its tasks without waiting: it
+    was busy from its first call, not on its way to its first task.  The
+    pool was saturated from T3's first sleep (1.3 ms) to T2's wait for work
+    (201.12), and after the end of work (201.42) until both ended (201.5).
+    The repro of a CI failure of e2e.concurrency.thread_pool_map."""
+    log = os.path.join(TMP, "tpoolunseen.wslog")
+    gen("tpoolunseen", log)
+    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
+    eq(len(found), 1, "thread_pool_exhaustion findings")
+    if found:
+        f = found[0]
+        eq((f["workers"], f["queue"], f["tid"]), (2, "0x7f0000800000", 5600),
+           "workers, queue, the thread waiting")
+        eq(f["saturated_ns"], (199820 + 80) * US, "saturated")
+        eq((f["waits"], f["wait_total_ns"]), (5, (39710 + 4 * 39760) * US),
+           "main's 5 waits for T2's results, the first from T3's first sleep")
+
+
 def case_tpool_end_json():
     """gen_log's tpoolend mode (see build_tpool_end): 2 workers queued 10
     tasks at once, only one seen waiting for work, at its end: one
