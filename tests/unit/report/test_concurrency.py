@@ -56,6 +56,16 @@ def case_tpool_slow_start():
     eq([f["kind"] for f in report("--slow-ms", "1", log)["findings"]], [], "findings at 1 ms")
 
 
+def one_tpool(mode):
+    """The one thread_pool_exhaustion of gen_log's mode's log, else None
+    (and a failed check)."""
+    log = os.path.join(TMP, mode + ".wslog")
+    gen(mode, log)
+    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
+    eq(len(found), 1, "%s: thread_pool_exhaustion findings" % mode)
+    return found[0] if len(found) == 1 else None
+
+
 def case_tpool_unseen_worker():
     """gen_log's tpoolunseen mode (see build_tpool_end): a worker none of
     whose results was waited for (they were ready when main asked), seen
@@ -64,17 +74,13 @@ def case_tpool_unseen_worker():
     pool was saturated from T3's first sleep (1.3 ms) to T2's wait for work
     (201.12), and after the end of work (201.42) until both ended (201.5).
     The repro of a CI failure of e2e.concurrency.thread_pool_map."""
-    log = os.path.join(TMP, "tpoolunseen.wslog")
-    gen("tpoolunseen", log)
-    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
-    eq(len(found), 1, "thread_pool_exhaustion findings")
-    if found:
-        f = found[0]
+    f = one_tpool("tpoolunseen")
+    if f:
         eq((f["workers"], f["queue"], f["tid"]), (2, "0x7f0000800000", 5600),
-           "workers, queue, the thread waiting")
-        eq(f["saturated_ns"], (199820 + 80) * US, "saturated")
+           "tpoolunseen: workers, queue, the thread waiting")
+        eq(f["saturated_ns"], (199820 + 80) * US, "tpoolunseen: saturated")
         eq((f["waits"], f["wait_total_ns"]), (5, (39710 + 4 * 39760) * US),
-           "main's 5 waits for T2's results, the first from T3's first sleep")
+           "tpoolunseen: main's 5 waits for T2's results, the first from T3's first sleep")
 
 
 def case_tpool_end_json():
@@ -82,12 +88,8 @@ def case_tpool_end_json():
     tasks at once, only one seen waiting for work, at its end: one
     thread_pool_exhaustion of 2 workers; tpoolnoend, the same threads
     never waiting for work (reporting progress): none."""
-    log = os.path.join(TMP, "tpoolend.wslog")
-    gen("tpoolend", log)
-    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
-    eq(len(found), 1, "thread_pool_exhaustion findings")
-    if found:
-        f = found[0]
+    f = one_tpool("tpoolend")
+    if f:
         eq((f["workers"], f["queue"], f["queue_kind"], f["tid"]),
            (2, "0x7f0000800000", "sem", 5600), "workers, queue, the thread waiting")
         eq(f["saturated_ns"], 199950 * US, "saturated: T3's start to T2's wait for work, and after")
@@ -98,12 +100,8 @@ def case_tpool_end_json():
     eq([f["kind"] for f in report(log)["findings"]], [], "findings of threads reporting progress")
     # tpoollate: the parents from THREAD_START; T3 with one result, and
     # T2 whose last wake is a result, are the 2 workers.
-    log = os.path.join(TMP, "tpoollate.wslog")
-    gen("tpoollate", log)
-    found = [f for f in report(log)["findings"] if f["kind"] == "thread_pool_exhaustion"]
-    eq(len(found), 1, "tpoollate: thread_pool_exhaustion findings")
-    if found:
-        f = found[0]
+    f = one_tpool("tpoollate")
+    if f:
         eq((f["workers"], f["queue"], f["tid"]), (2, "0x7f0000800000", 5600),
            "tpoollate: workers, queue, the thread waiting")
         eq(f["saturated_ns"], 199950 * US, "tpoollate: saturated")
