@@ -320,6 +320,10 @@ static int record_named(unsigned long *pid, unsigned long *uid, unsigned long *n
  * .bss, it was a page fault more for each served process with events. */
 static int hello_sure WS_START_RW;
 
+/* record's pid, as its socket's name says it (0: it does not), read with
+ * hello_sure, for the end to ask whether record is still there. */
+static pid_t record_pid WS_START_RW;
+
 /*
  * Before the hello: -1 when record cannot serve this process, as its
  * socket's name shows: a process in another pid namespace (record would
@@ -335,9 +339,12 @@ static int judge_hello(void)
     unsigned long pid, uid, ns;
     struct stat st;
     hello_sure = 0;
-    if (!record_named(&pid, &uid, &ns) || ns == 0 /* record had no /proc */ ||
+    record_pid = 0;
+    if (!record_named(&pid, &uid, &ns)) return 0; /* it cannot tell: record judges */
+    record_pid = (pid_t)pid;
+    if (ns == 0 /* record had no /proc */ ||
         ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0)
-        return 0; /* it cannot tell: record judges */
+        return 0;
     if (st.st_ino != ns) return -1;
     hello_sure = (unsigned long)ws_sys(SYS_geteuid) == uid;
     return 0;
@@ -570,9 +577,8 @@ static int settle_served(int ms)
  * process cannot tell. */
 static int record_there(void)
 {
-    unsigned long pid, uid, ns;
-    if (!record_named(&pid, &uid, &ns)) return 0;
-    if (ws_sys(SYS_kill, (pid_t)pid, 0) == 0) return 1;
+    if (!record_pid) return 0;
+    if (ws_sys(SYS_kill, record_pid, 0) == 0) return 1;
     return errno == ESRCH ? -1 : 0;
 }
 
