@@ -20,7 +20,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
                             char *msg, size_t msglen);
 
 /* The listening socket, to poll for processes that ask; -1 while the
- * queue is full. */
+ * queue is full or no fds are left for one more (serve.c). */
 int server_fd(const struct server *s);
 
 /* In a burst of processes, how often to call server_accept() (ms) rather
@@ -28,7 +28,7 @@ int server_fd(const struct server *s);
 int server_tick_ms(const struct server *s);
 
 /* Serves every process that asked: hands it a flusher, puts it in the
- * queue for one, or refuses; none while the queue is full (serve.c). */
+ * queue for one, or refuses; none while server_fd() says -1. */
 void server_accept(struct server *s);
 
 /* The pipe on which flushers say they are free again, and what to call
