@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end, report,
-                          record, prog, count)
+                          record, prog, count, children, named_below)
 
 REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
 
@@ -121,31 +121,6 @@ def case_pid1_reaper_recorded():
                                 "--mount-proc", prog("reaper")])
     check(rc == 0 and REAPED in out, "recorded: %s" % ((rc, out, err),))
     check_reaper_logs(data, "recorded", True)
-
-
-def children(pid):
-    """The pids of process pid's children, from /proc."""
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-
-
-def named_below(root, comm):
-    """The pids of process root's descendants named comm, from /proc (not
-    another test's processes of that name)."""
-    found, todo = [], children(root)
-    while todo:
-        pid = todo.pop()
-        todo += children(pid)
-        try:
-            with open("/proc/%d/comm" % pid) as f:
-                if f.read().strip() == comm:
-                    found.append(pid)
-        except OSError:
-            pass
-    return found
 
 
 def case_record_refuses():

@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end,
-                          report, dump, record, prog, count, log_names)
+                          report, dump, record, prog, count, children, comm_of)
 
 
 def case_threads_exact():
@@ -95,7 +95,7 @@ def case_fork_children_lazy():
 
 def children_named(pid, comm):
     """Process pid's children whose name is comm."""
-    return [kid for kid, name, _ in children_of(pid) if name == comm]
+    return [kid for kid in children(pid) if comm_of(kid) == comm]
 
 
 def maps_of(pid):
@@ -213,6 +213,14 @@ def case_served_end_gives_proc():
           "the writes' code named: %s" % sites)
 
 
+def until(ok, seconds=30):
+    """Waits until ok() is true, seconds at most; what ok() last said."""
+    deadline = time.monotonic() + seconds
+    while not ok() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return ok()
+
+
 def state_of(pid):
     """A process's state letter (Z: a zombie), or "gone"."""
     try:
@@ -230,10 +238,7 @@ def start_then_stop_record(mode, name):
     p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", prog("lifecycle"), mode],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     at_end(lambda: (p.poll() is None and os.kill(p.pid, signal.SIGCONT), p.kill(), p.wait()))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not children_named(p.pid, name):
-        time.sleep(0.01)
-    kids = children_named(p.pid, name)
+    kids = until(lambda: children_named(p.pid, name))
     require(kids, "no child named %s" % name)
     at_end(lambda: state_of(kids[0]) != "gone" and os.kill(kids[0], signal.SIGKILL))
     os.kill(p.pid, signal.SIGSTOP)
@@ -241,9 +246,7 @@ def start_then_stop_record(mode, name):
 
 
 def wait_ended(pid, what):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and state_of(pid) not in ("Z", "gone"):
-        time.sleep(0.01)
+    until(lambda: state_of(pid) in ("Z", "gone"))
     eq(state_of(pid), "Z", what)
 
 
@@ -265,7 +268,7 @@ def continue_record(p, pid, status):
 def case_served_end_leaves():
     """A served process that recorded events, and has no answer from
     record yet when it ends, goes without waiting for one when record will
-    serve it (launch.c, leave_served()): with record stopped before the
+    serve it (launch.c, settle_end()): with record stopped before the
     program's first event, the program ends, and nothing wrote its log
     meanwhile (it started no flusher of its own).  Once record goes on,
     the log is whole: its writes, how it ended, its thread's name, its
@@ -273,9 +276,7 @@ def case_served_end_leaves():
     p, pid = start_then_stop_record("pending", "pending-1")
     data = os.path.join(TMP, "data")
     os.kill(pid, signal.SIGUSR2)  # its first events, and its hello
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not children_named(p.pid, "pending-2"):
-        time.sleep(0.01)
+    until(lambda: children_named(p.pid, "pending-2"))
     os.kill(pid, signal.SIGUSR2)  # exit(3)
     wait_ended(pid, "the process ended while record was stopped")
     eq([f for f in os.listdir(data) if f.endswith(".wslog")], [], "no log written meanwhile")
@@ -623,23 +624,6 @@ def case_short_processes_with_events():
         check(any("meta maps" in l for l in dump(p["log"])), "memory map of %s" % p["log"])
 
 
-def children_of(pid):
-    """(pid, name, state) of each child of process pid, from /proc."""
-    found = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-            kids = f.read().split()
-        for kid in kids:
-            try:
-                with open("/proc/%s/stat" % kid) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            found.append((int(kid), stat[stat.index("(") + 1:stat.rindex(")")],
-                          stat[stat.rindex(")") + 2]))
-    return found
-
-
 def case_record_killed():
     """record killed (SIGKILL) after a program's hello, before an answer:
     at its end the program finds record gone, and its own flusher writes
@@ -647,15 +631,11 @@ def case_record_killed():
     p, pid = start_then_stop_record("pending", "pending-1")
     data = os.path.join(TMP, "data")
     os.kill(pid, signal.SIGUSR2)  # its first events, and its hello
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and state_of(pid) != "gone" and \
-            "pending-2" not in open("/proc/%d/comm" % pid).read():
-        time.sleep(0.01)
+    until(lambda: children_named(p.pid, "pending-2"))
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
     os.kill(pid, signal.SIGUSR2)  # exit(3), an orphan: init reaps it
-    while time.monotonic() < deadline and state_of(pid) != "gone":
-        time.sleep(0.01)
+    until(lambda: state_of(pid) == "gone")
     eq(state_of(pid), "gone", "the program ended")
     rep = report(data)
     eq([(q["pid"], q["end"], q["lost_events"]) for q in rep["processes"]],

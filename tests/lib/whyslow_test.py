@@ -320,6 +320,40 @@ def traced_like_untraced(argv, env=None):
     return data, out
 
 
+def children(pid):
+    """The pids of process pid's children (of any of its threads), from
+    /proc."""
+    found = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                found += [int(kid) for kid in f.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def comm_of(pid):
+    """Process pid's name, or None when it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().rstrip("\n")
+    except OSError:
+        return None
+
+
+def named_below(root, comm):
+    """The pids of process root's descendants named comm, from /proc (not
+    another test's processes of that name)."""
+    found, todo = [], children(root)
+    while todo:
+        pid = todo.pop()
+        todo += children(pid)
+        if comm_of(pid) == comm:
+            found.append(pid)
+    return found
+
+
 def findings_of(rep, kind):
     return [f for f in rep["findings"] if f["kind"] == kind]
 
