@@ -126,6 +126,8 @@ struct server {
     unsigned untaken;   /* closing hellos not taken (their processes do not wait) */
     unsigned killed;    /* busy flushers a signal killed */
     unsigned lost;      /* processes that left (serve.h) and could not be served */
+    int short_of_fds;   /* an accept or a hello found no room (server_accept()) */
+    int held;           /* the connection whose hello waits for room, or -1 */
     uid_t uid;          /* ours: only a process of it is served */
     struct waiting queue[QUEUE_MAX]; /* a ring, oldest at head */
     size_t head, queued;
@@ -182,6 +184,7 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     s->dirfd = dirfd;
     s->uid = geteuid();
     s->done[0] = s->done[1] = -1;
+    s->held = -1;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -211,12 +214,9 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     return s;
 }
 
-/* Whether n fds more can be opened (dups of fd, closed again).  We take
- * a process only with room for the connection and the two fds that come
- * with its hello: without it the kernel drops the fds (MSG_CTRUNC), and a
- * process that left without waiting for an answer (whyslow/serve.h) would
- * be lost, with no region to say no in (under an fd limit of 40, 66 of
- * 121 processes were).  And we fork a flusher only with room for its
+/* Whether n fds more can be opened (dups of fd, closed again): two
+ * system calls each, so asked only where the kernel would not tell
+ * (server_accept() says where).  We fork a flusher only with room for its
  * socketpair and one process more: the flushers, each an fd here for
  * good, must not take what a process needs to be taken. */
 static int fds_free(int fd, int n)
@@ -231,8 +231,12 @@ static int fds_free(int fd, int n)
 
 int server_fd(const struct server *s)
 {
-    /* (full, or no fds: see server_accept()) */
-    return s->queued < QUEUE_MAX && fds_free(s->listen_fd, 3) ? s->listen_fd : -1;
+    if (s->queued >= QUEUE_MAX) return -1;
+    if (!s->short_of_fds) return s->listen_fd;
+    /* Room again for the held hello's fds (its connection is readable
+     * while it waits), or for a connection and its hello's. */
+    if (s->held >= 0) return fds_free(s->listen_fd, 2) ? s->held : -1;
+    return fds_free(s->listen_fd, 3) ? s->listen_fd : -1;
 }
 
 int server_tick_ms(const struct server *s)
@@ -404,8 +408,12 @@ static int hello_ok(const struct ws_serve_hello *h, ssize_t got, const int fds[2
 }
 
 /* One process asking: its hello, its region's memfd and its pidfd (or
- * the head of a closing hello), put in the queue. */
-static void take_one(struct server *s, int conn)
+ * the head of a closing hello), put in the queue; 1 when taken or
+ * refused.  The hello is read with MSG_PEEK: it stays in the connection
+ * until we close it, so one that finds no room here, for its fds or for
+ * the log of a closing one, is not lost with them, and 0 says so: the
+ * connection is then held until there is room (server_fd()). */
+static int take_one(struct server *s, int conn)
 {
     struct ucred cred;
     socklen_t clen = sizeof cred;
@@ -414,14 +422,23 @@ static void take_one(struct server *s, int conn)
     size_t cap = sizeof h + WS_SERVE_HEAD_MAX;
     /* It sends right after its connect: the hello is there, but for a
      * race that a short wait covers. */
-    ssize_t got = ws_recv_fds(conn, s->msg, cap, fds, MSG_DONTWAIT);
+    ssize_t got = ws_recv_fds(conn, s->msg, cap, fds, MSG_PEEK | MSG_DONTWAIT);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         struct timeval tv = {0, 200000};
         setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        got = ws_recv_fds(conn, s->msg, cap, fds, 0);
+        got = ws_recv_fds(conn, s->msg, cap, fds, MSG_PEEK);
     }
+    int cut = got < 0 && errno == EMFILE;
     memset(&h, 0, sizeof h);
     if (got > 0) memcpy(&h, s->msg, (size_t)got < sizeof h ? (size_t)got : sizeof h);
+    /* Its fds did not fit, or a closing one's log would not (record
+     * writes it, an fd or two): it waits.  (With room, a hello whose fds
+     * were cut sent more than ours do: refused below.) */
+    if ((cut || (h.closing && hello_ok(&h, got, fds))) && !fds_free(conn, 2)) {
+        s->held = conn;
+        s->short_of_fds = 1;
+        return 0;
+    }
     if (!hello_ok(&h, got, fds)) {
         if (h.magic == WS_SERVE_MAGIC && h.version == WS_SERVE_VERSION && h.closing)
             s->untaken++; /* a closing hello cut or grown: no one to tell */
@@ -454,21 +471,51 @@ static void take_one(struct server *s, int conn)
     }
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0) close(fds[i]);
-    close(conn);
+    close(conn); /* (its hello, still there, goes with it) */
+    return 1;
 }
 
-/* Takes no process while the queue is full, or while we have no fds for
+/*
+ * Takes no process while the queue is full, or while we have no fds for
  * it: those that ask meanwhile wait in the socket's backlog (their hellos,
  * their regions' memfds with them) until a flusher is free again, and a
  * process whose connect finds that full too has a flusher of its own.
  * Refused instead, a process that left without waiting would have been
- * lost. */
+ * lost; taken without room, its hello's fds would be dropped by the
+ * kernel (under an fd limit of 40, 66 of 121 processes had no log).
+ *
+ * Whether there is room, the kernel says: an accept without an fd fails
+ * (EMFILE) and leaves the connection in the backlog, and a hello's fds
+ * that do not fit are cut from a read that only peeks (take_one()).  Only
+ * then is room looked for ahead (fds_free(), server_fd()) until there is
+ * some again.  Looked for before each accept and at each turn of record's
+ * loop, it was 10 of the 22 system calls record made for each process of
+ * a loop of `cat`.
+ */
 void server_accept(struct server *s)
 {
-    int conn;
-    while (server_fd(s) >= 0 && (conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-        take_one(s, conn);
+    if (s->short_of_fds) {
+        if (server_fd(s) < 0) {
+            dispatch(s); /* (which may make room) */
+            return;
+        }
+        s->short_of_fds = 0;
+        int held = s->held;
+        s->held = -1;
+        if (held >= 0 && !take_one(s, held)) {
+            dispatch(s);
+            return;
+        }
+    }
+    while (s->queued < QUEUE_MAX) {
+        int conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) {
+            if (errno == EMFILE || errno == ENFILE) s->short_of_fds = 1;
+            break;
+        }
+        int taken = take_one(s, conn);
         s->taken_ms = now_ms();
+        if (!taken) break;
     }
     dispatch(s);
 }
@@ -510,7 +557,7 @@ int server_reaped(struct server *s, pid_t pid, int status)
 
 size_t server_flushers(const struct server *s)
 {
-    size_t busy = s->queued;
+    size_t busy = s->queued + (s->held >= 0);
     for (size_t i = 0; i < s->npool; i++)
         busy += s->pool[i].busy;
     return busy;
@@ -557,6 +604,7 @@ void server_free(struct server *s)
     if (!s) return;
     for (; s->queued; s->queued--, s->head = (s->head + 1) % QUEUE_MAX)
         let_go(&s->queue[s->head]);
+    if (s->held >= 0) close(s->held);
     /* Each flusher reads the end of its socketpair and exits, once done. */
     for (size_t i = 0; i < s->npool; i++)
         if (s->pool[i].ctl >= 0) close(s->pool[i].ctl);

@@ -19,8 +19,9 @@ void *server_load(const char *lib, char *msg, size_t len);
 struct server *server_start(void *lib, int dirfd, const char *dir, char *name, size_t len,
                             char *msg, size_t msglen);
 
-/* The listening socket, to poll for processes that ask; -1 while the
- * queue is full or no fds are left for one more (serve.c). */
+/* What to poll for processes that ask: the listening socket, or the
+ * connection of one whose hello waits for fds; -1 while the queue is full
+ * or no fds are left for one more (serve.c). */
 int server_fd(const struct server *s);
 
 /* In a burst of processes, how often to call server_accept() (ms) rather

@@ -158,7 +158,10 @@ static inline ssize_t ws_send_fds(ssize_t (*send_msg)(int, const struct msghdr *
 
 /* Receives at most len bytes into msg and up to 2 fds (the rest of fds is
  * -1), as both receivers do (record the hello, a spare flusher its
- * hand-over), with recvmsg()'s flags; what it returns, after EINTR. */
+ * hand-over), with recvmsg()'s flags; what it returns, after EINTR.  -1
+ * with errno EMFILE when the fds did not all come (MSG_CTRUNC: the
+ * receiver had no room for them, or more than 2 were sent): those that
+ * came are closed. */
 static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2], int flags)
 {
     struct iovec iov = {msg, len};
@@ -176,6 +179,13 @@ static inline ssize_t ws_recv_fds(int sock, void *msg, size_t len, int fds[2], i
     if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
         cm->cmsg_len >= CMSG_LEN(sizeof(int)) && cm->cmsg_len <= CMSG_LEN(2 * sizeof(int)))
         memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+    if (got >= 0 && (m.msg_flags & MSG_CTRUNC)) {
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0) close(fds[i]);
+        fds[0] = fds[1] = -1;
+        errno = EMFILE;
+        return -1;
+    }
     return got;
 }
 
