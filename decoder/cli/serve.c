@@ -89,6 +89,7 @@
 #define REAP_MAX_MS   1000 /* for the free flushers to exit, at record's end */
 #define BURST_TICK_MS 2    /* see above */
 #define BURST_MS      5
+#define SHORT_LOOK_MS 100 /* short of fds: how often to look for room again */
 
 /* A flusher of ours: serving a process (busy) or waiting for one. */
 struct flusher {
@@ -532,9 +533,14 @@ void server_take_done(struct server *s)
 
 int server_wait_ms(const struct server *s)
 {
-    if (!s->queued) return -1;
+    /* Short of fds, record looks for room again now and then: nothing
+     * here may free one (an empty queue), and a limit raised from outside
+     * says nothing. */
+    int most = s->short_of_fds ? SHORT_LOOK_MS : -1;
+    if (!s->queued) return most;
     long long left = fork_due(s) - now_ms();
-    return left > 0 ? (int)left : 0;
+    int ms = left > 0 ? (int)left : 0;
+    return most >= 0 && most < ms ? most : ms;
 }
 
 int server_reaped(struct server *s, pid_t pid, int status)

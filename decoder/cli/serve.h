@@ -40,7 +40,8 @@ int server_done_fd(const struct server *s);
 void server_take_done(struct server *s);
 
 /* How long to wait (ms; -1: for ever) before calling server_take_done()
- * even though nothing came: a process waits for a flusher. */
+ * and server_fd() again even though nothing came: a process waits for a
+ * flusher, or record is short of fds. */
 int server_wait_ms(const struct server *s);
 
 /* A child of ours ended with status: 1 if it was a flusher. */

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end, report,
-                          record, prog, count, children, named_below)
+                          record, prog, count, children, named_below, until, log_names)
 
 REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
 
@@ -356,6 +356,70 @@ def case_record_few_fds():
     # 40 sleeps
     eq({exe: (len(lost), sum(lost)) for exe, lost in logs.items()},
        {"dash": (81, 0), "sleep": (40, 0)}, "the logs, and events lost in them")
+
+
+# Lowers record's fd limit below what it holds, once its own flusher took
+# it, and runs /bin/true 20 times (each ends with a closing hello for
+# record to write); then, told to, sets the limit back.
+FDS_TAKEN = """import os, resource, subprocess, sys
+rec = os.getppid()
+sys.stdin.readline()
+soft, hard = resource.prlimit(rec, resource.RLIMIT_NOFILE)
+resource.prlimit(rec, resource.RLIMIT_NOFILE, (8, hard))
+for i in range(20):
+    subprocess.run(["/bin/true"])
+print("ran", flush=True)
+sys.stdin.readline()
+resource.prlimit(rec, resource.RLIMIT_NOFILE, (soft, hard))
+print("restored", flush=True)
+sys.stdin.readline()
+"""
+
+
+def cpu_ticks(pid):
+    """Process pid's CPU time so far, user and system, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def case_record_fds_taken_away():
+    """record's fd limit lowered from outside below what it holds (prlimit):
+    its accept fails (EMFILE), and the processes that ask meanwhile wait in
+    its socket's backlog while record sleeps, not spinning on a socket it
+    cannot take from (under a tenth of its CPU time, while 4 busy loops
+    would leave a spinning record some third of a CPU).  Once the limit is
+    set back, record takes them within its next looks for room, while the
+    program still runs: 20 logs in record's pack, none lost, no warning."""
+    data = os.path.join(TMP, "data")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", FDS_TAKEN],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: p.kill())
+    py = until(lambda: named_below(p.pid, "python3"))
+    require(py, "the program started")
+    require(until(lambda: flusher_of(py[0])), "the program was served")
+    p.stdin.write("\n")
+    p.stdin.flush()
+    eq(p.stdout.readline(), "ran\n", "the program ran its processes")
+    before = cpu_ticks(p.pid)
+    time.sleep(1)
+    spent = cpu_ticks(p.pid) - before
+    check(spent < 10, "record sleeps while it has no fds: %d ticks of CPU in 1 s" % spent)
+    p.stdin.write("\n")
+    p.stdin.flush()
+    eq(p.stdout.readline(), "restored\n", "the limit was set back")
+    packed = until(lambda: len([n for n in log_names(data) if "#" in n]) == 20, 10)
+    check(packed, "the 20 logs written while the program runs: %r" % log_names(data))
+    p.stdin.write("\n")
+    p.stdin.flush()
+    out, err = p.communicate(timeout=60)
+    eq(p.returncode, 0, "record: %s" % err)
+    check("warning" not in err, "no warning: %r" % err[-500:])
+    rep = report(data)
+    eq(sorted((os.path.basename(q["exe"]), q["lost_events"]) for q in rep["processes"]
+              if not q["exe"].endswith("python3.11")),
+       [("true", 0)] * 20, "a log of each /bin/true, nothing lost")
 
 
 def cgroup_comms(group):

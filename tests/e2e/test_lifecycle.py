@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end,
-                          report, dump, record, prog, count, children, comm_of)
+                          report, dump, record, prog, count, children, comm_of, until)
 
 
 def case_threads_exact():
@@ -211,14 +211,6 @@ def case_served_end_gives_proc():
     check(sites and all(os.path.basename(s.get("module", "")) == "e2e_lifecycle" and
                         s.get("function") == "writes" for s in sites),
           "the writes' code named: %s" % sites)
-
-
-def until(ok, seconds=30):
-    """Waits until ok() is true, seconds at most; what ok() last said."""
-    deadline = time.monotonic() + seconds
-    while not ok() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return ok()
 
 
 def state_of(pid):

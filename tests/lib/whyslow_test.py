@@ -354,6 +354,14 @@ def named_below(root, comm):
     return found
 
 
+def until(ok, seconds=30):
+    """Waits until ok() is true, seconds at most; what ok() last said."""
+    deadline = time.monotonic() + seconds
+    while not ok() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return ok()
+
+
 def findings_of(rep, kind):
     return [f for f in rep["findings"] if f["kind"] == kind]
 
