@@ -627,6 +627,9 @@ int cmd_record(int argc, char **argv)
                 "could serve %s, and then it could not\n",
                 lost, lost == 1 ? " was" : "es were", lost == 1 ? "it" : "they",
                 lost == 1 ? "it" : "them");
+    if (r.srv && server_left_asking(r.srv))
+        fprintf(stderr, "whyslow: warning: processes that asked at the end were not recorded: "
+                        "whyslow record had no fds left for them (its fd limit, ulimit -n)\n");
     unsigned killed = r.srv ? server_killed(r.srv) : 0;
     if (killed)
         fprintf(stderr,

@@ -589,6 +589,12 @@ unsigned server_lost(const struct server *s)
     return s->lost;
 }
 
+int server_left_asking(const struct server *s)
+{
+    struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
+    return s->held >= 0 || (s->short_of_fds && poll(&p, 1, 0) == 1);
+}
+
 /* Reaps a flusher that is exiting, waiting until `until` (ms) at most.
  * Its pidfd says when it ended (Linux 5.3): sleeping a millisecond
  * between looks, as without one, kept every record a millisecond longer

@@ -68,6 +68,11 @@ unsigned server_killed(const struct server *s);
  * judged wrongly): they have no log. */
 unsigned server_lost(const struct server *s);
 
+/* Whether processes still asked when record was done, which it could not
+ * take for want of fds (how many, only taking them would tell): they have
+ * no log. */
+int server_left_asking(const struct server *s);
+
 void server_free(struct server *s);
 
 #endif

@@ -422,6 +422,28 @@ def case_record_fds_taken_away():
        [("true", 0)] * 20, "a log of each /bin/true, nothing lost")
 
 
+def case_record_fds_never_back():
+    """record's fd limit lowered from outside below what it holds, and left
+    so: the processes that asked after it cannot be taken, and record says
+    so when it ends, not silently (the program's own log is whole)."""
+    script = FDS_TAKEN.replace('print("ran", flush=True)', "sys.exit(0)")
+    data = os.path.join(TMP, "data")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", script],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: p.kill())
+    py = until(lambda: named_below(p.pid, "python3"))
+    require(py, "the program started")
+    require(until(lambda: flusher_of(py[0])), "the program was served")
+    out, err = p.communicate("\n", timeout=60)
+    eq(p.returncode, 0, "record: %s" % err)
+    check("processes that asked at the end were not recorded: whyslow record had no fds left"
+          in err, "record says so: %r" % err[-500:])
+    rep = report(data)
+    eq([(os.path.basename(q["exe"]), q["lost_events"]) for q in rep["processes"]],
+       [(os.path.basename(os.path.realpath(PYTHON)), 0)], "the program's log, whole")
+
+
 def cgroup_comms(group):
     """The names of the processes in a cgroup (zombies included)."""
     comms = []
