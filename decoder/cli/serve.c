@@ -271,7 +271,11 @@ static void flusher_life(struct server *s, int fd)
     for (;;) {
         struct handoff ho;
         int fds[2]; /* the memfd, and the pidfd if it sent one */
-        if (ws_recv_fds(fd, &ho, sizeof ho, fds, 0) != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
+        ssize_t got = ws_recv_fds(fd, &ho, sizeof ho, fds, 0);
+        /* A process it had no fds for (its limit lowered from outside)
+         * has no log, and record counts it as lost. */
+        if (got < 0 && errno == EMFILE) _exit(WS_SERVE_LOST);
+        if (got != (ssize_t)sizeof ho || fds[0] < 0) _exit(0);
         /* It closes both; it exits itself when it cannot serve again. */
         int rc = s->serve(fds[0], fds[1], &ho.hello, ho.pid, s->dirfd, s->dir);
         if (rc != 0 || s->done[1] < 0) _exit(rc == WS_SERVE_LOST ? rc : 0);

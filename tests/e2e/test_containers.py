@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end, report,
-                          record, prog, count, children, named_below, until, log_names)
+                          record, prog, count, children, comm_of, named_below, until, log_names)
 
 REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
 
@@ -442,6 +442,33 @@ def case_record_fds_never_back():
     rep = report(data)
     eq([(os.path.basename(q["exe"]), q["lost_events"]) for q in rep["processes"]],
        [(os.path.basename(os.path.realpath(PYTHON)), 0)], "the program's log, whole")
+
+
+def case_flusher_without_fds():
+    """A spare flusher of record's whose fd limit was set to 0 from outside
+    is handed a process: it cannot take the process's fds (they are cut
+    from its hand-over), and record counts that process as not recorded,
+    not silently (before, the flusher exited as if record had let it go)."""
+    import resource
+    script = "import subprocess, sys\nsys.stdin.readline()\nsubprocess.run(['cat', '/etc/hostname'])\n"
+    data = os.path.join(TMP, "data")
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", script],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: p.kill())
+    py = until(lambda: named_below(p.pid, "python3"))
+    require(py, "the program started")
+    require(until(lambda: flusher_of(py[0])), "the program was served")
+    spares = until(lambda: [f for f in children(p.pid) if comm_of(f) == "whyslow"])
+    require(spares, "record has a spare flusher")
+    for f in spares:
+        resource.prlimit(f, resource.RLIMIT_NOFILE, (0, 0))
+    out, err = p.communicate("\n", timeout=60)
+    eq(p.returncode, 0, "record: %s" % err)
+    check("1 process was not recorded" in err, "record says so: %r" % err[-500:])
+    rep = report(data)
+    eq(sorted(os.path.basename(q["exe"]) for q in rep["processes"]),
+       [os.path.basename(os.path.realpath(PYTHON))], "the program's log only")
 
 
 def cgroup_comms(group):
