@@ -383,6 +383,19 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def served_python(script, data):
+    """`whyslow record` of a Python script (its stdin and stdout pipes),
+    once the script's process is served by a flusher of record's."""
+    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", script],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    at_end(lambda: p.kill())
+    py = until(lambda: named_below(p.pid, "python3"))
+    require(py, "the program started")
+    require(until(lambda: flusher_of(py[0])), "the program was served")
+    return p
+
+
 def case_record_fds_taken_away():
     """record's fd limit lowered from outside below what it holds (prlimit):
     its accept fails (EMFILE), and the processes that ask meanwhile wait in
@@ -392,13 +405,7 @@ def case_record_fds_taken_away():
     set back, record takes them within its next looks for room, while the
     program still runs: 20 logs in record's pack, none lost, no warning."""
     data = os.path.join(TMP, "data")
-    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", FDS_TAKEN],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    at_end(lambda: p.kill())
-    py = until(lambda: named_below(p.pid, "python3"))
-    require(py, "the program started")
-    require(until(lambda: flusher_of(py[0])), "the program was served")
+    p = served_python(FDS_TAKEN, data)
     p.stdin.write("\n")
     p.stdin.flush()
     eq(p.stdout.readline(), "ran\n", "the program ran its processes")
@@ -428,13 +435,7 @@ def case_record_fds_never_back():
     so when it ends, not silently (the program's own log is whole)."""
     script = FDS_TAKEN.replace('print("ran", flush=True)', "sys.exit(0)")
     data = os.path.join(TMP, "data")
-    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", script],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    at_end(lambda: p.kill())
-    py = until(lambda: named_below(p.pid, "python3"))
-    require(py, "the program started")
-    require(until(lambda: flusher_of(py[0])), "the program was served")
+    p = served_python(script, data)
     out, err = p.communicate("\n", timeout=60)
     eq(p.returncode, 0, "record: %s" % err)
     check("processes that asked at the end were not recorded: whyslow record had no fds left"
@@ -455,13 +456,7 @@ def case_flusher_without_fds():
     script = ("import os, sys\nsys.stdin.readline()\n"
               "os.waitpid(os.posix_spawn('/bin/cat', ['cat', '/etc/hostname'], os.environ), 0)\n")
     data = os.path.join(TMP, "data")
-    p = subprocess.Popen([WHYSLOW, "record", "-o", data, "--", PYTHON, "-c", script],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    at_end(lambda: p.kill())
-    py = until(lambda: named_below(p.pid, "python3"))
-    require(py, "the program started")
-    require(until(lambda: flusher_of(py[0])), "the program was served")
+    p = served_python(script, data)
     spares = until(lambda: [f for f in children(p.pid) if comm_of(f) == "whyslow"])
     require(spares, "record has a spare flusher")
     for f in spares:
