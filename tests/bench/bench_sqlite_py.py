@@ -8,7 +8,8 @@ Usage:
       starts two copies of this loop, one untraced and one under LIB
       (LD_PRELOAD, logging into LOGDIR), and has them run SLICES slices of
       QUERIES queries each, in turn (the order swapped every slice), so that
-      both see the same moments of a shared, noisy machine.  Prints
+      both see the same moments of a shared, noisy machine, on the same
+      CPU (compare() says why).  Prints
       "untraced_ns=U traced_ns=T overhead_pct=P median_pct=M queries=Q":
       U and T the wall time of one query in the fastest tenth of each
       copy's slices, P = T / U - 1 in percent, M the median of the slices'
@@ -56,6 +57,17 @@ def loop():
 
 
 def compare(lib, logdir, slices, n):
+    # Both copies, their flusher and this process on one CPU: they take
+    # turns, so none waits for another, and each copy runs where the other
+    # does.  Left to the scheduler, a copy kept to a CPU that its host
+    # lent out less (steal, its neighbour's interrupts) for its whole run:
+    # with a preloaded library that does nothing, single pairs differed by
+    # -45..60 % (the middle half -18..13), and the median of 21 pairs moved
+    # by 3 points from run to run; on one CPU, -4..10 % (-0.7..1.3), and
+    # 0.42, 0.47, 0.82 % in three runs.  The flusher's work counts against
+    # the traced copy this way, as on a machine with no idle CPU (whyslow
+    # with a flusher that wrote nothing until the end measured the same).
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     me = [sys.executable, os.path.abspath(__file__), "--loop"]
     plain = dict(os.environ)
     plain.pop("LD_PRELOAD", None)

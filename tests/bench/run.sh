@@ -679,8 +679,9 @@ mixed() {
 # takes in the fastest tenth of each copy's slices and the overhead in
 # percent between them; the figures are the medians over the pairs (one
 # pair is not enough: where each process's pages land moves its figure by
-# several points, and by a third in a few; the median of 7 pairs moved by
-# more than the target between runs, hence more pairs of fewer slices).
+# a point or two, and by several in a few).  Each pair runs on one CPU:
+# left to the scheduler, a copy kept to a slower CPU moved single pairs by
+# a third or more, and the median of 21 pairs by 3 points between runs.
 # The log written per query is the first pair's.
 # One pair of the Python loop (runs_into's FN); the first pair's log is
 # kept for its size.
