@@ -435,6 +435,7 @@ static inline uint8_t *ws_emit_put(struct ws_thread *t, unsigned call, uint32_t 
  * ws_emit_reserve_stack(). */
 void ws_py_init(int off);
 void ws_py_fork_child(void);
+/* The site of a database call (its thread's frames stand still). */
 void ws_py_site(struct ws_thread *t, uint64_t at, uint64_t site[2]);
 /* The site of the thread's next event, taken and written now (a wait, a
  * call among the slowest); out of line: the wrappers only call it. */

@@ -104,6 +104,19 @@ def case_sites_every_python():
               "%s: no Python site made up" % label)
 
 
+def case_db_site_gil_held():
+    """SQLite called by a thread that holds the GIL (ctypes.PyDLL): the
+    repeated query's site is still the Python line that runs it, not
+    libffi's address (the recorder asked whether the thread held the GIL,
+    for database calls too, and then read no frames)."""
+    prog = os.path.join(PROGS, "py_gil_held.py")
+    data, out = record([PYTHON, prog])
+    eq(out, "done\n", "program output")
+    rep = report(data)
+    eq([(f["count"], site_of(f["site"])) for f in findings_of(rep, "repeated_query")],
+       [(20, ("poll", "py_gil_held.py", marked_line(prog, "step")))], "the query's line")
+
+
 def case_harm_every_python():
     """Deep recursion, generators, coroutines, and 300 functions made with
     exec() and freed (their code objects' addresses reused): the same
