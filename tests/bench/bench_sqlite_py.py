@@ -59,9 +59,9 @@ def loop():
 def compare(lib, logdir, slices, n):
     # Both copies, their flusher and this process on one CPU: they take
     # turns, so none waits for another, and each copy runs where the other
-    # does.  Left to the scheduler, a copy kept to a CPU that its host
-    # lent out less (steal, its neighbour's interrupts) for its whole run:
-    # with a preloaded library that does nothing, single pairs differed by
+    # does.  Left to the scheduler, a copy could stay on a CPU that ran
+    # slower (a virtual CPU shares its host) for its whole run: with a
+    # preloaded library that does nothing, single pairs differed by
     # -45..60 % (the middle half -18..13), and the median of 21 pairs moved
     # by 3 points from run to run; on one CPU, -4..10 % (-0.7..1.3), and
     # 0.42, 0.47, 0.82 % in three runs.  The flusher's work counts against
