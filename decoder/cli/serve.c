@@ -436,15 +436,16 @@ static int take_one(struct server *s, int conn)
     int cut = got < 0 && errno == EMFILE;
     memset(&h, 0, sizeof h);
     if (got > 0) memcpy(&h, s->msg, (size_t)got < sizeof h ? (size_t)got : sizeof h);
+    int ok = hello_ok(&h, got, fds);
     /* Its fds did not fit, or a closing one's log would not (record
      * writes it, an fd or two): it waits.  (With room, a hello whose fds
      * were cut sent more than ours do: refused below.) */
-    if ((cut || (h.closing && hello_ok(&h, got, fds))) && !fds_free(conn, 2)) {
+    if ((cut || (ok && h.closing)) && !fds_free(conn, 2)) {
         s->held = conn;
         s->short_of_fds = 1;
         return 0;
     }
-    if (!hello_ok(&h, got, fds)) {
+    if (!ok) {
         if (h.magic == WS_SERVE_MAGIC && h.version == WS_SERVE_VERSION && h.closing)
             s->untaken++; /* a closing hello cut or grown: no one to tell */
         else

@@ -16,7 +16,8 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end, report,
-                          record, prog, count, children, comm_of, named_below, until, log_names)
+                          record, prog, count, children, children_named, named_below, until,
+                          log_names)
 
 REAPED = "reaped 4 unknown 0"  # its 3 children and the leaf one of them orphaned
 
@@ -457,7 +458,7 @@ def case_flusher_without_fds():
               "os.waitpid(os.posix_spawn('/bin/cat', ['cat', '/etc/hostname'], os.environ), 0)\n")
     data = os.path.join(TMP, "data")
     p = served_python(script, data)
-    spares = until(lambda: [f for f in children(p.pid) if comm_of(f) == "whyslow"])
+    spares = until(lambda: children_named(p.pid, "whyslow"))
     require(spares, "record has a spare flusher")
     for f in spares:
         resource.prlimit(f, resource.RLIMIT_NOFILE, (0, 0))

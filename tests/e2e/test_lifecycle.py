@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end,
-                          report, dump, record, prog, count, children, comm_of, until)
+                          report, dump, record, prog, count, children_named, until)
 
 
 def case_threads_exact():
@@ -91,11 +91,6 @@ def case_fork_children_lazy():
           % count(report(handler[0]["log"]), "write"))
     for p in procs:
         check(p["lost_events"] == 0 and not p["truncated"], "clean log %s" % p["log"])
-
-
-def children_named(pid, comm):
-    """Process pid's children whose name is comm."""
-    return [kid for kid in children(pid) if comm_of(kid) == comm]
 
 
 def maps_of(pid):

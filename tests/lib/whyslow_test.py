@@ -342,6 +342,11 @@ def comm_of(pid):
         return None
 
 
+def children_named(pid, comm):
+    """Process pid's children whose name is comm."""
+    return [kid for kid in children(pid) if comm_of(kid) == comm]
+
+
 def named_below(root, comm):
     """The pids of process root's descendants named comm, from /proc (not
     another test's processes of that name)."""
