@@ -303,15 +303,14 @@ static int take_field(const char **p, unsigned long *v)
     return 1;
 }
 
-/* What the name of record's socket says of it (whyslow/serve.h): its pid,
- * effective uid and pid namespace; 0 when it is a name of another form. */
-static int record_named(unsigned long *pid, unsigned long *uid, unsigned long *ns)
+/* What the name of record's socket says of it (whyslow/serve.h): its pid
+ * and effective uid; 0 when it is a name of another form. */
+static int record_named(unsigned long *pid, unsigned long *uid)
 {
     const char *p = ws_serve_sock;
     if (strncmp(p, "@whyslow-", 9) != 0) return 0;
     p += 9;
-    return take_field(&p, pid) && take_field(&p, uid) && take_field(&p, ns) && *pid > 0 &&
-           *pid <= INT32_MAX;
+    return take_field(&p, pid) && take_field(&p, uid) && *pid > 0 && *pid <= INT32_MAX;
 }
 
 /* The hello went as record will judge it: of record's euid (SO_PEERCRED
@@ -325,27 +324,32 @@ static int hello_sure WS_START_RW;
 static pid_t record_pid WS_START_RW;
 
 /*
- * Before the hello: -1 when record cannot serve this process, as its
- * socket's name shows: a process in another pid namespace (record would
- * know it by another pid; a sandbox, a container started under record)
- * starts a flusher of its own at once, which writes its events as they
- * come, not only at its end, once refused.  Another euid is judged by
- * record, and the process waits for its answer: it may be back to
- * record's euid by its end, and a flusher of its own that started as
- * another user could not create the log in record's directory.
+ * Before the hello, on the socket connected to record's (s): -1 when
+ * record cannot serve this process.  Record's pid as this process sees it
+ * (SO_PEERCRED: the kernel gives it in the asker's pid namespace, 0 where
+ * record is not in sight) is not the one its socket's name says: this
+ * process is in another pid namespace (a sandbox, a container started
+ * under record), where record would know it by another pid.  It starts a
+ * flusher of its own at once, which writes its events as they come, not
+ * only at its end, once refused.  Another euid is judged by record, and
+ * the process waits for its answer: it may be back to record's euid by
+ * its end, and a flusher of its own that started as another user could
+ * not create the log in record's directory.  (This process's own pid
+ * namespace, read as /proc/self/ns/pid, was 20 to 30 us of a short
+ * process on a virtual machine: the kernel makes /proc's entries for it
+ * there.)
  */
-static int judge_hello(void)
+static int judge_hello(int s)
 {
-    unsigned long pid, uid, ns;
-    struct stat st;
+    unsigned long pid, uid;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
     hello_sure = 0;
     record_pid = 0;
-    if (!record_named(&pid, &uid, &ns)) return 0; /* it cannot tell: record judges */
+    if (!record_named(&pid, &uid)) return 0; /* it cannot tell: record judges */
     record_pid = (pid_t)pid;
-    if (ns == 0 /* record had no /proc */ ||
-        ws_sys(SYS_newfstatat, AT_FDCWD, "/proc/self/ns/pid", &st, 0) != 0)
-        return 0;
-    if (st.st_ino != ns) return -1;
+    if (ws_sys(SYS_getsockopt, s, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+    if (cred.pid != (pid_t)pid) return -1;
     hello_sure = (unsigned long)ws_sys(SYS_geteuid) == uid;
     return 0;
 }
@@ -354,14 +358,16 @@ static int judge_hello(void)
  * (the answer comes in the region), -1 with ws_why set when it cannot. */
 static int start_served(const char *sock)
 {
-    if (judge_hello() != 0) {
+    int fds[2] = {ws_region_fd, -1};
+    int s = connect_record(sock);
+    if (s < 0) goto fail;
+    if (judge_hello(s) != 0) {
+        real_close(s); /* (record takes a connection without a hello for none) */
         snprintf(ws_why, sizeof ws_why, "whyslow record is in another pid namespace");
         return -1;
     }
     give_identity(ws_sh->text);
-    int fds[2] = {ws_region_fd, (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0)};
-    int s = connect_record(sock);
-    if (s < 0) goto fail;
+    fds[1] = (int)real_syscall(SYS_pidfd_open, ws_sh->pid, 0);
     struct ws_serve_hello h;
     h.magic = WS_SERVE_MAGIC;
     WS_NO_MERGE();

@@ -192,14 +192,11 @@ struct server *server_start(void *lib, int dirfd, const char *dir, char *name, s
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* An abstract name (no file to clean up, none to plant): unique by our
-     * pid, and not guessable ahead by the time.  It says our uid and pid
-     * namespace too, by which a process judges its hello as we will
-     * (whyslow/serve.h); without /proc, namespace 0: none can. */
-    struct stat ns;
-    unsigned long ns_ino = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long)ns.st_ino : 0;
-    int n =
-        snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "whyslow-%d-%u-%lu-%lx", (int)getpid(),
-                 (unsigned)s->uid, ns_ino, (unsigned long)(ts.tv_nsec ^ ts.tv_sec * 2654435761u));
+     * pid, and not guessable ahead by the time.  It says our uid too, by
+     * which, and our pid, a process judges its hello as we will
+     * (whyslow/serve.h). */
+    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "whyslow-%d-%u-%lx", (int)getpid(),
+                     (unsigned)s->uid, (unsigned long)(ts.tv_nsec ^ ts.tv_sec * 2654435761u));
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, alen) != 0 ||
         listen(s->listen_fd, SOMAXCONN) != 0) {

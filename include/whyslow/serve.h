@@ -43,24 +43,26 @@
  * When record cannot serve, it (or the flusher) sets the word to the errno
  * value, negated.
  *
- * The process looks at the word only when something would be lost
- * without a flusher: at its end (exit, _exit, exec) once it recorded
- * events.  The name of record's socket, "whyslow-PID-UID-PIDNS-..." (its
- * pid, effective uid and the inode of its /proc/self/ns/pid, in decimal),
- * lets the process judge its hello as record will: one in another pid
- * namespace sends none, and starts a flusher of its own at its first
- * event.  At exit or _exit, once it put its memory map and its threads'
- * names in the region, a process whose hello went with record's euid and
- * pid namespace need not wait for an answer while record is there (kill 0):
- * it sets the word to WS_SERVE_LEFT by compare-and-swap and goes.  A
- * flusher takes a left region as any other, and one that record refuses
- * all the same is counted as a process not recorded (ws_serve_refuse()).
- * Otherwise it waits at most WS_SERVE_TIMEOUT_MS for an answer (not at
- * all when record is gone); if there is none, it takes the word
- * (WS_SERVE_GIVEN_UP, so that a flusher that comes late leaves it alone)
- * and, like a process that was refused, starts a flusher of its own,
- * which writes all it recorded.  A process that cannot make a pidfd (a
- * kernel before 5.3), or a reaper (launch.c), waits for the answer when
+ * The process looks at the word only when something would be lost without
+ * a flusher: at its end (exit, _exit, exec) once it recorded events.  The
+ * name of record's socket, "whyslow-PID-UID-..." (its pid and effective
+ * uid, in decimal), lets the process judge its hello as record will:
+ * connected, it asks the kernel for record's pid (SO_PEERCRED, which gives
+ * it in the asker's pid namespace, 0 where record is not in sight); one
+ * that sees another pid than the name's is in another pid namespace, sends
+ * no hello (it closes the connection), and starts a flusher of its own at
+ * its first event.  At exit or _exit, once it put its memory map and its
+ * threads' names in the region, a process whose hello went with record's
+ * euid and pid namespace need not wait for an answer while record is there
+ * (kill 0): it sets the word to WS_SERVE_LEFT by compare-and-swap and
+ * goes.  A flusher takes a left region as any other, and one that record
+ * refuses all the same is counted as a process not recorded
+ * (ws_serve_refuse()).  Otherwise it waits at most WS_SERVE_TIMEOUT_MS for
+ * an answer (not at all when record is gone); if there is none, it takes
+ * the word (WS_SERVE_GIVEN_UP, so that a flusher that comes late leaves it
+ * alone) and, like a process that was refused, starts a flusher of its
+ * own, which writes all it recorded.  A process that cannot make a pidfd
+ * (a kernel before 5.3), or a reaper (launch.c), waits for the answer when
  * it sends its hello.
  *
  * Once the process ended and all is written, the flusher waits to be

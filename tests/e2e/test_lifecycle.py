@@ -731,14 +731,13 @@ def case_served_elsewhere():
     check(rep["processes"][0]["lost_events"] == 0, "none lost")
 
 
-def case_served_name_without_ns():
-    """A record that could not read its pid namespace names its socket
-    with namespace 0: a process cannot judge its hello then, and sends it
-    (it does not take 0 for another namespace), and at its end waits for
-    the answer.  A stand-in for record takes the hello and never answers:
-    the program's own flusher writes its log after 2 s."""
+def case_served_name_unjudged():
+    """A name of record's socket a process cannot read (not
+    "whyslow-PID-UID-..."): it cannot judge its hello, sends it, and at
+    its end waits for the answer.  A stand-in for record takes the hello
+    and never answers: the program's own flusher writes its log after 2 s."""
     import struct
-    p, data, hello, fds = stand_in_record("whyslow-%d-%d-0-1" % (os.getpid(), os.geteuid()),
+    p, data, hello, fds = stand_in_record("whyslow-test-%d" % os.getpid(),
                                           [prog("threads"), "1", "10"])
     for fd in fds:
         os.close(fd)
@@ -747,6 +746,23 @@ def case_served_name_without_ns():
     eq(p.wait(timeout=60), 0, "the program's status")
     rep = report(data)
     eq(count(rep, "write"), 10, "its writes, by its own flusher")
+
+
+def case_served_name_other_pid():
+    """Where the listener on record's socket is not the pid its name says,
+    as the kernel tells a process of another pid namespace (SO_PEERCRED),
+    the process sends no hello: it closes the connection and its own
+    flusher writes its log.  The name's other fields are right (this pid
+    namespace's inode, as records before named it): the process judges by
+    the listener, not by the name."""
+    ns = os.stat("/proc/self/ns/pid").st_ino
+    p, data, hello, fds = stand_in_record("whyslow-1-%d-%d-1" % (os.geteuid(), ns),
+                                          [prog("threads"), "1", "10"])
+    eq((hello, fds), (b"", []), "no hello, no fds")
+    eq(p.wait(timeout=60), 0, "the program's status")
+    rep = report(data)
+    eq(count(rep, "write"), 10, "its writes, by its own flusher")
+    eq(rep["processes"][0]["lost_events"], 0, "none lost")
 
 
 UNFINISHED = """
