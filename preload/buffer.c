@@ -169,9 +169,8 @@ int ws_shared_create(unsigned nbufs, const struct ws_start *started)
      * closed once the flusher started (launch.c): the program never sees
      * it. */
     int fd = memfd_create(WS_START_STR(WS_REGION_NAME), MFD_CLOEXEC);
-    struct stat st;
     uint8_t *start = MAP_FAILED;
-    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0 && ws_fstat(fd, &st) == 0)
+    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0)
         start = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (start == MAP_FAILED) {
         /* (errno's number: strerror() is not async-signal-safe, and a
@@ -182,8 +181,7 @@ int ws_shared_create(unsigned nbufs, const struct ws_start *started)
     }
     struct ws_shared *sh = (struct ws_shared *)(start + ws_region_head_at(nbufs));
     ws_region_fd = fd;
-    ws_head_init(sh, nbufs, started);
-    sh->region_ino = st.st_ino;
+    ws_head_init(sh, nbufs, started); /* (region_ino: its flusher finds it) */
     /* In the child of a fork that came while another thread made the key,
      * no one will finish making it: the child, alone, makes its own. */
     int making = 1;

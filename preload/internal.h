@@ -285,7 +285,7 @@ struct ws_shared {
     _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
     pid_t pid, ppid;                                 /* the program */
     uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
-    uint64_t region_ino;                             /* the inode of this region's memfd */
+    uint64_t region_ino; /* its memfd's inode: the flusher finds it (serve.c, meta.c) */
     unsigned nbufs;
     /* The settings a flusher needs (init.c), for one that is not a copy
      * of the program (serve.c). */
@@ -787,16 +787,10 @@ static inline long ws_sys6(long n, long a, long b, long c, long d, long e, long 
 #define ws_sys_(n, a, b, c, d, e, f, ...)                                                          \
     ws_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
-/* getpid(), getppid() and fstat() in a traced process's start and end:
- * libc's getpid() is a page of its text, and its fstat() an fstatat()
- * with a "" in a page of its .rodata, that the start would fault in for
- * them alone. */
+/* getpid() and getppid() in a traced process's start and end: libc's
+ * getpid() is a page of its text that the start would fault in for it
+ * alone. */
 #define ws_getpid()  ((pid_t)ws_sys(SYS_getpid))
 #define ws_getppid() ((pid_t)ws_sys(SYS_getppid))
-#ifdef SYS_fstat
-#define ws_fstat(fd, st_ptr) ((int)ws_sys(SYS_fstat, (fd), (st_ptr)))
-#else
-#define ws_fstat(fd, st_ptr) fstat((fd), (st_ptr))
-#endif
 
 #endif

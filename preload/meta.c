@@ -284,6 +284,32 @@ static int is_region_line(const char *line, const char *end)
     return 0;
 }
 
+/*
+ * A flusher forked from the program, or its thread, has the region where
+ * the program has it: its memfd's inode is on the line of its own map
+ * that holds the head.  (The program does not ask it: an fstat() was some
+ * 20 us of a short process on a virtual machine, and a served program's
+ * flusher asks its memfd, serve.c.)
+ */
+void ws_meta_region_ino(void)
+{
+    char *text = (char *)scratch + meta_cap / 2;
+    size_t n = ws_read_file("/proc/self/maps", text, meta_cap / 2 - 1);
+    text[n] = 0;
+    unsigned long head = (unsigned long)(uintptr_t)ws_sh;
+    for (char *line = text, *nl; line < text + n; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl) nl = text + n;
+        unsigned long from, to;
+        unsigned long long ino;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %llu", &from, &to, &ino) == 3 && from <= head &&
+            head < to) {
+            ws_sh->region_ino = ino;
+            return;
+        }
+    }
+}
+
 static int put_maps(char *text, size_t n, size_t cap, int force);
 
 /*
