@@ -81,7 +81,10 @@ static int exit_key_ready(void)
  * tables of their own, made at the first touch and freed at the end.  A
  * process that records nothing (most of a build's) touches the head only:
  * on a 2-CPU VM, the first write to a fresh 64 MiB memfd mapping cost 62
- * us at its first page, 13 us at its last.
+ * us at its first page, 13 us at its last.  So too the buffers' memory is
+ * handed out from the last down (ws_buf_memory()): the first buffer taken,
+ * a short process's only one, lies right below the headers, under the
+ * head's page table.
  * MAP_NORESERVE: a page costs memory only once it is written.
  * In the child of fork() a new region replaces the parent's (which the
  * child must not write: it is shared with the parent); the forking thread
@@ -216,7 +219,7 @@ static struct ws_buf *take_buffer(struct ws_thread *t)
             raise_to(&ws_sh->bufs_used, k + 1);
             /* Set here, not at the start: the headers of the buffers never
              * used stay untouched, pages that cost nothing. */
-            b->data = ws_region_data(ws_sh->nbufs) + (size_t)k * WS_BUF_SIZE;
+            b->data = ws_buf_memory(ws_region_data(ws_sh->nbufs), ws_sh->nbufs, k);
             b->thread = t->serial;
             b->tid = t->tid;
             b->stream_off = t->stream_off;

@@ -212,7 +212,7 @@ static uint8_t *put_bytes(uint8_t *o, const uint8_t *s, size_t len)
  * claims. */
 static uint8_t *buf_data(const struct ws_buf *b)
 {
-    return data0 + (size_t)(b - ws_bufs) * WS_BUF_SIZE;
+    return ws_buf_memory(data0, nbufs, (size_t)(b - ws_bufs));
 }
 
 /* Where b's whole records end, from `from` on: its committed mark once

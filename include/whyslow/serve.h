@@ -87,7 +87,7 @@
 
 #define WS_SERVE_ENV        "WHYSLOW_SOCK"
 #define WS_SERVE_MAGIC      0x57535356u /* "VSSW" */
-#define WS_SERVE_VERSION    8
+#define WS_SERVE_VERSION    9
 #define WS_SERVE_HEAD_MAX   (1u << 17) /* a closing hello's head_len, at most */
 #define WS_SERVE_TIMEOUT_MS 2000
 #define WS_SERVE_NO_LOG     3 /* a flusher's exit status: it could not create the log */

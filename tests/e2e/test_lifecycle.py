@@ -293,9 +293,9 @@ import os, socket, struct
 fd = os.memfd_create("forged")
 os.ftruncate(fd, 8192)
 os.pwrite(fd, struct.pack("=i", 3), 4096)  # WS_SERVE_LEFT, where the head is
-# A hello (version 8) for a region that is not what it says (1 buffer in
+# A hello (version 9) for a region that is not what it says (1 buffer in
 # 8 KiB): the flusher refuses it, and finds that the process left.
-hello = struct.pack("=IIQQQIiII", 0x57535356, 8, 0, 8192, 4096, 1, os.getpid(), 0, 0)
+hello = struct.pack("=IIQQQIiII", 0x57535356, 9, 0, 8192, 4096, 1, os.getpid(), 0, 0)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("\\0" + os.environ["WHYSLOW_SOCK"][1:])
 socket.send_fds(s, [hello], [fd])
@@ -453,8 +453,8 @@ BAD_CLOSING = """
 import os, socket, struct
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("\\0" + os.environ["WHYSLOW_SOCK"][1:])
-# A closing hello (version 8) that says 500 bytes of head follow; 10 do.
-s.send(struct.pack("=IIQQQIiII", 0x57535356, 8, 0, 0, 0, 1, os.getpid(), 1, 500) + b"x" * 10)
+# A closing hello (version 9) that says 500 bytes of head follow; 10 do.
+s.send(struct.pack("=IIQQQIiII", 0x57535356, 9, 0, 0, 0, 1, os.getpid(), 1, 500) + b"x" * 10)
 s.close()
 print("sent")
 """
@@ -742,7 +742,7 @@ def case_served_name_unjudged():
     for fd in fds:
         os.close(fd)
     magic, version = struct.unpack("=II", hello[:8])
-    eq((magic, version, len(fds)), (0x57535356, 8, 2), "a hello, with its memfd and pidfd")
+    eq((magic, version, len(fds)), (0x57535356, 9, 2), "a hello, with its memfd and pidfd")
     eq(p.wait(timeout=60), 0, "the program's status")
     rep = report(data)
     eq(count(rep, "write"), 10, "its writes, by its own flusher")
