@@ -78,15 +78,23 @@ WS_EXPORT void _Exit(int status)
  * orphans, or below one (launch.c), the traced processes it starts must
  * know it: WHYSLOW_REAPER is added to an environment that preloads us and
  * lacks it (the reaper became one after its start, or the program builds
- * its children's environment itself).  room holds the copy; an
- * environment too large for it goes as it is.
+ * its children's environment itself).  room (EXEC_ROOM) holds the copy;
+ * an environment too large for it goes as it is.
  */
 #define ENV_ROOM 1024
 
+/* The room for the copy, on the caller's stack, made only where there may
+ * be one: 8 KiB that every exec made below its frame cost the child of a
+ * fork (a shell's command, at each exec) the stack pages its calls then
+ * wrote there, each a page fault (some 10 us on a virtual machine). */
+#define EXEC_ROOM(envp)                                                                            \
+    (ws_reaper_line && (envp) && atomic_load_explicit(&ws_on, memory_order_relaxed)                \
+         ? (char **)__builtin_alloca(ENV_ROOM * sizeof(char *))                                    \
+         : NULL)
+
 static char *const *exec_env(char *const *envp, char **room)
 {
-    if (!ws_reaper_line || !envp || !atomic_load_explicit(&ws_on, memory_order_relaxed))
-        return envp;
+    if (!room) return envp;
     size_t n = 0;
     int preload = 0;
     for (; envp[n]; n++) {
@@ -106,8 +114,7 @@ static char *const *exec_env(char *const *envp, char **room)
 WS_REAL(execve);
 WS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    char *room[ENV_ROOM];
-    envp = exec_env(envp, room);
+    envp = exec_env(envp, EXEC_ROOM(envp));
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execve)(path, argv, envp);
     ws_flusher_exec_failed();
@@ -137,8 +144,7 @@ WS_EXPORT int execvp(const char *file, char *const argv[])
 WS_REAL(execvpe);
 WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    char *room[ENV_ROOM];
-    envp = exec_env(envp, room);
+    envp = exec_env(envp, EXEC_ROOM(envp));
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(execvpe)(file, argv, envp);
     ws_flusher_exec_failed();
@@ -148,8 +154,7 @@ WS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 WS_REAL(fexecve);
 WS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    char *room[ENV_ROOM];
-    envp = exec_env(envp, room);
+    envp = exec_env(envp, EXEC_ROOM(envp));
     ws_flusher_end(WS_END_EXEC, 0);
     int r = REAL(fexecve)(fd, argv, envp);
     ws_flusher_exec_failed();
@@ -162,16 +167,14 @@ WS_REAL(posix_spawn);
 WS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    char *room[ENV_ROOM];
-    return REAL(posix_spawn)(pid, path, fa, attr, argv, exec_env(envp, room));
+    return REAL(posix_spawn)(pid, path, fa, attr, argv, exec_env(envp, EXEC_ROOM(envp)));
 }
 
 WS_REAL(posix_spawnp);
 WS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    char *room[ENV_ROOM];
-    return REAL(posix_spawnp)(pid, file, fa, attr, argv, exec_env(envp, room));
+    return REAL(posix_spawnp)(pid, file, fa, attr, argv, exec_env(envp, EXEC_ROOM(envp)));
 }
 
 /* A program that becomes a subreaper: the traced processes it starts from

@@ -3,7 +3,7 @@
  * small_altstack.c - e2e program: a signal handler on a small alternate
  * stack makes the process's first traced call.
  *
- * Usage: small_altstack SIZE [fork|exit]
+ * Usage: small_altstack SIZE [fork|exit|exec]
  * Installs a SIZE-byte sigaltstack (a guard page below it: an overflow
  * faults), raises SIGUSR1, and its handler writes "handled" to fd 1: under
  * the recorder, the first event of the process and of its thread, and the
@@ -11,7 +11,9 @@
  * forks, and the child writes "child" there before it _exits (its own
  * first event: a child's region and flusher are made at it).  With exit,
  * the handler only calls _exit(0): a process that ends without a record
- * (under record, its quiet end runs on that stack).  Then main
+ * (under record, its quiet end runs on that stack).  With exec, the
+ * handler only execs /bin/echo exec (the exec's wrapper, and the end of
+ * the image, on that stack).  Then main
  * writes "done".  Untraced it needs what the kernel's signal frame and
  * libc's calls take; traced, the recorder may add its wrapper's frame, no
  * more.
@@ -23,12 +25,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int forks, exits;
+static int forks, exits, execs;
 
 static void handler(int sig)
 {
     (void)sig;
     if (exits) _exit(0);
+    if (execs) {
+        char *argv[] = {"/bin/echo", "exec", NULL}, *envp[] = {NULL};
+        extern char **environ;
+        execve(argv[0], argv, environ ? environ : envp);
+        _exit(1);
+    }
     if (forks) {
         pid_t p = fork();
         if (p == 0) _exit(write(1, "child\n", 6) == 6 ? 0 : 1);
@@ -43,6 +51,7 @@ int main(int argc, char **argv)
     size_t page = 4096, size = argc > 1 ? strtoul(argv[1], NULL, 0) : 8192;
     forks = argc > 2 && strcmp(argv[2], "fork") == 0;
     exits = argc > 2 && strcmp(argv[2], "exit") == 0;
+    execs = argc > 2 && strcmp(argv[2], "exec") == 0;
     char *m = mmap(NULL, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return 1;
     mprotect(m, page, PROT_NONE);
