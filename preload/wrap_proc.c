@@ -84,9 +84,9 @@ WS_EXPORT void _Exit(int status)
 #define ENV_ROOM 1024
 
 /* The room for the copy, on the caller's stack, made only where there may
- * be one: 8 KiB that every exec made below its frame cost the child of a
- * fork (a shell's command, at each exec) the stack pages its calls then
- * wrote there, each a page fault (some 10 us on a virtual machine). */
+ * be one: 8 KiB on every exec's frame overflowed a signal handler's small
+ * alternate stack when the handler exec'd (execve() is async-signal-safe;
+ * e2e_small_altstack). */
 #define EXEC_ROOM(envp)                                                                            \
     (ws_reaper_line && (envp) && atomic_load_explicit(&ws_on, memory_order_relaxed)                \
          ? (char **)__builtin_alloca(ENV_ROOM * sizeof(char *))                                    \
