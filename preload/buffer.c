@@ -184,7 +184,7 @@ int ws_shared_create(unsigned nbufs, const struct ws_start *started)
     }
     struct ws_shared *sh = (struct ws_shared *)(start + ws_region_head_at(nbufs));
     ws_region_fd = fd;
-    ws_head_init(sh, nbufs, started); /* (region_ino: its flusher finds it) */
+    ws_head_init(sh, nbufs, started);
     /* In the child of a fork that came while another thread made the key,
      * no one will finish making it: the child, alone, makes its own. */
     int making = 1;

@@ -483,7 +483,7 @@ static void run(int mapped_at_fork)
      * where /proc's formatting of a map (some 200 lines for cmake) costs
      * more than all the rest the flusher does for them. */
     if (mapped_at_fork) {
-        ws_meta_region_ino();
+        ws_meta_region(-1);
         ws_meta_maps(1);
     } else
         last_maps_ns = ws_mono_ns() - MAPS_EVERY_NS + MAPS_FIRST_NS;

@@ -285,7 +285,6 @@ struct ws_shared {
     _Atomic int free_bufs;                           /* a hint, so an empty pool is not scanned */
     pid_t pid, ppid;                                 /* the program */
     uint64_t start_ts, start_mono_ns, start_real_ns; /* when it started */
-    uint64_t region_ino; /* its memfd's inode: the flusher finds it (serve.c, meta.c) */
     unsigned nbufs;
     /* The settings a flusher needs (init.c), for one that is not a copy
      * of the program (serve.c). */
@@ -369,15 +368,15 @@ void ws_head_init(struct ws_shared *sh, unsigned nbufs, const struct ws_start *s
 size_t ws_region_size(unsigned nbufs);
 size_t ws_region_head_at(unsigned nbufs);             /* where ws_sh is in the region */
 void ws_region_place(uint8_t *start, unsigned nbufs); /* sets ws_sh and the rest */
-uint8_t *ws_region_data(unsigned nbufs); /* the region's start: its buffers' memory */
+uint8_t *ws_region_data(unsigned nbufs);              /* the region's start: its buffers' memory */
 /* Buffer k's memory, of the nbufs from data on: from the last down, so
  * that the first taken lies next to the headers (buffer.c). */
 static inline uint8_t *ws_buf_memory(uint8_t *data, unsigned nbufs, size_t k)
 {
     return data + (nbufs - 1 - k) * (size_t)WS_BUF_SIZE;
 }
-unsigned ws_slots_used(void);            /* bounded: the region is the program's to scribble on */
-void ws_all_busy(void);                  /* no thread records any more */
+unsigned ws_slots_used(void); /* bounded: the region is the program's to scribble on */
+void ws_all_busy(void);       /* no thread records any more */
 void ws_stop_recording(void); /* a flusher gave up: the program goes on untraced (stopped) */
 struct ws_thread *ws_enter_slow(void);
 void ws_thread_detach(struct ws_thread *t);

@@ -25,10 +25,11 @@
 static uint8_t *meta; /* the pending META payload */
 static size_t meta_len;
 static size_t meta_cap;
-static uint8_t *scratch;   /* one record while it is built */
-static uint64_t maps_hash; /* of the file mappings last written */
-static uint64_t lost_last; /* the events lost, as last written */
-static uint64_t args_hash; /* of the command line as last written */
+static uint8_t *scratch;    /* one record while it is built */
+static uint64_t maps_hash;  /* of the file mappings last written */
+static uint64_t lost_last;  /* the events lost, as last written */
+static uint64_t args_hash;  /* of the command line as last written */
+static uint64_t region_ino; /* of the region's memfd (ws_meta_region()); 0: not known */
 #define META_CAP (8u << 20)
 _Static_assert(META_CAP <= WS_META_RAW_MAX, "META chunks within the format's limit");
 
@@ -279,20 +280,29 @@ static int is_region_line(const char *line, const char *end)
     for (const char *p = line; p + nlen <= end; p++)
         if (memcmp(p, WS_REGION_NAME, nlen) == 0) {
             unsigned long long ino;
-            return sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 && ino == ws_sh->region_ino;
+            return sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 && ino == region_ino;
         }
     return 0;
 }
 
 /*
- * A flusher forked from the program, or its thread, has the region where
- * the program has it: its memfd's inode is on the line of its own map
- * that holds the head.  (The program does not ask it: an fstat() was some
- * 20 us of a short process on a virtual machine, and a served program's
- * flusher asks its memfd, serve.c.)
+ * The inode of the region's memfd, by which the map names the region:
+ * memfd's when the flusher has it (record hands it over: serve.c), else
+ * (memfd -1) on the line of the flusher's own map that holds the head: a
+ * flusher forked from the program, or its thread, has the region where
+ * the program has it.  0, or -1 when not found.  (The program does not
+ * ask it: an fstat() was some 20 us of a short process on a virtual
+ * machine.)
  */
-void ws_meta_region_ino(void)
+int ws_meta_region(int memfd)
 {
+    struct stat st;
+    region_ino = 0;
+    if (memfd >= 0) {
+        if (fstat(memfd, &st) != 0) return -1;
+        region_ino = st.st_ino;
+        return 0;
+    }
     char *text = (char *)scratch + meta_cap / 2;
     size_t n = ws_read_file("/proc/self/maps", text, meta_cap / 2 - 1);
     text[n] = 0;
@@ -304,10 +314,11 @@ void ws_meta_region_ino(void)
         unsigned long long ino;
         if (sscanf(line, "%lx-%lx %*s %*s %*s %llu", &from, &to, &ino) == 3 && from <= head &&
             head < to) {
-            ws_sh->region_ino = ino;
-            return;
+            region_ino = ino;
+            return 0;
         }
     }
+    return -1;
 }
 
 static int put_maps(char *text, size_t n, size_t cap, int force);

@@ -16,7 +16,7 @@ void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
 void ws_meta_clock_now(void);
 int ws_meta_maps(int force);
 int ws_meta_given(void);
-void ws_meta_region_ino(void);
+int ws_meta_region(int memfd);
 void ws_meta_lost(int force);
 void ws_meta_counters(int final);
 void ws_meta_string(const void *s, size_t n);

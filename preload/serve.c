@@ -30,7 +30,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "internal.h"
 #include "meta.h"
@@ -133,13 +132,7 @@ static int map_region(int memfd, const struct ws_serve_hello *h, int *moved)
     *moved = m != at; /* or a kernel before 4.17 took the address as a hint */
     ws_region_place(m, h->nbufs);
     if (ws_sh->pid != h->pid || ws_sh->nbufs != h->nbufs) return EPROTO;
-    /* Its memfd's inode, by which the map names the region (meta.c): the
-     * program leaves it to us (an fstat() was some 20 us of a short
-     * process on a virtual machine). */
-    struct stat st;
-    if (fstat(memfd, &st) != 0) return errno;
-    ws_sh->region_ino = st.st_ino;
-    return 0;
+    return ws_meta_region(memfd) == 0 ? 0 : errno;
 }
 
 /* Serves the process whose region is in place (ws_sh), until it ended
@@ -259,7 +252,6 @@ static int place_head(const struct ws_serve_hello *h, const void *head, size_t l
     atomic_store(&sh->slots_used, 0);
     atomic_store(&sh->bufs_used, 0);
     atomic_store(&sh->free_bufs, (int)h->nbufs);
-    sh->region_ino = 0;
     int kind = atomic_load(&sh->end_kind);
     if (sh->pid != h->pid || sh->nbufs != h->nbufs || sh->exe_len > WS_EXE_MAX ||
         sh->args_len > WS_ARGS_MAX || fixed + sh->exe_len + sh->args_len != len ||
