@@ -552,6 +552,10 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     const char *py = getenv(WS_START_STR("WHYSLOW_PYTHON"));
     ws_py_init(py && strcmp(py, WS_START_STR("off")) == 0); /* which CPython, if one: a record */
 out:
+    /* Not all found (disabled, or served and waiting for its first
+     * event): those its children need now, while the tables are at hand
+     * (real.c).  Only from the list read, which needs no dlsym. */
+    if (!resolved && !ws_hands_off && ws_walk_ready()) ws_resolve_child_calls();
     atomic_store_explicit(&ws_settled, 1, memory_order_release); /* (wrap_lock.c) */
     /* CPython's own mutexes (the GIL's): see bypass.c.  Also when not
      * recording: our wrappers would only slow them down. */

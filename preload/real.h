@@ -96,6 +96,7 @@ WS_REAL_EXTERN(sendmsg);
 
 void ws_resolve(void);
 void ws_resolve_one(struct ws_real *r);
+void ws_resolve_child_calls(void); /* those a child of fork() calls before exec (real.c) */
 void ws_locate(void);              /* where ws_resolve_one() looks: from the constructor */
 int ws_walk_ready(void);           /* 1: ws_resolve() will only read the tables ws_locate() found */
 void *ws_lookup(const char *name); /* dlsym(RTLD_DEFAULT, name), as cheaply */
