@@ -59,30 +59,37 @@ int ws_flusher_served(pid_t pid, int pidfd, int moved, int ended, int hosted);
  */
 #define PLACE_SIZE ((size_t)256 << 20)
 static uint8_t *place;    /* NULL: not reserved yet; MAP_FAILED: none */
-static uint8_t *place_at; /* where in it a region goes; NULL: none */
+static uint8_t *place_at; /* where in it the region is; NULL: none */
 
 /*
- * A region goes a page or two into the place, never at its start nor at
- * a 2 MiB boundary: the kernel frees a page table that a mapping let go
- * of only when no other mapping lies in the 2 MiB it covers, and the
- * reservation's own first page is one, so the table of the region's lowest
- * buffers stays for the next (as the one of its head, and of the buffers
- * a process takes first, next to it, does: the rest of the reservation
- * lies above it).  Freed, it cost a trap to give back and
- * another to make again (microbenchmark: map, first touches and letting
- * go of a region 201 -> 174 us, 5 runs of 300 each way).
+ * A region goes where it ends a page below a 2 MiB boundary.  The kernel
+ * frees a page table that a mapping let go of only when no other mapping
+ * lies in the 2 MiB it covers: the reservation's page above the region is
+ * one, so the table of the region's last 2 MiB stays for the next region.
+ * There is what a process and its flusher touch first: the head, the
+ * thread slots and the buffers' headers (632 KiB with the defaults), and
+ * the buffers a process takes first (buffer.c hands them out from the last
+ * down).  Freed, a table cost a trap to give back and another to make
+ * again: where the place put a region a page or two in, its end fell
+ * anywhere in its 2 MiB, and when the part a process touched spanned two,
+ * its flusher spent some 35 us more on each (perf, 1000 cats under
+ * record: `native_set_pmd` from `free_pgd_range` and `pmd_install`).
  */
+#define PMD_SPAN ((uintptr_t)2 << 20)
+
 static uint8_t *the_place(size_t size)
 {
     if (!place) {
         place =
             mmap(NULL, PLACE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (place != MAP_FAILED) {
-            place_at = place + 4096;
-            if ((uintptr_t)place_at % (2u << 20) == 0) place_at += 4096;
-        }
+        if (place == MAP_FAILED) place_at = NULL;
     }
-    return place_at && size <= PLACE_SIZE - (size_t)(place_at - place) ? place_at : NULL;
+    if (place == MAP_FAILED || size > PLACE_SIZE - PMD_SPAN - 2 * 4096) return NULL;
+    /* the first such end at least a page into the place, below its end */
+    uintptr_t end = ((uintptr_t)place + 4096 + size + PMD_SPAN - 1) / PMD_SPAN * PMD_SPAN - 4096;
+    if (end - size < (uintptr_t)place + 4096) end += PMD_SPAN;
+    place_at = (uint8_t *)(end - size);
+    return place_at;
 }
 
 /* A place that a MAP_FIXED over it failed to map, or to put back, is
