@@ -51,6 +51,19 @@ def case_errno_and_output():
     check("errno ok" in out, "errno changed under the tracer")
 
 
+def preloaded(argv, what, **env):
+    """argv's output with the library preloaded and env set; it must exit 0."""
+    p = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB, **env), capture_output=True,
+                       text=True, timeout=60)
+    require(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
+    return p.stdout
+
+
+def data_dir():
+    """A fresh log folder."""
+    return tempfile.mkdtemp(prefix="data-", dir=TMP)
+
+
 def case_own_calls_bound():
     """The library's own calls into other objects: the loader looks up
     those a process may make before it records at every start (some 60),
@@ -65,19 +78,12 @@ def case_own_calls_bound():
         require(len(words) == 8, "bindings printed %r" % out)
         return dict(zip(words[0::2], map(int, words[1::2])))
 
-    disabled = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DISABLE="1"),
-                              capture_output=True, text=True, timeout=60)
-    require(disabled.returncode == 0, "disabled: exit %d: %s" % (disabled.returncode, disabled.stderr))
-    d = fields(disabled.stdout)
+    d = fields(preloaded(argv, "disabled", WHYSLOW_DISABLE="1"))
     check(d["now"] == 0 and d["eager"] <= 64, "looked up at the start: %s" % d)
     check(d["lazy"] > 0 and d["after"] == d["lazy"], "disabled, nothing bound for it: %s" % d)
-    own = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB,
-                                        WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP)),
-                         capture_output=True, text=True, timeout=60)
-    require(own.returncode == 0, "own flusher: exit %d: %s" % (own.returncode, own.stderr))
-    o = fields(own.stdout)
+    o = fields(preloaded(argv, "own flusher", WHYSLOW_DIR=data_dir()))
     check(o["lazy"] == 0 and o["after"] == 0, "recording from its start, all bound: %s" % o)
-    data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+    data, out = record(argv, data=data_dir())
     r = fields(out)
     check(r["lazy"] > 0 and r["after"] == 0, "served, bound at its first event: %s" % r)
     rep = report(data)
@@ -109,20 +115,11 @@ def case_pages_written():
         plain = subprocess.run(argv + mode, capture_output=True, text=True, timeout=60)
         require(plain.returncode == 0 and pages(plain.stdout) == -1,
                 "%s untraced: %r %s" % (what, plain.stdout, plain.stderr))
-        disabled = subprocess.run(argv + mode,
-                                  env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DISABLE="1"),
-                                  capture_output=True, text=True, timeout=60)
-        require(disabled.returncode == 0,
-                "%s disabled: exit %d: %s" % (what, disabled.returncode, disabled.stderr))
-        check(pages(disabled.stdout) == 0, "%s disabled: %s" % (what, disabled.stdout.strip()))
-        own = subprocess.run(argv + mode, env=dict(os.environ, LD_PRELOAD=LIB,
-                                                   WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP)),
-                             capture_output=True, text=True, timeout=60)
-        require(own.returncode == 0,
-                "%s, own flusher: exit %d: %s" % (what, own.returncode, own.stderr))
-        check(pages(own.stdout) <= (1 if mode else 2),
-              "%s with its own flusher: %s" % (what, own.stdout.strip()))
-        data, out = record(argv + mode, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+        disabled = preloaded(argv + mode, what + " disabled", WHYSLOW_DISABLE="1")
+        check(pages(disabled) == 0, "%s disabled: %s" % (what, disabled.strip()))
+        own = preloaded(argv + mode, what + ", own flusher", WHYSLOW_DIR=data_dir())
+        check(pages(own) <= (1 if mode else 2), "%s with its own flusher: %s" % (what, own.strip()))
+        data, out = record(argv + mode, data=data_dir())
         check(pages(out) == (0 if mode else 1), "%s under record: %s" % (what, out.strip()))
         if not mode:
             check(count(report(data), "write") == 1, "its write recorded")
@@ -152,14 +149,10 @@ def case_child_exec():
     require(plain.returncode == 0, "untraced: exit %d: %s" % (plain.returncode, plain.stderr))
     base, err = tables(plain.stdout, "untraced")
     eq(err, 2, "untraced: the failed execve's errno (ENOENT)")
-    runs = {}
-    for what, env in (("disabled", {"WHYSLOW_DISABLE": "1"}),
-                      ("own flusher", {"WHYSLOW_DIR": tempfile.mkdtemp(prefix="data-", dir=TMP)})):
-        p = subprocess.run(argv, env=dict(os.environ, LD_PRELOAD=LIB, **env),
-                           capture_output=True, text=True, timeout=60)
-        require(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
-        runs[what] = tables(p.stdout, what)
-    data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+    runs = {what: tables(preloaded(argv, what, **env), what)
+            for what, env in (("disabled", {"WHYSLOW_DISABLE": "1"}),
+                              ("own flusher", {"WHYSLOW_DIR": data_dir()}))}
+    data, out = record(argv, data=data_dir())
     runs["under record"] = tables(out, "under record")
     for what, (n, e) in runs.items():
         eq(n, base, "%s: pages of libc's symbol tables the child mapped" % what)
@@ -192,9 +185,9 @@ def case_small_altstack():
         need = next((k for k in range(1024, 16384, 128) if runs(k)), None)
         require(need is not None, "%s untraced, no alternate stack up to 16 KiB was enough" % extra)
         size = need + 256  # our wrapper's own frame
-        own = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=tempfile.mkdtemp(prefix="data-", dir=TMP))
+        own = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data_dir())
         check(runs(size, own), "%s with its own flusher, on %d bytes (untraced: %d)" % (extra, size, need))
-        data, out = record(argv + [str(size)] + extra, data=tempfile.mkdtemp(prefix="data-", dir=TMP))
+        data, out = record(argv + [str(size)] + extra, data=data_dir())
         check(out == want, "%s under record, on %d bytes (untraced: %d): %r" % (extra, size, need, out))
         if extra == ["exec"]:  # (echo writes through stdio: libc's own write, not ours)
             procs = [(q["argv"], q["end"]) for q in report(data)["processes"]]
@@ -212,7 +205,7 @@ def case_stack_harm():
     for mode in ("crash", "altstack", "tiny", "register"):
         argv = [prog("stack_harm"), mode]
         plain = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        data, out = record(argv, data=tempfile.mkdtemp(prefix="data-", dir=TMP),
+        data, out = record(argv, data=data_dir(),
                            expect_rc=plain.returncode)
         check(out == plain.stdout, "%s: traced output %r, untraced %r" % (mode, out, plain.stdout))
         check(plain.returncode == (3 if mode == "crash" else 0), "%s: exit %d" % (mode, plain.returncode))
@@ -231,7 +224,7 @@ def case_file_size_limit():
     argv = [prog("io_basic"), TMP]
     plain = subprocess.run(argv, capture_output=True, text=True, preexec_fn=limit, timeout=60)
     check(plain.returncode == 0 and "errno ok" in plain.stdout, "untraced: %d" % plain.returncode)
-    data = tempfile.mkdtemp(prefix="data-", dir=TMP)
+    data = data_dir()
     env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data, WHYSLOW_DEBUG="1")
     traced = subprocess.run(argv, capture_output=True, text=True, preexec_fn=limit, env=env,
                             timeout=60)
