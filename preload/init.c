@@ -399,6 +399,28 @@ int ws_fork_setup(void)
     return setup(&old);
 }
 
+/* Before a call that changes what a process cloned from this one would
+ * be (wrap_change.c): the region and the flusher, when they wait, made
+ * now, as the start made them.  Not by a vfork child: they would be its
+ * parent's, made in its place. */
+void ws_setup_before_change(void)
+{
+    if (!atomic_load(&ws_on) || (pending_owner && ws_getpid() != pending_owner)) return;
+    int saved = errno, was;
+    sigset_t old;
+    /* (another thread making them: waited for, at most 1 s) */
+    for (int waited = 0; waited < 1000; waited++) {
+        if (take_pending(&old, &was)) {
+            setup(&old);
+            break;
+        }
+        if (was == 0) break;
+        struct timespec ms = {0, 1000000};
+        REAL(nanosleep)(&ms, NULL);
+    }
+    errno = saved;
+}
+
 /* An event lost while the fork child's region is not made counts there. */
 void ws_lose_pending(void)
 {

@@ -738,6 +738,8 @@ void ws_quiet(const char *why);
  * before its first event (init.c). */
 extern _Atomic int ws_fork_pending;
 int ws_fork_setup(void);
+void ws_setup_before_change(void);   /* made before a call that changes the process */
+void ws_before_syscall(long number); /* the same for syscall(number) (wrap_change.c) */
 void ws_lose_pending(void);
 int ws_end_pending(int end_kind, int64_t status); /* an end while it is not made: 1 to go on */
 void ws_quiet_pid(pid_t pid, const char *why);    /* about another process: a flusher's */

@@ -518,6 +518,9 @@ WS_EXPORT long syscall(long number, ...)
         }
         return r;
     }
+    if (number != SYS_futex &&
+        unlikely(atomic_load_explicit(&ws_fork_pending, memory_order_relaxed)))
+        ws_before_syscall(number); /* (a change of namespace, root, credentials: wrap_change.c) */
     if (number != SYS_futex || !futex_waits(a2) || !(t = ws_enter()))
         return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
     uint64_t s = ws_now();

@@ -178,7 +178,8 @@ WS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 }
 
 /* A program that becomes a subreaper: the traced processes it starts from
- * now on need flusher threads (launch.c). */
+ * now on need flusher threads (launch.c).  One that installs a seccomp
+ * filter: its region and flusher first, when they wait (wrap_change.c). */
 WS_REAL(prctl);
 WS_EXPORT int prctl(int option, ...)
 {
@@ -187,6 +188,7 @@ WS_EXPORT int prctl(int option, ...)
     unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
     unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
     va_end(ap);
+    if (option == PR_SET_SECCOMP && atomic_load(&ws_fork_pending)) ws_setup_before_change();
     int r = REAL(prctl)(option, a2, a3, a4, a5);
     if (r == 0 && option == PR_SET_CHILD_SUBREAPER && a2 != 0) ws_reaper_line = 1;
     return r;

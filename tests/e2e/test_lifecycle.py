@@ -6,6 +6,7 @@ handlers, SIGKILL; and the log readable while the process still runs.
 Run by tests/run.py, one case per process (ctest: e2e.lifecycle.CASE);
 the helpers and the check machinery are tests/lib/whyslow_test.py's.
 """
+import ctypes
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end,
                           report, dump, record, prog, count, children_named, until)
+
+PR_SET_CHILD_SUBREAPER = 36  # (linux/prctl.h)
 
 
 def case_threads_exact():
@@ -351,6 +354,51 @@ def case_served_nothing_recorded():
         check(before <= q["start_unix_ns"] and q["start_unix_ns"] + q["duration_ns"] <= after,
               "%s ran within record: %d + %d" % (q["argv"], q["start_unix_ns"], q["duration_ns"]))
         check(q["lost_events"] == 0 and not q["truncated"], "clean log %s" % q["log"])
+
+
+def run_reaping(argv, env):
+    """Runs argv with env, this process a child subreaper meanwhile: a
+    flusher process cloned below it (orphaned at once) comes back to it,
+    and is waited for here.  Returns argv's exit status and how many such
+    processes were reaped."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    require(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "a subreaper")
+    try:
+        rc = subprocess.run(argv, env=env, timeout=60).returncode
+        reaped = 0
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return rc, reaped
+            reaped += 1
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def case_changes_before_first_event():
+    """A process that, before its first event, becomes another user
+    (setresuid, or syscall() as libseccomp would) or moves its root
+    (chroot) makes its region first, and its flusher, as at its start:
+    cloned after the change, a flusher of its own could not create the
+    log in a folder only root may write, nor reach it; under record, the
+    hello would come from another user, whom record does not serve.  Its
+    log has its writes and its end, with a flusher of its own and under
+    record alike."""
+    if os.geteuid() != 0:
+        skip("needs root")
+    for what in (["setuid"], ["syscall-setuid"], ["chroot", TMP]):
+        argv = [prog("lifecycle"), "change"] + what
+        data = os.path.join(TMP, "changed-" + what[0])
+        os.mkdir(data, 0o755)
+        env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+        eq(run_reaping(argv, env), (0, 1), "%s: exit status, flushers" % what[0])
+        recorded, _ = record(argv, data=os.path.join(TMP, "recorded-" + what[0]))
+        for d in (data, recorded):
+            procs = report(d)["processes"]
+            eq([(q["end"], q["lost_events"]) for q in procs],
+               [({"kind": "exit", "status": 0}, 0)], "%s: its log in %s" % (what[0], d))
+            eq(count(report(d), "write"), 2, "%s: its writes in %s" % (what[0], d))
 
 
 def case_served_nothing_recorded_names():

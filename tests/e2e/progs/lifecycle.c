@@ -22,6 +22,9 @@
  * pointers (as getopt() permutes them) and moves to /; exit(0).
  * `lifecycle alarm-exit US`: a SIGALRM handler that calls _exit(7), due
  * US microseconds after the start; meanwhile writes without end.
+ * `lifecycle change WHAT [DIR]`: before any event, becomes uid and gid
+ * 65534 with no groups (WHAT setuid; syscall-setuid: with syscall(), as
+ * one thread), or moves its root to DIR (chroot); then 2 writes, exit(0).
  * `lifecycle other-euid`: named euid-1, waits for SIGUSR2 (spinning); then
  * as uid 65534 (seteuid, from root) writes twice, and back as uid 0
  * exit(0).
@@ -32,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -41,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -167,6 +172,23 @@ static int identity(int argc, char **argv)
     return chdir("/") == 0 ? 0 : 1;
 }
 
+static int change(const char *what, const char *dir)
+{
+    int ok = 0;
+    if (strcmp(what, "setuid") == 0)
+        ok = setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+             setresuid(65534, 65534, 65534) == 0;
+    else if (strcmp(what, "syscall-setuid") == 0)
+        ok = syscall(SYS_setgroups, 0, NULL) == 0 &&
+             syscall(SYS_setresgid, 65534, 65534, 65534) == 0 &&
+             syscall(SYS_setresuid, 65534, 65534, 65534) == 0;
+    else if (strcmp(what, "chroot") == 0 && dir)
+        ok = chroot(dir) == 0 && chdir("/") == 0;
+    if (!ok) return 2;
+    writes(2);
+    return 0;
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -196,6 +218,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "other-euid") == 0) return other_euid();
     if (argc > 3 && strcmp(argv[1], "identity") == 0) return identity(argc, argv);
     if (argc > 2 && strcmp(argv[1], "alarm-exit") == 0) alarm_exit(argv[2]);
+    if (argc > 2 && strcmp(argv[1], "change") == 0) return change(argv[2], argv[3]);
     writes(3);
     pid_t c = fork();
     if (c == 0) {
