@@ -230,7 +230,7 @@ static int read_dir(void)
     if (ws_serve_sock[0]) return 0;
     int fd = ws_logdir_open(ws_dir, 1);
     if (fd < 0) return -1;
-    real_close(fd);
+    REAL(close)(fd);
     return 0;
 too_long:
     snprintf(ws_why, sizeof ws_why, "WHYSLOW_DIR is too long");
@@ -240,28 +240,29 @@ too_long:
 static void note_reaper(pid_t self);
 
 /*
- * A served image (under `whyslow record`) makes its region and sends its
- * hello at its first event too, not at its start: most processes of a
- * build or a script record nothing (true, cmake -E, as, whose stdio calls
- * stay inside libc), and the region, its first pages and the hello cost
- * each of them some 300 us on a virtual machine whose page tables the
- * hypervisor shadows, and its flusher as much again.  Until then ws_sh is
+ * An image makes its region, and sends its hello or starts its flusher,
+ * at its first event too, not at its start: most processes of a build or
+ * a script record nothing (true, cmake -E, as, whose stdio calls stay
+ * inside libc), and under `whyslow record` the region, its first pages
+ * and the hello cost each of them some 300 us on a virtual machine whose
+ * page tables the hypervisor shadows, and its flusher as much again; a
+ * flusher of its own, cloned from it, 2 to 4 ms.  Until then ws_sh is
  * pending_head, a head of our own that no one else reads, and what the
- * hello will say of the start is kept as it was then (its clocks and
+ * log will say of the start is kept as it was then (its clocks and
  * parent here, its arguments and directory in launch.c); if the image
- * ends by exit or _exit first, that head, filled in, goes to record in a
- * closing hello (launch.c) and is its log; an exec leaves no log of it,
- * as of a fork child (below).  One killed before its first event has no
- * log.
+ * ends by exit or _exit first, that head, filled in, is its log: sent to
+ * record in a closing hello (launch.c), or written by the process itself
+ * (closelog.c).  An exec leaves no log of it, as of a fork child (below).
+ * One killed before its first event has no log.
  */
-static pid_t pending_pid; /* the served image whose region waits, 0: none */
+static pid_t pending_pid; /* the image whose region waits, 0: none */
 static struct ws_start pending_start;
 static struct ws_shared pending_head WS_START_RW; /* its fields: no text (launch.c) */
 
 /* The real functions, found once (real.c), and our own calls bound
  * (bind.c): by the constructor of a process that records from its start,
- * by the first event of one whose region waits (a served image, or the
- * child of such an image's fork), which most short ones never make. */
+ * by the first event of one whose region waits (an image, or the child
+ * of such an image's fork), which most short ones never make. */
 static int resolved;
 
 static void resolve(void)
@@ -366,7 +367,7 @@ static int setup(const sigset_t *old)
         ws_quiet(ws_why);
     }
     pending_pid = pending_owner = 0;
-    ws_forget_start(); /* (kept for the hello of a served image) */
+    ws_forget_start(); /* (kept for the hello or the closing log) */
     atomic_store(&ws_fork_pending, 0);
     uint64_t lost = atomic_exchange(&pending_lost, 0);
     if (lost && atomic_load(&ws_on)) atomic_fetch_add(&ws_sh->lost, lost);
@@ -427,9 +428,10 @@ void ws_lose_pending(void)
     atomic_fetch_add(&pending_lost, 1);
 }
 
-/* A served image that recorded nothing ends: its log from pending_head,
- * sent in a closing hello (launch.c), and no region; 0 when sent.  The
- * caller holds the signals (hold_signals()). */
+/* An image that recorded nothing ends: its log from pending_head, sent
+ * to record in a closing hello (launch.c), or written by the process
+ * itself when it has no record (closelog.c), and no region; 0 when done.
+ * The caller holds the signals (hold_signals()). */
 static int end_closing(int end_kind, int64_t status)
 {
     ws_head_init(ws_sh, nbufs, &pending_start); /* (ws_sh: pending_head) */
@@ -437,15 +439,15 @@ static int end_closing(int end_kind, int64_t status)
     ws_sh->end_status = status;
     ws_sh->end_ts = ws_now();
     atomic_store(&ws_sh->end_kind, end_kind);
-    return ws_serve_closing();
+    return ws_serve_sock[0] ? ws_serve_closing() : ws_write_closing_log();
 }
 
 /*
  * The image ends (exit, _exit or exec) while its region is not made, or
  * being made.  Returns 1 when the caller goes on to end it as any (the
  * region is made now), 0 when there is nothing more to do: an exec, which
- * leaves no log of this image; a served image's exit, sent in a closing
- * hello; the end of a vfork child, which is not this image's.  Another
+ * leaves no log of this image; an image's exit, its log from its head
+ * (end_closing()); the end of a vfork child, which is not this image's.  Another
  * thread that is making the region (never this one: setup() holds its
  * signals) is waited for, at most 1 s.
  */
@@ -530,7 +532,6 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     read_settings(bad, sizeof bad);
     if (bad[0]) ws_quiet(bad); /* the defaults are used: tracing goes on */
     ws_note_sock();
-    if (!ws_serve_sock[0]) resolve();
     if (read_dir() != 0) {
         ws_quiet(ws_why);
         goto out;
@@ -540,16 +541,16 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     if (clk && strcmp(clk, WS_START_STR("monotonic")) == 0) ws_clock_tsc = 0;
     pid_t pid = ws_getpid();
     note_reaper(pid);
-    if (ws_serve_sock[0] && !ws_reaper_line && ws_walk_ready()) {
-        /* Served: the region waits for the first event (above), and the
-         * real functions too (resolve()).  (Not a reaper: it must know at
-         * its start whether it needs a flusher thread, launch.c.  Nor
-         * where the loader's list could not be read: the first event may
-         * be a signal handler's, where only reading it is safe.) */
+    if (!ws_reaper_line && ws_walk_ready()) {
+        /* The region waits for the first event (above), and the real
+         * functions too (resolve()).  (Not a reaper: it must know at its
+         * start whether it needs a flusher thread, launch.c.  Nor where
+         * the loader's list could not be read: the first event may be a
+         * signal handler's, where only reading it is safe.) */
         ws_clock_pair(&pending_start.ts, &pending_start.mono_ns, &pending_start.real_ns, 1);
         pending_start.ppid = ws_getppid();
         ws_sh = &pending_head;
-        ws_note_start(argc, argv, 1); /* for the hello */
+        ws_note_start(argc, argv, ws_serve_sock[0] != 0); /* for the hello, or the closing log */
         pending_pid = pending_owner = pid;
         atomic_store(&ws_fork_pending, 1);
     } else {
@@ -574,8 +575,8 @@ __attribute__((constructor)) static void whyslow_start(int argc, char **argv)
     const char *py = getenv(WS_START_STR("WHYSLOW_PYTHON"));
     ws_py_init(py && strcmp(py, WS_START_STR("off")) == 0); /* which CPython, if one: a record */
 out:
-    /* Not all found (disabled, or served and waiting for its first
-     * event): those its children need now, while the tables are at hand
+    /* Not all found (disabled, or waiting for its first event): those
+     * its children need now, while the tables are at hand
      * (real.c).  Only from the list read, which needs no dlsym. */
     if (!resolved && !ws_hands_off && ws_walk_ready()) ws_resolve_child_calls();
     atomic_store_explicit(&ws_settled, 1, memory_order_release); /* (wrap_lock.c) */

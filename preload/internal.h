@@ -588,6 +588,8 @@ extern char ws_serve_sock[];         /* WHYSLOW_SOCK as it was at the start ("":
 void ws_note_sock(void);             /* reads it, at the start */
 void ws_note_start(int argc, char **argv, int later); /* what the hello says of the start */
 void ws_forget_start(void);                           /* a fork child: /proc says it */
+size_t ws_start_args(char *args);        /* the arguments the start kept (WS_ARGS_MAX bytes) */
+const char *ws_start_block(size_t *len); /* the same in place, when it kept exec's block */
 /* Reads a small /proc file into buf, without tracing; its length, 0 on
  * failure (meta.c). */
 size_t ws_read_file(const char *path, char *buf, size_t cap);
@@ -600,6 +602,10 @@ void ws_flusher_wake(void);
 void ws_flusher_end(int end_kind, int64_t status);
 void ws_flusher_exec_failed(void);
 
+/* ---- closelog.c: the log of an image that recorded nothing, by itself ---- */
+
+int ws_write_closing_log(void); /* from the head (init.c); 0 when written */
+
 /* ---- logfile.c: the log directory and the log ---- */
 
 extern char ws_why[512]; /* why the last step of starting failed */
@@ -610,10 +616,11 @@ int ws_log_open_private(void);
 int ws_log_write(const uint8_t *p, size_t n);
 int ws_write_all(int fd, const uint8_t *p, size_t n);
 /* A log's or a pack's header (format.h), and a new file with one: BASE.wslog
- * in dirfd (BASE-N.wslog when taken), locked (LOCK_EX) if lock; its fd, or
- * -1 with errno. */
+ * in dirfd (BASE-N.wslog when taken; its name in name unless NULL), locked
+ * (LOCK_EX) if lock; its fd, or -1 with errno. */
 void ws_file_header(uint8_t hdr[24], uint32_t magic, const char tag[8], uint32_t version);
-int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock);
+int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock, char name[64]);
+char *ws_decimal(char *out, int v); /* v in decimal, ended by a NUL (12 bytes) */
 extern int ws_log_fd;
 
 /* ---- logpack.c: a served process's log kept in memory, then packed ---- */
@@ -734,8 +741,8 @@ extern unsigned ws_flush_ms; /* WHYSLOW_FLUSH_MS */
 extern const char *ws_dir;   /* WHYSLOW_DIR, absolute */
 
 void ws_quiet(const char *why);
-/* The region is not made yet: in a fork child, or in a served image
- * before its first event (init.c). */
+/* The region is not made yet: in a fork child, or in an image before
+ * its first event (init.c). */
 extern _Atomic int ws_fork_pending;
 int ws_fork_setup(void);
 void ws_setup_before_change(void);   /* made before a call that changes the process */

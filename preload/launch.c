@@ -213,7 +213,22 @@ WS_EVERY_PROCESS static void give_identity(char *text)
     }
     ws_sh->exe_as_given = fn != NULL;
     ws_sh->exe_len = (uint32_t)n;
-    char *args = text + ws_sh->exe_len; /* right after it (internal.h) */
+    ws_sh->args_len = (uint32_t)ws_start_args(text + n); /* right after it (internal.h) */
+}
+
+/* The arguments as exec laid them out, when the start kept that block
+ * (most processes do), and its length (at most WS_ARGS_MAX) in *len;
+ * else NULL. */
+const char *ws_start_block(size_t *len)
+{
+    *len = start_args_len < WS_ARGS_MAX ? start_args_len : WS_ARGS_MAX;
+    return start_args;
+}
+
+/* The arguments as the start kept them (above), each ended by a NUL, into
+ * args (room for WS_ARGS_MAX bytes); returns their length. */
+WS_EVERY_PROCESS size_t ws_start_args(char *args)
+{
     size_t len = 0;
     if (start_args) {
         len = start_args_len < WS_ARGS_MAX ? start_args_len : WS_ARGS_MAX;
@@ -229,7 +244,7 @@ WS_EVERY_PROCESS static void give_identity(char *text)
     } else {
         len = ws_read_file("/proc/self/cmdline", args, WS_ARGS_MAX);
     }
-    ws_sh->args_len = (uint32_t)len;
+    return len;
 }
 
 /* At most how many bytes of text give_identity() writes, when the start
@@ -672,9 +687,9 @@ static int give_proc(void)
  */
 WS_EVERY_PROCESS void ws_flusher_end(int end_kind, int64_t status)
 {
-    /* A fork child, or a served image, that recorded nothing: an exec
-     * leaves no log of this image (the new one makes its own), an exit
-     * one saying how it ended (a served image's from a closing hello). */
+    /* A fork child, or an image, that recorded nothing: an exec leaves
+     * no log of this image (the new one makes its own), an exit one
+     * saying how it ended (an image's from its head: init.c). */
     if (atomic_load(&ws_fork_pending) && ws_end_pending(end_kind, status) == 0) return;
     if (!atomic_load(&ws_on) || ws_getpid() != ws_sh->pid || atomic_load(&ws_sh->stopped)) return;
     int saved = errno;

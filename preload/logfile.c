@@ -143,7 +143,7 @@ void ws_guard_forget(void)
 int ws_write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = real_write(fd, p, n);
+        ssize_t w = REAL(write)(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
             return -1;
@@ -154,7 +154,7 @@ int ws_write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-static int why(int err, const char *fmt, const char *path)
+static __attribute__((noinline)) int why(int err, const char *fmt, const char *path)
 {
     char msg[256];
     snprintf(msg, sizeof msg, fmt, path);
@@ -166,43 +166,48 @@ static int why(int err, const char *fmt, const char *path)
     return -1;
 }
 
+/* Why the directory st, open as fd, is refused (see above), in ws_why:
+ * -1 (fd closed); 0 when it is not.  (A function of its own: the
+ * messages' room is on the stack only when they are written, and an
+ * image's closing log (closelog.c) may be written in a signal handler's
+ * on a small alternate stack.) */
+static __attribute__((noinline)) int refused(int fd, const char *path, const struct stat *st)
+{
+    uid_t me = geteuid();
+    char fmt[160];
+    if (st->st_uid != me && st->st_uid != 0)
+        snprintf(fmt, sizeof fmt, "the log directory %%s belongs to uid %u, not to uid %u or root",
+                 (unsigned)st->st_uid, (unsigned)me);
+    else if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX))
+        snprintf(fmt, sizeof fmt,
+                 "the log directory %%s may be written by others (mode %04o) and has no sticky bit",
+                 (unsigned)(st->st_mode & 07777));
+    else
+        return 0;
+    REAL(close)(fd);
+    return why(0, fmt, path);
+}
+
 /* The log directory path, opened and checked (see above); made first when
  * `make` and missing.  Returns its fd, or -1 with ws_why set. */
 int ws_logdir_open(const char *path, int make)
 {
     if (make && mkdir(path, 0755) != 0 && errno != EEXIST)
         return why(errno, "cannot make the log directory %s", path);
-    int fd = real_open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = REAL(open)(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
     if (fd < 0) {
         int err = errno;
-        struct stat st;
         if ((err == ELOOP || err == ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
             return why(0, "the log directory %s is a symbolic link", path);
         return why(err, "cannot open the log directory %s", path);
     }
-    struct stat st;
     if (fstat(fd, &st) != 0) {
         int err = errno;
-        real_close(fd);
+        REAL(close)(fd);
         return why(err, "cannot read the log directory %s", path);
     }
-    uid_t me = geteuid();
-    if (st.st_uid != me && st.st_uid != 0) {
-        real_close(fd);
-        char fmt[160];
-        snprintf(fmt, sizeof fmt, "the log directory %%s belongs to uid %u, not to uid %u or root",
-                 (unsigned)st.st_uid, (unsigned)me);
-        return why(0, fmt, path);
-    }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
-        real_close(fd);
-        char fmt[160];
-        snprintf(fmt, sizeof fmt,
-                 "the log directory %%s may be written by others (mode %04o) and has no sticky bit",
-                 (unsigned)(st.st_mode & 07777));
-        return why(0, fmt, path);
-    }
-    return fd;
+    return refused(fd, path, &st) ? -1 : fd;
 }
 
 /* For `whyslow record`, which checks the directory as the library will. */
@@ -223,15 +228,38 @@ void ws_file_header(uint8_t hdr[24], uint32_t magic, const char tag[8], uint32_t
     memcpy(hdr + 20, &flags, 4);
 }
 
-int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock)
+/* v in decimal at out (room for 12 bytes), ended by a NUL; returns the
+ * end.  (Not snprintf: it may run at an _exit in a signal handler,
+ * closelog.c, and its code is pages a short process would fault in.) */
+char *ws_decimal(char *out, int v)
 {
-    char name[64];
+    char digits[12];
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) *out++ = '-';
+    while (n)
+        *out++ = digits[--n];
+    *out = 0;
+    return out;
+}
+
+int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock, char name[64])
+{
+    char own[64];
+    if (!name) name = own;
+    size_t blen = strnlen(base, 40);
     int fd = -1;
     for (int n = 0; n < 1000 && fd < 0; n++) {
-        if (n == 0)
-            snprintf(name, sizeof name, "%s.wslog", base);
-        else
-            snprintf(name, sizeof name, "%s-%d.wslog", base, n);
+        memcpy(name, base, blen);
+        char *p = name + blen;
+        if (n > 0) {
+            *p++ = '-';
+            p = ws_decimal(p, n);
+        }
+        memcpy(p, ".wslog", 7);
         fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
                     0600);
         if (fd < 0 && errno != EEXIST) return -1;
@@ -240,7 +268,7 @@ int ws_file_new(int dirfd, const char *base, const uint8_t hdr[24], int lock)
     if (lock) flock(fd, LOCK_EX);
     if (ws_write_all(fd, hdr, 24) != 0) {
         int err = errno;
-        real_close(fd);
+        REAL(close)(fd);
         unlinkat(dirfd, name, 0); /* (a file cut in its header is no log) */
         errno = err;
         return -1;
@@ -255,9 +283,9 @@ int ws_log_create_in(int dirfd, const char *dir, pid_t pid)
 {
     char base[16];
     uint8_t hdr[24];
-    snprintf(base, sizeof base, "%d", (int)pid);
+    ws_decimal(base, pid);
     ws_file_header(hdr, WS_MAGIC_FILE, WS_FILE_TAG, WS_FORMAT_VERSION);
-    int fd = ws_file_new(dirfd, base, hdr, 1);
+    int fd = ws_file_new(dirfd, base, hdr, 1, NULL);
     if (fd < 0) return why(errno, "cannot create a log in %s", dir);
     return fd;
 }

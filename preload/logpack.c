@@ -130,7 +130,7 @@ static int pack_open(void)
     uint8_t hdr[FILE_HEADER];
     snprintf(base, sizeof base, "pack-%d", (int)getpid());
     ws_file_header(hdr, WS_MAGIC_PACK, WS_PACK_TAG, WS_PACK_VERSION);
-    pack_fd = ws_file_new(kept.dirfd, base, hdr, 0);
+    pack_fd = ws_file_new(kept.dirfd, base, hdr, 0, NULL);
     pack_size = FILE_HEADER;
     return pack_fd < 0 ? -1 : 0;
 }

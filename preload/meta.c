@@ -55,15 +55,24 @@ const uint8_t *ws_meta_take(size_t *len)
     return meta;
 }
 
+/* ---- records, laid out as format.h says: for the flusher (below), and
+ * for a process that writes its own closing log (closelog.c) ---- */
+
+uint8_t *ws_meta_record(uint8_t *out, unsigned type, const uint8_t *body, const uint8_t *end)
+{
+    size_t blen = (size_t)(end - body);
+    *out++ = (uint8_t)type;
+    out = ws_put_uv(out, blen);
+    memmove(out, body, blen);
+    return out + blen;
+}
+
 /* Appends record type with body [scratch, end). */
 static void put_record(unsigned type, const uint8_t *end)
 {
     size_t blen = (size_t)(end - scratch);
     if (meta_len + blen + 1 + WS_VARINT_MAX > meta_cap) return;
-    meta[meta_len++] = (uint8_t)type;
-    meta_len = (size_t)(ws_put_uv(meta + meta_len, blen) - meta);
-    memcpy(meta + meta_len, scratch, blen);
-    meta_len += blen;
+    meta_len = (size_t)(ws_meta_record(meta + meta_len, type, scratch, end) - meta);
 }
 
 static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
@@ -77,19 +86,19 @@ size_t ws_read_file(const char *path, char *buf, size_t cap)
 {
     /* (a flusher thread in the program's fd table: logfile.c) */
     if (ws_fds_hold() != 0) return 0;
-    int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+    int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         ws_fds_release();
         return 0;
     }
     size_t n = 0;
     while (n < cap) {
-        ssize_t r = real_read(fd, buf + n, cap - n);
+        ssize_t r = REAL(read)(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
         n += (size_t)r;
     }
-    real_close(fd);
+    REAL(close)(fd);
     ws_fds_release();
     return n;
 }
@@ -105,12 +114,11 @@ static uint64_t cmdline_hash(const char *s, size_t n)
     return h;
 }
 
-/* The PROCESS record: the executable and the command line (its arguments,
- * each ended by a NUL), as /proc says them. */
-static void put_process(const char *exe, size_t elen, const char *cmdline, size_t clen)
+/* A PROCESS record's body at p: the executable and the command line (its
+ * arguments, each ended by a NUL), as /proc says them.  At most
+ * 64 + elen + 2 * clen bytes (an empty argument redacted takes two). */
+uint8_t *ws_body_process(uint8_t *p, const char *exe, size_t elen, const char *cmdline, size_t clen)
 {
-    args_hash = cmdline_hash(cmdline, clen);
-    uint8_t *p = scratch;
     p = ws_put_uv(p, (uint64_t)ws_sh->pid);
     p = ws_put_uv(p, (uint64_t)ws_sh->ppid);
     p = put_str(p, exe, elen);
@@ -131,17 +139,40 @@ static void put_process(const char *exe, size_t elen, const char *cmdline, size_
     }
     p = ws_put_uv(p, ws_sh->start_real_ns);
     p = ws_put_uv(p, ws_clock_tsc ? WS_CLOCK_TSC : WS_CLOCK_MONOTONIC);
-    p = ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
-    put_record(WS_META_PROCESS, p);
+    return ws_put_uv(p, ws_locks_all ? WS_PROC_LOCKS_ALL : 0);
+}
+
+uint8_t *ws_body_host(uint8_t *p, const struct utsname *u)
+{
+    return put_str(p, u->nodename, strnlen(u->nodename, sizeof u->nodename));
+}
+
+uint8_t *ws_body_clock(uint8_t *p, uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
+{
+    p = ws_put_uv(p, ts);
+    p = ws_put_uv(p, mono_ns);
+    return ws_put_uv(p, real_ns);
+}
+
+uint8_t *ws_body_end(uint8_t *p, int kind, int64_t status, uint64_t ts)
+{
+    p = ws_put_uv(p, (uint64_t)kind);
+    p = ws_put_uv(p, ws_zigzag(status));
+    return ws_put_uv(p, ts);
+}
+
+/* The PROCESS record, then the HOST record. */
+static void put_process(const char *exe, size_t elen, const char *cmdline, size_t clen)
+{
+    args_hash = cmdline_hash(cmdline, clen);
+    put_record(WS_META_PROCESS, ws_body_process(scratch, exe, elen, cmdline, clen));
     /* The host, for the tools its spans go to (whyslow export): read here,
      * in the flusher, where it costs the program nothing; once in a
      * served flusher's life, which serves process after process. */
     static struct utsname u;
     static int known;
     if (!known) known = uname(&u) == 0 ? 1 : -1;
-    if (known > 0)
-        put_record(WS_META_HOST,
-                   put_str(scratch, u.nodename, strnlen(u.nodename, sizeof u.nodename)));
+    if (known > 0) put_record(WS_META_HOST, ws_body_host(scratch, &u));
 }
 
 void ws_meta_process_self(void)
@@ -259,11 +290,7 @@ void ws_meta_process_given(int pidfd)
 
 void ws_meta_clock(uint64_t ts, uint64_t mono_ns, uint64_t real_ns)
 {
-    uint8_t *p = scratch;
-    p = ws_put_uv(p, ts);
-    p = ws_put_uv(p, mono_ns);
-    p = ws_put_uv(p, real_ns);
-    put_record(WS_META_CLOCK, p);
+    put_record(WS_META_CLOCK, ws_body_clock(scratch, ts, mono_ns, real_ns));
 }
 
 void ws_meta_clock_now(void)
@@ -692,8 +719,5 @@ void ws_meta_jitmap(void)
 
 void ws_meta_end(int kind, int64_t status, uint64_t ts)
 {
-    uint8_t *p = ws_put_uv(scratch, (uint64_t)kind);
-    p = ws_put_uv(p, ws_zigzag(status));
-    p = ws_put_uv(p, ts);
-    put_record(WS_META_END, p);
+    put_record(WS_META_END, ws_body_end(scratch, kind, status, ts));
 }

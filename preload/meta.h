@@ -29,4 +29,13 @@ void ws_meta_jitmap(void); /* at the end: the names of JIT code */
 void ws_meta_unfinished(uint64_t seen);
 void ws_meta_sched(int final);
 
+/* A record (type, its body's length, its body) at out, and the bodies of
+ * some, at p: each returns the end of what it wrote. */
+struct utsname;
+uint8_t *ws_meta_record(uint8_t *out, unsigned type, const uint8_t *body, const uint8_t *end);
+uint8_t *ws_body_process(uint8_t *p, const char *exe, size_t elen, const char *args, size_t alen);
+uint8_t *ws_body_host(uint8_t *p, const struct utsname *u);
+uint8_t *ws_body_clock(uint8_t *p, uint64_t ts, uint64_t mono_ns, uint64_t real_ns);
+uint8_t *ws_body_end(uint8_t *p, int kind, int64_t status, uint64_t ts);
+
 #endif

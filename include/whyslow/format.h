@@ -23,7 +23,9 @@
  * A pack holds the logs of several processes, whole, one after another:
  * `whyslow record` packs the logs of short processes, where creating a
  * file per process would cost more than the rest of their recording
- * (preload/logpack.c).  A decoder reads each member as the log it is.  A
+ * (preload/logpack.c), and a process traced without it that records no
+ * event appends its log to its directory's pack-closing.wslog, which
+ * many processes share (preload/closelog.c).  A decoder reads each member as the log it is.  A
  * pack is a valid zstd stream too.
  *
  *   pack    := pack_header member*

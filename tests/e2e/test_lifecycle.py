@@ -376,6 +376,47 @@ def run_reaping(argv, env):
         libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
+def case_own_nothing_recorded():
+    """With a flusher of its own (no record), a process makes its region
+    and clones its flusher at its first event, not at its start.  One that
+    ends before then clones none: it writes its log itself
+    (preload/closelog.c), into the folder's pack of such logs, which is a
+    valid zstd stream; the log says what a flusher's would (its
+    executable, arguments, parent, times, how it ended, what it lost).
+    One that execs first leaves no log of that image.  One that records
+    has a flusher, a log file of its own, and all its events."""
+    data = os.path.join(TMP, "own")
+    os.mkdir(data)
+    env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+    before = time.time_ns()
+    eq(run_reaping(["sh", "-c", "exec /bin/true one two"], env), (0, 0),
+       "a shell that execs true: exit status, flushers")
+    eq(run_reaping(["sh", "-c", "exit 5"], env), (5, 0), "a shell that exits 5 (by _exit)")
+    eq(run_reaping([prog("lifecycle"), "leaf", "3"], env), (0, 1), "3 writes: one flusher")
+    after = time.time_ns()
+    procs = sorted(report(data)["processes"], key=lambda q: q["start_unix_ns"])
+    eq([(q["argv"], q["end"], q["events"] > 0) for q in procs],
+       [(["/bin/true", "one", "two"], {"kind": "exit", "status": 0}, False),
+        (["sh", "-c", "exit 5"], {"kind": "_exit", "status": 5}, False),
+        ([prog("lifecycle"), "leaf", "3"], {"kind": "exit", "status": 0}, True)],
+       "the logs: no log of the shell that exec'd")
+    eq([os.path.realpath(q["exe"]) for q in procs],
+       [os.path.realpath("/bin/true"), os.path.realpath("/bin/sh"), prog("lifecycle")],
+       "the executables, as /proc names them")
+    eq(count(report(procs[2]["log"]), "write"), 3, "the writes of the one that recorded")
+    for q in procs:
+        check(q["ppid"] == os.getpid(), "parent of %s: %d" % (q["argv"], q["ppid"]))
+        check(before <= q["start_unix_ns"] and q["start_unix_ns"] + q["duration_ns"] <= after,
+              "%s ran within the test: %d + %d" % (q["argv"], q["start_unix_ns"], q["duration_ns"]))
+        check(q["lost_events"] == 0 and not q["truncated"], "clean log %s" % q["log"])
+    eq([os.path.basename(q["log"]) for q in procs],
+       ["pack-closing.wslog#1", "pack-closing.wslog#2", "%d.wslog" % procs[2]["pid"]],
+       "the logs' files")
+    for log in ("pack-closing.wslog", "%d.wslog" % procs[2]["pid"]):
+        z = subprocess.run(["zstd", "-tq", os.path.join(data, log)], capture_output=True, text=True)
+        eq((z.returncode, z.stderr), (0, ""), "zstd -t %s" % log)
+
+
 def case_changes_before_first_event():
     """A process that, before its first event, becomes another user
     (setresuid, or syscall() as libseccomp would) or moves its root
