@@ -484,7 +484,7 @@ process_cost() {
     done
     floor=
     [ -f "$BENCH/libwsempty.so" ] && floor="; a preloaded library that does nothing adds $(calc %.0f "$added_empty") us (rounds $range_empty), the floor of any LD_PRELOAD here"
-    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500; rounds $range_record), $(calc %.0f "$added_preloaded") us preloaded with its own flusher, $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100; rounds $range_disabled)$floor"
+    figure "a traced process (loop of $PROCESS_COUNT /bin/true; untraced $(calc %.0f "$(median <"$TMP/proc.untraced")") us each): added $(calc %.0f "$added_record") us under whyslow record (target <= 500; rounds $range_record), $(calc %.0f "$added_preloaded") us preloaded with its own flusher (target <= 500; rounds $range_preloaded), $(calc %.0f "$added_disabled") us preloaded but disabled (target <= 100; rounds $range_disabled)$floor"
 
     # /bin/true records nothing (its log comes from a closing hello); a
     # process that records events (cat: its open, reads and write) has a
