@@ -21,10 +21,9 @@
  *
  * It runs at exit or _exit, with the signals held (init.c), and may run
  * in a signal handler that called _exit: system calls and memory of its
- * own, no malloc, no stdio.  It is written with one write, into a new
- * file locked as a flusher locks its log.
+ * own, no malloc, no stdio.  The log is appended with one write to the
+ * directory's pack of such logs (pack_append()).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -269,7 +268,7 @@ int ws_write_closing_log(void)
     int dirfd = ws_logdir_open(ws_dir, 0);
     if (dirfd < 0) return -1;
     int r = pack_append(dirfd, iov, k);
-    if (r != 0) r = own_file(dirfd, iov + 3, k - 3);
+    if (r != 0) r = own_file(dirfd, iov + 2, k - 2);
     REAL(close)(dirfd);
     return r;
 }

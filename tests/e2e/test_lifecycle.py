@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from whyslow_test import (LIB, MS, PYTHON, TMP, WHYSLOW, check, eq, require, skip, at_end,
-                          report, dump, record, prog, count, children_named, until)
+                          report, dump, record, prog, count, children_named, until, pack_header)
 
 PR_SET_CHILD_SUBREAPER = 36  # (linux/prctl.h)
 
@@ -415,6 +415,35 @@ def case_own_nothing_recorded():
     for log in ("pack-closing.wslog", "%d.wslog" % procs[2]["pid"]):
         z = subprocess.run(["zstd", "-tq", os.path.join(data, log)], capture_output=True, text=True)
         eq((z.returncode, z.stderr), (0, ""), "zstd -t %s" % log)
+
+
+def case_own_closing_pack_refused():
+    """A closing log goes to a pack only when the pack is this user's own
+    file: a pack-closing.wslog that is a symbolic link, or (as root) a
+    file of another user's, is left as it was, and the log gets a file of
+    its own."""
+    cases = [("a symbolic link", None)]
+    if os.geteuid() == 0:
+        cases.append(("another user's", 65534))
+    for what, owner in cases:
+        data = os.path.join(TMP, "refused-%s" % (owner or "link"))
+        os.mkdir(data)
+        pack = os.path.join(data, "pack-closing.wslog")
+        target = os.path.join(TMP, "elsewhere-%s" % (owner or "link"))
+        with open(pack if owner else target, "wb") as f:
+            f.write(pack_header())
+        if owner:
+            os.chown(pack, owner, owner)
+        else:
+            os.symlink(target, pack)
+        env = dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data)
+        eq(run_reaping(["/bin/true", "x"], env), (0, 0), "%s: exit status, flushers" % what)
+        eq(os.path.getsize(pack), 24, "%s: the pack as it was" % what)
+        if not owner:
+            os.remove(pack)  # (the report refuses a link in a folder)
+        procs = report(data)["processes"]
+        eq([(q["argv"], os.path.basename(q["log"])) for q in procs],
+           [(["/bin/true", "x"], "%d.wslog" % procs[0]["pid"])], "%s: a log of its own" % what)
 
 
 def case_changes_before_first_event():
