@@ -19,8 +19,6 @@
  */
 #include <grp.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
