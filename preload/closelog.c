@@ -26,7 +26,9 @@
  */
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -160,32 +162,46 @@ static ssize_t sum_of(const struct iovec *iov, int n)
  * more than the rest of its log (logpack.c: 35 us in a fresh directory of
  * ext4, 300 here, after a build's deletions); appending to one made
  * already is an open.  The pack's lock makes each append whole, as in
- * record's packs; one that fails is cut off again.  A pack that is not
- * this user's own file is left alone: another user could read it.
+ * record's packs; one that fails is cut off again.  The lock is waited
+ * for 10 ms at most: a process stopped while it held it (SIGSTOP, a
+ * debugger) must not hold up every other's end.  A pack that is not this
+ * user's own file is left alone (another user could read it), and so is
+ * one that would grow past room, the process's file size limit: past it
+ * the kernel sends SIGXFSZ, which the held signals would deliver as the
+ * process ends, and kill it.
  */
-static int pack_append(int dirfd, struct iovec *iov, int n)
+static int pack_append(int dirfd, struct iovec *iov, int n, rlim_t room)
 {
     int fd = openat(dirfd, WS_START_STR("pack-closing.wslog"),
                     O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
+    int locked = 0;
+    for (int i = 0; i < 100 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0); i++) {
+        struct timespec t = {0, 100000};
+        REAL(nanosleep)(&t, NULL);
+    }
     struct stat st;
     int r = -1;
-    if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_uid == geteuid() && (st.st_size == 0 || st.st_size >= 24)) {
+    if (locked && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_size == 0 || st.st_size >= 24)) {
         int from = st.st_size == 0 ? 0 : 1; /* (new: its header first) */
-        if (writev(fd, iov + from, n - from) == sum_of(iov + from, n - from))
-            r = 0;
-        else
-            (void)!ftruncate(fd, st.st_size); /* (O_APPEND: the next append follows) */
+        ssize_t want = sum_of(iov + from, n - from);
+        if ((rlim_t)st.st_size + (rlim_t)want <= room) {
+            if (writev(fd, iov + from, n - from) == want)
+                r = 0;
+            else
+                (void)!ftruncate(fd, st.st_size); /* (O_APPEND: the next append follows) */
+        }
     }
     REAL(close)(fd); /* (and the lock with it) */
     return r;
 }
 
 /* The log (iov[0..n), its header first) in a file of its own: 0, or -1
- * with no file left. */
-static int own_file(int dirfd, const struct iovec *iov, int n)
+ * with no file left.  Not past room (above). */
+static int own_file(int dirfd, const struct iovec *iov, int n, rlim_t room)
 {
+    if ((rlim_t)sum_of(iov, n) > room) return -1;
     char base[16], name[64];
     ws_decimal(base, ws_sh->pid);
     int fd = ws_file_new(dirfd, base, iov[0].iov_base, 1, name);
@@ -265,10 +281,12 @@ int ws_write_closing_log(void)
     ws_file_header(pack_hdr, WS_MAGIC_PACK, WS_PACK_TAG, WS_PACK_VERSION);
     iov[0] = (struct iovec){pack_hdr, 24};
 
+    struct rlimit rl;
+    rlim_t room = getrlimit(RLIMIT_FSIZE, &rl) == 0 ? rl.rlim_cur : 0;
     int dirfd = ws_logdir_open(ws_dir, 0);
     if (dirfd < 0) return -1;
-    int r = pack_append(dirfd, iov, k);
-    if (r != 0) r = own_file(dirfd, iov + 2, k - 2);
+    int r = pack_append(dirfd, iov, k, room);
+    if (r != 0) r = own_file(dirfd, iov + 2, k - 2, room);
     REAL(close)(dirfd);
     return r;
 }

@@ -12,8 +12,8 @@ import shutil
 import subprocess
 import tempfile
 
-from whyslow_test import (PYTHON, LIB, PROGS, TMP, WHYSLOW, check, count, eq, require, skip, report,
-                          record, prog, wait_logs)
+from whyslow_test import (PYTHON, LIB, PROGS, TMP, WHYSLOW, check, count, eq, fail, require, skip,
+                          report, record, prog, wait_logs)
 
 
 # CPython's own tests (Debian's libpython3.11-testsuite) of what the
@@ -239,6 +239,45 @@ def case_file_size_limit():
     check((r.returncode, r.stdout) == (0, plain.stdout),
           "recorded: exit %d, output %r" % (r.returncode, r.stdout))
     check("no logs in" in r.stderr, "record says none were written: %r" % r.stderr)
+    # A process that records nothing writes its own log at its end, with
+    # its own flusher: into the folder's pack of such logs, which others
+    # grew past this one's limit (an append there got SIGXFSZ, exit 153),
+    # so into a file of its own, which fits.
+    small = 4096
+    for i in range(20):
+        preloaded(["/bin/true", "x" * 300, str(i)], "a closing log", WHYSLOW_DIR=data)
+    pack = os.path.join(data, "pack-closing.wslog")
+    require(os.path.getsize(pack) > small, "the pack: %d bytes" % os.path.getsize(pack))
+    q = subprocess.run(["/bin/true", "limited"],
+                       env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data),
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (small, small)),
+                       timeout=60)
+    eq(q.returncode, 0, "a quiet process under a limit the pack is past")
+    logs = [p for p in report(data)["processes"] if p["argv"] == ["/bin/true", "limited"]]
+    require(len(logs) == 1, "one log of it: %s" % logs)
+    eq(os.path.basename(logs[0]["log"]), "%d.wslog" % logs[0]["pid"], "its log, a file of its own")
+
+
+def case_closing_pack_held():
+    """A process that records nothing, with its own flusher, appends its
+    log to the folder's pack of such logs under the pack's lock; one held
+    by another (a process stopped while it appended) keeps it waiting 10
+    ms at most: its log then goes to a file of its own.  Before, it waited
+    for the lock for good."""
+    import fcntl
+    data = data_dir()
+    preloaded(["/bin/true", "first"], "the pack's first", WHYSLOW_DIR=data)
+    with open(os.path.join(data, "pack-closing.wslog"), "rb") as pack:
+        fcntl.flock(pack, fcntl.LOCK_EX)
+        try:
+            q = subprocess.run(["/bin/true", "held"], timeout=30,
+                               env=dict(os.environ, LD_PRELOAD=LIB, WHYSLOW_DIR=data))
+        except subprocess.TimeoutExpired:
+            fail("waited 30 s for the pack's lock")
+        eq(q.returncode, 0, "its exit status")
+    logs = sorted((p["argv"][1], os.path.basename(p["log"]) == "%d.wslog" % p["pid"])
+                  for p in report(data)["processes"])
+    eq(logs, [("first", False), ("held", True)], "the logs (in a file of its own)")
 
 
 def case_disable_env():
