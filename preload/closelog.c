@@ -24,6 +24,7 @@
  * own, no malloc, no stdio.  The log is appended with one write to the
  * directory's pack of such logs (pack_append()).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -177,6 +178,7 @@ static int pack_append(int dirfd, struct iovec *iov, int n, rlim_t room)
     if (fd < 0) return -1;
     int locked = 0;
     for (int i = 0; i < 100 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0); i++) {
+        if (errno != EWOULDBLOCK) break; /* (a file system without locks) */
         struct timespec t = {0, 100000};
         REAL(nanosleep)(&t, NULL);
     }
