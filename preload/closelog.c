@@ -195,7 +195,7 @@ static int pack_append(int dirfd, struct iovec *iov, int n, rlim_t room)
                 (void)!ftruncate(fd, st.st_size); /* (O_APPEND: the next append follows) */
         }
     }
-    REAL(close)(fd); /* (and the lock with it) */
+    ws_sys(SYS_close, fd); /* (and the lock with it) */
     return r;
 }
 
@@ -289,6 +289,6 @@ int ws_write_closing_log(void)
     if (dirfd < 0) return -1;
     int r = pack_append(dirfd, iov, k, room);
     if (r != 0) r = own_file(dirfd, iov + 2, k - 2, room);
-    REAL(close)(dirfd);
+    ws_sys(SYS_close, dirfd);
     return r;
 }

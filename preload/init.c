@@ -230,7 +230,7 @@ static int read_dir(void)
     if (ws_serve_sock[0]) return 0;
     int fd = ws_logdir_open(ws_dir, 1);
     if (fd < 0) return -1;
-    REAL(close)(fd);
+    ws_sys(SYS_close, fd);
     return 0;
 too_long:
     snprintf(ws_why, sizeof ws_why, "WHYSLOW_DIR is too long");

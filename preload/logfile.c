@@ -173,7 +173,7 @@ static __attribute__((noinline)) int why(int err, const char *fmt, const char *p
  * on a small alternate stack.) */
 static __attribute__((noinline)) int refused(int fd, const char *path, const struct stat *st)
 {
-    uid_t me = geteuid();
+    uid_t me = (uid_t)ws_sys(SYS_geteuid); /* (libc's is a page of its own to fault in) */
     char fmt[160];
     if (st->st_uid != me && st->st_uid != 0)
         snprintf(fmt, sizeof fmt, "the log directory %%s belongs to uid %u, not to uid %u or root",
@@ -184,17 +184,25 @@ static __attribute__((noinline)) int refused(int fd, const char *path, const str
                  (unsigned)(st->st_mode & 07777));
     else
         return 0;
-    REAL(close)(fd);
+    ws_sys(SYS_close, fd);
     return why(0, fmt, path);
 }
 
 /* The log directory path, opened and checked (see above); made first when
- * `make` and missing.  Returns its fd, or -1 with ws_why set. */
+ * `make` and missing.  Returns its fd, or -1 with ws_why set.  (System
+ * calls, and mkdir() only when the open finds it missing: libc's open,
+ * mkdir, fstat and geteuid were two pages of its text that the start of
+ * every process with a flusher of its own faulted in, some 20 us each on a
+ * virtual machine whose page tables the hypervisor shadows.) */
 int ws_logdir_open(const char *path, int make)
 {
-    if (make && mkdir(path, 0755) != 0 && errno != EEXIST)
-        return why(errno, "cannot make the log directory %s", path);
-    int fd = REAL(open)(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = (int)ws_sys(SYS_openat, AT_FDCWD, path, flags);
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR) && make) { /* (mkdir says which) */
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return why(errno, "cannot make the log directory %s", path);
+        fd = (int)ws_sys(SYS_openat, AT_FDCWD, path, flags);
+    }
     struct stat st;
     if (fd < 0) {
         int err = errno;
@@ -202,9 +210,9 @@ int ws_logdir_open(const char *path, int make)
             return why(0, "the log directory %s is a symbolic link", path);
         return why(err, "cannot open the log directory %s", path);
     }
-    if (fstat(fd, &st) != 0) {
+    if (ws_sys(SYS_fstat, fd, &st) != 0) {
         int err = errno;
-        REAL(close)(fd);
+        ws_sys(SYS_close, fd);
         return why(err, "cannot read the log directory %s", path);
     }
     return refused(fd, path, &st) ? -1 : fd;
