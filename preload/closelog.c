@@ -272,9 +272,7 @@ int ws_write_closing_log(void)
     iov[k++] = (struct iovec){sum, 4};
     ws_file_header(log_hdr, WS_MAGIC_FILE, WS_FILE_TAG, WS_FORMAT_VERSION);
     iov[2] = (struct iovec){log_hdr, 24};
-    uint64_t log_len = 0;
-    for (int i = 2; i < k; i++)
-        log_len += iov[i].iov_len;
+    uint64_t log_len = (uint64_t)sum_of(iov + 2, k - 2);
     uint32_t mmagic = WS_MAGIC_MEMBER, msize = 8;
     memcpy(member, &mmagic, 4);
     memcpy(member + 4, &msize, 4);

@@ -447,9 +447,9 @@ static int end_closing(int end_kind, int64_t status)
  * being made.  Returns 1 when the caller goes on to end it as any (the
  * region is made now), 0 when there is nothing more to do: an exec, which
  * leaves no log of this image; an image's exit, its log from its head
- * (end_closing()); the end of a vfork child, which is not this image's.  Another
- * thread that is making the region (never this one: setup() holds its
- * signals) is waited for, at most 1 s.
+ * (end_closing()); the end of a vfork child, which is not this image's.
+ * Another thread that is making the region (never this one: setup()
+ * holds its signals) is waited for, at most 1 s.
  */
 WS_EVERY_PROCESS int ws_end_pending(int end_kind, int64_t status)
 {
